@@ -1,0 +1,96 @@
+# ckpt — checkpoint/restore of Linux process trees
+#
+#   make              build ./ckpt
+#   make test         unit tests (Check) and end-to-end tests
+#   make bench        dump/restore throughput against memcpy and process_vm_readv
+#   make check-style  clang-format check
+#   make SANITIZE=address,undefined   build with sanitizers
+
+CC      ?= gcc
+VERSION := 0.1.0
+B       := build
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	   -Wshadow -Wformat=2 -D_GNU_SOURCE -DCKPT_VERSION='"$(VERSION)"' \
+	   -I$(B)/proto -Isrc -include src/banned.h
+ifdef WERROR
+CFLAGS  += -Werror
+endif
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+LIBS    := -lprotobuf-c -lcap -lelf
+
+PROTOS    := $(wildcard proto/*.proto)
+PROTO_C   := $(patsubst proto/%.proto,$(B)/proto/%.pb-c.c,$(PROTOS))
+PROTO_H   := $(PROTO_C:.c=.h)
+PROTO_O   := $(PROTO_C:.c=.o)
+SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS      := $(patsubst src/%.c,$(B)/src/%.o,$(SRCS))
+UNIT_SRCS := $(wildcard test/unit/check-*.c)
+UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
+TARGET_SRCS := $(wildcard test/e2e/targets/*.c)
+TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
+
+.PHONY: all test unit e2e bench check-style format lint clean
+all: ckpt
+
+$(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(B)/proto
+	protoc-c --c_out=$(B)/proto -Iproto $<
+
+$(B)/proto/%.pb-c.o: $(B)/proto/%.pb-c.c
+	$(CC) $(CFLAGS) -Wno-shadow -c -o $@ $<
+
+$(B)/src/%.o: src/%.c $(PROTO_H) $(wildcard src/*.h)
+	@mkdir -p $(B)/src
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libckpt.a: $(OBJS) $(PROTO_O)
+	$(AR) rcs $@ $^
+
+ckpt: $(B)/src/main.o $(B)/libckpt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/unit/%: test/unit/%.c $(B)/libckpt.a
+	@mkdir -p $(B)/unit
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS) $$(pkg-config --cflags --libs check)
+
+# End-to-end targets: plain C programs; NN-name-static.c files are linked -static.
+$(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
+	@mkdir -p $(B)/targets
+	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
+
+e2e: ckpt $(TARGET_BINS)
+	test/e2e/run.sh
+
+test: ckpt
+	$(MAKE) unit
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
+	$(MAKE) e2e
+
+$(B)/bench: test/bench/bench.c
+	@mkdir -p $(B)
+	$(CC) -O2 -g -Wall -D_GNU_SOURCE -o $@ $<
+
+bench: ckpt $(B)/bench
+	$(B)/bench ./ckpt
+
+check-style:
+	clang-format --dry-run --Werror src/*.c src/*.h test/unit/*.c
+
+format:
+	clang-format -i src/*.c src/*.h test/unit/*.c
+
+lint: $(PROTO_H)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem -I src -I $(B)/proto src
+
+clean:
+	rm -rf build build-asan ckpt

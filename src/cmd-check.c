@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ckpt check: the kernel features ckpt relies on, each tried for real
+ * (not guessed from a version number), with what depends on it.
+ */
+#include "commands.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+struct feature {
+	const char *name;
+	const char *needed_for;
+	bool required;
+	int (*probe)(void);
+};
+
+static int probe_caps(void)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v1 = CAP_CLEAR, v2 = CAP_CLEAR;
+
+	if (!caps)
+		return -errno;
+	cap_get_flag(caps, CAP_SYS_PTRACE, CAP_EFFECTIVE, &v1);
+	cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v2);
+	cap_free(caps);
+	return v1 == CAP_SET && v2 == CAP_SET ? 0 : -EPERM;
+}
+
+static int probe_file(const char *path)
+{
+	return access(path, R_OK) == 0 ? 0 : -errno;
+}
+
+static int probe_pagemap(void)
+{
+	return probe_file("/proc/self/pagemap");
+}
+
+static int probe_map_files(void)
+{
+	return probe_file("/proc/self/map_files");
+}
+
+static int probe_children(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", getpid());
+	return probe_file(path);
+}
+
+static int probe_vm_readv(void)
+{
+	char src[8] = "abc", dst[8] = "";
+	struct iovec l = { dst, 4 }, r = { src, 4 };
+
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == 4 ? 0 : -errno;
+}
+
+static int probe_clone3_set_tid(void)
+{
+	/* set_tid of a taken pid (our own) must fail with EEXIST, not EINVAL
+	 * or ENOSYS: that tells the feature is there without creating anything. */
+	pid_t tid = getpid();
+	struct clone_args args = { .exit_signal = SIGCHLD,
+				   .set_tid = (uint64_t)&tid,
+				   .set_tid_size = 1 };
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+
+	if (r == 0)
+		_exit(0);
+	if (r > 0) {
+		waitpid((pid_t)r, NULL, 0);
+		return 0;
+	}
+	return errno == EEXIST ? 0 : -errno;
+}
+
+static int probe_seize(void)
+{
+	pid_t pid = fork();
+	int status, r = 0;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+		r = -errno;
+	else if (waitpid(pid, &status, __WALL) < 0 || (status >> 16) != PTRACE_EVENT_STOP)
+		r = -EIO;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, __WALL);
+	return r;
+}
+
+static int probe_mm_map(void)
+{
+	unsigned int size = 0;
+
+	return prctl(PR_SET_MM, PR_SET_MM_MAP_SIZE, &size, 0, 0) == 0 ? 0 : -errno;
+}
+
+static int probe_rseq_config(void)
+{
+	pid_t pid = fork();
+	struct {
+		uint64_t p;
+		uint32_t a, b, c, d;
+	} rc;
+	int status, r = 0;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 ||
+	    waitpid(pid, &status, __WALL) < 0 ||
+	    ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(rc), &rc) < 0)
+		r = -errno;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, __WALL);
+	return r;
+}
+
+static int probe_populate(void)
+{
+	void *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int r;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	r = madvise(p, 8192, MADV_POPULATE_WRITE) == 0 ? 0 : -errno;
+	munmap(p, 8192);
+	return r;
+}
+
+static int probe_close_range(void)
+{
+	return syscall(SYS_close_range, ~0U - 1, ~0U, 0) == 0 ? 0 : -errno;
+}
+
+static const struct feature features[] = {
+	{ "CAP_SYS_PTRACE and CAP_SYS_ADMIN", "dump and restore", true, probe_caps },
+	{ "ptrace seize/interrupt", "freezing a process", true, probe_seize },
+	{ "/proc/PID/pagemap", "finding the pages to save", true, probe_pagemap },
+	{ "/proc/PID/map_files", "identifying mapped files", true, probe_map_files },
+	{ "/proc/PID/task/TID/children", "finding child processes", true, probe_children },
+	{ "process_vm_readv/writev", "copying memory", true, probe_vm_readv },
+	{ "clone3 with set_tid", "restoring with the same PID", true, probe_clone3_set_tid },
+	{ "prctl PR_SET_MM_MAP", "restoring brk, stack, cmdline, auxv, exe", true, probe_mm_map },
+	{ "ptrace GET_RSEQ_CONFIGURATION", "saving rseq registration", true, probe_rseq_config },
+	{ "close_range", "cleaning up restorer fds", true, probe_close_range },
+	{ "MADV_POPULATE_WRITE", "fast restore of memory (optional)", false, probe_populate },
+};
+
+int cmd_check(const struct options *o)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
+		int r = features[i].probe();
+
+		printf("%-36s %-4s %s%s%s\n", features[i].name, r == 0 ? "ok" : "NO",
+		       features[i].needed_for, r ? ": " : "", r ? strerror(-r) : "");
+		if (r && features[i].required)
+			missing++;
+	}
+	if (missing) {
+		pr_err("cannot checkpoint on this system: %d required feature%s missing", missing,
+		       missing > 1 ? "s" : "");
+		return -ENOTSUP;
+	}
+	printf("this kernel has everything ckpt needs\n");
+	return 0;
+}

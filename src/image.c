@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "image.h"
+
+#include "util.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
+	[IMG_INVENTORY] = { "inventory.img", 0x564e4901, "inventory" },
+	[IMG_CORE] = { "core-%d.img", 0x524f4302, "process core" },
+	[IMG_MM] = { "mm-%d.img", 0x004d4d03, "address space" },
+	[IMG_PAGEMAP] = { "pagemap-%d.img", 0x50474d04, "page map" },
+	[IMG_PAGES] = { "pages-%d.img", 0x53475005, "memory pages" },
+	[IMG_FDINFO] = { "fdinfo-%d.img", 0x4e494605, "file descriptors" },
+};
+
+char *img_name(enum img_kind kind, int pid)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return xasprintf(img_kinds[kind].name_fmt, pid);
+#pragma GCC diagnostic pop
+}
+
+int img_kind_by_magic(uint32_t magic)
+{
+	for (int k = 0; k < IMG_NR_KINDS; k++)
+		if (img_kinds[k].magic == magic)
+			return k;
+	return -1;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void header_pack(const struct img *img, unsigned char *h)
+{
+	put32(h, IMG_MAGIC);
+	put32(h + 4, img_kinds[img->kind].magic);
+	put32(h + 8, IMG_FORMAT_VERSION);
+	put32(h + 12, 0);
+	put64(h + 16, img->payload_len);
+	put32(h + 24, img->crc);
+	put32(h + 28, crc32c(0, h, 28));
+}
+
+static int header_check(struct img *img, const unsigned char *h, enum img_kind kind)
+{
+	if (get32(h) != IMG_MAGIC || get32(h + 28) != crc32c(0, h, 28))
+		return -EBADMSG;
+	if (get32(h + 4) != img_kinds[kind].magic)
+		return -EBADMSG;
+	if (get32(h + 8) != IMG_FORMAT_VERSION)
+		return -EPROTONOSUPPORT;
+	img->payload_len = get64(h + 16);
+	img->want_crc = get32(h + 24);
+	return 0;
+}
+
+static void img_init(struct img *img, enum img_kind kind, bool writing)
+{
+	memset(img, 0, sizeof(*img));
+	img->fd = -1;
+	img->kind = kind;
+	img->writing = writing;
+}
+
+int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind)
+{
+	img_init(img, kind, true);
+	img->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (img->fd < 0)
+		return -errno;
+	/* Leave room for the header; it is written by img_finish(). */
+	if (lseek(img->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
+		return -errno;
+	return 0;
+}
+
+void img_create_mem(struct img *img, enum img_kind kind)
+{
+	img_init(img, kind, true);
+	img->mem_cap = 4096;
+	img->mem = xzalloc(img->mem_cap);
+	img->mem_len = IMG_HEADER_SIZE;
+}
+
+int img_write(struct img *img, const void *buf, size_t len)
+{
+	img->crc = crc32c(img->crc, buf, len);
+	img->payload_len += len;
+	if (img->fd >= 0)
+		return write_full(img->fd, buf, len);
+	if (img->mem_len + len > img->mem_cap) {
+		while (img->mem_len + len > img->mem_cap)
+			img->mem_cap *= 2;
+		img->mem = xrealloc(img->mem, img->mem_cap);
+	}
+	memcpy(img->mem + img->mem_len, buf, len);
+	img->mem_len += len;
+	return 0;
+}
+
+int img_finish(struct img *img)
+{
+	unsigned char h[IMG_HEADER_SIZE];
+
+	header_pack(img, h);
+	if (img->fd < 0) {
+		memcpy(img->mem, h, sizeof(h));
+		return 0;
+	}
+	if (pwrite(img->fd, h, sizeof(h), 0) != sizeof(h))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind kind)
+{
+	unsigned char h[IMG_HEADER_SIZE];
+	struct stat st;
+	int r;
+
+	img_init(img, kind, false);
+	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0)
+		return -errno;
+	if (fstat(img->fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
+	r = read_full(img->fd, h, sizeof(h));
+	if (r < 0)
+		return r;
+	r = header_check(img, h, kind);
+	if (r < 0)
+		return r;
+	if ((uint64_t)st.st_size != IMG_HEADER_SIZE + img->payload_len)
+		return (uint64_t)st.st_size < IMG_HEADER_SIZE + img->payload_len ? -EIO : -EBADMSG;
+	return 0;
+}
+
+int img_open_mem(struct img *img, const void *buf, size_t len, enum img_kind kind)
+{
+	int r;
+
+	img_init(img, kind, false);
+	if (len < IMG_HEADER_SIZE)
+		return -EIO;
+	r = header_check(img, buf, kind);
+	if (r < 0)
+		return r;
+	if (len != IMG_HEADER_SIZE + img->payload_len)
+		return len < IMG_HEADER_SIZE + img->payload_len ? -EIO : -EBADMSG;
+	img->mem = xmalloc(len);
+	memcpy(img->mem, buf, len);
+	img->mem_len = len;
+	return 0;
+}
+
+int img_read(struct img *img, void *buf, size_t len)
+{
+	int r;
+
+	if (len > img->payload_len - img->pos)
+		return -EIO;
+	if (img->fd >= 0) {
+		r = read_full(img->fd, buf, len);
+		if (r < 0)
+			return r;
+	} else {
+		memcpy(buf, img->mem + IMG_HEADER_SIZE + img->pos, len);
+	}
+	img->crc = crc32c(img->crc, buf, len);
+	img->pos += len;
+	if (img->pos == img->payload_len && img->crc != img->want_crc)
+		return -EBADMSG;
+	return 0;
+}
+
+int img_verify(struct img *img)
+{
+	size_t chunk = 1 << 20;
+	_cleanup_free_ char *buf = xmalloc(chunk);
+
+	if (img->pos == img->payload_len)
+		return img->crc == img->want_crc ? 0 : -EBADMSG;
+	while (img->pos < img->payload_len) {
+		int r = img_read(img, buf, MIN(chunk, img->payload_len - img->pos));
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void img_close(struct img *img)
+{
+	if (img->fd >= 0)
+		close(img->fd);
+	free(img->mem);
+	img->fd = -1;
+	img->mem = NULL;
+}
+
+int img_pack_mem(struct img *img, enum img_kind kind, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	_cleanup_free_ uint8_t *buf = xmalloc(len);
+
+	protobuf_c_message_pack(msg, buf);
+	img_create_mem(img, kind);
+	img_write(img, buf, len);
+	return img_finish(img);
+}
+
+int img_write_msg(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage *msg)
+{
+	_cleanup_free_ char *name = img_name(kind, pid);
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	_cleanup_free_ uint8_t *buf = xmalloc(len);
+	struct img img;
+	int r;
+
+	protobuf_c_message_pack(msg, buf);
+	r = img_create_file(&img, dirfd, name, kind);
+	if (r >= 0)
+		r = img_write(&img, buf, len);
+	if (r >= 0)
+		r = img_finish(&img);
+	img_close(&img);
+	return r;
+}
+
+/* Largest message image accepted; guards against absurd lengths in a
+ * corrupted header before allocating. */
+#define IMG_MSG_MAX (256u << 20)
+
+int img_unpack(struct img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret_msg)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	ProtobufCMessage *msg;
+	int r;
+
+	if (img->payload_len > IMG_MSG_MAX)
+		return -EBADMSG;
+	buf = xmalloc(img->payload_len);
+	r = img_read(img, buf, img->payload_len);
+	if (r < 0)
+		return r;
+	msg = protobuf_c_message_unpack(desc, NULL, img->payload_len, buf);
+	if (!msg)
+		return -EBADMSG;
+	*ret_msg = msg;
+	return 0;
+}
+
+int img_read_msg(int dirfd, enum img_kind kind, int pid, const ProtobufCMessageDescriptor *desc,
+		 ProtobufCMessage **ret_msg)
+{
+	_cleanup_free_ char *name = img_name(kind, pid);
+	struct img img;
+	int r;
+
+	r = img_open_file(&img, dirfd, name, kind);
+	if (r >= 0)
+		r = img_unpack(&img, desc, ret_msg);
+	img_close(&img);
+	return r;
+}

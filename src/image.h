@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_IMAGE_H
+#define CKPT_IMAGE_H
+/*
+ * Image files. Each image file is a 32-byte header followed by a payload:
+ *
+ *	u32 magic "CKPT"   u32 kind magic   u32 format version   u32 flags
+ *	u64 payload length u32 CRC32C of payload   u32 CRC32C of the 28 bytes before
+ *
+ * The header is written last (a writer streams the payload, then fills the
+ * header in), so a file cut short never verifies. Message images hold one
+ * packed protobuf message; page images hold raw pages.
+ *
+ * Two backends share one API: a file (created 0600) and a memory buffer, so
+ * that images round-trip in unit tests without touching disk. The layer
+ * does not log: functions return 0 or -errno, -EBADMSG for a bad header or
+ * checksum, -EIO for a truncated file.
+ */
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IMG_MAGIC 0x54504b43u /* "CKPT" little-endian */
+#define IMG_FORMAT_VERSION 1
+#define IMG_HEADER_SIZE 32
+
+enum img_kind {
+	IMG_INVENTORY,
+	IMG_CORE,
+	IMG_MM,
+	IMG_PAGEMAP,
+	IMG_PAGES,
+	IMG_FDINFO,
+	IMG_NR_KINDS,
+};
+
+struct img_kind_desc {
+	const char *name_fmt; /* file name, "%d" for the pid when per-task */
+	uint32_t magic;
+	const char *what; /* for messages: "memory pages", ... */
+};
+extern const struct img_kind_desc img_kinds[IMG_NR_KINDS];
+
+/* File name of an image of @kind for @pid; caller frees. */
+char *img_name(enum img_kind kind, int pid);
+/* Which kind a file name is, from its magic; -1 if unknown. */
+int img_kind_by_magic(uint32_t magic);
+
+struct img {
+	int fd; /* file backend; -1 for memory */
+	unsigned char *mem; /* memory backend: whole file, header included */
+	size_t mem_len, mem_cap;
+	enum img_kind kind;
+	bool writing;
+	uint64_t payload_len; /* written so far, or from the header */
+	uint64_t pos; /* read position in the payload */
+	uint32_t crc; /* running CRC32C of the payload */
+	uint32_t want_crc; /* from the header, when reading */
+};
+
+int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
+void img_create_mem(struct img *img, enum img_kind kind);
+int img_write(struct img *img, const void *buf, size_t len);
+/* Write the header. After this the image is complete. */
+int img_finish(struct img *img);
+
+/* Open for reading: checks the header (magic, kind, version). The payload
+ * CRC is checked by img_read() when the last byte is read, or by
+ * img_verify() in one go. */
+int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
+int img_open_mem(struct img *img, const void *buf, size_t len, enum img_kind kind);
+int img_read(struct img *img, void *buf, size_t len);
+/* Read and checksum the rest of the payload without keeping it. */
+int img_verify(struct img *img);
+void img_close(struct img *img);
+
+/* One message per file. img_read_msg() returns a message to free with
+ * protobuf_c_message_free_unpacked(). */
+int img_write_msg(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage *msg);
+int img_read_msg(int dirfd, enum img_kind kind, int pid, const ProtobufCMessageDescriptor *desc,
+		 ProtobufCMessage **ret_msg);
+int img_pack_mem(struct img *img, enum img_kind kind, const ProtobufCMessage *msg);
+int img_unpack(struct img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret_msg);
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

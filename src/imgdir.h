@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_IMGDIR_H
+#define CKPT_IMGDIR_H
+/*
+ * The images directory. A dump writes into a fresh temporary directory
+ * next to the target one (mode 0700) and renames it into place only when
+ * every file is complete and synced, so an interrupted dump never leaves
+ * something that looks like a valid image set.
+ */
+#include "inventory.pb-c.h"
+
+struct imgdir {
+	char *final; /* DIR as given */
+	char *tmp; /* the temporary directory being written */
+	int dirfd;
+};
+
+/* Refuses an existing non-empty DIR. */
+int imgdir_create(struct imgdir *d, const char *path);
+/* Write inventory.img listing every image file, sync, rename into place. */
+int imgdir_commit(struct imgdir *d, InventoryEntry *inv);
+/* Remove the temporary directory (after a failure). */
+void imgdir_abort(struct imgdir *d);
+
+/* Open an image set for reading; checks the inventory and that each file
+ * it lists is there with the right size. */
+int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv);
+
+/* A user-facing reason for an image error code. */
+const char *img_strerror(int r);
+
+#endif

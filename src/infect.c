@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "infect.h"
+
+#include "proc.h"
+#include "seize.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+static const unsigned char syscall_insn[2] = { 0x0f, 0x05 };
+
+static int scan_for_syscall(const unsigned char *p, size_t len, uint64_t *ret_off)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (p[i] == syscall_insn[0] && p[i + 1] == syscall_insn[1]) {
+			*ret_off = i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int elf_find_syscall(const void *image, size_t len, uint64_t *ret_off)
+{
+	Elf_Scn *scn = NULL;
+	Elf *elf;
+	int r = -ENOENT;
+	size_t shstrndx;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOTSUP;
+	elf = elf_memory((char *)image, len);
+	if (!elf)
+		return -EINVAL;
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		uint64_t off;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".text") || sh.sh_offset + sh.sh_size > len)
+			continue;
+		if (scan_for_syscall((const unsigned char *)image + sh.sh_offset, sh.sh_size, &off) == 0) {
+			*ret_off = sh.sh_offset + off;
+			r = 0;
+		}
+		break;
+	}
+out:
+	elf_end(elf);
+	return r;
+}
+
+int remote_read(int pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+static int proc_mem_write(int pid, uint64_t addr, const void *buf, size_t len)
+{
+	char path[64];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, buf, len, (off_t)addr);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int remote_write(int pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	return proc_mem_write(pid, addr, buf, len);
+}
+
+/* The syscall offset inside our own vDSO; every process on this kernel
+ * has the same vDSO image. */
+static int own_vdso_syscall_offset(uint64_t *ret_off)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	struct proc_vma *vmas;
+	size_t nr;
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	if (proc_parse_maps(f, &vmas, &nr) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < nr; i++)
+		if (vmas[i].path && !strcmp(vmas[i].path, "[vdso]")) {
+			r = elf_find_syscall((void *)vmas[i].start, vmas[i].end - vmas[i].start, ret_off);
+			break;
+		}
+	proc_vmas_free(vmas, nr);
+	return r;
+}
+
+static bool remote_is_syscall(int pid, uint64_t addr)
+{
+	unsigned char b[2];
+
+	return remote_read(pid, addr, b, 2) == 0 && !memcmp(b, syscall_insn, 2);
+}
+
+static int find_remote_syscall(int pid, uint64_t *ret_ip)
+{
+	struct proc_vma *vmas;
+	uint64_t off;
+	size_t nr;
+	int r;
+
+	r = proc_read_maps(pid, &vmas, &nr);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < nr && r < 0; i++)
+		if (vmas[i].path && !strcmp(vmas[i].path, "[vdso]") &&
+		    own_vdso_syscall_offset(&off) == 0 && remote_is_syscall(pid, vmas[i].start + off)) {
+			*ret_ip = vmas[i].start + off;
+			r = 0;
+		}
+	/* No vDSO (or another kernel's): any executable mapping will do. */
+	for (size_t i = 0; i < nr && r < 0; i++) {
+		size_t len = MIN(vmas[i].end - vmas[i].start, 1UL << 20);
+		_cleanup_free_ unsigned char *buf = NULL;
+
+		if (!vmas[i].x || !vmas[i].r || (vmas[i].path && vmas[i].path[0] == '['))
+			continue;
+		buf = xmalloc(len);
+		if (remote_read(pid, vmas[i].start, buf, len) == 0 &&
+		    scan_for_syscall(buf, len, &off) == 0) {
+			*ret_ip = vmas[i].start + off;
+			r = 0;
+		}
+	}
+	proc_vmas_free(vmas, nr);
+	return r;
+}
+
+int infect_init(struct infect *inf, int pid, const struct user_regs_struct *base,
+		struct seized_task *task)
+{
+	memset(inf, 0, sizeof(*inf));
+	inf->pid = pid;
+	inf->base = *base;
+	inf->task = task;
+	return find_remote_syscall(pid, &inf->syscall_ip);
+}
+
+void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_regs_struct *base)
+{
+	memset(inf, 0, sizeof(*inf));
+	inf->pid = pid;
+	inf->syscall_ip = ip;
+	inf->base = *base;
+}
+
+/* A signal that arrives while we step is reported before the step trap.
+ * Keep it (it was dequeued) and step again. */
+static void keep_signal(struct infect *inf)
+{
+	struct seized_task *t = inf->task;
+
+	if (t && t->nr_stolen < MAX_STOLEN_SIGNALS &&
+	    ptrace(PTRACE_GETSIGINFO, inf->pid, NULL, &t->stolen[t->nr_stolen]) == 0)
+		t->nr_stolen++;
+}
+
+/* -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK */
+bool is_restart_errno(long rax)
+{
+	return rax == -512 || rax == -513 || rax == -514 || rax == -516;
+}
+
+int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
+		   long a5, long a6)
+{
+	struct user_regs_struct regs = inf->base, call;
+	int status, r;
+
+	regs.rax = nr;
+	regs.rdi = a1;
+	regs.rsi = a2;
+	regs.rdx = a3;
+	regs.r10 = a4;
+	regs.r8 = a5;
+	regs.r9 = a6;
+	regs.rip = inf->syscall_ip;
+	/* Not in a syscall: keeps the kernel's restart logic away. */
+	regs.orig_rax = (unsigned long)-1;
+	call = regs;
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
+		return -errno;
+	for (;;) {
+		if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
+			return -errno;
+		r = ptrace_wait_stop(inf->pid, &status);
+		if (r < 0)
+			return r;
+		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, &regs) < 0)
+			return -errno;
+		if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP && (status >> 16) == 0) {
+			keep_signal(inf);
+			if (regs.rip == inf->syscall_ip + 2 && is_restart_errno((long)regs.rax)) {
+				/* Interrupted before it did anything: run it again. */
+				regs = call;
+				if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
+					return -errno;
+			}
+			continue;
+		}
+		if (regs.rip == inf->syscall_ip + 2)
+			break;
+		if (regs.rip != inf->syscall_ip)
+			return -EFAULT; /* it went somewhere we did not send it */
+	}
+	*ret = (long)regs.rax;
+	return 0;
+}
+
+int infect_map_scratch(struct infect *inf, size_t len)
+{
+	long addr;
+	int r;
+
+	r = infect_syscall6(inf, SYS_mmap, &addr, 0, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r < 0)
+		return r;
+	if (addr < 0 && addr > -4096)
+		return (int)addr;
+	inf->scratch = (uint64_t)addr;
+	inf->scratch_len = len;
+	return 0;
+}
+
+int infect_unmap_scratch(struct infect *inf)
+{
+	long ret;
+	int r;
+
+	if (!inf->scratch)
+		return 0;
+	r = infect_syscall3(inf, SYS_munmap, &ret, inf->scratch, inf->scratch_len, 0);
+	if (r < 0)
+		return r;
+	inf->scratch = 0;
+	return ret < 0 ? (int)ret : 0;
+}

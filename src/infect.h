@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_INFECT_H
+#define CKPT_INFECT_H
+/*
+ * Remote syscalls in a ptrace-stopped task: the few things only the task
+ * itself can tell (its sigactions, itimers) or do (register rseq, set its
+ * own mm fields) on the dump and restore sides.
+ *
+ * We point rip at a `syscall` instruction that already exists in the task
+ * (its vDSO, or a page we mapped there on restore), load the arguments and
+ * single-step it: the step trap stops the task right after the syscall
+ * returns, before it runs anything else, even when the syscall unmapped
+ * the very code it ran from. About 22 us a call on this machine, so bulk
+ * work (pages) goes through process_vm_readv/writev instead.
+ *
+ * No logging: 0 or -errno from the ptrace layer; the syscall's own result
+ * is returned in *ret (a negative value is -errno of the remote call).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct seized_task;
+
+struct infect {
+	int pid;
+	uint64_t syscall_ip;
+	struct user_regs_struct base; /* registers every call starts from */
+	uint64_t scratch; /* remote scratch memory, 0 if none */
+	size_t scratch_len;
+	struct seized_task *task; /* where signals that arrive meanwhile go */
+};
+
+/* Find a syscall instruction in the task's vDSO (or any executable mapping). */
+int infect_init(struct infect *inf, int pid, const struct user_regs_struct *base,
+		struct seized_task *task);
+/* Use the syscall instruction at @ip (restore side). */
+void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_regs_struct *base);
+
+int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
+		   long a5, long a6);
+#define infect_syscall6(inf, nr, ret, a, b, c, d, e, f)                                              \
+	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define infect_syscall3(inf, nr, ret, a, b, c) infect_syscall6(inf, nr, ret, a, b, c, 0, 0, 0)
+
+/* rax holds one of the kernel's internal "restart this syscall" codes. */
+bool is_restart_errno(long rax);
+
+/* mmap/munmap a private anonymous scratch area in the task. */
+int infect_map_scratch(struct infect *inf, size_t len);
+int infect_unmap_scratch(struct infect *inf);
+
+/* Copy to and from the task's memory. Writes go through /proc/PID/mem when
+ * the pages are not writable (the kernel's FOLL_FORCE path). */
+int remote_read(int pid, uint64_t addr, void *buf, size_t len);
+int remote_write(int pid, uint64_t addr, const void *buf, size_t len);
+
+/* Offset of a `syscall` instruction in an ELF image in memory (the vDSO);
+ * -ENOENT if none. */
+int elf_find_syscall(const void *image, size_t len, uint64_t *ret_off);
+
+#endif

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMAs and mm fields: dump from /proc/PID/smaps and stat, restore by
+ * remote mmap/mprotect/madvise and PR_SET_MM_MAP.
+ */
+#include "mm.h"
+
+#include "proc.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/prctl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+static bool str_ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static const struct {
+	const char *name;
+	uint32_t kind;
+} special_vmas[] = {
+	{ "[vdso]", VMA_KIND__VMA_VDSO },
+	{ "[vvar]", VMA_KIND__VMA_VVAR },
+	{ "[vvar_vclock]", VMA_KIND__VMA_VVAR_VCLOCK },
+	{ "[vsyscall]", VMA_KIND__VMA_VSYSCALL },
+};
+
+/* Classify a VMA; -EOPNOTSUPP (with a message) for what we cannot restore. */
+static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
+{
+	const char *p = pv->path;
+
+	for (size_t i = 0; p && i < ARRAY_SIZE(special_vmas); i++)
+		if (!strcmp(p, special_vmas[i].name)) {
+			*ret_kind = special_vmas[i].kind;
+			return 0;
+		}
+	if (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)) {
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " '%s' is device or hugetlb memory (not supported)",
+		       pid, pv->start, pv->end, p ? p : "");
+		return -EOPNOTSUPP;
+	}
+	if (p && p[0] == '[') {
+		if (!strcmp(p, "[heap]") || !strcmp(p, "[stack]") || !strncmp(p, "[anon:", 6)) {
+			*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
+			return 0;
+		}
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " '%s' is not supported", pid,
+		       pv->start, pv->end, p);
+		return -EOPNOTSUPP;
+	}
+	if (!p || (pv->shared && !strncmp(p, "/dev/zero", 9) && str_ends(p, " (deleted)"))) {
+		*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
+		return 0;
+	}
+	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5) ||
+	    !strncmp(p, "/memfd:", 7)) {
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " of '%s' (deleted file, memfd or System V shm) is not supported yet",
+		       pid, pv->start, pv->end, p);
+		return -EOPNOTSUPP;
+	}
+	*ret_kind = pv->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+	return 0;
+}
+
+static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
+{
+	char path[128];
+	struct stat st;
+
+	/* map_files names the exact file mapped, even if the path moved. */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, pv->start,
+		 pv->end);
+	if (stat(path, &st) < 0)
+		return pr_errno(-errno, "cannot stat the file mapped at %" PRIx64 " in %d", pv->start,
+				pid);
+	v->path = xstrdup(pv->path);
+	v->has_dev = v->has_ino = v->has_file_size = v->has_file_writable = true;
+	v->dev = st.st_dev;
+	v->ino = st.st_ino;
+	v->file_size = st.st_size;
+	v->file_writable = pv->shared && (pv->vmflags & VMF_MAYWRITE);
+	return 0;
+}
+
+static int vmas_dump(int pid, MmEntry *mm)
+{
+	struct proc_vma *pvs;
+	size_t nr;
+	int r;
+
+	r = proc_read_maps(pid, &pvs, &nr);
+	if (r < 0)
+		return pr_errno(r, "cannot read the mappings of %d", pid);
+	mm->vmas = xmalloc(nr * sizeof(*mm->vmas));
+	for (size_t i = 0; i < nr && r >= 0; i++) {
+		const struct proc_vma *pv = &pvs[i];
+		VmaEntry *v = xmalloc(sizeof(*v));
+
+		vma_entry__init(v);
+		v->start = pv->start;
+		v->end = pv->end;
+		v->pgoff = pv->pgoff;
+		v->prot = (pv->r ? PROT_READ : 0) | (pv->w ? PROT_WRITE : 0) | (pv->x ? PROT_EXEC : 0);
+		v->vmflags = pv->vmflags;
+		mm->vmas[mm->n_vmas++] = v;
+		r = vma_classify(pid, pv, &v->kind);
+		if (r >= 0 && (v->kind == VMA_KIND__VMA_FILE_PRIVATE ||
+			       v->kind == VMA_KIND__VMA_FILE_SHARED))
+			r = vma_file_dump(pid, pv, v);
+	}
+	proc_vmas_free(pvs, nr);
+	return r;
+}
+
+int mm_dump(int pid, MmEntry *mm)
+{
+	struct proc_stat st;
+	char path[64], exe[PATH_MAX_LEN];
+	char *auxv;
+	size_t auxv_len;
+	ssize_t n;
+	int r;
+
+	r = proc_read_stat(pid, &st);
+	if (r < 0)
+		return pr_errno(r, "cannot read /proc/%d/stat", pid);
+	mm->start_code = st.start_code;
+	mm->end_code = st.end_code;
+	mm->start_data = st.start_data;
+	mm->end_data = st.end_data;
+	mm->start_brk = st.start_brk;
+	mm->start_stack = st.start_stack;
+	mm->arg_start = st.arg_start;
+	mm->arg_end = st.arg_end;
+	mm->env_start = st.env_start;
+	mm->env_end = st.env_end;
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	r = read_file(path, &auxv, &auxv_len);
+	if (r < 0)
+		return pr_errno(r, "cannot read '%s'", path);
+	mm->auxv.data = (uint8_t *)auxv;
+	mm->auxv.len = auxv_len;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return pr_errno(-errno, "cannot read the executable of %d", pid);
+	exe[n] = 0;
+	mm->exe_path = xstrdup(exe);
+	return vmas_dump(pid, mm);
+}
+
+/* brk is not in /proc/PID/stat: the task tells it, brk(0) returns it. */
+int mm_dump_brk(struct infect *inf, MmEntry *mm)
+{
+	long ret;
+	int r = infect_syscall3(inf, SYS_brk, &ret, 0, 0, 0);
+
+	if (r < 0)
+		return pr_errno(r, "cannot read the brk of %d", inf->pid);
+	mm->brk = (uint64_t)ret;
+	return 0;
+}
+
+static bool vma_is_file(const VmaEntry *v)
+{
+	return v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED;
+}
+
+int mm_check_files(const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		struct stat st;
+
+		if (!vma_is_file(v))
+			continue;
+		if (stat(v->path, &st) < 0)
+			return pr_errno(-errno, "cannot restore: mapped file '%s'", v->path);
+		if ((uint64_t)st.st_size != v->file_size)
+			return pr_errno(-ESTALE, "cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
+					v->path, (unsigned long long)st.st_size,
+					(unsigned long long)v->file_size);
+	}
+	return 0;
+}
+
+static int plan_file(struct mm_plan *plan, const char *path, int flags)
+{
+	for (size_t i = 0; i < plan->nr_files; i++)
+		if (!strcmp(plan->files[i], path) && plan->file_flags[i] == flags)
+			return plan->aux_base + (int)i;
+	plan->files = xrealloc(plan->files, (plan->nr_files + 1) * sizeof(char *));
+	plan->file_flags = xrealloc(plan->file_flags, (plan->nr_files + 1) * sizeof(int));
+	plan->files[plan->nr_files] = xstrdup(path);
+	plan->file_flags[plan->nr_files] = flags;
+	return plan->aux_base + (int)plan->nr_files++;
+}
+
+static bool range_free(const MmEntry *mm, const struct proc_vma *own, size_t nr_own, uint64_t a,
+		       uint64_t len)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (a < mm->vmas[i]->end && mm->vmas[i]->start < a + len)
+			return false;
+	for (size_t i = 0; i < nr_own; i++)
+		if (a < own[i].end && own[i].start < a + len)
+			return false;
+	return true;
+}
+
+/* The trampoline window must be free in the dumped layout and in ours
+ * (the child starts as a copy of us). */
+static int plan_trampoline(struct mm_plan *plan, const MmEntry *mm)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	struct proc_vma *own;
+	size_t nr;
+	int r = -ENOSPC;
+
+	if (!f || proc_parse_maps(f, &own, &nr) < 0)
+		return pr_errno(-EIO, "cannot read our own mappings");
+	for (uint64_t a = 1ULL << 32; a < (1ULL << 47) - TRAMP_WINDOW; a += 1ULL << 32)
+		if (range_free(mm, own, nr, a, TRAMP_WINDOW)) {
+			plan->tramp = a;
+			r = 0;
+			break;
+		}
+	proc_vmas_free(own, nr);
+	return r < 0 ? pr_errno(r, "cannot find room for the restorer") : 0;
+}
+
+int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int first_aux_fd)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->mm = mm;
+	plan->aux_base = first_aux_fd;
+	plan->vma_fd = xmalloc(mm->n_vmas * sizeof(int));
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+
+		plan->vma_fd[i] = -1;
+		if (vma_is_file(v))
+			plan->vma_fd[i] =
+				plan_file(plan, v->path, v->file_writable ? O_RDWR : O_RDONLY);
+	}
+	plan->exe_fd = plan_file(plan, mm->exe_path, O_RDONLY);
+	return plan_trampoline(plan, mm);
+}
+
+void mm_plan_release(struct mm_plan *plan)
+{
+	for (size_t i = 0; i < plan->nr_files; i++)
+		free(plan->files[i]);
+	free(plan->files);
+	free(plan->file_flags);
+	free(plan->vma_fd);
+}
+
+static const unsigned char tramp_code[] = { 0x0f, 0x05, 0xcc }; /* syscall; int3 */
+
+int mm_restore_early(const struct mm_plan *plan)
+{
+	void *t;
+
+	for (size_t i = 0; i < plan->nr_files; i++) {
+		int fd = open(plan->files[i], plan->file_flags[i] | O_CLOEXEC);
+
+		if (fd < 0)
+			return pr_errno(-errno, "cannot open mapped file '%s'", plan->files[i]);
+		if (fd != plan->aux_base + (int)i) {
+			if (dup3(fd, plan->aux_base + (int)i, O_CLOEXEC) < 0)
+				return pr_errno(-errno, "cannot place mapped file '%s'", plan->files[i]);
+			close(fd);
+		}
+	}
+	t = mmap((void *)plan->tramp, TRAMP_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (t == MAP_FAILED || t != (void *)plan->tramp)
+		return pr_errno(t == MAP_FAILED ? -errno : -EEXIST, "cannot map the restorer");
+	memcpy(t, tramp_code, sizeof(tramp_code));
+	return 0;
+}
+
+/* Unmap everything the child brought from us but the trampoline and the
+ * vDSO group (which vdso_move() moves). */
+static int unmap_own(struct infect *inf, const struct mm_plan *plan)
+{
+	struct proc_vma *pvs;
+	size_t nr;
+	int r;
+
+	r = proc_read_maps(inf->pid, &pvs, &nr);
+	if (r < 0)
+		return pr_errno(r, "cannot read the mappings of %d", inf->pid);
+	for (size_t i = 0; i < nr && r >= 0; i++) {
+		const char *p = pvs[i].path;
+		long ret;
+
+		if (pvs[i].start >= plan->tramp && pvs[i].end <= plan->tramp + TRAMP_LEN)
+			continue;
+		if (p && (!strcmp(p, "[vdso]") || !strcmp(p, "[vvar]") ||
+			  !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]")))
+			continue;
+		r = infect_syscall3(inf, SYS_munmap, &ret, pvs[i].start, pvs[i].end - pvs[i].start, 0);
+		if (r >= 0 && ret < 0)
+			r = (int)ret;
+	}
+	proc_vmas_free(pvs, nr);
+	return r < 0 ? pr_errno(r, "cannot clear the address space of %d", inf->pid) : 0;
+}
+
+static int map_flags(const VmaEntry *v)
+{
+	int flags = MAP_FIXED;
+
+	flags |= (v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED) ?
+			 MAP_SHARED :
+			 MAP_PRIVATE;
+	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
+		flags |= MAP_ANONYMOUS;
+	if (v->vmflags & VMF_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+	return flags;
+}
+
+/* Pages are written through PROT_WRITE; it is taken away again after. */
+static int map_prot(const VmaEntry *v)
+{
+	return vma_has_pages(v) ? (int)v->prot | PROT_READ | PROT_WRITE : (int)v->prot;
+}
+
+static int map_vma(struct infect *inf, const VmaEntry *v, int fd)
+{
+	long ret;
+	int r;
+
+	r = infect_syscall6(inf, SYS_mmap, &ret, v->start, v->end - v->start, map_prot(v),
+			    map_flags(v), fd, fd >= 0 ? v->pgoff : 0);
+	if (r < 0)
+		return r;
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	return (uint64_t)ret == v->start ? 0 : -EFAULT;
+}
+
+static const struct {
+	uint64_t vmflag;
+	int advice;
+} vma_advice[] = {
+	{ VMF_DONTDUMP, MADV_DONTDUMP }, { VMF_DONTCOPY, MADV_DONTFORK },
+	{ VMF_WIPEONFORK, MADV_WIPEONFORK }, { VMF_HUGEPAGE, MADV_HUGEPAGE },
+	{ VMF_NOHUGEPAGE, MADV_NOHUGEPAGE }, { VMF_SEQ_READ, MADV_SEQUENTIAL },
+	{ VMF_RAND_READ, MADV_RANDOM },
+};
+
+static int advise_vma(struct infect *inf, const VmaEntry *v)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vma_advice); i++) {
+		long ret;
+		int r;
+
+		if (!(v->vmflags & vma_advice[i].vmflag))
+			continue;
+		r = infect_syscall3(inf, SYS_madvise, &ret, v->start, v->end - v->start,
+				    vma_advice[i].advice);
+		if (r < 0 || ret < 0)
+			return r < 0 ? r : (int)ret;
+	}
+	return 0;
+}
+
+static int map_all(struct infect *inf, const struct mm_plan *plan)
+{
+	const MmEntry *mm = plan->mm;
+
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		int r;
+
+		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
+			continue;
+		r = map_vma(inf, v, plan->vma_fd[i]);
+		if (r == 0)
+			r = advise_vma(inf, v);
+		if (r < 0)
+			return pr_errno(r, "cannot map %llx-%llx%s%s",
+					(unsigned long long)v->start, (unsigned long long)v->end,
+					v->path ? " of " : "", v->path ? v->path : "");
+	}
+	return 0;
+}
+
+static int protect_all(struct infect *inf, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		long ret;
+		int r;
+
+		if (!vma_has_pages(v) || map_prot(v) == (int)v->prot)
+			continue;
+		r = infect_syscall3(inf, SYS_mprotect, &ret, v->start, v->end - v->start, v->prot);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot protect %llx-%llx",
+					(unsigned long long)v->start, (unsigned long long)v->end);
+	}
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		long ret;
+		int r;
+
+		if (!(v->vmflags & VMF_LOCKED))
+			continue;
+		r = infect_syscall3(inf, SYS_mlock, &ret, v->start, v->end - v->start, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot lock %llx-%llx",
+					(unsigned long long)v->start, (unsigned long long)v->end);
+	}
+	return 0;
+}
+
+static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
+{
+	const MmEntry *mm = plan->mm;
+	uint64_t auxv_at = inf->scratch + 256;
+	struct prctl_mm_map map = {
+		.start_code = mm->start_code,
+		.end_code = mm->end_code,
+		.start_data = mm->start_data,
+		.end_data = mm->end_data,
+		.start_brk = mm->start_brk,
+		.brk = mm->brk,
+		.start_stack = mm->start_stack,
+		.arg_start = mm->arg_start,
+		.arg_end = mm->arg_end,
+		.env_start = mm->env_start,
+		.env_end = mm->env_end,
+		.auxv = (__u64 *)auxv_at,
+		.auxv_size = (uint32_t)mm->auxv.len,
+		.exe_fd = (uint32_t)plan->exe_fd,
+	};
+	long ret;
+	int r;
+
+	if (mm->auxv.len > inf->scratch_len - 256)
+		return pr_errno(-E2BIG, "auxv of %zu bytes is too large", mm->auxv.len);
+	r = remote_write(inf->pid, inf->scratch, &map, sizeof(map));
+	if (r == 0)
+		r = remote_write(inf->pid, auxv_at, mm->auxv.data, mm->auxv.len);
+	if (r == 0)
+		r = infect_syscall6(inf, SYS_prctl, &ret, PR_SET_MM, PR_SET_MM_MAP, inf->scratch,
+				    sizeof(map), 0, 0);
+	if (r < 0 || ret < 0) {
+		pr_debug("mm map: code %llx-%llx data %llx-%llx brk %llx-%llx stack %llx arg %llx-%llx env %llx-%llx auxv %u exe_fd %u",
+			 map.start_code, map.end_code, map.start_data, map.end_data, map.start_brk,
+			 map.brk, map.start_stack, map.arg_start, map.arg_end, map.env_start,
+			 map.env_end, map.auxv_size, map.exe_fd);
+		return pr_errno(r < 0 ? r : (int)ret, "cannot set the mm fields (PR_SET_MM_MAP)");
+	}
+	return 0;
+}
+
+int mm_restore_late(const struct mm_plan *plan, struct infect *inf, int dirfd)
+{
+	long ret;
+	int r;
+
+	r = unmap_own(inf, plan);
+	if (r < 0)
+		return r;
+	r = vdso_move(inf, plan->mm, plan->tramp + TRAMP_LEN);
+	if (r < 0)
+		return r;
+	r = map_all(inf, plan);
+	if (r < 0)
+		return r;
+	r = pages_restore(inf, plan->mm, dirfd);
+	if (r < 0)
+		return r;
+	r = protect_all(inf, plan->mm);
+	if (r < 0)
+		return r;
+	r = set_mm_fields(inf, plan);
+	if (r < 0)
+		return r;
+	r = infect_syscall3(inf, SYS_close_range, &ret, plan->aux_base, ~0U, 0);
+	if (r < 0 || ret < 0)
+		return pr_errno(r < 0 ? r : (int)ret, "cannot close the restorer's files");
+	return 0;
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "options.h"
+
+#include "util.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	enum ckpt_command cmd;
+} commands[] = {
+	{ "dump", CMD_DUMP },
+	{ "restore", CMD_RESTORE },
+	{ "show", CMD_SHOW },
+	{ "check", CMD_CHECK },
+};
+
+enum { OPT_PID = 256, OPT_IMAGES, OPT_PARENT, OPT_PIDFILE, OPT_LEAVE, OPT_DETACH, OPT_JSON };
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "tree", required_argument, NULL, OPT_PID }, /* criu's spelling */
+	{ "images", required_argument, NULL, OPT_IMAGES },
+	{ "images-dir", required_argument, NULL, OPT_IMAGES },
+	{ "parent", required_argument, NULL, OPT_PARENT },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "leave-running", no_argument, NULL, OPT_LEAVE },
+	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* Which options each command takes; anything else is refused. */
+static bool option_allowed(enum ckpt_command cmd, int opt)
+{
+	switch (opt) {
+	case 'v':
+	case 'h':
+		return true;
+	case OPT_PID:
+	case OPT_LEAVE:
+	case OPT_PARENT:
+		return cmd == CMD_DUMP;
+	case OPT_IMAGES:
+		return cmd == CMD_DUMP || cmd == CMD_RESTORE || cmd == CMD_SHOW;
+	case OPT_DETACH:
+	case OPT_PIDFILE:
+		return cmd == CMD_RESTORE;
+	case OPT_JSON:
+		return cmd == CMD_SHOW;
+	}
+	return false;
+}
+
+static int fail(struct options *o, const char *fmt, const char *arg)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(o->error, sizeof(o->error), fmt, arg);
+#pragma GCC diagnostic pop
+	return -EINVAL;
+}
+
+static const char *command_name(enum ckpt_command cmd)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (commands[i].cmd == cmd)
+			return commands[i].name;
+	return "ckpt";
+}
+
+static int check_required(struct options *o)
+{
+	const char *name = command_name(o->command);
+
+	if (o->command == CMD_DUMP && !o->pid)
+		return fail(o, "%s needs --pid PID", name);
+	if ((o->command == CMD_DUMP || o->command == CMD_RESTORE || o->command == CMD_SHOW) &&
+	    !o->images)
+		return fail(o, "%s needs --images DIR", name);
+	if (o->images && !*o->images)
+		return fail(o, "%s: --images must not be empty", name);
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o)
+{
+	const char *cmd_name;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	if (argc < 2)
+		return fail(o, "no command given (try '%s --help')", "ckpt");
+	cmd_name = argv[1];
+	if (!strcmp(cmd_name, "--help") || !strcmp(cmd_name, "-h") || !strcmp(cmd_name, "help")) {
+		o->command = CMD_HELP;
+		return 0;
+	}
+	if (!strcmp(cmd_name, "--version") || !strcmp(cmd_name, "-V")) {
+		o->command = CMD_VERSION;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd_name, commands[i].name))
+			o->command = commands[i].cmd;
+	if (o->command == CMD_NONE)
+		return fail(o, "unknown command '%s' (try 'ckpt --help')", cmd_name);
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc - 1, argv + 1, ":vhdV", long_opts, NULL)) != -1) {
+		int r;
+
+		if (opt == 'd')
+			opt = OPT_DETACH;
+		if (opt == '?')
+			return fail(o, "unknown option '%s'", argv[optind]);
+		if (opt == ':')
+			return fail(o, "option '%s' needs a value", argv[optind]);
+		if (opt == 'V') {
+			o->command = CMD_VERSION;
+			return 0;
+		}
+		if (!option_allowed(o->command, opt))
+			return fail(o, "option '%s' does not apply to this command", argv[optind]);
+		switch (opt) {
+		case OPT_PID:
+			r = parse_pid(optarg, &o->pid);
+			if (r < 0)
+				return fail(o, "invalid pid '%s'", optarg);
+			break;
+		case OPT_IMAGES:
+			o->images = optarg;
+			break;
+		case OPT_PARENT:
+			o->parent = optarg;
+			break;
+		case OPT_PIDFILE:
+			o->pidfile = optarg;
+			break;
+		case OPT_LEAVE:
+			o->leave_running = true;
+			break;
+		case OPT_DETACH:
+			o->detach = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			o->help_for = o->command;
+			o->command = CMD_HELP;
+			return 0;
+		}
+	}
+	if (optind < argc - 1)
+		return fail(o, "unexpected argument '%s'", argv[optind + 1]);
+	return check_required(o);
+}
+
+const char *options_usage(enum ckpt_command cmd)
+{
+	switch (cmd) {
+	case CMD_DUMP:
+		return "usage: ckpt dump --pid PID --images DIR [--leave-running] [-v]\n"
+		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
+		       "  not exist or be empty), then kill it unless --leave-running.\n";
+	case CMD_RESTORE:
+		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
+		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
+		       "  --detach, wait for it and exit with its status.\n";
+	case CMD_SHOW:
+		return "usage: ckpt show --images DIR [--json]\n"
+		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
+	case CMD_CHECK:
+		return "usage: ckpt check\n"
+		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
+	default:
+		return "usage: ckpt COMMAND [OPTIONS]\n"
+		       "  ckpt dump    --pid PID --images DIR [--leave-running] [-v]\n"
+		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
+		       "  ckpt show    --images DIR [--json]\n"
+		       "  ckpt check\n"
+		       "  ckpt --version | --help | COMMAND --help\n";
+	}
+}

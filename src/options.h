@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_OPTIONS_H
+#define CKPT_OPTIONS_H
+/*
+ * Command line: `ckpt COMMAND [OPTIONS]`. options_parse() does not print;
+ * on failure it returns -EINVAL and puts a one-line reason in o->error
+ * (e.g. "dump needs --pid"). main() prints it as "ckpt: <error>".
+ */
+#include <stdbool.h>
+
+enum ckpt_command {
+	CMD_NONE,
+	CMD_DUMP,
+	CMD_RESTORE,
+	CMD_SHOW,
+	CMD_CHECK,
+	CMD_HELP, /* --help, or COMMAND --help (command is then in help_for) */
+	CMD_VERSION,
+};
+
+struct options {
+	enum ckpt_command command;
+	enum ckpt_command help_for;
+	int pid; /* --pid */
+	const char *images; /* --images */
+	const char *parent; /* --parent (accepted, not used yet) */
+	const char *pidfile; /* --pidfile */
+	bool leave_running; /* --leave-running */
+	bool detach; /* --detach / -d */
+	bool json; /* --json */
+	int verbose; /* -v, repeatable */
+	char error[256];
+};
+
+int options_parse(int argc, char **argv, struct options *o);
+const char *options_usage(enum ckpt_command cmd);
+
+#endif

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "proc.h"
+
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <string.h>
+
+static const struct {
+	char name[3];
+	uint64_t flag;
+} vmflag_names[] = {
+	{ "gd", VMF_GROWSDOWN }, { "sh", VMF_SHARED },	  { "dd", VMF_DONTDUMP },
+	{ "dc", VMF_DONTCOPY },	 { "wf", VMF_WIPEONFORK }, { "hg", VMF_HUGEPAGE },
+	{ "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE }, { "lo", VMF_LOCKED },
+	{ "sr", VMF_SEQ_READ },	 { "rr", VMF_RAND_READ },  { "io", VMF_IO },
+	{ "pf", VMF_PFNMAP },	 { "ht", VMF_HUGETLB },	   { "de", VMF_DONTEXPAND },
+	{ "mw", VMF_MAYWRITE },
+};
+
+uint64_t proc_parse_vmflags(const char *s)
+{
+	uint64_t flags = 0;
+
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		if (!s[0] || !s[1])
+			break;
+		for (size_t i = 0; i < ARRAY_SIZE(vmflag_names); i++)
+			if (s[0] == vmflag_names[i].name[0] && s[1] == vmflag_names[i].name[1])
+				flags |= vmflag_names[i].flag;
+		s += 2;
+		while (*s && *s != ' ')
+			s++;
+	}
+	return flags;
+}
+
+static int parse_maps_line(const char *line, struct proc_vma *v)
+{
+	char perms[5];
+	int path_off = -1;
+
+	memset(v, 0, sizeof(*v));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %x:%x %" SCNu64 " %n", &v->start,
+		   &v->end, perms, &v->pgoff, &v->dev_major, &v->dev_minor, &v->ino, &path_off) < 7)
+		return -EINVAL;
+	if (strlen(perms) != 4 || v->end <= v->start)
+		return -EINVAL;
+	v->r = perms[0] == 'r';
+	v->w = perms[1] == 'w';
+	v->x = perms[2] == 'x';
+	v->shared = perms[3] == 's';
+	if (path_off > 0 && line[path_off]) {
+		size_t len = strlen(line + path_off);
+
+		while (len && line[path_off + len - 1] == '\n')
+			len--;
+		if (len)
+			v->path = strndup(line + path_off, len);
+	}
+	return 0;
+}
+
+/* A line of maps starts with a hex address and a dash; smaps field lines
+ * start with a capitalised name and a colon. */
+static bool is_maps_line(const char *line)
+{
+	const char *p = line;
+
+	while (isxdigit((unsigned char)*p))
+		p++;
+	return p != line && *p == '-';
+}
+
+int proc_parse_maps(FILE *f, struct proc_vma **ret_vmas, size_t *ret_nr)
+{
+	struct proc_vma *vmas = NULL;
+	size_t nr = 0, cap = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	int r = 0;
+
+	while (getline(&line, &line_cap, f) > 0) {
+		if (is_maps_line(line)) {
+			if (nr == cap) {
+				cap = cap ? cap * 2 : 64;
+				vmas = xrealloc(vmas, cap * sizeof(*vmas));
+			}
+			r = parse_maps_line(line, &vmas[nr]);
+			if (r < 0)
+				break;
+			nr++;
+		} else if (nr && !strncmp(line, "VmFlags:", 8)) {
+			vmas[nr - 1].vmflags = proc_parse_vmflags(line + 8);
+		} else if (nr && !strncmp(line, "AnonHugePages:", 14)) {
+			vmas[nr - 1].anon_huge_kb = strtoull(line + 14, NULL, 10);
+		} else if (!nr || !isupper((unsigned char)line[0])) {
+			r = -EINVAL;
+			break;
+		}
+	}
+	free(line);
+	if (r < 0) {
+		proc_vmas_free(vmas, nr);
+		return r;
+	}
+	*ret_vmas = vmas;
+	*ret_nr = nr;
+	return 0;
+}
+
+void proc_vmas_free(struct proc_vma *vmas, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(vmas[i].path);
+	free(vmas);
+}
+
+int proc_parse_stat(const char *text, struct proc_stat *ret)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+	unsigned long long v[52] = { 0 };
+	const char *p;
+	int n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!open || !close || close < open || sscanf(text, "%d", &ret->pid) != 1)
+		return -EINVAL;
+	snprintf(ret->comm, sizeof(ret->comm), "%.*s", (int)MIN(close - open - 1, 63), open + 1);
+	p = close + 1;
+	if (sscanf(p, " %c", &ret->state) != 1)
+		return -EINVAL;
+	p += 2;
+	/* Fields 4..52 (1-based, as in proc(5)); v[i] holds field i. */
+	for (int i = 4; i <= 52; i++) {
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		if (!*p || *p == '\n')
+			break;
+		v[i - 1] = strtoll(p, &end, 10);
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		n = i;
+	}
+	if (n < 28)
+		return -EINVAL;
+	ret->ppid = (int)v[3];
+	ret->pgid = (int)v[4];
+	ret->sid = (int)v[5];
+	ret->flags = (unsigned int)v[8];
+	ret->num_threads = (long)v[19];
+	ret->start_code = v[25];
+	ret->end_code = v[26];
+	ret->start_stack = v[27];
+	ret->start_data = v[44];
+	ret->end_data = v[45];
+	ret->start_brk = v[46];
+	ret->arg_start = v[47];
+	ret->arg_end = v[48];
+	ret->env_start = v[49];
+	ret->env_end = v[50];
+	ret->exit_code = (int)v[51];
+	return 0;
+}
+
+static int parse_groups(const char *s, struct proc_status *ret)
+{
+	while (*s) {
+		char *end;
+		unsigned long g;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '\n')
+			break;
+		g = strtoul(s, &end, 10);
+		if (end == s)
+			return -EINVAL;
+		ret->groups = xrealloc(ret->groups, (ret->nr_groups + 1) * sizeof(*ret->groups));
+		ret->groups[ret->nr_groups++] = (unsigned int)g;
+		s = end;
+	}
+	return 0;
+}
+
+int proc_parse_status(FILE *f, struct proc_status *ret)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int seen = 0, r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "Umask: %o", &ret->umask) == 1)
+			seen |= 1;
+		else if (sscanf(line, "Uid: %u %u %u %u", &ret->uid[0], &ret->uid[1], &ret->uid[2],
+				&ret->uid[3]) == 4)
+			seen |= 2;
+		else if (sscanf(line, "Gid: %u %u %u %u", &ret->gid[0], &ret->gid[1], &ret->gid[2],
+				&ret->gid[3]) == 4)
+			seen |= 4;
+		else if (!strncmp(line, "Groups:", 7))
+			r = parse_groups(line + 7, ret);
+		else if (sscanf(line, "Tgid: %d", &ret->tgid) == 1)
+			seen |= 8;
+		else if (sscanf(line, "PPid: %d", &ret->ppid) == 1) {
+		} else if (sscanf(line, "Threads: %d", &ret->threads) == 1) {
+		} else if (sscanf(line, "SigPnd: %" SCNx64, &ret->sig_pending) == 1) {
+		} else if (sscanf(line, "ShdPnd: %" SCNx64, &ret->shd_pending) == 1) {
+		} else if (sscanf(line, "SigBlk: %" SCNx64, &ret->sig_blocked) == 1) {
+		} else {
+			(void)sscanf(line, "SigCgt: %" SCNx64, &ret->sig_caught);
+		}
+		if (r < 0)
+			break;
+	}
+	free(line);
+	if (r == 0 && (seen & 14) != 14)
+		r = -EINVAL;
+	if (r < 0) {
+		free(ret->groups);
+		ret->groups = NULL;
+	}
+	return r;
+}
+
+int proc_parse_fdinfo(FILE *f, struct proc_fdinfo *ret)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int seen = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "pos: %" SCNu64, &ret->pos) == 1)
+			seen |= 1;
+		else if (sscanf(line, "flags: %o", &ret->flags) == 1)
+			seen |= 2;
+		else
+			(void)sscanf(line, "mnt_id: %d", &ret->mnt_id);
+	}
+	free(line);
+	return seen == 3 ? 0 : -EINVAL;
+}
+
+int proc_read_stat(int pid, struct proc_stat *ret)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	return proc_parse_stat(text, ret);
+}
+
+int proc_read_status(int pid, struct proc_status *ret)
+{
+	char path[64];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	return proc_parse_status(f, ret);
+}
+
+int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr)
+{
+	char path[64];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	return proc_parse_maps(f, ret_vmas, ret_nr);
+}
+
+static int list_numbers(DIR *d, int **ret, size_t *ret_nr)
+{
+	struct dirent *de;
+	int *v = NULL;
+	size_t nr = 0;
+
+	while ((de = readdir(d))) {
+		int n;
+
+		if (parse_pid(de->d_name, &n) < 0)
+			continue;
+		v = xrealloc(v, (nr + 1) * sizeof(*v));
+		v[nr++] = n;
+	}
+	*ret = v;
+	*ret_nr = nr;
+	return 0;
+}
+
+int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr)
+{
+	char path[64];
+	DIR *d;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	r = list_numbers(d, ret_tids, ret_nr);
+	closedir(d);
+	return r;
+}
+
+int proc_list_children(int pid, int tid, int **ret_pids, size_t *ret_nr)
+{
+	char path[96];
+	_cleanup_free_ char *text = NULL;
+	int *v = NULL;
+	size_t nr = 0;
+	char *p, *save = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, tid);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	for (p = strtok_r(text, " \n", &save); p; p = strtok_r(NULL, " \n", &save)) {
+		int n;
+
+		if (parse_pid(p, &n) < 0)
+			continue;
+		v = xrealloc(v, (nr + 1) * sizeof(*v));
+		v[nr++] = n;
+	}
+	*ret_pids = v;
+	*ret_nr = nr;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_PROC_H
+#define CKPT_PROC_H
+/*
+ * Pure parsers of /proc text. Each takes a FILE* or a string, so that unit
+ * tests run them on captured fixtures. They do not log; they return 0 or
+ * -errno (-EINVAL for text they cannot parse).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* VmFlags of /proc/PID/smaps that matter for restore. */
+enum {
+	VMF_GROWSDOWN = 1 << 0, /* gd */
+	VMF_SHARED = 1 << 1, /* sh */
+	VMF_DONTDUMP = 1 << 2, /* dd */
+	VMF_DONTCOPY = 1 << 3, /* dc */
+	VMF_WIPEONFORK = 1 << 4, /* wf */
+	VMF_HUGEPAGE = 1 << 5, /* hg */
+	VMF_NOHUGEPAGE = 1 << 6, /* nh */
+	VMF_MERGEABLE = 1 << 7, /* mg */
+	VMF_LOCKED = 1 << 8, /* lo */
+	VMF_SEQ_READ = 1 << 9, /* sr */
+	VMF_RAND_READ = 1 << 10, /* rr */
+	VMF_IO = 1 << 11, /* io: VM_IO, device memory */
+	VMF_PFNMAP = 1 << 12, /* pf */
+	VMF_HUGETLB = 1 << 13, /* ht */
+	VMF_DONTEXPAND = 1 << 14, /* de */
+	VMF_MAYWRITE = 1 << 15, /* mw */
+};
+
+struct proc_vma {
+	uint64_t start, end, pgoff;
+	bool r, w, x, shared;
+	unsigned int dev_major, dev_minor;
+	uint64_t ino;
+	char *path; /* NULL for anonymous; "[heap]", "[vdso]", ... as shown */
+	uint64_t vmflags; /* VMF_*, from smaps */
+	uint64_t anon_huge_kb; /* AnonHugePages, from smaps */
+};
+
+/* Parse /proc/PID/maps, or smaps (then VmFlags and AnonHugePages are filled). */
+int proc_parse_maps(FILE *f, struct proc_vma **ret_vmas, size_t *ret_nr);
+void proc_vmas_free(struct proc_vma *vmas, size_t nr);
+uint64_t proc_parse_vmflags(const char *s);
+
+struct proc_stat {
+	int pid;
+	char comm[64];
+	char state;
+	int ppid, pgid, sid;
+	unsigned int flags; /* PF_* */
+	long num_threads;
+	uint64_t start_code, end_code, start_stack;
+	uint64_t start_data, end_data, start_brk;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	int exit_code;
+};
+#define PF_KTHREAD 0x00200000
+
+int proc_parse_stat(const char *text, struct proc_stat *ret);
+
+struct proc_status {
+	unsigned int umask;
+	unsigned int uid[4], gid[4]; /* real, effective, saved, fs */
+	unsigned int *groups;
+	size_t nr_groups;
+	int tgid, ppid, threads;
+	uint64_t sig_blocked, sig_pending, shd_pending, sig_caught;
+};
+int proc_parse_status(FILE *f, struct proc_status *ret);
+
+struct proc_fdinfo {
+	uint64_t pos;
+	unsigned int flags; /* octal in the file */
+	int mnt_id;
+};
+int proc_parse_fdinfo(FILE *f, struct proc_fdinfo *ret);
+
+/* Convenience wrappers that open /proc/PID/... themselves. */
+int proc_read_stat(int pid, struct proc_stat *ret);
+int proc_read_status(int pid, struct proc_status *ret);
+int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
+/* Thread ids of PID from /proc/PID/task. */
+int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr);
+/* Child pids of the thread TID from /proc/PID/task/TID/children. */
+int proc_list_children(int pid, int tid, int **ret_pids, size_t *ret_nr);
+
+#endif

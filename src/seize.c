@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "seize.h"
+
+#include "util.h"
+
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+int ptrace_wait_stop(int pid, int *ret_status)
+{
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, __WALL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		break;
+	}
+	*ret_status = status;
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return -ESRCH;
+	return 0;
+}
+
+static bool is_interrupt_stop(int status)
+{
+	return WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP;
+}
+
+int seize_task(struct seized_task *t, int pid)
+{
+	int status, r;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
+		return -errno;
+	t->seized = true;
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		r = ptrace_wait_stop(pid, &status);
+		if (r < 0)
+			return r;
+		if (is_interrupt_stop(status))
+			break;
+		/* A signal-delivery-stop: the signal has been dequeued. Keep
+		 * it and let the task go on to the pending interrupt stop. */
+		if (WIFSTOPPED(status) && t->nr_stolen < MAX_STOLEN_SIGNALS &&
+		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &t->stolen[t->nr_stolen]) == 0)
+			t->nr_stolen++;
+		if (ptrace(PTRACE_CONT, pid, NULL, NULL) < 0)
+			return -errno;
+	}
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &t->regs) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Queue the stolen signals back. A tracer may not forge a siginfo for
+ * another process (rt_sigqueueinfo refuses si_code >= 0 unless sent to
+ * oneself), so the task sends them to itself by an injected syscall; see
+ * infect_requeue_signals(). Here we only detach.
+ */
+int thaw_task(struct seized_task *t)
+{
+	int r = 0;
+
+	if (!t->seized)
+		return 0;
+	if (ptrace(PTRACE_SETREGS, t->pid, NULL, &t->regs) < 0)
+		r = -errno;
+	if (ptrace(PTRACE_DETACH, t->pid, NULL, NULL) < 0 && !r)
+		r = -errno;
+	t->seized = false;
+	return r;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_SEIZE_H
+#define CKPT_SEIZE_H
+/*
+ * Freezing and thawing a task with PTRACE_SEIZE + PTRACE_INTERRUPT.
+ *
+ * A signal that arrives while we wait for the interrupt stop is reported to
+ * us first (signal-delivery-stop) and taken off the task's queue. We keep
+ * its siginfo in @stolen and put it back on resume (or store it in the
+ * images), so nothing the task was sent is lost.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/user.h>
+
+#define MAX_STOLEN_SIGNALS 32
+
+struct seized_task {
+	int pid;
+	bool seized;
+	struct user_regs_struct regs; /* at the interrupt stop */
+	siginfo_t stolen[MAX_STOLEN_SIGNALS];
+	int nr_stolen;
+};
+
+/* Seize @pid and wait for it to stop. -ESRCH if gone, -EPERM if not ours. */
+int seize_task(struct seized_task *t, int pid);
+/* Put the saved registers back and detach; the task runs on untouched. */
+int thaw_task(struct seized_task *t);
+
+/* Wait for the next ptrace stop of @pid; returns the wait status or -errno. */
+int ptrace_wait_stop(int pid, int *ret_status);
+
+#endif

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Signals: every sigaction, the blocked mask, pending signals of the thread
+ * and of the process, and the alternate signal stack.
+ */
+#include "kinds.h"
+#include "util.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+
+#define NSIG_KERNEL 64
+#define SIGSET_SIZE 8
+#define SIGINFO_SIZE 128
+
+/* The kernel's struct sigaction on x86-64 (not glibc's). */
+struct ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+int sigactions_dump(struct infect *inf, TaskCoreEntry *core)
+{
+	core->sigactions = xmalloc(NSIG_KERNEL * sizeof(*core->sigactions));
+	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
+		struct ksigaction ka;
+		SigactionEntry *e;
+		long ret;
+		int r;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		r = infect_syscall6(inf, SYS_rt_sigaction, &ret, sig, 0, inf->scratch, SIGSET_SIZE, 0,
+				    0);
+		if (r == 0 && ret < 0)
+			r = (int)ret;
+		if (r == 0)
+			r = remote_read(inf->pid, inf->scratch, &ka, sizeof(ka));
+		if (r < 0)
+			return pr_errno(r, "cannot read the action of signal %d of %d", sig, inf->pid);
+		if (ka.handler == (uint64_t)SIG_DFL && !ka.flags && !ka.mask)
+			continue;
+		e = xmalloc(sizeof(*e));
+		sigaction_entry__init(e);
+		e->sig = sig;
+		e->handler = ka.handler;
+		e->flags = ka.flags;
+		e->restorer = ka.restorer;
+		e->mask = ka.mask;
+		core->sigactions[core->n_sigactions++] = e;
+	}
+	return 0;
+}
+
+/* Runs in the new process with every signal blocked, so handlers whose
+ * code is not mapped yet cannot run. */
+int sigactions_restore_early(const TaskCoreEntry *core)
+{
+	for (size_t i = 0; i < core->n_sigactions; i++) {
+		const SigactionEntry *e = core->sigactions[i];
+		struct ksigaction ka = { e->handler, e->flags, e->restorer, e->mask };
+
+		if (syscall(SYS_rt_sigaction, e->sig, &ka, NULL, SIGSET_SIZE) < 0)
+			return pr_errno(-errno, "cannot set the action of signal %u", e->sig);
+	}
+	return 0;
+}
+
+static int peek_pending(int tid, bool shared, ProtobufCBinaryData **list, size_t *n)
+{
+	for (uint64_t off = 0;; off++) {
+		struct __ptrace_peeksiginfo_args a = {
+			.off = off,
+			.flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0,
+			.nr = 1,
+		};
+		siginfo_t si;
+		long got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, &si);
+
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return 0;
+		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+		(*list)[*n].len = SIGINFO_SIZE;
+		(*list)[*n].data = xmalloc(SIGINFO_SIZE);
+		memcpy((*list)[*n].data, &si, SIGINFO_SIZE);
+		(*n)++;
+	}
+}
+
+static void add_stolen(struct seized_task *t, ThreadCoreEntry *th)
+{
+	for (int i = 0; i < t->nr_stolen; i++) {
+		th->pending = xrealloc(th->pending, (th->n_pending + 1) * sizeof(*th->pending));
+		th->pending[th->n_pending].len = SIGINFO_SIZE;
+		th->pending[th->n_pending].data = xmalloc(SIGINFO_SIZE);
+		memcpy(th->pending[th->n_pending].data, &t->stolen[i], SIGINFO_SIZE);
+		th->n_pending++;
+	}
+}
+
+int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th)
+{
+	uint64_t mask;
+	stack_t ss;
+	long ret;
+	int r;
+
+	if (ptrace(PTRACE_GETSIGMASK, t->pid, (void *)SIGSET_SIZE, &mask) < 0)
+		return pr_errno(-errno, "cannot read the signal mask of %d", t->pid);
+	th->blocked = mask;
+	r = peek_pending(t->pid, false, &th->pending, &th->n_pending);
+	if (r < 0)
+		return pr_errno(r, "cannot read the pending signals of %d", t->pid);
+	add_stolen(t, th);
+	r = infect_syscall3(inf, SYS_sigaltstack, &ret, 0, inf->scratch, 0);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
+	if (r == 0)
+		r = remote_read(t->pid, inf->scratch, &ss, sizeof(ss));
+	if (r < 0)
+		return pr_errno(r, "cannot read the signal stack of %d", t->pid);
+	if (!(ss.ss_flags & SS_DISABLE)) {
+		th->has_sas_sp = th->has_sas_size = th->has_sas_flags = true;
+		th->sas_sp = (uint64_t)ss.ss_sp;
+		th->sas_size = ss.ss_size;
+		th->sas_flags = ss.ss_flags & ~SS_ONSTACK;
+	}
+	return 0;
+}
+
+/* The process queue is dumped with the core, the thread queue per thread. */
+int shared_pending_dump(int pid, TaskCoreEntry *core)
+{
+	int r = peek_pending(pid, true, &core->shared_pending, &core->n_shared_pending);
+
+	return r < 0 ? pr_errno(r, "cannot read the pending signals of %d", pid) : 0;
+}
+
+static int queue_signal(struct infect *inf, const ProtobufCBinaryData *info, bool shared)
+{
+	siginfo_t si;
+	long ret;
+	int r;
+
+	if (info->len != SIGINFO_SIZE)
+		return pr_errno(-EBADMSG, "pending signal record of %zu bytes", info->len);
+	memcpy(&si, info->data, SIGINFO_SIZE);
+	r = remote_write(inf->pid, inf->scratch, &si, SIGINFO_SIZE);
+	if (r < 0)
+		return pr_errno(r, "cannot queue signal %d", si.si_signo);
+	/* Sent by the task to itself: the kernel then takes any si_code. */
+	if (shared)
+		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret, inf->pid, si.si_signo,
+				    inf->scratch);
+	else
+		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret, inf->pid, inf->pid,
+				    si.si_signo, inf->scratch, 0, 0);
+	if (r < 0 || ret < 0)
+		return pr_errno(r < 0 ? r : (int)ret, "cannot queue signal %d", si.si_signo);
+	return 0;
+}
+
+int signals_restore_late(struct infect *inf, const TaskCoreEntry *core, const ThreadCoreEntry *th)
+{
+	uint64_t mask = th->blocked;
+	int r;
+
+	if (th->has_sas_sp) {
+		stack_t ss = { .ss_sp = (void *)th->sas_sp, .ss_size = th->sas_size,
+			       .ss_flags = (int)th->sas_flags };
+		long ret;
+
+		r = remote_write(inf->pid, inf->scratch, &ss, sizeof(ss));
+		if (r == 0)
+			r = infect_syscall3(inf, SYS_sigaltstack, &ret, inf->scratch, 0, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot set the signal stack");
+	}
+	for (size_t i = 0; i < core->n_shared_pending; i++) {
+		r = queue_signal(inf, &core->shared_pending[i], true);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < th->n_pending; i++) {
+		r = queue_signal(inf, &th->pending[i], false);
+		if (r < 0)
+			return r;
+	}
+	if (ptrace(PTRACE_SETSIGMASK, inf->pid, (void *)SIGSET_SIZE, &mask) < 0)
+		return pr_errno(-errno, "cannot set the signal mask");
+	return 0;
+}
+
+/* Put back the signals seize and infect took off the queue (dump with
+ * --leave-running, or a failed dump). */
+int signals_requeue_stolen(struct infect *inf, struct seized_task *t)
+{
+	for (int i = 0; i < t->nr_stolen; i++) {
+		ProtobufCBinaryData info = { SIGINFO_SIZE, (uint8_t *)&t->stolen[i] };
+		int r = queue_signal(inf, &info, false);
+
+		if (r < 0)
+			return r;
+	}
+	t->nr_stolen = 0;
+	return 0;
+}

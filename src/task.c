@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Process-level odds and ends: ids, comm, personality, umask, cwd, root,
+ * rlimits, credentials, timer slack, parent-death signal, dumpable.
+ */
+#include "kinds.h"
+#include "proc.h"
+#include "util.h"
+
+#include <grp.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+static int read_link(int pid, const char *what, char **ret)
+{
+	char path[64], buf[PATH_MAX_LEN];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+static int read_number(int pid, const char *what, int base, uint64_t *ret)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	*ret = strtoull(text, NULL, base);
+	return 0;
+}
+
+static int creds_dump(int pid, TaskCoreEntry *core)
+{
+	struct proc_status st;
+	CredsEntry *c = xmalloc(sizeof(*c));
+	int r;
+
+	r = proc_read_status(pid, &st);
+	if (r < 0)
+		return pr_errno(r, "cannot read /proc/%d/status", pid);
+	creds_entry__init(c);
+	c->uid = st.uid[0];
+	c->euid = st.uid[1];
+	c->suid = st.uid[2];
+	c->fsuid = st.uid[3];
+	c->gid = st.gid[0];
+	c->egid = st.gid[1];
+	c->sgid = st.gid[2];
+	c->fsgid = st.gid[3];
+	c->n_groups = st.nr_groups;
+	c->groups = st.groups;
+	core->creds = c;
+	core->umask = st.umask;
+	return 0;
+}
+
+static int rlimits_dump(int pid, TaskCoreEntry *core)
+{
+	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit rl;
+		RlimitEntry *e;
+
+		if (prlimit(pid, res, NULL, &rl) < 0)
+			return pr_errno(-errno, "cannot read rlimit %d of %d", res, pid);
+		e = xmalloc(sizeof(*e));
+		rlimit_entry__init(e);
+		e->resource = res;
+		e->cur = rl.rlim_cur;
+		e->max = rl.rlim_max;
+		core->rlimits[core->n_rlimits++] = e;
+	}
+	return 0;
+}
+
+static int prctl_dump(struct infect *inf, TaskCoreEntry *core)
+{
+	long ret;
+	int sig = 0, r;
+
+	r = infect_syscall6(inf, SYS_prctl, &ret, PR_GET_PDEATHSIG, inf->scratch, 0, 0, 0, 0);
+	if (r == 0 && ret == 0)
+		r = remote_read(inf->pid, inf->scratch, &sig, sizeof(sig));
+	if (r < 0)
+		return pr_errno(r, "cannot read the parent-death signal of %d", inf->pid);
+	core->has_pdeath_sig = true;
+	core->pdeath_sig = sig;
+	r = infect_syscall6(inf, SYS_prctl, &ret, PR_GET_DUMPABLE, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_errno(r, "cannot read the dumpable flag of %d", inf->pid);
+	core->has_dumpable = true;
+	core->dumpable = ret == 1;
+	return 0;
+}
+
+int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
+{
+	struct proc_stat st;
+	uint64_t v;
+	char path[64];
+	_cleanup_free_ char *comm = NULL;
+	int r;
+
+	r = proc_read_stat(t->pid, &st);
+	if (r < 0)
+		return pr_errno(r, "cannot read /proc/%d/stat", t->pid);
+	core->pid = t->pid;
+	core->ppid = st.ppid;
+	core->pgid = st.pgid;
+	core->sid = st.sid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
+	r = read_file(path, &comm, NULL);
+	if (r < 0)
+		return pr_errno(r, "cannot read '%s'", path);
+	comm[strcspn(comm, "\n")] = 0;
+	core->comm = xstrdup(comm);
+	r = read_number(t->pid, "personality", 16, &v);
+	if (r < 0)
+		return pr_errno(r, "cannot read the personality of %d", t->pid);
+	core->personality = (uint32_t)v;
+	r = read_number(t->pid, "timerslack_ns", 10, &v);
+	if (r < 0)
+		return pr_errno(r, "cannot read the timer slack of %d", t->pid);
+	core->timerslack_ns = v;
+	r = read_link(t->pid, "cwd", &core->cwd);
+	if (r < 0)
+		return pr_errno(r, "cannot read the cwd of %d", t->pid);
+	r = read_link(t->pid, "root", &core->root);
+	if (r < 0)
+		return pr_errno(r, "cannot read the root of %d", t->pid);
+	r = creds_dump(t->pid, core);
+	if (r < 0)
+		return r;
+	r = rlimits_dump(t->pid, core);
+	if (r < 0)
+		return r;
+	return prctl_dump(inf, core);
+}
+
+/*
+ * Hard limits cannot be raised here (no CAP_SYS_RESOURCE): set what the
+ * kernel allows, never more than the dumped values.
+ */
+int rlimits_restore_early(const TaskCoreEntry *core)
+{
+	for (size_t i = 0; i < core->n_rlimits; i++) {
+		const RlimitEntry *e = core->rlimits[i];
+		struct rlimit want = { e->cur, e->max }, now;
+
+		if (prlimit(0, e->resource, &want, NULL) == 0)
+			continue;
+		if (getrlimit(e->resource, &now) < 0)
+			return pr_errno(-errno, "cannot read rlimit %u", e->resource);
+		want.rlim_max = MIN(e->max, now.rlim_max);
+		want.rlim_cur = MIN(e->cur, want.rlim_max);
+		if (prlimit(0, e->resource, &want, NULL) < 0)
+			return pr_errno(-errno, "cannot set rlimit %u", e->resource);
+		pr_debug("rlimit %u: hard limit %llu cannot be raised here, kept %llu", e->resource,
+			 (unsigned long long)e->max, (unsigned long long)want.rlim_max);
+	}
+	return 0;
+}
+
+/*
+ * Session and group: a process that led its own session or group gets one
+ * again; one whose leader was outside the dumped tree joins the caller's
+ * (what `criu --shell-job` does).
+ */
+static int ids_restore(const TaskCoreEntry *core)
+{
+	if (core->sid == core->pid) {
+		if (setsid() < 0)
+			return pr_errno(-errno, "cannot make %u a session leader", core->pid);
+	} else if (core->pgid == core->pid) {
+		if (setpgid(0, 0) < 0)
+			return pr_errno(-errno, "cannot make %u a group leader", core->pid);
+	}
+	return 0;
+}
+
+int task_restore_early(const TaskCoreEntry *core)
+{
+	int r;
+
+	r = ids_restore(core);
+	if (r < 0)
+		return r;
+	if (strcmp(core->root, "/") && chroot(core->root) < 0)
+		return pr_errno(-errno, "cannot change root to '%s'", core->root);
+	if (chdir(core->cwd) < 0)
+		return pr_errno(-errno, "cannot change directory to '%s'", core->cwd);
+	umask(core->umask);
+	if (personality(core->personality) < 0)
+		return pr_errno(-errno, "cannot set personality %#x", core->personality);
+	if (prctl(PR_SET_NAME, core->comm, 0, 0, 0) < 0)
+		return pr_errno(-errno, "cannot set comm '%s'", core->comm);
+	if (core->timerslack_ns && prctl(PR_SET_TIMERSLACK, core->timerslack_ns, 0, 0, 0) < 0)
+		return pr_errno(-errno, "cannot set timer slack");
+	return 0;
+}
+
+/* Credentials last: once they drop root, the task could not set its mm. */
+static int creds_restore_late(struct infect *inf, const CredsEntry *c)
+{
+	long ret = 0;
+	int r;
+
+	if (c->n_groups) {
+		r = remote_write(inf->pid, inf->scratch, c->groups, c->n_groups * sizeof(uint32_t));
+		if (r == 0)
+			r = infect_syscall3(inf, SYS_setgroups, &ret, c->n_groups, inf->scratch, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot set supplementary groups");
+	}
+	r = infect_syscall3(inf, SYS_setresgid, &ret, c->gid, c->egid, c->sgid);
+	if (r == 0 && ret == 0)
+		r = infect_syscall3(inf, SYS_setfsgid, &ret, c->fsgid, 0, 0);
+	if (r == 0)
+		r = infect_syscall3(inf, SYS_setresuid, &ret, c->uid, c->euid, c->suid);
+	if (r == 0 && ret == 0)
+		r = infect_syscall3(inf, SYS_setfsuid, &ret, c->fsuid, 0, 0);
+	if (r < 0 || ret < 0)
+		return pr_errno(r < 0 ? r : (int)ret, "cannot set credentials uid %u gid %u", c->uid,
+				c->gid);
+	return 0;
+}
+
+int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
+{
+	long ret;
+	int r;
+
+	if (core->creds) {
+		r = creds_restore_late(inf, core->creds);
+		if (r < 0)
+			return r;
+	}
+	/* A uid change resets these two: set them after. */
+	if (core->has_dumpable) {
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot set the dumpable flag");
+	}
+	if (core->has_pdeath_sig) {
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_PDEATHSIG, core->pdeath_sig, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot set the parent-death signal");
+	}
+	return 0;
+}

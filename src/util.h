@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_UTIL_H
+#define CKPT_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#undef PAGE_SIZE
+#undef PAGE_MASK
+#define PAGE_SIZE 4096UL
+#define PATH_MAX_LEN 4096
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/*
+ * Logging. Library layers (proc, image, infect) return negative errno and
+ * do not log; the layer that decides logs once. Messages are lowercase,
+ * without a final period; paths in quotes.
+ *
+ * pr_err() prints "ckpt: <msg>" on stderr; pr_errno(r, ...) appends
+ * ": strerror(-r)" and returns r, so that a caller can write
+ *	return pr_errno(r, "cannot open '%s'", path);
+ */
+extern int log_level; /* 0 quiet, 1 normal, 2 verbose (-v) */
+extern int log_fd; /* 2; the restore child logs into a pipe to its parent */
+
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int pr_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Cleanup helpers, in the style of systemd. */
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+		close(*fd);
+		errno = saved;
+	}
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Allocation that cannot fail quietly: aborts with a message on ENOMEM. */
+void *xmalloc(size_t n);
+void *xzalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Full reads and writes: 0 on success, -errno on failure (-EIO on short). */
+int read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+int pread_full(int fd, void *buf, size_t len, off_t off);
+
+/* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
+int read_file(const char *path, char **ret_buf, size_t *ret_len);
+
+/* Parse a non-negative decimal number that must fill the whole string. */
+int parse_pid(const char *s, int *ret_pid);
+
+uint64_t now_ns(int clock);
+
+#endif
