@@ -39,16 +39,16 @@ static int check_target(int pid)
 	int r;
 
 	if (pid == getpid())
-		return pr_errno(-EINVAL, "cannot dump %d: that is ckpt itself", pid);
+		return pr_fail(-EINVAL, "cannot dump %d: that is ckpt itself", pid);
 	r = proc_read_stat(pid, &st);
 	if (r == -ENOENT)
-		return pr_errno(-ESRCH, "cannot dump %d: no such process", pid);
+		return pr_fail(-ESRCH, "cannot dump %d: no such process", pid);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d", pid);
 	if (st.flags & PF_KTHREAD)
-		return pr_errno(-EINVAL, "cannot dump %d: it is a kernel thread", pid);
+		return pr_fail(-EINVAL, "cannot dump %d: it is a kernel thread", pid);
 	if (st.state == 'Z' || st.state == 'X')
-		return pr_errno(-EINVAL, "cannot dump %d: it has exited (zombie)", pid);
+		return pr_fail(-EINVAL, "cannot dump %d: it has exited (zombie)", pid);
 	return 0;
 }
 
@@ -63,13 +63,13 @@ static int check_shape(int pid)
 	if (r < 0)
 		return pr_errno(r, "cannot list the threads of %d", pid);
 	if (nr_tids != 1)
-		return pr_errno(-EOPNOTSUPP, "cannot dump %d: it has %zu threads (only single-threaded processes are supported yet)",
+		return pr_fail(-EOPNOTSUPP, "cannot dump %d: it has %zu threads (only single-threaded processes are supported yet)",
 				pid, nr_tids);
 	r = proc_list_children(pid, pid, &children, &nr_children);
 	if (r < 0)
 		return pr_errno(r, "cannot list the children of %d", pid);
 	if (nr_children)
-		return pr_errno(-EOPNOTSUPP, "cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
+		return pr_fail(-EOPNOTSUPP, "cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
 				pid, nr_children, nr_children > 1 ? "es" : "");
 	return 0;
 }

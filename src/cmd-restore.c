@@ -86,7 +86,7 @@ static int pid_in_use(int pid)
 	if (fgets(comm, sizeof(comm), f))
 		comm[strcspn(comm, "\n")] = 0;
 	fclose(f);
-	return pr_errno(-EEXIST, "cannot restore: pid %d is in use (by '%s')", pid, comm);
+	return pr_fail(-EEXIST, "cannot restore: pid %d is in use (by '%s')", pid, comm);
 }
 
 static int restore_load(struct restore *rs, const char *dir)
@@ -98,7 +98,7 @@ static int restore_load(struct restore *rs, const char *dir)
 		return r;
 	rs->pid = (int)rs->inv->root_pid;
 	if (rs->inv->nr_tasks != 1)
-		return pr_errno(-EOPNOTSUPP, "cannot restore: images hold %u processes (trees are not supported yet)",
+		return pr_fail(-EOPNOTSUPP, "cannot restore: images hold %u processes (trees are not supported yet)",
 				rs->inv->nr_tasks);
 	r = read_image(rs, IMG_CORE, &task_core_entry__descriptor, (ProtobufCMessage **)&rs->core);
 	if (r >= 0)
@@ -111,7 +111,7 @@ static int restore_load(struct restore *rs, const char *dir)
 	if (r < 0)
 		return r;
 	if (rs->core->pid != (uint32_t)rs->pid || rs->core->n_threads != 1)
-		return pr_errno(-EBADMSG, "cannot restore: images are inconsistent");
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent");
 	return 0;
 }
 
@@ -204,7 +204,7 @@ static int wait_child_setup(struct restore *rs)
 	if (waitpid(rs->pid, &status, __WALL) < 0)
 		return pr_errno(-errno, "cannot restore %d", rs->pid);
 	if (!WIFSTOPPED(status))
-		return pr_errno(-ECHILD, "cannot restore %d: the new process died while being set up (status %#x)",
+		return pr_fail(-ECHILD, "cannot restore %d: the new process died while being set up (status %#x)",
 				rs->pid, status);
 	if (ptrace(PTRACE_SETOPTIONS, rs->pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
 		return pr_errno(-errno, "cannot restore %d", rs->pid);
@@ -304,7 +304,7 @@ static int spawn(struct restore *rs)
 		close(rs->status_pipe[0]);
 		close(rs->status_pipe[1]);
 		if (r == -EEXIST)
-			return pr_errno(r, "cannot restore: pid %d is in use", rs->pid);
+			return pr_fail(r, "cannot restore: pid %d is in use", rs->pid);
 		return pr_errno(r, "cannot restore: cannot create process %d", rs->pid);
 	}
 	if (pid == 0) {

@@ -200,7 +200,7 @@ int cmd_show(const struct options *o)
 		r = load(dirfd, o->images, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
 			 (ProtobufCMessage **)&s.pagemap);
 	if (r >= 0 && s.core->n_threads < 1)
-		r = pr_errno(-EBADMSG, "cannot show '%s': the core image has no thread", o->images);
+		r = pr_fail(-EBADMSG, "cannot show '%s': the core image has no thread", o->images);
 	if (r >= 0)
 		o->json ? show_json(&s) : show_text(&s);
 	close(dirfd);

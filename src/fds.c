@@ -162,18 +162,18 @@ int fds_check(const FdinfoEntry *fi, bool have_tty)
 
 		if (e->kind == FD_KIND__FD_TTY) {
 			if (!have_tty)
-				return pr_errno(-ENOTTY, "cannot restore fd %u: it was a terminal ('%s') and this restore has no terminal on stdin, stdout or stderr",
+				return pr_fail(-ENOTTY, "cannot restore fd %u: it was a terminal ('%s') and this restore has no terminal on stdin, stdout or stderr",
 						e->fd, e->path);
 			continue;
 		}
 		if (stat(e->path, &st) < 0)
 			return pr_errno(-errno, "cannot restore fd %u: '%s'", e->fd, e->path);
 		if (e->kind == FD_KIND__FD_REG && (uint64_t)st.st_size < e->size)
-			return pr_errno(-ESTALE, "cannot restore fd %u: '%s' shrank since the dump (%llu bytes, was %llu)",
+			return pr_fail(-ESTALE, "cannot restore fd %u: '%s' shrank since the dump (%llu bytes, was %llu)",
 					e->fd, e->path, (unsigned long long)st.st_size,
 					(unsigned long long)e->size);
 		if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT))
-			return pr_errno(-ESTALE, "cannot restore fd %u: '%s' is no longer the same kind of file",
+			return pr_fail(-ESTALE, "cannot restore fd %u: '%s' is no longer the same kind of file",
 					e->fd, e->path);
 	}
 	return 0;

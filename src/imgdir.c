@@ -38,19 +38,19 @@ int imgdir_create(struct imgdir *d, const char *path)
 	d->dirfd = -1;
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
-			return pr_errno(-ENOTDIR, "cannot dump: '%s' exists and is not a directory",
+			return pr_fail(-ENOTDIR, "cannot dump: '%s' exists and is not a directory",
 					path);
 		r = dir_is_empty(path);
 		if (r < 0)
 			return pr_errno(r, "cannot dump: cannot read '%s'", path);
 		if (r == 0)
-			return pr_errno(-ENOTEMPTY, "cannot dump: images directory '%s' is not empty",
+			return pr_fail(-ENOTEMPTY, "cannot dump: images directory '%s' is not empty",
 					path);
 	} else if (errno != ENOENT) {
 		return pr_errno(-errno, "cannot dump: '%s'", path);
 	}
 	if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
-		return pr_errno(-EINVAL, "cannot dump: '%s' cannot be an images directory", path);
+		return pr_fail(-EINVAL, "cannot dump: '%s' cannot be an images directory", path);
 	d->final = xstrdup(path);
 	d->tmp = xasprintf("%s/.%s.ckpt-XXXXXX", parent, base);
 	if (!mkdtemp(d->tmp)) {

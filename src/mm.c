@@ -188,7 +188,7 @@ int mm_check_files(const MmEntry *mm)
 		if (stat(v->path, &st) < 0)
 			return pr_errno(-errno, "cannot restore: mapped file '%s'", v->path);
 		if ((uint64_t)st.st_size != v->file_size)
-			return pr_errno(-ESTALE, "cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
+			return pr_fail(-ESTALE, "cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
 					v->path, (unsigned long long)st.st_size,
 					(unsigned long long)v->file_size);
 	}
@@ -454,7 +454,7 @@ static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
 	int r;
 
 	if (mm->auxv.len > inf->scratch_len - 256)
-		return pr_errno(-E2BIG, "auxv of %zu bytes is too large", mm->auxv.len);
+		return pr_fail(-E2BIG, "auxv of %zu bytes is too large", mm->auxv.len);
 	r = remote_write(inf->pid, inf->scratch, &map, sizeof(map));
 	if (r == 0)
 		r = remote_write(inf->pid, auxv_at, mm->auxv.data, mm->auxv.len);

@@ -9,6 +9,7 @@
  */
 #include "mm.h"
 
+#include "imgdir.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -315,7 +316,7 @@ int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd)
 	r = check_runs(mm, pm);
 	if (r < 0) {
 		protobuf_c_message_free_unpacked(&pm->base, NULL);
-		return pr_errno(r, "cannot restore: the page map does not fit the address space");
+		return pr_fail(r, "cannot restore: the page map does not fit the address space");
 	}
 	r = img_open_file(&img, dirfd, name, IMG_PAGES);
 	if (r >= 0 && img.payload_len != pm->nr_pages * PAGE_SIZE)
@@ -327,6 +328,6 @@ int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd)
 	img_close(&img);
 	protobuf_c_message_free_unpacked(&pm->base, NULL);
 	if (r < 0)
-		return pr_errno(r, "cannot restore memory from image '%s'", name);
+		return pr_fail(r, "cannot restore: image '%s': %s", name, img_strerror(r));
 	return 0;
 }

@@ -39,6 +39,16 @@ int pr_errno(int r, const char *fmt, ...)
 	return r < 0 ? r : -r;
 }
 
+int pr_fail(int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("ckpt: ", fmt, ap, 0);
+	va_end(ap);
+	return r < 0 ? r : -r;
+}
+
 void pr_info(const char *fmt, ...)
 {
 	va_list ap;

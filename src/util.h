@@ -33,6 +33,8 @@ extern int log_fd; /* 2; the restore child logs into a pipe to its parent */
 
 void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pr_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like pr_errno() for messages that already say why: no strerror suffix. */
+int pr_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -141,7 +141,7 @@ int vdso_move(struct infect *inf, const MmEntry *mm, uint64_t park)
 		return r < 0 ? pr_errno(r, "cannot unmap the vDSO") : 0;
 	}
 	if (!layout_matches(p, n, mm))
-		return pr_errno(-EOPNOTSUPP, "cannot restore: the vDSO of this kernel differs from the dumped one");
+		return pr_fail(-EOPNOTSUPP, "cannot restore: the vDSO of this kernel differs from the dumped one");
 	for (size_t i = 0; i < n; i++)
 		if (p[i].have)
 			base = MIN(base, p[i].start);
