@@ -82,11 +82,12 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c)
 check-style:
-	clang-format --dry-run --Werror src/*.c src/*.h test/unit/*.c
+	clang-format --dry-run --Werror $(STYLE_FILES)
 
 format:
-	clang-format -i src/*.c src/*.h test/unit/*.c
+	clang-format -i $(STYLE_FILES)
 
 lint: $(PROTO_H)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -99,7 +99,8 @@ static int probe_seize(void)
 		pause();
 		_exit(0);
 	}
-	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
 		r = -errno;
 	else if (waitpid(pid, &status, __WALL) < 0 || (status >> 16) != PTRACE_EVENT_STOP)
 		r = -EIO;
@@ -130,8 +131,8 @@ static int probe_rseq_config(void)
 		pause();
 		_exit(0);
 	}
-	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 || ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 ||
-	    waitpid(pid, &status, __WALL) < 0 ||
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 || waitpid(pid, &status, __WALL) < 0 ||
 	    ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(rc), &rc) < 0)
 		r = -errno;
 	kill(pid, SIGKILL);

@@ -98,8 +98,10 @@ static int restore_load(struct restore *rs, const char *dir)
 		return r;
 	rs->pid = (int)rs->inv->root_pid;
 	if (rs->inv->nr_tasks != 1)
-		return pr_fail(-EOPNOTSUPP, "cannot restore: images hold %u processes (trees are not supported yet)",
-				rs->inv->nr_tasks);
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: images hold %u processes (trees are not supported yet)",
+			rs->inv->nr_tasks);
 	r = read_image(rs, IMG_CORE, &task_core_entry__descriptor, (ProtobufCMessage **)&rs->core);
 	if (r >= 0)
 		r = read_image(rs, IMG_MM, &mm_entry__descriptor, (ProtobufCMessage **)&rs->mm);
@@ -204,8 +206,10 @@ static int wait_child_setup(struct restore *rs)
 	if (waitpid(rs->pid, &status, __WALL) < 0)
 		return pr_errno(-errno, "cannot restore %d", rs->pid);
 	if (!WIFSTOPPED(status))
-		return pr_fail(-ECHILD, "cannot restore %d: the new process died while being set up (status %#x)",
-				rs->pid, status);
+		return pr_fail(
+			-ECHILD,
+			"cannot restore %d: the new process died while being set up (status %#x)",
+			rs->pid, status);
 	if (ptrace(PTRACE_SETOPTIONS, rs->pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
 		return pr_errno(-errno, "cannot restore %d", rs->pid);
 	return 0;

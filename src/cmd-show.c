@@ -21,10 +21,14 @@ struct show {
 static const char *vma_kind_name(uint32_t kind)
 {
 	static const char *names[] = {
-		[VMA_KIND__VMA_ANON_PRIVATE] = "anon-private", [VMA_KIND__VMA_ANON_SHARED] = "anon-shared",
-		[VMA_KIND__VMA_FILE_PRIVATE] = "file-private", [VMA_KIND__VMA_FILE_SHARED] = "file-shared",
-		[VMA_KIND__VMA_VDSO] = "vdso",		       [VMA_KIND__VMA_VVAR] = "vvar",
-		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",   [VMA_KIND__VMA_VSYSCALL] = "vsyscall",
+		[VMA_KIND__VMA_ANON_PRIVATE] = "anon-private",
+		[VMA_KIND__VMA_ANON_SHARED] = "anon-shared",
+		[VMA_KIND__VMA_FILE_PRIVATE] = "file-private",
+		[VMA_KIND__VMA_FILE_SHARED] = "file-shared",
+		[VMA_KIND__VMA_VDSO] = "vdso",
+		[VMA_KIND__VMA_VVAR] = "vvar",
+		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
+		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
@@ -108,7 +112,8 @@ static void show_text(const struct show *s)
 		const FdEntry *f = s->fdinfo->fds[i];
 
 		printf("  %3u %-9s flags %#o offset %llu%s '%s'\n", f->fd, fd_kind_name(f->kind),
-		       f->flags, (unsigned long long)f->offset, f->cloexec ? " cloexec" : "", f->path);
+		       f->flags, (unsigned long long)f->offset, f->cloexec ? " cloexec" : "",
+		       f->path);
 	}
 	printf("image files:\n");
 	for (size_t i = 0; i < s->inv->n_files; i++)

@@ -162,19 +162,25 @@ int fds_check(const FdinfoEntry *fi, bool have_tty)
 
 		if (e->kind == FD_KIND__FD_TTY) {
 			if (!have_tty)
-				return pr_fail(-ENOTTY, "cannot restore fd %u: it was a terminal ('%s') and this restore has no terminal on stdin, stdout or stderr",
-						e->fd, e->path);
+				return pr_fail(
+					-ENOTTY,
+					"cannot restore fd %u: it was a terminal ('%s') and this restore has no terminal on stdin, stdout or stderr",
+					e->fd, e->path);
 			continue;
 		}
 		if (stat(e->path, &st) < 0)
 			return pr_errno(-errno, "cannot restore fd %u: '%s'", e->fd, e->path);
 		if (e->kind == FD_KIND__FD_REG && (uint64_t)st.st_size < e->size)
-			return pr_fail(-ESTALE, "cannot restore fd %u: '%s' shrank since the dump (%llu bytes, was %llu)",
-					e->fd, e->path, (unsigned long long)st.st_size,
-					(unsigned long long)e->size);
+			return pr_fail(
+				-ESTALE,
+				"cannot restore fd %u: '%s' shrank since the dump (%llu bytes, was %llu)",
+				e->fd, e->path, (unsigned long long)st.st_size,
+				(unsigned long long)e->size);
 		if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT))
-			return pr_fail(-ESTALE, "cannot restore fd %u: '%s' is no longer the same kind of file",
-					e->fd, e->path);
+			return pr_fail(
+				-ESTALE,
+				"cannot restore fd %u: '%s' is no longer the same kind of file",
+				e->fd, e->path);
 	}
 	return 0;
 }
@@ -201,15 +207,17 @@ int fds_restore_early(const FdinfoEntry *fi, int tty_fd)
 		int fd = fd_open(e, tty_fd);
 
 		if (fd < 0)
-			return pr_errno(-errno, "cannot restore fd %u: cannot open '%s'", e->fd, e->path);
+			return pr_errno(-errno, "cannot restore fd %u: cannot open '%s'", e->fd,
+					e->path);
 		if (fd != (int)e->fd) {
 			if (dup3(fd, (int)e->fd, 0) < 0)
 				return pr_errno(-errno, "cannot restore fd %u", e->fd);
 			close(fd);
 		}
-		if ((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_DIR) && !(e->flags & O_PATH) &&
-		    lseek((int)e->fd, (off_t)e->offset, SEEK_SET) < 0)
-			return pr_errno(-errno, "cannot restore fd %u: cannot seek '%s'", e->fd, e->path);
+		if ((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_DIR) &&
+		    !(e->flags & O_PATH) && lseek((int)e->fd, (off_t)e->offset, SEEK_SET) < 0)
+			return pr_errno(-errno, "cannot restore fd %u: cannot seek '%s'", e->fd,
+					e->path);
 		if (e->cloexec && fcntl((int)e->fd, F_SETFD, FD_CLOEXEC) < 0)
 			return pr_errno(-errno, "cannot restore fd %u", e->fd);
 	}

@@ -39,13 +39,13 @@ int imgdir_create(struct imgdir *d, const char *path)
 	if (stat(path, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
 			return pr_fail(-ENOTDIR, "cannot dump: '%s' exists and is not a directory",
-					path);
+				       path);
 		r = dir_is_empty(path);
 		if (r < 0)
 			return pr_errno(r, "cannot dump: cannot read '%s'", path);
 		if (r == 0)
-			return pr_fail(-ENOTEMPTY, "cannot dump: images directory '%s' is not empty",
-					path);
+			return pr_fail(-ENOTEMPTY,
+				       "cannot dump: images directory '%s' is not empty", path);
 	} else if (errno != ENOENT) {
 		return pr_errno(-errno, "cannot dump: '%s'", path);
 	}
@@ -132,7 +132,8 @@ void imgdir_abort(struct imgdir *d)
 		struct dirent *de;
 
 		while (dir && (de = readdir(dir)))
-			if (de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
+			if (de->d_name[0] != '.' ||
+			    (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
 				(void)unlinkat(dirfd(dir), de->d_name, 0);
 		if (dir)
 			closedir(dir);

@@ -52,7 +52,8 @@ int elf_find_syscall(const void *image, size_t len, uint64_t *ret_off)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name || strcmp(name, ".text") || sh.sh_offset + sh.sh_size > len)
 			continue;
-		if (scan_for_syscall((const unsigned char *)image + sh.sh_offset, sh.sh_size, &off) == 0) {
+		if (scan_for_syscall((const unsigned char *)image + sh.sh_offset, sh.sh_size,
+				     &off) == 0) {
 			*ret_off = sh.sh_offset + off;
 			r = 0;
 		}
@@ -114,7 +115,8 @@ static int own_vdso_syscall_offset(uint64_t *ret_off)
 		return -EINVAL;
 	for (size_t i = 0; i < nr; i++)
 		if (vmas[i].path && !strcmp(vmas[i].path, "[vdso]")) {
-			r = elf_find_syscall((void *)vmas[i].start, vmas[i].end - vmas[i].start, ret_off);
+			r = elf_find_syscall((void *)vmas[i].start, vmas[i].end - vmas[i].start,
+					     ret_off);
 			break;
 		}
 	proc_vmas_free(vmas, nr);
@@ -141,7 +143,8 @@ static int find_remote_syscall(int pid, uint64_t *ret_ip)
 	r = -ENOENT;
 	for (size_t i = 0; i < nr && r < 0; i++)
 		if (vmas[i].path && !strcmp(vmas[i].path, "[vdso]") &&
-		    own_vdso_syscall_offset(&off) == 0 && remote_is_syscall(pid, vmas[i].start + off)) {
+		    own_vdso_syscall_offset(&off) == 0 &&
+		    remote_is_syscall(pid, vmas[i].start + off)) {
 			*ret_ip = vmas[i].start + off;
 			r = 0;
 		}

@@ -40,8 +40,9 @@ void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
 		   long a5, long a6);
-#define infect_syscall6(inf, nr, ret, a, b, c, d, e, f)                                              \
-	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define infect_syscall6(inf, nr, ret, a, b, c, d, e, f)                                     \
+	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
+		       (long)(f))
 #define infect_syscall3(inf, nr, ret, a, b, c) infect_syscall6(inf, nr, ret, a, b, c, 0, 0, 0)
 
 /* rax holds one of the kernel's internal "restart this syscall" codes. */

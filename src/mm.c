@@ -46,13 +46,15 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 			return 0;
 		}
 	if (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)) {
-		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " '%s' is device or hugetlb memory (not supported)",
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
+		       " '%s' is device or hugetlb memory (not supported)",
 		       pid, pv->start, pv->end, p ? p : "");
 		return -EOPNOTSUPP;
 	}
 	if (p && p[0] == '[') {
 		if (!strcmp(p, "[heap]") || !strcmp(p, "[stack]") || !strncmp(p, "[anon:", 6)) {
-			*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
+			*ret_kind =
+				pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
 			return 0;
 		}
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " '%s' is not supported", pid,
@@ -65,7 +67,8 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 	}
 	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5) ||
 	    !strncmp(p, "/memfd:", 7)) {
-		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64 " of '%s' (deleted file, memfd or System V shm) is not supported yet",
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
+		       " of '%s' (deleted file, memfd or System V shm) is not supported yet",
 		       pid, pv->start, pv->end, p);
 		return -EOPNOTSUPP;
 	}
@@ -82,8 +85,8 @@ static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, pv->start,
 		 pv->end);
 	if (stat(path, &st) < 0)
-		return pr_errno(-errno, "cannot stat the file mapped at %" PRIx64 " in %d", pv->start,
-				pid);
+		return pr_errno(-errno, "cannot stat the file mapped at %" PRIx64 " in %d",
+				pv->start, pid);
 	v->path = xstrdup(pv->path);
 	v->has_dev = v->has_ino = v->has_file_size = v->has_file_writable = true;
 	v->dev = st.st_dev;
@@ -111,12 +114,13 @@ static int vmas_dump(int pid, MmEntry *mm)
 		v->start = pv->start;
 		v->end = pv->end;
 		v->pgoff = pv->pgoff;
-		v->prot = (pv->r ? PROT_READ : 0) | (pv->w ? PROT_WRITE : 0) | (pv->x ? PROT_EXEC : 0);
+		v->prot = (pv->r ? PROT_READ : 0) | (pv->w ? PROT_WRITE : 0) |
+			  (pv->x ? PROT_EXEC : 0);
 		v->vmflags = pv->vmflags;
 		mm->vmas[mm->n_vmas++] = v;
 		r = vma_classify(pid, pv, &v->kind);
-		if (r >= 0 && (v->kind == VMA_KIND__VMA_FILE_PRIVATE ||
-			       v->kind == VMA_KIND__VMA_FILE_SHARED))
+		if (r >= 0 &&
+		    (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED))
 			r = vma_file_dump(pid, pv, v);
 	}
 	proc_vmas_free(pvs, nr);
@@ -188,9 +192,11 @@ int mm_check_files(const MmEntry *mm)
 		if (stat(v->path, &st) < 0)
 			return pr_errno(-errno, "cannot restore: mapped file '%s'", v->path);
 		if ((uint64_t)st.st_size != v->file_size)
-			return pr_fail(-ESTALE, "cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
-					v->path, (unsigned long long)st.st_size,
-					(unsigned long long)v->file_size);
+			return pr_fail(
+				-ESTALE,
+				"cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
+				v->path, (unsigned long long)st.st_size,
+				(unsigned long long)v->file_size);
 	}
 	return 0;
 }
@@ -280,7 +286,8 @@ int mm_restore_early(const struct mm_plan *plan)
 			return pr_errno(-errno, "cannot open mapped file '%s'", plan->files[i]);
 		if (fd != plan->aux_base + (int)i) {
 			if (dup3(fd, plan->aux_base + (int)i, O_CLOEXEC) < 0)
-				return pr_errno(-errno, "cannot place mapped file '%s'", plan->files[i]);
+				return pr_errno(-errno, "cannot place mapped file '%s'",
+						plan->files[i]);
 			close(fd);
 		}
 	}
@@ -312,7 +319,8 @@ static int unmap_own(struct infect *inf, const struct mm_plan *plan)
 		if (p && (!strcmp(p, "[vdso]") || !strcmp(p, "[vvar]") ||
 			  !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]")))
 			continue;
-		r = infect_syscall3(inf, SYS_munmap, &ret, pvs[i].start, pvs[i].end - pvs[i].start, 0);
+		r = infect_syscall3(inf, SYS_munmap, &ret, pvs[i].start, pvs[i].end - pvs[i].start,
+				    0);
 		if (r >= 0 && ret < 0)
 			r = (int)ret;
 	}
@@ -324,9 +332,9 @@ static int map_flags(const VmaEntry *v)
 {
 	int flags = MAP_FIXED;
 
-	flags |= (v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED) ?
-			 MAP_SHARED :
-			 MAP_PRIVATE;
+	flags |= (v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED)
+			 ? MAP_SHARED
+			 : MAP_PRIVATE;
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
 		flags |= MAP_ANONYMOUS;
 	if (v->vmflags & VMF_GROWSDOWN)
@@ -358,7 +366,7 @@ static const struct {
 	uint64_t vmflag;
 	int advice;
 } vma_advice[] = {
-	{ VMF_DONTDUMP, MADV_DONTDUMP }, { VMF_DONTCOPY, MADV_DONTFORK },
+	{ VMF_DONTDUMP, MADV_DONTDUMP },     { VMF_DONTCOPY, MADV_DONTFORK },
 	{ VMF_WIPEONFORK, MADV_WIPEONFORK }, { VMF_HUGEPAGE, MADV_HUGEPAGE },
 	{ VMF_NOHUGEPAGE, MADV_NOHUGEPAGE }, { VMF_SEQ_READ, MADV_SEQUENTIAL },
 	{ VMF_RAND_READ, MADV_RANDOM },
@@ -394,9 +402,9 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 		if (r == 0)
 			r = advise_vma(inf, v);
 		if (r < 0)
-			return pr_errno(r, "cannot map %llx-%llx%s%s",
-					(unsigned long long)v->start, (unsigned long long)v->end,
-					v->path ? " of " : "", v->path ? v->path : "");
+			return pr_errno(r, "cannot map %llx-%llx%s%s", (unsigned long long)v->start,
+					(unsigned long long)v->end, v->path ? " of " : "",
+					v->path ? v->path : "");
 	}
 	return 0;
 }
@@ -462,10 +470,11 @@ static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
 		r = infect_syscall6(inf, SYS_prctl, &ret, PR_SET_MM, PR_SET_MM_MAP, inf->scratch,
 				    sizeof(map), 0, 0);
 	if (r < 0 || ret < 0) {
-		pr_debug("mm map: code %llx-%llx data %llx-%llx brk %llx-%llx stack %llx arg %llx-%llx env %llx-%llx auxv %u exe_fd %u",
-			 map.start_code, map.end_code, map.start_data, map.end_data, map.start_brk,
-			 map.brk, map.start_stack, map.arg_start, map.arg_end, map.env_start,
-			 map.env_end, map.auxv_size, map.exe_fd);
+		pr_debug(
+			"mm map: code %llx-%llx data %llx-%llx brk %llx-%llx stack %llx arg %llx-%llx env %llx-%llx auxv %u exe_fd %u",
+			map.start_code, map.end_code, map.start_data, map.end_data, map.start_brk,
+			map.brk, map.start_stack, map.arg_start, map.arg_end, map.env_start,
+			map.env_end, map.auxv_size, map.exe_fd);
 		return pr_errno(r < 0 ? r : (int)ret, "cannot set the mm fields (PR_SET_MM_MAP)");
 	}
 	return 0;

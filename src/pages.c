@@ -255,7 +255,8 @@ static int fill_pages(struct infect *inf, const PagemapEntry *pm, struct img *im
 	int r = 0;
 
 	for (size_t i = 0; i < pm->n_runs && r >= 0; i++) {
-		uint64_t addr = pm->runs[i]->vaddr, left = (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
+		uint64_t addr = pm->runs[i]->vaddr,
+			 left = (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
 
 		while (left && r >= 0) {
 			size_t take = MIN(left, BATCH_BYTES - b->bytes);
@@ -289,7 +290,8 @@ static int check_runs(const MmEntry *mm, const PagemapEntry *pm)
 	uint64_t total = 0;
 
 	for (size_t i = 0, k = 0; i < pm->n_runs; i++) {
-		uint64_t s = pm->runs[i]->vaddr, e = s + (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
+		uint64_t s = pm->runs[i]->vaddr,
+			 e = s + (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
 		bool inside = false;
 
 		for (k = 0; k < mm->n_vmas && !inside; k++)

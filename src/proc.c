@@ -12,11 +12,11 @@ static const struct {
 	char name[3];
 	uint64_t flag;
 } vmflag_names[] = {
-	{ "gd", VMF_GROWSDOWN }, { "sh", VMF_SHARED },	  { "dd", VMF_DONTDUMP },
-	{ "dc", VMF_DONTCOPY },	 { "wf", VMF_WIPEONFORK }, { "hg", VMF_HUGEPAGE },
-	{ "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE }, { "lo", VMF_LOCKED },
-	{ "sr", VMF_SEQ_READ },	 { "rr", VMF_RAND_READ },  { "io", VMF_IO },
-	{ "pf", VMF_PFNMAP },	 { "ht", VMF_HUGETLB },	   { "de", VMF_DONTEXPAND },
+	{ "gd", VMF_GROWSDOWN },  { "sh", VMF_SHARED },	    { "dd", VMF_DONTDUMP },
+	{ "dc", VMF_DONTCOPY },	  { "wf", VMF_WIPEONFORK }, { "hg", VMF_HUGEPAGE },
+	{ "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE },  { "lo", VMF_LOCKED },
+	{ "sr", VMF_SEQ_READ },	  { "rr", VMF_RAND_READ },  { "io", VMF_IO },
+	{ "pf", VMF_PFNMAP },	  { "ht", VMF_HUGETLB },    { "de", VMF_DONTEXPAND },
 	{ "mw", VMF_MAYWRITE },
 };
 

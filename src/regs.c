@@ -18,13 +18,16 @@
 #define ERESTART_RESTARTBLOCK 516
 
 /* protobuf field <-> user_regs_struct field, in one table. */
-#define R(name) { offsetof(X86RegsEntry, name), offsetof(struct user_regs_struct, name) }
+#define R(name)                                                                       \
+	{                                                                             \
+		offsetof(X86RegsEntry, name), offsetof(struct user_regs_struct, name) \
+	}
 static const struct {
 	size_t pb, user;
 } reg_map[] = {
-	R(r15), R(r14), R(r13), R(r12), R(rbp), R(rbx),	    R(r11),	R(r10),	    R(r9),
-	R(r8),	R(rax), R(rcx), R(rdx), R(rsi), R(rdi),	    R(orig_rax), R(rip),    R(cs),
-	R(eflags), R(rsp), R(ss), R(fs_base), R(gs_base), R(ds), R(es), R(fs), R(gs),
+	R(r15),	   R(r14), R(r13), R(r12),     R(rbp),	   R(rbx), R(r11),	R(r10), R(r9),
+	R(r8),	   R(rax), R(rcx), R(rdx),     R(rsi),	   R(rdi), R(orig_rax), R(rip), R(cs),
+	R(eflags), R(rsp), R(ss),  R(fs_base), R(gs_base), R(ds),  R(es),	R(fs),	R(gs),
 };
 #undef R
 
@@ -139,7 +142,8 @@ int thread_ptrs_dump(struct infect *inf, ThreadCoreEntry *th)
 	if (r == 0 && ret == 0)
 		r = remote_read(inf->pid, inf->scratch, &tid_addr, sizeof(tid_addr));
 	if (r < 0 || ret < 0)
-		return pr_errno(r < 0 ? r : (int)ret, "cannot read the tid address of %d", inf->pid);
+		return pr_errno(r < 0 ? r : (int)ret, "cannot read the tid address of %d",
+				inf->pid);
 	if (syscall(SYS_get_robust_list, inf->pid, &head, &len) < 0)
 		return pr_errno(-errno, "cannot read the robust futex list of %d", inf->pid);
 	th->has_clear_tid_addr = th->has_robust_list = th->has_robust_list_len = true;

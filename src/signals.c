@@ -34,14 +34,15 @@ int sigactions_dump(struct infect *inf, TaskCoreEntry *core)
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		r = infect_syscall6(inf, SYS_rt_sigaction, &ret, sig, 0, inf->scratch, SIGSET_SIZE, 0,
-				    0);
+		r = infect_syscall6(inf, SYS_rt_sigaction, &ret, sig, 0, inf->scratch, SIGSET_SIZE,
+				    0, 0);
 		if (r == 0 && ret < 0)
 			r = (int)ret;
 		if (r == 0)
 			r = remote_read(inf->pid, inf->scratch, &ka, sizeof(ka));
 		if (r < 0)
-			return pr_errno(r, "cannot read the action of signal %d of %d", sig, inf->pid);
+			return pr_errno(r, "cannot read the action of signal %d of %d", sig,
+					inf->pid);
 		if (ka.handler == (uint64_t)SIG_DFL && !ka.flags && !ka.mask)
 			continue;
 		e = xmalloc(sizeof(*e));
@@ -172,7 +173,8 @@ int signals_restore_late(struct infect *inf, const TaskCoreEntry *core, const Th
 	int r;
 
 	if (th->has_sas_sp) {
-		stack_t ss = { .ss_sp = (void *)th->sas_sp, .ss_size = th->sas_size,
+		stack_t ss = { .ss_sp = (void *)th->sas_sp,
+			       .ss_size = th->sas_size,
 			       .ss_flags = (int)th->sas_flags };
 		long ret;
 

@@ -234,8 +234,8 @@ static int creds_restore_late(struct infect *inf, const CredsEntry *c)
 	if (r == 0 && ret == 0)
 		r = infect_syscall3(inf, SYS_setfsuid, &ret, c->fsuid, 0, 0);
 	if (r < 0 || ret < 0)
-		return pr_errno(r < 0 ? r : (int)ret, "cannot set credentials uid %u gid %u", c->uid,
-				c->gid);
+		return pr_errno(r < 0 ? r : (int)ret, "cannot set credentials uid %u gid %u",
+				c->uid, c->gid);
 	return 0;
 }
 

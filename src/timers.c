@@ -39,7 +39,8 @@ int itimers_dump(struct infect *inf, TaskCoreEntry *core)
 		if (r == 0)
 			r = remote_read(inf->pid, inf->scratch, &it, sizeof(it));
 		if (r < 0)
-			return pr_errno(r, "cannot read interval timer %d of %d", which[i], inf->pid);
+			return pr_errno(r, "cannot read interval timer %d of %d", which[i],
+					inf->pid);
 		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
 			continue;
 		e = xmalloc(sizeof(*e));
@@ -64,7 +65,8 @@ int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		if (r == 0)
 			r = infect_syscall3(inf, SYS_setitimer, &ret, e->which, inf->scratch, 0);
 		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot set interval timer %u", e->which);
+			return pr_errno(r < 0 ? r : (int)ret, "cannot set interval timer %u",
+					e->which);
 	}
 	return 0;
 }

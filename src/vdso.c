@@ -44,8 +44,8 @@ static struct vdso_piece *piece_by_name(struct vdso_piece *p, size_t n, const ch
 static int remote_mremap(struct infect *inf, uint64_t from, uint64_t len, uint64_t to)
 {
 	long ret;
-	int r = infect_syscall6(inf, SYS_mremap, &ret, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
-				to, 0);
+	int r = infect_syscall6(inf, SYS_mremap, &ret, from, len, len,
+				MREMAP_MAYMOVE | MREMAP_FIXED, to, 0);
 
 	if (r < 0)
 		return r;
@@ -141,7 +141,9 @@ int vdso_move(struct infect *inf, const MmEntry *mm, uint64_t park)
 		return r < 0 ? pr_errno(r, "cannot unmap the vDSO") : 0;
 	}
 	if (!layout_matches(p, n, mm))
-		return pr_fail(-EOPNOTSUPP, "cannot restore: the vDSO of this kernel differs from the dumped one");
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: the vDSO of this kernel differs from the dumped one");
 	for (size_t i = 0; i < n; i++)
 		if (p[i].have)
 			base = MIN(base, p[i].start);
