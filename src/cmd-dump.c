@@ -22,11 +22,12 @@
 #define SCRATCH_LEN 4096
 
 struct dump {
-	struct seized_task task;
-	struct infect inf;
+	int pid;
+	struct seized_task *tasks; /* every thread, leader first */
+	size_t nr_threads;
+	struct infect inf; /* in the leader */
 	TaskCoreEntry core;
-	ThreadCoreEntry thread;
-	ThreadCoreEntry *threads[1];
+	ThreadCoreEntry **threads;
 	MmEntry mm;
 	FdinfoEntry fdinfo;
 	uint64_t pages_bytes;
@@ -52,44 +53,76 @@ static int check_target(int pid)
 	return 0;
 }
 
-/* Checked again once stopped: it may have forked or spawned a thread. */
+/* Checked once stopped: it may have forked just before. */
 static int check_shape(int pid)
 {
-	_cleanup_free_ int *tids = NULL, *children = NULL;
-	size_t nr_tids, nr_children;
+	_cleanup_free_ int *children = NULL;
+	size_t nr_children;
 	int r;
 
-	r = proc_list_threads(pid, &tids, &nr_tids);
-	if (r < 0)
-		return pr_errno(r, "cannot list the threads of %d", pid);
-	if (nr_tids != 1)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: it has %zu threads (only single-threaded processes are supported yet)",
-			pid, nr_tids);
 	r = proc_list_children(pid, pid, &children, &nr_children);
 	if (r < 0)
 		return pr_errno(r, "cannot list the children of %d", pid);
 	if (nr_children)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
-			pid, nr_children, nr_children > 1 ? "es" : "");
+		return pr_fail(-EOPNOTSUPP, "cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
+			       pid, nr_children, nr_children > 1 ? "es" : "");
 	return 0;
+}
+
+static int thread_comm(int pid, int tid, char **ret)
+{
+	char path[96];
+	char *text;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return pr_errno(r, "cannot read '%s'", path);
+	text[strcspn(text, "\n")] = 0;
+	*ret = text;
+	return 0;
+}
+
+/* One thread, through remote syscalls in that thread. */
+static int dump_thread(struct dump *d, size_t i)
+{
+	struct seized_task *t = &d->tasks[i];
+	ThreadCoreEntry *th = xmalloc(sizeof(*th));
+	struct infect inf = d->inf;
+	int r;
+
+	thread_core_entry__init(th);
+	d->threads[i] = th;
+	inf.pid = t->pid;
+	inf.base = t->regs;
+	inf.task = t;
+	r = thread_comm(d->pid, t->pid, &th->comm);
+	if (r >= 0)
+		r = thread_ptrs_dump(&inf, th);
+	/* Last: signals that arrived during the calls above are in it. */
+	if (r >= 0)
+		r = signals_dump_thread(t, &inf, th);
+	if (r >= 0)
+		r = regs_dump(t, th);
+	if (r >= 0)
+		t->nr_stolen = 0; /* now in the images as pending */
+	return r;
 }
 
 /* Everything the task must answer itself, while the scratch page exists. */
 static int dump_infected(struct dump *d)
 {
+	struct seized_task *leader = &d->tasks[0];
 	int r;
 
-	r = infect_init(&d->inf, d->task.pid, &d->task.regs, &d->task);
+	r = infect_init(&d->inf, leader->pid, &leader->regs, leader);
 	if (r < 0)
-		return pr_errno(r, "cannot find a syscall instruction in %d", d->task.pid);
+		return pr_errno(r, "cannot find a syscall instruction in %d", d->pid);
 	r = infect_map_scratch(&d->inf, SCRATCH_LEN);
 	if (r < 0)
-		return pr_errno(r, "cannot map scratch memory in %d", d->task.pid);
-	r = task_dump(&d->task, &d->inf, &d->core);
+		return pr_errno(r, "cannot map scratch memory in %d", d->pid);
+	r = task_dump(leader, &d->inf, &d->core);
 	if (r >= 0)
 		r = sigactions_dump(&d->inf, &d->core);
 	if (r >= 0)
@@ -97,16 +130,10 @@ static int dump_infected(struct dump *d)
 	if (r >= 0)
 		r = mm_dump_brk(&d->inf, &d->mm);
 	if (r >= 0)
-		r = thread_ptrs_dump(&d->inf, &d->thread);
-	if (r >= 0)
-		r = shared_pending_dump(d->task.pid, &d->core);
-	/* Last: signals that arrived during the calls above are in it. */
-	if (r >= 0)
-		r = signals_dump_thread(&d->task, &d->inf, &d->thread);
-	if (r >= 0)
-		r = regs_dump(&d->task, &d->thread);
-	if (r >= 0)
-		d->task.nr_stolen = 0; /* now in the images as pending */
+		r = shared_pending_dump(d->pid, &d->core);
+	d->threads = xzalloc(d->nr_threads * sizeof(*d->threads));
+	for (size_t i = 0; i < d->nr_threads && r >= 0; i++)
+		r = dump_thread(d, i);
 	return r;
 }
 
@@ -117,22 +144,21 @@ static int dump_collect(struct dump *d)
 	r = dump_infected(d);
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (infect_unmap_scratch(&d->inf) < 0 && r >= 0)
-		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", d->task.pid);
+		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", d->pid);
 	if (r < 0)
 		return r;
-	r = mm_dump(d->task.pid, &d->mm);
+	r = mm_dump(d->pid, &d->mm);
 	if (r < 0)
 		return r;
-	return fds_dump(d->task.pid, &d->fdinfo);
+	return fds_dump(d->pid, &d->fdinfo);
 }
 
 static int dump_write(struct dump *d, struct imgdir *dir)
 {
-	int pid = d->task.pid, r;
+	int pid = d->pid, r;
 
-	d->threads[0] = &d->thread;
 	d->core.threads = d->threads;
-	d->core.n_threads = 1;
+	d->core.n_threads = d->nr_threads;
 	r = pages_dump(pid, &d->mm, dir->dirfd, &d->pages_bytes);
 	if (r < 0)
 		return r;
@@ -160,22 +186,34 @@ static void fill_inventory(InventoryEntry *inv, int pid, uint64_t frozen_at)
 /* Give back signals we took off the queue, then let the task go. */
 static void resume_task(struct dump *d)
 {
-	if (d->task.nr_stolen && infect_map_scratch(&d->inf, SCRATCH_LEN) == 0) {
-		(void)signals_requeue_stolen(&d->inf, &d->task);
+	bool stolen = false;
+
+	for (size_t i = 0; i < d->nr_threads; i++)
+		stolen |= d->tasks[i].nr_stolen > 0;
+	if (stolen && d->inf.syscall_ip && infect_map_scratch(&d->inf, SCRATCH_LEN) == 0) {
+		for (size_t i = 0; i < d->nr_threads; i++) {
+			struct infect inf = d->inf;
+
+			inf.pid = d->tasks[i].pid;
+			inf.base = d->tasks[i].regs;
+			(void)signals_requeue_stolen(&inf, &d->tasks[i]);
+		}
 		(void)infect_unmap_scratch(&d->inf);
 	}
-	if (thaw_task(&d->task) < 0)
-		pr_err("cannot resume %d", d->task.pid);
+	thaw_threads(d->tasks, d->nr_threads);
 }
 
 static int kill_task(struct dump *d)
 {
 	int status;
 
-	if (kill(d->task.pid, SIGKILL) < 0)
-		return pr_errno(-errno, "cannot kill %d", d->task.pid);
-	/* As its tracer we see it die; the parent still reaps it. */
-	(void)waitpid(d->task.pid, &status, __WALL);
+	if (kill(d->pid, SIGKILL) < 0)
+		return pr_errno(-errno, "cannot kill %d", d->pid);
+	/* As their tracer we see the threads die; the parent still reaps. */
+	/* The leader's exit is reported only after every other thread's:
+	 * reap those first. */
+	for (size_t i = d->nr_threads; i-- > 0;)
+		(void)waitpid(d->tasks[i].pid, &status, __WALL);
 	return 0;
 }
 
@@ -183,7 +221,6 @@ static void dump_init(struct dump *d)
 {
 	memset(d, 0, sizeof(*d));
 	task_core_entry__init(&d->core);
-	thread_core_entry__init(&d->thread);
 	mm_entry__init(&d->mm);
 	fdinfo_entry__init(&d->fdinfo);
 }
@@ -197,6 +234,7 @@ int cmd_dump(const struct options *o)
 	int r;
 
 	dump_init(d);
+	d->pid = o->pid;
 	r = check_target(o->pid);
 	if (r < 0)
 		goto out;
@@ -204,9 +242,10 @@ int cmd_dump(const struct options *o)
 	if (r < 0)
 		goto out;
 	t0 = now_ns(CLOCK_MONOTONIC);
-	r = seize_task(&d->task, o->pid);
+	r = seize_threads(o->pid, &d->tasks, &d->nr_threads);
 	if (r < 0) {
 		pr_errno(r, "cannot dump %d: cannot seize it", o->pid);
+		thaw_threads(d->tasks, d->nr_threads);
 		goto out_abort;
 	}
 	t_frozen = now_ns(CLOCK_REALTIME);

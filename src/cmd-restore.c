@@ -12,6 +12,7 @@
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
+#include "threads.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -112,7 +113,8 @@ static int restore_load(struct restore *rs, const char *dir)
 		r = check_pages_header(rs);
 	if (r < 0)
 		return r;
-	if (rs->core->pid != (uint32_t)rs->pid || rs->core->n_threads != 1)
+	if (rs->core->pid != (uint32_t)rs->pid || rs->core->n_threads < 1 ||
+	    rs->core->threads[0]->tid != (uint32_t)rs->pid)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent");
 	return 0;
 }
@@ -253,11 +255,9 @@ static int restore_remote(struct restore *rs)
 		return pr_errno(r, "cannot restore %d: cannot drop the restorer's rseq", rs->pid);
 	r = mm_restore_late(&rs->plan, &inf, rs->dirfd);
 	if (r >= 0)
-		r = rseq_restore_late(&inf, th);
+		r = threads_restore(&inf, rs->core);
 	if (r >= 0)
-		r = thread_ptrs_restore_late(&inf, th);
-	if (r >= 0)
-		r = signals_restore_late(&inf, rs->core, th);
+		r = main_thread_restore(&inf, rs->core);
 	if (r >= 0)
 		r = task_restore_late(&inf, rs->core);
 	if (r >= 0)
@@ -356,6 +356,7 @@ int cmd_restore(const struct options *o)
 		(void)waitpid(rs.pid, &status, __WALL);
 		return r == -ECANCELED ? -EINVAL : r;
 	}
+	threads_detach(rs.core);
 	if (ptrace(PTRACE_DETACH, rs.pid, NULL, NULL) < 0) {
 		r = pr_errno(-errno, "cannot restore %d: cannot let it go", rs.pid);
 		kill(rs.pid, SIGKILL);

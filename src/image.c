@@ -143,7 +143,9 @@ int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind ki
 	int r;
 
 	img_init(img, kind, false);
-	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in place of an image must not block the open;
+	 * it is refused just below. Regular files ignore the flag. */
+	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (img->fd < 0)
 		return -errno;
 	if (fstat(img->fd, &st) < 0)

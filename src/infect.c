@@ -228,7 +228,9 @@ int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, lon
 			return r;
 		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, &regs) < 0)
 			return -errno;
-		if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP && (status >> 16) == 0) {
+		if ((status >> 16) != 0)
+			continue; /* a ptrace event (clone) on the way: step on */
+		if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP) {
 			keep_signal(inf);
 			if (regs.rip == inf->syscall_ip + 2 && is_restart_errno((long)regs.rax)) {
 				/* Interrupted before it did anything: run it again. */

@@ -24,7 +24,8 @@
 struct seized_task;
 
 struct infect {
-	int pid;
+	int pid; /* the thread that runs the calls */
+	int tgid; /* its process, if not the same (0: same) */
 	uint64_t syscall_ip;
 	struct user_regs_struct base; /* registers every call starts from */
 	uint64_t scratch; /* remote scratch memory, 0 if none */

@@ -29,12 +29,16 @@ int task_restore_early(const TaskCoreEntry *core);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
 int rlimits_restore_early(const TaskCoreEntry *core);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);
+/* Credentials are per thread in the kernel: every thread sets its own. */
+int creds_restore_late(struct infect *inf, const CredsEntry *c);
+int thread_comm_restore_late(struct infect *inf, const ThreadCoreEntry *th);
 
 /* signals.c: sigactions, blocked mask, pending signals, sigaltstack */
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core);
 int sigactions_restore_early(const TaskCoreEntry *core);
 int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th);
-int signals_restore_late(struct infect *inf, const TaskCoreEntry *core, const ThreadCoreEntry *th);
+int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
+int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int shared_pending_dump(int pid, TaskCoreEntry *core);
 int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
 

@@ -90,7 +90,7 @@ static int check_required(struct options *o)
 int options_parse(int argc, char **argv, struct options *o)
 {
 	const char *cmd_name;
-	int opt;
+	int opt, li = -1;
 
 	memset(o, 0, sizeof(*o));
 	if (argc < 2)
@@ -110,23 +110,35 @@ int options_parse(int argc, char **argv, struct options *o)
 	if (o->command == CMD_NONE)
 		return fail(o, "unknown command '%s' (try 'ckpt --help')", cmd_name);
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-read "-xv" */
 	opterr = 0;
-	while ((opt = getopt_long(argc - 1, argv + 1, ":vhdV", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc - 1, argv + 1, ":vhdV", long_opts, &li)) != -1) {
+		char name[64];
 		int r;
 
+		/* The option as written, for messages: optind may already be
+		 * past its value, and a short one may sit inside "-vx". */
+		if (li >= 0)
+			snprintf(name, sizeof(name), "--%s", long_opts[li].name);
+		else if (opt != '?' && opt != ':')
+			snprintf(name, sizeof(name), "-%c", opt);
+		else if (optopt > 0 && optopt < 256)
+			snprintf(name, sizeof(name), "-%c", optopt);
+		else /* a long option: a whole argument of its own */
+			snprintf(name, sizeof(name), "%s", argv[optind]);
+		li = -1;
 		if (opt == 'd')
 			opt = OPT_DETACH;
 		if (opt == '?')
-			return fail(o, "unknown option '%s'", argv[optind]);
+			return fail(o, "unknown option '%s'", name);
 		if (opt == ':')
-			return fail(o, "option '%s' needs a value", argv[optind]);
+			return fail(o, "option '%s' needs a value", name);
 		if (opt == 'V') {
 			o->command = CMD_VERSION;
 			return 0;
 		}
 		if (!option_allowed(o->command, opt))
-			return fail(o, "option '%s' does not apply to this command", argv[optind]);
+			return fail(o, "option '%s' does not apply to this command", name);
 		switch (opt) {
 		case OPT_PID:
 			r = parse_pid(optarg, &o->pid);

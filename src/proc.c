@@ -132,10 +132,12 @@ int proc_parse_stat(const char *text, struct proc_stat *ret)
 		return -EINVAL;
 	snprintf(ret->comm, sizeof(ret->comm), "%.*s", (int)MIN(close - open - 1, 63), open + 1);
 	p = close + 1;
-	if (sscanf(p, " %c", &ret->state) != 1)
+	while (*p == ' ')
+		p++;
+	if (!*p || *p == '\n')
 		return -EINVAL;
-	p += 2;
-	/* Fields 4..52 (1-based, as in proc(5)); v[i] holds field i. */
+	ret->state = *p++;
+	/* Fields 4..52 (1-based, as in proc(5)); v[i - 1] holds field i. */
 	for (int i = 4; i <= 52; i++) {
 		char *end;
 

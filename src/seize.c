@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "seize.h"
 
+#include "proc.h"
 #include "util.h"
 
 #include <string.h>
@@ -79,4 +80,58 @@ int thaw_task(struct seized_task *t)
 		r = -errno;
 	t->seized = false;
 	return r;
+}
+
+static bool tid_known(const struct seized_task *ts, size_t nr, int tid)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (ts[i].pid == tid)
+			return true;
+	return false;
+}
+
+/*
+ * Seize every thread of @pid. A thread may spawn another while we go, so
+ * list again until a pass finds nothing new; a stopped thread cannot
+ * create more. The leader comes first.
+ */
+int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr)
+{
+	struct seized_task *ts = NULL;
+	size_t nr = 0;
+	bool found_new = true;
+	int r = 0;
+
+	while (found_new && r >= 0) {
+		_cleanup_free_ int *tids = NULL;
+		size_t nr_tids;
+
+		found_new = false;
+		r = proc_list_threads(pid, &tids, &nr_tids);
+		if (r < 0)
+			break;
+		/* The leader first, then the others in /proc order. */
+		for (size_t pass = 0; pass < 2 && r >= 0; pass++)
+			for (size_t i = 0; i < nr_tids && r >= 0; i++) {
+				if ((pass == 0) != (tids[i] == pid) || tid_known(ts, nr, tids[i]))
+					continue;
+				ts = xrealloc(ts, (nr + 1) * sizeof(*ts));
+				r = seize_task(&ts[nr], tids[i]);
+				if (ts[nr].seized)
+					nr++; /* thawed by the caller, even on failure */
+				if (r == -ESRCH && tids[i] != pid)
+					r = 0; /* exited meanwhile */
+				else
+					found_new = true;
+			}
+	}
+	*ret_tasks = ts;
+	*ret_nr = nr;
+	return r;
+}
+
+void thaw_threads(struct seized_task *ts, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		(void)thaw_task(&ts[i]);
 }

@@ -11,6 +11,7 @@
  */
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/user.h>
 
 #define MAX_STOLEN_SIGNALS 32
@@ -27,6 +28,11 @@ struct seized_task {
 int seize_task(struct seized_task *t, int pid);
 /* Put the saved registers back and detach; the task runs on untouched. */
 int thaw_task(struct seized_task *t);
+
+/* Seize every thread of a process, leader first; on failure the ones
+ * seized are in *ret_tasks (thaw them). */
+int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr);
+void thaw_threads(struct seized_task *ts, size_t nr);
 
 /* Wait for the next ptrace stop of @pid; returns the wait status or -errno. */
 int ptrace_wait_stop(int pid, int *ret_status);

@@ -157,17 +157,29 @@ static int queue_signal(struct infect *inf, const ProtobufCBinaryData *info, boo
 		return pr_errno(r, "cannot queue signal %d", si.si_signo);
 	/* Sent by the task to itself: the kernel then takes any si_code. */
 	if (shared)
-		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret, inf->pid, si.si_signo,
-				    inf->scratch);
+		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret, inf->tgid ? inf->tgid : inf->pid,
+				    si.si_signo, inf->scratch);
 	else
-		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret, inf->pid, inf->pid,
-				    si.si_signo, inf->scratch, 0, 0);
+		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret, inf->tgid ? inf->tgid : inf->pid,
+				    inf->pid, si.si_signo, inf->scratch, 0, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot queue signal %d", si.si_signo);
 	return 0;
 }
 
-int signals_restore_late(struct infect *inf, const TaskCoreEntry *core, const ThreadCoreEntry *th)
+/* The process queue, once, from any thread. */
+int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core)
+{
+	for (size_t i = 0; i < core->n_shared_pending; i++) {
+		int r = queue_signal(inf, &core->shared_pending[i], true);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th)
 {
 	uint64_t mask = th->blocked;
 	int r;
@@ -183,11 +195,6 @@ int signals_restore_late(struct infect *inf, const TaskCoreEntry *core, const Th
 			r = infect_syscall3(inf, SYS_sigaltstack, &ret, inf->scratch, 0, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot set the signal stack");
-	}
-	for (size_t i = 0; i < core->n_shared_pending; i++) {
-		r = queue_signal(inf, &core->shared_pending[i], true);
-		if (r < 0)
-			return r;
 	}
 	for (size_t i = 0; i < th->n_pending; i++) {
 		r = queue_signal(inf, &th->pending[i], false);

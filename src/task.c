@@ -214,7 +214,7 @@ int task_restore_early(const TaskCoreEntry *core)
 }
 
 /* Credentials last: once they drop root, the task could not set its mm. */
-static int creds_restore_late(struct infect *inf, const CredsEntry *c)
+int creds_restore_late(struct infect *inf, const CredsEntry *c)
 {
 	long ret = 0;
 	int r;
@@ -244,11 +244,6 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 	long ret;
 	int r;
 
-	if (core->creds) {
-		r = creds_restore_late(inf, core->creds);
-		if (r < 0)
-			return r;
-	}
 	/* A uid change resets these two: set them after. */
 	if (core->has_dumpable) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
@@ -260,5 +255,22 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot set the parent-death signal");
 	}
+	return 0;
+}
+
+int thread_comm_restore_late(struct infect *inf, const ThreadCoreEntry *th)
+{
+	size_t len;
+	long ret;
+	int r;
+
+	if (!th->comm)
+		return 0;
+	len = strlen(th->comm) + 1;
+	r = remote_write(inf->pid, inf->scratch, th->comm, MIN(len, 16));
+	if (r == 0)
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_NAME, inf->scratch, 0);
+	if (r < 0 || ret < 0)
+		return pr_errno(r < 0 ? r : (int)ret, "cannot set the name of thread %d", inf->pid);
 	return 0;
 }

@@ -1,0 +1,574 @@
+# shellcheck shell=bash
+# Some helpers take optional arguments that the library itself never passes:
+# shellcheck disable=SC2119,SC2120
+
+# lib.sh - helpers sourced by every end-to-end test (test/e2e/tests/*.sh).
+#
+# A test is a bash script run from the repository root, normally by run.sh
+# (which makes it the leader of a new session), or by hand:
+#     bash test/e2e/tests/01-basic.sh
+# It exits 0 (ok), 77 (skip: last line "SKIP: reason") or anything else
+# (fail: last line "FAIL: reason"); everything it logs goes to stderr.
+#
+# Environment: CKPT (the ckpt binary, default ./ckpt), E2E_TARGETS (the
+# compiled targets, default build/targets), PYTHON (default /usr/bin/python3,
+# else python3 from PATH), E2E_KEEP=1 keeps the temp dirs.
+#
+# Targets talk through lines in WORKDIR/out (see targets/target.h): READY,
+# USR1 N, CHECK OK|FAIL ..., EXIT N. Every wait here is a bounded poll for a
+# condition (wait_for), never a bare sleep.
+#
+# Clean-up (trap on EXIT): every PID passed to track_pid is killed with
+# SIGKILL if it is still the same process, and when this shell leads its own
+# session every other process left in that session is killed as well; then
+# the temp dirs are removed.
+
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CKPT=${CKPT:-$PWD/ckpt}
+E2E_TARGETS=${E2E_TARGETS:-$PWD/build/targets}
+CKPT_TIMEOUT=${CKPT_TIMEOUT:-30}
+TEST_NAME=$(basename "$0" .sh)
+
+if [[ -z ${PYTHON:-} ]]; then
+	if [[ -x /usr/bin/python3 ]]; then
+		PYTHON=/usr/bin/python3
+	else
+		PYTHON=$(command -v python3 || true)
+	fi
+fi
+
+TRACKED=()  # "pid:starttime" of every process this test may have to kill
+TMPDIRS=()  # removed at exit
+CK_RC=0     # exit status of the last ckpt command (ck)
+CHECK_LINE= # last CHECK line (self_check)
+SEQ_N=0     # lines in the seq file (seq_verify)
+
+# ---- reporting ------------------------------------------------------------
+
+log() { printf '%s\n' "$*" >&2; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+skip() {
+	printf 'SKIP: %s\n' "$*" >&2
+	exit 77
+}
+
+# ---- processes ------------------------------------------------------------
+
+# Field N (1-based, as in proc(5)) of /proc/PID/stat, safe with any comm.
+proc_stat_field() {
+	local line rest
+	local -a f
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	rest=${line##*) }
+	read -ra f <<<"$rest"
+	printf '%s\n' "${f[$(($2 - 3))]}"
+}
+
+proc_state() { proc_stat_field "$1" 3; }
+proc_starttime() { proc_stat_field "$1" 22; }
+
+# True when PID does not exist any more or is a zombie.
+is_dead() {
+	local st
+	st=$(proc_state "$1") || return 0
+	[[ $st == Z || $st == X ]]
+}
+
+is_gone() { [[ ! -e /proc/$1 ]]; }
+
+# Remember PID (with its start time) so that clean-up can kill it.
+track_pid() {
+	local st
+	st=$(proc_starttime "$1") || return 0
+	TRACKED+=("$1:$st")
+}
+
+# Kill PID with SIGKILL if it is still the process that was tracked.
+kill_tracked() {
+	local entry pid st
+	for entry in "${TRACKED[@]}"; do
+		pid=${entry%%:*} st=${entry#*:}
+		[[ $(proc_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -9 "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# Our session id, and whether this shell leads it (then everything in it is ours).
+own_session() { [[ $(proc_stat_field $$ 6) == "$$" ]]; }
+
+# SESSION_PIDS=(every process of our session but this shell).
+session_members() {
+	local f p line rest
+	local -a fld
+	SESSION_PIDS=()
+	for f in /proc/[0-9]*/stat; do
+		{ read -r line <"$f"; } 2>/dev/null || continue
+		rest=${line##*) }
+		read -ra fld <<<"$rest"
+		[[ ${fld[3]} == "$$" ]] || continue
+		p=${f#/proc/}
+		p=${p%/stat}
+		[[ $p == "$$" ]] && continue
+		SESSION_PIDS+=("$p")
+	done
+}
+
+describe_pid() {
+	local cmd
+	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
+	printf 'pid %s state %s ppid %s cmd [%s]' "$1" "$(proc_state "$1")" \
+		"$(proc_stat_field "$1" 4)" "$cmd"
+}
+
+# Fail if our session holds a process other than the PIDs given (checked
+# only when this shell leads its session, as under run.sh). Zombies are given
+# up to 5 s to be reaped.
+assert_no_strays() {
+	local p a st end
+	local -a stray
+	own_session || return 0
+	end=$(($(now_us) + 5000000))
+	while :; do
+		stray=()
+		session_members
+		for p in "${SESSION_PIDS[@]}"; do
+			for a in "$@"; do [[ $p == "$a" ]] && continue 2; done
+			stray+=("$p")
+		done
+		((${#stray[@]} == 0)) && return 0
+		for p in "${stray[@]}"; do
+			st=$(proc_state "$p") || continue # gone meanwhile: fine
+			[[ $st == Z ]] || break 2
+		done
+		(($(now_us) > end)) && break
+		sleep 0.02
+	done
+	for p in "${stray[@]}"; do log "stray: $(describe_pid "$p")"; done
+	fail "stray process left: $(describe_pid "$p")"
+}
+
+cleanup() {
+	local rc=$? p
+	trap - EXIT
+	kill_tracked
+	if own_session; then
+		session_members
+		for p in "${SESSION_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	fi
+	if [[ ${E2E_KEEP:-0} == 1 ]]; then
+		log "kept: ${TMPDIRS[*]}"
+	else
+		for p in "${TMPDIRS[@]}"; do rm -rf -- "$p"; done
+	fi
+	exit "$rc"
+}
+
+# ---- waiting --------------------------------------------------------------
+
+now_us() { printf '%s\n' "${EPOCHREALTIME//[.,]/}"; }
+
+# wait_for TIMEOUT_S DESCRIPTION COMMAND...: poll COMMAND every 20 ms until
+# it succeeds; log and return 1 after TIMEOUT_S seconds.
+wait_for() {
+	local timeout=$1 desc=$2 end
+	shift 2
+	end=$(($(now_us) + timeout * 1000000))
+	until "$@"; do
+		if (($(now_us) > end)); then
+			log "timed out after ${timeout}s waiting for $desc"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# Wait (bounded) until /proc/PID has disappeared: the PID is free again.
+wait_gone() {
+	wait_for "${2:-10}" "PID $1 to be free" is_gone "$1" ||
+		fail "PID $1 still exists: $(describe_pid "$1")"
+}
+
+# reap PID: PID is our child that is expected to die (e.g. killed by a dump);
+# wait for it, then set REAP_STATUS to its wait status.
+reap() {
+	wait_for "${2:-10}" "PID $1 to exit" is_dead "$1" ||
+		fail "PID $1 did not exit: $(describe_pid "$1")"
+	wait "$1"
+	REAP_STATUS=$?
+}
+
+# ---- files ----------------------------------------------------------------
+
+count_lines() { # FILE REGEX
+	local n
+	n=$(grep -c -E -- "$2" "$1" 2>/dev/null) || true
+	printf '%s\n' "${n:-0}"
+}
+
+has_line() { grep -q -E -- "$2" "$1" 2>/dev/null; }
+
+more_lines_than() { (($(count_lines "$1" "$2") > $3)); }
+
+# ---- temp dirs --------------------------------------------------------------
+
+# new_tmp VAR [BASE]: make a fresh temp dir under BASE (default /tmp).
+new_tmp() {
+	local d
+	d=$(mktemp -d "${2:-/tmp}/ckpt-e2e-$TEST_NAME.XXXXXX") || fail "mktemp failed"
+	TMPDIRS+=("$d")
+	printf -v "$1" '%s' "$d"
+}
+
+# ---- targets ---------------------------------------------------------------
+
+# Run a command with every fd above 2 closed (the harness may have inherited
+# pipes; targets must hold none), stdin from /dev/null, stdout and stderr
+# appended to WORKDIR/out and WORKDIR/err. Sets TARGET_PID.
+spawn() { # WORKDIR COMMAND...
+	local w=$1
+	shift
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && exec {fd}>&-
+		done
+		exec "$@"
+	) </dev/null >>"$w/out" 2>>"$w/err" &
+	TARGET_PID=$!
+	track_pid "$TARGET_PID"
+}
+
+ready_or_dead() { has_line "$2" '^(READY|FATAL)' || is_dead "$1"; }
+
+# Wait for "READY pid=N" in WORKDIR/out; fail early on FATAL or death.
+wait_ready() { # PID WORKDIR
+	local pid=$1 out=$2/out
+	wait_for 20 "READY from $pid" ready_or_dead "$pid" "$out" || fail "target $pid never said READY"
+	if has_line "$out" '^FATAL'; then
+		fail "target set-up failed: $(grep -m1 '^FATAL' "$out")"
+	fi
+	has_line "$out" "^READY pid=$pid\$" ||
+		fail "target $pid died before READY: $(head -c 300 "$2/err" 2>/dev/null)"
+}
+
+# start_target WORKDIR NAME ARGS...: build/targets/NAME WORKDIR ARGS..., wait READY.
+start_target() {
+	local w=$1 bin=$E2E_TARGETS/$2
+	shift 2
+	[[ -x $bin ]] || fail "target $bin not built (make $bin)"
+	mkdir -p "$w"
+	spawn "$w" "$bin" "$w" "$@"
+	wait_ready "$TARGET_PID" "$w"
+}
+
+# start_python WORKDIR SCRIPT ARGS...: python3 test/e2e/py/SCRIPT WORKDIR ARGS...
+start_python() {
+	local w=$1 script=$E2E_DIR/py/$2
+	shift 2
+	mkdir -p "$w"
+	spawn "$w" "$PYTHON" -I -S "$script" "$w" "$@"
+	wait_ready "$TARGET_PID" "$w"
+}
+
+need_python() {
+	[[ -n $PYTHON && -x $PYTHON ]] || skip "no python3"
+}
+
+# self_check PID WORKDIR: SIGUSR2, wait for a new CHECK line; fail unless OK.
+# Leaves the line in CHECK_LINE.
+self_check() {
+	local pid=$1 out=$2/out n
+	n=$(count_lines "$out" '^CHECK ')
+	kill -USR2 "$pid" 2>/dev/null || fail "cannot signal $pid: $(describe_pid "$pid")"
+	wait_for "${3:-20}" "CHECK line from $pid" more_lines_than "$out" '^CHECK ' "$n" ||
+		fail "no answer to the self-check from $pid ($(describe_pid "$pid"))"
+	CHECK_LINE=$(grep -E '^CHECK ' "$out" | tail -n 1)
+	log "$pid: $CHECK_LINE"
+	[[ $CHECK_LINE == "CHECK OK"* ]] || fail "self-check of $pid: ${CHECK_LINE#CHECK }"
+}
+
+# check_value KEY: the value of KEY=... in CHECK_LINE.
+check_value() {
+	local w
+	for w in $CHECK_LINE; do
+		[[ $w == "$1="* ]] && {
+			printf '%s\n' "${w#*=}"
+			return 0
+		}
+	done
+	fail "no $1= in '$CHECK_LINE'"
+}
+
+# send_usr1 PID WORKDIR EXPECTED: one SIGUSR1, wait for its acknowledgement,
+# which must read "USR1 EXPECTED".
+send_usr1() {
+	local pid=$1 out=$2/out want=$3 n last
+	n=$(count_lines "$out" '^USR1 ')
+	kill -USR1 "$pid" || fail "cannot signal $pid"
+	wait_for 10 "USR1 ack from $pid" more_lines_than "$out" '^USR1 ' "$n" ||
+		fail "SIGUSR1 not acknowledged by $pid"
+	last=$(grep -E '^USR1 ' "$out" | tail -n 1)
+	[[ $last == "USR1 $want" ]] || fail "after a SIGUSR1 $pid says '$last', want 'USR1 $want'"
+}
+
+# ---- the sequence file ------------------------------------------------------
+
+# seq_verify FILE: the file must hold 1, 2, ..., N, one a line (a last line
+# still being written is ignored). Sets SEQ_N.
+seq_verify() {
+	local f=$1 snap bad
+	snap=$(mktemp "${TMPDIRS[0]}/seq.XXXXXX")
+	cp -- "$f" "$snap" || fail "cannot read $f"
+	if [[ -s $snap && -n $(tail -c 1 "$snap") ]]; then
+		sed -i '$d' "$snap"
+	fi
+	bad=$(LC_ALL=C awk '$0 != NR { printf "line %d is \"%s\" (want %d)", NR, substr($0, 1, 40), NR; exit }' "$snap")
+	[[ -z $bad ]] || fail "sequence in $f broken: $bad"
+	SEQ_N=$(wc -l <"$snap")
+	rm -f -- "$snap"
+}
+
+seq_beyond() { # FILE N
+	local n
+	n=$(wc -l <"$1" 2>/dev/null) || return 1
+	((n > $2))
+}
+
+# wait_seq_beyond FILE N: wait until FILE has more than N lines, then verify it.
+wait_seq_beyond() {
+	wait_for 10 "sequence in $1 to pass $2" seq_beyond "$1" "$2" ||
+		fail "sequence in $1 stuck at $(wc -l <"$1") lines (want > $2)"
+	seq_verify "$1"
+}
+
+# ---- ckpt -----------------------------------------------------------------
+
+# ck_cmd COMMAND...: run a command (bounded by CKPT_TIMEOUT), log its
+# output, set CK_RC; its stdout and stderr stay in $CK_OUT and $CK_ERR.
+ck_cmd() {
+	CK_OUT=${TMPDIRS[0]}/ck.out CK_ERR=${TMPDIRS[0]}/ck.err
+	log "+ $*"
+	timeout -k 5 "$CKPT_TIMEOUT" "$@" </dev/null >"$CK_OUT" 2>"$CK_ERR"
+	CK_RC=$?
+	log "  exit $CK_RC"
+	sed 's/^/  stderr: /' "$CK_ERR" >&2
+	return 0
+}
+
+# ck ARGS...: run ckpt ARGS.
+ck() { ck_cmd "$CKPT" "$@"; }
+
+ck_err_line() { head -n 3 "$CK_ERR" | tr '\n' ' ' | cut -c 1-300; }
+
+# ck_ok ARGS...: ckpt must succeed.
+ck_ok() {
+	ck "$@"
+	((CK_RC == 124 || CK_RC == 137)) && fail "ckpt $1 timed out after ${CKPT_TIMEOUT}s"
+	((CK_RC == 0)) || fail "ckpt $1 failed (exit $CK_RC): $(ck_err_line)"
+}
+
+# ck_assert_failed DESCRIPTION: the last ckpt command must have exited 1
+# with exactly one line on stderr, starting "ckpt: ", and no crash.
+ck_assert_failed() {
+	local what=$1 n
+	((CK_RC == 124)) && fail "$what: ckpt timed out after ${CKPT_TIMEOUT}s"
+	((CK_RC >= 128)) && fail "$what: ckpt crashed (exit $CK_RC): $(ck_err_line)"
+	((CK_RC == 0)) && fail "$what: ckpt succeeded, it should have failed"
+	((CK_RC == 1)) || fail "$what: exit $CK_RC, want 1: $(ck_err_line)"
+	n=$(wc -l <"$CK_ERR")
+	[[ -s $CK_ERR && -n $(tail -c 1 "$CK_ERR") ]] && n=$((n + 1)) # unterminated last line
+	((n == 1)) || fail "$what: $n lines on stderr, want exactly one: $(ck_err_line)"
+	[[ $(head -c 6 "$CK_ERR") == "ckpt: " ]] ||
+		fail "$what: stderr does not start with 'ckpt: ': $(ck_err_line)"
+	log "  (failed as expected)"
+}
+
+# ck_fails DESCRIPTION ARGS...: ckpt ARGS must fail cleanly (ck_assert_failed).
+ck_fails() {
+	local what=$1
+	shift
+	ck "$@"
+	ck_assert_failed "$what"
+}
+
+# dump_and_reap PID IMAGES: ckpt dump (which kills PID, our child), reap it,
+# make sure the PID is free again.
+dump_and_reap() {
+	ck_ok dump --pid "$1" --images "$2"
+	reap "$1"
+	((REAP_STATUS == 137)) || fail "after the dump $1 ended with status $REAP_STATUS, want 137 (SIGKILL)"
+	wait_gone "$1"
+}
+
+# restore_detached IMAGES PID [ARGS...]: ckpt restore --detach; PID must exist
+# as soon as ckpt returns.
+restore_detached() {
+	local img=$1 pid=$2
+	shift 2
+	wait_gone "$pid"
+	ck_ok restore --images "$img" --detach "$@"
+	[[ -e /proc/$pid ]] || fail "ckpt restore --detach returned but PID $pid does not exist"
+	is_dead "$pid" && fail "restored PID $pid is dead: $(describe_pid "$pid")"
+	track_pid "$pid"
+}
+
+# kill_restored PID: SIGKILL a process that is not our child; wait until it
+# is dead (it may stay a zombie of init for a while).
+kill_restored() {
+	kill -9 "$1" 2>/dev/null
+	wait_for 10 "PID $1 to die" is_dead "$1" || fail "PID $1 survived SIGKILL"
+}
+
+# assert_not_traced PID: every thread of PID runs free (no tracer, not stopped).
+assert_not_traced() {
+	local st tracer t
+	for t in /proc/"$1"/task/*; do
+		tracer=$(awk '/^TracerPid:/ { print $2 }' "$t/status" 2>/dev/null)
+		[[ -z $tracer || $tracer == 0 ]] || fail "thread ${t##*/} of $1 is still traced by $tracer"
+		st=$(awk '/^State:/ { print $2 }' "$t/status" 2>/dev/null)
+		[[ $st != t && $st != T ]] || fail "thread ${t##*/} of $1 is stopped (state $st)"
+	done
+}
+
+# image_digest DIR: names, modes, sizes and SHA-256 of everything in DIR.
+image_digest() {
+	(cd "$1" && find . -printf '%p %m %s %y\n' | LC_ALL=C sort &&
+		find . -type f -exec sha256sum {} + | LC_ALL=C sort)
+}
+
+# flip_byte FILE OFFSET: invert every bit of one byte in place.
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	[[ -n $b ]] || fail "cannot read byte $2 of $1"
+	printf '%b' "\\x$(printf %02x $((b ^ 0xff)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "cannot write $1"
+}
+
+# one_file DIR GLOB: the single file of DIR matching GLOB.
+one_file() {
+	local -a m
+	mapfile -t m < <(compgen -G "$1/$2")
+	((${#m[@]} == 1)) || fail "want exactly one $2 in $1, found ${#m[@]}: $(cd "$1" && find . -mindepth 1 -printf '%P ')"
+	printf '%s\n' "${m[0]}"
+}
+
+# ---- flows shared by several tests -------------------------------------------
+
+# What must survive a dump and restore unchanged: cmdline, comm, exe.
+proc_identity() {
+	printf 'cmdline=[%s] comm=[%s] exe=[%s]\n' "$(tr '\0' ' ' <"/proc/$1/cmdline")" \
+		"$(cat "/proc/$1/comm")" "$(readlink "/proc/$1/exe")"
+}
+
+# basic_roundtrip TARGET: the whole life of test 1 (and 2) on TARGET
+# (01-basic or its static build): SIGUSR1 x3, self-check, dump (kills),
+# restore --detach, SIGUSR1 x3 more, self-check (count 6, TLS not back),
+# the seq file goes on 1..M with no gap or repeat.
+basic_roundtrip() {
+	local w=$T/w shm img pid tls1 tls2 m0 id0 id1 k
+	new_tmp shm /dev/shm
+	img=$shm/images
+	start_target "$w" "$1"
+	pid=$TARGET_PID
+	for k in 1 2 3; do send_usr1 "$pid" "$w" "$k"; done
+	self_check "$pid" "$w"
+	tls1=$(check_value tls)
+	[[ $(check_value usr1) == 3 ]] || fail "usr1 count $(check_value usr1) before the dump, want 3"
+	id0=$(proc_identity "$pid")
+	dump_and_reap "$pid" "$img"
+	seq_verify "$w/seq"
+	m0=$SEQ_N
+	log "sequence at the dump: 1..$m0"
+	((m0 > 0)) || fail "empty sequence file before the dump"
+	restore_detached "$img" "$pid"
+	id1=$(proc_identity "$pid")
+	[[ $id1 == "$id0" ]] || fail "restored process differs: $id1, was $id0"
+	for k in 4 5 6; do send_usr1 "$pid" "$w" "$k"; done
+	self_check "$pid" "$w"
+	[[ $(check_value usr1) == 6 ]] || fail "usr1 count $(check_value usr1) after the restore, want 6"
+	tls2=$(check_value tls)
+	((tls2 >= tls1)) || fail "TLS counter went back: $tls2 after the restore, $tls1 before"
+	wait_seq_beyond "$w/seq" $((m0 + 50))
+	log "sequence after the restore: 1..$SEQ_N"
+	kill_restored "$pid"
+	seq_verify "$w/seq"
+	assert_no_strays
+}
+
+# make_image WORKDIR IMAGES [HEAP_MIB=4]: start 01-basic, self-check, dump it
+# (killed) into IMAGES. Sets IMG_PID.
+make_image() {
+	start_target "$1" 01-basic "${3:-4}"
+	IMG_PID=$TARGET_PID
+	self_check "$IMG_PID" "$1"
+	dump_and_reap "$IMG_PID" "$2"
+}
+
+# expect_restore_fail IMAGES PID DESCRIPTION [attached]: restore (with
+# --detach, or without it when "attached" is given) must fail cleanly, leave
+# no process with PID and no stray process, and not touch IMAGES.
+expect_restore_fail() {
+	local img=$1 pid=$2 what=$3 d0
+	local -a mode=(--detach)
+	[[ ${4:-} == attached ]] && mode=()
+	d0=$(image_digest "$img")
+	wait_gone "$pid"
+	ck restore --images "$img" "${mode[@]}"
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	ck_assert_failed "restore $what"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" ||
+		fail "restore $what: PID $pid exists after the failed restore: $(describe_pid "$pid")"
+	[[ $(image_digest "$img") == "$d0" ]] || fail "restore $what: the failed restore changed the images"
+	assert_no_strays
+}
+
+# control_restore IMAGES PID WORKDIR: the pristine images still restore, and
+# the restored target passes its self-check.
+control_restore() {
+	restore_detached "$1" "$2"
+	self_check "$2" "$3"
+	kill_restored "$2"
+}
+
+# A dump into PARENT/NAME failed: PARENT holds nothing but the entries given
+# (no image set, no temp dir left behind).
+assert_dump_left_nothing() { # PARENT ENTRY...
+	local -a have
+	mapfile -t have < <(cd "$1" && find . -mindepth 1 | LC_ALL=C sort)
+	shift
+	[[ "${have[*]}" == "$*" ]] ||
+		fail "the failed dump left '${have[*]}' (want '${*}')"
+}
+
+# A dump of PID failed: PID still runs free and is unaffected: same process,
+# not traced nor stopped, the sequence goes on with no gap, self-check OK,
+# and SIGUSR1 counting (now USR1 was acknowledged) goes on.
+assert_still_fine() { # PID WORKDIR USR1_SO_FAR
+	local pid=$1 w=$2 n
+	[[ -e /proc/$pid ]] || fail "target $pid is gone after the failed dump"
+	is_dead "$pid" && fail "target $pid died after the failed dump: $(describe_pid "$pid")"
+	assert_not_traced "$pid"
+	n=$(wc -l <"$w/seq")
+	wait_seq_beyond "$w/seq" $((n + 30))
+	send_usr1 "$pid" "$w" $(($3 + 1))
+	self_check "$pid" "$w"
+	[[ $(check_value usr1) == $(($3 + 1)) ]] || fail "usr1 count is $(check_value usr1), want $(($3 + 1))"
+}
+
+# ---- set-up -----------------------------------------------------------------
+
+e2e_init() {
+	trap cleanup EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	[[ $(id -u) == 0 ]] || skip "needs root"
+	[[ -x $CKPT ]] || fail "no ckpt binary at $CKPT (make ckpt)"
+	new_tmp T
+	log "test $TEST_NAME, temp dir $T, ckpt $CKPT"
+}
