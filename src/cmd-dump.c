@@ -64,8 +64,10 @@ static int check_shape(int pid)
 	if (r < 0)
 		return pr_errno(r, "cannot list the children of %d", pid);
 	if (nr_children)
-		return pr_fail(-EOPNOTSUPP, "cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
-			       pid, nr_children, nr_children > 1 ? "es" : "");
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
+			pid, nr_children, nr_children > 1 ? "es" : "");
 	return 0;
 }
 

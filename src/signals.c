@@ -157,11 +157,12 @@ static int queue_signal(struct infect *inf, const ProtobufCBinaryData *info, boo
 		return pr_errno(r, "cannot queue signal %d", si.si_signo);
 	/* Sent by the task to itself: the kernel then takes any si_code. */
 	if (shared)
-		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret, inf->tgid ? inf->tgid : inf->pid,
-				    si.si_signo, inf->scratch);
+		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret,
+				    inf->tgid ? inf->tgid : inf->pid, si.si_signo, inf->scratch);
 	else
-		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret, inf->tgid ? inf->tgid : inf->pid,
-				    inf->pid, si.si_signo, inf->scratch, 0, 0);
+		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret,
+				    inf->tgid ? inf->tgid : inf->pid, inf->pid, si.si_signo,
+				    inf->scratch, 0, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot queue signal %d", si.si_signo);
 	return 0;

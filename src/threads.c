@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define THREAD_CLONE_FLAGS                                                                         \
+#define THREAD_CLONE_FLAGS \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
 static int clone_thread(struct infect *main_inf, int tid)
@@ -43,8 +43,8 @@ static int clone_thread(struct infect *main_inf, int tid)
 	if (r == 0 && ret != tid)
 		r = -EEXIST;
 	if (r < 0)
-		return r == -EEXIST ? pr_fail(r, "cannot restore thread %d: the tid is in use", tid) :
-				      pr_errno(r, "cannot restore thread %d", tid);
+		return r == -EEXIST ? pr_fail(r, "cannot restore thread %d: the tid is in use", tid)
+				    : pr_errno(r, "cannot restore thread %d", tid);
 	/* Auto-attached: it stops before running anything. */
 	r = ptrace_wait_stop(tid, &status);
 	return r < 0 ? pr_errno(r, "cannot restore thread %d", tid) : 0;
