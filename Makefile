@@ -21,7 +21,7 @@ ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-LIBS    := -lprotobuf-c -lcap -lelf
+LIBS    := -lprotobuf-c -lcap -lelf -pthread
 
 PROTOS    := $(wildcard proto/*.proto)
 PROTO_C   := $(patsubst proto/%.proto,$(B)/proto/%.pb-c.c,$(PROTOS))

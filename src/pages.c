@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -118,23 +119,18 @@ static int batch_read(int pid, int mem_fd, struct batch *b, char *buf)
 	return 0;
 }
 
-static int write_pages(int pid, const struct runs *rs, struct img *img)
+/*
+ * Call @fn for each batch of at most BATCH_BYTES and BATCH_IOVS ranges, in
+ * the order of @runs; a run larger than a batch is split.
+ */
+static int for_each_batch(PageRunEntry *const *runs, size_t nr_runs,
+			  int (*fn)(struct batch *b, void *ctx), void *ctx)
 {
-	char path[64];
-	_cleanup_close_ int mem_fd = -1;
-	_cleanup_free_ char *buf = NULL;
 	struct batch *b = xzalloc(sizeof(*b));
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (mem_fd < 0) {
-		free(b);
-		return -errno;
-	}
-	buf = xmalloc(MIN(BATCH_BYTES, MAX(rs->nr_pages, 1) * PAGE_SIZE));
-	for (size_t i = 0; i < rs->n && r >= 0; i++) {
-		uint64_t addr = rs->v[i]->vaddr, left = (uint64_t)rs->v[i]->nr_pages * PAGE_SIZE;
+	for (size_t i = 0; i < nr_runs && r >= 0; i++) {
+		uint64_t addr = runs[i]->vaddr, left = (uint64_t)runs[i]->nr_pages * PAGE_SIZE;
 
 		while (left && r >= 0) {
 			size_t take = MIN(left, BATCH_BYTES - b->bytes);
@@ -146,19 +142,114 @@ static int write_pages(int pid, const struct runs *rs, struct img *img)
 			addr += take;
 			left -= take;
 			if (b->n == BATCH_IOVS || b->bytes == BATCH_BYTES) {
-				r = batch_read(pid, mem_fd, b, buf);
-				if (r >= 0)
-					r = img_write(img, buf, b->bytes);
+				r = fn(b, ctx);
 				b->n = b->bytes = 0;
 			}
 		}
 	}
-	if (r >= 0 && b->n) {
-		r = batch_read(pid, mem_fd, b, buf);
-		if (r >= 0)
-			r = img_write(img, buf, b->bytes);
-	}
+	if (r >= 0 && b->n)
+		r = fn(b, ctx);
 	free(b);
+	return r;
+}
+
+/*
+ * Dump pipeline on two cores: this thread copies a batch out of the task
+ * while a writer thread checksums and writes the one before.
+ */
+struct page_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *buf[2];
+	size_t len[2];
+	bool full[2];
+	bool done;
+	int err;
+	struct img *img;
+	int pid, mem_fd;
+	unsigned int next; /* buffer the reader fills next */
+};
+
+static void *writer_main(void *arg)
+{
+	struct page_writer *w = arg;
+
+	for (unsigned int i = 0;; i ^= 1) {
+		int r;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->full[i] && !w->done)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->full[i]) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&w->lock);
+		r = w->err ? 0 : img_write(w->img, w->buf[i], w->len[i]);
+		pthread_mutex_lock(&w->lock);
+		if (r < 0)
+			w->err = r;
+		w->full[i] = false;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+static int dump_batch(struct batch *b, void *ctx)
+{
+	struct page_writer *w = ctx;
+	unsigned int i = w->next;
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->full[i])
+		pthread_cond_wait(&w->cond, &w->lock);
+	r = w->err;
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		return r;
+	r = batch_read(w->pid, w->mem_fd, b, w->buf[i]);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&w->lock);
+	w->len[i] = b->bytes;
+	w->full[i] = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	w->next = i ^ 1;
+	return 0;
+}
+
+static int write_pages(int pid, const struct runs *rs, struct img *img)
+{
+	size_t buf_len = MIN(BATCH_BYTES, MAX(rs->nr_pages, 1) * PAGE_SIZE);
+	struct page_writer w = { .img = img, .pid = pid };
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	w.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w.mem_fd < 0)
+		return -errno;
+	w.buf[0] = xmalloc(buf_len);
+	w.buf[1] = xmalloc(buf_len);
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	r = -pthread_create(&w.thread, NULL, writer_main, &w);
+	if (r == 0) {
+		r = for_each_batch(rs->v, rs->n, dump_batch, &w);
+		pthread_mutex_lock(&w.lock);
+		w.done = true;
+		pthread_cond_broadcast(&w.cond);
+		pthread_mutex_unlock(&w.lock);
+		pthread_join(w.thread, NULL);
+		if (r >= 0)
+			r = w.err;
+	}
+	close(w.mem_fd);
+	free(w.buf[0]);
+	free(w.buf[1]);
 	return r;
 }
 
@@ -248,39 +339,28 @@ static int batch_write(struct infect *inf, struct batch *b, const char *buf)
 	return 0;
 }
 
+struct page_filler {
+	struct infect *inf;
+	struct img *img;
+	char *buf;
+};
+
+static int fill_batch(struct batch *b, void *ctx)
+{
+	struct page_filler *f = ctx;
+	int r = img_read(f->img, f->buf, b->bytes);
+
+	return r < 0 ? r : batch_write(f->inf, b, f->buf);
+}
+
 static int fill_pages(struct infect *inf, const PagemapEntry *pm, struct img *img)
 {
-	_cleanup_free_ char *buf = xmalloc(MIN(BATCH_BYTES, MAX(pm->nr_pages, 1) * PAGE_SIZE));
-	struct batch *b = xzalloc(sizeof(*b));
-	int r = 0;
+	struct page_filler f = { inf, img, NULL };
+	int r;
 
-	for (size_t i = 0; i < pm->n_runs && r >= 0; i++) {
-		uint64_t addr = pm->runs[i]->vaddr,
-			 left = (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
-
-		while (left && r >= 0) {
-			size_t take = MIN(left, BATCH_BYTES - b->bytes);
-
-			b->remote[b->n].iov_base = (void *)addr;
-			b->remote[b->n].iov_len = take;
-			b->n++;
-			b->bytes += take;
-			addr += take;
-			left -= take;
-			if (b->n == BATCH_IOVS || b->bytes == BATCH_BYTES) {
-				r = img_read(img, buf, b->bytes);
-				if (r >= 0)
-					r = batch_write(inf, b, buf);
-				b->n = b->bytes = 0;
-			}
-		}
-	}
-	if (r >= 0 && b->n) {
-		r = img_read(img, buf, b->bytes);
-		if (r >= 0)
-			r = batch_write(inf, b, buf);
-	}
-	free(b);
+	f.buf = xmalloc(MIN(BATCH_BYTES, MAX(pm->nr_pages, 1) * PAGE_SIZE));
+	r = for_each_batch(pm->runs, pm->n_runs, fill_batch, &f);
+	free(f.buf);
 	return r;
 }
 
