@@ -91,13 +91,12 @@ static int dump_thread(struct dump *d, size_t i)
 {
 	struct seized_task *t = &d->tasks[i];
 	ThreadCoreEntry *th = xmalloc(sizeof(*th));
-	struct infect inf = d->inf;
+	struct infect inf;
 	int r;
 
 	thread_core_entry__init(th);
 	d->threads[i] = th;
-	inf.pid = t->pid;
-	inf.base = t->regs;
+	infect_for_thread(&inf, &d->inf, t->pid, &t->regs);
 	inf.task = t;
 	r = thread_comm(d->pid, t->pid, &th->comm);
 	if (r >= 0)
@@ -107,8 +106,8 @@ static int dump_thread(struct dump *d, size_t i)
 		r = signals_dump_thread(t, &inf, th);
 	if (r >= 0)
 		r = regs_dump(t, th);
-	if (r >= 0)
-		t->nr_stolen = 0; /* now in the images as pending */
+	/* The stolen signals are in the images as pending now, and still
+	 * kept in @t: a task that goes on running gets them back. */
 	return r;
 }
 
@@ -194,10 +193,9 @@ static void resume_task(struct dump *d)
 		stolen |= d->tasks[i].nr_stolen > 0;
 	if (stolen && d->inf.syscall_ip && infect_map_scratch(&d->inf, SCRATCH_LEN) == 0) {
 		for (size_t i = 0; i < d->nr_threads; i++) {
-			struct infect inf = d->inf;
+			struct infect inf;
 
-			inf.pid = d->tasks[i].pid;
-			inf.base = d->tasks[i].regs;
+			infect_for_thread(&inf, &d->inf, d->tasks[i].pid, &d->tasks[i].regs);
 			(void)signals_requeue_stolen(&inf, &d->tasks[i]);
 		}
 		(void)infect_unmap_scratch(&d->inf);
@@ -211,9 +209,9 @@ static int kill_task(struct dump *d)
 
 	if (kill(d->pid, SIGKILL) < 0)
 		return pr_errno(-errno, "cannot kill %d", d->pid);
-	/* As their tracer we see the threads die; the parent still reaps. */
-	/* The leader's exit is reported only after every other thread's:
-	 * reap those first. */
+	/* As their tracer we see the threads die (the parent still reaps the
+	 * process); the leader's exit is reported only after every other
+	 * thread's, so those go first. */
 	for (size_t i = d->nr_threads; i-- > 0;)
 		(void)waitpid(d->tasks[i].pid, &status, __WALL);
 	return 0;

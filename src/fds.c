@@ -43,13 +43,6 @@ static const char *kind_name(mode_t mode, const char *link)
 	return "file";
 }
 
-static bool str_ends(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 static int fd_classify(int pid, int fd, const char *link, const struct stat *st, uint32_t *kind)
 {
 	if (link[0] == '/' && !str_ends(link, " (deleted)")) {

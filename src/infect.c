@@ -184,6 +184,16 @@ void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_
 	inf->base = *base;
 }
 
+void infect_for_thread(struct infect *ret, const struct infect *main_inf, int tid,
+		       const struct user_regs_struct *base)
+{
+	*ret = *main_inf;
+	ret->pid = tid;
+	ret->tgid = main_inf->tgid ? main_inf->tgid : main_inf->pid;
+	ret->base = *base;
+	ret->task = NULL;
+}
+
 /* A signal that arrives while we step is reported before the step trap.
  * Keep it (it was dequeued) and step again. */
 static void keep_signal(struct infect *inf)

@@ -36,6 +36,10 @@ struct infect {
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
 int infect_init(struct infect *inf, int pid, const struct user_regs_struct *base,
 		struct seized_task *task);
+/* The same syscall instruction and scratch memory, used by another thread
+ * @tid of the process, starting from its registers @base. */
+void infect_for_thread(struct infect *ret, const struct infect *main_inf, int tid,
+		       const struct user_regs_struct *base);
 /* Use the syscall instruction at @ip (restore side). */
 void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_regs_struct *base);
 

@@ -18,13 +18,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-static bool str_ends(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 static const struct {
 	const char *name;
 	uint32_t kind;

@@ -85,10 +85,7 @@ int threads_restore(struct infect *main_inf, const TaskCoreEntry *core)
 			return r;
 		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &base) < 0)
 			return pr_errno(-errno, "cannot restore thread %u", th->tid);
-		infect_init_at(&inf, (int)th->tid, main_inf->syscall_ip, &base);
-		inf.tgid = main_inf->pid;
-		inf.scratch = main_inf->scratch;
-		inf.scratch_len = main_inf->scratch_len;
+		infect_for_thread(&inf, main_inf, (int)th->tid, &base);
 		r = thread_setup(&inf, core, th);
 		if (r >= 0)
 			r = regs_restore((int)th->tid, th);

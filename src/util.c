@@ -218,6 +218,13 @@ int read_file(const char *path, char **ret_buf, size_t *ret_len)
 	return 0;
 }
 
+bool str_ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
 int parse_pid(const char *s, int *ret_pid)
 {
 	char *end;

@@ -76,6 +76,9 @@ int pread_full(int fd, void *buf, size_t len, off_t off);
 /* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
 int read_file(const char *path, char **ret_buf, size_t *ret_len);
 
+/* @s ends with @suffix. */
+bool str_ends(const char *s, const char *suffix);
+
 /* Parse a non-negative decimal number that must fill the whole string. */
 int parse_pid(const char *s, int *ret_pid);
 
