@@ -38,6 +38,7 @@ int sigactions_dump(struct infect *inf, TaskCoreEntry *core);
 int sigactions_restore_early(const TaskCoreEntry *core);
 int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th);
 int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
+int sigmask_restore(int tid, const ThreadCoreEntry *th);
 int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int shared_pending_dump(int pid, TaskCoreEntry *core);
 int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
@@ -50,6 +51,7 @@ int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int regs_dump(struct seized_task *t, ThreadCoreEntry *th);
 /* Registers to resume with: dumped ones, adjusted for an interrupted syscall. */
 void regs_for_resume(const ThreadCoreEntry *th, struct user_regs_struct *ret);
+/* Registers, xstate and blocked mask: the last thing before letting go. */
 int regs_restore(int tid, const ThreadCoreEntry *th);
 int rseq_restore_late(struct infect *inf, const ThreadCoreEntry *th);
 int thread_ptrs_dump(struct infect *inf, ThreadCoreEntry *th);

@@ -110,7 +110,7 @@ int regs_restore(int tid, const ThreadCoreEntry *th)
 	regs_for_resume(th, &u);
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &u) < 0)
 		return pr_errno(-errno, "cannot set the registers of %d", tid);
-	return 0;
+	return sigmask_restore(tid, th);
 }
 
 /* rseq registers the calling thread only, so the thread does it itself. */

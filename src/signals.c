@@ -182,7 +182,6 @@ int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core)
 
 int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th)
 {
-	uint64_t mask = th->blocked;
 	int r;
 
 	if (th->has_sas_sp) {
@@ -202,8 +201,21 @@ int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th)
 		if (r < 0)
 			return r;
 	}
-	if (ptrace(PTRACE_SETSIGMASK, inf->pid, (void *)SIGSET_SIZE, &mask) < 0)
-		return pr_errno(-errno, "cannot set the signal mask");
+	return 0;
+}
+
+/*
+ * The dumped mask goes on last, with the registers: until then every
+ * signal stays blocked, so one sent to the process while we restore it
+ * waits in its queue instead of stopping a remote call (where it would
+ * be lost).
+ */
+int sigmask_restore(int tid, const ThreadCoreEntry *th)
+{
+	uint64_t mask = th->blocked;
+
+	if (ptrace(PTRACE_SETSIGMASK, tid, (void *)SIGSET_SIZE, &mask) < 0)
+		return pr_errno(-errno, "cannot set the signal mask of %d", tid);
 	return 0;
 }
 
