@@ -49,6 +49,7 @@ $(B)/src/%.o: src/%.c $(PROTO_H) $(wildcard src/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/libckpt.a: $(OBJS) $(PROTO_O)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 ckpt: $(B)/src/main.o $(B)/libckpt.a
@@ -71,8 +72,10 @@ e2e: ckpt $(TARGET_BINS)
 
 test: ckpt
 	$(MAKE) unit
-	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image \
+		build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
 	$(MAKE) e2e
 
 $(B)/bench: test/bench/bench.c

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ckpt dump: seize, collect, write images, then kill or resume. Any failure
- * resumes the task exactly as it was and removes the partial images.
+ * ckpt dump: seize the tree, collect, write images, then kill or resume.
+ * Any failure resumes every process exactly as it was and removes the
+ * partial images.
  */
 #include "commands.h"
-#include "fds.h"
+#include "files.h"
 #include "imgdir.h"
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
 #include "proc.h"
+#include "pstree.pb-c.h"
 #include "seize.h"
+#include "tree.h"
 #include "util.h"
 
 #include <signal.h>
@@ -21,17 +24,39 @@
 
 #define SCRATCH_LEN 4096
 
-struct dump {
-	int pid;
-	struct seized_task *tasks; /* every thread, leader first */
-	size_t nr_threads;
-	struct infect inf; /* in the leader */
+/* One live process of the tree. */
+struct dump_proc {
+	struct tree_proc *tp;
+	struct infect inf; /* in its main thread */
 	TaskCoreEntry core;
 	ThreadCoreEntry **threads;
 	MmEntry mm;
 	FdinfoEntry fdinfo;
+};
+
+struct dump {
+	int root;
+	struct tree tree;
+	struct dump_proc *procs; /* per tree process; unused for zombies */
+	struct file_table files;
+	struct shmem_table shmem;
 	uint64_t pages_bytes;
 };
+
+/* ckpt runs below @root: dumping the tree would freeze ckpt itself. */
+static bool ckpt_in_tree(int root)
+{
+	for (int pid = getpid(); pid > 1;) {
+		struct proc_stat st;
+
+		if (pid == root)
+			return true;
+		if (proc_read_stat(pid, &st) < 0)
+			return false;
+		pid = st.ppid;
+	}
+	return false;
+}
 
 /* What can be refused before touching the process. */
 static int check_target(int pid)
@@ -50,24 +75,28 @@ static int check_target(int pid)
 		return pr_fail(-EINVAL, "cannot dump %d: it is a kernel thread", pid);
 	if (st.state == 'Z' || st.state == 'X')
 		return pr_fail(-EINVAL, "cannot dump %d: it has exited (zombie)", pid);
+	if (ckpt_in_tree(pid))
+		return pr_fail(-EINVAL, "cannot dump %d: ckpt itself runs in its tree", pid);
 	return 0;
 }
 
-/* Checked once stopped: it may have forked just before. */
-static int check_shape(int pid)
+/* The tree must be one that restore can rebuild: refuse it now, while it
+ * can still run on. */
+static int check_plan(struct dump *d)
 {
-	_cleanup_free_ int *children = NULL;
-	size_t nr_children;
+	struct tree_node *nodes = xmalloc(d->tree.nr * sizeof(*nodes));
+	struct plan plan;
+	char why[256];
 	int r;
 
-	r = proc_list_children(pid, pid, &children, &nr_children);
+	for (size_t i = 0; i < d->tree.nr; i++)
+		nodes[i] = d->tree.procs[i].node;
+	r = tree_plan(nodes, d->tree.nr, &plan, why, sizeof(why));
+	free(nodes);
 	if (r < 0)
-		return pr_errno(r, "cannot list the children of %d", pid);
-	if (nr_children)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: it has %zu child process%s (process trees are not supported yet)",
-			pid, nr_children, nr_children > 1 ? "es" : "");
+		return pr_fail(r, "cannot dump %d: its sessions cannot be rebuilt: %s", d->root,
+			       why);
+	plan_release(&plan);
 	return 0;
 }
 
@@ -87,18 +116,18 @@ static int thread_comm(int pid, int tid, char **ret)
 }
 
 /* One thread, through remote syscalls in that thread. */
-static int dump_thread(struct dump *d, size_t i)
+static int dump_thread(struct dump_proc *p, size_t i)
 {
-	struct seized_task *t = &d->tasks[i];
+	struct seized_task *t = &p->tp->threads[i];
 	ThreadCoreEntry *th = xmalloc(sizeof(*th));
 	struct infect inf;
 	int r;
 
 	thread_core_entry__init(th);
-	d->threads[i] = th;
-	infect_for_thread(&inf, &d->inf, t->pid, &t->regs);
+	p->threads[i] = th;
+	infect_for_thread(&inf, &p->inf, t->pid, &t->regs);
 	inf.task = t;
-	r = thread_comm(d->pid, t->pid, &th->comm);
+	r = thread_comm(p->tp->node.pid, t->pid, &th->comm);
 	if (r >= 0)
 		r = thread_ptrs_dump(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
@@ -111,130 +140,247 @@ static int dump_thread(struct dump *d, size_t i)
 	return r;
 }
 
-/* Everything the task must answer itself, while the scratch page exists. */
-static int dump_infected(struct dump *d)
+static int infect_proc(struct dump_proc *p)
 {
-	struct seized_task *leader = &d->tasks[0];
+	struct seized_task *leader = &p->tp->threads[0];
 	int r;
 
-	r = infect_init(&d->inf, leader->pid, &leader->regs, leader);
+	if (p->inf.syscall_ip)
+		return 0;
+	r = infect_init(&p->inf, leader->pid, &leader->regs, leader);
 	if (r < 0)
-		return pr_errno(r, "cannot find a syscall instruction in %d", d->pid);
-	r = infect_map_scratch(&d->inf, SCRATCH_LEN);
+		return pr_errno(r, "cannot find a syscall instruction in %d", leader->pid);
+	return 0;
+}
+
+/* Everything the process must answer itself, while the scratch page exists. */
+static int dump_infected(struct dump_proc *p)
+{
+	int pid = p->tp->node.pid;
+	int r;
+
+	r = infect_proc(p);
 	if (r < 0)
-		return pr_errno(r, "cannot map scratch memory in %d", d->pid);
-	r = task_dump(leader, &d->inf, &d->core);
+		return r;
+	r = infect_map_scratch(&p->inf, SCRATCH_LEN);
+	if (r < 0)
+		return pr_errno(r, "cannot map scratch memory in %d", pid);
+	r = task_dump(&p->tp->threads[0], &p->inf, &p->core);
 	if (r >= 0)
-		r = sigactions_dump(&d->inf, &d->core);
+		r = sigactions_dump(&p->inf, &p->core);
 	if (r >= 0)
-		r = itimers_dump(&d->inf, &d->core);
+		r = itimers_dump(&p->inf, &p->core);
 	if (r >= 0)
-		r = mm_dump_brk(&d->inf, &d->mm);
+		r = mm_dump_brk(&p->inf, &p->mm);
 	if (r >= 0)
-		r = shared_pending_dump(d->pid, &d->core);
-	d->threads = xzalloc(d->nr_threads * sizeof(*d->threads));
-	for (size_t i = 0; i < d->nr_threads && r >= 0; i++)
-		r = dump_thread(d, i);
+		r = shared_pending_dump(pid, &p->core);
+	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
+	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
+		r = dump_thread(p, i);
 	return r;
 }
 
-static int dump_collect(struct dump *d)
+static int dump_collect(struct dump *d, struct dump_proc *p)
 {
+	int pid = p->tp->node.pid;
 	int r;
 
-	r = dump_infected(d);
+	r = dump_infected(p);
 	/* The scratch mapping must be gone before the mappings are read. */
-	if (infect_unmap_scratch(&d->inf) < 0 && r >= 0)
-		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", d->pid);
+	if (infect_unmap_scratch(&p->inf) < 0 && r >= 0)
+		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
 	if (r < 0)
 		return r;
-	r = mm_dump(d->pid, &d->mm);
-	if (r < 0)
-		return r;
-	return fds_dump(d->pid, &d->fdinfo);
+	r = mm_dump(pid, &p->mm);
+	if (r >= 0)
+		r = shmem_dump_vmas(&d->shmem, pid, &p->mm);
+	if (r >= 0)
+		r = files_dump_proc(&d->files, pid, &p->fdinfo);
+	return r;
 }
 
-static int dump_write(struct dump *d, struct imgdir *dir)
+static int collect_all(struct dump *d)
 {
-	int pid = d->pid, r;
+	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
+	int r = 0;
 
-	d->core.threads = d->threads;
-	d->core.n_threads = d->nr_threads;
-	r = pages_dump(pid, &d->mm, dir->dirfd, &d->pages_bytes);
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		pids[i] = d->tree.procs[i].node.pid;
+		if (!d->tree.procs[i].node.zombie)
+			r = dump_collect(d, &d->procs[i]);
+	}
+	if (r >= 0)
+		r = files_dump_finish(&d->files, pids, d->tree.nr);
+	return r;
+}
+
+static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
+{
+	int pid = p->tp->node.pid;
+	uint64_t bytes = 0;
+	int r;
+
+	p->core.threads = p->threads;
+	p->core.n_threads = p->tp->nr_threads;
+	r = pages_dump(pid, &p->mm, dirfd, &bytes);
 	if (r < 0)
 		return r;
-	r = img_write_msg(dir->dirfd, IMG_CORE, pid, &d->core.base);
+	d->pages_bytes += bytes;
+	r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
 	if (r >= 0)
-		r = img_write_msg(dir->dirfd, IMG_MM, pid, &d->mm.base);
+		r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
 	if (r >= 0)
-		r = img_write_msg(dir->dirfd, IMG_FDINFO, pid, &d->fdinfo.base);
+		r = img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base);
+	return r;
+}
+
+static int write_pstree(struct dump *d, int dirfd)
+{
+	PstreeEntry pe = PSTREE_ENTRY__INIT;
+	ProcessEntry *procs = xmalloc(d->tree.nr * sizeof(*procs));
+	int r;
+
+	pe.procs = xmalloc(d->tree.nr * sizeof(*pe.procs));
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		const struct tree_node *n = &d->tree.procs[i].node;
+		ProcessEntry *e = &procs[i];
+
+		process_entry__init(e);
+		e->pid = n->pid;
+		e->ppid = n->ppid;
+		e->pgid = n->pgid;
+		e->sid = n->sid;
+		e->has_zombie = n->zombie;
+		e->zombie = n->zombie;
+		e->has_exit_status = n->zombie;
+		e->exit_status = n->exit_status;
+		e->has_stop_signal = n->stop_sig != 0;
+		e->stop_signal = n->stop_sig;
+		if (n->zombie)
+			e->comm = (char *)n->comm;
+		pe.procs[pe.n_procs++] = e;
+	}
+	r = img_write_msg(dirfd, IMG_PSTREE, 0, &pe.base);
+	free(pe.procs);
+	free(procs);
+	return r;
+}
+
+static int write_all(struct dump *d, struct imgdir *dir)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
+		if (!d->tree.procs[i].node.zombie)
+			r = write_proc(d, &d->procs[i], dir->dirfd);
+	if (r >= 0)
+		r = write_pstree(d, dir->dirfd);
+	if (r >= 0)
+		r = img_write_msg(dir->dirfd, IMG_FILES, 0, &d->files.img.base);
+	if (r >= 0)
+		r = shmem_dump(&d->shmem, dir->dirfd);
 	return r < 0 ? pr_errno(r, "cannot write images in '%s'", dir->tmp) : 0;
 }
 
-static void fill_inventory(InventoryEntry *inv, int pid, uint64_t frozen_at)
+static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
 {
 	static struct utsname u;
 
 	uname(&u);
 	inv->format_version = IMG_FORMAT_VERSION;
 	inv->ckpt_version = CKPT_VERSION;
-	inv->root_pid = pid;
+	inv->root_pid = d->root;
 	inv->kernel = u.release;
 	inv->dump_time_ns = frozen_at;
-	inv->nr_tasks = 1;
+	inv->nr_tasks = (uint32_t)d->tree.nr;
 }
 
-/* Give back signals we took off the queue, then let the task go. */
-static void resume_task(struct dump *d)
+/* Give back signals we took off the queues. */
+static void requeue_stolen(struct dump_proc *p)
 {
+	struct tree_proc *tp = p->tp;
 	bool stolen = false;
 
-	for (size_t i = 0; i < d->nr_threads; i++)
-		stolen |= d->tasks[i].nr_stolen > 0;
-	if (stolen && d->inf.syscall_ip && infect_map_scratch(&d->inf, SCRATCH_LEN) == 0) {
-		for (size_t i = 0; i < d->nr_threads; i++) {
-			struct infect inf;
+	for (size_t i = 0; i < tp->nr_threads; i++)
+		stolen |= tp->threads[i].nr_stolen > 0;
+	if (!stolen || infect_proc(p) < 0 || infect_map_scratch(&p->inf, SCRATCH_LEN) < 0)
+		return;
+	for (size_t i = 0; i < tp->nr_threads; i++) {
+		struct infect inf;
 
-			infect_for_thread(&inf, &d->inf, d->tasks[i].pid, &d->tasks[i].regs);
-			(void)signals_requeue_stolen(&inf, &d->tasks[i]);
-		}
-		(void)infect_unmap_scratch(&d->inf);
+		infect_for_thread(&inf, &p->inf, tp->threads[i].pid, &tp->threads[i].regs);
+		(void)signals_requeue_stolen(&inf, &tp->threads[i]);
 	}
-	thaw_threads(d->tasks, d->nr_threads);
+	(void)infect_unmap_scratch(&p->inf);
 }
 
-static int kill_task(struct dump *d)
+static void resume_tree(struct dump *d)
 {
-	int status;
-
-	if (kill(d->pid, SIGKILL) < 0)
-		return pr_errno(-errno, "cannot kill %d", d->pid);
-	/* As their tracer we see the threads die (the parent still reaps the
-	 * process); the leader's exit is reported only after every other
-	 * thread's, so those go first. */
-	for (size_t i = d->nr_threads; i-- > 0;)
-		(void)waitpid(d->tasks[i].pid, &status, __WALL);
-	return 0;
+	for (size_t i = 0; i < d->tree.nr; i++)
+		if (!d->tree.procs[i].node.zombie)
+			requeue_stolen(&d->procs[i]);
+	tree_thaw(&d->tree);
 }
 
-static void dump_init(struct dump *d)
+static int kill_tree(struct dump *d)
 {
-	memset(d, 0, sizeof(*d));
-	task_core_entry__init(&d->core);
-	mm_entry__init(&d->mm);
-	fdinfo_entry__init(&d->fdinfo);
+	int r = 0, status;
+
+	for (size_t i = 0; i < d->tree.nr; i++)
+		if (!d->tree.procs[i].node.zombie && kill(d->tree.procs[i].node.pid, SIGKILL) < 0)
+			r = pr_errno(-errno, "cannot kill %d", d->tree.procs[i].node.pid);
+	/* As their tracer we see the threads die (their parents still reap
+	 * them); a leader's exit is reported only after every other thread's,
+	 * so those go first. */
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		struct tree_proc *tp = &d->tree.procs[i];
+
+		for (size_t k = tp->nr_threads; k-- > 0;)
+			(void)waitpid(tp->threads[k].pid, &status, __WALL);
+	}
+	return r;
+}
+
+static struct dump *dump_new(int root)
+{
+	struct dump *d = xzalloc(sizeof(*d));
+
+	d->root = root;
+	file_table_init(&d->files);
+	shmem_table_init(&d->shmem);
+	return d;
+}
+
+static void dump_start_procs(struct dump *d)
+{
+	d->procs = xzalloc(d->tree.nr * sizeof(*d->procs));
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		p->tp = &d->tree.procs[i];
+		task_core_entry__init(&p->core);
+		mm_entry__init(&p->mm);
+		fdinfo_entry__init(&p->fdinfo);
+	}
+}
+
+static void dump_free(struct dump *d)
+{
+	file_table_release(&d->files);
+	shmem_table_release(&d->shmem);
+	tree_release(&d->tree);
+	free(d->procs);
+	free(d);
 }
 
 int cmd_dump(const struct options *o)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	struct imgdir dir;
-	struct dump *d = xmalloc(sizeof(*d));
+	struct dump *d = dump_new(o->pid);
 	uint64_t t0, t_frozen, t_written;
 	int r;
 
-	dump_init(d);
-	d->pid = o->pid;
 	r = check_target(o->pid);
 	if (r < 0)
 		goto out;
@@ -242,37 +388,35 @@ int cmd_dump(const struct options *o)
 	if (r < 0)
 		goto out;
 	t0 = now_ns(CLOCK_MONOTONIC);
-	r = seize_threads(o->pid, &d->tasks, &d->nr_threads);
-	if (r < 0) {
-		pr_errno(r, "cannot dump %d: cannot seize it", o->pid);
-		thaw_threads(d->tasks, d->nr_threads);
+	r = tree_seize(o->pid, &d->tree);
+	if (r < 0)
 		goto out_abort;
-	}
 	t_frozen = now_ns(CLOCK_REALTIME);
-	r = check_shape(o->pid);
+	dump_start_procs(d);
+	r = check_plan(d);
 	if (r >= 0)
-		r = dump_collect(d);
+		r = collect_all(d);
 	if (r >= 0)
-		r = dump_write(d, &dir);
+		r = write_all(d, &dir);
 	if (r >= 0) {
-		fill_inventory(&inv, o->pid, t_frozen);
+		fill_inventory(&inv, d, t_frozen);
 		r = imgdir_commit(&dir, &inv);
 	}
 	if (r < 0) {
-		resume_task(d);
+		resume_tree(d);
 		goto out_abort;
 	}
 	t_written = now_ns(CLOCK_MONOTONIC);
 	if (o->leave_running)
-		resume_task(d);
+		resume_tree(d);
 	else
-		r = kill_task(d);
-	pr_debug("dumped %d: %llu bytes of memory in %.3f s", o->pid,
-		 (unsigned long long)d->pages_bytes, (t_written - t0) / 1e9);
+		r = kill_tree(d);
+	pr_debug("dumped %zu processes of tree %d: %llu bytes of memory in %.3f s", d->tree.nr,
+		 o->pid, (unsigned long long)d->pages_bytes, (t_written - t0) / 1e9);
 	goto out;
 out_abort:
 	imgdir_abort(&dir);
 out:
-	free(d);
+	dump_free(d);
 	return r;
 }

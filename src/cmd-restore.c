@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ckpt restore: read and check the images, create the process with its
- * PID (clone3 set_tid), rebuild process-level state in C inside it, then
- * replace its address space and registers from here through ptrace, and
- * let it go. A failure at any point kills the new process: nothing
- * half-built is left, and the images are only ever read.
+ * ckpt restore: read and check the images, open the tree's files, create
+ * every process with its pid (restore-tree.c), then replace each one's
+ * address space, threads and registers from here through ptrace, and let
+ * them all go at once. A failure at any point kills everything created:
+ * nothing half-built is left, and the images are only ever read.
  */
 #include "commands.h"
-#include "fds.h"
+#include "files.h"
 #include "imgdir.h"
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
+#include "proc.h"
+#include "restore.h"
 #include "threads.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,25 +32,15 @@
 #define RSEQ_FLAG_UNREGISTER 1
 #endif
 
-struct restore {
-	int dirfd;
-	InventoryEntry *inv;
-	int pid;
-	TaskCoreEntry *core;
-	MmEntry *mm;
-	FdinfoEntry *fdinfo;
-	struct mm_plan plan;
-	int tty_fd; /* the caller's terminal among fds 0-2, or -1 */
-	int status_pipe[2];
-};
+/* ---- loading ---- */
 
-static int read_image(struct restore *rs, enum img_kind kind,
+static int read_image(struct restore *rs, enum img_kind kind, int pid,
 		      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret)
 {
-	int r = img_read_msg(rs->dirfd, kind, rs->pid, desc, ret);
+	int r = img_read_msg(rs->dirfd, kind, pid, desc, ret);
 
 	if (r < 0) {
-		_cleanup_free_ char *name = img_name(kind, rs->pid);
+		_cleanup_free_ char *name = img_name(kind, pid);
 
 		pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(r));
 	}
@@ -55,9 +48,9 @@ static int read_image(struct restore *rs, enum img_kind kind,
 }
 
 /* The page image is read while restoring; check its header up front. */
-static int check_pages_header(struct restore *rs)
+static int check_pages_header(struct restore *rs, int pid)
 {
-	_cleanup_free_ char *name = img_name(IMG_PAGES, rs->pid);
+	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
 	struct img img;
 	int r = img_open_file(&img, rs->dirfd, name, IMG_PAGES);
 
@@ -66,6 +59,106 @@ static int check_pages_header(struct restore *rs)
 		pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(r));
 	return r;
 }
+
+static int inconsistent(const char *what)
+{
+	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s)", what);
+}
+
+static int load_plan(struct restore *rs)
+{
+	PstreeEntry *pe = rs->pstree;
+	struct tree_node *nodes;
+	char why[256];
+	int r;
+
+	if (!pe->n_procs || pe->procs[0]->pid != rs->inv->root_pid ||
+	    pe->n_procs != rs->inv->nr_tasks)
+		return inconsistent("process tree");
+	nodes = xzalloc(pe->n_procs * sizeof(*nodes));
+	for (size_t i = 0; i < pe->n_procs; i++) {
+		nodes[i].pid = (int)pe->procs[i]->pid;
+		nodes[i].ppid = (int)pe->procs[i]->ppid;
+		nodes[i].pgid = (int)pe->procs[i]->pgid;
+		nodes[i].sid = (int)pe->procs[i]->sid;
+		nodes[i].zombie = pe->procs[i]->zombie;
+		nodes[i].exit_status = (int)pe->procs[i]->exit_status;
+	}
+	r = tree_plan(nodes, pe->n_procs, &rs->plan, why, sizeof(why));
+	free(nodes);
+	if (r < 0)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent: %s", why);
+	return 0;
+}
+
+/* The parent of plan entry @i (a process cloned with CLONE_PARENT is its
+ * creator's sibling). */
+static int plan_parent(const struct plan *plan, int i)
+{
+	const struct plan_proc *pp = &plan->procs[i];
+
+	if (pp->creator < 0 || !pp->clone_parent)
+		return pp->creator;
+	return plan->procs[pp->creator].creator;
+}
+
+static int load_live(struct restore *rs, struct restore_proc *rp)
+{
+	int pid = rp->pp->pid, r;
+
+	r = read_image(rs, IMG_CORE, pid, &task_core_entry__descriptor,
+		       (ProtobufCMessage **)&rp->core);
+	if (r >= 0)
+		r = read_image(rs, IMG_MM, pid, &mm_entry__descriptor,
+			       (ProtobufCMessage **)&rp->mm);
+	if (r >= 0)
+		r = read_image(rs, IMG_FDINFO, pid, &fdinfo_entry__descriptor,
+			       (ProtobufCMessage **)&rp->fdinfo);
+	if (r >= 0)
+		r = check_pages_header(rs, pid);
+	if (r < 0)
+		return r;
+	if (rp->core->pid != (uint32_t)pid || rp->core->n_threads < 1 ||
+	    rp->core->threads[0]->tid != (uint32_t)pid)
+		return inconsistent("process core");
+	return 0;
+}
+
+static int restore_load(struct restore *rs, const char *dir)
+{
+	int r;
+
+	r = imgdir_open(dir, &rs->dirfd, &rs->inv);
+	if (r < 0)
+		return r;
+	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,
+		       (ProtobufCMessage **)&rs->pstree);
+	if (r >= 0)
+		r = read_image(rs, IMG_FILES, 0, &files_entry__descriptor,
+			       (ProtobufCMessage **)&rs->files);
+	if (r >= 0)
+		r = read_image(rs, IMG_SHMEM, 0, &shmem_entry__descriptor,
+			       (ProtobufCMessage **)&rs->shmem);
+	if (r >= 0)
+		r = load_plan(rs);
+	if (r < 0)
+		return r;
+	rs->nr = rs->plan.nr;
+	rs->procs = xzalloc(rs->nr * sizeof(*rs->procs));
+	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
+		struct restore_proc *rp = &rs->procs[i];
+
+		rp->pp = &rs->plan.procs[i];
+		rp->parent = plan_parent(&rs->plan, (int)i);
+		if (rp->pp->node >= 0)
+			rp->pe = rs->pstree->procs[rp->pp->node];
+		if (rp->pp->role == PLAN_LIVE)
+			r = load_live(rs, rp);
+	}
+	return r;
+}
+
+/* ---- checks, before anything is created ---- */
 
 static int find_tty(void)
 {
@@ -90,132 +183,117 @@ static int pid_in_use(int pid)
 	return pr_fail(-EEXIST, "cannot restore: pid %d is in use (by '%s')", pid, comm);
 }
 
-static int restore_load(struct restore *rs, const char *dir)
+static int check_pids(struct restore *rs)
 {
-	int r;
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+		int r = pid_in_use(rp->pp->pid);
 
-	r = imgdir_open(dir, &rs->dirfd, &rs->inv);
-	if (r < 0)
-		return r;
-	rs->pid = (int)rs->inv->root_pid;
-	if (rs->inv->nr_tasks != 1)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot restore: images hold %u processes (trees are not supported yet)",
-			rs->inv->nr_tasks);
-	r = read_image(rs, IMG_CORE, &task_core_entry__descriptor, (ProtobufCMessage **)&rs->core);
-	if (r >= 0)
-		r = read_image(rs, IMG_MM, &mm_entry__descriptor, (ProtobufCMessage **)&rs->mm);
-	if (r >= 0)
-		r = read_image(rs, IMG_FDINFO, &fdinfo_entry__descriptor,
-			       (ProtobufCMessage **)&rs->fdinfo);
-	if (r >= 0)
-		r = check_pages_header(rs);
-	if (r < 0)
-		return r;
-	if (rs->core->pid != (uint32_t)rs->pid || rs->core->n_threads < 1 ||
-	    rs->core->threads[0]->tid != (uint32_t)rs->pid)
-		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent");
+		for (size_t t = 1; r >= 0 && rp->core && t < rp->core->n_threads; t++)
+			r = pid_in_use((int)rp->core->threads[t]->tid);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int own_max_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int max = 2;
+
+	while (d && (de = readdir(d))) {
+		int fd;
+
+		if (parse_pid(de->d_name, &fd) == 0)
+			max = MAX(max, fd);
+	}
+	if (d)
+		closedir(d);
+	return max;
+}
+
+/* Where the tree's files go in every new process (see restore.h). */
+static int plan_fd_layout(struct restore *rs)
+{
+	int max = own_max_fd();
+	struct rlimit rl;
+
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].fdinfo)
+			max = MAX(max, fds_max(rs->procs[i].fdinfo));
+	rs->base = max + 1;
+	rs->shmem_base = rs->base + (int)rs->files->n_files;
+	rs->log_fd = rs->shmem_base + (int)rs->shmem->n_objects;
+	rs->first_aux = rs->log_fd + 1;
+	/* The table can be larger than the usual soft limit of 1024. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	return 0;
 }
 
 static int restore_check(struct restore *rs)
 {
+	_cleanup_free_ const FdinfoEntry **fis = xzalloc(rs->nr * sizeof(*fis));
+	_cleanup_free_ const MmEntry **mms = xzalloc(rs->nr * sizeof(*mms));
+	size_t n = 0;
 	int r;
 
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].core) {
+			fis[n] = rs->procs[i].fdinfo;
+			mms[n++] = rs->procs[i].mm;
+		}
 	rs->tty_fd = find_tty();
-	r = fds_check(rs->fdinfo, rs->tty_fd >= 0);
+	r = files_check(rs->files, fis, n, rs->tty_fd >= 0);
 	if (r < 0)
 		return r;
-	r = mm_check_files(rs->mm);
+	if (shmem_check(rs->shmem, mms, n) < 0)
+		return inconsistent("shared memory");
+	for (size_t i = 0; i < n; i++) {
+		r = mm_check_files(mms[i]);
+		if (r < 0)
+			return r;
+	}
+	r = check_pids(rs);
 	if (r < 0)
 		return r;
-	r = pid_in_use(rs->pid);
-	if (r < 0)
-		return r;
-	return mm_plan_init(&rs->plan, rs->mm, fds_max(rs->fdinfo) + 1);
-}
-
-/* ---- inside the new process ---- */
-
-static int child_setup_fds(struct restore *rs)
-{
-	int hi = rs->plan.aux_base + (int)rs->plan.nr_files + 1;
-	int log = fcntl(rs->status_pipe[1], F_DUPFD_CLOEXEC, hi);
-	int tty = rs->tty_fd >= 0 ? fcntl(rs->tty_fd, F_DUPFD_CLOEXEC, hi + 1) : -1;
-	int r;
-
-	if (log < 0 || (rs->tty_fd >= 0 && tty < 0))
-		return pr_errno(-errno, "cannot set up the new process");
-	log_fd = log;
-	(void)syscall(SYS_close_range, 0, hi - 1, 0);
-	(void)syscall(SYS_close_range, MAX(log, tty) + 1, ~0U, 0);
-	if (tty >= 0 && tty < log)
-		(void)syscall(SYS_close_range, tty + 1, log - 1, 0);
-	else if (tty > log)
-		(void)syscall(SYS_close_range, log + 1, tty - 1, 0);
-	r = fds_restore_early(rs->fdinfo, tty);
-	if (tty >= 0)
-		close(tty);
+	plan_fd_layout(rs);
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (rs->procs[i].mm)
+			r = mm_plan_init(&rs->procs[i].plan, rs->procs[i].mm, rs->shmem_base,
+					 rs->base, rs->first_aux);
 	return r;
 }
 
-static int child_restore(struct restore *rs)
+/* ckpt opens every file of the tree once, for all processes to inherit. */
+static int open_shared(struct restore *rs)
 {
-	sigset_t all;
-	int r;
+	int log[2], r;
 
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	r = child_setup_fds(rs);
+	r = files_open_all(rs->files, rs->base, rs->tty_fd);
 	if (r >= 0)
-		r = task_restore_early(rs->core);
-	if (r >= 0)
-		r = mm_restore_early(&rs->plan);
-	if (r >= 0)
-		r = sigactions_restore_early(rs->core);
-	if (r >= 0)
-		r = rlimits_restore_early(rs->core);
+		r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
 	if (r < 0)
 		return r;
-	close(log_fd);
-	log_fd = -1;
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
-		return -errno;
-	raise(SIGSTOP);
-	/* Not reached: the parent replaces everything while we are stopped. */
-	return -EFAULT;
-}
-
-/* ---- in ckpt, the new process stopped ---- */
-
-static int wait_child_setup(struct restore *rs)
-{
-	char msg[1024];
-	ssize_t n, got = 0;
-	int status;
-
-	while ((n = read(rs->status_pipe[0], msg + got, sizeof(msg) - 1 - got)) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			got += n;
-	if (got) {
-		msg[got] = 0;
-		fputs(msg, stderr);
-		(void)waitpid(rs->pid, &status, __WALL);
-		return -ECANCELED;
+	if (pipe2(log, O_CLOEXEC) < 0)
+		return pr_errno(-errno, "cannot restore: pipe");
+	r = 0;
+	if (log[1] != rs->log_fd) {
+		r = dup3(log[1], rs->log_fd, 0) < 0 ? -errno : 0;
+		close(log[1]);
 	}
-	if (waitpid(rs->pid, &status, __WALL) < 0)
-		return pr_errno(-errno, "cannot restore %d", rs->pid);
-	if (!WIFSTOPPED(status))
-		return pr_fail(
-			-ECHILD,
-			"cannot restore %d: the new process died while being set up (status %#x)",
-			rs->pid, status);
-	if (ptrace(PTRACE_SETOPTIONS, rs->pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
-		return pr_errno(-errno, "cannot restore %d", rs->pid);
+	rs->log_pipe = fd_move_above(log[0], rs->first_aux);
+	if (r < 0 || rs->log_pipe < 0)
+		return pr_errno(r < 0 ? r : rs->log_pipe, "cannot restore: pipe");
+	(void)fcntl(rs->log_pipe, F_SETFL, O_NONBLOCK);
 	return 0;
 }
+
+/* ---- from ckpt, each live process stopped ---- */
 
 /* The new process still has our rseq registration; its area is about to
  * be unmapped, and the kernel would go on writing there. */
@@ -237,39 +315,119 @@ static int drop_own_rseq(struct infect *inf)
 	return r < 0 ? r : (int)MIN(ret, 0);
 }
 
-static int restore_remote(struct restore *rs)
+/* Helpers it is the parent of are zombies now: reap them, as the process
+ * would never know them. */
+static int reap_helpers(struct restore *rs, size_t i, struct infect *inf)
 {
+	for (size_t j = 0; j < rs->nr; j++) {
+		long ret;
+		int r;
+
+		if (rs->procs[j].pp->role != PLAN_HELPER || rs->procs[j].parent != (int)i)
+			continue;
+		r = infect_syscall6(inf, SYS_wait4, &ret, rs->procs[j].pp->pid, 0, __WALL, 0, 0, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret,
+					"cannot restore: cannot reap helper %d",
+					rs->procs[j].pp->pid);
+	}
+	return 0;
+}
+
+/* Signals the restore itself raised (SIGCHLD from zombies and helpers) are
+ * pending, blocked: take them all before the dumped ones are queued. */
+static int flush_pending(struct infect *inf)
+{
+	uint64_t all = ~0ULL;
+	struct timespec zero = { 0, 0 };
+	uint64_t set_at = inf->scratch, ts_at = inf->scratch + 16;
+	long ret = 0;
+	int r;
+
+	r = remote_write(inf->pid, set_at, &all, sizeof(all));
+	if (r == 0)
+		r = remote_write(inf->pid, ts_at, &zero, sizeof(zero));
+	while (r == 0) {
+		r = infect_syscall6(inf, SYS_rt_sigtimedwait, &ret, set_at, 0, ts_at, 8, 0, 0);
+		if (r == 0 && ret < 0)
+			break;
+	}
+	if (r < 0 || ret != -EAGAIN)
+		return pr_errno(r < 0 ? r : (int)ret, "cannot restore: cannot clear signals");
+	return 0;
+}
+
+static int restore_remote(struct restore *rs, size_t i)
+{
+	struct restore_proc *rp = &rs->procs[i];
+	int pid = rp->pp->pid;
 	struct user_regs_struct base;
-	const ThreadCoreEntry *th = rs->core->threads[0];
 	struct infect inf;
 	long ret;
 	int r;
 
-	if (ptrace(PTRACE_GETREGS, rs->pid, NULL, &base) < 0)
-		return pr_errno(-errno, "cannot restore %d", rs->pid);
-	infect_init_at(&inf, rs->pid, rs->plan.tramp, &base);
-	inf.scratch = rs->plan.tramp + TRAMP_SCRATCH_OFF;
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &base) < 0)
+		return pr_errno(-errno, "cannot restore %d", pid);
+	infect_init_at(&inf, pid, rp->plan.tramp, &base);
+	inf.scratch = rp->plan.tramp + TRAMP_SCRATCH_OFF;
 	inf.scratch_len = TRAMP_LEN - TRAMP_SCRATCH_OFF;
 	r = drop_own_rseq(&inf);
 	if (r < 0)
-		return pr_errno(r, "cannot restore %d: cannot drop the restorer's rseq", rs->pid);
-	r = mm_restore_late(&rs->plan, &inf, rs->dirfd);
+		return pr_errno(r, "cannot restore %d: cannot drop the restorer's rseq", pid);
+	r = reap_helpers(rs, i, &inf);
 	if (r >= 0)
-		r = threads_restore(&inf, rs->core);
+		r = flush_pending(&inf);
 	if (r >= 0)
-		r = main_thread_restore(&inf, rs->core);
+		r = mm_restore_late(&rp->plan, &inf, rs->dirfd);
 	if (r >= 0)
-		r = task_restore_late(&inf, rs->core);
+		r = threads_restore(&inf, rp->core);
 	if (r >= 0)
-		r = itimers_restore_late(&inf, rs->core);
+		r = main_thread_restore(&inf, rp->core);
+	if (r >= 0)
+		r = task_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = itimers_restore_late(&inf, rp->core);
 	if (r < 0)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap
 	 * stops the task before it executes anything there. */
-	r = infect_syscall3(&inf, SYS_munmap, &ret, rs->plan.tramp, TRAMP_LEN, 0);
+	r = infect_syscall3(&inf, SYS_munmap, &ret, rp->plan.tramp, TRAMP_LEN, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot remove the restorer");
-	return regs_restore(rs->pid, th);
+	return regs_restore(pid, rp->core->threads[0]);
+}
+
+static int restore_all_remote(struct restore *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		int r;
+
+		if (rs->procs[i].pp->role != PLAN_LIVE)
+			continue;
+		r = restore_remote(rs, i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every process goes on at once; the stopped ones stop again. */
+static int let_go(struct restore *rs)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (rp->pp->role != PLAN_LIVE)
+			continue;
+		if (rp->pe->stop_signal)
+			(void)kill(rp->pp->pid, SIGSTOP);
+		threads_detach(rp->core);
+		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
+			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
+	}
+	return r;
 }
 
 static int write_pidfile(const char *path, int pid)
@@ -288,38 +446,6 @@ static int write_pidfile(const char *path, int pid)
 	return r < 0 ? pr_errno(r, "cannot write pidfile '%s'", path) : 0;
 }
 
-static int spawn(struct restore *rs)
-{
-	pid_t tid = rs->pid;
-	struct clone_args args = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uint64_t)&tid,
-		.set_tid_size = 1,
-	};
-	long pid;
-
-	if (pipe2(rs->status_pipe, O_CLOEXEC) < 0)
-		return pr_errno(-errno, "cannot restore: pipe");
-	fflush(NULL);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0) {
-		int r = -errno;
-
-		close(rs->status_pipe[0]);
-		close(rs->status_pipe[1]);
-		if (r == -EEXIST)
-			return pr_fail(r, "cannot restore: pid %d is in use", rs->pid);
-		return pr_errno(r, "cannot restore: cannot create process %d", rs->pid);
-	}
-	if (pid == 0) {
-		close(rs->status_pipe[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		_exit(child_restore(rs) < 0 ? 1 : 0);
-	}
-	close(rs->status_pipe[1]);
-	return 0;
-}
-
 static int wait_restored(int pid)
 {
 	int status;
@@ -332,38 +458,46 @@ static int wait_restored(int pid)
 	return 128 + WTERMSIG(status);
 }
 
+static int restore_run(struct restore *rs, const struct options *o)
+{
+	int root = (int)rs->inv->root_pid;
+	int r;
+
+	r = open_shared(rs);
+	if (r >= 0)
+		r = tree_spawn(rs);
+	if (r >= 0)
+		r = restore_all_remote(rs);
+	if (r >= 0 && o->pidfile)
+		r = write_pidfile(o->pidfile, root);
+	if (r >= 0)
+		r = let_go(rs);
+	return r;
+}
+
 int cmd_restore(const struct options *o)
 {
-	struct restore rs = { .dirfd = -1, .tty_fd = -1 };
+	struct restore rs = { .dirfd = -1, .tty_fd = -1, .log_pipe = -1 };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-	int r, status;
+	int r;
 
 	r = restore_load(&rs, o->images);
 	if (r >= 0)
 		r = restore_check(&rs);
-	if (r >= 0)
-		r = spawn(&rs);
 	if (r < 0)
 		return r;
-	r = wait_child_setup(&rs);
-	close(rs.status_pipe[0]);
-	if (r >= 0)
-		r = restore_remote(&rs);
-	if (r >= 0 && o->pidfile)
-		r = write_pidfile(o->pidfile, rs.pid);
+	rs.caller_pgid = getpgid(0);
+	rs.outside_pgid = (int)rs.pstree->procs[0]->pgid;
+	/* Orphans of a failed restore come to us, to be reaped at once. */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+	r = restore_run(&rs, o);
 	if (r < 0) {
-		kill(rs.pid, SIGKILL);
-		(void)waitpid(rs.pid, &status, __WALL);
+		tree_kill(&rs);
 		return r == -ECANCELED ? -EINVAL : r;
 	}
-	threads_detach(rs.core);
-	if (ptrace(PTRACE_DETACH, rs.pid, NULL, NULL) < 0) {
-		r = pr_errno(-errno, "cannot restore %d: cannot let it go", rs.pid);
-		kill(rs.pid, SIGKILL);
-		return r;
-	}
-	pr_debug("restored %d in %.3f s", rs.pid, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+	pr_debug("restored %zu processes in %.3f s", rs.nr, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	if (o->detach)
 		return 0;
-	return wait_restored(rs.pid);
+	return wait_restored((int)rs.inv->root_pid);
 }

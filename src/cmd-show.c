@@ -1,21 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt show: what an image set holds, as text or JSON. */
 #include "commands.h"
-#include "imgdir.h"
 #include "image.h"
+#include "imgdir.h"
 #include "kinds.h"
 #include "mm.h"
+#include "pstree.pb-c.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 
-struct show {
-	InventoryEntry *inv;
-	TaskCoreEntry *core;
+struct show_proc {
+	const ProcessEntry *pe;
+	TaskCoreEntry *core; /* NULL for a zombie */
 	MmEntry *mm;
 	FdinfoEntry *fdinfo;
 	PagemapEntry *pagemap;
+};
+
+struct show {
+	int dirfd;
+	const char *dir;
+	InventoryEntry *inv;
+	PstreeEntry *pstree;
+	FilesEntry *files;
+	ShmemEntry *shmem;
+	struct show_proc *procs;
+	size_t nr;
 };
 
 static const char *vma_kind_name(uint32_t kind)
@@ -37,10 +50,9 @@ static const char *vma_kind_name(uint32_t kind)
 static const char *fd_kind_name(uint32_t kind)
 {
 	static const char *names[] = {
-		[FD_KIND__FD_REG] = "file",
-		[FD_KIND__FD_DIR] = "directory",
-		[FD_KIND__FD_CHR] = "chardev",
-		[FD_KIND__FD_TTY] = "tty",
+		[FD_KIND__FD_REG] = "file",    [FD_KIND__FD_DIR] = "directory",
+		[FD_KIND__FD_CHR] = "chardev", [FD_KIND__FD_TTY] = "tty",
+		[FD_KIND__FD_PIPE] = "pipe",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
@@ -81,88 +93,155 @@ static uint64_t vma_pages(const PagemapEntry *pm, const VmaEntry *v)
 	return n;
 }
 
-static void show_text(const struct show *s)
+static const FileEntry *fd_file(const struct show *s, const FdEntry *f)
 {
-	const TaskCoreEntry *c = s->core;
+	return f->file_id < s->files->n_files ? s->files->files[f->file_id] : NULL;
+}
 
-	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
-	       s->inv->ckpt_version, s->inv->kernel);
-	printf("process %u '%s': ppid %u pgid %u sid %u uid %u cwd '%s'\n", c->pid, c->comm,
-	       c->ppid, c->pgid, c->sid, c->creds ? c->creds->uid : 0, c->cwd);
-	printf("  exe '%s'\n", s->mm->exe_path);
+/* ---- text ---- */
+
+static void show_proc_text(const struct show *s, const struct show_proc *p)
+{
+	const ProcessEntry *pe = p->pe;
+	const TaskCoreEntry *c = p->core;
+
+	if (!c) {
+		printf("process %u (zombie, wait status %#x): ppid %u pgid %u sid %u\n", pe->pid,
+		       pe->exit_status, pe->ppid, pe->pgid, pe->sid);
+		return;
+	}
+	printf("process %u '%s': ppid %u pgid %u sid %u uid %u cwd '%s'%s\n", pe->pid, c->comm,
+	       pe->ppid, pe->pgid, pe->sid, c->creds ? c->creds->uid : 0, c->cwd,
+	       pe->stop_signal ? " (stopped)" : "");
+	printf("  exe '%s'\n", p->mm->exe_path);
 	for (size_t i = 0; i < c->n_threads; i++)
 		printf("  thread %u: rip %#llx rsp %#llx blocked %#llx\n", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip,
 		       (unsigned long long)c->threads[i]->regs->rsp,
 		       (unsigned long long)c->threads[i]->blocked);
-	printf("memory: %zu VMAs, %llu pages stored (%.1f MiB)\n", s->mm->n_vmas,
-	       (unsigned long long)s->pagemap->nr_pages, s->pagemap->nr_pages * 4096.0 / (1 << 20));
-	for (size_t i = 0; i < s->mm->n_vmas; i++) {
-		const VmaEntry *v = s->mm->vmas[i];
+	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB)\n", p->mm->n_vmas,
+	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
 		char prot[4];
 
 		prot_str(v->prot, prot);
-		printf("  %012llx-%012llx %s %-12s %8llu pages stored %s\n",
+		printf("    %012llx-%012llx %s %-12s %8llu pages stored %s\n",
 		       (unsigned long long)v->start, (unsigned long long)v->end, prot,
-		       vma_kind_name(v->kind), (unsigned long long)vma_pages(s->pagemap, v),
+		       vma_kind_name(v->kind), (unsigned long long)vma_pages(p->pagemap, v),
 		       v->path ? v->path : "");
 	}
-	printf("files: %zu fds\n", s->fdinfo->n_fds);
-	for (size_t i = 0; i < s->fdinfo->n_fds; i++) {
-		const FdEntry *f = s->fdinfo->fds[i];
+	printf("  files: %zu fds\n", p->fdinfo->n_fds);
+	for (size_t i = 0; i < p->fdinfo->n_fds; i++) {
+		const FdEntry *f = p->fdinfo->fds[i];
+		const FileEntry *e = fd_file(s, f);
 
-		printf("  %3u %-9s flags %#o offset %llu%s '%s'\n", f->fd, fd_kind_name(f->kind),
-		       f->flags, (unsigned long long)f->offset, f->cloexec ? " cloexec" : "",
-		       f->path);
+		printf("    %3u %-9s flags %#o offset %llu%s '%s' (file %u)\n", f->fd,
+		       fd_kind_name(e->kind), e->flags, (unsigned long long)e->offset,
+		       f->cloexec ? " cloexec" : "", e->path, f->file_id);
 	}
+}
+
+static void show_text(const struct show *s)
+{
+	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
+	       s->inv->ckpt_version, s->inv->kernel);
+	printf("tree of %zu processes, root %u\n", s->nr, s->inv->root_pid);
+	for (size_t i = 0; i < s->nr; i++)
+		show_proc_text(s, &s->procs[i]);
+	printf("open files: %zu, pipes: %zu, shared memory objects: %zu\n", s->files->n_files,
+	       s->files->n_pipes, s->shmem->n_objects);
+	for (size_t i = 0; i < s->files->n_pipes; i++)
+		printf("  pipe:[%llu] size %u, %zu bytes in it\n",
+		       (unsigned long long)s->files->pipes[i]->ino, s->files->pipes[i]->size,
+		       s->files->pipes[i]->data.len);
+	for (size_t i = 0; i < s->shmem->n_objects; i++)
+		printf("  shared memory %u: %llu bytes, %llu pages stored\n",
+		       s->shmem->objects[i]->id, (unsigned long long)s->shmem->objects[i]->size,
+		       (unsigned long long)s->shmem->objects[i]->nr_pages);
 	printf("image files:\n");
 	for (size_t i = 0; i < s->inv->n_files; i++)
-		printf("  %-20s %llu bytes\n", s->inv->files[i]->name,
+		printf("  %-24s %llu bytes\n", s->inv->files[i]->name,
 		       (unsigned long long)s->inv->files[i]->size);
 }
 
-static void show_json(const struct show *s)
-{
-	const TaskCoreEntry *c = s->core;
+/* ---- JSON ---- */
 
-	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
-	json_str(s->inv->ckpt_version);
-	printf(",\"kernel\":");
-	json_str(s->inv->kernel);
-	printf(",\"process\":{\"pid\":%u,\"ppid\":%u,\"pgid\":%u,\"sid\":%u,\"comm\":", c->pid,
-	       c->ppid, c->pgid, c->sid);
+static void show_proc_json(const struct show *s, const struct show_proc *p)
+{
+	const ProcessEntry *pe = p->pe;
+	const TaskCoreEntry *c = p->core;
+
+	printf("{\"pid\":%u,\"ppid\":%u,\"pgid\":%u,\"sid\":%u,\"zombie\":%s", pe->pid, pe->ppid,
+	       pe->pgid, pe->sid, c ? "false" : "true");
+	if (!c) {
+		printf(",\"exit_status\":%u}", pe->exit_status);
+		return;
+	}
+	printf(",\"stopped\":%s,\"comm\":", pe->stop_signal ? "true" : "false");
 	json_str(c->comm);
 	printf(",\"cwd\":");
 	json_str(c->cwd);
 	printf(",\"exe\":");
-	json_str(s->mm->exe_path);
+	json_str(p->mm->exe_path);
 	printf(",\"threads\":[");
 	for (size_t i = 0; i < c->n_threads; i++)
 		printf("%s{\"tid\":%u,\"rip\":%llu}", i ? "," : "", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip);
-	printf("]},\"pages_stored\":%llu,\"vmas\":[", (unsigned long long)s->pagemap->nr_pages);
-	for (size_t i = 0; i < s->mm->n_vmas; i++) {
-		const VmaEntry *v = s->mm->vmas[i];
+	printf("],\"pages_stored\":%llu,\"vmas\":[", (unsigned long long)p->pagemap->nr_pages);
+	for (size_t i = 0; i < p->mm->n_vmas; i++) {
+		const VmaEntry *v = p->mm->vmas[i];
 		char prot[4];
 
 		prot_str(v->prot, prot);
 		printf("%s{\"start\":%llu,\"end\":%llu,\"prot\":\"%s\",\"kind\":\"%s\",\"pages_stored\":%llu,\"path\":",
 		       i ? "," : "", (unsigned long long)v->start, (unsigned long long)v->end, prot,
-		       vma_kind_name(v->kind), (unsigned long long)vma_pages(s->pagemap, v));
+		       vma_kind_name(v->kind), (unsigned long long)vma_pages(p->pagemap, v));
 		json_str(v->path);
 		putchar('}');
 	}
 	printf("],\"fds\":[");
-	for (size_t i = 0; i < s->fdinfo->n_fds; i++) {
-		const FdEntry *f = s->fdinfo->fds[i];
+	for (size_t i = 0; i < p->fdinfo->n_fds; i++) {
+		const FdEntry *f = p->fdinfo->fds[i];
 
-		printf("%s{\"fd\":%u,\"kind\":\"%s\",\"flags\":%u,\"offset\":%llu,\"cloexec\":%s,\"path\":",
-		       i ? "," : "", f->fd, fd_kind_name(f->kind), f->flags,
-		       (unsigned long long)f->offset, f->cloexec ? "true" : "false");
-		json_str(f->path);
+		printf("%s{\"fd\":%u,\"file\":%u,\"cloexec\":%s}", i ? "," : "", f->fd, f->file_id,
+		       f->cloexec ? "true" : "false");
+	}
+	printf("]}");
+}
+
+static void show_json(const struct show *s)
+{
+	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
+	json_str(s->inv->ckpt_version);
+	printf(",\"kernel\":");
+	json_str(s->inv->kernel);
+	printf(",\"root\":%u,\"processes\":[", s->inv->root_pid);
+	for (size_t i = 0; i < s->nr; i++) {
+		printf("%s", i ? "," : "");
+		show_proc_json(s, &s->procs[i]);
+	}
+	printf("],\"open_files\":[");
+	for (size_t i = 0; i < s->files->n_files; i++) {
+		const FileEntry *e = s->files->files[i];
+
+		printf("%s{\"id\":%u,\"kind\":\"%s\",\"flags\":%u,\"offset\":%llu,\"path\":",
+		       i ? "," : "", e->id, fd_kind_name(e->kind), e->flags,
+		       (unsigned long long)e->offset);
+		json_str(e->path);
 		putchar('}');
 	}
-	printf("],\"files\":[");
+	printf("],\"pipes\":[");
+	for (size_t i = 0; i < s->files->n_pipes; i++)
+		printf("%s{\"ino\":%llu,\"size\":%u,\"bytes\":%zu}", i ? "," : "",
+		       (unsigned long long)s->files->pipes[i]->ino, s->files->pipes[i]->size,
+		       s->files->pipes[i]->data.len);
+	printf("],\"shared_memory\":[");
+	for (size_t i = 0; i < s->shmem->n_objects; i++)
+		printf("%s{\"id\":%u,\"size\":%llu,\"pages_stored\":%llu}", i ? "," : "",
+		       s->shmem->objects[i]->id, (unsigned long long)s->shmem->objects[i]->size,
+		       (unsigned long long)s->shmem->objects[i]->nr_pages);
+	printf("],\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(s->inv->files[i]->name);
@@ -171,52 +250,100 @@ static void show_json(const struct show *s)
 	printf("]}\n");
 }
 
-static int load(int dirfd, const char *dir, enum img_kind kind, int pid,
-		const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret)
+/* ---- loading ---- */
+
+static int load(struct show *s, enum img_kind kind, int pid, const ProtobufCMessageDescriptor *desc,
+		ProtobufCMessage **ret)
 {
-	int r = img_read_msg(dirfd, kind, pid, desc, ret);
+	int r = img_read_msg(s->dirfd, kind, pid, desc, ret);
 
 	if (r < 0) {
 		_cleanup_free_ char *name = img_name(kind, pid);
 
-		pr_err("cannot read '%s/%s': %s", dir, name, img_strerror(r));
+		pr_err("cannot read '%s/%s': %s", s->dir, name, img_strerror(r));
 	}
 	return r;
 }
 
-int cmd_show(const struct options *o)
+static int load_proc(struct show *s, struct show_proc *p)
 {
-	struct show s = { 0 };
-	int dirfd, pid, r;
+	int pid = (int)p->pe->pid, r;
 
-	r = imgdir_open(o->images, &dirfd, &s.inv);
+	if (p->pe->zombie)
+		return 0;
+	r = load(s, IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&p->core);
+	if (r >= 0)
+		r = load(s, IMG_MM, pid, &mm_entry__descriptor, (ProtobufCMessage **)&p->mm);
+	if (r >= 0)
+		r = load(s, IMG_FDINFO, pid, &fdinfo_entry__descriptor,
+			 (ProtobufCMessage **)&p->fdinfo);
+	if (r >= 0)
+		r = load(s, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
+			 (ProtobufCMessage **)&p->pagemap);
+	if (r >= 0 && p->core->n_threads < 1)
+		r = pr_fail(-EBADMSG, "cannot show '%s': the core image of %d has no thread",
+			    s->dir, pid);
+	for (size_t i = 0; r >= 0 && i < p->fdinfo->n_fds; i++)
+		if (!fd_file(s, p->fdinfo->fds[i]))
+			r = pr_fail(-EBADMSG, "cannot show '%s': fd %u of %d has no file", s->dir,
+				    p->fdinfo->fds[i]->fd, pid);
+	return r;
+}
+
+static int load_all(struct show *s)
+{
+	int r;
+
+	r = load(s, IMG_PSTREE, 0, &pstree_entry__descriptor, (ProtobufCMessage **)&s->pstree);
+	if (r >= 0)
+		r = load(s, IMG_FILES, 0, &files_entry__descriptor, (ProtobufCMessage **)&s->files);
+	if (r >= 0)
+		r = load(s, IMG_SHMEM, 0, &shmem_entry__descriptor, (ProtobufCMessage **)&s->shmem);
 	if (r < 0)
 		return r;
-	pid = (int)s.inv->root_pid;
-	r = load(dirfd, o->images, IMG_CORE, pid, &task_core_entry__descriptor,
-		 (ProtobufCMessage **)&s.core);
-	if (r >= 0)
-		r = load(dirfd, o->images, IMG_MM, pid, &mm_entry__descriptor,
-			 (ProtobufCMessage **)&s.mm);
-	if (r >= 0)
-		r = load(dirfd, o->images, IMG_FDINFO, pid, &fdinfo_entry__descriptor,
-			 (ProtobufCMessage **)&s.fdinfo);
-	if (r >= 0)
-		r = load(dirfd, o->images, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
-			 (ProtobufCMessage **)&s.pagemap);
-	if (r >= 0 && s.core->n_threads < 1)
-		r = pr_fail(-EBADMSG, "cannot show '%s': the core image has no thread", o->images);
+	s->nr = s->pstree->n_procs;
+	s->procs = xzalloc((s->nr + 1) * sizeof(*s->procs));
+	for (size_t i = 0; i < s->nr && r >= 0; i++) {
+		s->procs[i].pe = s->pstree->procs[i];
+		r = load_proc(s, &s->procs[i]);
+	}
+	return r;
+}
+
+static void free_msg(void *msg)
+{
+	if (msg)
+		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+static void show_release(struct show *s)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		free_msg(s->procs[i].core);
+		free_msg(s->procs[i].mm);
+		free_msg(s->procs[i].fdinfo);
+		free_msg(s->procs[i].pagemap);
+	}
+	free(s->procs);
+	free_msg(s->pstree);
+	free_msg(s->files);
+	free_msg(s->shmem);
+	free_msg(s->inv);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+}
+
+int cmd_show(const struct options *o)
+{
+	struct show s = { .dirfd = -1, .dir = o->images };
+	int r;
+
+	r = imgdir_open(o->images, &s.dirfd, &s.inv);
+	if (r < 0)
+		return r;
+	r = load_all(&s);
 	if (r >= 0)
 		o->json ? show_json(&s) : show_text(&s);
-	close(dirfd);
-	if (s.core)
-		protobuf_c_message_free_unpacked(&s.core->base, NULL);
-	if (s.mm)
-		protobuf_c_message_free_unpacked(&s.mm->base, NULL);
-	if (s.fdinfo)
-		protobuf_c_message_free_unpacked(&s.fdinfo->base, NULL);
-	if (s.pagemap)
-		protobuf_c_message_free_unpacked(&s.pagemap->base, NULL);
-	protobuf_c_message_free_unpacked(&s.inv->base, NULL);
+	show_release(&s);
 	return r;
 }

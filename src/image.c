@@ -14,6 +14,10 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_PAGEMAP] = { "pagemap-%d.img", 0x50474d04, "page map" },
 	[IMG_PAGES] = { "pages-%d.img", 0x53475005, "memory pages" },
 	[IMG_FDINFO] = { "fdinfo-%d.img", 0x4e494605, "file descriptors" },
+	[IMG_PSTREE] = { "pstree.img", 0x45525406, "process tree" },
+	[IMG_FILES] = { "files.img", 0x534c4607, "open files" },
+	[IMG_SHMEM] = { "shmem.img", 0x4d485308, "shared memory" },
+	[IMG_SHMEM_PAGES] = { "shmem-pages-%d.img", 0x50485309, "shared memory pages" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -22,7 +22,7 @@
 #include <sys/types.h>
 
 #define IMG_MAGIC 0x54504b43u /* "CKPT" little-endian */
-#define IMG_FORMAT_VERSION 1
+#define IMG_FORMAT_VERSION 2
 #define IMG_HEADER_SIZE 32
 
 enum img_kind {
@@ -32,11 +32,15 @@ enum img_kind {
 	IMG_PAGEMAP,
 	IMG_PAGES,
 	IMG_FDINFO,
+	IMG_PSTREE,
+	IMG_FILES,
+	IMG_SHMEM,
+	IMG_SHMEM_PAGES,
 	IMG_NR_KINDS,
 };
 
 struct img_kind_desc {
-	const char *name_fmt; /* file name, "%d" for the pid when per-task */
+	const char *name_fmt; /* file name, "%d" for the pid (or object id) */
 	uint32_t magic;
 	const char *what; /* for messages: "memory pages", ... */
 };

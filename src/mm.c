@@ -239,17 +239,22 @@ static int plan_trampoline(struct mm_plan *plan, const MmEntry *mm)
 	return r < 0 ? pr_errno(r, "cannot find room for the restorer") : 0;
 }
 
-int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int first_aux_fd)
+int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int shmem_base, int close_from,
+		 int first_aux_fd)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->mm = mm;
+	plan->shmem_base = shmem_base;
+	plan->close_from = close_from;
 	plan->aux_base = first_aux_fd;
 	plan->vma_fd = xmalloc(mm->n_vmas * sizeof(int));
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 
 		plan->vma_fd[i] = -1;
-		if (vma_is_file(v))
+		if (v->kind == VMA_KIND__VMA_ANON_SHARED)
+			plan->vma_fd[i] = shmem_base + (int)v->shmid;
+		else if (vma_is_file(v))
 			plan->vma_fd[i] =
 				plan_file(plan, v->path, v->file_writable ? O_RDWR : O_RDONLY);
 	}
@@ -325,10 +330,11 @@ static int map_flags(const VmaEntry *v)
 {
 	int flags = MAP_FIXED;
 
+	/* Shared anonymous memory is mapped from its object (shmem.c). */
 	flags |= (v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_FILE_SHARED)
 			 ? MAP_SHARED
 			 : MAP_PRIVATE;
-	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED)
+	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE)
 		flags |= MAP_ANONYMOUS;
 	if (v->vmflags & VMF_GROWSDOWN)
 		flags |= MAP_GROWSDOWN;
@@ -496,7 +502,7 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, int dirfd)
 	r = set_mm_fields(inf, plan);
 	if (r < 0)
 		return r;
-	r = infect_syscall3(inf, SYS_close_range, &ret, plan->aux_base, ~0U, 0);
+	r = infect_syscall3(inf, SYS_close_range, &ret, plan->close_from, ~0U, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot close the restorer's files");
 	return 0;

@@ -19,6 +19,9 @@
 #include "infect.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
+#include "shmem.pb-c.h"
+
+#include <sys/types.h>
 
 #define TRAMP_LEN (64 * 1024) /* code page + scratch */
 #define TRAMP_WINDOW (1024 * 1024) /* trampoline + room to park the vDSO */
@@ -26,6 +29,8 @@
 
 struct mm_plan {
 	const MmEntry *mm;
+	int shmem_base; /* shared memory object i is open at shmem_base + i */
+	int close_from; /* every fd from here up is the restorer's */
 	int aux_base; /* first aux fd in the new process */
 	char **files; /* file i is opened at aux_base + i */
 	int *file_flags;
@@ -38,8 +43,9 @@ struct mm_plan {
 int mm_dump(int pid, MmEntry *mm);
 int mm_dump_brk(struct infect *inf, MmEntry *mm);
 /* Which files to open and where the trampoline goes; @first_aux_fd is above
- * every fd the process will have. */
-int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int first_aux_fd);
+ * every fd the process will have, @close_from the first that is ours. */
+int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int shmem_base, int close_from,
+		 int first_aux_fd);
 void mm_plan_release(struct mm_plan *plan);
 /* Check that every mapped file is still what was dumped (parent, before
  * anything is created). */
@@ -58,5 +64,29 @@ int vdso_move(struct infect *inf, const MmEntry *mm, uint64_t park);
 bool vma_has_pages(const VmaEntry *v);
 int pages_dump(int pid, const MmEntry *mm, int dirfd, uint64_t *ret_bytes);
 int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd);
+
+/* shmem.c: shared anonymous memory, one object however many map it */
+struct shmem_seen {
+	dev_t dev;
+	ino_t ino;
+	int pid; /* where it was found mapped */
+	uint64_t start, end;
+};
+
+struct shmem_table {
+	ShmemEntry img;
+	struct shmem_seen *seen; /* per object */
+};
+
+void shmem_table_init(struct shmem_table *st);
+void shmem_table_release(struct shmem_table *st);
+/* Give each shared anonymous VMA of @pid its object (VmaEntry.shmid). */
+int shmem_dump_vmas(struct shmem_table *st, int pid, MmEntry *mm);
+/* The pages of every object, and shmem.img. */
+int shmem_dump(const struct shmem_table *st, int dirfd);
+/* The objects are sane and every VMA points at one. */
+int shmem_check(const ShmemEntry *se, const MmEntry *const *mms, size_t nr_mms);
+/* In ckpt: object i, created and filled, open at @base + i. */
+int shmem_open_all(const ShmemEntry *se, int dirfd, int base);
 
 #endif

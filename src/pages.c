@@ -28,10 +28,11 @@
 #define PAGEMAP_CHUNK 8192 /* entries read at once */
 #define POPULATE_GAP_PAGES 16
 
+/* Pages of the process's own: shared anonymous memory is saved once per
+ * object (shmem.c), shared file mappings live in their file. */
 bool vma_has_pages(const VmaEntry *v)
 {
-	return v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_ANON_SHARED ||
-	       v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+	return v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_FILE_PRIVATE;
 }
 
 struct runs {
@@ -66,7 +67,6 @@ static void runs_add(struct runs *rs, uint64_t addr)
 static int scan_vma(int pm_fd, const VmaEntry *v, struct runs *rs)
 {
 	static uint64_t ent[PAGEMAP_CHUNK];
-	bool want_file_pages = v->kind == VMA_KIND__VMA_ANON_SHARED;
 
 	rs->sealed = true;
 	for (uint64_t a = v->start; a < v->end;) {
@@ -78,8 +78,8 @@ static int scan_vma(int pm_fd, const VmaEntry *v, struct runs *rs)
 		for (size_t i = 0; i < n; i++, a += PAGE_SIZE) {
 			if (!(ent[i] & (PM_PRESENT | PM_SWAP)))
 				continue;
-			if ((ent[i] & PM_FILE) && !want_file_pages)
-				continue;
+			if (ent[i] & PM_FILE)
+				continue; /* still the file's page: nothing of its own */
 			runs_add(rs, a);
 		}
 	}

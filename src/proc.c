@@ -213,6 +213,7 @@ int proc_parse_status(FILE *f, struct proc_status *ret)
 		else if (sscanf(line, "Tgid: %d", &ret->tgid) == 1)
 			seen |= 8;
 		else if (sscanf(line, "PPid: %d", &ret->ppid) == 1) {
+		} else if (sscanf(line, "TracerPid: %d", &ret->tracer_pid) == 1) {
 		} else if (sscanf(line, "Threads: %d", &ret->threads) == 1) {
 		} else if (sscanf(line, "SigPnd: %" SCNx64, &ret->sig_pending) == 1) {
 		} else if (sscanf(line, "ShdPnd: %" SCNx64, &ret->shd_pending) == 1) {

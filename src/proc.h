@@ -68,6 +68,7 @@ struct proc_status {
 	unsigned int *groups;
 	size_t nr_groups;
 	int tgid, ppid, threads;
+	int tracer_pid;
 	uint64_t sig_blocked, sig_pending, shd_pending, sig_caught;
 };
 int proc_parse_status(FILE *f, struct proc_status *ret);

@@ -32,6 +32,25 @@ static bool is_interrupt_stop(int status)
 	return WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP;
 }
 
+/*
+ * Seizing a group-stopped task reports the group stop (WSTOPSIG is the stop
+ * signal, not SIGTRAP), and a task in group stop cannot run a remote
+ * syscall: a step only reports the stop again. One PTRACE_CONT lets it
+ * leave the stop; our pending PTRACE_INTERRUPT traps it at once. Its
+ * traps still say SIGSTOP while its group counts as stopped.
+ */
+static int leave_group_stop(struct seized_task *t)
+{
+	int status, r;
+
+	if (ptrace(PTRACE_CONT, t->pid, NULL, NULL) < 0)
+		return -errno;
+	r = ptrace_wait_stop(t->pid, &status);
+	if (r < 0)
+		return r;
+	return is_interrupt_stop(status) ? 0 : -EAGAIN;
+}
+
 int seize_task(struct seized_task *t, int pid)
 {
 	int status, r;
@@ -56,6 +75,12 @@ int seize_task(struct seized_task *t, int pid)
 			t->nr_stolen++;
 		if (ptrace(PTRACE_CONT, pid, NULL, NULL) < 0)
 			return -errno;
+	}
+	if (WSTOPSIG(status) != SIGTRAP) {
+		t->stop_sig = WSTOPSIG(status);
+		r = leave_group_stop(t);
+		if (r < 0)
+			return r;
 	}
 	if (ptrace(PTRACE_GETREGS, pid, NULL, &t->regs) < 0)
 		return -errno;
@@ -132,6 +157,13 @@ int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr)
 
 void thaw_threads(struct seized_task *ts, size_t nr)
 {
+	bool stopped = false;
+
+	for (size_t i = 0; i < nr; i++)
+		stopped |= ts[i].stop_sig != 0;
+	/* Queued before the threads go: they take it as they leave us. */
+	if (stopped)
+		(void)kill(ts[0].pid, SIGSTOP);
 	for (size_t i = 0; i < nr; i++)
 		(void)thaw_task(&ts[i]);
 }

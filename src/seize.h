@@ -19,6 +19,7 @@
 struct seized_task {
 	int pid;
 	bool seized;
+	int stop_sig; /* the process was group-stopped (by SIGSTOP, SIGTSTP...) */
 	struct user_regs_struct regs; /* at the interrupt stop */
 	siginfo_t stolen[MAX_STOLEN_SIGNALS];
 	int nr_stolen;
@@ -30,7 +31,9 @@ int seize_task(struct seized_task *t, int pid);
 int thaw_task(struct seized_task *t);
 
 /* Seize every thread of a process, leader first; on failure the ones
- * seized are in *ret_tasks (thaw them). */
+ * seized are in *ret_tasks (thaw them). A group-stopped process is taken
+ * out of its stop so that it can run remote syscalls; thaw_threads() stops
+ * it again. */
 int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr);
 void thaw_threads(struct seized_task *ts, size_t nr);
 

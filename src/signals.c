@@ -58,9 +58,16 @@ int sigactions_dump(struct infect *inf, TaskCoreEntry *core)
 }
 
 /* Runs in the new process with every signal blocked, so handlers whose
- * code is not mapped yet cannot run. */
+ * code is not mapped yet cannot run. Only actions other than the default
+ * are in the images: the rest are reset, not left as ckpt had them. */
 int sigactions_restore_early(const TaskCoreEntry *core)
 {
+	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
+		struct ksigaction dfl = { (uint64_t)SIG_DFL, 0, 0, 0 };
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, SIGSET_SIZE);
+	}
 	for (size_t i = 0; i < core->n_sigactions; i++) {
 		const SigactionEntry *e = core->sigactions[i];
 		struct ksigaction ka = { e->handler, e->flags, e->restorer, e->mask };

@@ -104,6 +104,13 @@ static int prctl_dump(struct infect *inf, TaskCoreEntry *core)
 		return pr_errno(r, "cannot read the dumpable flag of %d", inf->pid);
 	core->has_dumpable = true;
 	core->dumpable = ret == 1;
+	r = infect_syscall6(inf, SYS_prctl, &ret, PR_GET_CHILD_SUBREAPER, inf->scratch, 0, 0, 0, 0);
+	if (r == 0 && ret == 0)
+		r = remote_read(inf->pid, inf->scratch, &sig, sizeof(sig));
+	if (r < 0)
+		return pr_errno(r, "cannot read the subreaper flag of %d", inf->pid);
+	core->has_child_subreaper = true;
+	core->child_subreaper = sig != 0;
 	return 0;
 }
 
@@ -175,30 +182,9 @@ int rlimits_restore_early(const TaskCoreEntry *core)
 	return 0;
 }
 
-/*
- * Session and group: a process that led its own session or group gets one
- * again; one whose leader was outside the dumped tree joins the caller's
- * (what `criu --shell-job` does).
- */
-static int ids_restore(const TaskCoreEntry *core)
-{
-	if (core->sid == core->pid) {
-		if (setsid() < 0)
-			return pr_errno(-errno, "cannot make %u a session leader", core->pid);
-	} else if (core->pgid == core->pid) {
-		if (setpgid(0, 0) < 0)
-			return pr_errno(-errno, "cannot make %u a group leader", core->pid);
-	}
-	return 0;
-}
-
+/* Sessions and groups are the tree's business (restore-tree.c). */
 int task_restore_early(const TaskCoreEntry *core)
 {
-	int r;
-
-	r = ids_restore(core);
-	if (r < 0)
-		return r;
 	if (strcmp(core->root, "/") && chroot(core->root) < 0)
 		return pr_errno(-errno, "cannot change root to '%s'", core->root);
 	if (chdir(core->cwd) < 0)
@@ -249,6 +235,12 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot set the dumpable flag");
+	}
+	if (core->child_subreaper) {
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_CHILD_SUBREAPER, 1, 0);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot make %d a child subreaper",
+					inf->pid);
 	}
 	if (core->has_pdeath_sig) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_PDEATHSIG, core->pdeath_sig, 0);

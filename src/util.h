@@ -72,6 +72,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
 int pread_full(int fd, void *buf, size_t len, off_t off);
+int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 
 /* Read a whole small file (e.g. under /proc) into a NUL-terminated buffer. */
 int read_file(const char *path, char **ret_buf, size_t *ret_len);

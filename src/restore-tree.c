@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Creating the processes of a tree (see restore.h and tree.h).
+ *
+ * ckpt clones the root with its pid and seizes it before it does anything,
+ * with PTRACE_O_TRACEFORK/CLONE: every process it and its descendants
+ * create is traced by ckpt from its first instruction, so ckpt sees each of
+ * them stop, fail or die. Each new process runs, as plain C in its copy of
+ * ckpt:
+ *
+ *	clone the children it must create before setsid()
+ *	setsid() or setpgid(0, 0) if it leads its session or group
+ *	clone its other children
+ *	stop (SIGSTOP)		until every process of the tree exists
+ *	join its process group (every group exists now)
+ *	a helper exits, a zombie dies with its dumped status; a live
+ *	process rebuilds its fds, cwd, signal actions and limits, maps the
+ *	restorer and stops again, for ckpt to rebuild the rest by ptrace.
+ *
+ * Every signal stays blocked throughout, so that none is taken before the
+ * process is what it was.
+ */
+#include "restore.h"
+
+#include "files.h"
+#include "proc.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define TRACE_OPTIONS \
+	(PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)
+
+/* ---- inside the new processes ---- */
+
+static void proc_main(struct restore *rs, size_t i) __attribute__((noreturn));
+
+static long clone_with_pid(int pid, bool clone_parent)
+{
+	pid_t tid = pid;
+	struct clone_args args = {
+		/* With CLONE_PARENT the exit signal is the creator's. */
+		.flags = clone_parent ? CLONE_PARENT : 0,
+		.exit_signal = clone_parent ? 0 : SIGCHLD,
+		.set_tid = (uint64_t)&tid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int clone_children(struct restore *rs, size_t i, bool before_setsid)
+{
+	for (size_t j = 0; j < rs->nr; j++) {
+		const struct plan_proc *c = &rs->plan.procs[j];
+		long pid;
+
+		if (c->creator != (int)i || c->before_setsid != before_setsid)
+			continue;
+		pid = clone_with_pid(c->pid, c->clone_parent);
+		if (pid == 0)
+			proc_main(rs, j);
+		if (pid < 0 && errno == EEXIST)
+			return pr_fail(-EEXIST, "cannot restore: pid %d is in use", c->pid);
+		if (pid < 0)
+			return pr_errno(-errno, "cannot restore: cannot create process %d", c->pid);
+	}
+	return 0;
+}
+
+/*
+ * A group outside the tree is taken back if it still exists in this
+ * session (restored from the shell or script it was dumped from); if not,
+ * the process joins the group of `ckpt restore`.
+ */
+static int join_group(struct restore *rs, const struct plan_proc *pp)
+{
+	int pgid = pp->pgid;
+
+	if (pgid == PLAN_CALLER_PGID) {
+		pgid = rs->outside_pgid;
+		if (getpgid(0) != pgid && setpgid(0, pgid) < 0)
+			pgid = rs->caller_pgid;
+	}
+	if (getpgid(0) != pgid && setpgid(0, pgid) < 0)
+		return pr_errno(-errno, "cannot restore: cannot put %d in process group %d",
+				pp->pid, pgid);
+	return 0;
+}
+
+/* Die the way the dumped zombie did, for its parent to reap. */
+static void die_as(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit no_core = { 0, 0 };
+		sigset_t set;
+
+		/* No core file is written (so WCOREDUMP is lost). */
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+/* A live process: what it can rebuild itself, before ckpt takes over. */
+static int live_early(struct restore *rs, struct restore_proc *rp)
+{
+	int r;
+
+	r = fds_restore_early(rp->fdinfo, rs->base);
+	/* Mapped files are opened by the paths we see, before any chroot. */
+	if (r >= 0)
+		r = mm_restore_early(&rp->plan);
+	if (r >= 0)
+		r = task_restore_early(rp->core);
+	if (r >= 0)
+		r = sigactions_restore_early(rp->core);
+	if (r >= 0)
+		r = rlimits_restore_early(rp->core);
+	return r;
+}
+
+static int proc_early(struct restore *rs, size_t i)
+{
+	struct restore_proc *rp = &rs->procs[i];
+	const struct plan_proc *pp = rp->pp;
+	int r;
+
+	r = clone_children(rs, i, true);
+	if (r < 0)
+		return r;
+	if (pp->setsid && setsid() < 0)
+		return pr_errno(-errno, "cannot restore: %d cannot lead a session", pp->pid);
+	if (pp->setpgid_self && setpgid(0, 0) < 0)
+		return pr_errno(-errno, "cannot restore: %d cannot lead a process group", pp->pid);
+	r = clone_children(rs, i, false);
+	if (r < 0)
+		return r;
+	raise(SIGSTOP); /* until every process and group exists */
+	r = join_group(rs, pp);
+	if (r < 0)
+		return r;
+	if (pp->role == PLAN_HELPER)
+		_exit(0);
+	if (rp->pe && rp->pe->zombie) {
+		(void)prctl(PR_SET_NAME, rp->pe->comm ? rp->pe->comm : "", 0, 0, 0);
+		die_as(pp->exit_status);
+	}
+	r = live_early(rs, rp);
+	if (r < 0)
+		return r;
+	log_fd = -1;
+	raise(SIGSTOP); /* ckpt rebuilds the rest from here */
+	return -EFAULT; /* not reached: ckpt replaced everything */
+}
+
+static void proc_main(struct restore *rs, size_t i)
+{
+	log_fd = rs->log_fd;
+	_exit(proc_early(rs, i) < 0 ? 1 : 0);
+}
+
+/* The root: wait until ckpt traces it, keep only the tree's fds. */
+static void root_main(struct restore *rs, int sync_fd)
+{
+	char c;
+
+	if (read(sync_fd, &c, 1) != 1)
+		_exit(1); /* ckpt is gone */
+	(void)syscall(SYS_close_range, 0, rs->base - 1, 0);
+	(void)syscall(SYS_close_range, rs->first_aux, ~0U, 0);
+	proc_main(rs, 0);
+}
+
+/* ---- in ckpt ---- */
+
+static struct restore_proc *proc_by_pid(struct restore *rs, int pid)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].pp->pid == pid)
+			return &rs->procs[i];
+	return NULL;
+}
+
+/* The first line a failed process wrote to the log pipe, printed. */
+static bool report_child_error(struct restore *rs)
+{
+	char msg[1024];
+	ssize_t n = read(rs->log_pipe, msg, sizeof(msg) - 1);
+	char *nl;
+
+	if (n <= 0)
+		return false;
+	msg[n] = 0;
+	nl = strchr(msg, '\n');
+	if (nl)
+		nl[1] = 0;
+	fputs(msg, stderr);
+	return true;
+}
+
+static int spawn_root(struct restore *rs)
+{
+	int sync[2], r = 0;
+	long pid;
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return pr_errno(-errno, "cannot restore: pipe");
+	fflush(NULL);
+	pid = clone_with_pid(rs->procs[0].pp->pid, false);
+	if (pid == 0)
+		root_main(rs, sync[0]);
+	close(sync[0]);
+	if (pid < 0) {
+		r = -errno;
+		close(sync[1]);
+		if (r == -EEXIST)
+			return pr_fail(r, "cannot restore: pid %d is in use", rs->procs[0].pp->pid);
+		return pr_errno(r, "cannot restore: cannot create process %d",
+				rs->procs[0].pp->pid);
+	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0)
+		r = pr_errno(-errno, "cannot restore: cannot trace process %ld", pid);
+	else if (write(sync[1], "g", 1) != 1)
+		r = pr_errno(-errno, "cannot restore: cannot start process %ld", pid);
+	close(sync[1]);
+	return r;
+}
+
+static void release_barrier(struct restore *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (!rs->procs[i].exited)
+			(void)ptrace(PTRACE_CONT, rs->procs[i].pp->pid, NULL, NULL);
+}
+
+static bool is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGABRT || sig == SIGSYS;
+}
+
+struct spawn_state {
+	size_t at_barrier, done;
+	bool released;
+};
+
+/* A signal-delivery stop of process @rp: 1 if it counts as progress. */
+static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct restore_proc *rp,
+			  int sig)
+{
+	int pid = rp->pp->pid;
+
+	if (sig == SIGSTOP) {
+		if (++rp->stops == 1 && ++s->at_barrier == rs->nr) {
+			release_barrier(rs);
+			s->released = true;
+		} else if (rp->stops == 2) {
+			s->done++;
+		}
+		return 0;
+	}
+	/* A zombie dying by its signal: let it. */
+	if (s->released && rp->pp->role == PLAN_ZOMBIE && sig == WTERMSIG(rp->pp->exit_status)) {
+		(void)ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+		return 0;
+	}
+	if (is_fault(sig))
+		return pr_fail(-EFAULT,
+			       "cannot restore: process %d crashed while being set up (signal %d)",
+			       pid, sig);
+	(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+	return 0;
+}
+
+static int on_death(struct restore *rs, struct spawn_state *s, struct restore_proc *rp, int status)
+{
+	rp->exited = true;
+	if (s->released && rp->pp->role != PLAN_LIVE) {
+		s->done++;
+		return 0;
+	}
+	if (report_child_error(rs))
+		return -ECANCELED;
+	return pr_fail(-ECHILD,
+		       "cannot restore: process %d died while being set up (wait status %#x)",
+		       rp->pp->pid, status);
+}
+
+static int wait_spawned(struct restore *rs)
+{
+	struct spawn_state s = { 0 };
+
+	while (s.done < rs->nr) {
+		struct restore_proc *rp;
+		int status, r = 0;
+		pid_t pid = waitpid(-1, &status, __WALL);
+
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			return pr_errno(-errno, "cannot restore: wait");
+		rp = proc_by_pid(rs, pid);
+		if (!rp)
+			continue;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			r = on_death(rs, &s, rp, status);
+		else if (WIFSTOPPED(status) && (status >> 16))
+			/* fork, clone, or a new child's first stop */
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+		else if (WIFSTOPPED(status))
+			r = on_signal_stop(rs, &s, rp, WSTOPSIG(status));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int tree_spawn(struct restore *rs)
+{
+	sigset_t all, old;
+	int r;
+
+	/* Blocked from the first instruction of the first process on. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	r = spawn_root(rs);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	/* The tree has its own copies of the open files now: ckpt must not
+	 * keep pipe ends open behind it. */
+	(void)syscall(SYS_close_range, rs->base, rs->first_aux - 1, 0);
+	if (r < 0)
+		return r;
+	return wait_spawned(rs);
+}
+
+/* Only what we created: an unrelated process may hold a pid we wanted.
+ * Ours are traced by us from their first instruction. */
+static bool traced_by_us(int pid)
+{
+	struct proc_status st;
+
+	if (proc_read_status(pid, &st) < 0)
+		return false;
+	free(st.groups);
+	return st.tracer_pid == getpid();
+}
+
+void tree_kill(struct restore *rs)
+{
+	int status;
+
+	for (size_t i = 0; i < rs->nr; i++)
+		if (!rs->procs[i].exited && traced_by_us(rs->procs[i].pp->pid))
+			(void)kill(rs->procs[i].pp->pid, SIGKILL);
+	/* ckpt is a child subreaper while it restores: every process of the
+	 * tree, orphaned as its parent dies, ends up ours to reap. */
+	while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR)
+		;
+}

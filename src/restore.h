@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_RESTORE_H
+#define CKPT_RESTORE_H
+/*
+ * Restoring a tree: the state cmd-restore.c loads and checks, and that
+ * restore-tree.c uses to create the processes.
+ *
+ * Every new process starts as a copy of ckpt, so it has all of this in
+ * memory, and inherits the open files of the tree (see files.h) at fixed
+ * numbers, the same in every process:
+ *
+ *	[0, base)			its own fds, once restored
+ *	[base, shmem_base)		open file description i at base + i
+ *	[shmem_base, log_fd)		shared memory object k at shmem_base + k
+ *	log_fd				where it reports errors (a pipe to ckpt)
+ *	[first_aux, ...)		its mapped files, while its memory is rebuilt
+ *
+ * Everything from base up is closed before it runs again.
+ */
+#include "fdinfo.pb-c.h"
+#include "imgdir.h"
+#include "kinds.h"
+#include "mm.h"
+#include "pstree.pb-c.h"
+#include "shmem.pb-c.h"
+#include "tree.h"
+
+struct restore_proc {
+	const struct plan_proc *pp;
+	const ProcessEntry *pe; /* NULL for a helper */
+	TaskCoreEntry *core; /* live processes only */
+	MmEntry *mm;
+	FdinfoEntry *fdinfo;
+	struct mm_plan plan;
+	int parent; /* index of its parent in the plan, -1 for the root */
+	int stops; /* SIGSTOPs it reached while being created */
+	bool exited;
+};
+
+struct restore {
+	int dirfd;
+	InventoryEntry *inv;
+	PstreeEntry *pstree;
+	FilesEntry *files;
+	ShmemEntry *shmem;
+	struct plan plan;
+	struct restore_proc *procs; /* per plan entry */
+	size_t nr;
+	int tty_fd; /* the caller's terminal among fds 0-2, or -1 */
+	int caller_pgid;
+	int outside_pgid; /* the root's group at the dump, when not its own */
+	int base, shmem_base, log_fd, first_aux;
+	int log_pipe; /* read end, in ckpt */
+};
+
+/* restore-tree.c */
+/* Create every process of the plan. Returns with each live one stopped
+ * and traced by us, and every zombie and helper dead. */
+int tree_spawn(struct restore *rs);
+/* After a failure: kill whatever was created and reap it. */
+void tree_kill(struct restore *rs);
+
+#endif
