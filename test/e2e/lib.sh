@@ -19,9 +19,9 @@
 # condition (wait_for), never a bare sleep.
 #
 # Clean-up (trap on EXIT): every PID passed to track_pid is killed with
-# SIGKILL if it is still the same process, and when this shell leads its own
-# session every other process left in that session is killed as well; then
-# the temp dirs are removed.
+# SIGKILL if it is still the same process, with all its descendants, and
+# when this shell leads its own session every other process left in that
+# session is killed as well; then the temp dirs are removed.
 
 set -u
 
@@ -88,13 +88,17 @@ track_pid() {
 	TRACKED+=("$1:$st")
 }
 
-# Kill PID with SIGKILL if it is still the process that was tracked.
+# Kill PID with SIGKILL if it is still the process that was tracked, and
+# every descendant it has then (some may have left our session: setsid).
 kill_tracked() {
 	local entry pid st
+	local -a doomed=()
 	for entry in "${TRACKED[@]}"; do
 		pid=${entry%%:*} st=${entry#*:}
-		[[ $(proc_starttime "$pid" 2>/dev/null) == "$st" ]] && kill -9 "$pid" 2>/dev/null
+		[[ $(proc_starttime "$pid" 2>/dev/null) == "$st" ]] || continue
+		mapfile -t -O "${#doomed[@]}" doomed < <(tree_pids "$pid")
 	done
+	for pid in "${doomed[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	return 0
 }
 
@@ -351,11 +355,13 @@ wait_seq_beyond() {
 # ck_cmd COMMAND...: run a command (bounded by CKPT_TIMEOUT), log its
 # output, set CK_RC; its stdout and stderr stay in $CK_OUT and $CK_ERR.
 ck_cmd() {
+	local t0
 	CK_OUT=${TMPDIRS[0]}/ck.out CK_ERR=${TMPDIRS[0]}/ck.err
 	log "+ $*"
+	t0=$(now_us)
 	timeout -k 5 "$CKPT_TIMEOUT" "$@" </dev/null >"$CK_OUT" 2>"$CK_ERR"
 	CK_RC=$?
-	log "  exit $CK_RC"
+	log "  exit $CK_RC after $((($(now_us) - t0) / 1000)) ms"
 	sed 's/^/  stderr: /' "$CK_ERR" >&2
 	return 0
 }
@@ -424,14 +430,25 @@ kill_restored() {
 	wait_for 10 "PID $1 to die" is_dead "$1" || fail "PID $1 survived SIGKILL"
 }
 
+# status_fields FILE: set ST_STATE and ST_TRACER from a /proc status file.
+status_fields() {
+	local k v rest
+	ST_STATE='' ST_TRACER=''
+	while read -r k v rest; do
+		case $k in
+		State:) ST_STATE=$v ;;
+		TracerPid:) ST_TRACER=$v ;;
+		esac
+	done 2>/dev/null <"$1"
+}
+
 # assert_not_traced PID: every thread of PID runs free (no tracer, not stopped).
 assert_not_traced() {
-	local st tracer t
+	local t
 	for t in /proc/"$1"/task/*; do
-		tracer=$(awk '/^TracerPid:/ { print $2 }' "$t/status" 2>/dev/null)
-		[[ -z $tracer || $tracer == 0 ]] || fail "thread ${t##*/} of $1 is still traced by $tracer"
-		st=$(awk '/^State:/ { print $2 }' "$t/status" 2>/dev/null)
-		[[ $st != t && $st != T ]] || fail "thread ${t##*/} of $1 is stopped (state $st)"
+		status_fields "$t/status"
+		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || fail "thread ${t##*/} of $1 is still traced by $ST_TRACER"
+		[[ $ST_STATE != t && $ST_STATE != T ]] || fail "thread ${t##*/} of $1 is stopped (state $ST_STATE)"
 	done
 }
 
@@ -501,6 +518,38 @@ basic_roundtrip() {
 	assert_no_strays
 }
 
+# pthreads_roundtrip [fds]: 50-pthreads (with its "fds" mode if given):
+# self-check, dump (kills), restore; the same threads (TIDs, names) and ids
+# come back, nothing is left traced, and the self-check passes twice more
+# (every thread progresses, the waitee is released and joined each time, the
+# shared counter equals the sum of the TLS counters and went on).
+pthreads_roundtrip() {
+	local w=$T/w img=$T/images pid th0 ids0 total0
+	start_target "$w" 50-pthreads "$@"
+	pid=$TARGET_PID
+	send_usr1 "$pid" "$w" 1
+	self_check "$pid" "$w"
+	total0=$(check_value total)
+	[[ $(check_value joins) == 1 ]] || fail "joins=$(check_value joins) after one check, want 1"
+	th0=$(thread_snapshot "$pid")
+	ids0=$(tree_snapshot "$pid")
+	log "threads: $(printf '%s\n' "$th0" | wc -l)"
+	dump_tree "$pid" "$img"
+	restore_tree "$img" "$pid"
+	assert_same "threads (pid tid name)" "$th0" "$(thread_snapshot "$pid")"
+	assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$pid")"
+	assert_in_caller_session "$pid"
+	assert_not_traced "$pid"
+	send_usr1 "$pid" "$w" 2
+	self_check "$pid" "$w"
+	(($(check_value total) > total0)) || fail "shared counter $(check_value total), was $total0 before the dump"
+	[[ $(check_value joins) == 2 ]] || fail "joins=$(check_value joins) after the restore, want 2"
+	self_check "$pid" "$w"
+	[[ $(check_value joins) == 3 ]] || fail "joins=$(check_value joins), want 3"
+	kill_tree "$pid"
+	assert_no_strays
+}
+
 # make_image WORKDIR IMAGES [HEAP_MIB=4]: start 01-basic, self-check, dump it
 # (killed) into IMAGES. Sets IMG_PID.
 make_image() {
@@ -559,6 +608,169 @@ assert_still_fine() { # PID WORKDIR USR1_SO_FAR
 	send_usr1 "$pid" "$w" $(($3 + 1))
 	self_check "$pid" "$w"
 	[[ $(check_value usr1) == $(($3 + 1)) ]] || fail "usr1 count is $(check_value usr1), want $(($3 + 1))"
+}
+
+# ---- process trees ------------------------------------------------------------
+
+# track_pids PID...: track_pid for each.
+track_pids() {
+	local p
+	for p in "$@"; do track_pid "$p"; done
+}
+
+# tree_pids ROOT: ROOT and every descendant (the children of every thread,
+# from /proc/PID/task/*/children), one a line, sorted by number.
+tree_pids() {
+	local p f
+	local -a todo=("$1") all=() kids
+	while ((${#todo[@]})); do
+		p=${todo[0]}
+		todo=("${todo[@]:1}")
+		all+=("$p")
+		for f in /proc/"$p"/task/*/children; do
+			kids=()
+			{ read -ra kids <"$f"; } 2>/dev/null
+			todo+=("${kids[@]}")
+		done
+	done
+	printf '%s\n' "${all[@]}" | sort -n
+}
+
+# tree_snapshot ROOT: one line "pid ppid pgid sid state" per process of the
+# tree (tree_pids), sorted by PID. What a restore legitimately changes is
+# replaced by a label: the root's ppid by "-" (the restored root is
+# reparented); a pgid or sid equal to the root's, when the root does not
+# lead that group or session (it was inherited from the harness and is the
+# caller's after a restore), by "rootpg" or "rootsid"; the state by "live"
+# (R, S, D...), "Z" or "stopped" (t, T). Every other value stays a number.
+tree_snapshot() {
+	local root=$1 p line rest st ppid pgid sid rpgid rsid
+	local -a fld
+	rpgid=$(proc_stat_field "$root" 5) || fail "tree root $root is gone"
+	rsid=$(proc_stat_field "$root" 6)
+	for p in $(tree_pids "$root"); do
+		if ! { read -r line <"/proc/$p/stat"; } 2>/dev/null; then
+			printf '%s gone\n' "$p"
+			continue
+		fi
+		rest=${line##*) }
+		read -ra fld <<<"$rest"
+		st=${fld[0]} ppid=${fld[1]} pgid=${fld[2]} sid=${fld[3]}
+		[[ $p == "$root" ]] && ppid=-
+		[[ $rpgid != "$root" && $pgid == "$rpgid" ]] && pgid=rootpg
+		[[ $rsid != "$root" && $sid == "$rsid" ]] && sid=rootsid
+		case $st in
+		Z) ;;
+		t | T) st=stopped ;;
+		*) st=live ;;
+		esac
+		printf '%s %s %s %s %s\n' "$p" "$ppid" "$pgid" "$sid" "$st"
+	done
+}
+
+# thread_snapshot ROOT: "pid tid comm" for every thread of every process of
+# the tree, sorted.
+thread_snapshot() {
+	local p t comm
+	for p in $(tree_pids "$1"); do
+		for t in /proc/"$p"/task/*; do
+			{ read -r comm <"$t/comm"; } 2>/dev/null || comm=gone
+			printf '%s %s %s\n' "$p" "${t##*/}" "$comm"
+		done
+	done | sort -n -k1,1 -k2,2
+}
+
+# assert_same WHAT BEFORE AFTER: two snapshots must be equal (logs a diff).
+assert_same() {
+	local d
+	[[ $2 == "$3" ]] && return 0
+	d=$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3"))
+	log "$1 before the dump / after the restore:"
+	printf '%s\n' "$d" | sed 's/^/  /' >&2
+	fail "$1 differ after the restore: $(printf '%s\n' "$d" | grep -E '^[<>]' | head -n 4 | tr '\n' ' ')"
+}
+
+# assert_in_caller_session PID: PID is in this shell's session (the restored
+# root of a tree whose session leader was not dumped must join the caller's).
+assert_in_caller_session() {
+	local sid own
+	sid=$(proc_stat_field "$1" 6) || fail "$1 is gone"
+	own=$(proc_stat_field $$ 6)
+	[[ $sid == "$own" ]] || fail "$1 is in session $sid, want the caller's session $own"
+}
+
+# assert_traced_by PID TRACER: every thread of PID is traced by TRACER (a
+# process of the target's own) and is not stopped.
+assert_traced_by() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		status_fields "$t/status"
+		[[ $ST_TRACER == "$2" ]] || fail "thread ${t##*/} of $1 is traced by '$ST_TRACER', want $2"
+		[[ $ST_STATE != t && $ST_STATE != T ]] || fail "thread ${t##*/} of $1 is stopped (state $ST_STATE)"
+	done
+}
+
+# assert_tree_not_traced PID...: assert_not_traced for each.
+assert_tree_not_traced() {
+	local p
+	for p in "$@"; do assert_not_traced "$p"; done
+}
+
+all_gone() {
+	local p
+	for p in "$@"; do [[ -e /proc/$p ]] && return 1; done
+	return 0
+}
+
+session_empty() {
+	session_members
+	((${#SESSION_PIDS[@]} == 0))
+}
+
+# wait_tree_gone PID...: wait (bounded) until every PID given is free again.
+# The processes of a killed tree are reparented to PID 1, which may take a
+# second or more to reap them.
+wait_tree_gone() {
+	local p
+	wait_for "${TREE_GONE_TIMEOUT:-30}" "the $# PIDs of the tree to be free" all_gone "$@" && return 0
+	for p in "$@"; do [[ -e /proc/$p ]] && fail "PID $p still exists: $(describe_pid "$p")"; done
+}
+
+# dump_tree ROOT IMAGES: ckpt dump of the tree rooted at ROOT (our child),
+# which kills all of it; reap ROOT (SIGKILL), wait until every PID of the
+# tree is free, and, when this shell leads its session, until nothing is
+# left in the session (a process forked just before the dump is gone too).
+# Sets TREE_PIDS (the tree just before the dump).
+dump_tree() {
+	local p
+	mapfile -t TREE_PIDS < <(tree_pids "$1")
+	track_pids "${TREE_PIDS[@]}"
+	log "dumping a tree of ${#TREE_PIDS[@]} processes"
+	ck_ok dump --pid "$1" --images "$2"
+	reap "$1"
+	((REAP_STATUS == 137)) || fail "after the dump $1 ended with status $REAP_STATUS, want 137 (SIGKILL)"
+	wait_tree_gone "${TREE_PIDS[@]}"
+	if own_session; then
+		wait_for "${TREE_GONE_TIMEOUT:-30}" "the session to be empty" session_empty ||
+			fail "processes left after the dump: $(for p in "${SESSION_PIDS[@]}"; do describe_pid "$p"; echo; done | head -n 3)"
+	fi
+}
+
+# restore_tree IMAGES ROOT: restore_detached, then track every process of
+# the restored tree. Sets TREE_PIDS (the restored tree).
+restore_tree() {
+	restore_detached "$1" "$2"
+	mapfile -t TREE_PIDS < <(tree_pids "$2")
+	track_pids "${TREE_PIDS[@]}"
+	log "restored a tree of ${#TREE_PIDS[@]} processes"
+}
+
+# kill_tree PID...: SIGKILL every PID given (a restored tree: none is our
+# child), then wait until all of them are free again.
+kill_tree() {
+	local p
+	for p in "$@"; do kill -9 "$p" 2>/dev/null; done
+	wait_tree_gone "$@"
 }
 
 # ---- set-up -----------------------------------------------------------------

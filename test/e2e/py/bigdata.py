@@ -3,25 +3,15 @@
 Usage: python3 bigdata.py WORKDIR [SCALE=1]
 
 Builds a list of 2M ints, a dict of 300k str -> tuple entries, a 32 MiB
-bytearray and a list of 200k small strings (times SCALE), then loops like
-counter.py (seq file, 2 ms pause, "READY pid=N", "USR1 N"). On SIGUSR2 it
-rebuilds every structure from scratch and compares it with the live one:
-"CHECK OK pid=N ..." or "CHECK FAIL what".
+bytearray and a list of 200k small strings (times SCALE), then runs the
+loop of protocol.py. Its self-check rebuilds every structure from scratch
+and compares it with the live one; reports objects=N.
 """
 import os
-import signal
 import sys
-import time
 
-state = {"usr1": 0, "check": False}
-
-
-def on_usr1(_sig, _frame):
-    state["usr1"] += 1
-
-
-def on_usr2(_sig, _frame):
-    state["check"] = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protocol  # noqa: E402  (run with -I: its directory is not on the path)
 
 
 def build(scale):
@@ -39,44 +29,20 @@ def build(scale):
     return data
 
 
-def self_check(start_pid, scale, live):
+def self_check(scale, live):
     fails = []
-    if os.getpid() != start_pid:
-        fails.append("getpid() is %d, was %d" % (os.getpid(), start_pid))
     fresh = build(scale)
     for name in sorted(fresh):
         if live[name] != fresh[name]:
             fails.append("%s differs" % name)
-    info = "pid=%d usr1=%d objects=%d" % (
-        os.getpid(), state["usr1"], sum(len(v) for v in live.values()))
-    if fails:
-        print("CHECK FAIL %s | %s" % ("; ".join(fails), info), flush=True)
-    else:
-        print("CHECK OK " + info, flush=True)
+    return fails, "objects=%d" % sum(len(v) for v in live.values())
 
 
 def main():
-    os.chdir(sys.argv[1])
+    protocol.start()
     scale = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    start_pid = os.getpid()
-    signal.signal(signal.SIGUSR1, on_usr1)
-    signal.signal(signal.SIGUSR2, on_usr2)
     live = build(scale)
-    n = 0
-    logged_usr1 = 0
-    with open("seq", "w") as seq:
-        print("READY pid=%d" % start_pid, flush=True)
-        while True:
-            n += 1
-            seq.write("%d\n" % n)
-            seq.flush()
-            if state["usr1"] != logged_usr1:
-                logged_usr1 = state["usr1"]
-                print("USR1 %d" % logged_usr1, flush=True)
-            if state["check"]:
-                state["check"] = False
-                self_check(start_pid, scale, live)
-            time.sleep(0.002)
+    protocol.run(lambda seq: self_check(scale, live))
 
 
 main()

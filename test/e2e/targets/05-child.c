@@ -1,11 +1,12 @@
 /*
- * 05-child.c - a process with a child process (not supported yet: ckpt dump
- * must refuse it and leave both running, unaffected).
+ * 05-child.c - a process with a child process, dumped and restored together.
  *
- * Usage: 05-child WORKDIR
+ * Usage: 05-child WORKDIR [own-group]
  *
  * Forks one child that just waits in pause() (it dies with its parent:
- * PR_SET_PDEATHSIG), writes "CHILD pid=N", then runs the common loop of
+ * PR_SET_PDEATHSIG), in a process group of its own with "own-group" (as a
+ * shell with job control starts a job), writes "CHILD pid=N", then runs
+ * the common loop of
  * target.h. Self-check: the common checks, and the child still exists, has
  * not exited and is not stopped (reported as child=N).
  */
@@ -16,8 +17,10 @@
 
 static pid_t child;
 
-static void child_main(pid_t parent)
+static void child_main(pid_t parent, int own_group)
 {
+	if (own_group && setpgid(0, 0))
+		_exit(1);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(1);
 	if (getppid() != parent)
@@ -62,6 +65,7 @@ static void child_check(struct t_check *c)
 int main(int argc, char **argv)
 {
 	static const struct t_ops ops = { .check = child_check };
+	int own_group = argc > 2 && !strcmp(argv[2], "own-group");
 	pid_t parent;
 
 	t_init(argc, argv);
@@ -70,7 +74,10 @@ int main(int argc, char **argv)
 	if (child < 0)
 		t_fatal("fork");
 	if (child == 0)
-		child_main(parent);
+		child_main(parent, own_group);
+	/* Both sides set it: the group exists once either has run. */
+	if (own_group && setpgid(child, child) && errno != EACCES)
+		t_fatal("setpgid");
 	t_log("CHILD pid=%d", (int)child);
 	t_run(&ops);
 	return 0;

@@ -31,6 +31,7 @@
 #ifndef E2E_TARGET_H
 #define E2E_TARGET_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -256,6 +257,22 @@ T_FN void t_common_check(struct t_check *c)
 	t_check_info(c, "usr1=%d", (int)t_usr1_count);
 }
 
+/* Threads of this process, from /proc/self/task; -1 if it cannot be read. */
+T_FN int t_count_tasks(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 /* ---- the main loop ------------------------------------------------------ */
 
 struct t_ops {
@@ -308,6 +325,203 @@ T_FN void t_run(const struct t_ops *ops)
 			exit(TARGET_EXIT_STATUS);
 		}
 		nanosleep(&pause, NULL); /* EINTR from our handlers is fine */
+	}
+}
+
+/* ---- process trees ------------------------------------------------------ */
+
+/*
+ * Helpers for targets made of several threads or processes: futexes, the
+ * ids of a process from /proc, and a "board" in a MAP_SHARED|MAP_ANONYMOUS
+ * mapping (made before fork) through which the root asks every other
+ * process of its tree to check itself and collects the answers.
+ */
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+/* FUTEX_WAIT (shared: works across processes) until *word != val or timeout. */
+T_FN void t_futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t timeout_ns)
+{
+	struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+
+	syscall(SYS_futex, word, FUTEX_WAIT, val, timeout_ns >= 0 ? &ts : NULL, NULL, 0);
+}
+
+T_FN void t_futex_wake(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+struct t_ids {
+	int pid, ppid, pgid, sid;
+	char state;
+};
+
+/* PPID, PGID, SID and state of PID from /proc/PID/stat; -1 if it is gone. */
+T_FN int t_proc_ids(pid_t pid, struct t_ids *ids)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	memset(ids, 0, sizeof(*ids));
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c %d %d %d", &ids->state, &ids->ppid, &ids->pgid, &ids->sid) != 4)
+		return -1;
+	ids->pid = pid;
+	return 0;
+}
+
+/* One process of the tree, as seen by itself (or set up by the root). */
+struct t_slot {
+	int32_t pid0, ppid0, pgid0, sid0; /* what the checks expect */
+	_Atomic uint32_t ack; /* last check generation answered */
+	int32_t failed;
+	char msg[232]; /* "CHECK FAIL" reasons of this process */
+};
+
+struct t_board {
+	_Atomic uint32_t gen; /* bumped by the root to ask for a check */
+	_Atomic uint32_t acks; /* bumped by every answer (futex) */
+	int32_t nr; /* slots in use */
+	struct t_slot slot[];
+};
+
+/* A board with NR slots in a shared anonymous mapping (call before forking). */
+T_FN struct t_board *t_board_new(int nr)
+{
+	size_t len = sizeof(struct t_board) + (size_t)nr * sizeof(struct t_slot);
+	struct t_board *b =
+		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		t_fatal("mmap %zu bytes MAP_SHARED|MAP_ANONYMOUS", len);
+	b->nr = nr;
+	return b;
+}
+
+/* Slot I records the calling process as it is now (its expected ids). */
+T_FN void t_slot_record(struct t_board *b, int i)
+{
+	struct t_slot *s = &b->slot[i];
+
+	s->pid0 = getpid();
+	s->ppid0 = getppid();
+	s->pgid0 = getpgrp();
+	s->sid0 = getsid(0);
+}
+
+/*
+ * Answer the current check generation in slot I: the common checks (PID,
+ * PPID, PGID and SID are the recorded ones) and CHECK(c, I) if given.
+ */
+T_FN void t_slot_answer(struct t_board *b, int i, void (*check)(struct t_check *, int))
+{
+	struct t_slot *s = &b->slot[i];
+	uint32_t gen = atomic_load(&b->gen);
+	struct t_check c;
+	size_t len;
+
+	memset(&c, 0, sizeof(c));
+	if (getpid() != s->pid0)
+		t_check_fail(&c, "getpid() %d, want %d", (int)getpid(), s->pid0);
+	if (getppid() != s->ppid0)
+		t_check_fail(&c, "getppid() %d, want %d", (int)getppid(), s->ppid0);
+	if (getpgrp() != s->pgid0)
+		t_check_fail(&c, "getpgrp() %d, want %d", (int)getpgrp(), s->pgid0);
+	if (getsid(0) != s->sid0)
+		t_check_fail(&c, "getsid() %d, want %d", (int)getsid(0), s->sid0);
+	if (check)
+		check(&c, i);
+	len = strnlen(c.fail, sizeof(s->msg) - 1);
+	memcpy(s->msg, c.fail, len);
+	s->msg[len] = '\0';
+	s->failed = c.failed;
+	atomic_store(&s->ack, gen);
+	atomic_fetch_add(&b->acks, 1);
+	t_futex_wake(&b->acks);
+}
+
+/* Bump the generation and wake every process waiting on it (t_board_wait). */
+T_FN uint32_t t_board_ask(struct t_board *b)
+{
+	uint32_t gen = atomic_fetch_add(&b->gen, 1) + 1;
+
+	t_futex_wake(&b->gen);
+	return gen;
+}
+
+/* Number of slots FIRST..nr-1 that have not answered generation GEN. */
+T_FN int t_board_missing(struct t_board *b, int first, uint32_t gen)
+{
+	int missing = 0;
+
+	for (int i = first; i < b->nr; i++)
+		if (atomic_load(&b->slot[i].ack) != gen)
+			missing++;
+	return missing;
+}
+
+/* Wait up to TIMEOUT_NS until slots FIRST..nr-1 have all answered GEN. */
+T_FN void t_board_wait(struct t_board *b, int first, uint32_t gen, int64_t timeout_ns)
+{
+	int64_t end = t_now_ns() + timeout_ns;
+
+	for (;;) {
+		uint32_t acks = atomic_load(&b->acks);
+		int64_t left = end - t_now_ns();
+
+		if (!t_board_missing(b, first, gen) || left <= 0)
+			return;
+		t_futex_wait(&b->acks, acks, left);
+	}
+}
+
+/* Report into C every slot FIRST..nr-1 that failed or did not answer GEN. */
+T_FN void t_board_report(struct t_board *b, int first, uint32_t gen, struct t_check *c,
+			 const char *(*name)(int))
+{
+	int bad = 0;
+
+	for (int i = first; i < b->nr; i++) {
+		struct t_slot *s = &b->slot[i];
+
+		if (atomic_load(&s->ack) != gen) {
+			if (bad++ < 4)
+				t_check_fail(c, "%s (pid %d) did not answer", name ? name(i) : "?",
+					     s->pid0);
+		} else if (s->failed) {
+			if (bad++ < 4)
+				t_check_fail(c, "%s (pid %d): %s", name ? name(i) : "?", s->pid0,
+					     s->msg);
+		}
+	}
+	if (bad > 4)
+		t_check_fail(c, "and %d more processes", bad - 4);
+}
+
+/* A child process: answer every check request on the board, forever. */
+T_FN __attribute__((noreturn)) void t_board_serve(struct t_board *b, int i,
+						  void (*check)(struct t_check *, int))
+{
+	for (;;) {
+		uint32_t gen = atomic_load(&b->gen);
+
+		if (gen != atomic_load(&b->slot[i].ack))
+			t_slot_answer(b, i, check);
+		else
+			t_futex_wait(&b->gen, gen, -1);
 	}
 }
 
