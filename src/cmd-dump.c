@@ -36,6 +36,7 @@ struct dump_proc {
 
 struct dump {
 	int root;
+	struct files_opts files_opts;
 	struct tree tree;
 	struct dump_proc *procs; /* per tree process; unused for zombies */
 	struct file_table files;
@@ -341,12 +342,13 @@ static int kill_tree(struct dump *d)
 	return r;
 }
 
-static struct dump *dump_new(int root)
+static struct dump *dump_new(const struct options *o)
 {
 	struct dump *d = xzalloc(sizeof(*d));
 
-	d->root = root;
-	file_table_init(&d->files);
+	d->root = o->pid;
+	d->files_opts.ext_unix_sk = o->ext_unix_sk;
+	file_table_init(&d->files, &d->files_opts, -1);
 	shmem_table_init(&d->shmem);
 	return d;
 }
@@ -377,7 +379,7 @@ int cmd_dump(const struct options *o)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	struct imgdir dir;
-	struct dump *d = dump_new(o->pid);
+	struct dump *d = dump_new(o);
 	uint64_t t0, t_frozen, t_written;
 	int r;
 
@@ -387,6 +389,7 @@ int cmd_dump(const struct options *o)
 	r = imgdir_create(&dir, o->images);
 	if (r < 0)
 		goto out;
+	d->files.dirfd = dir.dirfd;
 	t0 = now_ns(CLOCK_MONOTONIC);
 	r = tree_seize(o->pid, &d->tree);
 	if (r < 0)

@@ -214,6 +214,19 @@ static int own_max_fd(void)
 	return max;
 }
 
+/* Which process does what a kind does once per file (epoll items...). */
+static void find_file_owners(struct restore *rs)
+{
+	rs->file_owner = xzalloc((rs->files->n_files + 1) * sizeof(int));
+	for (size_t i = 0; i < rs->nr; i++) {
+		const FdinfoEntry *fi = rs->procs[i].fdinfo;
+
+		for (size_t k = 0; fi && k < fi->n_fds; k++)
+			if (!rs->file_owner[fi->fds[k]->file_id])
+				rs->file_owner[fi->fds[k]->file_id] = rs->procs[i].pp->pid;
+	}
+}
+
 /* Where the tree's files go in every new process (see restore.h). */
 static int plan_fd_layout(struct restore *rs)
 {
@@ -248,7 +261,7 @@ static int restore_check(struct restore *rs)
 			mms[n++] = rs->procs[i].mm;
 		}
 	rs->tty_fd = find_tty();
-	r = files_check(rs->files, fis, n, rs->tty_fd >= 0);
+	r = files_check(rs->files, fis, n, rs->tty_fd);
 	if (r < 0)
 		return r;
 	if (shmem_check(rs->shmem, mms, n) < 0)
@@ -261,6 +274,7 @@ static int restore_check(struct restore *rs)
 	r = check_pids(rs);
 	if (r < 0)
 		return r;
+	find_file_owners(rs);
 	plan_fd_layout(rs);
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
@@ -274,7 +288,7 @@ static int open_shared(struct restore *rs)
 {
 	int log[2], r;
 
-	r = files_open_all(rs->files, rs->base, rs->tty_fd);
+	r = files_open_all(rs->files, rs->base, rs->tty_fd, rs->dirfd);
 	if (r >= 0)
 		r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
 	if (r < 0)
@@ -379,6 +393,9 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = flush_pending(&inf);
 	if (r >= 0)
 		r = mm_restore_late(&rp->plan, &inf, rs->dirfd);
+	/* After the restorer's fds are closed: closing one would drop them. */
+	if (r >= 0)
+		r = locks_restore_posix_late(&inf, rs->files, rp->fdinfo);
 	if (r >= 0)
 		r = threads_restore(&inf, rp->core);
 	if (r >= 0)

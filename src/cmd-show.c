@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt show: what an image set holds, as text or JSON. */
 #include "commands.h"
+#include "files.h"
 #include "image.h"
 #include "imgdir.h"
 #include "kinds.h"
@@ -42,17 +43,6 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VVAR] = "vvar",
 		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
-	};
-
-	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
-}
-
-static const char *fd_kind_name(uint32_t kind)
-{
-	static const char *names[] = {
-		[FD_KIND__FD_REG] = "file",    [FD_KIND__FD_DIR] = "directory",
-		[FD_KIND__FD_CHR] = "chardev", [FD_KIND__FD_TTY] = "tty",
-		[FD_KIND__FD_PIPE] = "pipe",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files reopened by path: regular files, directories, character devices
- * with no state to lose (/dev/null, /dev/zero, ...), and terminals, which
- * are reopened on the caller's terminal (what `criu --shell-job` does).
+ * with no state to lose (/dev/null, /dev/zero, ...), and terminals whose
+ * other side is not in the tree, which are reopened on the caller's
+ * terminal (what `criu --shell-job` does).
  */
 #include "files.h"
 
@@ -28,25 +29,36 @@ static bool chr_is_tty(dev_t rdev)
 	return (ma >= 136 && ma <= 143) || (ma == 4 && mi < 64) || (ma == 5 && mi <= 1);
 }
 
-bool reg_claims(const char *link, const struct stat *st)
+static bool is_live_path(const char *link)
 {
-	if (link[0] != '/' || str_ends(link, " (deleted)"))
-		return false;
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
-		return true;
-	return S_ISCHR(st->st_mode) && (chr_is_tty(st->st_rdev) || chr_is_plain(st->st_rdev));
+	return link[0] == '/' && !str_ends(link, " (deleted)");
 }
 
-int reg_dump(int pid, int fd, const char *link, const struct stat *st, FileEntry *e)
+static bool reg_claims(const char *link, const struct stat *st)
 {
-	if (S_ISREG(st->st_mode))
-		e->kind = FD_KIND__FD_REG;
-	else if (S_ISDIR(st->st_mode))
-		e->kind = FD_KIND__FD_DIR;
-	else if (chr_is_tty(st->st_rdev))
-		e->kind = FD_KIND__FD_TTY;
-	else
-		e->kind = FD_KIND__FD_CHR;
+	return is_live_path(link) && S_ISREG(st->st_mode);
+}
+
+static bool dir_claims(const char *link, const struct stat *st)
+{
+	return is_live_path(link) && S_ISDIR(st->st_mode);
+}
+
+static bool chr_claims(const char *link, const struct stat *st)
+{
+	return is_live_path(link) && S_ISCHR(st->st_mode) && chr_is_plain(st->st_rdev);
+}
+
+static bool tty_caller_claims(const char *link, const struct stat *st)
+{
+	return is_live_path(link) && S_ISCHR(st->st_mode) && chr_is_tty(st->st_rdev);
+}
+
+/* What is needed to tell, at restore, whether the file is still the same. */
+static int path_dump(const struct fd_dump *d, FileEntry *e)
+{
+	const struct stat *st = d->st;
+
 	e->has_mode = e->has_size = e->has_rdev = e->has_dev = e->has_ino = true;
 	e->mode = st->st_mode;
 	e->size = st->st_size;
@@ -56,18 +68,10 @@ int reg_dump(int pid, int fd, const char *link, const struct stat *st, FileEntry
 	return 0;
 }
 
-int reg_check(const FileEntry *e, bool have_tty)
+static int path_check(const FileEntry *e, const struct files_open *fo)
 {
 	struct stat st;
 
-	if (e->kind == FD_KIND__FD_TTY) {
-		if (!have_tty)
-			return pr_fail(
-				-ENOTTY,
-				"cannot restore: '%s' was a terminal and this restore has no terminal on stdin, stdout or stderr",
-				e->path);
-		return 0;
-	}
 	if (stat(e->path, &st) < 0)
 		return pr_errno(-errno, "cannot restore: '%s'", e->path);
 	if (e->kind == FD_KIND__FD_REG && (uint64_t)st.st_size < e->size)
@@ -81,24 +85,24 @@ int reg_check(const FileEntry *e, bool have_tty)
 	return 0;
 }
 
-int reg_open(const FileEntry *e, int tty_fd)
+static int tty_caller_check(const FileEntry *e, const struct files_open *fo)
+{
+	if (fo->tty_fd < 0)
+		return pr_fail(
+			-ENOTTY,
+			"cannot restore: '%s' was a terminal and this restore has no terminal on stdin, stdout or stderr",
+			e->path);
+	return 0;
+}
+
+static int path_open(struct files_open *fo, const FileEntry *e)
 {
 	int flags = (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC);
-	int fd;
+	int fd = open(e->path, flags);
 
-	if (e->kind == FD_KIND__FD_TTY) {
-		char path[64];
-
-		/* A new open file description on the caller's terminal, with
-		 * the dumped flags (O_NONBLOCK of one must not leak to the other). */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", tty_fd);
-		fd = open(path, flags | O_NOCTTY);
-	} else {
-		fd = open(e->path, flags);
-	}
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
-	if ((e->kind == FD_KIND__FD_REG || e->kind == FD_KIND__FD_DIR) && !(e->flags & O_PATH) &&
+	if (e->kind != FD_KIND__FD_CHR && !(e->flags & O_PATH) &&
 	    lseek(fd, (off_t)e->offset, SEEK_SET) < 0) {
 		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
 
@@ -107,3 +111,68 @@ int reg_open(const FileEntry *e, int tty_fd)
 	}
 	return fd;
 }
+
+/* A new open file description on the caller's terminal, with the dumped
+ * flags (O_NONBLOCK of one must not leak to the other). */
+static int tty_caller_open(struct files_open *fo, const FileEntry *e)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fo->tty_fd);
+	fd = open(path, ((int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY);
+	if (fd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the terminal for '%s'",
+				e->path);
+	return fd;
+}
+
+const struct file_kind reg_kind = {
+	.kind = FD_KIND__FD_REG,
+	.name = "file",
+	.claims = reg_claims,
+	.dump = path_dump,
+	.check = path_check,
+	.open = path_open,
+};
+
+const struct file_kind dir_kind = {
+	.kind = FD_KIND__FD_DIR,
+	.name = "directory",
+	.claims = dir_claims,
+	.dump = path_dump,
+	.check = path_check,
+	.open = path_open,
+};
+
+const struct file_kind chr_kind = {
+	.kind = FD_KIND__FD_CHR,
+	.name = "chardev",
+	.claims = chr_claims,
+	.dump = path_dump,
+	.check = path_check,
+	.open = path_open,
+};
+
+/* A terminal whose other side is not in the tree: restored onto the
+ * caller's terminal (what `criu --shell-job` does). */
+const struct file_kind tty_caller_kind = {
+	.kind = FD_KIND__FD_TTY,
+	.name = "tty",
+	.claims = tty_caller_claims,
+	.dump = path_dump,
+	.check = tty_caller_check,
+	.open = tty_caller_open,
+};
+
+const struct file_kind memfd_kind = {
+	.kind = FD_KIND__FD_MEMFD,
+	.name = "memfd",
+	.open = file_open_unsupported,
+};
+
+const struct file_kind ghost_kind = {
+	.kind = FD_KIND__FD_GHOST,
+	.name = "deleted file",
+	.open = file_open_unsupported,
+};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The table of open file descriptions of a tree, and the fds of each
- * process onto it (see files.h). The kinds live in files-reg.c, pipes.c.
+ * process onto it (see files.h). The kinds live in their own files.
  */
 #include "files.h"
 
@@ -14,10 +14,34 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-void file_table_init(struct file_table *ft)
+/* Tried in this order when dumping: the first that claims an fd has it. */
+static const struct file_kind *const kinds[] = {
+	&reg_kind,	&dir_kind,     &chr_kind,     &tty_caller_kind, &pty_kind,   &memfd_kind,
+	&ghost_kind,	&pipe_kind,    &fifo_kind,    &eventfd_kind,	&epoll_kind, &timerfd_kind,
+	&signalfd_kind, &inotify_kind, &unix_sk_kind, &inet_sk_kind,
+};
+
+static const struct file_kind *kind_of(uint32_t kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i]->kind == kind)
+			return kinds[i];
+	return NULL;
+}
+
+const char *fd_kind_name(uint32_t kind)
+{
+	const struct file_kind *k = kind_of(kind);
+
+	return k ? k->name : "?";
+}
+
+void file_table_init(struct file_table *ft, const struct files_opts *opts, int dirfd)
 {
 	memset(ft, 0, sizeof(*ft));
 	files_entry__init(&ft->img);
+	ft->opts = opts;
+	ft->dirfd = dirfd;
 }
 
 void file_table_release(struct file_table *ft)
@@ -26,11 +50,9 @@ void file_table_release(struct file_table *ft)
 	ft->seen = NULL;
 }
 
-/* What a kind of fd is called in messages. */
-static const char *kind_name(mode_t mode, const char *link)
+/* What a kind of fd nobody claims is called in messages. */
+static const char *unknown_name(mode_t mode, const char *link)
 {
-	if (!strncmp(link, "pipe:", 5))
-		return "pipe";
 	if (!strncmp(link, "socket:", 7))
 		return "socket";
 	if (!strncmp(link, "anon_inode:", 11))
@@ -42,6 +64,21 @@ static const char *kind_name(mode_t mode, const char *link)
 	if (S_ISBLK(mode))
 		return "block device";
 	return "file";
+}
+
+const char *fdinfo_field(const char *fdinfo, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *p = fdinfo; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, key, len)) {
+			p += len;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			return p;
+		}
+	}
+	return NULL;
 }
 
 /* The id of the description @fd of @pid, if it was seen before; else -1. */
@@ -59,37 +96,41 @@ static int file_find(const struct file_table *ft, int pid, int fd, const struct 
 	return -1;
 }
 
-static int file_add(struct file_table *ft, int pid, int fd, const char *link, const struct stat *st,
-		    const struct proc_fdinfo *info)
+static const struct file_kind *kind_claiming(const char *link, const struct stat *st)
 {
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i]->claims && kinds[i]->claims(link, st))
+			return kinds[i];
+	return NULL;
+}
+
+static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
+{
+	struct file_table *ft = d->ft;
 	FilesEntry *fe = &ft->img;
-	FileEntry *e = xmalloc(sizeof(*e));
+	const struct file_kind *k = kind_claiming(d->link, d->st);
+	FileEntry *e;
 	int r;
 
+	if (!k)
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot dump %d: fd %d is a %s '%s' (not supported yet)", d->pid,
+			       d->fd, unknown_name(d->st->st_mode, d->link), d->link);
+	e = xmalloc(sizeof(*e));
 	file_entry__init(e);
 	e->id = (uint32_t)fe->n_files;
-	e->path = xstrdup(link);
+	e->kind = k->kind;
+	e->path = xstrdup(d->link);
 	e->flags = info->flags & ~O_CLOEXEC;
 	e->offset = info->pos;
-	if (reg_claims(link, st)) {
-		r = reg_dump(pid, fd, link, st, e);
-	} else if (pipe_claims(link, st)) {
-		r = pipe_dump(fe, pid, fd, st, e);
-	} else if (str_ends(link, " (deleted)")) {
-		r = pr_fail(-EOPNOTSUPP,
-			    "cannot dump %d: fd %d is a deleted file '%s' (not supported yet)", pid,
-			    fd, link);
-	} else {
-		r = pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d is a %s '%s' (not supported yet)",
-			    pid, fd, kind_name(st->st_mode, link), link);
-	}
+	r = k->dump(d, e);
 	if (r < 0) {
 		file_entry__free_unpacked(e, NULL);
 		return r;
 	}
 	fe->files = xrealloc(fe->files, (fe->n_files + 1) * sizeof(*fe->files));
 	ft->seen = xrealloc(ft->seen, (fe->n_files + 1) * sizeof(*ft->seen));
-	ft->seen[fe->n_files] = (struct file_seen){ pid, fd, st->st_dev, st->st_ino };
+	ft->seen[fe->n_files] = (struct file_seen){ d->pid, d->fd, d->st->st_dev, d->st->st_ino };
 	fe->files[fe->n_files++] = e;
 	return (int)e->id;
 }
@@ -97,11 +138,13 @@ static int file_add(struct file_table *ft, int pid, int fd, const char *link, co
 static int fd_dump(struct file_table *ft, int pid, int fd, FdEntry *ret)
 {
 	char path[64], link[PATH_MAX_LEN];
+	_cleanup_free_ char *text = NULL;
 	struct proc_fdinfo info;
 	struct stat st;
-	_cleanup_fclose_ FILE *f = NULL;
+	struct fd_dump d = { ft, pid, fd, link, &st, NULL };
+	FILE *f;
 	ssize_t n;
-	int id;
+	int id, r;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	n = readlink(path, link, sizeof(link) - 1);
@@ -111,14 +154,25 @@ static int fd_dump(struct file_table *ft, int pid, int fd, FdEntry *ret)
 	if (stat(path, &st) < 0)
 		memset(&st, 0, sizeof(st));
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	f = fopen(path, "re");
-	if (!f || proc_parse_fdinfo(f, &info) < 0)
-		return pr_errno(f ? -EINVAL : -errno, "cannot read '%s'", path);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return pr_errno(r, "cannot read '%s'", path);
+	f = fmemopen(text, strlen(text), "r");
+	r = f ? proc_parse_fdinfo(f, &info) : -ENOMEM;
+	if (f)
+		fclose(f);
+	if (r < 0)
+		return pr_errno(r, "cannot read '%s'", path);
+	d.fdinfo = text;
 	id = file_find(ft, pid, fd, &st);
+	r = id >= 0 ? 0 : 1; /* new */
 	if (id < 0)
-		id = file_add(ft, pid, fd, link, &st, &info);
+		id = file_add(&d, &info);
 	if (id < 0)
 		return id;
+	r = locks_dump(&d, ft->img.files[id], r == 1);
+	if (r < 0)
+		return r;
 	ret->fd = fd;
 	ret->file_id = id;
 	ret->cloexec = !!(info.flags & O_CLOEXEC);
@@ -156,7 +210,13 @@ int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi)
 
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	return pipes_dump_finish(&ft->img, pids, nr_pids);
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		int r = kinds[i]->dump_finish ? kinds[i]->dump_finish(ft, pids, nr_pids) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int fds_max(const FdinfoEntry *fi)
@@ -168,19 +228,19 @@ int fds_max(const FdinfoEntry *fi)
 	return max;
 }
 
-int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, bool have_tty)
+int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, int tty_fd)
 {
+	struct files_open fo = { .fe = fe, .tty_fd = tty_fd, .dirfd = -1 };
+
 	for (size_t i = 0; i < fe->n_files; i++) {
 		const FileEntry *e = fe->files[i];
+		const struct file_kind *k = kind_of(e->kind);
 		int r;
 
-		if (e->id != i ||
-		    (e->kind == FD_KIND__FD_PIPE && (!e->has_pipe_id || e->pipe_id >= fe->n_pipes)))
+		if (e->id != i || !k)
 			return pr_fail(-EBADMSG,
 				       "cannot restore: images are inconsistent (open files)");
-		if (e->kind == FD_KIND__FD_PIPE)
-			continue;
-		r = reg_check(e, have_tty);
+		r = k->check ? k->check(e, &fo) : 0;
 		if (r < 0)
 			return r;
 	}
@@ -191,6 +251,12 @@ int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_f
 					       "cannot restore: images are inconsistent (fd %u)",
 					       fis[p]->fds[i]->fd);
 	return 0;
+}
+
+int file_open_unsupported(struct files_open *fo, const FileEntry *e)
+{
+	return pr_fail(-EOPNOTSUPP, "cannot restore: '%s' is a %s (not supported yet)", e->path,
+		       fd_kind_name(e->kind));
 }
 
 int fd_move_above(int fd, int min)
@@ -206,50 +272,72 @@ int fd_move_above(int fd, int min)
 	return moved;
 }
 
-/* Open description @e (at any fd): -errno after saying why. */
-static int file_open(const FileEntry *e, struct pipes_open *po, int tty_fd)
+static int open_one(struct files_open *fo, size_t i)
 {
-	if (e->kind == FD_KIND__FD_PIPE)
-		return pipe_open(po, e);
-	return reg_open(e, tty_fd);
+	const FileEntry *e = fo->fe->files[i];
+	int slot = fo->base + (int)i;
+	int fd = kind_of(e->kind)->open(fo, e), r = 0;
+
+	if (fd < 0)
+		return fd;
+	/* An open lands on the lowest free number: below the slots, or on
+	 * this one itself once the slots before it are filled. */
+	if (fd != slot) {
+		if (dup3(fd, slot, 0) < 0)
+			r = pr_errno(-errno, "cannot restore: cannot place '%s'", e->path);
+		close(fd);
+	}
+	return r < 0 ? r : locks_restore_desc(e, slot);
 }
 
-int files_open_all(const FilesEntry *fe, int base, int tty_fd)
+int files_open_all(const FilesEntry *fe, int base, int tty_fd, int dirfd)
 {
-	struct pipes_open *po = NULL;
-	int r;
+	struct files_open fo = {
+		.fe = fe,
+		.base = base,
+		.scratch = base + (int)fe->n_files,
+		.tty_fd = tty_fd,
+		.dirfd = dirfd,
+	};
+	size_t prepared = 0;
+	int r = 0;
 
-	r = pipes_create(fe, base + (int)fe->n_files, &po);
-	if (r < 0)
-		return r;
-	/* An open lands on the lowest free number: below @base, or on
-	 * @base + i itself once the slots before it are filled. */
-	for (size_t i = 0; i < fe->n_files && r >= 0; i++) {
-		int fd = file_open(fe->files[i], po, tty_fd);
-		int slot = base + (int)i;
-
-		if (fd < 0) {
-			r = fd;
-			break;
-		}
-		if (fd != slot) {
-			if (dup3(fd, slot, 0) < 0)
-				r = pr_errno(-errno, "cannot restore: cannot place '%s'",
-					     fe->files[i]->path);
-			close(fd);
-		}
-	}
-	pipes_close(po);
+	for (; prepared < ARRAY_SIZE(kinds) && r >= 0; prepared++)
+		r = kinds[prepared]->prepare ? kinds[prepared]->prepare(&fo) : 0;
+	for (size_t i = 0; i < fe->n_files && r >= 0; i++)
+		r = open_one(&fo, i);
+	for (size_t i = 0; i < prepared; i++)
+		if (kinds[i]->finish)
+			kinds[i]->finish(&fo);
 	return r;
 }
 
-int fds_restore_early(const FdinfoEntry *fi, int base)
+int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int pid,
+		      const int *owner)
 {
 	for (size_t i = 0; i < fi->n_fds; i++) {
 		const FdEntry *e = fi->fds[i];
 
 		if (dup3(base + (int)e->file_id, (int)e->fd, e->cloexec ? O_CLOEXEC : 0) < 0)
 			return pr_errno(-errno, "cannot restore fd %u", e->fd);
+	}
+	/* Once per description: at the lowest fd that has it. */
+	for (size_t i = 0; i < fi->n_fds; i++) {
+		const FdEntry *fd = fi->fds[i];
+		const FileEntry *e = fe->files[fd->file_id];
+		const struct file_kind *k = kind_of(e->kind);
+		struct fd_restore r = { e, (int)fd->fd, pid, owner[fd->file_id] == pid };
+		bool lowest = true;
+		int ret;
+
+		for (size_t j = 0; j < fi->n_fds; j++)
+			if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
+				lowest = false;
+		if (!lowest)
+			continue;
+		ret = k->restore_fd ? k->restore_fd(&r) : 0;
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }

@@ -14,13 +14,18 @@
  * inherits them through fork, so a description shared in the dumped tree
  * is one description again (one offset, one set of flags). Each process
  * dup()s its own onto their numbers and closes the rest.
+ *
+ * Each kind of file is a struct file_kind (its own file: files-reg.c,
+ * pipes.c, fd-anon.c, sk-unix.c, sk-inet.c, tty.c), listed in files.c.
+ * HOWTO add a kind: a value in enum fd_kind and, if it has state, a message
+ * in its own .proto referenced from file_entry (fdinfo.proto); a struct
+ * file_kind with at least claims, dump and open; one line in files.c.
  */
 #include "fdinfo.pb-c.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/stat.h>
-
-struct proc_fdinfo;
 
 /* Where one open file description was found, to compare others against. */
 struct file_seen {
@@ -29,47 +34,110 @@ struct file_seen {
 	ino_t ino;
 };
 
+/* Choices the user made for the dump. */
+struct files_opts {
+	bool ext_unix_sk; /* unix sockets with a peer outside the tree are allowed */
+};
+
 struct file_table {
 	FilesEntry img;
 	struct file_seen *seen; /* per file id */
+	const struct files_opts *opts;
+	int dirfd; /* the images being written (kinds that save data files) */
+	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };
 
-void file_table_init(struct file_table *ft);
+/* One fd being dumped. */
+struct fd_dump {
+	struct file_table *ft;
+	int pid, fd;
+	const char *link; /* readlink of /proc/PID/fd/FD */
+	const struct stat *st; /* stat of /proc/PID/fd/FD */
+	const char *fdinfo; /* the whole text of /proc/PID/fdinfo/FD */
+};
+
+/* Restore, in ckpt: what the kinds share while every file is opened. */
+struct files_open {
+	const FilesEntry *fe;
+	int base; /* description i goes to fd base + i */
+	int scratch; /* temporary fds go from here up */
+	int tty_fd; /* the caller's terminal, or -1 */
+	int dirfd; /* the images */
+	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
+};
+
+/* Restore, in the new process, once every fd is in place. */
+struct fd_restore {
+	const FileEntry *e;
+	int fd; /* its lowest fd number in this process */
+	int pid;
+	bool owner; /* the first process of the tree that has it */
+};
+
+struct file_kind {
+	uint32_t kind; /* FD_KIND__* */
+	const char *name; /* in messages: "eventfd", "unix socket", ... */
+	/* Dump: is this fd of this kind? */
+	bool (*claims)(const char *link, const struct stat *st);
+	/* Dump: fill the kind-specific parts of @e (id, path, flags, offset
+	 * and locks are filled by files.c). Logs why it fails. */
+	int (*dump)(const struct fd_dump *d, FileEntry *e);
+	/* Dump, once every process is in (optional). */
+	int (*dump_finish)(struct file_table *ft, const int *pids, size_t nr_pids);
+	/* Restore, before anything is created (optional). */
+	int (*check)(const FileEntry *e, const struct files_open *fo);
+	/* Restore, in ckpt: before any open, and after all (optional). */
+	int (*prepare)(struct files_open *fo);
+	void (*finish)(struct files_open *fo);
+	/* Restore, in ckpt: a new fd (any number) for @e. Logs why it fails. */
+	int (*open)(struct files_open *fo, const FileEntry *e);
+	/* Restore, in the new process, its fds in place (optional). */
+	int (*restore_fd)(const struct fd_restore *r);
+};
+
+void file_table_init(struct file_table *ft, const struct files_opts *opts, int dirfd);
 void file_table_release(struct file_table *ft);
 /* The fds of @pid into @fi, adding new descriptions to @ft. */
 int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi);
-/* Once every process is in: what needs the whole tree (pipe ends). */
+/* Once every process is in: what needs the whole tree (pipe ends, peers). */
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+const char *fd_kind_name(uint32_t kind);
 
 /* Highest fd number in @fi, or -1. */
 int fds_max(const FdinfoEntry *fi);
 /* Before anything is created: can every description be reopened? */
-int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, bool have_tty);
+int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, int tty_fd);
 /* In ckpt: open description i at fd @base + i. @tty_fd is the caller's
  * terminal, or -1. */
-int files_open_all(const FilesEntry *fe, int base, int tty_fd);
-/* In the new process: its fds, from the descriptions at @base. */
-int fds_restore_early(const FdinfoEntry *fi, int base);
+int files_open_all(const FilesEntry *fe, int base, int tty_fd, int dirfd);
+/* In the new process @pid: its fds, from the descriptions at @base, then
+ * what each kind does in the process itself. @owner[i] is the pid of the
+ * first process that has file i. */
+int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int pid,
+		      const int *owner);
 
-/* ---- kinds ---- */
-
-/* files-reg.c: regular files, directories, plain devices, terminals */
-bool reg_claims(const char *link, const struct stat *st);
-int reg_dump(int pid, int fd, const char *link, const struct stat *st, FileEntry *e);
-int reg_check(const FileEntry *e, bool have_tty);
-int reg_open(const FileEntry *e, int tty_fd);
-
-/* pipes.c */
-struct pipes_open;
-bool pipe_claims(const char *link, const struct stat *st);
-int pipe_dump(FilesEntry *fe, int pid, int fd, const struct stat *st, FileEntry *e);
-int pipes_dump_finish(const FilesEntry *fe, const int *pids, size_t nr_pids);
-/* Every pipe of @fe, created and filled, at fds from @scratch up. */
-int pipes_create(const FilesEntry *fe, int scratch, struct pipes_open **ret);
-int pipe_open(struct pipes_open *po, const FileEntry *e);
-void pipes_close(struct pipes_open *po);
+/* For kinds not written yet: fails, saying so. */
+int file_open_unsupported(struct files_open *fo, const FileEntry *e);
 
 /* Move @fd to the lowest free number at or above @min (close-on-exec). */
 int fd_move_above(int fd, int min);
+/* The value of "key:" in fdinfo text, as text up to the end of the line. */
+const char *fdinfo_field(const char *fdinfo, const char *key);
+
+/* The kinds. */
+extern const struct file_kind reg_kind, dir_kind, chr_kind, tty_caller_kind, memfd_kind, ghost_kind;
+extern const struct file_kind pipe_kind, fifo_kind;
+extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
+extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+
+/* file-locks.c: flock, OFD and POSIX locks, for any kind */
+struct infect;
+/* The locks on fd @d (of description @e, new to the table or not). */
+int locks_dump(const struct fd_dump *d, FileEntry *e, bool new_desc);
+/* In ckpt, on the new description: the locks it holds (flock, OFD). */
+int locks_restore_desc(const FileEntry *e, int fd);
+/* From ckpt, the process @inf stopped and its restorer's fds closed: the
+ * POSIX locks it held. */
+int locks_restore_posix_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi);
 
 #endif

@@ -16,7 +16,16 @@ static const struct {
 	{ "check", CMD_CHECK },
 };
 
-enum { OPT_PID = 256, OPT_IMAGES, OPT_PARENT, OPT_PIDFILE, OPT_LEAVE, OPT_DETACH, OPT_JSON };
+enum {
+	OPT_PID = 256,
+	OPT_IMAGES,
+	OPT_PARENT,
+	OPT_PIDFILE,
+	OPT_LEAVE,
+	OPT_DETACH,
+	OPT_JSON,
+	OPT_EXT_UNIX,
+};
 
 static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, OPT_PID },
@@ -26,6 +35,7 @@ static const struct option long_opts[] = {
 	{ "parent", required_argument, NULL, OPT_PARENT },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "leave-running", no_argument, NULL, OPT_LEAVE },
+	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX },
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -44,6 +54,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_PID:
 	case OPT_LEAVE:
 	case OPT_PARENT:
+	case OPT_EXT_UNIX:
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_RESTORE || cmd == CMD_SHOW;
@@ -157,6 +168,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_LEAVE:
 			o->leave_running = true;
 			break;
+		case OPT_EXT_UNIX:
+			o->ext_unix_sk = true;
+			break;
 		case OPT_DETACH:
 			o->detach = true;
 			break;
@@ -181,9 +195,12 @@ const char *options_usage(enum ckpt_command cmd)
 {
 	switch (cmd) {
 	case CMD_DUMP:
-		return "usage: ckpt dump --pid PID --images DIR [--leave-running] [-v]\n"
+		return "usage: ckpt dump --pid PID --images DIR [--leave-running] [--ext-unix-sk] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
-		       "  not exist or be empty), then kill it unless --leave-running.\n";
+		       "  not exist or be empty), then kill it unless --leave-running.\n"
+		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
+		       "  tree is dumped anyway, and reconnected to its peer's address on\n"
+		       "  restore.\n";
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
@@ -196,7 +213,7 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
-		       "  ckpt dump    --pid PID --images DIR [--leave-running] [-v]\n"
+		       "  ckpt dump    --pid PID --images DIR [--leave-running] [--ext-unix-sk] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"

@@ -26,6 +26,7 @@ struct options {
 	const char *parent; /* --parent (accepted, not used yet) */
 	const char *pidfile; /* --pidfile */
 	bool leave_running; /* --leave-running */
+	bool ext_unix_sk; /* --ext-unix-sk */
 	bool detach; /* --detach / -d */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Pipes. Each pipe of the tree is dumped once, with its buffer size and the
- * bytes sitting in it; each open file description of one of its ends is a
- * file of the table. Restore creates the pipe in ckpt, fills it, and gives
- * every description its end (a second description of the same end is
- * reopened through /proc, as a FIFO would be).
+ * Pipes and FIFOs. Each pipe of the tree is dumped once, with its buffer
+ * size and the bytes sitting in it; each open file description of one of
+ * its ends is a file of the table. Restore creates the pipe in ckpt, fills
+ * it, and gives every description its end (a second description of the
+ * same end is reopened through /proc, as a FIFO would be).
+ *
+ * A FIFO is the same, opened by its path. Its buffer lives only while
+ * someone has it open, so ckpt opens it O_RDWR (which never blocks), fills
+ * it, and opens every description from that fd.
  *
  * The bytes are read without taking them out of the pipe: tee() copies a
  * pipe's buffers into another pipe and leaves the source as it was.
@@ -28,9 +32,14 @@ struct pipes_open {
 	} * p;
 };
 
-bool pipe_claims(const char *link, const struct stat *st)
+static bool pipe_claims(const char *link, const struct stat *st)
 {
 	return !strncmp(link, "pipe:", 5) && S_ISFIFO(st->st_mode);
+}
+
+static bool fifo_claims(const char *link, const struct stat *st)
+{
+	return link[0] == '/' && !str_ends(link, " (deleted)") && S_ISFIFO(st->st_mode);
 }
 
 /* Copy what sits in pipe @rfd without consuming it. */
@@ -69,7 +78,7 @@ static int pipe_peek(int rfd, int size, ProtobufCBinaryData *ret)
 	return 0;
 }
 
-static int pipe_entry_dump(int pid, int fd, uint64_t ino, PipeEntry *p)
+static int pipe_entry_dump(int pid, int fd, const struct stat *st, PipeEntry *p)
 {
 	char path[64];
 	_cleanup_close_ int rfd = -1;
@@ -85,7 +94,9 @@ static int pipe_entry_dump(int pid, int fd, uint64_t ino, PipeEntry *p)
 	if (size < 0)
 		return pr_errno(-errno, "cannot dump %d: pipe at fd %d", pid, fd);
 	pipe_entry__init(p);
-	p->ino = ino;
+	p->ino = st->st_ino;
+	p->has_dev = true;
+	p->dev = st->st_dev;
 	p->size = (uint32_t)size;
 	r = pipe_peek(rfd, size, &p->data);
 	if (r == -EFBIG || r == -EPERM)
@@ -96,21 +107,23 @@ static int pipe_entry_dump(int pid, int fd, uint64_t ino, PipeEntry *p)
 	return 0;
 }
 
-int pipe_dump(FilesEntry *fe, int pid, int fd, const struct stat *st, FileEntry *e)
+static int pipe_dump(const struct fd_dump *d, FileEntry *e)
 {
+	FilesEntry *fe = &d->ft->img;
 	size_t k;
 	int r;
 
-	e->kind = FD_KIND__FD_PIPE;
-	e->has_ino = e->has_pipe_id = true;
-	e->ino = st->st_ino;
+	e->has_ino = e->has_pipe_id = e->has_dev = e->has_mode = true;
+	e->ino = d->st->st_ino;
+	e->dev = d->st->st_dev;
+	e->mode = d->st->st_mode;
 	for (k = 0; k < fe->n_pipes; k++)
-		if (fe->pipes[k]->ino == st->st_ino)
+		if (fe->pipes[k]->ino == d->st->st_ino && fe->pipes[k]->dev == d->st->st_dev)
 			break;
 	if (k == fe->n_pipes) {
 		PipeEntry *p = xmalloc(sizeof(*p));
 
-		r = pipe_entry_dump(pid, fd, st->st_ino, p);
+		r = pipe_entry_dump(d->pid, d->fd, d->st, p);
 		if (r < 0) {
 			free(p);
 			return r;
@@ -130,19 +143,22 @@ static bool pid_listed(const int *pids, size_t nr, int pid)
 	return false;
 }
 
-/* A process outside @pids holding pipe @ino, or 0. */
-static int outside_holder(uint64_t ino, const int *pids, size_t nr_pids)
+/* A process outside @pids holding pipe or FIFO @p, or 0. */
+static int outside_holder(const PipeEntry *p, const FilesEntry *fe, const int *pids, size_t nr_pids)
 {
-	char want[64], path[300], link[64];
+	char want[PATH_MAX_LEN], path[300], link[PATH_MAX_LEN];
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
 	int found = 0;
 
 	if (!proc)
 		return 0;
-	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)ino);
+	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)p->ino);
+	for (size_t i = 0; i < fe->n_files; i++)
+		if (fe->files[i]->kind == FD_KIND__FD_FIFO && fe->files[i]->ino == p->ino)
+			snprintf(want, sizeof(want), "%s", fe->files[i]->path);
 	while (!found && (de = readdir(proc))) {
-		struct dirent *fe;
+		struct dirent *de_fd;
 		DIR *fds;
 		int pid;
 
@@ -151,10 +167,10 @@ static int outside_holder(uint64_t ino, const int *pids, size_t nr_pids)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 		fds = opendir(path);
-		while (fds && !found && (fe = readdir(fds))) {
+		while (fds && !found && (de_fd = readdir(fds))) {
 			ssize_t n;
 
-			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fe->d_name);
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de_fd->d_name);
 			n = readlink(path, link, sizeof(link) - 1);
 			if (n > 0) {
 				link[n] = 0;
@@ -173,8 +189,10 @@ static int outside_holder(uint64_t ino, const int *pids, size_t nr_pids)
  * other (a reader then gets EOF after the data), but not when a process
  * outside the tree does: that process would lose its peer.
  */
-int pipes_dump_finish(const FilesEntry *fe, const int *pids, size_t nr_pids)
+static int pipes_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
+	const FilesEntry *fe = &ft->img;
+
 	for (size_t k = 0; k < fe->n_pipes; k++) {
 		bool ends[2] = { false, false };
 		int holder;
@@ -182,31 +200,62 @@ int pipes_dump_finish(const FilesEntry *fe, const int *pids, size_t nr_pids)
 		for (size_t i = 0; i < fe->n_files; i++) {
 			const FileEntry *e = fe->files[i];
 
-			if (e->kind == FD_KIND__FD_PIPE && e->pipe_id == k)
+			if ((e->kind == FD_KIND__FD_PIPE || e->kind == FD_KIND__FD_FIFO) &&
+			    e->pipe_id == k)
 				ends[(e->flags & O_ACCMODE) == O_WRONLY] = true;
 		}
 		if (ends[0] && ends[1])
 			continue;
-		holder = outside_holder(fe->pipes[k]->ino, pids, nr_pids);
+		holder = outside_holder(fe->pipes[k], fe, pids, nr_pids);
 		if (holder)
 			return pr_fail(
 				-EOPNOTSUPP,
-				"cannot dump: pipe:[%llu] connects the tree to process %d outside it",
+				"cannot dump: pipe or FIFO (inode %llu) connects the tree to process %d outside it",
 				(unsigned long long)fe->pipes[k]->ino, holder);
 	}
 	return 0;
 }
 
-static int pipe_create(const PipeEntry *pe, int scratch, struct open_pipe *op)
+/* The FIFO that pipe @k is, if it is one. */
+static const FileEntry *fifo_of(const FilesEntry *fe, size_t k)
+{
+	for (size_t i = 0; i < fe->n_files; i++)
+		if (fe->files[i]->kind == FD_KIND__FD_FIFO && fe->files[i]->pipe_id == k)
+			return fe->files[i];
+	return NULL;
+}
+
+/* Both ends of a new pipe, or one O_RDWR fd of the FIFO for both. */
+static int pipe_make(const FileEntry *fifo, int scratch, struct open_pipe *op)
 {
 	int fds[2];
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return pr_errno(-errno, "cannot restore: cannot create a pipe");
-	op->end[0] = fd_move_above(fds[0], scratch);
-	op->end[1] = fd_move_above(fds[1], scratch);
+	if (fifo) {
+		int fd = open(fifo->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0)
+			return pr_errno(-errno, "cannot restore: cannot open FIFO '%s'",
+					fifo->path);
+		op->end[0] = fd_move_above(fd, scratch);
+		op->end[1] = op->end[0] >= 0 ? fcntl(op->end[0], F_DUPFD_CLOEXEC, scratch) : -1;
+	} else {
+		if (pipe2(fds, O_CLOEXEC) < 0)
+			return pr_errno(-errno, "cannot restore: cannot create a pipe");
+		op->end[0] = fd_move_above(fds[0], scratch);
+		op->end[1] = fd_move_above(fds[1], scratch);
+	}
 	if (op->end[0] < 0 || op->end[1] < 0)
 		return pr_errno(-EMFILE, "cannot restore: cannot create a pipe");
+	return 0;
+}
+
+static int pipe_create(const PipeEntry *pe, const FileEntry *fifo, int scratch,
+		       struct open_pipe *op)
+{
+	int r = pipe_make(fifo, scratch, op);
+
+	if (r < 0)
+		return r;
 	/* Above 1 MiB needs CAP_SYS_RESOURCE: a smaller pipe that still
 	 * holds the data will do. */
 	if (pe->size != PIPE_DEFAULT_SIZE && fcntl(op->end[1], F_SETPIPE_SZ, pe->size) < 0 &&
@@ -221,41 +270,44 @@ static int pipe_create(const PipeEntry *pe, int scratch, struct open_pipe *op)
 	return 0;
 }
 
-int pipes_create(const FilesEntry *fe, int scratch, struct pipes_open **ret)
+static int pipes_prepare(struct files_open *fo)
 {
+	const FilesEntry *fe = fo->fe;
 	struct pipes_open *po = xzalloc(sizeof(*po));
 	int r = 0;
 
+	fo->state[FD_KIND__FD_PIPE] = po;
 	po->p = xzalloc(fe->n_pipes * sizeof(*po->p) + 1);
 	for (size_t k = 0; k < fe->n_pipes && r >= 0; k++) {
 		po->p[k].end[0] = po->p[k].end[1] = -1;
 		po->n++;
-		r = pipe_create(fe->pipes[k], scratch, &po->p[k]);
+		r = pipe_create(fe->pipes[k], fifo_of(fe, k), fo->scratch, &po->p[k]);
 	}
-	*ret = po;
 	return r;
 }
 
-int pipe_open(struct pipes_open *po, const FileEntry *e)
+static int pipe_open(struct files_open *fo, const FileEntry *e)
 {
+	struct pipes_open *po = fo->state[FD_KIND__FD_PIPE];
 	int end = (e->flags & O_ACCMODE) == O_WRONLY;
 	struct open_pipe *op = &po->p[e->pipe_id];
 	int fd;
 
-	if (!op->used[end]) {
+	if (e->kind == FD_KIND__FD_PIPE && !op->used[end]) {
 		fd = dup(op->end[end]);
 		op->used[end] = true;
 	} else {
 		char path[64];
 
+		/* A FIFO keeps the access mode it was opened with (O_RDWR too). */
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", op->end[end]);
-		fd = open(path, (end ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
+		fd = open(path, (e->flags & O_ACCMODE) | O_NONBLOCK);
 	}
 	if (fd < 0)
-		return pr_errno(-errno, "cannot restore: cannot open a pipe end");
+		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
 	/* O_NONBLOCK and the like; O_DIRECT (packet mode) is left out. */
 	if (fcntl(fd, F_SETFL, e->flags & ~O_DIRECT) < 0) {
-		int r = pr_errno(-errno, "cannot restore: cannot set the flags of a pipe end");
+		int r = pr_errno(-errno, "cannot restore: cannot set the flags of '%s'", e->path);
 
 		close(fd);
 		return r;
@@ -263,8 +315,10 @@ int pipe_open(struct pipes_open *po, const FileEntry *e)
 	return fd;
 }
 
-void pipes_close(struct pipes_open *po)
+static void pipes_finish(struct files_open *fo)
 {
+	struct pipes_open *po = fo->state[FD_KIND__FD_PIPE];
+
 	if (!po)
 		return;
 	for (size_t k = 0; k < po->n; k++) {
@@ -275,4 +329,48 @@ void pipes_close(struct pipes_open *po)
 	}
 	free(po->p);
 	free(po);
+	fo->state[FD_KIND__FD_PIPE] = NULL;
 }
+
+static int pipe_check(const FileEntry *e, const struct files_open *fo)
+{
+	if (!e->has_pipe_id || e->pipe_id >= fo->fe->n_pipes)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (pipes)");
+	return 0;
+}
+
+static int fifo_check(const FileEntry *e, const struct files_open *fo)
+{
+	struct stat st;
+	int r = pipe_check(e, fo);
+
+	if (r < 0)
+		return r;
+	if (stat(e->path, &st) < 0)
+		return pr_errno(-errno, "cannot restore: FIFO '%s'", e->path);
+	if (!S_ISFIFO(st.st_mode))
+		return pr_fail(-ESTALE, "cannot restore: '%s' is no longer a FIFO", e->path);
+	return 0;
+}
+
+/* Pipes and FIFOs share one table of pipes; the pipe kind runs it. */
+const struct file_kind pipe_kind = {
+	.kind = FD_KIND__FD_PIPE,
+	.name = "pipe",
+	.claims = pipe_claims,
+	.dump = pipe_dump,
+	.dump_finish = pipes_dump_finish,
+	.check = pipe_check,
+	.prepare = pipes_prepare,
+	.finish = pipes_finish,
+	.open = pipe_open,
+};
+
+const struct file_kind fifo_kind = {
+	.kind = FD_KIND__FD_FIFO,
+	.name = "FIFO",
+	.claims = fifo_claims,
+	.dump = pipe_dump,
+	.check = fifo_check,
+	.open = pipe_open,
+};

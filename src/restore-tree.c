@@ -120,7 +120,7 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 {
 	int r;
 
-	r = fds_restore_early(rp->fdinfo, rs->base);
+	r = fds_restore_early(rs->files, rp->fdinfo, rs->base, rp->pp->pid, rs->file_owner);
 	/* Mapped files are opened by the paths we see, before any chroot. */
 	if (r >= 0)
 		r = mm_restore_early(&rp->plan);

@@ -50,6 +50,7 @@ struct restore {
 	int caller_pgid;
 	int outside_pgid; /* the root's group at the dump, when not its own */
 	int base, shmem_base, log_fd, first_aux;
+	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 };
 
