@@ -350,6 +350,7 @@ static struct dump *dump_new(const struct options *o)
 	d->files_opts.ext_unix_sk = o->ext_unix_sk;
 	file_table_init(&d->files, &d->files_opts, -1);
 	shmem_table_init(&d->shmem);
+	d->files.shmem = &d->shmem;
 	return d;
 }
 

@@ -261,7 +261,10 @@ static int restore_check(struct restore *rs)
 			mms[n++] = rs->procs[i].mm;
 		}
 	rs->tty_fd = find_tty();
-	r = files_check(rs->files, fis, n, rs->tty_fd);
+	r = files_check(&(struct files_open){ .fe = rs->files,
+					      .tty_fd = rs->tty_fd,
+					      .nr_shmem = rs->shmem->n_objects },
+			fis, n);
 	if (r < 0)
 		return r;
 	if (shmem_check(rs->shmem, mms, n) < 0)
@@ -286,11 +289,20 @@ static int restore_check(struct restore *rs)
 /* ckpt opens every file of the tree once, for all processes to inherit. */
 static int open_shared(struct restore *rs)
 {
+	struct files_open fo = {
+		.fe = rs->files,
+		.base = rs->base,
+		.shmem_base = rs->shmem_base,
+		.nr_shmem = rs->shmem->n_objects,
+		.tty_fd = rs->tty_fd,
+		.dirfd = rs->dirfd,
+	};
 	int log[2], r;
 
-	r = files_open_all(rs->files, rs->base, rs->tty_fd, rs->dirfd);
+	/* Objects first: memfd descriptions are opened from them. */
+	r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
 	if (r >= 0)
-		r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
+		r = files_open_all(&fo);
 	if (r < 0)
 		return r;
 	if (pipe2(log, O_CLOEXEC) < 0)

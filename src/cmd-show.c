@@ -147,8 +147,9 @@ static void show_text(const struct show *s)
 		       s->files->pipes[i]->data.len);
 	for (size_t i = 0; i < s->shmem->n_objects; i++)
 		printf("  shared memory %u: %llu bytes, %llu pages stored\n",
-		       s->shmem->objects[i]->id, (unsigned long long)s->shmem->objects[i]->size,
-		       (unsigned long long)s->shmem->objects[i]->nr_pages);
+		       s->shmem->objects[i]->id,
+		       (unsigned long long)s->shmem->objects[i]->data->size,
+		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
 	printf("image files:\n");
 	for (size_t i = 0; i < s->inv->n_files; i++)
 		printf("  %-24s %llu bytes\n", s->inv->files[i]->name,
@@ -229,8 +230,9 @@ static void show_json(const struct show *s)
 	printf("],\"shared_memory\":[");
 	for (size_t i = 0; i < s->shmem->n_objects; i++)
 		printf("%s{\"id\":%u,\"size\":%llu,\"pages_stored\":%llu}", i ? "," : "",
-		       s->shmem->objects[i]->id, (unsigned long long)s->shmem->objects[i]->size,
-		       (unsigned long long)s->shmem->objects[i]->nr_pages);
+		       s->shmem->objects[i]->id,
+		       (unsigned long long)s->shmem->objects[i]->data->size,
+		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
 	printf("],\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");

@@ -7,6 +7,9 @@
  */
 #include "files.h"
 
+#include "filedata.h"
+#include "imgdir.h"
+#include "mm.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -165,14 +168,241 @@ const struct file_kind tty_caller_kind = {
 	.open = tty_caller_open,
 };
 
+/* ---- memfds: objects of shmem.c, reopened from there ---- */
+
+static bool memfd_claims(const char *link, const struct stat *st)
+{
+	return !strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) && str_ends(link, " (deleted)") &&
+	       S_ISREG(st->st_mode);
+}
+
+static int memfd_dump(const struct fd_dump *d, FileEntry *e)
+{
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, d->fd);
+	r = shmem_add(d->ft->shmem, path, d->link, &e->shmid);
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: memfd at fd %d", d->pid, d->fd);
+	e->has_shmid = true;
+	return 0;
+}
+
+static int memfd_check(const FileEntry *e, const struct files_open *fo)
+{
+	if (!e->has_shmid || e->shmid >= fo->nr_shmem)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (memfd)");
+	return 0;
+}
+
+/* A new open file description of an open file, with @e's flags and offset. */
+static int reopen(int fd, const FileEntry *e)
+{
+	char path[64];
+	int nfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = open(path, (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+	if (nfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
+	if (lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
+		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
+
+		close(nfd);
+		return r;
+	}
+	return nfd;
+}
+
+static int memfd_open(struct files_open *fo, const FileEntry *e)
+{
+	return reopen(fo->shmem_base + (int)e->shmid, e);
+}
+
 const struct file_kind memfd_kind = {
 	.kind = FD_KIND__FD_MEMFD,
 	.name = "memfd",
-	.open = file_open_unsupported,
+	.claims = memfd_claims,
+	.dump = memfd_dump,
+	.check = memfd_check,
+	.open = memfd_open,
 };
+
+/*
+ * ---- deleted files, still open ----
+ *
+ * Their contents are saved (filedata.c), once per inode, with the first
+ * description of it. Restore creates the file again under its old name
+ * when that is free (so that /proc shows the same "PATH (deleted)"), or
+ * as an unnamed O_TMPFILE in its directory, fills it, opens every
+ * description from it, and unlinks it.
+ */
+
+struct ghost {
+	int fd;
+	char *path; /* created under this name: unlink it at the end */
+};
+
+static bool ghost_claims(const char *link, const struct stat *st)
+{
+	return link[0] == '/' && str_ends(link, " (deleted)") && S_ISREG(st->st_mode) &&
+	       !memfd_claims(link, st);
+}
+
+static int ghost_dump(const struct fd_dump *d, FileEntry *e)
+{
+	const FilesEntry *fe = &d->ft->img;
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int r;
+
+	path_dump(d, e);
+	e->has_data_id = true;
+	for (size_t i = 0; i < fe->n_files; i++)
+		if (fe->files[i]->kind == FD_KIND__FD_GHOST && fe->files[i]->dev == e->dev &&
+		    fe->files[i]->ino == e->ino) {
+			e->data_id = fe->files[i]->id; /* saved with that one */
+			return 0;
+		}
+	e->data_id = e->id;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, d->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_errno(-errno, "cannot dump %d: cannot read the deleted file at fd %d",
+				d->pid, d->fd);
+	e->data = xmalloc(sizeof(*e->data));
+	file_data_entry__init(e->data);
+	r = filedata_dump(fd, (uint64_t)d->st->st_size, e->data, d->ft->dirfd, IMG_FILE_DATA,
+			  (int)e->id);
+	return r < 0 ? pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'", d->pid,
+				d->link)
+		     : 0;
+}
+
+static int ghost_check(const FileEntry *e, const struct files_open *fo)
+{
+	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
+
+	if (!e->has_data_id || !holder || !holder->data || filedata_check(holder->data) < 0)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
+	return 0;
+}
+
+/* The file under its old name if that is free, else unnamed beside it. */
+static int ghost_create(const FileEntry *e, struct ghost *g)
+{
+	_cleanup_free_ char *path = strndup(e->path, strlen(e->path) - strlen(" (deleted)"));
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	mode_t mode = e->mode & 07777;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd >= 0) {
+		g->path = path;
+		path = NULL;
+		return fd;
+	}
+	if (slash)
+		slash[slash == dir ? 1 : 0] = 0;
+	fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, mode);
+	if (fd < 0)
+		fd = open("/tmp", O_RDWR | O_TMPFILE | O_CLOEXEC, mode);
+	return fd < 0 ? -errno : fd;
+}
+
+static int ghost_prepare(struct files_open *fo)
+{
+	const FilesEntry *fe = fo->fe;
+	struct ghost *gs = xzalloc((fe->n_files + 1) * sizeof(*gs));
+
+	fo->state[FD_KIND__FD_GHOST] = gs;
+	for (size_t i = 0; i < fe->n_files; i++) {
+		const FileEntry *e = fe->files[i];
+		int r;
+
+		gs[i].fd = -1;
+		if (e->kind != FD_KIND__FD_GHOST || e->data_id != i)
+			continue;
+		gs[i].fd = fd_move_above(ghost_create(e, &gs[i]), fo->scratch);
+		if (gs[i].fd < 0)
+			return pr_errno(gs[i].fd,
+					"cannot restore: cannot create the deleted file '%s'",
+					e->path);
+		r = filedata_restore(gs[i].fd, e->data, fo->dirfd, IMG_FILE_DATA, (int)e->id);
+		if (r < 0)
+			return pr_fail(r, "cannot restore: contents of the deleted file '%s': %s",
+				       e->path, img_strerror(r));
+		(void)fchmod(gs[i].fd, e->mode & 07777);
+	}
+	return 0;
+}
+
+static int ghost_open(struct files_open *fo, const FileEntry *e)
+{
+	struct ghost *gs = fo->state[FD_KIND__FD_GHOST];
+
+	return reopen(gs[e->data_id].fd, e);
+}
+
+static void ghost_finish(struct files_open *fo)
+{
+	struct ghost *gs = fo->state[FD_KIND__FD_GHOST];
+
+	for (size_t i = 0; gs && i < fo->fe->n_files; i++) {
+		if (gs[i].path)
+			(void)unlink(gs[i].path);
+		free(gs[i].path);
+		if (gs[i].fd >= 0)
+			close(gs[i].fd);
+	}
+	free(gs);
+	fo->state[FD_KIND__FD_GHOST] = NULL;
+}
 
 const struct file_kind ghost_kind = {
 	.kind = FD_KIND__FD_GHOST,
 	.name = "deleted file",
-	.open = file_open_unsupported,
+	.claims = ghost_claims,
+	.dump = ghost_dump,
+	.check = ghost_check,
+	.prepare = ghost_prepare,
+	.finish = ghost_finish,
+	.open = ghost_open,
+};
+
+/* ---- O_PATH fds: a path, whatever it points at ---- */
+
+bool opath_applies(const char *link)
+{
+	return is_live_path(link);
+}
+
+/* O_PATH|O_NOFOLLOW may hold a symlink itself: compare without following. */
+static int opath_check(const FileEntry *e, const struct files_open *fo)
+{
+	struct stat st;
+
+	if (lstat(e->path, &st) < 0)
+		return pr_errno(-errno, "cannot restore: '%s'", e->path);
+	if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT))
+		return pr_fail(-ESTALE, "cannot restore: '%s' is no longer the same kind of file",
+			       e->path);
+	return 0;
+}
+
+static int opath_open(struct files_open *fo, const FileEntry *e)
+{
+	int fd = open(e->path, (int)e->flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY));
+
+	return fd < 0 ? pr_errno(-errno, "cannot restore: cannot open '%s'", e->path) : fd;
+}
+
+const struct file_kind opath_kind = {
+	.kind = FD_KIND__FD_OPATH,
+	.name = "O_PATH fd",
+	.dump = path_dump,
+	.check = opath_check,
+	.open = opath_open,
 };

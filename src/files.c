@@ -18,7 +18,7 @@
 static const struct file_kind *const kinds[] = {
 	&reg_kind,	&dir_kind,     &chr_kind,     &tty_caller_kind, &pty_kind,   &memfd_kind,
 	&ghost_kind,	&pipe_kind,    &fifo_kind,    &eventfd_kind,	&epoll_kind, &timerfd_kind,
-	&signalfd_kind, &inotify_kind, &unix_sk_kind, &inet_sk_kind,
+	&signalfd_kind, &inotify_kind, &unix_sk_kind, &inet_sk_kind,	&opath_kind,
 };
 
 static const struct file_kind *kind_of(uint32_t kind)
@@ -108,7 +108,10 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 {
 	struct file_table *ft = d->ft;
 	FilesEntry *fe = &ft->img;
-	const struct file_kind *k = kind_claiming(d->link, d->st);
+	/* O_PATH opens nothing: whatever it points at, it is a path. */
+	const struct file_kind *k = (info->flags & O_PATH) && opath_applies(d->link)
+					    ? &opath_kind
+					    : kind_claiming(d->link, d->st);
 	FileEntry *e;
 	int r;
 
@@ -228,9 +231,9 @@ int fds_max(const FdinfoEntry *fi)
 	return max;
 }
 
-int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, int tty_fd)
+int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis)
 {
-	struct files_open fo = { .fe = fe, .tty_fd = tty_fd, .dirfd = -1 };
+	const FilesEntry *fe = fo->fe;
 
 	for (size_t i = 0; i < fe->n_files; i++) {
 		const FileEntry *e = fe->files[i];
@@ -240,7 +243,7 @@ int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_f
 		if (e->id != i || !k)
 			return pr_fail(-EBADMSG,
 				       "cannot restore: images are inconsistent (open files)");
-		r = k->check ? k->check(e, &fo) : 0;
+		r = k->check ? k->check(e, fo) : 0;
 		if (r < 0)
 			return r;
 	}
@@ -290,25 +293,20 @@ static int open_one(struct files_open *fo, size_t i)
 	return r < 0 ? r : locks_restore_desc(e, slot);
 }
 
-int files_open_all(const FilesEntry *fe, int base, int tty_fd, int dirfd)
+int files_open_all(struct files_open *fo)
 {
-	struct files_open fo = {
-		.fe = fe,
-		.base = base,
-		.scratch = base + (int)fe->n_files,
-		.tty_fd = tty_fd,
-		.dirfd = dirfd,
-	};
 	size_t prepared = 0;
 	int r = 0;
 
+	/* Temporary fds go above every slot: files, shmem objects, log. */
+	fo->scratch = fo->shmem_base + (int)fo->nr_shmem + 1;
 	for (; prepared < ARRAY_SIZE(kinds) && r >= 0; prepared++)
-		r = kinds[prepared]->prepare ? kinds[prepared]->prepare(&fo) : 0;
-	for (size_t i = 0; i < fe->n_files && r >= 0; i++)
-		r = open_one(&fo, i);
+		r = kinds[prepared]->prepare ? kinds[prepared]->prepare(fo) : 0;
+	for (size_t i = 0; i < fo->fe->n_files && r >= 0; i++)
+		r = open_one(fo, i);
 	for (size_t i = 0; i < prepared; i++)
 		if (kinds[i]->finish)
-			kinds[i]->finish(&fo);
+			kinds[i]->finish(fo);
 	return r;
 }
 

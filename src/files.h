@@ -39,8 +39,11 @@ struct files_opts {
 	bool ext_unix_sk; /* unix sockets with a peer outside the tree are allowed */
 };
 
+struct shmem_table;
+
 struct file_table {
 	FilesEntry img;
+	struct shmem_table *shmem; /* memfds are objects of it */
 	struct file_seen *seen; /* per file id */
 	const struct files_opts *opts;
 	int dirfd; /* the images being written (kinds that save data files) */
@@ -60,6 +63,8 @@ struct fd_dump {
 struct files_open {
 	const FilesEntry *fe;
 	int base; /* description i goes to fd base + i */
+	int shmem_base; /* shmem object k is open at shmem_base + k */
+	size_t nr_shmem;
 	int scratch; /* temporary fds go from here up */
 	int tty_fd; /* the caller's terminal, or -1 */
 	int dirfd; /* the images */
@@ -105,11 +110,12 @@ const char *fd_kind_name(uint32_t kind);
 
 /* Highest fd number in @fi, or -1. */
 int fds_max(const FdinfoEntry *fi);
-/* Before anything is created: can every description be reopened? */
-int files_check(const FilesEntry *fe, const FdinfoEntry *const *fis, size_t nr_fis, int tty_fd);
-/* In ckpt: open description i at fd @base + i. @tty_fd is the caller's
- * terminal, or -1. */
-int files_open_all(const FilesEntry *fe, int base, int tty_fd, int dirfd);
+/* Before anything is created: can every description be reopened? Only
+ * fe, tty_fd and nr_shmem of @fo are used. */
+int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis);
+/* In ckpt, the shmem objects open already: open description i at fd
+ * fo->base + i. */
+int files_open_all(struct files_open *fo);
 /* In the new process @pid: its fds, from the descriptions at @base, then
  * what each kind does in the process itself. @owner[i] is the pid of the
  * first process that has file i. */
@@ -125,7 +131,10 @@ int fd_move_above(int fd, int min);
 const char *fdinfo_field(const char *fdinfo, const char *key);
 
 /* The kinds. */
-extern const struct file_kind reg_kind, dir_kind, chr_kind, tty_caller_kind, memfd_kind, ghost_kind;
+extern const struct file_kind reg_kind, dir_kind, chr_kind, tty_caller_kind, memfd_kind, ghost_kind,
+	opath_kind;
+/* An O_PATH fd on @link is restored by path (files-reg.c). */
+bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;

@@ -18,6 +18,7 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILES] = { "files.img", 0x534c4607, "open files" },
 	[IMG_SHMEM] = { "shmem.img", 0x4d485308, "shared memory" },
 	[IMG_SHMEM_PAGES] = { "shmem-pages-%d.img", 0x50485309, "shared memory pages" },
+	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -36,6 +36,7 @@ enum img_kind {
 	IMG_FILES,
 	IMG_SHMEM,
 	IMG_SHMEM_PAGES,
+	IMG_FILE_DATA,
 	IMG_NR_KINDS,
 };
 

@@ -58,10 +58,14 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
 		return 0;
 	}
-	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5) ||
-	    !strncmp(p, "/memfd:", 7)) {
+	/* A memfd is shmem like shared anonymous memory: an object of shmem.c. */
+	if (!strncmp(p, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) && str_ends(p, " (deleted)")) {
+		*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
+		return 0;
+	}
+	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " of '%s' (deleted file, memfd or System V shm) is not supported yet",
+		       " of '%s' (deleted file or System V shm) is not supported yet",
 		       pid, pv->start, pv->end, p);
 		return -EOPNOTSUPP;
 	}
@@ -115,6 +119,8 @@ static int vmas_dump(int pid, MmEntry *mm)
 		if (r >= 0 &&
 		    (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED))
 			r = vma_file_dump(pid, pv, v);
+		else if (r >= 0 && pv->path && pv->path[0] == '/')
+			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
 	}
 	proc_vmas_free(pvs, nr);
 	return r;
@@ -169,9 +175,17 @@ int mm_dump_brk(struct infect *inf, MmEntry *mm)
 	return 0;
 }
 
+bool vma_is_memfd(const VmaEntry *v)
+{
+	return v->path && !strncmp(v->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
+	       str_ends(v->path, " (deleted)");
+}
+
+/* Mapped from a file opened by path (not from an object of shmem.c). */
 static bool vma_is_file(const VmaEntry *v)
 {
-	return v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED;
+	return (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+	       !v->has_shmid;
 }
 
 int mm_check_files(const MmEntry *mm)
@@ -252,7 +266,7 @@ int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int shmem_base, int cl
 		const VmaEntry *v = mm->vmas[i];
 
 		plan->vma_fd[i] = -1;
-		if (v->kind == VMA_KIND__VMA_ANON_SHARED)
+		if (v->has_shmid)
 			plan->vma_fd[i] = shmem_base + (int)v->shmid;
 		else if (vma_is_file(v))
 			plan->vma_fd[i] =

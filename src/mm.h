@@ -65,12 +65,14 @@ bool vma_has_pages(const VmaEntry *v);
 int pages_dump(int pid, const MmEntry *mm, int dirfd, uint64_t *ret_bytes);
 int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd);
 
-/* shmem.c: shared anonymous memory, one object however many map it */
+/* shmem.c: shared anonymous memory and memfds, one object however many
+ * processes map it or hold it open */
+#define MEMFD_PREFIX "/memfd:"
+
 struct shmem_seen {
 	dev_t dev;
 	ino_t ino;
-	int pid; /* where it was found mapped */
-	uint64_t start, end;
+	char *path; /* where to open it to read it */
 };
 
 struct shmem_table {
@@ -80,8 +82,13 @@ struct shmem_table {
 
 void shmem_table_init(struct shmem_table *st);
 void shmem_table_release(struct shmem_table *st);
-/* Give each shared anonymous VMA of @pid its object (VmaEntry.shmid). */
+/* The object that @open_path opens (shown as @shown_path in /proc), new or
+ * seen before. */
+int shmem_add(struct shmem_table *st, const char *open_path, const char *shown_path,
+	      uint32_t *ret_id);
+/* Give each VMA of @pid that maps an object its object (VmaEntry.shmid). */
 int shmem_dump_vmas(struct shmem_table *st, int pid, MmEntry *mm);
+bool vma_is_memfd(const VmaEntry *v);
 /* The pages of every object, and shmem.img. */
 int shmem_dump(const struct shmem_table *st, int dirfd);
 /* The objects are sane and every VMA points at one. */

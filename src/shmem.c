@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS, a shared mapping of
- * /dev/zero). The kernel backs each such mapping with an unlinked tmpfs
- * file; processes forked after it was made map the same file, and see each
- * other's writes. /proc/PID/map_files opens that very file, so:
+ * Shmem-backed memory objects: shared anonymous memory (MAP_SHARED|
+ * MAP_ANONYMOUS, a shared mapping of /dev/zero) and memfds. The kernel
+ * backs each with an unlinked tmpfs file; processes forked after it was
+ * made map the same file and see each other's writes, and a memfd may be
+ * mapped, held open, or both. /proc/PID/map_files and /proc/PID/fd open
+ * that very file, so:
  *
  * Dump: each object is told apart by its inode, and saved once, whatever
- * the number of processes mapping it: its pages are read from the file
- * itself (SEEK_DATA/SEEK_HOLE give the ones that exist, even those no
- * process has mapped right now).
+ * the number of processes mapping it or holding it open: its pages are read
+ * from the file itself (filedata.c: even those no process has mapped).
  *
  * Restore: ckpt makes a new object of the same size the same way (a shared
- * anonymous mapping, opened through map_files), fills it with pwrite, and
- * keeps it open at a fixed fd that every restored process inherits; each
- * maps it where it had it. The mappings then show "/dev/zero (deleted)",
- * as before.
+ * anonymous mapping opened through map_files, or memfd_create with the same
+ * name and seals), fills it, and keeps it open at a fixed fd that every
+ * restored process inherits: each maps it where it had it, and memfd fds
+ * are new opens of it. Shared anonymous mappings then show
+ * "/dev/zero (deleted)" and memfd ones "/memfd:NAME (deleted)", as before.
  */
 #include "mm.h"
 
 #include "imgdir.h"
+#include "filedata.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -26,8 +29,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-
-#define SHMEM_CHUNK (4UL << 20)
 
 void shmem_table_init(struct shmem_table *st)
 {
@@ -37,113 +38,68 @@ void shmem_table_init(struct shmem_table *st)
 
 void shmem_table_release(struct shmem_table *st)
 {
+	for (size_t k = 0; k < st->img.n_objects; k++)
+		free(st->seen[k].path);
 	free(st->seen);
 	st->seen = NULL;
 }
 
-static int map_files_path(char *buf, size_t len, int pid, const VmaEntry *v)
+/* The name of a memfd from how /proc shows it: "/memfd:NAME (deleted)". */
+static char *memfd_name(const char *path)
 {
-	return snprintf(buf, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+	if (!path || strncmp(path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) ||
+	    !str_ends(path, " (deleted)"))
+		return NULL;
+	path += strlen(MEMFD_PREFIX);
+	return strndup(path, strlen(path) - strlen(" (deleted)"));
+}
+
+int shmem_add(struct shmem_table *st, const char *open_path, const char *shown_path,
+	      uint32_t *ret_id)
+{
+	ShmemObjectEntry *o;
+	struct stat sb;
+	size_t k;
+
+	if (stat(open_path, &sb) < 0)
+		return -errno;
+	for (k = 0; k < st->img.n_objects; k++)
+		if (st->seen[k].dev == sb.st_dev && st->seen[k].ino == sb.st_ino) {
+			*ret_id = (uint32_t)k;
+			return 0;
+		}
+	o = xmalloc(sizeof(*o));
+	shmem_object_entry__init(o);
+	o->id = (uint32_t)k;
+	o->data = xmalloc(sizeof(*o->data));
+	file_data_entry__init(o->data);
+	o->data->size = (uint64_t)sb.st_size;
+	o->memfd_name = memfd_name(shown_path);
+	st->img.objects = xrealloc(st->img.objects, (k + 1) * sizeof(*o));
+	st->img.objects[k] = o;
+	st->seen = xrealloc(st->seen, (k + 1) * sizeof(*st->seen));
+	st->seen[k] = (struct shmem_seen){ sb.st_dev, sb.st_ino, xstrdup(open_path) };
+	st->img.n_objects++;
+	*ret_id = (uint32_t)k;
+	return 0;
 }
 
 int shmem_dump_vmas(struct shmem_table *st, int pid, MmEntry *mm)
 {
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		VmaEntry *v = mm->vmas[i];
-		ShmemObjectEntry *o;
 		char path[128];
-		struct stat sb;
-		size_t k;
+		int r;
 
-		if (v->kind != VMA_KIND__VMA_ANON_SHARED)
+		if (v->kind != VMA_KIND__VMA_ANON_SHARED && !vma_is_memfd(v))
 			continue;
-		map_files_path(path, sizeof(path), pid, v);
-		if (stat(path, &sb) < 0)
-			return pr_errno(-errno, "cannot dump %d: shared memory at %" PRIx64, pid,
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+			 v->start, v->end);
+		r = shmem_add(st, path, v->path, &v->shmid);
+		if (r < 0)
+			return pr_errno(r, "cannot dump %d: shared memory at %" PRIx64, pid,
 					v->start);
-		for (k = 0; k < st->img.n_objects; k++)
-			if (st->seen[k].dev == sb.st_dev && st->seen[k].ino == sb.st_ino)
-				break;
-		if (k == st->img.n_objects) {
-			o = xmalloc(sizeof(*o));
-			shmem_object_entry__init(o);
-			o->id = (uint32_t)k;
-			o->size = (uint64_t)sb.st_size;
-			st->img.objects = xrealloc(st->img.objects, (k + 1) * sizeof(*o));
-			st->img.objects[k] = o;
-			st->seen = xrealloc(st->seen, (k + 1) * sizeof(*st->seen));
-			st->seen[k] =
-				(struct shmem_seen){ sb.st_dev, sb.st_ino, pid, v->start, v->end };
-			st->img.n_objects++;
-		}
 		v->has_shmid = true;
-		v->shmid = (uint32_t)k;
-	}
-	return 0;
-}
-
-static void add_run(ShmemObjectEntry *o, uint64_t off, uint64_t nr_pages)
-{
-	PageRunEntry *run = xmalloc(sizeof(*run));
-
-	page_run_entry__init(run);
-	run->vaddr = off;
-	run->nr_pages = (uint32_t)nr_pages;
-	o->runs = xrealloc(o->runs, (o->n_runs + 1) * sizeof(*o->runs));
-	o->runs[o->n_runs++] = run;
-	o->nr_pages += nr_pages;
-}
-
-/* The stretches of the object that hold pages. */
-static int find_runs(int fd, ShmemObjectEntry *o)
-{
-	off_t off = 0, size = (off_t)o->size;
-
-	while (off < size) {
-		off_t data = lseek(fd, off, SEEK_DATA), hole;
-
-		if (data < 0)
-			return errno == ENXIO ? 0 : -errno;
-		hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0)
-			return -errno;
-		data &= ~(off_t)(PAGE_SIZE - 1);
-		hole = MIN((hole + (off_t)PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1), size);
-		/* Runs hold at most 2^30 pages each. */
-		for (off_t s = data; s < hole; s += 1L << 42)
-			add_run(o, (uint64_t)s, (uint64_t)(MIN(hole - s, 1L << 42) / PAGE_SIZE));
-		off = hole;
-	}
-	return 0;
-}
-
-/* The pages of @o, in the order of its runs, from the object file @fd into
- * the image (dump) or back (restore). */
-static int copy_pages(int fd, const ShmemObjectEntry *o, struct img *img, bool dumping)
-{
-	_cleanup_free_ char *buf = xmalloc(SHMEM_CHUNK);
-
-	for (size_t i = 0; i < o->n_runs; i++) {
-		uint64_t off = o->runs[i]->vaddr, left = o->runs[i]->nr_pages * PAGE_SIZE;
-
-		while (left) {
-			size_t n = MIN(left, SHMEM_CHUNK);
-			int r;
-
-			if (dumping) {
-				r = pread_full(fd, buf, n, (off_t)off);
-				if (r == 0)
-					r = img_write(img, buf, n);
-			} else {
-				r = img_read(img, buf, n);
-				if (r == 0)
-					r = pwrite_full(fd, buf, n, (off_t)off);
-			}
-			if (r < 0)
-				return r;
-			off += n;
-			left -= n;
-		}
 	}
 	return 0;
 }
@@ -151,30 +107,24 @@ static int copy_pages(int fd, const ShmemObjectEntry *o, struct img *img, bool d
 static int shmem_dump_object(const struct shmem_table *st, size_t k, int dirfd)
 {
 	ShmemObjectEntry *o = st->img.objects[k];
-	const struct shmem_seen *s = &st->seen[k];
-	VmaEntry where = { .start = s->start, .end = s->end };
-	_cleanup_free_ char *name = img_name(IMG_SHMEM_PAGES, (int)k);
-	_cleanup_close_ int fd = -1;
-	char path[128];
-	struct img img;
+	_cleanup_close_ int fd = open(st->seen[k].path, O_RDONLY | O_CLOEXEC);
 	int r;
 
-	map_files_path(path, sizeof(path), s->pid, &where);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return pr_errno(-errno, "cannot dump %d: cannot open its shared memory at %" PRIx64,
-				s->pid, s->start);
-	r = find_runs(fd, o);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot read its shared memory at %" PRIx64,
-				s->pid, s->start);
-	r = img_create_file(&img, dirfd, name, IMG_SHMEM_PAGES);
-	if (r >= 0)
-		r = copy_pages(fd, o, &img, true);
-	if (r >= 0)
-		r = img_finish(&img);
-	img_close(&img);
-	return r < 0 ? pr_errno(r, "cannot write '%s'", name) : 0;
+		return pr_errno(-errno, "cannot dump: cannot open shared memory '%s'",
+				st->seen[k].path);
+	if (o->memfd_name) {
+		int seals = fcntl(fd, F_GET_SEALS);
+
+		if (seals < 0)
+			return pr_errno(-errno, "cannot dump: cannot read the seals of memfd '%s'",
+					o->memfd_name);
+		o->has_seals = true;
+		o->seals = (uint32_t)seals;
+	}
+	r = filedata_dump(fd, o->data->size, o->data, dirfd, IMG_SHMEM_PAGES, (int)k);
+	return r < 0 ? pr_errno(r, "cannot dump: cannot save shared memory '%s'", st->seen[k].path)
+		     : 0;
 }
 
 int shmem_dump(const struct shmem_table *st, int dirfd)
@@ -194,41 +144,32 @@ int shmem_dump(const struct shmem_table *st, int dirfd)
 
 int shmem_check(const ShmemEntry *se, const MmEntry *const *mms, size_t nr_mms)
 {
-	for (size_t k = 0; k < se->n_objects; k++) {
-		const ShmemObjectEntry *o = se->objects[k];
-		uint64_t pages = 0;
-
-		if (o->id != k)
+	for (size_t k = 0; k < se->n_objects; k++)
+		if (se->objects[k]->id != k || filedata_check(se->objects[k]->data) < 0)
 			return -EBADMSG;
-		for (size_t i = 0; i < o->n_runs; i++) {
-			const PageRunEntry *run = o->runs[i];
-
-			if (run->vaddr % PAGE_SIZE ||
-			    run->vaddr + (uint64_t)run->nr_pages * PAGE_SIZE > o->size)
-				return -EBADMSG;
-			pages += run->nr_pages;
-		}
-		if (pages != o->nr_pages)
-			return -EBADMSG;
-	}
 	for (size_t p = 0; p < nr_mms; p++)
 		for (size_t i = 0; i < mms[p]->n_vmas; i++) {
 			const VmaEntry *v = mms[p]->vmas[i];
 
-			if (v->kind == VMA_KIND__VMA_ANON_SHARED &&
+			if ((v->kind == VMA_KIND__VMA_ANON_SHARED || v->has_shmid) &&
 			    (!v->has_shmid || v->shmid >= se->n_objects))
 				return -EBADMSG;
 		}
 	return 0;
 }
 
-/* A new shared anonymous object of @size bytes, as a file. */
-static int shmem_create(uint64_t size)
+/* A new object like @o, as a file. */
+static int shmem_create(const ShmemObjectEntry *o)
 {
+	uint64_t size = o->data->size;
 	char path[128];
 	void *p;
 	int fd;
 
+	if (o->memfd_name) {
+		fd = memfd_create(o->memfd_name, MFD_ALLOW_SEALING);
+		return fd < 0 ? -errno : fd;
+	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -244,29 +185,24 @@ static int shmem_create(uint64_t size)
 static int shmem_restore_object(const ShmemObjectEntry *o, int dirfd, int slot)
 {
 	_cleanup_free_ char *name = img_name(IMG_SHMEM_PAGES, (int)o->id);
-	struct img img;
 	int fd, r;
 
-	fd = shmem_create(o->size);
+	fd = shmem_create(o);
 	if (fd < 0)
 		return pr_errno(fd, "cannot restore: cannot create shared memory of %llu bytes",
-				(unsigned long long)o->size);
+				(unsigned long long)o->data->size);
 	if (fd != slot) {
 		r = dup3(fd, slot, 0) < 0 ? -errno : 0;
 		close(fd);
 		if (r < 0)
 			return pr_errno(r, "cannot restore: cannot place shared memory");
 	}
-	r = img_open_file(&img, dirfd, name, IMG_SHMEM_PAGES);
-	if (r >= 0 && img.payload_len != o->nr_pages * PAGE_SIZE)
-		r = -EBADMSG;
-	if (r >= 0)
-		r = copy_pages(slot, o, &img, false);
-	if (r >= 0)
-		r = img_verify(&img);
-	img_close(&img);
+	r = filedata_restore(slot, o->data, dirfd, IMG_SHMEM_PAGES, (int)o->id);
 	if (r < 0)
 		return pr_fail(r, "cannot restore: image '%s': %s", name, img_strerror(r));
+	/* Sealed last: F_SEAL_WRITE and the like would stop the filling. */
+	if (o->memfd_name && o->seals && fcntl(slot, F_ADD_SEALS, o->seals) < 0)
+		return pr_errno(-errno, "cannot restore: cannot seal memfd '%s'", o->memfd_name);
 	return 0;
 }
 
