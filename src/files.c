@@ -16,9 +16,10 @@
 
 /* Tried in this order when dumping: the first that claims an fd has it. */
 static const struct file_kind *const kinds[] = {
-	&reg_kind,	&dir_kind,     &chr_kind,     &tty_caller_kind, &pty_kind,   &memfd_kind,
-	&ghost_kind,	&pipe_kind,    &fifo_kind,    &eventfd_kind,	&epoll_kind, &timerfd_kind,
-	&signalfd_kind, &inotify_kind, &unix_sk_kind, &inet_sk_kind,	&opath_kind,
+	&reg_kind,     &dir_kind,     &chr_kind,      &pty_kind,     &tty_caller_kind,
+	&memfd_kind,   &ghost_kind,   &pipe_kind,     &fifo_kind,    &eventfd_kind,
+	&epoll_kind,   &timerfd_kind, &signalfd_kind, &inotify_kind, &unix_sk_kind,
+	&inet_sk_kind, &opath_kind,
 };
 
 static const struct file_kind *kind_of(uint32_t kind)
@@ -254,6 +255,19 @@ int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size
 					       "cannot restore: images are inconsistent (fd %u)",
 					       fis[p]->fds[i]->fd);
 	return 0;
+}
+
+int fd_borrow(int pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), copy;
+
+	if (pidfd < 0)
+		return -errno;
+	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (copy < 0)
+		copy = -errno;
+	close(pidfd);
+	return copy;
 }
 
 int file_open_unsupported(struct files_open *fo, const FileEntry *e)

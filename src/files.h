@@ -122,6 +122,9 @@ int files_open_all(struct files_open *fo);
 int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int pid,
 		      const int *owner);
 
+/* The very open file description @fd of @pid, as a new fd of ours
+ * (pidfd_getfd: the process must be ptrace-able by us). */
+int fd_borrow(int pid, int fd);
 /* For kinds not written yet: fails, saying so. */
 int file_open_unsupported(struct files_open *fo, const FileEntry *e);
 
