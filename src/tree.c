@@ -40,6 +40,31 @@ static void mark_zombie(struct tree_proc *p, const struct proc_stat *st)
 	p->node.exit_status = st->exit_code;
 }
 
+/*
+ * Namespaces are not saved: a process in other ones than ours (a
+ * container) would come back in ours, with other pids, mounts or network.
+ */
+static int check_namespaces(int pid, const char *comm)
+{
+	static const char *const kinds[] = { "pid", "mnt", "net", "ipc", "uts", "user", "cgroup" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char path[64], theirs[64] = "", ours[64] = "";
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kinds[i]);
+		if (readlink(path, theirs, sizeof(theirs) - 1) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
+		if (readlink(path, ours, sizeof(ours) - 1) < 0)
+			continue;
+		if (strcmp(theirs, ours))
+			return pr_fail(-EOPNOTSUPP,
+				       "cannot dump: process %d ('%s') is in another %s namespace (not supported)",
+				       pid, comm, kinds[i]);
+	}
+	return 0;
+}
+
 /* Why @pid cannot be seized, in words. */
 static int seize_failed(int pid, const struct proc_stat *st, int r)
 {
@@ -70,6 +95,9 @@ static int tree_take(struct tree *t, int pid, int ppid)
 		return pr_errno(r, "cannot dump: cannot read /proc/%d/stat", pid);
 	if (pid == getpid())
 		return pr_fail(-EINVAL, "cannot dump: ckpt itself (%d) is in the tree", pid);
+	r = check_namespaces(pid, st.comm);
+	if (r < 0)
+		return r;
 	p = tree_add(t, &st);
 	if (st.state == 'Z' || st.state == 'X') {
 		mark_zombie(p, &st);
