@@ -10,10 +10,12 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -157,6 +159,30 @@ static int probe_close_range(void)
 	return syscall(SYS_close_range, ~0U - 1, ~0U, 0) == 0 ? 0 : -errno;
 }
 
+static int probe_pidfd_getfd(void)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0), fd;
+
+	if (pidfd < 0)
+		return -errno;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, pidfd, 0);
+	if (fd >= 0)
+		close(fd);
+	close(pidfd);
+	return fd < 0 ? -errno : 0;
+}
+
+static int probe_tcp_repair(void)
+{
+	int sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1, r;
+
+	if (sk < 0)
+		return -errno;
+	r = setsockopt(sk, SOL_TCP, TCP_REPAIR, &on, sizeof(on)) == 0 ? 0 : -errno;
+	close(sk);
+	return r;
+}
+
 static const struct feature features[] = {
 	{ "CAP_SYS_PTRACE and CAP_SYS_ADMIN", "dump and restore", true, probe_caps },
 	{ "ptrace seize/interrupt", "freezing a process", true, probe_seize },
@@ -169,6 +195,9 @@ static const struct feature features[] = {
 	{ "ptrace GET_RSEQ_CONFIGURATION", "saving rseq registration", true, probe_rseq_config },
 	{ "close_range", "cleaning up restorer fds", true, probe_close_range },
 	{ "MADV_POPULATE_WRITE", "fast restore of memory (optional)", false, probe_populate },
+	{ "pidfd_getfd", "sockets (optional)", false, probe_pidfd_getfd },
+	{ "TCP_REPAIR (CAP_NET_ADMIN)", "established TCP connections (optional)", false,
+	  probe_tcp_repair },
 };
 
 int cmd_check(const struct options *o)

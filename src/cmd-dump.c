@@ -317,6 +317,8 @@ static void requeue_stolen(struct dump_proc *p)
 
 static void resume_tree(struct dump *d)
 {
+	/* Sockets out of repair mode before anything runs. */
+	files_dump_done(&d->files, false);
 	for (size_t i = 0; i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie)
 			requeue_stolen(&d->procs[i]);
@@ -411,10 +413,13 @@ int cmd_dump(const struct options *o)
 		goto out_abort;
 	}
 	t_written = now_ns(CLOCK_MONOTONIC);
-	if (o->leave_running)
+	if (o->leave_running) {
 		resume_tree(d);
-	else
+	} else {
 		r = kill_tree(d);
+		/* The tree is gone: what the kinds still hold goes last. */
+		files_dump_done(&d->files, true);
+	}
 	pr_debug("dumped %zu processes of tree %d: %llu bytes of memory in %.3f s", d->tree.nr,
 		 o->pid, (unsigned long long)d->pages_bytes, (t_written - t0) / 1e9);
 	goto out;

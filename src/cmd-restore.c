@@ -440,6 +440,23 @@ static int restore_all_remote(struct restore *rs)
 	return 0;
 }
 
+/* Every process is rebuilt and stopped: what the kinds leave to the very
+ * end (connections out of TCP repair mode). */
+static int restore_files_last(struct restore *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+		int r;
+
+		if (rp->pp->role != PLAN_LIVE)
+			continue;
+		r = files_restore_last(rs->files, rp->fdinfo, rp->pp->pid, rs->file_owner);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Every process goes on at once; the stopped ones stop again. */
 static int let_go(struct restore *rs)
 {
@@ -497,6 +514,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = tree_spawn(rs);
 	if (r >= 0)
 		r = restore_all_remote(rs);
+	if (r >= 0)
+		r = restore_files_last(rs);
 	if (r >= 0 && o->pidfile)
 		r = write_pidfile(o->pidfile, root);
 	if (r >= 0)

@@ -223,6 +223,13 @@ int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 	return 0;
 }
 
+void files_dump_done(struct file_table *ft, bool killed)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (kinds[i]->dump_done)
+			kinds[i]->dump_done(ft, killed);
+}
+
 int fds_max(const FdinfoEntry *fi)
 {
 	int max = -1;
@@ -350,6 +357,34 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 		ret = k->restore_fd ? k->restore_fd(&r) : 0;
 		if (ret < 0)
 			return ret;
+	}
+	return 0;
+}
+
+/* fd @i of @fi is the lowest of its description in this process. */
+static bool fd_lowest(const FdinfoEntry *fi, size_t i)
+{
+	const FdEntry *fd = fi->fds[i];
+
+	for (size_t j = 0; j < fi->n_fds; j++)
+		if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
+			return false;
+	return true;
+}
+
+int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, const int *owner)
+{
+	for (size_t i = 0; i < fi->n_fds; i++) {
+		const FdEntry *fd = fi->fds[i];
+		const FileEntry *e = fe->files[fd->file_id];
+		const struct file_kind *k = kind_of(e->kind);
+		int r;
+
+		if (!k->restore_last || owner[fd->file_id] != pid || !fd_lowest(fi, i))
+			continue;
+		r = k->restore_last(e, pid, (int)fd->fd);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

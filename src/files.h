@@ -89,6 +89,11 @@ struct file_kind {
 	int (*dump)(const struct fd_dump *d, FileEntry *e);
 	/* Dump, once every process is in (optional). */
 	int (*dump_finish)(struct file_table *ft, const int *pids, size_t nr_pids);
+	/* Dump, at the end, the images written or not: the tree has been
+	 * killed (@killed), or goes on (--leave-running, a failed dump).
+	 * Undo what the dump did to live files, release the kind's state
+	 * (optional). */
+	void (*dump_done)(struct file_table *ft, bool killed);
 	/* Restore, before anything is created (optional). */
 	int (*check)(const FileEntry *e, const struct files_open *fo);
 	/* Restore, in ckpt: before any open, and after all (optional). */
@@ -98,6 +103,10 @@ struct file_kind {
 	int (*open)(struct files_open *fo, const FileEntry *e);
 	/* Restore, in the new process, its fds in place (optional). */
 	int (*restore_fd)(const struct fd_restore *r);
+	/* Restore, from ckpt, every process rebuilt and stopped, just before
+	 * they all go on: process @pid, the first that has @e, has it at fd
+	 * @fd (its lowest). Logs why it fails (optional). */
+	int (*restore_last)(const FileEntry *e, int pid, int fd);
 };
 
 void file_table_init(struct file_table *ft, const struct files_opts *opts, int dirfd);
@@ -106,6 +115,9 @@ void file_table_release(struct file_table *ft);
 int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi);
 /* Once every process is in: what needs the whole tree (pipe ends, peers). */
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+/* At the end of a dump that got as far as seizing the tree: @killed, or
+ * the tree goes on. Before the tree runs again. */
+void files_dump_done(struct file_table *ft, bool killed);
 const char *fd_kind_name(uint32_t kind);
 
 /* Highest fd number in @fi, or -1. */
@@ -121,6 +133,9 @@ int files_open_all(struct files_open *fo);
  * first process that has file i. */
 int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int pid,
 		      const int *owner);
+/* From ckpt, the tree rebuilt and stopped: the last step of each kind for
+ * the files of @pid it is the first to have. */
+int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, const int *owner);
 
 /* The very open file description @fd of @pid, as a new fd of ours
  * (pidfd_getfd: the process must be ptrace-able by us). */

@@ -1,9 +1,1073 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TCP and UDP sockets. (Being written: refused until it is.) */
+/*
+ * TCP and UDP sockets, IPv4 and IPv6.
+ *
+ * Dump: ckpt takes its own copy of each socket from the frozen process
+ * (pidfd_getfd) and reads it: family, type, state, addresses, shutdown
+ * (sock_diag), and every socket option whose value differs from a new
+ * socket's. Listening sockets, established TCP connections, and TCP or UDP
+ * sockets that are bound, connected (UDP) or neither are restored; any
+ * other socket, or state, is refused with the fd and the reason.
+ *
+ * Once every process is collected (dump_finish, as late as the dump
+ * allows), each TCP socket stops taking packets (a socket filter that
+ * drops them all) and an established one is put in repair mode and read:
+ * sequence numbers, windows, agreed options and both queues (sk-tcp.c).
+ * When the tree is killed, the last reference to the socket is ckpt's
+ * copy, and closing it in repair mode sends nothing: the peer keeps its
+ * end. With --leave-running, or when the dump fails, each socket leaves
+ * repair mode, takes packets again and goes on untouched.
+ *
+ * Packets while the tree is frozen. The kernel goes on receiving for a
+ * frozen socket: it acknowledges data into the receive queue and takes
+ * acknowledged bytes off the send queue. Until the filter is attached that
+ * is fine (the queues are read after); from then on, what the peer sends
+ * is dropped unacknowledged and it sends it again later, so no byte it was
+ * told we had is lost. CRIU locks the network with netfilter instead; nft
+ * and iptables are not there to use. What is not protected:
+ *  - from the kill to the restore no socket has the address: whatever the
+ *    peer sends then (a retransmission of what the filter dropped, new
+ *    data, a keepalive, even a delayed ACK) is answered with a RST, and
+ *    its connection is reset. Before the filter goes on, the dump waits a
+ *    little (conns_settle) until no ACK is due either way, so that an idle
+ *    peer notices nothing; a busy one survives only if the restore comes
+ *    back before it sends again (200 ms on loopback, backing off).
+ *  - new connections to a listening socket wait during the freeze (their
+ *    SYNs are dropped and sent again) and are refused from the kill to
+ *    the restore. Connections the kernel completed but the process did not
+ *    accept yet cannot be put back in the queue: such a dump is refused.
+ *  - UDP datagrams queued in a socket, or arriving before the restore, are
+ *    lost (as UDP may lose them anyway); multicast memberships are lost.
+ *  - segments that arrived out of order, not yet in the receive queue,
+ *    are dropped; the peer sends them again.
+ *
+ * Restore: ckpt creates every socket before the processes, listening ones
+ * first (the connections they accepted share their port), sets the
+ * options, binds, and listens or connects. An established connection is
+ * rebuilt in repair mode, without a packet, and leaves it only once every
+ * process is ready to go on (restore_last), so that a failed restore
+ * closes it silently too and the peer can wait for the next attempt.
+ */
 #include "files.h"
+#include "sk-inet.h"
+#include "sock-diag.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+/* How long a dump waits at most for connections to settle (conns_settle). */
+#define SETTLE_MS 250
+
+/* ---- what a socket is ---- */
+
+static const char *const tcp_states[] = {
+	[TCP_ESTABLISHED] = "ESTABLISHED",
+	[TCP_SYN_SENT] = "SYN_SENT",
+	[TCP_SYN_RECV] = "SYN_RECV",
+	[TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[TCP_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CLOSE] = "CLOSE",
+	[TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK",
+	[TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING",
+};
+
+static const char *state_name(uint32_t state)
+{
+	return state < ARRAY_SIZE(tcp_states) && tcp_states[state] ? tcp_states[state] : "?";
+}
+
+static bool is_tcp(const InetSkEntry *s)
+{
+	return s->protocol == IPPROTO_TCP;
+}
+
+static bool is_established_tcp(const InetSkEntry *s)
+{
+	return is_tcp(s) && s->state == TCP_ESTABLISHED;
+}
+
+/* What a socket that is neither TCP nor UDP is, in messages. */
+static const char *other_socket(int family, int type, int protocol)
+{
+	switch (family) {
+	case AF_UNIX:
+		return "unix socket";
+	case AF_NETLINK:
+		return "netlink socket";
+	case AF_PACKET:
+		return "packet socket";
+	case AF_INET:
+	case AF_INET6:
+		break;
+	default:
+		return "socket of an unsupported family";
+	}
+	if (type == SOCK_RAW)
+		return "raw IP socket";
+	switch (protocol) {
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return "ICMP (ping) socket";
+	case IPPROTO_SCTP:
+		return "SCTP socket";
+	case IPPROTO_UDPLITE:
+		return "UDP-Lite socket";
+	case IPPROTO_MPTCP:
+		return "MPTCP socket";
+	default:
+		return "IP socket of an unsupported protocol";
+	}
+}
+
+static socklen_t addr_len(int family)
+{
+	return family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void addr_save(const union sk_addr *a, ProtobufCBinaryData *addr, uint32_t *port,
+		      uint32_t *scope, protobuf_c_boolean *has_scope)
+{
+	const void *raw = &a->v4.sin_addr;
+	size_t len = sizeof(a->v4.sin_addr);
+
+	if (a->sa.sa_family == AF_INET6) {
+		raw = &a->v6.sin6_addr;
+		len = sizeof(a->v6.sin6_addr);
+		*scope = a->v6.sin6_scope_id;
+		*has_scope = a->v6.sin6_scope_id != 0;
+	}
+	addr->data = xmalloc(len);
+	memcpy(addr->data, raw, len);
+	addr->len = len;
+	*port = ntohs(a->v4.sin_port); /* the same place in both */
+}
+
+static int addr_load(int family, const ProtobufCBinaryData *addr, uint32_t port, uint32_t scope,
+		     union sk_addr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->sa.sa_family = (sa_family_t)family;
+	ret->v4.sin_port = htons((uint16_t)port);
+	if (family == AF_INET && addr->len == sizeof(ret->v4.sin_addr)) {
+		memcpy(&ret->v4.sin_addr, addr->data, addr->len);
+		return 0;
+	}
+	if (family == AF_INET6 && addr->len == sizeof(ret->v6.sin6_addr)) {
+		memcpy(&ret->v6.sin6_addr, addr->data, addr->len);
+		ret->v6.sin6_scope_id = scope;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+static void addr_fmt(const union sk_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->v6.sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->v6.sin6_port));
+	} else {
+		inet_ntop(AF_INET, &a->v4.sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->v4.sin_port));
+	}
+}
+
+/* "TCP socket 127.0.0.1:80", with " -> peer" when connected. */
+static void sk_fmt(const InetSkEntry *s, char *buf, size_t len)
+{
+	char src[80] = "?", dst[80] = "";
+	union sk_addr a;
+
+	if (addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &a) == 0)
+		addr_fmt(&a, src, sizeof(src));
+	if (s->dst_addr.len &&
+	    addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &a) == 0) {
+		dst[0] = ' ';
+		dst[1] = '-';
+		dst[2] = '>';
+		dst[3] = ' ';
+		addr_fmt(&a, dst + 4, sizeof(dst) - 4);
+	}
+	snprintf(buf, len, "%s socket %s%s", is_tcp(s) ? "TCP" : "UDP", src, dst);
+}
+
+/* ---- socket options ---- */
+
+#define OPT_V6 1 /* AF_INET6 sockets only */
+#define OPT_TCP 2 /* TCP sockets only */
+#define OPT_UDP 4 /* UDP sockets only */
+/* Not an established connection: there it reads what the kernel worked
+ * out, not what was asked (TCP_MAXSEG). */
+#define OPT_UNCONNECTED 8
+#define OPT_HALF 16 /* reads back twice what was set (SO_SNDBUF) */
+
+struct opt_desc {
+	int level, name;
+	int set_name; /* set with this name instead (0: the same) */
+	unsigned int flags;
+};
+
+/* In the order they are set back: those that change what bind() does first. */
+static const struct opt_desc opt_table[] = {
+	{ SOL_SOCKET, SO_BINDTODEVICE, 0, 0 },
+	{ SOL_SOCKET, SO_REUSEADDR, 0, 0 },
+	{ SOL_SOCKET, SO_REUSEPORT, 0, 0 },
+	{ SOL_IPV6, IPV6_V6ONLY, 0, OPT_V6 },
+	{ SOL_IP, IP_FREEBIND, 0, 0 },
+	{ SOL_IP, IP_TRANSPARENT, 0, 0 },
+	{ SOL_IP, IP_BIND_ADDRESS_NO_PORT, 0, 0 },
+	/* Forced (CAP_NET_ADMIN): the queues must fit whatever the limits. */
+	{ SOL_SOCKET, SO_SNDBUF, SO_SNDBUFFORCE, OPT_HALF },
+	{ SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, OPT_HALF },
+	{ SOL_SOCKET, SO_KEEPALIVE, 0, 0 },
+	{ SOL_SOCKET, SO_BROADCAST, 0, 0 },
+	{ SOL_SOCKET, SO_DONTROUTE, 0, 0 },
+	{ SOL_SOCKET, SO_OOBINLINE, 0, 0 },
+	{ SOL_SOCKET, SO_NO_CHECK, 0, 0 },
+	{ SOL_SOCKET, SO_LINGER, 0, 0 },
+	{ SOL_SOCKET, SO_RCVLOWAT, 0, 0 },
+	{ SOL_SOCKET, SO_RCVTIMEO, 0, 0 },
+	{ SOL_SOCKET, SO_SNDTIMEO, 0, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMP, 0, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMPNS, 0, 0 },
+	{ SOL_SOCKET, SO_TIMESTAMPING, 0, 0 },
+	{ SOL_SOCKET, SO_MARK, 0, 0 },
+	{ SOL_SOCKET, SO_BUSY_POLL, 0, 0 },
+	{ SOL_SOCKET, SO_MAX_PACING_RATE, 0, 0 },
+	{ SOL_SOCKET, SO_ZEROCOPY, 0, 0 },
+	{ SOL_SOCKET, SO_SELECT_ERR_QUEUE, 0, 0 },
+	{ SOL_SOCKET, SO_PEEK_OFF, 0, 0 },
+	{ SOL_IP, IP_TOS, 0, 0 },
+	{ SOL_SOCKET, SO_PRIORITY, 0, 0 }, /* after IP_TOS, which may change it */
+	{ SOL_IP, IP_TTL, 0, 0 },
+	{ SOL_IP, IP_MTU_DISCOVER, 0, 0 },
+	{ SOL_IP, IP_RECVERR, 0, 0 },
+	{ SOL_IP, IP_PKTINFO, 0, 0 },
+	{ SOL_IP, IP_RECVTOS, 0, 0 },
+	{ SOL_IP, IP_RECVTTL, 0, 0 },
+	{ SOL_IP, IP_RECVORIGDSTADDR, 0, 0 },
+	{ SOL_IP, IP_MINTTL, 0, 0 },
+	{ SOL_IP, IP_MULTICAST_TTL, 0, OPT_UDP },
+	{ SOL_IP, IP_MULTICAST_LOOP, 0, OPT_UDP },
+	{ SOL_IP, IP_MULTICAST_ALL, 0, OPT_UDP },
+	{ SOL_IPV6, IPV6_TCLASS, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_UNICAST_HOPS, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_MTU_DISCOVER, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_RECVERR, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_RECVPKTINFO, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_RECVTCLASS, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_RECVHOPLIMIT, 0, OPT_V6 },
+	{ SOL_IPV6, IPV6_MULTICAST_HOPS, 0, OPT_V6 | OPT_UDP },
+	{ SOL_IPV6, IPV6_MULTICAST_LOOP, 0, OPT_V6 | OPT_UDP },
+	{ SOL_IPV6, IPV6_DONTFRAG, 0, OPT_V6 },
+	{ SOL_TCP, TCP_NODELAY, 0, OPT_TCP },
+	{ SOL_TCP, TCP_CORK, 0, OPT_TCP },
+	{ SOL_TCP, TCP_MAXSEG, 0, OPT_TCP | OPT_UNCONNECTED },
+	{ SOL_TCP, TCP_KEEPIDLE, 0, OPT_TCP },
+	{ SOL_TCP, TCP_KEEPINTVL, 0, OPT_TCP },
+	{ SOL_TCP, TCP_KEEPCNT, 0, OPT_TCP },
+	{ SOL_TCP, TCP_SYNCNT, 0, OPT_TCP },
+	{ SOL_TCP, TCP_LINGER2, 0, OPT_TCP },
+	{ SOL_TCP, TCP_DEFER_ACCEPT, 0, OPT_TCP },
+	{ SOL_TCP, TCP_USER_TIMEOUT, 0, OPT_TCP },
+	{ SOL_TCP, TCP_NOTSENT_LOWAT, 0, OPT_TCP },
+	{ SOL_TCP, TCP_CONGESTION, 0, OPT_TCP },
+	{ SOL_TCP, TCP_FASTOPEN, 0, OPT_TCP },
+	{ SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 0, OPT_TCP },
+	{ SOL_UDP, UDP_CORK, 0, OPT_UDP },
+	{ SOL_UDP, UDP_SEGMENT, 0, OPT_UDP },
+	{ SOL_UDP, UDP_GRO, 0, OPT_UDP },
+};
+
+struct opt_val {
+	uint8_t buf[64];
+	socklen_t len;
+};
+
+static bool opt_applies(const struct opt_desc *o, const InetSkEntry *s)
+{
+	if ((o->flags & OPT_V6) && s->family != AF_INET6)
+		return false;
+	if ((o->flags & OPT_TCP) && !is_tcp(s))
+		return false;
+	if ((o->flags & OPT_UDP) && is_tcp(s))
+		return false;
+	return !(o->flags & OPT_UNCONNECTED) || s->state != TCP_ESTABLISHED;
+}
+
+static bool opt_read(int sk, const struct opt_desc *o, struct opt_val *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->len = sizeof(v->buf);
+	return getsockopt(sk, o->level, o->name, v->buf, &v->len) == 0;
+}
+
+static void opt_add(InetSkEntry *s, const struct opt_desc *o, const struct opt_val *v)
+{
+	InetSkOpt *opt = xmalloc(sizeof(*opt));
+
+	inet_sk_opt__init(opt);
+	opt->level = (uint32_t)o->level;
+	opt->name = (uint32_t)o->name;
+	opt->value.len = v->len;
+	opt->value.data = xmalloc(v->len + 1);
+	memcpy(opt->value.data, v->buf, v->len);
+	s->opts = xrealloc(s->opts, (s->n_opts + 1) * sizeof(*s->opts));
+	s->opts[s->n_opts++] = opt;
+}
+
+/* Every option of @sk that a new socket of its kind, @fresh, has otherwise. */
+static void opts_dump(int sk, int fresh, InetSkEntry *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opt_table); i++) {
+		const struct opt_desc *o = &opt_table[i];
+		struct opt_val v, def;
+
+		if (!opt_applies(o, s) || !opt_read(sk, o, &v))
+			continue;
+		if (opt_read(fresh, o, &def) && def.len == v.len && !memcmp(def.buf, v.buf, v.len))
+			continue;
+		opt_add(s, o, &v);
+	}
+}
+
+static const struct opt_desc *opt_find(uint32_t level, uint32_t name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opt_table); i++)
+		if ((uint32_t)opt_table[i].level == level && (uint32_t)opt_table[i].name == name)
+			return &opt_table[i];
+	return NULL;
+}
+
+static int opt_set(int sk, const InetSkOpt *opt)
+{
+	const struct opt_desc *o = opt_find(opt->level, opt->name);
+	int name = o && o->set_name ? o->set_name : (int)opt->name;
+	int half;
+
+	if (o && (o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
+		memcpy(&half, opt->value.data, sizeof(half));
+		half /= 2;
+		return setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) < 0 ? -errno : 0;
+	}
+	if (setsockopt(sk, (int)opt->level, name, opt->value.data, (socklen_t)opt->value.len) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool opt_is_reuseaddr(const InetSkOpt *opt)
+{
+	return opt->level == SOL_SOCKET && opt->name == SO_REUSEADDR;
+}
+
+/* Every saved option; SO_REUSEADDR too unless @skip_reuse (repair mode
+ * decides how a socket binds until it ends: see restore_last). */
+static int opts_restore(int sk, const InetSkEntry *s, bool skip_reuse)
+{
+	for (size_t i = 0; i < s->n_opts; i++) {
+		char name[200];
+		int r;
+
+		if (skip_reuse && opt_is_reuseaddr(s->opts[i]))
+			continue;
+		r = opt_set(sk, s->opts[i]);
+		if (r < 0) {
+			sk_fmt(s, name, sizeof(name));
+			return pr_errno(r, "cannot restore: cannot set option %u of level %u of %s",
+					s->opts[i]->name, s->opts[i]->level, name);
+		}
+	}
+	return 0;
+}
+
+/* ---- dump ---- */
+
+/* A socket being dumped, and ckpt's own copy of it. */
+struct live_sk {
+	FileEntry *e;
+	int pid, fd; /* where the dump found it, for messages */
+	int sk;
+	int reuse; /* SO_REUSEADDR as the process left it */
+	bool filtered, repaired;
+};
+
+/* What sock_diag says of the sockets of one family and protocol. */
+struct diag_list {
+	bool read;
+	size_t n;
+	struct diag_sk {
+		uint32_t ino;
+		uint8_t shutdown;
+	} * v;
+};
+
+struct inet_dump {
+	struct live_sk *sks;
+	size_t n;
+	struct diag_list lists[4]; /* TCP, UDP; IPv4, IPv6 */
+};
+
+static struct inet_dump *dump_state(struct file_table *ft)
+{
+	if (!ft->state[FD_KIND__FD_INET_SK])
+		ft->state[FD_KIND__FD_INET_SK] = xzalloc(sizeof(struct inet_dump));
+	return ft->state[FD_KIND__FD_INET_SK];
+}
+
+/* Every fd that is a socket no kind before this one took. */
+static bool inet_claims(const char *link, const struct stat *st)
+{
+	return S_ISSOCK(st->st_mode) && !strncmp(link, "socket:", 7);
+}
+
+/* Our own fd for socket @fd of the frozen process @pid. */
+static int sk_take(int pid, int fd)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int sk;
+
+	if (pidfd < 0)
+		return -errno;
+	/* The new fd is close-on-exec. */
+	sk = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	return sk < 0 ? -errno : sk;
+}
+
+static int sk_getint(int sk, int level, int name, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(sk, level, name, ret, &len) < 0 ? -errno : 0;
+}
+
+static int diag_add(const struct nlmsghdr *h, void *arg)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	struct diag_list *l = arg;
+	const uint8_t *shut;
+	size_t len = 0;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || !m->idiag_inode)
+		return 0;
+	shut = sock_diag_attr(h, sizeof(*m), INET_DIAG_SHUTDOWN, &len);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = (struct diag_sk){ m->idiag_inode, shut && len >= 1 ? *shut : 0 };
+	return 0;
+}
+
+/* How socket inode @ino was shut down (SHUT_RD 1, SHUT_WR 2), from the
+ * kernel's list of the sockets of its family and protocol, read once. */
+static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, uint8_t *ret)
+{
+	struct diag_list *l = &st->lists[(s->family == AF_INET6) * 2 + !is_tcp(s)];
+
+	if (!l->read) {
+		struct inet_diag_req_v2 req = {
+			.sdiag_family = (uint8_t)s->family,
+			.sdiag_protocol = (uint8_t)s->protocol,
+			.idiag_states = ~0U,
+		};
+		int r = sock_diag_query(&req, sizeof(req), true, diag_add, l);
+
+		if (r < 0)
+			return r;
+		l->read = true;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].ino == ino) {
+			*ret = l->v[i].shutdown;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* The kind of socket: TCP or UDP over IPv4 or IPv6, or refused. */
+static int sk_identify(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	int family, type, protocol;
+
+	if (sk_getint(sk, SOL_SOCKET, SO_DOMAIN, &family) < 0 ||
+	    sk_getint(sk, SOL_SOCKET, SO_TYPE, &type) < 0 ||
+	    sk_getint(sk, SOL_SOCKET, SO_PROTOCOL, &protocol) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	if ((family != AF_INET && family != AF_INET6) ||
+	    !((type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
+	      (type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
+		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d is a %s (not supported)", d->pid,
+			       d->fd, other_socket(family, type, protocol));
+	s->family = (uint32_t)family;
+	s->type = (uint32_t)type;
+	s->protocol = (uint32_t)protocol;
+	return 0;
+}
+
+static bool state_supported(const InetSkEntry *s)
+{
+	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE)
+		return true;
+	return is_tcp(s) && s->state == TCP_LISTEN;
+}
+
+/* TCP_INFO knows the state of any TCP socket; a UDP socket is
+ * "established" once connected. */
+static int sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
+{
+	union sk_addr a;
+	socklen_t len = sizeof(a);
+	struct tcp_info ti;
+
+	if (!is_tcp(s)) {
+		if (getpeername(sk, &a.sa, &len) == 0)
+			*ret = TCP_ESTABLISHED;
+		else if (errno == ENOTCONN)
+			*ret = TCP_CLOSE;
+		else
+			return -errno;
+		return 0;
+	}
+	len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return -errno;
+	*ret = ti.tcpi_state;
+	return 0;
+}
+
+static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	uint8_t shut = 0;
+	int r = sk_state(sk, s, &s->state);
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	if (!state_supported(s))
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a %s socket in state %s (only listening, established and unconnected ones can be restored)",
+			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", state_name(s->state));
+	/* Only sock_diag tells whether it was shut down. A socket never
+	 * bound is in none of the kernel's tables (and not shut down). */
+	r = diag_shutdown(dump_state(d->ft), s, d->st->st_ino, &shut);
+	if (r == -ENOENT && (s->state == TCP_CLOSE || !is_tcp(s)))
+		return 0;
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
+				d->pid, d->fd);
+	s->has_shutdown = shut != 0;
+	s->shutdown = shut;
+	return 0;
+}
+
+static int sk_dump_addrs(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	union sk_addr a;
+	socklen_t len = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	if (getsockname(sk, &a.sa, &len) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	addr_save(&a, &s->src_addr, &s->src_port, &s->src_scope_id, &s->has_src_scope_id);
+	if (s->state != TCP_ESTABLISHED)
+		return 0;
+	len = sizeof(a);
+	memset(&a, 0, sizeof(a));
+	if (getpeername(sk, &a.sa, &len) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	s->has_dst_addr = s->has_dst_port = true;
+	addr_save(&a, &s->dst_addr, &s->dst_port, &s->dst_scope_id, &s->has_dst_scope_id);
+	return 0;
+}
+
+/* What would not come back, or that the dump itself would disturb. */
+static int sk_dump_checks(const struct fd_dump *d, int sk, int fresh, const InetSkEntry *s)
+{
+	uint64_t ns = 0, ns_fresh = 0;
+	socklen_t len = sizeof(ns);
+	char name[200], ulp[32];
+	int r = 0;
+
+	sk_fmt(s, name, sizeof(name));
+	if (getsockopt(sk, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) == 0 &&
+	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a %s of another network namespace (not supported)",
+			d->pid, d->fd, name);
+	/* Nobody else's filter may be replaced by ours (SO_GET_FILTER says
+	 * how long a classic one is, EACCES for eBPF). */
+	len = 0;
+	if (is_tcp(s) && getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, NULL, &len) < 0)
+		r = -errno;
+	if (r == -EACCES || len > 0)
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot dump %d: fd %d is a %s with a socket filter (not supported)",
+			       d->pid, d->fd, name);
+	/* Kernel TLS and the like keep state repair mode does not show. */
+	memset(ulp, 0, sizeof(ulp));
+	len = sizeof(ulp) - 1;
+	if (is_tcp(s) && getsockopt(sk, SOL_TCP, TCP_ULP, ulp, &len) == 0 && ulp[0])
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a %s with upper layer protocol '%s' (not supported)",
+			d->pid, d->fd, name, ulp);
+	return 0;
+}
+
+static int sk_dump_listen(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	/* For a listening socket tcpi_sacked is its backlog. */
+	s->has_backlog = true;
+	s->backlog = ti.tcpi_sacked;
+	return 0;
+}
+
+static void live_add(struct file_table *ft, const struct fd_dump *d, FileEntry *e, int sk,
+		     int reuse)
+{
+	struct inet_dump *st = dump_state(ft);
+
+	st->sks = xrealloc(st->sks, (st->n + 1) * sizeof(*st->sks));
+	st->sks[st->n++] = (struct live_sk){ e, d->pid, d->fd, sk, reuse, false, false };
+}
+
+static int sk_dump(const struct fd_dump *d, int sk, int fresh, InetSkEntry *s)
+{
+	int r;
+
+	if (fresh < 0)
+		return pr_errno(-errno, "cannot dump %d: cannot create a socket", d->pid);
+	r = sk_dump_state(d, sk, s);
+	if (r >= 0)
+		r = sk_dump_addrs(d, sk, s);
+	if (r >= 0)
+		r = sk_dump_checks(d, sk, fresh, s);
+	if (r >= 0 && s->state == TCP_LISTEN)
+		r = sk_dump_listen(d, sk, s);
+	if (r >= 0)
+		opts_dump(sk, fresh, s);
+	return r;
+}
+
+static int inet_dump(const struct fd_dump *d, FileEntry *e)
+{
+	InetSkEntry *s = xmalloc(sizeof(*s));
+	_cleanup_close_ int fresh = -1;
+	int sk, reuse = 0, r;
+
+	inet_sk_entry__init(s);
+	e->inet_sk = s; /* freed with @e on failure */
+	sk = sk_take(d->pid, d->fd);
+	if (sk < 0)
+		return pr_errno(sk, "cannot dump %d: cannot take its socket at fd %d", d->pid,
+				d->fd);
+	r = sk_identify(d, sk, s);
+	if (r >= 0) {
+		fresh = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+		r = sk_dump(d, sk, fresh, s);
+	}
+	if (r >= 0)
+		r = sk_getint(sk, SOL_SOCKET, SO_REUSEADDR, &reuse);
+	if (r < 0) {
+		close(sk);
+		return r;
+	}
+	live_add(d->ft, d, e, sk, reuse);
+	return 0;
+}
+
+/* A listening socket: nothing completes a connection from now on, and
+ * none is waiting to be accepted (it could not be put back). */
+static int listen_lock(struct live_sk *l)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int r = tcp_drop_incoming(l->sk);
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
+				l->fd);
+	l->filtered = true;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(l->sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", l->pid, l->fd);
+	/* For a listening socket tcpi_unacked is its accept queue. */
+	if (ti.tcpi_unacked)
+		return pr_fail(
+			-EBUSY,
+			"cannot dump %d: fd %d is a listening TCP socket with %u connection%s not accepted yet (not supported; try again)",
+			l->pid, l->fd, ti.tcpi_unacked, ti.tcpi_unacked == 1 ? "" : "s");
+	return 0;
+}
+
+static int conn_repair(struct live_sk *l)
+{
+	int r = tcp_repair_on(l->sk);
+
+	if (r < 0)
+		return pr_errno(
+			r, "cannot dump %d: cannot put the TCP connection at fd %d in repair mode",
+			l->pid, l->fd);
+	l->repaired = true;
+	return 0;
+}
+
+/*
+ * From the kill to the restore whatever the peer sends gets a RST back
+ * (see the top of this file), an ACK as well: the peer's delayed ACK (40
+ * to 200 ms) of the last bytes we sent, or, if our own delayed ACK never
+ * leaves, its retransmission of the last bytes it sent. Give both the time
+ * to go (the kernel goes on with them while the tree is frozen, in repair
+ * mode too), a bounded time: a peer that keeps sending is not waited for.
+ */
+static void conns_settle(struct inet_dump *st)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + SETTLE_MS * 1000000ULL;
+	struct timespec tick = { 0, 1000000 };
+
+	for (;;) {
+		bool quiet = true;
+
+		for (size_t i = 0; i < st->n && quiet; i++)
+			if (st->sks[i].repaired && tcp_quiet(st->sks[i].sk) == 0)
+				quiet = false;
+		if (quiet || now_ns(CLOCK_MONOTONIC) > end)
+			return;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* Nothing changes the connection once packets stop coming in. */
+static int conn_read(struct live_sk *l)
+{
+	InetSkEntry *s = l->e->inet_sk;
+	uint32_t state = TCP_ESTABLISHED;
+	TcpConnEntry *c;
+	int r = tcp_drop_incoming(l->sk);
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
+				l->fd);
+	l->filtered = true;
+	/* A FIN that came since the socket was first seen is in no queue. */
+	r = sk_state(l->sk, s, &state);
+	if (r >= 0 && state != TCP_ESTABLISHED)
+		return pr_fail(
+			-EAGAIN,
+			"cannot dump %d: the TCP connection at fd %d went to state %s during the dump (try again)",
+			l->pid, l->fd, state_name(state));
+	c = xmalloc(sizeof(*c));
+	tcp_conn_entry__init(c);
+	s->tcp = c;
+	r = tcp_conn_dump(l->sk, c);
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot read the TCP connection at fd %d",
+				l->pid, l->fd);
+	return 0;
+}
+
+/* Each socket of @st for which @pick is true, through @fn. */
+static int live_each(struct inet_dump *st, bool (*pick)(const InetSkEntry *),
+		     int (*fn)(struct live_sk *))
+{
+	for (size_t i = 0; i < st->n; i++) {
+		int r = pick(st->sks[i].e->inet_sk) ? fn(&st->sks[i]) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static bool is_listening_tcp(const InetSkEntry *s)
+{
+	return is_tcp(s) && s->state == TCP_LISTEN;
+}
+
+/* Last, once every process is in: what the kernel still changes on its
+ * own while they are frozen. Listening sockets first: no connection
+ * completes after that. */
+static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
+	int r;
+
+	if (!st)
+		return 0;
+	r = live_each(st, is_listening_tcp, listen_lock);
+	if (r >= 0)
+		r = live_each(st, is_established_tcp, conn_repair);
+	if (r >= 0)
+		conns_settle(st);
+	if (r >= 0)
+		r = live_each(st, is_established_tcp, conn_read);
+	return r;
+}
+
+/* The process goes on: the socket as it left it. */
+static void live_release(struct live_sk *l)
+{
+	if (l->repaired) {
+		(void)tcp_repair_off(l->sk, false);
+		/* Leaving repair mode clears SO_REUSEADDR. */
+		if (l->reuse)
+			(void)setsockopt(l->sk, SOL_SOCKET, SO_REUSEADDR, &l->reuse,
+					 sizeof(l->reuse));
+	}
+	if (l->filtered)
+		(void)tcp_accept_incoming(l->sk);
+}
+
+static void inet_dump_done(struct file_table *ft, bool killed)
+{
+	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
+
+	for (size_t i = 0; st && i < st->n; i++) {
+		/* Killed: ours is the last reference; closed in repair mode it
+		 * goes without a word to the peer. */
+		if (!killed)
+			live_release(&st->sks[i]);
+		close(st->sks[i].sk);
+	}
+	if (st) {
+		free(st->sks);
+		for (size_t k = 0; k < ARRAY_SIZE(st->lists); k++)
+			free(st->lists[k].v);
+	}
+	free(st);
+	ft->state[FD_KIND__FD_INET_SK] = NULL;
+}
+
+/* ---- restore ---- */
+
+/* Sockets made before any description is opened, by file id. */
+struct inet_open {
+	int *fds;
+	size_t n;
+};
+
+static int inet_check(const FileEntry *e, const struct files_open *fo)
+{
+	const InetSkEntry *s = e->inet_sk;
+	union sk_addr a;
+
+	if (!s || (s->family != AF_INET && s->family != AF_INET6) ||
+	    !((s->type == SOCK_STREAM && s->protocol == IPPROTO_TCP) ||
+	      (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)) ||
+	    !state_supported(s) ||
+	    addr_load((int)s->family, &s->src_addr, s->src_port, 0, &a) < 0 ||
+	    (s->state == TCP_ESTABLISHED &&
+	     addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
+	    is_established_tcp(s) != !!s->tcp ||
+	    (s->tcp && s->tcp->unsent > s->tcp->send_queue.len) || s->shutdown > 3)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
+			       e->path);
+	return 0;
+}
+
+static bool is_bound(const InetSkEntry *s)
+{
+	static const uint8_t any[16];
+
+	return s->src_port || memcmp(s->src_addr.data, any, s->src_addr.len);
+}
+
+static int sk_bind_listen(int sk, const InetSkEntry *s, const union sk_addr *src)
+{
+	char name[200];
+
+	if (is_bound(s) && bind(sk, &src->sa, addr_len((int)s->family)) < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(-errno, "cannot restore: cannot bind %s", name);
+	}
+	if (s->state == TCP_LISTEN && listen(sk, (int)s->backlog) < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(-errno, "cannot restore: cannot listen on %s", name);
+	}
+	return 0;
+}
+
+static int udp_connect(int sk, const InetSkEntry *s, const union sk_addr *dst)
+{
+	char name[200];
+
+	if (connect(sk, &dst->sa, addr_len((int)s->family)) < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(-errno, "cannot restore: cannot connect %s", name);
+	}
+	return 0;
+}
+
+static int sk_shutdown_restore(int sk, const InetSkEntry *s)
+{
+	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
+	char name[200];
+
+	if (!s->shutdown || s->shutdown > 3)
+		return 0;
+	/* A UDP socket not connected is shut down all the same (ENOTCONN). */
+	if (shutdown(sk, how[s->shutdown]) < 0 && errno != ENOTCONN) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(-errno, "cannot restore: cannot shut down %s", name);
+	}
+	return 0;
+}
+
+static int sk_setup(int sk, const InetSkEntry *s)
+{
+	union sk_addr src, dst;
+	char name[200];
+	int r;
+
+	(void)addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &src);
+	if (s->state == TCP_ESTABLISHED)
+		(void)addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &dst);
+	r = opts_restore(sk, s, is_established_tcp(s));
+	if (r < 0)
+		return r;
+	if (is_established_tcp(s)) {
+		r = tcp_conn_restore(sk, s->tcp, &src, &dst);
+		if (r < 0) {
+			sk_fmt(s, name, sizeof(name));
+			return pr_errno(r, "cannot restore: cannot rebuild the TCP connection %s",
+					name);
+		}
+	} else {
+		r = sk_bind_listen(sk, s, &src);
+		if (r >= 0 && s->state == TCP_ESTABLISHED)
+			r = udp_connect(sk, s, &dst);
+	}
+	return r < 0 ? r : sk_shutdown_restore(sk, s);
+}
+
+static int sk_create(const FileEntry *e, int scratch)
+{
+	const InetSkEntry *s = e->inet_sk;
+	int sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	int r;
+
+	if (sk < 0)
+		return pr_errno(-errno, "cannot restore: cannot create socket '%s'", e->path);
+	sk = fd_move_above(sk, scratch);
+	if (sk < 0)
+		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
+	r = sk_setup(sk, s);
+	/* O_NONBLOCK: the file flags a socket has. */
+	if (r >= 0 && fcntl(sk, F_SETFL, e->flags) < 0)
+		r = pr_errno(-errno, "cannot restore: cannot set the flags of socket '%s'",
+			     e->path);
+	if (r < 0) {
+		close(sk);
+		return r;
+	}
+	return sk;
+}
+
+/* Listening sockets first: a connection they accepted binds to their port. */
+static int inet_prepare(struct files_open *fo)
+{
+	const FilesEntry *fe = fo->fe;
+	struct inet_open *st = xzalloc(sizeof(*st));
+	int r = 0;
+
+	fo->state[FD_KIND__FD_INET_SK] = st;
+	st->n = fe->n_files;
+	st->fds = xmalloc((st->n + 1) * sizeof(*st->fds));
+	for (size_t i = 0; i < st->n; i++)
+		st->fds[i] = -1;
+	for (int listening = 1; listening >= 0 && r >= 0; listening--)
+		for (size_t i = 0; i < st->n && r >= 0; i++) {
+			const FileEntry *e = fe->files[i];
+
+			if (e->kind != FD_KIND__FD_INET_SK ||
+			    (e->inet_sk->state == TCP_LISTEN) != listening)
+				continue;
+			r = st->fds[i] = sk_create(e, fo->scratch);
+		}
+	return r < 0 ? r : 0;
+}
+
+static int inet_open(struct files_open *fo, const FileEntry *e)
+{
+	struct inet_open *st = fo->state[FD_KIND__FD_INET_SK];
+	int fd = st->fds[e->id];
+
+	if (fd < 0)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
+			       e->path);
+	st->fds[e->id] = -1;
+	return fd;
+}
+
+static void inet_finish(struct files_open *fo)
+{
+	struct inet_open *st = fo->state[FD_KIND__FD_INET_SK];
+
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++)
+		if (st->fds[i] >= 0)
+			close(st->fds[i]);
+	free(st->fds);
+	free(st);
+	fo->state[FD_KIND__FD_INET_SK] = NULL;
+}
+
+/* Every process is ready to go on: the connections leave repair mode. */
+static int inet_restore_last(const FileEntry *e, int pid, int fd)
+{
+	const InetSkEntry *s = e->inet_sk;
+	char name[200];
+	int sk, r = 0;
+
+	if (!is_established_tcp(s))
+		return 0;
+	sk = sk_take(pid, fd);
+	if (sk < 0)
+		r = sk;
+	if (r >= 0)
+		r = tcp_conn_resume(sk, s->tcp);
+	for (size_t i = 0; r >= 0 && i < s->n_opts; i++)
+		if (opt_is_reuseaddr(s->opts[i]))
+			r = opt_set(sk, s->opts[i]);
+	if (sk >= 0)
+		close(sk);
+	if (r < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(r,
+				"cannot restore %d: cannot resume the TCP connection %s at fd %d",
+				pid, name, fd);
+	}
+	return 0;
+}
 
 const struct file_kind inet_sk_kind = {
 	.kind = FD_KIND__FD_INET_SK,
 	.name = "inet socket",
-	.open = file_open_unsupported,
+	.claims = inet_claims,
+	.dump = inet_dump,
+	.dump_finish = inet_dump_finish,
+	.dump_done = inet_dump_done,
+	.check = inet_check,
+	.prepare = inet_prepare,
+	.finish = inet_finish,
+	.open = inet_open,
+	.restore_last = inet_restore_last,
 };

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_SK_INET_H
+#define CKPT_SK_INET_H
+/*
+ * TCP and UDP sockets: what sk-inet.c (the kind: addresses, options,
+ * states) and sk-tcp.c (established connections through TCP_REPAIR) share.
+ * No logging here: 0 or -errno; the kind says what failed.
+ */
+#include "sk-inet.pb-c.h"
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+union sk_addr {
+	struct sockaddr sa;
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+/* ---- sk-tcp.c ---- */
+
+/* Drop every packet that comes for @sk from now on (a socket filter):
+ * what the peer sends is neither queued nor acknowledged, so it sends it
+ * again later. */
+int tcp_drop_incoming(int sk);
+/* Let packets in again. */
+int tcp_accept_incoming(int sk);
+/* Put @sk in repair mode: closing it then sends nothing. */
+int tcp_repair_on(int sk);
+/* 1 when connection @sk, in repair mode, waits for no ACK (everything it
+ * sent was acknowledged) and owes none (it acknowledged everything it
+ * received), else 0. */
+int tcp_quiet(int sk);
+/* Back to normal; @probe: send a window probe, so that the peer tells
+ * its window at once. */
+int tcp_repair_off(int sk, bool probe);
+/* An established connection in repair mode, into @c (its byte fields
+ * allocated). */
+int tcp_conn_dump(int sk, TcpConnEntry *c);
+/* Rebuild connection @c of the new socket @sk, from @src to @dst, in
+ * repair mode; it stays in repair mode. */
+int tcp_conn_restore(int sk, const TcpConnEntry *c, const union sk_addr *src,
+		     const union sk_addr *dst);
+/* Out of repair mode, @c goes on: the bytes it had never sent go out now. */
+int tcp_conn_resume(int sk, const TcpConnEntry *c);
+
+#endif

@@ -1,0 +1,61 @@
+#!/bin/bash
+# 92-inet-leave-running.sh - the 90-inet target with the test as its client
+# (the server's send queue full, a message waiting in its receive queue):
+# a dump while a connection waits to be accepted is refused (one line naming
+# the listening socket's fd), leaves nothing behind, and that connection is
+# then accepted as if nothing happened; a dump with --leave-running leaves
+# every socket as it was (the queues, SO_REUSEADDR that repair mode clears,
+# the connection inside the tree): the client then gets the whole stream
+# and the next message, and the server reads the message.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/net.sh
+. "$(dirname "$0")/../net.sh"
+e2e_init
+
+w=$T/w
+host=$(loopback 4)
+c='' c3=''
+start_target "$w" 90-inet 4
+pid=$TARGET_PID
+read -r tcp udp < <(sed -n 's/^PORTS tcp=\([0-9]*\) udp=\([0-9]*\) .*/\1 \2/p' "$w/out")
+[[ -n $tcp && -n $udp ]] || fail "no PORTS line from the target"
+tcp_open c "$host" "$tcp"
+wait_for 10 "the server to fill its send queue" has_line "$w/out" '^FILLED' ||
+	fail "the server never filled its send queue"
+printf 'HELLO-FROM-CLIENT\n' >&"$c"
+wait_for 10 "the message to wait in the server" has_line "$w/out" '^INQ 18$' ||
+	fail "the client's message is not waiting in the server"
+self_check "$pid" "$w"
+inq0=$(check_value s_inq) outq0=$(check_value s_outq)
+
+touch "$w/hold"
+tcp_open c3 "$host" "$tcp"
+mkdir "$T/d"
+ck_fails "dump with a connection not accepted yet" dump --pid "$pid" --images "$T/d/images"
+grep -q "fd 3 is a listening TCP socket with 1 connection not accepted yet" "$CK_ERR" ||
+	fail "the error does not name the listening socket: $(ck_err_line)"
+assert_dump_left_nothing "$T/d"
+assert_not_traced "$pid"
+rm "$w/hold"
+read -r -t 10 -u "$c3" line || fail "the waiting connection is never accepted after the failed dump"
+[[ $line == HELLO2 ]] || fail "the waiting connection got '$line', want HELLO2"
+
+ck_ok dump --pid "$pid" --images "$T/images" --leave-running
+assert_not_traced "$pid"
+self_check "$pid" "$w"
+[[ $(check_value s_inq) == "$inq0" && $(check_value s_outq) == "$outq0" ]] ||
+	fail "the server holds $(check_value s_inq) and $(check_value s_outq) bytes, $inq0 and $outq0 before the dump"
+send_usr1 "$pid" "$w" 1
+wait_for 10 "phase 2" has_line "$w/out" '^TOTAL' || fail "no TOTAL line from the target"
+total=$(sed -n 's/^TOTAL bytes=//p' "$w/out")
+read_bytes "$c" "$total" "$T/stream"
+stream_verify "$T/stream"
+wait_for 10 "the client to acknowledge the stream" acked_from "$tcp" ||
+	fail "the server's bytes are never acknowledged: $(ss -Htn "( sport = :$tcp )")"
+self_check "$pid" "$w"
+[[ $(check_value phase) == 2 ]] || fail "phase $(check_value phase), want 2"
+kill_tree "$pid"
+fd_close "$c"
+fd_close "$c3"
+assert_no_strays
