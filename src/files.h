@@ -130,6 +130,17 @@ extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 
+/* fd-anon.c: what the kinds on anonymous inodes share */
+/* In ckpt, a new fd on the open file description @fd of @pid
+ * (pidfd_getfd): what is done through it is done to the process's file. */
+int anon_fd_grab(int pid, int fd);
+/* Dump: refuses the flags none of them restores (O_ASYNC). */
+int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
+/* Restore: the dumped O_NONBLOCK on the new file @fd. */
+int anon_flags_restore(int fd, const FileEntry *e);
+/* Restore: @e lacks its kind's part or holds nonsense. */
+int anon_inconsistent(const FileEntry *e);
+
 /* file-locks.c: flock, OFD and POSIX locks, for any kind */
 struct infect;
 /* The locks on fd @d (of description @e, new to the table or not). */
