@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files on anonymous inodes: what their kinds share, and the two simple
- * ones, eventfd and signalfd. Epoll and timerfd have files of their own
- * (fd-epoll.c, fd-timerfd.c); inotify, being written, refuses until it is.
+ * ones, eventfd and signalfd. Epoll, timerfd and inotify have files of
+ * their own (fd-epoll.c, fd-timerfd.c, fd-inotify.c).
  *
  * Their state is read from /proc/PID/fdinfo/FD. Where that is not enough,
  * ckpt takes its own fd on the process's open file description with
@@ -227,10 +227,4 @@ const struct file_kind signalfd_kind = {
 	.dump = signalfd_dump,
 	.check = signalfd_check,
 	.open = signalfd_open,
-};
-
-const struct file_kind inotify_kind = {
-	.kind = FD_KIND__FD_INOTIFY,
-	.name = "inotify",
-	.open = file_open_unsupported,
 };

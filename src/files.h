@@ -16,8 +16,8 @@
  * dup()s its own onto their numbers and closes the rest.
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
- * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, sk-unix.c, sk-inet.c,
- * tty.c), listed in files.c.
+ * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
+ * sk-inet.c, tty.c), listed in files.c.
  * HOWTO add a kind: a value in enum fd_kind and, if it has state, a message
  * in its own .proto referenced from file_entry (fdinfo.proto); a struct
  * file_kind with at least claims, dump and open; one line in files.c.
