@@ -10,7 +10,7 @@
  *  - fd 11 "sem": a semaphore (EFD_SEMAPHORE), blocking, holding 3; fd 12
  *    is a dup of it;
  *  - fd 13 "empty": a semaphore, O_NONBLOCK, holding 0;
- * and writes "CHILD pid=N".
+ * and writes "CHILD pid=N" (the child dies with it: PR_SET_PDEATHSIG).
  *
  * Self-check (SIGUSR2), which leaves every count as it found it:
  *  - big: a read gives exactly BIG; O_NONBLOCK and FD_CLOEXEC are set; the
@@ -26,6 +26,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 
 #define BIG ((1ULL << 40) + 12345)
 #define FD_BIG 10
@@ -210,6 +211,8 @@ int main(int argc, char **argv)
 	if (child < 0)
 		t_fatal("fork");
 	if (child == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(2);
 		t_slot_record(board, 1);
 		t_board_serve(board, 1, child_check);
 	}

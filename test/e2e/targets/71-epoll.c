@@ -16,7 +16,8 @@
  *	30  EPOLLIN                   data 0xc6, added by the child (below)
  *  - fd 21: epoll Q (O_NONBLOCK) watching P: EPOLLIN, data 0xf5;
  *  - a child process (fork) that shares P and adds its own eventfd, at
- *    fd 30 (which the parent does not have), holding 7.
+ *    fd 30 (which the parent does not have), holding 7; it dies with its
+ *    parent (PR_SET_PDEATHSIG).
  * It writes "CHILD pid=N".
  *
  * Self-check (SIGUSR2), which leaves P as it found it:
@@ -34,6 +35,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 
 #define FD_P 20
 #define FD_Q 21
@@ -156,7 +158,7 @@ static void child_main(void)
 {
 	int fd = eventfd(7, EFD_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(2);
 	place(fd, FD_CHILD_EV);
 	add(FD_P, FD_CHILD_EV, EPOLLIN, 0xc6);
