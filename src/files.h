@@ -16,7 +16,8 @@
  * dup()s its own onto their numbers and closes the rest.
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
- * pipes.c, fd-anon.c, sk-unix.c, sk-inet.c, tty.c), listed in files.c.
+ * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
+ * sk-inet.c, tty.c), listed in files.c.
  * HOWTO add a kind: a value in enum fd_kind and, if it has state, a message
  * in its own .proto referenced from file_entry (fdinfo.proto); a struct
  * file_kind with at least claims, dump and open; one line in files.c.
@@ -156,6 +157,17 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+
+/* fd-anon.c: what the kinds on anonymous inodes share */
+/* In ckpt, a new fd on the open file description @fd of @pid
+ * (pidfd_getfd): what is done through it is done to the process's file. */
+int anon_fd_grab(int pid, int fd);
+/* Dump: refuses the flags none of them restores (O_ASYNC). */
+int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
+/* Restore: the dumped O_NONBLOCK on the new file @fd. */
+int anon_flags_restore(int fd, const FileEntry *e);
+/* Restore: @e lacks its kind's part or holds nonsense. */
+int anon_inconsistent(const FileEntry *e);
 
 /* file-locks.c: flock, OFD and POSIX locks, for any kind */
 struct infect;

@@ -349,3 +349,230 @@ int proc_list_children(int pid, int tid, int **ret_pids, size_t *ret_nr)
 	*ret_nr = nr;
 	return 0;
 }
+
+/* ---- fdinfo of anonymous-inode files ------------------------------------ */
+
+/* The text after "key" at the start of a line of @text, or NULL. */
+static const char *line_value(const char *text, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len))
+			return p + len;
+	return NULL;
+}
+
+/* An unsigned number in @base filling @s up to a blank or the end of the
+ * line; sets *@end past it. No sign, no empty number. */
+static int parse_u64(const char *s, int base, uint64_t *ret, const char **end)
+{
+	char *e;
+	uint64_t v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (base == 16 ? !isxdigit((unsigned char)*s) : !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &e, base);
+	if (errno || (*e && *e != ' ' && *e != '\t' && *e != '\n'))
+		return -EINVAL;
+	*ret = v;
+	if (end)
+		*end = e;
+	return 0;
+}
+
+/* The number after "key" on a line of @text. */
+static int field_u64(const char *text, const char *key, int base, uint64_t *ret)
+{
+	const char *v = line_value(text, key);
+
+	return v ? parse_u64(v, base, ret, NULL) : -EINVAL;
+}
+
+int proc_parse_eventfd(const char *text, struct proc_eventfd *ret)
+{
+	uint64_t count, sem;
+	int r = field_u64(text, "eventfd-count:", 16, &count);
+
+	if (r < 0)
+		return r;
+	if (!line_value(text, "eventfd-semaphore:"))
+		sem = (uint64_t)-1;
+	else if (field_u64(text, "eventfd-semaphore:", 10, &sem) < 0 || sem > 1)
+		return -EINVAL;
+	ret->count = count;
+	ret->semaphore = (int)sem;
+	return 0;
+}
+
+/* "(sec, nsec)" in nanoseconds. */
+static int parse_timespec(const char *s, uint64_t *ret)
+{
+	uint64_t sec, nsec;
+	int n = 0;
+
+	if (sscanf(s, " (%" SCNu64 ", %" SCNu64 ")%n", &sec, &nsec, &n) != 2 || !n ||
+	    nsec >= 1000000000ULL || sec > (UINT64_MAX - nsec) / 1000000000ULL)
+		return -EINVAL;
+	*ret = sec * 1000000000ULL + nsec;
+	return 0;
+}
+
+int proc_parse_timerfd(const char *text, struct proc_timerfd *ret)
+{
+	const char *value = line_value(text, "it_value:");
+	const char *interval = line_value(text, "it_interval:");
+	struct proc_timerfd t;
+	uint64_t clockid, flags;
+
+	if (field_u64(text, "clockid:", 10, &clockid) < 0 || clockid > INT32_MAX ||
+	    field_u64(text, "ticks:", 10, &t.ticks) < 0 ||
+	    field_u64(text, "settime flags:", 8, &flags) < 0 || flags > UINT32_MAX || !value ||
+	    !interval || parse_timespec(value, &t.value_ns) < 0 ||
+	    parse_timespec(interval, &t.interval_ns) < 0)
+		return -EINVAL;
+	t.clockid = (int)clockid;
+	t.settime_flags = (unsigned int)flags;
+	*ret = t;
+	return 0;
+}
+
+int proc_parse_sigmask(const char *text, uint64_t *ret)
+{
+	return field_u64(text, "sigmask:", 16, ret);
+}
+
+int proc_parse_epoll(const char *text, struct proc_epoll_item **ret_items, size_t *ret_nr)
+{
+	struct proc_epoll_item *items = NULL;
+	const char *p = text;
+	size_t nr = 0;
+
+	while ((p = line_value(p, "tfd:"))) {
+		struct proc_epoll_item it;
+		int n = 0;
+
+		if (sscanf(p,
+			   " %d events: %" SCNx32 " data: %" SCNx64 " pos:%*[-0-9] ino:%" SCNx64
+			   " sdev:%x%n",
+			   &it.tfd, &it.events, &it.data, &it.ino, &it.sdev, &n) != 5 ||
+		    it.tfd < 0 || (p[n] && p[n] != '\n')) {
+			free(items);
+			return -EINVAL;
+		}
+		items = xrealloc(items, (nr + 1) * sizeof(*items));
+		items[nr++] = it;
+		p = strchr(p, '\n');
+	}
+	*ret_items = items;
+	*ret_nr = nr;
+	return 0;
+}
+
+static int parse_handle(const char *s, struct proc_inotify_watch *w)
+{
+	unsigned int bytes, type;
+	int n = 0;
+
+	if (sscanf(s, " fhandle-bytes:%x fhandle-type:%x f_handle:%n", &bytes, &type, &n) != 2 ||
+	    !n || bytes == 0 || bytes > PROC_FHANDLE_MAX || type > INT32_MAX)
+		return -EINVAL;
+	s += n;
+	for (unsigned int i = 0; i < bytes; i++, s += 2) {
+		unsigned int byte;
+
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
+		    sscanf(s, "%2x", &byte) != 1)
+			return -EINVAL;
+		w->handle[i] = (unsigned char)byte;
+	}
+	if (*s && *s != '\n' && *s != ' ')
+		return -EINVAL;
+	w->handle_bytes = bytes;
+	w->handle_type = (int)type;
+	return 0;
+}
+
+int proc_parse_inotify(const char *text, struct proc_inotify_watch **ret_watches, size_t *ret_nr)
+{
+	struct proc_inotify_watch *ws = NULL;
+	const char *p = text;
+	size_t nr = 0;
+
+	while ((p = line_value(p, "inotify wd:"))) {
+		struct proc_inotify_watch w = { 0 };
+		unsigned int ignored;
+		int n = 0;
+
+		if (sscanf(p, "%x ino:%" SCNx64 " sdev:%x mask:%" SCNx32 " ignored_mask:%x%n",
+			   &w.wd, &w.ino, &w.sdev, &w.mask, &ignored, &n) != 5 ||
+		    w.wd <= 0) {
+			free(ws);
+			return -EINVAL;
+		}
+		p += n;
+		/* No handle when the file system cannot make one. */
+		while (*p == ' ')
+			p++;
+		if (*p && *p != '\n' && parse_handle(p, &w) < 0) {
+			free(ws);
+			return -EINVAL;
+		}
+		ws = xrealloc(ws, (nr + 1) * sizeof(*ws));
+		ws[nr++] = w;
+		p = strchr(p, '\n');
+	}
+	*ret_watches = ws;
+	*ret_nr = nr;
+	return 0;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = 0;
+}
+
+int proc_find_mount(FILE *f, unsigned int major, unsigned int minor, char **ret_path)
+{
+	char *line = NULL, *found = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, f) > 0) {
+		char *root = NULL, *point = NULL;
+		unsigned int ma, mi;
+
+		if (sscanf(line, "%*d %*d %u:%u %ms %ms", &ma, &mi, &root, &point) == 4 &&
+		    ma == major && mi == minor && (!found || !strcmp(root, "/"))) {
+			free(found);
+			found = point;
+			point = NULL;
+			if (!strcmp(root, "/")) {
+				free(root);
+				break;
+			}
+		}
+		free(root);
+		free(point);
+	}
+	free(line);
+	if (!found)
+		return -ENOENT;
+	unescape_octal(found);
+	*ret_path = found;
+	return 0;
+}

@@ -80,6 +80,61 @@ struct proc_fdinfo {
 };
 int proc_parse_fdinfo(FILE *f, struct proc_fdinfo *ret);
 
+/*
+ * The kind-specific lines of /proc/PID/fdinfo/FD of anonymous-inode files,
+ * from the whole text of the file.
+ */
+struct proc_eventfd {
+	uint64_t count; /* "eventfd-count:", in hex */
+	int semaphore; /* "eventfd-semaphore:", or -1 on kernels without it */
+};
+int proc_parse_eventfd(const char *text, struct proc_eventfd *ret);
+
+struct proc_timerfd {
+	int clockid;
+	uint64_t ticks;
+	unsigned int settime_flags; /* octal in the file */
+	uint64_t value_ns; /* time left, 0 if disarmed or expired */
+	uint64_t interval_ns;
+};
+int proc_parse_timerfd(const char *text, struct proc_timerfd *ret);
+
+/* "sigmask:" of a signalfd: bit N-1 for signal N. */
+int proc_parse_sigmask(const char *text, uint64_t *ret);
+
+/* "tfd: 5 events: 19 data: 1234  pos:0 ino:40e sdev:10", one per item. */
+struct proc_epoll_item {
+	int tfd;
+	uint32_t events;
+	uint64_t data;
+	uint64_t ino;
+	unsigned int sdev; /* the kernel's dev_t: major << 20 | minor */
+};
+int proc_parse_epoll(const char *text, struct proc_epoll_item **ret_items, size_t *ret_nr);
+
+/* "inotify wd:1 ino:2dd sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:8
+ * fhandle-type:1 f_handle:dd02000000000000", one per watch (all hex). */
+#define PROC_FHANDLE_MAX 128
+struct proc_inotify_watch {
+	int wd;
+	uint64_t ino;
+	unsigned int sdev; /* the kernel's dev_t: major << 20 | minor */
+	uint32_t mask;
+	uint32_t handle_bytes; /* 0: the file system gives no handle */
+	int handle_type;
+	unsigned char handle[PROC_FHANDLE_MAX];
+};
+int proc_parse_inotify(const char *text, struct proc_inotify_watch **ret_watches, size_t *ret_nr);
+
+/* The kernel's internal dev_t, as fdinfo prints it, split. */
+#define PROC_KDEV_MAJOR(d) ((unsigned int)(d) >> 20)
+#define PROC_KDEV_MINOR(d) ((unsigned int)(d)&0xfffff)
+
+/* From /proc/PID/mountinfo: where a file system (its major:minor) is
+ * mounted, preferring a mount of its root; the path unescaped. -ENOENT if
+ * it is not mounted. */
+int proc_find_mount(FILE *f, unsigned int major, unsigned int minor, char **ret_path);
+
 /* Convenience wrappers that open /proc/PID/... themselves. */
 int proc_read_stat(int pid, struct proc_stat *ret);
 int proc_read_status(int pid, struct proc_status *ret);

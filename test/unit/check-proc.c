@@ -645,7 +645,281 @@ START_TEST(test_fdinfo_malformed)
 }
 END_TEST
 
+/* ---- fdinfo of anonymous-inode files ------------------------------------ */
+
+START_TEST(test_eventfd_fixture)
+{
+	char *text = read_fixture("fdinfo-eventfd.txt");
+	struct proc_eventfd ev;
+
+	ck_assert_int_eq(proc_parse_eventfd(text, &ev), 0);
+	ck_assert_uint_eq(ev.count, 5);
+	ck_assert_int_eq(ev.semaphore, 0);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_eventfd_handmade)
+{
+	struct proc_eventfd ev;
+
+	/* The count is hex, padded to 16 columns. */
+	ck_assert_int_eq(proc_parse_eventfd("eventfd-count: fffffffffffffffe\n"
+					    "eventfd-id: 1\neventfd-semaphore: 1\n",
+					    &ev),
+			 0);
+	ck_assert_uint_eq(ev.count, 0xfffffffffffffffeULL);
+	ck_assert_int_eq(ev.semaphore, 1);
+	ck_assert_int_eq(proc_parse_eventfd("eventfd-count:               1a\n", &ev), 0);
+	ck_assert_uint_eq(ev.count, 26);
+	ck_assert_int_eq(ev.semaphore, -1); /* a kernel that does not say */
+}
+END_TEST
+
+START_TEST(test_timerfd_fixture)
+{
+	char *text = read_fixture("fdinfo-timerfd.txt");
+	struct proc_timerfd t;
+
+	/* CLOCK_REALTIME, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, 7 ticks
+	 * set by TFD_IOC_SET_TICKS, 99.9 s left, every 1.5 s. */
+	ck_assert_int_eq(proc_parse_timerfd(text, &t), 0);
+	ck_assert_int_eq(t.clockid, 0);
+	ck_assert_uint_eq(t.ticks, 7);
+	ck_assert_uint_eq(t.settime_flags, 3);
+	ck_assert_uint_eq(t.value_ns, 99918576013ULL);
+	ck_assert_uint_eq(t.interval_ns, 1500000000ULL);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_signalfd_fixture)
+{
+	char *text = read_fixture("fdinfo-signalfd.txt");
+	uint64_t mask = 0;
+
+	/* SIGURG (23) and SIGRTMIN + 3 (37). */
+	ck_assert_int_eq(proc_parse_sigmask(text, &mask), 0);
+	ck_assert_uint_eq(mask, (1ULL << 22) | (1ULL << 36));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_epoll_fixture)
+{
+	char *text = read_fixture("fdinfo-epoll.txt");
+	struct proc_epoll_item *it = NULL;
+	size_t nr = 0;
+
+	/* An eventfd at fd 5 (EPOLLIN | EPOLLET), a timerfd at fd 3 whose
+	 * EPOLLONESHOT item fired (only its flags left). */
+	ck_assert_int_eq(proc_parse_epoll(text, &it, &nr), 0);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_int_eq(it[0].tfd, 5);
+	ck_assert_uint_eq(it[0].events, 0x80000019);
+	ck_assert_uint_eq(it[0].data, 0x1234567890abcdefULL);
+	ck_assert_uint_eq(it[0].ino, 0x40e);
+	ck_assert_uint_eq(it[0].sdev, 0x10);
+	ck_assert_int_eq(it[1].tfd, 3);
+	ck_assert_uint_eq(it[1].events, 0x40000000);
+	ck_assert_uint_eq(it[1].data, 3);
+	free(it);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_epoll_empty)
+{
+	struct proc_epoll_item *it = NULL;
+	size_t nr = 1;
+
+	ck_assert_int_eq(
+		proc_parse_epoll("pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\n", &it, &nr), 0);
+	ck_assert_uint_eq(nr, 0);
+	free(it);
+}
+END_TEST
+
+START_TEST(test_inotify_fixture)
+{
+	char *text = read_fixture("fdinfo-inotify.txt");
+	struct proc_inotify_watch *w = NULL;
+	size_t nr = 0;
+
+	/* Newest first: /dev/shm (tmpfs, every event), /etc/hostname
+	 * (IN_MODIFY | IN_EXCL_UNLINK), /tmp (IN_CREATE | IN_ONESHOT); wd 2
+	 * was removed. */
+	ck_assert_int_eq(proc_parse_inotify(text, &w, &nr), 0);
+	ck_assert_uint_eq(nr, 3);
+	ck_assert_int_eq(w[0].wd, 4);
+	ck_assert_uint_eq(w[0].ino, 1);
+	ck_assert_uint_eq(w[0].sdev, 0x1b);
+	ck_assert_uint_eq(w[0].mask, 0xfff);
+	ck_assert_uint_eq(w[0].handle_bytes, 12);
+	ck_assert_int_eq(w[0].handle_type, 1);
+	ck_assert_uint_eq(w[0].handle[0], 0xf8);
+	ck_assert_uint_eq(w[0].handle[4], 0x01);
+	ck_assert_uint_eq(w[0].handle[11], 0x00);
+	ck_assert_int_eq(w[1].wd, 3);
+	ck_assert_uint_eq(w[1].sdev, 0xfe00000);
+	ck_assert_uint_eq(PROC_KDEV_MAJOR(w[1].sdev), 254);
+	ck_assert_uint_eq(PROC_KDEV_MINOR(w[1].sdev), 0);
+	ck_assert_uint_eq(w[1].mask, 0x4000002);
+	ck_assert_int_eq(w[2].wd, 1);
+	ck_assert_uint_eq(w[2].ino, 0x3c51a);
+	ck_assert_uint_eq(w[2].mask, 0x80000100);
+	ck_assert_uint_eq(w[2].handle_bytes, 8);
+	free(w);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_inotify_no_handle)
+{
+	struct proc_inotify_watch *w = NULL;
+	size_t nr = 0;
+
+	/* A file system that gives no handle: the line ends after the masks. */
+	ck_assert_int_eq(
+		proc_parse_inotify("inotify wd:1f ino:5 sdev:3 mask:2 ignored_mask:0 \n", &w, &nr),
+		0);
+	ck_assert_uint_eq(nr, 1);
+	ck_assert_int_eq(w[0].wd, 31);
+	ck_assert_uint_eq(w[0].handle_bytes, 0);
+	free(w);
+}
+END_TEST
+
+START_TEST(test_anon_malformed)
+{
+	static const char *const bad_eventfd[] = {
+		"",
+		"eventfd-count: \n",
+		"eventfd-count: -5\n",
+		"eventfd-count: 5x\n",
+		"eventfd-count: 10000000000000000\n", /* 2^64: too big */
+		"eventfd-count: 5\neventfd-semaphore: 2\n",
+	};
+	static const char *const bad_timerfd[] = {
+		"",
+		"clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (0, 0)\n", /* no interval */
+		"clockid: 1\nticks: 0\nsettime flags: 09\nit_value: (0, 0)\nit_interval: (0, 0)\n",
+		"clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (0, 1000000000)\nit_interval: (0, 0)\n",
+		"clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (0 0)\nit_interval: (0, 0)\n",
+		"clockid: 1\nticks: x\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n",
+		"clockid: 1\nticks: 0\nsettime flags: 00\nit_value: (18446744073709551615, 0)\nit_interval: (0, 0)\n",
+	};
+	static const char *const bad_epoll[] = {
+		"tfd: x events: 19 data: 3  pos:0 ino:40e sdev:10\n",
+		"tfd: -1 events: 19 data: 3  pos:0 ino:40e sdev:10\n",
+		"tfd: 3 events: 19 data: 3\n",
+		"tfd: 3 events: 19 data: 3  pos:0 ino:40e sdev:10 more\n",
+	};
+	static const char *const bad_inotify[] = {
+		"inotify wd:0 ino:5 sdev:3 mask:2 ignored_mask:0\n",
+		"inotify wd:1 ino:5 sdev:3 mask:2\n",
+		"inotify wd:1 ino:5 sdev:3 mask:2 ignored_mask:0 fhandle-bytes:8 fhandle-type:1 f_handle:abcd\n",
+		"inotify wd:1 ino:5 sdev:3 mask:2 ignored_mask:0 fhandle-bytes:81 fhandle-type:1 f_handle:00\n",
+		"inotify wd:1 ino:5 sdev:3 mask:2 ignored_mask:0 fhandle-bytes:1 fhandle-type:1 f_handle:zz\n",
+		"inotify wd:1 ino:5 sdev:3 mask:2 ignored_mask:0 garbage\n",
+	};
+	struct proc_epoll_item *it = NULL;
+	struct proc_inotify_watch *w = NULL;
+	struct proc_eventfd ev;
+	struct proc_timerfd t;
+	uint64_t mask;
+	size_t nr;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad_eventfd); i++)
+		ck_assert_msg(proc_parse_eventfd(bad_eventfd[i], &ev) == -EINVAL,
+			      "eventfd text %zu not refused", i);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_timerfd); i++)
+		ck_assert_msg(proc_parse_timerfd(bad_timerfd[i], &t) == -EINVAL,
+			      "timerfd text %zu not refused", i);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_epoll); i++)
+		ck_assert_msg(proc_parse_epoll(bad_epoll[i], &it, &nr) == -EINVAL,
+			      "epoll text %zu not refused", i);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_inotify); i++)
+		ck_assert_msg(proc_parse_inotify(bad_inotify[i], &w, &nr) == -EINVAL,
+			      "inotify text %zu not refused", i);
+	ck_assert_int_eq(proc_parse_sigmask("sigmask:\t\n", &mask), -EINVAL);
+	ck_assert_int_eq(proc_parse_sigmask("flags:\t02\n", &mask), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_find_mount)
+{
+	static const char mountinfo[] =
+		"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+		"25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw\n"
+		"40 27 254:0 /srv/data /mnt/bind rw,relatime - ext4 /dev/vda rw\n"
+		"27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+		"41 27 8:1 / /mnt/with\\040space\\134 rw - ext4 /dev/sda1 rw\n"
+		"42 27 8:2 /sub /mnt/sub rw - ext4 /dev/sda2 rw\n";
+	char *path = NULL;
+	FILE *f;
+
+	/* A mount of the root of the file system is preferred. */
+	f = text_file(mountinfo);
+	ck_assert_int_eq(proc_find_mount(f, 254, 0, &path), 0);
+	fclose(f);
+	ck_assert_str_eq(path, "/");
+	free(path);
+	f = text_file(mountinfo);
+	ck_assert_int_eq(proc_find_mount(f, 0, 23, &path), 0);
+	fclose(f);
+	ck_assert_str_eq(path, "/dev/shm");
+	free(path);
+	f = text_file(mountinfo);
+	ck_assert_int_eq(proc_find_mount(f, 8, 1, &path), 0);
+	fclose(f);
+	ck_assert_str_eq(path, "/mnt/with space\\");
+	free(path);
+	/* Only a subdirectory mounted: that will do. */
+	f = text_file(mountinfo);
+	ck_assert_int_eq(proc_find_mount(f, 8, 2, &path), 0);
+	fclose(f);
+	ck_assert_str_eq(path, "/mnt/sub");
+	free(path);
+	f = text_file(mountinfo);
+	ck_assert_int_eq(proc_find_mount(f, 9, 9, &path), -ENOENT);
+	fclose(f);
+}
+END_TEST
+
 /* ---- garbage ------------------------------------------------------------ */
+
+/* The parsers of anonymous-inode fdinfo, on text that may start like one. */
+static void anon_garbage(const char *buf)
+{
+	static const char *const heads[] = { "tfd: 3 events: 19 data: ", "inotify wd:1 ino:",
+					     "eventfd-count: ", "it_value: (" };
+	struct proc_epoll_item *it = NULL;
+	struct proc_inotify_watch *w = NULL;
+	struct proc_eventfd ev;
+	struct proc_timerfd t;
+	char *path = NULL;
+	uint64_t mask;
+	size_t nr;
+	FILE *f;
+
+	for (size_t i = 0; i <= ARRAY_SIZE(heads); i++) {
+		char *text = xasprintf("%s%s", i < ARRAY_SIZE(heads) ? heads[i] : "", buf);
+
+		if (proc_parse_epoll(text, &it, &nr) == 0)
+			free(it);
+		if (proc_parse_inotify(text, &w, &nr) == 0)
+			free(w);
+		(void)proc_parse_eventfd(text, &ev);
+		(void)proc_parse_timerfd(text, &t);
+		(void)proc_parse_sigmask(text, &mask);
+		free(text);
+	}
+	f = text_file(buf);
+	if (proc_find_mount(f, 0, 0, &path) == 0)
+		free(path);
+	fclose(f);
+}
 
 /* Random bytes, and random lines of plausible characters, through every
  * parser: an error or a result, never a crash or a leak. */
@@ -678,6 +952,7 @@ START_TEST(test_garbage)
 			free(st.groups);
 		(void)parse_fdinfo_text(buf, &fi);
 		(void)proc_parse_stat(buf, &pst);
+		anon_garbage(buf);
 		(void)proc_parse_vmflags(buf);
 	}
 	free(buf);
@@ -795,6 +1070,16 @@ static Suite *proc_suite(void)
 
 	tcase_add_test(tf, test_fdinfo_fixtures);
 	tcase_add_test(tf, test_fdinfo_malformed);
+	tcase_add_test(tf, test_eventfd_fixture);
+	tcase_add_test(tf, test_eventfd_handmade);
+	tcase_add_test(tf, test_timerfd_fixture);
+	tcase_add_test(tf, test_signalfd_fixture);
+	tcase_add_test(tf, test_epoll_fixture);
+	tcase_add_test(tf, test_epoll_empty);
+	tcase_add_test(tf, test_inotify_fixture);
+	tcase_add_test(tf, test_inotify_no_handle);
+	tcase_add_test(tf, test_anon_malformed);
+	tcase_add_test(tf, test_find_mount);
 	suite_add_tcase(s, tf);
 
 	tcase_set_timeout(tg, 60);

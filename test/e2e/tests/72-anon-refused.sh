@@ -1,0 +1,42 @@
+#!/bin/bash
+# 72-anon-refused.sh - what ckpt cannot restore faithfully among the files
+# on anonymous inodes is refused at the dump, cleanly (exit 1, one
+# "ckpt: cannot dump PID: fd N ..." line saying why, nothing left behind),
+# and the target goes on untouched (72-anon-refused, one run per case):
+#  - an epoll item whose fd was closed after EPOLL_CTL_ADD while a dup
+#    keeps its file open (the item outlives its fd number);
+#  - an inotify watching a file that was deleted while someone (here the
+#    test) keeps it open: no path leads to it;
+#  - an inotify with O_ASYNC (signal-driven I/O is not restored).
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+# refused CASE REGEX: start the target in CASE, the dump must fail with a
+# line matching REGEX (PID stands for the target's pid).
+refused() {
+	local kind=$1 want=$2 w=$T/$1 pid hold
+	start_target "$w" 72-anon-refused "$kind"
+	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	if [[ $kind == inotify-gone ]]; then
+		exec {hold}<"$w/gone"
+		rm -- "$w/gone"
+	fi
+	mkdir "$T/d-$kind"
+	ck_fails "dump of $kind" dump --pid "$pid" --images "$T/d-$kind/images"
+	log "refused with: $(cat "$CK_ERR")"
+	want=${want//PID/$pid}
+	grep -qE -- "^ckpt: cannot dump $want" "$CK_ERR" ||
+		fail "$kind: the error does not say why: $(ck_err_line) (want 'cannot dump $want')"
+	assert_dump_left_nothing "$T/d-$kind"
+	assert_still_fine "$pid" "$w" 0
+	[[ -n ${hold:-} ]] && exec {hold}<&-
+	kill -9 "$pid"
+	reap "$pid"
+}
+
+refused epoll-stale 'PID: fd 11 is an epoll watching a file that is no longer open at fd 10 '
+refused inotify-gone 'PID: fd 10 is an inotify watching inode [0-9]+ \(device [0-9]+:[0-9]+\), which no path leads to'
+refused inotify-async 'PID: fd 10 \(inotify\) has O_ASYNC set'
+assert_no_strays
