@@ -20,17 +20,6 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 
-int anon_fd_grab(int pid, int fd)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int copy;
-
-	if (pidfd < 0)
-		return -errno;
-	copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	return copy < 0 ? -errno : copy;
-}
-
 int anon_flags_dump(const struct fd_dump *d, const FileEntry *e)
 {
 	if (e->flags & O_ASYNC)
@@ -82,7 +71,7 @@ static int eventfd_write1(int fd, uint64_t v)
  */
 static int eventfd_probe_semaphore(int pid, int fd, uint64_t count)
 {
-	_cleanup_close_ int copy = anon_fd_grab(pid, fd);
+	_cleanup_close_ int copy = fd_borrow(pid, fd);
 	uint64_t extra = count < 2 ? 2 : 0, got, more;
 	int r;
 

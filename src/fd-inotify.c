@@ -139,7 +139,7 @@ static int by_wd(const void *a, const void *b)
 /* Events queued and not read are not saved: said with -v. */
 static void note_queued(const struct fd_dump *d)
 {
-	_cleanup_close_ int copy = anon_fd_grab(d->pid, d->fd);
+	_cleanup_close_ int copy = fd_borrow(d->pid, d->fd);
 	int bytes = 0;
 
 	if (copy >= 0 && ioctl(copy, FIONREAD, &bytes) == 0 && bytes > 0)

@@ -85,7 +85,7 @@ static int read_own_fdinfo(int fd, struct proc_timerfd *ret)
  */
 static int timer_state(int pid, int fd, struct proc_timerfd *ret, uint64_t *ret_now)
 {
-	_cleanup_close_ int copy = anon_fd_grab(pid, fd);
+	_cleanup_close_ int copy = fd_borrow(pid, fd);
 
 	if (copy < 0)
 		return copy;

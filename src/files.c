@@ -277,6 +277,57 @@ int fd_borrow(int pid, int fd)
 	return copy;
 }
 
+static bool pid_listed(const int *pids, size_t nr, int pid)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* The links of the fds of @pid, to @fn: true once it has said stop. */
+static bool fd_links_each(int pid, fd_link_fn fn, void *arg)
+{
+	char path[64], link[PATH_MAX_LEN];
+	struct dirent *de;
+	bool stop = false;
+	DIR *fds;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	fds = opendir(path);
+	while (fds && !stop && (de = readdir(fds))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%.20s", pid, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		stop = fn(pid, link, arg);
+	}
+	if (fds)
+		closedir(fds);
+	return stop;
+}
+
+void fds_outside_each(const int *pids, size_t nr_pids, fd_link_fn fn, void *arg)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *de;
+	bool stop = false;
+
+	while (proc && !stop && (de = readdir(proc))) {
+		int pid;
+
+		if (parse_pid(de->d_name, &pid) < 0 || pid == getpid() ||
+		    pid_listed(pids, nr_pids, pid))
+			continue;
+		stop = fd_links_each(pid, fn, arg);
+	}
+	if (proc)
+		closedir(proc);
+}
+
 int file_open_unsupported(struct files_open *fo, const FileEntry *e)
 {
 	return pr_fail(-EOPNOTSUPP, "cannot restore: '%s' is a %s (not supported yet)", e->path,

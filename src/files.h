@@ -138,9 +138,15 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
  * the files of @pid it is the first to have. */
 int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, const int *owner);
 
-/* The very open file description @fd of @pid, as a new fd of ours
- * (pidfd_getfd: the process must be ptrace-able by us). */
+/* The very open file description @fd of @pid, as a new fd of ours,
+ * close-on-exec (pidfd_getfd: the process must be ptrace-able by us);
+ * what is done through it is done to the process's file. */
 int fd_borrow(int pid, int fd);
+/* Call @fn with the link of every fd (what /proc/PID/fd/N reads) of
+ * every process but ckpt and those in @pids, until it returns true: who
+ * outside the tree holds a file. */
+typedef bool (*fd_link_fn)(int pid, const char *link, void *arg);
+void fds_outside_each(const int *pids, size_t nr_pids, fd_link_fn fn, void *arg);
 /* For kinds not written yet: fails, saying so. */
 int file_open_unsupported(struct files_open *fo, const FileEntry *e);
 
@@ -159,9 +165,6 @@ extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_k
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 
 /* fd-anon.c: what the kinds on anonymous inodes share */
-/* In ckpt, a new fd on the open file description @fd of @pid
- * (pidfd_getfd): what is done through it is done to the process's file. */
-int anon_fd_grab(int pid, int fd);
 /* Dump: refuses the flags none of them restores (O_ASYNC). */
 int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
 /* Restore: the dumped O_NONBLOCK on the new file @fd. */

@@ -17,7 +17,6 @@
 
 #include "util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -135,53 +134,33 @@ static int pipe_dump(const struct fd_dump *d, FileEntry *e)
 	return 0;
 }
 
-static bool pid_listed(const int *pids, size_t nr, int pid)
+struct holder_search {
+	const char *want; /* the link of the pipe or FIFO */
+	int found;
+};
+
+static bool holder_match(int pid, const char *link, void *arg)
 {
-	for (size_t i = 0; i < nr; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
+	struct holder_search *hs = arg;
+
+	if (strcmp(link, hs->want))
+		return false;
+	hs->found = pid;
+	return true;
 }
 
 /* A process outside @pids holding pipe or FIFO @p, or 0. */
 static int outside_holder(const PipeEntry *p, const FilesEntry *fe, const int *pids, size_t nr_pids)
 {
-	char want[PATH_MAX_LEN], path[300], link[PATH_MAX_LEN];
-	DIR *proc = opendir("/proc");
-	struct dirent *de;
-	int found = 0;
+	char want[PATH_MAX_LEN];
+	struct holder_search hs = { want, 0 };
 
-	if (!proc)
-		return 0;
 	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)p->ino);
 	for (size_t i = 0; i < fe->n_files; i++)
 		if (fe->files[i]->kind == FD_KIND__FD_FIFO && fe->files[i]->ino == p->ino)
 			snprintf(want, sizeof(want), "%s", fe->files[i]->path);
-	while (!found && (de = readdir(proc))) {
-		struct dirent *de_fd;
-		DIR *fds;
-		int pid;
-
-		if (parse_pid(de->d_name, &pid) < 0 || pid == getpid() ||
-		    pid_listed(pids, nr_pids, pid))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		fds = opendir(path);
-		while (fds && !found && (de_fd = readdir(fds))) {
-			ssize_t n;
-
-			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de_fd->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n > 0) {
-				link[n] = 0;
-				found = strcmp(link, want) ? 0 : pid;
-			}
-		}
-		if (fds)
-			closedir(fds);
-	}
-	closedir(proc);
-	return found;
+	fds_outside_each(pids, nr_pids, holder_match, &hs);
+	return hs.found;
 }
 
 /*

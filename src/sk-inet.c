@@ -57,6 +57,7 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/rtnetlink.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
@@ -432,19 +433,6 @@ static bool inet_claims(const char *link, const struct stat *st)
 	return S_ISSOCK(st->st_mode) && !strncmp(link, "socket:", 7);
 }
 
-/* Our own fd for socket @fd of the frozen process @pid. */
-static int sk_take(int pid, int fd)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int sk;
-
-	if (pidfd < 0)
-		return -errno;
-	/* The new fd is close-on-exec. */
-	sk = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-	return sk < 0 ? -errno : sk;
-}
-
 static int sk_getint(int sk, int level, int name, int *ret)
 {
 	socklen_t len = sizeof(*ret);
@@ -455,15 +443,18 @@ static int sk_getint(int sk, int level, int name, int *ret)
 static int diag_add(const struct nlmsghdr *h, void *arg)
 {
 	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const struct rtattr *tb[INET_DIAG_SHUTDOWN + 1];
 	struct diag_list *l = arg;
-	const uint8_t *shut;
-	size_t len = 0;
+	uint8_t shut = 0;
 
-	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) || !m->idiag_inode)
+	if (sock_diag_attrs(h, sizeof(*m), tb, ARRAY_SIZE(tb)) < 0)
+		return -EBADMSG;
+	if (!m->idiag_inode)
 		return 0;
-	shut = sock_diag_attr(h, sizeof(*m), INET_DIAG_SHUTDOWN, &len);
+	if (tb[INET_DIAG_SHUTDOWN] && RTA_PAYLOAD(tb[INET_DIAG_SHUTDOWN]) >= 1)
+		shut = *(const uint8_t *)RTA_DATA(tb[INET_DIAG_SHUTDOWN]);
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = (struct diag_sk){ m->idiag_inode, shut && len >= 1 ? *shut : 0 };
+	l->v[l->n++] = (struct diag_sk){ m->idiag_inode, shut };
 	return 0;
 }
 
@@ -479,8 +470,13 @@ static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, 
 			.sdiag_protocol = (uint8_t)s->protocol,
 			.idiag_states = ~0U,
 		};
-		int r = sock_diag_query(&req, sizeof(req), true, diag_add, l);
+		struct sock_diag sd;
+		int r = sock_diag_open(&sd);
 
+		if (r < 0)
+			return r;
+		r = sock_diag_query(&sd, &req, sizeof(req), true, diag_add, l);
+		sock_diag_close(&sd);
 		if (r < 0)
 			return r;
 		l->read = true;
@@ -674,7 +670,7 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 
 	inet_sk_entry__init(s);
 	e->inet_sk = s; /* freed with @e on failure */
-	sk = sk_take(d->pid, d->fd);
+	sk = fd_borrow(d->pid, d->fd);
 	if (sk < 0)
 		return pr_errno(sk, "cannot dump %d: cannot take its socket at fd %d", d->pid,
 				d->fd);
@@ -1039,7 +1035,7 @@ static int inet_restore_last(const FileEntry *e, int pid, int fd)
 
 	if (!is_established_tcp(s))
 		return 0;
-	sk = sk_take(pid, fd);
+	sk = fd_borrow(pid, fd);
 	if (sk < 0)
 		r = sk;
 	if (r >= 0)

@@ -1,23 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Questions to the kernel about sockets (see sock-diag.h). */
+/* NETLINK_SOCK_DIAG queries and the parsers of their answers (see sock-diag.h). */
 #include "sock-diag.h"
 
 #include "util.h"
 
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#define DIAG_BUF_LEN 32768
+/* The kernel fills dump messages up to 32 KiB (or the size we last asked for). */
+#define DIAG_BUF_LEN 65536
 
-static int diag_send(int nl, const void *req, size_t len, bool dump)
+#define UNIX_SHOW_ALL \
+	(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN)
+
+int sock_diag_open(struct sock_diag *sd)
+{
+	sd->seq = 0;
+	sd->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	return sd->fd < 0 ? -errno : 0;
+}
+
+void sock_diag_close(struct sock_diag *sd)
+{
+	if (sd->fd >= 0)
+		close(sd->fd);
+	sd->fd = -1;
+}
+
+static int send_request(struct sock_diag *sd, const void *req, size_t len, bool dump)
 {
 	struct nlmsghdr h = {
 		.nlmsg_len = (uint32_t)NLMSG_LENGTH(len),
 		.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		.nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : 0),
-		.nlmsg_seq = 1,
+		.nlmsg_seq = ++sd->seq,
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct iovec iov[2] = { { &h, NLMSG_HDRLEN }, { (void *)req, len } };
@@ -27,78 +46,251 @@ static int diag_send(int nl, const void *req, size_t len, bool dump)
 		.msg_iov = iov,
 		.msg_iovlen = 2,
 	};
+	ssize_t n;
 
-	return sendmsg(nl, &msg, 0) < 0 ? -errno : 0;
+	do
+		n = sendmsg(sd->fd, &msg, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)h.nlmsg_len ? 0 : -EIO;
 }
 
-/* The answers in one datagram: 1 when the last one came, 0 for more. */
-static int diag_walk(const char *buf, size_t n, bool dump, sock_diag_cb cb, void *arg)
+/* One message of the answer: 1 when the query is over, 0 to go on, or -errno. */
+static int answer_one(const struct nlmsghdr *h, uint32_t seq, bool dump, sock_diag_fn fn, void *arg)
 {
-	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-	size_t left = n;
-
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-		int r;
-
-		if (h->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *err = NLMSG_DATA(h);
-
-			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*err)))
-				return -EBADMSG;
-			return err->error ? err->error : 1;
-		}
-		r = cb(h, arg);
-		if (r != 0)
-			return r;
-		if (!dump)
-			return 1;
-	}
-	return 0;
-}
-
-int sock_diag_query(const void *req, size_t len, bool dump, sock_diag_cb cb, void *arg)
-{
-	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	_cleanup_free_ char *buf = NULL;
 	int r;
 
-	if (nl < 0)
-		return -errno;
-	r = diag_send(nl, req, len, dump);
+	if (h->nlmsg_seq != seq)
+		return 0; /* left over from an earlier query */
+	if (h->nlmsg_type == NLMSG_DONE) {
+		/* a dump that failed half way says why in its DONE */
+		int err = 0;
+
+		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
+			memcpy(&err, NLMSG_DATA(h), sizeof(err));
+		return err < 0 ? err : 1;
+	}
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+
+		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+			return -EBADMSG;
+		return e->error < 0 ? e->error : 1;
+	}
+	r = fn(h, arg);
 	if (r < 0)
 		return r;
-	buf = xmalloc(DIAG_BUF_LEN);
-	do {
-		ssize_t n = recv(nl, buf, DIAG_BUF_LEN, 0);
+	/* An exact request is answered by one message, with no DONE after it. */
+	return dump ? 0 : 1;
+}
+
+int sock_diag_query(struct sock_diag *sd, const void *req, size_t len, bool dump, sock_diag_fn fn,
+		    void *arg)
+{
+	_cleanup_free_ char *buf = xmalloc(DIAG_BUF_LEN);
+	int r = send_request(sd, req, len, dump);
+
+	while (r == 0) {
+		struct iovec iov = { buf, DIAG_BUF_LEN };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+		ssize_t n = recvmsg(sd->fd, &msg, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
+		if (n == 0 || (msg.msg_flags & MSG_TRUNC))
 			return -EBADMSG;
-		r = diag_walk(buf, (size_t)n, dump, cb, arg);
-	} while (r == 0);
+		for (size_t left = (size_t)n; r == 0 && NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+			r = answer_one(h, sd->seq, dump, fn, arg);
+	}
 	return r < 0 ? r : 0;
 }
 
-const void *sock_diag_attr(const struct nlmsghdr *h, size_t hdr_len, unsigned short type,
-			   size_t *ret_len)
+int sock_diag_attrs(const struct nlmsghdr *h, size_t hdr_len, const struct rtattr **tb, size_t nr)
 {
-	const struct rtattr *a;
+	size_t start = NLMSG_LENGTH(NLMSG_ALIGN(hdr_len));
+	const char *p = (const char *)h + start;
 	size_t left;
 
 	if (h->nlmsg_len < NLMSG_LENGTH(hdr_len))
-		return NULL;
-	left = h->nlmsg_len - NLMSG_LENGTH(hdr_len);
-	a = (const struct rtattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(hdr_len));
-	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		if (a->rta_type != type)
-			continue;
-		*ret_len = RTA_PAYLOAD(a);
-		return RTA_DATA(a);
+		return -EBADMSG;
+	memset(tb, 0, nr * sizeof(*tb));
+	left = h->nlmsg_len > start ? h->nlmsg_len - start : 0;
+	while (left >= sizeof(struct rtattr)) {
+		const struct rtattr *a = (const struct rtattr *)p;
+		size_t step = RTA_ALIGN(a->rta_len);
+		unsigned int type = a->rta_type & NLA_TYPE_MASK;
+
+		if (a->rta_len < sizeof(*a) || a->rta_len > left)
+			return -EBADMSG;
+		if (type < nr)
+			tb[type] = a;
+		step = MIN(step, left);
+		p += step;
+		left -= step;
 	}
-	return NULL;
+	return 0;
+}
+
+/* ---- AF_UNIX ---- */
+
+void unix_diag_sk_release(struct unix_diag_sk *u)
+{
+	free(u->icons);
+	u->icons = NULL;
+	u->nr_icons = 0;
+}
+
+void unix_diag_sks_free(struct unix_diag_sk *sks, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		unix_diag_sk_release(&sks[i]);
+	free(sks);
+}
+
+/* The payload of @a if it holds at least @len bytes, else NULL. */
+static const void *attr_data(const struct rtattr *a, size_t len)
+{
+	if (!a || RTA_PAYLOAD(a) < len)
+		return NULL;
+	return RTA_DATA(a);
+}
+
+static int parse_unix_attrs(const struct rtattr *const *tb, struct unix_diag_sk *u)
+{
+	const struct unix_diag_vfs *vfs = attr_data(tb[UNIX_DIAG_VFS], sizeof(*vfs));
+	const struct unix_diag_rqlen *rq = attr_data(tb[UNIX_DIAG_RQLEN], sizeof(*rq));
+	const uint32_t *peer = attr_data(tb[UNIX_DIAG_PEER], sizeof(*peer));
+	const uint8_t *shut = attr_data(tb[UNIX_DIAG_SHUTDOWN], 1);
+
+	if (tb[UNIX_DIAG_NAME]) {
+		size_t len = RTA_PAYLOAD(tb[UNIX_DIAG_NAME]);
+
+		if (len > UNIX_NAME_MAX)
+			return -EBADMSG;
+		memcpy(u->name, RTA_DATA(tb[UNIX_DIAG_NAME]), len);
+		u->name_len = len;
+	}
+	if (vfs) {
+		u->has_vfs = true;
+		u->vfs_ino = vfs->udiag_vfs_ino;
+		u->vfs_dev = vfs->udiag_vfs_dev;
+	}
+	if (peer) {
+		u->has_peer = true;
+		u->peer = *peer;
+	}
+	if (rq) {
+		u->has_rqlen = true;
+		u->rqueue = rq->udiag_rqueue;
+		u->wqueue = rq->udiag_wqueue;
+	}
+	if (shut)
+		u->shutdown = *shut;
+	if (tb[UNIX_DIAG_ICONS]) {
+		size_t len = RTA_PAYLOAD(tb[UNIX_DIAG_ICONS]);
+
+		if (len % sizeof(uint32_t))
+			return -EBADMSG;
+		u->nr_icons = len / sizeof(uint32_t);
+		u->icons = xmalloc(len + 1);
+		memcpy(u->icons, RTA_DATA(tb[UNIX_DIAG_ICONS]), len);
+	}
+	return 0;
+}
+
+int unix_diag_parse(const struct nlmsghdr *h, struct unix_diag_sk *ret)
+{
+	const struct rtattr *tb[UNIX_DIAG_MAX + 1];
+	const struct unix_diag_msg *m = NLMSG_DATA(h);
+	struct unix_diag_sk u;
+	int r = sock_diag_attrs(h, sizeof(*m), tb, ARRAY_SIZE(tb));
+
+	if (r < 0)
+		return r;
+	if (m->udiag_family != AF_UNIX)
+		return -EBADMSG;
+	memset(&u, 0, sizeof(u));
+	u.ino = m->udiag_ino;
+	u.type = m->udiag_type;
+	u.state = m->udiag_state;
+	r = parse_unix_attrs(tb, &u);
+	if (r < 0) {
+		unix_diag_sk_release(&u);
+		return r;
+	}
+	*ret = u;
+	return 0;
+}
+
+struct unix_found {
+	struct unix_diag_sk *sks;
+	size_t nr;
+};
+
+static int unix_found_add(const struct nlmsghdr *h, void *arg)
+{
+	struct unix_found *f = arg;
+	struct unix_diag_sk u;
+	int r = unix_diag_parse(h, &u);
+
+	if (r < 0)
+		return r;
+	f->sks = xrealloc(f->sks, (f->nr + 1) * sizeof(*f->sks));
+	f->sks[f->nr++] = u;
+	return 0;
+}
+
+static int unix_query(struct sock_diag *sd, uint32_t ino, struct unix_found *f)
+{
+	struct unix_diag_req req = {
+		.sdiag_family = AF_UNIX,
+		.udiag_states = ~0U,
+		.udiag_ino = ino,
+		.udiag_show = UNIX_SHOW_ALL,
+		/* no cookie to check */
+		.udiag_cookie = { ~0U, ~0U },
+	};
+	int r = sock_diag_query(sd, &req, sizeof(req), ino == 0, unix_found_add, f);
+
+	if (r < 0) {
+		unix_diag_sks_free(f->sks, f->nr);
+		f->sks = NULL;
+		f->nr = 0;
+	}
+	return r;
+}
+
+int unix_diag_get(struct sock_diag *sd, uint32_t ino, struct unix_diag_sk *ret)
+{
+	struct unix_found f = { NULL, 0 };
+	int r;
+
+	if (!ino)
+		return -ENOENT;
+	r = unix_query(sd, ino, &f);
+	if (r < 0)
+		return r;
+	if (f.nr != 1 || f.sks[0].ino != ino) {
+		unix_diag_sks_free(f.sks, f.nr);
+		return -ENOENT;
+	}
+	*ret = f.sks[0];
+	free(f.sks);
+	return 0;
+}
+
+int unix_diag_dump(struct sock_diag *sd, struct unix_diag_sk **ret, size_t *ret_nr)
+{
+	struct unix_found f = { NULL, 0 };
+	int r = unix_query(sd, 0, &f);
+
+	if (r < 0)
+		return r;
+	*ret = f.sks;
+	*ret_nr = f.nr;
+	return 0;
 }

@@ -2,26 +2,89 @@
 #ifndef CKPT_SOCK_DIAG_H
 #define CKPT_SOCK_DIAG_H
 /*
- * Questions to the kernel about sockets over NETLINK_SOCK_DIAG
- * (sock_diag(7)): one request, each answer handed to a callback. It knows
- * no socket family: the caller builds the request (inet_diag_req_v2,
- * unix_diag_req, ...) and reads the answers. No logging: 0 or -errno.
+ * NETLINK_SOCK_DIAG: what the kernel tells about sockets that their
+ * owners' fds do not (peers, names, queues, pending connections), for any
+ * family. A query is one request; every answer message goes to a callback,
+ * until the kernel says done.
+ *
+ * The answers are read in ckpt's network namespace: sockets of a process
+ * in another one are not found (-ENOENT).
+ *
+ * Like proc.c, this layer does not log: it returns 0 or -errno, and
+ * -EBADMSG for answers it cannot parse. The parsers (sock_diag_attrs,
+ * unix_diag_parse) only read the message they are given, for unit tests.
  */
 #include <linux/netlink.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-/* One answer: 0 to go on, > 0 to stop (the query returns 0), < 0 to stop
+struct rtattr;
+
+struct sock_diag {
+	int fd;
+	uint32_t seq;
+};
+
+int sock_diag_open(struct sock_diag *sd);
+void sock_diag_close(struct sock_diag *sd);
+
+/* Called with each answer to a query; a negative return ends the query
  * with that error. */
-typedef int (*sock_diag_cb)(const struct nlmsghdr *h, void *arg);
+typedef int (*sock_diag_fn)(const struct nlmsghdr *h, void *arg);
 
-/* Send the SOCK_DIAG_BY_FAMILY request @req (@len bytes, without its
- * netlink header), a dump if @dump, and pass every answer to @cb. */
-int sock_diag_query(const void *req, size_t len, bool dump, sock_diag_cb cb, void *arg);
+/*
+ * Send @req (@len bytes: a family's request, e.g. struct unix_diag_req or
+ * struct inet_diag_req_v2) as SOCK_DIAG_BY_FAMILY, with NLM_F_DUMP when
+ * @dump, and call @fn on every answer. An error from the kernel is
+ * returned as it is (-ENOENT: no such socket).
+ */
+int sock_diag_query(struct sock_diag *sd, const void *req, size_t len, bool dump, sock_diag_fn fn,
+		    void *arg);
 
-/* The payload of attribute @type in answer @h, whose fixed part is @hdr_len
- * bytes long; NULL if it has none. Its length in *@ret_len. */
-const void *sock_diag_attr(const struct nlmsghdr *h, size_t hdr_len, unsigned short type,
-			   size_t *ret_len);
+/*
+ * The attributes after the first @hdr_len bytes of the payload of @h
+ * (struct unix_diag_msg, struct inet_diag_msg...): @tb[type] points to
+ * the last attribute of each type below @nr, or is NULL. -EBADMSG if the
+ * message is shorter than its header or an attribute runs past its end.
+ */
+int sock_diag_attrs(const struct nlmsghdr *h, size_t hdr_len, const struct rtattr **tb, size_t nr);
+
+/* ---- AF_UNIX (unix_diag) ---- */
+
+#define UNIX_NAME_MAX 108 /* sizeof(sun_path) */
+
+/* One unix socket as unix_diag shows it. */
+struct unix_diag_sk {
+	uint32_t ino;
+	uint8_t type; /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint8_t state; /* TCP_ESTABLISHED, TCP_CLOSE, TCP_LISTEN */
+	uint8_t shutdown; /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+	/* sun_path as bound, not NUL-terminated; an abstract name starts
+	 * with a 0 byte. name_len 0: no name. */
+	char name[UNIX_NAME_MAX];
+	size_t name_len;
+	bool has_vfs; /* bound to a path: the inode it made */
+	uint32_t vfs_ino, vfs_dev; /* kernel encoding of dev: major << 20 | minor */
+	bool has_peer; /* connected: the peer's inode, 0 if it has no file
+			* (closed, or a connection not yet accepted) */
+	uint32_t peer;
+	bool has_rqlen;
+	/* Listening: connections waiting / backlog. Else bytes to read
+	 * (dgram: of the first datagram only) / bytes sent not yet read. */
+	uint32_t rqueue, wqueue;
+	uint32_t *icons; /* listening: the clients of pending connections
+			  * (0 for one whose client has closed), oldest first */
+	size_t nr_icons;
+};
+
+void unix_diag_sk_release(struct unix_diag_sk *u);
+/* An answer to a unix_diag query into @ret (release it after). */
+int unix_diag_parse(const struct nlmsghdr *h, struct unix_diag_sk *ret);
+/* The unix socket with inode @ino, with everything the kernel shows. */
+int unix_diag_get(struct sock_diag *sd, uint32_t ino, struct unix_diag_sk *ret);
+/* Every unix socket of the namespace into @ret (an array of @ret_nr). */
+int unix_diag_dump(struct sock_diag *sd, struct unix_diag_sk **ret, size_t *ret_nr);
+void unix_diag_sks_free(struct unix_diag_sk *sks, size_t nr);
 
 #endif
