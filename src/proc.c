@@ -17,7 +17,7 @@ static const struct {
 	{ "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE },  { "lo", VMF_LOCKED },
 	{ "sr", VMF_SEQ_READ },	  { "rr", VMF_RAND_READ },  { "io", VMF_IO },
 	{ "pf", VMF_PFNMAP },	  { "ht", VMF_HUGETLB },    { "de", VMF_DONTEXPAND },
-	{ "mw", VMF_MAYWRITE },
+	{ "mw", VMF_MAYWRITE },	  { "uw", VMF_UFFD_WP },
 };
 
 uint64_t proc_parse_vmflags(const char *s)

@@ -29,6 +29,7 @@ enum {
 	VMF_HUGETLB = 1 << 13, /* ht */
 	VMF_DONTEXPAND = 1 << 14, /* de */
 	VMF_MAYWRITE = 1 << 15, /* mw */
+	VMF_UFFD_WP = 1 << 16, /* uw: registered with a userfaultfd for write-protection */
 };
 
 struct proc_vma {

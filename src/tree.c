@@ -58,9 +58,10 @@ static int check_namespaces(int pid, const char *comm)
 		if (readlink(path, ours, sizeof(ours) - 1) < 0)
 			continue;
 		if (strcmp(theirs, ours))
-			return pr_fail(-EOPNOTSUPP,
-				       "cannot dump: process %d ('%s') is in another %s namespace (not supported)",
-				       pid, comm, kinds[i]);
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d ('%s') is in another %s namespace (not supported)",
+				pid, comm, kinds[i]);
 	}
 	return 0;
 }
