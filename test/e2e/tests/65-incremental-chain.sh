@@ -19,6 +19,7 @@ pid=$TARGET_PID
 self_check "$pid" "$w"
 
 keeper_up() { grep -q "@ckpt-track-$1-" /proc/net/unix; }
+keeper_gone() { ! keeper_up "$1"; }
 pages_size() { stat -c %s "$1/pages-$pid.img"; }
 
 ck_ok pre-dump --pid "$pid" --images "$T/d1"
@@ -37,7 +38,7 @@ self_check "$pid" "$w"
 ck_ok dump --pid "$pid" --images "$T/d11" --parent "$T/d10"
 reap "$pid"
 wait_gone "$pid"
-wait_for 10 "the page tracker to stop" eval '! keeper_up "$pid"' || fail "the page tracker outlived the final dump"
+wait_for 10 "the page tracker to stop" keeper_gone "$pid" || fail "the page tracker outlived the final dump"
 
 # Broken chains must fail cleanly before anything is created.
 mv "$T/d5" "$T/d5.away"
@@ -62,6 +63,6 @@ assert_dump_left_nothing "$T/f"
 assert_not_traced "$pid"
 self_check "$pid" "$w"
 kill_restored "$pid"
-wait_for 10 "the page tracker to go with its process" eval '! keeper_up "$pid"' ||
+wait_for 10 "the page tracker to go with its process" keeper_gone "$pid" ||
 	fail "the page tracker outlived its process"
 assert_no_strays
