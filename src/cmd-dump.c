@@ -34,12 +34,14 @@ struct dump_proc {
 	ThreadCoreEntry **threads;
 	MmEntry mm;
 	FdinfoEntry fdinfo;
+	struct pages_undo *undo; /* its pages, dropped once stored */
 };
 
 struct dump {
 	int root;
 	bool predump; /* memory only, tracking goes on: a link of a chain */
 	bool incremental; /* --parent: only pages written since it */
+	bool discard; /* the tree dies after: its memory is freed as it is stored */
 	struct files_opts files_opts;
 	struct tree tree;
 	struct dump_proc *procs; /* per tree process; unused for zombies */
@@ -244,7 +246,7 @@ static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 	p->core.threads = p->threads;
 	p->core.n_threads = p->tp->nr_threads;
 	r = pages_dump(pid, &p->mm, d->incremental ? parent_mm(&d->parent, pid) : NULL, dirfd,
-		       &d->stats);
+		       d->discard ? &p->inf : NULL, &p->undo, &d->stats);
 	if (r < 0)
 		return r;
 	r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
@@ -252,7 +254,7 @@ static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 		r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
 	if (r >= 0 && !d->predump)
 		r = img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base);
-	return r;
+	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
 static int write_pstree(struct dump *d, int dirfd)
@@ -287,6 +289,7 @@ static int write_pstree(struct dump *d, int dirfd)
 	return r;
 }
 
+/* Each failure is told where it happens. */
 static int write_all(struct dump *d, struct imgdir *dir)
 {
 	int r = 0;
@@ -294,13 +297,14 @@ static int write_all(struct dump *d, struct imgdir *dir)
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
 		if (!d->tree.procs[i].node.zombie)
 			r = write_proc(d, &d->procs[i], dir->dirfd);
-	if (r >= 0)
-		r = write_pstree(d, dir->dirfd);
+	if (r < 0)
+		return r;
+	r = write_pstree(d, dir->dirfd);
 	if (r >= 0 && !d->predump)
 		r = img_write_msg(dir->dirfd, IMG_FILES, 0, &d->files.img.base);
-	if (r >= 0 && !d->predump)
-		r = shmem_dump(&d->shmem, dir->dirfd);
-	return r < 0 ? pr_errno(r, "cannot write images in '%s'", dir->tmp) : 0;
+	if (r < 0)
+		return pr_errno(r, "cannot write images in '%s'", dir->tmp);
+	return d->predump ? 0 : shmem_dump(&d->shmem, dir->dirfd);
 }
 
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
@@ -342,8 +346,29 @@ static void requeue_stolen(struct dump_proc *p)
 	(void)infect_unmap_scratch(&p->inf);
 }
 
+/*
+ * Memory a dump took out of a process goes back first. A process that
+ * cannot have it back must not go on with holes in its memory: it is
+ * killed (this needs the images we just wrote to be unreadable).
+ */
+static void give_memory_back(struct dump *d)
+{
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		if (d->tree.procs[i].node.zombie || !p->undo)
+			continue;
+		if (pages_undo_discard(p->undo) < 0)
+			(void)kill(p->tp->node.pid, SIGKILL);
+		pages_undo_free(p->undo);
+		p->undo = NULL;
+	}
+}
+
 static void resume_tree(struct dump *d)
 {
+	if (d->procs)
+		give_memory_back(d);
 	for (size_t i = 0; i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie)
 			requeue_stolen(&d->procs[i]);
@@ -397,6 +422,8 @@ static void dump_start_procs(struct dump *d)
 
 static void dump_free(struct dump *d)
 {
+	for (size_t i = 0; d->procs && i < d->tree.nr; i++)
+		pages_undo_free(d->procs[i].undo);
 	if (d->track) {
 		track_state_release(d->track);
 		free(d->track);
@@ -532,6 +559,7 @@ int cmd_dump(const struct options *o)
 	int r;
 
 	d->predump = o->command == CMD_PREDUMP;
+	d->discard = !d->predump && !o->leave_running;
 	image_id_new(d->id);
 	r = check_target(o->pid);
 	if (r >= 0)

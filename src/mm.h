@@ -71,10 +71,18 @@ struct pages_stats {
 };
 
 bool vma_has_pages(const VmaEntry *v);
-/* With @parent_mm (the same process in the parent dump), tracked VMAs that
- * are as they were there keep their unwritten pages in the parent. */
+/*
+ * With @parent_mm (the same process in the parent dump), tracked VMAs that
+ * are as they were there keep their unwritten pages in the parent. With
+ * @discard (the process, to be killed after the dump), the pages are
+ * dropped from the process once stored; *ret_undo then says how to give
+ * them back if the dump fails later (pages_undo_discard).
+ */
+struct pages_undo;
 int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
-	       struct pages_stats *st);
+	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st);
+int pages_undo_discard(struct pages_undo *u);
+void pages_undo_free(struct pages_undo *u);
 int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels);
 
 /* shmem.c: shared anonymous memory and memfds, one object however many

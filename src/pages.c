@@ -297,13 +297,32 @@ static int scan_all(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct
 
 /* ---- copying ---- */
 
+/*
+ * A dump that kills the process after it may free its memory as it goes:
+ * once a batch is in the image, the process drops those pages
+ * (MADV_DONTNEED, a remote call). The image file then grows in pages just
+ * freed, instead of pages never touched, which are costly on this kind of
+ * VM (the host maps them on first touch), and the dump needs no more
+ * memory than the process had. If the dump fails after all, the dropped
+ * pages are written back from the image before the process goes on
+ * (pages_undo_discard).
+ */
+struct pages_undo {
+	int pid;
+	int dirfd;
+	struct page_runs runs; /* stored runs taken out of the process, in image order */
+};
+
 struct page_copy {
 	struct relay relay;
 	pthread_t writer;
 	struct img *img;
 	int pid, mem_fd;
+	struct infect *discard; /* free the process's pages as they are stored */
 	const struct page_runs *in;
 	struct page_runs out; /* the runs stored, zero pages left out */
+	uint64_t *out_bytes; /* per batch: bytes stored once it was copied */
+	size_t discarded; /* batches taken out of the process */
 	uint32_t last_run; /* the input run of the last page kept */
 	uint64_t zero_pages;
 };
@@ -372,26 +391,52 @@ static void *writer_main(void *arg)
 	while ((buf = relay_full(&c->relay, &len))) {
 		int r = img_write(c->img, buf, len);
 
-		relay_done(&c->relay);
+		/* Failed before the buffer is free: an empty buffer tells the
+		 * copier that its batch is stored, and it may drop those pages. */
 		if (r < 0) {
 			relay_fail(&c->relay, r);
 			break;
 		}
+		relay_done(&c->relay);
 	}
 	return NULL;
 }
 
-static int copy_batch(struct page_copy *c, const struct batch *b)
+/* Drop the pages of batch @b from the process: it is in the image. */
+static void discard_batch(struct page_copy *c, const struct batch *b)
+{
+	for (size_t i = 0; i < b->n;) {
+		uint64_t start = (uint64_t)b->remote[i].iov_base;
+		uint64_t end = start + b->remote[i].iov_len;
+		long ret;
+
+		for (i++; i < b->n && (uint64_t)b->remote[i].iov_base == end; i++)
+			end += b->remote[i].iov_len;
+		/* Best effort: locked memory, say, stays. */
+		(void)infect_syscall3(c->discard, SYS_madvise, &ret, start, end - start,
+				      MADV_DONTNEED);
+	}
+}
+
+static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 {
 	char *buf = relay_empty(&c->relay);
+	size_t buf_len;
 	int r;
 
 	if (!buf)
 		return relay_error(&c->relay);
-	r = batch_read(c->pid, c->mem_fd, b, buf);
+	/* An empty buffer: the writer has stored batch k - 2. */
+	if (c->discard && k >= 2) {
+		discard_batch(c, &bs->v[k - 2]);
+		c->discarded = k - 1;
+	}
+	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf);
 	if (r < 0)
 		return r;
-	relay_put(&c->relay, drop_zero_pages(c, b, buf));
+	buf_len = drop_zero_pages(c, &bs->v[k], buf);
+	c->out_bytes[k] = (k ? c->out_bytes[k - 1] : 0) + buf_len;
+	relay_put(&c->relay, buf_len);
 	return 0;
 }
 
@@ -406,11 +451,12 @@ static int copy_pages(struct page_copy *c)
 	if (c->mem_fd < 0)
 		return -errno;
 	batches_make(c->in, &bs);
+	c->out_bytes = xzalloc((bs.n + 1) * sizeof(*c->out_bytes));
 	relay_init(&c->relay, MIN(BATCH_BYTES, MAX(c->in->nr_pages, 1) * PAGE_SIZE));
 	r = -pthread_create(&c->writer, NULL, writer_main, c);
 	if (r == 0) {
 		for (size_t i = 0; i < bs.n && r >= 0; i++)
-			r = copy_batch(c, &bs.v[i]);
+			r = copy_batch(c, &bs, i);
 		relay_close(&c->relay, r);
 		pthread_join(c->writer, NULL);
 		if (r >= 0)
@@ -454,13 +500,77 @@ static void runs_to_entry(const struct page_runs *here, const struct page_runs *
 	}
 }
 
+/* The stored runs of the batches taken out of the process, to put them
+ * back: exactly as many bytes as those batches stored (a run goes on into
+ * the next batch, which may not be in the image). */
+static struct pages_undo *undo_make(const struct page_copy *c, int pid, int dirfd)
+{
+	uint64_t left;
+	struct pages_undo *u;
+
+	if (!c->discarded)
+		return NULL;
+	u = xzalloc(sizeof(*u));
+	u->pid = pid;
+	u->dirfd = dirfd;
+	left = c->out_bytes[c->discarded - 1] / PAGE_SIZE;
+	for (size_t i = 0; i < c->out.n && left; i++) {
+		uint64_t n = MIN(c->out.v[i].nr_pages, left);
+
+		page_runs_add(&u->runs, c->out.v[i].vaddr, n, PAGE_WHERE__PAGES_HERE, false, false);
+		left -= n;
+	}
+	return u;
+}
+
+int pages_undo_discard(struct pages_undo *u)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	uint64_t off = IMG_HEADER_SIZE;
+	int r = 0;
+
+	if (!u)
+		return 0;
+	name = img_name(IMG_PAGES, u->pid);
+	fd = openat(u->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_errno(-errno, "cannot give %d its memory back", u->pid);
+	buf = xmalloc(BATCH_BYTES);
+	for (size_t i = 0; i < u->runs.n && r >= 0; i++) {
+		uint64_t addr = u->runs.v[i].vaddr, left = u->runs.v[i].nr_pages * PAGE_SIZE;
+
+		while (left && r >= 0) {
+			size_t n = MIN(left, BATCH_BYTES);
+
+			r = pread_full(fd, buf, n, (off_t)off);
+			if (r >= 0)
+				r = remote_write(u->pid, addr, buf, n);
+			off += n;
+			addr += n;
+			left -= n;
+		}
+	}
+	return r < 0 ? pr_errno(r, "cannot give %d its memory back", u->pid) : 0;
+}
+
+void pages_undo_free(struct pages_undo *u)
+{
+	if (!u)
+		return;
+	page_runs_release(&u->runs);
+	free(u);
+}
+
 int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
-	       struct pages_stats *st)
+	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st)
 {
 	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
 	PagemapEntry pm = PAGEMAP_ENTRY__INIT;
 	struct page_runs runs = { 0 };
-	struct page_copy c = { .pid = pid, .in = &runs };
+	struct page_copy c = { .pid = pid, .in = &runs, .discard = discard };
+	struct pages_undo *undo = NULL;
 	struct img img;
 	int r;
 
@@ -474,6 +584,7 @@ int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
 	if (r >= 0)
 		r = img_finish(&img);
 	img_close(&img);
+	undo = undo_make(&c, pid, dirfd);
 	if (r < 0) {
 		r = pr_errno(r, "cannot write the memory of %d", pid);
 		goto out;
@@ -491,6 +602,9 @@ int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
 		free(pm.runs[i]);
 	free(pm.runs);
 out:
+	/* Failed or not: the caller gives the memory back if the dump fails. */
+	*ret_undo = undo;
+	free(c.out_bytes);
 	page_runs_release(&runs);
 	page_runs_release(&c.out);
 	return r;
