@@ -377,21 +377,27 @@ static void resume_tree(struct dump *d)
 
 static int kill_tree(struct dump *d)
 {
-	int r = 0, status;
+	int r = 0;
 
 	for (size_t i = 0; i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie && kill(d->tree.procs[i].node.pid, SIGKILL) < 0)
 			r = pr_errno(-errno, "cannot kill %d", d->tree.procs[i].node.pid);
-	/* As their tracer we see the threads die (their parents still reap
-	 * them); a leader's exit is reported only after every other thread's,
-	 * so those go first. */
+	return r;
+}
+
+/* As their tracer we see the threads die (their parents still reap them);
+ * a leader's exit is reported only after every other thread's, so those
+ * go first. */
+static void wait_tree_dead(struct dump *d)
+{
+	int status;
+
 	for (size_t i = 0; i < d->tree.nr; i++) {
 		struct tree_proc *tp = &d->tree.procs[i];
 
 		for (size_t k = tp->nr_threads; k-- > 0;)
 			(void)waitpid(tp->threads[k].pid, &status, __WALL);
 	}
-	return r;
 }
 
 static struct dump *dump_new(const struct options *o)
@@ -540,22 +546,23 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	return r;
 }
 
-static void log_stats(const struct dump *d, uint64_t t0, uint64_t t_written)
+/* -v: what the dump did, and how long the tree was frozen (from the
+ * first seize to the kill or the resume). */
+static void log_stats(const struct dump *d, uint64_t t0, uint64_t t_thawed)
 {
 	const struct pages_stats *st = &d->stats;
 
-	pr_debug(
-		"dumped %zu processes of tree %d in %.3f s: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
-		d->tree.nr, d->root, (t_written - t0) / 1e9, (unsigned long long)st->stored_pages,
-		(unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
-		st->tracked_vmas);
+	pr_debug("dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
+		 d->tree.nr, d->root, (t_thawed - t0) / 1e6, (unsigned long long)st->stored_pages,
+		 (unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
+		 st->tracked_vmas);
 }
 
 int cmd_dump(const struct options *o)
 {
 	struct imgdir dir;
 	struct dump *d = dump_new(o);
-	uint64_t t0, t_frozen, t_written;
+	uint64_t t0, t_frozen, t_thawed;
 	int r;
 
 	d->predump = o->command == CMD_PREDUMP;
@@ -587,12 +594,14 @@ int cmd_dump(const struct options *o)
 		resume_tree(d);
 		goto out_abort;
 	}
-	t_written = now_ns(CLOCK_MONOTONIC);
 	if (o->leave_running || d->predump)
 		resume_tree(d);
 	else
 		r = kill_tree(d);
-	log_stats(d, t0, t_written);
+	t_thawed = now_ns(CLOCK_MONOTONIC);
+	if (!o->leave_running && !d->predump)
+		wait_tree_dead(d);
+	log_stats(d, t0, t_thawed);
 	goto out;
 out_abort:
 	imgdir_abort(&dir);

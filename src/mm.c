@@ -99,7 +99,7 @@ static int vmas_dump(int pid, MmEntry *mm)
 	size_t nr;
 	int r;
 
-	r = proc_read_maps(pid, &pvs, &nr);
+	r = proc_read_smaps(pid, &pvs, &nr);
 	if (r < 0)
 		return pr_errno(r, "cannot read the mappings of %d", pid);
 	mm->vmas = xmalloc(nr * sizeof(*mm->vmas));

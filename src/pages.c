@@ -231,13 +231,36 @@ static bool page_written(struct scan *s, uint64_t a)
 	return s->cursor < s->written->n && s->written->v[s->cursor].start <= a;
 }
 
-static int scan_vma(struct scan *s, const VmaEntry *v)
+/* Add [start, end) of a VMA, each page here or in the parent. */
+static void add_range(struct scan *s, uint64_t start, uint64_t end, bool zero_ok)
+{
+	for (uint64_t a = start; a < end;) {
+		uint32_t where = PAGE_WHERE__PAGES_HERE;
+		uint64_t stop = end;
+
+		if (s->written) {
+			/* Up to where the written state changes. */
+			bool w = page_written(s, a);
+			const struct range *rg = s->cursor < s->written->n ? &s->written->v[s->cursor] : NULL;
+
+			if (w)
+				stop = MIN(end, rg->end);
+			else
+				stop = rg ? MIN(end, MAX(rg->start, a + PAGE_SIZE)) : end;
+			where = w ? PAGE_WHERE__PAGES_HERE : PAGE_WHERE__PAGES_IN_PARENT;
+		}
+		page_runs_add(s->runs, a, (stop - a) / PAGE_SIZE, where, zero_ok, !s->sealed);
+		s->sealed = false;
+		a = stop;
+	}
+}
+
+/* The same from the pagemap, one entry a page, on kernels without
+ * PAGEMAP_SCAN. */
+static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 {
 	static uint64_t ent[PAGEMAP_CHUNK];
-	bool zero_ok = v->kind == VMA_KIND__VMA_ANON_PRIVATE;
 
-	s->sealed = true;
-	s->cursor = 0;
 	for (uint64_t a = v->start; a < v->end;) {
 		size_t n = MIN(PAGEMAP_CHUNK, (v->end - a) / PAGE_SIZE);
 		int r = pread_full(s->pm_fd, ent, n * sizeof(uint64_t), (off_t)(a / PAGE_SIZE * 8));
@@ -245,19 +268,33 @@ static int scan_vma(struct scan *s, const VmaEntry *v)
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++, a += PAGE_SIZE) {
-			uint32_t where = PAGE_WHERE__PAGES_HERE;
-
 			if (!(ent[i] & (PM_PRESENT | PM_SWAP)))
 				continue;
 			if (ent[i] & PM_FILE)
 				continue; /* still the file's page: nothing of its own */
-			if (s->written && !page_written(s, a))
-				where = PAGE_WHERE__PAGES_IN_PARENT;
-			page_runs_add(s->runs, a, 1, where, zero_ok, !s->sealed);
-			s->sealed = false;
+			add_range(s, a, a + PAGE_SIZE, zero_ok);
 		}
 	}
 	return 0;
+}
+
+static int scan_vma(struct scan *s, const VmaEntry *v)
+{
+	bool zero_ok = v->kind == VMA_KIND__VMA_ANON_PRIVATE;
+	struct ranges own = { 0 };
+	int r;
+
+	s->sealed = true;
+	s->cursor = 0;
+	r = pages_own(s->pm_fd, v->start, v->end, &own);
+	if (r == -ENOTTY || r == -EINVAL) {
+		ranges_release(&own);
+		return scan_pagemap(s, v, zero_ok);
+	}
+	for (size_t i = 0; i < own.n && r >= 0; i++)
+		add_range(s, own.v[i].start, own.v[i].end, zero_ok);
+	ranges_release(&own);
+	return r;
 }
 
 /* The runs of @mm: every page that exists, here or in the parent. */

@@ -85,6 +85,9 @@ int proc_parse_fdinfo(FILE *f, struct proc_fdinfo *ret);
 int proc_read_stat(int pid, struct proc_stat *ret);
 int proc_read_status(int pid, struct proc_status *ret);
 int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
+/* The same with VmFlags and AnonHugePages. It walks every page table entry
+ * of the process to count its pages: costly for a large one. */
+int proc_read_smaps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
 /* Thread ids of PID from /proc/PID/task. */
 int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr);
 /* Child pids of the thread TID from /proc/PID/task/TID/children. */

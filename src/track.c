@@ -35,6 +35,9 @@ struct page_region {
 #define PM_SCAN_WP_MATCHING (1 << 0)
 #define PM_SCAN_CHECK_WPASYNC (1 << 1)
 #define PAGE_IS_WRITTEN (1 << 1)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
 #endif
 
 #define SCAN_VEC 512
@@ -165,6 +168,37 @@ int track_register(int uffd, int pid, MmEntry *mm)
 		if (r < 0)
 			return r;
 		v->vmflags |= VMF_UFFD_WP;
+	}
+	return 0;
+}
+
+int pages_own(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret)
+{
+	struct page_region vec[SCAN_VEC];
+
+	while (start < end) {
+		/* Present or swapped, and not a page of a file (a private file
+		 * mapping's page not written yet). */
+		struct pm_scan_arg a = {
+			.size = sizeof(a),
+			.start = start,
+			.end = end,
+			.vec = (uint64_t)vec,
+			.vec_len = SCAN_VEC,
+			.category_inverted = PAGE_IS_FILE,
+			.category_mask = PAGE_IS_FILE,
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		};
+		long n = ioctl(pagemap_fd, PAGEMAP_SCAN, &a);
+
+		if (n < 0)
+			return -errno;
+		for (long i = 0; i < n; i++)
+			ranges_add(ret, vec[i].start, vec[i].end);
+		if (a.walk_end <= start)
+			return -EIO;
+		start = a.walk_end;
 	}
 	return 0;
 }

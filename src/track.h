@@ -38,6 +38,11 @@ struct ranges {
 void ranges_add(struct ranges *rs, uint64_t start, uint64_t end);
 void ranges_release(struct ranges *rs);
 
+/* The pages of [start, end) that hold data of the process's own (present
+ * or swapped out, and not still a page of a mapped file), by PAGEMAP_SCAN,
+ * in ranges; -ENOTTY or -EINVAL on a kernel without it. */
+int pages_own(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret);
+
 /* The stopped process of @inf makes a userfaultfd with asynchronous write
  * protection; it becomes ours (*ret_uffd) and is gone from the process. */
 int track_create(struct infect *inf, int *ret_uffd);
