@@ -80,7 +80,7 @@ test: ckpt
 
 $(B)/bench: test/bench/bench.c
 	@mkdir -p $(B)
-	$(CC) -O2 -g -Wall -D_GNU_SOURCE -o $@ $<
+	$(CC) -O2 -g -Wall -pthread -D_GNU_SOURCE -o $@ $<
 
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt

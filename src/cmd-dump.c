@@ -7,12 +7,14 @@
 #include "commands.h"
 #include "files.h"
 #include "imgdir.h"
+#include "incremental.h"
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
 #include "proc.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "track.h"
 #include "tree.h"
 #include "util.h"
 
@@ -32,16 +34,23 @@ struct dump_proc {
 	ThreadCoreEntry **threads;
 	MmEntry mm;
 	FdinfoEntry fdinfo;
+	struct pages_undo *undo; /* its pages, dropped once stored */
 };
 
 struct dump {
 	int root;
+	bool predump; /* memory only, tracking goes on: a link of a chain */
+	bool incremental; /* --parent: only pages written since it */
+	bool discard; /* the tree dies after: its memory is freed as it is stored */
 	struct files_opts files_opts;
 	struct tree tree;
 	struct dump_proc *procs; /* per tree process; unused for zombies */
 	struct file_table files;
 	struct shmem_table shmem;
-	uint64_t pages_bytes;
+	struct parent_images parent;
+	struct track_state *track; /* the keeper's (our copies), if any */
+	char id[IMAGE_ID_LEN + 1];
+	struct pages_stats stats;
 };
 
 /* ckpt runs below @root: dumping the tree would freeze ckpt itself. */
@@ -181,11 +190,25 @@ static int dump_infected(struct dump_proc *p)
 	return r;
 }
 
+/* A pre-dump: the address space only. */
+static int dump_collect_memory(struct dump_proc *p)
+{
+	int r = infect_proc(p);
+
+	if (r >= 0)
+		r = mm_dump_brk(&p->inf, &p->mm);
+	if (r >= 0)
+		r = mm_dump(p->tp->node.pid, &p->mm);
+	return r;
+}
+
 static int dump_collect(struct dump *d, struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
 	int r;
 
+	if (d->predump)
+		return dump_collect_memory(p);
 	r = dump_infected(p);
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (infect_unmap_scratch(&p->inf) < 0 && r >= 0)
@@ -210,7 +233,7 @@ static int collect_all(struct dump *d)
 		if (!d->tree.procs[i].node.zombie)
 			r = dump_collect(d, &d->procs[i]);
 	}
-	if (r >= 0)
+	if (r >= 0 && !d->predump)
 		r = files_dump_finish(&d->files, pids, d->tree.nr);
 	return r;
 }
@@ -218,21 +241,20 @@ static int collect_all(struct dump *d)
 static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	uint64_t bytes = 0;
 	int r;
 
 	p->core.threads = p->threads;
 	p->core.n_threads = p->tp->nr_threads;
-	r = pages_dump(pid, &p->mm, dirfd, &bytes);
+	r = pages_dump(pid, &p->mm, d->incremental ? parent_mm(&d->parent, pid) : NULL, dirfd,
+		       d->discard ? &p->inf : NULL, &p->undo, &d->stats);
 	if (r < 0)
 		return r;
-	d->pages_bytes += bytes;
-	r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
-	if (r >= 0)
-		r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
-	if (r >= 0)
+	r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
+	if (r >= 0 && !d->predump)
+		r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
+	if (r >= 0 && !d->predump)
 		r = img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base);
-	return r;
+	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
 static int write_pstree(struct dump *d, int dirfd)
@@ -267,6 +289,7 @@ static int write_pstree(struct dump *d, int dirfd)
 	return r;
 }
 
+/* Each failure is told where it happens. */
 static int write_all(struct dump *d, struct imgdir *dir)
 {
 	int r = 0;
@@ -274,13 +297,14 @@ static int write_all(struct dump *d, struct imgdir *dir)
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
 		if (!d->tree.procs[i].node.zombie)
 			r = write_proc(d, &d->procs[i], dir->dirfd);
-	if (r >= 0)
-		r = write_pstree(d, dir->dirfd);
-	if (r >= 0)
+	if (r < 0)
+		return r;
+	r = write_pstree(d, dir->dirfd);
+	if (r >= 0 && !d->predump)
 		r = img_write_msg(dir->dirfd, IMG_FILES, 0, &d->files.img.base);
-	if (r >= 0)
-		r = shmem_dump(&d->shmem, dir->dirfd);
-	return r < 0 ? pr_errno(r, "cannot write images in '%s'", dir->tmp) : 0;
+	if (r < 0)
+		return pr_errno(r, "cannot write images in '%s'", dir->tmp);
+	return d->predump ? 0 : shmem_dump(&d->shmem, dir->dirfd);
 }
 
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
@@ -294,6 +318,13 @@ static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_
 	inv->kernel = u.release;
 	inv->dump_time_ns = frozen_at;
 	inv->nr_tasks = (uint32_t)d->tree.nr;
+	inv->id = d->id;
+	inv->has_predump = d->predump;
+	inv->predump = d->predump;
+	if (d->incremental) {
+		inv->parent_path = d->parent.path;
+		inv->parent_id = d->parent.inv->id;
+	}
 }
 
 /* Give back signals we took off the queues. */
@@ -315,10 +346,31 @@ static void requeue_stolen(struct dump_proc *p)
 	(void)infect_unmap_scratch(&p->inf);
 }
 
+/*
+ * Memory a dump took out of a process goes back first. A process that
+ * cannot have it back must not go on with holes in its memory: it is
+ * killed (this needs the images we just wrote to be unreadable).
+ */
+static void give_memory_back(struct dump *d)
+{
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		if (d->tree.procs[i].node.zombie || !p->undo)
+			continue;
+		if (pages_undo_discard(p->undo) < 0)
+			(void)kill(p->tp->node.pid, SIGKILL);
+		pages_undo_free(p->undo);
+		p->undo = NULL;
+	}
+}
+
 static void resume_tree(struct dump *d)
 {
 	/* Sockets out of repair mode before anything runs. */
 	files_dump_done(&d->files, false);
+	if (d->procs)
+		give_memory_back(d);
 	for (size_t i = 0; i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie)
 			requeue_stolen(&d->procs[i]);
@@ -327,21 +379,27 @@ static void resume_tree(struct dump *d)
 
 static int kill_tree(struct dump *d)
 {
-	int r = 0, status;
+	int r = 0;
 
 	for (size_t i = 0; i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie && kill(d->tree.procs[i].node.pid, SIGKILL) < 0)
 			r = pr_errno(-errno, "cannot kill %d", d->tree.procs[i].node.pid);
-	/* As their tracer we see the threads die (their parents still reap
-	 * them); a leader's exit is reported only after every other thread's,
-	 * so those go first. */
+	return r;
+}
+
+/* As their tracer we see the threads die (their parents still reap them);
+ * a leader's exit is reported only after every other thread's, so those
+ * go first. */
+static void wait_tree_dead(struct dump *d)
+{
+	int status;
+
 	for (size_t i = 0; i < d->tree.nr; i++) {
 		struct tree_proc *tp = &d->tree.procs[i];
 
 		for (size_t k = tp->nr_threads; k-- > 0;)
 			(void)waitpid(tp->threads[k].pid, &status, __WALL);
 	}
-	return r;
 }
 
 static struct dump *dump_new(const struct options *o)
@@ -353,6 +411,7 @@ static struct dump *dump_new(const struct options *o)
 	file_table_init(&d->files, &d->files_opts, -1);
 	shmem_table_init(&d->shmem);
 	d->files.shmem = &d->shmem;
+	d->parent.dirfd = -1;
 	return d;
 }
 
@@ -371,6 +430,13 @@ static void dump_start_procs(struct dump *d)
 
 static void dump_free(struct dump *d)
 {
+	for (size_t i = 0; d->procs && i < d->tree.nr; i++)
+		pages_undo_free(d->procs[i].undo);
+	if (d->track) {
+		track_state_release(d->track);
+		free(d->track);
+	}
+	parent_close(&d->parent);
 	file_table_release(&d->files);
 	shmem_table_release(&d->shmem);
 	tree_release(&d->tree);
@@ -378,15 +444,135 @@ static void dump_free(struct dump *d)
 	free(d);
 }
 
-int cmd_dump(const struct options *o)
+/* ---- tracking, for chains of incremental dumps ---- */
+
+/* --parent: it must be the last dump of this tree, tracked since. */
+static int open_chain(struct dump *d, const char *parent)
 {
-	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	struct imgdir dir;
-	struct dump *d = dump_new(o);
-	uint64_t t0, t_frozen, t_written;
 	int r;
 
+	d->track = xzalloc(sizeof(*d->track));
+	r = keeper_get(d->root, d->track);
+	if (r == -ENOENT && !parent)
+		return 0;
+	if (r == -ENOENT)
+		return pr_fail(
+			-ENOENT,
+			"cannot dump %d on '%s': its pages are not tracked (start with 'ckpt pre-dump')",
+			d->root, parent);
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot reach its page tracker", d->root);
+	if (!parent)
+		return 0;
+	r = parent_open(parent, d->root, &d->parent);
+	if (r < 0)
+		return r;
+	if (strcmp(d->track->last_id, d->parent.inv->id))
+		return pr_fail(-ESTALE,
+			       "cannot dump %d on '%s': it is not the last dump of that process",
+			       d->root, parent);
+	d->incremental = true;
+	return 0;
+}
+
+static int uffd_of(const struct track_state *ts, int pid)
+{
+	for (size_t i = 0; ts && i < ts->n; i++)
+		if (ts->pids[i] == pid)
+			return ts->uffds[i];
+	return -1;
+}
+
+/* Arm the pages of @p again, and track the VMAs that are not yet. */
+static int track_proc(struct dump *d, struct dump_proc *p, struct track_state *next)
+{
+	int pid = p->tp->node.pid, uffd = uffd_of(d->track, pid), r = 0;
+
+	if (uffd >= 0) {
+		uffd = dup(uffd);
+		r = uffd < 0 ? -errno : 0;
+	} else {
+		r = infect_proc(p);
+		if (r >= 0)
+			r = track_create(&p->inf, &uffd);
+	}
+	if (r < 0)
+		return r;
+	next->pids[next->n] = pid;
+	next->uffds[next->n++] = uffd;
+	r = track_rearm(pid, &p->mm);
+	return r < 0 ? r : track_register(uffd, pid, &p->mm);
+}
+
+/*
+ * A pre-dump, its images written: start tracking from this moment (the
+ * tree is still frozen) and give the keeper the new state. If this fails
+ * halfway, what was written since the parent is lost to tracking: the
+ * keeper goes, and a dump on this chain fails clearly rather than miss it.
+ */
+static int track_commit(struct dump *d)
+{
+	struct track_state *next = xzalloc(sizeof(*next));
+	int r = 0;
+
+	snprintf(next->last_id, sizeof(next->last_id), "%s", d->id);
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		if (d->tree.procs[i].node.zombie)
+			continue;
+		r = next->n == TRACK_MAX_PROCS ? -E2BIG : track_proc(d, &d->procs[i], next);
+	}
+	if (r >= 0)
+		r = keeper_put(d->root, next);
+	if (r < 0)
+		(void)keeper_stop(d->root);
+	track_state_release(next);
+	free(next);
+	return r < 0 ? pr_errno(r, "cannot dump %d: cannot track its pages", d->root) : 0;
+}
+
+static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	int r = 0;
+
+	fill_inventory(&inv, d, t_frozen);
+	if (d->predump)
+		r = track_commit(d);
+	if (r >= 0)
+		r = imgdir_commit(dir, &inv);
+	if (r < 0 && d->predump)
+		(void)keeper_stop(d->root);
+	/* A full dump ends the chain: tracking stops (even if it runs on). */
+	if (r >= 0 && !d->predump)
+		(void)keeper_stop(d->root);
+	return r;
+}
+
+/* -v: what the dump did, and how long the tree was frozen (from the
+ * first seize to the kill or the resume). */
+static void log_stats(const struct dump *d, uint64_t t0, uint64_t t_thawed)
+{
+	const struct pages_stats *st = &d->stats;
+
+	pr_debug("dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
+		 d->tree.nr, d->root, (t_thawed - t0) / 1e6, (unsigned long long)st->stored_pages,
+		 (unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
+		 st->tracked_vmas);
+}
+
+int cmd_dump(const struct options *o)
+{
+	struct imgdir dir;
+	struct dump *d = dump_new(o);
+	uint64_t t0, t_frozen, t_thawed;
+	int r;
+
+	d->predump = o->command == CMD_PREDUMP;
+	d->discard = !d->predump && !o->leave_running;
+	image_id_new(d->id);
 	r = check_target(o->pid);
+	if (r >= 0)
+		r = open_chain(d, o->parent);
 	if (r < 0)
 		goto out;
 	r = imgdir_create(&dir, o->images);
@@ -404,24 +590,23 @@ int cmd_dump(const struct options *o)
 		r = collect_all(d);
 	if (r >= 0)
 		r = write_all(d, &dir);
-	if (r >= 0) {
-		fill_inventory(&inv, d, t_frozen);
-		r = imgdir_commit(&dir, &inv);
-	}
+	if (r >= 0)
+		r = dump_commit(d, &dir, t_frozen);
 	if (r < 0) {
 		resume_tree(d);
 		goto out_abort;
 	}
-	t_written = now_ns(CLOCK_MONOTONIC);
-	if (o->leave_running) {
+	if (o->leave_running || d->predump) {
 		resume_tree(d);
+		t_thawed = now_ns(CLOCK_MONOTONIC);
 	} else {
 		r = kill_tree(d);
+		t_thawed = now_ns(CLOCK_MONOTONIC);
+		wait_tree_dead(d);
 		/* The tree is gone: what the kinds still hold goes last. */
 		files_dump_done(&d->files, true);
 	}
-	pr_debug("dumped %zu processes of tree %d: %llu bytes of memory in %.3f s", d->tree.nr,
-		 o->pid, (unsigned long long)d->pages_bytes, (t_written - t0) / 1e9);
+	log_stats(d, t0, t_thawed);
 	goto out;
 out_abort:
 	imgdir_abort(&dir);

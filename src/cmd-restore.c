@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "files.h"
 #include "imgdir.h"
+#include "incremental.h"
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
@@ -129,6 +130,14 @@ static int restore_load(struct restore *rs, const char *dir)
 	int r;
 
 	r = imgdir_open(dir, &rs->dirfd, &rs->inv);
+	if (r < 0)
+		return r;
+	if (rs->inv->predump)
+		return pr_fail(
+			-EINVAL,
+			"cannot restore '%s': it is a pre-dump (memory only); restore the dump that ends its chain",
+			dir);
+	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
 	if (r < 0)
 		return r;
 	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,
@@ -404,7 +413,7 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = flush_pending(&inf);
 	if (r >= 0)
-		r = mm_restore_late(&rp->plan, &inf, rs->dirfd);
+		r = mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain);
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
 		r = locks_restore_posix_late(&inf, rs->files, rp->fdinfo);

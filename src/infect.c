@@ -211,11 +211,9 @@ bool is_restart_errno(long rax)
 	return rax == -512 || rax == -513 || rax == -514 || rax == -516;
 }
 
-int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
-		   long a5, long a6)
+int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	struct user_regs_struct regs = inf->base, call;
-	int status, r;
+	struct user_regs_struct regs = inf->base;
 
 	regs.rax = nr;
 	regs.rdi = a1;
@@ -227,36 +225,55 @@ int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, lon
 	regs.rip = inf->syscall_ip;
 	/* Not in a syscall: keeps the kernel's restart logic away. */
 	regs.orig_rax = (unsigned long)-1;
-	call = regs;
+	inf->call = regs;
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
 		return -errno;
+	if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int infect_finish(struct infect *inf, long *ret)
+{
+	struct user_regs_struct regs;
+	int status, r;
+
 	for (;;) {
-		if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
-			return -errno;
 		r = ptrace_wait_stop(inf->pid, &status);
 		if (r < 0)
 			return r;
 		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, &regs) < 0)
 			return -errno;
 		if ((status >> 16) != 0)
-			continue; /* a ptrace event (clone) on the way: step on */
+			goto step; /* a ptrace event (clone) on the way: step on */
 		if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP) {
 			keep_signal(inf);
 			if (regs.rip == inf->syscall_ip + 2 && is_restart_errno((long)regs.rax)) {
 				/* Interrupted before it did anything: run it again. */
-				regs = call;
+				regs = inf->call;
 				if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
 					return -errno;
 			}
-			continue;
+			goto step;
 		}
 		if (regs.rip == inf->syscall_ip + 2)
 			break;
 		if (regs.rip != inf->syscall_ip)
 			return -EFAULT; /* it went somewhere we did not send it */
+	step:
+		if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
+			return -errno;
 	}
 	*ret = (long)regs.rax;
 	return 0;
+}
+
+int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
+		   long a5, long a6)
+{
+	int r = infect_start(inf, nr, a1, a2, a3, a4, a5, a6);
+
+	return r < 0 ? r : infect_finish(inf, ret);
 }
 
 int infect_map_scratch(struct infect *inf, size_t len)

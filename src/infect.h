@@ -31,6 +31,7 @@ struct infect {
 	uint64_t scratch; /* remote scratch memory, 0 if none */
 	size_t scratch_len;
 	struct seized_task *task; /* where signals that arrive meanwhile go */
+	struct user_regs_struct call; /* the call under way */
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
@@ -45,6 +46,10 @@ void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
 		   long a5, long a6);
+/* The same in two halves: the task runs the call between them, while we
+ * do something else (ptrace itself stays with the calling thread). */
+int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+int infect_finish(struct infect *inf, long *ret);
 #define infect_syscall6(inf, nr, ret, a, b, c, d, e, f)                                     \
 	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
 		       (long)(f))

@@ -99,7 +99,7 @@ static int vmas_dump(int pid, MmEntry *mm)
 	size_t nr;
 	int r;
 
-	r = proc_read_maps(pid, &pvs, &nr);
+	r = proc_read_smaps(pid, &pvs, &nr);
 	if (r < 0)
 		return pr_errno(r, "cannot read the mappings of %d", pid);
 	mm->vmas = xmalloc(nr * sizeof(*mm->vmas));
@@ -493,7 +493,8 @@ static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
 	return 0;
 }
 
-int mm_restore_late(const struct mm_plan *plan, struct infect *inf, int dirfd)
+int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *dirfds,
+		    size_t nr_levels)
 {
 	long ret;
 	int r;
@@ -507,7 +508,7 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, int dirfd)
 	r = map_all(inf, plan);
 	if (r < 0)
 		return r;
-	r = pages_restore(inf, plan->mm, dirfd);
+	r = pages_restore(inf, plan->mm, dirfds, nr_levels);
 	if (r < 0)
 		return r;
 	r = protect_all(inf, plan->mm);

@@ -53,17 +53,37 @@ int mm_check_files(const MmEntry *mm);
 
 /* In the new process, before it stops. */
 int mm_restore_early(const struct mm_plan *plan);
-/* From the parent, the new process stopped at the trampoline. */
-int mm_restore_late(const struct mm_plan *plan, struct infect *inf, int dirfd);
+/* From the parent, the new process stopped at the trampoline; its pages
+ * come from the image sets @dirfds (an incremental chain, nearest first). */
+int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *dirfds,
+		    size_t nr_levels);
 
 /* vdso.c */
 bool vma_is_vdso_group(uint32_t kind);
 int vdso_move(struct infect *inf, const MmEntry *mm, uint64_t park);
 
-/* pages.c */
+/* pages.c, pages-restore.c */
+struct pages_stats {
+	uint64_t stored_pages; /* in the images */
+	uint64_t parent_pages; /* left in the parent images (incremental) */
+	uint64_t zero_pages; /* left out: they held only zeros */
+	size_t tracked_vmas; /* VMAs dumped incrementally */
+};
+
 bool vma_has_pages(const VmaEntry *v);
-int pages_dump(int pid, const MmEntry *mm, int dirfd, uint64_t *ret_bytes);
-int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd);
+/*
+ * With @parent_mm (the same process in the parent dump), tracked VMAs that
+ * are as they were there keep their unwritten pages in the parent. With
+ * @discard (the process, to be killed after the dump), the pages are
+ * dropped from the process once stored; *ret_undo then says how to give
+ * them back if the dump fails later (pages_undo_discard).
+ */
+struct pages_undo;
+int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
+	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st);
+int pages_undo_discard(struct pages_undo *u);
+void pages_undo_free(struct pages_undo *u);
+int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels);
 
 /* shmem.c: shared anonymous memory and memfds, one object however many
  * processes map it or hold it open */

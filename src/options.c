@@ -10,10 +10,8 @@ static const struct {
 	const char *name;
 	enum ckpt_command cmd;
 } commands[] = {
-	{ "dump", CMD_DUMP },
-	{ "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW },
-	{ "check", CMD_CHECK },
+	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
+	{ "show", CMD_SHOW }, { "check", CMD_CHECK },
 };
 
 enum {
@@ -52,12 +50,14 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case 'h':
 		return true;
 	case OPT_PID:
-	case OPT_LEAVE:
 	case OPT_PARENT:
+		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
+	case OPT_LEAVE:
 	case OPT_EXT_UNIX:
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
-		return cmd == CMD_DUMP || cmd == CMD_RESTORE || cmd == CMD_SHOW;
+		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
+		       cmd == CMD_SHOW;
 	case OPT_DETACH:
 	case OPT_PIDFILE:
 		return cmd == CMD_RESTORE;
@@ -88,9 +88,10 @@ static int check_required(struct options *o)
 {
 	const char *name = command_name(o->command);
 
-	if (o->command == CMD_DUMP && !o->pid)
+	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP) && !o->pid)
 		return fail(o, "%s needs --pid PID", name);
-	if ((o->command == CMD_DUMP || o->command == CMD_RESTORE || o->command == CMD_SHOW) &&
+	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP || o->command == CMD_RESTORE ||
+	     o->command == CMD_SHOW) &&
 	    !o->images)
 		return fail(o, "%s needs --images DIR", name);
 	if (o->images && !*o->images)
@@ -195,12 +196,21 @@ const char *options_usage(enum ckpt_command cmd)
 {
 	switch (cmd) {
 	case CMD_DUMP:
-		return "usage: ckpt dump --pid PID --images DIR [--leave-running] [--ext-unix-sk] [-v]\n"
+		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		       "                 [--ext-unix-sk] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
+		       "  --parent DIR: store only the pages written since DIR (the last\n"
+		       "  pre-dump of the tree); restore reads the others from there.\n"
 		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
 		       "  tree is dumped anyway, and reconnected to its peer's address on\n"
 		       "  restore.\n";
+	case CMD_PREDUMP:
+		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR] [-v]\n"
+		       "  Save the memory of the tree rooted at PID into DIR and let it run on,\n"
+		       "  tracking the pages it writes: a later pre-dump or dump with\n"
+		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
+		       "  tracking.\n";
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
@@ -213,7 +223,9 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
-		       "  ckpt dump    --pid PID --images DIR [--leave-running] [--ext-unix-sk] [-v]\n"
+		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		       "               [--ext-unix-sk] [-v]\n"
+		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"

@@ -11,6 +11,7 @@
 enum ckpt_command {
 	CMD_NONE,
 	CMD_DUMP,
+	CMD_PREDUMP,
 	CMD_RESTORE,
 	CMD_SHOW,
 	CMD_CHECK,
@@ -23,7 +24,7 @@ struct options {
 	enum ckpt_command help_for;
 	int pid; /* --pid */
 	const char *images; /* --images */
-	const char *parent; /* --parent (accepted, not used yet) */
+	const char *parent; /* --parent: an incremental dump on that one */
 	const char *pidfile; /* --pidfile */
 	bool leave_running; /* --leave-running */
 	bool ext_unix_sk; /* --ext-unix-sk */

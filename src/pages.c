@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory contents. Dump: /proc/PID/pagemap says which pages exist (present
- * or swapped; in private file mappings only the ones written, which are
- * anonymous copies), process_vm_readv copies them in large batches into
- * pages-PID.img, and pagemap-PID.img lists the runs. Restore: the ranges
- * are populated in bulk (MADV_POPULATE_WRITE, one remote call per dense
- * range: a page fault costs ~20 us here) and filled with process_vm_writev.
+ * Memory contents, dump side (restore: pages-restore.c).
+ *
+ * /proc/PID/pagemap says which pages exist (present or swapped; in private
+ * file mappings only the ones written, which are anonymous copies). In an
+ * incremental dump, a tracked VMA unchanged since the parent dump keeps
+ * the pages not written since in the parent (track.c says which were).
+ * The others are copied with process_vm_readv in large batches while a
+ * writer thread checksums and writes the batch before: pages-PID.img. An
+ * anonymous page that holds only zeros is not stored: restore leaves it
+ * untouched, and it reads as zero. pagemap-PID.img lists the runs.
  */
 #include "mm.h"
 
-#include "imgdir.h"
+#include "pages.h"
+#include "track.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -23,10 +27,8 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 #define PM_FILE (1ULL << 61) /* file page or shared anonymous */
-#define BATCH_BYTES (32UL << 20)
-#define BATCH_IOVS 1024 /* IOV_MAX */
 #define PAGEMAP_CHUNK 8192 /* entries read at once */
-#define POPULATE_GAP_PAGES 16
+#define MAX_RUN_PAGES (1U << 30)
 
 /* Pages of the process's own: shared anonymous memory is saved once per
  * object (shmem.c), shared file mappings live in their file. */
@@ -35,43 +37,233 @@ bool vma_has_pages(const VmaEntry *v)
 	return v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_FILE_PRIVATE;
 }
 
-struct runs {
-	PageRunEntry **v;
-	size_t n, cap;
-	uint64_t nr_pages;
-	bool sealed; /* the next page starts a new run (runs never cross VMAs) */
-};
+/* ---- runs and batches ---- */
 
-static void runs_add(struct runs *rs, uint64_t addr)
+void page_runs_add(struct page_runs *rs, uint64_t vaddr, uint64_t nr_pages, uint32_t where,
+		   bool zero_ok, bool merge)
 {
-	PageRunEntry *last = rs->n ? rs->v[rs->n - 1] : NULL;
+	struct page_run *last = rs->n ? &rs->v[rs->n - 1] : NULL;
 
-	rs->nr_pages++;
-	if (last && !rs->sealed && last->vaddr + (uint64_t)last->nr_pages * PAGE_SIZE == addr &&
-	    last->nr_pages < (1U << 30)) {
-		last->nr_pages++;
+	if (where == PAGE_WHERE__PAGES_HERE)
+		rs->nr_pages += nr_pages;
+	if (merge && last && last->where == where &&
+	    last->vaddr + last->nr_pages * PAGE_SIZE == vaddr &&
+	    last->nr_pages + nr_pages <= MAX_RUN_PAGES) {
+		last->nr_pages += nr_pages;
 		return;
 	}
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 256;
 		rs->v = xrealloc(rs->v, rs->cap * sizeof(*rs->v));
 	}
-	last = xmalloc(sizeof(*last));
-	page_run_entry__init(last);
-	last->vaddr = addr;
-	last->nr_pages = 1;
-	rs->v[rs->n++] = last;
-	rs->sealed = false;
+	rs->v[rs->n++] = (struct page_run){ vaddr, nr_pages, where, zero_ok };
 }
 
-static int scan_vma(int pm_fd, const VmaEntry *v, struct runs *rs)
+void page_runs_release(struct page_runs *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static struct batch *batch_new(struct batches *bs)
+{
+	bs->v = xrealloc(bs->v, (bs->n + 1) * sizeof(*bs->v));
+	bs->v[bs->n].n = bs->v[bs->n].bytes = 0;
+	return &bs->v[bs->n++];
+}
+
+void batches_make(const struct page_runs *rs, struct batches *ret)
+{
+	struct batch *b = NULL;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < rs->n; i++) {
+		uint64_t addr = rs->v[i].vaddr, left = rs->v[i].nr_pages * PAGE_SIZE;
+
+		if (rs->v[i].where != PAGE_WHERE__PAGES_HERE)
+			continue;
+		while (left) {
+			size_t take;
+
+			if (!b || b->n == BATCH_IOVS || b->bytes == BATCH_BYTES)
+				b = batch_new(ret);
+			take = MIN(left, BATCH_BYTES - b->bytes);
+			b->remote[b->n].iov_base = (void *)addr;
+			b->remote[b->n].iov_len = take;
+			b->run[b->n] = (uint32_t)i;
+			b->n++;
+			b->bytes += take;
+			addr += take;
+			left -= take;
+		}
+	}
+}
+
+void batches_release(struct batches *bs)
+{
+	free(bs->v);
+	memset(bs, 0, sizeof(*bs));
+}
+
+/* ---- the relay ---- */
+
+void relay_init(struct relay *r, size_t buf_len)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	r->buf[0] = xmalloc(MAX(buf_len, 1));
+	r->buf[1] = xmalloc(MAX(buf_len, 1));
+}
+
+void relay_release(struct relay *r)
+{
+	free(r->buf[0]);
+	free(r->buf[1]);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+}
+
+char *relay_empty(struct relay *r)
+{
+	char *buf;
+
+	pthread_mutex_lock(&r->lock);
+	while (r->full[r->put] && !r->err)
+		pthread_cond_wait(&r->cond, &r->lock);
+	buf = r->err ? NULL : r->buf[r->put];
+	pthread_mutex_unlock(&r->lock);
+	return buf;
+}
+
+void relay_put(struct relay *r, size_t len)
+{
+	pthread_mutex_lock(&r->lock);
+	r->len[r->put] = len;
+	r->full[r->put] = true;
+	r->put ^= 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void relay_close(struct relay *r, int err)
+{
+	pthread_mutex_lock(&r->lock);
+	r->closed = true;
+	if (err < 0 && !r->err)
+		r->err = err;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+char *relay_full(struct relay *r, size_t *ret_len)
+{
+	char *buf = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->full[r->take] && !r->closed && !r->err)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (r->full[r->take] && !r->err) {
+		buf = r->buf[r->take];
+		*ret_len = r->len[r->take];
+	}
+	pthread_mutex_unlock(&r->lock);
+	return buf;
+}
+
+void relay_done(struct relay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->full[r->take] = false;
+	r->take ^= 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void relay_fail(struct relay *r, int err)
+{
+	pthread_mutex_lock(&r->lock);
+	if (!r->err)
+		r->err = err;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+int relay_error(struct relay *r)
+{
+	int err;
+
+	pthread_mutex_lock(&r->lock);
+	err = r->err;
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+/* ---- which pages ---- */
+
+/* The VMA of the parent dump at the same place, if it is the same one. */
+static bool same_in_parent(const MmEntry *parent, const VmaEntry *v)
+{
+	for (size_t i = 0; parent && i < parent->n_vmas; i++) {
+		const VmaEntry *p = parent->vmas[i];
+
+		if (p->start == v->start)
+			return p->end == v->end && p->kind == v->kind && p->pgoff == v->pgoff &&
+			       p->prot == v->prot && !!p->path == !!v->path &&
+			       (!p->path || !strcmp(p->path, v->path));
+	}
+	return false;
+}
+
+struct scan {
+	int pm_fd;
+	struct page_runs *runs;
+	const struct ranges *written; /* incremental VMA: pages written since */
+	size_t cursor;
+	bool sealed; /* the next page starts a new run (runs never cross VMAs) */
+};
+
+/* Was the page at @a written since the parent dump? (@a only grows.) */
+static bool page_written(struct scan *s, uint64_t a)
+{
+	while (s->cursor < s->written->n && s->written->v[s->cursor].end <= a)
+		s->cursor++;
+	return s->cursor < s->written->n && s->written->v[s->cursor].start <= a;
+}
+
+/* Add [start, end) of a VMA, each page here or in the parent. */
+static void add_range(struct scan *s, uint64_t start, uint64_t end, bool zero_ok)
+{
+	for (uint64_t a = start; a < end;) {
+		uint32_t where = PAGE_WHERE__PAGES_HERE;
+		uint64_t stop = end;
+
+		if (s->written) {
+			/* Up to where the written state changes. */
+			bool w = page_written(s, a);
+			const struct range *rg = s->cursor < s->written->n ? &s->written->v[s->cursor] : NULL;
+
+			if (w)
+				stop = MIN(end, rg->end);
+			else
+				stop = rg ? MIN(end, MAX(rg->start, a + PAGE_SIZE)) : end;
+			where = w ? PAGE_WHERE__PAGES_HERE : PAGE_WHERE__PAGES_IN_PARENT;
+		}
+		page_runs_add(s->runs, a, (stop - a) / PAGE_SIZE, where, zero_ok, !s->sealed);
+		s->sealed = false;
+		a = stop;
+	}
+}
+
+/* The same from the pagemap, one entry a page, on kernels without
+ * PAGEMAP_SCAN. */
+static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 {
 	static uint64_t ent[PAGEMAP_CHUNK];
 
-	rs->sealed = true;
 	for (uint64_t a = v->start; a < v->end;) {
 		size_t n = MIN(PAGEMAP_CHUNK, (v->end - a) / PAGE_SIZE);
-		int r = pread_full(pm_fd, ent, n * sizeof(uint64_t), (off_t)(a / PAGE_SIZE * 8));
+		int r = pread_full(s->pm_fd, ent, n * sizeof(uint64_t), (off_t)(a / PAGE_SIZE * 8));
 
 		if (r < 0)
 			return r;
@@ -80,26 +272,99 @@ static int scan_vma(int pm_fd, const VmaEntry *v, struct runs *rs)
 				continue;
 			if (ent[i] & PM_FILE)
 				continue; /* still the file's page: nothing of its own */
-			runs_add(rs, a);
+			add_range(s, a, a + PAGE_SIZE, zero_ok);
 		}
 	}
 	return 0;
 }
 
-/* Copy @len bytes at @addr of the task: process_vm_readv cannot read
- * PROT_NONE pages, /proc/PID/mem can. */
-static int read_slow(int mem_fd, uint64_t addr, void *buf, size_t len)
+static int scan_vma(struct scan *s, const VmaEntry *v)
 {
-	return pread_full(mem_fd, buf, len, (off_t)addr);
+	bool zero_ok = v->kind == VMA_KIND__VMA_ANON_PRIVATE;
+	struct ranges own = { 0 };
+	int r;
+
+	s->sealed = true;
+	s->cursor = 0;
+	r = pages_own(s->pm_fd, v->start, v->end, &own);
+	if (r == -ENOTTY || r == -EINVAL) {
+		ranges_release(&own);
+		return scan_pagemap(s, v, zero_ok);
+	}
+	for (size_t i = 0; i < own.n && r >= 0; i++)
+		add_range(s, own.v[i].start, own.v[i].end, zero_ok);
+	ranges_release(&own);
+	return r;
 }
 
-struct batch {
-	struct iovec remote[BATCH_IOVS];
-	size_t n;
-	size_t bytes;
+/* The runs of @mm: every page that exists, here or in the parent. */
+static int scan_all(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page_runs *runs,
+		    struct pages_stats *st)
+{
+	char path[64];
+	_cleanup_close_ int pm_fd = -1;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0)
+		return pr_errno(-errno, "cannot open '%s'", path);
+	for (size_t i = 0; i < mm->n_vmas && r >= 0; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		struct ranges written = { 0 };
+		struct scan s = { .pm_fd = pm_fd, .runs = runs };
+
+		if (!vma_has_pages(v))
+			continue;
+		if (parent_mm && vma_is_tracked(v) && same_in_parent(parent_mm, v)) {
+			r = track_written(pm_fd, v->start, v->end, &written);
+			if (r < 0) {
+				ranges_release(&written);
+				return pr_errno(r, "cannot dump %d: its page tracking is gone",
+						pid);
+			}
+			s.written = &written;
+			st->tracked_vmas++;
+		}
+		r = scan_vma(&s, v);
+		ranges_release(&written);
+	}
+	return r < 0 ? pr_errno(r, "cannot read '%s'", path) : 0;
+}
+
+/* ---- copying ---- */
+
+/*
+ * A dump that kills the process after it may free its memory as it goes:
+ * once a batch is in the image, the process drops those pages
+ * (MADV_DONTNEED, a remote call). The image file then grows in pages just
+ * freed, instead of pages never touched, which are costly on this kind of
+ * VM (the host maps them on first touch), and the dump needs no more
+ * memory than the process had. If the dump fails after all, the dropped
+ * pages are written back from the image before the process goes on
+ * (pages_undo_discard).
+ */
+struct pages_undo {
+	int pid;
+	int dirfd;
+	struct page_runs runs; /* stored runs taken out of the process, in image order */
 };
 
-static int batch_read(int pid, int mem_fd, struct batch *b, char *buf)
+struct page_copy {
+	struct relay relay;
+	pthread_t writer;
+	struct img *img;
+	int pid, mem_fd;
+	struct infect *discard; /* free the process's pages as they are stored */
+	const struct page_runs *in;
+	struct page_runs out; /* the runs stored, zero pages left out */
+	uint64_t *out_bytes; /* per batch: bytes stored once it was copied */
+	size_t discarded; /* batches taken out of the process */
+	uint32_t last_run; /* the input run of the last page kept */
+	uint64_t zero_pages;
+};
+
+static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf)
 {
 	struct iovec local = { buf, b->bytes };
 	ssize_t got = process_vm_readv(pid, &local, 1, b->remote, b->n, 0);
@@ -107,10 +372,10 @@ static int batch_read(int pid, int mem_fd, struct batch *b, char *buf)
 
 	if (got == (ssize_t)b->bytes)
 		return 0;
-	/* Some range was not readable: copy run by run the slow way. */
+	/* Some range was not readable (PROT_NONE): /proc/PID/mem can read it. */
 	for (size_t i = 0; i < b->n; i++) {
-		int r = read_slow(mem_fd, (uint64_t)b->remote[i].iov_base, buf + off,
-				  b->remote[i].iov_len);
+		int r = pread_full(mem_fd, buf + off, b->remote[i].iov_len,
+				   (off_t)b->remote[i].iov_base);
 
 		if (r < 0)
 			return r;
@@ -119,297 +384,265 @@ static int batch_read(int pid, int mem_fd, struct batch *b, char *buf)
 	return 0;
 }
 
-/*
- * Call @fn for each batch of at most BATCH_BYTES and BATCH_IOVS ranges, in
- * the order of @runs; a run larger than a batch is split.
- */
-static int for_each_batch(PageRunEntry *const *runs, size_t nr_runs,
-			  int (*fn)(struct batch *b, void *ctx), void *ctx)
+static bool page_is_zero(const char *p)
 {
-	struct batch *b = xzalloc(sizeof(*b));
-	int r = 0;
+	static const char zero[PAGE_SIZE];
 
-	for (size_t i = 0; i < nr_runs && r >= 0; i++) {
-		uint64_t addr = runs[i]->vaddr, left = (uint64_t)runs[i]->nr_pages * PAGE_SIZE;
-
-		while (left && r >= 0) {
-			size_t take = MIN(left, BATCH_BYTES - b->bytes);
-
-			b->remote[b->n].iov_base = (void *)addr;
-			b->remote[b->n].iov_len = take;
-			b->n++;
-			b->bytes += take;
-			addr += take;
-			left -= take;
-			if (b->n == BATCH_IOVS || b->bytes == BATCH_BYTES) {
-				r = fn(b, ctx);
-				b->n = b->bytes = 0;
-			}
-		}
-	}
-	if (r >= 0 && b->n)
-		r = fn(b, ctx);
-	free(b);
-	return r;
+	/* Most pages are not: their first word says so at once. */
+	return !*(const uint64_t *)p && !memcmp(p, zero, PAGE_SIZE);
 }
 
-/*
- * Dump pipeline on two cores: this thread copies a batch out of the task
- * while a writer thread checksums and writes the one before.
- */
-struct page_writer {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	char *buf[2];
-	size_t len[2];
-	bool full[2];
-	bool done;
-	int err;
-	struct img *img;
-	int pid, mem_fd;
-	unsigned int next; /* buffer the reader fills next */
-};
+/* Leave out the zero pages of anonymous runs, note the runs of the rest;
+ * returns the bytes left at the start of @buf. */
+static size_t drop_zero_pages(struct page_copy *c, const struct batch *b, char *buf)
+{
+	size_t in = 0, out = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct page_run *run = &c->in->v[b->run[i]];
+		uint64_t addr = (uint64_t)b->remote[i].iov_base;
+
+		for (size_t k = 0; k < b->remote[i].iov_len; k += PAGE_SIZE, in += PAGE_SIZE) {
+			if (run->zero_ok && page_is_zero(buf + in)) {
+				c->zero_pages++;
+				continue;
+			}
+			if (out != in)
+				memmove(buf + out, buf + in, PAGE_SIZE);
+			out += PAGE_SIZE;
+			/* Adjacent pages of one input run make one run. */
+			page_runs_add(&c->out, addr + k, 1, PAGE_WHERE__PAGES_HERE, run->zero_ok,
+				      c->out.n && c->last_run == b->run[i]);
+			c->last_run = b->run[i];
+		}
+	}
+	return out;
+}
 
 static void *writer_main(void *arg)
 {
-	struct page_writer *w = arg;
+	struct page_copy *c = arg;
+	size_t len;
+	char *buf;
 
-	for (unsigned int i = 0;; i ^= 1) {
-		int r;
+	while ((buf = relay_full(&c->relay, &len))) {
+		int r = img_write(c->img, buf, len);
 
-		pthread_mutex_lock(&w->lock);
-		while (!w->full[i] && !w->done)
-			pthread_cond_wait(&w->cond, &w->lock);
-		if (!w->full[i]) {
-			pthread_mutex_unlock(&w->lock);
-			return NULL;
+		/* Failed before the buffer is free: an empty buffer tells the
+		 * copier that its batch is stored, and it may drop those pages. */
+		if (r < 0) {
+			relay_fail(&c->relay, r);
+			break;
 		}
-		pthread_mutex_unlock(&w->lock);
-		r = w->err ? 0 : img_write(w->img, w->buf[i], w->len[i]);
-		pthread_mutex_lock(&w->lock);
-		if (r < 0)
-			w->err = r;
-		w->full[i] = false;
-		pthread_cond_broadcast(&w->cond);
-		pthread_mutex_unlock(&w->lock);
+		relay_done(&c->relay);
 	}
+	return NULL;
 }
 
-static int dump_batch(struct batch *b, void *ctx)
+/* Drop the pages of batch @b from the process: it is in the image. */
+static void discard_batch(struct page_copy *c, const struct batch *b)
 {
-	struct page_writer *w = ctx;
-	unsigned int i = w->next;
-	int r;
-
-	pthread_mutex_lock(&w->lock);
-	while (w->full[i])
-		pthread_cond_wait(&w->cond, &w->lock);
-	r = w->err;
-	pthread_mutex_unlock(&w->lock);
-	if (r < 0)
-		return r;
-	r = batch_read(w->pid, w->mem_fd, b, w->buf[i]);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&w->lock);
-	w->len[i] = b->bytes;
-	w->full[i] = true;
-	pthread_cond_broadcast(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	w->next = i ^ 1;
-	return 0;
-}
-
-static int write_pages(int pid, const struct runs *rs, struct img *img)
-{
-	size_t buf_len = MIN(BATCH_BYTES, MAX(rs->nr_pages, 1) * PAGE_SIZE);
-	struct page_writer w = { .img = img, .pid = pid };
-	char path[64];
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	w.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (w.mem_fd < 0)
-		return -errno;
-	w.buf[0] = xmalloc(buf_len);
-	w.buf[1] = xmalloc(buf_len);
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
-	r = -pthread_create(&w.thread, NULL, writer_main, &w);
-	if (r == 0) {
-		r = for_each_batch(rs->v, rs->n, dump_batch, &w);
-		pthread_mutex_lock(&w.lock);
-		w.done = true;
-		pthread_cond_broadcast(&w.cond);
-		pthread_mutex_unlock(&w.lock);
-		pthread_join(w.thread, NULL);
-		if (r >= 0)
-			r = w.err;
-	}
-	close(w.mem_fd);
-	free(w.buf[0]);
-	free(w.buf[1]);
-	return r;
-}
-
-int pages_dump(int pid, const MmEntry *mm, int dirfd, uint64_t *ret_bytes)
-{
-	char path[64];
-	_cleanup_close_ int pm_fd = -1;
-	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
-	PagemapEntry pm = PAGEMAP_ENTRY__INIT;
-	struct runs rs = { 0 };
-	struct img img;
-	int r = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pm_fd < 0)
-		return pr_errno(-errno, "cannot open '%s'", path);
-	for (size_t i = 0; i < mm->n_vmas && r >= 0; i++)
-		if (vma_has_pages(mm->vmas[i]))
-			r = scan_vma(pm_fd, mm->vmas[i], &rs);
-	if (r < 0)
-		return pr_errno(r, "cannot read '%s'", path);
-	r = img_create_file(&img, dirfd, name, IMG_PAGES);
-	if (r >= 0)
-		r = write_pages(pid, &rs, &img);
-	if (r >= 0)
-		r = img_finish(&img);
-	img_close(&img);
-	if (r < 0)
-		return pr_errno(r, "cannot write the memory of %d", pid);
-	pm.runs = rs.v;
-	pm.n_runs = rs.n;
-	pm.nr_pages = rs.nr_pages;
-	r = img_write_msg(dirfd, IMG_PAGEMAP, pid, &pm.base);
-	for (size_t i = 0; i < rs.n; i++)
-		free(rs.v[i]);
-	free(rs.v);
-	if (r < 0)
-		return pr_errno(r, "cannot write the page map of %d", pid);
-	*ret_bytes = pm.nr_pages * PAGE_SIZE;
-	return 0;
-}
-
-/* One remote MADV_POPULATE_WRITE per dense stretch of the batch: runs in
- * one VMA closer than POPULATE_GAP_PAGES are populated together. Small
- * stretches are left to fault in, which costs about as much as the call. */
-static void populate_batch(struct infect *inf, const struct batch *b)
-{
-	size_t i = 0;
-
-	while (i < b->n) {
+	for (size_t i = 0; i < b->n;) {
 		uint64_t start = (uint64_t)b->remote[i].iov_base;
 		uint64_t end = start + b->remote[i].iov_len;
 		long ret;
 
-		for (i++; i < b->n; i++) {
-			uint64_t s = (uint64_t)b->remote[i].iov_base;
-
-			if (s < end || s - end > POPULATE_GAP_PAGES * PAGE_SIZE)
-				break;
-			end = s + b->remote[i].iov_len;
-		}
-		if (end - start < POPULATE_GAP_PAGES * PAGE_SIZE)
-			continue;
-		/* Best effort: a failure here only means slower faults. */
-		(void)infect_syscall3(inf, SYS_madvise, &ret, start, end - start,
-				      MADV_POPULATE_WRITE);
+		for (i++; i < b->n && (uint64_t)b->remote[i].iov_base == end; i++)
+			end += b->remote[i].iov_len;
+		/* Best effort: locked memory, say, stays. */
+		(void)infect_syscall3(c->discard, SYS_madvise, &ret, start, end - start,
+				      MADV_DONTNEED);
 	}
 }
 
-static int batch_write(struct infect *inf, struct batch *b, const char *buf)
+static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 {
-	struct iovec local = { (void *)buf, b->bytes };
-	size_t off = 0;
+	char *buf = relay_empty(&c->relay);
+	size_t buf_len;
+	int r;
 
-	populate_batch(inf, b);
-	if (process_vm_writev(inf->pid, &local, 1, b->remote, b->n, 0) == (ssize_t)b->bytes)
-		return 0;
-	for (size_t i = 0; i < b->n; i++) {
-		int r = remote_write(inf->pid, (uint64_t)b->remote[i].iov_base, buf + off,
-				     b->remote[i].iov_len);
-
-		if (r < 0)
-			return r;
-		off += b->remote[i].iov_len;
+	if (!buf)
+		return relay_error(&c->relay);
+	/* An empty buffer: the writer has stored batch k - 2. */
+	if (c->discard && k >= 2) {
+		discard_batch(c, &bs->v[k - 2]);
+		c->discarded = k - 1;
 	}
+	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf);
+	if (r < 0)
+		return r;
+	buf_len = drop_zero_pages(c, &bs->v[k], buf);
+	c->out_bytes[k] = (k ? c->out_bytes[k - 1] : 0) + buf_len;
+	relay_put(&c->relay, buf_len);
 	return 0;
 }
 
-struct page_filler {
-	struct infect *inf;
-	struct img *img;
-	char *buf;
-};
-
-static int fill_batch(struct batch *b, void *ctx)
+static int copy_pages(struct page_copy *c)
 {
-	struct page_filler *f = ctx;
-	int r = img_read(f->img, f->buf, b->bytes);
-
-	return r < 0 ? r : batch_write(f->inf, b, f->buf);
-}
-
-static int fill_pages(struct infect *inf, const PagemapEntry *pm, struct img *img)
-{
-	struct page_filler f = { inf, img, NULL };
+	struct batches bs;
+	char path[64];
 	int r;
 
-	f.buf = xmalloc(MIN(BATCH_BYTES, MAX(pm->nr_pages, 1) * PAGE_SIZE));
-	r = for_each_batch(pm->runs, pm->n_runs, fill_batch, &f);
-	free(f.buf);
+	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	c->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->mem_fd < 0)
+		return -errno;
+	batches_make(c->in, &bs);
+	c->out_bytes = xzalloc((bs.n + 1) * sizeof(*c->out_bytes));
+	relay_init(&c->relay, MIN(BATCH_BYTES, MAX(c->in->nr_pages, 1) * PAGE_SIZE));
+	r = -pthread_create(&c->writer, NULL, writer_main, c);
+	if (r == 0) {
+		for (size_t i = 0; i < bs.n && r >= 0; i++)
+			r = copy_batch(c, &bs, i);
+		relay_close(&c->relay, r);
+		pthread_join(c->writer, NULL);
+		if (r >= 0)
+			r = relay_error(&c->relay);
+	}
+	relay_release(&c->relay);
+	batches_release(&bs);
+	close(c->mem_fd);
 	return r;
 }
 
-/* Every run must lie inside a VMA that takes pages. */
-static int check_runs(const MmEntry *mm, const PagemapEntry *pm)
+/* The runs for the image: those stored, and those in the parent, by address. */
+static void runs_to_entry(const struct page_runs *here, const struct page_runs *all,
+			  PagemapEntry *pm)
 {
-	uint64_t total = 0;
+	size_t h = 0, a = 0;
 
-	for (size_t i = 0, k = 0; i < pm->n_runs; i++) {
-		uint64_t s = pm->runs[i]->vaddr,
-			 e = s + (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
-		bool inside = false;
+	pm->runs = xmalloc((here->n + all->n + 1) * sizeof(*pm->runs));
+	pm->nr_pages = here->nr_pages;
+	while (h < here->n || a < all->n) {
+		const struct page_run *run;
+		PageRunEntry *e;
 
-		for (k = 0; k < mm->n_vmas && !inside; k++)
-			inside = vma_has_pages(mm->vmas[k]) && mm->vmas[k]->start <= s &&
-				 e <= mm->vmas[k]->end && s < e;
-		if (!inside || s % PAGE_SIZE)
-			return -EBADMSG;
-		total += pm->runs[i]->nr_pages;
+		if (a < all->n && all->v[a].where != PAGE_WHERE__PAGES_IN_PARENT) {
+			a++;
+			continue;
+		}
+		if (h < here->n && (a == all->n || here->v[h].vaddr < all->v[a].vaddr))
+			run = &here->v[h++];
+		else
+			run = &all->v[a++];
+		e = xmalloc(sizeof(*e));
+		page_run_entry__init(e);
+		e->vaddr = run->vaddr;
+		e->nr_pages = (uint32_t)run->nr_pages;
+		if (run->where != PAGE_WHERE__PAGES_HERE) {
+			e->has_where = true;
+			e->where = run->where;
+		}
+		pm->runs[pm->n_runs++] = e;
 	}
-	return total == pm->nr_pages ? 0 : -EBADMSG;
 }
 
-int pages_restore(struct infect *inf, const MmEntry *mm, int dirfd)
+/* The stored runs of the batches taken out of the process, to put them
+ * back: exactly as many bytes as those batches stored (a run goes on into
+ * the next batch, which may not be in the image). */
+static struct pages_undo *undo_make(const struct page_copy *c, int pid, int dirfd)
 {
-	_cleanup_free_ char *name = img_name(IMG_PAGES, inf->pid);
-	PagemapEntry *pm = NULL;
+	uint64_t left;
+	struct pages_undo *u;
+
+	if (!c->discarded)
+		return NULL;
+	u = xzalloc(sizeof(*u));
+	u->pid = pid;
+	u->dirfd = dirfd;
+	left = c->out_bytes[c->discarded - 1] / PAGE_SIZE;
+	for (size_t i = 0; i < c->out.n && left; i++) {
+		uint64_t n = MIN(c->out.v[i].nr_pages, left);
+
+		page_runs_add(&u->runs, c->out.v[i].vaddr, n, PAGE_WHERE__PAGES_HERE, false, false);
+		left -= n;
+	}
+	return u;
+}
+
+int pages_undo_discard(struct pages_undo *u)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	uint64_t off = IMG_HEADER_SIZE;
+	int r = 0;
+
+	if (!u)
+		return 0;
+	name = img_name(IMG_PAGES, u->pid);
+	fd = openat(u->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_errno(-errno, "cannot give %d its memory back", u->pid);
+	buf = xmalloc(BATCH_BYTES);
+	for (size_t i = 0; i < u->runs.n && r >= 0; i++) {
+		uint64_t addr = u->runs.v[i].vaddr, left = u->runs.v[i].nr_pages * PAGE_SIZE;
+
+		while (left && r >= 0) {
+			size_t n = MIN(left, BATCH_BYTES);
+
+			r = pread_full(fd, buf, n, (off_t)off);
+			if (r >= 0)
+				r = remote_write(u->pid, addr, buf, n);
+			off += n;
+			addr += n;
+			left -= n;
+		}
+	}
+	return r < 0 ? pr_errno(r, "cannot give %d its memory back", u->pid) : 0;
+}
+
+void pages_undo_free(struct pages_undo *u)
+{
+	if (!u)
+		return;
+	page_runs_release(&u->runs);
+	free(u);
+}
+
+int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
+	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st)
+{
+	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
+	PagemapEntry pm = PAGEMAP_ENTRY__INIT;
+	struct page_runs runs = { 0 };
+	struct page_copy c = { .pid = pid, .in = &runs, .discard = discard };
+	struct pages_undo *undo = NULL;
 	struct img img;
 	int r;
 
-	r = img_read_msg(dirfd, IMG_PAGEMAP, inf->pid, &pagemap_entry__descriptor,
-			 (ProtobufCMessage **)&pm);
+	r = scan_all(pid, mm, parent_mm, &runs, st);
 	if (r < 0)
-		return pr_errno(r, "cannot read image '%s'", "pagemap");
-	r = check_runs(mm, pm);
-	if (r < 0) {
-		protobuf_c_message_free_unpacked(&pm->base, NULL);
-		return pr_fail(r, "cannot restore: the page map does not fit the address space");
-	}
-	r = img_open_file(&img, dirfd, name, IMG_PAGES);
-	if (r >= 0 && img.payload_len != pm->nr_pages * PAGE_SIZE)
-		r = -EBADMSG;
+		goto out;
+	c.img = &img;
+	r = img_create_file(&img, dirfd, name, IMG_PAGES);
 	if (r >= 0)
-		r = fill_pages(inf, pm, &img);
+		r = copy_pages(&c);
 	if (r >= 0)
-		r = img_verify(&img);
+		r = img_finish(&img);
 	img_close(&img);
-	protobuf_c_message_free_unpacked(&pm->base, NULL);
+	undo = undo_make(&c, pid, dirfd);
+	if (r < 0) {
+		r = pr_errno(r, "cannot write the memory of %d", pid);
+		goto out;
+	}
+	runs_to_entry(&c.out, &runs, &pm);
+	r = img_write_msg(dirfd, IMG_PAGEMAP, pid, &pm.base);
 	if (r < 0)
-		return pr_fail(r, "cannot restore: image '%s': %s", name, img_strerror(r));
-	return 0;
+		r = pr_errno(r, "cannot write the page map of %d", pid);
+	st->stored_pages += pm.nr_pages;
+	st->zero_pages += c.zero_pages;
+	for (size_t i = 0; i < runs.n; i++)
+		if (runs.v[i].where == PAGE_WHERE__PAGES_IN_PARENT)
+			st->parent_pages += runs.v[i].nr_pages;
+	for (size_t i = 0; i < pm.n_runs; i++)
+		free(pm.runs[i]);
+	free(pm.runs);
+out:
+	/* Failed or not: the caller gives the memory back if the dump fails. */
+	*ret_undo = undo;
+	free(c.out_bytes);
+	page_runs_release(&runs);
+	page_runs_release(&c.out);
+	return r;
 }

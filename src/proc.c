@@ -17,7 +17,7 @@ static const struct {
 	{ "nh", VMF_NOHUGEPAGE }, { "mg", VMF_MERGEABLE },  { "lo", VMF_LOCKED },
 	{ "sr", VMF_SEQ_READ },	  { "rr", VMF_RAND_READ },  { "io", VMF_IO },
 	{ "pf", VMF_PFNMAP },	  { "ht", VMF_HUGETLB },    { "de", VMF_DONTEXPAND },
-	{ "mw", VMF_MAYWRITE },
+	{ "mw", VMF_MAYWRITE },	  { "uw", VMF_UFFD_WP },
 };
 
 uint64_t proc_parse_vmflags(const char *s)
@@ -278,16 +278,26 @@ int proc_read_status(int pid, struct proc_status *ret)
 	return proc_parse_status(f, ret);
 }
 
-int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr)
+static int read_maps_file(int pid, const char *name, struct proc_vma **ret_vmas, size_t *ret_nr)
 {
 	char path[64];
 	_cleanup_fclose_ FILE *f = NULL;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
 	return proc_parse_maps(f, ret_vmas, ret_nr);
+}
+
+int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr)
+{
+	return read_maps_file(pid, "maps", ret_vmas, ret_nr);
+}
+
+int proc_read_smaps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr)
+{
+	return read_maps_file(pid, "smaps", ret_vmas, ret_nr);
 }
 
 static int list_numbers(DIR *d, int **ret, size_t *ret_nr)

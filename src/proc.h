@@ -29,6 +29,7 @@ enum {
 	VMF_HUGETLB = 1 << 13, /* ht */
 	VMF_DONTEXPAND = 1 << 14, /* de */
 	VMF_MAYWRITE = 1 << 15, /* mw */
+	VMF_UFFD_WP = 1 << 16, /* uw: registered with a userfaultfd for write-protection */
 };
 
 struct proc_vma {
@@ -139,6 +140,9 @@ int proc_find_mount(FILE *f, unsigned int major, unsigned int minor, char **ret_
 int proc_read_stat(int pid, struct proc_stat *ret);
 int proc_read_status(int pid, struct proc_status *ret);
 int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
+/* The same with VmFlags and AnonHugePages. It walks every page table entry
+ * of the process to count its pages: costly for a large one. */
+int proc_read_smaps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
 /* Thread ids of PID from /proc/PID/task. */
 int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr);
 /* Child pids of the thread TID from /proc/PID/task/TID/children. */

@@ -39,6 +39,8 @@ struct restore_proc {
 
 struct restore {
 	int dirfd;
+	int *chain; /* dirfd, then the image sets it builds on (incremental) */
+	size_t nr_chain;
 	InventoryEntry *inv;
 	PstreeEntry *pstree;
 	FilesEntry *files;

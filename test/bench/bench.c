@@ -1,27 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench CKPT: how fast `CKPT dump` and `CKPT restore` move 1 GiB of
- * anonymous memory, next to what the kernel's copy paths do on the same
- * machine in the same run:
+ * bench CKPT: how fast `CKPT dump` and `CKPT restore` are, next to what the
+ * kernel's copy paths do on the same machine in the same run (the limits):
  *
  *	memcpy               1 GiB to 1 GiB, both pre-touched
- *	process_vm_readv     1 GiB from the target child into a pre-touched buffer
+ *	process_vm_readv     1 GiB from a child into a pre-touched buffer
  *	write() to /dev/shm  1 GiB in 32 MiB writes to a tmpfs file
  *	MADV_POPULATE_WRITE  1 GiB of fresh anonymous memory
  *
- * Each run starts a target child holding 1 GiB of written memory (a known
- * pattern), dumps it to /dev/shm, restores it with --detach, checks that
- * the same PID is alive, handles a signal, and holds the same bytes, then
- * kills it. Three runs; the medians are printed and written to
- * bench/RESULTS.md (or $CKPT_BENCH_RESULTS). It reports speed and never
- * fails on it; it fails (exit 1) only when ckpt fails or restores wrong
- * memory. Processes and /dev/shm files are cleaned up on every exit path.
+ * Scenarios, each run RUNS times (medians reported):
  *
- * Only libc; single file; build: cc -O2 -Wall -D_GNU_SOURCE bench.c
+ *	1 GiB, 4 GiB of written anonymous memory, images on /dev/shm and /tmp
+ *	incremental: 4 GiB, pre-dump, 1% of the pages written, dump --parent
+ *	10,000 VMAs; 500 threads
+ *
+ * A run starts a target child, dumps it (killed), restores it with
+ * --detach, checks that the same PID runs, handles a signal, and holds the
+ * bytes it should (every page), then kills it. The time the target is
+ * frozen is what ckpt -v reports (first seize to kill). The table is printed
+ * and written to bench/RESULTS.md (or $CKPT_BENCH_RESULTS). It reports
+ * speed and never fails on it; it fails (exit 1) only when ckpt fails or
+ * restores something wrong. Processes and image directories are cleaned up
+ * on every exit path.
+ *
+ * Only libc; single file; build: cc -O2 -Wall -pthread -D_GNU_SOURCE bench.c
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -44,17 +51,21 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
+#define MiB (1ull << 20)
 #define GiB (1ull << 30)
-#define MEM_SIZE GiB
 #define RUNS 3
 #define WRITE_CHUNK (32ull << 20)
-#define SHM "/dev/shm"
+#define CHECK_CHUNK (64ull << 20)
+#define NR_DIRS 2
+#define INCR_EVERY 100 /* the incremental dump: every 100th page written */
+
+static const char *const image_dirs[NR_DIRS] = { "/dev/shm", "/tmp" };
 
 /* ---- state that cleanup needs, reachable from a signal handler ---------- */
 
 static volatile pid_t target_pid; /* the target, dumped or restored */
 static volatile pid_t ckpt_pid; /* a running ckpt command */
-static char shm_prefix[64]; /* "ckpt-bench-PID-": every /dev/shm entry we make */
+static char prefix[64]; /* "ckpt-bench-PID-": every entry we make */
 static const char *ckpt;
 
 /* Remove DIRFD/NAME, recursively, with async-signal-safe calls only.
@@ -92,13 +103,13 @@ static bool rm_rf_at(int dirfd, const char *name, int depth)
 	return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
 }
 
-/* Remove every /dev/shm entry of this run: image dirs, ckpt's temporary
+/* Remove every entry of this run in @dir: image dirs, ckpt's temporary
  * ".NAME.ckpt-XXXXXX" dirs beside them, the write() test file. */
-static void remove_shm_files(void)
+static void remove_our_files(const char *dir)
 {
 	char buf[4096];
-	size_t plen = strlen(shm_prefix);
-	int fd = open(SHM, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t plen = strlen(prefix);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	long n;
 
 	if (fd < 0 || !plen)
@@ -112,8 +123,8 @@ static void remove_shm_files(void)
 				const char *name = de->d_name;
 
 				off += de->d_reclen;
-				if ((!strncmp(name, shm_prefix, plen) ||
-				     (name[0] == '.' && !strncmp(name + 1, shm_prefix, plen))) &&
+				if ((!strncmp(name, prefix, plen) ||
+				     (name[0] == '.' && !strncmp(name + 1, prefix, plen))) &&
 				    rm_rf_at(fd, name, 0))
 					again = true;
 			}
@@ -141,7 +152,8 @@ static void cleanup(void)
 	kill_and_reap(&target_pid);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
-	remove_shm_files();
+	for (int i = 0; i < NR_DIRS; i++)
+		remove_our_files(image_dirs[i]);
 }
 
 static void on_signal(int sig)
@@ -191,19 +203,10 @@ static inline uint64_t pattern(uint64_t seed, uint64_t i)
 	return (i * 0x9e3779b97f4a7c15ull) ^ seed;
 }
 
-static void fill_pattern(uint64_t *p, size_t words, uint64_t seed)
+static void fill_pattern(uint64_t *p, size_t words, uint64_t seed, uint64_t first)
 {
 	for (size_t i = 0; i < words; i++)
-		p[i] = pattern(seed, i);
-}
-
-/* Index of the first wrong word, or (size_t)-1. */
-static size_t check_pattern(const uint64_t *p, size_t words, uint64_t seed)
-{
-	for (size_t i = 0; i < words; i++)
-		if (p[i] != pattern(seed, i))
-			return i;
-	return (size_t)-1;
+		p[i] = pattern(seed, first + i);
 }
 
 static void *map_touched(size_t len)
@@ -212,7 +215,7 @@ static void *map_touched(size_t len)
 
 	if (p == MAP_FAILED)
 		die("cannot map %zu bytes: %s", len, strerror(errno));
-	/* Not inherited by the target: it must hold only its own 1 GiB. */
+	/* Not inherited by the target: it must hold only its own memory. */
 	if (madvise(p, len, MADV_DONTFORK) < 0)
 		die("MADV_DONTFORK: %s", strerror(errno));
 	(void)madvise(p, len, MADV_POPULATE_WRITE);
@@ -220,26 +223,19 @@ static void *map_touched(size_t len)
 	return p;
 }
 
-/* On a VM, the first touch of a guest page that the host has not backed
- * yet costs several times a normal fault, and which allocation gets such
- * pages is luck. Touch and free as much memory as a run uses, so that the
- * runs measure ckpt and the kernel, not the host. */
-static void warm_up(void)
-{
-	const size_t len = 4 * GiB;
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+/* ---- the targets -------------------------------------------------------- */
 
-	if (p == MAP_FAILED)
-		return;
-	(void)madvise(p, len, MADV_POPULATE_WRITE);
-	munmap(p, len);
-}
+enum target_kind { T_MEMORY, T_VMAS, T_THREADS };
 
-/* ---- the target --------------------------------------------------------- */
+struct target_spec {
+	enum target_kind kind;
+	uint64_t size; /* T_MEMORY: bytes; T_VMAS: VMAs; T_THREADS: threads */
+};
 
 /* What the target tells us through its ready pipe. */
 struct target_info {
-	uint64_t mem; /* address of its MEM_SIZE bytes */
+	uint64_t mem; /* address of its memory (T_VMAS: the first of its pages) */
+	uint64_t mem_len;
 	uint64_t wakeups; /* address of its counter of signals handled */
 };
 
@@ -250,12 +246,39 @@ static void on_usr1(int sig)
 	(void)sig;
 }
 
-static void __attribute__((noreturn)) target_main(int ready_fd, uint64_t seed)
+static void *idle_thread(void *arg)
 {
-	struct target_info info;
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Pages at every other page of a PROT_NONE reservation: the kernel cannot
+ * merge them, so @n pages make 2n VMAs. */
+static void make_vmas(struct target_info *info, uint64_t n, uint64_t seed)
+{
+	char *base = mmap(NULL, 2 * n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (base == MAP_FAILED)
+		_exit(3);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t *page = (uint64_t *)(base + 2 * i * 4096);
+
+		if (mprotect(page, 4096, PROT_READ | PROT_WRITE))
+			_exit(3);
+		fill_pattern(page, 512, seed, 2 * i * 512);
+	}
+	info->mem = (uintptr_t)base;
+	info->mem_len = 2 * n * 4096;
+}
+
+static void __attribute__((noreturn)) target_main(int ready_fd, const struct target_spec *spec,
+						  uint64_t seed)
+{
+	struct target_info info = { .wakeups = (uintptr_t)&wakeups };
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	int null = open("/dev/null", O_RDWR);
-	uint64_t *mem;
 
 	/* Nothing of ours stays open in it: stdio on /dev/null, and every
 	 * other fd but the ready pipe closed. */
@@ -269,16 +292,36 @@ static void __attribute__((noreturn)) target_main(int ready_fd, uint64_t seed)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
+	if (spec->kind == T_MEMORY) {
+		uint64_t *mem = mmap(NULL, spec->size, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
-		_exit(3);
-	/* Populate in bulk: faulting 1 GiB page by page is very slow here. */
-	(void)madvise(mem, MEM_SIZE, MADV_POPULATE_WRITE);
-	fill_pattern(mem, MEM_SIZE / 8, seed);
+		if (mem == MAP_FAILED)
+			_exit(3);
+		/* Populate in bulk: faulting page by page is very slow here. */
+		(void)madvise(mem, spec->size, MADV_POPULATE_WRITE);
+		fill_pattern(mem, spec->size / 8, seed, 0);
+		info.mem = (uintptr_t)mem;
+		info.mem_len = spec->size;
+	} else if (spec->kind == T_VMAS) {
+		make_vmas(&info, spec->size / 2, seed);
+	} else {
+		sigset_t all, old;
 
-	info.mem = (uintptr_t)mem;
-	info.wakeups = (uintptr_t)&wakeups;
+		/* Signals go to the main thread, which counts them. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		for (uint64_t i = 0; i < spec->size; i++) {
+			pthread_t t;
+			pthread_attr_t a;
+
+			pthread_attr_init(&a);
+			pthread_attr_setstacksize(&a, 64 * 1024);
+			if (pthread_create(&t, &a, idle_thread, NULL))
+				_exit(3);
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (write(ready_fd, &info, sizeof(info)) != sizeof(info))
 		_exit(4);
 	close(ready_fd);
@@ -288,7 +331,7 @@ static void __attribute__((noreturn)) target_main(int ready_fd, uint64_t seed)
 	}
 }
 
-static struct target_info start_target(uint64_t seed)
+static struct target_info start_target(const struct target_spec *spec, uint64_t seed)
 {
 	struct target_info info;
 	int p[2];
@@ -303,7 +346,7 @@ static struct target_info start_target(uint64_t seed)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		close(p[0]);
-		target_main(p[1], seed);
+		target_main(p[1], spec, seed);
 	}
 	target_pid = pid;
 	close(p[1]);
@@ -319,9 +362,9 @@ static struct target_info start_target(uint64_t seed)
 /* ---- running ckpt ------------------------------------------------------- */
 
 /* Run CKPT with args (NULL-terminated), stdout to /dev/null (or to @out_fd
- * if >= 0), stderr passed through. Returns the wall-clock seconds; dies if
- * it fails. */
-static double run_ckpt(int out_fd, const char *const *args)
+ * if >= 0); stderr to @err_fd if >= 0, else passed through. Returns the
+ * wall-clock seconds; dies if it fails. */
+static double run_ckpt(int out_fd, int err_fd, const char *const *args)
 {
 	char *argv[16];
 	int status, i = 0;
@@ -343,6 +386,8 @@ static double run_ckpt(int out_fd, const char *const *args)
 
 		if (fd >= 0)
 			dup2(fd, 1);
+		if (err_fd >= 0)
+			dup2(err_fd, 2);
 		execv(ckpt, argv);
 		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
 		_exit(127);
@@ -367,6 +412,28 @@ static double run_ckpt(int out_fd, const char *const *args)
 	return t;
 }
 
+/* ckpt dump -v (or pre-dump): wall seconds, and the frozen time it reports. */
+static double run_dump(const char *const *args, double *ret_frozen_ms)
+{
+	FILE *log = tmpfile();
+	char line[512];
+	double t;
+
+	if (!log)
+		die("tmpfile: %s", strerror(errno));
+	t = run_ckpt(-1, fileno(log), args);
+	*ret_frozen_ms = -1;
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		const char *p = strstr(line, "frozen for ");
+
+		if (p)
+			*ret_frozen_ms = strtod(p + 11, NULL);
+	}
+	fclose(log);
+	return t;
+}
+
 static void ckpt_version(char *buf, size_t len)
 {
 	const char *args[] = { "--version", NULL };
@@ -376,7 +443,7 @@ static void ckpt_version(char *buf, size_t len)
 	snprintf(buf, len, "?");
 	if (pipe(p) < 0)
 		return;
-	run_ckpt(p[1], args);
+	run_ckpt(p[1], -1, args);
 	close(p[1]);
 	n = read(p[0], buf, len - 1);
 	close(p[0]);
@@ -410,6 +477,22 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
+static int count_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 /* Sum of the file sizes in a directory (an image set). */
 static uint64_t dir_size(const char *path)
 {
@@ -429,18 +512,17 @@ static uint64_t dir_size(const char *path)
 	return sum;
 }
 
-/* ---- measurements ------------------------------------------------------- */
+/* ---- the limits ----------------------------------------------------------- */
 
-struct run {
-	double memcpy_s, readv_s, write_s, populate_s, dump_s, restore_s;
-	double image_bytes;
+struct limits {
+	double memcpy_s, readv_s, write_s, populate_s; /* for 1 GiB */
 };
 
 static double time_memcpy(void *dst, const void *src)
 {
 	double t0 = now();
 
-	memcpy(dst, src, MEM_SIZE);
+	memcpy(dst, src, GiB);
 	/* Keep the copy from being optimised away. */
 	__asm__ volatile("" : : "r"(dst) : "memory");
 	return now() - t0;
@@ -448,16 +530,16 @@ static double time_memcpy(void *dst, const void *src)
 
 static double time_populate(void)
 {
-	void *p = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, GiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	double t0, t;
 
 	if (p == MAP_FAILED)
 		die("cannot map 1 GiB: %s", strerror(errno));
 	t0 = now();
-	if (madvise(p, MEM_SIZE, MADV_POPULATE_WRITE) < 0)
+	if (madvise(p, GiB, MADV_POPULATE_WRITE) < 0)
 		die("MADV_POPULATE_WRITE: %s", strerror(errno));
 	t = now() - t0;
-	munmap(p, MEM_SIZE);
+	munmap(p, GiB);
 	return t;
 }
 
@@ -467,13 +549,13 @@ static double time_shm_write(const void *buf)
 	double t0, t;
 	int fd;
 
-	snprintf(path, sizeof(path), SHM "/%swrite", shm_prefix);
+	snprintf(path, sizeof(path), "/dev/shm/%swrite", prefix);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die("cannot create '%s': %s", path, strerror(errno));
 	t0 = now();
-	for (uint64_t off = 0; off < MEM_SIZE;) {
-		uint64_t len = MEM_SIZE - off < WRITE_CHUNK ? MEM_SIZE - off : WRITE_CHUNK;
+	for (uint64_t off = 0; off < GiB;) {
+		uint64_t len = GiB - off < WRITE_CHUNK ? GiB - off : WRITE_CHUNK;
 		ssize_t n = write(fd, (const char *)buf + off, len);
 
 		if (n <= 0)
@@ -501,35 +583,79 @@ static void read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
 	}
 }
 
-static double time_readv(pid_t pid, uint64_t addr, void *buf)
+static void measure_limits(struct limits *l)
 {
-	double t0 = now();
+	struct target_spec spec = { T_MEMORY, GiB };
+	void *src = map_touched(GiB), *dst = map_touched(GiB);
+	struct target_info info;
+	double t0;
 
-	read_target(pid, addr, buf, MEM_SIZE);
-	return now() - t0;
+	l->memcpy_s = time_memcpy(dst, src);
+	l->populate_s = time_populate();
+	l->write_s = time_shm_write(src);
+	info = start_target(&spec, 1);
+	t0 = now();
+	read_target(target_pid, info.mem, dst, GiB);
+	l->readv_s = now() - t0;
+	kill_and_reap(&target_pid);
+	munmap(src, GiB);
+	munmap(dst, GiB);
 }
 
-static void verify_memory(pid_t pid, const struct target_info *info, void *buf, uint64_t seed,
-			  const char *when)
-{
-	size_t bad;
+/* ---- checking a restored target ------------------------------------------ */
 
-	read_target(pid, info->mem, buf, MEM_SIZE);
-	bad = check_pattern(buf, MEM_SIZE / 8, seed);
-	if (bad != (size_t)-1)
-		die("%s: memory of %d differs at offset %#zx: %#llx, want %#llx", when, pid,
-		    bad * 8, (unsigned long long)((uint64_t *)buf)[bad],
-		    (unsigned long long)pattern(seed, bad));
+/* The incremental run rewrites every INCR_EVERY-th page of the target with
+ * another seed. */
+static bool page_rewritten(uint64_t page, bool incremental)
+{
+	return incremental && page % INCR_EVERY == 0;
+}
+
+static void verify_memory(pid_t pid, const struct target_spec *spec, const struct target_info *info,
+			  uint64_t seed, bool incremental)
+{
+	uint64_t *buf;
+
+	if (spec->kind == T_THREADS)
+		return;
+	buf = malloc(CHECK_CHUNK);
+	if (!buf)
+		die("out of memory");
+	for (uint64_t off = 0; off < info->mem_len; off += CHECK_CHUNK) {
+		uint64_t len = info->mem_len - off < CHECK_CHUNK ? info->mem_len - off : CHECK_CHUNK;
+
+		for (uint64_t p = 0; p < len; p += 4096) {
+			uint64_t page = (off + p) / 4096;
+
+			/* T_VMAS: only every other page is memory. */
+			if (spec->kind == T_VMAS && page % 2)
+				continue;
+			read_target(pid, info->mem + off + p, buf, 4096);
+			for (uint64_t w = 0; w < 512; w++) {
+				uint64_t want = pattern(page_rewritten(page, incremental) ? ~seed : seed,
+							page * 512 + w);
+
+				if (buf[w] != want)
+					die("memory of %d differs at offset %#llx: %#llx, want %#llx", pid,
+					    (unsigned long long)(off + p + w * 8),
+					    (unsigned long long)buf[w], (unsigned long long)want);
+			}
+		}
+	}
+	free(buf);
 }
 
 /* The restored target runs: it handles SIGUSR1 and comes back to its loop. */
-static void verify_running(pid_t pid, const struct target_info *info)
+static void verify_running(pid_t pid, const struct target_spec *spec, const struct target_info *info)
 {
 	uint64_t before, after;
 	char st = proc_state(pid);
 
 	if (!pid_exists(pid) || !st || st == 'Z' || st == 'X')
 		die("restored process %d is not running (state '%c')", pid, st ? st : '?');
+	if (spec->kind == T_THREADS && count_threads(pid) != (int)spec->size + 1)
+		die("restored process %d has %d threads, want %d", pid, count_threads(pid),
+		    (int)spec->size + 1);
 	read_target(pid, info->wakeups, &before, sizeof(before));
 	if (kill(pid, SIGUSR1) < 0)
 		die("cannot signal restored process %d: %s", pid, strerror(errno));
@@ -562,30 +688,71 @@ static void wait_pid_free(pid_t pid)
 		die("pid %d is still taken 10 s after the dump", pid);
 }
 
-static void one_run(int n, struct run *r, void *src, void *dst)
+/* Rewrite every INCR_EVERY-th page of the running target. */
+static void write_one_percent(pid_t pid, const struct target_info *info, uint64_t seed)
+{
+	uint64_t page_buf[512];
+
+	for (uint64_t page = 0; page * 4096 < info->mem_len; page += INCR_EVERY) {
+		struct iovec local = { page_buf, 4096 };
+		struct iovec remote = { (void *)(uintptr_t)(info->mem + page * 4096), 4096 };
+
+		fill_pattern(page_buf, 512, ~seed, page * 512);
+		if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != 4096)
+			die("cannot write into %d: %s", pid, strerror(errno));
+	}
+}
+
+/* ---- scenarios ---------------------------------------------------------- */
+
+struct scenario {
+	const char *name;
+	struct target_spec spec;
+	int dir; /* index in image_dirs */
+	bool incremental;
+};
+
+static const struct scenario scenarios[] = {
+	{ "1 GiB", { T_MEMORY, GiB }, 0, false },
+	{ "1 GiB", { T_MEMORY, GiB }, 1, false },
+	{ "4 GiB", { T_MEMORY, 4 * GiB }, 0, false },
+	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
+	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
+	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
+	{ "500 threads", { T_THREADS, 500 }, 0, false },
+};
+
+#define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+struct run {
+	double dump_s, frozen_ms, restore_s, image_bytes;
+};
+
+static void one_run(const struct scenario *sc, int n, struct run *r)
 {
 	uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9) ^ (uint64_t)n;
-	char images[128];
-	const char *dump_args[] = { "dump", "--pid", NULL, "--images", images, NULL };
+	char images[256], parent[300], pidbuf[16];
+	const char *predump_args[] = { "pre-dump", "-v", "--pid", pidbuf, "--images", parent, NULL };
+	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL, NULL,
+				    NULL };
 	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL };
-	char pidbuf[16];
 	struct target_info info;
+	double ignored;
 	pid_t pid;
 
-	r->memcpy_s = time_memcpy(dst, src);
-	r->populate_s = time_populate();
-	r->write_s = time_shm_write(src);
-
-	info = start_target(seed);
+	info = start_target(&sc->spec, seed);
 	pid = target_pid;
-	r->readv_s = time_readv(pid, info.mem, dst);
-	if (check_pattern(dst, MEM_SIZE / 8, seed) != (size_t)-1)
-		die("target %d does not hold its pattern before the dump (bench bug)", pid);
-
-	snprintf(images, sizeof(images), SHM "/%s%d", shm_prefix, n);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	dump_args[2] = pidbuf;
-	r->dump_s = run_ckpt(-1, dump_args);
+	snprintf(images, sizeof(images), "%s/%s%d-%d", image_dirs[sc->dir], prefix,
+		 (int)(sc - scenarios), n);
+	if (sc->incremental) {
+		snprintf(parent, sizeof(parent), "%s.parent", images);
+		run_dump(predump_args, &ignored);
+		write_one_percent(pid, &info, seed);
+		dump_args[6] = "--parent";
+		dump_args[7] = parent;
+	}
+	r->dump_s = run_dump(dump_args, &r->frozen_ms);
 	r->image_bytes = (double)dir_size(images);
 	wait_pid_free(pid);
 	target_pid = 0;
@@ -593,13 +760,12 @@ static void one_run(int n, struct run *r, void *src, void *dst)
 	/* From here the PID is ours to kill again, also if restore is cut
 	 * short; once restored, we are its subreaper and can reap it. */
 	target_pid = pid;
-	r->restore_s = run_ckpt(-1, restore_args);
-	verify_running(pid, &info);
-	verify_memory(pid, &info, dst, seed, "after restore");
-	verify_running(pid, &info);
-
+	r->restore_s = run_ckpt(-1, -1, restore_args);
+	verify_running(pid, &sc->spec, &info);
+	verify_memory(pid, &sc->spec, &info, seed, sc->incremental);
+	verify_running(pid, &sc->spec, &info);
 	kill_and_reap(&target_pid);
-	if (!rm_rf_at(AT_FDCWD, images, 0))
+	if (!rm_rf_at(AT_FDCWD, images, 0) || (sc->incremental && !rm_rf_at(AT_FDCWD, parent, 0)))
 		die("cannot remove '%s'", images);
 }
 
@@ -612,7 +778,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(const struct run *runs, size_t field_off)
+static double median_of(const struct run *runs, size_t field_off)
 {
 	double v[RUNS];
 
@@ -622,61 +788,79 @@ static double median(const struct run *runs, size_t field_off)
 	return v[RUNS / 2];
 }
 
-#define MEDIAN(runs, f) median(runs, offsetof(struct run, f))
+#define MEDIAN(runs, f) median_of(runs, offsetof(struct run, f))
 
-static double gbps(double seconds)
+static double gbps(uint64_t bytes, double seconds)
 {
-	return seconds > 0 ? MEM_SIZE / 1e9 / seconds : 0;
+	return seconds > 0 ? bytes / 1e9 / seconds : 0;
 }
 
-static void print_run(FILE *f, int i, const struct run *r)
+/* The bytes a scenario moves, for GB/s (0: not a memory scenario). */
+static uint64_t moved(const struct scenario *sc)
 {
-	fprintf(f,
-		"run %d: memcpy %.2f  readv %.2f  write %.2f  populate %.2f  "
-		"dump %.2f  restore %.2f GB/s  image %.1f MiB\n",
-		i + 1, gbps(r->memcpy_s), gbps(r->readv_s), gbps(r->write_s), gbps(r->populate_s),
-		gbps(r->dump_s), gbps(r->restore_s), r->image_bytes / (1 << 20));
+	return sc->spec.kind == T_MEMORY ? sc->spec.size : 0;
 }
 
-static void report(FILE *f, const struct run *runs, const char *version)
+static void print_rate(FILE *f, uint64_t bytes, double s)
 {
-	struct {
-		const char *what;
-		double s;
-	} rows[] = {
-		{ "memcpy (pre-touched)", MEDIAN(runs, memcpy_s) },
-		{ "process_vm_readv from a child", MEDIAN(runs, readv_s) },
-		{ "write() to /dev/shm, 32 MiB writes", MEDIAN(runs, write_s) },
-		{ "MADV_POPULATE_WRITE", MEDIAN(runs, populate_s) },
-		{ "ckpt dump to /dev/shm", MEDIAN(runs, dump_s) },
-		{ "ckpt restore --detach", MEDIAN(runs, restore_s) },
-	};
-	double mc = gbps(rows[0].s), rv = gbps(rows[1].s), wr = gbps(rows[2].s);
-	double pop = gbps(rows[3].s), dump = gbps(rows[4].s), rest = gbps(rows[5].s);
+	if (bytes)
+		fprintf(f, " %5.2f |", gbps(bytes, s));
+	else
+		fprintf(f, "     - |");
+}
+
+static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, const char *version)
+{
+	double wr = gbps(GiB, l->write_s), pop = gbps(GiB, l->populate_s);
+	double mc = gbps(GiB, l->memcpy_s), rv = gbps(GiB, l->readv_s);
 	struct utsname u;
 	time_t t = time(NULL);
 	char date[64];
 
 	uname(&u);
 	strftime(date, sizeof(date), "%Y-%m-%d %H:%M UTC", gmtime(&t));
-	fprintf(f, "Target: 1 GiB of written anonymous memory. Median of %d runs, wall clock,\n",
-		RUNS);
-	fprintf(f, "GB = 10^9 bytes. %s, Linux %s %s, %ld CPUs, %s.\n\n", version, u.release,
-		u.machine, sysconf(_SC_NPROCESSORS_ONLN), date);
-	fprintf(f, "| 1 GiB through                        | seconds |  GB/s | vs memcpy |\n");
-	fprintf(f, "|--------------------------------------|--------:|------:|----------:|\n");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		fprintf(f, "| %-36s | %7.3f | %5.2f | %9.2f |\n", rows[i].what, rows[i].s,
-			gbps(rows[i].s), mc > 0 ? gbps(rows[i].s) / mc : 0);
-	fprintf(f, "\nImage size: %.1f MiB (median) for 1024 MiB of memory.\n\n",
-		MEDIAN(runs, image_bytes) / (1 << 20));
-	fprintf(f, "Ratios: dump/memcpy %.2f, dump/process_vm_readv %.2f, dump/write() %.2f;\n",
-		dump / mc, dump / rv, dump / wr);
-	fprintf(f, "restore/memcpy %.2f, restore/MADV_POPULATE_WRITE %.2f.\n", rest / mc,
-		rest / pop);
+	fprintf(f, "Median of %d runs, wall clock, GB = 10^9 bytes. %s, Linux %s %s, %ld CPUs, %s.\n\n",
+		RUNS, version, u.release, u.machine, sysconf(_SC_NPROCESSORS_ONLN), date);
+	fprintf(f, "Limits of this machine, same run (1 GiB): memcpy %.2f GB/s, process_vm_readv %.2f GB/s,\n",
+		mc, rv);
+	fprintf(f, "write() to /dev/shm %.2f GB/s, MADV_POPULATE_WRITE %.2f GB/s.\n\n", wr, pop);
+	fprintf(f, "| target                               | images   | dump s |  GB/s | frozen ms | restore s |  GB/s | image MiB |\n");
+	fprintf(f, "|--------------------------------------|----------|-------:|------:|----------:|----------:|------:|----------:|\n");
+	for (size_t i = 0; i < NR_SCENARIOS; i++) {
+		const struct scenario *sc = &scenarios[i];
+		double d = MEDIAN(runs[i], dump_s), r = MEDIAN(runs[i], restore_s);
+
+		fprintf(f, "| %-36s | %-8s | %6.3f |", sc->name, image_dirs[sc->dir], d);
+		print_rate(f, moved(sc), d);
+		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
+		print_rate(f, moved(sc), r);
+		fprintf(f, " %9.1f |\n", MEDIAN(runs[i], image_bytes) / MiB);
+	}
+	/* 4 GiB on /dev/shm, against what the machine does. */
+	{
+		double d = gbps(4 * GiB, MEDIAN(runs[2], dump_s));
+		double r = gbps(4 * GiB, MEDIAN(runs[2], restore_s));
+
+		fprintf(f, "\nRatios (4 GiB, /dev/shm): dump/write() %.2f, dump/process_vm_readv %.2f;\n",
+			d / wr, d / rv);
+		fprintf(f, "restore/MADV_POPULATE_WRITE %.2f, restore/memcpy %.2f.\n", r / pop, r / mc);
+	}
+	fprintf(f, "\nImage size: what the images of a target hold, against its memory: zero\n");
+	fprintf(f, "pages and pages never touched take no space; an incremental dump holds\n");
+	fprintf(f, "the pages written since its parent.\n");
 }
 
-static void write_results(const struct run *runs, const char *version)
+static void print_runs(FILE *f, struct run runs[][RUNS])
+{
+	for (size_t i = 0; i < NR_SCENARIOS; i++)
+		for (int k = 0; k < RUNS; k++)
+			fprintf(f, "%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
+				scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, runs[i][k].dump_s,
+				runs[i][k].frozen_ms, runs[i][k].restore_s,
+				runs[i][k].image_bytes / MiB);
+}
+
+static void write_results(struct run runs[][RUNS], const struct limits *l, const char *version)
 {
 	const char *path = getenv("CKPT_BENCH_RESULTS");
 	char tmp[4200];
@@ -697,10 +881,9 @@ static void write_results(const struct run *runs, const char *version)
 	}
 	fprintf(f, "# ckpt benchmark\n\n");
 	fprintf(f, "Written by `make bench` (test/bench/bench.c); numbers from the last run.\n\n");
-	report(f, runs, version);
-	fprintf(f, "\nEach run (GB/s):\n\n```\n");
-	for (int i = 0; i < RUNS; i++)
-		print_run(f, i, &runs[i]);
+	report(f, runs, l, version);
+	fprintf(f, "\nEach run:\n\n```\n");
+	print_runs(f, runs);
 	fprintf(f, "```\n");
 	if (fclose(f) != 0 || rename(tmp, path) < 0) {
 		fprintf(stderr, "bench: cannot write '%s': %s\n", path, strerror(errno));
@@ -713,9 +896,9 @@ static void write_results(const struct run *runs, const char *version)
 int main(int argc, char **argv)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	struct run runs[RUNS];
+	static struct run runs[NR_SCENARIOS][RUNS];
+	struct limits limits;
 	char version[128];
-	void *src, *dst;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: %s CKPT\n  e.g. %s ./ckpt\n", argv[0], argv[0]);
@@ -726,7 +909,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
 		return 1;
 	}
-	snprintf(shm_prefix, sizeof(shm_prefix), "ckpt-bench-%d-", getpid());
+	snprintf(prefix, sizeof(prefix), "ckpt-bench-%d-", getpid());
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa = { .sa_handler = on_signal };
 
@@ -739,21 +922,20 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	ckpt_version(version, sizeof(version));
-	printf("bench: %s, 1 GiB target, %d runs\n", version, RUNS);
-	warm_up();
-	src = map_touched(MEM_SIZE);
-	dst = map_touched(MEM_SIZE);
-	for (int i = 0; i < RUNS; i++) {
-		struct run *r = &runs[i];
+	printf("bench: %s, %zu scenarios, %d runs each\n", version, NR_SCENARIOS, RUNS);
+	measure_limits(&limits);
+	for (size_t i = 0; i < NR_SCENARIOS; i++)
+		for (int k = 0; k < RUNS; k++) {
+			struct run *r = &runs[i][k];
 
-		one_run(i, r, src, dst);
-		print_run(stdout, i, r);
-	}
+			one_run(&scenarios[i], k, r);
+			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
+			       scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, r->dump_s,
+			       r->frozen_ms, r->restore_s, r->image_bytes / MiB);
+		}
 	printf("\n");
-	report(stdout, runs, version);
-	write_results(runs, version);
-	munmap(src, MEM_SIZE);
-	munmap(dst, MEM_SIZE);
+	report(stdout, runs, &limits, version);
+	write_results(runs, &limits, version);
 	cleanup();
 	return 0;
 }

@@ -130,10 +130,10 @@ describe_pid() {
 }
 
 # Fail if our session holds a process other than the PIDs given (checked
-# only when this shell leads its session, as under run.sh). Zombies are given
-# up to 5 s to be reaped.
+# only when this shell leads its session, as under run.sh). Others are given
+# up to 5 s to exit and be reaped.
 assert_no_strays() {
-	local p a st end
+	local p a end
 	local -a stray
 	own_session || return 0
 	end=$(($(now_us) + 5000000))
@@ -145,10 +145,8 @@ assert_no_strays() {
 			stray+=("$p")
 		done
 		((${#stray[@]} == 0)) && return 0
-		for p in "${stray[@]}"; do
-			st=$(proc_state "$p") || continue # gone meanwhile: fine
-			[[ $st == Z ]] || break 2
-		done
+		# A process may be on its way out (the harness's own short-lived
+		# children are in the session too): only one that stays is a stray.
 		(($(now_us) > end)) && break
 		sleep 0.02
 	done

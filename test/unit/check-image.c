@@ -860,6 +860,27 @@ START_TEST(test_crc32c_vectors)
 }
 END_TEST
 
+/* Large buffers go in three lanes joined by polynomial arithmetic: every
+ * length around the lane sizes, every alignment, chained or not, must
+ * give the bitwise reference. */
+START_TEST(test_crc32c_lanes)
+{
+	size_t max = 3 * 4096 + 64;
+	unsigned char *buf = xmalloc(max + 8);
+
+	fill_random(buf, max + 8);
+	for (size_t off = 0; off < 8; off += 3)
+		for (size_t len = 4090; len <= max; len += 37) {
+			uint32_t want = crc32c_ref(buf + off, len);
+
+			ck_assert_uint_eq(crc32c(0, buf + off, len), want);
+			ck_assert_uint_eq(crc32c(crc32c(0, buf + off, 5), buf + off + 5, len - 5),
+					  want);
+		}
+	free(buf);
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
 	Suite *s = suite_create("image");
@@ -896,6 +917,7 @@ static Suite *image_suite(void)
 
 	tcase_add_test(tn, test_names_and_magics);
 	tcase_add_test(tn, test_crc32c_vectors);
+	tcase_add_test(tn, test_crc32c_lanes);
 	suite_add_tcase(s, tn);
 	return s;
 }

@@ -980,7 +980,7 @@ START_TEST(test_read_self)
 	ck_assert_uint_eq(st.uid[0], getuid());
 	free(st.groups);
 
-	ck_assert_int_eq(proc_read_maps(getpid(), &v, &nr), 0);
+	ck_assert_int_eq(proc_read_smaps(getpid(), &v, &nr), 0);
 	for (size_t i = 0; i < nr; i++) {
 		if (v[i].start <= (uintptr_t)&local && (uintptr_t)&local < v[i].end)
 			stack_found = v[i].w && (v[i].vmflags & VMF_GROWSDOWN);

@@ -12,7 +12,9 @@ w=$T/w
 mkdir -p "$w"
 spawn "$w" unshare --uts sleep 1000
 pid=$TARGET_PID
-wait_for 10 "sleep to run in its namespace" test "$(readlink "/proc/$pid/ns/uts")" != "$(readlink /proc/self/ns/uts)" ||
+# Polled: the new namespace exists only once unshare(1) has run.
+in_own_uts() { [[ $(readlink "/proc/$pid/ns/uts") != "$(readlink /proc/self/ns/uts)" ]]; }
+wait_for 10 "sleep to run in its namespace" in_own_uts ||
 	fail "no process in a new UTS namespace"
 mkdir "$T/d"
 ck_fails "dump of a process in another namespace" dump --pid "$pid" --images "$T/d/images"

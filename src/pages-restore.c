@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory contents, restore side (dump: pages.c).
+ *
+ * The pages of a process come from its image set and, for runs "in
+ * parent", from the parent image sets of an incremental chain: level 0 is
+ * the image set restored, level k its k-th parent. For each level we work
+ * out which of its stored pages are needed (those no nearer level has),
+ * then read its page image once, in order, so that its checksum is checked,
+ * and write the needed pages into the process.
+ *
+ * Making the pages of the process is what costs, on this kind of VM most
+ * of all (the host maps fresh memory on first touch): both CPUs share it.
+ * The process populates every other batch in bulk (MADV_POPULATE_WRITE, a
+ * remote call it runs on its own CPU) while we fill the batch before it,
+ * whose pages our process_vm_writev faults in as it goes (on our CPU); the
+ * batch it populated is then a plain copy. A reader thread reads the
+ * batches from the image ahead of us.
+ */
+#include "mm.h"
+
+#include "imgdir.h"
+#include "pages.h"
+#include "track.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#define POPULATE_GAP_PAGES 16
+
+/* A stretch of a batch to write: @len bytes at @off of the batch buffer,
+ * to @addr. */
+struct piece {
+	uint64_t off, addr, len;
+};
+
+struct work_batch {
+	struct piece *p;
+	size_t n;
+	struct ranges populate; /* the dense stretches to populate first */
+};
+
+struct level {
+	int dirfd;
+	PagemapEntry *pm;
+	struct page_runs runs;
+	struct ranges need; /* stored pages of this level to write, sorted */
+};
+
+static void level_release(struct level *l)
+{
+	if (l->pm)
+		protobuf_c_message_free_unpacked(&l->pm->base, NULL);
+	page_runs_release(&l->runs);
+	ranges_release(&l->need);
+}
+
+/* Every run must lie inside a VMA that takes pages. */
+static int check_runs(const MmEntry *mm, const PagemapEntry *pm)
+{
+	uint64_t here = 0;
+
+	for (size_t i = 0; i < pm->n_runs; i++) {
+		uint64_t s = pm->runs[i]->vaddr,
+			 e = s + (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
+		bool inside = false;
+
+		for (size_t k = 0; k < mm->n_vmas && !inside; k++)
+			inside = vma_has_pages(mm->vmas[k]) && mm->vmas[k]->start <= s &&
+				 e <= mm->vmas[k]->end && s < e;
+		if (!inside || s % PAGE_SIZE || pm->runs[i]->where > PAGE_WHERE__PAGES_IN_PARENT)
+			return -EBADMSG;
+		if (pm->runs[i]->where == PAGE_WHERE__PAGES_HERE)
+			here += pm->runs[i]->nr_pages;
+	}
+	return here == pm->nr_pages ? 0 : -EBADMSG;
+}
+
+static int level_load(struct level *l, int pid)
+{
+	int r = img_read_msg(l->dirfd, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
+			     (ProtobufCMessage **)&l->pm);
+	uint64_t here = 0;
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->pm->n_runs; i++) {
+		const PageRunEntry *e = l->pm->runs[i];
+
+		if (i && e->vaddr < l->pm->runs[i - 1]->vaddr)
+			return -EBADMSG;
+		page_runs_add(&l->runs, e->vaddr, e->nr_pages, e->where, false, false);
+		if (e->where == PAGE_WHERE__PAGES_HERE)
+			here += e->nr_pages;
+	}
+	return here == l->pm->nr_pages ? 0 : -EBADMSG;
+}
+
+/* The parts of the sorted ranges @want inside the runs of @l with @where,
+ * into @ret. */
+static void intersect(const struct ranges *want, const struct level *l, uint32_t where,
+		      struct ranges *ret)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->runs.n; i++) {
+		const struct page_run *run = &l->runs.v[i];
+		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
+
+		if (run->where != where)
+			continue;
+		while (w < want->n && want->v[w].end <= s)
+			w++;
+		for (size_t k = w; k < want->n && want->v[k].start < e; k++)
+			ranges_add(ret, MAX(s, want->v[k].start), MIN(e, want->v[k].end));
+	}
+}
+
+/* Which stored pages each level gives, nearest first. */
+static int resolve(struct level *lv, size_t nr)
+{
+	struct ranges want = { 0 };
+
+	for (size_t i = 0; i < lv[0].runs.n; i++) {
+		const struct page_run *run = &lv[0].runs.v[i];
+		uint64_t e = run->vaddr + run->nr_pages * PAGE_SIZE;
+
+		if (run->where == PAGE_WHERE__PAGES_HERE)
+			ranges_add(&lv[0].need, run->vaddr, e);
+		else
+			ranges_add(&want, run->vaddr, e);
+	}
+	for (size_t k = 1; k < nr && want.n; k++) {
+		struct ranges next = { 0 };
+
+		intersect(&want, &lv[k], PAGE_WHERE__PAGES_HERE, &lv[k].need);
+		intersect(&want, &lv[k], PAGE_WHERE__PAGES_IN_PARENT, &next);
+		ranges_release(&want);
+		want = next;
+	}
+	/* Pages said to be in a parent that is not there, or not in it. */
+	if (want.n) {
+		ranges_release(&want);
+		return -EBADMSG;
+	}
+	ranges_release(&want);
+	return 0;
+}
+
+/* ---- planning the writes of each batch ---- */
+
+static void add_piece(struct work_batch *w, uint64_t off, uint64_t addr, uint64_t len)
+{
+	w->p = xrealloc(w->p, (w->n + 1) * sizeof(*w->p));
+	w->p[w->n++] = (struct piece){ off, addr, len };
+}
+
+/* Runs in one VMA closer than POPULATE_GAP_PAGES are populated together;
+ * smaller stretches are left to fault in, which costs about as much. */
+static void plan_populate(struct work_batch *w)
+{
+	size_t i = 0;
+
+	while (i < w->n) {
+		uint64_t start = w->p[i].addr, end = start + w->p[i].len;
+
+		for (i++; i < w->n; i++) {
+			if (w->p[i].addr < end ||
+			    w->p[i].addr - end > POPULATE_GAP_PAGES * PAGE_SIZE)
+				break;
+			end = w->p[i].addr + w->p[i].len;
+		}
+		if (end - start >= POPULATE_GAP_PAGES * PAGE_SIZE)
+			ranges_add(&w->populate, start, end);
+	}
+}
+
+/* The needed pieces of each batch of level @l. */
+static struct work_batch *plan_writes(const struct level *l, const struct batches *bs)
+{
+	struct work_batch *ws = xzalloc((bs->n + 1) * sizeof(*ws));
+	size_t cursor = 0;
+
+	for (size_t b = 0; b < bs->n; b++) {
+		uint64_t off = 0;
+
+		for (size_t i = 0; i < bs->v[b].n; i++) {
+			uint64_t s = (uint64_t)bs->v[b].remote[i].iov_base;
+			uint64_t e = s + bs->v[b].remote[i].iov_len;
+
+			while (cursor < l->need.n && l->need.v[cursor].end <= s)
+				cursor++;
+			for (size_t k = cursor; k < l->need.n && l->need.v[k].start < e; k++) {
+				uint64_t ps = MAX(s, l->need.v[k].start),
+					 pe = MIN(e, l->need.v[k].end);
+
+				add_piece(&ws[b], off + (ps - s), ps, pe - ps);
+			}
+			off += e - s;
+		}
+		plan_populate(&ws[b]);
+	}
+	return ws;
+}
+
+static void work_release(struct work_batch *ws, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ws[i].p);
+		ranges_release(&ws[i].populate);
+	}
+	free(ws);
+}
+
+/* ---- the pipeline ---- */
+
+struct fill {
+	struct infect *inf;
+	struct relay relay;
+	pthread_t reader;
+	struct img img;
+	const struct batches *bs;
+	bool populating; /* a remote MADV_POPULATE_WRITE is under way */
+};
+
+static void *reader_main(void *arg)
+{
+	struct fill *f = arg;
+	int r = 0;
+
+	for (size_t b = 0; b < f->bs->n && r >= 0; b++) {
+		char *buf = relay_empty(&f->relay);
+
+		if (!buf)
+			break;
+		r = img_read(&f->img, buf, f->bs->v[b].bytes);
+		if (r >= 0)
+			relay_put(&f->relay, f->bs->v[b].bytes);
+	}
+	relay_close(&f->relay, r);
+	return NULL;
+}
+
+static int populate_start(struct fill *f, const struct range *rg)
+{
+	int r = infect_start(f->inf, SYS_madvise, (long)rg->start, (long)(rg->end - rg->start),
+			     MADV_POPULATE_WRITE, 0, 0, 0);
+
+	f->populating = r >= 0;
+	return r;
+}
+
+/* Best effort: a failed populate only means slower faults. */
+static int populate_finish(struct fill *f)
+{
+	long ret;
+
+	if (!f->populating)
+		return 0;
+	f->populating = false;
+	return infect_finish(f->inf, &ret);
+}
+
+/* Populate what @w needs, the first stretch already started if @started. */
+static int populate_rest(struct fill *f, const struct work_batch *w, bool started)
+{
+	int r = populate_finish(f);
+
+	for (size_t i = started ? 1 : 0; i < w->populate.n && r >= 0; i++) {
+		r = populate_start(f, &w->populate.v[i]);
+		if (r >= 0)
+			r = populate_finish(f);
+	}
+	return r;
+}
+
+static int write_pieces(struct infect *inf, const struct work_batch *w, const char *buf)
+{
+	size_t done = 0;
+
+	while (done < w->n) {
+		struct iovec local[BATCH_IOVS], remote[BATCH_IOVS];
+		size_t n = MIN(w->n - done, BATCH_IOVS), bytes = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const struct piece *p = &w->p[done + i];
+
+			local[i] = (struct iovec){ (void *)(buf + p->off), p->len };
+			remote[i] = (struct iovec){ (void *)p->addr, p->len };
+			bytes += p->len;
+		}
+		if (process_vm_writev(inf->pid, local, n, remote, n, 0) != (ssize_t)bytes) {
+			/* Read-only or PROT_NONE pages: through /proc/PID/mem. */
+			for (size_t i = 0; i < n; i++) {
+				int r = remote_write(inf->pid, (uint64_t)remote[i].iov_base,
+						     local[i].iov_base, local[i].iov_len);
+
+				if (r < 0)
+					return r;
+			}
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* The batches the process populates itself: the odd ones. */
+static bool populated_by_process(size_t b)
+{
+	return b % 2;
+}
+
+static int fill_batches(struct fill *f, const struct work_batch *ws)
+{
+	const struct batches *bs = f->bs;
+	int r = 0;
+
+	for (size_t b = 0; b < bs->n && r >= 0; b++) {
+		bool next = b + 1 < bs->n && populated_by_process(b + 1);
+		bool ahead = next && ws[b + 1].populate.n;
+		size_t len;
+		char *buf;
+
+		if (ahead)
+			r = populate_start(f, &ws[b + 1].populate.v[0]);
+		buf = r >= 0 ? relay_full(&f->relay, &len) : NULL;
+		if (buf) {
+			r = write_pieces(f->inf, &ws[b], buf);
+			relay_done(&f->relay);
+		} else if (r >= 0) {
+			r = relay_error(&f->relay) ?: -EIO;
+		}
+		/* The call under way must end before anything else is asked. */
+		if (next) {
+			int r2 = populate_rest(f, &ws[b + 1], ahead);
+
+			r = r < 0 ? r : r2;
+		}
+	}
+	(void)populate_finish(f);
+	return r;
+}
+
+static int level_fill(struct infect *inf, struct level *l, int pid)
+{
+	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
+	struct fill f = { .inf = inf };
+	struct batches bs;
+	struct work_batch *ws;
+	int r;
+
+	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
+	if (r >= 0 && f.img.payload_len != l->pm->nr_pages * PAGE_SIZE)
+		r = -EBADMSG;
+	if (r < 0) {
+		img_close(&f.img);
+		return r;
+	}
+	batches_make(&l->runs, &bs);
+	ws = plan_writes(l, &bs);
+	f.bs = &bs;
+	relay_init(&f.relay, MIN(BATCH_BYTES, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
+	r = -pthread_create(&f.reader, NULL, reader_main, &f);
+	if (r == 0) {
+		r = fill_batches(&f, ws);
+		if (r < 0)
+			relay_fail(&f.relay, r);
+		pthread_join(f.reader, NULL);
+		/* Every byte read: img_read checked the checksum at the last. */
+		if (r >= 0)
+			r = relay_error(&f.relay);
+	}
+	relay_release(&f.relay);
+	work_release(ws, bs.n);
+	batches_release(&bs);
+	img_close(&f.img);
+	return r;
+}
+
+int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels)
+{
+	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
+	int pid = inf->tgid ? inf->tgid : inf->pid;
+	size_t loaded = 0, k = 0;
+	int r = 0;
+
+	for (; loaded < nr_levels && r >= 0; loaded++) {
+		lv[loaded].dirfd = dirfds[loaded];
+		r = level_load(&lv[loaded], pid);
+		/* A process new since a parent dump is not in it: fine if
+		 * nothing is needed from there. */
+		if (r == -ENOENT && loaded > 0) {
+			r = 0;
+			break;
+		}
+	}
+	if (r >= 0)
+		r = check_runs(mm, lv[0].pm);
+	if (r >= 0)
+		r = resolve(lv, loaded);
+	for (k = 0; k < loaded && r >= 0; k++)
+		if (lv[k].need.n)
+			r = level_fill(inf, &lv[k], pid);
+	for (size_t i = 0; i < loaded; i++)
+		level_release(&lv[i]);
+	free(lv);
+	if (r < 0) {
+		_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
+
+		return pr_fail(r, "cannot restore: the memory of %d (image '%s'%s): %s", pid, name,
+			       k > 1 ? " of a parent" : "", img_strerror(r));
+	}
+	return 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_TRACK_H
+#define CKPT_TRACK_H
+/*
+ * Incremental dumps: which pages a process wrote since the last dump.
+ *
+ * Soft-dirty bits are not built into this kernel; userfaultfd's
+ * asynchronous write-protection is. Every page of a registered VMA is
+ * write-protected; a write just lifts the protection of its page (nothing
+ * reaches us), and PAGEMAP_SCAN lists the pages that lost it, and can
+ * protect them again in the same step.
+ *
+ * The userfaultfd is created by the process itself (a remote syscall),
+ * taken by us (pidfd_getfd) and closed in the process, which never sees it.
+ * Tracking lasts as long as a userfaultfd is open: a keeper process holds
+ * them from one dump to the next and answers on a unix socket. When it
+ * exits (the tracked root died, or a final dump ended the chain), the
+ * kernel unregisters everything and the process is as it was.
+ *
+ * No logging: 0 or -errno.
+ */
+#include "infect.h"
+#include "mm.pb-c.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A stretch of pages [start, end). */
+struct range {
+	uint64_t start, end;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n, cap;
+};
+
+void ranges_add(struct ranges *rs, uint64_t start, uint64_t end);
+void ranges_release(struct ranges *rs);
+
+/* The pages of [start, end) that hold data of the process's own (present
+ * or swapped out, and not still a page of a mapped file), by PAGEMAP_SCAN,
+ * in ranges; -ENOTTY or -EINVAL on a kernel without it. */
+int pages_own(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret);
+
+/* The stopped process of @inf makes a userfaultfd with asynchronous write
+ * protection; it becomes ours (*ret_uffd) and is gone from the process. */
+int track_create(struct infect *inf, int *ret_uffd);
+/* VMAs whose pages are tracked by write protection (registered, writable,
+ * private). */
+bool vma_is_tracked(const VmaEntry *v);
+/* Register with @uffd, and arm, every VMA of @pid (in @mm, as dumped)
+ * that can be tracked and is not yet; mark them tracked in @mm. */
+int track_register(int uffd, int pid, MmEntry *mm);
+/* The pages of [start, end) of @pid written since they were armed, without
+ * arming them again; -EPERM if tracking is off there. */
+int track_written(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret);
+/* Arm every tracked VMA of @mm again (once the images are safe). */
+int track_rearm(int pid, const MmEntry *mm);
+
+/* ---- the keeper ---- */
+
+#define TRACK_MAX_PROCS 4096
+
+struct track_state {
+	char last_id[40]; /* the image set the last dump made, "" if none */
+	size_t n;
+	int pids[TRACK_MAX_PROCS];
+	int uffds[TRACK_MAX_PROCS]; /* our copies */
+};
+
+/* What the keeper of the tree rooted at @root holds (copies of its
+ * userfaultfds); -ENOENT if there is none. */
+int keeper_get(int root, struct track_state *ts);
+/* Give the keeper (started if there is none) the state after a dump. */
+int keeper_put(int root, const struct track_state *ts);
+/* End the chain: the keeper exits, and tracking with it. */
+int keeper_stop(int root);
+void track_state_release(struct track_state *ts);
+
+#endif
