@@ -11,6 +11,7 @@
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
+#include "pages.h"
 #include "proc.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
@@ -34,6 +35,7 @@ struct dump_proc {
 	ThreadCoreEntry **threads;
 	MmEntry mm;
 	FdinfoEntry fdinfo;
+	struct page_runs runs; /* its pages to store, or in the parent */
 	struct pages_undo *undo; /* its pages, dropped once stored */
 };
 
@@ -49,6 +51,7 @@ struct dump {
 	struct shmem_table shmem;
 	struct parent_images parent;
 	struct track_state *track; /* the keeper's (our copies), if any */
+	struct track_state *next; /* a pre-dump's, for the keeper once it is done */
 	char id[IMAGE_ID_LEN + 1];
 	struct pages_stats stats;
 };
@@ -199,6 +202,7 @@ static int dump_collect_memory(struct dump_proc *p)
 		r = mm_dump_brk(&p->inf, &p->mm);
 	if (r >= 0)
 		r = mm_dump(p->tp->node.pid, &p->mm);
+	pr_debug("%d: memory map read", p->tp->node.pid);
 	return r;
 }
 
@@ -215,7 +219,9 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
 	if (r < 0)
 		return r;
+	pr_debug("%d: state read by remote calls", pid);
 	r = mm_dump(pid, &p->mm);
+	pr_debug("%d: memory map read", pid);
 	if (r >= 0)
 		r = shmem_dump_vmas(&d->shmem, pid, &p->mm);
 	if (r >= 0)
@@ -238,22 +244,68 @@ static int collect_all(struct dump *d)
 	return r;
 }
 
+static const MmEntry *mm_in_parent(struct dump *d, int pid)
+{
+	return d->incremental ? parent_mm(&d->parent, pid) : NULL;
+}
+
+/* A full dump: the process's memory and its state. The VMA flags are read
+ * while the pages are copied (see mm.h). */
 static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
+	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL };
+	struct mm_flags_read flags;
 	int r;
 
 	p->core.threads = p->threads;
 	p->core.n_threads = p->tp->nr_threads;
-	r = pages_dump(pid, &p->mm, d->incremental ? parent_mm(&d->parent, pid) : NULL, dirfd,
-		       d->discard ? &p->inf : NULL, &p->undo, &d->stats);
+	mm_flags_start(&flags, pid);
+	r = pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats);
+	if (r >= 0)
+		r = pages_write(pid, &p->runs, dirfd, &how, &p->undo, &d->stats);
+	if (r < 0) {
+		mm_flags_cancel(&flags);
+		return r;
+	}
+	r = mm_flags_finish(&flags, &p->mm);
 	if (r < 0)
 		return r;
 	r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
-	if (r >= 0 && !d->predump)
+	if (r >= 0)
 		r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
-	if (r >= 0 && !d->predump)
+	if (r >= 0)
 		r = img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base);
+	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
+}
+
+/* A pre-dump, the process frozen: which pages to store, and the VMA flags
+ * (tracking needs them). */
+static int predump_scan_proc(struct dump *d, struct dump_proc *p)
+{
+	int pid = p->tp->node.pid;
+	struct mm_flags_read flags;
+	int r;
+
+	mm_flags_start(&flags, pid);
+	r = pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats);
+	if (r < 0) {
+		mm_flags_cancel(&flags);
+		return r;
+	}
+	return mm_flags_finish(&flags, &p->mm);
+}
+
+/* A pre-dump, the process running again: its pages and VMAs. */
+static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
+{
+	int pid = p->tp->node.pid;
+	struct pages_write_how how = { .running = true };
+	int r;
+
+	r = pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats);
+	if (r >= 0)
+		r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
@@ -294,9 +346,14 @@ static int write_all(struct dump *d, struct imgdir *dir)
 {
 	int r = 0;
 
-	for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
-		if (!d->tree.procs[i].node.zombie)
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		if (d->tree.procs[i].node.zombie)
+			continue;
+		if (d->predump)
+			r = predump_write_proc(d, &d->procs[i], dir->dirfd);
+		else
 			r = write_proc(d, &d->procs[i], dir->dirfd);
+	}
 	if (r < 0)
 		return r;
 	r = write_pstree(d, dir->dirfd);
@@ -430,11 +487,17 @@ static void dump_start_procs(struct dump *d)
 
 static void dump_free(struct dump *d)
 {
-	for (size_t i = 0; d->procs && i < d->tree.nr; i++)
+	for (size_t i = 0; d->procs && i < d->tree.nr; i++) {
 		pages_undo_free(d->procs[i].undo);
+		page_runs_release(&d->procs[i].runs);
+	}
 	if (d->track) {
 		track_state_release(d->track);
 		free(d->track);
+	}
+	if (d->next) {
+		track_state_release(d->next);
+		free(d->next);
 	}
 	parent_close(&d->parent);
 	file_table_release(&d->files);
@@ -483,7 +546,8 @@ static int uffd_of(const struct track_state *ts, int pid)
 	return -1;
 }
 
-/* Arm the pages of @p again, and track the VMAs that are not yet. */
+/* Arm the pages of @p again, and track the VMAs that are not yet (they
+ * are marked so in its VMAs, written after). */
 static int track_proc(struct dump *d, struct dump_proc *p, struct track_state *next)
 {
 	int pid = p->tp->node.pid, uffd = uffd_of(d->track, pid), r = 0;
@@ -505,29 +569,41 @@ static int track_proc(struct dump *d, struct dump_proc *p, struct track_state *n
 }
 
 /*
- * A pre-dump, its images written: start tracking from this moment (the
- * tree is still frozen) and give the keeper the new state. If this fails
- * halfway, what was written since the parent is lost to tracking: the
- * keeper goes, and a dump on this chain fails clearly rather than miss it.
+ * A pre-dump, its pages found, the tree still frozen: tracking starts
+ * again from this moment, so the process can go on while its pages are
+ * copied (what it writes meanwhile, the next dump has). From here a
+ * failure loses what was written since the parent: the keeper must go
+ * (track_abort), and a dump on this chain then stores every page.
  */
-static int track_commit(struct dump *d)
+static int track_arm(struct dump *d)
 {
-	struct track_state *next = xzalloc(sizeof(*next));
 	int r = 0;
 
-	snprintf(next->last_id, sizeof(next->last_id), "%s", d->id);
+	d->next = xzalloc(sizeof(*d->next));
+	snprintf(d->next->last_id, sizeof(d->next->last_id), "%s", d->id);
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		if (d->tree.procs[i].node.zombie)
 			continue;
-		r = next->n == TRACK_MAX_PROCS ? -E2BIG : track_proc(d, &d->procs[i], next);
+		r = d->next->n == TRACK_MAX_PROCS ? -E2BIG : track_proc(d, &d->procs[i], d->next);
 	}
-	if (r >= 0)
-		r = keeper_put(d->root, next);
-	if (r < 0)
-		(void)keeper_stop(d->root);
-	track_state_release(next);
-	free(next);
 	return r < 0 ? pr_errno(r, "cannot dump %d: cannot track its pages", d->root) : 0;
+}
+
+static void track_abort(struct dump *d)
+{
+	if (d->next)
+		(void)keeper_stop(d->root);
+}
+
+/* The pre-dump before it, then its pages found and tracking armed again. */
+static int predump_frozen(struct dump *d)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
+		if (!d->tree.procs[i].node.zombie)
+			r = predump_scan_proc(d, &d->procs[i]);
+	return r < 0 ? r : track_arm(d);
 }
 
 static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
@@ -536,12 +612,13 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	int r = 0;
 
 	fill_inventory(&inv, d, t_frozen);
-	if (d->predump)
-		r = track_commit(d);
+	if (d->predump) {
+		r = keeper_put(d->root, d->next);
+		if (r < 0)
+			r = pr_errno(r, "cannot dump %d: cannot track its pages", d->root);
+	}
 	if (r >= 0)
 		r = imgdir_commit(dir, &inv);
-	if (r < 0 && d->predump)
-		(void)keeper_stop(d->root);
 	/* A full dump ends the chain: tracking stops (even if it runs on). */
 	if (r >= 0 && !d->predump)
 		(void)keeper_stop(d->root);
@@ -554,17 +631,19 @@ static void log_stats(const struct dump *d, uint64_t t0, uint64_t t_thawed)
 {
 	const struct pages_stats *st = &d->stats;
 
-	pr_debug("dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
-		 d->tree.nr, d->root, (t_thawed - t0) / 1e6, (unsigned long long)st->stored_pages,
-		 (unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
-		 st->tracked_vmas);
+	pr_debug(
+		"dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
+		d->tree.nr, d->root, (t_thawed - t0) / 1e6, (unsigned long long)st->stored_pages,
+		(unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
+		st->tracked_vmas);
 }
 
 int cmd_dump(const struct options *o)
 {
 	struct imgdir dir;
 	struct dump *d = dump_new(o);
-	uint64_t t0, t_frozen, t_thawed;
+	uint64_t t0, t_frozen, t_thawed = 0;
+	bool running = false;
 	int r;
 
 	d->predump = o->command == CMD_PREDUMP;
@@ -584,22 +663,38 @@ int cmd_dump(const struct options *o)
 	if (r < 0)
 		goto out_abort;
 	t_frozen = now_ns(CLOCK_REALTIME);
+	pr_debug("froze %zu processes", d->tree.nr);
 	dump_start_procs(d);
 	r = check_plan(d);
 	if (r >= 0)
 		r = collect_all(d);
 	if (r >= 0)
-		r = write_all(d, &dir);
+		pr_debug("collected their state");
+	/* A pre-dump lets the tree go on as soon as tracking is armed. */
+	if (r >= 0 && d->predump) {
+		r = predump_frozen(d);
+		if (r >= 0) {
+			resume_tree(d);
+			running = true;
+			t_thawed = now_ns(CLOCK_MONOTONIC);
+		}
+	}
 	if (r >= 0)
+		r = write_all(d, &dir);
+	if (r >= 0) {
+		pr_debug("wrote the images");
 		r = dump_commit(d, &dir, t_frozen);
+	}
 	if (r < 0) {
-		resume_tree(d);
+		track_abort(d);
+		if (!running)
+			resume_tree(d);
 		goto out_abort;
 	}
-	if (o->leave_running || d->predump) {
+	if (!running && o->leave_running) {
 		resume_tree(d);
 		t_thawed = now_ns(CLOCK_MONOTONIC);
-	} else {
+	} else if (!running) {
 		r = kill_tree(d);
 		t_thawed = now_ns(CLOCK_MONOTONIC);
 		wait_tree_dead(d);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VMAs and mm fields: dump from /proc/PID/smaps and stat, restore by
+ * VMAs and mm fields: dump from /proc/PID/maps, smaps and stat, restore by
  * remote mmap/mprotect/madvise and PR_SET_MM_MAP.
  */
 #include "mm.h"
@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/prctl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -28,7 +29,16 @@ static const struct {
 	{ "[vsyscall]", VMA_KIND__VMA_VSYSCALL },
 };
 
-/* Classify a VMA; -EOPNOTSUPP (with a message) for what we cannot restore. */
+static int refuse_device(int pid, uint64_t start, uint64_t end, const char *path)
+{
+	return pr_fail(-EOPNOTSUPP,
+		       "cannot dump %d: mapping %" PRIx64 "-%" PRIx64
+		       " '%s' is device or hugetlb memory (not supported)",
+		       pid, start, end, path ? path : "");
+}
+
+/* Classify a VMA from /proc/PID/maps (flags come later, mm_flags_finish);
+ * -EOPNOTSUPP (with a message) for what we cannot restore. */
 static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 {
 	const char *p = pv->path;
@@ -38,12 +48,8 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 			*ret_kind = special_vmas[i].kind;
 			return 0;
 		}
-	if (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)) {
-		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " '%s' is device or hugetlb memory (not supported)",
-		       pid, pv->start, pv->end, p ? p : "");
-		return -EOPNOTSUPP;
-	}
+	if (p && !strncmp(p, "/anon_hugepage", 14))
+		return refuse_device(pid, pv->start, pv->end, p);
 	if (p && p[0] == '[') {
 		if (!strcmp(p, "[heap]") || !strcmp(p, "[stack]") || !strncmp(p, "[anon:", 6)) {
 			*ret_kind =
@@ -89,7 +95,6 @@ static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
 	v->dev = st.st_dev;
 	v->ino = st.st_ino;
 	v->file_size = st.st_size;
-	v->file_writable = pv->shared && (pv->vmflags & VMF_MAYWRITE);
 	return 0;
 }
 
@@ -99,7 +104,7 @@ static int vmas_dump(int pid, MmEntry *mm)
 	size_t nr;
 	int r;
 
-	r = proc_read_smaps(pid, &pvs, &nr);
+	r = proc_read_maps(pid, &pvs, &nr);
 	if (r < 0)
 		return pr_errno(r, "cannot read the mappings of %d", pid);
 	mm->vmas = xmalloc(nr * sizeof(*mm->vmas));
@@ -113,7 +118,6 @@ static int vmas_dump(int pid, MmEntry *mm)
 		v->pgoff = pv->pgoff;
 		v->prot = (pv->r ? PROT_READ : 0) | (pv->w ? PROT_WRITE : 0) |
 			  (pv->x ? PROT_EXEC : 0);
-		v->vmflags = pv->vmflags;
 		mm->vmas[mm->n_vmas++] = v;
 		r = vma_classify(pid, pv, &v->kind);
 		if (r >= 0 &&
@@ -123,6 +127,70 @@ static int vmas_dump(int pid, MmEntry *mm)
 			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
 	}
 	proc_vmas_free(pvs, nr);
+	return r;
+}
+
+static void *flags_read_main(void *arg)
+{
+	struct mm_flags_read *fr = arg;
+
+	fr->r = proc_read_smaps(fr->pid, &fr->pvs, &fr->nr);
+	return NULL;
+}
+
+void mm_flags_start(struct mm_flags_read *fr, int pid)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->pid = pid;
+	fr->started = pthread_create(&fr->thread, NULL, flags_read_main, fr) == 0;
+	if (!fr->started)
+		flags_read_main(fr);
+}
+
+static int flags_apply(const struct mm_flags_read *fr, MmEntry *mm)
+{
+	if (fr->nr != mm->n_vmas)
+		return pr_fail(-EAGAIN, "cannot dump %d: its mappings changed while it was frozen",
+			       fr->pid);
+	for (size_t i = 0; i < fr->nr; i++) {
+		const struct proc_vma *pv = &fr->pvs[i];
+		VmaEntry *v = mm->vmas[i];
+
+		if (pv->start != v->start || pv->end != v->end)
+			return pr_fail(-EAGAIN,
+				       "cannot dump %d: its mappings changed while it was frozen",
+				       fr->pid);
+		v->vmflags = pv->vmflags;
+		/* The vDSO group is device-like memory of the kernel's own. */
+		if (v->kind <= VMA_KIND__VMA_FILE_SHARED &&
+		    (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)))
+			return refuse_device(fr->pid, v->start, v->end, v->path);
+		if (v->kind == VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_FILE_PRIVATE)
+			v->file_writable = pv->shared && (pv->vmflags & VMF_MAYWRITE);
+	}
+	return 0;
+}
+
+void mm_flags_cancel(struct mm_flags_read *fr)
+{
+	if (fr->started)
+		pthread_join(fr->thread, NULL);
+	fr->started = false;
+	proc_vmas_free(fr->pvs, fr->nr);
+	fr->pvs = NULL;
+	fr->nr = 0;
+}
+
+int mm_flags_finish(struct mm_flags_read *fr, MmEntry *mm)
+{
+	int r;
+
+	if (fr->started)
+		pthread_join(fr->thread, NULL);
+	fr->started = false;
+	r = fr->r < 0 ? pr_errno(fr->r, "cannot read the mappings of %d", fr->pid)
+		      : flags_apply(fr, mm);
+	mm_flags_cancel(fr);
 	return r;
 }
 

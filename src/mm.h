@@ -21,6 +21,8 @@
 #include "pagemap.pb-c.h"
 #include "shmem.pb-c.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #define TRAMP_LEN (64 * 1024) /* code page + scratch */
@@ -40,7 +42,33 @@ struct mm_plan {
 	uint64_t tramp; /* trampoline address */
 };
 
+/* The VMAs (from /proc/PID/maps: without their flags, see below) and the
+ * mm fields of the stopped process @pid. */
 int mm_dump(int pid, MmEntry *mm);
+
+/*
+ * The flags of the VMAs (madvise advice, locking, tracking...) are only in
+ * /proc/PID/smaps, which walks every page of the process to count them:
+ * ~40 ns a page here, 40 ms for 4 GiB. It is read on a thread of its own
+ * while the pages are scanned and copied (which need no flags), and the
+ * flags are filled in after; a mapping ckpt cannot restore (device or
+ * hugetlb memory) is refused then.
+ */
+struct proc_vma;
+
+struct mm_flags_read {
+	pthread_t thread;
+	bool started;
+	int pid, r;
+	struct proc_vma *pvs;
+	size_t nr;
+};
+
+void mm_flags_start(struct mm_flags_read *fr, int pid);
+/* Wait for it and fill in the flags of @mm (which it must match). */
+int mm_flags_finish(struct mm_flags_read *fr, MmEntry *mm);
+/* Wait for it, for nothing (the dump failed meanwhile). */
+void mm_flags_cancel(struct mm_flags_read *fr);
 int mm_dump_brk(struct infect *inf, MmEntry *mm);
 /* Which files to open and where the trampoline goes; @first_aux_fd is above
  * every fd the process will have, @close_from the first that is ours. */
@@ -71,16 +99,28 @@ struct pages_stats {
 };
 
 bool vma_has_pages(const VmaEntry *v);
+/* The pages of @pid to store, in runs (*@runs, empty before): every page
+ * of its own; with @parent_mm (the same process in the parent dump),
+ * tracked VMAs that are as they were there keep their unwritten pages in
+ * the parent. */
+struct page_runs;
+int pages_scan(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page_runs *runs,
+	       struct pages_stats *st);
 /*
- * With @parent_mm (the same process in the parent dump), tracked VMAs that
- * are as they were there keep their unwritten pages in the parent. With
+ * Copy the runs of @pid into pages-PID.img and pagemap-PID.img. With
  * @discard (the process, to be killed after the dump), the pages are
  * dropped from the process once stored; *ret_undo then says how to give
- * them back if the dump fails later (pages_undo_discard).
+ * them back if the dump fails later (pages_undo_discard). With @running,
+ * the process runs meanwhile (a pre-dump).
  */
+struct pages_write_how {
+	struct infect *discard;
+	bool running;
+};
+
 struct pages_undo;
-int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
-	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st);
+int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct pages_write_how *how,
+		struct pages_undo **ret_undo, struct pages_stats *st);
 int pages_undo_discard(struct pages_undo *u);
 void pages_undo_free(struct pages_undo *u);
 int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels);

@@ -202,61 +202,45 @@ int relay_error(struct relay *r)
 /* ---- which pages ---- */
 
 /* The VMA of the parent dump at the same place, if it is the same one. */
-static bool same_in_parent(const MmEntry *parent, const VmaEntry *v)
+static const VmaEntry *same_in_parent(const MmEntry *parent, const VmaEntry *v)
 {
 	for (size_t i = 0; parent && i < parent->n_vmas; i++) {
 		const VmaEntry *p = parent->vmas[i];
 
-		if (p->start == v->start)
-			return p->end == v->end && p->kind == v->kind && p->pgoff == v->pgoff &&
-			       p->prot == v->prot && !!p->path == !!v->path &&
-			       (!p->path || !strcmp(p->path, v->path));
+		if (p->start != v->start)
+			continue;
+		if (p->end == v->end && p->kind == v->kind && p->pgoff == v->pgoff &&
+		    p->prot == v->prot && !!p->path == !!v->path &&
+		    (!p->path || !strcmp(p->path, v->path)))
+			return p;
+		return NULL;
 	}
-	return false;
+	return NULL;
+}
+
+/* Pages of @v not written since the parent dump are in the parent: it was
+ * tracked then, and (the kernel tells, see scan_vma) it still is. */
+static bool tracked_since_parent(const MmEntry *parent, const VmaEntry *v)
+{
+	const VmaEntry *p = same_in_parent(parent, v);
+
+	return p && vma_is_tracked(p);
 }
 
 struct scan {
 	int pm_fd;
 	struct page_runs *runs;
-	const struct ranges *written; /* incremental VMA: pages written since */
-	size_t cursor;
 	bool sealed; /* the next page starts a new run (runs never cross VMAs) */
 };
 
-/* Was the page at @a written since the parent dump? (@a only grows.) */
-static bool page_written(struct scan *s, uint64_t a)
+static void add_range(struct scan *s, uint64_t start, uint64_t end, uint32_t where, bool zero_ok)
 {
-	while (s->cursor < s->written->n && s->written->v[s->cursor].end <= a)
-		s->cursor++;
-	return s->cursor < s->written->n && s->written->v[s->cursor].start <= a;
+	page_runs_add(s->runs, start, (end - start) / PAGE_SIZE, where, zero_ok, !s->sealed);
+	s->sealed = false;
 }
 
-/* Add [start, end) of a VMA, each page here or in the parent. */
-static void add_range(struct scan *s, uint64_t start, uint64_t end, bool zero_ok)
-{
-	for (uint64_t a = start; a < end;) {
-		uint32_t where = PAGE_WHERE__PAGES_HERE;
-		uint64_t stop = end;
-
-		if (s->written) {
-			/* Up to where the written state changes. */
-			bool w = page_written(s, a);
-			const struct range *rg = s->cursor < s->written->n ? &s->written->v[s->cursor] : NULL;
-
-			if (w)
-				stop = MIN(end, rg->end);
-			else
-				stop = rg ? MIN(end, MAX(rg->start, a + PAGE_SIZE)) : end;
-			where = w ? PAGE_WHERE__PAGES_HERE : PAGE_WHERE__PAGES_IN_PARENT;
-		}
-		page_runs_add(s->runs, a, (stop - a) / PAGE_SIZE, where, zero_ok, !s->sealed);
-		s->sealed = false;
-		a = stop;
-	}
-}
-
-/* The same from the pagemap, one entry a page, on kernels without
- * PAGEMAP_SCAN. */
+/* From the pagemap, one entry a page, on kernels without PAGEMAP_SCAN
+ * (and without tracking). */
 static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 {
 	static uint64_t ent[PAGEMAP_CHUNK];
@@ -272,28 +256,38 @@ static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 				continue;
 			if (ent[i] & PM_FILE)
 				continue; /* still the file's page: nothing of its own */
-			add_range(s, a, a + PAGE_SIZE, zero_ok);
+			add_range(s, a, a + PAGE_SIZE, PAGE_WHERE__PAGES_HERE, zero_ok);
 		}
 	}
 	return 0;
 }
 
-static int scan_vma(struct scan *s, const VmaEntry *v)
+/* The pages of VMA @v, each here or (*@tracked: not written since) in the
+ * parent; *@tracked is cleared if the kernel says it is not tracked. */
+static int scan_vma(struct scan *s, const VmaEntry *v, bool *tracked)
 {
 	bool zero_ok = v->kind == VMA_KIND__VMA_ANON_PRIVATE;
-	struct ranges own = { 0 };
+	struct own_ranges own = { 0 };
 	int r;
 
 	s->sealed = true;
-	s->cursor = 0;
-	r = pages_own(s->pm_fd, v->start, v->end, &own);
-	if (r == -ENOTTY || r == -EINVAL) {
-		ranges_release(&own);
+	r = pages_own(s->pm_fd, v->start, v->end, zero_ok, *tracked, &own);
+	/* Not registered any more (unmapped and mapped again the same):
+	 * every page is stored. */
+	if (*tracked && r == -EPERM) {
+		own_ranges_release(&own);
+		*tracked = false;
+		r = pages_own(s->pm_fd, v->start, v->end, zero_ok, false, &own);
+	}
+	if (!*tracked && (r == -ENOTTY || r == -EINVAL)) {
+		own_ranges_release(&own);
 		return scan_pagemap(s, v, zero_ok);
 	}
 	for (size_t i = 0; i < own.n && r >= 0; i++)
-		add_range(s, own.v[i].start, own.v[i].end, zero_ok);
-	ranges_release(&own);
+		add_range(s, own.v[i].start, own.v[i].end,
+			  own.v[i].written ? PAGE_WHERE__PAGES_HERE : PAGE_WHERE__PAGES_IN_PARENT,
+			  zero_ok);
+	own_ranges_release(&own);
 	return r;
 }
 
@@ -311,23 +305,13 @@ static int scan_all(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct
 		return pr_errno(-errno, "cannot open '%s'", path);
 	for (size_t i = 0; i < mm->n_vmas && r >= 0; i++) {
 		const VmaEntry *v = mm->vmas[i];
-		struct ranges written = { 0 };
 		struct scan s = { .pm_fd = pm_fd, .runs = runs };
+		bool tracked = tracked_since_parent(parent_mm, v);
 
 		if (!vma_has_pages(v))
 			continue;
-		if (parent_mm && vma_is_tracked(v) && same_in_parent(parent_mm, v)) {
-			r = track_written(pm_fd, v->start, v->end, &written);
-			if (r < 0) {
-				ranges_release(&written);
-				return pr_errno(r, "cannot dump %d: its page tracking is gone",
-						pid);
-			}
-			s.written = &written;
-			st->tracked_vmas++;
-		}
-		r = scan_vma(&s, v);
-		ranges_release(&written);
+		r = scan_vma(&s, v, &tracked);
+		st->tracked_vmas += tracked;
 	}
 	return r < 0 ? pr_errno(r, "cannot read '%s'", path) : 0;
 }
@@ -356,6 +340,7 @@ struct page_copy {
 	struct img *img;
 	int pid, mem_fd;
 	struct infect *discard; /* free the process's pages as they are stored */
+	bool running; /* the process runs (a pre-dump): it may unmap pages */
 	const struct page_runs *in;
 	struct page_runs out; /* the runs stored, zero pages left out */
 	uint64_t *out_bytes; /* per batch: bytes stored once it was copied */
@@ -364,7 +349,10 @@ struct page_copy {
 	uint64_t zero_pages;
 };
 
-static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf)
+/* With @running (a pre-dump copies after the process goes on), a range
+ * the process has unmapped meanwhile reads as zeros: what it does there
+ * now is tracked, and the next dump has it. */
+static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf, bool running)
 {
 	struct iovec local = { buf, b->bytes };
 	ssize_t got = process_vm_readv(pid, &local, 1, b->remote, b->n, 0);
@@ -372,12 +360,16 @@ static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf)
 
 	if (got == (ssize_t)b->bytes)
 		return 0;
+	if (got < 0 && errno == ESRCH)
+		return -ESRCH;
 	/* Some range was not readable (PROT_NONE): /proc/PID/mem can read it. */
 	for (size_t i = 0; i < b->n; i++) {
 		int r = pread_full(mem_fd, buf + off, b->remote[i].iov_len,
 				   (off_t)b->remote[i].iov_base);
 
-		if (r < 0)
+		if (r < 0 && running && r != -ESRCH)
+			memset(buf + off, 0, b->remote[i].iov_len);
+		else if (r < 0)
 			return r;
 		off += b->remote[i].iov_len;
 	}
@@ -439,6 +431,10 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Each remote call costs ~20 us: freeing a few scattered pages (an
+ * incremental dump's) is not worth it. */
+#define DISCARD_MIN_BYTES (64 << 10)
+
 /* Drop the pages of batch @b from the process: it is in the image. */
 static void discard_batch(struct page_copy *c, const struct batch *b)
 {
@@ -450,8 +446,9 @@ static void discard_batch(struct page_copy *c, const struct batch *b)
 		for (i++; i < b->n && (uint64_t)b->remote[i].iov_base == end; i++)
 			end += b->remote[i].iov_len;
 		/* Best effort: locked memory, say, stays. */
-		(void)infect_syscall3(c->discard, SYS_madvise, &ret, start, end - start,
-				      MADV_DONTNEED);
+		if (end - start >= DISCARD_MIN_BYTES)
+			(void)infect_syscall3(c->discard, SYS_madvise, &ret, start, end - start,
+					      MADV_DONTNEED);
 	}
 }
 
@@ -468,7 +465,7 @@ static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 		discard_batch(c, &bs->v[k - 2]);
 		c->discarded = k - 1;
 	}
-	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf);
+	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf, c->running);
 	if (r < 0)
 		return r;
 	buf_len = drop_zero_pages(c, &bs->v[k], buf);
@@ -600,20 +597,30 @@ void pages_undo_free(struct pages_undo *u)
 	free(u);
 }
 
-int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
-	       struct infect *discard, struct pages_undo **ret_undo, struct pages_stats *st)
+int pages_scan(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page_runs *runs,
+	       struct pages_stats *st)
+{
+	int r = scan_all(pid, mm, parent_mm, runs, st);
+
+	for (size_t i = 0; r >= 0 && i < runs->n; i++)
+		if (runs->v[i].where == PAGE_WHERE__PAGES_IN_PARENT)
+			st->parent_pages += runs->v[i].nr_pages;
+	pr_debug("%d: %zu runs of pages to copy or find in the parent", pid, runs->n);
+	return r;
+}
+
+int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct pages_write_how *how,
+		struct pages_undo **ret_undo, struct pages_stats *st)
 {
 	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
 	PagemapEntry pm = PAGEMAP_ENTRY__INIT;
-	struct page_runs runs = { 0 };
-	struct page_copy c = { .pid = pid, .in = &runs, .discard = discard };
+	struct page_copy c = {
+		.pid = pid, .in = runs, .discard = how->discard, .running = how->running
+	};
 	struct pages_undo *undo = NULL;
 	struct img img;
 	int r;
 
-	r = scan_all(pid, mm, parent_mm, &runs, st);
-	if (r < 0)
-		goto out;
 	c.img = &img;
 	r = img_create_file(&img, dirfd, name, IMG_PAGES);
 	if (r >= 0)
@@ -622,27 +629,27 @@ int pages_dump(int pid, const MmEntry *mm, const MmEntry *parent_mm, int dirfd,
 		r = img_finish(&img);
 	img_close(&img);
 	undo = undo_make(&c, pid, dirfd);
+	pr_debug("%d: pages stored", pid);
 	if (r < 0) {
 		r = pr_errno(r, "cannot write the memory of %d", pid);
 		goto out;
 	}
-	runs_to_entry(&c.out, &runs, &pm);
+	runs_to_entry(&c.out, runs, &pm);
 	r = img_write_msg(dirfd, IMG_PAGEMAP, pid, &pm.base);
 	if (r < 0)
 		r = pr_errno(r, "cannot write the page map of %d", pid);
 	st->stored_pages += pm.nr_pages;
 	st->zero_pages += c.zero_pages;
-	for (size_t i = 0; i < runs.n; i++)
-		if (runs.v[i].where == PAGE_WHERE__PAGES_IN_PARENT)
-			st->parent_pages += runs.v[i].nr_pages;
 	for (size_t i = 0; i < pm.n_runs; i++)
 		free(pm.runs[i]);
 	free(pm.runs);
 out:
 	/* Failed or not: the caller gives the memory back if the dump fails. */
-	*ret_undo = undo;
+	if (ret_undo)
+		*ret_undo = undo;
+	else
+		pages_undo_free(undo);
 	free(c.out_bytes);
-	page_runs_release(&runs);
 	page_runs_release(&c.out);
 	return r;
 }

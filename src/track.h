@@ -38,10 +38,28 @@ struct ranges {
 void ranges_add(struct ranges *rs, uint64_t start, uint64_t end);
 void ranges_release(struct ranges *rs);
 
+/* A stretch of the pages of a process's own, written since the last dump
+ * or not (tracked VMAs; always written elsewhere). */
+struct own_range {
+	uint64_t start, end;
+	bool written;
+};
+
+struct own_ranges {
+	struct own_range *v;
+	size_t n, cap;
+};
+
+void own_ranges_release(struct own_ranges *rs);
+
 /* The pages of [start, end) that hold data of the process's own (present
- * or swapped out, and not still a page of a mapped file), by PAGEMAP_SCAN,
- * in ranges; -ENOTTY or -EINVAL on a kernel without it. */
-int pages_own(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret);
+ * or swapped out; not the shared zero page; in a mapping that is not
+ * @anon, not still a page of the file), in one PAGEMAP_SCAN walk; with
+ * @tracked, each range says whether its pages were written since they
+ * were armed (-EPERM if tracking is off there). -ENOTTY or -EINVAL on a
+ * kernel without PAGEMAP_SCAN. */
+int pages_own(int pagemap_fd, uint64_t start, uint64_t end, bool anon, bool tracked,
+	      struct own_ranges *ret);
 
 /* The stopped process of @inf makes a userfaultfd with asynchronous write
  * protection; it becomes ours (*ret_uffd) and is gone from the process. */
@@ -52,9 +70,6 @@ bool vma_is_tracked(const VmaEntry *v);
 /* Register with @uffd, and arm, every VMA of @pid (in @mm, as dumped)
  * that can be tracked and is not yet; mark them tracked in @mm. */
 int track_register(int uffd, int pid, MmEntry *mm);
-/* The pages of [start, end) of @pid written since they were armed, without
- * arming them again; -EPERM if tracking is off there. */
-int track_written(int pagemap_fd, uint64_t start, uint64_t end, struct ranges *ret);
 /* Arm every tracked VMA of @mm again (once the images are safe). */
 int track_rearm(int pid, const MmEntry *mm);
 

@@ -60,14 +60,25 @@ void pr_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* -v lines carry the time since the first of them, to see where a dump or
+ * a restore spends it. */
 void pr_debug(const char *fmt, ...)
 {
+	static uint64_t t0;
+	char prefix[48];
+	uint64_t t;
 	va_list ap;
 
 	if (log_level < 2)
 		return;
+	t = now_ns(CLOCK_MONOTONIC);
+	if (!t0)
+		t0 = t;
+	snprintf(prefix, sizeof(prefix), "ckpt: [%4llu.%03llu] ",
+		 (unsigned long long)(t - t0) / 1000000000ULL,
+		 (unsigned long long)(t - t0) / 1000000ULL % 1000);
 	va_start(ap, fmt);
-	vlog("ckpt: ", fmt, ap, 0);
+	vlog(prefix, fmt, ap, 0);
 	va_end(ap);
 }
 

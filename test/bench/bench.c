@@ -23,6 +23,9 @@
  * restores something wrong. Processes and image directories are cleaned up
  * on every exit path.
  *
+ * BENCH_ONLY=TEXT: only the scenarios whose name holds TEXT, and no
+ * RESULTS.md. BENCH_LOG=1: ckpt's -v log of each dump on stderr.
+ *
  * Only libc; single file; build: cc -O2 -Wall -pthread -D_GNU_SOURCE bench.c
  */
 #include <dirent.h>
@@ -427,6 +430,8 @@ static double run_dump(const char *const *args, double *ret_frozen_ms)
 	while (fgets(line, sizeof(line), log)) {
 		const char *p = strstr(line, "frozen for ");
 
+		if (getenv("BENCH_LOG"))
+			fputs(line, stderr);
 		if (p)
 			*ret_frozen_ms = strtod(p + 11, NULL);
 	}
@@ -769,6 +774,15 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 		die("cannot remove '%s'", images);
 }
 
+/* BENCH_ONLY=TEXT runs only the scenarios whose name holds TEXT (and
+ * writes no RESULTS.md): for working on one of them. */
+static bool selected(const struct scenario *sc)
+{
+	const char *only = getenv("BENCH_ONLY");
+
+	return !only || !*only || strstr(sc->name, only);
+}
+
 /* ---- report ------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -830,6 +844,8 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		const struct scenario *sc = &scenarios[i];
 		double d = MEDIAN(runs[i], dump_s), r = MEDIAN(runs[i], restore_s);
 
+		if (!selected(sc))
+			continue;
 		fprintf(f, "| %-36s | %-8s | %6.3f |", sc->name, image_dirs[sc->dir], d);
 		print_rate(f, moved(sc), d);
 		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
@@ -837,7 +853,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		fprintf(f, " %9.1f |\n", MEDIAN(runs[i], image_bytes) / MiB);
 	}
 	/* 4 GiB on /dev/shm, against what the machine does. */
-	{
+	if (selected(&scenarios[2])) {
 		double d = gbps(4 * GiB, MEDIAN(runs[2], dump_s));
 		double r = gbps(4 * GiB, MEDIAN(runs[2], restore_s));
 
@@ -925,7 +941,7 @@ int main(int argc, char **argv)
 	printf("bench: %s, %zu scenarios, %d runs each\n", version, NR_SCENARIOS, RUNS);
 	measure_limits(&limits);
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
-		for (int k = 0; k < RUNS; k++) {
+		for (int k = 0; k < RUNS && selected(&scenarios[i]); k++) {
 			struct run *r = &runs[i][k];
 
 			one_run(&scenarios[i], k, r);
@@ -935,7 +951,8 @@ int main(int argc, char **argv)
 		}
 	printf("\n");
 	report(stdout, runs, &limits, version);
-	write_results(runs, &limits, version);
+	if (!getenv("BENCH_ONLY"))
+		write_results(runs, &limits, version);
 	cleanup();
 	return 0;
 }
