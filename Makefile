@@ -21,7 +21,7 @@ ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-LIBS    := -lprotobuf-c -lcap -lelf -pthread
+LIBS    := -lprotobuf-c -lcap -lelf -llz4 -lzstd -pthread
 
 PROTOS    := $(wildcard proto/*.proto)
 PROTO_C   := $(patsubst proto/%.proto,$(B)/proto/%.pb-c.c,$(PROTOS))

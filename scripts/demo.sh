@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 DEPS=(build-essential pkg-config protobuf-c-compiler libprotobuf-c-dev libcap-dev
-	libelf-dev check python3
+	libelf-dev liblz4-dev libzstd-dev check python3
 	procps) # procps: ps, for this demo
 
 step() {

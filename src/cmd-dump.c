@@ -44,6 +44,7 @@ struct dump {
 	bool predump; /* memory only, tracking goes on: a link of a chain */
 	bool incremental; /* --parent: only pages written since it */
 	bool discard; /* the tree dies after: its memory is freed as it is stored */
+	enum img_codec codec; /* --compress */
 	struct files_opts files_opts;
 	struct tree tree;
 	struct dump_proc *procs; /* per tree process; unused for zombies */
@@ -254,7 +255,7 @@ static const MmEntry *mm_in_parent(struct dump *d, int pid)
 static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL };
+	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL, .codec = d->codec };
 	struct mm_flags_read flags;
 	int r;
 
@@ -300,7 +301,7 @@ static int predump_scan_proc(struct dump *d, struct dump_proc *p)
 static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .running = true };
+	struct pages_write_how how = { .running = true, .codec = d->codec };
 	int r;
 
 	r = pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats);
@@ -648,6 +649,7 @@ int cmd_dump(const struct options *o)
 
 	d->predump = o->command == CMD_PREDUMP;
 	d->discard = !d->predump && !o->leave_running;
+	d->codec = o->compress;
 	image_id_new(d->id);
 	r = check_target(o->pid);
 	if (r >= 0)

@@ -64,7 +64,7 @@ static void header_pack(const struct img *img, unsigned char *h)
 	put32(h, IMG_MAGIC);
 	put32(h + 4, img_kinds[img->kind].magic);
 	put32(h + 8, IMG_FORMAT_VERSION);
-	put32(h + 12, 0);
+	put32(h + 12, img->codec);
 	put64(h + 16, img->payload_len);
 	put32(h + 24, img->crc);
 	put32(h + 28, crc32c(0, h, 28));
@@ -76,8 +76,9 @@ static int header_check(struct img *img, const unsigned char *h, enum img_kind k
 		return -EBADMSG;
 	if (get32(h + 4) != img_kinds[kind].magic)
 		return -EBADMSG;
-	if (get32(h + 8) != IMG_FORMAT_VERSION)
+	if (get32(h + 8) != IMG_FORMAT_VERSION || get32(h + 12) >= IMG_NR_CODECS)
 		return -EPROTONOSUPPORT;
+	img->codec = get32(h + 12);
 	img->payload_len = get64(h + 16);
 	img->want_crc = get32(h + 24);
 	return 0;
@@ -111,7 +112,7 @@ void img_create_mem(struct img *img, enum img_kind kind)
 	img->mem_len = IMG_HEADER_SIZE;
 }
 
-int img_write(struct img *img, const void *buf, size_t len)
+static int write_raw(struct img *img, const void *buf, size_t len)
 {
 	img->crc = crc32c(img->crc, buf, len);
 	img->payload_len += len;
@@ -127,10 +128,110 @@ int img_write(struct img *img, const void *buf, size_t len)
 	return 0;
 }
 
+/* ---- frames of a compressed payload ---- */
+
+struct img_frames {
+	struct codec_ctx *cc;
+	char *raw; /* the frame being filled, or read */
+	size_t raw_len, raw_pos;
+	char *stored; /* frame header and stored bytes */
+	size_t stored_cap;
+};
+
+#define FRAME_HEADER 8
+
+static struct img_frames *frames_of(struct img *img)
+{
+	struct img_frames *f = img->frames;
+
+	if (f)
+		return f;
+	f = xzalloc(sizeof(*f));
+	f->cc = codec_ctx_new(img->codec);
+	f->raw = xmalloc(IMG_FRAME_LEN);
+	f->stored_cap = FRAME_HEADER + MAX(codec_bound(img->codec), IMG_FRAME_LEN);
+	f->stored = xmalloc(f->stored_cap);
+	img->frames = f;
+	return f;
+}
+
+static void frames_free(struct img *img)
+{
+	if (!img->frames)
+		return;
+	codec_ctx_free(img->frames->cc);
+	free(img->frames->raw);
+	free(img->frames->stored);
+	free(img->frames);
+	img->frames = NULL;
+}
+
+void img_set_codec(struct img *img, enum img_codec codec)
+{
+	img->codec = codec;
+}
+
+/* Store @n raw bytes at @src as one frame. */
+static int frame_store(struct img *img, const void *src, size_t n)
+{
+	struct img_frames *f = frames_of(img);
+	size_t stored = codec_compress(f->cc, src, n, f->stored + FRAME_HEADER,
+				       f->stored_cap - FRAME_HEADER);
+
+	if (!stored) {
+		memcpy(f->stored + FRAME_HEADER, src, n);
+		stored = n;
+	}
+	put32((unsigned char *)f->stored, (uint32_t)n);
+	put32((unsigned char *)f->stored + 4, (uint32_t)stored);
+	return write_raw(img, f->stored, FRAME_HEADER + stored);
+}
+
+int img_flush(struct img *img)
+{
+	struct img_frames *f = img->frames;
+	int r;
+
+	if (!img->codec || !f || !f->raw_len)
+		return 0;
+	r = frame_store(img, f->raw, f->raw_len);
+	f->raw_len = 0;
+	return r;
+}
+
+int img_write(struct img *img, const void *buf, size_t len)
+{
+	const char *p = buf;
+	struct img_frames *f;
+	int r = 0;
+
+	if (!img->codec)
+		return write_raw(img, buf, len);
+	f = frames_of(img);
+	while (len && r >= 0) {
+		size_t n = MIN(len, IMG_FRAME_LEN - f->raw_len);
+
+		if (!f->raw_len && n == IMG_FRAME_LEN) {
+			r = frame_store(img, p, n); /* a whole frame: no copy */
+		} else {
+			memcpy(f->raw + f->raw_len, p, n);
+			f->raw_len += n;
+			if (f->raw_len == IMG_FRAME_LEN)
+				r = img_flush(img);
+		}
+		p += n;
+		len -= n;
+	}
+	return r;
+}
+
 int img_finish(struct img *img)
 {
 	unsigned char h[IMG_HEADER_SIZE];
+	int r = img_flush(img);
 
+	if (r < 0)
+		return r;
 	header_pack(img, h);
 	if (img->fd < 0) {
 		memcpy(img->mem, h, sizeof(h));
@@ -186,7 +287,26 @@ int img_open_mem(struct img *img, const void *buf, size_t len, enum img_kind kin
 	return 0;
 }
 
-int img_read(struct img *img, void *buf, size_t len)
+int img_open_partial(struct img *img, int dirfd, const char *name, enum img_kind kind,
+		     enum img_codec codec)
+{
+	struct stat st;
+
+	img_init(img, kind, false);
+	img->codec = codec;
+	img->no_crc = true;
+	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0)
+		return -errno;
+	if (fstat(img->fd, &st) < 0)
+		return -errno;
+	if (st.st_size < IMG_HEADER_SIZE)
+		return -EIO;
+	img->payload_len = (uint64_t)st.st_size - IMG_HEADER_SIZE;
+	return lseek(img->fd, IMG_HEADER_SIZE, SEEK_SET) < 0 ? -errno : 0;
+}
+
+static int read_raw(struct img *img, void *buf, size_t len)
 {
 	int r;
 
@@ -201,9 +321,69 @@ int img_read(struct img *img, void *buf, size_t len)
 	}
 	img->crc = crc32c(img->crc, buf, len);
 	img->pos += len;
-	if (img->pos == img->payload_len && img->crc != img->want_crc)
+	if (img->pos == img->payload_len && img->crc != img->want_crc && !img->no_crc)
 		return -EBADMSG;
 	return 0;
+}
+
+/* The next frame into f->raw. */
+static int frame_load(struct img *img)
+{
+	struct img_frames *f = frames_of(img);
+	unsigned char h[FRAME_HEADER];
+	uint32_t raw_len, stored;
+	int r;
+
+	if (img->pos == img->payload_len)
+		return -EIO; /* asked for more than there is */
+	r = read_raw(img, h, sizeof(h));
+	if (r < 0)
+		return r;
+	raw_len = get32(h);
+	stored = get32(h + 4);
+	if (!raw_len || raw_len > IMG_FRAME_LEN || stored > raw_len || !stored)
+		return -EBADMSG;
+	if (stored == raw_len) {
+		r = read_raw(img, f->raw, raw_len);
+	} else {
+		r = read_raw(img, f->stored, stored);
+		if (r >= 0)
+			r = codec_decompress(f->cc, f->stored, stored, f->raw, raw_len);
+	}
+	f->raw_len = r < 0 ? 0 : raw_len;
+	f->raw_pos = 0;
+	return r;
+}
+
+int img_read(struct img *img, void *buf, size_t len)
+{
+	char *p = buf;
+
+	if (!img->codec)
+		return read_raw(img, buf, len);
+	while (len) {
+		struct img_frames *f = frames_of(img);
+		size_t n;
+		int r;
+
+		if (f->raw_pos == f->raw_len) {
+			r = frame_load(img);
+			if (r < 0)
+				return r;
+		}
+		n = MIN(len, f->raw_len - f->raw_pos);
+		memcpy(p, f->raw + f->raw_pos, n);
+		f->raw_pos += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+bool img_at_end(const struct img *img)
+{
+	return img->pos == img->payload_len &&
+	       (!img->frames || img->frames->raw_pos == img->frames->raw_len);
 }
 
 int img_verify(struct img *img)
@@ -214,7 +394,7 @@ int img_verify(struct img *img)
 	if (img->pos == img->payload_len)
 		return img->crc == img->want_crc ? 0 : -EBADMSG;
 	while (img->pos < img->payload_len) {
-		int r = img_read(img, buf, MIN(chunk, img->payload_len - img->pos));
+		int r = read_raw(img, buf, MIN(chunk, img->payload_len - img->pos));
 
 		if (r < 0)
 			return r;
@@ -224,6 +404,7 @@ int img_verify(struct img *img)
 
 void img_close(struct img *img)
 {
+	frames_free(img);
 	if (img->fd >= 0)
 		close(img->fd);
 	free(img->mem);
@@ -270,7 +451,7 @@ int img_unpack(struct img *img, const ProtobufCMessageDescriptor *desc, Protobuf
 	ProtobufCMessage *msg;
 	int r;
 
-	if (img->payload_len > IMG_MSG_MAX)
+	if (img->payload_len > IMG_MSG_MAX || img->codec)
 		return -EBADMSG;
 	buf = xmalloc(img->payload_len);
 	r = img_read(img, buf, img->payload_len);

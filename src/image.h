@@ -11,11 +11,23 @@
  * header in), so a file cut short never verifies. Message images hold one
  * packed protobuf message; page images hold raw pages.
  *
+ * Flags: the codec (compress.h) the payload is compressed with, 0 for none.
+ * A compressed payload is a series of frames, each holding at most
+ * IMG_FRAME_LEN bytes of the raw payload:
+ *
+ *	u32 raw length   u32 stored length   stored bytes
+ *
+ * stored compressed, or as they are if that is not smaller (stored length
+ * = raw length). img_read and img_write deal in raw bytes either way; the
+ * length and the checksum in the header are those of what is stored.
+ *
  * Two backends share one API: a file (created 0600) and a memory buffer, so
  * that images round-trip in unit tests without touching disk. The layer
  * does not log: functions return 0 or -errno, -EBADMSG for a bad header or
  * checksum, -EIO for a truncated file.
  */
+#include "compress.h"
+
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,11 +74,18 @@ struct img {
 	uint64_t pos; /* read position in the payload */
 	uint32_t crc; /* running CRC32C of the payload */
 	uint32_t want_crc; /* from the header, when reading */
+	bool no_crc; /* img_open_partial: no header to check against */
+	enum img_codec codec;
+	struct img_frames *frames; /* compressed: the frame in hand */
 };
 
 int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
 void img_create_mem(struct img *img, enum img_kind kind);
+/* Compress what is written from now on with @codec. */
+void img_set_codec(struct img *img, enum img_codec codec);
 int img_write(struct img *img, const void *buf, size_t len);
+/* Store what is written so far, compressed: it ends a frame. */
+int img_flush(struct img *img);
 /* Write the header. After this the image is complete. */
 int img_finish(struct img *img);
 
@@ -75,7 +94,13 @@ int img_finish(struct img *img);
  * img_verify() in one go. */
 int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
 int img_open_mem(struct img *img, const void *buf, size_t len, enum img_kind kind);
+/* The payload of an image being written that has no header yet (a dump
+ * giving pages back), read as written with @codec, unchecked. */
+int img_open_partial(struct img *img, int dirfd, const char *name, enum img_kind kind,
+		     enum img_codec codec);
 int img_read(struct img *img, void *buf, size_t len);
+/* Every byte of the payload read (raw: no frame left half read either). */
+bool img_at_end(const struct img *img);
 /* Read and checksum the rest of the payload without keeping it. */
 int img_verify(struct img *img);
 void img_close(struct img *img);

@@ -111,11 +111,13 @@ int pages_scan(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page
  * @discard (the process, to be killed after the dump), the pages are
  * dropped from the process once stored; *ret_undo then says how to give
  * them back if the dump fails later (pages_undo_discard). With @running,
- * the process runs meanwhile (a pre-dump).
+ * the process runs meanwhile (a pre-dump). With @codec, pages-PID.img is
+ * compressed.
  */
 struct pages_write_how {
 	struct infect *discard;
 	bool running;
+	enum img_codec codec; /* --compress */
 };
 
 struct pages_undo;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "options.h"
 
+#include "compress.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -23,6 +24,7 @@ enum {
 	OPT_DETACH,
 	OPT_JSON,
 	OPT_EXT_UNIX,
+	OPT_COMPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -34,6 +36,7 @@ static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "leave-running", no_argument, NULL, OPT_LEAVE },
 	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX },
+	{ "compress", optional_argument, NULL, OPT_COMPRESS },
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -51,6 +54,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return true;
 	case OPT_PID:
 	case OPT_PARENT:
+	case OPT_COMPRESS:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
 	case OPT_LEAVE:
 	case OPT_EXT_UNIX:
@@ -172,6 +176,12 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_EXT_UNIX:
 			o->ext_unix_sk = true;
 			break;
+		case OPT_COMPRESS:
+			o->compress = optarg ? img_codec_by_name(optarg) : IMG_CODEC_LZ4;
+			if (o->compress < 0)
+				return fail(o, "unknown compression '%s' (lz4, zstd or none)",
+					    optarg);
+			break;
 		case OPT_DETACH:
 			o->detach = true;
 			break;
@@ -197,16 +207,19 @@ const char *options_usage(enum ckpt_command cmd)
 	switch (cmd) {
 	case CMD_DUMP:
 		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "                 [--ext-unix-sk] [-v]\n"
+		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
 		       "  --parent DIR: store only the pages written since DIR (the last\n"
 		       "  pre-dump of the tree); restore reads the others from there.\n"
+		       "  --compress: compress the memory images, with lz4 (fast, the\n"
+		       "  default) or zstd (smaller).\n"
 		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
 		       "  tree is dumped anyway, and reconnected to its peer's address on\n"
 		       "  restore.\n";
 	case CMD_PREDUMP:
-		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR] [-v]\n"
+		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		       "                     [--compress[=lz4|zstd]] [-v]\n"
 		       "  Save the memory of the tree rooted at PID into DIR and let it run on,\n"
 		       "  tracking the pages it writes: a later pre-dump or dump with\n"
 		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
@@ -224,8 +237,9 @@ const char *options_usage(enum ckpt_command cmd)
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
 		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "               [--ext-unix-sk] [-v]\n"
-		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR] [-v]\n"
+		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [-v]\n"
+		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		       "               [--compress[=lz4|zstd]] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"

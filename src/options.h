@@ -28,6 +28,7 @@ struct options {
 	const char *pidfile; /* --pidfile */
 	bool leave_running; /* --leave-running */
 	bool ext_unix_sk; /* --ext-unix-sk */
+	int compress; /* --compress[=CODEC]: an enum img_codec, 0 for none */
 	bool detach; /* --detach / -d */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */

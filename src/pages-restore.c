@@ -354,7 +354,7 @@ static int level_fill(struct infect *inf, struct level *l, int pid)
 	int r;
 
 	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
-	if (r >= 0 && f.img.payload_len != l->pm->nr_pages * PAGE_SIZE)
+	if (r >= 0 && !f.img.codec && f.img.payload_len != l->pm->nr_pages * PAGE_SIZE)
 		r = -EBADMSG;
 	if (r < 0) {
 		img_close(&f.img);
@@ -373,6 +373,8 @@ static int level_fill(struct infect *inf, struct level *l, int pid)
 		/* Every byte read: img_read checked the checksum at the last. */
 		if (r >= 0)
 			r = relay_error(&f.relay);
+		if (r >= 0 && !img_at_end(&f.img))
+			r = -EBADMSG;
 	}
 	relay_release(&f.relay);
 	work_release(ws, bs.n);

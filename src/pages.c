@@ -331,6 +331,7 @@ static int scan_all(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct
 struct pages_undo {
 	int pid;
 	int dirfd;
+	enum img_codec codec;
 	struct page_runs runs; /* stored runs taken out of the process, in image order */
 };
 
@@ -420,6 +421,10 @@ static void *writer_main(void *arg)
 	while ((buf = relay_full(&c->relay, &len))) {
 		int r = img_write(c->img, buf, len);
 
+		/* A batch ends a frame: once the buffer is free, it is all in
+		 * the file (pages_undo_discard reads it from there). */
+		if (r >= 0)
+			r = img_flush(c->img);
 		/* Failed before the buffer is free: an empty buffer tells the
 		 * copier that its batch is stored, and it may drop those pages. */
 		if (r < 0) {
@@ -547,6 +552,7 @@ static struct pages_undo *undo_make(const struct page_copy *c, int pid, int dirf
 	u = xzalloc(sizeof(*u));
 	u->pid = pid;
 	u->dirfd = dirfd;
+	u->codec = c->img->codec;
 	left = c->out_bytes[c->discarded - 1] / PAGE_SIZE;
 	for (size_t i = 0; i < c->out.n && left; i++) {
 		uint64_t n = MIN(c->out.v[i].nr_pages, left);
@@ -561,16 +567,13 @@ int pages_undo_discard(struct pages_undo *u)
 {
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int fd = -1;
-	uint64_t off = IMG_HEADER_SIZE;
-	int r = 0;
+	struct img img;
+	int r;
 
 	if (!u)
 		return 0;
 	name = img_name(IMG_PAGES, u->pid);
-	fd = openat(u->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_errno(-errno, "cannot give %d its memory back", u->pid);
+	r = img_open_partial(&img, u->dirfd, name, IMG_PAGES, u->codec);
 	buf = xmalloc(BATCH_BYTES);
 	for (size_t i = 0; i < u->runs.n && r >= 0; i++) {
 		uint64_t addr = u->runs.v[i].vaddr, left = u->runs.v[i].nr_pages * PAGE_SIZE;
@@ -578,14 +581,14 @@ int pages_undo_discard(struct pages_undo *u)
 		while (left && r >= 0) {
 			size_t n = MIN(left, BATCH_BYTES);
 
-			r = pread_full(fd, buf, n, (off_t)off);
+			r = img_read(&img, buf, n);
 			if (r >= 0)
 				r = remote_write(u->pid, addr, buf, n);
-			off += n;
 			addr += n;
 			left -= n;
 		}
 	}
+	img_close(&img);
 	return r < 0 ? pr_errno(r, "cannot give %d its memory back", u->pid) : 0;
 }
 
@@ -623,6 +626,7 @@ int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct p
 
 	c.img = &img;
 	r = img_create_file(&img, dirfd, name, IMG_PAGES);
+	img_set_codec(&img, how->codec);
 	if (r >= 0)
 		r = copy_pages(&c);
 	if (r >= 0)

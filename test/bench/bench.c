@@ -13,6 +13,8 @@
  *	1 GiB, 4 GiB of written anonymous memory, images on /dev/shm and /tmp
  *	incremental: 4 GiB, pre-dump, 1% of the pages written, dump --parent
  *	10,000 VMAs; 500 threads
+ *	1 GiB of records that compress (about as a heap does), plain, with
+ *	--compress (lz4) and --compress=zstd
  *
  * A run starts a target child, dumps it (killed), restores it with
  * --detach, checks that the same PID runs, handles a signal, and holds the
@@ -200,16 +202,33 @@ static void sleep_ms(int ms)
 /* ---- the memory pattern ------------------------------------------------- */
 
 /* Word i of the target's memory: differs per word, per page and per run,
- * so misplaced, missing or stale pages all show. */
+ * so misplaced, missing or stale pages all show. It does not compress. */
 static inline uint64_t pattern(uint64_t seed, uint64_t i)
 {
 	return (i * 0x9e3779b97f4a7c15ull) ^ seed;
 }
 
-static void fill_pattern(uint64_t *p, size_t words, uint64_t seed, uint64_t first)
+/* The same as records that compress about as a program's heap does (to a
+ * third or so): 64-byte records of fixed text, a counter and one word of
+ * the pattern. */
+static inline uint64_t record_word(uint64_t seed, uint64_t i)
+{
+	static const uint64_t text[8] = {
+		0x3d64726f63657220ull, 0, 0x2220656d616e202cull, 0x6b6f6f6220656874ull,
+		0x22202c2265676170ull, 0, 0x2c303d7377656976ull, 0x2020202020200a7dull,
+	};
+
+	if (i % 8 == 1)
+		return i / 8;
+	if (i % 8 == 5)
+		return pattern(seed, i);
+	return text[i % 8];
+}
+
+static void fill_pattern(uint64_t *p, size_t words, uint64_t seed, uint64_t first, bool records)
 {
 	for (size_t i = 0; i < words; i++)
-		p[i] = pattern(seed, first + i);
+		p[i] = records ? record_word(seed, first + i) : pattern(seed, first + i);
 }
 
 static void *map_touched(size_t len)
@@ -233,6 +252,7 @@ enum target_kind { T_MEMORY, T_VMAS, T_THREADS };
 struct target_spec {
 	enum target_kind kind;
 	uint64_t size; /* T_MEMORY: bytes; T_VMAS: VMAs; T_THREADS: threads */
+	bool records; /* T_MEMORY: compressible contents (record_word) */
 };
 
 /* What the target tells us through its ready pipe. */
@@ -270,7 +290,7 @@ static void make_vmas(struct target_info *info, uint64_t n, uint64_t seed)
 
 		if (mprotect(page, 4096, PROT_READ | PROT_WRITE))
 			_exit(3);
-		fill_pattern(page, 512, seed, 2 * i * 512);
+		fill_pattern(page, 512, seed, 2 * i * 512, false);
 	}
 	info->mem = (uintptr_t)base;
 	info->mem_len = 2 * n * 4096;
@@ -303,7 +323,7 @@ static void __attribute__((noreturn)) target_main(int ready_fd, const struct tar
 			_exit(3);
 		/* Populate in bulk: faulting page by page is very slow here. */
 		(void)madvise(mem, spec->size, MADV_POPULATE_WRITE);
-		fill_pattern(mem, spec->size / 8, seed, 0);
+		fill_pattern(mem, spec->size / 8, seed, 0, spec->records);
 		info.mem = (uintptr_t)mem;
 		info.mem_len = spec->size;
 	} else if (spec->kind == T_VMAS) {
@@ -637,8 +657,9 @@ static void verify_memory(pid_t pid, const struct target_spec *spec, const struc
 				continue;
 			read_target(pid, info->mem + off + p, buf, 4096);
 			for (uint64_t w = 0; w < 512; w++) {
-				uint64_t want = pattern(page_rewritten(page, incremental) ? ~seed : seed,
-							page * 512 + w);
+				uint64_t s = page_rewritten(page, incremental) ? ~seed : seed;
+				uint64_t want = spec->records ? record_word(s, page * 512 + w)
+							      : pattern(s, page * 512 + w);
 
 				if (buf[w] != want)
 					die("memory of %d differs at offset %#llx: %#llx, want %#llx", pid,
@@ -694,7 +715,8 @@ static void wait_pid_free(pid_t pid)
 }
 
 /* Rewrite every INCR_EVERY-th page of the running target. */
-static void write_one_percent(pid_t pid, const struct target_info *info, uint64_t seed)
+static void write_one_percent(pid_t pid, const struct target_info *info, uint64_t seed,
+			      bool records)
 {
 	uint64_t page_buf[512];
 
@@ -702,7 +724,7 @@ static void write_one_percent(pid_t pid, const struct target_info *info, uint64_
 		struct iovec local = { page_buf, 4096 };
 		struct iovec remote = { (void *)(uintptr_t)(info->mem + page * 4096), 4096 };
 
-		fill_pattern(page_buf, 512, ~seed, page * 512);
+		fill_pattern(page_buf, 512, ~seed, page * 512, records);
 		if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != 4096)
 			die("cannot write into %d: %s", pid, strerror(errno));
 	}
@@ -715,6 +737,7 @@ struct scenario {
 	struct target_spec spec;
 	int dir; /* index in image_dirs */
 	bool incremental;
+	const char *dump_option; /* one more for ckpt dump, or NULL */
 };
 
 static const struct scenario scenarios[] = {
@@ -725,6 +748,9 @@ static const struct scenario scenarios[] = {
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
 	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
+	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
+	{ "1 GiB of records, --compress", { T_MEMORY, GiB, true }, 0, false, "--compress" },
+	{ "1 GiB of records, --compress=zstd", { T_MEMORY, GiB, true }, 0, false, "--compress=zstd" },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -739,7 +765,7 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	char images[256], parent[300], pidbuf[16];
 	const char *predump_args[] = { "pre-dump", "-v", "--pid", pidbuf, "--images", parent, NULL };
 	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL, NULL,
-				    NULL };
+				    NULL, NULL };
 	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL };
 	struct target_info info;
 	double ignored;
@@ -753,10 +779,12 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	if (sc->incremental) {
 		snprintf(parent, sizeof(parent), "%s.parent", images);
 		run_dump(predump_args, &ignored);
-		write_one_percent(pid, &info, seed);
+		write_one_percent(pid, &info, seed, sc->spec.records);
 		dump_args[6] = "--parent";
 		dump_args[7] = parent;
 	}
+	if (sc->dump_option)
+		dump_args[sc->incremental ? 8 : 6] = sc->dump_option;
 	r->dump_s = run_dump(dump_args, &r->frozen_ms);
 	r->image_bytes = (double)dir_size(images);
 	wait_pid_free(pid);

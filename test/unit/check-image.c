@@ -881,6 +881,146 @@ START_TEST(test_crc32c_lanes)
 }
 END_TEST
 
+/* ---- compressed payloads ---- */
+
+/* Text-like data that compresses, with a random stretch that does not. */
+static void fill_mixed(unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (unsigned char)("ckpt frame "[i % 11] + (i / 4096) % 3);
+	if (len > 3 * IMG_FRAME_LEN)
+		fill_random(p + IMG_FRAME_LEN, IMG_FRAME_LEN + 12345);
+}
+
+/* Written in odd pieces with flushes between, read back in odd pieces:
+ * the same bytes, for every codec; smaller than raw; the header says the
+ * codec; reading past the end is a truncation. */
+START_TEST(test_codec_roundtrip)
+{
+	static const size_t wchunks[] = { 1, 4096, IMG_FRAME_LEN, 3 * IMG_FRAME_LEN + 17,
+					  7, 0,	   99999 };
+	enum img_codec codec = (enum img_codec)_i;
+	size_t total = 0, off = 0;
+	unsigned char *data, *back;
+	struct img w, rd;
+
+	for (size_t i = 0; i < ARRAY_SIZE(wchunks); i++)
+		total += wchunks[i];
+	data = xmalloc(total);
+	back = xmalloc(total + 1);
+	fill_mixed(data, total);
+	img_create_mem(&w, IMG_PAGES);
+	img_set_codec(&w, codec);
+	for (size_t i = 0; i < ARRAY_SIZE(wchunks); i++) {
+		ck_assert_int_eq(img_write(&w, data + off, wchunks[i]), 0);
+		off += wchunks[i];
+		if (i % 2)
+			ck_assert_int_eq(img_flush(&w), 0);
+	}
+	ck_assert_int_eq(img_finish(&w), 0);
+	if (codec != IMG_CODEC_NONE)
+		ck_assert_uint_lt(w.payload_len, total / 2);
+
+	ck_assert_int_eq(img_open_mem(&rd, w.mem, w.mem_len, IMG_PAGES), 0);
+	ck_assert_int_eq(rd.codec, codec);
+	for (off = 0; off < total;) {
+		size_t n = MIN((off * 7 + 4093) % 300000 + 1, total - off);
+
+		ck_assert(!img_at_end(&rd));
+		ck_assert_int_eq(img_read(&rd, back + off, n), 0);
+		off += n;
+	}
+	ck_assert_mem_eq(back, data, total);
+	ck_assert(img_at_end(&rd));
+	ck_assert_int_eq(img_read(&rd, back, 1), -EIO);
+	img_close(&rd);
+	img_close(&w);
+	free(data);
+	free(back);
+}
+END_TEST
+
+/* Any byte flipped in a compressed payload fails a full read, never
+ * crashes (the frame header, the compressed bytes, the checksum). */
+START_TEST(test_codec_corruption)
+{
+	enum img_codec codec = (enum img_codec)_i;
+	size_t total = 2 * IMG_FRAME_LEN + 5000;
+	unsigned char *data = xmalloc(total), *back = xmalloc(total), *copy;
+	struct img w, rd;
+
+	fill_mixed(data, total);
+	img_create_mem(&w, IMG_PAGES);
+	img_set_codec(&w, codec);
+	ck_assert_int_eq(img_write(&w, data, total), 0);
+	ck_assert_int_eq(img_finish(&w), 0);
+	copy = xmalloc(w.mem_len);
+	for (size_t k = 0; k < 300; k++) {
+		size_t pos = IMG_HEADER_SIZE + (k < 16 ? k : rng() % (w.mem_len - IMG_HEADER_SIZE));
+		int r;
+
+		memcpy(copy, w.mem, w.mem_len);
+		copy[pos] ^= (unsigned char)(1 + rng() % 255);
+		ck_assert_int_eq(img_open_mem(&rd, copy, w.mem_len, IMG_PAGES), 0);
+		r = img_read(&rd, back, total);
+		if (r == 0)
+			r = img_at_end(&rd) ? 0 : -EBADMSG;
+		ck_assert_msg(r == -EBADMSG || r == -EIO, "byte %zu flipped: %d", pos, r);
+		img_close(&rd);
+	}
+	img_close(&w);
+	free(copy);
+	free(data);
+	free(back);
+}
+END_TEST
+
+/* A codec the reader does not know is refused at open; a message image
+ * is never compressed. */
+START_TEST(test_codec_refused)
+{
+	InventoryEntry inv;
+	ProtobufCMessage *msg = NULL;
+	struct img w, rd;
+
+	img_create_mem(&w, IMG_PAGES);
+	img_set_codec(&w, (enum img_codec)IMG_NR_CODECS);
+	ck_assert_int_eq(img_finish(&w), 0);
+	ck_assert_int_eq(img_open_mem(&rd, w.mem, w.mem_len, IMG_PAGES), -EPROTONOSUPPORT);
+	img_close(&rd);
+	img_close(&w);
+
+	sample_inventory(&inv);
+	img_create_mem(&w, IMG_INVENTORY);
+	img_set_codec(&w, IMG_CODEC_LZ4);
+	{
+		size_t len = protobuf_c_message_get_packed_size(&inv.base);
+		uint8_t *buf = xmalloc(len);
+
+		protobuf_c_message_pack(&inv.base, buf);
+		ck_assert_int_eq(img_write(&w, buf, len), 0);
+		free(buf);
+	}
+	ck_assert_int_eq(img_finish(&w), 0);
+	ck_assert_int_eq(img_open_mem(&rd, w.mem, w.mem_len, IMG_INVENTORY), 0);
+	ck_assert_int_eq(img_unpack(&rd, &inventory_entry__descriptor, &msg), -EBADMSG);
+	img_close(&rd);
+	img_close(&w);
+}
+END_TEST
+
+/* Codec names, as --compress takes them. */
+START_TEST(test_codec_names)
+{
+	ck_assert_int_eq(img_codec_by_name("lz4"), IMG_CODEC_LZ4);
+	ck_assert_int_eq(img_codec_by_name("zstd"), IMG_CODEC_ZSTD);
+	ck_assert_int_eq(img_codec_by_name("none"), IMG_CODEC_NONE);
+	ck_assert_int_eq(img_codec_by_name("LZ4"), -1);
+	ck_assert_int_eq(img_codec_by_name(""), -1);
+	ck_assert_str_eq(img_codec_name(IMG_CODEC_ZSTD), "zstd");
+}
+END_TEST
+
 static Suite *image_suite(void)
 {
 	Suite *s = suite_create("image");
@@ -899,6 +1039,10 @@ static Suite *image_suite(void)
 	tcase_add_test(tc, test_wrong_kind);
 	tcase_add_test(tc, test_unknown_version);
 	tcase_add_test(tc, test_huge_length);
+	tcase_add_loop_test(tc, test_codec_roundtrip, IMG_CODEC_NONE, IMG_NR_CODECS);
+	tcase_add_loop_test(tc, test_codec_corruption, IMG_CODEC_LZ4, IMG_NR_CODECS);
+	tcase_add_test(tc, test_codec_refused);
+	tcase_add_test(tc, test_codec_names);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(tf, basedir_setup, basedir_teardown);

@@ -69,6 +69,28 @@ START_TEST(test_dump)
 }
 END_TEST
 
+/* --compress: lz4 by default, =zstd, =none; anything else refused; not
+ * for restore. */
+START_TEST(test_compress)
+{
+	struct options o;
+
+	ck_assert_int_eq(PARSE(&o, "dump", "--pid", "1", "--images", "d"), 0);
+	ck_assert_int_eq(o.compress, 0);
+	ck_assert_int_eq(PARSE(&o, "dump", "--pid", "1", "--images", "d", "--compress"), 0);
+	ck_assert_int_eq(o.compress, 1);
+	ck_assert_int_eq(PARSE(&o, "pre-dump", "--compress=zstd", "--pid", "1", "--images", "d"),
+			 0);
+	ck_assert_int_eq(o.compress, 2);
+	ck_assert_int_eq(PARSE(&o, "dump", "--pid", "1", "--images", "d", "--compress=none"), 0);
+	ck_assert_int_eq(o.compress, 0);
+	ck_assert_int_eq(PARSE(&o, "dump", "--pid", "1", "--images", "d", "--compress=gzip"),
+			 -EINVAL);
+	ck_assert_str_eq(o.error, "unknown compression 'gzip' (lz4, zstd or none)");
+	ck_assert_int_eq(PARSE(&o, "restore", "--images", "d", "--compress"), -EINVAL);
+}
+END_TEST
+
 START_TEST(test_restore)
 {
 	struct options o;
@@ -299,6 +321,7 @@ static Suite *options_suite(void)
 	TCase *tb = tcase_create("bad");
 
 	tcase_add_test(tg, test_dump);
+	tcase_add_test(tg, test_compress);
 	tcase_add_test(tg, test_restore);
 	tcase_add_test(tg, test_show_check);
 	tcase_add_test(tg, test_help_version);
