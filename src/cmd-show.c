@@ -17,8 +17,11 @@ struct show_proc {
 	const ProcessEntry *pe;
 	TaskCoreEntry *core; /* NULL for a zombie */
 	MmEntry *mm;
-	FdinfoEntry *fdinfo;
+	FdinfoEntry *fdinfo; /* NULL in a pre-dump, as core */
 	PagemapEntry *pagemap;
+	uint64_t parent_pages; /* pages left in the parent image set */
+	enum img_codec codec; /* of pages-PID.img */
+	uint64_t pages_bytes; /* its size as stored */
 };
 
 struct show {
@@ -78,7 +81,8 @@ static uint64_t vma_pages(const PagemapEntry *pm, const VmaEntry *v)
 	uint64_t n = 0;
 
 	for (size_t i = 0; i < pm->n_runs; i++)
-		if (pm->runs[i]->vaddr >= v->start && pm->runs[i]->vaddr < v->end)
+		if (pm->runs[i]->vaddr >= v->start && pm->runs[i]->vaddr < v->end &&
+		    pm->runs[i]->where != PAGE_WHERE__PAGES_IN_PARENT)
 			n += pm->runs[i]->nr_pages;
 	return n;
 }
@@ -95,22 +99,29 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 	const ProcessEntry *pe = p->pe;
 	const TaskCoreEntry *c = p->core;
 
-	if (!c) {
+	if (pe->zombie) {
 		printf("process %u (zombie, wait status %#x): ppid %u pgid %u sid %u\n", pe->pid,
 		       pe->exit_status, pe->ppid, pe->pgid, pe->sid);
 		return;
 	}
-	printf("process %u '%s': ppid %u pgid %u sid %u uid %u cwd '%s'%s\n", pe->pid, c->comm,
-	       pe->ppid, pe->pgid, pe->sid, c->creds ? c->creds->uid : 0, c->cwd,
-	       pe->stop_signal ? " (stopped)" : "");
+	if (c)
+		printf("process %u '%s': ppid %u pgid %u sid %u uid %u cwd '%s'%s\n", pe->pid,
+		       c->comm, pe->ppid, pe->pgid, pe->sid, c->creds ? c->creds->uid : 0, c->cwd,
+		       pe->stop_signal ? " (stopped)" : "");
+	else
+		printf("process %u: ppid %u pgid %u sid %u (memory only)\n", pe->pid, pe->ppid,
+		       pe->pgid, pe->sid);
 	printf("  exe '%s'\n", p->mm->exe_path);
-	for (size_t i = 0; i < c->n_threads; i++)
+	for (size_t i = 0; c && i < c->n_threads; i++)
 		printf("  thread %u: rip %#llx rsp %#llx blocked %#llx\n", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip,
 		       (unsigned long long)c->threads[i]->regs->rsp,
 		       (unsigned long long)c->threads[i]->blocked);
-	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB)\n", p->mm->n_vmas,
+	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB", p->mm->n_vmas,
 	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
+	if (p->codec)
+		printf(", %s to %.1f MiB", img_codec_name(p->codec), p->pages_bytes / 1048576.0);
+	printf("), %llu pages in the parent\n", (unsigned long long)p->parent_pages);
 	for (size_t i = 0; i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
 		char prot[4];
@@ -121,6 +132,8 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		       vma_kind_name(v->kind), (unsigned long long)vma_pages(p->pagemap, v),
 		       v->path ? v->path : "");
 	}
+	if (!p->fdinfo)
+		return;
 	printf("  files: %zu fds\n", p->fdinfo->n_fds);
 	for (size_t i = 0; i < p->fdinfo->n_fds; i++) {
 		const FdEntry *f = p->fdinfo->fds[i];
@@ -132,13 +145,8 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 	}
 }
 
-static void show_text(const struct show *s)
+static void show_tables_text(const struct show *s)
 {
-	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
-	       s->inv->ckpt_version, s->inv->kernel);
-	printf("tree of %zu processes, root %u\n", s->nr, s->inv->root_pid);
-	for (size_t i = 0; i < s->nr; i++)
-		show_proc_text(s, &s->procs[i]);
 	printf("open files: %zu, pipes: %zu, shared memory objects: %zu\n", s->files->n_files,
 	       s->files->n_pipes, s->shmem->n_objects);
 	for (size_t i = 0; i < s->files->n_pipes; i++)
@@ -150,6 +158,21 @@ static void show_text(const struct show *s)
 		       s->shmem->objects[i]->id,
 		       (unsigned long long)s->shmem->objects[i]->data->size,
 		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
+}
+
+static void show_text(const struct show *s)
+{
+	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
+	       s->inv->ckpt_version, s->inv->kernel);
+	if (s->inv->predump)
+		printf("pre-dump: memory only, for a dump --parent on it to restore from\n");
+	if (s->inv->parent_path)
+		printf("incremental: the pages not stored here are in '%s'\n", s->inv->parent_path);
+	printf("tree of %zu processes, root %u\n", s->nr, s->inv->root_pid);
+	for (size_t i = 0; i < s->nr; i++)
+		show_proc_text(s, &s->procs[i]);
+	if (s->files)
+		show_tables_text(s);
 	printf("image files:\n");
 	for (size_t i = 0; i < s->inv->n_files; i++)
 		printf("  %-24s %llu bytes\n", s->inv->files[i]->name,
@@ -164,22 +187,28 @@ static void show_proc_json(const struct show *s, const struct show_proc *p)
 	const TaskCoreEntry *c = p->core;
 
 	printf("{\"pid\":%u,\"ppid\":%u,\"pgid\":%u,\"sid\":%u,\"zombie\":%s", pe->pid, pe->ppid,
-	       pe->pgid, pe->sid, c ? "false" : "true");
-	if (!c) {
+	       pe->pgid, pe->sid, pe->zombie ? "true" : "false");
+	if (pe->zombie) {
 		printf(",\"exit_status\":%u}", pe->exit_status);
 		return;
 	}
-	printf(",\"stopped\":%s,\"comm\":", pe->stop_signal ? "true" : "false");
-	json_str(c->comm);
-	printf(",\"cwd\":");
-	json_str(c->cwd);
+	printf(",\"stopped\":%s", pe->stop_signal ? "true" : "false");
+	if (c) {
+		printf(",\"comm\":");
+		json_str(c->comm);
+		printf(",\"cwd\":");
+		json_str(c->cwd);
+	}
 	printf(",\"exe\":");
 	json_str(p->mm->exe_path);
 	printf(",\"threads\":[");
-	for (size_t i = 0; i < c->n_threads; i++)
+	for (size_t i = 0; c && i < c->n_threads; i++)
 		printf("%s{\"tid\":%u,\"rip\":%llu}", i ? "," : "", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip);
-	printf("],\"pages_stored\":%llu,\"vmas\":[", (unsigned long long)p->pagemap->nr_pages);
+	printf("],\"pages_stored\":%llu,\"pages_in_parent\":%llu,\"compression\":\"%s\","
+	       "\"pages_image_bytes\":%llu,\"vmas\":[",
+	       (unsigned long long)p->pagemap->nr_pages, (unsigned long long)p->parent_pages,
+	       img_codec_name(p->codec), (unsigned long long)p->pages_bytes);
 	for (size_t i = 0; i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
 		char prot[4];
@@ -192,7 +221,7 @@ static void show_proc_json(const struct show *s, const struct show_proc *p)
 		putchar('}');
 	}
 	printf("],\"fds\":[");
-	for (size_t i = 0; i < p->fdinfo->n_fds; i++) {
+	for (size_t i = 0; p->fdinfo && i < p->fdinfo->n_fds; i++) {
 		const FdEntry *f = p->fdinfo->fds[i];
 
 		printf("%s{\"fd\":%u,\"file\":%u,\"cloexec\":%s}", i ? "," : "", f->fd, f->file_id,
@@ -201,18 +230,10 @@ static void show_proc_json(const struct show *s, const struct show_proc *p)
 	printf("]}");
 }
 
-static void show_json(const struct show *s)
+/* The tables of a full dump: open files, pipes, shared memory. */
+static void show_tables_json(const struct show *s)
 {
-	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
-	json_str(s->inv->ckpt_version);
-	printf(",\"kernel\":");
-	json_str(s->inv->kernel);
-	printf(",\"root\":%u,\"processes\":[", s->inv->root_pid);
-	for (size_t i = 0; i < s->nr; i++) {
-		printf("%s", i ? "," : "");
-		show_proc_json(s, &s->procs[i]);
-	}
-	printf("],\"open_files\":[");
+	printf(",\"open_files\":[");
 	for (size_t i = 0; i < s->files->n_files; i++) {
 		const FileEntry *e = s->files->files[i];
 
@@ -233,7 +254,29 @@ static void show_json(const struct show *s)
 		       s->shmem->objects[i]->id,
 		       (unsigned long long)s->shmem->objects[i]->data->size,
 		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
-	printf("],\"image_files\":[");
+	printf("]");
+}
+
+static void show_json(const struct show *s)
+{
+	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
+	json_str(s->inv->ckpt_version);
+	printf(",\"kernel\":");
+	json_str(s->inv->kernel);
+	printf(",\"predump\":%s,\"parent\":", s->inv->predump ? "true" : "false");
+	if (s->inv->parent_path)
+		json_str(s->inv->parent_path);
+	else
+		printf("null");
+	printf(",\"root\":%u,\"processes\":[", s->inv->root_pid);
+	for (size_t i = 0; i < s->nr; i++) {
+		printf("%s", i ? "," : "");
+		show_proc_json(s, &s->procs[i]);
+	}
+	printf("]");
+	if (s->files)
+		show_tables_json(s);
+	printf(",\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");
 		json_str(s->inv->files[i]->name);
@@ -257,21 +300,43 @@ static int load(struct show *s, enum img_kind kind, int pid, const ProtobufCMess
 	return r;
 }
 
+/* How pages-PID.img is stored, from its header; the pages in the parent,
+ * from the page map. */
+static int load_pages_header(struct show *s, struct show_proc *p)
+{
+	_cleanup_free_ char *name = img_name(IMG_PAGES, (int)p->pe->pid);
+	struct img img;
+	int r = img_open_file(&img, s->dirfd, name, IMG_PAGES);
+
+	if (r < 0)
+		pr_err("cannot read '%s/%s': %s", s->dir, name, img_strerror(r));
+	p->codec = img.codec;
+	p->pages_bytes = img.payload_len;
+	img_close(&img);
+	for (size_t i = 0; i < p->pagemap->n_runs; i++)
+		if (p->pagemap->runs[i]->where == PAGE_WHERE__PAGES_IN_PARENT)
+			p->parent_pages += p->pagemap->runs[i]->nr_pages;
+	return r;
+}
+
 static int load_proc(struct show *s, struct show_proc *p)
 {
 	int pid = (int)p->pe->pid, r;
 
 	if (p->pe->zombie)
 		return 0;
-	r = load(s, IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&p->core);
-	if (r >= 0)
-		r = load(s, IMG_MM, pid, &mm_entry__descriptor, (ProtobufCMessage **)&p->mm);
-	if (r >= 0)
-		r = load(s, IMG_FDINFO, pid, &fdinfo_entry__descriptor,
-			 (ProtobufCMessage **)&p->fdinfo);
+	r = load(s, IMG_MM, pid, &mm_entry__descriptor, (ProtobufCMessage **)&p->mm);
 	if (r >= 0)
 		r = load(s, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
 			 (ProtobufCMessage **)&p->pagemap);
+	if (r >= 0)
+		r = load_pages_header(s, p);
+	if (r < 0 || s->inv->predump)
+		return r; /* a pre-dump holds memory only */
+	r = load(s, IMG_CORE, pid, &task_core_entry__descriptor, (ProtobufCMessage **)&p->core);
+	if (r >= 0)
+		r = load(s, IMG_FDINFO, pid, &fdinfo_entry__descriptor,
+			 (ProtobufCMessage **)&p->fdinfo);
 	if (r >= 0 && p->core->n_threads < 1)
 		r = pr_fail(-EBADMSG, "cannot show '%s': the core image of %d has no thread",
 			    s->dir, pid);
@@ -287,9 +352,9 @@ static int load_all(struct show *s)
 	int r;
 
 	r = load(s, IMG_PSTREE, 0, &pstree_entry__descriptor, (ProtobufCMessage **)&s->pstree);
-	if (r >= 0)
+	if (r >= 0 && !s->inv->predump)
 		r = load(s, IMG_FILES, 0, &files_entry__descriptor, (ProtobufCMessage **)&s->files);
-	if (r >= 0)
+	if (r >= 0 && !s->inv->predump)
 		r = load(s, IMG_SHMEM, 0, &shmem_entry__descriptor, (ProtobufCMessage **)&s->shmem);
 	if (r < 0)
 		return r;

@@ -5,7 +5,8 @@
 # lz4, plain and zstd images (65-dirty) restores every page. Bad input: a
 # byte flipped inside a compressed frame (the middle of the file, then the
 # frame header at the start) fails the restore cleanly, and an unknown
-# codec is refused before anything is touched.
+# codec is refused before anything is touched. `ckpt show` says which
+# images are pre-dumps, incremental or compressed.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -44,6 +45,19 @@ send_usr1 "$pid" "$w" 2
 ck_ok dump --pid "$pid" --images "$T/c3" --parent "$T/c2" --compress=zstd
 reap "$pid"
 wait_gone "$pid"
+
+# show tells a pre-dump, a compressed image and an incremental one.
+ck_ok show --images "$T/c1"
+grep -q "^pre-dump: memory only" "$CK_OUT" || fail "show does not say c1 is a pre-dump"
+grep -q "pages stored (.*, lz4 to .* MiB)" "$CK_OUT" || fail "show does not say c1 is lz4: $(grep memory: "$CK_OUT")"
+ck_ok show --images "$T/c3" --json
+"$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d["processes"][0]
+assert d["parent"].endswith("/c2") and not d["predump"], d["parent"]
+assert p["compression"] == "zstd" and p["pages_in_parent"] > 0, p
+' <"$CK_OUT" || fail "show --json of c3 is not as expected"
 
 # Corruption in the first link of the chain (lz4): inside a frame, and
 # in the first frame's header.
