@@ -406,6 +406,7 @@ static int restore_remote(struct restore *rs, size_t i)
 	infect_init_at(&inf, pid, rp->plan.tramp, &base);
 	inf.scratch = rp->plan.tramp + TRAMP_SCRATCH_OFF;
 	inf.scratch_len = TRAMP_LEN - TRAMP_SCRATCH_OFF;
+	inf.batch_ip = rp->plan.tramp + TRAMP_BATCH_OFF;
 	r = drop_own_rseq(&inf);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot drop the restorer's rseq", pid);

@@ -276,6 +276,119 @@ int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, lon
 	return r < 0 ? r : infect_finish(inf, ret);
 }
 
+/*
+ * The batch loop. Its table (r12) holds one 64-byte entry a call: nr and
+ * six arguments, then the result it writes; r13 counts the calls left.
+ *
+ *	1: test r13, r13; jz 2f
+ *	   mov rax, [r12]; mov rdi, [r12+8]; mov rsi, [r12+16]
+ *	   mov rdx, [r12+24]; mov r10, [r12+32]; mov r8, [r12+40]
+ *	   mov r9, [r12+48]; syscall; mov [r12+56], rax
+ *	   cmp rax, -4095; jae 2f        (an error: stop there)
+ *	   add r12, 64; dec r13; jmp 1b
+ *	2: int3
+ */
+const unsigned char infect_batch_code[] = {
+	0x4d, 0x85, 0xed, 0x74, 0x3a, 0x49, 0x8b, 0x04, 0x24, 0x49, 0x8b, 0x7c, 0x24,
+	0x08, 0x49, 0x8b, 0x74, 0x24, 0x10, 0x49, 0x8b, 0x54, 0x24, 0x18, 0x4d, 0x8b,
+	0x54, 0x24, 0x20, 0x4d, 0x8b, 0x44, 0x24, 0x28, 0x4d, 0x8b, 0x4c, 0x24, 0x30,
+	0x0f, 0x05, 0x49, 0x89, 0x44, 0x24, 0x38, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff,
+	0x73, 0x09, 0x49, 0x83, 0xc4, 0x40, 0x49, 0xff, 0xcd, 0xeb, 0xc1, 0xcc,
+};
+const size_t infect_batch_code_len = sizeof(infect_batch_code);
+
+#define BATCH_ENTRY 64
+
+/* Let the task run the loop until its int3; signals on the way are kept
+ * (as for a single call) and not delivered. */
+static int batch_run(struct infect *inf, uint64_t table, size_t n, struct user_regs_struct *out)
+{
+	struct user_regs_struct regs = inf->base;
+	int status, r;
+
+	regs.rip = inf->batch_ip;
+	regs.r12 = table;
+	regs.r13 = n;
+	regs.orig_rax = (unsigned long)-1;
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0 ||
+	    ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		r = ptrace_wait_stop(inf->pid, &status);
+		if (r < 0)
+			return r;
+		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, out) < 0)
+			return -errno;
+		if ((status >> 16) == 0 && WSTOPSIG(status) == SIGTRAP)
+			break;
+		if ((status >> 16) == 0)
+			keep_signal(inf);
+		if (ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+			return -errno;
+	}
+	return out->rip == inf->batch_ip + infect_batch_code_len ? 0 : -EFAULT;
+}
+
+static int calls_one_by_one(struct infect *inf, struct remote_call *calls, size_t n,
+			    size_t *ret_failed)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct remote_call *c = &calls[i];
+		int r = infect_syscall(inf, c->nr, &c->ret, c->a[0], c->a[1], c->a[2], c->a[3],
+				       c->a[4], c->a[5]);
+
+		if (r < 0)
+			return r;
+		if (c->ret < 0 && c->ret >= -4095) {
+			*ret_failed = i;
+			return 0;
+		}
+	}
+	*ret_failed = n;
+	return 0;
+}
+
+int infect_calls(struct infect *inf, struct remote_call *calls, size_t n, size_t *ret_failed)
+{
+	size_t per_trip = inf->scratch_len / BATCH_ENTRY;
+	_cleanup_free_ long *table = NULL;
+
+	if (!inf->batch_ip || !per_trip)
+		return calls_one_by_one(inf, calls, n, ret_failed);
+	table = xmalloc(MIN(n, per_trip) * BATCH_ENTRY);
+	for (size_t done = 0; done < n;) {
+		size_t k = MIN(n - done, per_trip), ran;
+		struct user_regs_struct out;
+		int r;
+
+		for (size_t i = 0; i < k; i++) {
+			long *e = table + i * (BATCH_ENTRY / sizeof(long));
+
+			e[0] = calls[done + i].nr;
+			memcpy(e + 1, calls[done + i].a, sizeof(calls[0].a));
+			e[7] = 0;
+		}
+		r = remote_write(inf->pid, inf->scratch, table, k * BATCH_ENTRY);
+		if (r >= 0)
+			r = batch_run(inf, inf->scratch, k, &out);
+		if (r >= 0)
+			r = remote_read(inf->pid, inf->scratch, table, k * BATCH_ENTRY);
+		if (r < 0)
+			return r;
+		/* r13 counts down, and stays where a call failed. */
+		ran = k - (size_t)out.r13 + (out.r13 ? 1 : 0);
+		for (size_t i = 0; i < ran; i++)
+			calls[done + i].ret = table[i * (BATCH_ENTRY / sizeof(long)) + 7];
+		if (out.r13) {
+			*ret_failed = done + ran - 1;
+			return 0;
+		}
+		done += k;
+	}
+	*ret_failed = n;
+	return 0;
+}
+
 int infect_map_scratch(struct infect *inf, size_t len)
 {
 	long addr;

@@ -32,6 +32,7 @@ struct infect {
 	size_t scratch_len;
 	struct seized_task *task; /* where signals that arrive meanwhile go */
 	struct user_regs_struct call; /* the call under way */
+	uint64_t batch_ip; /* the batch loop (infect_calls), 0 if none */
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
@@ -54,6 +55,24 @@ int infect_finish(struct infect *inf, long *ret);
 	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
 		       (long)(f))
 #define infect_syscall3(inf, nr, ret, a, b, c) infect_syscall6(inf, nr, ret, a, b, c, 0, 0, 0)
+
+/* One call of a batch; @ret is filled in. */
+struct remote_call {
+	long nr, a[6];
+	long ret;
+};
+
+/*
+ * Run @n calls in the task, in order, stopping at the first that fails
+ * (ret in [-4095, -1]); *ret_failed is its index, or @n. With a batch loop
+ * in the task (batch_ip, the restore trampoline's: infect_batch_code) they
+ * run from a table in the scratch memory, hundreds per round trip; without
+ * one, one at a time.
+ */
+int infect_calls(struct infect *inf, struct remote_call *calls, size_t n, size_t *ret_failed);
+/* The batch loop, to copy into the task (x86-64, position independent). */
+extern const unsigned char infect_batch_code[];
+extern const size_t infect_batch_code_len;
 
 /* rax holds one of the kernel's internal "restart this syscall" codes. */
 bool is_restart_errno(long rax);

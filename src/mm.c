@@ -376,6 +376,7 @@ int mm_restore_early(const struct mm_plan *plan)
 	if (t == MAP_FAILED || t != (void *)plan->tramp)
 		return pr_errno(t == MAP_FAILED ? -errno : -EEXIST, "cannot map the restorer");
 	memcpy(t, tramp_code, sizeof(tramp_code));
+	memcpy((char *)t + TRAMP_BATCH_OFF, infect_batch_code, infect_batch_code_len);
 	return 0;
 }
 
@@ -429,18 +430,48 @@ static int map_prot(const VmaEntry *v)
 	return vma_has_pages(v) ? (int)v->prot | PROT_READ | PROT_WRITE : (int)v->prot;
 }
 
-static int map_vma(struct infect *inf, const VmaEntry *v, int fd)
-{
-	long ret;
-	int r;
+/*
+ * The calls that rebuild the VMAs run in batches (infect_calls): a remote
+ * call costs ~20-40 us a round trip here, and a process may have tens of
+ * thousands of VMAs. Each call remembers its VMA, for the message.
+ */
+struct vma_calls {
+	struct remote_call *v;
+	size_t *vma;
+	size_t n;
+};
 
-	r = infect_syscall6(inf, SYS_mmap, &ret, v->start, v->end - v->start, map_prot(v),
-			    map_flags(v), fd, fd >= 0 ? v->pgoff : 0);
+static void vma_call(struct vma_calls *vc, size_t vma, long nr, long a0, long a1, long a2, long a3,
+		     long a4, long a5)
+{
+	vc->v = xrealloc(vc->v, (vc->n + 1) * sizeof(*vc->v));
+	vc->vma = xrealloc(vc->vma, (vc->n + 1) * sizeof(*vc->vma));
+	vc->v[vc->n] = (struct remote_call){ nr, { a0, a1, a2, a3, a4, a5 }, 0 };
+	vc->vma[vc->n++] = vma;
+}
+
+static void vma_calls_release(struct vma_calls *vc)
+{
+	free(vc->v);
+	free(vc->vma);
+}
+
+/* Run them; a failure names @what and the VMA. */
+static int vma_calls_run(struct infect *inf, const MmEntry *mm, struct vma_calls *vc,
+			 const char *what)
+{
+	size_t failed;
+	int r = infect_calls(inf, vc->v, vc->n, &failed);
+	const VmaEntry *v;
+
 	if (r < 0)
-		return r;
-	if (ret < 0 && ret > -4096)
-		return (int)ret;
-	return (uint64_t)ret == v->start ? 0 : -EFAULT;
+		return pr_errno(r, "cannot %s the memory of %d", what, inf->pid);
+	if (failed == vc->n)
+		return 0;
+	v = mm->vmas[vc->vma[failed]];
+	return pr_errno((int)vc->v[failed].ret, "cannot %s %llx-%llx%s%s", what,
+			(unsigned long long)v->start, (unsigned long long)v->end,
+			v->path ? " of " : "", v->path ? v->path : "");
 }
 
 static const struct {
@@ -453,70 +484,57 @@ static const struct {
 	{ VMF_RAND_READ, MADV_RANDOM },
 };
 
-static int advise_vma(struct infect *inf, const VmaEntry *v)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(vma_advice); i++) {
-		long ret;
-		int r;
-
-		if (!(v->vmflags & vma_advice[i].vmflag))
-			continue;
-		r = infect_syscall3(inf, SYS_madvise, &ret, v->start, v->end - v->start,
-				    vma_advice[i].advice);
-		if (r < 0 || ret < 0)
-			return r < 0 ? r : (int)ret;
-	}
-	return 0;
-}
-
 static int map_all(struct infect *inf, const struct mm_plan *plan)
 {
 	const MmEntry *mm = plan->mm;
+	struct vma_calls vc = { 0 };
+	int r;
 
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
-		int r;
+		int fd = plan->vma_fd[i];
 
 		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
 			continue;
-		r = map_vma(inf, v, plan->vma_fd[i]);
-		if (r == 0)
-			r = advise_vma(inf, v);
-		if (r < 0)
-			return pr_errno(r, "cannot map %llx-%llx%s%s", (unsigned long long)v->start,
-					(unsigned long long)v->end, v->path ? " of " : "",
-					v->path ? v->path : "");
+		vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start), map_prot(v),
+			 map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		for (size_t k = 0; k < ARRAY_SIZE(vma_advice); k++)
+			if (v->vmflags & vma_advice[k].vmflag)
+				vma_call(&vc, i, SYS_madvise, (long)v->start,
+					 (long)(v->end - v->start), vma_advice[k].advice, 0, 0, 0);
 	}
-	return 0;
+	r = vma_calls_run(inf, mm, &vc, "map");
+	vma_calls_release(&vc);
+	return r;
 }
 
 static int protect_all(struct infect *inf, const MmEntry *mm)
 {
+	struct vma_calls vc = { 0 };
+	int r;
+
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
-		long ret;
-		int r;
 
-		if (!vma_has_pages(v) || map_prot(v) == (int)v->prot)
-			continue;
-		r = infect_syscall3(inf, SYS_mprotect, &ret, v->start, v->end - v->start, v->prot);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot protect %llx-%llx",
-					(unsigned long long)v->start, (unsigned long long)v->end);
+		if (vma_has_pages(v) && map_prot(v) != (int)v->prot)
+			vma_call(&vc, i, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+				 (long)v->prot, 0, 0, 0);
 	}
+	r = vma_calls_run(inf, mm, &vc, "protect");
+	vma_calls_release(&vc);
+	if (r < 0)
+		return r;
+	vc = (struct vma_calls){ 0 };
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
-		long ret;
-		int r;
 
-		if (!(v->vmflags & VMF_LOCKED))
-			continue;
-		r = infect_syscall3(inf, SYS_mlock, &ret, v->start, v->end - v->start, 0);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot lock %llx-%llx",
-					(unsigned long long)v->start, (unsigned long long)v->end);
+		if (v->vmflags & VMF_LOCKED)
+			vma_call(&vc, i, SYS_mlock, (long)v->start, (long)(v->end - v->start), 0, 0,
+				 0, 0);
 	}
-	return 0;
+	r = vma_calls_run(inf, mm, &vc, "lock");
+	vma_calls_release(&vc);
+	return r;
 }
 
 static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
@@ -576,9 +594,11 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	r = map_all(inf, plan);
 	if (r < 0)
 		return r;
+	pr_debug("%d: %zu VMAs mapped", inf->pid, plan->mm->n_vmas);
 	r = pages_restore(inf, plan->mm, dirfds, nr_levels);
 	if (r < 0)
 		return r;
+	pr_debug("%d: pages written", inf->pid);
 	r = protect_all(inf, plan->mm);
 	if (r < 0)
 		return r;

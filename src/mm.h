@@ -27,6 +27,7 @@
 
 #define TRAMP_LEN (64 * 1024) /* code page + scratch */
 #define TRAMP_WINDOW (1024 * 1024) /* trampoline + room to park the vDSO */
+#define TRAMP_BATCH_OFF 16 /* the batch loop of infect_calls */
 #define TRAMP_SCRATCH_OFF 4096
 
 struct mm_plan {
