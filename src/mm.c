@@ -167,6 +167,8 @@ static int flags_apply(const struct mm_flags_read *fr, MmEntry *mm)
 			return refuse_device(fr->pid, v->start, v->end, v->path);
 		if (v->kind == VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_FILE_PRIVATE)
 			v->file_writable = pv->shared && (pv->vmflags & VMF_MAYWRITE);
+		v->has_thp_bytes = pv->anon_huge_kb > 0;
+		v->thp_bytes = pv->anon_huge_kb * 1024;
 	}
 	return 0;
 }
@@ -537,6 +539,42 @@ static int protect_all(struct infect *inf, const MmEntry *mm)
 	return r;
 }
 
+#define HPAGE_SIZE (2UL << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1; not in Debian 12's headers */
+#endif
+
+/*
+ * Memory the process had in transparent huge pages comes back in huge
+ * pages. A VMA advised MADV_HUGEPAGE gets them as it is populated; others
+ * (THP "always" where it was dumped, or collapsed by khugepaged) are made
+ * of huge pages here, before their pages are written: one page made in
+ * each 2 MiB block, then MADV_COLLAPSE, which leaves the VMA's flags alone
+ * (it cannot collapse a block with no page). Best effort: without huge
+ * pages the memory is the same.
+ */
+static void thp_keep(struct infect *inf, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		uint64_t start = (v->start + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1);
+		uint64_t end = v->end & ~(HPAGE_SIZE - 1);
+		struct vma_calls vc = { 0 };
+		size_t failed;
+
+		if (!v->thp_bytes || v->kind != VMA_KIND__VMA_ANON_PRIVATE ||
+		    (v->vmflags & (VMF_HUGEPAGE | VMF_NOHUGEPAGE)) || start >= end)
+			continue;
+		for (uint64_t a = start; a < end; a += HPAGE_SIZE)
+			vma_call(&vc, i, SYS_madvise, (long)a, PAGE_SIZE, MADV_POPULATE_WRITE, 0, 0,
+				 0);
+		vma_call(&vc, i, SYS_madvise, (long)start, (long)(end - start), MADV_COLLAPSE, 0, 0,
+			 0);
+		(void)infect_calls(inf, vc.v, vc.n, &failed);
+		vma_calls_release(&vc);
+	}
+}
+
 static int set_mm_fields(struct infect *inf, const struct mm_plan *plan)
 {
 	const MmEntry *mm = plan->mm;
@@ -595,6 +633,7 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	if (r < 0)
 		return r;
 	pr_debug("%d: %zu VMAs mapped", inf->pid, plan->mm->n_vmas);
+	thp_keep(inf, plan->mm);
 	r = pages_restore(inf, plan->mm, dirfds, nr_levels);
 	if (r < 0)
 		return r;

@@ -12,6 +12,7 @@
  *
  *	1 GiB, 4 GiB of written anonymous memory, images on /dev/shm and /tmp
  *	incremental: 4 GiB, pre-dump, 1% of the pages written, dump --parent
+ *	4 GiB advised MADV_HUGEPAGE (restored in huge pages)
  *	10,000 VMAs; 500 threads
  *	1 GiB of records that compress (about as a heap does), plain, with
  *	--compress (lz4) and --compress=zstd
@@ -253,6 +254,7 @@ struct target_spec {
 	enum target_kind kind;
 	uint64_t size; /* T_MEMORY: bytes; T_VMAS: VMAs; T_THREADS: threads */
 	bool records; /* T_MEMORY: compressible contents (record_word) */
+	bool thp; /* T_MEMORY: advised MADV_HUGEPAGE, 2 MiB aligned */
 };
 
 /* What the target tells us through its ready pipe. */
@@ -316,10 +318,15 @@ static void __attribute__((noreturn)) target_main(int ready_fd, const struct tar
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
 	if (spec->kind == T_MEMORY) {
-		uint64_t *mem = mmap(NULL, spec->size, PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t align = spec->thp ? 2 << 20 : 0;
+		char *at = mmap(NULL, spec->size + align, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t *mem;
 
-		if (mem == MAP_FAILED)
+		if (at == MAP_FAILED)
+			_exit(3);
+		mem = (uint64_t *)(align ? ((uintptr_t)at + align - 1) & ~(align - 1) : (uintptr_t)at);
+		if (spec->thp && madvise(mem, spec->size, MADV_HUGEPAGE))
 			_exit(3);
 		/* Populate in bulk: faulting page by page is very slow here. */
 		(void)madvise(mem, spec->size, MADV_POPULATE_WRITE);
@@ -746,6 +753,7 @@ static const struct scenario scenarios[] = {
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 0, false },
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
+	{ "4 GiB in huge pages (MADV_HUGEPAGE)", { T_MEMORY, 4 * GiB, false, true }, 0, false },
 	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
