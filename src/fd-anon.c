@@ -38,6 +38,17 @@ int anon_flags_restore(int fd, const FileEntry *e)
 	return 0;
 }
 
+int anon_open_finish(int fd, int r, const FileEntry *e)
+{
+	if (r == 0)
+		r = anon_flags_restore(fd, e);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int anon_inconsistent(const FileEntry *e)
 {
 	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s)",
@@ -140,13 +151,7 @@ static int eventfd_open(struct files_open *fo, const FileEntry *e)
 	if (r < 0)
 		r = pr_errno(r, "cannot restore: cannot put %llu in an eventfd",
 			     (unsigned long long)ev->count);
-	if (r == 0)
-		r = anon_flags_restore(fd, e);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return anon_open_finish(fd, r, e);
 }
 
 const struct file_kind eventfd_kind = {
@@ -196,17 +201,11 @@ static int signalfd_open(struct files_open *fo, const FileEntry *e)
 	uint64_t mask = e->signalfd->mask;
 	/* The kernel's sigset: 8 bytes on x86-64, bit N-1 for signal N. */
 	int fd = (int)syscall(SYS_signalfd4, -1, &mask, sizeof(mask), O_CLOEXEC);
-	int r;
 
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot create a signalfd for mask %#llx",
 				(unsigned long long)mask);
-	r = anon_flags_restore(fd, e);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return anon_open_finish(fd, 0, e);
 }
 
 const struct file_kind signalfd_kind = {

@@ -163,16 +163,10 @@ static int epoll_check(const FileEntry *e, const struct files_open *fo)
 static int epoll_open(struct files_open *fo, const FileEntry *e)
 {
 	int fd = epoll_create1(EPOLL_CLOEXEC);
-	int r;
 
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot create an epoll");
-	r = anon_flags_restore(fd, e);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return anon_open_finish(fd, 0, e);
 }
 
 static int item_add(const struct fd_restore *r, const EpollTfdEntry *t, uint32_t events)

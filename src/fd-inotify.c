@@ -254,13 +254,7 @@ static int inotify_open(struct files_open *fo, const FileEntry *e)
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot create an inotify");
 	r = add_watches(fd, e->inotify);
-	if (r == 0)
-		r = anon_flags_restore(fd, e);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return anon_open_finish(fd, r, e);
 }
 
 const struct file_kind inotify_kind = {

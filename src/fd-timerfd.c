@@ -207,13 +207,7 @@ static int timerfd_open(struct files_open *fo, const FileEntry *e)
 		return pr_errno(-errno, "cannot restore: cannot create a timerfd on clock %u",
 				e->timerfd->clockid);
 	r = timer_arm(fd, e->timerfd);
-	if (r == 0)
-		r = anon_flags_restore(fd, e);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return anon_open_finish(fd, r, e);
 }
 
 const struct file_kind timerfd_kind = {

@@ -169,6 +169,9 @@ extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
 /* Restore: the dumped O_NONBLOCK on the new file @fd. */
 int anon_flags_restore(int fd, const FileEntry *e);
+/* Restore: the end of a kind's open of @fd, which did @r so far: its
+ * flags set, @fd returned; or closed, and the error. */
+int anon_open_finish(int fd, int r, const FileEntry *e);
 /* Restore: @e lacks its kind's part or holds nonsense. */
 int anon_inconsistent(const FileEntry *e);
 
