@@ -596,7 +596,8 @@ static void track_abort(struct dump *d)
 		(void)keeper_stop(d->root);
 }
 
-/* The pre-dump before it, then its pages found and tracking armed again. */
+/* A pre-dump, the tree frozen: the pages of each process found, then
+ * tracking armed again. */
 static int predump_frozen(struct dump *d)
 {
 	int r = 0;
