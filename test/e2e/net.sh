@@ -75,6 +75,48 @@ stream_verify() {
 	[[ -z $bad ]] || fail "the stream from the server is broken: $bad"
 }
 
+# inet_start W FAM: the 90-inet target in W (IPv4 or 6), with this shell as
+# the client of its TCP server; sets INET_PID, INET_TCP and INET_UDP (its
+# ports) and INET_FD (the client's end). The server has filled its send
+# queue and holds the client's 18-byte message unread.
+inet_start() {
+	local w=$1
+	start_target "$w" 90-inet "$2"
+	INET_PID=$TARGET_PID
+	read -r INET_TCP INET_UDP < <(sed -n 's/^PORTS tcp=\([0-9]*\) udp=\([0-9]*\) .*/\1 \2/p' "$w/out")
+	[[ -n $INET_TCP && -n $INET_UDP ]] || fail "no PORTS line from the target"
+	INET_FD=''
+	tcp_open INET_FD "$(loopback "$2")" "$INET_TCP"
+	wait_for 10 "the server to fill its send queue" has_line "$w/out" '^FILLED' ||
+		fail "the server never filled its send queue: $(tail -n 2 "$w/out")"
+	printf 'HELLO-FROM-CLIENT\n' >&"$INET_FD"
+	wait_for 10 "the message to wait in the server" has_line "$w/out" '^INQ 18$' ||
+		fail "the client's message is not waiting in the server: $(grep INQ "$w/out" | tail -n 1)"
+}
+
+# queues_kept PID W INQ OUTQ: in the server's own view (a self-check), its
+# connection holds INQ bytes to read and OUTQ bytes to send, as before.
+queues_kept() {
+	self_check "$1" "$2"
+	[[ $(check_value s_inq) == "$3" && $(check_value s_outq) == "$4" ]] ||
+		fail "the server holds $(check_value s_inq) and $(check_value s_outq) bytes, $3 and $4 before the dump"
+}
+
+# stream_completes PID W FD TCP: phase 2 of 90-inet (SIGUSR1): the client
+# on FD gets the whole stream, not a byte lost or repeated, and its
+# acknowledgements reach the server on port TCP (sequence numbers agree).
+stream_completes() {
+	local total
+	send_usr1 "$1" "$2" 1
+	wait_for 10 "phase 2" has_line "$2/out" '^TOTAL' || fail "no TOTAL line from the target"
+	total=$(sed -n 's/^TOTAL bytes=//p' "$2/out")
+	read_bytes "$3" "$total" "$T/stream"
+	stream_verify "$T/stream"
+	log "the client got all $total bytes"
+	wait_for 10 "the client to acknowledge the stream" acked_from "$4" ||
+		fail "the server's bytes are never acknowledged: $(ss -Htn "( sport = :$4 )")"
+}
+
 # inet_roundtrip 4|6: the 90-inet target on the loopback of that family
 # (see targets/90-inet.c). The test shell is the client of its listening
 # socket: it lets the server fill its send queue, leaves a message unread
@@ -86,18 +128,10 @@ stream_verify() {
 # the server read the queued message, a new connection is accepted, and the
 # UDP socket still answers on its address.
 inet_roundtrip() {
-	local fam=$1 w=$T/w img=$T/images host pid tcp udp c c2 u line inq0 outq0 total
+	local fam=$1 w=$T/w img=$T/images host pid tcp udp c c2 u line inq0 outq0
 	host=$(loopback "$fam")
-	start_target "$w" 90-inet "$fam"
-	pid=$TARGET_PID
-	read -r tcp udp < <(sed -n 's/^PORTS tcp=\([0-9]*\) udp=\([0-9]*\) .*/\1 \2/p' "$w/out")
-	[[ -n $tcp && -n $udp ]] || fail "no PORTS line from the target"
-	tcp_open c "$host" "$tcp"
-	wait_for 10 "the server to fill its send queue" has_line "$w/out" '^FILLED' ||
-		fail "the server never filled its send queue: $(tail -n 2 "$w/out")"
-	printf 'HELLO-FROM-CLIENT\n' >&"$c"
-	wait_for 10 "the message to wait in the server" has_line "$w/out" '^INQ 18$' ||
-		fail "the client's message is not waiting in the server: $(grep INQ "$w/out" | tail -n 1)"
+	inet_start "$w" "$fam"
+	pid=$INET_PID tcp=$INET_TCP udp=$INET_UDP c=$INET_FD
 	udp_open u "$host" "$udp"
 	printf 'ping1' >&"$u"
 	[[ $(read_datagram "$u") == "ECHO ping1" ]] || fail "no UDP echo before the dump"
@@ -109,19 +143,8 @@ inet_roundtrip() {
 	(($(established_to "$tcp") == 1)) ||
 		fail "the client connection did not survive the kill: $(ss -Htan "( dport = :$tcp )")"
 	restore_tree "$img" "$pid"
-	self_check "$pid" "$w"
-	[[ $(check_value s_inq) == "$inq0" && $(check_value s_outq) == "$outq0" ]] ||
-		fail "the server holds $(check_value s_inq) and $(check_value s_outq) bytes, $inq0 and $outq0 before the dump"
-
-	send_usr1 "$pid" "$w" 1
-	wait_for 10 "phase 2" has_line "$w/out" '^TOTAL' || fail "no TOTAL line from the target"
-	total=$(sed -n 's/^TOTAL bytes=//p' "$w/out")
-	read_bytes "$c" "$total" "$T/stream"
-	stream_verify "$T/stream"
-	log "the client got all $total bytes"
-	# Its acknowledgements reach the server: sequence numbers agree.
-	wait_for 10 "the client to acknowledge the stream" acked_from "$tcp" ||
-		fail "the server's bytes are never acknowledged: $(ss -Htn "( sport = :$tcp )")"
+	queues_kept "$pid" "$w" "$inq0" "$outq0"
+	stream_completes "$pid" "$w" "$c" "$tcp"
 	tcp_open c2 "$host" "$tcp"
 	read -r -t 10 -u "$c2" line || fail "no greeting on a new connection after the restore"
 	[[ $line == HELLO2 ]] || fail "a new connection got '$line', want HELLO2"

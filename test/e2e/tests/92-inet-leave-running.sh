@@ -16,16 +16,8 @@ e2e_init
 w=$T/w
 host=$(loopback 4)
 c='' c3=''
-start_target "$w" 90-inet 4
-pid=$TARGET_PID
-read -r tcp udp < <(sed -n 's/^PORTS tcp=\([0-9]*\) udp=\([0-9]*\) .*/\1 \2/p' "$w/out")
-[[ -n $tcp && -n $udp ]] || fail "no PORTS line from the target"
-tcp_open c "$host" "$tcp"
-wait_for 10 "the server to fill its send queue" has_line "$w/out" '^FILLED' ||
-	fail "the server never filled its send queue"
-printf 'HELLO-FROM-CLIENT\n' >&"$c"
-wait_for 10 "the message to wait in the server" has_line "$w/out" '^INQ 18$' ||
-	fail "the client's message is not waiting in the server"
+inet_start "$w" 4
+pid=$INET_PID tcp=$INET_TCP c=$INET_FD
 self_check "$pid" "$w"
 inq0=$(check_value s_inq) outq0=$(check_value s_outq)
 
@@ -43,16 +35,8 @@ read -r -t 10 -u "$c3" line || fail "the waiting connection is never accepted af
 
 ck_ok dump --pid "$pid" --images "$T/images" --leave-running
 assert_not_traced "$pid"
-self_check "$pid" "$w"
-[[ $(check_value s_inq) == "$inq0" && $(check_value s_outq) == "$outq0" ]] ||
-	fail "the server holds $(check_value s_inq) and $(check_value s_outq) bytes, $inq0 and $outq0 before the dump"
-send_usr1 "$pid" "$w" 1
-wait_for 10 "phase 2" has_line "$w/out" '^TOTAL' || fail "no TOTAL line from the target"
-total=$(sed -n 's/^TOTAL bytes=//p' "$w/out")
-read_bytes "$c" "$total" "$T/stream"
-stream_verify "$T/stream"
-wait_for 10 "the client to acknowledge the stream" acked_from "$tcp" ||
-	fail "the server's bytes are never acknowledged: $(ss -Htn "( sport = :$tcp )")"
+queues_kept "$pid" "$w" "$inq0" "$outq0"
+stream_completes "$pid" "$w" "$c" "$tcp"
 self_check "$pid" "$w"
 [[ $(check_value phase) == 2 ]] || fail "phase $(check_value phase), want 2"
 kill_tree "$pid"
