@@ -37,13 +37,6 @@
 static struct t_board *board;
 static volatile uint64_t *child_expect; /* shared: what the child must read */
 
-static void place(int fd, int at)
-{
-	if (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
-			 close(fd) < 0))
-		t_fatal("dup3 %d to %d", fd, at);
-}
-
 /* 1 if a read would find a count, 0 if not, -1 on error. */
 static int readable(int fd)
 {
@@ -196,17 +189,17 @@ int main(int argc, char **argv)
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0 || ev_write(fd, BIG) < 0)
 		t_fatal("eventfd big");
-	place(fd, FD_BIG);
+	t_fd_at(fd, FD_BIG);
 	fd = eventfd(3, EFD_SEMAPHORE);
 	if (fd < 0)
 		t_fatal("eventfd sem");
-	place(fd, FD_SEM);
+	t_fd_at(fd, FD_SEM);
 	if (dup2(FD_SEM, FD_SEM_DUP) < 0)
 		t_fatal("dup2");
 	fd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
 	if (fd < 0)
 		t_fatal("eventfd empty");
-	place(fd, FD_EMPTY);
+	t_fd_at(fd, FD_EMPTY);
 	child = fork();
 	if (child < 0)
 		t_fatal("fork");

@@ -43,13 +43,6 @@
 
 static struct t_board *board;
 
-static void place(int fd, int at)
-{
-	if (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
-			 close(fd) < 0))
-		t_fatal("dup3 %d to %d", fd, at);
-}
-
 static void add(int ep, int fd, uint32_t events, uint64_t data)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = data };
@@ -160,7 +153,7 @@ static void child_main(void)
 
 	if (fd < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL))
 		_exit(2);
-	place(fd, FD_CHILD_EV);
+	t_fd_at(fd, FD_CHILD_EV);
 	add(FD_P, FD_CHILD_EV, EPOLLIN, 0xc6);
 	t_slot_record(board, 1);
 	t_board_serve(board, 1, child_check);
@@ -178,19 +171,19 @@ int main(int argc, char **argv)
 	t_slot_record(board, 0);
 	if (pipe(a) || pipe(b))
 		t_fatal("pipe");
-	place(a[0], 10);
-	place(a[1], 11);
-	place(b[0], 12);
-	place(b[1], 13);
+	t_fd_at(a[0], 10);
+	t_fd_at(a[1], 11);
+	t_fd_at(b[0], 12);
+	t_fd_at(b[1], 13);
 	t_write_all(11, "twenty bytes of data", 20);
 	fd = eventfd(1, 0);
 	if (fd < 0)
 		t_fatal("eventfd");
-	place(fd, 14);
+	t_fd_at(fd, 14);
 	fd = epoll_create1(EPOLL_CLOEXEC);
 	if (fd < 0)
 		t_fatal("epoll_create1");
-	place(fd, FD_P);
+	t_fd_at(fd, FD_P);
 	add(FD_P, 10, EPOLLIN, 0xa1a1a1a1a1a1a1a1ULL);
 	add(FD_P, 12, EPOLLIN | EPOLLET, 0xb2);
 	add(FD_P, 14, EPOLLIN | EPOLLONESHOT, 0xe3);
@@ -198,7 +191,7 @@ int main(int argc, char **argv)
 	fd = epoll_create1(0);
 	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK))
 		t_fatal("epoll_create1");
-	place(fd, FD_Q);
+	t_fd_at(fd, FD_Q);
 	add(FD_Q, FD_P, EPOLLIN, 0xf5);
 	child = fork();
 	if (child < 0)

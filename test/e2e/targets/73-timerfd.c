@@ -86,18 +86,11 @@ static int64_t ns_of(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-static void place(int fd, int at)
-{
-	if (fd < 0 || (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
-				     close(fd) < 0)))
-		t_fatal("timerfd at %d", at);
-}
-
 static void arm(int at, int clock, int flags, int tflags, int64_t value, int64_t interval)
 {
 	struct itimerspec its = { ts_of(interval), ts_of(value) };
 
-	place(timerfd_create(clock, flags), at);
+	t_fd_at(timerfd_create(clock, flags), at);
 	if (timerfd_settime(at, tflags, &its, NULL))
 		t_fatal("timerfd_settime %d", at);
 }

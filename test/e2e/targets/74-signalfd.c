@@ -22,13 +22,6 @@
 #define FD_T 11
 #define FD_T_DUP 12
 
-static void place(int fd, int at)
-{
-	if (fd < 0 || (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
-				     close(fd) < 0)))
-		t_fatal("signalfd at %d", at);
-}
-
 static int make(int at, int flags, int sig1, int sig2)
 {
 	sigset_t set;
@@ -39,7 +32,7 @@ static int make(int at, int flags, int sig1, int sig2)
 		sigaddset(&set, sig2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		t_fatal("sigprocmask");
-	place(signalfd(-1, &set, flags), at);
+	t_fd_at(signalfd(-1, &set, flags), at);
 	return at;
 }
 

@@ -29,13 +29,6 @@
 #define FD_J 11
 #define FD_J_DUP 12
 
-static void place(int fd, int at)
-{
-	if (fd < 0 || (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
-				     close(fd) < 0)))
-		t_fatal("inotify at %d", at);
-}
-
 static void watch(int fd, const char *path, uint32_t mask, int want)
 {
 	int wd = inotify_add_watch(fd, path, mask);
@@ -131,7 +124,7 @@ int main(int argc, char **argv)
 	fd = open("watched/file", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || close(fd) || symlink("watched/file", "link"))
 		t_fatal("create watched/file and link");
-	place(inotify_init1(IN_NONBLOCK | IN_CLOEXEC), FD_I);
+	t_fd_at(inotify_init1(IN_NONBLOCK | IN_CLOEXEC), FD_I);
 	watch(FD_I, "watched", IN_CREATE | IN_DELETE, 1);
 	skip(FD_I, 2);
 	watch(FD_I, "watched/file", IN_MODIFY | IN_CLOSE_WRITE, 3);
@@ -141,7 +134,7 @@ int main(int argc, char **argv)
 	watch(FD_I, t_workdir, IN_MOVED_TO | IN_ONESHOT | IN_EXCL_UNLINK, 10);
 	while (read(FD_I, buf, sizeof(buf)) > 0)
 		;
-	place(inotify_init1(0), FD_J);
+	t_fd_at(inotify_init1(0), FD_J);
 	watch(FD_J, argv[2], IN_CREATE, 1);
 	if (dup2(FD_J, FD_J_DUP) < 0)
 		t_fatal("dup2");

@@ -273,6 +273,15 @@ T_FN int t_count_tasks(void)
 	return n;
 }
 
+/* Move the new fd @fd to number @at, keeping its close-on-exec flag: a
+ * target puts its files at numbers its test knows. */
+T_FN void t_fd_at(int fd, int at)
+{
+	if (fd < 0 || (fd != at && (dup3(fd, at, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 ||
+				     close(fd) < 0)))
+		t_fatal("cannot place fd %d at %d", fd, at);
+}
+
 /* ---- the main loop ------------------------------------------------------ */
 
 struct t_ops {
