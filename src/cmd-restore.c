@@ -18,7 +18,6 @@
 #include "threads.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -208,18 +207,13 @@ static int check_pids(struct restore *rs)
 
 static int own_max_fd(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
+	_cleanup_free_ int *fds = NULL;
+	size_t nr = 0;
 	int max = 2;
 
-	while (d && (de = readdir(d))) {
-		int fd;
-
-		if (parse_pid(de->d_name, &fd) == 0)
-			max = MAX(max, fd);
-	}
-	if (d)
-		closedir(d);
+	(void)proc_list_fds(getpid(), &fds, &nr);
+	for (size_t i = 0; i < nr; i++)
+		max = MAX(max, fds[i]);
 	return max;
 }
 

@@ -23,7 +23,6 @@
 #include "proc.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <linux/kcmp.h>
 #include <poll.h>
 #include <string.h>
@@ -93,22 +92,15 @@ static int epoll_dump(const struct fd_dump *d, FileEntry *e)
 /* Has @pid an fd on the open file description seen at @s? */
 static bool holds_file(int pid, const struct file_seen *s)
 {
-	char path[64];
-	struct dirent *de;
-	bool found = false;
-	DIR *dir;
+	_cleanup_free_ int *fds = NULL;
+	size_t nr = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	dir = opendir(path);
-	while (dir && !found && (de = readdir(dir))) {
-		int fd;
-
-		if (parse_pid(de->d_name, &fd) == 0)
-			found = syscall(SYS_kcmp, pid, s->pid, KCMP_FILE, fd, s->fd) == 0;
-	}
-	if (dir)
-		closedir(dir);
-	return found;
+	if (proc_list_fds(pid, &fds, &nr) < 0)
+		return false;
+	for (size_t i = 0; i < nr; i++)
+		if (syscall(SYS_kcmp, pid, s->pid, KCMP_FILE, fds[i], s->fd) == 0)
+			return true;
+	return false;
 }
 
 /* Another process of the tree to add item @k of the epoll seen at @s. */

@@ -185,30 +185,20 @@ static int fd_dump(struct file_table *ft, int pid, int fd, FdEntry *ret)
 
 int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi)
 {
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	_cleanup_free_ int *fds = NULL;
+	size_t nr;
+	int r = proc_list_fds(pid, &fds, &nr);
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	d = opendir(path);
-	if (!d)
-		return pr_errno(-errno, "cannot read '%s'", path);
-	while ((de = readdir(d)) && r >= 0) {
-		FdEntry *e;
-		int fd;
+	if (r < 0)
+		return pr_errno(r, "cannot read '/proc/%d/fd'", pid);
+	for (size_t i = 0; i < nr && r >= 0; i++) {
+		FdEntry *e = xmalloc(sizeof(*e));
 
-		if (!strcmp(de->d_name, "0"))
-			fd = 0;
-		else if (parse_pid(de->d_name, &fd) < 0)
-			continue;
-		e = xmalloc(sizeof(*e));
 		fd_entry__init(e);
 		fi->fds = xrealloc(fi->fds, (fi->n_fds + 1) * sizeof(*fi->fds));
 		fi->fds[fi->n_fds++] = e;
-		r = fd_dump(ft, pid, fd, e);
+		r = fd_dump(ft, pid, fds[i], e);
 	}
-	closedir(d);
 	return r;
 }
 
@@ -289,24 +279,22 @@ static bool pid_listed(const int *pids, size_t nr, int pid)
 static bool fd_links_each(int pid, fd_link_fn fn, void *arg)
 {
 	char path[64], link[PATH_MAX_LEN];
-	struct dirent *de;
+	_cleanup_free_ int *fds = NULL;
 	bool stop = false;
-	DIR *fds;
+	size_t nr = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-	fds = opendir(path);
-	while (fds && !stop && (de = readdir(fds))) {
+	if (proc_list_fds(pid, &fds, &nr) < 0)
+		return false;
+	for (size_t i = 0; i < nr && !stop; i++) {
 		ssize_t n;
 
-		snprintf(path, sizeof(path), "/proc/%d/fd/%.20s", pid, de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fds[i]);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
 		link[n] = 0;
 		stop = fn(pid, link, arg);
 	}
-	if (fds)
-		closedir(fds);
 	return stop;
 }
 

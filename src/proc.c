@@ -334,6 +334,35 @@ int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr)
 	return r;
 }
 
+int proc_list_fds(int pid, int **ret_fds, size_t *ret_nr)
+{
+	char path[64];
+	struct dirent *de;
+	int *v = NULL;
+	size_t nr = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int fd;
+
+		/* parse_pid() takes no 0, which is an fd like any other. */
+		if (!strcmp(de->d_name, "0"))
+			fd = 0;
+		else if (parse_pid(de->d_name, &fd) < 0)
+			continue;
+		v = xrealloc(v, (nr + 1) * sizeof(*v));
+		v[nr++] = fd;
+	}
+	closedir(d);
+	*ret_fds = v;
+	*ret_nr = nr;
+	return 0;
+}
+
 int proc_list_children(int pid, int tid, int **ret_pids, size_t *ret_nr)
 {
 	char path[96];

@@ -145,6 +145,8 @@ int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
 int proc_read_smaps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
 /* Thread ids of PID from /proc/PID/task. */
 int proc_list_threads(int pid, int **ret_tids, size_t *ret_nr);
+/* The fd numbers of @pid from /proc/PID/fd, in the order listed. */
+int proc_list_fds(int pid, int **ret_fds, size_t *ret_nr);
 /* Child pids of the thread TID from /proc/PID/task/TID/children. */
 int proc_list_children(int pid, int tid, int **ret_pids, size_t *ret_nr);
 
