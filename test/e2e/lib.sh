@@ -41,6 +41,7 @@ fi
 
 TRACKED=()  # "pid:starttime" of every process this test may have to kill
 TMPDIRS=()  # removed at exit
+CLEANUP_HOOKS=() # commands run first at exit (attack.sh: the test user)
 CK_RC=0     # exit status of the last ckpt command (ck)
 CHECK_LINE= # last CHECK line (self_check)
 SEQ_N=0     # lines in the seq file (seq_verify)
@@ -157,6 +158,7 @@ assert_no_strays() {
 cleanup() {
 	local rc=$? p
 	trap - EXIT
+	for p in "${CLEANUP_HOOKS[@]}"; do "$p"; done
 	kill_tracked
 	if own_session; then
 		session_members
