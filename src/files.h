@@ -125,6 +125,9 @@ const char *fd_kind_name(uint32_t kind);
 int fds_max(const FdinfoEntry *fi);
 /* Before anything is created: can every description be reopened? Only
  * fe, tty_fd and nr_shmem of @fo are used. */
+/* fdinfo-PID.img as read: fd numbers below nr_open and unique, file ids
+ * in files.img (@nr_files); logs why not. */
+int fdinfo_check(const FdinfoEntry *fi, size_t nr_files, int pid);
 int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis);
 /* In ckpt, the shmem objects open already: open description i at fd
  * fo->base + i. */

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -202,4 +203,55 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 	*ret_dirfd = dirfd;
 	*ret_inv = inv;
 	return 0;
+}
+
+int img_inconsistent(enum img_kind kind, int pid, const char *fmt, ...)
+{
+	_cleanup_free_ char *name = img_name(kind, pid);
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s: %s)", name, what);
+}
+
+/* Linux's TASK_SIZE_MAX on x86-64, 4- and 5-level paging. */
+#define TASK_SIZE_47 0x00007ffffffff000ULL
+#define TASK_SIZE_56 0x00fffffffffff000ULL
+
+uint64_t user_addr_limit(void)
+{
+	static uint64_t limit;
+	_cleanup_free_ char *info = NULL;
+
+	if (limit)
+		return limit;
+	limit = TASK_SIZE_47;
+	if (read_file("/proc/cpuinfo", &info, NULL) >= 0 && strstr(info, " la57"))
+		limit = TASK_SIZE_56;
+	return limit;
+}
+
+unsigned int fd_number_limit(void)
+{
+	static unsigned int limit;
+	_cleanup_free_ char *text = NULL;
+
+	if (limit)
+		return limit;
+	limit = 1024 * 1024; /* the kernel's default */
+	if (read_file("/proc/sys/fs/nr_open", &text, NULL) >= 0) {
+		unsigned long v = strtoul(text, NULL, 10);
+
+		if (v >= 64 && v <= (1UL << 30))
+			limit = (unsigned int)v;
+	}
+	return limit;
+}
+
+bool str_fits(const char *s, size_t max)
+{
+	return s && strnlen(s, max + 1) <= max;
 }

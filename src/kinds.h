@@ -23,6 +23,10 @@
 #include "pagemap.pb-c.h"
 #include "seize.h"
 
+/* core-check.c: core-PID.img as read is sane (counts, signal numbers,
+ * flags, sizes, strings); logs why not. */
+int core_check(const TaskCoreEntry *core, int pid);
+
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, creds, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
 int task_restore_early(const TaskCoreEntry *core);
