@@ -3,6 +3,7 @@
 #   make              build ./ckpt
 #   make test         unit tests (Check) and end-to-end tests
 #   make bench        dump/restore throughput against memcpy and process_vm_readv
+#   make fuzz         both fuzzers for FUZZ_TIME seconds each (test/fuzz/run.sh)
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
 
@@ -34,7 +35,7 @@ UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard test/e2e/targets/*.c)
 TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
 
-.PHONY: all test unit e2e bench check-style format lint clean
+.PHONY: all test unit e2e bench check-style format lint clean fuzz fuzz-slice fuzz-build
 all: ckpt
 
 $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
@@ -64,10 +65,36 @@ $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	@mkdir -p $(B)/targets
 	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
 
+# Fuzzers (test/fuzz): fuzz-images, structure-aware, built with ASan and
+# UBSan in build-asan; fuzz-reader, a libFuzzer target, with clang in
+# build-fuzz (Debian: clang, libclang-rt-14-dev).
+FUZZ_LIB := test/fuzz/fuzz-lib.c test/fuzz/fuzz.h
+FUZZ_TIME ?= 60
+
+$(B)/fuzz/fuzz-images: test/fuzz/fuzz-images.c $(FUZZ_LIB) $(B)/libckpt.a
+	@mkdir -p $(B)/fuzz
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ test/fuzz/fuzz-images.c test/fuzz/fuzz-lib.c \
+		$(B)/libckpt.a $(LIBS)
+
+$(B)/fuzz-reader: test/fuzz/fuzz-reader.c $(FUZZ_LIB) $(B)/libckpt.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ test/fuzz/fuzz-reader.c \
+		test/fuzz/fuzz-lib.c $(B)/libckpt.a $(LIBS)
+
+fuzz-build: ckpt $(TARGET_BINS)
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/fuzz/fuzz-images
+	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined B=build-fuzz \
+		build-fuzz/fuzz-reader
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) test/fuzz/run.sh timed
+
+fuzz-slice: fuzz-build
+	test/fuzz/run.sh slice
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
-e2e: ckpt $(TARGET_BINS)
+e2e: ckpt $(TARGET_BINS) $(B)/fuzz/fuzz-images
 	test/e2e/run.sh
 
 test: ckpt
@@ -76,6 +103,7 @@ test: ckpt
 		build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
+	$(MAKE) fuzz-slice
 	$(MAKE) e2e
 
 $(B)/bench: test/bench/bench.c
@@ -85,7 +113,7 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
-STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c)
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
 

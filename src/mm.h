@@ -135,8 +135,9 @@ int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size
  * hold every page said to be in a parent (before anything is created).
  * Logs why not. */
 int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid);
-/* One page map, checked against the VMAs of @mm (NULL: a parent's). */
-int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid);
+/* One page map, checked against the VMAs of @mm (NULL: a parent's, at
+ * @level of the chain). */
+int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level);
 
 /* shmem.c: shared anonymous memory and memfds, one object however many
  * processes map it or hold it open */

@@ -67,8 +67,9 @@ static void level_release(struct level *l)
  * runs are only needed where they meet the runs of the levels above, but
  * all of them are read and must be sane.
  */
-int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid)
+int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level)
 {
+	const char *of = level ? " of a parent image set" : "";
 	uint64_t here = 0, prev_end = 0, bytes;
 	size_t k = 0;
 
@@ -77,14 +78,15 @@ int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid)
 		uint64_t end;
 
 		if (e->where > PAGE_WHERE__PAGES_IN_PARENT)
-			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu: where %u", i, e->where);
+			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu%s: where %u", i, of,
+						e->where);
 		if (!e->nr_pages || e->vaddr % PAGE_SIZE ||
 		    !pages_end_ok(e->vaddr, e->nr_pages, &end) || end > user_addr_limit())
-			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu: %u pages at %#llx", i,
-						e->nr_pages, (unsigned long long)e->vaddr);
+			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu%s: %u pages at %#llx", i,
+						of, e->nr_pages, (unsigned long long)e->vaddr);
 		if (e->vaddr < prev_end)
 			return img_inconsistent(IMG_PAGEMAP, pid,
-						"run %zu overlaps or comes before run %zu", i,
+						"run %zu%s overlaps or comes before run %zu", i, of,
 						i - 1);
 		prev_end = end;
 		/* Both sorted: one pass over the VMAs. */
@@ -94,11 +96,12 @@ int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid)
 			   mm->vmas[k]->start > e->vaddr || end > mm->vmas[k]->end))
 			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu: not inside a vma", i);
 		if (e->where == PAGE_WHERE__PAGES_HERE && !add_ok(here, e->nr_pages, &here))
-			return img_inconsistent(IMG_PAGEMAP, pid, "page count");
+			return img_inconsistent(IMG_PAGEMAP, pid, "page count%s", of);
 	}
 	if (here != pm->nr_pages || !mul_ok(pm->nr_pages, PAGE_SIZE, &bytes))
-		return img_inconsistent(IMG_PAGEMAP, pid, "%llu pages stored, runs hold %llu",
-					(unsigned long long)pm->nr_pages, (unsigned long long)here);
+		return img_inconsistent(IMG_PAGEMAP, pid, "%llu pages stored%s, runs hold %llu",
+					(unsigned long long)pm->nr_pages, of,
+					(unsigned long long)here);
 	return 0;
 }
 
@@ -117,7 +120,7 @@ static int level_load(struct level *l, int pid, const MmEntry *mm, size_t level)
 		return pr_fail(r, "cannot restore: cannot read image '%s'%s: %s", name,
 			       level ? " of a parent" : "", img_strerror(r));
 	}
-	r = pagemap_check(l->pm, mm, pid);
+	r = pagemap_check(l->pm, mm, pid, level);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l->pm->n_runs; i++) {
