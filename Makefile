@@ -99,10 +99,11 @@ e2e: ckpt $(TARGET_BINS) $(B)/fuzz/fuzz-images
 
 test: ckpt
 	$(MAKE) unit
-	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image \
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image build-asan/unit/check-validate \
 		build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-validate
 	$(MAKE) fuzz-slice
 	$(MAKE) e2e
 
@@ -125,4 +126,4 @@ lint: $(PROTO_H)
 		--suppress=missingIncludeSystem -I src -I $(B)/proto src
 
 clean:
-	rm -rf build build-asan ckpt
+	rm -rf build build-asan build-fuzz ckpt
