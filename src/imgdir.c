@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -184,7 +185,9 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 		const ImageFileEntry *f = inv->files[i];
 		struct stat st;
 
-		if (strchr(f->name, '/') || fstatat(dirfd, f->name, &st, 0) < 0) {
+		/* Names of files in this very directory, nothing else. */
+		if (!str_fits(f->name, NAME_MAX) || f->name[0] == '.' || strchr(f->name, '/') ||
+		    fstatat(dirfd, f->name, &st, 0) < 0) {
 			pr_err("cannot read '%s/%s': %s", path, f->name, img_strerror(-ENOENT));
 			r = -ENOENT;
 		} else if ((uint64_t)st.st_size != f->size) {
