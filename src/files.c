@@ -275,6 +275,33 @@ static int file_check(const FileEntry *e, size_t i)
 	return 0;
 }
 
+/*
+ * Kinds whose restore pairs descriptions up by searching the others
+ * (tty.c: a pty and its master; sk-unix.c: peers, listeners, names) are
+ * bounded, so that a hostile files.img cannot make those searches run for
+ * hours: far above what a tree has (kernel.pty.max is 4096 by default).
+ */
+static const struct {
+	uint32_t kind;
+	size_t max;
+} kind_max[] = {
+	{ FD_KIND__FD_PTY, 16384 },
+	{ FD_KIND__FD_UNIX_SK, 65536 },
+};
+
+static int kinds_count_check(const FilesEntry *fe)
+{
+	size_t n[ARRAY_SIZE(kind_max)] = { 0 };
+
+	for (size_t i = 0; i < fe->n_files; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(kind_max); k++)
+			if (fe->files[i]->kind == kind_max[k].kind && ++n[k] > kind_max[k].max)
+				return img_inconsistent(IMG_FILES, 0, "more than %zu %ss",
+							kind_max[k].max,
+							fd_kind_name(kind_max[k].kind));
+	return 0;
+}
+
 static int pipes_check(const FilesEntry *fe)
 {
 	for (size_t k = 0; k < fe->n_pipes; k++) {
@@ -323,6 +350,9 @@ int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size
 
 	if (fe->n_files > FILES_MAX || fe->n_pipes > FILES_MAX)
 		return img_inconsistent(IMG_FILES, 0, "%zu files", fe->n_files);
+	r = kinds_count_check(fe);
+	if (r < 0)
+		return r;
 	r = pipes_check(fe);
 	if (r < 0)
 		return r;
