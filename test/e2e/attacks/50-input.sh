@@ -2,8 +2,8 @@
 # 50-input.sh - images are untrusted input (sourced by tests/45-attacks.sh).
 #
 # A program is dumped, the image set is edited with every checksum and the
-# inventory fixed up (imgedit, or fuzz-images --repack for edits too large
-# for it), as a hostile writer of the set would, and root restores it.
+# inventory fixed up (py/pbedit.py on the wire format, then fuzz-images
+# --repack), as a hostile writer of the set would, and root restores it.
 # Each edit puts a hostile value where ckpt used to take it unchecked. The
 # sets are root's own, edited by root: ckpt cannot dump another user's
 # process on machines where root lacks CAP_SYS_RESOURCE (DESIGN.md), and
@@ -16,12 +16,11 @@
 # were. Anything else (a crash, a hang, an allocation without bound, the
 # value reaching a later stage or a syscall) means it worked.
 
-INP_IMGEDIT=${INP_IMGEDIT:-$PWD/build/tools/imgedit}
 INP_REPACK=${INP_REPACK:-$PWD/build/fuzz/fuzz-images}
 
 inp_tools() {
-	[[ -x $INP_IMGEDIT ]] || fail "no $INP_IMGEDIT (make build/tools/imgedit)"
 	[[ -x $INP_REPACK ]] || fail "no $INP_REPACK (make build/fuzz/fuzz-images)"
+	[[ -n $PYTHON ]] || fail "no python3"
 }
 
 # inp_start NAME TARGET ARGS...: run TARGET (workdir $T/NAME); sets INP_PID.
@@ -32,79 +31,20 @@ inp_start() {
 	INP_PID=$TARGET_PID
 }
 
-# inp_edit DIR FILE EDIT...: edit a message image, checksums fixed.
-inp_edit() {
-	"$INP_IMGEDIT" "$@" >&2 || fail "imgedit $* failed"
-}
-
-inp_get() { # DIR FILE [PATH]: one value (without "PATH="), or every field
-	local v
-	v=$("$INP_IMGEDIT" "$@") || fail "imgedit $* failed"
-	(($# == 3)) && v=${v#"$3"=}
-	printf '%s\n' "$v"
-}
-
 # inp_py DIR FILE PYTHON: rewrite the payload of FILE: PYTHON changes `p`
-# (the payload, bytes) with the protobuf helpers below; then it is packed
-# again with a valid header, checksum and inventory size.
+# (the payload, bytes) with the wire-format helpers of py/pbedit.py; then
+# it is packed again with a valid header, checksum and inventory size.
 inp_py() {
 	local dir=$1 file=$2 code=$3
-	"$PYTHON" -c '
-import sys
-def varint(v):
-    out = b""
-    while True:
-        b = v & 0x7f
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-def field(n, wt, body):
-    if wt == 0:
-        return varint(n << 3) + varint(body)
-    return varint((n << 3) | 2) + varint(len(body)) + body
-def read_varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]; i += 1
-        v |= (c & 0x7f) << s; s += 7
-        if not c & 0x80:
-            return v, i
-def fields(b):
-    i = 0
-    while i < len(b):
-        key, i = read_varint(b, i)
-        n, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = read_varint(b, i)
-        elif wt == 2:
-            ln, i = read_varint(b, i); v = b[i:i + ln]; i += ln
-        elif wt == 1:
-            v = b[i:i + 8]; i += 8
-        elif wt == 5:
-            v = b[i:i + 4]; i += 4
-        else:
-            raise SystemExit("wire type %d" % wt)
-        yield n, wt, v
-def get(b, n):
-    return [v for m, wt, v in fields(b) if m == n]
-def rebuild(b, n, fn):
-    # b with each field n (length-delimited) passed through fn
-    out = b""
-    for m, wt, v in fields(b):
-        if m == n and wt == 2:
-            v = fn(v)
-        if wt not in (0, 2):
-            raise SystemExit("fixed-size field %d" % m)
-        out += field(m, wt, v)
-    return out
-p = open(sys.argv[1], "rb").read()[32:]
-exec(sys.argv[2])
-sys.stdout.buffer.write(p)
-' "$dir/$file" "$code" >"$T/payload" || fail "python edit of $file failed"
+	"$PYTHON" "$E2E_DIR/py/pbedit.py" "$dir/$file" "$code" >"$T/payload" ||
+		fail "python edit of $file failed"
 	"$INP_REPACK" --repack "$dir" "$file" <"$T/payload" ||
 		fail "repack of $file failed"
+}
+
+# inp_q DIR FILE PYTHON: what PYTHON sets `out` to, from the payload `p`.
+inp_q() {
+	"$PYTHON" "$E2E_DIR/py/pbedit.py" "$1/$2" "$3" || fail "python query of $2 failed"
 }
 
 # inp_restore DIR PID [LIMIT...]: root restores DIR (under the command
@@ -172,7 +112,7 @@ run = lambda n: field(1, 2, field(1, 0, 0x7ffffffff000) + field(2, 0, n))
 p += run(0xffffffff) * (1 << 20) + run(1 << 20)
 p += field(2, 0, get(p, 2)[-1] + (1 << 52))'
 
-	log "the parent's page map now has $(inp_get "$c0" "$pm" runs) runs"
+	log "the parent's page map now has $(inp_q "$c0" "$pm" 'out = len(get(p, 1))') runs"
 	inp_refused "$c1" "$INP_PID" pagemap "a page count of 2^52 + n" prlimit --as=$((3 << 30))
 }
 
@@ -181,7 +121,8 @@ atk_fd_nr_open() {
 	local big
 	inp_set fds 01-basic 4
 	big=$(($(cat /proc/sys/fs/nr_open) + 1))
-	inp_edit "$INP_SET" "fdinfo-$INP_PID.img" "fds[0].fd=$big"
+	# fds += { fd: big, file_id: 0, cloexec: false }
+	inp_py "$INP_SET" "fdinfo-$INP_PID.img" "p += field(1, 2, field(1, 0, $big) + field(2, 0, 0) + field(3, 0, 0))"
 	inp_refused "$INP_SET" "$INP_PID" fdinfo "fd $big"
 }
 
@@ -190,11 +131,13 @@ atk_fd_nr_open() {
 # past net.core.rmem_max. Where it went through, the restored socket shows
 # it (ss -m, as anyone can read it).
 atk_sockopt() {
-	local i port rb max
+	local port rb max
 	inp_set inet 90-inet 4
-	i=$(inp_get "$INP_SET" files.img | sed -n 's/^files\[\([0-9]*\)\]\.inet_sk\.type=2$/\1/p' | head -n 1)
-	[[ -n $i ]] || fail "no UDP socket in the image"
-	port=$(inp_get "$INP_SET" files.img "files[$i].inet_sk.src_port")
+	# the port of the first UDP socket: files (1) . inet_sk (26) . type (2), src_port (6)
+	port=$(inp_q "$INP_SET" files.img '
+sks = [sk for f in get(p, 1) for sk in get(f, 26)]
+out = [get(sk, 6)[0] for sk in sks if get(sk, 2) == [2]][0]')
+	[[ -n $port ]] || fail "no UDP socket in the image"
 	# files[i].inet_sk.opts += { SOL_SOCKET, SO_RCVBUFFORCE, 0x3fff0000 }
 	inp_py "$INP_SET" files.img '
 opt = field(13, 2, field(1, 0, 1) + field(2, 0, 33) + field(3, 2, (0x3fff0000).to_bytes(4, "little")))
@@ -218,14 +161,15 @@ atk_groups_unbounded() {
 groups = b"".join(field(9, 0, 1000 + k) for k in range(100000))
 p = rebuild(p, 10, lambda creds: creds + groups)'
 
-	log "groups in the image: $(inp_get "$INP_SET" "core-$INP_PID.img" creds.groups)"
+	log "groups in the image: $(inp_q "$INP_SET" "core-$INP_PID.img" 'out = len(get(get(p, 10)[0], 9))')"
 	inp_refused "$INP_SET" "$INP_PID" core "100000 groups"
 }
 
 # VMAs out of order and overlapping: a copy of the first VMA at the end.
 atk_vma_overlap() {
 	inp_set vmas 01-basic 4
-	inp_edit "$INP_SET" "mm-$INP_PID.img" "vmas[+]=@0"
+	# vmas (14) += a copy of the first
+	inp_py "$INP_SET" "mm-$INP_PID.img" 'p += field(14, 2, get(p, 14)[0])'
 	inp_refused "$INP_SET" "$INP_PID" mm "a VMA twice"
 }
 
