@@ -17,6 +17,7 @@
 #include "seize.h"
 #include "track.h"
 #include "tree.h"
+#include "trust.h"
 #include "util.h"
 
 #include <signal.h>
@@ -368,8 +369,13 @@ static int write_all(struct dump *d, struct imgdir *dir)
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
 {
 	static struct utsname u;
+	static char boot[BOOT_ID_LEN + 1];
 
 	uname(&u);
+	/* Inodes compare at restore only on the boot they were seen on. */
+	boot_id_read(boot);
+	if (boot[0])
+		inv->boot_id = boot;
 	inv->format_version = IMG_FORMAT_VERSION;
 	inv->ckpt_version = CKPT_VERSION;
 	inv->root_pid = d->root;

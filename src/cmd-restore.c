@@ -19,6 +19,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -124,6 +125,33 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 	return 0;
 }
 
+/* Who owns the image sets of the chain decides what they may restore. */
+static int trust_chain(struct restore *rs, const char *dir)
+{
+	int r = trust_add_set(&rs->trust, dir, rs->dirfd, rs->inv);
+
+	for (size_t i = 1; r >= 0 && i < rs->nr_chain; i++) {
+		_cleanup_free_ char *name = xasprintf("%s (parent %zu)", dir, i);
+
+		r = trust_add_set(&rs->trust, name, rs->chain[i], NULL);
+	}
+	return r;
+}
+
+/* What a process claims, as far as the owner of the set may give it. */
+static int trust_proc(struct restore *rs, const struct restore_proc *rp)
+{
+	const TaskCoreEntry *c = rp->core;
+	int r;
+
+	r = trust_check_creds(&rs->trust, rp->pp->pid, c->creds);
+	if (r >= 0)
+		r = trust_check_path("working directory", c->cwd);
+	if (r >= 0)
+		r = trust_check_path("root directory", c->root);
+	return r;
+}
+
 static int restore_load(struct restore *rs, const char *dir)
 {
 	int r;
@@ -137,6 +165,8 @@ static int restore_load(struct restore *rs, const char *dir)
 			"cannot restore '%s': it is a pre-dump (memory only); restore the dump that ends its chain",
 			dir);
 	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
+	if (r >= 0)
+		r = trust_chain(rs, dir);
 	if (r < 0)
 		return r;
 	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,
@@ -162,6 +192,8 @@ static int restore_load(struct restore *rs, const char *dir)
 			rp->pe = rs->pstree->procs[rp->pp->node];
 		if (rp->pp->role == PLAN_LIVE)
 			r = load_live(rs, rp);
+		if (r >= 0 && rp->pp->role == PLAN_LIVE)
+			r = trust_proc(rs, rp);
 	}
 	return r;
 }
@@ -265,6 +297,7 @@ static int restore_check(struct restore *rs)
 		}
 	rs->tty_fd = find_tty();
 	r = files_check(&(struct files_open){ .fe = rs->files,
+					      .trust = &rs->trust,
 					      .tty_fd = rs->tty_fd,
 					      .nr_shmem = rs->shmem->n_objects },
 			fis, n);
@@ -273,7 +306,7 @@ static int restore_check(struct restore *rs)
 	if (shmem_check(rs->shmem, mms, n) < 0)
 		return inconsistent("shared memory");
 	for (size_t i = 0; i < n; i++) {
-		r = mm_check_files(mms[i]);
+		r = mm_check_files(mms[i], &rs->trust);
 		if (r < 0)
 			return r;
 	}
@@ -294,6 +327,7 @@ static int open_shared(struct restore *rs)
 {
 	struct files_open fo = {
 		.fe = rs->files,
+		.trust = &rs->trust,
 		.base = rs->base,
 		.shmem_base = rs->shmem_base,
 		.nr_shmem = rs->shmem->n_objects,
@@ -480,20 +514,44 @@ static int let_go(struct restore *rs)
 	return r;
 }
 
+/*
+ * The pidfile appears whole: written under a new name of its own in the
+ * same directory, then renamed over @path. Everything goes through one fd
+ * of the directory, and the temporary file is new (O_EXCL|O_NOFOLLOW):
+ * whatever someone planted there (a symlink at PATH.tmp) is neither
+ * followed nor in the way.
+ */
 static int write_pidfile(const char *path, int pid)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_free_ char *text = xasprintf("%d\n", pid);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r;
+	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *text = xasprintf("%d\n", pid), *tmp = NULL;
+	const char *base = basename(copy2);
+	_cleanup_close_ int dirfd = open(dirname(copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = -1, r;
 
+	if (dirfd < 0)
+		return pr_errno(-errno, "cannot write pidfile '%s'", path);
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		char id[IMAGE_ID_LEN + 1];
+
+		image_id_new(id);
+		free(tmp);
+		tmp = xasprintf(".%s.%.12s.tmp", base, id);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 		return pr_errno(-errno, "cannot write pidfile '%s'", path);
 	r = write_full(fd, text, strlen(text));
 	close(fd);
-	if (r >= 0 && rename(tmp, path) < 0)
+	if (r >= 0 && renameat(dirfd, tmp, dirfd, base) < 0)
 		r = -errno;
-	return r < 0 ? pr_errno(r, "cannot write pidfile '%s'", path) : 0;
+	if (r < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return pr_errno(r, "cannot write pidfile '%s'", path);
+	}
+	return 0;
 }
 
 static int wait_restored(int pid)

@@ -23,9 +23,11 @@
 #include "pagemap.pb-c.h"
 #include "seize.h"
 
+struct trust;
+
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, creds, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
-int task_restore_early(const TaskCoreEntry *core);
+int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
 int rlimits_restore_early(const TaskCoreEntry *core);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);

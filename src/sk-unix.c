@@ -50,6 +50,7 @@
 #include "files.h"
 
 #include "sock-diag.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -1746,15 +1747,10 @@ static int opts_all(struct unix_open *uo)
 	return 0;
 }
 
-static int unix_sk_prepare(struct files_open *fo)
+static int unix_sk_build(struct files_open *fo, struct unix_open *uo)
 {
-	struct unix_open *uo = xzalloc(sizeof(*uo));
-	int r;
+	int r = usk_table(uo, fo->fe);
 
-	uo->scratch = fo->scratch;
-	uo->anon = -1;
-	fo->state[FD_KIND__FD_UNIX_SK] = uo;
-	r = usk_table(uo, fo->fe);
 	if (r >= 0)
 		r = make_pairs(uo);
 	if (r >= 0)
@@ -1782,25 +1778,49 @@ static int unix_sk_prepare(struct files_open *fo)
 	return r;
 }
 
+/* Socket files are bound, reached, made and removed by path: for a set
+ * that is not trusted, all of it with the owner's access (trust.h). */
+static int unix_sk_prepare(struct files_open *fo)
+{
+	struct unix_open *uo = xzalloc(sizeof(*uo));
+	struct trust_saved saved;
+	int r;
+
+	uo->scratch = fo->scratch;
+	uo->anon = -1;
+	fo->state[FD_KIND__FD_UNIX_SK] = uo;
+	r = trust_enter(fo->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
+	r = unix_sk_build(fo, uo);
+	trust_leave(&saved);
+	return r;
+}
+
 static void unix_sk_finish(struct files_open *fo)
 {
 	struct unix_open *uo = fo->state[FD_KIND__FD_UNIX_SK];
+	struct trust_saved saved;
+	bool as_owner;
 
 	if (!uo)
 		return;
+	as_owner = trust_enter(fo->trust, &saved) >= 0;
 	for (size_t i = 0; i < uo->n; i++) {
 		if (uo->s[i].fd >= 0)
 			close(uo->s[i].fd);
 		if (uo->s[i].pal >= 0)
 			close(uo->s[i].pal);
-		if (uo->s[i].bound)
+		if (uo->s[i].bound && as_owner)
 			usk_unbind(uo->s[i].u);
 	}
 	for (size_t i = 0; i < uo->nr_tl; i++) {
 		if (uo->tl[i].fd >= 0)
 			close(uo->tl[i].fd);
-		usk_unbind(uo->tl[i].as);
+		if (as_owner)
+			usk_unbind(uo->tl[i].as);
 	}
+	trust_leave(&saved);
 	if (uo->anon >= 0)
 		close(uo->anon);
 	free(uo->tl);

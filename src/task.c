@@ -5,8 +5,10 @@
  */
 #include "kinds.h"
 #include "proc.h"
+#include "trust.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -182,13 +184,42 @@ int rlimits_restore_early(const TaskCoreEntry *core)
 	return 0;
 }
 
-/* Sessions and groups are the tree's business (restore-tree.c). */
-int task_restore_early(const TaskCoreEntry *core)
+/* Into directory @path (from an image): never through a symlink, and
+ * with the owner's access for a set that is not trusted; then make it
+ * the root too if @root. */
+static int enter_dir(const struct trust *t, const char *path, bool root)
 {
-	if (strcmp(core->root, "/") && chroot(core->root) < 0)
-		return pr_errno(-errno, "cannot change root to '%s'", core->root);
-	if (chdir(core->cwd) < 0)
-		return pr_errno(-errno, "cannot change directory to '%s'", core->cwd);
+	struct trust_file tf = { .path = path,
+				 .what = root ? "root directory" : "working directory",
+				 .mode = S_IFDIR };
+	_cleanup_close_ int fd = trust_open_verify(t, &tf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	struct trust_saved saved;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	/* fchdir() and chroot() check search access with the fsuid. */
+	r = trust_enter(t, &saved);
+	if (r >= 0 && (fchdir(fd) < 0 || (root && chroot(".") < 0)))
+		r = -errno;
+	trust_leave(&saved);
+	if (r < 0)
+		return pr_errno(r, "cannot change %s to '%s'", root ? "root" : "directory", path);
+	return 0;
+}
+
+/* Sessions and groups are the tree's business (restore-tree.c). The
+ * working directory is seen from the root: it goes second. */
+int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
+{
+	int r = 0;
+
+	if (strcmp(core->root, "/"))
+		r = enter_dir(t, core->root, true);
+	if (r >= 0)
+		r = enter_dir(t, core->cwd, false);
+	if (r < 0)
+		return r;
 	umask(core->umask);
 	if (personality(core->personality) < 0)
 		return pr_errno(-errno, "cannot set personality %#x", core->personality);
