@@ -70,15 +70,35 @@ static int creds_dump(int pid, TaskCoreEntry *core)
 	return 0;
 }
 
-static int rlimits_dump(int pid, TaskCoreEntry *core)
+/*
+ * prlimit() on another user's process needs CAP_SYS_RESOURCE, which root
+ * may lack (a container): then the process reads its own limits.
+ */
+static int rlimit_read(struct infect *inf, int res, struct rlimit *rl)
+{
+	long ret;
+	int r;
+
+	if (prlimit(inf->pid, res, NULL, rl) == 0)
+		return 0;
+	if (errno != EPERM)
+		return -errno;
+	r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
+	return r < 0 ? r : remote_read(inf->pid, inf->scratch, rl, sizeof(*rl));
+}
+
+static int rlimits_dump(struct infect *inf, TaskCoreEntry *core)
 {
 	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
 		struct rlimit rl;
 		RlimitEntry *e;
+		int r = rlimit_read(inf, res, &rl);
 
-		if (prlimit(pid, res, NULL, &rl) < 0)
-			return pr_errno(-errno, "cannot read rlimit %d of %d", res, pid);
+		if (r < 0)
+			return pr_errno(r, "cannot read rlimit %d of %d", res, inf->pid);
 		e = xmalloc(sizeof(*e));
 		rlimit_entry__init(e);
 		e->resource = res;
@@ -154,7 +174,7 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	r = creds_dump(t->pid, core);
 	if (r < 0)
 		return r;
-	r = rlimits_dump(t->pid, core);
+	r = rlimits_dump(inf, core);
 	if (r < 0)
 		return r;
 	return prctl_dump(inf, core);
