@@ -50,9 +50,9 @@ int trust_check_path(const char *what, const char *path)
 	size_t len = strlen(path);
 
 	if (len > TRUST_PATH_MAX)
-		why = "too long";
+		why = "is too long";
 	else if (path[0] != '/')
-		why = "not absolute";
+		why = "is not absolute";
 	else if (strstr(path, "//"))
 		why = "has an empty component";
 	for (const char *c = path; !why && *c; c++)
@@ -67,8 +67,8 @@ int trust_check_path(const char *what, const char *path)
 	if (why) {
 		_cleanup_free_ char *shown = str_escape(len > 256 ? "(long path)" : path);
 
-		return pr_fail(-EINVAL, "cannot restore: %s path '%s' in the images is %s", what,
-			       shown, why);
+		return pr_fail(-EINVAL, "cannot restore: %s path '%s' in the images %s (refused)",
+			       what, shown, why);
 	}
 	return 0;
 }
