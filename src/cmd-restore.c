@@ -125,11 +125,21 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 	return 0;
 }
 
-/* Who owns the image sets of the chain decides what they may restore. */
+/* Who owns the image sets of the chain decides what they may restore.
+ * The parents named by a set root does not trust are looked for with its
+ * owner's access. */
 static int trust_chain(struct restore *rs, const char *dir)
 {
+	struct trust_saved saved;
 	int r = trust_add_set(&rs->trust, dir, rs->dirfd, rs->inv);
 
+	if (r < 0)
+		return r;
+	r = trust_enter(&rs->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
+	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
+	trust_leave(&saved);
 	for (size_t i = 1; r >= 0 && i < rs->nr_chain; i++) {
 		_cleanup_free_ char *name = xasprintf("%s (parent %zu)", dir, i);
 
@@ -164,9 +174,7 @@ static int restore_load(struct restore *rs, const char *dir)
 			-EINVAL,
 			"cannot restore '%s': it is a pre-dump (memory only); restore the dump that ends its chain",
 			dir);
-	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
-	if (r >= 0)
-		r = trust_chain(rs, dir);
+	r = trust_chain(rs, dir);
 	if (r < 0)
 		return r;
 	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,

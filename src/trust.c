@@ -210,7 +210,9 @@ int trust_add_set(struct trust *t, const char *dir, int dirfd, const InventoryEn
 			dir, owner);
 	/* Not root: ckpt can give no more than the caller has. */
 	limit = me ? me : owner;
-	if (t->decided && !t->trusted && limit && limit != t->owner)
+	/* A user's set builds only on sets of the same user: pages of
+	 * root's own sets must not reach the user's processes. */
+	if (t->decided && !t->trusted && limit != t->owner)
 		return pr_fail(
 			-EPERM,
 			"cannot restore: image set '%s' is owned by uid %u, its parent '%s' by uid %u",

@@ -5,7 +5,7 @@
 # each refuses, with one line: a file replaced since the dump (unless the
 # set comes from another boot), a symlink on a file's path even in root's
 # set, a set writable by group, a set with files of two users, a path with
-# a control character (shown escaped).
+# a control character (shown escaped), a user's set built on root's.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/attack.sh
@@ -84,4 +84,14 @@ i=$(file_index "$img" "$w/data")
 atk_imgedit "$img" files.img "files[$i].path=$w/da"$'\n'"ta"
 ck restore --images "$img" --detach
 refused_with "$pid" "a path with a newline" "'$w/da\\\\x0ata' in the images has a control character"
+
+# 7. A user's set names a set of root's as its parent (readable by all):
+# refused, its pages must not reach the user's process.
+atk_imgedit "$img" files.img "files[$i].path=$w/data"
+cp -a "$rootdir/img" "$ATK_HOME/rootset" && chmod -R go+rX "$ATK_HOME/rootset" ||
+	fail "cannot copy root's set"
+atk_imgedit "$img" inventory.img "parent_path=$ATK_HOME/rootset" \
+	"$("$IMGEDIT" "$ATK_HOME/rootset" inventory.img | grep "^id=" | sed "s/^id=/parent_id=/")"
+ck restore --images "$img" --detach
+refused_with "$pid" "a user's set on root's" "its parent '$img \(parent 1\)' by uid 0"
 assert_no_strays
