@@ -379,8 +379,7 @@ bool trust_have_openat2(void)
 	return true;
 }
 
-/* Without openat2: one component at a time, none of them a symlink. */
-static int open_walk(const char *path, int flags, mode_t mode)
+int trust_open_walk(const char *path, int flags, mode_t mode)
 {
 	_cleanup_free_ char *copy = xstrdup(path);
 	char *comp = copy + 1, *slash;
@@ -424,7 +423,7 @@ int trust_open(const struct trust *t, const char *path, int flags, mode_t mode)
 	flags = open_flags(flags);
 	fd = openat2_call(path, flags, mode);
 	if (fd < 0)
-		fd = errno == ENOSYS ? open_walk(path, flags, mode) : -errno;
+		fd = errno == ENOSYS ? trust_open_walk(path, flags, mode) : -errno;
 	trust_leave(&s);
 	/* RESOLVE_NO_SYMLINKS says ELOOP for a symlink on the way. */
 	return (int)fd;

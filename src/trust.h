@@ -77,6 +77,10 @@ char *str_escape(const char *s);
  * does not log.
  */
 int trust_open(const struct trust *t, const char *path, int flags, mode_t mode);
+/* What trust_open() does where openat2 is missing (with our own access):
+ * one O_PATH|O_NOFOLLOW open per component, each a directory, the last
+ * opened with O_NOFOLLOW. -ELOOP for a symlink on the way. */
+int trust_open_walk(const char *path, int flags, mode_t mode);
 
 /* What a file from an image was at dump, to compare with what is opened. */
 struct trust_file {
