@@ -1858,6 +1858,7 @@ static int unix_sk_check(const FileEntry *e, const struct files_open *fo)
 {
 	const UnixSkEntry *u = e->unix_sk;
 	char path[UNIX_NAME_MAX + 1];
+	struct trust_saved saved;
 	int here, r;
 
 	if (!u || (u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
@@ -1869,11 +1870,17 @@ static int unix_sk_check(const FileEntry *e, const struct files_open *fo)
 			return inconsistent();
 	if (!is_path(u))
 		return 0;
+	if (dir_of(u) && trust_check_path("unix socket directory", dir_of(u)) < 0)
+		return -EINVAL;
 	path_of(u, path);
+	r = trust_enter(fo->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
 	r = dir_enter(dir_of(u), &here);
 	if (r >= 0)
 		r = path_state(path);
 	r = dir_leave(here, r);
+	trust_leave(&saved);
 	return r < 0 && r != -EAGAIN ? path_error(r, u) : 0;
 }
 
