@@ -31,6 +31,20 @@ static int read_link(int pid, const char *what, char **ret)
 	return 0;
 }
 
+/* Device and inode of /proc/PID/WHAT (cwd, root). */
+static int dir_id(int pid, const char *what, uint64_t *ret_dev, uint64_t *ret_ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret_dev = st.st_dev;
+	*ret_ino = st.st_ino;
+	return 0;
+}
+
 static int read_number(int pid, const char *what, int base, uint64_t *ret)
 {
 	char path[64];
@@ -166,11 +180,17 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 		return pr_errno(r, "cannot read the timer slack of %d", t->pid);
 	core->timerslack_ns = v;
 	r = read_link(t->pid, "cwd", &core->cwd);
+	if (r >= 0)
+		r = dir_id(t->pid, "cwd", &core->cwd_dev, &core->cwd_ino);
 	if (r < 0)
 		return pr_errno(r, "cannot read the cwd of %d", t->pid);
+	core->has_cwd_dev = core->has_cwd_ino = true;
 	r = read_link(t->pid, "root", &core->root);
+	if (r >= 0)
+		r = dir_id(t->pid, "root", &core->root_dev, &core->root_ino);
 	if (r < 0)
 		return pr_errno(r, "cannot read the root of %d", t->pid);
+	core->has_root_dev = core->has_root_ino = true;
 	r = creds_dump(t->pid, core);
 	if (r < 0)
 		return r;
@@ -207,11 +227,18 @@ int rlimits_restore_early(const TaskCoreEntry *core)
 /* Into directory @path (from an image): never through a symlink, and
  * with the owner's access for a set that is not trusted; then make it
  * the root too if @root. */
-static int enter_dir(const struct trust *t, const char *path, bool root)
+static int enter_dir(const struct trust *t, const TaskCoreEntry *core, bool root)
 {
-	struct trust_file tf = { .path = path,
-				 .what = root ? "root directory" : "working directory",
-				 .mode = S_IFDIR };
+	const char *path = root ? core->root : core->cwd;
+	struct trust_file tf = {
+		.path = path,
+		.what = root ? "root directory" : "working directory",
+		.mode = S_IFDIR,
+		.has_ino = root ? core->has_root_dev && core->has_root_ino
+				: core->has_cwd_dev && core->has_cwd_ino,
+		.dev = root ? core->root_dev : core->cwd_dev,
+		.ino = root ? core->root_ino : core->cwd_ino,
+	};
 	_cleanup_close_ int fd = trust_open_verify(t, &tf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 	struct trust_saved saved;
 	int r;
@@ -235,9 +262,9 @@ int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
 	int r = 0;
 
 	if (strcmp(core->root, "/"))
-		r = enter_dir(t, core->root, true);
+		r = enter_dir(t, core, true);
 	if (r >= 0)
-		r = enter_dir(t, core->cwd, false);
+		r = enter_dir(t, core, false);
 	if (r < 0)
 		return r;
 	umask(core->umask);

@@ -2,8 +2,8 @@
 # 47-trust-sets.sh - the trust model at work on honest image sets: a set an
 # ordinary user owns restores that user's process exactly (uids, gids, no
 # capabilities, the same open file); root's own set restores it too. What
-# each refuses, with one line: a file replaced since the dump (unless the
-# set comes from another boot), a symlink on a file's path even in root's
+# each refuses, with one line: a file or a working directory replaced
+# since the dump (unless the set comes from another boot), a symlink on a file's path even in root's
 # set, a set writable by group, a set with files of two users, a path with
 # a control character (shown escaped), a user's set built on root's.
 # shellcheck source=test/e2e/lib.sh
@@ -66,6 +66,15 @@ restore_detached "$img" "$pid"
 [[ $(stat -L -c %i "/proc/$pid/fd/20") == "$(stat -c %i "$w/data")" ]] ||
 	fail "the process from another boot does not have the new $w/data at fd 20"
 kill_restored "$pid"
+
+# ... and so is a working directory replaced by another (its files moved).
+w=$ATK_HOME/cwd img=$ATK_HOME/cwd.img
+atk_set "$w" "$img"
+pid=$ATK_PID
+as_user mv "$w" "$w.old" && as_user mkdir "$w" && as_user sh -c 'mv "$1"/* "$2"/' - "$w.old" "$w" ||
+	fail "cannot replace $w"
+ck restore --images "$img" --detach
+refused_with "$pid" "a replaced cwd" "working directory '$w' is not the file that was dumped \(inode changed\)"
 
 # 5. Writable by group, or files of two users: no single owner to trust.
 w=$ATK_HOME/modes img=$ATK_HOME/modes.img
