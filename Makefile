@@ -92,7 +92,7 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
-STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c)
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
 
