@@ -9,6 +9,7 @@
 #include "imgdir.h"
 #include "incremental.h"
 #include "infect.h"
+#include "keeper.h"
 #include "kinds.h"
 #include "mm.h"
 #include "pages.h"
