@@ -9,6 +9,7 @@
 #include "imgdir.h"
 #include "incremental.h"
 #include "infect.h"
+#include "keeper.h"
 #include "kinds.h"
 #include "mm.h"
 #include "pages.h"
@@ -52,6 +53,7 @@ struct dump {
 	struct shmem_table shmem;
 	struct parent_images parent;
 	struct track_state *track; /* the keeper's (our copies), if any */
+	bool kept; /* the tree has a keeper: a full dump stops it */
 	struct track_state *next; /* a pre-dump's, for the keeper once it is done */
 	char id[IMAGE_ID_LEN + 1];
 	struct pages_stats stats;
@@ -525,7 +527,9 @@ static int open_chain(struct dump *d, const char *parent)
 			"cannot dump %d on '%s': its pages are not tracked (start with 'ckpt pre-dump')",
 			d->root, parent);
 	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot reach its page tracker", d->root);
+		return pr_fail(r, "cannot dump %d: cannot use its page tracker: %s", d->root,
+			       keeper_strerror(r));
+	d->kept = true;
 	if (!parent)
 		return 0;
 	r = parent_open(parent, d->root, &d->parent);
@@ -590,10 +594,25 @@ static int track_arm(struct dump *d)
 	return r < 0 ? pr_errno(r, "cannot dump %d: cannot track its pages", d->root) : 0;
 }
 
+/* Called with the tree running again: no exchange with the keeper, which
+ * may take up to its time limit, happens with the tree frozen. */
 static void track_abort(struct dump *d)
 {
 	if (d->next)
 		(void)keeper_stop(d->root);
+}
+
+/* A full dump ends the chain: tracking stops (even if the tree runs on).
+ * The dump is done: a keeper that cannot be stopped is not its failure. */
+static void track_end(struct dump *d)
+{
+	int r;
+
+	if (d->predump || !d->kept)
+		return;
+	r = keeper_stop(d->root);
+	if (r < 0)
+		pr_debug("the page tracker of %d did not stop: %s", d->root, keeper_strerror(r));
 }
 
 /* A pre-dump, the tree frozen: the pages of each process found, then
@@ -617,13 +636,11 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	if (d->predump) {
 		r = keeper_put(d->root, d->next);
 		if (r < 0)
-			r = pr_errno(r, "cannot dump %d: cannot track its pages", d->root);
+			r = pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
+				    keeper_strerror(r));
 	}
 	if (r >= 0)
 		r = imgdir_commit(dir, &inv);
-	/* A full dump ends the chain: tracking stops (even if it runs on). */
-	if (r >= 0 && !d->predump)
-		(void)keeper_stop(d->root);
 	return r;
 }
 
@@ -689,9 +706,9 @@ int cmd_dump(const struct options *o)
 		r = dump_commit(d, &dir, t_frozen);
 	}
 	if (r < 0) {
-		track_abort(d);
 		if (!running)
 			resume_tree(d);
+		track_abort(d);
 		goto out_abort;
 	}
 	if (!running && o->leave_running) {
@@ -704,6 +721,7 @@ int cmd_dump(const struct options *o)
 		/* The tree is gone: what the kinds still hold goes last. */
 		files_dump_done(&d->files, true);
 	}
+	track_end(d);
 	log_stats(d, t0, t_thawed);
 	goto out;
 out_abort:
