@@ -68,15 +68,23 @@ static int creds_dump(int pid, TaskCoreEntry *core)
 	return 0;
 }
 
-static int rlimits_dump(int pid, TaskCoreEntry *core)
+/* The task tells its own limits: prlimit(2) on another uid's process
+ * needs CAP_SYS_RESOURCE, which root may lack (see DESIGN). */
+static int rlimits_dump(struct infect *inf, TaskCoreEntry *core)
 {
 	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
 		struct rlimit rl;
 		RlimitEntry *e;
+		long ret;
+		int r;
 
-		if (prlimit(pid, res, NULL, &rl) < 0)
-			return pr_errno(-errno, "cannot read rlimit %d of %d", res, pid);
+		r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
+		if (r == 0 && ret == 0)
+			r = remote_read(inf->pid, inf->scratch, &rl, sizeof(rl));
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot read rlimit %d of %d", res,
+					inf->pid);
 		e = xmalloc(sizeof(*e));
 		rlimit_entry__init(e);
 		e->resource = res;
@@ -152,7 +160,7 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	r = creds_dump(t->pid, core);
 	if (r < 0)
 		return r;
-	r = rlimits_dump(t->pid, core);
+	r = rlimits_dump(inf, core);
 	if (r < 0)
 		return r;
 	return prctl_dump(inf, core);
