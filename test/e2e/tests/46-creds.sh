@@ -10,7 +10,8 @@
 # capability set, an ambient capability, locked securebits and groups;
 # a process with no supplementary groups. ckpt restores as a root whose
 # own groups are 0 and 42: none of them may leak into a process.
-# Then what cannot be exact is refused with one line: a dump by a ckpt
+# ckpt check says whether seccomp filters can be dumped. Then what cannot
+# be exact is refused with one line: a dump by a ckpt
 # that may not read seccomp filters (the target runs on untouched); a
 # restore by a ckpt that lacks a capability the process had, or has
 # no_new_privs, or cannot set the loginuid back (nothing is left behind).
@@ -113,6 +114,14 @@ grep -q '^Groups:[[:space:]]*$' "/proc/$PID/status" || fail "restored groups: $(
 kill_restored "$PID"
 
 # ---- refused ----
+
+# ckpt check tells whether seccomp filters can be dumped, and what is
+# refused without it: here yes, and no for a ckpt under seccomp.
+ck_ok check
+grep -qE '^ptrace SECCOMP_GET_FILTER +ok ' "$CK_OUT" || fail "ckpt check: $(grep SECCOMP_GET "$CK_OUT")"
+ck_cmd "$E2E_TARGETS/40-sandbox" exec-filtered "$CKPT" check
+grep -qE '^ptrace SECCOMP_GET_FILTER +NO +.*refused without it' "$CK_OUT" ||
+	fail "ckpt check under seccomp: $(grep SECCOMP_GET "$CK_OUT")"
 
 # A ckpt under seccomp may not read the filters: the dump is refused before
 # anything is done to the process.
