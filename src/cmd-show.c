@@ -102,8 +102,8 @@ static void show_creds_text(const char *who, const CredsEntry *c)
 	       c->fsuid, c->gid, c->egid, c->sgid, c->fsgid);
 	for (size_t i = 0; i < c->n_groups; i++)
 		printf("%s%u", i ? " " : "", c->groups[i]);
-	printf("]\n  %s  caps inh %#llx prm %#llx eff %#llx bnd %#llx amb %#llx secbits %#x nnp %s seccomp %s",
-	       who, (unsigned long long)c->cap_inh, (unsigned long long)c->cap_prm,
+	printf("]\n    caps inh %#llx prm %#llx eff %#llx bnd %#llx amb %#llx secbits %#x nnp %s seccomp %s",
+	       (unsigned long long)c->cap_inh, (unsigned long long)c->cap_prm,
 	       (unsigned long long)c->cap_eff, (unsigned long long)c->cap_bnd,
 	       (unsigned long long)c->cap_amb, c->secbits, c->no_new_privs ? "yes" : "no",
 	       c->seccomp_mode < ARRAY_SIZE(modes) ? modes[c->seccomp_mode] : "?");

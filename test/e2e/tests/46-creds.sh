@@ -93,7 +93,7 @@ kill_restored "$PID"
 roundtrip seccomp-split seccomp-split
 want filters 1
 # thread 1's own filter (two filters) was checked by its self-check
-grep -q "thread .* seccomp filter (2 filters)" "$SHOW" ||
+grep -A1 -E "^  thread [0-9]+ creds:" "$SHOW" | grep -q "seccomp filter (2 filters)" ||
 	fail "ckpt show does not show thread 1's own chain"
 kill_restored "$PID"
 
