@@ -207,8 +207,10 @@ static int probe_seccomp_child(long option, bool get_filter)
 	}
 	if (pid == 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-			(void)!write(sync[1], "x", 1);
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 &&
+		    write(sync[1], "x", 1) == 1)
+			for (;;)
+				pause();
 		_exit(0);
 	}
 	close(sync[1]);
