@@ -22,7 +22,13 @@
  *                    dumpable, parent-death signal SIGURG; then 2 threads,
  *                    thread 1 with no effective capability and its own
  *                    parent-death signal (SIGWINCH)
+ *   seccomp-strict   thread 1 in seccomp strict mode, blocked in a read
+ *                    from a pipe (its view is its /proc status, read by
+ *                    the main thread: it may not even open a file)
  *   user UID GID     no supplementary groups, then uid UID gid GID
+ *   user-seccomp UID GID   the same, then no_new_privs and the mkdir
+ *                    filter in 3 threads (TSYNC), installed without
+ *                    privilege
  *   any              nothing: whoever started it, as it was started (an
  *                    ordinary user, for the attacks)
  *
@@ -324,6 +330,62 @@ static void threads_go(void)
 	}
 }
 
+/* ---- a thread in strict mode ---- */
+
+static int strict_tid, strict_pipe[2];
+static char strict_start[128];
+
+static void *strict_main(void *arg)
+{
+	char c;
+
+	(void)arg;
+	strict_tid = (int)gettid();
+	atomic_fetch_add(&started, 1);
+	t_futex_wake(&started);
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0))
+		t_fatal("PR_SET_SECCOMP strict");
+	for (;;)
+		(void)!read(strict_pipe[0], &c, 1);
+	return NULL;
+}
+
+/* "Seccomp: N Seccomp_filters: N NoNewPrivs: N" of the strict thread. */
+static void strict_view(char *buf, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", strict_tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Seccomp", 7) || !strncmp(line, "NoNewPrivs", 10)) {
+			line[strcspn(line, "\n")] = ' ';
+			strncat(buf, line, size - strlen(buf) - 1);
+		}
+	fclose(f);
+}
+
+static void spawn_strict(void)
+{
+	pthread_t t;
+	int64_t end = t_now_ns() + 5000000000LL;
+
+	if (pipe2(strict_pipe, O_CLOEXEC) || pthread_create(&t, NULL, strict_main, NULL))
+		t_fatal("strict thread");
+	for (;;) {
+		strict_view(strict_start, sizeof(strict_start));
+		if (strstr(strict_start, "Seccomp:\t1"))
+			return;
+		if (t_now_ns() > end)
+			t_fatal("the thread is not in strict mode: %s", strict_start);
+		t_futex_wait(&started, 1, 1000000); /* 1 ms: poll its status */
+	}
+}
+
 static void check(struct t_check *c)
 {
 	uint32_t g = atomic_fetch_add(&gen, 1) + 1;
@@ -344,6 +406,15 @@ static void check(struct t_check *c)
 			t_check_fail(c, "thread %d did not answer", slots[i].tid);
 		else
 			compare(c, i, &slots[i].start, &slots[i].now);
+	}
+	if (strict_tid) {
+		char now[128];
+
+		strict_view(now, sizeof(now));
+		if (strcmp(now, strict_start))
+			t_check_fail(c, "strict thread %d: '%s', was '%s' at start", strict_tid, now,
+				     strict_start);
+		t_check_info(c, "strict=%s", strstr(now, "Seccomp:\t1") ? "yes" : "no");
 	}
 	t_check_info(c, "threads=%d", t_count_tasks());
 	t_check_info(c, "uid=%d", (int)v->uid[0]);
@@ -410,6 +481,8 @@ static void setup(int argc, char **argv)
 		caps_set(0, 0, 0);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 			t_fatal("PR_SET_NO_NEW_PRIVS");
+	} else if (!strcmp(mode, "seccomp-strict")) {
+		spawn_strict();
 	} else if (!strncmp(mode, "seccomp", 7)) {
 		/* Threads first: TSYNC puts the filters in all of them. */
 		spawn_threads(MAX_THREADS);
@@ -419,13 +492,19 @@ static void setup(int argc, char **argv)
 	} else if (!strcmp(mode, "partial")) {
 		setup_partial();
 		spawn_threads(MAX_THREADS);
-	} else if (!strcmp(mode, "user") && argc > 4) {
+	} else if (!strncmp(mode, "user", 4) && argc > 4) {
 		uid_t uid = (uid_t)atoi(argv[3]);
 		gid_t gid = (gid_t)atoi(argv[4]);
 
 		chown_seq(uid, gid);
 		if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
 			t_fatal("user %d %d", (int)uid, (int)gid);
+		if (!strcmp(mode, "user-seccomp")) {
+			spawn_threads(MAX_THREADS);
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+				t_fatal("PR_SET_NO_NEW_PRIVS");
+			deny_mkdir();
+		}
 	} else if (strcmp(mode, "any")) {
 		t_fatal("unknown mode '%s'", mode);
 	}

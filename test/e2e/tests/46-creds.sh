@@ -97,6 +97,31 @@ grep -A1 -E "^  thread [0-9]+ creds:" "$SHOW" | grep -q "seccomp filter (2 filte
 	fail "ckpt show does not show thread 1's own chain"
 kill_restored "$PID"
 
+# A thread in strict mode: only read, write, exit and sigreturn.
+roundtrip seccomp-strict seccomp-strict
+want strict yes
+kill_restored "$PID"
+
+# An ordinary user's filter, installed under no_new_privs.
+roundtrip user-seccomp user-seccomp 65534 65534
+want uid 65534
+want nnp 1
+want filters 1
+want mkdir 1
+kill_restored "$PID"
+
+# Our remote calls bypass the filters only while we trace the process.
+log "==== dump --leave-running of a process under seccomp"
+w=$T/leave
+start_target "$w" 40-sandbox seccomp-hard
+pid=$TARGET_PID
+ck_ok dump --pid "$pid" --images "$T/leave.img" --leave-running
+assert_still_fine "$pid" "$w" 0
+want filters 2
+want mkdir 1
+kill -9 "$pid"
+reap "$pid"
+
 roundtrip partial partial
 want uid 65534
 want prm 0x2401
