@@ -34,6 +34,7 @@ struct dump_proc {
 	struct infect inf; /* in its main thread */
 	TaskCoreEntry core;
 	ThreadCoreEntry **threads;
+	CredsEntry **creds; /* per thread, main first */
 	MmEntry mm;
 	FdinfoEntry fdinfo;
 	struct page_runs runs; /* its pages to store, or in the parent */
@@ -145,6 +146,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 	inf.task = t;
 	r = thread_comm(p->tp->node.pid, t->pid, &th->comm);
 	if (r >= 0)
+		r = creds_dump_thread(&inf, p->creds[i], th);
+	if (r >= 0)
 		r = thread_ptrs_dump(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
 	if (r >= 0)
@@ -193,6 +196,8 @@ static int dump_infected(struct dump_proc *p)
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	if (r >= 0)
+		creds_dump_attach(&p->core, p->threads, p->creds, p->tp->nr_threads);
 	return r;
 }
 
@@ -237,6 +242,16 @@ static int collect_all(struct dump *d)
 	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
 	int r = 0;
 
+	/* Before anything is injected anywhere: what cannot be read exactly
+	 * is refused with the tree untouched, and seccomp is kept off our
+	 * remote calls (a filter could kill the process for them). */
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		if (!d->tree.procs[i].node.zombie)
+			r = creds_dump_frozen(p->tp->node.pid, p->tp->threads, p->tp->nr_threads,
+					      &p->core, &p->creds);
+	}
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		pids[i] = d->tree.procs[i].node.pid;
 		if (!d->tree.procs[i].node.zombie)
@@ -491,6 +506,7 @@ static void dump_start_procs(struct dump *d)
 static void dump_free(struct dump *d)
 {
 	for (size_t i = 0; d->procs && i < d->tree.nr; i++) {
+		free(d->procs[i].creds);
 		pages_undo_free(d->procs[i].undo);
 		page_runs_release(&d->procs[i].runs);
 	}
