@@ -33,6 +33,8 @@ UNIT_SRCS := $(wildcard test/unit/check-*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard test/e2e/targets/*.c)
 TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
+TOOL_SRCS := $(wildcard test/tools/*.c)
+TOOL_BINS := $(patsubst test/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all test unit e2e bench check-style format lint clean
 all: ckpt
@@ -64,10 +66,15 @@ $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	@mkdir -p $(B)/targets
 	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
 
+# Test tools (imgedit: a hostile image writer), linked with ckpt's own code.
+$(B)/tools/%: test/tools/%.c $(B)/libckpt.a
+	@mkdir -p $(B)/tools
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
-e2e: ckpt $(TARGET_BINS)
+e2e: ckpt $(TARGET_BINS) $(TOOL_BINS)
 	test/e2e/run.sh
 
 test: ckpt
@@ -85,7 +92,7 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
-STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c)
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
 

@@ -4,11 +4,14 @@
  * (not guessed from a version number), with what depends on it.
  */
 #include "commands.h"
+#include "proc.h"
 #include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
 #include <netinet/tcp.h>
@@ -184,6 +187,73 @@ static int probe_tcp_repair(void)
 	return r;
 }
 
+/* A child under a seccomp filter, stopped by us: its filter read back,
+ * and seccomp suspended for the calls we would make in it. */
+static int probe_seccomp_child(long option, bool get_filter)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	int sync[2], status, r = 0;
+	pid_t pid;
+	char c;
+
+	if (pipe2(sync, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sync[0]);
+		close(sync[1]);
+		return r;
+	}
+	if (pid == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 &&
+		    write(sync[1], "x", 1) == 1)
+			for (;;)
+				pause();
+		_exit(0);
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1)
+		r = -ENOSYS;
+	close(sync[0]);
+	if (r == 0 && (ptrace(PTRACE_SEIZE, pid, NULL, (void *)option) < 0 ||
+		       ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0))
+		r = -errno;
+	if (r == 0 && waitpid(pid, &status, __WALL) < 0)
+		r = -errno;
+	if (r == 0 && get_filter && ptrace(PTRACE_SECCOMP_GET_FILTER, pid, NULL, NULL) != 1)
+		r = errno ? -errno : -EIO;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, __WALL);
+	return r;
+}
+
+static int probe_seccomp_get_filter(void)
+{
+	errno = 0;
+	return probe_seccomp_child(0, true);
+}
+
+static int probe_seccomp_suspend(void)
+{
+	return probe_seccomp_child(PTRACE_O_SUSPEND_SECCOMP, false);
+}
+
+static int probe_status_security(void)
+{
+	struct proc_status st;
+	int r = proc_read_status(getpid(), &st);
+
+	free(st.groups);
+	if (r < 0)
+		return r;
+	return st.has_caps && st.no_new_privs >= 0 && st.seccomp >= 0 && st.seccomp_filters >= 0
+		       ? 0
+		       : -ENOTSUP;
+}
+
 /* Without it, trust_open() walks each path one O_NOFOLLOW component at a
  * time: the same protection, more system calls; nothing is refused. */
 static int probe_openat2(void)
@@ -202,6 +272,12 @@ static const struct feature features[] = {
 	{ "prctl PR_SET_MM_MAP", "restoring brk, stack, cmdline, auxv, exe", true, probe_mm_map },
 	{ "ptrace GET_RSEQ_CONFIGURATION", "saving rseq registration", true, probe_rseq_config },
 	{ "close_range", "cleaning up restorer fds", true, probe_close_range },
+	{ "/proc/PID/status caps and seccomp", "saving and checking credentials", true,
+	  probe_status_security },
+	{ "ptrace SECCOMP_GET_FILTER", "processes under seccomp filters (refused without it)",
+	  false, probe_seccomp_get_filter },
+	{ "ptrace O_SUSPEND_SECCOMP", "processes under seccomp (refused without it)", false,
+	  probe_seccomp_suspend },
 	{ "MADV_POPULATE_WRITE", "fast restore of memory (optional)", false, probe_populate },
 	{ "pidfd_getfd", "sockets (optional)", false, probe_pidfd_getfd },
 	{ "TCP_REPAIR (CAP_NET_ADMIN)", "established TCP connections (optional)", false,

@@ -122,7 +122,7 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 	if (rp->core->pid != (uint32_t)pid || rp->core->n_threads < 1 ||
 	    rp->core->threads[0]->tid != (uint32_t)pid)
 		return inconsistent("process core");
-	return 0;
+	return creds_check(rp->core);
 }
 
 /* Who owns the image sets of the chain decides what they may restore.
@@ -462,6 +462,10 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = task_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	/* Seccomp and the exact capabilities, checked: our calls from here
+	 * on bypass the filters (see seccomp.h). */
+	if (r >= 0)
+		r = creds_restore_last(&inf, rp->core);
 	if (r < 0)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap
@@ -469,7 +473,8 @@ static int restore_remote(struct restore *rs, size_t i)
 	r = infect_syscall3(&inf, SYS_munmap, &ret, rp->plan.tramp, TRAMP_LEN, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot remove the restorer");
-	return regs_restore(pid, rp->core->threads[0]);
+	r = threads_finish(rp->core);
+	return r < 0 ? r : regs_restore(pid, rp->core->threads[0]);
 }
 
 static int restore_all_remote(struct restore *rs)

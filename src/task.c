@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Process-level odds and ends: ids, comm, personality, umask, cwd, root,
- * rlimits, credentials, timer slack, parent-death signal, dumpable.
+ * rlimits, timer slack, dumpable, subreaper (credentials: creds.c).
  */
 #include "kinds.h"
 #include "proc.h"
@@ -59,60 +59,37 @@ static int read_number(int pid, const char *what, int base, uint64_t *ret)
 	return 0;
 }
 
-static int creds_dump(int pid, TaskCoreEntry *core)
+/* The creds are creds.c's (per thread); the umask is the process's. */
+static int umask_dump(int pid, TaskCoreEntry *core)
 {
 	struct proc_status st;
-	CredsEntry *c = xmalloc(sizeof(*c));
 	int r;
 
 	r = proc_read_status(pid, &st);
 	if (r < 0)
 		return pr_errno(r, "cannot read /proc/%d/status", pid);
-	creds_entry__init(c);
-	c->uid = st.uid[0];
-	c->euid = st.uid[1];
-	c->suid = st.uid[2];
-	c->fsuid = st.uid[3];
-	c->gid = st.gid[0];
-	c->egid = st.gid[1];
-	c->sgid = st.gid[2];
-	c->fsgid = st.gid[3];
-	c->n_groups = st.nr_groups;
-	c->groups = st.groups;
-	core->creds = c;
+	free(st.groups);
 	core->umask = st.umask;
 	return 0;
 }
 
-/*
- * prlimit() on another user's process needs CAP_SYS_RESOURCE, which root
- * may lack (a container): then the process reads its own limits.
- */
-static int rlimit_read(struct infect *inf, int res, struct rlimit *rl)
-{
-	long ret;
-	int r;
-
-	if (prlimit(inf->pid, res, NULL, rl) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -errno;
-	r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
-	if (r == 0 && ret < 0)
-		r = (int)ret;
-	return r < 0 ? r : remote_read(inf->pid, inf->scratch, rl, sizeof(*rl));
-}
-
+/* The task tells its own limits: prlimit(2) on another uid's process
+ * needs CAP_SYS_RESOURCE, which root may lack (see DESIGN). */
 static int rlimits_dump(struct infect *inf, TaskCoreEntry *core)
 {
 	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
 		struct rlimit rl;
 		RlimitEntry *e;
-		int r = rlimit_read(inf, res, &rl);
+		long ret;
+		int r;
 
-		if (r < 0)
-			return pr_errno(r, "cannot read rlimit %d of %d", res, inf->pid);
+		r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
+		if (r == 0 && ret == 0)
+			r = remote_read(inf->pid, inf->scratch, &rl, sizeof(rl));
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot read rlimit %d of %d", res,
+					inf->pid);
 		e = xmalloc(sizeof(*e));
 		rlimit_entry__init(e);
 		e->resource = res;
@@ -191,7 +168,7 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	if (r < 0)
 		return pr_errno(r, "cannot read the root of %d", t->pid);
 	core->has_root_dev = core->has_root_ino = true;
-	r = creds_dump(t->pid, core);
+	r = umask_dump(t->pid, core);
 	if (r < 0)
 		return r;
 	r = rlimits_dump(inf, core);
@@ -274,33 +251,7 @@ int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
 		return pr_errno(-errno, "cannot set comm '%s'", core->comm);
 	if (core->timerslack_ns && prctl(PR_SET_TIMERSLACK, core->timerslack_ns, 0, 0, 0) < 0)
 		return pr_errno(-errno, "cannot set timer slack");
-	return 0;
-}
-
-/* Credentials last: once they drop root, the task could not set its mm. */
-int creds_restore_late(struct infect *inf, const CredsEntry *c)
-{
-	long ret = 0;
-	int r;
-
-	if (c->n_groups) {
-		r = remote_write(inf->pid, inf->scratch, c->groups, c->n_groups * sizeof(uint32_t));
-		if (r == 0)
-			r = infect_syscall3(inf, SYS_setgroups, &ret, c->n_groups, inf->scratch, 0);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot set supplementary groups");
-	}
-	r = infect_syscall3(inf, SYS_setresgid, &ret, c->gid, c->egid, c->sgid);
-	if (r == 0 && ret == 0)
-		r = infect_syscall3(inf, SYS_setfsgid, &ret, c->fsgid, 0, 0);
-	if (r == 0)
-		r = infect_syscall3(inf, SYS_setresuid, &ret, c->uid, c->euid, c->suid);
-	if (r == 0 && ret == 0)
-		r = infect_syscall3(inf, SYS_setfsuid, &ret, c->fsuid, 0, 0);
-	if (r < 0 || ret < 0)
-		return pr_errno(r < 0 ? r : (int)ret, "cannot set credentials uid %u gid %u",
-				c->uid, c->gid);
-	return 0;
+	return loginuid_restore_early(core);
 }
 
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
@@ -308,7 +259,8 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 	long ret;
 	int r;
 
-	/* A uid change resets these two: set them after. */
+	/* A uid change resets it: set it after (creds.c sets the parent-death
+	 * signal of each thread). */
 	if (core->has_dumpable) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)
@@ -319,11 +271,6 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot make %d a child subreaper",
 					inf->pid);
-	}
-	if (core->has_pdeath_sig) {
-		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_PDEATHSIG, core->pdeath_sig, 0);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot set the parent-death signal");
 	}
 	return 0;
 }
