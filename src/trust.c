@@ -266,17 +266,19 @@ int trust_check_creds(const struct trust *t, int pid, const CredsEntry *c)
 			what = "group";
 			bad = c->groups[i];
 		}
-	/*
-	 * TODO(merge, sec-creds): creds_entry gains cap_* fields (permitted,
-	 * effective, inheritable, bounding, ambient) and securebits: refuse
-	 * here unless every capability set is zero (what = "capabilities"),
-	 * as an owner-limited set may restore no capability at all.
-	 */
 	if (what)
 		return pr_fail(
 			-EPERM,
 			"cannot restore: image set '%s' is owned by uid %u and may only restore processes of that user (process %d claims %s %u)",
 			t->dir, t->owner, pid, what, bad);
+	/* No capability at all; the bounding set may stay full (an ordinary
+	 * process has it so, and it gives nothing by itself). */
+	if (c->cap_inh || c->cap_prm || c->cap_eff || c->cap_amb)
+		return pr_fail(
+			-EPERM,
+			"cannot restore: image set '%s' is owned by uid %u and may only restore processes of that user (process %d claims capabilities: permitted %#llx, effective %#llx)",
+			t->dir, t->owner, pid, (unsigned long long)c->cap_prm,
+			(unsigned long long)c->cap_eff);
 	return 0;
 }
 

@@ -56,7 +56,8 @@ void boot_id_read(char buf[BOOT_ID_LEN + 1]);
  * file in it. The first call decides the owner; later ones (the parents
  * of an incremental chain) must agree. Logs why it refuses. */
 int trust_add_set(struct trust *t, const char *dir, int dirfd, const InventoryEntry *inv);
-/* Does process @pid of the set claim no more than the owner has? Logs. */
+/* Do the credentials of process (or thread) @pid of the set claim no more
+ * than the owner has: its uids, gids and groups, no capability? Logs. */
 int trust_check_creds(const struct trust *t, int pid, const CredsEntry *c);
 void trust_release(struct trust *t);
 

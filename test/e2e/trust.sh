@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # trust.sh - helpers for the tests of the trust model (attacks/30-images.sh,
-# attacks/40-paths.sh, tests/47-trust-sets.sh), on top of attack.sh: a
+# attacks/40-paths.sh, tests/48-trust-sets.sh), on top of attack.sh: a
 # process of the test user, image sets of it, and what a restored process
 # was given.
 #
@@ -20,6 +20,8 @@
 #   opened_during FILE CMD...  run CMD (through ck_cmd); OPENED is the
 #                              number of opens and reads of FILE meanwhile
 # shellcheck source=test/e2e/attack.sh
+# ATK_UID, ATK_GID, ATK_HOME: attack.sh's.
+# shellcheck disable=SC2153
 
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
 # What is attacked is the restore: sets are made by the ckpt of this tree
@@ -40,6 +42,7 @@ atk_spawn() {
 }
 
 atk_dump() {
+	# shellcheck disable=SC2034 # ck, under dump_and_reap, runs $CKPT
 	local CKPT=$CKPT_DUMP
 	dump_and_reap "$@"
 }

@@ -76,7 +76,7 @@ atk_symlink_swap() {
 	root_secret secret
 	atk_set "$w" "$img"
 	pid=$ATK_PID
-	as_user rm -f "$w/data" && as_user ln -s "$secret" "$w/data" || fail "cannot plant the symlink"
+	{ as_user rm -f "$w/data" && as_user ln -s "$secret" "$w/data"; } || fail "cannot plant the symlink"
 	opened_during "$secret" "$CKPT" restore --images "$img" --detach
 	if fd_on "$pid" "$secret"; then
 		log "the user's process $pid holds the root-only $secret open"

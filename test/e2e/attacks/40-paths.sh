@@ -14,7 +14,7 @@ atk_image_symlinks() {
 	pid=$ATK_PID
 	for name in inventory.img "core-$pid.img" "pages-$pid.img"; do
 		copy=$ATK_HOME/isl-${name%%[-.]*}.img
-		as_user cp -a "$img" "$copy" && as_user ln -sf "$secret" "$copy/$name" ||
+		{ as_user cp -a "$img" "$copy" && as_user ln -sf "$secret" "$copy/$name"; } ||
 			fail "cannot plant $copy/$name"
 		opened_during "$secret" "$CKPT" restore --images "$copy" --detach
 		[[ -e /proc/$pid ]] && track_pid "$pid"
@@ -46,7 +46,7 @@ atk_pidfile_tmp() {
 	new_tmp dir
 	img=$dir/img
 	atk_dump "$pid" "$img"
-	as_user mkdir "$run" && as_user ln -s "$secret" "$run/pid.tmp" ||
+	{ as_user mkdir "$run" && as_user ln -s "$secret" "$run/pid.tmp"; } ||
 		fail "cannot plant $run/pid.tmp"
 	ck restore --images "$img" --detach --pidfile "$run/pid"
 	[[ -e /proc/$pid ]] && track_pid "$pid"

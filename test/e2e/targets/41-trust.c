@@ -1,6 +1,6 @@
 /*
  * 41-trust.c - a process of an ordinary user, for the tests of the trust
- * model (tests/47-trust-sets.sh, attacks/30-images.sh, 40-paths.sh).
+ * model (tests/48-trust-sets.sh, attacks/30-images.sh, 40-paths.sh).
  *
  * Usage: 41-trust WORKDIR
  *

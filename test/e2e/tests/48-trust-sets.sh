@@ -1,11 +1,12 @@
 #!/bin/bash
-# 47-trust-sets.sh - the trust model at work on honest image sets: a set an
+# 48-trust-sets.sh - the trust model at work on honest image sets: a set an
 # ordinary user owns restores that user's process exactly (uids, gids, no
 # capabilities, the same open file); root's own set restores it too. What
 # each refuses, with one line: a file or a working directory replaced
-# since the dump (unless the set comes from another boot), a symlink on a file's path even in root's
-# set, a set writable by group, a set with files of two users, a path with
-# a control character (shown escaped), a user's set built on root's.
+# since the dump (unless the set comes from another boot), capabilities in
+# a user's set, a symlink on a file's path even in root's set, a set
+# writable by group, a set with files of two users, a path with a control
+# character (shown escaped), a user's set built on root's.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/attack.sh
@@ -43,21 +44,22 @@ assert_users_process "$pid" "$w" "$ino"
 kill_restored "$pid"
 
 # 2. The same set, made root's in a root-only directory, is trusted.
+rootdir=
 new_tmp rootdir
-cp -a "$img" "$rootdir/img" && chown -R 0:0 "$rootdir/img" || fail "cannot copy $img"
+{ cp -a "$img" "$rootdir/img" && chown -R 0:0 "$rootdir/img"; } || fail "cannot copy $img"
 restore_detached "$rootdir/img" "$pid"
 assert_users_process "$pid" "$w" "$ino"
 kill_restored "$pid"
 
 # 3. A symlink on a file's path is refused even in root's set.
-mv "$w/data" "$w/data.real" && ln -s "$w/data.real" "$w/data" || fail "cannot swap $w/data"
+{ mv "$w/data" "$w/data.real" && ln -s "$w/data.real" "$w/data"; } || fail "cannot swap $w/data"
 wait_gone "$pid"
 ck restore --images "$rootdir/img" --detach
 refused_with "$pid" "root's set, a symlink on a path" "'$w/data': a symlink is on its path"
-rm "$w/data" && mv "$w/data.real" "$w/data" || fail "cannot put $w/data back"
+{ rm "$w/data" && mv "$w/data.real" "$w/data"; } || fail "cannot put $w/data back"
 
 # 4. A file replaced since the dump (a new inode, the same contents).
-as_user cp "$w/data" "$w/data.new" && as_user mv "$w/data.new" "$w/data" || fail "cannot replace data"
+{ as_user cp "$w/data" "$w/data.new" && as_user mv "$w/data.new" "$w/data"; } || fail "cannot replace data"
 ck restore --images "$img" --detach
 refused_with "$pid" "a replaced file" "'$w/data' is not the file that was dumped \(inode changed\)"
 # ... unless the set comes from another boot: then only the type and size.
@@ -71,10 +73,15 @@ kill_restored "$pid"
 w=$ATK_HOME/cwd img=$ATK_HOME/cwd.img
 atk_set "$w" "$img"
 pid=$ATK_PID
-as_user mv "$w" "$w.old" && as_user mkdir "$w" && as_user sh -c 'mv "$1"/* "$2"/' - "$w.old" "$w" ||
+{ as_user mv "$w" "$w.old" && as_user mkdir "$w" && as_user find "$w.old" -mindepth 1 -maxdepth 1 -exec mv -t "$w" {} +; } ||
 	fail "cannot replace $w"
 ck restore --images "$img" --detach
 refused_with "$pid" "a replaced cwd" "working directory '$w' is not the file that was dumped \(inode changed\)"
+
+# ... and so are capabilities, for a process of the user's own uid.
+atk_imgedit "$img" "core-$pid.img" creds.cap_prm=0x1 creds.cap_eff=0x1
+ck restore --images "$img" --detach
+refused_with "$pid" "a user's set claiming capabilities" "process $pid claims capabilities: permitted 0x1,"
 
 # 5. Writable by group, or files of two users: no single owner to trust.
 w=$ATK_HOME/modes img=$ATK_HOME/modes.img
@@ -97,7 +104,7 @@ refused_with "$pid" "a path with a newline" "'$w/da\\\\x0ata' in the images has 
 # 7. A user's set names a set of root's as its parent (readable by all):
 # refused, its pages must not reach the user's process.
 atk_imgedit "$img" files.img "files[$i].path=$w/data"
-cp -a "$rootdir/img" "$ATK_HOME/rootset" && chmod -R go+rX "$ATK_HOME/rootset" ||
+{ cp -a "$rootdir/img" "$ATK_HOME/rootset" && chmod -R go+rX "$ATK_HOME/rootset"; } ||
 	fail "cannot copy root's set"
 atk_imgedit "$img" inventory.img "parent_path=$ATK_HOME/rootset" \
 	"$("$IMGEDIT" "$ATK_HOME/rootset" inventory.img | grep "^id=" | sed "s/^id=/parent_id=/")"
