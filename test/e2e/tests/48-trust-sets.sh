@@ -6,7 +6,8 @@
 # since the dump (unless the set comes from another boot), capabilities in
 # a user's set, a symlink on a file's path even in root's set, a set
 # writable by group, a set with files of two users, a path with a control
-# character (shown escaped), a user's set built on root's.
+# character (shown escaped), a user's set built on root's; and a dump into
+# a symlink.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/attack.sh
@@ -110,4 +111,20 @@ atk_imgedit "$img" inventory.img "parent_path=$ATK_HOME/rootset" \
 	"$("$IMGEDIT" "$ATK_HOME/rootset" inventory.img | grep "^id=" | sed "s/^id=/parent_id=/")"
 ck restore --images "$img" --detach
 refused_with "$pid" "a user's set on root's" "its parent '$img \(parent 1\)' by uid 0"
+
+# 8. A dump does not follow a symlink at the images path either (an empty
+# directory of the user's behind it): refused, the target runs on.
+w=$ATK_HOME/dumpto
+atk_spawn "$w" 41-trust
+pid=$TARGET_PID
+{ as_user mkdir "$ATK_HOME/empty" && as_user ln -s "$ATK_HOME/empty" "$ATK_HOME/link"; } ||
+	fail "cannot plant $ATK_HOME/link"
+ck_fails "dump to a symlink" dump --pid "$pid" --images "$ATK_HOME/link"
+grep -q "exists and is not a directory (symlinks are refused)" "$CK_ERR" ||
+	fail "dump to a symlink refused for another reason: $(ck_err_line)"
+[[ -z $(ls -A "$ATK_HOME/empty") ]] || fail "the dump wrote through $ATK_HOME/link"
+assert_not_traced "$pid"
+self_check "$pid" "$w"
+kill -9 "$pid"
+reap "$pid"
 assert_no_strays
