@@ -135,6 +135,10 @@ static int path_check(const FileEntry *e, const struct files_open *fo)
 
 static int tty_caller_check(const FileEntry *e, const struct files_open *fo)
 {
+	int r = trust_check_path("terminal", e->path);
+
+	if (r < 0)
+		return r;
 	if (fo->tty_fd < 0)
 		return pr_fail(
 			-ENOTTY,
