@@ -1059,6 +1059,28 @@ static int path_error(int r, const UnixSkEntry *u)
 	return pr_errno(r, "cannot restore: cannot bind a unix socket to '%s'", path);
 }
 
+/*
+ * The mode and owner of the socket file just bound at @path (from the
+ * cwd). By an fd of the file itself, never by its name again: someone who
+ * can write in its directory could have put a symlink there since the
+ * bind, and chmod() would follow it.
+ */
+static int sock_file_set(const char *path, const UnixSkFile *f)
+{
+	_cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char at[64];
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	if (chmod(at, f->mode & 07777) < 0 || fchownat(fd, "", f->uid, f->gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Bind @fd to the name of @u; its socket file gets the mode and owner it had. */
 static int usk_bind(int fd, const UnixSkEntry *u)
 {
@@ -1076,9 +1098,8 @@ static int usk_bind(int fd, const UnixSkEntry *u)
 	}
 	if (r >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)
 		r = -errno;
-	if (r >= 0 && is_path(u) && f && f->present && f->has_mode &&
-	    (chmod(path, f->mode) < 0 || lchown(path, f->uid, f->gid) < 0))
-		r = -errno;
+	if (r >= 0 && is_path(u) && f && f->present && f->has_mode)
+		r = sock_file_set(path, f);
 	r = dir_leave(here, r);
 	if (r < 0 && is_path(u))
 		return path_error(r, u);
