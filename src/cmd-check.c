@@ -176,6 +176,36 @@ static int probe_pidfd_getfd(void)
 	return fd < 0 ? -errno : 0;
 }
 
+static int probe_pidfd_open(void)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (pidfd < 0)
+		return -errno;
+	close(pidfd);
+	return 0;
+}
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
+static int probe_peerpidfd(void)
+{
+	int sk[2], pidfd = -1, r = 0;
+	socklen_t len = sizeof(pidfd);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
+		return -errno;
+	if (getsockopt(sk[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
+		r = -errno;
+	else
+		close(pidfd);
+	close(sk[0]);
+	close(sk[1]);
+	return r;
+}
+
 static int probe_tcp_repair(void)
 {
 	int sk = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1, r;
@@ -274,31 +304,56 @@ static const struct feature features[] = {
 	{ "close_range", "cleaning up restorer fds", true, probe_close_range },
 	{ "/proc/PID/status caps and seccomp", "saving and checking credentials", true,
 	  probe_status_security },
-	{ "ptrace SECCOMP_GET_FILTER", "processes under seccomp filters (refused without it)",
-	  false, probe_seccomp_get_filter },
-	{ "ptrace O_SUSPEND_SECCOMP", "processes under seccomp (refused without it)", false,
-	  probe_seccomp_suspend },
 	{ "MADV_POPULATE_WRITE", "fast restore of memory (optional)", false, probe_populate },
 	{ "pidfd_getfd", "sockets (optional)", false, probe_pidfd_getfd },
 	{ "TCP_REPAIR (CAP_NET_ADMIN)", "established TCP connections (optional)", false,
 	  probe_tcp_repair },
-	{ "openat2 RESOLVE_NO_SYMLINKS",
-	  "restore opens image paths through no symlink (optional: without it, a walk of O_NOFOLLOW opens does it; nothing is refused)",
-	  false, probe_openat2 },
 };
 
-int cmd_check(const struct options *o)
+/*
+ * What keeps a restore from giving more than the dump saw, and what ckpt
+ * refuses (or does another way) on a kernel without it. None is required:
+ * without one, ckpt refuses what it cannot do safely, never does it unsafely.
+ */
+static const struct feature protections[] = {
+	{ "openat2 RESOLVE_NO_SYMLINKS",
+	  "paths from images opened through no symlink; without it, one O_NOFOLLOW open a component does the same (nothing refused)",
+	  false, probe_openat2 },
+	{ "ptrace SECCOMP_GET_FILTER",
+	  "seccomp filters saved exactly; without it, processes under seccomp filters are refused at dump",
+	  false, probe_seccomp_get_filter },
+	{ "ptrace O_SUSPEND_SECCOMP",
+	  "no filter can kill a process during ckpt's remote calls; without it, processes under seccomp are refused at dump",
+	  false, probe_seccomp_suspend },
+	{ "pidfd_open",
+	  "processes pinned while checked (the keeper's peers); without it, incremental dumps (pre-dump, --parent) are refused",
+	  false, probe_pidfd_open },
+	{ "SO_PEERPIDFD",
+	  "the keeper's peer pinned from its connect; without it, from the check on (pidfd_open)",
+	  false, probe_peerpidfd },
+};
+
+static int print_features(const struct feature *f, size_t n)
 {
 	int missing = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(features); i++) {
-		int r = features[i].probe();
+	for (size_t i = 0; i < n; i++) {
+		int r = f[i].probe();
 
-		printf("%-36s %-4s %s%s%s\n", features[i].name, r == 0 ? "ok" : "NO",
-		       features[i].needed_for, r ? ": " : "", r ? strerror(-r) : "");
-		if (r && features[i].required)
+		printf("%-36s %-4s %s%s%s\n", f[i].name, r == 0 ? "ok" : "NO", f[i].needed_for,
+		       r ? ": " : "", r ? strerror(-r) : "");
+		if (r && f[i].required)
 			missing++;
 	}
+	return missing;
+}
+
+int cmd_check(const struct options *o)
+{
+	int missing = print_features(features, ARRAY_SIZE(features));
+
+	printf("protections (what is refused without each):\n");
+	(void)print_features(protections, ARRAY_SIZE(protections));
 	if (missing) {
 		pr_err("cannot checkpoint on this system: %d required feature%s missing", missing,
 		       missing > 1 ? "s" : "");
