@@ -145,7 +145,7 @@ kill_restored "$PID"
 ck_ok check
 grep -qE '^ptrace SECCOMP_GET_FILTER +ok ' "$CK_OUT" || fail "ckpt check: $(grep SECCOMP_GET "$CK_OUT")"
 ck_cmd "$E2E_TARGETS/40-sandbox" exec-filtered "$CKPT" check
-grep -qE '^ptrace SECCOMP_GET_FILTER +NO +.*refused without it' "$CK_OUT" ||
+grep -qE '^ptrace SECCOMP_GET_FILTER +NO +.*without it, processes under seccomp filters are refused' "$CK_OUT" ||
 	fail "ckpt check under seccomp: $(grep SECCOMP_GET "$CK_OUT")"
 
 # A ckpt under seccomp may not read the filters: the dump is refused before
