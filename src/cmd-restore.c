@@ -155,6 +155,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	int r;
 
 	r = trust_check_creds(&rs->trust, rp->pp->pid, c->creds);
+	if (r >= 0 && c->has_loginuid)
+		r = trust_check_loginuid(&rs->trust, rp->pp->pid, c->loginuid);
 	for (size_t t = 0; r >= 0 && t < c->n_threads; t++)
 		if (c->threads[t]->creds)
 			r = trust_check_creds(&rs->trust, (int)c->threads[t]->tid,

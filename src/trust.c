@@ -282,6 +282,28 @@ int trust_check_creds(const struct trust *t, int pid, const CredsEntry *c)
 	return 0;
 }
 
+/*
+ * The loginuid names who logged in, for the audit trail; the restore sets
+ * it with ckpt's CAP_AUDIT_CONTROL. A set limited to its owner may keep
+ * it unset, the owner's, or ckpt's own (what the process would inherit).
+ */
+int trust_check_loginuid(const struct trust *t, int pid, uint32_t loginuid)
+{
+	_cleanup_free_ char *text = NULL;
+	unsigned long own = (uint32_t)-1;
+
+	if (t->trusted || loginuid == (uint32_t)-1 || loginuid == t->owner)
+		return 0;
+	if (read_file("/proc/self/loginuid", &text, NULL) == 0)
+		own = strtoul(text, NULL, 10);
+	if (loginuid == own)
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore: image set '%s' is owned by uid %u and may only restore processes of that user (process %d claims loginuid %u)",
+		t->dir, t->owner, pid, loginuid);
+}
+
 void trust_release(struct trust *t)
 {
 	free(t->groups);

@@ -59,6 +59,8 @@ int trust_add_set(struct trust *t, const char *dir, int dirfd, const InventoryEn
 /* Do the credentials of process (or thread) @pid of the set claim no more
  * than the owner has: its uids, gids and groups, no capability? Logs. */
 int trust_check_creds(const struct trust *t, int pid, const CredsEntry *c);
+/* Is the loginuid of @pid unset, the owner's or ckpt's own? Logs. */
+int trust_check_loginuid(const struct trust *t, int pid, uint32_t loginuid);
 void trust_release(struct trust *t);
 
 /* A path from an image: absolute, no "." or ".." component, no "//", no

@@ -89,7 +89,27 @@ atk_symlink_swap() {
 	refused_cleanly "$pid" "a user's set whose file is now a symlink"
 }
 
+# The user names another uid (root's) as the one who logged in, to put
+# their process's deeds on root in the audit trail.
+atk_loginuid() {
+	local w=$ATK_HOME/loginuid img=$ATK_HOME/loginuid.img pid got
+	atk_set "$w" "$img"
+	pid=$ATK_PID
+	atk_imgedit "$img" "core-$pid.img" loginuid=0
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		got=$(cat "/proc/$pid/loginuid")
+		if [[ $got == 0 ]]; then
+			log "the user's process $pid came back with loginuid 0"
+			exit 1
+		fi
+	fi
+	refused_cleanly "$pid" "a user's set claiming loginuid 0"
+}
+
 attack creds-uid0 atk_creds_uid0
+attack loginuid atk_loginuid
 attack shadow-path atk_shadow_path
 attack dotdot-path atk_dotdot_path
 attack symlink-swap atk_symlink_swap
