@@ -34,6 +34,8 @@ UNIT_SRCS := $(wildcard test/unit/check-*.c)
 UNIT_BINS := $(patsubst test/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 TARGET_SRCS := $(wildcard test/e2e/targets/*.c)
 TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
+TOOL_SRCS := $(wildcard test/tools/*.c)
+TOOL_BINS := $(patsubst test/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 .PHONY: all test unit e2e bench check-style format lint clean fuzz fuzz-slice fuzz-build
 all: ckpt
@@ -65,6 +67,11 @@ $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	@mkdir -p $(B)/targets
 	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
 
+# Test tools (imgedit: a hostile image writer), linked with ckpt's own code.
+$(B)/tools/%: test/tools/%.c $(B)/libckpt.a
+	@mkdir -p $(B)/tools
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS)
+
 # Fuzzers (test/fuzz): fuzz-images, structure-aware, built with ASan and
 # UBSan in build-asan; fuzz-reader, a libFuzzer target, with clang in
 # build-fuzz (Debian: clang, libclang-rt-14-dev).
@@ -94,7 +101,7 @@ fuzz-slice: fuzz-build
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
-e2e: ckpt $(TARGET_BINS) $(B)/fuzz/fuzz-images
+e2e: ckpt $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
 	test/e2e/run.sh
 
 test: ckpt
@@ -114,7 +121,7 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
-STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/fuzz/*.c test/fuzz/*.h)
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
 

@@ -9,6 +9,7 @@
 #include "imgdir.h"
 #include "incremental.h"
 #include "infect.h"
+#include "keeper.h"
 #include "kinds.h"
 #include "mm.h"
 #include "pages.h"
@@ -17,6 +18,7 @@
 #include "seize.h"
 #include "track.h"
 #include "tree.h"
+#include "trust.h"
 #include "util.h"
 
 #include <signal.h>
@@ -33,6 +35,7 @@ struct dump_proc {
 	struct infect inf; /* in its main thread */
 	TaskCoreEntry core;
 	ThreadCoreEntry **threads;
+	CredsEntry **creds; /* per thread, main first */
 	MmEntry mm;
 	FdinfoEntry fdinfo;
 	struct page_runs runs; /* its pages to store, or in the parent */
@@ -52,6 +55,7 @@ struct dump {
 	struct shmem_table shmem;
 	struct parent_images parent;
 	struct track_state *track; /* the keeper's (our copies), if any */
+	bool kept; /* the tree has a keeper: a full dump stops it */
 	struct track_state *next; /* a pre-dump's, for the keeper once it is done */
 	char id[IMAGE_ID_LEN + 1];
 	struct pages_stats stats;
@@ -143,6 +147,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 	inf.task = t;
 	r = thread_comm(p->tp->node.pid, t->pid, &th->comm);
 	if (r >= 0)
+		r = creds_dump_thread(&inf, p->creds[i], th);
+	if (r >= 0)
 		r = thread_ptrs_dump(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
 	if (r >= 0)
@@ -191,6 +197,8 @@ static int dump_infected(struct dump_proc *p)
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	if (r >= 0)
+		creds_dump_attach(&p->core, p->threads, p->creds, p->tp->nr_threads);
 	return r;
 }
 
@@ -235,6 +243,16 @@ static int collect_all(struct dump *d)
 	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
 	int r = 0;
 
+	/* Before anything is injected anywhere: what cannot be read exactly
+	 * is refused with the tree untouched, and seccomp is kept off our
+	 * remote calls (a filter could kill the process for them). */
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		if (!d->tree.procs[i].node.zombie)
+			r = creds_dump_frozen(p->tp->node.pid, p->tp->threads, p->tp->nr_threads,
+					      &p->core, &p->creds);
+	}
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		pids[i] = d->tree.procs[i].node.pid;
 		if (!d->tree.procs[i].node.zombie)
@@ -368,8 +386,13 @@ static int write_all(struct dump *d, struct imgdir *dir)
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
 {
 	static struct utsname u;
+	static char boot[BOOT_ID_LEN + 1];
 
 	uname(&u);
+	/* Inodes compare at restore only on the boot they were seen on. */
+	boot_id_read(boot);
+	if (boot[0])
+		inv->boot_id = boot;
 	inv->format_version = IMG_FORMAT_VERSION;
 	inv->ckpt_version = CKPT_VERSION;
 	inv->root_pid = d->root;
@@ -489,6 +512,7 @@ static void dump_start_procs(struct dump *d)
 static void dump_free(struct dump *d)
 {
 	for (size_t i = 0; d->procs && i < d->tree.nr; i++) {
+		free(d->procs[i].creds);
 		pages_undo_free(d->procs[i].undo);
 		page_runs_release(&d->procs[i].runs);
 	}
@@ -525,7 +549,9 @@ static int open_chain(struct dump *d, const char *parent)
 			"cannot dump %d on '%s': its pages are not tracked (start with 'ckpt pre-dump')",
 			d->root, parent);
 	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot reach its page tracker", d->root);
+		return pr_fail(r, "cannot dump %d: cannot use its page tracker: %s", d->root,
+			       keeper_strerror(r));
+	d->kept = true;
 	if (!parent)
 		return 0;
 	r = parent_open(parent, d->root, &d->parent);
@@ -590,10 +616,25 @@ static int track_arm(struct dump *d)
 	return r < 0 ? pr_errno(r, "cannot dump %d: cannot track its pages", d->root) : 0;
 }
 
+/* Called with the tree running again: no exchange with the keeper, which
+ * may take up to its time limit, happens with the tree frozen. */
 static void track_abort(struct dump *d)
 {
 	if (d->next)
 		(void)keeper_stop(d->root);
+}
+
+/* A full dump ends the chain: tracking stops (even if the tree runs on).
+ * The dump is done: a keeper that cannot be stopped is not its failure. */
+static void track_end(struct dump *d)
+{
+	int r;
+
+	if (d->predump || !d->kept)
+		return;
+	r = keeper_stop(d->root);
+	if (r < 0)
+		pr_debug("the page tracker of %d did not stop: %s", d->root, keeper_strerror(r));
 }
 
 /* A pre-dump, the tree frozen: the pages of each process found, then
@@ -617,13 +658,11 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	if (d->predump) {
 		r = keeper_put(d->root, d->next);
 		if (r < 0)
-			r = pr_errno(r, "cannot dump %d: cannot track its pages", d->root);
+			r = pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
+				    keeper_strerror(r));
 	}
 	if (r >= 0)
 		r = imgdir_commit(dir, &inv);
-	/* A full dump ends the chain: tracking stops (even if it runs on). */
-	if (r >= 0 && !d->predump)
-		(void)keeper_stop(d->root);
 	return r;
 }
 
@@ -689,9 +728,9 @@ int cmd_dump(const struct options *o)
 		r = dump_commit(d, &dir, t_frozen);
 	}
 	if (r < 0) {
-		track_abort(d);
 		if (!running)
 			resume_tree(d);
+		track_abort(d);
 		goto out_abort;
 	}
 	if (!running && o->leave_running) {
@@ -704,6 +743,7 @@ int cmd_dump(const struct options *o)
 		/* The tree is gone: what the kinds still hold goes last. */
 		files_dump_done(&d->files, true);
 	}
+	track_end(d);
 	log_stats(d, t0, t_thawed);
 	goto out;
 out_abort:

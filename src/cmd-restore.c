@@ -19,6 +19,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <libgen.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -123,6 +124,51 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 		r = mm_check(rp->mm, pid);
 	if (r >= 0)
 		r = fdinfo_check(rp->fdinfo, rs->files->n_files, pid);
+	if (r < 0)
+		return r;
+	return creds_check(rp->core);
+}
+
+/* Who owns the image sets of the chain decides what they may restore.
+ * The parents named by a set root does not trust are looked for with its
+ * owner's access. */
+static int trust_chain(struct restore *rs, const char *dir)
+{
+	struct trust_saved saved;
+	int r = trust_add_set(&rs->trust, dir, rs->dirfd, rs->inv);
+
+	if (r < 0)
+		return r;
+	r = trust_enter(&rs->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
+	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
+	trust_leave(&saved);
+	for (size_t i = 1; r >= 0 && i < rs->nr_chain; i++) {
+		_cleanup_free_ char *name = xasprintf("%s (parent %zu)", dir, i);
+
+		r = trust_add_set(&rs->trust, name, rs->chain[i], NULL);
+	}
+	return r;
+}
+
+/* What a process claims, as far as the owner of the set may give it. */
+static int trust_proc(struct restore *rs, const struct restore_proc *rp)
+{
+	const TaskCoreEntry *c = rp->core;
+	int r;
+
+	r = trust_check_creds(&rs->trust, rp->pp->pid, c->creds);
+	if (r >= 0 && c->has_loginuid)
+		r = trust_check_loginuid(&rs->trust, rp->pp->pid, c->loginuid);
+	for (size_t t = 0; r >= 0 && t < c->n_threads; t++)
+		if (c->threads[t]->creds)
+			r = trust_check_creds(&rs->trust, (int)c->threads[t]->tid,
+					      c->threads[t]->creds);
+	if (r >= 0)
+		r = trust_check_path("working directory", c->cwd);
+	if (r >= 0)
+		r = trust_check_path("root directory", c->root);
 	return r;
 }
 
@@ -138,7 +184,7 @@ static int restore_load(struct restore *rs, const char *dir)
 			-EINVAL,
 			"cannot restore '%s': it is a pre-dump (memory only); restore the dump that ends its chain",
 			dir);
-	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
+	r = trust_chain(rs, dir);
 	if (r < 0)
 		return r;
 	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,
@@ -164,6 +210,8 @@ static int restore_load(struct restore *rs, const char *dir)
 			rp->pe = rs->pstree->procs[rp->pp->node];
 		if (rp->pp->role == PLAN_LIVE)
 			r = load_live(rs, rp);
+		if (r >= 0 && rp->pp->role == PLAN_LIVE)
+			r = trust_proc(rs, rp);
 	}
 	return r;
 }
@@ -267,6 +315,7 @@ static int restore_check(struct restore *rs)
 		}
 	rs->tty_fd = find_tty();
 	r = files_check(&(struct files_open){ .fe = rs->files,
+					      .trust = &rs->trust,
 					      .tty_fd = rs->tty_fd,
 					      .nr_shmem = rs->shmem->n_objects },
 			fis, n);
@@ -279,7 +328,7 @@ static int restore_check(struct restore *rs)
 			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
 					rs->procs[i].pp->pid);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = mm_check_files(mms[i]);
+		r = mm_check_files(mms[i], &rs->trust);
 	if (r >= 0)
 		r = check_pids(rs);
 	if (r < 0)
@@ -336,6 +385,7 @@ void restore_release(struct restore *rs)
 		close(rs->dirfd);
 	if (rs->log_pipe >= 0)
 		close(rs->log_pipe);
+	trust_release(&rs->trust);
 	memset(rs, 0, sizeof(*rs));
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 }
@@ -345,6 +395,7 @@ static int open_shared(struct restore *rs)
 {
 	struct files_open fo = {
 		.fe = rs->files,
+		.trust = &rs->trust,
 		.base = rs->base,
 		.shmem_base = rs->shmem_base,
 		.nr_shmem = rs->shmem->n_objects,
@@ -471,6 +522,10 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = task_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	/* Seccomp and the exact capabilities, checked: our calls from here
+	 * on bypass the filters (see seccomp.h). */
+	if (r >= 0)
+		r = creds_restore_last(&inf, rp->core);
 	if (r < 0)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap
@@ -478,7 +533,8 @@ static int restore_remote(struct restore *rs, size_t i)
 	r = infect_syscall3(&inf, SYS_munmap, &ret, rp->plan.tramp, TRAMP_LEN, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot remove the restorer");
-	return regs_restore(pid, rp->core->threads[0]);
+	r = threads_finish(rp->core);
+	return r < 0 ? r : regs_restore(pid, rp->core->threads[0]);
 }
 
 static int restore_all_remote(struct restore *rs)
@@ -531,20 +587,44 @@ static int let_go(struct restore *rs)
 	return r;
 }
 
+/*
+ * The pidfile appears whole: written under a new name of its own in the
+ * same directory, then renamed over @path. Everything goes through one fd
+ * of the directory, and the temporary file is new (O_EXCL|O_NOFOLLOW):
+ * whatever someone planted there (a symlink at PATH.tmp) is neither
+ * followed nor in the way.
+ */
 static int write_pidfile(const char *path, int pid)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-	_cleanup_free_ char *text = xasprintf("%d\n", pid);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r;
+	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *text = xasprintf("%d\n", pid), *tmp = NULL;
+	const char *base = basename(copy2);
+	_cleanup_close_ int dirfd = open(dirname(copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = -1, r;
 
+	if (dirfd < 0)
+		return pr_errno(-errno, "cannot write pidfile '%s'", path);
+	for (int tries = 0; fd < 0 && tries < 16; tries++) {
+		char id[IMAGE_ID_LEN + 1];
+
+		image_id_new(id);
+		free(tmp);
+		tmp = xasprintf(".%s.%.12s.tmp", base, id);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 		return pr_errno(-errno, "cannot write pidfile '%s'", path);
 	r = write_full(fd, text, strlen(text));
 	close(fd);
-	if (r >= 0 && rename(tmp, path) < 0)
+	if (r >= 0 && renameat(dirfd, tmp, dirfd, base) < 0)
 		r = -errno;
-	return r < 0 ? pr_errno(r, "cannot write pidfile '%s'", path) : 0;
+	if (r < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return pr_errno(r, "cannot write pidfile '%s'", path);
+	}
+	return 0;
 }
 
 static int wait_restored(int pid)

@@ -94,6 +94,38 @@ static const FileEntry *fd_file(const struct show *s, const FdEntry *f)
 
 /* ---- text ---- */
 
+static void show_creds_text(const char *who, const CredsEntry *c)
+{
+	static const char *const modes[] = { "none", "strict", "filter" };
+
+	printf("  %screds: uid %u/%u/%u/%u gid %u/%u/%u/%u groups [", who, c->uid, c->euid, c->suid,
+	       c->fsuid, c->gid, c->egid, c->sgid, c->fsgid);
+	for (size_t i = 0; i < c->n_groups; i++)
+		printf("%s%u", i ? " " : "", c->groups[i]);
+	printf("]\n    caps inh %#llx prm %#llx eff %#llx bnd %#llx amb %#llx secbits %#x nnp %s seccomp %s",
+	       (unsigned long long)c->cap_inh, (unsigned long long)c->cap_prm,
+	       (unsigned long long)c->cap_eff, (unsigned long long)c->cap_bnd,
+	       (unsigned long long)c->cap_amb, c->secbits, c->no_new_privs ? "yes" : "no",
+	       c->seccomp_mode < ARRAY_SIZE(modes) ? modes[c->seccomp_mode] : "?");
+	if (c->n_seccomp_chain)
+		printf(" (%zu filters)", c->n_seccomp_chain);
+	printf("\n");
+}
+
+static void show_task_creds_text(const TaskCoreEntry *c)
+{
+	show_creds_text("", c->creds);
+	if (c->has_loginuid)
+		printf("  loginuid %u\n", c->loginuid);
+	for (size_t i = 1; i < c->n_threads; i++)
+		if (c->threads[i]->creds) {
+			char who[32];
+
+			snprintf(who, sizeof(who), "thread %u ", c->threads[i]->tid);
+			show_creds_text(who, c->threads[i]->creds);
+		}
+}
+
 static void show_proc_text(const struct show *s, const struct show_proc *p)
 {
 	const ProcessEntry *pe = p->pe;
@@ -112,6 +144,8 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		printf("process %u: ppid %u pgid %u sid %u (memory only)\n", pe->pid, pe->ppid,
 		       pe->pgid, pe->sid);
 	printf("  exe '%s'\n", p->mm->exe_path);
+	if (c)
+		show_task_creds_text(c);
 	for (size_t i = 0; c && i < c->n_threads; i++)
 		printf("  thread %u: rip %#llx rsp %#llx blocked %#llx\n", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip,
@@ -181,6 +215,21 @@ static void show_text(const struct show *s)
 
 /* ---- JSON ---- */
 
+static void show_creds_json(const CredsEntry *c)
+{
+	printf("{\"uid\":[%u,%u,%u,%u],\"gid\":[%u,%u,%u,%u],\"groups\":[", c->uid, c->euid,
+	       c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid);
+	for (size_t i = 0; i < c->n_groups; i++)
+		printf("%s%u", i ? "," : "", c->groups[i]);
+	printf("],\"cap_inh\":%llu,\"cap_prm\":%llu,\"cap_eff\":%llu,\"cap_bnd\":%llu,"
+	       "\"cap_amb\":%llu,\"secbits\":%u,\"no_new_privs\":%s,\"seccomp_mode\":%u,"
+	       "\"seccomp_filters\":%zu}",
+	       (unsigned long long)c->cap_inh, (unsigned long long)c->cap_prm,
+	       (unsigned long long)c->cap_eff, (unsigned long long)c->cap_bnd,
+	       (unsigned long long)c->cap_amb, c->secbits, c->no_new_privs ? "true" : "false",
+	       c->seccomp_mode, c->n_seccomp_chain);
+}
+
 static void show_proc_json(const struct show *s, const struct show_proc *p)
 {
 	const ProcessEntry *pe = p->pe;
@@ -198,13 +247,23 @@ static void show_proc_json(const struct show *s, const struct show_proc *p)
 		json_str(c->comm);
 		printf(",\"cwd\":");
 		json_str(c->cwd);
+		printf(",\"creds\":");
+		show_creds_json(c->creds);
+		if (c->has_loginuid)
+			printf(",\"loginuid\":%u", c->loginuid);
 	}
 	printf(",\"exe\":");
 	json_str(p->mm->exe_path);
 	printf(",\"threads\":[");
-	for (size_t i = 0; c && i < c->n_threads; i++)
-		printf("%s{\"tid\":%u,\"rip\":%llu}", i ? "," : "", c->threads[i]->tid,
+	for (size_t i = 0; c && i < c->n_threads; i++) {
+		printf("%s{\"tid\":%u,\"rip\":%llu", i ? "," : "", c->threads[i]->tid,
 		       (unsigned long long)c->threads[i]->regs->rip);
+		if (c->threads[i]->creds) {
+			printf(",\"creds\":");
+			show_creds_json(c->threads[i]->creds);
+		}
+		putchar('}');
+	}
 	printf("],\"pages_stored\":%llu,\"pages_in_parent\":%llu,\"compression\":\"%s\","
 	       "\"pages_image_bytes\":%llu,\"vmas\":[",
 	       (unsigned long long)p->pagemap->nr_pages, (unsigned long long)p->parent_pages,

@@ -163,7 +163,7 @@ static int limits_check(const TaskCoreEntry *core, int pid)
 	return 0;
 }
 
-static int creds_check(const CredsEntry *c, int pid)
+static int creds_bounds_check(const CredsEntry *c, int pid)
 {
 	if (!c)
 		return img_inconsistent(IMG_CORE, pid, "no credentials");
@@ -186,7 +186,7 @@ int core_check(const TaskCoreEntry *core, int pid)
 		return img_inconsistent(IMG_CORE, pid, "cwd or root");
 	if (core->umask & ~0777U)
 		return img_inconsistent(IMG_CORE, pid, "umask %#o", core->umask);
-	r = creds_check(core->creds, pid);
+	r = creds_bounds_check(core->creds, pid);
 	if (r >= 0)
 		r = limits_check(core, pid);
 	if (r >= 0)

@@ -23,6 +23,7 @@
 #include "imgdir.h"
 
 #include "proc.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -190,6 +191,8 @@ static int inotify_check(const FileEntry *e, const struct files_open *fo)
 		if (!w->wd || w->wd > INT32_MAX || (i && w->wd <= ie->wds[i - 1]->wd) ||
 		    (w->mask & ~(uint32_t)IN_WATCH_KNOWN) || !str_fits(w->path, PATH_MAX_LEN - 1))
 			return anon_inconsistent(e);
+		if (trust_check_path("watched file", w->path) < 0)
+			return -EINVAL;
 		if (lstat(w->path, &st) < 0)
 			return pr_errno(-errno, "cannot restore: '%s' (watched by an inotify)",
 					w->path);
@@ -206,13 +209,38 @@ static void drain(int fd)
 		;
 }
 
-/* Use up wd @want: a watch added on @w's file and removed at once. */
-static int use_up_wd(int fd, const InotifyWdEntry *w, int want)
+/* inotify_add_watch() on @path from an image: reached through no
+ * symlink, with the owner's access for a set that is not trusted (a
+ * watch needs read access to the file). -errno on failure. */
+static int watch_add(const struct trust *t, int fd, const char *path, uint32_t mask)
 {
-	int wd = inotify_add_watch(fd, w->path, IN_ATTRIB | (w->mask & IN_DONT_FOLLOW));
+	int flags = O_PATH | O_CLOEXEC | (mask & IN_DONT_FOLLOW ? O_NOFOLLOW : 0);
+	_cleanup_close_ int file = trust_open(t, path, flags, 0);
+	struct trust_saved saved;
+	char at[64];
+	int wd;
+
+	if (file < 0)
+		return file;
+	wd = trust_enter(t, &saved);
+	if (wd < 0)
+		return wd;
+	/* The very file opened: /proc/self/fd/N is followed to it. */
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", file);
+	wd = inotify_add_watch(fd, at, mask & ~IN_DONT_FOLLOW);
+	if (wd < 0)
+		wd = -errno;
+	trust_leave(&saved);
+	return wd;
+}
+
+/* Use up wd @want: a watch added on @w's file and removed at once. */
+static int use_up_wd(const struct trust *t, int fd, const InotifyWdEntry *w, int want)
+{
+	int wd = watch_add(t, fd, w->path, IN_ATTRIB | (w->mask & IN_DONT_FOLLOW));
 
 	if (wd < 0)
-		return pr_errno(-errno, "cannot restore: cannot watch '%s'", w->path);
+		return pr_errno(wd, "cannot restore: cannot watch '%s'", w->path);
 	if (wd != want || inotify_rm_watch(fd, wd) < 0)
 		return pr_fail(
 			-EEXIST,
@@ -223,7 +251,7 @@ static int use_up_wd(int fd, const InotifyWdEntry *w, int want)
 	return 0;
 }
 
-static int add_watches(int fd, const InotifyEntry *ie)
+static int add_watches(const struct trust *t, int fd, const InotifyEntry *ie)
 {
 	int next = 1; /* a new inotify starts there */
 
@@ -233,15 +261,15 @@ static int add_watches(int fd, const InotifyEntry *ie)
 		int wd, r;
 
 		for (; next < (int)w->wd; next++) {
-			r = use_up_wd(fd, w, next);
+			r = use_up_wd(t, fd, w, next);
 			if (r < 0)
 				return r;
 		}
 		if (skipped)
 			drain(fd);
-		wd = inotify_add_watch(fd, w->path, w->mask);
+		wd = watch_add(t, fd, w->path, w->mask);
 		if (wd < 0)
-			return pr_errno(-errno, "cannot restore: cannot watch '%s'", w->path);
+			return pr_errno(wd, "cannot restore: cannot watch '%s'", w->path);
 		/* Another watch of this inotify on the same file now. */
 		if (wd != (int)w->wd)
 			return pr_fail(
@@ -260,7 +288,7 @@ static int inotify_open(struct files_open *fo, const FileEntry *e)
 
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot create an inotify");
-	r = add_watches(fd, e->inotify);
+	r = add_watches(fo->trust, fd, e->inotify);
 	return anon_open_finish(fd, r, e);
 }
 

@@ -10,6 +10,7 @@
 #include "filedata.h"
 #include "imgdir.h"
 #include "mm.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -71,25 +72,73 @@ static int path_dump(const struct fd_dump *d, FileEntry *e)
 	return 0;
 }
 
+static const char *what_of(const FileEntry *e)
+{
+	switch (e->kind) {
+	case FD_KIND__FD_DIR:
+		return "directory";
+	case FD_KIND__FD_CHR:
+		return "device";
+	default:
+		return "file";
+	}
+}
+
+/* What @e was at the dump, to compare with what its path opens now. */
+static struct trust_file file_of(const FileEntry *e)
+{
+	return (struct trust_file){
+		.path = e->path,
+		.what = what_of(e),
+		.mode = e->has_mode ? e->mode : 0,
+		.has_ino = e->has_dev && e->has_ino,
+		.dev = e->dev,
+		.ino = e->ino,
+	};
+}
+
+/* The open flags of @e that reopen it: its access mode and status flags. */
+static int reopen_flags(const FileEntry *e)
+{
+	return (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC);
+}
+
+/* The file is opened here as it will be (with the owner's access, for a
+ * set that is not trusted): a refusal comes before anything is created. */
 static int path_check(const FileEntry *e, const struct files_open *fo)
 {
+	struct trust_file tf = file_of(e);
+	_cleanup_close_ int fd = -1;
 	struct stat st;
+	int r;
 
-	if (stat(e->path, &st) < 0)
+	r = trust_check_path(tf.what, e->path);
+	if (r < 0)
+		return r;
+	if (!e->has_mode)
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (file '%s')",
+			       e->path);
+	fd = trust_open_verify(fo->trust, &tf,
+			       (reopen_flags(e) & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			       0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
 		return pr_errno(-errno, "cannot restore: '%s'", e->path);
 	if (e->kind == FD_KIND__FD_REG && (uint64_t)st.st_size < e->size)
 		return pr_fail(-ESTALE,
 			       "cannot restore: '%s' shrank since the dump (%llu bytes, was %llu)",
 			       e->path, (unsigned long long)st.st_size,
 			       (unsigned long long)e->size);
-	if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT))
-		return pr_fail(-ESTALE, "cannot restore: '%s' is no longer the same kind of file",
-			       e->path);
 	return 0;
 }
 
 static int tty_caller_check(const FileEntry *e, const struct files_open *fo)
 {
+	int r = trust_check_path("terminal", e->path);
+
+	if (r < 0)
+		return r;
 	if (fo->tty_fd < 0)
 		return pr_fail(
 			-ENOTTY,
@@ -100,11 +149,11 @@ static int tty_caller_check(const FileEntry *e, const struct files_open *fo)
 
 static int path_open(struct files_open *fo, const FileEntry *e)
 {
-	int flags = (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC);
-	int fd = open(e->path, flags);
+	struct trust_file tf = file_of(e);
+	int fd = trust_open_verify(fo->trust, &tf, reopen_flags(e), 0);
 
 	if (fd < 0)
-		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
+		return fd;
 	if (e->kind != FD_KIND__FD_CHR && !(e->flags & O_PATH) &&
 	    lseek(fd, (off_t)e->offset, SEEK_SET) < 0) {
 		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
@@ -241,7 +290,8 @@ const struct file_kind memfd_kind = {
 
 struct ghost {
 	int fd;
-	char *path; /* created under this name: unlink it at the end */
+	int dirfd; /* the directory it is in, O_PATH */
+	char *name; /* created under this name there: unlink it at the end */
 };
 
 static bool ghost_claims(const char *link, const struct stat *st)
@@ -283,33 +333,53 @@ static int ghost_dump(const struct fd_dump *d, FileEntry *e)
 static int ghost_check(const FileEntry *e, const struct files_open *fo)
 {
 	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
+	size_t len = strlen(e->path), suffix = strlen(" (deleted)");
+	_cleanup_free_ char *path = NULL;
 
-	if (!e->has_data_id || !holder || !holder->data || filedata_check(holder->data) < 0)
+	if (!e->has_data_id || !holder || !holder->data || filedata_check(holder->data) < 0 ||
+	    len <= suffix || !str_ends(e->path, " (deleted)"))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
-	return 0;
+	path = strndup(e->path, len - suffix);
+	return trust_check_path("deleted file", path);
 }
 
-/* The file under its old name if that is free, else unnamed beside it. */
-static int ghost_create(const FileEntry *e, struct ghost *g)
+/* The file under its old name if that is free, else unnamed beside it
+ * (or in /tmp). Made with the owner's access for a set that is not
+ * trusted, in a directory reached through no symlink, never through a
+ * symlink at the name itself: root's files are neither made nor opened. */
+static int ghost_create(const struct trust *t, const FileEntry *e, struct ghost *g)
 {
 	_cleanup_free_ char *path = strndup(e->path, strlen(e->path) - strlen(" (deleted)"));
-	_cleanup_free_ char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	mode_t mode = e->mode & 07777;
-	int fd;
+	char *slash = strrchr(path, '/');
+	const char *name = slash + 1;
+	mode_t mode = e->mode & 0777;
+	struct trust_saved saved;
+	int fd = -1, r = -ENOENT;
 
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd >= 0) {
-		g->path = path;
-		path = NULL;
-		return fd;
+	*slash = 0;
+	g->dirfd = trust_open(t, slash == path ? "/" : path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	for (int tmp = 0; fd < 0 && tmp < 2; tmp++) {
+		if (tmp) {
+			if (g->dirfd >= 0)
+				close(g->dirfd);
+			g->dirfd = trust_open(t, "/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		}
+		if (g->dirfd < 0)
+			continue;
+		r = trust_enter(t, &saved);
+		if (r < 0)
+			return r;
+		if (!tmp)
+			fd = openat(g->dirfd, name,
+				    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			g->name = xstrdup(name);
+		else
+			fd = openat(g->dirfd, ".", O_RDWR | O_TMPFILE | O_CLOEXEC, mode);
+		r = fd < 0 ? -errno : fd;
+		trust_leave(&saved);
 	}
-	if (slash)
-		slash[slash == dir ? 1 : 0] = 0;
-	fd = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, mode);
-	if (fd < 0)
-		fd = open("/tmp", O_RDWR | O_TMPFILE | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	return fd < 0 ? (g->dirfd < 0 ? g->dirfd : r) : fd;
 }
 
 static int ghost_prepare(struct files_open *fo)
@@ -322,10 +392,10 @@ static int ghost_prepare(struct files_open *fo)
 		const FileEntry *e = fe->files[i];
 		int r;
 
-		gs[i].fd = -1;
+		gs[i].fd = gs[i].dirfd = -1;
 		if (e->kind != FD_KIND__FD_GHOST || e->data_id != i)
 			continue;
-		gs[i].fd = fd_move_above(ghost_create(e, &gs[i]), fo->scratch);
+		gs[i].fd = fd_move_above(ghost_create(fo->trust, e, &gs[i]), fo->scratch);
 		if (gs[i].fd < 0)
 			return pr_errno(gs[i].fd,
 					"cannot restore: cannot create the deleted file '%s'",
@@ -351,11 +421,17 @@ static void ghost_finish(struct files_open *fo)
 	struct ghost *gs = fo->state[FD_KIND__FD_GHOST];
 
 	for (size_t i = 0; gs && i < fo->fe->n_files; i++) {
-		if (gs[i].path)
-			(void)unlink(gs[i].path);
-		free(gs[i].path);
+		struct trust_saved saved;
+
+		if (gs[i].name && trust_enter(fo->trust, &saved) >= 0) {
+			(void)unlinkat(gs[i].dirfd, gs[i].name, 0);
+			trust_leave(&saved);
+		}
+		free(gs[i].name);
 		if (gs[i].fd >= 0)
 			close(gs[i].fd);
+		if (gs[i].dirfd >= 0)
+			close(gs[i].dirfd);
 	}
 	free(gs);
 	fo->state[FD_KIND__FD_GHOST] = NULL;
@@ -379,24 +455,28 @@ bool opath_applies(const char *link)
 	return is_live_path(link);
 }
 
-/* O_PATH|O_NOFOLLOW may hold a symlink itself: compare without following. */
-static int opath_check(const FileEntry *e, const struct files_open *fo)
-{
-	struct stat st;
-
-	if (lstat(e->path, &st) < 0)
-		return pr_errno(-errno, "cannot restore: '%s'", e->path);
-	if ((st.st_mode & S_IFMT) != (e->mode & S_IFMT))
-		return pr_fail(-ESTALE, "cannot restore: '%s' is no longer the same kind of file",
-			       e->path);
-	return 0;
-}
-
+/* O_PATH|O_NOFOLLOW may hold a symlink itself: it is opened as such. */
 static int opath_open(struct files_open *fo, const FileEntry *e)
 {
-	int fd = open(e->path, (int)e->flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY));
+	struct trust_file tf = file_of(e);
 
-	return fd < 0 ? pr_errno(-errno, "cannot restore: cannot open '%s'", e->path) : fd;
+	tf.what = "O_PATH file";
+	return trust_open_verify(fo->trust, &tf,
+				 (int)e->flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY), 0);
+}
+
+static int opath_check(const FileEntry *e, const struct files_open *fo)
+{
+	int r = trust_check_path("O_PATH file", e->path);
+
+	if (r >= 0 && !e->has_mode)
+		r = pr_fail(-EBADMSG, "cannot restore: images are inconsistent (file '%s')",
+			    e->path);
+	if (r >= 0)
+		r = opath_open((struct files_open *)fo, e);
+	if (r >= 0)
+		close(r);
+	return r;
 }
 
 const struct file_kind opath_kind = {

@@ -41,6 +41,7 @@ struct files_opts {
 };
 
 struct shmem_table;
+struct trust;
 
 struct file_table {
 	FilesEntry img;
@@ -63,6 +64,7 @@ struct fd_dump {
 /* Restore, in ckpt: what the kinds share while every file is opened. */
 struct files_open {
 	const FilesEntry *fe;
+	const struct trust *trust; /* paths are opened through it (trust.h) */
 	int base; /* description i goes to fd base + i */
 	int shmem_base; /* shmem object k is open at shmem_base + k */
 	size_t nr_shmem;
@@ -123,11 +125,11 @@ const char *fd_kind_name(uint32_t kind);
 
 /* Highest fd number in @fi, or -1. */
 int fds_max(const FdinfoEntry *fi);
-/* Before anything is created: can every description be reopened? Only
- * fe, tty_fd and nr_shmem of @fo are used. */
 /* fdinfo-PID.img as read: fd numbers below nr_open and unique, file ids
  * in files.img (@nr_files); logs why not. */
 int fdinfo_check(const FdinfoEntry *fi, size_t nr_files, int pid);
+/* Before anything is created: can every description be reopened? Only
+ * fe, trust, tty_fd and nr_shmem of @fo are used. */
 int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis);
 /* In ckpt, the shmem objects open already: open description i at fd
  * fo->base + i. */

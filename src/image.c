@@ -95,7 +95,7 @@ static void img_init(struct img *img, enum img_kind kind, bool writing)
 int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind)
 {
 	img_init(img, kind, true);
-	img->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	img->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (img->fd < 0)
 		return -errno;
 	/* Leave room for the header; it is written by img_finish(). */
@@ -250,8 +250,9 @@ int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind ki
 
 	img_init(img, kind, false);
 	/* O_NONBLOCK: a FIFO in place of an image must not block the open;
-	 * it is refused just below. Regular files ignore the flag. */
-	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	 * it is refused just below. Regular files ignore the flag. A symlink
+	 * is never followed out of the images directory (-ELOOP). */
+	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (img->fd < 0)
 		return -errno;
 	if (fstat(img->fd, &st) < 0)
@@ -295,11 +296,13 @@ int img_open_partial(struct img *img, int dirfd, const char *name, enum img_kind
 	img_init(img, kind, false);
 	img->codec = codec;
 	img->no_crc = true;
-	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (img->fd < 0)
 		return -errno;
 	if (fstat(img->fd, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
 	if (st.st_size < IMG_HEADER_SIZE)
 		return -EIO;
 	img->payload_len = (uint64_t)st.st_size - IMG_HEADER_SIZE;

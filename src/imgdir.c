@@ -2,6 +2,7 @@
 #include "imgdir.h"
 
 #include "image.h"
+#include "incremental.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -11,15 +12,21 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-static int dir_is_empty(const char *path)
+static int dir_is_empty(int parentfd, const char *name)
 {
-	DIR *d = opendir(path);
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	struct dirent *de;
 	int r = 1;
 
-	if (!d)
-		return -errno;
+	if (!d) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
 			r = 0;
@@ -27,6 +34,25 @@ static int dir_is_empty(const char *path)
 		}
 	closedir(d);
 	return r;
+}
+
+/* A new directory of ours, 0700, under a random name in @parentfd. */
+static int make_tmp(struct imgdir *d)
+{
+	char id[IMAGE_ID_LEN + 1];
+
+	for (int tries = 0; tries < 16; tries++) {
+		image_id_new(id);
+		free(d->tmp_name);
+		d->tmp_name = xasprintf(".%s.ckpt-%.12s", d->final_name, id);
+		if (mkdirat(d->parentfd, d->tmp_name, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	free(d->tmp_name);
+	d->tmp_name = NULL;
+	return -errno;
 }
 
 int imgdir_create(struct imgdir *d, const char *path)
@@ -37,35 +63,54 @@ int imgdir_create(struct imgdir *d, const char *path)
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	d->dirfd = -1;
-	if (stat(path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return pr_fail(-ENOTDIR, "cannot dump: '%s' exists and is not a directory",
-				       path);
-		r = dir_is_empty(path);
-		if (r < 0)
-			return pr_errno(r, "cannot dump: cannot read '%s'", path);
-		if (r == 0)
-			return pr_fail(-ENOTEMPTY,
-				       "cannot dump: images directory '%s' is not empty", path);
-	} else if (errno != ENOENT) {
-		return pr_errno(-errno, "cannot dump: '%s'", path);
-	}
+	d->dirfd = d->parentfd = -1;
 	if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
 		return pr_fail(-EINVAL, "cannot dump: '%s' cannot be an images directory", path);
-	d->final = xstrdup(path);
-	d->tmp = xasprintf("%s/.%s.ckpt-XXXXXX", parent, base);
-	if (!mkdtemp(d->tmp)) {
-		r = -errno;
-		free(d->tmp);
-		d->tmp = NULL;
-		return pr_errno(r, "cannot dump: cannot create a directory in '%s'", parent);
-	}
-	d->dirfd = open(d->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (d->dirfd < 0) {
+	/* Every step from here goes through this fd: what a path names
+	 * cannot change under the dump. */
+	d->parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->parentfd < 0)
+		return pr_errno(-errno, "cannot dump: '%s'", parent);
+	d->final_name = xstrdup(base);
+	if (fstatat(d->parentfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			imgdir_abort(d);
+			return pr_fail(
+				-ENOTDIR,
+				"cannot dump: '%s' exists and is not a directory (symlinks are refused)",
+				path);
+		}
+		r = dir_is_empty(d->parentfd, base);
+		if (r < 0) {
+			imgdir_abort(d);
+			return pr_errno(r, "cannot dump: cannot read '%s'", path);
+		}
+		if (r == 0) {
+			imgdir_abort(d);
+			return pr_fail(-ENOTEMPTY,
+				       "cannot dump: images directory '%s' is not empty", path);
+		}
+	} else if (errno != ENOENT) {
 		r = -errno;
 		imgdir_abort(d);
-		return pr_errno(r, "cannot open '%s'", d->tmp);
+		return pr_errno(r, "cannot dump: '%s'", path);
+	}
+	d->final = xstrdup(path);
+	r = make_tmp(d);
+	if (r < 0) {
+		imgdir_abort(d);
+		return pr_errno(r, "cannot dump: cannot create a directory in '%s'", parent);
+	}
+	d->tmp = xasprintf("%s/%s", parent, d->tmp_name);
+	d->dirfd =
+		openat(d->parentfd, d->tmp_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d->dirfd < 0 || fstat(d->dirfd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 0777) != 0700) {
+		r = d->dirfd < 0 ? -errno : -EPERM;
+		_cleanup_free_ char *shown = xstrdup(d->tmp);
+
+		imgdir_abort(d);
+		return pr_errno(r, "cannot open '%s'", shown);
 	}
 	return 0;
 }
@@ -85,7 +130,7 @@ static int list_files(struct imgdir *d, InventoryEntry *inv)
 
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "inventory.img"))
 			continue;
-		fd = openat(d->dirfd, de->d_name, O_RDONLY | O_CLOEXEC);
+		fd = openat(d->dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || read_full(fd, h, sizeof(h)) < 0) {
 			if (fd >= 0)
 				close(fd);
@@ -118,36 +163,42 @@ int imgdir_commit(struct imgdir *d, InventoryEntry *inv)
 	/* The images hold the only copy of the process once it is killed. */
 	if (syncfs(d->dirfd) < 0)
 		return pr_errno(-errno, "cannot sync the images in '%s'", d->tmp);
-	if (rename(d->tmp, d->final) < 0)
+	if (renameat(d->parentfd, d->tmp_name, d->parentfd, d->final_name) < 0)
 		return pr_errno(-errno, "cannot move the images to '%s'", d->final);
-	free(d->tmp);
-	d->tmp = NULL;
-	close(d->dirfd);
-	d->dirfd = -1;
+	free(d->tmp_name);
+	d->tmp_name = NULL;
+	imgdir_abort(d); /* nothing left to remove: closes and frees */
 	return 0;
 }
 
 void imgdir_abort(struct imgdir *d)
 {
-	if (d->tmp) {
-		DIR *dir = opendir(d->tmp);
+	if (d->tmp_name && d->dirfd >= 0) {
+		int fd = dup(d->dirfd);
+		DIR *dir = fd < 0 ? NULL : fdopendir(fd);
 		struct dirent *de;
 
+		if (!dir && fd >= 0)
+			close(fd);
+		/* unlinkat() removes a symlink, not what it points at; only
+		 * names in the directory ckpt made are removed. */
 		while (dir && (de = readdir(dir)))
-			if (de->d_name[0] != '.' ||
-			    (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")))
-				(void)unlinkat(dirfd(dir), de->d_name, 0);
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				(void)unlinkat(d->dirfd, de->d_name, 0);
 		if (dir)
 			closedir(dir);
-		(void)rmdir(d->tmp);
-		free(d->tmp);
-		d->tmp = NULL;
+		(void)unlinkat(d->parentfd, d->tmp_name, AT_REMOVEDIR);
 	}
 	if (d->dirfd >= 0)
 		close(d->dirfd);
-	d->dirfd = -1;
+	if (d->parentfd >= 0)
+		close(d->parentfd);
+	free(d->tmp_name);
+	free(d->final_name);
+	free(d->tmp);
 	free(d->final);
-	d->final = NULL;
+	memset(d, 0, sizeof(*d));
+	d->dirfd = d->parentfd = -1;
 }
 
 const char *img_strerror(int r)
@@ -161,6 +212,8 @@ const char *img_strerror(int r)
 		return "image format version not supported";
 	case -ENOENT:
 		return "image is missing";
+	case -ELOOP:
+		return "image is a symbolic link (refused)";
 	default:
 		return strerror(-r);
 	}
@@ -171,7 +224,11 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 	InventoryEntry *inv;
 	int dirfd, r;
 
-	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dirfd < 0 && errno == ELOOP)
+		return pr_fail(-ELOOP,
+			       "cannot open images directory '%s': it is a symlink (refused)",
+			       path);
 	if (dirfd < 0)
 		return pr_errno(-errno, "cannot open images directory '%s'", path);
 	r = img_read_msg(dirfd, IMG_INVENTORY, 0, &inventory_entry__descriptor,
@@ -187,9 +244,13 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 
 		/* Names of files in this very directory, nothing else. */
 		if (!str_fits(f->name, NAME_MAX) || f->name[0] == '.' || strchr(f->name, '/') ||
-		    fstatat(dirfd, f->name, &st, 0) < 0) {
+		    fstatat(dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			pr_err("cannot read '%s/%s': %s", path, f->name, img_strerror(-ENOENT));
 			r = -ENOENT;
+		} else if (!S_ISREG(st.st_mode)) {
+			pr_err("cannot read '%s/%s': %s", path, f->name,
+			       img_strerror(S_ISLNK(st.st_mode) ? -ELOOP : -EBADMSG));
+			r = -EBADMSG;
 		} else if ((uint64_t)st.st_size != f->size) {
 			pr_err("cannot read '%s/%s': %s", path, f->name,
 			       img_strerror((uint64_t)st.st_size < f->size ? -EIO : -EBADMSG));

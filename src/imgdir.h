@@ -15,7 +15,9 @@
 
 struct imgdir {
 	char *final; /* DIR as given */
-	char *tmp; /* the temporary directory being written */
+	char *tmp; /* the temporary directory being written, for messages */
+	char *tmp_name, *final_name; /* both in parentfd */
+	int parentfd; /* the directory DIR is in, opened once */
 	int dirfd;
 };
 
@@ -23,11 +25,14 @@ struct imgdir {
 int imgdir_create(struct imgdir *d, const char *path);
 /* Write inventory.img listing every image file, sync, rename into place. */
 int imgdir_commit(struct imgdir *d, InventoryEntry *inv);
-/* Remove the temporary directory (after a failure). */
+/* Remove the temporary directory (after a failure): only what is in it,
+ * through its fd, never following a symlink. */
 void imgdir_abort(struct imgdir *d);
 
 /* Open an image set for reading; checks the inventory and that each file
- * it lists is there with the right size. */
+ * it lists is there, a regular file, with the right size. Neither the
+ * directory (its last component) nor any image is reached through a
+ * symlink. */
 int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv);
 
 /* A user-facing reason for an image error code. */

@@ -23,19 +23,44 @@
 #include "pagemap.pb-c.h"
 #include "seize.h"
 
+struct trust;
+
 /* core-check.c: core-PID.img as read is sane (counts, signal numbers,
  * flags, sizes, strings); logs why not. */
 int core_check(const TaskCoreEntry *core, int pid);
 
-/* task.c: ids, comm, personality, umask, cwd, root, rlimits, creds, misc */
+/* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
-int task_restore_early(const TaskCoreEntry *core);
+int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
 int rlimits_restore_early(const TaskCoreEntry *core);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);
-/* Credentials are per thread in the kernel: every thread sets its own. */
-int creds_restore_late(struct infect *inf, const CredsEntry *c);
 int thread_comm_restore_late(struct infect *inf, const ThreadCoreEntry *th);
+
+/* creds.c: uids, gids, groups, capabilities, securebits, no_new_privs,
+ * seccomp (seccomp.c), parent-death signal, loginuid; per thread. */
+/* The tree is frozen, nothing injected yet: every thread's creds from
+ * /proc (*ret: one per thread, main first) and seccomp filters; seccomp
+ * kept off our remote calls from here. */
+int creds_dump_frozen(int pid, const struct seized_task *threads, size_t nr, TaskCoreEntry *core,
+		      CredsEntry ***ret);
+/* In the thread, by remote calls: securebits, parent-death signal. */
+int creds_dump_thread(struct infect *inf, CredsEntry *c, ThreadCoreEntry *th);
+/* core->creds is the main thread's; a thread whose creds differ has its own. */
+void creds_dump_attach(TaskCoreEntry *core, ThreadCoreEntry **threads, CredsEntry **creds,
+		       size_t nr);
+/* The creds of thread @i of @core. */
+const CredsEntry *creds_of_thread(const TaskCoreEntry *core, size_t i);
+/* Every creds field of the images is sane; logs and -EBADMSG if not. */
+int creds_check(const TaskCoreEntry *core);
+/* In the new process itself, before its memory is replaced. */
+int loginuid_restore_early(const TaskCoreEntry *core);
+/* In thread @i, once its memory and threads exist: drop to its creds, but
+ * for the capabilities borrowed until creds_restore_last. */
+int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i);
+/* Every thread's seccomp and exact capabilities, then all of it checked
+ * against the image; the threads end with registers to be set again. */
+int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core);
 
 /* signals.c: sigactions, blocked mask, pending signals, sigaltstack */
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core);

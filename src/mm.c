@@ -7,6 +7,7 @@
 
 #include "imgdir.h"
 #include "proc.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -259,15 +260,51 @@ static bool vma_is_file(const VmaEntry *v)
 	       !v->has_shmid;
 }
 
-int mm_check_files(const MmEntry *mm)
+/* What @v (or the executable, @v NULL) was at the dump. */
+static struct trust_file mapped_file(const char *path, const VmaEntry *v)
 {
+	return (struct trust_file){
+		.path = path,
+		.what = v ? "mapped file" : "executable",
+		.mode = S_IFREG,
+		.has_ino = v && v->has_dev && v->has_ino,
+		.dev = v ? v->dev : 0,
+		.ino = v ? v->ino : 0,
+	};
+}
+
+int mm_check_files(const MmEntry *mm, const struct trust *t)
+{
+	int r;
+
+	if (mm->exe_path) {
+		struct trust_file tf = mapped_file(mm->exe_path, NULL);
+		int fd;
+
+		r = trust_check_path(tf.what, tf.path);
+		if (r < 0)
+			return r;
+		fd = trust_open_verify(t, &tf, O_RDONLY | O_CLOEXEC, 0);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
+		struct trust_file tf = mapped_file(v->path, v);
+		_cleanup_close_ int fd = -1;
 		struct stat st;
 
 		if (!vma_is_file(v))
 			continue;
-		if (stat(v->path, &st) < 0)
+		r = trust_check_path(tf.what, tf.path ? tf.path : "");
+		if (r < 0)
+			return r;
+		fd = trust_open_verify(t, &tf, (v->file_writable ? O_RDWR : O_RDONLY) | O_CLOEXEC,
+				       0);
+		if (fd < 0)
+			return fd;
+		if (fstat(fd, &st) < 0)
 			return pr_errno(-errno, "cannot restore: mapped file '%s'", v->path);
 		if ((uint64_t)st.st_size != v->file_size)
 			return pr_fail(
@@ -361,15 +398,21 @@ int mm_check(const MmEntry *mm, int pid)
 	return 0;
 }
 
-static int plan_file(struct mm_plan *plan, const char *path, int flags)
+static int plan_file(struct mm_plan *plan, const char *path, int flags, const VmaEntry *v)
 {
+	size_t n = plan->nr_files + 1;
+
 	for (size_t i = 0; i < plan->nr_files; i++)
 		if (!strcmp(plan->files[i], path) && plan->file_flags[i] == flags)
 			return plan->aux_base + (int)i;
-	plan->files = xrealloc(plan->files, (plan->nr_files + 1) * sizeof(char *));
-	plan->file_flags = xrealloc(plan->file_flags, (plan->nr_files + 1) * sizeof(int));
+	plan->files = xrealloc(plan->files, n * sizeof(char *));
+	plan->file_flags = xrealloc(plan->file_flags, n * sizeof(int));
+	plan->file_dev = xrealloc(plan->file_dev, n * sizeof(uint64_t));
+	plan->file_ino = xrealloc(plan->file_ino, n * sizeof(uint64_t));
 	plan->files[plan->nr_files] = xstrdup(path);
 	plan->file_flags[plan->nr_files] = flags;
+	plan->file_dev[plan->nr_files] = v && v->has_dev && v->has_ino ? v->dev : 0;
+	plan->file_ino[plan->nr_files] = v && v->has_dev && v->has_ino ? v->ino : 0;
 	return plan->aux_base + (int)plan->nr_files++;
 }
 
@@ -423,9 +466,9 @@ int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int shmem_base, int cl
 			plan->vma_fd[i] = shmem_base + (int)v->shmid;
 		else if (vma_is_file(v))
 			plan->vma_fd[i] =
-				plan_file(plan, v->path, v->file_writable ? O_RDWR : O_RDONLY);
+				plan_file(plan, v->path, v->file_writable ? O_RDWR : O_RDONLY, v);
 	}
-	plan->exe_fd = plan_file(plan, mm->exe_path, O_RDONLY);
+	plan->exe_fd = plan_file(plan, mm->exe_path, O_RDONLY, NULL);
 	return plan_trampoline(plan, mm);
 }
 
@@ -435,20 +478,30 @@ void mm_plan_release(struct mm_plan *plan)
 		free(plan->files[i]);
 	free(plan->files);
 	free(plan->file_flags);
+	free(plan->file_dev);
+	free(plan->file_ino);
 	free(plan->vma_fd);
 }
 
 static const unsigned char tramp_code[] = { 0x0f, 0x05, 0xcc }; /* syscall; int3 */
 
-int mm_restore_early(const struct mm_plan *plan)
+int mm_restore_early(const struct mm_plan *plan, const struct trust *trust)
 {
 	void *t;
 
 	for (size_t i = 0; i < plan->nr_files; i++) {
-		int fd = open(plan->files[i], plan->file_flags[i] | O_CLOEXEC);
+		struct trust_file tf = {
+			.path = plan->files[i],
+			.what = "mapped file",
+			.mode = S_IFREG,
+			.has_ino = plan->file_dev[i] || plan->file_ino[i],
+			.dev = plan->file_dev[i],
+			.ino = plan->file_ino[i],
+		};
+		int fd = trust_open_verify(trust, &tf, plan->file_flags[i] | O_CLOEXEC, 0);
 
 		if (fd < 0)
-			return pr_errno(-errno, "cannot open mapped file '%s'", plan->files[i]);
+			return fd;
 		if (fd != plan->aux_base + (int)i) {
 			if (dup3(fd, plan->aux_base + (int)i, O_CLOEXEC) < 0)
 				return pr_errno(-errno, "cannot place mapped file '%s'",

@@ -37,6 +37,7 @@ struct mm_plan {
 	int aux_base; /* first aux fd in the new process */
 	char **files; /* file i is opened at aux_base + i */
 	int *file_flags;
+	uint64_t *file_dev, *file_ino; /* as dumped; both 0 when unknown */
 	size_t nr_files;
 	int *vma_fd; /* per VMA: aux fd, or -1 */
 	int exe_fd; /* aux fd of the executable, or -1 */
@@ -56,6 +57,7 @@ int mm_dump(int pid, MmEntry *mm);
  * hugetlb memory) is refused then.
  */
 struct proc_vma;
+struct trust;
 
 struct mm_flags_read {
 	pthread_t thread;
@@ -82,10 +84,10 @@ void mm_plan_release(struct mm_plan *plan);
 int mm_check(const MmEntry *mm, int pid);
 /* Check that every mapped file is still what was dumped (parent, before
  * anything is created). */
-int mm_check_files(const MmEntry *mm);
+int mm_check_files(const MmEntry *mm, const struct trust *t);
 
 /* In the new process, before it stops. */
-int mm_restore_early(const struct mm_plan *plan);
+int mm_restore_early(const struct mm_plan *plan, const struct trust *t);
 /* From the parent, the new process stopped at the trampoline; its pages
  * come from the image sets @dirfds (an incremental chain, nearest first). */
 int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *dirfds,

@@ -15,6 +15,7 @@
  */
 #include "files.h"
 
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -196,16 +197,27 @@ static int pipes_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 }
 
 /* Both ends of a new pipe, or one O_RDWR fd of the FIFO for both. */
-static int pipe_make(const FileEntry *fifo, int scratch, struct open_pipe *op)
+static struct trust_file fifo_file(const FileEntry *fifo)
+{
+	return (struct trust_file){ .path = fifo->path,
+				    .what = "FIFO",
+				    .mode = S_IFIFO,
+				    .has_ino = fifo->has_dev && fifo->has_ino,
+				    .dev = fifo->dev,
+				    .ino = fifo->ino };
+}
+
+static int pipe_make(const struct trust *t, const FileEntry *fifo, int scratch,
+		     struct open_pipe *op)
 {
 	int fds[2];
 
 	if (fifo) {
-		int fd = open(fifo->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		struct trust_file tf = fifo_file(fifo);
+		int fd = trust_open_verify(t, &tf, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 
 		if (fd < 0)
-			return pr_errno(-errno, "cannot restore: cannot open FIFO '%s'",
-					fifo->path);
+			return fd;
 		op->end[0] = fd_move_above(fd, scratch);
 		op->end[1] = op->end[0] >= 0 ? fcntl(op->end[0], F_DUPFD_CLOEXEC, scratch) : -1;
 	} else {
@@ -219,10 +231,10 @@ static int pipe_make(const FileEntry *fifo, int scratch, struct open_pipe *op)
 	return 0;
 }
 
-static int pipe_create(const PipeEntry *pe, const FileEntry *fifo, int scratch,
-		       struct open_pipe *op)
+static int pipe_create(const struct trust *t, const PipeEntry *pe, const FileEntry *fifo,
+		       int scratch, struct open_pipe *op)
 {
-	int r = pipe_make(fifo, scratch, op);
+	int r = pipe_make(t, fifo, scratch, op);
 
 	if (r < 0)
 		return r;
@@ -261,7 +273,7 @@ static int pipes_prepare(struct files_open *fo)
 	for (size_t k = 0; k < fe->n_pipes && r >= 0; k++) {
 		po->p[k].end[0] = po->p[k].end[1] = -1;
 		po->n++;
-		r = pipe_create(fe->pipes[k], fifos[k], fo->scratch, &po->p[k]);
+		r = pipe_create(fo->trust, fe->pipes[k], fifos[k], fo->scratch, &po->p[k]);
 	}
 	return r;
 }
@@ -321,15 +333,17 @@ static int pipe_check(const FileEntry *e, const struct files_open *fo)
 
 static int fifo_check(const FileEntry *e, const struct files_open *fo)
 {
-	struct stat st;
-	int r = pipe_check(e, fo);
+	struct trust_file tf = fifo_file(e);
+	int r = pipe_check(e, fo), fd;
 
+	if (r >= 0)
+		r = trust_check_path("FIFO", e->path);
 	if (r < 0)
 		return r;
-	if (stat(e->path, &st) < 0)
-		return pr_errno(-errno, "cannot restore: FIFO '%s'", e->path);
-	if (!S_ISFIFO(st.st_mode))
-		return pr_fail(-ESTALE, "cannot restore: '%s' is no longer a FIFO", e->path);
+	fd = trust_open_verify(fo->trust, &tf, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	return 0;
 }
 

@@ -192,15 +192,33 @@ static int parse_groups(const char *s, struct proc_status *ret)
 	return 0;
 }
 
+/* "CapInh:\t0000000000000000" and the four others: a bit per line seen. */
+static int parse_cap_line(const char *line, struct proc_status *ret)
+{
+	static const char *const names[] = { "CapInh:", "CapPrm:", "CapEff:", "CapBnd:",
+					     "CapAmb:" };
+	uint64_t *sets[] = { &ret->cap_inh, &ret->cap_prm, &ret->cap_eff, &ret->cap_bnd,
+			     &ret->cap_amb };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strncmp(line, names[i], strlen(names[i])) &&
+		    sscanf(line + strlen(names[i]), "%" SCNx64, sets[i]) == 1)
+			return 1 << i;
+	return 0;
+}
+
 int proc_parse_status(FILE *f, struct proc_status *ret)
 {
 	char *line = NULL;
 	size_t cap = 0;
-	int seen = 0, r = 0;
+	int seen = 0, caps = 0, r = 0;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->no_new_privs = ret->seccomp = ret->seccomp_filters = -1;
 	while (getline(&line, &cap, f) > 0) {
-		if (sscanf(line, "Umask: %o", &ret->umask) == 1)
+		if (!strncmp(line, "Cap", 3))
+			caps |= parse_cap_line(line, ret);
+		else if (sscanf(line, "Umask: %o", &ret->umask) == 1)
 			seen |= 1;
 		else if (sscanf(line, "Uid: %u %u %u %u", &ret->uid[0], &ret->uid[1], &ret->uid[2],
 				&ret->uid[3]) == 4)
@@ -218,6 +236,9 @@ int proc_parse_status(FILE *f, struct proc_status *ret)
 		} else if (sscanf(line, "SigPnd: %" SCNx64, &ret->sig_pending) == 1) {
 		} else if (sscanf(line, "ShdPnd: %" SCNx64, &ret->shd_pending) == 1) {
 		} else if (sscanf(line, "SigBlk: %" SCNx64, &ret->sig_blocked) == 1) {
+		} else if (sscanf(line, "NoNewPrivs: %d", &ret->no_new_privs) == 1) {
+		} else if (sscanf(line, "Seccomp: %d", &ret->seccomp) == 1) {
+		} else if (sscanf(line, "Seccomp_filters: %d", &ret->seccomp_filters) == 1) {
 		} else {
 			(void)sscanf(line, "SigCgt: %" SCNx64, &ret->sig_caught);
 		}
@@ -225,6 +246,7 @@ int proc_parse_status(FILE *f, struct proc_status *ret)
 			break;
 	}
 	free(line);
+	ret->has_caps = caps == 31;
 	if (r == 0 && (seen & 14) != 14)
 		r = -EINVAL;
 	if (r < 0) {
@@ -272,6 +294,18 @@ int proc_read_status(int pid, struct proc_status *ret)
 	_cleanup_fclose_ FILE *f = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	return proc_parse_status(f, ret);
+}
+
+int proc_read_thread_status(int pid, int tid, struct proc_status *ret)
+{
+	char path[96];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

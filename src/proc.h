@@ -71,6 +71,11 @@ struct proc_status {
 	int tgid, ppid, threads;
 	int tracer_pid;
 	uint64_t sig_blocked, sig_pending, shd_pending, sig_caught;
+	/* Security state; has_caps says the five Cap lines were there, the
+	 * three ints are -1 when their line is missing (older kernels). */
+	bool has_caps;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	int no_new_privs, seccomp, seccomp_filters;
 };
 int proc_parse_status(FILE *f, struct proc_status *ret);
 
@@ -139,6 +144,8 @@ int proc_find_mount(FILE *f, unsigned int major, unsigned int minor, char **ret_
 /* Convenience wrappers that open /proc/PID/... themselves. */
 int proc_read_stat(int pid, struct proc_stat *ret);
 int proc_read_status(int pid, struct proc_status *ret);
+/* /proc/PID/task/TID/status: credentials are per thread. */
+int proc_read_thread_status(int pid, int tid, struct proc_status *ret);
 int proc_read_maps(int pid, struct proc_vma **ret_vmas, size_t *ret_nr);
 /* The same with VmFlags and AnonHugePages. It walks every page table entry
  * of the process to count its pages: costly for a large one. */

@@ -123,9 +123,9 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 	r = fds_restore_early(rs->files, rp->fdinfo, rs->base, rp->pp->pid, rs->file_owner);
 	/* Mapped files are opened by the paths we see, before any chroot. */
 	if (r >= 0)
-		r = mm_restore_early(&rp->plan);
+		r = mm_restore_early(&rp->plan, &rs->trust);
 	if (r >= 0)
-		r = task_restore_early(rp->core);
+		r = task_restore_early(rp->core, &rs->trust);
 	if (r >= 0)
 		r = sigactions_restore_early(rp->core);
 	if (r >= 0)

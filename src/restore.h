@@ -24,6 +24,7 @@
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
 #include "tree.h"
+#include "trust.h"
 
 struct restore_proc {
 	const struct plan_proc *pp;
@@ -39,6 +40,7 @@ struct restore_proc {
 
 struct restore {
 	int dirfd;
+	struct trust trust; /* how far the image set is believed */
 	int *chain; /* dirfd, then the image sets it builds on (incremental) */
 	size_t nr_chain;
 	InventoryEntry *inv;

@@ -50,6 +50,7 @@
 #include "files.h"
 
 #include "sock-diag.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -1058,6 +1059,28 @@ static int path_error(int r, const UnixSkEntry *u)
 	return pr_errno(r, "cannot restore: cannot bind a unix socket to '%s'", path);
 }
 
+/*
+ * The mode and owner of the socket file just bound at @path (from the
+ * cwd). By an fd of the file itself, never by its name again: someone who
+ * can write in its directory could have put a symlink there since the
+ * bind, and chmod() would follow it.
+ */
+static int sock_file_set(const char *path, const UnixSkFile *f)
+{
+	_cleanup_close_ int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char at[64];
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	snprintf(at, sizeof(at), "/proc/self/fd/%d", fd);
+	if (chmod(at, f->mode & 07777) < 0 || fchownat(fd, "", f->uid, f->gid, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Bind @fd to the name of @u; its socket file gets the mode and owner it had. */
 static int usk_bind(int fd, const UnixSkEntry *u)
 {
@@ -1075,9 +1098,8 @@ static int usk_bind(int fd, const UnixSkEntry *u)
 	}
 	if (r >= 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)
 		r = -errno;
-	if (r >= 0 && is_path(u) && f && f->present && f->has_mode &&
-	    (chmod(path, f->mode) < 0 || lchown(path, f->uid, f->gid) < 0))
-		r = -errno;
+	if (r >= 0 && is_path(u) && f && f->present && f->has_mode)
+		r = sock_file_set(path, f);
 	r = dir_leave(here, r);
 	if (r < 0 && is_path(u))
 		return path_error(r, u);
@@ -1746,15 +1768,10 @@ static int opts_all(struct unix_open *uo)
 	return 0;
 }
 
-static int unix_sk_prepare(struct files_open *fo)
+static int unix_sk_build(struct files_open *fo, struct unix_open *uo)
 {
-	struct unix_open *uo = xzalloc(sizeof(*uo));
-	int r;
+	int r = usk_table(uo, fo->fe);
 
-	uo->scratch = fo->scratch;
-	uo->anon = -1;
-	fo->state[FD_KIND__FD_UNIX_SK] = uo;
-	r = usk_table(uo, fo->fe);
 	if (r >= 0)
 		r = make_pairs(uo);
 	if (r >= 0)
@@ -1782,25 +1799,49 @@ static int unix_sk_prepare(struct files_open *fo)
 	return r;
 }
 
+/* Socket files are bound, reached, made and removed by path: for a set
+ * that is not trusted, all of it with the owner's access (trust.h). */
+static int unix_sk_prepare(struct files_open *fo)
+{
+	struct unix_open *uo = xzalloc(sizeof(*uo));
+	struct trust_saved saved;
+	int r;
+
+	uo->scratch = fo->scratch;
+	uo->anon = -1;
+	fo->state[FD_KIND__FD_UNIX_SK] = uo;
+	r = trust_enter(fo->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
+	r = unix_sk_build(fo, uo);
+	trust_leave(&saved);
+	return r;
+}
+
 static void unix_sk_finish(struct files_open *fo)
 {
 	struct unix_open *uo = fo->state[FD_KIND__FD_UNIX_SK];
+	struct trust_saved saved;
+	bool as_owner;
 
 	if (!uo)
 		return;
+	as_owner = trust_enter(fo->trust, &saved) >= 0;
 	for (size_t i = 0; i < uo->n; i++) {
 		if (uo->s[i].fd >= 0)
 			close(uo->s[i].fd);
 		if (uo->s[i].pal >= 0)
 			close(uo->s[i].pal);
-		if (uo->s[i].bound)
+		if (uo->s[i].bound && as_owner)
 			usk_unbind(uo->s[i].u);
 	}
 	for (size_t i = 0; i < uo->nr_tl; i++) {
 		if (uo->tl[i].fd >= 0)
 			close(uo->tl[i].fd);
-		usk_unbind(uo->tl[i].as);
+		if (as_owner)
+			usk_unbind(uo->tl[i].as);
 	}
+	trust_leave(&saved);
 	if (uo->anon >= 0)
 		close(uo->anon);
 	free(uo->tl);
@@ -1838,6 +1879,7 @@ static int unix_sk_check(const FileEntry *e, const struct files_open *fo)
 {
 	const UnixSkEntry *u = e->unix_sk;
 	char path[UNIX_NAME_MAX + 1];
+	struct trust_saved saved;
 	int here, r;
 
 	if (!u || (u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
@@ -1849,11 +1891,17 @@ static int unix_sk_check(const FileEntry *e, const struct files_open *fo)
 			return inconsistent();
 	if (!is_path(u))
 		return 0;
+	if (dir_of(u) && trust_check_path("unix socket directory", dir_of(u)) < 0)
+		return -EINVAL;
 	path_of(u, path);
+	r = trust_enter(fo->trust, &saved);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
 	r = dir_enter(dir_of(u), &here);
 	if (r >= 0)
 		r = path_state(path);
 	r = dir_leave(here, r);
+	trust_leave(&saved);
 	return r < 0 && r != -EAGAIN ? path_error(r, u) : 0;
 }
 

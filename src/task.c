@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Process-level odds and ends: ids, comm, personality, umask, cwd, root,
- * rlimits, credentials, timer slack, parent-death signal, dumpable.
+ * rlimits, timer slack, dumpable, subreaper (credentials: creds.c).
  */
 #include "kinds.h"
 #include "proc.h"
+#include "trust.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <string.h>
 #include <sys/personality.h>
@@ -29,6 +31,20 @@ static int read_link(int pid, const char *what, char **ret)
 	return 0;
 }
 
+/* Device and inode of /proc/PID/WHAT (cwd, root). */
+static int dir_id(int pid, const char *what, uint64_t *ret_dev, uint64_t *ret_ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret_dev = st.st_dev;
+	*ret_ino = st.st_ino;
+	return 0;
+}
+
 static int read_number(int pid, const char *what, int base, uint64_t *ret)
 {
 	char path[64];
@@ -43,40 +59,37 @@ static int read_number(int pid, const char *what, int base, uint64_t *ret)
 	return 0;
 }
 
-static int creds_dump(int pid, TaskCoreEntry *core)
+/* The creds are creds.c's (per thread); the umask is the process's. */
+static int umask_dump(int pid, TaskCoreEntry *core)
 {
 	struct proc_status st;
-	CredsEntry *c = xmalloc(sizeof(*c));
 	int r;
 
 	r = proc_read_status(pid, &st);
 	if (r < 0)
 		return pr_errno(r, "cannot read /proc/%d/status", pid);
-	creds_entry__init(c);
-	c->uid = st.uid[0];
-	c->euid = st.uid[1];
-	c->suid = st.uid[2];
-	c->fsuid = st.uid[3];
-	c->gid = st.gid[0];
-	c->egid = st.gid[1];
-	c->sgid = st.gid[2];
-	c->fsgid = st.gid[3];
-	c->n_groups = st.nr_groups;
-	c->groups = st.groups;
-	core->creds = c;
+	free(st.groups);
 	core->umask = st.umask;
 	return 0;
 }
 
-static int rlimits_dump(int pid, TaskCoreEntry *core)
+/* The task tells its own limits: prlimit(2) on another uid's process
+ * needs CAP_SYS_RESOURCE, which root may lack (see DESIGN). */
+static int rlimits_dump(struct infect *inf, TaskCoreEntry *core)
 {
 	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
 		struct rlimit rl;
 		RlimitEntry *e;
+		long ret;
+		int r;
 
-		if (prlimit(pid, res, NULL, &rl) < 0)
-			return pr_errno(-errno, "cannot read rlimit %d of %d", res, pid);
+		r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
+		if (r == 0 && ret == 0)
+			r = remote_read(inf->pid, inf->scratch, &rl, sizeof(rl));
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret, "cannot read rlimit %d of %d", res,
+					inf->pid);
 		e = xmalloc(sizeof(*e));
 		rlimit_entry__init(e);
 		e->resource = res;
@@ -144,15 +157,21 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 		return pr_errno(r, "cannot read the timer slack of %d", t->pid);
 	core->timerslack_ns = v;
 	r = read_link(t->pid, "cwd", &core->cwd);
+	if (r >= 0)
+		r = dir_id(t->pid, "cwd", &core->cwd_dev, &core->cwd_ino);
 	if (r < 0)
 		return pr_errno(r, "cannot read the cwd of %d", t->pid);
+	core->has_cwd_dev = core->has_cwd_ino = true;
 	r = read_link(t->pid, "root", &core->root);
+	if (r >= 0)
+		r = dir_id(t->pid, "root", &core->root_dev, &core->root_ino);
 	if (r < 0)
 		return pr_errno(r, "cannot read the root of %d", t->pid);
-	r = creds_dump(t->pid, core);
+	core->has_root_dev = core->has_root_ino = true;
+	r = umask_dump(t->pid, core);
 	if (r < 0)
 		return r;
-	r = rlimits_dump(t->pid, core);
+	r = rlimits_dump(inf, core);
 	if (r < 0)
 		return r;
 	return prctl_dump(inf, core);
@@ -182,13 +201,49 @@ int rlimits_restore_early(const TaskCoreEntry *core)
 	return 0;
 }
 
-/* Sessions and groups are the tree's business (restore-tree.c). */
-int task_restore_early(const TaskCoreEntry *core)
+/* Into directory @path (from an image): never through a symlink, and
+ * with the owner's access for a set that is not trusted; then make it
+ * the root too if @root. */
+static int enter_dir(const struct trust *t, const TaskCoreEntry *core, bool root)
 {
-	if (strcmp(core->root, "/") && chroot(core->root) < 0)
-		return pr_errno(-errno, "cannot change root to '%s'", core->root);
-	if (chdir(core->cwd) < 0)
-		return pr_errno(-errno, "cannot change directory to '%s'", core->cwd);
+	const char *path = root ? core->root : core->cwd;
+	struct trust_file tf = {
+		.path = path,
+		.what = root ? "root directory" : "working directory",
+		.mode = S_IFDIR,
+		.has_ino = root ? core->has_root_dev && core->has_root_ino
+				: core->has_cwd_dev && core->has_cwd_ino,
+		.dev = root ? core->root_dev : core->cwd_dev,
+		.ino = root ? core->root_ino : core->cwd_ino,
+	};
+	_cleanup_close_ int fd = trust_open_verify(t, &tf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	struct trust_saved saved;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	/* fchdir() and chroot() check search access with the fsuid. */
+	r = trust_enter(t, &saved);
+	if (r >= 0 && (fchdir(fd) < 0 || (root && chroot(".") < 0)))
+		r = -errno;
+	trust_leave(&saved);
+	if (r < 0)
+		return pr_errno(r, "cannot change %s to '%s'", root ? "root" : "directory", path);
+	return 0;
+}
+
+/* Sessions and groups are the tree's business (restore-tree.c). The
+ * working directory is seen from the root: it goes second. */
+int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
+{
+	int r = 0;
+
+	if (strcmp(core->root, "/"))
+		r = enter_dir(t, core, true);
+	if (r >= 0)
+		r = enter_dir(t, core, false);
+	if (r < 0)
+		return r;
 	umask(core->umask);
 	if (personality(core->personality) < 0)
 		return pr_errno(-errno, "cannot set personality %#x", core->personality);
@@ -196,33 +251,7 @@ int task_restore_early(const TaskCoreEntry *core)
 		return pr_errno(-errno, "cannot set comm '%s'", core->comm);
 	if (core->timerslack_ns && prctl(PR_SET_TIMERSLACK, core->timerslack_ns, 0, 0, 0) < 0)
 		return pr_errno(-errno, "cannot set timer slack");
-	return 0;
-}
-
-/* Credentials last: once they drop root, the task could not set its mm. */
-int creds_restore_late(struct infect *inf, const CredsEntry *c)
-{
-	long ret = 0;
-	int r;
-
-	if (c->n_groups) {
-		r = remote_write(inf->pid, inf->scratch, c->groups, c->n_groups * sizeof(uint32_t));
-		if (r == 0)
-			r = infect_syscall3(inf, SYS_setgroups, &ret, c->n_groups, inf->scratch, 0);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot set supplementary groups");
-	}
-	r = infect_syscall3(inf, SYS_setresgid, &ret, c->gid, c->egid, c->sgid);
-	if (r == 0 && ret == 0)
-		r = infect_syscall3(inf, SYS_setfsgid, &ret, c->fsgid, 0, 0);
-	if (r == 0)
-		r = infect_syscall3(inf, SYS_setresuid, &ret, c->uid, c->euid, c->suid);
-	if (r == 0 && ret == 0)
-		r = infect_syscall3(inf, SYS_setfsuid, &ret, c->fsuid, 0, 0);
-	if (r < 0 || ret < 0)
-		return pr_errno(r < 0 ? r : (int)ret, "cannot set credentials uid %u gid %u",
-				c->uid, c->gid);
-	return 0;
+	return loginuid_restore_early(core);
 }
 
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
@@ -230,7 +259,8 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 	long ret;
 	int r;
 
-	/* A uid change resets these two: set them after. */
+	/* A uid change resets it: set it after (creds.c sets the parent-death
+	 * signal of each thread). */
 	if (core->has_dumpable) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)
@@ -241,11 +271,6 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot make %d a child subreaper",
 					inf->pid);
-	}
-	if (core->has_pdeath_sig) {
-		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_PDEATHSIG, core->pdeath_sig, 0);
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot set the parent-death signal");
 	}
 	return 0;
 }

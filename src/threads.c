@@ -5,7 +5,8 @@
  * TID) and no stack of its own: with PTRACE_O_TRACECLONE the new thread
  * stops before it runs a single instruction, and gets its real registers,
  * stack and TLS from us. Then each thread registers its rseq area, robust
- * list and tid address, takes its name, signals and credentials itself.
+ * list and tid address, takes its name, signals and credentials itself;
+ * its registers are set last (threads_finish), after creds_restore_last.
  */
 #include "threads.h"
 
@@ -50,8 +51,9 @@ static int clone_thread(struct infect *main_inf, int tid)
 	return r < 0 ? pr_errno(r, "cannot restore thread %d", tid) : 0;
 }
 
-static int thread_setup(struct infect *inf, const TaskCoreEntry *core, const ThreadCoreEntry *th)
+static int thread_setup(struct infect *inf, const TaskCoreEntry *core, size_t i)
 {
+	const ThreadCoreEntry *th = core->threads[i];
 	int r;
 
 	r = rseq_restore_late(inf, th);
@@ -61,8 +63,8 @@ static int thread_setup(struct infect *inf, const TaskCoreEntry *core, const Thr
 		r = thread_comm_restore_late(inf, th);
 	if (r >= 0)
 		r = signals_restore_thread_late(inf, th);
-	if (r >= 0 && core->creds)
-		r = creds_restore_late(inf, core->creds);
+	if (r >= 0)
+		r = creds_restore_thread(inf, core, i);
 	return r;
 }
 
@@ -86,9 +88,18 @@ int threads_restore(struct infect *main_inf, const TaskCoreEntry *core)
 		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &base) < 0)
 			return pr_errno(-errno, "cannot restore thread %u", th->tid);
 		infect_for_thread(&inf, main_inf, (int)th->tid, &base);
-		r = thread_setup(&inf, core, th);
-		if (r >= 0)
-			r = regs_restore((int)th->tid, th);
+		r = thread_setup(&inf, core, i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int threads_finish(const TaskCoreEntry *core)
+{
+	for (size_t i = 1; i < core->n_threads; i++) {
+		int r = regs_restore((int)core->threads[i]->tid, core->threads[i]);
+
 		if (r < 0)
 			return r;
 	}
@@ -97,7 +108,7 @@ int threads_restore(struct infect *main_inf, const TaskCoreEntry *core)
 
 int main_thread_restore(struct infect *inf, const TaskCoreEntry *core)
 {
-	int r = thread_setup(inf, core, core->threads[0]);
+	int r = thread_setup(inf, core, 0);
 
 	if (r >= 0)
 		r = shared_pending_restore_late(inf, core);

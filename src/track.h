@@ -13,9 +13,9 @@
  * The userfaultfd is created by the process itself (a remote syscall),
  * taken by us (pidfd_getfd) and closed in the process, which never sees it.
  * Tracking lasts as long as a userfaultfd is open: a keeper process holds
- * them from one dump to the next and answers on a unix socket. When it
- * exits (the tracked root died, or a final dump ended the chain), the
- * kernel unregisters everything and the process is as it was.
+ * them from one dump to the next (keeper.h). When it exits (the tracked
+ * root died, or a final dump ended the chain), the kernel unregisters
+ * everything and the process is as it was.
  *
  * No logging: 0 or -errno.
  */
@@ -72,25 +72,5 @@ bool vma_is_tracked(const VmaEntry *v);
 int track_register(int uffd, int pid, MmEntry *mm);
 /* Arm every tracked VMA of @mm again (once the images are safe). */
 int track_rearm(int pid, const MmEntry *mm);
-
-/* ---- the keeper ---- */
-
-#define TRACK_MAX_PROCS 4096
-
-struct track_state {
-	char last_id[40]; /* the image set the last dump made, "" if none */
-	size_t n;
-	int pids[TRACK_MAX_PROCS];
-	int uffds[TRACK_MAX_PROCS]; /* our copies */
-};
-
-/* What the keeper of the tree rooted at @root holds (copies of its
- * userfaultfds); -ENOENT if there is none. */
-int keeper_get(int root, struct track_state *ts);
-/* Give the keeper (started if there is none) the state after a dump. */
-int keeper_put(int root, const struct track_state *ts);
-/* End the chain: the keeper exits, and tracking with it. */
-int keeper_stop(int root);
-void track_state_release(struct track_state *ts);
 
 #endif

@@ -496,6 +496,15 @@ START_TEST(test_status_fixture_root)
 	ck_assert_uint_eq(st.shd_pending, 0);
 	ck_assert_uint_eq(st.sig_blocked, 0);
 	ck_assert_uint_eq(st.sig_caught, 0);
+	ck_assert(st.has_caps);
+	ck_assert_uint_eq(st.cap_inh, 0);
+	ck_assert_uint_eq(st.cap_prm, 0x1fffeffffffull);
+	ck_assert_uint_eq(st.cap_eff, 0x1fffeffffffull);
+	ck_assert_uint_eq(st.cap_bnd, 0x1fffeffffffull);
+	ck_assert_uint_eq(st.cap_amb, 0);
+	ck_assert_int_eq(st.no_new_privs, 0);
+	ck_assert_int_eq(st.seccomp, 0);
+	ck_assert_int_eq(st.seccomp_filters, 0);
 	free(st.groups);
 }
 END_TEST
@@ -541,10 +550,27 @@ START_TEST(test_status_handmade)
 				   "SigPnd:\t0000000000000001\n"
 				   "ShdPnd:\tffffffffffffffff\n"
 				   "SigBlk:\t8000000000000000\n"
-				   "SigCgt:\t0000000280004a02\n";
+				   "SigCgt:\t0000000280004a02\n"
+				   "CapInh:\t0000000000000400\n"
+				   "CapPrm:\t0000000000003401\n"
+				   "CapEff:\t0000000000001000\n"
+				   "CapBnd:\t000001ffffffffff\n"
+				   "CapAmb:\t0000000000000400\n"
+				   "NoNewPrivs:\t1\n"
+				   "Seccomp:\t2\n"
+				   "Seccomp_filters:\t3\n";
 	struct proc_status st;
 
 	ck_assert_int_eq(parse_status_text(text, &st), 0);
+	ck_assert(st.has_caps);
+	ck_assert_uint_eq(st.cap_inh, 0x400);
+	ck_assert_uint_eq(st.cap_prm, 0x3401);
+	ck_assert_uint_eq(st.cap_eff, 0x1000);
+	ck_assert_uint_eq(st.cap_bnd, 0x1ffffffffffull);
+	ck_assert_uint_eq(st.cap_amb, 0x400);
+	ck_assert_int_eq(st.no_new_privs, 1);
+	ck_assert_int_eq(st.seccomp, 2);
+	ck_assert_int_eq(st.seccomp_filters, 3);
 	ck_assert_uint_eq(st.umask, 0777);
 	ck_assert_uint_eq(st.uid[0], 1);
 	ck_assert_uint_eq(st.uid[3], 4);

@@ -18,7 +18,7 @@ start_target "$w" 65-dirty 32
 pid=$TARGET_PID
 self_check "$pid" "$w"
 
-keeper_up() { grep -q "@ckpt-track-$1-" /proc/net/unix; }
+keeper_up() { grep -q " /run/ckpt/ckpt-track-$1-" /proc/net/unix; }
 keeper_gone() { ! keeper_up "$1"; }
 pages_size() { stat -c %s "$1/pages-$pid.img"; }
 
