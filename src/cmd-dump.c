@@ -191,6 +191,8 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = itimers_dump(&p->inf, &p->core);
 	if (r >= 0)
+		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
+	if (r >= 0)
 		r = mm_dump_brk(&p->inf, &p->mm);
 	if (r >= 0)
 		r = shared_pending_dump(pid, &p->core);

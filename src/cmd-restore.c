@@ -122,7 +122,8 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 	if (rp->core->pid != (uint32_t)pid || rp->core->n_threads < 1 ||
 	    rp->core->threads[0]->tid != (uint32_t)pid)
 		return inconsistent("process core");
-	return creds_check(rp->core);
+	r = creds_check(rp->core);
+	return r < 0 ? r : posix_timers_check(rp->core);
 }
 
 /* Who owns the image sets of the chain decides what they may restore.
@@ -468,6 +469,10 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = task_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = posix_timers_create_late(&inf, rp->core);
+	if (r >= 0)
+		r = posix_timers_arm_late(&inf, rp->core);
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)

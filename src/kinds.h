@@ -72,6 +72,15 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
 int itimers_dump(struct infect *inf, TaskCoreEntry *core);
 int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core);
 
+/* posix-timers.c: timer_create timers, with their ids */
+int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,
+		      TaskCoreEntry *core);
+int posix_timers_check(const TaskCoreEntry *core);
+/* Once the threads exist: every timer with its id, disarmed. */
+int posix_timers_create_late(struct infect *inf, const TaskCoreEntry *core);
+/* Last: armed with the time left (REALTIME: the moment). */
+int posix_timers_arm_late(struct infect *inf, const TaskCoreEntry *core);
+
 /* regs.c: general registers, xstate, rseq registration */
 int regs_dump(struct seized_task *t, ThreadCoreEntry *th);
 /* Registers to resume with: dumped ones, adjusted for an interrupted syscall. */
