@@ -193,12 +193,16 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
 	if (r >= 0)
+		r = mempolicy_dump(&p->inf, pid);
+	if (r >= 0)
 		r = mm_dump_brk(&p->inf, &p->mm);
 	if (r >= 0)
 		r = shared_pending_dump(pid, &p->core);
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	if (r >= 0)
+		r = sched_dump(pid, p->tp->threads, p->tp->nr_threads, &p->core, p->threads);
 	if (r >= 0)
 		creds_dump_attach(&p->core, p->threads, p->creds, p->tp->nr_threads);
 	return r;

@@ -123,6 +123,8 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 	    rp->core->threads[0]->tid != (uint32_t)pid)
 		return inconsistent("process core");
 	r = creds_check(rp->core);
+	if (r >= 0)
+		r = task_check(rp->core);
 	return r < 0 ? r : posix_timers_check(rp->core);
 }
 
@@ -162,6 +164,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 		if (c->threads[t]->creds)
 			r = trust_check_creds(&rs->trust, (int)c->threads[t]->tid,
 					      c->threads[t]->creds);
+	if (r >= 0)
+		r = sched_check(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
 	if (r >= 0)
@@ -469,6 +473,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = task_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = sched_restore_late(rp->core);
 	if (r >= 0)
 		r = posix_timers_create_late(&inf, rp->core);
 	if (r >= 0)

@@ -28,6 +28,8 @@ struct trust;
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
+/* The fields of the image that task.c restores, checked; logs. */
+int task_check(const TaskCoreEntry *core);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
 int rlimits_restore_early(const TaskCoreEntry *core);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);
@@ -71,6 +73,19 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
 /* timers.c: interval timers (setitimer/alarm) */
 int itimers_dump(struct infect *inf, TaskCoreEntry *core);
 int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core);
+
+/* sched.c: policy, nice, CPU affinity, I/O priority (per thread),
+ * oom_score_adj; from ckpt, by tid. @ths: the threads' entries. */
+int sched_dump(int pid, const struct seized_task *threads, size_t nr, TaskCoreEntry *core,
+	       ThreadCoreEntry **ths);
+/* Every field sane, and nothing more than a user may set unless @trusted. */
+int sched_check(const TaskCoreEntry *core, bool trusted);
+/* Once the threads exist, before the creds; each read back. */
+int sched_restore_late(const TaskCoreEntry *core);
+
+/* mempolicy.c: a non-default memory policy or a protection key on a
+ * mapping is refused (not saved); logs. */
+int mempolicy_dump(struct infect *inf, int pid);
 
 /* posix-timers.c: timer_create timers, with their ids */
 int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,

@@ -155,6 +155,13 @@ static int prctl_dump(struct infect *inf, TaskCoreEntry *core)
 		return pr_errno(r, "cannot read the subreaper flag of %d", inf->pid);
 	core->has_child_subreaper = true;
 	core->child_subreaper = sig != 0;
+	r = infect_syscall6(inf, SYS_prctl, &ret, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
+	if (r < 0)
+		return pr_errno(r, "cannot read the THP-disable flag of %d", inf->pid);
+	core->has_thp_disable = true;
+	core->thp_disable = (uint32_t)ret;
 	return 0;
 }
 
@@ -281,6 +288,17 @@ static int enter_dirs(const struct trust *t, const TaskCoreEntry *core)
 	return 0;
 }
 
+int task_check(const TaskCoreEntry *core)
+{
+	/* PR_GET_THP_DISABLE: 1 | flags << 1, the one flag being
+	 * PR_THP_DISABLE_EXCEPT_ADVISED. */
+	if (core->has_thp_disable && core->thp_disable != 0 && core->thp_disable != 1 &&
+	    core->thp_disable != 3)
+		return pr_fail(-EBADMSG, "cannot restore %u: THP-disable value %#x in the image",
+			       core->pid, core->thp_disable);
+	return 0;
+}
+
 /* Sessions and groups are the tree's business (restore-tree.c). Root and
  * cwd go last: /proc (the loginuid) is out of reach in a chroot. */
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
@@ -309,6 +327,15 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot set the dumpable flag");
+	}
+	/* Bit 0: disabled; the bits above are PR_SET_THP_DISABLE's flags. */
+	if (core->has_thp_disable && core->thp_disable) {
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_THP_DISABLE, 1,
+				    core->thp_disable & ~1U);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret,
+					"cannot restore the THP-disable flag %#x of %d",
+					core->thp_disable, inf->pid);
 	}
 	if (core->child_subreaper) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_CHILD_SUBREAPER, 1, 0);
