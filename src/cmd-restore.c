@@ -536,7 +536,7 @@ static int let_go(struct restore *rs)
 		if (rp->pp->role != PLAN_LIVE)
 			continue;
 		if (rp->pe->stop_signal)
-			(void)kill(rp->pp->pid, SIGSTOP);
+			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
 		threads_detach(rp->core);
 		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);

@@ -69,6 +69,9 @@ int sigmask_restore(int tid, const ThreadCoreEntry *th);
 int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int shared_pending_dump(int pid, TaskCoreEntry *core);
 int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
+/* Stop restored process @core again, by @sig (its stop signal at the
+ * dump) where that still stops it, else by SIGSTOP; no logging. */
+int stop_signal_restore(const TaskCoreEntry *core, uint32_t sig);
 
 /* timers.c: interval timers (setitimer/alarm) */
 int itimers_dump(struct infect *inf, TaskCoreEntry *core);
