@@ -150,6 +150,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 		r = creds_dump_thread(&inf, p->creds[i], th);
 	if (r >= 0)
 		r = thread_ptrs_dump(&inf, th);
+	if (r >= 0)
+		r = prctl_dump_thread(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
 	if (r >= 0)
 		r = signals_dump_thread(t, &inf, th);
@@ -186,6 +188,8 @@ static int dump_infected(struct dump_proc *p)
 	if (r < 0)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
 	r = task_dump(&p->tp->threads[0], &p->inf, &p->core);
+	if (r >= 0)
+		r = prctl_dump_task(&p->inf, &p->core);
 	if (r >= 0)
 		r = sigactions_dump(&p->inf, &p->core);
 	if (r >= 0)

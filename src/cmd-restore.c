@@ -167,6 +167,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = sched_check(c, rs->trust.trusted);
 	if (r >= 0)
+		r = prctl_check(c, rs->trust.trusted);
+	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
 	if (r >= 0)
 		r = trust_check_path("root directory", c->root);
@@ -471,6 +473,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = main_thread_restore(&inf, rp->core);
 	if (r >= 0)
 		r = task_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = prctl_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
 	if (r >= 0)

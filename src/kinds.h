@@ -77,6 +77,17 @@ int stop_signal_restore(const TaskCoreEntry *core, uint32_t sig);
 int itimers_dump(struct infect *inf, TaskCoreEntry *core);
 int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core);
 
+/* prctl.c: speculation controls, TSC mode, machine-check kill policy (per
+ * thread), MDWE and KSM for the whole process; by remote calls. */
+int prctl_dump_thread(struct infect *inf, ThreadCoreEntry *th);
+int prctl_dump_task(struct infect *inf, TaskCoreEntry *core);
+/* Every field sane, and KSM only if @trusted; logs. */
+int prctl_check(const TaskCoreEntry *core, bool trusted);
+/* In each thread, before its creds are dropped. */
+int prctl_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
+/* Once the memory is rebuilt, before the creds. */
+int prctl_restore_late(struct infect *inf, const TaskCoreEntry *core);
+
 /* sched.c: policy, nice, CPU affinity, I/O priority (per thread),
  * oom_score_adj; from ckpt, by tid. @ths: the threads' entries. */
 int sched_dump(int pid, const struct seized_task *threads, size_t nr, TaskCoreEntry *core,

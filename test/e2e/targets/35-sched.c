@@ -9,14 +9,17 @@
  *  - thread B: SCHED_BATCH with nice 7 and SCHED_RESET_ON_FORK, CPU
  *    affinity to the last CPU it may use, I/O class idle;
  *  - thread F: SCHED_FIFO priority 3 (it only sleeps), I/O class
- *    real-time level 2;
+ *    real-time level 2, the time-stamp counter disabled (PR_SET_TSC:
+ *    it reads no clock), machine-check kill policy "early";
  *  - the process: oom_score_adj 345, THP disabled (PR_SET_THP_DISABLE),
- *    timer slack 123457 ns on the main thread.
+ *    timer slack 123457 ns on the main thread, memory-deny-write-execute
+ *    (PR_SET_MDWE), KSM for the whole process (PR_SET_MEMORY_MERGE).
  *
  * Self-check (SIGUSR2): each thread reads its own settings back
- * (sched_getattr, sched_getaffinity, ioprio_get) and the main thread the
- * process's (/proc/self/oom_score_adj, PR_GET_THP_DISABLE,
- * PR_GET_TIMERSLACK): all as set.
+ * (sched_getattr, sched_getaffinity, ioprio_get, and F PR_GET_TSC and
+ * PR_MCE_KILL_GET) and the main thread the process's
+ * (/proc/self/oom_score_adj, PR_GET_THP_DISABLE, PR_GET_TIMERSLACK,
+ * PR_GET_MDWE, PR_GET_MEMORY_MERGE): all as set.
  */
 #include "target.h"
 
@@ -25,6 +28,15 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_GET_MDWE 66
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#define PR_GET_MEMORY_MERGE 68
+#endif
 #define IOPRIO(class, level) ((class) << 13 | (level))
 
 struct attr {
@@ -65,6 +77,9 @@ static int set_self(const struct want *w)
 		return -1;
 	if (syscall(SYS_ioprio_set, 1, 0, w->ioprio))
 		return -1;
+	if (w == &w_f && (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) ||
+			  prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0)))
+		return -1;
 	if (w->cpu >= 0) {
 		cpu_set_t one;
 
@@ -97,6 +112,15 @@ static void check_self(const struct want *w, char *why, size_t len)
 	if (io != w->ioprio)
 		snprintf(why + strlen(why), len - strlen(why), " ioprio %#lx, want %#x", io,
 			 w->ioprio);
+	if (w == &w_f) {
+		int tsc = 0;
+
+		if (prctl(PR_GET_TSC, &tsc, 0, 0, 0) || tsc != PR_TSC_SIGSEGV)
+			snprintf(why + strlen(why), len - strlen(why), " TSC mode %d", tsc);
+		if (prctl(PR_MCE_KILL_GET, 0, 0, 0, 0) != PR_MCE_KILL_EARLY)
+			snprintf(why + strlen(why), len - strlen(why), " MCE kill policy %d",
+				 prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
+	}
 	if (sched_getaffinity(0, sizeof(now), &now))
 		snprintf(why + strlen(why), len - strlen(why), " sched_getaffinity failed");
 	else if (w->cpu >= 0 ? CPU_COUNT(&now) != 1 || !CPU_ISSET(w->cpu, &now)
@@ -155,6 +179,10 @@ static void check(struct t_check *c)
 		t_futex_wait(&answered_f, atomic_load(&answered_f), 100 * 1000000);
 	}
 	check_self(&w_main, why, sizeof(why));
+	if (prctl(PR_GET_MDWE, 0, 0, 0, 0) != PR_MDWE_REFUSE_EXEC_GAIN)
+		t_check_fail(c, "MDWE %d", prctl(PR_GET_MDWE, 0, 0, 0, 0));
+	if (prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) != 1)
+		t_check_fail(c, "KSM %d", prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0));
 	if (why[0])
 		t_check_fail(c, "main:%s", why);
 	if (why_b[0])
@@ -197,7 +225,9 @@ int main(int argc, char **argv)
 	if (fd < 0 || write(fd, "345", 3) != 3)
 		t_fatal("oom_score_adj: %s", strerror(errno));
 	close(fd);
-	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || prctl(PR_SET_TIMERSLACK, 123457, 0, 0, 0))
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) || prctl(PR_SET_TIMERSLACK, 123457, 0, 0, 0) ||
+	    prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ||
+	    prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0))
 		t_fatal("prctl: %s", strerror(errno));
 	t_run(&ops);
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 35-sched.sh - scheduling state (35-sched): per thread nice, SCHED_BATCH
-# with reset-on-fork, SCHED_FIFO, CPU affinity, I/O priorities; per
-# process oom_score_adj, THP disabled, timer slack. Dump (kills), restore:
+# with reset-on-fork, SCHED_FIFO, CPU affinity, I/O priorities, TSC
+# disabled, machine-check kill policy; per process oom_score_adj, THP
+# disabled, timer slack, MDWE, KSM. Dump (kills), restore:
 # every thread's own view of its settings is as set. Then what is not
 # saved is refused at dump with one line, the process running on: a
 # non-default memory policy (the process's, and one VMA's: mbind),

@@ -1,7 +1,7 @@
 #!/bin/bash
 # 38-state-images.sh - the per-task state of this part in images is
-# untrusted input: POSIX timers, scheduling state, oom_score_adj and
-# THP-disable edited (build/tools/imgedit, checksums fixed) into what no
+# untrusted input: POSIX timers, scheduling state, oom_score_adj,
+# THP-disable and the prctl flags (speculation, TSC, MCE, MDWE) edited (build/tools/imgedit, checksums fixed) into what no
 # dump writes are refused at load with one line saying what, before
 # anything is created; the images are not touched and no process is
 # left. The pristine set still restores. The set is of 32-posix-timers
@@ -55,6 +55,10 @@ hostile "has an unknown I/O priority" "threads[0].ioprio=0x8000"
 hostile "has a CPU mask of a bad size" "threads[0].cpu_affinity=hex:ff"
 hostile "oom_score_adj -1001 in the image" "oom_score_adj=-1001"
 hostile "THP-disable value 0x4 in the image" "thp_disable=4"
+hostile "an unknown speculation control in the image" "threads[0].spec_ctrl[0]=0x6"
+hostile "an unknown TSC mode in the image" "threads[1].tsc=7"
+hostile "an unknown machine-check kill policy in the image" "threads[0].mce_kill=9"
+hostile "unknown MDWE flags in the image" "mdwe=4"
 
 control_restore "$img" "$pid" "$w"
 assert_no_strays
