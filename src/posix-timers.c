@@ -158,10 +158,12 @@ static bool restore_ids_supported(void)
 static int timer_read(struct infect *inf, PosixTimerEntry *e)
 {
 	struct itimerspec its;
+	uint64_t before = realtime_now(), after;
 	long ret;
 	int r;
 
 	r = infect_syscall3(inf, SYS_timer_gettime, &ret, e->id, inf->scratch, 0);
+	after = realtime_now();
 	if (r == 0 && ret < 0)
 		r = (int)ret;
 	if (r == 0)
@@ -172,7 +174,8 @@ static int timer_read(struct infect *inf, PosixTimerEntry *e)
 	e->interval_ns = ts_to_ns(&its.it_interval);
 	if (e->value_ns && clock_is_realtime(e->clock)) {
 		e->has_expires_ns = true;
-		e->expires_ns = realtime_now() + e->value_ns;
+		/* The call ran between the two reads of the clock. */
+		e->expires_ns = before + (after - before) / 2 + e->value_ns;
 	}
 	r = infect_syscall3(inf, SYS_timer_getoverrun, &ret, e->id, 0, 0);
 	if (r == 0 && ret < 0)

@@ -27,7 +27,14 @@ log "timers before the dump:"$'\n'"$timers0"
 wait_for 20 "P and T to signal" ticks 0 0 || fail "the timers do not signal: $CHECK_LINE"
 p0=$(check_value p) t0=$(check_value t)
 
+# True once $2 ms have passed since the time $1 (now_us).
+ms_passed() { (($(now_us) - $1 >= $2 * 1000)); }
+
 dump_tree "$pid" "$img"
+# A second while the process does not exist: the CLOCK_REALTIME timer
+# must keep its moment, not the time it had left.
+t_dump=$(now_us)
+wait_for 5 "a second to pass since the dump" ms_passed "$t_dump" 1000
 restore_tree "$img" "$pid"
 assert_not_traced "$pid"
 assert_same "/proc/PID/timers" "$timers0" "$(cat "/proc/$pid/timers")"
