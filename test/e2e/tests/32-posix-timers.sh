@@ -1,8 +1,8 @@
 #!/bin/bash
 # 32-posix-timers.sh - POSIX timers (32-posix-timers): periodic ones
 # signalling the process and one thread, an absolute CLOCK_REALTIME one, a
-# SIGEV_NONE one, one on the process's CPU clock, a disarmed one. Dump
-# (kills), restore: the target's self-check finds every timer under its id
+# SIGEV_NONE one, one on the process's CPU clock, a disarmed one. A dump
+# --leave-running leaves them as they were; dump (kills), restore: the target's self-check finds every timer under its id
 # with its clock, signal, value and target thread (/proc/self/timers
 # unchanged), the time left where it should be on its own clocks, and the
 # periodic timers still signalling with the right si_value, timer id and
@@ -25,6 +25,13 @@ self_check "$pid" "$w"
 timers0=$(cat "/proc/$pid/timers")
 log "timers before the dump:"$'\n'"$timers0"
 wait_for 20 "P and T to signal" ticks 0 0 || fail "the timers do not signal: $CHECK_LINE"
+p0=$(check_value p) t0=$(check_value t)
+# Reading the timers leaves them as they were.
+ck_ok dump --pid "$pid" --images "$T/first" --leave-running
+assert_not_traced "$pid"
+assert_same "/proc/PID/timers after dump --leave-running" "$timers0" "$(cat "/proc/$pid/timers")"
+wait_for 20 "P and T to signal after dump --leave-running" ticks "$p0" "$t0" ||
+	fail "the timers stopped signalling after dump --leave-running: $CHECK_LINE"
 p0=$(check_value p) t0=$(check_value t)
 
 # True once $2 ms have passed since the time $1 (now_us).
