@@ -169,6 +169,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = prctl_check(c, rs->trust.trusted);
 	if (r >= 0)
+		r = task_check_trust(c, rs->trust.trusted);
+	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
 	if (r >= 0)
 		r = trust_check_path("root directory", c->root);

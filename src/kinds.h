@@ -30,6 +30,8 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 /* The fields of the image that task.c restores, checked; logs. */
 int task_check(const TaskCoreEntry *core);
+/* What a set that is not root's may not claim (a chroot); logs. */
+int task_check_trust(const TaskCoreEntry *core, bool trusted);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
 int rlimits_restore_early(const TaskCoreEntry *core);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);

@@ -299,6 +299,22 @@ int task_check(const TaskCoreEntry *core)
 	return 0;
 }
 
+/*
+ * A user's set (not @trusted) may not claim a root directory: chroot needs
+ * CAP_SYS_CHROOT, and a process of the user's chrooted into a directory
+ * the user fills could run a set-user-ID program against files of the
+ * user's choosing.
+ */
+int task_check_trust(const TaskCoreEntry *core, bool trusted)
+{
+	if (trusted || !strcmp(core->root, "/"))
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore %u: a root directory other than '/' (chroot needs CAP_SYS_CHROOT) only root's image set may restore",
+		core->pid);
+}
+
 /* Sessions and groups are the tree's business (restore-tree.c). Root and
  * cwd go last: /proc (the loginuid) is out of reach in a chroot. */
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t)

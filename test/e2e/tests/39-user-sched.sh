@@ -2,8 +2,8 @@
 # 39-user-sched.sh - a set an ordinary user owns may not claim scheduling
 # state above that user's reach: the user's own set (41-trust) edited by
 # the user (imgedit, checksums fixed) to a negative nice, a real-time
-# policy, the real-time I/O class, a negative oom_score_adj or KSM for the
-# whole process is refused at load with one line, before anything is
+# policy, the real-time I/O class, a negative oom_score_adj, KSM for the
+# whole process or a root directory (chroot) is refused at load with one line, before anything is
 # created, no process left and the images untouched. The same edits in a
 # set made root's restore (root may), and the process sees them.
 # shellcheck source=test/e2e/lib.sh
@@ -37,6 +37,9 @@ users_set "a real-time scheduling policy, which only root's image set may restor
 users_set "the real-time I/O class, which only root's image set may restore" "threads[0].ioprio=0x2004"
 users_set "a negative oom_score_adj \(-100\) only root's image set may restore" "oom_score_adj=-100"
 users_set "KSM for the whole process .* only root's image set may restore" "memory_merge=1"
+# A chroot: the user could fill the new root with what a set-user-ID
+# program would then trust.
+users_set "a root directory other than '/' .* only root's image set may restore" "root=$ATK_HOME"
 
 # Root's own set may: the process comes back with nice -5.
 rootdir=
