@@ -126,7 +126,10 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 		r = fdinfo_check(rp->fdinfo, rs->files->n_files, pid);
 	if (r < 0)
 		return r;
-	return creds_check(rp->core);
+	r = creds_check(rp->core);
+	if (r >= 0)
+		r = task_check(rp->core);
+	return r < 0 ? r : posix_timers_check(rp->core);
 }
 
 /* Who owns the image sets of the chain decides what they may restore.
@@ -165,6 +168,12 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 		if (c->threads[t]->creds)
 			r = trust_check_creds(&rs->trust, (int)c->threads[t]->tid,
 					      c->threads[t]->creds);
+	if (r >= 0)
+		r = sched_check(c, rs->trust.trusted);
+	if (r >= 0)
+		r = prctl_check(c, rs->trust.trusted);
+	if (r >= 0)
+		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
 	if (r >= 0)
@@ -521,7 +530,15 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = task_restore_late(&inf, rp->core);
 	if (r >= 0)
+		r = prctl_restore_late(&inf, rp->core);
+	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = sched_restore_late(rp->core);
+	if (r >= 0)
+		r = posix_timers_create_late(&inf, rp->core);
+	if (r >= 0)
+		r = posix_timers_arm_late(&inf, rp->core);
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)
@@ -579,7 +596,7 @@ static int let_go(struct restore *rs)
 		if (rp->pp->role != PLAN_LIVE)
 			continue;
 		if (rp->pe->stop_signal)
-			(void)kill(rp->pp->pid, SIGSTOP);
+			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
 		threads_detach(rp->core);
 		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);

@@ -71,6 +71,13 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		*ret_kind = pv->shared ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
 		return 0;
 	}
+	/* The ring of io_setup(): the kernel shows it as a deleted file. */
+	if (!strcmp(p, "/[aio] (deleted)")) {
+		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
+		       " is an AIO ring (io_setup), which is not saved",
+		       pid, pv->start, pv->end);
+		return -EOPNOTSUPP;
+	}
 	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
 		       " of '%s' (deleted file or System V shm) is not supported yet",
