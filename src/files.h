@@ -177,8 +177,28 @@ int anon_open_finish(int fd, int r, const FileEntry *e);
 /* Restore: @e lacks its kind's part or holds nonsense. */
 int anon_inconsistent(const FileEntry *e);
 
-/* file-locks.c: flock, OFD and POSIX locks, for any kind */
 struct infect;
+
+/* fd-audit.c: what every description is checked for, whatever its kind */
+/* Dump, a new description: refuses one on a filesystem its kind @k (NULL:
+ * none claimed it) does not live on, and leases; saves the SIGIO owner
+ * and signal into @e. Logs why it fails. */
+int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry *e);
+/* Dump, every process in: refuses owners outside the tree. */
+int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+/* Restore, before anything is created: the owner part of @e. */
+int fd_audit_check(const FileEntry *e);
+/* Restore, in ckpt, @e just opened at @fd: O_ASYNC off, for now. */
+int fd_audit_open(const FileEntry *e, int fd);
+/* Restore, from ckpt, the process @inf stopped and its credentials set:
+ * the owner, signal and O_ASYNC of the descriptions it has first
+ * (@owner[i]: the pid of the first process that has file i). */
+int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi,
+			  const int *owner);
+/* What a kind of fd nobody claims is called in messages. */
+const char *fd_unknown_name(mode_t mode, const char *link);
+
+/* file-locks.c: flock, OFD and POSIX locks, for any kind */
 /* The locks on fd @d (of description @e, new to the table or not). */
 int locks_dump(const struct fd_dump *d, FileEntry *e, bool new_desc);
 /* In ckpt, on the new description: the locks it holds (flock, OFD). */

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What is checked and saved of every open file description, whatever its
+ * kind: the filesystem it lives on, leases, and signal-driven I/O (its
+ * owner for SIGIO, F_SETSIG, O_ASYNC).
+ *
+ * A kind claims an fd by its /proc link and stat, which other files can
+ * imitate: a POSIX message queue reads "/name" and is a regular file, a
+ * memfd_secret area reads "/secretmem (deleted)". So every new description
+ * is also looked at through ckpt's own fd on it (fd_borrow): the
+ * filesystem's magic (fstatfs) must be one its kind lives on, or the dump
+ * is refused, naming what it is.
+ *
+ * Owners: F_SETOWN_EX and F_SETSIG belong to the description. The dump
+ * saves them when they are not the default, and refuses an owner that is
+ * not a thread, process or group of the tree. dnotify (F_NOTIFY) leaves no
+ * trace but the owner it sets on its directory, so a directory with an
+ * owner is refused. The restore sets them, and O_ASYNC, by remote calls in
+ * the process that has the description first, after its credentials
+ * (F_SETOWN records the caller's, which decide whom the signal may reach),
+ * at its own lowest fd number (a signal from F_SETSIG carries it).
+ */
+#include "files.h"
+
+#include "infect.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+/* The kernel keeps this one to itself (ipc/mqueue.c). */
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+#ifndef PID_FS_MAGIC
+#define PID_FS_MAGIC 0x50494446
+#endif
+#ifndef SECRETMEM_MAGIC
+#define SECRETMEM_MAGIC 0x5345434d
+#endif
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+#ifndef DMA_BUF_MAGIC
+#define DMA_BUF_MAGIC 0x444d4142
+#endif
+
+/* Filesystems of kernel objects that only look like files from /proc. */
+static const struct {
+	long magic;
+	const char *name;
+} pseudo_fs[] = {
+	{ MQUEUE_MAGIC, "POSIX message queue" },
+	{ ANON_INODE_FS_MAGIC, "file on an anonymous inode" },
+	{ SOCKFS_MAGIC, "socket" },
+	{ PIPEFS_MAGIC, "pipe" },
+	{ NSFS_MAGIC, "namespace file" },
+	{ PID_FS_MAGIC, "pidfd" },
+	{ BPF_FS_MAGIC, "file of the BPF filesystem" },
+	{ SECRETMEM_MAGIC, "memfd_secret area" },
+	{ DMA_BUF_MAGIC, "DMA buffer" },
+};
+
+static const char *pseudo_fs_name(long magic)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pseudo_fs); i++)
+		if (pseudo_fs[i].magic == magic)
+			return pseudo_fs[i].name;
+	return NULL;
+}
+
+/* Is a file on the filesystem of @magic one of kind @kind? */
+static bool magic_fits(uint32_t kind, long magic)
+{
+	switch (kind) {
+	case FD_KIND__FD_EVENTFD:
+	case FD_KIND__FD_EPOLL:
+	case FD_KIND__FD_TIMERFD:
+	case FD_KIND__FD_SIGNALFD:
+	case FD_KIND__FD_INOTIFY:
+		return magic == ANON_INODE_FS_MAGIC;
+	case FD_KIND__FD_UNIX_SK:
+	case FD_KIND__FD_INET_SK:
+		return magic == SOCKFS_MAGIC;
+	case FD_KIND__FD_PIPE:
+		return magic == PIPEFS_MAGIC;
+	case FD_KIND__FD_MEMFD:
+		return magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC;
+	default: /* reopened by path, or made on disk */
+		return !pseudo_fs_name(magic);
+	}
+}
+
+static const char *lease_name(int type)
+{
+	return type == F_RDLCK ? "read" : type == F_WRLCK ? "write" : "breaking";
+}
+
+/* The owner and signal of @copy, into @e when not the default. */
+static int fown_dump(const struct fd_dump *d, int copy, FileEntry *e)
+{
+	struct f_owner_ex owner = { 0 };
+	int sig;
+
+	if (e->flags & O_PATH)
+		return 0; /* fcntl answers nothing else on those */
+	sig = fcntl(copy, F_GETSIG);
+	if (sig < 0 || fcntl(copy, F_GETOWN_EX, &owner) < 0)
+		return pr_errno(-errno, "cannot dump %d: cannot read the SIGIO owner of fd %d",
+				d->pid, d->fd);
+	if (!owner.pid && !sig)
+		return 0;
+	/* F_NOTIFY sets the owner to the caller and shows nowhere else. */
+	if (owner.pid && e->kind == FD_KIND__FD_DIR)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d, the directory '%s', has a SIGIO owner (%d), as dnotify (F_NOTIFY) sets: dnotify is not restored",
+			d->pid, d->fd, d->link, owner.pid);
+	e->fown = xmalloc(sizeof(*e->fown));
+	fown_entry__init(e->fown);
+	e->fown->type = (uint32_t)owner.type;
+	e->fown->pid = (uint32_t)owner.pid;
+	e->fown->signum = (uint32_t)sig;
+	return 0;
+}
+
+int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry *e)
+{
+	_cleanup_close_ int copy = fd_borrow(d->pid, d->fd);
+	const char *what;
+	struct statfs sfs;
+	int lease;
+
+	if (copy < 0)
+		return pr_errno(copy, "cannot dump %d: cannot look at fd %d '%s'", d->pid, d->fd,
+				d->link);
+	if (fstatfs(copy, &sfs) < 0)
+		return pr_errno(-errno, "cannot dump %d: cannot look at fd %d '%s'", d->pid, d->fd,
+				d->link);
+	what = pseudo_fs_name((long)sfs.f_type);
+	if (!k || !magic_fits(k->kind, (long)sfs.f_type)) {
+		if (sfs.f_type == MQUEUE_MAGIC)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d is a POSIX message queue '%s' (not saved yet)",
+				d->pid, d->fd, d->link);
+		if (what || !k)
+			return pr_fail(-EOPNOTSUPP,
+				       "cannot dump %d: fd %d is a %s '%s' (not supported yet)",
+				       d->pid, d->fd,
+				       k ? what : fd_unknown_name(d->st->st_mode, d->link),
+				       d->link);
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d '%s' looks like a %s but is on a filesystem of magic %#lx (not supported yet)",
+			d->pid, d->fd, d->link, k->name, (unsigned long)sfs.f_type);
+	}
+	lease = (e->flags & O_PATH) ? F_UNLCK : fcntl(copy, F_GETLEASE);
+	if (lease != F_UNLCK && lease >= 0)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
+			d->pid, d->fd, d->link, lease_name(lease));
+	return fown_dump(d, copy, e);
+}
+
+/* Is thread, process or group @id (of @type) in the tree of @pids? A
+ * group only when its leader is: the restore makes the group again then. */
+static bool owner_in_tree(int type, int id, const int *pids, size_t nr)
+{
+	char path[64];
+
+	for (size_t i = 0; i < nr; i++) {
+		switch (type) {
+		case F_OWNER_PID:
+			if (pids[i] == id)
+				return true;
+			break;
+		case F_OWNER_PGRP:
+			if (pids[i] == id && getpgid(id) == id)
+				return true;
+			break;
+		case F_OWNER_TID:
+			snprintf(path, sizeof(path), "/proc/%d/task/%d", pids[i], id);
+			if (access(path, F_OK) == 0)
+				return true;
+			break;
+		}
+	}
+	return false;
+}
+
+static const char *owner_type_name(uint32_t type)
+{
+	return type == F_OWNER_TID ? "thread" : type == F_OWNER_PGRP ? "process group" : "process";
+}
+
+int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	for (size_t i = 0; i < ft->img.n_files; i++) {
+		const FownEntry *o = ft->img.files[i]->fown;
+
+		if (!o || !o->pid || owner_in_tree((int)o->type, (int)o->pid, pids, nr_pids))
+			continue;
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d (%s) sends its SIGIO to %s %u, which is not in the tree",
+			ft->seen[i].pid, ft->seen[i].fd, fd_kind_name(ft->img.files[i]->kind),
+			owner_type_name(o->type), o->pid);
+	}
+	return 0;
+}
+
+int fd_audit_check(const FileEntry *e)
+{
+	const FownEntry *o = e->fown;
+
+	/* _NSIG is 65 on x86-64; pids go up to PID_MAX_LIMIT (2^22). */
+	if (o && (o->type > F_OWNER_PGRP || o->pid > (1u << 22) || o->signum > 64))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (owner of '%s')",
+			       e->path);
+	if ((e->flags & O_ASYNC) && (e->flags & O_PATH))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (flags of '%s')",
+			       e->path);
+	return 0;
+}
+
+int fd_audit_open(const FileEntry *e, int fd)
+{
+	int fl;
+
+	/* O_ASYNC is set in the process itself (fd_audit_restore_late): the
+	 * kernel keeps the fd number of whoever sets it, for the signal. */
+	if (!(e->flags & O_ASYNC))
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_ASYNC) < 0)
+		return pr_errno(-errno, "cannot restore: cannot set the flags of '%s'", e->path);
+	return 0;
+}
+
+static int remote_fcntl(struct infect *inf, int fd, int cmd, long arg)
+{
+	long ret;
+	int r = infect_syscall3(inf, SYS_fcntl, &ret, fd, cmd, arg);
+
+	return r < 0 ? r : ret < 0 ? (int)ret : 0;
+}
+
+/* In the process, its creds set: @e at its fd @fd. */
+static int fown_restore(struct infect *inf, const FileEntry *e, int fd)
+{
+	const FownEntry *o = e->fown;
+	int r = 0;
+
+	if (o && o->signum)
+		r = remote_fcntl(inf, fd, F_SETSIG, (long)o->signum);
+	if (r >= 0 && o && o->pid) {
+		struct f_owner_ex owner = { .type = (int)o->type, .pid = (pid_t)o->pid };
+
+		if (inf->scratch_len < sizeof(owner))
+			return -ENOSPC;
+		r = remote_write(inf->pid, inf->scratch, &owner, sizeof(owner));
+		if (r >= 0)
+			r = remote_fcntl(inf, fd, F_SETOWN_EX, (long)inf->scratch);
+	}
+	if (r >= 0 && (e->flags & O_ASYNC)) {
+		long fl;
+
+		r = infect_syscall3(inf, SYS_fcntl, &fl, fd, F_GETFL, 0);
+		if (r >= 0)
+			r = fl < 0 ? (int)fl : remote_fcntl(inf, fd, F_SETFL, fl | O_ASYNC);
+	}
+	return r;
+}
+
+int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi,
+			  const int *owner)
+{
+	for (size_t i = 0; i < fi->n_fds; i++) {
+		const FdEntry *fd = fi->fds[i];
+		const FileEntry *e = fe->files[fd->file_id];
+		bool lowest = true;
+		int r;
+
+		if ((!e->fown && !(e->flags & O_ASYNC)) || owner[fd->file_id] != inf->pid)
+			continue;
+		for (size_t j = 0; j < fi->n_fds; j++)
+			if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
+				lowest = false;
+		if (!lowest)
+			continue;
+		r = fown_restore(inf, e, (int)fd->fd);
+		if (r < 0)
+			return pr_errno(r, "cannot restore %d: cannot set the SIGIO owner of fd %u",
+					inf->pid, fd->fd);
+	}
+	return 0;
+}
