@@ -26,10 +26,15 @@
  * queue (a filter would judge the restored data again); SO_BUF_LOCK is
  * set last, over what setting the buffer sizes implied. An eBPF filter
  * cannot be read back: refused.
+ *
+ * Files ckpt makes anew (memfds, deleted files, pty slaves) get the mode
+ * and owner they had: any owner for a set root trusts, only the set
+ * owner's uid and groups otherwise (they stay the owner's, no more).
  */
 #include "files.h"
 
 #include "infect.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -38,6 +43,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 
 /* The kernel keeps this one to itself (ipc/mqueue.c). */
@@ -206,6 +212,15 @@ static int sock_dump(const struct fd_dump *d, int copy, FileEntry *e)
 	return 0;
 }
 
+/* Files the restore makes anew rather than reopens: their owner. */
+static bool owner_kept(uint32_t kind, const struct stat *st)
+{
+	unsigned int ma = major(st->st_rdev);
+
+	return kind == FD_KIND__FD_MEMFD || kind == FD_KIND__FD_GHOST ||
+	       (kind == FD_KIND__FD_PTY && S_ISCHR(st->st_mode) && ma >= 136 && ma <= 143);
+}
+
 int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry *e)
 {
 	_cleanup_close_ int copy = fd_borrow(d->pid, d->fd);
@@ -243,6 +258,12 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
 			d->pid, d->fd, d->link, lease_name(lease));
+	if (owner_kept(k->kind, d->st)) {
+		e->has_uid = e->has_gid = e->has_mode = true;
+		e->uid = d->st->st_uid;
+		e->gid = d->st->st_gid;
+		e->mode = d->st->st_mode;
+	}
 	if (is_socket_kind(k->kind)) {
 		int r = sock_dump(d, copy, e);
 
@@ -303,6 +324,11 @@ int fd_audit_check(const FileEntry *e)
 {
 	const FownEntry *o = e->fown;
 
+	if ((e->has_uid || e->has_gid) &&
+	    (!e->has_uid || !e->has_gid || !e->has_mode || (e->mode & ~(S_IFMT | 07777))))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (owner of '%s')",
+			       e->path);
+
 	/* _NSIG is 65 on x86-64; pids go up to PID_MAX_LIMIT (2^22). */
 	if (o && (o->type > F_OWNER_PGRP || o->pid > (1u << 22) || o->signum > 64))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (owner of '%s')",
@@ -344,10 +370,37 @@ static int sock_restore(const FileEntry *e, int fd)
 	return 0;
 }
 
-int fd_audit_open(const FileEntry *e, int fd)
+static bool in_groups(const struct trust *t, gid_t gid)
+{
+	for (size_t i = 0; i < t->nr_groups; i++)
+		if (t->groups[i] == gid)
+			return true;
+	return gid == t->gid;
+}
+
+/* The owner first: a chown clears the set-id bits the mode may have. A
+ * set root does not trust gives no uid or group but its owner's. */
+static int owner_restore(const struct trust *t, const FileEntry *e, int fd)
+{
+	uid_t uid = (uid_t)e->uid;
+	gid_t gid = (gid_t)e->gid;
+
+	if (!t->trusted) {
+		uid = uid == t->owner ? uid : (uid_t)-1;
+		gid = in_groups(t, gid) ? gid : (gid_t)-1;
+	}
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, e->mode & 07777) < 0)
+		return pr_errno(-errno, "cannot restore: cannot give '%s' its owner and mode",
+				e->path);
+	return 0;
+}
+
+int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd)
 {
 	int fl, r = e->sock ? sock_restore(e, fd) : 0;
 
+	if (r >= 0 && e->has_uid && (e->kind != FD_KIND__FD_PTY || (e->tty && !e->tty->master)))
+		r = owner_restore(fo->trust, e, fd);
 	if (r < 0)
 		return r;
 	/* O_ASYNC is set in the process itself (fd_audit_restore_late): the

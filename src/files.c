@@ -351,7 +351,7 @@ static int open_one(struct files_open *fo, size_t i)
 		close(fd);
 	}
 	if (r >= 0)
-		r = fd_audit_open(e, slot);
+		r = fd_audit_open(fo, e, slot);
 	return r < 0 ? r : locks_restore_desc(e, slot);
 }
 

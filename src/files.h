@@ -188,8 +188,9 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
 /* Restore, before anything is created: the owner part of @e. */
 int fd_audit_check(const FileEntry *e);
-/* Restore, in ckpt, @e just opened at @fd: O_ASYNC off, for now. */
-int fd_audit_open(const FileEntry *e, int fd);
+/* Restore, in ckpt, @e just opened at @fd: socket filter and locks, the
+ * owner and mode of a file made anew, O_ASYNC off for now. Logs. */
+int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd);
 /* Restore, from ckpt, the process @inf stopped and its credentials set:
  * the owner, signal and O_ASYNC of the descriptions it has first
  * (@owner[i]: the pid of the first process that has file i). */
