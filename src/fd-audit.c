@@ -27,6 +27,9 @@
  * set last, over what setting the buffer sizes implied. An eBPF filter
  * cannot be read back: refused.
  *
+ * Controlling terminals: a session leader takes its pty back at restore
+ * through an fd of the slave it holds; one that holds none is refused.
+ *
  * Files ckpt makes anew (memfds, deleted files, pty slaves) get the mode
  * and owner they had: any owner for a set root trusts, only the set
  * owner's uid and groups otherwise (they stay the owner's, no more).
@@ -34,6 +37,7 @@
 #include "files.h"
 
 #include "infect.h"
+#include "proc.h"
 #include "trust.h"
 #include "util.h"
 
@@ -304,8 +308,86 @@ static const char *owner_type_name(uint32_t type)
 	return type == F_OWNER_TID ? "thread" : type == F_OWNER_PGRP ? "process group" : "process";
 }
 
+/* The session and controlling terminal (tty_nr, as the kernel encodes a
+ * device for userspace) of @pid, from /proc/PID/stat. */
+static int ctty_of(int pid, int *ret_sid, unsigned int *ret_tty)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[64];
+	const char *p;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(path, &text, NULL);
+	if (r < 0)
+		return r;
+	p = strrchr(text, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %d %u", ret_sid, ret_tty) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+/* Does @pid hold an fd on the character device @rdev? */
+static bool holds_device(int pid, dev_t rdev)
+{
+	_cleanup_free_ int *fds = NULL;
+	size_t nr = 0;
+
+	if (proc_list_fds(pid, &fds, &nr) < 0)
+		return false;
+	for (size_t i = 0; i < nr; i++) {
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fds[i]);
+		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A session leader takes its terminal back at restore through an fd it
+ * holds on it (tty.c). One whose terminal is a pty of the tree but who
+ * holds no fd of its slave would come back without it: refused. One whose
+ * terminal is not the tree's (a shell job) comes back without one.
+ */
+static int ctty_dump_check(const struct file_table *ft, int pid)
+{
+	unsigned int tty_nr, ma, mi;
+	int sid, r = ctty_of(pid, &sid, &tty_nr);
+	bool ours = false;
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot read its terminal", pid);
+	if (sid != pid || !tty_nr)
+		return 0;
+	ma = (tty_nr >> 8) & 0xfff;
+	mi = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+	if (ma < 136 || ma > 143)
+		return 0;
+	for (size_t i = 0; i < ft->img.n_files; i++) {
+		const FileEntry *e = ft->img.files[i];
+
+		ours |= e->kind == FD_KIND__FD_PTY && e->tty && e->tty->master &&
+			e->tty->index == (ma - 136) * 256 + mi;
+	}
+	if (!ours || holds_device(pid, makedev(ma, mi)))
+		return 0;
+	return pr_fail(
+		-EOPNOTSUPP,
+		"cannot dump %d: its controlling terminal, /dev/pts/%u of the tree, is open in none of its fds (it would come back without it)",
+		pid, (ma - 136) * 256 + mi);
+}
+
 int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
+	for (size_t i = 0; i < nr_pids; i++) {
+		int r = ctty_dump_check(ft, pids[i]);
+
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < ft->img.n_files; i++) {
 		const FownEntry *o = ft->img.files[i]->fown;
 
