@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# 50-sockopts.sh - socket options are set back by root: the user edits
+# the options of a socket of their own process (88-sockopts: a UDP socket
+# with IP_TOS) into one only a privileged process may set, or into one
+# ckpt never saves (sourced by tests/45-attacks.sh).
+# shellcheck source=test/e2e/trust.sh
+. "$E2E_DIR/trust.sh"
+
+# atk_sockopt NAME LEVEL OPTNAME VALUE CHECK: the IP_TOS entry of the
+# user's set becomes option LEVEL/OPTNAME with VALUE (hex bytes); root's
+# restore must refuse it, or the restored process must not see CHECK
+# (a check_value key) changed from what it was.
+atk_sockopt() {
+	local name=$1 level=$2 opt=$3 value=$4 key=$5 w img pid i k before
+	w=$ATK_HOME/$name img=$ATK_HOME/$name.img
+	atk_spawn "$w" 88-sockopts
+	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	before=$(check_value "$key")
+	atk_dump "$pid" "$img"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	i=$("$IMGEDIT" "$img" files.img | sed -n 's/^files\[\([0-9]*\)\]\.inet_sk\.family=.*/\1/p')
+	k=$("$IMGEDIT" "$img" files.img |
+		sed -n "s/^files\[$i\]\.inet_sk\.opts\[\([0-9]*\)\]\.name=1\$/\1/p")
+	[[ -n $i && -n $k ]] || fail "no IP_TOS option in the images"
+	atk_imgedit "$img" files.img "files[$i].inet_sk.opts[$k].level=$level" \
+		"files[$i].inet_sk.opts[$k].name=$opt" "files[$i].inet_sk.opts[$k].value=$value"
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		self_check "$pid" "$w"
+		if [[ $(check_value "$key") != "$before" ]]; then
+			log "the user's socket came back with $key $(check_value "$key") (was $before)"
+			exit 1
+		fi
+	fi
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	((CK_RC == 0)) && {
+		log "root's restore of a set asking for socket option $level/$opt succeeded"
+		exit 1
+	}
+	ck_assert_failed "restore of a set asking for socket option $level/$opt"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
+}
+
+# SO_MARK 16: routing and firewall marks are CAP_NET_ADMIN's.
+atk_sockopt_mark() { atk_sockopt mark 1 36 hex:10000000 mark; }
+# SO_SNDBUFFORCE 1 MiB: not an option ckpt saves; forced past wmem_max.
+atk_sockopt_force() { atk_sockopt force 1 32 hex:00001000 sndbuf; }
+
+attack sockopt-mark atk_sockopt_mark
+attack sockopt-force atk_sockopt_force
