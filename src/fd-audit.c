@@ -20,12 +20,7 @@
  * (F_SETOWN records the caller's, which decide whom the signal may reach),
  * at its own lowest fd number (a signal from F_SETSIG carries it).
  *
- * Sockets of every family: a classic socket filter (SO_ATTACH_FILTER) is
- * read back with SO_GET_FILTER and attached again, locked again if it was
- * (SO_LOCK_FILTER), once the kind has built the socket and refilled its
- * queue (a filter would judge the restored data again); SO_BUF_LOCK is
- * set last, over what setting the buffer sizes implied. An eBPF filter
- * cannot be read back: refused.
+ * Sockets of every family: what their kinds do not save (sk-common.c).
  *
  * Controlling terminals: a session leader takes its pty back at restore
  * through an fd of the slave it holds; one that holds none is refused.
@@ -42,10 +37,8 @@
 #include "util.h"
 
 #include <fcntl.h>
-#include <linux/filter.h>
 #include <linux/magic.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -63,10 +56,6 @@
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
 #endif
-#ifndef SO_BUF_LOCK
-#define SO_BUF_LOCK 72
-#endif
-#define BUF_LOCKS 3 /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK */
 #ifndef DMA_BUF_MAGIC
 #define DMA_BUF_MAGIC 0x444d4142
 #endif
@@ -150,72 +139,6 @@ static int fown_dump(const struct fd_dump *d, int copy, FileEntry *e)
 	return 0;
 }
 
-static bool is_socket_kind(uint32_t kind)
-{
-	return kind == FD_KIND__FD_UNIX_SK || kind == FD_KIND__FD_INET_SK;
-}
-
-static int sock_getint(int sk, int name, int *ret)
-{
-	socklen_t len = sizeof(*ret);
-
-	*ret = 0;
-	return getsockopt(sk, SOL_SOCKET, name, ret, &len) < 0 ? -errno : 0;
-}
-
-/* The filter, its lock and SO_BUF_LOCK of the socket @copy, into @e. */
-static int sock_dump(const struct fd_dump *d, int copy, FileEntry *e)
-{
-	_cleanup_free_ struct sock_filter *prog = NULL;
-	socklen_t n = 0;
-	int lock, buf_lock, r;
-	bool has_buf_lock;
-
-	/* The length of a classic filter, in instructions; EACCES for eBPF,
-	 * which has no original program to give back. */
-	if (getsockopt(copy, SOL_SOCKET, SO_GET_FILTER, NULL, &n) < 0) {
-		if (errno == EACCES)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot dump %d: fd %d (%s) has an eBPF socket filter (SO_ATTACH_BPF), which is not restored",
-				d->pid, d->fd, fd_kind_name(e->kind));
-		return pr_errno(-errno, "cannot dump %d: cannot read the filter of fd %d", d->pid,
-				d->fd);
-	}
-	if (n > BPF_MAXINSNS)
-		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d has a filter of %u instructions",
-			       d->pid, d->fd, (unsigned int)n);
-	if (n) {
-		socklen_t got = n;
-
-		prog = xmalloc(n * sizeof(*prog));
-		if (getsockopt(copy, SOL_SOCKET, SO_GET_FILTER, prog, &got) < 0 || got != n)
-			return pr_errno(got != n ? -EAGAIN : -errno,
-					"cannot dump %d: cannot read the filter of fd %d", d->pid,
-					d->fd);
-	}
-	r = sock_getint(copy, SO_LOCK_FILTER, &lock);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot read the options of fd %d", d->pid,
-				d->fd);
-	/* Before Linux 5.14 no SO_BUF_LOCK: the kinds' sizes are all there is. */
-	has_buf_lock = sock_getint(copy, SO_BUF_LOCK, &buf_lock) == 0;
-	if (!n && !lock && !buf_lock)
-		return 0;
-	e->sock = xmalloc(sizeof(*e->sock));
-	sock_entry__init(e->sock);
-	if (n) {
-		e->sock->has_filter = true;
-		e->sock->filter.len = n * sizeof(*prog);
-		e->sock->filter.data = (uint8_t *)prog;
-		prog = NULL;
-	}
-	e->sock->has_lock_filter = e->sock->lock_filter = !!lock;
-	e->sock->has_buf_lock = has_buf_lock;
-	e->sock->buf_lock = (uint32_t)buf_lock & BUF_LOCKS;
-	return 0;
-}
-
 /* Files the restore makes anew rather than reopens: their owner. */
 static bool owner_kept(uint32_t kind, const struct stat *st)
 {
@@ -268,8 +191,8 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 		e->gid = d->st->st_gid;
 		e->mode = d->st->st_mode;
 	}
-	if (is_socket_kind(k->kind)) {
-		int r = sock_dump(d, copy, e);
+	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK) {
+		int r = sk_common_dump(d, copy, e);
 
 		if (r < 0)
 			return r;
@@ -402,7 +325,7 @@ int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 	return 0;
 }
 
-int fd_audit_check(const FileEntry *e)
+int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 {
 	const FownEntry *o = e->fown;
 
@@ -418,38 +341,7 @@ int fd_audit_check(const FileEntry *e)
 	if ((e->flags & O_ASYNC) && (e->flags & O_PATH))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (flags of '%s')",
 			       e->path);
-	if (e->sock &&
-	    (!is_socket_kind(e->kind) || (e->sock->has_buf_lock && e->sock->buf_lock > BUF_LOCKS) ||
-	     (e->sock->has_filter &&
-	      (!e->sock->filter.len || e->sock->filter.len % sizeof(struct sock_filter) ||
-	       e->sock->filter.len / sizeof(struct sock_filter) > BPF_MAXINSNS))))
-		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
-			       e->path);
-	return 0;
-}
-
-/* The socket @fd built by its kind: its filter, locked or not, and locks. */
-static int sock_restore(const FileEntry *e, int fd)
-{
-	const SockEntry *s = e->sock;
-	int one = 1, v;
-
-	if (s->has_filter) {
-		struct sock_fprog prog = {
-			.len = (unsigned short)(s->filter.len / sizeof(struct sock_filter)),
-			.filter = (struct sock_filter *)s->filter.data,
-		};
-
-		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
-			return pr_errno(-errno, "cannot restore: cannot attach the filter of '%s'",
-					e->path);
-	}
-	if (s->lock_filter && setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0)
-		return pr_errno(-errno, "cannot restore: cannot lock the filter of '%s'", e->path);
-	v = (int)s->buf_lock;
-	if (s->has_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &v, sizeof(v)) < 0)
-		return pr_errno(-errno, "cannot restore: cannot set SO_BUF_LOCK of '%s'", e->path);
-	return 0;
+	return e->sock ? sk_common_check(e, fo->trust) : 0;
 }
 
 static bool in_groups(const struct trust *t, gid_t gid)
@@ -479,7 +371,7 @@ static int owner_restore(const struct trust *t, const FileEntry *e, int fd)
 
 int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd)
 {
-	int fl, r = e->sock ? sock_restore(e, fd) : 0;
+	int fl, r = e->sock ? sk_common_restore(e, fd) : 0;
 
 	if (r >= 0 && e->has_uid && (e->kind != FD_KIND__FD_PTY || (e->tty && !e->tty->master)))
 		r = owner_restore(fo->trust, e, fd);

@@ -239,7 +239,7 @@ int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size
 		if (e->id != i || !k)
 			return pr_fail(-EBADMSG,
 				       "cannot restore: images are inconsistent (open files)");
-		r = fd_audit_check(e);
+		r = fd_audit_check(fo, e);
 		if (r >= 0 && k->check)
 			r = k->check(e, fo);
 		if (r < 0)

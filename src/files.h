@@ -186,8 +186,8 @@ struct infect;
 int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry *e);
 /* Dump, every process in: refuses owners outside the tree. */
 int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
-/* Restore, before anything is created: the owner part of @e. */
-int fd_audit_check(const FileEntry *e);
+/* Restore, before anything is created: the parts of @e it saved. */
+int fd_audit_check(const struct files_open *fo, const FileEntry *e);
 /* Restore, in ckpt, @e just opened at @fd: socket filter and locks, the
  * owner and mode of a file made anew, O_ASYNC off for now. Logs. */
 int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd);
@@ -198,6 +198,14 @@ int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const Fdinfo
 			  const int *owner);
 /* What a kind of fd nobody claims is called in messages. */
 const char *fd_unknown_name(mode_t mode, const char *link);
+
+/* sk-common.c: what every socket has that its kind does not save */
+/* Dump: the socket @copy (ckpt's own fd on @d) into @e->sock. Logs. */
+int sk_common_dump(const struct fd_dump *d, int copy, FileEntry *e);
+/* Restore, before anything is created: @e->sock, for a set @t believes. */
+int sk_common_check(const FileEntry *e, const struct trust *t);
+/* Restore, in ckpt, the socket @fd built and filled by its kind. Logs. */
+int sk_common_restore(const FileEntry *e, int fd);
 
 /* file-locks.c: flock, OFD and POSIX locks, for any kind */
 /* The locks on fd @d (of description @e, new to the table or not). */

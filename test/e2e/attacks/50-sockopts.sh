@@ -43,6 +43,37 @@ atk_sockopt() {
 	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
 }
 
+# The same with the SO_KEEPALIVE of the unix socket (sk-common.c).
+atk_sockopt_unix() {
+	local w=$ATK_HOME/unix img=$ATK_HOME/unix.img pid i k
+	atk_spawn "$w" 88-sockopts
+	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	atk_dump "$pid" "$img"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	read -r i k < <("$IMGEDIT" "$img" files.img |
+		sed -n 's/^files\[\([0-9]*\)\]\.sock\.opts\[\([0-9]*\)\]\.name=9$/\1 \2/p')
+	[[ -n $i && -n $k ]] || fail "no SO_KEEPALIVE in the images"
+	atk_imgedit "$img" files.img "files[$i].sock.opts[$k].name=36" \
+		"files[$i].sock.opts[$k].value=hex:10000000"
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		self_check "$pid" "$w"
+		if [[ $(check_value umark) != 0 ]]; then
+			log "the user's unix socket came back with SO_MARK $(check_value umark)"
+			exit 1
+		fi
+	fi
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	((CK_RC == 0)) && {
+		log "root's restore of a unix socket asking for SO_MARK succeeded"
+		exit 1
+	}
+	ck_assert_failed "restore of a unix socket asking for SO_MARK"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
+}
+
 # SO_MARK 16: routing and firewall marks are CAP_NET_ADMIN's.
 atk_sockopt_mark() { atk_sockopt mark 1 36 hex:10000000 mark; }
 # SO_SNDBUFFORCE 1 MiB: not an option ckpt saves; forced past wmem_max.
@@ -50,3 +81,4 @@ atk_sockopt_force() { atk_sockopt force 1 32 hex:00001000 sndbuf; }
 
 attack sockopt-mark atk_sockopt_mark
 attack sockopt-force atk_sockopt_force
+attack sockopt-unix-mark atk_sockopt_unix

@@ -11,13 +11,17 @@
  *  - fd 12: a UDP socket on 127.0.0.1 with the same filter, not locked,
  *    and SO_BUF_LOCK SOCK_RCVBUF_LOCK;
  *  - fd 13/14: a unix stream socketpair; 13 has SO_BUF_LOCK with both
- *    locks and no size of its own.
+ *    locks and no size of its own, and SO_LINGER {1, 3};
+ *  - options the socket kinds do not save themselves (extras[]):
+ *    SO_TIMESTAMP and SO_RCVMARK on 10, SO_RXQ_OVFL on 12, SO_PRIORITY 5,
+ *    SO_KEEPALIVE, SO_OOBINLINE, SO_MARK 7, SO_DONTROUTE on 13.
  * With "ebpf", fd 10 has an eBPF filter (SO_ATTACH_BPF) instead, which
  * ckpt cannot read back: the dump must be refused.
  *
  * Self-check (SIGUSR2): SO_GET_FILTER gives back the same program (EACCES
  * for the eBPF one),
- * SO_LOCK_FILTER and SO_BUF_LOCK read as set up, and the filters still
+ * SO_LOCK_FILTER, SO_BUF_LOCK and the other options read as set up, and
+ * the filters still
  * work: "B..." then "A..." sent to 10 (from 11) and to 12 (from itself)
  * arrive as "A..." alone.
  */
@@ -33,6 +37,18 @@
 #ifndef SO_BUF_LOCK
 #define SO_BUF_LOCK 72
 #endif
+#ifndef SO_RCVMARK
+#define SO_RCVMARK 75
+#endif
+
+/* Options no kind saves itself: fd, option, value. */
+static const struct {
+	int fd, name, value;
+} extras[] = {
+	{ 10, SO_TIMESTAMP, 1 }, { 10, SO_RCVMARK, 1 },	 { 12, SO_RXQ_OVFL, 1 },
+	{ 13, SO_PRIORITY, 5 },	 { 13, SO_KEEPALIVE, 1 }, { 13, SO_OOBINLINE, 1 },
+	{ 13, SO_MARK, 7 },	 { 13, SO_DONTROUTE, 1 },
+};
 
 /* The first byte of the data: UDP sockets see their header first. */
 #define ONLY_A(off)                                                                                \
@@ -130,8 +146,9 @@ static void through(struct t_check *c, int rfd, int wfd, const struct sockaddr_i
 
 static void filter_check(struct t_check *c)
 {
+	struct linger ln = { 0, 0 };
 	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
+	socklen_t len = sizeof(me), ln_len;
 
 	round_no++;
 	if (ebpf) {
@@ -149,6 +166,15 @@ static void filter_check(struct t_check *c)
 	if (getint(12, SO_BUF_LOCK) != 2 || getint(13, SO_BUF_LOCK) != 3)
 		t_check_fail(c, "SO_BUF_LOCK %d and %d, want 2 and 3", getint(12, SO_BUF_LOCK),
 			     getint(13, SO_BUF_LOCK));
+	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+		if (getint(extras[i].fd, extras[i].name) != extras[i].value)
+			t_check_fail(c, "option %d of fd %d is %d, want %d", extras[i].name,
+				     extras[i].fd, getint(extras[i].fd, extras[i].name),
+				     extras[i].value);
+	ln_len = sizeof(ln);
+	if (getsockopt(13, SOL_SOCKET, SO_LINGER, &ln, &ln_len) || !ln.l_onoff || ln.l_linger != 3)
+		t_check_fail(c, "SO_LINGER of fd 13 is {%d, %d}, want {1, 3}", ln.l_onoff,
+			     ln.l_linger);
 	len = sizeof(me);
 	if (getsockname(12, (struct sockaddr *)&me, &len))
 		t_check_fail(c, "getsockname: %s", strerror(errno));
@@ -185,6 +211,10 @@ int main(int argc, char **argv)
 	t_fd_at(sk[0], 13);
 	t_fd_at(sk[1], 14);
 	setint(13, SO_BUF_LOCK, 3);
+	for (size_t i = 0; i < sizeof(extras) / sizeof(extras[0]); i++)
+		setint(extras[i].fd, extras[i].name, extras[i].value);
+	if (setsockopt(13, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 3 }, sizeof(struct linger)))
+		t_fatal("SO_LINGER");
 	t_run(&ops);
 	return 0;
 }

@@ -6,10 +6,11 @@
  * Usage: 88-sockopts WORKDIR
  *
  * Set up before READY: fd 10, a UDP socket bound to 127.0.0.1, IP_TOS
- * 0x10.
+ * 0x10; fd 11/12, a unix socketpair, 11 with SO_KEEPALIVE.
  *
  * Self-check (SIGUSR2): reports tos=IP_TOS and what an attacker would
- * want, mark=SO_MARK prio=SO_PRIORITY sndbuf=SO_SNDBUF.
+ * want, mark=SO_MARK prio=SO_PRIORITY sndbuf=SO_SNDBUF of fd 10 and
+ * umark=SO_MARK of fd 11.
  */
 #include "target.h"
 
@@ -17,13 +18,18 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-static int getint(int level, int name)
+static int getint_of(int fd, int level, int name)
 {
 	socklen_t len = sizeof(int);
 	int v = -1;
 
-	getsockopt(10, level, name, &v, &len);
+	getsockopt(fd, level, name, &v, &len);
 	return v;
+}
+
+static int getint(int level, int name)
+{
+	return getint_of(10, level, name);
 }
 
 static void opts_check(struct t_check *c)
@@ -32,13 +38,14 @@ static void opts_check(struct t_check *c)
 	t_check_info(c, "mark=%d", getint(SOL_SOCKET, SO_MARK));
 	t_check_info(c, "prio=%d", getint(SOL_SOCKET, SO_PRIORITY));
 	t_check_info(c, "sndbuf=%d", getint(SOL_SOCKET, SO_SNDBUF));
+	t_check_info(c, "umark=%d", getint_of(11, SOL_SOCKET, SO_MARK));
 }
 
 int main(int argc, char **argv)
 {
 	static const struct t_ops ops = { .check = opts_check };
 	struct sockaddr_in lo = { .sin_family = AF_INET };
-	int tos = 0x10;
+	int tos = 0x10, one = 1, sk[2];
 
 	t_init(argc, argv);
 	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -46,6 +53,12 @@ int main(int argc, char **argv)
 	if (bind(10, (struct sockaddr *)&lo, sizeof(lo)) ||
 	    setsockopt(10, SOL_IP, IP_TOS, &tos, sizeof(tos)))
 		t_fatal("socket set-up");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk))
+		t_fatal("socketpair");
+	t_fd_at(sk[0], 11);
+	t_fd_at(sk[1], 12);
+	if (setsockopt(11, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)))
+		t_fatal("SO_KEEPALIVE");
 	t_run(&ops);
 	return 0;
 }
