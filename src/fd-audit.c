@@ -99,8 +99,8 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == SOCKFS_MAGIC;
 	case FD_KIND__FD_PIPE:
 		return magic == PIPEFS_MAGIC;
-	case FD_KIND__FD_MEMFD:
-		return magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC;
+	case FD_KIND__FD_MEMFD: /* a hugetlb one would come back on tmpfs */
+		return magic == TMPFS_MAGIC;
 	default: /* reopened by path, or made on disk */
 		return !pseudo_fs_name(magic);
 	}
@@ -167,6 +167,11 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 			return pr_fail(
 				-EOPNOTSUPP,
 				"cannot dump %d: fd %d is a POSIX message queue '%s' (not saved yet)",
+				d->pid, d->fd, d->link);
+		if (k && k->kind == FD_KIND__FD_MEMFD && sfs.f_type == HUGETLBFS_MAGIC)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d is a hugetlb memfd '%s' (not supported yet)",
 				d->pid, d->fd, d->link);
 		if (what || !k)
 			return pr_fail(-EOPNOTSUPP,

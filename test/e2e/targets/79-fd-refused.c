@@ -14,7 +14,8 @@
  *  - bpf-map: a BPF array map holding 42 at key 0;
  *  - perf: a software perf event counting task-clock;
  *  - userfaultfd, io_uring, fanotify, kvm (/dev/kvm), kvm-vm (a VM of it),
- *    memfd-secret (memfd_secret of one page, not mapped), nsfs
+ *    memfd-secret (memfd_secret of one page, not mapped), memfd-huge (a
+ *    memfd on hugetlbfs, empty), nsfs
  *    (/proc/self/ns/uts), pidfd (pidfd_open of itself).
  * A mode the kernel refuses prints "UNSUPPORTED mode: why" and READY.
  *
@@ -29,9 +30,12 @@
 #include <linux/fanotify.h>
 #include <linux/io_uring.h>
 #include <linux/kvm.h>
+#include <linux/magic.h>
 #include <linux/perf_event.h>
 #include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 static const char *mode;
@@ -117,6 +121,8 @@ static int setup(void)
 			return -1;
 		return fd;
 	}
+	if (!strcmp(mode, "memfd-huge"))
+		return memfd_create("huge", MFD_HUGETLB | MFD_CLOEXEC);
 	if (!strcmp(mode, "nsfs"))
 		return open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
 	if (!strcmp(mode, "pidfd"))
@@ -153,6 +159,7 @@ static void dnotify_check(struct t_check *c)
 static void refused_check(struct t_check *c)
 {
 	struct stat st = { 0 };
+	struct statfs sfs;
 	uint64_t v = 0;
 
 	if (fcntl(10, F_GETFD) < 0) {
@@ -169,6 +176,8 @@ static void refused_check(struct t_check *c)
 		t_check_fail(c, "the map holds %llu, want 42", (unsigned long long)v);
 	if (!strcmp(mode, "perf") && (read(10, &v, sizeof(v)) != sizeof(v) || !v))
 		t_check_fail(c, "the perf event counts %llu", (unsigned long long)v);
+	if (!strcmp(mode, "memfd-huge") && (fstatfs(10, &sfs) || sfs.f_type != HUGETLBFS_MAGIC))
+		t_check_fail(c, "fd 10 is no longer on hugetlbfs");
 	if (!strcmp(mode, "memfd-secret") && (fstat(10, &st) || st.st_size != 4096))
 		t_check_fail(c, "the secret area is %lld bytes, want 4096", (long long)st.st_size);
 }

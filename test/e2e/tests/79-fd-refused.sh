@@ -4,11 +4,12 @@
 # the target runs on with fd 10 as it was (79-fd-refused, one run per
 # case, its own check of the fd before and after): a lease, dnotify, a
 # SIGIO owner outside the tree, a BPF map, a perf event, userfaultfd,
-# io_uring, fanotify, /dev/kvm and a VM of it, memfd_secret, a namespace
-# file, a pidfd. A case the kernel does not offer here is logged and
+# io_uring, fanotify, /dev/kvm and a VM of it, memfd_secret, a hugetlb
+# memfd, a namespace file, a pidfd. A case the kernel does not offer here is logged and
 # skipped. Before, the lease was refused in other words ("a lease or
 # mandatory lock"), dnotify and the outside owner were dumped and lost,
-# memfd_secret was dumped as a deleted file. CASES="dnotify perf" runs
+# memfd_secret was dumped as a deleted file, the hugetlb memfd came back
+# on tmpfs. CASES="dnotify perf" runs
 # only those.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -54,6 +55,7 @@ refused fanotify "PID: fd 10 is a \[fanotify\] "
 refused kvm "PID: fd 10 is a character device '/dev/kvm' "
 refused kvm-vm "PID: fd 10 is a kvm-vm "
 refused memfd-secret "PID: fd 10 is a memfd_secret area '/secretmem \(deleted\)' \(not supported yet\)$"
+refused memfd-huge "PID: fd 10 is a hugetlb memfd '/memfd:huge \(deleted\)' \(not supported yet\)$"
 refused nsfs "PID: fd 10 is a file 'uts:\[[0-9]+\]' "
 refused pidfd "PID: fd 10 is a \[pidfd\] "
 log "refused cases tried: $tried"
