@@ -17,7 +17,10 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, tty.c), listed in files.c.
+ * sk-inet.c, tty.c), listed in files.c. What every description is
+ * checked for whatever its kind (its filesystem, leases, SIGIO owner,
+ * mode and owner of files made anew) is fd-audit.c; what every socket has
+ * that its kind does not save, sk-common.c.
  * HOWTO add a kind: a value in enum fd_kind and, if it has state, a message
  * in its own .proto referenced from file_entry (fdinfo.proto); a struct
  * file_kind with at least claims, dump and open; one line in files.c.
