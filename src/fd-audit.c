@@ -25,7 +25,8 @@
  * Controlling terminals: a session leader takes its pty back at restore
  * through an fd of the slave it holds; one that holds none is refused.
  *
- * Files ckpt makes anew (memfds, deleted files, pty slaves) get the mode
+ * Files ckpt makes anew (memfds, deleted files, pty slaves, message
+ * queues whose name was removed) get the mode
  * and owner they had: any owner for a set root trusts, only the set
  * owner's uid and groups otherwise (they stay the owner's, no more).
  */
@@ -99,6 +100,8 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == SOCKFS_MAGIC;
 	case FD_KIND__FD_PIPE:
 		return magic == PIPEFS_MAGIC;
+	case FD_KIND__FD_MQUEUE:
+		return magic == MQUEUE_MAGIC;
 	case FD_KIND__FD_MEMFD: /* a hugetlb one would come back on tmpfs */
 		return magic == TMPFS_MAGIC;
 	default: /* reopened by path, or made on disk */
@@ -140,11 +143,12 @@ static int fown_dump(const struct fd_dump *d, int copy, FileEntry *e)
 }
 
 /* Files the restore makes anew rather than reopens: their owner. */
-static bool owner_kept(uint32_t kind, const struct stat *st)
+static bool owner_kept(uint32_t kind, const struct stat *st, const char *link)
 {
 	unsigned int ma = major(st->st_rdev);
 
 	return kind == FD_KIND__FD_MEMFD || kind == FD_KIND__FD_GHOST ||
+	       (kind == FD_KIND__FD_MQUEUE && str_ends(link, " (deleted)")) ||
 	       (kind == FD_KIND__FD_PTY && S_ISCHR(st->st_mode) && ma >= 136 && ma <= 143);
 }
 
@@ -190,7 +194,7 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
 			d->pid, d->fd, d->link, lease_name(lease));
-	if (owner_kept(k->kind, d->st)) {
+	if (owner_kept(k->kind, d->st, d->link)) {
 		e->has_uid = e->has_gid = e->has_mode = true;
 		e->uid = d->st->st_uid;
 		e->gid = d->st->st_gid;

@@ -19,7 +19,7 @@ static const struct file_kind *const kinds[] = {
 	&reg_kind,     &dir_kind,     &chr_kind,      &pty_kind,     &tty_caller_kind,
 	&memfd_kind,   &ghost_kind,   &pipe_kind,     &fifo_kind,    &eventfd_kind,
 	&epoll_kind,   &timerfd_kind, &signalfd_kind, &inotify_kind, &unix_sk_kind,
-	&inet_sk_kind, &opath_kind,
+	&inet_sk_kind, &opath_kind,   &mqueue_kind,
 };
 
 static const struct file_kind *kind_of(uint32_t kind)
@@ -114,6 +114,11 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 					    : kind_claiming(d->link, d->st);
 	FileEntry *e;
 	int r;
+
+	/* A message queue looks like a regular file: its filesystem tells. */
+	if ((!k || k->kind == FD_KIND__FD_REG || k->kind == FD_KIND__FD_GHOST) &&
+	    fd_on_mqueue(d->pid, d->fd))
+		k = &mqueue_kind;
 
 	e = xmalloc(sizeof(*e));
 	file_entry__init(e);

@@ -17,7 +17,7 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, tty.c), listed in files.c. What every description is
+ * sk-inet.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
  * checked for whatever its kind (its filesystem, leases, SIGIO owner,
  * mode and owner of files made anew) is fd-audit.c; what every socket has
  * that its kind does not save, sk-common.c.
@@ -52,6 +52,8 @@ struct file_table {
 	struct file_seen *seen; /* per file id */
 	const struct files_opts *opts;
 	int dirfd; /* the images being written (kinds that save data files) */
+	const int *pids; /* the processes of the tree, while they are read */
+	size_t nr_pids;
 	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };
 
@@ -168,6 +170,10 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+extern const struct file_kind mqueue_kind;
+/* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
+ * regular files in /proc)? */
+bool fd_on_mqueue(int pid, int fd);
 
 /* fd-anon.c: what the kinds on anonymous inodes share */
 /* Dump: refuses the flags none of them restores (O_ASYNC). */
