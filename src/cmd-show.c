@@ -179,6 +179,10 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		if (e->fown)
 			printf(" sigio owner %u (type %u) signal %u", e->fown->pid, e->fown->type,
 			       e->fown->signum);
+		if (e->mqueue && e->mqueue->has_msgs)
+			printf(" queue of %llu x %llu bytes, %zu messages",
+			       (unsigned long long)e->mqueue->maxmsg,
+			       (unsigned long long)e->mqueue->msgsize, e->mqueue->n_msgs);
 		putchar('\n');
 	}
 }

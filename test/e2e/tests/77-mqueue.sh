@@ -7,6 +7,8 @@
 #    opened again by its name; the target reads its messages in order;
 #  - unlinked (its name removed): its attributes, mode and messages are
 #    saved and it is made again, nameless;
+#  both are first dumped with --leave-running: the target finds its
+#  messages as they were (ckpt reads them and puts them back);
 #  - a queue with a notification registered (mq_notify) and a full
 #    unlinked one are refused with one line naming the fd and the queue,
 #    nothing left behind, and the target runs on with its queue as it was.
@@ -22,6 +24,9 @@ saved() {
 	local mode=$1 w=$T/$1 img=$T/img-$1 name=/ckpt-e2e-77-$$-$1 pid i bad
 	start_target "$w" 77-mqueue "$name" "$mode"
 	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	# Read and put back: the target, left running, finds them in order.
+	ck_ok dump --pid "$pid" --images "$T/lr-$mode" --leave-running
 	self_check "$pid" "$w"
 	dump_and_reap "$pid" "$img"
 	if [[ $mode == unlinked ]]; then
