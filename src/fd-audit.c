@@ -157,20 +157,23 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 	_cleanup_close_ int copy = fd_borrow(d->pid, d->fd);
 	const char *what;
 	struct statfs sfs;
+	char path[64];
 	int lease;
 
-	if (copy < 0)
-		return pr_errno(copy, "cannot dump %d: cannot look at fd %d '%s'", d->pid, d->fd,
-				d->link);
-	if (fstatfs(copy, &sfs) < 0)
-		return pr_errno(-errno, "cannot dump %d: cannot look at fd %d '%s'", d->pid, d->fd,
+	/* Before Linux 5.6 (no pidfd_getfd) the file's own path tells its
+	 * filesystem, and leases show in its fdinfo (file-locks.c). */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, d->fd);
+	if ((copy < 0 && copy != -ENOSYS) ||
+	    (copy >= 0 ? fstatfs(copy, &sfs) : statfs(path, &sfs)) < 0)
+		return pr_errno(copy < 0 && copy != -ENOSYS ? copy : -errno,
+				"cannot dump %d: cannot look at fd %d '%s'", d->pid, d->fd,
 				d->link);
 	what = pseudo_fs_name((long)sfs.f_type);
 	if (!k || !magic_fits(k->kind, (long)sfs.f_type)) {
 		if (sfs.f_type == MQUEUE_MAGIC)
 			return pr_fail(
 				-EOPNOTSUPP,
-				"cannot dump %d: fd %d is a POSIX message queue '%s' (not saved yet)",
+				"cannot dump %d: fd %d is an O_PATH fd on the POSIX message queue '%s' (not supported yet)",
 				d->pid, d->fd, d->link);
 		if (k && k->kind == FD_KIND__FD_MEMFD && sfs.f_type == HUGETLBFS_MAGIC)
 			return pr_fail(
@@ -188,18 +191,25 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 			"cannot dump %d: fd %d '%s' looks like a %s but is on a filesystem of magic %#lx (not supported yet)",
 			d->pid, d->fd, d->link, k->name, (unsigned long)sfs.f_type);
 	}
-	lease = (e->flags & O_PATH) ? F_UNLCK : fcntl(copy, F_GETLEASE);
-	if (lease != F_UNLCK && lease >= 0)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
-			d->pid, d->fd, d->link, lease_name(lease));
 	if (owner_kept(k->kind, d->st, d->link)) {
 		e->has_uid = e->has_gid = e->has_mode = true;
 		e->uid = d->st->st_uid;
 		e->gid = d->st->st_gid;
 		e->mode = d->st->st_mode;
 	}
+	if (copy < 0 && (e->flags & O_ASYNC))
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d '%s' has O_ASYNC and this kernel cannot tell its SIGIO owner (no pidfd_getfd)",
+			d->pid, d->fd, d->link);
+	if (copy < 0)
+		return 0;
+	lease = (e->flags & O_PATH) ? F_UNLCK : fcntl(copy, F_GETLEASE);
+	if (lease != F_UNLCK && lease >= 0)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
+			d->pid, d->fd, d->link, lease_name(lease));
 	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK) {
 		int r = sk_common_dump(d, copy, e);
 
