@@ -220,27 +220,23 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 }
 
 /* Is thread, process or group @id (of @type) in the tree of @pids? A
- * group only when its leader is: the restore makes the group again then. */
-static bool owner_in_tree(int type, int id, const int *pids, size_t nr)
+ * group only when its leader is: the restore makes the group again then.
+ * A thread only of @holder, the first process that has the file: the
+ * restore sets the owner from there, once its own threads exist (those
+ * of processes restored later do not yet). */
+static bool owner_in_tree(int type, int id, const int *pids, size_t nr, int holder)
 {
 	char path[64];
 
+	if (type == F_OWNER_TID) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", holder, id);
+		return access(path, F_OK) == 0;
+	}
 	for (size_t i = 0; i < nr; i++) {
-		switch (type) {
-		case F_OWNER_PID:
-			if (pids[i] == id)
-				return true;
-			break;
-		case F_OWNER_PGRP:
-			if (pids[i] == id && getpgid(id) == id)
-				return true;
-			break;
-		case F_OWNER_TID:
-			snprintf(path, sizeof(path), "/proc/%d/task/%d", pids[i], id);
-			if (access(path, F_OK) == 0)
-				return true;
-			break;
-		}
+		if (pids[i] == id && type == F_OWNER_PID)
+			return true;
+		if (pids[i] == id && type == F_OWNER_PGRP && getpgid(id) == id)
+			return true;
 	}
 	return false;
 }
@@ -333,13 +329,15 @@ int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 	for (size_t i = 0; i < ft->img.n_files; i++) {
 		const FownEntry *o = ft->img.files[i]->fown;
 
-		if (!o || !o->pid || owner_in_tree((int)o->type, (int)o->pid, pids, nr_pids))
+		if (!o || !o->pid ||
+		    owner_in_tree((int)o->type, (int)o->pid, pids, nr_pids, ft->seen[i].pid))
 			continue;
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d (%s) sends its SIGIO to %s %u, which is not in the tree",
+			"cannot dump %d: fd %d (%s) sends its SIGIO to %s %u, which is not %s",
 			ft->seen[i].pid, ft->seen[i].fd, fd_kind_name(ft->img.files[i]->kind),
-			owner_type_name(o->type), o->pid);
+			owner_type_name(o->type), o->pid,
+			o->type == F_OWNER_TID ? "one of its own threads" : "in the tree");
 	}
 	return 0;
 }
