@@ -176,9 +176,8 @@ extern const struct file_kind mqueue_kind;
 bool fd_on_mqueue(int pid, int fd);
 
 /* fd-anon.c: what the kinds on anonymous inodes share */
-/* Dump: refuses the flags none of them restores (O_ASYNC). */
-int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
-/* Restore: the dumped O_NONBLOCK on the new file @fd. */
+/* Restore: the dumped O_NONBLOCK on the new file @fd (O_ASYNC, with its
+ * owner and signal, is set later by fd-audit.c, as for every kind). */
 int anon_flags_restore(int fd, const FileEntry *e);
 /* Restore: the end of a kind's open of @fd, which did @r so far: its
  * flags set, @fd returned; or closed, and the error. */

@@ -11,15 +11,21 @@
  *  - fd 12/13: a unix stream socketpair; 12 has O_ASYNC, owner this
  *    thread (F_OWNER_TID) and F_SETSIG SIGRTMIN+3;
  *  - fd 14/15: a pipe; its read end (14) has an owner (this process) and
- *    nothing else.
+ *    nothing else;
+ *  - fd 16: an inotify watching WORKDIR/watched, with O_ASYNC, owner this
+ *    process and F_SETSIG SIGRTMIN+4.
  *
  * Self-check (SIGUSR2): the flags, owners and signals read back as set
  * up; a byte written into 11 (13) brings SIGRTMIN+2 (+3) with si_fd 10
- * (12) and POLL_IN, within 10 s; the byte is read back.
+ * (12) and POLL_IN, within 10 s; the byte is read back; a file made in
+ * WORKDIR/watched brings SIGRTMIN+4 with si_fd 16.
  */
 #include "target.h"
 
+#include <sys/inotify.h>
 #include <sys/socket.h>
+
+static unsigned long made;
 
 static void setup(int fd, int type, int sig, int async)
 {
@@ -71,6 +77,33 @@ static void poke(struct t_check *c, int rfd, int wfd, int sig)
 		; /* more than one readiness signal is fine */
 }
 
+/* A file made in the watched directory must bring SIGRTMIN+4 for fd 16. */
+static void inotify_poke(struct t_check *c)
+{
+	struct timespec ten = { 10, 0 }, none = { 0, 0 };
+	char name[64], ev[4096];
+	siginfo_t si;
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 4);
+	snprintf(name, sizeof(name), "watched/f%lu", ++made);
+	fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || close(fd)) {
+		t_check_fail(c, "create %s: %s", name, strerror(errno));
+		return;
+	}
+	if (sigtimedwait(&set, &si, &ten) != SIGRTMIN + 4)
+		t_check_fail(c, "no signal for the inotify event: %s", strerror(errno));
+	else if (si.si_fd != 16)
+		t_check_fail(c, "inotify signal with si_fd %d, want 16", si.si_fd);
+	while (read(16, ev, sizeof(ev)) > 0)
+		;
+	while (sigtimedwait(&set, &si, &none) == SIGRTMIN + 4)
+		;
+}
+
 static void sigio_check(struct t_check *c)
 {
 	expect(c, 10, F_OWNER_PID, SIGRTMIN + 2, 1);
@@ -78,6 +111,8 @@ static void sigio_check(struct t_check *c)
 	expect(c, 14, F_OWNER_PID, 0, 0);
 	poke(c, 10, 11, SIGRTMIN + 2);
 	poke(c, 12, 13, SIGRTMIN + 3);
+	expect(c, 16, F_OWNER_PID, SIGRTMIN + 4, 1);
+	inotify_poke(c);
 }
 
 int main(int argc, char **argv)
@@ -90,6 +125,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN + 2);
 	sigaddset(&set, SIGRTMIN + 3);
+	sigaddset(&set, SIGRTMIN + 4);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		t_fatal("sigprocmask");
 	if (pipe2(p, O_NONBLOCK))
@@ -107,6 +143,12 @@ int main(int argc, char **argv)
 	setup(10, F_OWNER_PID, SIGRTMIN + 2, 1);
 	setup(12, F_OWNER_TID, SIGRTMIN + 3, 1);
 	setup(14, F_OWNER_PID, 0, 0);
+	if (mkdir("watched", 0755))
+		t_fatal("mkdir watched");
+	t_fd_at(inotify_init1(IN_NONBLOCK | IN_CLOEXEC), 16);
+	if (inotify_add_watch(16, "watched", IN_CREATE) < 0)
+		t_fatal("inotify_add_watch");
+	setup(16, F_OWNER_PID, SIGRTMIN + 4, 1);
 	t_run(&ops);
 	return 0;
 }

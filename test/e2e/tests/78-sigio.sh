@@ -1,11 +1,11 @@
 #!/bin/bash
-# 78-sigio.sh - signal-driven I/O across a restore (78-sigio): a pipe and a
-# unix socket with O_ASYNC, an owner (the process; the thread) and a
-# signal of their own (F_SETSIG), a pipe with an owner only. Dump (kills),
+# 78-sigio.sh - signal-driven I/O across a restore (78-sigio): a pipe, a
+# unix socket and an inotify with O_ASYNC, an owner (the process; the
+# thread) and a signal of their own (F_SETSIG), a pipe with an owner only. Dump (kills),
 # restore: the target reads its flags, owners and signals back, and a byte
 # written into each still brings its signal with the right fd in si_fd.
 # Before, the owners and signals were lost (and O_ASYNC pointed at ckpt's
-# fd numbers). Images edited (imgedit) into an owner of no known type or
+# fd numbers); O_ASYNC on an inotify was refused. Images edited (imgedit) into an owner of no known type or
 # a signal no kernel has are refused, nothing created.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
