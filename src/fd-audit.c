@@ -26,9 +26,9 @@
  * through an fd of the slave it holds; one that holds none is refused.
  *
  * Files ckpt makes anew (memfds, deleted files, pty slaves, message
- * queues whose name was removed) get the mode
- * and owner they had: any owner for a set root trusts, only the set
- * owner's uid and groups otherwise (they stay the owner's, no more).
+ * queues whose name was removed) get the mode and owner they had: any
+ * owner for a set root trusts, only the set owner's uid and groups
+ * otherwise (they stay the owner's, no more).
  */
 #include "files.h"
 
@@ -346,8 +346,13 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 {
 	const FownEntry *o = e->fown;
 
+	/* Only a file ckpt makes itself is given an owner: never one it
+	 * reopens by path (an edited image would hand /etc/passwd over). */
 	if ((e->has_uid || e->has_gid) &&
-	    (!e->has_uid || !e->has_gid || !e->has_mode || (e->mode & ~(S_IFMT | 07777))))
+	    (!e->has_uid || !e->has_gid || !e->has_mode || (e->mode & ~(S_IFMT | 07777)) ||
+	     !(e->kind == FD_KIND__FD_MEMFD || e->kind == FD_KIND__FD_GHOST ||
+	       (e->kind == FD_KIND__FD_PTY && e->tty && !e->tty->master) ||
+	       (e->kind == FD_KIND__FD_MQUEUE && e->mqueue && e->mqueue->unlinked))))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (owner of '%s')",
 			       e->path);
 
@@ -390,7 +395,7 @@ int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd)
 {
 	int fl, r = e->sock ? sk_common_restore(e, fd) : 0;
 
-	if (r >= 0 && e->has_uid && (e->kind != FD_KIND__FD_PTY || (e->tty && !e->tty->master)))
+	if (r >= 0 && e->has_uid) /* a file made anew (fd_audit_check) */
 		r = owner_restore(fo->trust, e, fd);
 	if (r < 0)
 		return r;

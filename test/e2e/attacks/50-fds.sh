@@ -1,8 +1,13 @@
 # shellcheck shell=bash
-# 50-sockopts.sh - socket options are set back by root: the user edits
-# the options of a socket of their own process (88-sockopts: a UDP socket
-# with IP_TOS) into one only a privileged process may set, or into one
-# ckpt never saves (sourced by tests/45-attacks.sh).
+# 50-fds.sh - what root sets back on open files from a user's image set
+# (sourced by tests/45-attacks.sh):
+#  - socket options: the user edits those of a socket of their own
+#    process (88-sockopts: a UDP socket with IP_TOS, a unix socket with
+#    SO_KEEPALIVE) into one only a privileged process may set, or into
+#    one ckpt never saves;
+#  - owners: the user points a file entry at a root-owned file they may
+#    read and gives it their own uid and mode 0666, as ckpt gives files it
+#    makes anew (memfds, deleted files).
 # shellcheck source=test/e2e/trust.sh
 . "$E2E_DIR/trust.sh"
 
@@ -79,6 +84,36 @@ atk_sockopt_mark() { atk_sockopt mark 1 36 hex:10000000 mark; }
 # SO_SNDBUFFORCE 1 MiB: not an option ckpt saves; forced past wmem_max.
 atk_sockopt_force() { atk_sockopt force 1 32 hex:00001000 sndbuf; }
 
+# The owner and mode of a file reopened by path are never set.
+atk_owner_reopened() {
+	local w=$ATK_HOME/owner img=$ATK_HOME/owner.img pid i dir f dev ino
+	new_tmp dir
+	chmod 0755 "$dir"
+	f=$dir/rootfile
+	printf 'root\n' >"$f" || fail "cannot write $f"
+	chmod 0644 "$f"
+	read -r dev ino < <(stat -c '%d %i' "$f")
+	atk_set "$w" "$img"
+	pid=$ATK_PID
+	i=$(file_index "$img" "$w/data")
+	atk_imgedit "$img" files.img "files[$i].path=$f" "files[$i].dev=$dev" \
+		"files[$i].ino=$ino" "files[$i].size=0" "files[$i].offset=0" "files[$i].flags=0" \
+		"files[$i].uid=$ATK_UID" "files[$i].gid=$ATK_GID" "files[$i].mode=0100666"
+	ck restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	if [[ $(stat -c '%u %a' "$f") != "0 644" ]]; then
+		log "root's file $f is now $(stat -c '%U %a' "$f")"
+		exit 1
+	fi
+	((CK_RC == 0)) && {
+		log "root's restore of a set giving $f to the user succeeded"
+		exit 1
+	}
+	ck_assert_failed "restore of a set giving a reopened file an owner"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
+}
+
+attack owner-reopened atk_owner_reopened
 attack sockopt-mark atk_sockopt_mark
 attack sockopt-force atk_sockopt_force
 attack sockopt-unix-mark atk_sockopt_unix
