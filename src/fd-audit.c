@@ -363,7 +363,9 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 	if ((e->flags & O_ASYNC) && (e->flags & O_PATH))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (flags of '%s')",
 			       e->path);
-	return e->sock ? sk_common_check(e, fo->trust) : 0;
+	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK)
+		return sk_common_check(e, fo->trust);
+	return 0;
 }
 
 static bool in_groups(const struct trust *t, gid_t gid)

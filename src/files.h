@@ -210,7 +210,8 @@ const char *fd_unknown_name(mode_t mode, const char *link);
 /* sk-common.c: what every socket has that its kind does not save */
 /* Dump: the socket @copy (ckpt's own fd on @d) into @e->sock. Logs. */
 int sk_common_dump(const struct fd_dump *d, int copy, FileEntry *e);
-/* Restore, before anything is created: @e->sock, for a set @t believes. */
+/* Restore, before anything is created: @e->sock (for any kind that has
+ * one) and what a socket of @e asks for, for a set @t believes. */
 int sk_common_check(const FileEntry *e, const struct trust *t);
 /* Restore, in ckpt, the socket @fd built and filled by its kind. Logs. */
 int sk_common_restore(const FileEntry *e, int fd);

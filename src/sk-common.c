@@ -232,10 +232,30 @@ static bool opt_privileged(const SockOptEntry *o)
 	}
 }
 
+/* sk-unix.c sets the buffer sizes forced (SO_SNDBUFFORCE): a set root
+ * does not trust may not ask for more than the maxima. */
+static int unix_bufs_check(const FileEntry *e, const struct trust *t)
+{
+	const UnixSkEntry *u = e->unix_sk;
+
+	if (!u || !t || t->trusted)
+		return 0;
+	if ((u->has_sndbuf && u->sndbuf / 2 > sysctl_long("/proc/sys/net/core/wmem_max", 0)) ||
+	    (u->has_rcvbuf && u->rcvbuf / 2 > sysctl_long("/proc/sys/net/core/rmem_max", 0)))
+		return pr_fail(
+			-EPERM,
+			"cannot restore: socket '%s' has buffers above the maxima, which this image set (not root's) may not ask for",
+			e->path);
+	return 0;
+}
+
 int sk_common_check(const FileEntry *e, const struct trust *t)
 {
 	const SockEntry *s = e->sock;
+	int r = e->kind == FD_KIND__FD_UNIX_SK ? unix_bufs_check(e, t) : 0;
 
+	if (r < 0 || !s)
+		return r;
 	if ((e->kind != FD_KIND__FD_UNIX_SK && e->kind != FD_KIND__FD_INET_SK) ||
 	    (s->has_buf_lock && s->buf_lock > BUF_LOCKS) ||
 	    (s->has_filter && (!s->filter.len || s->filter.len % sizeof(struct sock_filter) ||

@@ -10,7 +10,7 @@
  *
  * Self-check (SIGUSR2): reports tos=IP_TOS and what an attacker would
  * want, mark=SO_MARK prio=SO_PRIORITY sndbuf=SO_SNDBUF of fd 10 and
- * umark=SO_MARK of fd 11.
+ * umark=SO_MARK and usndbuf=SO_SNDBUF of fd 11.
  */
 #include "target.h"
 
@@ -39,6 +39,7 @@ static void opts_check(struct t_check *c)
 	t_check_info(c, "prio=%d", getint(SOL_SOCKET, SO_PRIORITY));
 	t_check_info(c, "sndbuf=%d", getint(SOL_SOCKET, SO_SNDBUF));
 	t_check_info(c, "umark=%d", getint_of(11, SOL_SOCKET, SO_MARK));
+	t_check_info(c, "usndbuf=%d", getint_of(11, SOL_SOCKET, SO_SNDBUF));
 }
 
 int main(int argc, char **argv)
