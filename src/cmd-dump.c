@@ -263,13 +263,17 @@ static int collect_all(struct dump *d)
 			r = creds_dump_frozen(p->tp->node.pid, p->tp->threads, p->tp->nr_threads,
 					      &p->core, &p->creds);
 	}
-	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+	for (size_t i = 0; i < d->tree.nr; i++)
 		pids[i] = d->tree.procs[i].node.pid;
+	d->files.pids = pids;
+	d->files.nr_pids = d->tree.nr;
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		if (!d->tree.procs[i].node.zombie)
 			r = dump_collect(d, &d->procs[i]);
 	}
 	if (r >= 0 && !d->predump)
 		r = files_dump_finish(&d->files, pids, d->tree.nr);
+	d->files.pids = NULL;
 	return r;
 }
 

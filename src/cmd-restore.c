@@ -543,6 +543,9 @@ static int restore_remote(struct restore *rs, size_t i)
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)
 		r = creds_restore_last(&inf, rp->core);
+	/* F_SETOWN records the caller's credentials: after them. */
+	if (r >= 0)
+		r = fd_audit_restore_late(&inf, rs->files, rp->fdinfo, rs->file_owner);
 	if (r < 0)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap

@@ -181,9 +181,17 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		const FdEntry *f = p->fdinfo->fds[i];
 		const FileEntry *e = fd_file(s, f);
 
-		printf("    %3u %-9s flags %#o offset %llu%s '%s' (file %u)\n", f->fd,
+		printf("    %3u %-9s flags %#o offset %llu%s '%s' (file %u)", f->fd,
 		       fd_kind_name(e->kind), e->flags, (unsigned long long)e->offset,
 		       f->cloexec ? " cloexec" : "", e->path, f->file_id);
+		if (e->fown)
+			printf(" sigio owner %u (type %u) signal %u", e->fown->pid, e->fown->type,
+			       e->fown->signum);
+		if (e->mqueue && e->mqueue->has_msgs)
+			printf(" queue of %llu x %llu bytes, %zu messages",
+			       (unsigned long long)e->mqueue->maxmsg,
+			       (unsigned long long)e->mqueue->msgsize, e->mqueue->n_msgs);
+		putchar('\n');
 	}
 }
 
@@ -308,6 +316,9 @@ static void show_tables_json(const struct show *s)
 		       i ? "," : "", e->id, fd_kind_name(e->kind), e->flags,
 		       (unsigned long long)e->offset);
 		json_str(e->path);
+		if (e->fown)
+			printf(",\"sigio\":{\"type\":%u,\"owner\":%u,\"signal\":%u}", e->fown->type,
+			       e->fown->pid, e->fown->signum);
 		putchar('}');
 	}
 	printf("],\"pipes\":[");

@@ -20,16 +20,6 @@
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 
-int anon_flags_dump(const struct fd_dump *d, const FileEntry *e)
-{
-	if (e->flags & O_ASYNC)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: fd %d (%s) has O_ASYNC set (signal-driven I/O is not restored)",
-			d->pid, d->fd, fd_kind_name(e->kind));
-	return 0;
-}
-
 int anon_flags_restore(int fd, const FileEntry *e)
 {
 	if (fcntl(fd, F_SETFL, e->flags & O_NONBLOCK) < 0)
@@ -106,10 +96,8 @@ static int eventfd_probe_semaphore(int pid, int fd, uint64_t count)
 static int eventfd_dump(const struct fd_dump *d, FileEntry *e)
 {
 	struct proc_eventfd ev;
-	int r = anon_flags_dump(d, e);
+	int r;
 
-	if (r < 0)
-		return r;
 	if (proc_parse_eventfd(d->fdinfo, &ev) < 0)
 		return pr_fail(-EINVAL,
 			       "cannot dump %d: cannot read the state of the eventfd at fd %d",
@@ -177,10 +165,7 @@ static bool signalfd_claims(const char *link, const struct stat *st)
 static int signalfd_dump(const struct fd_dump *d, FileEntry *e)
 {
 	uint64_t mask;
-	int r = anon_flags_dump(d, e);
 
-	if (r < 0)
-		return r;
 	if (proc_parse_sigmask(d->fdinfo, &mask) < 0)
 		return pr_fail(-EINVAL,
 			       "cannot dump %d: cannot read the mask of the signalfd at fd %d",

@@ -63,10 +63,7 @@ static int epoll_dump(const struct fd_dump *d, FileEntry *e)
 	_cleanup_free_ struct proc_epoll_item *items = NULL;
 	EpollEntry *ep;
 	size_t nr;
-	int r = anon_flags_dump(d, e);
 
-	if (r < 0)
-		return r;
 	if (proc_parse_epoll(d->fdinfo, &items, &nr) < 0)
 		return pr_fail(
 			-EINVAL,

@@ -154,10 +154,8 @@ static int inotify_dump(const struct fd_dump *d, FileEntry *e)
 	_cleanup_free_ struct proc_inotify_watch *ws = NULL;
 	InotifyEntry *ie;
 	size_t nr;
-	int r = anon_flags_dump(d, e);
+	int r = 0;
 
-	if (r < 0)
-		return r;
 	if (proc_parse_inotify(d->fdinfo, &ws, &nr) < 0)
 		return pr_fail(-EINVAL,
 			       "cannot dump %d: cannot read the watches of the inotify at fd %d",

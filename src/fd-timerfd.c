@@ -114,11 +114,8 @@ static int timerfd_dump(const struct fd_dump *d, FileEntry *e)
 	struct proc_timerfd t = { 0 };
 	TimerfdEntry *te;
 	uint64_t now = 0;
-	int r = anon_flags_dump(d, e);
+	int r = timer_state(d->pid, d->fd, &t, &now);
 
-	if (r < 0)
-		return r;
-	r = timer_state(d->pid, d->fd, &t, &now);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot read the timerfd at fd %d", d->pid,
 				d->fd);

@@ -21,7 +21,7 @@ static const struct file_kind *const kinds[] = {
 	&reg_kind,     &dir_kind,     &chr_kind,      &pty_kind,     &tty_caller_kind,
 	&memfd_kind,   &ghost_kind,   &pipe_kind,     &fifo_kind,    &eventfd_kind,
 	&epoll_kind,   &timerfd_kind, &signalfd_kind, &inotify_kind, &unix_sk_kind,
-	&inet_sk_kind, &opath_kind,
+	&inet_sk_kind, &opath_kind,   &mqueue_kind,
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -60,8 +60,7 @@ void file_table_release(struct file_table *ft)
 	ft->seen = NULL;
 }
 
-/* What a kind of fd nobody claims is called in messages. */
-static const char *unknown_name(mode_t mode, const char *link)
+const char *fd_unknown_name(mode_t mode, const char *link)
 {
 	if (!strncmp(link, "socket:", 7))
 		return "socket";
@@ -125,18 +124,22 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 	FileEntry *e;
 	int r;
 
-	if (!k)
-		return pr_fail(-EOPNOTSUPP,
-			       "cannot dump %d: fd %d is a %s '%s' (not supported yet)", d->pid,
-			       d->fd, unknown_name(d->st->st_mode, d->link), d->link);
+	/* A message queue looks like a regular file: its filesystem tells. */
+	if ((!k || k->kind == FD_KIND__FD_REG || k->kind == FD_KIND__FD_GHOST) &&
+	    fd_on_mqueue(d->pid, d->fd))
+		k = &mqueue_kind;
+
 	e = xmalloc(sizeof(*e));
 	file_entry__init(e);
 	e->id = (uint32_t)fe->n_files;
-	e->kind = k->kind;
+	e->kind = k ? k->kind : 0;
 	e->path = xstrdup(d->link);
 	e->flags = info->flags & ~O_CLOEXEC;
 	e->offset = info->pos;
-	r = k->dump(d, e);
+	/* Never a kind by its looks alone: unclaimed fds are refused there. */
+	r = fd_audit_dump(d, k, e);
+	if (r >= 0)
+		r = k->dump(d, e);
 	if (r < 0) {
 		file_entry__free_unpacked(e, NULL);
 		return r;
@@ -213,13 +216,13 @@ int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi)
 
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		int r = kinds[i]->dump_finish ? kinds[i]->dump_finish(ft, pids, nr_pids) : 0;
+	int r = fd_audit_dump_finish(ft, pids, nr_pids);
 
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && r >= 0; i++)
+		r = kinds[i]->dump_finish ? kinds[i]->dump_finish(ft, pids, nr_pids) : 0;
+	return r;
 }
 
 void files_dump_done(struct file_table *ft, bool killed)
@@ -364,7 +367,9 @@ int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size
 		if (r < 0)
 			return r;
 		k = kind_of(e->kind);
-		r = k->check ? k->check(e, fo) : 0;
+		r = fd_audit_check(fo, e);
+		if (r >= 0 && k->check)
+			r = k->check(e, fo);
 		if (r < 0)
 			return r;
 	}
@@ -473,6 +478,8 @@ static int open_one(struct files_open *fo, size_t i)
 			r = pr_errno(-errno, "cannot restore: cannot place '%s'", e->path);
 		close(fd);
 	}
+	if (r >= 0)
+		r = fd_audit_open(fo, e, slot);
 	return r < 0 ? r : locks_restore_desc(e, slot);
 }
 

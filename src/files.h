@@ -17,7 +17,10 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, tty.c), listed in files.c.
+ * sk-inet.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
+ * checked for whatever its kind (its filesystem, leases, SIGIO owner,
+ * mode and owner of files made anew) is fd-audit.c; what every socket has
+ * that its kind does not save, sk-common.c.
  * HOWTO add a kind: a value in enum fd_kind and, if it has state, a message
  * in its own .proto referenced from file_entry (fdinfo.proto); a struct
  * file_kind with at least claims, dump and open; one line in files.c.
@@ -49,6 +52,8 @@ struct file_table {
 	struct file_seen *seen; /* per file id */
 	const struct files_opts *opts;
 	int dirfd; /* the images being written (kinds that save data files) */
+	const int *pids; /* the processes of the tree, while they are read */
+	size_t nr_pids;
 	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };
 
@@ -168,11 +173,14 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+extern const struct file_kind mqueue_kind;
+/* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
+ * regular files in /proc)? */
+bool fd_on_mqueue(int pid, int fd);
 
 /* fd-anon.c: what the kinds on anonymous inodes share */
-/* Dump: refuses the flags none of them restores (O_ASYNC). */
-int anon_flags_dump(const struct fd_dump *d, const FileEntry *e);
-/* Restore: the dumped O_NONBLOCK on the new file @fd. */
+/* Restore: the dumped O_NONBLOCK on the new file @fd (O_ASYNC, with its
+ * owner and signal, is set later by fd-audit.c, as for every kind). */
 int anon_flags_restore(int fd, const FileEntry *e);
 /* Restore: the end of a kind's open of @fd, which did @r so far: its
  * flags set, @fd returned; or closed, and the error. */
@@ -180,8 +188,38 @@ int anon_open_finish(int fd, int r, const FileEntry *e);
 /* Restore: @e lacks its kind's part or holds nonsense. */
 int anon_inconsistent(const FileEntry *e);
 
-/* file-locks.c: flock, OFD and POSIX locks, for any kind */
 struct infect;
+
+/* fd-audit.c: what every description is checked for, whatever its kind */
+/* Dump, a new description: refuses one on a filesystem its kind @k (NULL:
+ * none claimed it) does not live on, and leases; saves the SIGIO owner
+ * and signal into @e. Logs why it fails. */
+int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry *e);
+/* Dump, every process in: refuses owners outside the tree. */
+int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+/* Restore, before anything is created: the parts of @e it saved. */
+int fd_audit_check(const struct files_open *fo, const FileEntry *e);
+/* Restore, in ckpt, @e just opened at @fd: socket filter and locks, the
+ * owner and mode of a file made anew, O_ASYNC off for now. Logs. */
+int fd_audit_open(const struct files_open *fo, const FileEntry *e, int fd);
+/* Restore, from ckpt, the process @inf stopped and its credentials set:
+ * the owner, signal and O_ASYNC of the descriptions it has first
+ * (@owner[i]: the pid of the first process that has file i). */
+int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi,
+			  const int *owner);
+/* What a kind of fd nobody claims is called in messages. */
+const char *fd_unknown_name(mode_t mode, const char *link);
+
+/* sk-common.c: what every socket has that its kind does not save */
+/* Dump: the socket @copy (ckpt's own fd on @d) into @e->sock. Logs. */
+int sk_common_dump(const struct fd_dump *d, int copy, FileEntry *e);
+/* Restore, before anything is created: @e->sock (for any kind that has
+ * one) and what a socket of @e asks for, for a set @t believes. */
+int sk_common_check(const FileEntry *e, const struct trust *t);
+/* Restore, in ckpt, the socket @fd built and filled by its kind. Logs. */
+int sk_common_restore(const FileEntry *e, int fd);
+
+/* file-locks.c: flock, OFD and POSIX locks, for any kind */
 /* The locks on fd @d (of description @e, new to the table or not). */
 int locks_dump(const struct fd_dump *d, FileEntry *e, bool new_desc);
 /* In ckpt, on the new description: the locks it holds (flock, OFD). */

@@ -53,6 +53,7 @@
 
 #include "imgdir.h"
 #include "sock-diag.h"
+#include "trust.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -942,6 +943,92 @@ struct inet_open {
 	size_t n;
 };
 
+/* An integer from /proc/sys, or @dflt. */
+static long sysctl_long(const char *path, long dflt)
+{
+	_cleanup_free_ char *text = NULL;
+
+	return read_file(path, &text, NULL) < 0 ? dflt : strtol(text, NULL, 10);
+}
+
+/* Is congestion control @name one an unprivileged process may choose? */
+static bool cong_allowed(const ProtobufCBinaryData *v)
+{
+	_cleanup_free_ char *text = NULL, *name = strndup((const char *)v->data, v->len);
+
+	if (!name ||
+	    read_file("/proc/sys/net/ipv4/tcp_allowed_congestion_control", &text, NULL) < 0)
+		return false;
+	for (char *save = NULL, *w = strtok_r(text, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save))
+		if (!strcmp(w, name))
+			return true;
+	return false;
+}
+
+/*
+ * What no process without CAP_NET_ADMIN (or CAP_NET_RAW) could have set,
+ * and ckpt, root, would set for it: a set root does not trust may not ask
+ * for it. Buffers are set forced (SO_SNDBUFFORCE) to fit the queues; an
+ * unprivileged process never had more than the maximum.
+ */
+static const char *opt_privileged(const InetSkOpt *opt)
+{
+	int v = 0;
+
+	if (opt->value.len >= sizeof(v))
+		memcpy(&v, opt->value.data, sizeof(v));
+	if (opt->level == SOL_SOCKET) {
+		switch (opt->name) {
+		case SO_MARK:
+			return v ? "SO_MARK" : NULL;
+		case SO_PRIORITY:
+			return v < 0 || v > 6 ? "SO_PRIORITY above 6" : NULL;
+		case SO_BUSY_POLL:
+			return v > sysctl_long("/proc/sys/net/core/busy_read", 0) ? "SO_BUSY_POLL"
+										  : NULL;
+		case SO_SNDBUF:
+			return v / 2 > sysctl_long("/proc/sys/net/core/wmem_max", 0)
+				       ? "SO_SNDBUF above wmem_max"
+				       : NULL;
+		case SO_RCVBUF:
+			return v / 2 > sysctl_long("/proc/sys/net/core/rmem_max", 0)
+				       ? "SO_RCVBUF above rmem_max"
+				       : NULL;
+		}
+	}
+	if (opt->level == SOL_IP && opt->name == IP_TRANSPARENT && v)
+		return "IP_TRANSPARENT";
+	if (opt->level == SOL_TCP && opt->name == TCP_CONGESTION && !cong_allowed(&opt->value))
+		return "a congestion control not allowed to all";
+	return NULL;
+}
+
+/* Only options of the table, that apply to @s, of a size getsockopt gives;
+ * none that takes a privilege the set's owner may lack. */
+static int opts_check_trust(const FileEntry *e, const InetSkEntry *s, const struct trust *t)
+{
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const InetSkOpt *opt = s->opts[i];
+		const struct opt_desc *o = opt_find(opt->level, opt->name);
+		const char *priv;
+
+		if (!o || !opt_applies(o, s) || !opt->value.data ||
+		    opt->value.len > sizeof(((struct opt_val *)NULL)->buf))
+			return pr_fail(
+				-EBADMSG,
+				"cannot restore: images are inconsistent (option %u of level %u of socket '%s')",
+				opt->name, opt->level, e->path);
+		priv = t && !t->trusted ? opt_privileged(opt) : NULL;
+		if (priv)
+			return pr_fail(
+				-EPERM,
+				"cannot restore: socket '%s' has %s, which this image set (not root's) may not ask for",
+				e->path, priv);
+	}
+	return 0;
+}
+
 static int inet_check(const FileEntry *e, const struct files_open *fo)
 {
 	const InetSkEntry *s = e->inet_sk;
@@ -962,7 +1049,7 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 		return img_inconsistent(IMG_FILES, 0,
 					"socket '%s': an option ckpt does not set, or its value",
 					e->path);
-	return 0;
+	return opts_check_trust(e, s, fo->trust);
 }
 
 static bool is_bound(const InetSkEntry *s)

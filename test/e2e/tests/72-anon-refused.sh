@@ -6,8 +6,8 @@
 #  - an epoll item whose fd was closed after EPOLL_CTL_ADD while a dup
 #    keeps its file open (the item outlives its fd number);
 #  - an inotify watching a file that was deleted while someone (here the
-#    test) keeps it open: no path leads to it;
-#  - an inotify with O_ASYNC (signal-driven I/O is not restored).
+#    test) keeps it open: no path leads to it.
+# (An inotify with O_ASYNC is restored since, with its owner: test 78.)
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -38,5 +38,4 @@ refused() {
 
 refused epoll-stale 'PID: fd 11 is an epoll watching a file that is no longer open at fd 10 '
 refused inotify-gone 'PID: fd 10 is an inotify watching inode [0-9]+ \(device [0-9]+:[0-9]+\), which no path leads to'
-refused inotify-async 'PID: fd 10 \(inotify\) has O_ASYNC set'
 assert_no_strays
