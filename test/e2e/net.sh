@@ -94,12 +94,24 @@ inet_start() {
 		fail "the client's message is not waiting in the server: $(grep INQ "$w/out" | tail -n 1)"
 }
 
-# queues_kept PID W INQ OUTQ: in the server's own view (a self-check), its
-# connection holds INQ bytes to read and OUTQ bytes to send, as before.
+# client_recvq PORT: the bytes waiting unread in our client end of the
+# connection to PORT.
+client_recvq() {
+	ss -Htn state established "( dport = :$1 )" | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# queues_kept PID W INQ OUTQ PORT RECVQ: in the server's own view (a
+# self-check), its connection holds INQ bytes to read, as before, and the
+# bytes it had to send are all still on their way: in its send queue, or
+# in the client's receive queue (RECVQ before; the client's window may open
+# and take some while the server is away, more so on a loaded machine).
 queues_kept() {
+	local outq recvq
 	self_check "$1" "$2"
-	[[ $(check_value s_inq) == "$3" && $(check_value s_outq) == "$4" ]] ||
-		fail "the server holds $(check_value s_inq) and $(check_value s_outq) bytes, $3 and $4 before the dump"
+	outq=$(check_value s_outq)
+	recvq=$(client_recvq "$5")
+	[[ $(check_value s_inq) == "$3" ]] && ((outq + recvq == $4 + $6)) ||
+		fail "the server holds $(check_value s_inq) and $outq bytes and the client $recvq, $3, $4 and $6 before the dump"
 }
 
 # stream_completes PID W FD TCP: phase 2 of 90-inet (SIGUSR1): the client
@@ -128,7 +140,7 @@ stream_completes() {
 # the server read the queued message, a new connection is accepted, and the
 # UDP socket still answers on its address.
 inet_roundtrip() {
-	local fam=$1 w=$T/w img=$T/images host pid tcp udp c c2 u line inq0 outq0
+	local fam=$1 w=$T/w img=$T/images host pid tcp udp c c2 u line inq0 outq0 recvq0
 	host=$(loopback "$fam")
 	inet_start "$w" "$fam"
 	pid=$INET_PID tcp=$INET_TCP udp=$INET_UDP c=$INET_FD
@@ -138,12 +150,13 @@ inet_roundtrip() {
 	self_check "$pid" "$w"
 	inq0=$(check_value s_inq) outq0=$(check_value s_outq)
 	((inq0 == 18 && outq0 > 0)) || fail "before the dump the server holds $inq0 and $outq0 bytes"
+	recvq0=$(client_recvq "$tcp")
 
 	dump_tree "$pid" "$img"
 	(($(established_to "$tcp") == 1)) ||
 		fail "the client connection did not survive the kill: $(ss -Htan "( dport = :$tcp )")"
 	restore_tree "$img" "$pid"
-	queues_kept "$pid" "$w" "$inq0" "$outq0"
+	queues_kept "$pid" "$w" "$inq0" "$outq0" "$tcp" "$recvq0"
 	stream_completes "$pid" "$w" "$c" "$tcp"
 	tcp_open c2 "$host" "$tcp"
 	read -r -t 10 -u "$c2" line || fail "no greeting on a new connection after the restore"

@@ -20,6 +20,7 @@ inet_start "$w" 4
 pid=$INET_PID tcp=$INET_TCP c=$INET_FD
 self_check "$pid" "$w"
 inq0=$(check_value s_inq) outq0=$(check_value s_outq)
+recvq0=$(client_recvq "$tcp")
 
 touch "$w/hold"
 tcp_open c3 "$host" "$tcp"
@@ -35,7 +36,7 @@ read -r -t 10 -u "$c3" line || fail "the waiting connection is never accepted af
 
 ck_ok dump --pid "$pid" --images "$T/images" --leave-running
 assert_not_traced "$pid"
-queues_kept "$pid" "$w" "$inq0" "$outq0"
+queues_kept "$pid" "$w" "$inq0" "$outq0" "$tcp" "$recvq0"
 stream_completes "$pid" "$w" "$c" "$tcp"
 self_check "$pid" "$w"
 [[ $(check_value phase) == 2 ]] || fail "phase $(check_value phase), want 2"
