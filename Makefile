@@ -5,6 +5,7 @@
 #   make bench        dump/restore throughput against memcpy and process_vm_readv
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
+#   make FAULT=1 B=build-fault build-fault/ckpt   a test build with fault sites (src/fault.h)
 
 CC      ?= gcc
 VERSION := 0.1.0
@@ -16,6 +17,10 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-ini
 	   -I$(B)/proto -Isrc -include src/banned.h
 ifdef WERROR
 CFLAGS  += -Werror
+endif
+# A test build: the fault sites of src/fault.h, set off by CKPT_FAULT.
+ifdef FAULT
+CFLAGS  += -DCKPT_FAULT_INJECTION
 endif
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -57,6 +62,10 @@ $(B)/libckpt.a: $(OBJS) $(PROTO_O)
 ckpt: $(B)/src/main.o $(B)/libckpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# The same in a build directory of its own (FAULT=1, SANITIZE=...).
+$(B)/ckpt: $(B)/src/main.o $(B)/libckpt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/unit/%: test/unit/%.c $(B)/libckpt.a
 	@mkdir -p $(B)/unit
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS) $$(pkg-config --cflags --libs check)
@@ -74,7 +83,9 @@ $(B)/tools/%: test/tools/%.c $(B)/libckpt.a
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
+# Test 96 walks the fault sites of a FAULT=1 build of its own.
 e2e: ckpt $(TARGET_BINS) $(TOOL_BINS)
+	$(MAKE) FAULT=1 B=build-fault build-fault/ckpt
 	test/e2e/run.sh
 
 test: ckpt
@@ -104,4 +115,4 @@ lint: $(PROTO_H)
 		--suppress=missingIncludeSystem -I src -I $(B)/proto src
 
 clean:
-	rm -rf build build-asan ckpt
+	rm -rf build build-asan build-fault ckpt
