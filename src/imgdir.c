@@ -184,6 +184,10 @@ void imgdir_abort(struct imgdir *d)
 
 		if (!dir && fd >= 0)
 			close(fd);
+		/* The dup shares its offset with d->dirfd, which list_files()
+		 * may have read to the end already. */
+		if (dir)
+			rewinddir(dir);
 		/* unlinkat() removes a symlink, not what it points at; only
 		 * names in the directory ckpt made are removed. */
 		while (dir && (de = readdir(dir)))
