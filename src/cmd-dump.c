@@ -364,9 +364,9 @@ static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 
 	r = FAULT_OR(dump_pages_write, pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
 		     pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats));
-	if (r >= 0)
-		r = FAULT_OR(dump_write_mm, -ENOSPC,
-			     img_write_msg(dirfd, IMG_MM, pid, &p->mm.base));
+	if (r < 0)
+		return r; /* told by pages_write() */
+	r = FAULT_OR(dump_write_mm, -ENOSPC, img_write_msg(dirfd, IMG_MM, pid, &p->mm.base));
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
