@@ -192,10 +192,13 @@ static void proc_main(struct restore *rs, size_t i)
 }
 
 /* The root: wait until ckpt traces it, keep only the tree's fds. */
-static void root_main(struct restore *rs, int sync_fd)
+static void root_main(struct restore *rs, int sync_fd, int ckpt_end)
 {
 	char c;
 
+	/* Our copy of ckpt's end would keep the read below from ever seeing
+	 * ckpt close it. */
+	close(ckpt_end);
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(1); /* ckpt is gone */
 	(void)syscall(SYS_close_range, 0, rs->base - 1, 0);
@@ -241,7 +244,7 @@ static int spawn_root(struct restore *rs)
 	pid = FAULT_OR(restore_clone_root, (errno = EAGAIN, -1),
 		       clone_with_pid(rs->procs[0].pp->pid, false));
 	if (pid == 0)
-		root_main(rs, sync[0]);
+		root_main(rs, sync[0], sync[1]);
 	close(sync[0]);
 	if (pid < 0) {
 		r = -errno;
