@@ -586,12 +586,28 @@ static int restore_files_last(struct restore *rs)
 	return 0;
 }
 
-/* Every process goes on at once; the stopped ones stop again. */
+/*
+ * Every process goes on at once; the stopped ones stop again. All or
+ * nothing: if one cannot be let go, those let go before it are killed
+ * with the rest (tree_kill() sees only the ones still traced). Each is
+ * named by a pidfd taken while it is still ours, so that the kill cannot
+ * reach a process that took the pid of one that has exited since.
+ */
 static int let_go(struct restore *rs)
 {
+	_cleanup_free_ int *pidfds = xmalloc(rs->nr * sizeof(int));
 	int r = 0;
 
 	for (size_t i = 0; i < rs->nr; i++) {
+		pidfds[i] = -1;
+		if (rs->procs[i].pp->role == PLAN_LIVE && r >= 0) {
+			pidfds[i] = (int)syscall(SYS_pidfd_open, rs->procs[i].pp->pid, 0);
+			if (pidfds[i] < 0)
+				r = pr_errno(-errno, "cannot restore %d: cannot let it go",
+					     rs->procs[i].pp->pid);
+		}
+	}
+	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
 		const struct restore_proc *rp = &rs->procs[i];
 
 		if (rp->pp->role != PLAN_LIVE)
@@ -600,9 +616,15 @@ static int let_go(struct restore *rs)
 			(void)kill(rp->pp->pid, SIGSTOP);
 		threads_detach(rp->core);
 		if (FAULT_OR(restore_let_go, (errno = ESRCH, -1),
-			     ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL)) < 0 &&
-		    !r)
+			     ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL)) < 0)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
+	}
+	for (size_t i = 0; i < rs->nr; i++) {
+		if (pidfds[i] < 0)
+			continue;
+		if (r < 0)
+			(void)syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
+		close(pidfds[i]);
 	}
 	return r;
 }
@@ -647,6 +669,25 @@ static int write_pidfile(const char *path, int pid)
 	return 0;
 }
 
+/* A restore that fails after the pidfile was written takes it back, if it
+ * still names the root (nothing else ckpt did not write is removed). */
+static void remove_pidfile(const char *path, int pid)
+{
+	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *want = xasprintf("%d\n", pid);
+	const char *base = basename(copy2);
+	_cleanup_close_ int dirfd = open(dirname(copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	char have[32] = "";
+
+	if (dirfd < 0)
+		return;
+	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || read(fd, have, sizeof(have) - 1) < 0 || strcmp(have, want))
+		return;
+	(void)unlinkat(dirfd, base, 0);
+}
+
 static int wait_restored(int pid)
 {
 	int status;
@@ -671,8 +712,15 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = restore_all_remote(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
-	if (r >= 0 && o->pidfile)
+	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
+		if (r >= 0) {
+			r = let_go(rs);
+			if (r < 0)
+				remove_pidfile(o->pidfile, root);
+			return r;
+		}
+	}
 	if (r >= 0)
 		r = let_go(rs);
 	return r;
