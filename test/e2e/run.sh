@@ -13,7 +13,8 @@
 # kept in a directory under /tmp, named before the summary line; E2E_VERBOSE=1
 # also prints them.
 #
-# Environment passed on to the tests: CKPT, E2E_TARGETS, PYTHON, E2E_KEEP.
+# Environment passed on to the tests: CKPT, E2E_TARGETS, PYTHON, E2E_KEEP,
+# E2E_LOAD (N busy loops beside each test: a loaded machine).
 
 set -u
 
