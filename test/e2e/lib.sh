@@ -119,7 +119,8 @@ session_members() {
 		[[ ${fld[3]} == "$$" ]] || continue
 		p=${f#/proc/}
 		p=${p%/stat}
-		[[ $p == "$$" || $LOAD_PIDS == *" $p "* ]] && continue
+		# This shell, a subshell of it running this, and the load.
+		[[ $p == "$$" || $p == "$BASHPID" || $LOAD_PIDS == *" $p "* ]] && continue
 		SESSION_PIDS+=("$p")
 	done
 }
