@@ -6,11 +6,12 @@
 # copy-on-write memory, one file description shared by all). For each site
 # that `CKPT_FAULT=list` gives, the command that reaches it runs with that
 # step failing, and must fail cleanly (exit 1, exactly one line):
-#  - a dump or pre-dump: the tree runs on as it was: the same processes
-#    with the same ids, no thread traced or stopped, the same fds, the
-#    token goes on round the ring, every process's self-check (ids, its
-#    private pages, the shared hop counts, the pipe's data) passes, and
-#    nothing is left where the images were to go (no temporary directory);
+#  - a dump (default and --leave-running) or a pre-dump: the tree runs on
+#    as it was: the same processes with the same ids, no thread traced or
+#    stopped, the same fds, the token goes on round the ring, every
+#    process's self-check (ids, its private pages, the shared hop counts,
+#    the pipe's data) passes, and nothing is left where the images were to
+#    go (no temporary directory);
 #  - a restore (of a set dumped once, with the normal binary): no process
 #    of the tree is left, nothing else in the session either, no pidfile,
 #    and the images are byte for byte what they were (image_digest).
@@ -70,7 +71,9 @@ start_ring() {
 # One dump or pre-dump with a fault; run in a subshell: fail ends the trial.
 dump_trial() { # COMMAND SITE
 	local n
-	ck_cmd env CKPT_FAULT="$2" "$FCKPT" "$1" --pid "$ROOT" --images "$dumps/set"
+	local -a cmd=("$1")
+	[[ $1 == dump-lr ]] && cmd=(dump --leave-running)
+	ck_cmd env CKPT_FAULT="$2" "$FCKPT" "${cmd[@]}" --pid "$ROOT" --images "$dumps/set"
 	ck_assert_failed "$1 with a fault at $2"
 	assert_dump_left_nothing "$dumps"
 	assert_same "process ids (pid ppid pgid sid state)" "$IDS0" "$(tree_snapshot "$ROOT")"
@@ -129,6 +132,8 @@ start_ring
 for s in "${SITES[@]}" "${EXTRA[@]}"; do
 	[[ $s == restore\ * ]] && continue
 	trial "${s%% *}" "${s#* }"
+	# The same steps of a dump that is to leave the tree running.
+	[[ $s == dump\ * ]] && trial dump-lr "${s#* }"
 done
 
 # One sound image set for the restores, dumped by the normal binary.
