@@ -100,14 +100,14 @@ restore_trial() { # SITE
 tried=0 survived=0
 broken=()
 trial() { # COMMAND SITE
+	local -a left
 	tried=$((tried + 1))
 	log "---- $1 with CKPT_FAULT=$2"
-	if [[ $1 == restore ]]; then
-		(restore_trial "$2")
-	else
-		(dump_trial "$1" "$2")
+	if [[ $1 == restore ]] && (restore_trial "$2"); then
+		survived=$((survived + 1))
+		return
 	fi
-	if (($? == 0)); then
+	if [[ $1 != restore ]] && (dump_trial "$1" "$2"); then
 		survived=$((survived + 1))
 		return
 	fi
@@ -122,7 +122,8 @@ trial() { # COMMAND SITE
 		for p in "${SESSION_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 		(TREE_GONE_TIMEOUT=10 wait_tree_gone "${RING[@]}")
 	else
-		kill_tree $(tree_pids "$ROOT")
+		mapfile -t left < <(tree_pids "$ROOT")
+		kill_tree "${left[@]}"
 		wait_tree_gone "${RING[@]}"
 		start_ring
 	fi
@@ -137,7 +138,6 @@ for s in "${SITES[@]}" "${EXTRA[@]}"; do
 done
 
 # One sound image set for the restores, dumped by the normal binary.
-mapfile -t TREE0 < <(tree_pids "$ROOT")
 dump_tree "$ROOT" "$img"
 DIGEST=$(image_digest "$img")
 for s in "${SITES[@]}" "${EXTRA[@]}"; do
