@@ -21,10 +21,13 @@
  * A site sits where the call is made, in front of it:
  *	r = FAULT_OR(dump_seize, -EPERM, tree_seize(pid, &tree));
  * so that a fault skips the call and takes the path its failure takes.
+ * remote_call is every system call ckpt makes a stopped task run: with @N
+ * it fails the Nth of a command.
  */
 
 /* name, commands that reach it (D dump, P pre-dump, R restore) */
 #define FAULT_SITES(X)                     \
+	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
 	X(dump_seize, "DP")                \
 	X(dump_creds, "DP")                \

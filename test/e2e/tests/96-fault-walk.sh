@@ -17,7 +17,7 @@
 #    and the images are byte for byte what they were (image_digest).
 # Steps done once per process are also failed on a later process (SITE@N):
 # the seize of the last process, the let-go of the third and of the last
-# one (letting the tree go is all or nothing). At the end the images still
+# one (letting the tree go is all or nothing), a later remote call. At the end the images still
 # restore with the normal binary and the restored tree checks itself.
 # Prints "fault sites: N tried, N survived"; fails unless both are equal.
 # e2e-timeout: 900
@@ -35,7 +35,9 @@ CKPT_FAULT=dump_seize "$CKPT" --version >/dev/null || fail "ckpt --version fails
 
 # Extra trials on a later process of the tree (the ring has five).
 EXTRA=("dump dump_seize@5" "dump dump_files@3" "pre-dump dump_mm@4" "restore restore_regs@5"
-	"restore restore_creds_last@4" "restore restore_let_go@3" "restore restore_let_go@5")
+	"restore restore_creds_last@4" "restore restore_let_go@3" "restore restore_let_go@5"
+	"dump remote_call@10" "dump remote_call@40" "pre-dump remote_call@3"
+	"restore remote_call@10" "restore remote_call@40")
 
 dumps=$T/dumps
 img=$T/images
