@@ -29,9 +29,9 @@ FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
 [[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
 mapfile -t SITES < <(CKPT_FAULT=list "$FCKPT")
 ((${#SITES[@]} >= 60)) || fail "CKPT_FAULT=list gives ${#SITES[@]} sites: ${SITES[*]:0:5}"
-# The normal binary must have none: a variable set by whoever runs ckpt as
-# root cannot make it fail.
-CKPT_FAULT=dump_seize "$CKPT" --version >/dev/null || fail "ckpt --version fails with CKPT_FAULT set"
+# The normal binary has none: a variable set by whoever runs ckpt as root
+# cannot make it fail (its dump and restore below run with one set).
+[[ $(CKPT_FAULT=list "$CKPT" --version) == "ckpt "* ]] || fail "the normal ckpt lists fault sites"
 
 # Extra trials on a later process of the tree (the ring has five).
 EXTRA=("dump dump_seize@5" "dump dump_files@3" "pre-dump dump_mm@4" "restore restore_regs@5"
@@ -140,7 +140,7 @@ for s in "${SITES[@]}" "${EXTRA[@]}"; do
 done
 
 # One sound image set for the restores, dumped by the normal binary.
-dump_tree "$ROOT" "$img"
+CKPT_FAULT=dump_seize dump_tree "$ROOT" "$img"
 DIGEST=$(image_digest "$img")
 for s in "${SITES[@]}" "${EXTRA[@]}"; do
 	[[ $s == restore\ * ]] || continue
@@ -153,7 +153,7 @@ printf 'fault sites: %s tried, %s survived\n' "$tried" "$survived"
 
 # The images the failed restores read still restore, and the tree is whole.
 n=$(records)
-restore_tree "$img" "$ROOT"
+CKPT_FAULT=restore_let_go restore_tree "$img" "$ROOT"
 assert_same "process ids (pid ppid pgid sid state)" "$IDS0" "$(tree_snapshot "$ROOT")"
 assert_tree_not_traced "${TREE_PIDS[@]}"
 wait_for 10 "the token to go round" records_beyond $((n + 20)) || fail "the restored ring is stuck"
