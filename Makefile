@@ -1,11 +1,13 @@
 # ckpt — checkpoint/restore of Linux process trees
 #
 #   make              build ./ckpt
-#   make test         unit tests (Check) and end-to-end tests
+#   make test         what CI runs: style, lint, -Werror builds, unit tests (Check),
+#                     end-to-end tests, a slice of them under ASan and UBSan
 #   make bench        dump/restore throughput against memcpy and process_vm_readv
 #   make fuzz         both fuzzers for FUZZ_TIME seconds each (test/fuzz/run.sh)
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
+#   make FAULT=1 B=build-fault build-fault/ckpt   a test build with fault sites (src/fault.h)
 
 CC      ?= gcc
 VERSION := 0.1.0
@@ -17,6 +19,10 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-ini
 	   -I$(B)/proto -Isrc -include src/banned.h
 ifdef WERROR
 CFLAGS  += -Werror
+endif
+# A test build: the fault sites of src/fault.h, set off by CKPT_FAULT.
+ifdef FAULT
+CFLAGS  += -DCKPT_FAULT_INJECTION
 endif
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -56,6 +62,10 @@ $(B)/libckpt.a: $(OBJS) $(PROTO_O)
 	$(AR) rcs $@ $^
 
 ckpt: $(B)/src/main.o $(B)/libckpt.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The same in a build directory of its own (FAULT=1, SANITIZE=...).
+$(B)/ckpt: $(B)/src/main.o $(B)/libckpt.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/unit/%: test/unit/%.c $(B)/libckpt.a
@@ -101,18 +111,32 @@ fuzz-slice: fuzz-build
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
+# Test 96 walks the fault sites of a FAULT=1 build of its own.
 e2e: ckpt $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
+	$(MAKE) FAULT=1 B=build-fault $(if $(WERROR),WERROR=1) build-fault/ckpt
 	test/e2e/run.sh
 
-test: ckpt
-	$(MAKE) unit
-	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image build-asan/unit/check-validate \
-		build-asan/unit/check-tree
+# What CI runs (README: make test): style and lint first, every build
+# with -Werror (ckpt, the FAULT=1 build of test 96, the sanitizer build),
+# the unit tests (three also under ASan), a deterministic slice of both
+# fuzzers, every end-to-end test, then a slice of them again with ckpt
+# built with ASan and UBSan (leaks are not checked there: a dump or
+# restore frees little of what it read before it exits).
+ASAN_E2E := 01,03,14,15,50,53,61,65,70,71,73,80,90
+test:
+	$(MAKE) check-style
+	$(MAKE) lint
+	$(MAKE) WERROR=1 ckpt
+	$(MAKE) WERROR=1 unit
+	$(MAKE) WERROR=1 SANITIZE=address,undefined B=build-asan build-asan/ckpt \
+		build-asan/unit/check-image build-asan/unit/check-tree build-asan/unit/check-validate
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-validate
 	$(MAKE) fuzz-slice
-	$(MAKE) e2e
+	$(MAKE) WERROR=1 e2e
+	ASAN_OPTIONS=detect_leaks=0 CKPT=$(CURDIR)/build-asan/ckpt E2E_ONLY=$(ASAN_E2E) \
+		test/e2e/run.sh
 
 $(B)/bench: test/bench/bench.c
 	@mkdir -p $(B)
@@ -133,4 +157,4 @@ lint: $(PROTO_H)
 		--suppress=missingIncludeSystem -I src -I $(B)/proto src
 
 clean:
-	rm -rf build build-asan build-fuzz ckpt
+	rm -rf build build-asan build-fuzz build-fault ckpt

@@ -5,6 +5,7 @@
  * partial images.
  */
 #include "commands.h"
+#include "fault.h"
 #include "files.h"
 #include "imgdir.h"
 #include "incremental.h"
@@ -145,18 +146,28 @@ static int dump_thread(struct dump_proc *p, size_t i)
 	p->threads[i] = th;
 	infect_for_thread(&inf, &p->inf, t->pid, &t->regs);
 	inf.task = t;
-	r = thread_comm(p->tp->node.pid, t->pid, &th->comm);
+	r = FAULT_OR(dump_thread_comm,
+		     pr_errno(-ENOENT, "cannot read the name of thread %d", t->pid),
+		     thread_comm(p->tp->node.pid, t->pid, &th->comm));
 	if (r >= 0)
-		r = creds_dump_thread(&inf, p->creds[i], th);
+		r = FAULT_OR(dump_thread_creds,
+			     pr_errno(-EIO, "cannot read the securebits of thread %d", t->pid),
+			     creds_dump_thread(&inf, p->creds[i], th));
 	if (r >= 0)
-		r = thread_ptrs_dump(&inf, th);
+		r = FAULT_OR(dump_thread_ptrs,
+			     pr_errno(-EIO, "cannot read the tid address of %d", t->pid),
+			     thread_ptrs_dump(&inf, th));
 	if (r >= 0)
 		r = prctl_dump_thread(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
 	if (r >= 0)
-		r = signals_dump_thread(t, &inf, th);
+		r = FAULT_OR(dump_thread_signals,
+			     pr_errno(-EIO, "cannot read the signal mask of %d", t->pid),
+			     signals_dump_thread(t, &inf, th));
 	if (r >= 0)
-		r = regs_dump(t, th);
+		r = FAULT_OR(dump_thread_regs,
+			     pr_errno(-ESRCH, "cannot read the xstate of %d", t->pid),
+			     regs_dump(t, th));
 	/* The stolen signals are in the images as pending now, and still
 	 * kept in @t: a task that goes on running gets them back. */
 	return r;
@@ -169,7 +180,8 @@ static int infect_proc(struct dump_proc *p)
 
 	if (p->inf.syscall_ip)
 		return 0;
-	r = infect_init(&p->inf, leader->pid, &leader->regs, leader);
+	r = FAULT_OR(dump_infect, -EFAULT,
+		     infect_init(&p->inf, leader->pid, &leader->regs, leader));
 	if (r < 0)
 		return pr_errno(r, "cannot find a syscall instruction in %d", leader->pid);
 	return 0;
@@ -184,24 +196,32 @@ static int dump_infected(struct dump_proc *p)
 	r = infect_proc(p);
 	if (r < 0)
 		return r;
-	r = infect_map_scratch(&p->inf, SCRATCH_LEN);
+	r = FAULT_OR(dump_scratch_map, -ENOMEM, infect_map_scratch(&p->inf, SCRATCH_LEN));
 	if (r < 0)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
-	r = task_dump(&p->tp->threads[0], &p->inf, &p->core);
+	r = FAULT_OR(dump_task, pr_errno(-EIO, "cannot read the personality of %d", pid),
+		     task_dump(&p->tp->threads[0], &p->inf, &p->core));
 	if (r >= 0)
 		r = prctl_dump_task(&p->inf, &p->core);
 	if (r >= 0)
-		r = sigactions_dump(&p->inf, &p->core);
+		r = FAULT_OR(dump_sigactions,
+			     pr_errno(-EIO, "cannot read the signal actions of %d", pid),
+			     sigactions_dump(&p->inf, &p->core));
 	if (r >= 0)
-		r = itimers_dump(&p->inf, &p->core);
+		r = FAULT_OR(dump_itimers,
+			     pr_errno(-EIO, "cannot read the interval timers of %d", pid),
+			     itimers_dump(&p->inf, &p->core));
 	if (r >= 0)
 		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
 	if (r >= 0)
 		r = mempolicy_dump(&p->inf, pid);
 	if (r >= 0)
-		r = mm_dump_brk(&p->inf, &p->mm);
+		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
+			     mm_dump_brk(&p->inf, &p->mm));
 	if (r >= 0)
-		r = shared_pending_dump(pid, &p->core);
+		r = FAULT_OR(dump_shared_pending,
+			     pr_errno(-ENOENT, "cannot read the pending signals of %d", pid),
+			     shared_pending_dump(pid, &p->core));
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
@@ -218,9 +238,12 @@ static int dump_collect_memory(struct dump_proc *p)
 	int r = infect_proc(p);
 
 	if (r >= 0)
-		r = mm_dump_brk(&p->inf, &p->mm);
+		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", p->tp->node.pid),
+			     mm_dump_brk(&p->inf, &p->mm));
 	if (r >= 0)
-		r = mm_dump(p->tp->node.pid, &p->mm);
+		r = FAULT_OR(dump_mm,
+			     pr_errno(-ENOENT, "cannot read /proc/%d/stat", p->tp->node.pid),
+			     mm_dump(p->tp->node.pid, &p->mm));
 	pr_debug("%d: memory map read", p->tp->node.pid);
 	return r;
 }
@@ -234,17 +257,22 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 		return dump_collect_memory(p);
 	r = dump_infected(p);
 	/* The scratch mapping must be gone before the mappings are read. */
-	if (infect_unmap_scratch(&p->inf) < 0 && r >= 0)
+	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
 	if (r < 0)
 		return r;
 	pr_debug("%d: state read by remote calls", pid);
-	r = mm_dump(pid, &p->mm);
+	r = FAULT_OR(dump_mm, pr_errno(-ENOENT, "cannot read /proc/%d/stat", pid),
+		     mm_dump(pid, &p->mm));
 	pr_debug("%d: memory map read", pid);
 	if (r >= 0)
-		r = shmem_dump_vmas(&d->shmem, pid, &p->mm);
+		r = FAULT_OR(
+			dump_shmem_vmas,
+			pr_errno(-ENOENT, "cannot dump %d: cannot read its shared memory", pid),
+			shmem_dump_vmas(&d->shmem, pid, &p->mm));
 	if (r >= 0)
-		r = files_dump_proc(&d->files, pid, &p->fdinfo);
+		r = FAULT_OR(dump_files, pr_errno(-ENOENT, "cannot read '/proc/%d/fd'", pid),
+			     files_dump_proc(&d->files, pid, &p->fdinfo));
 	return r;
 }
 
@@ -260,8 +288,11 @@ static int collect_all(struct dump *d)
 		struct dump_proc *p = &d->procs[i];
 
 		if (!d->tree.procs[i].node.zombie)
-			r = creds_dump_frozen(p->tp->node.pid, p->tp->threads, p->tp->nr_threads,
-					      &p->core, &p->creds);
+			r = FAULT_OR(dump_creds,
+				     pr_errno(-EIO, "cannot read the credentials of %d",
+					      p->tp->node.pid),
+				     creds_dump_frozen(p->tp->node.pid, p->tp->threads,
+						       p->tp->nr_threads, &p->core, &p->creds));
 	}
 	for (size_t i = 0; i < d->tree.nr; i++)
 		pids[i] = d->tree.procs[i].node.pid;
@@ -272,7 +303,9 @@ static int collect_all(struct dump *d)
 			r = dump_collect(d, &d->procs[i]);
 	}
 	if (r >= 0 && !d->predump)
-		r = files_dump_finish(&d->files, pids, d->tree.nr);
+		r = FAULT_OR(dump_files_finish,
+			     pr_errno(-EIO, "cannot dump %d: cannot read its files", d->root),
+			     files_dump_finish(&d->files, pids, d->tree.nr));
 	d->files.pids = NULL;
 	return r;
 }
@@ -294,21 +327,27 @@ static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 	p->core.threads = p->threads;
 	p->core.n_threads = p->tp->nr_threads;
 	mm_flags_start(&flags, pid);
-	r = pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats);
+	r = FAULT_OR(dump_pages_scan, pr_errno(-EIO, "cannot read the page map of %d", pid),
+		     pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats));
 	if (r >= 0)
-		r = pages_write(pid, &p->runs, dirfd, &how, &p->undo, &d->stats);
+		r = FAULT_OR(dump_pages_write,
+			     pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
+			     pages_write(pid, &p->runs, dirfd, &how, &p->undo, &d->stats));
 	if (r < 0) {
 		mm_flags_cancel(&flags);
 		return r;
 	}
-	r = mm_flags_finish(&flags, &p->mm);
+	r = FAULT_OR(dump_mm_flags, pr_errno(-ENOENT, "cannot read the mappings of %d", pid),
+		     mm_flags_finish(&flags, &p->mm));
 	if (r < 0)
 		return r;
-	r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
+	r = FAULT_OR(dump_write_mm, -ENOSPC, img_write_msg(dirfd, IMG_MM, pid, &p->mm.base));
 	if (r >= 0)
-		r = img_write_msg(dirfd, IMG_CORE, pid, &p->core.base);
+		r = FAULT_OR(dump_write_core, -ENOSPC,
+			     img_write_msg(dirfd, IMG_CORE, pid, &p->core.base));
 	if (r >= 0)
-		r = img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base);
+		r = FAULT_OR(dump_write_fdinfo, -ENOSPC,
+			     img_write_msg(dirfd, IMG_FDINFO, pid, &p->fdinfo.base));
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
@@ -321,7 +360,8 @@ static int predump_scan_proc(struct dump *d, struct dump_proc *p)
 	int r;
 
 	mm_flags_start(&flags, pid);
-	r = pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats);
+	r = FAULT_OR(dump_pages_scan, pr_errno(-EIO, "cannot read the page map of %d", pid),
+		     pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats));
 	if (r < 0) {
 		mm_flags_cancel(&flags);
 		return r;
@@ -336,9 +376,11 @@ static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 	struct pages_write_how how = { .running = true, .codec = d->codec };
 	int r;
 
-	r = pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats);
-	if (r >= 0)
-		r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
+	r = FAULT_OR(dump_pages_write, pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
+		     pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats));
+	if (r < 0)
+		return r; /* told by pages_write() */
+	r = FAULT_OR(dump_write_mm, -ENOSPC, img_write_msg(dirfd, IMG_MM, pid, &p->mm.base));
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
@@ -368,7 +410,7 @@ static int write_pstree(struct dump *d, int dirfd)
 			e->comm = (char *)n->comm;
 		pe.procs[pe.n_procs++] = e;
 	}
-	r = img_write_msg(dirfd, IMG_PSTREE, 0, &pe.base);
+	r = FAULT_OR(dump_write_pstree, -ENOSPC, img_write_msg(dirfd, IMG_PSTREE, 0, &pe.base));
 	free(pe.procs);
 	free(procs);
 	return r;
@@ -391,10 +433,15 @@ static int write_all(struct dump *d, struct imgdir *dir)
 		return r;
 	r = write_pstree(d, dir->dirfd);
 	if (r >= 0 && !d->predump)
-		r = img_write_msg(dir->dirfd, IMG_FILES, 0, &d->files.img.base);
+		r = FAULT_OR(dump_write_files, -ENOSPC,
+			     img_write_msg(dir->dirfd, IMG_FILES, 0, &d->files.img.base));
 	if (r < 0)
 		return pr_errno(r, "cannot write images in '%s'", dir->tmp);
-	return d->predump ? 0 : shmem_dump(&d->shmem, dir->dirfd);
+	if (d->predump)
+		return 0;
+	return FAULT_OR(dump_write_shmem,
+			pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
+			shmem_dump(&d->shmem, dir->dirfd));
 }
 
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
@@ -625,7 +672,9 @@ static int track_arm(struct dump *d)
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		if (d->tree.procs[i].node.zombie)
 			continue;
-		r = d->next->n == TRACK_MAX_PROCS ? -E2BIG : track_proc(d, &d->procs[i], d->next);
+		r = d->next->n == TRACK_MAX_PROCS ? -E2BIG
+						  : FAULT_OR(dump_track_arm, -ENOMEM,
+							     track_proc(d, &d->procs[i], d->next));
 	}
 	return r < 0 ? pr_errno(r, "cannot dump %d: cannot track its pages", d->root) : 0;
 }
@@ -670,7 +719,7 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 
 	fill_inventory(&inv, d, t_frozen);
 	if (d->predump) {
-		r = keeper_put(d->root, d->next);
+		r = FAULT_OR(dump_keeper_put, -EPIPE, keeper_put(d->root, d->next));
 		if (r < 0)
 			r = pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
 				    keeper_strerror(r));
@@ -710,7 +759,8 @@ int cmd_dump(const struct options *o)
 		r = open_chain(d, o->parent);
 	if (r < 0)
 		goto out;
-	r = imgdir_create(&dir, o->images);
+	r = FAULT_OR(dump_imgdir, pr_errno(-EACCES, "cannot create '%s'", o->images),
+		     imgdir_create(&dir, o->images));
 	if (r < 0)
 		goto out;
 	d->files.dirfd = dir.dirfd;

@@ -7,6 +7,7 @@
  * nothing half-built is left, and the images are only ever read.
  */
 #include "commands.h"
+#include "fault.h"
 #include "files.h"
 #include "imgdir.h"
 #include "incremental.h"
@@ -35,10 +36,31 @@
 
 /* ---- loading ---- */
 
+/* An image that cannot be read: CKPT_FAULT, as if it were corrupted. */
+static bool read_fault(enum img_kind kind)
+{
+	switch (kind) {
+	case IMG_PSTREE:
+		return FAULT_OR(restore_read_pstree, true, false);
+	case IMG_FILES:
+		return FAULT_OR(restore_read_files, true, false);
+	case IMG_SHMEM:
+		return FAULT_OR(restore_read_shmem, true, false);
+	case IMG_CORE:
+		return FAULT_OR(restore_read_core, true, false);
+	case IMG_MM:
+		return FAULT_OR(restore_read_mm, true, false);
+	case IMG_FDINFO:
+		return FAULT_OR(restore_read_fdinfo, true, false);
+	default:
+		return false;
+	}
+}
+
 static int read_image(struct restore *rs, enum img_kind kind, int pid,
 		      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret)
 {
-	int r = img_read_msg(rs->dirfd, kind, pid, desc, ret);
+	int r = read_fault(kind) ? -EBADMSG : img_read_msg(rs->dirfd, kind, pid, desc, ret);
 
 	if (r < 0) {
 		_cleanup_free_ char *name = img_name(kind, pid);
@@ -56,6 +78,8 @@ static int check_pages_header(struct restore *rs, int pid)
 	int r = img_open_file(&img, rs->dirfd, name, IMG_PAGES);
 
 	img_close(&img);
+	if (r >= 0)
+		r = FAULT_OR(restore_read_pages, -EBADMSG, r);
 	if (r < 0)
 		pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(r));
 	return r;
@@ -126,7 +150,9 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 		r = fdinfo_check(rp->fdinfo, rs->files->n_files, pid);
 	if (r < 0)
 		return r;
-	r = creds_check(rp->core);
+	r = FAULT_OR(restore_check_creds,
+		     pr_fail(-EINVAL, "cannot restore: credentials of %d are out of range", pid),
+		     creds_check(rp->core));
 	if (r >= 0)
 		r = task_check(rp->core);
 	return r < 0 ? r : posix_timers_check(rp->core);
@@ -138,7 +164,8 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 static int trust_chain(struct restore *rs, const char *dir)
 {
 	struct trust_saved saved;
-	int r = trust_add_set(&rs->trust, dir, rs->dirfd, rs->inv);
+	int r = FAULT_OR(restore_trust_chain, pr_errno(-EACCES, "cannot restore '%s'", dir),
+			 trust_add_set(&rs->trust, dir, rs->dirfd, rs->inv));
 
 	if (r < 0)
 		return r;
@@ -161,7 +188,10 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	const TaskCoreEntry *c = rp->core;
 	int r;
 
-	r = trust_check_creds(&rs->trust, rp->pp->pid, c->creds);
+	r = FAULT_OR(restore_check_trust,
+		     pr_fail(-EPERM, "cannot restore %d: the image set may not give it its creds",
+			     rp->pp->pid),
+		     trust_check_creds(&rs->trust, rp->pp->pid, c->creds));
 	if (r >= 0 && c->has_loginuid)
 		r = trust_check_loginuid(&rs->trust, rp->pp->pid, c->loginuid);
 	for (size_t t = 0; r >= 0 && t < c->n_threads; t++)
@@ -185,7 +215,9 @@ static int restore_load(struct restore *rs, const char *dir)
 {
 	int r;
 
-	r = imgdir_open(dir, &rs->dirfd, &rs->inv);
+	r = FAULT_OR(restore_imgdir_open,
+		     pr_errno(-EACCES, "cannot open images directory '%s'", dir),
+		     imgdir_open(dir, &rs->dirfd, &rs->inv));
 	if (r < 0)
 		return r;
 	if (rs->inv->predump)
@@ -323,31 +355,38 @@ static int restore_check(struct restore *rs)
 			mms[n++] = rs->procs[i].mm;
 		}
 	rs->tty_fd = find_tty();
-	r = files_check(&(struct files_open){ .fe = rs->files,
-					      .trust = &rs->trust,
-					      .tty_fd = rs->tty_fd,
-					      .nr_shmem = rs->shmem->n_objects },
-			fis, n);
+	r = FAULT_OR(restore_check_files, pr_errno(-ENOENT, "cannot restore: a file is missing"),
+		     files_check(&(struct files_open){ .fe = rs->files,
+						       .trust = &rs->trust,
+						       .tty_fd = rs->tty_fd,
+						       .nr_shmem = rs->shmem->n_objects },
+				 fis, n));
 	if (r < 0)
 		return r;
-	if (shmem_check(rs->shmem, mms, n) < 0)
+	if (FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n)) < 0)
 		return inconsistent("shared memory");
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
 			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
 					rs->procs[i].pp->pid);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = mm_check_files(mms[i], &rs->trust);
+		r = FAULT_OR(restore_check_mapped_files,
+			     pr_errno(-ENOENT, "cannot restore: a mapped file is missing"),
+			     mm_check_files(mms[i], &rs->trust));
 	if (r >= 0)
-		r = check_pids(rs);
+		r = FAULT_OR(restore_check_pids, pr_fail(-EEXIST, "cannot restore: a pid is in use"),
+			     check_pids(rs));
 	if (r < 0)
 		return r;
 	find_file_owners(rs);
 	plan_fd_layout(rs);
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
-			r = mm_plan_init(&rs->procs[i].plan, rs->procs[i].mm, rs->shmem_base,
-					 rs->base, rs->first_aux);
+			r = FAULT_OR(restore_plan_mm,
+				     pr_fail(-EBADMSG,
+					     "cannot restore: images are inconsistent (memory)"),
+				     mm_plan_init(&rs->procs[i].plan, rs->procs[i].mm,
+						  rs->shmem_base, rs->base, rs->first_aux));
 	return r;
 }
 
@@ -414,13 +453,18 @@ static int open_shared(struct restore *rs)
 	int log[2], r;
 
 	/* Objects first: memfd descriptions are opened from them. */
-	r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
+	r = FAULT_OR(restore_open_shmem,
+		     pr_errno(-EMFILE, "cannot restore: cannot open shared memory"),
+		     shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base));
 	if (r >= 0)
-		r = files_open_all(&fo);
+		r = FAULT_OR(restore_open_files,
+			     pr_errno(-EMFILE, "cannot restore: cannot open a file"),
+			     files_open_all(&fo));
 	if (r < 0)
 		return r;
-	if (pipe2(log, O_CLOEXEC) < 0)
-		return pr_errno(-errno, "cannot restore: pipe");
+	r = FAULT_OR(restore_log_pipe, -EMFILE, pipe2(log, O_CLOEXEC) < 0 ? -errno : 0);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: pipe");
 	r = 0;
 	if (log[1] != rs->log_fd) {
 		r = dup3(log[1], rs->log_fd, 0) < 0 ? -errno : 0;
@@ -506,33 +550,49 @@ static int restore_remote(struct restore *rs, size_t i)
 	long ret;
 	int r;
 
-	if (ptrace(PTRACE_GETREGS, pid, NULL, &base) < 0)
-		return pr_errno(-errno, "cannot restore %d", pid);
+	r = FAULT_OR(restore_getregs, -ESRCH,
+		     ptrace(PTRACE_GETREGS, pid, NULL, &base) < 0 ? -errno : 0);
+	if (r < 0)
+		return pr_errno(r, "cannot restore %d", pid);
 	infect_init_at(&inf, pid, rp->plan.tramp, &base);
 	inf.scratch = rp->plan.tramp + TRAMP_SCRATCH_OFF;
 	inf.scratch_len = TRAMP_LEN - TRAMP_SCRATCH_OFF;
 	inf.batch_ip = rp->plan.tramp + TRAMP_BATCH_OFF;
-	r = drop_own_rseq(&inf);
+	r = FAULT_OR(restore_drop_rseq, -EINVAL, drop_own_rseq(&inf));
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot drop the restorer's rseq", pid);
 	r = reap_helpers(rs, i, &inf);
 	if (r >= 0)
-		r = flush_pending(&inf);
+		r = FAULT_OR(restore_flush_pending,
+			     pr_errno(-EINTR, "cannot restore: cannot clear signals"),
+			     flush_pending(&inf));
 	if (r >= 0)
-		r = mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain);
+		r = FAULT_OR(restore_mm_late,
+			     pr_errno(-ENOMEM, "cannot restore %d: cannot map its memory", pid),
+			     mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain));
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
-		r = locks_restore_posix_late(&inf, rs->files, rp->fdinfo);
+		r = FAULT_OR(restore_locks_late,
+			     pr_errno(-ENOLCK, "cannot restore %d: cannot take its locks", pid),
+			     locks_restore_posix_late(&inf, rs->files, rp->fdinfo));
 	if (r >= 0)
-		r = threads_restore(&inf, rp->core);
+		r = FAULT_OR(restore_threads,
+			     pr_errno(-EAGAIN, "cannot restore %d: cannot create its threads", pid),
+			     threads_restore(&inf, rp->core));
 	if (r >= 0)
-		r = main_thread_restore(&inf, rp->core);
+		r = FAULT_OR(restore_main_thread,
+			     pr_errno(-EINVAL, "cannot restore %d: cannot set up its thread", pid),
+			     main_thread_restore(&inf, rp->core));
 	if (r >= 0)
-		r = task_restore_late(&inf, rp->core);
+		r = FAULT_OR(restore_task_late,
+			     pr_errno(-EINVAL, "cannot restore %d: cannot set its state", pid),
+			     task_restore_late(&inf, rp->core));
 	if (r >= 0)
 		r = prctl_restore_late(&inf, rp->core);
 	if (r >= 0)
-		r = itimers_restore_late(&inf, rp->core);
+		r = FAULT_OR(restore_itimers_late,
+			     pr_errno(-EINVAL, "cannot restore %d: cannot set its timers", pid),
+			     itimers_restore_late(&inf, rp->core));
 	if (r >= 0)
 		r = sched_restore_late(rp->core);
 	if (r >= 0)
@@ -542,7 +602,9 @@ static int restore_remote(struct restore *rs, size_t i)
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)
-		r = creds_restore_last(&inf, rp->core);
+		r = FAULT_OR(restore_creds_last,
+			     pr_errno(-EPERM, "cannot restore %d: cannot set its credentials", pid),
+			     creds_restore_last(&inf, rp->core));
 	/* F_SETOWN records the caller's credentials: after them. */
 	if (r >= 0)
 		r = fd_audit_restore_late(&inf, rs->files, rp->fdinfo, rs->file_owner);
@@ -550,11 +612,18 @@ static int restore_remote(struct restore *rs, size_t i)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap
 	 * stops the task before it executes anything there. */
-	r = infect_syscall3(&inf, SYS_munmap, &ret, rp->plan.tramp, TRAMP_LEN, 0);
+	r = FAULT_OR(restore_unmap_restorer, -ESRCH,
+		     infect_syscall3(&inf, SYS_munmap, &ret, rp->plan.tramp, TRAMP_LEN, 0));
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot remove the restorer");
-	r = threads_finish(rp->core);
-	return r < 0 ? r : regs_restore(pid, rp->core->threads[0]);
+	r = FAULT_OR(restore_threads_finish,
+		     pr_errno(-ESRCH, "cannot restore %d: cannot finish its threads", pid),
+		     threads_finish(rp->core));
+	return r < 0 ? r
+		     : FAULT_OR(
+			       restore_regs,
+			       pr_errno(-ESRCH, "cannot restore %d: cannot set its registers", pid),
+			       regs_restore(pid, rp->core->threads[0]));
 }
 
 static int restore_all_remote(struct restore *rs)
@@ -581,19 +650,38 @@ static int restore_files_last(struct restore *rs)
 
 		if (rp->pp->role != PLAN_LIVE)
 			continue;
-		r = files_restore_last(rs->files, rp->fdinfo, rp->pp->pid, rs->file_owner);
+		r = FAULT_OR(
+			restore_files_last,
+			pr_errno(-EIO, "cannot restore %d: cannot finish its files", rp->pp->pid),
+			files_restore_last(rs->files, rp->fdinfo, rp->pp->pid, rs->file_owner));
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-/* Every process goes on at once; the stopped ones stop again. */
+/*
+ * Every process goes on at once; the stopped ones stop again. All or
+ * nothing: if one cannot be let go, those let go before it are killed
+ * with the rest (tree_kill() sees only the ones still traced). Each is
+ * named by a pidfd taken while it is still ours, so that the kill cannot
+ * reach a process that took the pid of one that has exited since.
+ */
 static int let_go(struct restore *rs)
 {
+	_cleanup_free_ int *pidfds = xmalloc(rs->nr * sizeof(int));
 	int r = 0;
 
 	for (size_t i = 0; i < rs->nr; i++) {
+		pidfds[i] = -1;
+		if (rs->procs[i].pp->role == PLAN_LIVE && r >= 0) {
+			pidfds[i] = (int)syscall(SYS_pidfd_open, rs->procs[i].pp->pid, 0);
+			if (pidfds[i] < 0)
+				r = pr_errno(-errno, "cannot restore %d: cannot let it go",
+					     rs->procs[i].pp->pid);
+		}
+	}
+	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
 		const struct restore_proc *rp = &rs->procs[i];
 
 		if (rp->pp->role != PLAN_LIVE)
@@ -601,8 +689,16 @@ static int let_go(struct restore *rs)
 		if (rp->pe->stop_signal)
 			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
 		threads_detach(rp->core);
-		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
+		if (FAULT_OR(restore_let_go, (errno = ESRCH, -1),
+			     ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL)) < 0)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
+	}
+	for (size_t i = 0; i < rs->nr; i++) {
+		if (pidfds[i] < 0)
+			continue;
+		if (r < 0)
+			(void)syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
+		close(pidfds[i]);
 	}
 	return r;
 }
@@ -622,7 +718,7 @@ static int write_pidfile(const char *path, int pid)
 	_cleanup_close_ int dirfd = open(dirname(copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int fd = -1, r;
 
-	if (dirfd < 0)
+	if (FAULT_OR(restore_pidfile, (errno = EROFS, -1), dirfd) < 0)
 		return pr_errno(-errno, "cannot write pidfile '%s'", path);
 	for (int tries = 0; fd < 0 && tries < 16; tries++) {
 		char id[IMAGE_ID_LEN + 1];
@@ -645,6 +741,25 @@ static int write_pidfile(const char *path, int pid)
 		return pr_errno(r, "cannot write pidfile '%s'", path);
 	}
 	return 0;
+}
+
+/* A restore that fails after the pidfile was written takes it back, if it
+ * still names the root (nothing else ckpt did not write is removed). */
+static void remove_pidfile(const char *path, int pid)
+{
+	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *want = xasprintf("%d\n", pid);
+	const char *base = basename(copy2);
+	_cleanup_close_ int dirfd = open(dirname(copy1), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	char have[32] = "";
+
+	if (dirfd < 0)
+		return;
+	fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || read(fd, have, sizeof(have) - 1) < 0 || strcmp(have, want))
+		return;
+	(void)unlinkat(dirfd, base, 0);
 }
 
 static int wait_restored(int pid)
@@ -671,8 +786,15 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = restore_all_remote(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
-	if (r >= 0 && o->pidfile)
+	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
+		if (r >= 0) {
+			r = let_go(rs);
+			if (r < 0)
+				remove_pidfile(o->pidfile, root);
+			return r;
+		}
+	}
 	if (r >= 0)
 		r = let_go(rs);
 	return r;

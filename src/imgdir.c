@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "imgdir.h"
+#include "fault.h"
 
 #include "image.h"
 #include "incremental.h"
@@ -154,17 +155,22 @@ int imgdir_commit(struct imgdir *d, InventoryEntry *inv)
 {
 	int r;
 
-	r = list_files(d, inv);
+	r = FAULT_OR(dump_list_images, -EIO, list_files(d, inv));
 	if (r < 0)
 		return pr_errno(r, "cannot list the images in '%s'", d->tmp);
-	r = img_write_msg(d->dirfd, IMG_INVENTORY, 0, &inv->base);
+	r = FAULT_OR(dump_write_inventory, -ENOSPC,
+		     img_write_msg(d->dirfd, IMG_INVENTORY, 0, &inv->base));
 	if (r < 0)
 		return pr_errno(r, "cannot write the inventory");
 	/* The images hold the only copy of the process once it is killed. */
-	if (syncfs(d->dirfd) < 0)
-		return pr_errno(-errno, "cannot sync the images in '%s'", d->tmp);
-	if (renameat(d->parentfd, d->tmp_name, d->parentfd, d->final_name) < 0)
-		return pr_errno(-errno, "cannot move the images to '%s'", d->final);
+	r = FAULT_OR(dump_sync, -EIO, syncfs(d->dirfd) < 0 ? -errno : 0);
+	if (r < 0)
+		return pr_errno(r, "cannot sync the images in '%s'", d->tmp);
+	r = FAULT_OR(dump_rename, -EXDEV,
+		     renameat(d->parentfd, d->tmp_name, d->parentfd, d->final_name) < 0 ? -errno
+											: 0);
+	if (r < 0)
+		return pr_errno(r, "cannot move the images to '%s'", d->final);
 	free(d->tmp_name);
 	d->tmp_name = NULL;
 	imgdir_abort(d); /* nothing left to remove: closes and frees */
@@ -180,6 +186,10 @@ void imgdir_abort(struct imgdir *d)
 
 		if (!dir && fd >= 0)
 			close(fd);
+		/* The dup shares its offset with d->dirfd, which list_files()
+		 * may have read to the end already. */
+		if (dir)
+			rewinddir(dir);
 		/* unlinkat() removes a symlink, not what it points at; only
 		 * names in the directory ckpt made are removed. */
 		while (dir && (de = readdir(dir)))

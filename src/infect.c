@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "infect.h"
 
+#include "fault.h"
+
 #include "proc.h"
 #include "seize.h"
 #include "util.h"
@@ -271,7 +273,7 @@ int infect_finish(struct infect *inf, long *ret)
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
 		   long a5, long a6)
 {
-	int r = infect_start(inf, nr, a1, a2, a3, a4, a5, a6);
+	int r = FAULT_OR(remote_call, -ESRCH, infect_start(inf, nr, a1, a2, a3, a4, a5, a6));
 
 	return r < 0 ? r : infect_finish(inf, ret);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt: checkpoint and restore Linux processes. Option parsing only. */
 #include "commands.h"
+#include "fault.h"
 #include "options.h"
 #include "util.h"
 
@@ -18,7 +19,12 @@ static const struct {
 int main(int argc, char **argv)
 {
 	struct options o;
+	int r;
 
+	/* A test build only (FAULT=1): CKPT_FAULT=list, or a bad site. */
+	r = fault_setup();
+	if (r)
+		return r < 0 ? 1 : 0;
 	/* A closed pipe on stdout must give an error, not kill us midway. */
 	signal(SIGPIPE, SIG_IGN);
 	if (options_parse(argc, argv, &o) < 0) {
@@ -36,8 +42,7 @@ int main(int argc, char **argv)
 	log_level = 1 + o.verbose;
 	for (size_t i = 0; i < ARRAY_SIZE(command_table); i++)
 		if (command_table[i].cmd == o.command) {
-			int r = command_table[i].run(&o);
-
+			r = command_table[i].run(&o);
 			return r < 0 ? 1 : r;
 		}
 	return 1;

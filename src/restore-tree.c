@@ -22,6 +22,7 @@
  */
 #include "restore.h"
 
+#include "fault.h"
 #include "files.h"
 #include "proc.h"
 #include "util.h"
@@ -65,7 +66,8 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 
 		if (c->creator != (int)i || c->before_setsid != before_setsid)
 			continue;
-		pid = clone_with_pid(c->pid, c->clone_parent);
+		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
+			       clone_with_pid(c->pid, c->clone_parent));
 		if (pid == 0)
 			proc_main(rs, j);
 		if (pid < 0 && errno == EEXIST)
@@ -90,7 +92,8 @@ static int join_group(struct restore *rs, const struct plan_proc *pp)
 		if (getpgid(0) != pgid && setpgid(0, pgid) < 0)
 			pgid = rs->caller_pgid;
 	}
-	if (getpgid(0) != pgid && setpgid(0, pgid) < 0)
+	if (FAULT_OR(restore_join_group, (errno = EPERM, -1),
+		     getpgid(0) == pgid ? 0 : setpgid(0, pgid)) < 0)
 		return pr_errno(-errno, "cannot restore: cannot put %d in process group %d",
 				pp->pid, pgid);
 	return 0;
@@ -120,16 +123,31 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 {
 	int r;
 
-	r = fds_restore_early(rs->files, rp->fdinfo, rs->base, rp->pp->pid, rs->file_owner);
+	r = FAULT_OR(
+		restore_fds_early,
+		pr_errno(-EBADF, "cannot restore %d: cannot set up its fds", rp->pp->pid),
+		fds_restore_early(rs->files, rp->fdinfo, rs->base, rp->pp->pid, rs->file_owner));
 	/* Mapped files are opened by the paths we see, before any chroot. */
 	if (r >= 0)
-		r = mm_restore_early(&rp->plan, &rs->trust);
+		r = FAULT_OR(restore_mm_early,
+			     pr_errno(-ENOENT, "cannot restore %d: cannot open a mapped file",
+				      rp->pp->pid),
+			     mm_restore_early(&rp->plan, &rs->trust));
 	if (r >= 0)
-		r = task_restore_early(rp->core, &rs->trust);
+		r = FAULT_OR(restore_task_early,
+			     pr_errno(-ENOENT, "cannot restore %d: cannot change into its cwd",
+				      rp->pp->pid),
+			     task_restore_early(rp->core, &rs->trust));
 	if (r >= 0)
-		r = sigactions_restore_early(rp->core);
+		r = FAULT_OR(restore_sigactions_early,
+			     pr_errno(-EINVAL, "cannot restore %d: cannot set its signal actions",
+				      rp->pp->pid),
+			     sigactions_restore_early(rp->core));
 	if (r >= 0)
-		r = rlimits_restore_early(rp->core);
+		r = FAULT_OR(
+			restore_rlimits_early,
+			pr_errno(-EPERM, "cannot restore %d: cannot set its limits", rp->pp->pid),
+			rlimits_restore_early(rp->core));
 	return r;
 }
 
@@ -174,10 +192,13 @@ static void proc_main(struct restore *rs, size_t i)
 }
 
 /* The root: wait until ckpt traces it, keep only the tree's fds. */
-static void root_main(struct restore *rs, int sync_fd)
+static void root_main(struct restore *rs, int sync_fd, int ckpt_end)
 {
 	char c;
 
+	/* Our copy of ckpt's end would keep the read below from ever seeing
+	 * ckpt close it. */
+	close(ckpt_end);
 	if (read(sync_fd, &c, 1) != 1)
 		_exit(1); /* ckpt is gone */
 	(void)syscall(SYS_close_range, 0, rs->base - 1, 0);
@@ -220,9 +241,10 @@ static int spawn_root(struct restore *rs)
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return pr_errno(-errno, "cannot restore: pipe");
 	fflush(NULL);
-	pid = clone_with_pid(rs->procs[0].pp->pid, false);
+	pid = FAULT_OR(restore_clone_root, (errno = EAGAIN, -1),
+		       clone_with_pid(rs->procs[0].pp->pid, false));
 	if (pid == 0)
-		root_main(rs, sync[0]);
+		root_main(rs, sync[0], sync[1]);
 	close(sync[0]);
 	if (pid < 0) {
 		r = -errno;
@@ -232,7 +254,8 @@ static int spawn_root(struct restore *rs)
 		return pr_errno(r, "cannot restore: cannot create process %d",
 				rs->procs[0].pp->pid);
 	}
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS) < 0)
+	if (FAULT_OR(restore_seize_root, (errno = EPERM, -1),
+		     ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS)) < 0)
 		r = pr_errno(-errno, "cannot restore: cannot trace process %ld", pid);
 	else if (write(sync[1], "g", 1) != 1)
 		r = pr_errno(-errno, "cannot restore: cannot start process %ld", pid);

@@ -4,6 +4,7 @@
  */
 #include "tree.h"
 
+#include "fault.h"
 #include "imgdir.h"
 #include "proc.h"
 #include "util.h"
@@ -105,7 +106,7 @@ static int tree_take(struct tree *t, int pid, int ppid)
 		mark_zombie(p, &st);
 		return 0;
 	}
-	r = seize_threads(pid, &p->threads, &p->nr_threads);
+	r = FAULT_OR(dump_seize, -EPERM, seize_threads(pid, &p->threads, &p->nr_threads));
 	if (r >= 0) {
 		for (size_t i = 0; i < p->nr_threads; i++)
 			p->node.stop_sig = p->node.stop_sig ?: p->threads[i].stop_sig;

@@ -9,11 +9,36 @@
 int log_level = 1;
 int log_fd = 2;
 
+/*
+ * A failure is one line, whatever a name in it holds: control characters
+ * (a newline, an escape sequence for the terminal) that reached a message
+ * unescaped, from an image or from the command line, are written as \xNN.
+ * Names escaped already (str_escape()) hold none and are left as they are.
+ */
+static void escape_controls(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *in && n + 5 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c == 0x7f)
+			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = 0;
+}
+
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	if (*prefix)
+		escape_controls(raw, msg, sizeof(msg));
+	else
+		memcpy(msg, raw, sizeof(msg));
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
 	else

@@ -45,6 +45,7 @@ CLEANUP_HOOKS=() # commands run first at exit (attack.sh: the test user)
 CK_RC=0     # exit status of the last ckpt command (ck)
 CHECK_LINE= # last CHECK line (self_check)
 SEQ_N=0     # lines in the seq file (seq_verify)
+LOAD_PIDS=' ' # the busy loops of E2E_LOAD, not the test's processes
 
 # ---- reporting ------------------------------------------------------------
 
@@ -106,7 +107,7 @@ kill_tracked() {
 # Our session id, and whether this shell leads it (then everything in it is ours).
 own_session() { [[ $(proc_stat_field $$ 6) == "$$" ]]; }
 
-# SESSION_PIDS=(every process of our session but this shell).
+# SESSION_PIDS=(every process of our session but this shell and the load).
 session_members() {
 	local f p line rest
 	local -a fld
@@ -118,7 +119,8 @@ session_members() {
 		[[ ${fld[3]} == "$$" ]] || continue
 		p=${f#/proc/}
 		p=${p%/stat}
-		[[ $p == "$$" ]] && continue
+		# This shell, a subshell of it running this, and the load.
+		[[ $p == "$$" || $p == "$BASHPID" || $LOAD_PIDS == *" $p "* ]] && continue
 		SESSION_PIDS+=("$p")
 	done
 }
@@ -775,6 +777,19 @@ kill_tree() {
 
 # ---- set-up -----------------------------------------------------------------
 
+# E2E_LOAD=N: N busy loops run beside the test (each for at most
+# E2E_TIMEOUT seconds, killed at clean-up with the rest of the session), to
+# show that a test holds on a loaded machine.
+start_load() {
+	local i
+	for ((i = 0; i < ${E2E_LOAD:-0}; i++)); do
+		bash -c 'while ((SECONDS < $1)); do :; done' load "${E2E_TIMEOUT:-120}" &
+		track_pid $!
+		LOAD_PIDS+=" $! "
+	done
+	((${E2E_LOAD:-0} == 0)) || log "running beside $E2E_LOAD busy loops"
+}
+
 e2e_init() {
 	trap cleanup EXIT
 	trap 'exit 143' TERM
@@ -783,6 +798,7 @@ e2e_init() {
 	[[ -x $CKPT ]] || fail "no ckpt binary at $CKPT (make ckpt)"
 	new_tmp T
 	log "test $TEST_NAME, temp dir $T, ckpt $CKPT"
+	start_load
 }
 
 # ---- files on anonymous inodes (tests 70-79) ------------------------------------

@@ -13,7 +13,8 @@
 # kept in a directory under /tmp, named before the summary line; E2E_VERBOSE=1
 # also prints them.
 #
-# Environment passed on to the tests: CKPT, E2E_TARGETS, PYTHON, E2E_KEEP.
+# Environment passed on to the tests: CKPT, E2E_TARGETS, PYTHON, E2E_KEEP,
+# E2E_LOAD (N busy loops beside each test: a loaded machine).
 
 set -u
 
@@ -79,10 +80,14 @@ reason() { # LOG PREFIX RC
 }
 
 run_one() { # SCRIPT
-	local t=$1 name log pid rc deadline timed_out=0
+	local t=$1 name log pid rc deadline timed_out=0 limit own
 	name=$(basename "$t" .sh)
 	log=$logdir/$name.log
-	deadline=$(($(now_us) + test_timeout * 1000000))
+	# A long test names its own limit: a line "# e2e-timeout: SECONDS".
+	limit=$test_timeout
+	own=$(sed -n 's/^# e2e-timeout: *\([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+	[[ -n $own ]] && ((own > limit)) && limit=$own
+	deadline=$(($(now_us) + limit * 1000000))
 	setsid -w bash "$t" </dev/null >"$log" 2>&1 &
 	pid=$!
 	while running "$pid"; do
@@ -102,7 +107,7 @@ run_one() { # SCRIPT
 	kill_session "$pid" KILL # whatever the test itself left behind
 	if ((timed_out)); then
 		rc=1
-		echo "FAIL: timed out after ${test_timeout}s" >>"$log"
+		echo "FAIL: timed out after ${limit}s" >>"$log"
 	fi
 	case $rc in
 	0)

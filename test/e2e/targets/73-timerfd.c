@@ -5,10 +5,10 @@
  * Usage: 73-timerfd WORKDIR
  *
  * Before READY it sets up, at fixed fd numbers:
- *  - fd 10 A: CLOCK_MONOTONIC, relative, 4 s then every 250 ms, O_NONBLOCK;
- *  - fd 11 B: CLOCK_REALTIME, TFD_TIMER_ABSTIME at start + 5 s, then every
+ *  - fd 10 A: CLOCK_MONOTONIC, relative, 6 s then every 250 ms, O_NONBLOCK;
+ *  - fd 11 B: CLOCK_REALTIME, TFD_TIMER_ABSTIME at start + 7 s, then every
  *    200 ms, O_NONBLOCK, close-on-exec;
- *  - fd 12 G: CLOCK_REALTIME, TFD_TIMER_ABSTIME at start + 600 ms (meant to
+ *  - fd 12 G: CLOCK_REALTIME, TFD_TIMER_ABSTIME at start + 2500 ms (meant to
  *    fall while the process is dumped), then every 100 ms, O_NONBLOCK;
  *  - fd 13 C: CLOCK_BOOTTIME, relative, 10 ms, one-shot: it has expired
  *    (waited for with poll) and is not read: one tick pending;
@@ -22,7 +22,7 @@
  * The main loop (every ~2 ms) reads A, B and G, and H once resumed
  * (non-blocking), and writes "FIRE X n ticks=T" for each of their first 3
  * expiries. It takes the
- * longest pause between two iterations (over 500 ms) as the dump: "before"
+ * longest pause between two iterations (over 900 ms) as the dump: "before"
  * is the last iteration before it, "resume" the first after.
  *
  * Self-check (SIGUSR2):
@@ -30,14 +30,17 @@
  *    to expire again to stay so), E is disarmed with a 1 s interval, the
  *    flags are as set up;
  *  - once resumed, on its own clock: A had, at resume, the time it had left
- *    before the dump, less the time the restore took (0 to 500 ms); it
- *    expired when it said it would (within 50 ms) and then every 250 ms; B
- *    expired at its CLOCK_REALTIME moment (within 50 ms, 1 tick) or, if
+ *    before the dump, less at most the part of the pause that was not the
+ *    second the images were kept; it expired when it said it would and
+ *    then every 250 ms; B expired at its CLOCK_REALTIME moment (1 tick) or, if
  *    that passed while dumped, at resume with the ticks missed; G expired
  *    at resume with 1 tick per 100 ms since its moment (+-1), H likewise
  *    with 1 per 300 ms since its first (+-1); D, read the
  *    first time, holds every 10 ms tick since the start, the dumped time
  *    not counted (+-2).
+ * Never early (2 ms), at most LATE (1 s) late: the loop may not run for
+ * a while on a loaded machine; the ticks read are checked against the
+ * moments the loop saw, so lateness does not make them wrong.
  * Reported: resumed=0|1 gap_ms= a_lost_ms= and the measures.
  */
 #include "target.h"
@@ -46,6 +49,9 @@
 #include <sys/timerfd.h>
 
 #define MS 1000000LL
+/* How late the main loop may see an expiry: it may not run for a while
+ * on a loaded machine. Early is never allowed. */
+#define LATE (1000 * MS)
 #define FD_A 10
 #define FD_B 11
 #define FD_G 12
@@ -121,7 +127,7 @@ static void timer_step(void)
 {
 	int64_t now = t_now_ns();
 
-	if (last_iter && now - last_iter > 500 * MS && now - last_iter > gap) {
+	if (last_iter && now - last_iter > 900 * MS && now - last_iter > gap) {
 		gap = now - last_iter;
 		before = last_iter;
 		resume = now;
@@ -174,18 +180,26 @@ static void a_check(struct t_check *c)
 
 	t_check_info(c, "a_left_ms=%lld a_lost_ms=%lld", (long long)(a_left_before / MS),
 		     (long long)(lost / MS));
-	if (lost < -2 * MS || lost > 500 * MS)
-		t_check_fail(c, "A: %lld ms left before the dump, %lld ms at resume",
-			     (long long)(a_left_before / MS), (long long)(a_left_resume / MS));
+	/* It counted only while the process existed: the images were kept
+	 * for over a second of the gap. */
+	if (lost < -2 * MS || lost > gap - 1000 * MS)
+		t_check_fail(c, "A: %lld ms left before the dump, %lld ms at resume (gap %lld ms)",
+			     (long long)(a_left_before / MS), (long long)(a_left_resume / MS),
+			     (long long)(gap / MS));
 	if (fa.n < 2)
 		return;
 	t_check_info(c, "a_late_ms=%lld a_period_ms=%lld",
 		     (long long)((fa.mono[0] - resume - a_left_resume) / MS),
 		     (long long)((fa.mono[1] - fa.mono[0]) / MS));
-	if (llabs(fa.mono[0] - resume - a_left_resume) > 50 * MS)
+	if (fa.mono[0] - resume - a_left_resume < -2 * MS ||
+	    fa.mono[0] - resume - a_left_resume > LATE)
 		t_check_fail(c, "A: expired %lld ms after resume, said %lld ms",
 			     (long long)((fa.mono[0] - resume) / MS), (long long)(a_left_resume / MS));
-	if (llabs(fa.mono[1] - fa.mono[0] - 250 * MS) > 50 * MS || fa.ticks[0] != 1)
+	/* Seen at the latest LATE after, never before, its expiries: every
+	 * 250 ms from the first. */
+	if (fa.mono[1] - resume - a_left_resume <
+		    (int64_t)(fa.ticks[0] + fa.ticks[1] - 1) * 250 * MS - 2 * MS ||
+	    fa.mono[1] - fa.mono[0] > 250 * MS + LATE || !fa.ticks[0])
 		t_check_fail(c, "A: then after %lld ms (want 250), %llu ticks",
 			     (long long)((fa.mono[1] - fa.mono[0]) / MS),
 			     (unsigned long long)fa.ticks[0]);
@@ -206,13 +220,18 @@ static void abs_check(struct t_check *c, const char *name, const struct fires *f
 	t_check_info(c, "%s_late_ms=%lld %s_ticks=%llu", name, (long long)(late / MS), name,
 		     (unsigned long long)f->ticks[0]);
 	if (at < resume_real) {
+		/* At least the ticks due at resume, at most those due when
+		 * it was seen (+-1 at the edges). */
+		int64_t due = 1 + (resume_real - at) / interval;
+
 		want = 1 + (f->real[0] - at) / interval;
-		if (f->mono[0] - resume > 50 * MS ||
-		    llabs((int64_t)f->ticks[0] - want) > 1)
+		if (f->mono[0] - resume > LATE || (int64_t)f->ticks[0] < due - 1 ||
+		    (int64_t)f->ticks[0] > want + 1)
 			t_check_fail(c, "%s: at resume +%lld ms, %llu ticks, want %lld", name,
 				     (long long)((f->mono[0] - resume) / MS),
 				     (unsigned long long)f->ticks[0], (long long)want);
-	} else if (late < -2 * MS || late > 50 * MS || f->ticks[0] != 1) {
+	} else if (late < -2 * MS || late > LATE || !f->ticks[0] ||
+		   (int64_t)f->ticks[0] > 1 + late / interval) {
 		t_check_fail(c, "%s: expired %lld ms after its time, %llu ticks", name,
 			     (long long)(late / MS), (unsigned long long)f->ticks[0]);
 	}
@@ -246,8 +265,8 @@ static void timer_check(struct t_check *c)
 	if (!resume)
 		return;
 	a_check(c);
-	abs_check(c, "b", &fb, start_real + 5000 * MS, 200 * MS);
-	abs_check(c, "g", &fg, start_real + 600 * MS, 100 * MS);
+	abs_check(c, "b", &fb, start_real + 7000 * MS, 200 * MS);
+	abs_check(c, "g", &fg, start_real + 2500 * MS, 100 * MS);
 	abs_check(c, "h", &fh, start_real + 20 * MS, 300 * MS);
 	if (!d_checked)
 		d_check(c);
@@ -260,10 +279,10 @@ int main(int argc, char **argv)
 
 	t_init(argc, argv);
 	start_real = real_ns();
-	arm(FD_A, CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 4000 * MS, 250 * MS);
+	arm(FD_A, CLOCK_MONOTONIC, TFD_NONBLOCK, 0, 6000 * MS, 250 * MS);
 	arm(FD_B, CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC, TFD_TIMER_ABSTIME,
-	    start_real + 5000 * MS, 200 * MS);
-	arm(FD_G, CLOCK_REALTIME, TFD_NONBLOCK, TFD_TIMER_ABSTIME, start_real + 600 * MS,
+	    start_real + 7000 * MS, 200 * MS);
+	arm(FD_G, CLOCK_REALTIME, TFD_NONBLOCK, TFD_TIMER_ABSTIME, start_real + 2500 * MS,
 	    100 * MS);
 	arm(FD_C, CLOCK_BOOTTIME, 0, 0, 10 * MS, 0);
 	d_armed = t_now_ns();

@@ -1,6 +1,7 @@
 #!/bin/bash
-# 03-nanosleep.sh - a target dumped while in one long nanosleep (3 s): after
-# the restore the sleep must finish normally, not return early or with EINTR.
+# 03-nanosleep.sh - a target dumped while in one long nanosleep (10 s, for
+# the dump to fall within it even on a loaded machine): after the restore
+# the sleep must finish normally, not return early or with EINTR.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -14,7 +15,7 @@ in_sleep() {
 }
 
 w=$T/w
-start_target "$w" 03-nanosleep 3
+start_target "$w" 03-nanosleep 10
 pid=$TARGET_PID
 wait_for 5 "$pid to sleep in nanosleep" in_sleep "$pid" || fail "target never got into nanosleep"
 log "$pid sleeping: $(cat "/proc/$pid/syscall")"
