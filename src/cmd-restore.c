@@ -374,8 +374,8 @@ static int restore_check(struct restore *rs)
 			     pr_errno(-ENOENT, "cannot restore: a mapped file is missing"),
 			     mm_check_files(mms[i], &rs->trust));
 	if (r >= 0)
-		r = FAULT_OR(restore_check_pids, pr_fail(-EEXIST, "cannot restore: a pid is in use"),
-			     check_pids(rs));
+		r = FAULT_OR(restore_check_pids,
+			     pr_fail(-EEXIST, "cannot restore: a pid is in use"), check_pids(rs));
 	if (r < 0)
 		return r;
 	find_file_owners(rs);
