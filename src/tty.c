@@ -163,7 +163,10 @@ static int pty_dump_finish(struct file_table *ft, const int *pids, size_t nr_pid
 			e->tty->fg_pgrp = m->fg_pgrp;
 			continue;
 		}
+		/* The caller's terminal takes its place at restore: its
+		 * owner and mode are the caller's, not restored. */
 		e->kind = FD_KIND__FD_TTY;
+		e->has_uid = e->has_gid = false;
 		tty_entry__free_unpacked(e->tty, NULL);
 		e->tty = NULL;
 	}
