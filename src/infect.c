@@ -214,6 +214,7 @@ bool is_restart_errno(long rax)
 int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	struct user_regs_struct regs = inf->base;
+	int r;
 
 	regs.rax = nr;
 	regs.rdi = a1;
@@ -226,6 +227,11 @@ int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4
 	/* Not in a syscall: keeps the kernel's restart logic away. */
 	regs.orig_rax = (unsigned long)-1;
 	inf->call = regs;
+	/* From here until its own registers are back, the thread must not
+	 * outlive ckpt (seize.c). */
+	r = seize_guard(inf->pid, true);
+	if (r < 0)
+		return r;
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
 		return -errno;
 	if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
@@ -265,7 +271,13 @@ int infect_finish(struct infect *inf, long *ret)
 			return -errno;
 	}
 	*ret = (long)regs.rax;
-	return 0;
+	if (!seize_guarded())
+		return 0;
+	/* A dump: the thread has its registers back before it may outlive
+	 * ckpt again. */
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
+		return -errno;
+	return seize_guard(inf->pid, false);
 }
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
