@@ -56,6 +56,7 @@ struct restore {
 	int base, shmem_base, log_fd, first_aux;
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
+	bool verify_only; /* restore_verify(): nothing is created */
 };
 
 /* restore-tree.c */

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -9,10 +10,17 @@
 int log_level = 1;
 int log_fd = 2;
 
+static volatile sig_atomic_t got_interrupt;
+static bool failure_told;
+
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];
 
+	/* The failure is told once, as an interruption (pr_interrupted). */
+	if (got_interrupt && !strcmp(prefix, "ckpt: "))
+		return;
+	failure_told |= !strcmp(prefix, "ckpt: ");
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
@@ -47,6 +55,48 @@ int pr_fail(int r, const char *fmt, ...)
 	vlog("ckpt: ", fmt, ap, 0);
 	va_end(ap);
 	return r < 0 ? r : -r;
+}
+
+static const int interrupt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+static struct sigaction old_actions[ARRAY_SIZE(interrupt_signals)];
+static bool catching;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	got_interrupt = 1;
+}
+
+void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(interrupt_signals); i++)
+		(void)sigaction(interrupt_signals[i], &sa, &old_actions[i]);
+	catching = true;
+}
+
+void release_interrupts(void)
+{
+	if (!catching)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(interrupt_signals); i++)
+		(void)sigaction(interrupt_signals[i], &old_actions[i], NULL);
+	catching = false;
+}
+
+bool interrupted(void)
+{
+	return got_interrupt;
+}
+
+int pr_interrupted(const char *what)
+{
+	/* Interrupted after it failed for a reason of its own, told already. */
+	if (!failure_told)
+		dprintf(log_fd, "ckpt: cannot %s: interrupted\n", what);
+	return -EINTR;
 }
 
 void pr_info(const char *fmt, ...)
