@@ -208,6 +208,7 @@ static int list_files(struct imgdir *d, InventoryEntry *inv)
 
 	if (!dir)
 		return -errno;
+	rewinddir(dir);
 	while ((de = readdir(dir))) {
 		unsigned char h[8];
 		ImageFileEntry *f;
@@ -285,6 +286,10 @@ void imgdir_abort(struct imgdir *d)
 
 		if (!dir && fd >= 0)
 			close(fd);
+		/* The fd shares its position with dirfd, which list_files()
+		 * may have read to the end. */
+		if (dir)
+			rewinddir(dir);
 		/* unlinkat() removes a symlink, not what it points at; only
 		 * names in the directory ckpt made are removed. */
 		while (dir && (de = readdir(dir)))
