@@ -239,6 +239,33 @@ int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4
 	return 0;
 }
 
+/*
+ * The step trap leaves the thread in a signal-delivery-stop of SIGTRAP.
+ * A tracer that dies then has the SIGTRAP delivered (measured: the
+ * process dies of it), so the thread is moved to an interrupt stop
+ * (PTRACE_EVENT_STOP), from which it only goes on. Signals that arrive
+ * meanwhile are kept, as during the call.
+ */
+static int park(struct infect *inf)
+{
+	int status, r;
+
+	if (ptrace(PTRACE_INTERRUPT, inf->pid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		r = ptrace_wait_stop(inf->pid, &status);
+		if (r < 0)
+			return r;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if ((status >> 16) == 0)
+			keep_signal(inf);
+		if (ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+			return -errno;
+	}
+}
+
 int infect_finish(struct infect *inf, long *ret)
 {
 	struct user_regs_struct regs;
@@ -274,10 +301,11 @@ int infect_finish(struct infect *inf, long *ret)
 	if (!seize_guarded())
 		return 0;
 	/* A dump: the thread has its registers back before it may outlive
-	 * ckpt again. */
+	 * ckpt again, and waits in a stop of its own. */
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
 		return -errno;
-	return seize_guard(inf->pid, false);
+	r = park(inf);
+	return r < 0 ? r : seize_guard(inf->pid, false);
 }
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,
