@@ -325,9 +325,11 @@ static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 	struct pages_write_how how = { .running = true, .codec = d->codec };
 	int r;
 
+	/* pages_write() tells its own failure. */
 	r = pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats);
-	if (r >= 0)
-		r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
+	if (r < 0)
+		return r;
+	r = img_write_msg(dirfd, IMG_MM, pid, &p->mm.base);
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
 
@@ -703,6 +705,8 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 
 	fill_inventory(&inv, d, t_frozen);
 	r = imgdir_seal(dir, &inv);
+	if (r >= 0)
+		pr_debug("synced the images");
 	if (r >= 0 && !d->predump && !d->leave_running)
 		r = dump_verify(d, dir);
 	if (r >= 0 && interrupted())
