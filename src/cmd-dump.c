@@ -446,8 +446,11 @@ static void give_memory_back(struct dump *d)
 
 		if (d->tree.procs[i].node.zombie || !p->undo)
 			continue;
-		if (pages_undo_discard(p->undo) < 0)
+		/* The dump has failed and said why already: one line. */
+		if (pages_undo_discard(p->undo) < 0) {
+			pr_debug("cannot give %d its memory back: killed", p->tp->node.pid);
 			(void)kill(p->tp->node.pid, SIGKILL);
+		}
 		pages_undo_free(p->undo);
 		p->undo = NULL;
 	}

@@ -591,7 +591,7 @@ int pages_undo_discard(struct pages_undo *u)
 		}
 	}
 	img_close(&img);
-	return r < 0 ? pr_errno(r, "cannot give %d its memory back", u->pid) : 0;
+	return r;
 }
 
 void pages_undo_free(struct pages_undo *u)

@@ -4,7 +4,8 @@
 # dump cleanly: exit 1 with exactly "ckpt: cannot dump: interrupted", no
 # temporary directory left, and the target runs on as it was (its memory as
 # it recorded it, not traced, still writing). Once for a default dump, once
-# with --leave-running and once for a pre-dump, signals in turn.
+# with --leave-running and once for a pre-dump, signals in turn. Then the
+# target itself killed during a dump --free-memory: one line, nothing left.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/robust.sh
@@ -41,3 +42,21 @@ for sig in INT TERM HUP PIPE; do
 	done
 done
 kill -9 "$pid"
+
+# The target itself killed during a dump that frees its memory as it is
+# stored: the dump fails with one line (nothing to give the memory back to).
+w2=$T/w2
+start_target "$w2" 67-busy 256
+pid=$TARGET_PID
+bg_ck dump --pid "$pid" --images "$T/dk" --free-memory
+at=$((64 << 20)) # past the first batches, which are not freed
+wait_for 60 "the dump to write $at bytes" bg_reached "$T" dk "$at" || fail "the dump made no progress"
+kill -0 "$BG_PID" 2>/dev/null || fail "the dump ended before the target could be killed"
+kill -9 "$pid"
+bg_wait
+((BG_RC == 1)) || fail "target killed during the dump: exit $BG_RC, want 1"
+(($(wc -l <"$BG_ERR") == 1)) || fail "target killed during the dump: $(wc -l <"$BG_ERR") lines on stderr"
+[[ -e $T/dk ]] && fail "target killed during the dump: the images directory exists"
+if tmp_dir_of "$T" dk >/dev/null; then
+	fail "target killed during the dump: the temporary directory is left"
+fi
