@@ -562,7 +562,7 @@ static int chain_suspend(struct dump *d)
 	none->last_id[0] = 0;
 	r = keeper_put(d->root, none);
 	if (r < 0)
-		return pr_fail(r, "cannot dump %d: cannot use its page tracker: %s", d->root,
+		return pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
 			       keeper_strerror(r));
 	return 0;
 }
