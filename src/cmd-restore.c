@@ -587,25 +587,6 @@ static int restore_files_last(struct restore *rs)
 	return 0;
 }
 
-/* Every process goes on at once; the stopped ones stop again. */
-static int let_go(struct restore *rs)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < rs->nr; i++) {
-		const struct restore_proc *rp = &rs->procs[i];
-
-		if (rp->pp->role != PLAN_LIVE)
-			continue;
-		if (rp->pe->stop_signal)
-			(void)kill(rp->pp->pid, SIGSTOP);
-		threads_detach(rp->core);
-		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
-			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
-	}
-	return r;
-}
-
 /*
  * The pidfile appears whole: written under a new name of its own in the
  * same directory, then renamed over @path. Everything goes through one fd

@@ -59,6 +59,11 @@ struct restore {
 	bool verify_only; /* restore_verify(): nothing is created */
 };
 
+/* restore-letgo.c */
+/* Every process goes on at once, or none remains (even if ckpt dies
+ * meanwhile); the stopped ones stop again. */
+int let_go(struct restore *rs);
+
 /* restore-tree.c */
 /* Create every process of the plan. Returns with each live one stopped
  * and traced by us, and every zombie and helper dead. */
