@@ -13,6 +13,30 @@ int log_fd = 2;
 static volatile sig_atomic_t got_interrupt;
 static bool failure_told;
 
+/*
+ * A message is one line, whatever it quotes: names from images, from
+ * /proc or from the user may hold newlines or terminal escapes. Control
+ * characters are shown as \xNN (other bytes, UTF-8 names among them, as
+ * they are).
+ */
+static void escape_controls(char *msg, size_t size)
+{
+	char out[4 * 1024 + 1];
+	size_t o = 0;
+
+	for (const char *c = msg; *c && o + 5 < sizeof(out); c++) {
+		unsigned char b = (unsigned char)*c;
+
+		if (b < 0x20 || b == 0x7f)
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", b);
+		else
+			out[o++] = (char)b;
+	}
+	o = MIN(o, size - 1);
+	memcpy(msg, out, o);
+	msg[o] = 0;
+}
+
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
 	char msg[1024];
@@ -22,6 +46,7 @@ static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 		return;
 	failure_told |= !strcmp(prefix, "ckpt: ");
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_controls(msg, sizeof(msg));
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
 	else

@@ -6,6 +6,8 @@
 # it recorded it, not traced, still writing). Once for a default dump, once
 # with --leave-running and once for a pre-dump, signals in turn. Then the
 # target itself killed during a dump --free-memory: one line, nothing left.
+# And a message quoting a name from an image (a parent path holding a
+# newline and a terminal escape) stays one line, the controls escaped.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/robust.sh
@@ -60,3 +62,15 @@ bg_wait
 if tmp_dir_of "$T" dk >/dev/null; then
 	fail "target killed during the dump: the temporary directory is left"
 fi
+
+# A parent path with a newline and an escape sequence in an image: the
+# restore's one line shows them escaped.
+start_target "$T/w3" 67-busy 8
+pid=$TARGET_PID
+ck_ok dump --pid "$pid" --images "$T/e" --leave-running
+"${IMGEDIT:-$PWD/build/tools/imgedit}" "$T/e" inventory.img \
+	parent_path=$'/nonexistent/p\n\033[31mfake' parent_id=0123 ||
+	fail "imgedit failed"
+ck_fails "a restore on a parent path with control characters" restore --images "$T/e"
+grep -q $'\033' "$CK_ERR" && fail "the message holds a raw escape character"
+grep -qF '\x0a' "$CK_ERR" || fail "the newline is not shown escaped: $(ck_err_line)"
