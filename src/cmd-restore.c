@@ -315,6 +315,7 @@ static int restore_check(struct restore *rs)
 	r = files_check(&(struct files_open){ .fe = rs->files,
 					      .trust = &rs->trust,
 					      .tty_fd = rs->tty_fd,
+					      .tree_alive = rs->verify_only,
 					      .nr_shmem = rs->shmem->n_objects },
 			fis, n);
 	if (r < 0)
