@@ -56,7 +56,9 @@ random_bytes() { # MIB
 # memory as it recorded it (self-check), and it goes on writing.
 busy_fine() { # PID WORKDIR
 	local before
-	[[ -e /proc/$1 ]] && ! is_dead "$1" || fail "the target $1 did not survive"
+	if [[ ! -e /proc/$1 ]] || is_dead "$1"; then
+		fail "the target $1 did not survive"
+	fi
 	assert_not_traced "$1"
 	self_check "$1" "$2"
 	before=$(check_value writes)

@@ -16,7 +16,7 @@
 e2e_init
 
 trials=${1:-${TRIALS:-30}}
-pid= tw= targets=0
+pid='' tw='' targets=0
 
 # A new target when the last one is gone: pid, its workdir tw.
 need_target() {
@@ -30,8 +30,8 @@ need_target() {
 
 # One trial: 0 when the rule held.
 trial() { # MODE N
-	local mode=$1 n=$2 at
-	case $mode in
+	local how=$1 n=$2 at
+	case $how in
 	dump) bg_ck dump --pid "$pid" --images "$T/d$n" ;;
 	leave-running) bg_ck dump --pid "$pid" --images "$T/d$n" --leave-running ;;
 	pre-dump) bg_ck pre-dump --pid "$pid" --images "$T/d$n" ;;
@@ -43,12 +43,12 @@ trial() { # MODE N
 		fail "the dump made no progress"
 	kill -9 "$BG_PID" 2>/dev/null
 	bg_wait
-	log "trial $n ($mode): ckpt killed after $(tmp_bytes "$T" "d$n") bytes in its temporary directory, exit $BG_RC"
+	log "trial $n ($how): ckpt killed after $(tmp_bytes "$T" "d$n") bytes in its temporary directory, exit $BG_RC"
 	if [[ -e /proc/$pid ]] && ! is_dead "$pid"; then
 		busy_fine "$pid" "$tw"
 		return 0
 	fi
-	[[ $mode == dump ]] || return 1
+	[[ $how == dump ]] || return 1
 	# The tree is gone: only for a complete set under its final name.
 	reap "$pid"
 	[[ -f $T/d$n/inventory.img ]] || return 1

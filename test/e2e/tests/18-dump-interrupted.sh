@@ -3,10 +3,10 @@
 # at a random point of a dump of a busy 256 MiB process (67-busy) abort the
 # dump cleanly: exit 1 with exactly "ckpt: cannot dump: interrupted", no
 # temporary directory left, and the target runs on as it was (its memory as
-# it recorded it, not traced, still writing). Once for a default dump, once
-# with --leave-running and once for a pre-dump, signals in turn. Then the
-# target itself killed during a dump --free-memory: one line, nothing left.
-# And a message quoting a name from an image (a parent path holding a
+# it recorded it, not traced, still writing). Each signal once: SIGINT and
+# SIGPIPE in a default dump, SIGTERM with --leave-running, SIGHUP in a
+# pre-dump. Then the target itself killed during a dump --free-memory: one
+# line, nothing left. And a message quoting a name from an image (a parent path holding a
 # newline and a terminal escape) stays one line, the controls escaped.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -19,29 +19,30 @@ start_target "$w" 67-busy 256
 pid=$TARGET_PID
 self_check "$pid" "$w"
 
+# Each signal once, the modes in turn (the whole matrix takes minutes).
 n=0
+modes=(dump leave pre-dump dump)
 for sig in INT TERM HUP PIPE; do
-	for mode in dump leave pre-dump; do
-		n=$((n + 1))
-		case $mode in
-		dump) bg_ck dump --pid "$pid" --images "$T/d$n" ;;
-		leave) bg_ck dump --pid "$pid" --images "$T/d$n" --leave-running ;;
-		pre-dump) bg_ck pre-dump --pid "$pid" --images "$T/d$n" ;;
-		esac
-		at=$(random_bytes 256)
-		wait_for 60 "the dump to write $at bytes" bg_reached "$T" "d$n" "$at" ||
-			fail "the dump made no progress"
-		kill -0 "$BG_PID" 2>/dev/null || fail "$mode ended before SIG$sig could be sent"
-		log "SIG$sig to ckpt $mode after $(tmp_bytes "$T" "d$n") bytes"
-		kill -"$sig" "$BG_PID"
-		bg_wait
-		((BG_RC == 1)) || fail "$mode, SIG$sig: exit $BG_RC, want 1"
-		[[ $(cat "$BG_ERR") == "ckpt: cannot dump: interrupted" ]] ||
-			fail "$mode, SIG$sig: stderr is '$(head -c 300 "$BG_ERR")'"
-		[[ -e $T/d$n ]] && fail "$mode, SIG$sig: the images directory exists"
-		tmp_dir_of "$T" "d$n" >/dev/null && fail "$mode, SIG$sig: the temporary directory is left"
-		busy_fine "$pid" "$w"
-	done
+	how=${modes[n]}
+	n=$((n + 1))
+	case $how in
+	dump) bg_ck dump --pid "$pid" --images "$T/d$n" ;;
+	leave) bg_ck dump --pid "$pid" --images "$T/d$n" --leave-running ;;
+	pre-dump) bg_ck pre-dump --pid "$pid" --images "$T/d$n" ;;
+	esac
+	at=$(random_bytes 256)
+	wait_for 60 "the dump to write $at bytes" bg_reached "$T" "d$n" "$at" ||
+		fail "the dump made no progress"
+	kill -0 "$BG_PID" 2>/dev/null || fail "$how ended before SIG$sig could be sent"
+	log "SIG$sig to ckpt $how after $(tmp_bytes "$T" "d$n") bytes"
+	kill -"$sig" "$BG_PID"
+	bg_wait
+	((BG_RC == 1)) || fail "$how, SIG$sig: exit $BG_RC, want 1"
+	[[ $(cat "$BG_ERR") == "ckpt: cannot dump: interrupted" ]] ||
+		fail "$how, SIG$sig: stderr is '$(head -c 300 "$BG_ERR")'"
+	[[ -e $T/d$n ]] && fail "$how, SIG$sig: the images directory exists"
+	tmp_dir_of "$T" "d$n" >/dev/null && fail "$how, SIG$sig: the temporary directory is left"
+	busy_fine "$pid" "$w"
 done
 kill -9 "$pid"
 
