@@ -47,7 +47,8 @@ struct dump {
 	int root;
 	bool predump; /* memory only, tracking goes on: a link of a chain */
 	bool incremental; /* --parent: only pages written since it */
-	bool discard; /* the tree dies after: its memory is freed as it is stored */
+	bool leave_running; /* --leave-running */
+	bool discard; /* --free-memory: the tree's memory is freed as it is stored */
 	enum img_codec codec; /* --compress */
 	struct files_opts files_opts;
 	struct tree tree;
@@ -299,7 +300,9 @@ static int collect_all(struct dump *d)
 	d->files.pids = pids;
 	d->files.nr_pids = d->tree.nr;
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
-		if (!d->tree.procs[i].node.zombie)
+		if (interrupted())
+			r = -EINTR;
+		else if (!d->tree.procs[i].node.zombie)
 			r = dump_collect(d, &d->procs[i]);
 	}
 	if (r >= 0 && !d->predump)
@@ -376,10 +379,11 @@ static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 	struct pages_write_how how = { .running = true, .codec = d->codec };
 	int r;
 
+	/* pages_write() tells its own failure. */
 	r = FAULT_OR(dump_pages_write, pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
 		     pages_write(pid, &p->runs, dirfd, &how, NULL, &d->stats));
 	if (r < 0)
-		return r; /* told by pages_write() */
+		return r;
 	r = FAULT_OR(dump_write_mm, -ENOSPC, img_write_msg(dirfd, IMG_MM, pid, &p->mm.base));
 	return r < 0 ? pr_errno(r, "cannot write the images of %d", pid) : 0;
 }
@@ -422,6 +426,8 @@ static int write_all(struct dump *d, struct imgdir *dir)
 	int r = 0;
 
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		if (interrupted())
+			return -EINTR;
 		if (d->tree.procs[i].node.zombie)
 			continue;
 		if (d->predump)
@@ -500,8 +506,11 @@ static void give_memory_back(struct dump *d)
 
 		if (d->tree.procs[i].node.zombie || !p->undo)
 			continue;
-		if (pages_undo_discard(p->undo) < 0)
+		/* The dump has failed and said why already: one line. */
+		if (pages_undo_discard(p->undo) < 0) {
+			pr_debug("cannot give %d its memory back: killed", p->tp->node.pid);
 			(void)kill(p->tp->node.pid, SIGKILL);
+		}
 		pages_undo_free(p->undo);
 		p->undo = NULL;
 	}
@@ -595,6 +604,29 @@ static void dump_free(struct dump *d)
 
 /* ---- tracking, for chains of incremental dumps ---- */
 
+/*
+ * A pre-dump arms tracking again (track_arm) long before its images are
+ * complete: from then on the keeper's last dump is no longer the one the
+ * tracking continues from. So, before the tree is touched, the keeper is
+ * told that no dump is (an empty last id; it keeps the userfaultfds), and
+ * only a pre-dump that completes gives it its own id (dump_commit). A
+ * pre-dump that dies on the way leaves a chain nothing may continue: the
+ * next dump must store every page.
+ */
+static int chain_suspend(struct dump *d)
+{
+	_cleanup_free_ struct track_state *none = xmalloc(sizeof(*none));
+	int r;
+
+	*none = *d->track;
+	none->last_id[0] = 0;
+	r = keeper_put(d->root, none);
+	if (r < 0)
+		return pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
+			       keeper_strerror(r));
+	return 0;
+}
+
 /* --parent: it must be the last dump of this tree, tracked since. */
 static int open_chain(struct dump *d, const char *parent)
 {
@@ -613,17 +645,18 @@ static int open_chain(struct dump *d, const char *parent)
 		return pr_fail(r, "cannot dump %d: cannot use its page tracker: %s", d->root,
 			       keeper_strerror(r));
 	d->kept = true;
-	if (!parent)
-		return 0;
-	r = parent_open(parent, d->root, &d->parent);
-	if (r < 0)
-		return r;
-	if (strcmp(d->track->last_id, d->parent.inv->id))
-		return pr_fail(-ESTALE,
-			       "cannot dump %d on '%s': it is not the last dump of that process",
-			       d->root, parent);
-	d->incremental = true;
-	return 0;
+	if (parent) {
+		r = parent_open(parent, d->root, &d->parent);
+		if (r < 0)
+			return r;
+		if (strcmp(d->track->last_id, d->parent.inv->id))
+			return pr_fail(
+				-ESTALE,
+				"cannot dump %d on '%s': it is not the last dump of that process",
+				d->root, parent);
+		d->incremental = true;
+	}
+	return d->predump ? chain_suspend(d) : 0;
 }
 
 static int uffd_of(const struct track_state *ts, int pid)
@@ -680,11 +713,14 @@ static int track_arm(struct dump *d)
 }
 
 /* Called with the tree running again: no exchange with the keeper, which
- * may take up to its time limit, happens with the tree frozen. */
+ * may take up to its time limit, happens with the tree frozen. Before
+ * tracking was armed again, the chain is as it was; after, it ends. */
 static void track_abort(struct dump *d)
 {
 	if (d->next)
 		(void)keeper_stop(d->root);
+	else if (d->predump && d->kept)
+		(void)keeper_put(d->root, d->track);
 }
 
 /* A full dump ends the chain: tracking stops (even if the tree runs on).
@@ -712,20 +748,42 @@ static int predump_frozen(struct dump *d)
 	return r < 0 ? r : track_arm(d);
 }
 
+/* The tree dies for these images: they must restore. */
+static int dump_verify(struct dump *d, struct imgdir *dir)
+{
+	int r = restore_verify(dir->tmp);
+
+	pr_debug("read the images back and checked them");
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The images become the dump only once they are complete and durable,
+ * and, when the tree dies for them, read back and checked by the code a
+ * restore runs. The last interruption is taken before the keeper learns
+ * of a pre-dump: from there on the dump is done.
+ */
 static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
-	int r = 0;
+	int r;
 
 	fill_inventory(&inv, d, t_frozen);
-	if (d->predump) {
+	r = imgdir_seal(dir, &inv);
+	if (r >= 0)
+		pr_debug("synced the images");
+	if (r >= 0 && !d->predump && !d->leave_running)
+		r = dump_verify(d, dir);
+	if (r >= 0 && interrupted())
+		r = -EINTR;
+	if (r >= 0 && d->predump) {
 		r = FAULT_OR(dump_keeper_put, -EPIPE, keeper_put(d->root, d->next));
 		if (r < 0)
 			r = pr_fail(r, "cannot dump %d: cannot track its pages: %s", d->root,
 				    keeper_strerror(r));
 	}
 	if (r >= 0)
-		r = imgdir_commit(dir, &inv);
+		r = imgdir_publish(dir);
 	return r;
 }
 
@@ -751,23 +809,30 @@ int cmd_dump(const struct options *o)
 	int r;
 
 	d->predump = o->command == CMD_PREDUMP;
-	d->discard = !d->predump && !o->leave_running;
+	d->leave_running = o->leave_running;
+	d->discard = !d->predump && !o->leave_running && o->free_memory;
 	d->codec = o->compress;
 	image_id_new(d->id);
+	/* The tree outlives ckpt unless its memory is freed as it is stored
+	 * (seize.c); an interruption is a failure like any other. */
+	seize_exitkill_always(d->discard);
+	catch_interrupts();
 	r = check_target(o->pid);
 	if (r >= 0)
-		r = open_chain(d, o->parent);
+		r = FAULT_OR(dump_imgdir, pr_errno(-EACCES, "cannot create '%s'", o->images),
+			     imgdir_create(&dir, o->images));
 	if (r < 0)
 		goto out;
-	r = FAULT_OR(dump_imgdir, pr_errno(-EACCES, "cannot create '%s'", o->images),
-		     imgdir_create(&dir, o->images));
-	if (r < 0)
-		goto out;
-	d->files.dirfd = dir.dirfd;
-	t0 = now_ns(CLOCK_MONOTONIC);
-	r = tree_seize(o->pid, &d->tree);
+	r = open_chain(d, o->parent);
 	if (r < 0)
 		goto out_abort;
+	d->files.dirfd = dir.dirfd;
+	t0 = now_ns(CLOCK_MONOTONIC);
+	r = interrupted() ? -EINTR : tree_seize(o->pid, &d->tree);
+	if (r < 0) {
+		track_abort(d);
+		goto out_abort;
+	}
 	t_frozen = now_ns(CLOCK_REALTIME);
 	pr_debug("froze %zu processes", d->tree.nr);
 	dump_start_procs(d);
@@ -814,5 +879,8 @@ out_abort:
 	imgdir_abort(&dir);
 out:
 	dump_free(d);
+	if (r < 0 && interrupted())
+		r = pr_interrupted("dump");
+	release_interrupts();
 	return r;
 }

@@ -354,11 +354,14 @@ static int restore_check(struct restore *rs)
 			fis[n] = rs->procs[i].fdinfo;
 			mms[n++] = rs->procs[i].mm;
 		}
-	rs->tty_fd = find_tty();
+	/* Whether a restore has a terminal is its own affair, not the
+	 * images': a dump checking its images assumes one. */
+	rs->tty_fd = rs->verify_only ? STDIN_FILENO : find_tty();
 	r = FAULT_OR(restore_check_files, pr_errno(-ENOENT, "cannot restore: a file is missing"),
 		     files_check(&(struct files_open){ .fe = rs->files,
 						       .trust = &rs->trust,
 						       .tty_fd = rs->tty_fd,
+						       .tree_alive = rs->verify_only,
 						       .nr_shmem = rs->shmem->n_objects },
 				 fis, n));
 	if (r < 0)
@@ -373,7 +376,7 @@ static int restore_check(struct restore *rs)
 		r = FAULT_OR(restore_check_mapped_files,
 			     pr_errno(-ENOENT, "cannot restore: a mapped file is missing"),
 			     mm_check_files(mms[i], &rs->trust));
-	if (r >= 0)
+	if (r >= 0 && !rs->verify_only)
 		r = FAULT_OR(restore_check_pids,
 			     pr_fail(-EEXIST, "cannot restore: a pid is in use"), check_pids(rs));
 	if (r < 0)
@@ -388,6 +391,30 @@ static int restore_check(struct restore *rs)
 				     mm_plan_init(&rs->procs[i].plan, rs->procs[i].mm,
 						  rs->shmem_base, rs->base, rs->first_aux));
 	return r;
+}
+
+/* Every page image read through: each frame matches its checksum. */
+static int verify_pages(struct restore *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		int pid = rs->procs[i].pp->pid;
+		_cleanup_free_ char *name = NULL;
+		struct img img;
+		int r;
+
+		if (!rs->procs[i].core)
+			continue;
+		name = img_name(IMG_PAGES, pid);
+		r = img_open_file(&img, rs->dirfd, name, IMG_PAGES);
+		if (r >= 0)
+			r = img_verify(&img);
+		img_close(&img);
+		if (r < 0) {
+			pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 int restore_prepare(struct restore *rs, const char *dir)
@@ -436,6 +463,20 @@ void restore_release(struct restore *rs)
 	trust_release(&rs->trust);
 	memset(rs, 0, sizeof(*rs));
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
+}
+
+int restore_verify(const char *dir)
+{
+	struct restore rs = { .dirfd = -1, .tty_fd = -1, .log_pipe = -1, .verify_only = true };
+	int r;
+
+	r = restore_load(&rs, dir);
+	if (r >= 0)
+		r = restore_check(&rs);
+	if (r >= 0)
+		r = verify_pages(&rs);
+	restore_release(&rs);
+	return r;
 }
 
 /* ckpt opens every file of the tree once, for all processes to inherit. */
@@ -658,49 +699,6 @@ static int restore_files_last(struct restore *rs)
 			return r;
 	}
 	return 0;
-}
-
-/*
- * Every process goes on at once; the stopped ones stop again. All or
- * nothing: if one cannot be let go, those let go before it are killed
- * with the rest (tree_kill() sees only the ones still traced). Each is
- * named by a pidfd taken while it is still ours, so that the kill cannot
- * reach a process that took the pid of one that has exited since.
- */
-static int let_go(struct restore *rs)
-{
-	_cleanup_free_ int *pidfds = xmalloc(rs->nr * sizeof(int));
-	int r = 0;
-
-	for (size_t i = 0; i < rs->nr; i++) {
-		pidfds[i] = -1;
-		if (rs->procs[i].pp->role == PLAN_LIVE && r >= 0) {
-			pidfds[i] = (int)syscall(SYS_pidfd_open, rs->procs[i].pp->pid, 0);
-			if (pidfds[i] < 0)
-				r = pr_errno(-errno, "cannot restore %d: cannot let it go",
-					     rs->procs[i].pp->pid);
-		}
-	}
-	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
-		const struct restore_proc *rp = &rs->procs[i];
-
-		if (rp->pp->role != PLAN_LIVE)
-			continue;
-		if (rp->pe->stop_signal)
-			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
-		threads_detach(rp->core);
-		if (FAULT_OR(restore_let_go, (errno = ESRCH, -1),
-			     ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL)) < 0)
-			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
-	}
-	for (size_t i = 0; i < rs->nr; i++) {
-		if (pidfds[i] < 0)
-			continue;
-		if (r < 0)
-			(void)syscall(SYS_pidfd_send_signal, pidfds[i], SIGKILL, NULL, 0);
-		close(pidfds[i]);
-	}
-	return r;
 }
 
 /*

@@ -10,4 +10,9 @@ int cmd_restore(const struct options *o);
 int cmd_show(const struct options *o);
 int cmd_check(const struct options *o);
 
+/* Load and check the image set in @dir as a restore does, every page
+ * image read through, creating nothing; the restore's own environment
+ * (free pids, a terminal) is not checked. Prints one line on failure. */
+int restore_verify(const char *dir);
+
 #endif

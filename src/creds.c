@@ -25,6 +25,7 @@
 #include "kinds.h"
 #include "proc.h"
 #include "seccomp.h"
+#include "seize.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -117,7 +118,7 @@ static int dump_thread_creds(int pid, int tid, TaskCoreEntry *core, CredsEntry *
 	*ret = c = creds_from_status(&st);
 	if (st.seccomp == SECCOMP_MODE_DISABLED)
 		return 0;
-	r = seccomp_suspend(tid, PTRACE_O_EXITKILL);
+	r = seize_set_options(tid, PTRACE_O_SUSPEND_SECCOMP);
 	if (r < 0)
 		return pr_errno(
 			r,

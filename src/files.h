@@ -75,6 +75,10 @@ struct files_open {
 	size_t nr_shmem;
 	int scratch; /* temporary fds go from here up */
 	int tty_fd; /* the caller's terminal, or -1 */
+	/* A dump checking its own images (restore_verify): the tree still
+	 * holds what it had (bound socket paths...); what a restore would
+	 * find in its way is not checked. */
+	bool tree_alive;
 	int dirfd; /* the images */
 	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };

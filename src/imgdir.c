@@ -4,6 +4,7 @@
 
 #include "image.h"
 #include "incremental.h"
+#include "proc.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -37,15 +38,100 @@ static int dir_is_empty(int parentfd, const char *name)
 	return r;
 }
 
-/* A new directory of ours, 0700, under a random name in @parentfd. */
+/*
+ * The temporary directory is named after the ckpt that writes it:
+ * .DIR.ckpt-PID-START-RANDOM, START the start time of that process. A
+ * ckpt killed outright cannot remove it; the next dump into the same
+ * parent does, once that ckpt is gone.
+ */
+static int own_start_time(int pid, uint64_t *ret)
+{
+	struct proc_stat st;
+	int r = proc_read_stat(pid, &st);
+
+	if (r >= 0)
+		*ret = st.start_time;
+	return r;
+}
+
+/* Is @name the temporary directory of a ckpt that is dead? */
+static bool tmp_is_stale(const char *name, const char *prefix)
+{
+	unsigned long long start;
+	uint64_t now = 0;
+	int pid, len = 0;
+
+	if (strncmp(name, prefix, strlen(prefix)))
+		return false;
+	if (sscanf(name + strlen(prefix), "%d-%llu-%*[0-9a-f]%n", &pid, &start, &len) != 2 ||
+	    name[strlen(prefix) + len] || pid <= 0)
+		return false;
+	if (own_start_time(pid, &now) == -ENOENT)
+		return true;
+	return now != start;
+}
+
+/* Empty and remove directory @name of @parentfd, if it is ours (made by
+ * ckpt as euid, 0700): through its fd, never following a symlink. */
+static void remove_tmp(int parentfd, const char *name)
+{
+	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *dir = NULL;
+	struct dirent *de;
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700) {
+		close(fd);
+		return;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			(void)unlinkat(fd, de->d_name, 0);
+	closedir(dir);
+	(void)unlinkat(parentfd, name, AT_REMOVEDIR);
+}
+
+/* What killed dumps of DIR left behind. Best effort: a name that cannot
+ * be read or removed stays. */
+static void remove_stale(struct imgdir *d)
+{
+	_cleanup_free_ char *prefix = xasprintf(".%s.ckpt-", d->final_name);
+	int fd = dup(d->parentfd);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *de;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)))
+		if (de->d_type == DT_DIR && tmp_is_stale(de->d_name, prefix)) {
+			pr_debug("removing '%s', left by a dump that was killed", de->d_name);
+			remove_tmp(d->parentfd, de->d_name);
+		}
+	closedir(dir);
+}
+
+/* A new directory of ours, 0700, under a new name in @parentfd. */
 static int make_tmp(struct imgdir *d)
 {
 	char id[IMAGE_ID_LEN + 1];
+	uint64_t start = 0;
 
+	(void)own_start_time(getpid(), &start);
 	for (int tries = 0; tries < 16; tries++) {
 		image_id_new(id);
 		free(d->tmp_name);
-		d->tmp_name = xasprintf(".%s.ckpt-%.12s", d->final_name, id);
+		d->tmp_name = xasprintf(".%s.ckpt-%d-%llu-%.8s", d->final_name, getpid(),
+					(unsigned long long)start, id);
 		if (mkdirat(d->parentfd, d->tmp_name, 0700) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -97,6 +183,7 @@ int imgdir_create(struct imgdir *d, const char *path)
 		return pr_errno(r, "cannot dump: '%s'", path);
 	}
 	d->final = xstrdup(path);
+	remove_stale(d);
 	r = make_tmp(d);
 	if (r < 0) {
 		imgdir_abort(d);
@@ -116,6 +203,7 @@ int imgdir_create(struct imgdir *d, const char *path)
 	return 0;
 }
 
+/* Each image is synced as it is listed. */
 static int list_files(struct imgdir *d, InventoryEntry *inv)
 {
 	DIR *dir = fdopendir(dup(d->dirfd));
@@ -123,6 +211,7 @@ static int list_files(struct imgdir *d, InventoryEntry *inv)
 
 	if (!dir)
 		return -errno;
+	rewinddir(dir);
 	while ((de = readdir(dir))) {
 		unsigned char h[8];
 		ImageFileEntry *f;
@@ -132,7 +221,8 @@ static int list_files(struct imgdir *d, InventoryEntry *inv)
 		if (de->d_name[0] == '.' || !strcmp(de->d_name, "inventory.img"))
 			continue;
 		fd = openat(d->dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0 || read_full(fd, h, sizeof(h)) < 0) {
+		if (fd < 0 || fstat(fd, &st) < 0 || read_full(fd, h, sizeof(h)) < 0 ||
+		    fsync(fd) < 0) {
 			if (fd >= 0)
 				close(fd);
 			closedir(dir);
@@ -151,8 +241,10 @@ static int list_files(struct imgdir *d, InventoryEntry *inv)
 	return 0;
 }
 
-int imgdir_commit(struct imgdir *d, InventoryEntry *inv)
+/* Durable: every image, the inventory and the directory synced. */
+int imgdir_seal(struct imgdir *d, InventoryEntry *inv)
 {
+	_cleanup_close_ int fd = -1;
 	int r;
 
 	r = FAULT_OR(dump_list_images, -EIO, list_files(d, inv));
@@ -163,18 +255,36 @@ int imgdir_commit(struct imgdir *d, InventoryEntry *inv)
 	if (r < 0)
 		return pr_errno(r, "cannot write the inventory");
 	/* The images hold the only copy of the process once it is killed. */
-	r = FAULT_OR(dump_sync, -EIO, syncfs(d->dirfd) < 0 ? -errno : 0);
+	fd = openat(d->dirfd, "inventory.img", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	r = FAULT_OR(dump_sync, -EIO, fd < 0 || fsync(fd) < 0 || fsync(d->dirfd) < 0 ? -errno : 0);
 	if (r < 0)
 		return pr_errno(r, "cannot sync the images in '%s'", d->tmp);
-	r = FAULT_OR(dump_rename, -EXDEV,
-		     renameat(d->parentfd, d->tmp_name, d->parentfd, d->final_name) < 0 ? -errno
-											: 0);
+	return 0;
+}
+
+/* Under its final name, and that name durable too. */
+int imgdir_publish(struct imgdir *d)
+{
+	int r = FAULT_OR(dump_rename, -EXDEV,
+			 renameat(d->parentfd, d->tmp_name, d->parentfd, d->final_name) < 0 ? -errno
+											    : 0);
+
 	if (r < 0)
 		return pr_errno(r, "cannot move the images to '%s'", d->final);
 	free(d->tmp_name);
 	d->tmp_name = NULL;
+	/* Renamed: a failure from here leaves a complete set, which restores. */
+	if (fsync(d->parentfd) < 0)
+		pr_debug("cannot sync the directory of '%s': %s", d->final, strerror(errno));
 	imgdir_abort(d); /* nothing left to remove: closes and frees */
 	return 0;
+}
+
+int imgdir_commit(struct imgdir *d, InventoryEntry *inv)
+{
+	int r = imgdir_seal(d, inv);
+
+	return r < 0 ? r : imgdir_publish(d);
 }
 
 void imgdir_abort(struct imgdir *d)
@@ -186,8 +296,8 @@ void imgdir_abort(struct imgdir *d)
 
 		if (!dir && fd >= 0)
 			close(fd);
-		/* The dup shares its offset with d->dirfd, which list_files()
-		 * may have read to the end already. */
+		/* The fd shares its position with dirfd, which list_files()
+		 * may have read to the end. */
 		if (dir)
 			rewinddir(dir);
 		/* unlinkat() removes a symlink, not what it points at; only

@@ -23,8 +23,11 @@ struct imgdir {
 
 /* Refuses an existing non-empty DIR. */
 int imgdir_create(struct imgdir *d, const char *path);
-/* Write inventory.img listing every image file, sync, rename into place. */
+/* Write inventory.img listing every image file, sync, rename into place:
+ * imgdir_seal() then imgdir_publish(). */
 int imgdir_commit(struct imgdir *d, InventoryEntry *inv);
+int imgdir_seal(struct imgdir *d, InventoryEntry *inv);
+int imgdir_publish(struct imgdir *d);
 /* Remove the temporary directory (after a failure): only what is in it,
  * through its fd, never following a symlink. */
 void imgdir_abort(struct imgdir *d);

@@ -216,6 +216,7 @@ bool is_restart_errno(long rax)
 int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	struct user_regs_struct regs = inf->base;
+	int r;
 
 	regs.rax = nr;
 	regs.rdi = a1;
@@ -228,11 +229,43 @@ int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4
 	/* Not in a syscall: keeps the kernel's restart logic away. */
 	regs.orig_rax = (unsigned long)-1;
 	inf->call = regs;
+	/* From here until its own registers are back, the thread must not
+	 * outlive ckpt (seize.c). */
+	r = seize_guard(inf->pid, true);
+	if (r < 0)
+		return r;
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
 		return -errno;
 	if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * The step trap leaves the thread in a signal-delivery-stop of SIGTRAP.
+ * A tracer that dies then has the SIGTRAP delivered (measured: the
+ * process dies of it), so the thread is moved to an interrupt stop
+ * (PTRACE_EVENT_STOP), from which it only goes on. Signals that arrive
+ * meanwhile are kept, as during the call.
+ */
+static int park(struct infect *inf)
+{
+	int status, r;
+
+	if (ptrace(PTRACE_INTERRUPT, inf->pid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		r = ptrace_wait_stop(inf->pid, &status);
+		if (r < 0)
+			return r;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if ((status >> 16) == 0)
+			keep_signal(inf);
+		if (ptrace(PTRACE_CONT, inf->pid, NULL, NULL) < 0)
+			return -errno;
+	}
 }
 
 int infect_finish(struct infect *inf, long *ret)
@@ -267,7 +300,14 @@ int infect_finish(struct infect *inf, long *ret)
 			return -errno;
 	}
 	*ret = (long)regs.rax;
-	return 0;
+	if (!seize_guarded())
+		return 0;
+	/* A dump: the thread has its registers back before it may outlive
+	 * ckpt again, and waits in a stop of its own. */
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
+		return -errno;
+	r = park(inf);
+	return r < 0 ? r : seize_guard(inf->pid, false);
 }
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,

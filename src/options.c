@@ -25,6 +25,7 @@ enum {
 	OPT_JSON,
 	OPT_EXT_UNIX,
 	OPT_COMPRESS,
+	OPT_FREE_MEMORY,
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +36,7 @@ static const struct option long_opts[] = {
 	{ "parent", required_argument, NULL, OPT_PARENT },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "leave-running", no_argument, NULL, OPT_LEAVE },
+	{ "free-memory", no_argument, NULL, OPT_FREE_MEMORY },
 	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX },
 	{ "compress", optional_argument, NULL, OPT_COMPRESS },
 	{ "detach", no_argument, NULL, OPT_DETACH },
@@ -58,6 +60,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
 	case OPT_LEAVE:
 	case OPT_EXT_UNIX:
+	case OPT_FREE_MEMORY:
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
@@ -176,6 +179,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_EXT_UNIX:
 			o->ext_unix_sk = true;
 			break;
+		case OPT_FREE_MEMORY:
+			o->free_memory = true;
+			break;
 		case OPT_COMPRESS:
 			o->compress = optarg ? img_codec_by_name(optarg) : IMG_CODEC_LZ4;
 			if (o->compress < 0)
@@ -207,7 +213,7 @@ const char *options_usage(enum ckpt_command cmd)
 	switch (cmd) {
 	case CMD_DUMP:
 		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [-v]\n"
+		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
 		       "  --parent DIR: store only the pages written since DIR (the last\n"
@@ -216,7 +222,10 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  default) or zstd (smaller).\n"
 		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
 		       "  tree is dumped anyway, and reconnected to its peer's address on\n"
-		       "  restore.\n";
+		       "  restore.\n"
+		       "  --free-memory: free the tree's memory as it is stored (less memory\n"
+		       "  needed). The risk: if ckpt dies during the dump, the tree dies too\n"
+		       "  (without it, the tree runs on as it was).\n";
 	case CMD_PREDUMP:
 		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
 		       "                     [--compress[=lz4|zstd]] [-v]\n"

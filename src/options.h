@@ -27,6 +27,7 @@ struct options {
 	const char *parent; /* --parent: an incremental dump on that one */
 	const char *pidfile; /* --pidfile */
 	bool leave_running; /* --leave-running */
+	bool free_memory; /* --free-memory */
 	bool ext_unix_sk; /* --ext-unix-sk */
 	int compress; /* --compress[=CODEC]: an enum img_codec, 0 for none */
 	bool detach; /* --detach / -d */

@@ -465,6 +465,8 @@ static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 
 	if (!buf)
 		return relay_error(&c->relay);
+	if (interrupted())
+		return -EINTR;
 	/* An empty buffer: the writer has stored batch k - 2. */
 	if (c->discard && k >= 2) {
 		discard_batch(c, &bs->v[k - 2]);
@@ -589,7 +591,7 @@ int pages_undo_discard(struct pages_undo *u)
 		}
 	}
 	img_close(&img);
-	return r < 0 ? pr_errno(r, "cannot give %d its memory back", u->pid) : 0;
+	return r;
 }
 
 void pages_undo_free(struct pages_undo *u)

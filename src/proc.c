@@ -159,6 +159,7 @@ int proc_parse_stat(const char *text, struct proc_stat *ret)
 	ret->sid = (int)v[5];
 	ret->flags = (unsigned int)v[8];
 	ret->num_threads = (long)v[19];
+	ret->start_time = v[21];
 	ret->start_code = v[25];
 	ret->end_code = v[26];
 	ret->start_stack = v[27];

@@ -54,6 +54,7 @@ struct proc_stat {
 	int ppid, pgid, sid;
 	unsigned int flags; /* PF_* */
 	long num_threads;
+	uint64_t start_time; /* in clock ticks since boot: with pid, one process */
 	uint64_t start_code, end_code, start_stack;
 	uint64_t start_data, end_data, start_brk;
 	uint64_t arg_start, arg_end, env_start, env_end;

@@ -56,6 +56,7 @@ struct restore {
 	int base, shmem_base, log_fd, first_aux;
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
+	bool verify_only; /* restore_verify(): nothing is created */
 };
 
 /* cmd-restore.c */
@@ -65,6 +66,10 @@ struct restore {
 int restore_prepare(struct restore *rs, const char *dir);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
+/* restore-letgo.c */
+/* Every process goes on at once, or none remains (even if ckpt dies
+ * meanwhile); the stopped ones stop again. */
+int let_go(struct restore *rs);
 
 /* restore-tree.c */
 /* Create every process of the plan. Returns with each live one stopped

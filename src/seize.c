@@ -8,6 +8,79 @@
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 
+/*
+ * What ckpt's own death does to the tree it holds.
+ *
+ * When a tracer dies, the kernel detaches its tracees (exit_ptrace) and
+ * each goes on from the registers it has at that instant, with whatever
+ * was done to it so far. With PTRACE_O_EXITKILL it is killed instead: the
+ * job is lost whenever ckpt is (SIGKILL, the OOM killer, a crash). A dump
+ * that leaves the tree running, and a pre-dump, must lose nothing, so a
+ * dump seizes without it, and makes sure that at every instant a tracee
+ * whose tracer vanishes either runs on exactly as it was, or dies:
+ *  - its registers are its own except during a remote call (infect.c):
+ *    each call puts them back as soon as it returns, and EXITKILL is set
+ *    on the thread for the duration of the call only (seize_guard), so a
+ *    thread left pointing at an injected syscall is killed, never run;
+ *  - nothing is taken out of its memory while the dump runs: freeing the
+ *    pages as they are stored (--free-memory) keeps EXITKILL on throughout
+ *    (seize_exitkill_always), since a process with holes in its memory
+ *    must not go on;
+ *  - an image set is complete and durable before anything is done that
+ *    cannot be undone (the kill of a default dump, the keeper's new state
+ *    for a pre-dump).
+ * Left for a later change: signals dequeued while seizing, a group stop
+ * left to run remote calls and TCP repair mode are given back only by a
+ * ckpt that lives to the end of the dump.
+ */
+static bool exitkill_always = true;
+
+struct seize_opts {
+	int tid;
+	long opts;
+};
+
+static struct seize_opts *opts_tab;
+static size_t opts_nr;
+
+void seize_exitkill_always(bool on)
+{
+	exitkill_always = on;
+}
+
+static struct seize_opts *opts_of(int tid)
+{
+	for (size_t i = 0; i < opts_nr; i++)
+		if (opts_tab[i].tid == tid)
+			return &opts_tab[i];
+	opts_tab = xrealloc(opts_tab, (opts_nr + 1) * sizeof(*opts_tab));
+	opts_tab[opts_nr] = (struct seize_opts){ .tid = tid };
+	return &opts_tab[opts_nr++];
+}
+
+static int set_options(int tid, long opts)
+{
+	return ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts) < 0 ? -errno : 0;
+}
+
+int seize_set_options(int tid, long opts)
+{
+	opts_of(tid)->opts = opts;
+	return set_options(tid, opts | (exitkill_always ? PTRACE_O_EXITKILL : 0));
+}
+
+int seize_guard(int tid, bool on)
+{
+	if (exitkill_always)
+		return 0;
+	return set_options(tid, opts_of(tid)->opts | (on ? PTRACE_O_EXITKILL : 0));
+}
+
+bool seize_guarded(void)
+{
+	return !exitkill_always;
+}
+
 int ptrace_wait_stop(int pid, int *ret_status)
 {
 	int status;
@@ -57,7 +130,8 @@ int seize_task(struct seized_task *t, int pid)
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
+	opts_of(pid)->opts = 0;
+	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(exitkill_always ? PTRACE_O_EXITKILL : 0L)) < 0)
 		return -errno;
 	t->seized = true;
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)

@@ -37,6 +37,17 @@ int thaw_task(struct seized_task *t);
 int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr);
 void thaw_threads(struct seized_task *ts, size_t nr);
 
+/* Whether a tracee dies with ckpt all along (the default, and a restore's
+ * choice), or only during a remote call (a dump: see seize.c). */
+void seize_exitkill_always(bool on);
+/* Set the ptrace options of seized thread @tid (PTRACE_O_EXITKILL is
+ * added as seize_exitkill_always() says). */
+int seize_set_options(int tid, long opts);
+/* A dump: kill @tid if ckpt dies from now (@on) or no longer. */
+int seize_guard(int tid, bool on);
+/* The guard is in use: remote calls give the registers back at once. */
+bool seize_guarded(void);
+
 /* Wait for the next ptrace stop of @pid; returns the wait status or -errno. */
 int ptrace_wait_stop(int pid, int *ret_status);
 

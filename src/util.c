@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -9,36 +10,43 @@
 int log_level = 1;
 int log_fd = 2;
 
+static volatile sig_atomic_t got_interrupt;
+static bool failure_told;
+
 /*
- * A failure is one line, whatever a name in it holds: control characters
- * (a newline, an escape sequence for the terminal) that reached a message
- * unescaped, from an image or from the command line, are written as \xNN.
- * Names escaped already (str_escape()) hold none and are left as they are.
+ * A message is one line, whatever it quotes: names from images, from
+ * /proc or from the user may hold newlines or terminal escapes. Control
+ * characters are shown as \xNN (other bytes, UTF-8 names among them, as
+ * they are).
  */
-static void escape_controls(const char *in, char *out, size_t size)
+static void escape_controls(char *msg, size_t size)
 {
-	size_t n = 0;
+	char out[4 * 1024 + 1];
+	size_t o = 0;
 
-	for (; *in && n + 5 < size; in++) {
-		unsigned char c = (unsigned char)*in;
+	for (const char *c = msg; *c && o + 5 < sizeof(out); c++) {
+		unsigned char b = (unsigned char)*c;
 
-		if (c < 0x20 || c == 0x7f)
-			n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+		if (b < 0x20 || b == 0x7f)
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", b);
 		else
-			out[n++] = (char)c;
+			out[o++] = (char)b;
 	}
-	out[n] = 0;
+	o = MIN(o, size - 1);
+	memcpy(msg, out, o);
+	msg[o] = 0;
 }
 
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
-	char raw[1024], msg[1024];
+	char msg[1024];
 
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	if (*prefix)
-		escape_controls(raw, msg, sizeof(msg));
-	else
-		memcpy(msg, raw, sizeof(msg));
+	/* The failure is told once, as an interruption (pr_interrupted). */
+	if (got_interrupt && !strcmp(prefix, "ckpt: "))
+		return;
+	failure_told |= !strcmp(prefix, "ckpt: ");
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_controls(msg, sizeof(msg));
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
 	else
@@ -72,6 +80,48 @@ int pr_fail(int r, const char *fmt, ...)
 	vlog("ckpt: ", fmt, ap, 0);
 	va_end(ap);
 	return r < 0 ? r : -r;
+}
+
+static const int interrupt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+static struct sigaction old_actions[ARRAY_SIZE(interrupt_signals)];
+static bool catching;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	got_interrupt = 1;
+}
+
+void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(interrupt_signals); i++)
+		(void)sigaction(interrupt_signals[i], &sa, &old_actions[i]);
+	catching = true;
+}
+
+void release_interrupts(void)
+{
+	if (!catching)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(interrupt_signals); i++)
+		(void)sigaction(interrupt_signals[i], &old_actions[i], NULL);
+	catching = false;
+}
+
+bool interrupted(void)
+{
+	return got_interrupt;
+}
+
+int pr_interrupted(const char *what)
+{
+	/* Interrupted after it failed for a reason of its own, told already. */
+	if (!failure_told)
+		dprintf(log_fd, "ckpt: cannot %s: interrupted\n", what);
+	return -EINTR;
 }
 
 void pr_info(const char *fmt, ...)

@@ -38,6 +38,20 @@ int pr_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Interruptions (SIGINT, SIGTERM, SIGHUP, SIGPIPE) while a dump runs:
+ * catch_interrupts() makes them set a flag instead of killing ckpt (calls
+ * are restarted). Every long step asks interrupted() and fails with
+ * -EINTR; from the first interruption on, pr_err(), pr_errno() and
+ * pr_fail() print nothing, since whatever fails then fails because of
+ * it: the command tells it once, with pr_interrupted().
+ * release_interrupts() puts the old dispositions back.
+ */
+void catch_interrupts(void);
+void release_interrupts(void);
+bool interrupted(void);
+int pr_interrupted(const char *what);
+
 /* Cleanup helpers, in the style of systemd. */
 static inline void freep(void *p)
 {
