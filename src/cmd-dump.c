@@ -751,9 +751,15 @@ static int predump_frozen(struct dump *d)
 /* The tree dies for these images: they must restore. */
 static int dump_verify(struct dump *d, struct imgdir *dir)
 {
-	int r = restore_verify(dir->tmp);
+	_cleanup_free_ char *context =
+		xasprintf("cannot dump %d: its images would not restore", d->root);
+	int r;
 
-	pr_debug("read the images back and checked them");
+	log_set_context(context);
+	r = restore_verify(dir->tmp);
+	log_set_context(NULL);
+	if (r >= 0)
+		pr_debug("read the images back and checked them");
 	return r < 0 ? r : 0;
 }
 

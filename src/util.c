@@ -11,6 +11,7 @@ int log_level = 1;
 int log_fd = 2;
 
 static volatile sig_atomic_t got_interrupt;
+static const char *log_context; /* log_set_context() */
 static bool failure_told;
 
 /*
@@ -47,10 +48,28 @@ static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 	failure_told |= !strcmp(prefix, "ckpt: ");
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	escape_controls(msg, sizeof(msg));
+	if (log_context && !strcmp(prefix, "ckpt: ")) {
+		/* "cannot restore: why" or "cannot restore 12: why" -> "why",
+		 * "12: why", after the context. */
+		const char *m = msg;
+
+		if (!strncmp(m, "cannot restore", 14)) {
+			m += 14;
+			m += strspn(m, ": ");
+		}
+		dprintf(log_fd, "%s%s: %s%s%s\n", prefix, log_context, m, err ? ": " : "",
+			err ? strerror(err) : "");
+		return;
+	}
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
 	else
 		dprintf(log_fd, "%s%s\n", prefix, msg);
+}
+
+void log_set_context(const char *context)
+{
+	log_context = context;
 }
 
 void pr_err(const char *fmt, ...)

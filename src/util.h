@@ -35,6 +35,10 @@ void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pr_errno(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like pr_errno() for messages that already say why: no strerror suffix. */
 int pr_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Failures told from here on are about @context ("cannot dump 12: its
+ * images would not restore"): a leading "cannot restore" of theirs gives
+ * way to it. NULL ends it. */
+void log_set_context(const char *context);
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

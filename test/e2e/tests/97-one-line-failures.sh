@@ -5,11 +5,12 @@
 #  - restore from a directory whose name holds a newline and an escape
 #    sequence, and which does not exist;
 #  - dump into such a directory under a parent that does not exist;
-#  - a target whose work directory (its cwd and the file it writes,
-#    recorded in the images) has a newline and an ESC in its name is dumped
-#    (then, as such a path from images is refused, the restore fails naming
-#    it): one line, the name escaped, no process left, the images
-#    untouched. The dump into a missing directory leaves it running.
+#  - a target whose work directory (its cwd and the file it writes) has a
+#    newline and an ESC in its name: a restore refuses such a path from
+#    images, so the dump, which reads its images back before the kill,
+#    refuses it too: one line, the name escaped, the target running on
+#    untouched, nothing left in the images' parent. The dump into a missing
+#    directory leaves it running as well.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -36,7 +37,13 @@ self_check "$pid" "$w"
 ck dump --pid "$pid" --images "$T/${nasty}-missing/set"
 assert_escaped "dump under a missing parent, a newline in the name"
 assert_still_fine "$pid" "$w" 0
-dump_and_reap "$pid" "$img"
-expect_restore_fail "$img" "$pid" "of a process whose paths have a newline"
-assert_escaped "restore of paths (from the images) with a newline"
+ck dump --pid "$pid" --images "$img"
+assert_escaped "dump of a process whose paths have a newline"
+grep -q "^ckpt: cannot dump $pid: its images would not restore: " "$CK_ERR" ||
+	fail "the refusal does not say the images would not restore: $(ck_err_line)"
+[[ ! -e $img ]] || fail "the refused dump left '$img'"
+[[ -z $(compgen -G "$T/.images.ckpt-*") ]] || fail "the refused dump left its temporary directory"
+assert_still_fine "$pid" "$w" 0
+kill -9 "$pid"
+reap "$pid"
 assert_no_strays
