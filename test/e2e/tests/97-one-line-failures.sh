@@ -43,7 +43,7 @@ grep -q "^ckpt: cannot dump $pid: its images would not restore: " "$CK_ERR" ||
 	fail "the refusal does not say the images would not restore: $(ck_err_line)"
 [[ ! -e $img ]] || fail "the refused dump left '$img'"
 [[ -z $(compgen -G "$T/.images.ckpt-*") ]] || fail "the refused dump left its temporary directory"
-assert_still_fine "$pid" "$w" 0
+assert_still_fine "$pid" "$w" 1
 kill -9 "$pid"
 reap "$pid"
 assert_no_strays
