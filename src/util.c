@@ -9,11 +9,34 @@
 int log_level = 1;
 int log_fd = 2;
 
+/*
+ * A message names paths, process names and other strings that come from
+ * the processes dumped or from images, all of them someone else's to
+ * choose: a control character (an escape sequence, a newline making a
+ * second line) or a byte that is not ASCII (8-bit C1 controls) reaches
+ * the terminal of whoever runs ckpt only as \xNN.
+ */
+static void msg_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = 0;
+}
+
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	msg_escape(raw, msg, sizeof(msg));
 	if (err)
 		dprintf(log_fd, "%s%s: %s\n", prefix, msg, strerror(err));
 	else
