@@ -8,6 +8,53 @@
 # or a tab (an escape sequence for the terminal it is shown on)?
 has_ctl() { LC_ALL=C grep -q -P '[\x00-\x08\x0b-\x1f\x7f]' "$1"; }
 
+# atk_spawn_bin WORKDIR BIN: like atk_spawn, with a program of the user's
+# own at BIN (a copy of 41-trust).
+atk_spawn_bin() {
+	local w=$1 bin=$2
+	as_user cp "$(atk_bin 41-trust)" "$bin" || fail "cannot copy the target to '$bin'"
+	as_user mkdir -p "$w" || fail "cannot make $w"
+	as_user touch "$w/out" "$w/err" || fail "cannot make $w/out"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$bin" "$w"
+	wait_ready "$TARGET_PID" "$w"
+}
+
+# waits_on_fifo PID: is PID, or a child of it, blocked opening a FIFO that
+# has no other end?
+waits_on_fifo() {
+	local p
+	for p in "$1" $(pgrep -P "$1"); do
+		[[ $(cat "/proc/$p/wchan" 2>/dev/null) == wait_for_partner ]] && return 0
+	done
+	return 1
+}
+
+ended_or_on_fifo() { is_dead "$1" || waits_on_fifo "$1"; }
+
+# ck_bg_fifo ARGS...: ckpt ARGS in the background, until it ends (CK_RC,
+# CK_ERR as ck sets them) or blocks on a FIFO (then killed, CK_RC=124 and
+# FIFO_HANG=1).
+ck_bg_fifo() {
+	local pid
+	CK_OUT=${TMPDIRS[0]}/ck.out CK_ERR=${TMPDIRS[0]}/ck.err FIFO_HANG=0
+	log "+ $CKPT $* (in the background)"
+	"$CKPT" "$@" </dev/null >"$CK_OUT" 2>"$CK_ERR" &
+	pid=$!
+	track_pid "$pid"
+	wait_for "$CKPT_TIMEOUT" "ckpt to end or to block on a FIFO" ended_or_on_fifo "$pid" ||
+		fail "ckpt $1 neither ended nor blocked on a FIFO"
+	if ! is_dead "$pid"; then
+		FIFO_HANG=1
+		kill -9 "$pid" $(pgrep -P "$pid") 2>/dev/null
+	fi
+	wait "$pid"
+	CK_RC=$?
+	((FIFO_HANG)) && CK_RC=124
+	log "  exit $CK_RC"
+	sed 's/^/  stderr: /' "$CK_ERR" >&2
+}
+
 # The user names a file of their set's inventory with a terminal escape
 # sequence (here one that clears the screen and sets the window title);
 # root's restore reports the missing file on root's terminal.
@@ -32,12 +79,7 @@ atk_escape_stderr() {
 atk_escape_show() {
 	local w=$ATK_HOME/escshow bin img dir pid
 	bin=$ATK_HOME/$(printf '\033[2Jx')
-	as_user cp "$(atk_bin 41-trust)" "$bin" || fail "cannot copy the target to '$bin'"
-	as_user mkdir -p "$w" || fail "cannot make $w"
-	as_user touch "$w/out" "$w/err" || fail "cannot make $w/out"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$bin" "$w"
-	wait_ready "$TARGET_PID" "$w"
+	atk_spawn_bin "$w" "$bin"
 	pid=$TARGET_PID
 	new_tmp dir
 	img=$dir/img
@@ -52,5 +94,25 @@ atk_escape_show() {
 		fail "ckpt show does not show the escaped name: $(grep -a '^process' "$CK_OUT")"
 }
 
+# After the dump the user replaces their program with a FIFO: root's
+# restore opens it (to check it, to map it) and waits there for a writer,
+# for as long as the user likes.
+atk_fifo_exe() {
+	local w=$ATK_HOME/fifo bin=$ATK_HOME/fifo-prog img=$ATK_HOME/fifo.img pid
+	atk_spawn_bin "$w" "$bin"
+	pid=$TARGET_PID
+	atk_dump "$pid" "$img"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	{ as_user rm -f "$bin" && as_user mkfifo -m 0755 "$bin"; } || fail "cannot plant the FIFO"
+	ck_bg_fifo restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	if ((FIFO_HANG)); then
+		log "root's restore hung opening the user's FIFO at $bin"
+		exit 1
+	fi
+	ck_assert_failed "restore of a set whose program is now a FIFO"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
+attack fifo-exe atk_fifo_exe
