@@ -465,13 +465,15 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = main_thread_restore(&inf, rp->core);
 	if (r >= 0)
-		r = task_restore_late(&inf, rp->core);
-	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)
 		r = creds_restore_last(&inf, rp->core);
+	/* The dumpable flag only once no thread holds more than the image
+	 * gives it (see creds.c). */
+	if (r >= 0)
+		r = task_restore_late(&inf, rp->core);
 	if (r < 0)
 		return r;
 	/* The last remote call removes the code it runs from; the step trap

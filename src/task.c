@@ -259,8 +259,9 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 	long ret;
 	int r;
 
-	/* A uid change resets it: set it after (creds.c sets the parent-death
-	 * signal of each thread). */
+	/* A uid change resets it, and the process must not be dumpable while
+	 * a thread still holds borrowed capabilities: after creds_restore_last
+	 * (creds.c sets the parent-death signal of each thread). */
 	if (core->has_dumpable) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)

@@ -113,6 +113,38 @@ atk_fifo_exe() {
 	ck_assert_failed "restore of a set whose program is now a FIFO"
 }
 
+# While root's restore drops the capabilities of a many-threaded process
+# of the user one thread after the other, the user opens /proc/PID/mem for
+# writing: the fd writes the memory every thread shares, the code the
+# threads still holding capabilities run next included.
+atk_mem_window() {
+	local w=$ATK_HOME/memw dir img pid stop=$ATK_HOME/memw.stop report=$ATK_HOME/memw.report
+	local -a got
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 57-many-threads)" "$w" 64
+	wait_ready "$TARGET_PID" "$w"
+	pid=$TARGET_PID
+	new_tmp dir
+	img=$dir/img
+	atk_dump "$pid" "$img"
+	as_user "$PYTHON" -I -S "$E2E_DIR/py/mem_window.py" "$pid" "$stop" "$report" &
+	track_pid $!
+	ck restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	as_user touch "$stop" || fail "cannot make $stop"
+	wait_for 20 "the report of mem_window.py" test -s "$report" || fail "no report from mem_window.py"
+	read -r -a got <"$report"
+	log "  mem_window.py: ${got[*]}"
+	if [[ ${got[0]} == opened ]] && ((got[2] > 0)); then
+		log "the user opened /proc/$pid/mem for writing while ${got[2]} of its ${got[1]} threads held capabilities"
+		exit 1
+	fi
+	((CK_RC == 0)) || fail "restore failed: $(ck_err_line)"
+	kill_restored "$pid"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
+attack mem-window atk_mem_window
