@@ -144,7 +144,61 @@ atk_mem_window() {
 	kill_restored "$pid"
 }
 
+# fd_list PID: "N LINK" for every fd of PID, by number.
+fd_list() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		printf '%s %s\n' "${f##*/}" "$(readlink "$f")"
+	done | sort -n
+}
+
+# restored_fds PID WORKDIR WANT WHAT: after a restore, PID holds exactly
+# the fds of WANT (fd_list before the dump), by its own view too.
+restored_fds() {
+	local pid=$1 w=$2 want=$3 what=$4 have
+	((CK_RC == 0)) || fail "restore of $what failed: $(ck_err_line)"
+	track_pid "$pid"
+	have=$(fd_list "$pid")
+	if [[ $have != "$want" ]]; then
+		log "the user's process $pid, restored from $what, holds fds it did not have:"
+		diff <(printf '%s\n' "$want") <(printf '%s\n' "$have") | sed 's/^/    /' >&2
+		exit 1
+	fi
+	self_check "$pid" "$w"
+	log "  $pid holds fds $(check_value fds), as before the dump"
+}
+
+# A process of the user's, with fds at high numbers and holes between
+# them, restored by root from root's set and from a set the user owns,
+# while ckpt itself holds a root-only file at a hole and above them
+# (inherited from root's shell): the process must get exactly its own
+# fds, none of ckpt's (the images directory, the log pipe, files opened
+# before the processes were forked).
+atk_fds_exact() {
+	local w=$ATK_HOME/fds dir img pid secret want
+	root_secret secret
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 49-fds)" "$w" 9 1000
+	wait_ready "$TARGET_PID" "$w"
+	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	want=$(fd_list "$pid")
+	new_tmp dir
+	img=$dir/img
+	atk_dump "$pid" "$img"
+	{ ck restore --images "$img" --detach; } 5<"$secret" 1001<"$secret"
+	restored_fds "$pid" "$w" "$want" "root's set"
+	kill_restored "$pid"
+	wait_gone "$pid"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	{ ck restore --images "$img" --detach; } 5<"$secret" 1001<"$secret"
+	restored_fds "$pid" "$w" "$want" "the user's set"
+	kill_restored "$pid"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
 attack mem-window atk_mem_window
+attack fds-exact atk_fds_exact
