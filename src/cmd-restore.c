@@ -222,6 +222,43 @@ static int find_tty(void)
 	return -1;
 }
 
+/*
+ * A terminal outside the tree comes back as the caller's terminal, in the
+ * caller's session. Only for processes of the terminal's owner (or of
+ * root): another user's process would get a terminal its user cannot
+ * open, and could read what the caller types or, with TIOCSTI, type into
+ * the caller's shell.
+ */
+static int check_caller_tty(const struct restore *rs)
+{
+	struct stat st;
+
+	if (rs->tty_fd < 0 || fstat(rs->tty_fd, &st) < 0)
+		return 0; /* files_check() refuses a terminal without one */
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+		bool has_tty = false;
+
+		for (size_t k = 0; rp->fdinfo && k < rp->fdinfo->n_fds; k++)
+			if (rs->files->files[rp->fdinfo->fds[k]->file_id]->kind == FD_KIND__FD_TTY)
+				has_tty = true;
+		for (size_t t = 0; has_tty && t < rp->core->n_threads; t++) {
+			const CredsEntry *c = creds_of_thread(rp->core, t);
+			const uint32_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
+
+			if (!c->uid && !c->euid && !c->suid && !c->fsuid)
+				continue;
+			for (size_t u = 0; u < ARRAY_SIZE(uids); u++)
+				if (uids[u] != st.st_uid)
+					return pr_fail(
+						-EPERM,
+						"cannot restore: process %d of uid %u had a terminal, and the caller's terminal is uid %u's (restore it from a terminal of that user's)",
+						rp->pp->pid, uids[u], st.st_uid);
+		}
+	}
+	return 0;
+}
+
 static int pid_in_use(int pid)
 {
 	char path[64], comm[64] = "?";
@@ -315,6 +352,8 @@ static int restore_check(struct restore *rs)
 					      .tty_fd = rs->tty_fd,
 					      .nr_shmem = rs->shmem->n_objects },
 			fis, n);
+	if (r >= 0)
+		r = check_caller_tty(rs);
 	if (r < 0)
 		return r;
 	if (shmem_check(rs->shmem, mms, n) < 0)

@@ -197,8 +197,66 @@ atk_fds_exact() {
 	kill_restored "$pid"
 }
 
+# pts_of PID: the terminals (/dev/pts/N) PID holds, one a line.
+pts_of() {
+	local f l
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f") && [[ $l == /dev/pts/* ]] && printf '%s\n' "$l"
+	done | sort -u
+}
+
+# The user runs a job on a terminal of theirs; root dumps it, and later
+# restores it from root's own terminal (as `criu --shell-job` would): the
+# user's process is given root's terminal, which its user cannot open, in
+# root's session (with dev.tty.legacy_tiocsti, TIOCSTI types commands into
+# root's shell; without, it still reads what root types).
+atk_caller_tty() {
+	local w=$ATK_HOME/tty bin dir img wrapper pid tty owner
+	command -v script >/dev/null || fail "no script(1)"
+	bin=$(atk_bin 01-basic)
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- script -qfec "stty -onlcr; exec $bin $w" /dev/null
+	wrapper=$TARGET_PID
+	wait_for 10 "the target under script" pgrep -P "$wrapper" -x 01-basic >/dev/null ||
+		fail "no target under script"
+	pid=$(pgrep -P "$wrapper" -x 01-basic)
+	track_pid "$pid"
+	wait_ready "$pid" "$w"
+	tty=$(pts_of "$pid")
+	[[ $tty == /dev/pts/* && $(stat -c %u "$tty") == "$ATK_UID" ]] ||
+		fail "the user's job is not on a terminal of the user's: '$tty'"
+	new_tmp dir
+	img=$dir/img
+	CKPT=$CKPT_DUMP ck_ok dump --pid "$pid" --images "$img"
+	reap "$wrapper"
+	wait_gone "$pid"
+	# Root's terminal: a pty of root's own script, running the restore.
+	spawn "$dir" script -qfec "exec $CKPT restore --images $img" /dev/null
+	track_pid "$TARGET_PID"
+	wait_for 10 "the restore to end or PID $pid to run" restore_done_or_up "$TARGET_PID" "$pid" ||
+		fail "the restore neither ended nor restored $pid"
+	if [[ -e /proc/$pid ]]; then
+		track_pid "$pid"
+		for tty in $(pts_of "$pid"); do
+			owner=$(stat -c %u "$tty")
+			if ((owner != ATK_UID)); then
+				log "the user's process $pid holds $tty, a terminal of uid $owner (mode $(stat -c %a "$tty"))"
+				exit 1
+			fi
+		done
+		fail "restored $pid holds no terminal of another user, and no terminal of its own either"
+	fi
+	reap "$TARGET_PID"
+	grep -aq 'ckpt: cannot restore' "$dir/out" || fail "the restore failed without saying why: $(head -c 300 "$dir/out")"
+	log "  $(grep -a 'ckpt: ' "$dir/out" | head -1 | tr -d '\r')"
+}
+
+restore_done_or_up() { is_dead "$1" || [[ -e /proc/$2 ]]; }
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
 attack mem-window atk_mem_window
 attack fds-exact atk_fds_exact
+attack caller-tty atk_caller_tty
