@@ -223,40 +223,76 @@ static int find_tty(void)
 }
 
 /*
- * A terminal outside the tree comes back as the caller's terminal, in the
- * caller's session. Only for processes of the terminal's owner (or of
+ * The caller's terminal goes to the restored processes two ways: a
+ * terminal outside the tree among their fds comes back as the caller's
+ * (among fds 0-2), and a process whose session leader is not in the tree
+ * joins the caller's session, whose controlling terminal it can open as
+ * /dev/tty. Either only for processes of the terminal's owner (or of
  * root): another user's process would get a terminal its user cannot
- * open, and could read what the caller types or, with TIOCSTI, type into
- * the caller's shell.
+ * open, to read what the caller types and, with TIOCSTI, type into the
+ * caller's shell.
  */
-static int check_caller_tty(const struct restore *rs)
+static int terminal_for(const struct restore_proc *rp, bool session, uid_t owner)
 {
-	struct stat st;
+	for (size_t t = 0; t < rp->core->n_threads; t++) {
+		const CredsEntry *c = creds_of_thread(rp->core, t);
+		const uint32_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
 
-	if (rs->tty_fd < 0 || fstat(rs->tty_fd, &st) < 0)
-		return 0; /* files_check() refuses a terminal without one */
-	for (size_t i = 0; i < rs->nr; i++) {
-		const struct restore_proc *rp = &rs->procs[i];
-		bool has_tty = false;
-
-		for (size_t k = 0; rp->fdinfo && k < rp->fdinfo->n_fds; k++)
-			if (rs->files->files[rp->fdinfo->fds[k]->file_id]->kind == FD_KIND__FD_TTY)
-				has_tty = true;
-		for (size_t t = 0; has_tty && t < rp->core->n_threads; t++) {
-			const CredsEntry *c = creds_of_thread(rp->core, t);
-			const uint32_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
-
-			if (!c->uid && !c->euid && !c->suid && !c->fsuid)
+		if (!c->uid && !c->euid && !c->suid && !c->fsuid)
+			continue;
+		for (size_t u = 0; u < ARRAY_SIZE(uids); u++) {
+			if (uids[u] == owner)
 				continue;
-			for (size_t u = 0; u < ARRAY_SIZE(uids); u++)
-				if (uids[u] != st.st_uid)
-					return pr_fail(
-						-EPERM,
-						"cannot restore: process %d of uid %u had a terminal, and the caller's terminal is uid %u's (restore it from a terminal of that user's)",
-						rp->pp->pid, uids[u], st.st_uid);
+			if (session)
+				return pr_fail(
+					-EPERM,
+					"cannot restore: process %d of uid %u would join the session of uid %u's terminal (restore it from a terminal of its user's, or from none: setsid)",
+					rp->pp->pid, uids[u], owner);
+			return pr_fail(
+				-EPERM,
+				"cannot restore: process %d of uid %u had a terminal and would get uid %u's in its place (restore it from a terminal of its user's)",
+				rp->pp->pid, uids[u], owner);
 		}
 	}
 	return 0;
+}
+
+static bool in_caller_session(const struct restore *rs, const struct restore_proc *rp)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].pp->pid == (int)rp->pe->sid)
+			return false;
+	return true;
+}
+
+static bool has_caller_tty(const struct restore *rs, const struct restore_proc *rp)
+{
+	for (size_t k = 0; k < rp->fdinfo->n_fds; k++)
+		if (rs->files->files[rp->fdinfo->fds[k]->file_id]->kind == FD_KIND__FD_TTY)
+			return true;
+	return false;
+}
+
+static int check_caller_tty(const struct restore *rs)
+{
+	_cleanup_close_ int ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat tty_st, ctty_st;
+	bool has_tty = rs->tty_fd >= 0 && fstat(rs->tty_fd, &tty_st) == 0;
+	bool has_ctty = ctty >= 0 && fstat(ctty, &ctty_st) == 0;
+	int r = 0;
+
+	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (rp->pp->role != PLAN_LIVE)
+			continue;
+		/* files_check() refused a terminal fd if there is no terminal */
+		if (has_tty && has_caller_tty(rs, rp))
+			r = terminal_for(rp, false, tty_st.st_uid);
+		if (r >= 0 && has_ctty && in_caller_session(rs, rp))
+			r = terminal_for(rp, true, ctty_st.st_uid);
+	}
+	return r;
 }
 
 static int pid_in_use(int pid)

@@ -254,9 +254,41 @@ atk_caller_tty() {
 
 restore_done_or_up() { is_dead "$1" || [[ -e /proc/$2 ]]; }
 
+# The same without a terminal among the job's fds: a process whose session
+# leader is not in the tree is restored into the caller's session, where
+# its controlling terminal is root's, for it to open as /dev/tty.
+atk_caller_ctty() {
+	local w=$ATK_HOME/ctty dir img pid ctty
+	command -v script >/dev/null || fail "no script(1)"
+	atk_spawn "$w" 41-trust
+	pid=$TARGET_PID
+	new_tmp dir
+	img=$dir/img
+	atk_dump "$pid" "$img"
+	spawn "$dir" script -qfec "exec $CKPT restore --images $img" /dev/null
+	track_pid "$TARGET_PID"
+	wait_for 10 "the restore to end or PID $pid to run" restore_done_or_up "$TARGET_PID" "$pid" ||
+		fail "the restore neither ended nor restored $pid"
+	if [[ -e /proc/$pid ]]; then
+		track_pid "$pid"
+		ctty=$(proc_stat_field "$pid" 7)
+		if ((ctty != 0)); then
+			log "the user's process $pid has root's terminal (device $ctty) as its controlling terminal, /dev/tty"
+			exit 1
+		fi
+		self_check "$pid" "$w"
+		kill_restored "$pid"
+		return 0
+	fi
+	reap "$TARGET_PID"
+	grep -aq 'ckpt: cannot restore' "$dir/out" || fail "the restore failed without saying why: $(head -c 300 "$dir/out")"
+	log "  $(grep -a 'ckpt: ' "$dir/out" | head -1 | tr -d '\r')"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
 attack mem-window atk_mem_window
 attack fds-exact atk_fds_exact
 attack caller-tty atk_caller_tty
+attack caller-ctty atk_caller_ctty
