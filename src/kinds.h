@@ -28,8 +28,9 @@ struct trust;
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
-/* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
-int rlimits_restore_early(const TaskCoreEntry *core);
+/* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them.
+ * A set not trusted raises no hard limit above ckpt's own. */
+int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int thread_comm_restore_late(struct infect *inf, const ThreadCoreEntry *th);
 

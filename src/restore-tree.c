@@ -129,7 +129,7 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 	if (r >= 0)
 		r = sigactions_restore_early(rp->core);
 	if (r >= 0)
-		r = rlimits_restore_early(rp->core);
+		r = rlimits_restore_early(rp->core, &rs->trust);
 	return r;
 }
 

@@ -179,18 +179,24 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 
 /*
  * Hard limits cannot be raised here (no CAP_SYS_RESOURCE): set what the
- * kernel allows, never more than the dumped values.
+ * kernel allows, never more than the dumped values. A set not trusted
+ * raises no hard limit above ckpt's own either: with CAP_SYS_RESOURCE the
+ * kernel would let its owner have any (RLIMIT_RTPRIO, RLIMIT_MEMLOCK...).
  */
-int rlimits_restore_early(const TaskCoreEntry *core)
+int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t)
 {
 	for (size_t i = 0; i < core->n_rlimits; i++) {
 		const RlimitEntry *e = core->rlimits[i];
 		struct rlimit want = { e->cur, e->max }, now;
 
-		if (prlimit(0, e->resource, &want, NULL) == 0)
-			continue;
 		if (getrlimit(e->resource, &now) < 0)
 			return pr_errno(-errno, "cannot read rlimit %u", e->resource);
+		if (!t->trusted && want.rlim_max > now.rlim_max) {
+			want.rlim_max = now.rlim_max;
+			want.rlim_cur = MIN(want.rlim_cur, want.rlim_max);
+		}
+		if (prlimit(0, e->resource, &want, NULL) == 0)
+			continue;
 		want.rlim_max = MIN(e->max, now.rlim_max);
 		want.rlim_cur = MIN(e->cur, want.rlim_max);
 		if (prlimit(0, e->resource, &want, NULL) < 0)

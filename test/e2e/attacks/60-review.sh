@@ -285,6 +285,34 @@ atk_caller_ctty() {
 	log "  $(grep -a 'ckpt: ' "$dir/out" | head -1 | tr -d '\r')"
 }
 
+# The user raises the realtime-priority limit of their set (RLIMIT_RTPRIO,
+# soft and hard) above what root's restore has: a kernel that lets root
+# raise hard limits (CAP_SYS_RESOURCE) would give it. Where root lacks
+# CAP_SYS_RESOURCE (some containers) the kernel refuses it anyway.
+atk_rlimit_raise() {
+	local w=$ATK_HOME/rl img=$ATK_HOME/rl.img pid i hard have
+	atk_set "$w" "$img"
+	pid=$ATK_PID
+	i=$("$IMGEDIT" "$img" "core-$pid.img" | sed -n 's/^rlimits\[\([0-9]*\)\]\.resource=14$/\1/p')
+	[[ -n $i ]] || fail "no RLIMIT_RTPRIO in core-$pid.img"
+	hard=$(ulimit -Hr)
+	[[ $hard == unlimited ]] && fail "ckpt's own RLIMIT_RTPRIO is unlimited: nothing to raise"
+	atk_imgedit "$img" "core-$pid.img" "rlimits[$i].cur=99" "rlimits[$i].max=99"
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		have=$(awk '/^Max realtime priority/ { print $5 }' "/proc/$pid/limits")
+		if [[ $have == unlimited ]] || ((have > hard)); then
+			log "the user's process $pid came back with RLIMIT_RTPRIO $have (root's restore has $hard)"
+			exit 1
+		fi
+		log "  $pid has RLIMIT_RTPRIO $have (root's restore has $hard)"
+		kill_restored "$pid"
+		return 0
+	fi
+	ck_assert_failed "restore of a set raising RLIMIT_RTPRIO"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -292,3 +320,4 @@ attack mem-window atk_mem_window
 attack fds-exact atk_fds_exact
 attack caller-tty atk_caller_tty
 attack caller-ctty atk_caller_ctty
+attack rlimit-raise atk_rlimit_raise
