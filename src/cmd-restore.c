@@ -411,6 +411,14 @@ static int restore_check(struct restore *rs)
 	return r;
 }
 
+static const struct restore_proc *proc_of(const struct restore *rs, int pid)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].pp->pid == pid)
+			return &rs->procs[i];
+	return NULL;
+}
+
 /* ckpt opens every file of the tree once, for all processes to inherit. */
 static int open_shared(struct restore *rs)
 {
@@ -423,8 +431,17 @@ static int open_shared(struct restore *rs)
 		.tty_fd = rs->tty_fd,
 		.dirfd = rs->dirfd,
 	};
+	_cleanup_free_ const CredsEntry **creds =
+		xzalloc((rs->files->n_files + 1) * sizeof(*creds));
 	int log[2], r;
 
+	for (size_t i = 0; i < rs->files->n_files; i++) {
+		const struct restore_proc *rp =
+			rs->file_owner[i] ? proc_of(rs, rs->file_owner[i]) : NULL;
+
+		creds[i] = rp && rp->core ? rp->core->creds : NULL;
+	}
+	fo.file_creds = creds;
 	/* Objects first: memfd descriptions are opened from them. */
 	r = shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base);
 	if (r >= 0)

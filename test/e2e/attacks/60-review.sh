@@ -313,6 +313,42 @@ atk_rlimit_raise() {
 	ck_assert_failed "restore of a set raising RLIMIT_RTPRIO"
 }
 
+# A root server outside the tree (81-unix-peer) and a client of the
+# user's (82-unix-client) connected to it. Root dumps the client with its
+# connection (--ext-unix-sk) and restores it: the connection is made
+# again, and the server must see the user on it (SO_PEERCRED), not root.
+atk_unix_peercred() {
+	local srv w=$ATK_HOME/upc dir img pid server peers
+	new_tmp srv
+	chmod 0755 "$srv" || fail "cannot chmod $srv"
+	start_target "$srv" 81-unix-peer
+	server=$TARGET_PID
+	chmod 0666 "$srv/server.sock" "$srv/log.sock" || fail "cannot open the server to the user"
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 82-unix-client)" "$w" --server "$srv"
+	wait_ready "$TARGET_PID" "$w"
+	pid=$TARGET_PID
+	self_check "$pid" "$w"
+	new_tmp dir
+	img=$dir/img
+	CKPT=$CKPT_DUMP ck_ok dump --pid "$pid" --images "$img" --ext-unix-sk
+	reap "$pid"
+	wait_gone "$pid"
+	ck restore --images "$img" --detach
+	((CK_RC == 0)) || fail "restore failed: $(ck_err_line)"
+	track_pid "$pid"
+	self_check "$pid" "$w"
+	self_check "$server" "$srv"
+	peers=$(check_value peers)
+	if [[ ,$peers, == *,0,* ]]; then
+		log "the root server sees the user's restored client as uid 0 (peers: $peers)"
+		exit 1
+	fi
+	[[ $peers == "$ATK_UID,$ATK_UID" ]] || fail "the server saw peers $peers, want $ATK_UID twice"
+	kill_restored "$pid"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -321,3 +357,4 @@ attack fds-exact atk_fds_exact
 attack caller-tty atk_caller_tty
 attack caller-ctty atk_caller_ctty
 attack rlimit-raise atk_rlimit_raise
+attack unix-peercred atk_unix_peercred
