@@ -1642,37 +1642,30 @@ static int dgram_connect_gone(struct unix_open *uo, struct usk *s)
  * (SO_PEERCRED, SO_PEERGROUPS, SCM_CREDENTIALS): from ckpt it would see
  * root, and grant a user's process what it grants root. A child of ours
  * with the uid, gid and groups of the process (@c) connects instead (the
- * socket is the same). Non-blocking: a listener whose backlog is full
- * (its owner may keep it so) must not hold the restore.
+ * socket is the same). Our sockets are non-blocking (sk_new): a listener
+ * whose backlog its owner keeps full fails the connect, never holds it.
  */
 static int connect_ext_as(const CredsEntry *c, int fd, const ProtobufCBinaryData *name)
 {
-	int fl = fcntl(fd, F_GETFL), status, r;
+	int status;
 	pid_t pid;
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (!c)
+		return sun_do(SUN_CONNECT, fd, name, NULL, NULL);
+	pid = fork();
+	if (pid < 0)
 		return -errno;
-	pid = c ? fork() : 0;
-	if (pid == 0 && c &&
-	    (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->egid, c->egid, c->egid) < 0 ||
-	     setresuid(c->euid, c->euid, c->euid) < 0))
-		_exit(errno);
-	r = pid < 0 ? -errno : 0;
 	if (pid == 0) {
-		r = sun_do(SUN_CONNECT, fd, name, NULL, NULL);
-		if (c)
-			_exit(-r);
+		if (setgroups(c->n_groups, c->groups) < 0 ||
+		    setresgid(c->egid, c->egid, c->egid) < 0 ||
+		    setresuid(c->euid, c->euid, c->euid) < 0)
+			_exit(errno);
+		_exit(-sun_do(SUN_CONNECT, fd, name, NULL, NULL));
 	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			r = -errno;
-			break;
-		}
-	if (pid > 0 && r == 0)
-		r = WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
-	if (fcntl(fd, F_SETFL, fl) < 0 && r == 0)
-		r = -errno;
-	return r;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
 }
 
 static int connect_ext(const struct unix_open *uo, struct usk *s)

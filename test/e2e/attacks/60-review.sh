@@ -20,37 +20,41 @@ atk_spawn_bin() {
 	wait_ready "$TARGET_PID" "$w"
 }
 
-# waits_on_fifo PID: is PID, or a child of it, blocked opening a FIFO that
-# has no other end?
-waits_on_fifo() {
+# blocked PID: is PID, or a child of it, waiting on something the user
+# holds: opening a FIFO that has no other end (wait_for_partner), or
+# connecting to a listener whose backlog is full (unix_wait_for_peer)?
+# BLOCKED_ON says which.
+blocked() {
 	local p
 	for p in "$1" $(pgrep -P "$1"); do
-		[[ $(cat "/proc/$p/wchan" 2>/dev/null) == wait_for_partner ]] && return 0
+		BLOCKED_ON=$(cat "/proc/$p/wchan" 2>/dev/null)
+		[[ $BLOCKED_ON == wait_for_partner || $BLOCKED_ON == unix_wait_for_peer ]] && return 0
 	done
 	return 1
 }
 
-ended_or_on_fifo() { is_dead "$1" || waits_on_fifo "$1"; }
+ended_or_blocked() { is_dead "$1" || blocked "$1"; }
 
-# ck_bg_fifo ARGS...: ckpt ARGS in the background, until it ends (CK_RC,
-# CK_ERR as ck sets them) or blocks on a FIFO (then killed, CK_RC=124 and
-# FIFO_HANG=1).
-ck_bg_fifo() {
+# ck_bg ARGS...: ckpt ARGS in the background, until it ends (CK_RC, CK_ERR
+# as ck sets them) or blocks on what the user holds (then killed, HUNG=1,
+# CK_RC=124).
+ck_bg() {
 	local pid
-	CK_OUT=${TMPDIRS[0]}/ck.out CK_ERR=${TMPDIRS[0]}/ck.err FIFO_HANG=0
+	CK_OUT=${TMPDIRS[0]}/ck.out CK_ERR=${TMPDIRS[0]}/ck.err HUNG=0
 	log "+ $CKPT $* (in the background)"
 	"$CKPT" "$@" </dev/null >"$CK_OUT" 2>"$CK_ERR" &
 	pid=$!
 	track_pid "$pid"
-	wait_for "$CKPT_TIMEOUT" "ckpt to end or to block on a FIFO" ended_or_on_fifo "$pid" ||
-		fail "ckpt $1 neither ended nor blocked on a FIFO"
+	wait_for "$CKPT_TIMEOUT" "ckpt to end or to block" ended_or_blocked "$pid" ||
+		fail "ckpt $1 neither ended nor blocked on what the user holds"
 	if ! is_dead "$pid"; then
-		FIFO_HANG=1
+		HUNG=1
+		log "  ckpt waits in $BLOCKED_ON"
 		kill -9 "$pid" $(pgrep -P "$pid") 2>/dev/null
 	fi
 	wait "$pid"
 	CK_RC=$?
-	((FIFO_HANG)) && CK_RC=124
+	((HUNG)) && CK_RC=124
 	log "  exit $CK_RC"
 	sed 's/^/  stderr: /' "$CK_ERR" >&2
 }
@@ -104,9 +108,9 @@ atk_fifo_exe() {
 	atk_dump "$pid" "$img"
 	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
 	{ as_user rm -f "$bin" && as_user mkfifo -m 0755 "$bin"; } || fail "cannot plant the FIFO"
-	ck_bg_fifo restore --images "$img" --detach
+	ck_bg restore --images "$img" --detach
 	[[ -e /proc/$pid ]] && track_pid "$pid"
-	if ((FIFO_HANG)); then
+	if ((HUNG)); then
 		log "root's restore hung opening the user's FIFO at $bin"
 		exit 1
 	fi
@@ -349,6 +353,38 @@ atk_unix_peercred() {
 	kill_restored "$pid"
 }
 
+# The same client connected to a server of the user's: after the dump the
+# user fills the backlog of the server's listener and takes no more
+# connections; root's restore connects the client to it again.
+atk_unix_connect_hang() {
+	local w=$ATK_HOME/uch srv=$ATK_HOME/uch-srv report=$ATK_HOME/uch.report dir img pid server
+	as_user mkdir -p "$w" "$srv" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	as_user "$PYTHON" -I -S "$E2E_DIR/py/unix_full.py" "$srv" "$report" &
+	track_pid $!
+	wait_for 10 "the user's server" grep -q listening "$report" || fail "no server"
+	read -r _ server <"$report"
+	track_pid "$server"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 82-unix-client)" "$w" --server "$srv"
+	wait_ready "$TARGET_PID" "$w"
+	pid=$TARGET_PID
+	new_tmp dir
+	img=$dir/img
+	CKPT=$CKPT_DUMP ck_ok dump --pid "$pid" --images "$img" --ext-unix-sk
+	reap "$pid"
+	wait_gone "$pid"
+	kill -USR1 "$server"
+	wait_for 10 "the backlog to fill" grep -q full "$report" || fail "the backlog did not fill"
+	log "  server: $(cat "$report")"
+	ck_bg restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	if ((HUNG)); then
+		log "root's restore hung connecting to the user's full listener"
+		exit 1
+	fi
+	ck_assert_failed "restore of a client of a listener that takes no connection"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -358,3 +394,4 @@ attack caller-tty atk_caller_tty
 attack caller-ctty atk_caller_ctty
 attack rlimit-raise atk_rlimit_raise
 attack unix-peercred atk_unix_peercred
+attack unix-connect-hang atk_unix_connect_hang
