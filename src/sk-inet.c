@@ -51,6 +51,7 @@
 #include "files.h"
 #include "sk-inet.h"
 #include "sock-diag.h"
+#include "trust.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -61,6 +62,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -361,7 +363,15 @@ static int opt_set(int sk, const InetSkOpt *opt)
 	if (o && (o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
 		memcpy(&half, opt->value.data, sizeof(half));
 		half /= 2;
-		return setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) < 0 ? -errno : 0;
+		if (setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) == 0)
+			return 0;
+		/* Without CAP_NET_ADMIN (a set not trusted): what its owner
+		 * could have, within the system's limits. */
+		if (errno != EPERM || name == (int)opt->name)
+			return -errno;
+		return setsockopt(sk, (int)opt->level, (int)opt->name, &half, sizeof(half)) < 0
+			       ? -errno
+			       : 0;
 	}
 	if (setsockopt(sk, (int)opt->level, name, opt->value.data, (socklen_t)opt->value.len) < 0)
 		return -errno;
@@ -875,6 +885,17 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 	    (s->tcp && s->tcp->unsent > s->tcp->send_queue.len) || s->shutdown > 3)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
 			       e->path);
+	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
+	 * and sequence numbers: a connection of anyone's, to anywhere. */
+	if (!fo->trust->trusted && is_established_tcp(s)) {
+		char name[200];
+
+		sk_fmt(s, name, sizeof(name));
+		return pr_fail(
+			-EPERM,
+			"cannot restore: image set '%s' is owned by uid %u, and only root's sets may restore a TCP connection (%s)",
+			fo->trust->dir, fo->trust->owner, name);
+	}
 	return 0;
 }
 
@@ -976,11 +997,62 @@ static int sk_create(const FileEntry *e, int scratch)
 	return sk;
 }
 
+/*
+ * For a set not trusted, the sockets are made as its owner would make
+ * them: with the owner's fsuid and fsgid (the socket's owner, which
+ * netfilter's owner match and /proc/net show) and no capability in effect
+ * (CAP_NET_BIND_SERVICE for a port below ip_unprivileged_port_start,
+ * CAP_NET_ADMIN or CAP_NET_RAW for SO_MARK, IP_TRANSPARENT, SO_PRIORITY
+ * above 6, a congestion control not allowed to users...): the kernel
+ * refuses what the owner could not have done.
+ */
+struct as_owner {
+	struct trust_saved fs;
+	cap_t caps; /* ours, to take back; NULL: nothing changed */
+};
+
+static int as_owner_enter(const struct trust *t, struct as_owner *a)
+{
+	cap_t none;
+	int r;
+
+	a->caps = NULL;
+	if (t->trusted)
+		return 0;
+	r = trust_enter(t, &a->fs);
+	if (r < 0)
+		return r;
+	a->caps = cap_get_proc();
+	none = a->caps ? cap_dup(a->caps) : NULL;
+	r = none && cap_clear_flag(none, CAP_EFFECTIVE) == 0 && cap_set_proc(none) == 0 ? 0
+											: -EPERM;
+	if (none)
+		cap_free(none);
+	if (r < 0) {
+		if (a->caps)
+			cap_free(a->caps);
+		a->caps = NULL;
+		trust_leave(&a->fs);
+	}
+	return r;
+}
+
+static void as_owner_leave(struct as_owner *a)
+{
+	if (!a->caps)
+		return;
+	(void)cap_set_proc(a->caps);
+	cap_free(a->caps);
+	a->caps = NULL;
+	trust_leave(&a->fs);
+}
+
 /* Listening sockets first: a connection they accepted binds to their port. */
 static int inet_prepare(struct files_open *fo)
 {
 	const FilesEntry *fe = fo->fe;
 	struct inet_open *st = xzalloc(sizeof(*st));
+	struct as_owner owner;
 	int r = 0;
 
 	fo->state[FD_KIND__FD_INET_SK] = st;
@@ -988,6 +1060,9 @@ static int inet_prepare(struct files_open *fo)
 	st->fds = xmalloc((st->n + 1) * sizeof(*st->fds));
 	for (size_t i = 0; i < st->n; i++)
 		st->fds[i] = -1;
+	r = as_owner_enter(fo->trust, &owner);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's rights");
 	for (int listening = 1; listening >= 0 && r >= 0; listening--)
 		for (size_t i = 0; i < st->n && r >= 0; i++) {
 			const FileEntry *e = fe->files[i];
@@ -997,6 +1072,7 @@ static int inet_prepare(struct files_open *fo)
 				continue;
 			r = st->fds[i] = sk_create(e, fo->scratch);
 		}
+	as_owner_leave(&owner);
 	return r < 0 ? r : 0;
 }
 

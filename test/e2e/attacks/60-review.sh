@@ -385,6 +385,68 @@ atk_unix_connect_hang() {
 	ck_assert_failed "restore of a client of a listener that takes no connection"
 }
 
+# free_priv_port: a TCP port below 1024 nobody listens on or uses.
+free_priv_port() {
+	local p hex
+	for ((p = 1023; p > 900; p--)); do
+		printf -v hex ':%04X ' "$p"
+		grep -q "$hex" /proc/net/tcp /proc/net/tcp6 || {
+			printf '%s\n' "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# listens_on PID PORT: does PID hold a TCP socket listening on PORT?
+listens_on() {
+	local hex inode
+	printf -v hex '%04X' "$2"
+	for inode in $(awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp); do
+		fd_on "$1" "socket:[$inode]" && return 0
+	done
+	return 1
+}
+
+# The user's process listens on a TCP port of its own; in their set, the
+# user moves the listener to a port below 1024, which only root may bind.
+atk_inet_privport() {
+	local w=$ATK_HOME/priv img=$ATK_HOME/priv.img pid port i lport
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$PYTHON" -I -S -c '
+import os, signal, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    signal.pause()
+' "$w/port"
+	pid=$TARGET_PID
+	wait_for 10 "the user's listener" test -s "$w/port" || fail "no listener"
+	lport=$(cat "$w/port")
+	listens_on "$pid" "$lport" || fail "$pid does not listen on $lport"
+	port=$(free_priv_port) || fail "no free port below 1024"
+	atk_dump "$pid" "$img"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	i=$("$IMGEDIT" "$img" files.img | sed -n "s/^files\[\([0-9]*\)\]\.inet_sk\.src_port=$lport\$/\1/p")
+	[[ -n $i ]] || fail "no socket on port $lport in files.img"
+	atk_imgedit "$img" files.img "files[$i].inet_sk.src_port=$port"
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		if listens_on "$pid" "$port"; then
+			log "the user's process $pid listens on port $port"
+			exit 1
+		fi
+		fail "restored $pid does not listen on $port"
+	fi
+	ck_assert_failed "restore of a user's set binding port $port"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -395,3 +457,4 @@ attack caller-ctty atk_caller_ctty
 attack rlimit-raise atk_rlimit_raise
 attack unix-peercred atk_unix_peercred
 attack unix-connect-hang atk_unix_connect_hang
+attack inet-privport atk_inet_privport
