@@ -398,15 +398,18 @@ free_priv_port() {
 	return 1
 }
 
-# listens_on PID PORT: does PID hold a TCP socket listening on PORT?
-listens_on() {
+# tcp_on PID PORT STATE: does PID hold a TCP socket on local PORT in
+# STATE (/proc/net/tcp: 0A listening, 01 established)?
+tcp_on() {
 	local hex inode
 	printf -v hex '%04X' "$2"
-	for inode in $(awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp); do
+	for inode in $(awk -v p=":$hex" -v st="$3" '$2 ~ p"$" && $4 == st { print $10 }' /proc/net/tcp); do
 		fd_on "$1" "socket:[$inode]" && return 0
 	done
 	return 1
 }
+
+listens_on() { tcp_on "$1" "$2" 0A; }
 
 # The user's process listens on a TCP port of its own; in their set, the
 # user moves the listener to a port below 1024, which only root may bind.
@@ -447,6 +450,50 @@ while True:
 	ck_assert_failed "restore of a user's set binding port $port"
 }
 
+# The user's process holds a TCP connection with itself; in their set the
+# user moves its client end to a port below 1024 (what rsh-style servers
+# take as a sign of root): root's restore rebuilds it in repair mode,
+# which believes whatever addresses, ports and sequence numbers it is told.
+atk_inet_tcp_forge() {
+	local w=$ATK_HOME/forge img=$ATK_HOME/forge.img pid port a b lport aport
+	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$PYTHON" -I -S -c '
+import os, signal, socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(5)
+a = socket.create_connection(l.getsockname())
+b, _ = l.accept()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d %d\n" % (l.getsockname()[1], a.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    signal.pause()
+' "$w/ports"
+	pid=$TARGET_PID
+	wait_for 10 "the user's connection" test -s "$w/ports" || fail "no connection"
+	read -r lport aport <"$w/ports"
+	tcp_on "$pid" "$aport" 01 || fail "$pid has no connection from port $aport"
+	port=$(free_priv_port) || fail "no free port below 1024"
+	atk_dump "$pid" "$img"
+	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	a=$("$IMGEDIT" "$img" files.img | sed -n "s/^files\[\([0-9]*\)\]\.inet_sk\.src_port=$aport\$/\1/p")
+	b=$("$IMGEDIT" "$img" files.img | sed -n "s/^files\[\([0-9]*\)\]\.inet_sk\.dst_port=$aport\$/\1/p")
+	[[ -n $a && -n $b ]] || fail "no connection from port $aport in files.img"
+	atk_imgedit "$img" files.img "files[$a].inet_sk.src_port=$port" "files[$b].inet_sk.dst_port=$port"
+	ck restore --images "$img" --detach
+	if ((CK_RC == 0)); then
+		track_pid "$pid"
+		if tcp_on "$pid" "$port" 01; then
+			log "the user's process $pid holds a TCP connection from port $port to port $lport"
+			exit 1
+		fi
+		fail "restored $pid has no connection from port $port"
+	fi
+	ck_assert_failed "restore of a user's set with a TCP connection"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -458,3 +505,4 @@ attack rlimit-raise atk_rlimit_raise
 attack unix-peercred atk_unix_peercred
 attack unix-connect-hang atk_unix_connect_hang
 attack inet-privport atk_inet_privport
+attack inet-tcp-forge atk_inet_tcp_forge
