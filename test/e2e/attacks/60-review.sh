@@ -8,16 +8,22 @@
 # or a tab (an escape sequence for the terminal it is shown on)?
 has_ctl() { LC_ALL=C grep -q -P '[\x00-\x08\x0b-\x1f\x7f]' "$1"; }
 
+# user_spawn WORKDIR COMMAND...: COMMAND run by the user, from WORKDIR
+# (made by the user, with out and err the user's); sets TARGET_PID.
+user_spawn() {
+	local w=$1
+	shift
+	{ as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err"; } || fail "cannot make $w"
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+		--inh-caps=-all --bounding-set=-all -- "$@"
+}
+
 # atk_spawn_bin WORKDIR BIN: like atk_spawn, with a program of the user's
 # own at BIN (a copy of 41-trust).
 atk_spawn_bin() {
-	local w=$1 bin=$2
-	as_user cp "$(atk_bin 41-trust)" "$bin" || fail "cannot copy the target to '$bin'"
-	as_user mkdir -p "$w" || fail "cannot make $w"
-	as_user touch "$w/out" "$w/err" || fail "cannot make $w/out"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$bin" "$w"
-	wait_ready "$TARGET_PID" "$w"
+	as_user cp "$(atk_bin 41-trust)" "$2" || fail "cannot copy the target to '$2'"
+	user_spawn "$1" "$2" "$1"
+	wait_ready "$TARGET_PID" "$1"
 }
 
 # blocked PID: is PID, or a child of it, waiting on something the user
@@ -124,9 +130,7 @@ atk_fifo_exe() {
 atk_mem_window() {
 	local w=$ATK_HOME/memw dir img pid stop=$ATK_HOME/memw.stop report=$ATK_HOME/memw.report
 	local -a got
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 57-many-threads)" "$w" 64
+	user_spawn "$w" "$(atk_bin 57-many-threads)" "$w" 64
 	wait_ready "$TARGET_PID" "$w"
 	pid=$TARGET_PID
 	new_tmp dir
@@ -181,9 +185,7 @@ restored_fds() {
 atk_fds_exact() {
 	local w=$ATK_HOME/fds dir img pid secret want
 	root_secret secret
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 49-fds)" "$w" 9 1000
+	user_spawn "$w" "$(atk_bin 49-fds)" "$w" 9 1000
 	wait_ready "$TARGET_PID" "$w"
 	pid=$TARGET_PID
 	self_check "$pid" "$w"
@@ -218,9 +220,7 @@ atk_caller_tty() {
 	local w=$ATK_HOME/tty bin dir img wrapper pid tty owner
 	command -v script >/dev/null || fail "no script(1)"
 	bin=$(atk_bin 01-basic)
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- script -qfec "stty -onlcr; exec $bin $w" /dev/null
+	user_spawn "$w" script -qfec "stty -onlcr; exec $bin $w" /dev/null
 	wrapper=$TARGET_PID
 	wait_for 10 "the target under script" pgrep -P "$wrapper" -x 01-basic >/dev/null ||
 		fail "no target under script"
@@ -328,9 +328,7 @@ atk_unix_peercred() {
 	start_target "$srv" 81-unix-peer
 	server=$TARGET_PID
 	chmod 0666 "$srv/server.sock" "$srv/log.sock" || fail "cannot open the server to the user"
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 82-unix-client)" "$w" --server "$srv"
+	user_spawn "$w" "$(atk_bin 82-unix-client)" "$w" --server "$srv"
 	wait_ready "$TARGET_PID" "$w"
 	pid=$TARGET_PID
 	self_check "$pid" "$w"
@@ -358,14 +356,13 @@ atk_unix_peercred() {
 # connections; root's restore connects the client to it again.
 atk_unix_connect_hang() {
 	local w=$ATK_HOME/uch srv=$ATK_HOME/uch-srv report=$ATK_HOME/uch.report dir img pid server
-	as_user mkdir -p "$w" "$srv" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
+	as_user mkdir -p "$srv" || fail "cannot make $srv"
 	as_user "$PYTHON" -I -S "$E2E_DIR/py/unix_full.py" "$srv" "$report" &
 	track_pid $!
 	wait_for 10 "the user's server" grep -q listening "$report" || fail "no server"
 	read -r _ server <"$report"
 	track_pid "$server"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$(atk_bin 82-unix-client)" "$w" --server "$srv"
+	user_spawn "$w" "$(atk_bin 82-unix-client)" "$w" --server "$srv"
 	wait_ready "$TARGET_PID" "$w"
 	pid=$TARGET_PID
 	new_tmp dir
@@ -403,9 +400,9 @@ free_priv_port() {
 tcp_on() {
 	local hex inode
 	printf -v hex '%04X' "$2"
-	for inode in $(awk -v p=":$hex" -v st="$3" '$2 ~ p"$" && $4 == st { print $10 }' /proc/net/tcp); do
+	while read -r inode; do
 		fd_on "$1" "socket:[$inode]" && return 0
-	done
+	done < <(awk -v p=":$hex" -v st="$3" '$2 ~ p"$" && $4 == st { print $10 }' /proc/net/tcp)
 	return 1
 }
 
@@ -415,9 +412,7 @@ listens_on() { tcp_on "$1" "$2" 0A; }
 # user moves the listener to a port below 1024, which only root may bind.
 atk_inet_privport() {
 	local w=$ATK_HOME/priv img=$ATK_HOME/priv.img pid port i lport
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$PYTHON" -I -S -c '
+	user_spawn "$w" "$PYTHON" -I -S -c '
 import os, signal, socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -456,9 +451,7 @@ while True:
 # which believes whatever addresses, ports and sequence numbers it is told.
 atk_inet_tcp_forge() {
 	local w=$ATK_HOME/forge img=$ATK_HOME/forge.img pid port a b lport aport
-	as_user mkdir -p "$w" && as_user touch "$w/out" "$w/err" || fail "cannot make $w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$PYTHON" -I -S -c '
+	user_spawn "$w" "$PYTHON" -I -S -c '
 import os, signal, socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
