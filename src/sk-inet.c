@@ -63,6 +63,7 @@
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -974,14 +975,45 @@ static int sk_setup(int sk, const InetSkEntry *s)
 	return r < 0 ? r : sk_shutdown_restore(sk, s);
 }
 
-static int sk_create(const FileEntry *e, int scratch)
+/*
+ * A socket belongs to the fsuid and fsgid that made it: netfilter's owner
+ * match and /proc/net go by them. Made by ckpt it would be root's, so it
+ * is made with those of the process that has it (@c).
+ */
+static int sk_socket_as(const InetSkEntry *s, const CredsEntry *c)
+{
+	uid_t fsuid = (uid_t)setfsuid((uid_t)-1);
+	gid_t fsgid = (gid_t)setfsgid((gid_t)-1);
+	bool as = c && (c->fsuid != fsuid || c->fsgid != fsgid);
+	int sk, err;
+
+	if (as) {
+		(void)setfsgid(c->fsgid);
+		(void)setfsuid(c->fsuid);
+		if ((uid_t)setfsuid((uid_t)-1) != c->fsuid ||
+		    (gid_t)setfsgid((gid_t)-1) != c->fsgid) {
+			(void)setfsuid(fsuid);
+			(void)setfsgid(fsgid);
+			return -EPERM;
+		}
+	}
+	sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	err = errno;
+	if (as) {
+		(void)setfsuid(fsuid);
+		(void)setfsgid(fsgid);
+	}
+	return sk < 0 ? -err : sk;
+}
+
+static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
 {
 	const InetSkEntry *s = e->inet_sk;
-	int sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	int sk = sk_socket_as(s, c);
 	int r;
 
 	if (sk < 0)
-		return pr_errno(-errno, "cannot restore: cannot create socket '%s'", e->path);
+		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
 	sk = fd_move_above(sk, scratch);
 	if (sk < 0)
 		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
@@ -1070,7 +1102,8 @@ static int inet_prepare(struct files_open *fo)
 			if (e->kind != FD_KIND__FD_INET_SK ||
 			    (e->inet_sk->state == TCP_LISTEN) != listening)
 				continue;
-			r = st->fds[i] = sk_create(e, fo->scratch);
+			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
+						   fo->scratch);
 		}
 	as_owner_leave(&owner);
 	return r < 0 ? r : 0;

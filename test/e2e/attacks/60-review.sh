@@ -408,10 +408,10 @@ tcp_on() {
 
 listens_on() { tcp_on "$1" "$2" 0A; }
 
-# The user's process listens on a TCP port of its own; in their set, the
-# user moves the listener to a port below 1024, which only root may bind.
-atk_inet_privport() {
-	local w=$ATK_HOME/priv img=$ATK_HOME/priv.img pid port i lport
+# user_listener WORKDIR: a python process of the user's listening on a TCP
+# port of loopback; sets TARGET_PID and LPORT.
+user_listener() {
+	local w=$1
 	user_spawn "$w" "$PYTHON" -I -S -c '
 import os, signal, socket, sys
 s = socket.socket()
@@ -423,10 +423,24 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 while True:
     signal.pause()
 ' "$w/port"
-	pid=$TARGET_PID
 	wait_for 10 "the user's listener" test -s "$w/port" || fail "no listener"
-	lport=$(cat "$w/port")
-	listens_on "$pid" "$lport" || fail "$pid does not listen on $lport"
+	LPORT=$(cat "$w/port")
+	listens_on "$TARGET_PID" "$LPORT" || fail "$TARGET_PID does not listen on $LPORT"
+}
+
+# sock_uid PORT STATE: the uid /proc/net/tcp gives the socket on PORT.
+sock_uid() {
+	local hex
+	printf -v hex '%04X' "$1"
+	awk -v p=":$hex" -v st="$2" '$2 ~ p"$" && $4 == st { print $8; exit }' /proc/net/tcp
+}
+
+# The user's process listens on a TCP port of its own; in their set, the
+# user moves the listener to a port below 1024, which only root may bind.
+atk_inet_privport() {
+	local w=$ATK_HOME/priv img=$ATK_HOME/priv.img pid port i lport
+	user_listener "$w"
+	pid=$TARGET_PID lport=$LPORT
 	port=$(free_priv_port) || fail "no free port below 1024"
 	atk_dump "$pid" "$img"
 	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
@@ -487,6 +501,30 @@ while True:
 	ck_assert_failed "restore of a user's set with a TCP connection"
 }
 
+# Root dumps and restores a listener of the user's (root's own set): the
+# socket must stay the user's, for netfilter's owner match ("-m owner
+# --uid-owner 0" lets root's traffic through) and for /proc/net.
+atk_inet_sock_uid() {
+	local w=$ATK_HOME/skuid dir img pid lport uid
+	user_listener "$w"
+	pid=$TARGET_PID lport=$LPORT
+	uid=$(sock_uid "$lport" 0A)
+	((uid == ATK_UID)) || fail "the user's socket is uid $uid's before the dump"
+	new_tmp dir
+	img=$dir/img
+	atk_dump "$pid" "$img"
+	ck restore --images "$img" --detach
+	((CK_RC == 0)) || fail "restore failed: $(ck_err_line)"
+	track_pid "$pid"
+	listens_on "$pid" "$lport" || fail "restored $pid does not listen on $lport"
+	uid=$(sock_uid "$lport" 0A)
+	if ((uid != ATK_UID)); then
+		log "the user's restored listener on port $lport is uid $uid's"
+		exit 1
+	fi
+	kill_restored "$pid"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -499,3 +537,4 @@ attack unix-peercred atk_unix_peercred
 attack unix-connect-hang atk_unix_connect_hang
 attack inet-privport atk_inet_privport
 attack inet-tcp-forge atk_inet_tcp_forge
+attack inet-sock-uid atk_inet_sock_uid
