@@ -525,6 +525,70 @@ atk_inet_sock_uid() {
 	kill_restored "$pid"
 }
 
+# The user's process holds a setuid program of the user's open and the
+# user deletes it; root dumps the process (root's own set) and restores
+# it. The deleted file is made again under its old name for a moment, by
+# root: a watcher of the user's renames it away meanwhile (the directory
+# is the user's), so that it outlives the restore.
+atk_ghost_setuid() {
+	local w=$ATK_HOME/ghost dir img pid prog=$ATK_HOME/ghost/prog
+	local stop=$ATK_HOME/ghost.stop report=$ATK_HOME/ghost.report st
+	user_spawn "$w" "$PYTHON" -I -S -c '
+import os, signal, sys
+prog = sys.argv[1]
+with open(prog, "wb") as f:
+    f.write(b"#!/bin/sh\nid\n")
+os.chmod(prog, 0o4755)
+fd = os.open(prog, os.O_RDONLY)
+os.unlink(prog)
+with open(prog + ".ready", "w") as f:
+    f.write("%d\n" % fd)
+while True:
+    signal.pause()
+' "$prog"
+	pid=$TARGET_PID
+	wait_for 10 "the user's deleted program" test -s "$prog.ready" || fail "no deleted program"
+	[[ ! -e $prog ]] || fail "$prog is still there"
+	new_tmp dir
+	img=$dir/img
+	atk_dump "$pid" "$img"
+	as_user "$PYTHON" -I -S -c '
+import os, sys
+prog, stop, report = sys.argv[1:4]
+with open(report + ".tmp", "w") as f:
+    f.write("watching\n")
+os.rename(report + ".tmp", report)
+n = 0
+while True:
+    n += 1
+    try:
+        os.rename(prog, prog + ".kept")
+        break
+    except OSError:
+        pass
+    if n % 256 == 0 and os.path.exists(stop):
+        break
+with open(report + ".tmp", "w") as f:
+    f.write("done\n")
+os.rename(report + ".tmp", report)
+' "$prog" "$stop" "$report" &
+	track_pid $!
+	wait_for 10 "the watcher" grep -q watching "$report" || fail "no watcher"
+	ck restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	as_user touch "$stop" || fail "cannot make $stop"
+	wait_for 20 "the watcher to end" grep -q done "$report" || fail "the watcher did not end"
+	if [[ -e $prog.kept ]]; then
+		st=$(stat -c '%u %a' "$prog.kept")
+		log "  the user kept the file root's restore made: owner and mode $st"
+		if [[ $st == "0 "[2467]??? ]]; then
+			log "root's restore made a setuid or setgid program of root's, $prog.kept"
+			exit 1
+		fi
+	fi
+	((CK_RC == 0)) || ck_assert_failed "restore of a process holding a deleted file"
+}
+
 attack escape-stderr atk_escape_stderr
 attack escape-show atk_escape_show
 attack fifo-exe atk_fifo_exe
@@ -538,3 +602,4 @@ attack unix-connect-hang atk_unix_connect_hang
 attack inet-privport atk_inet_privport
 attack inet-tcp-forge atk_inet_tcp_forge
 attack inet-sock-uid atk_inet_sock_uid
+attack ghost-setuid atk_ghost_setuid
