@@ -577,7 +577,7 @@ os.rename(report + ".tmp", report)
 	ck restore --images "$img" --detach
 	[[ -e /proc/$pid ]] && track_pid "$pid"
 	as_user touch "$stop" || fail "cannot make $stop"
-	wait_for 20 "the watcher to end" grep -q done "$report" || fail "the watcher did not end"
+	wait_for 20 "the watcher to end" grep -q "done" "$report" || fail "the watcher did not end"
 	if [[ -e $prog.kept ]]; then
 		st=$(stat -c '%u %a' "$prog.kept")
 		log "  the user kept the file root's restore made: owner and mode $st"
