@@ -3,6 +3,7 @@
 #   make              build ./ckpt
 #   make test         unit tests (Check) and end-to-end tests
 #   make bench        dump/restore throughput against memcpy and process_vm_readv
+#   make fuzz         both fuzzers for FUZZ_TIME seconds each (test/fuzz/run.sh)
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
 
@@ -36,7 +37,7 @@ TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
 TOOL_SRCS := $(wildcard test/tools/*.c)
 TOOL_BINS := $(patsubst test/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all test unit e2e bench check-style format lint clean
+.PHONY: all test unit e2e bench check-style format lint clean fuzz fuzz-slice fuzz-build
 all: ckpt
 
 $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
@@ -71,18 +72,46 @@ $(B)/tools/%: test/tools/%.c $(B)/libckpt.a
 	@mkdir -p $(B)/tools
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS)
 
+# Fuzzers (test/fuzz): fuzz-images, structure-aware, built with ASan and
+# UBSan in build-asan; fuzz-reader, a libFuzzer target, with clang in
+# build-fuzz (Debian: clang, libclang-rt-14-dev).
+FUZZ_LIB := test/fuzz/fuzz-lib.c test/fuzz/fuzz.h
+FUZZ_TIME ?= 60
+
+$(B)/fuzz/fuzz-images: test/fuzz/fuzz-images.c $(FUZZ_LIB) $(B)/libckpt.a
+	@mkdir -p $(B)/fuzz
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ test/fuzz/fuzz-images.c test/fuzz/fuzz-lib.c \
+		$(B)/libckpt.a $(LIBS)
+
+$(B)/fuzz-reader: test/fuzz/fuzz-reader.c $(FUZZ_LIB) $(B)/libckpt.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ test/fuzz/fuzz-reader.c \
+		test/fuzz/fuzz-lib.c $(B)/libckpt.a $(LIBS)
+
+fuzz-build: ckpt $(TARGET_BINS)
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/fuzz/fuzz-images
+	$(MAKE) CC=clang SANITIZE=fuzzer-no-link,address,undefined B=build-fuzz \
+		build-fuzz/fuzz-reader
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) test/fuzz/run.sh timed
+
+fuzz-slice: fuzz-build
+	test/fuzz/run.sh slice
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
-e2e: ckpt $(TARGET_BINS) $(TOOL_BINS)
+e2e: ckpt $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
 	test/e2e/run.sh
 
 test: ckpt
 	$(MAKE) unit
-	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image \
+	$(MAKE) SANITIZE=address,undefined B=build-asan build-asan/unit/check-image build-asan/unit/check-validate \
 		build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-validate
+	$(MAKE) fuzz-slice
 	$(MAKE) e2e
 
 $(B)/bench: test/bench/bench.c
@@ -92,7 +121,7 @@ $(B)/bench: test/bench/bench.c
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
-STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c)
+STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
 
@@ -104,4 +133,4 @@ lint: $(PROTO_H)
 		--suppress=missingIncludeSystem -I src -I $(B)/proto src
 
 clean:
-	rm -rf build build-asan ckpt
+	rm -rf build build-asan build-fuzz ckpt

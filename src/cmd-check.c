@@ -291,6 +291,12 @@ static int probe_openat2(void)
 	return trust_have_openat2() ? 0 : -ENOSYS;
 }
 
+/* timer_create takes the id it is handed (Linux 6.13). */
+static int probe_timer_ids(void)
+{
+	return prctl(77 /* PR_TIMER_CREATE_RESTORE_IDS */, 2 /* _GET */, 0, 0, 0) < 0 ? -errno : 0;
+}
+
 static const struct feature features[] = {
 	{ "CAP_SYS_PTRACE and CAP_SYS_ADMIN", "dump and restore", true, probe_caps },
 	{ "ptrace seize/interrupt", "freezing a process", true, probe_seize },
@@ -308,6 +314,9 @@ static const struct feature features[] = {
 	{ "pidfd_getfd", "sockets (optional)", false, probe_pidfd_getfd },
 	{ "TCP_REPAIR (CAP_NET_ADMIN)", "established TCP connections (optional)", false,
 	  probe_tcp_repair },
+	{ "prctl PR_TIMER_CREATE_RESTORE_IDS",
+	  "POSIX timers (optional: without it a process with one is refused)", false,
+	  probe_timer_ids },
 };
 
 /*

@@ -150,6 +150,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 		r = creds_dump_thread(&inf, p->creds[i], th);
 	if (r >= 0)
 		r = thread_ptrs_dump(&inf, th);
+	if (r >= 0)
+		r = prctl_dump_thread(&inf, th);
 	/* Last: signals that arrived during the calls above are in it. */
 	if (r >= 0)
 		r = signals_dump_thread(t, &inf, th);
@@ -187,9 +189,15 @@ static int dump_infected(struct dump_proc *p)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
 	r = task_dump(&p->tp->threads[0], &p->inf, &p->core);
 	if (r >= 0)
+		r = prctl_dump_task(&p->inf, &p->core);
+	if (r >= 0)
 		r = sigactions_dump(&p->inf, &p->core);
 	if (r >= 0)
 		r = itimers_dump(&p->inf, &p->core);
+	if (r >= 0)
+		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
+	if (r >= 0)
+		r = mempolicy_dump(&p->inf, pid);
 	if (r >= 0)
 		r = mm_dump_brk(&p->inf, &p->mm);
 	if (r >= 0)
@@ -197,6 +205,8 @@ static int dump_infected(struct dump_proc *p)
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	if (r >= 0)
+		r = sched_dump(pid, p->tp->threads, p->tp->nr_threads, &p->core, p->threads);
 	if (r >= 0)
 		creds_dump_attach(&p->core, p->threads, p->creds, p->tp->nr_threads);
 	return r;

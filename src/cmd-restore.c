@@ -73,9 +73,9 @@ static int load_plan(struct restore *rs)
 	char why[256];
 	int r;
 
-	if (!pe->n_procs || pe->procs[0]->pid != rs->inv->root_pid ||
-	    pe->n_procs != rs->inv->nr_tasks)
-		return inconsistent("process tree");
+	r = pstree_check(pe, rs->inv->root_pid, rs->inv->nr_tasks);
+	if (r < 0)
+		return r;
 	nodes = xzalloc(pe->n_procs * sizeof(*nodes));
 	for (size_t i = 0; i < pe->n_procs; i++) {
 		nodes[i].pid = (int)pe->procs[i]->pid;
@@ -117,12 +117,19 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 			       (ProtobufCMessage **)&rp->fdinfo);
 	if (r >= 0)
 		r = check_pages_header(rs, pid);
+	/* Images are untrusted input: each kind checks what it read. */
+	if (r >= 0)
+		r = core_check(rp->core, pid);
+	if (r >= 0)
+		r = mm_check(rp->mm, pid);
+	if (r >= 0)
+		r = fdinfo_check(rp->fdinfo, rs->files->n_files, pid);
 	if (r < 0)
 		return r;
-	if (rp->core->pid != (uint32_t)pid || rp->core->n_threads < 1 ||
-	    rp->core->threads[0]->tid != (uint32_t)pid)
-		return inconsistent("process core");
-	return creds_check(rp->core);
+	r = creds_check(rp->core);
+	if (r >= 0)
+		r = task_check(rp->core);
+	return r < 0 ? r : posix_timers_check(rp->core);
 }
 
 /* Who owns the image sets of the chain decides what they may restore.
@@ -161,6 +168,12 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 		if (c->threads[t]->creds)
 			r = trust_check_creds(&rs->trust, (int)c->threads[t]->tid,
 					      c->threads[t]->creds);
+	if (r >= 0)
+		r = sched_check(c, rs->trust.trusted);
+	if (r >= 0)
+		r = prctl_check(c, rs->trust.trusted);
+	if (r >= 0)
+		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
 	if (r >= 0)
@@ -394,12 +407,14 @@ static int restore_check(struct restore *rs)
 		return r;
 	if (shmem_check(rs->shmem, mms, n) < 0)
 		return inconsistent("shared memory");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (rs->procs[i].mm)
+			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
+					rs->procs[i].pp->pid);
+	for (size_t i = 0; i < n && r >= 0; i++)
 		r = mm_check_files(mms[i], &rs->trust);
-		if (r < 0)
-			return r;
-	}
-	r = check_pids(rs);
+	if (r >= 0)
+		r = check_pids(rs);
 	if (r < 0)
 		return r;
 	find_file_owners(rs);
@@ -417,6 +432,54 @@ static const struct restore_proc *proc_of(const struct restore *rs, int pid)
 		if (rs->procs[i].pp->pid == pid)
 			return &rs->procs[i];
 	return NULL;
+}
+
+int restore_prepare(struct restore *rs, const char *dir)
+{
+	int r;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
+	r = restore_load(rs, dir);
+	if (r >= 0)
+		r = restore_check(rs);
+	return r;
+}
+
+void restore_release(struct restore *rs)
+{
+	for (size_t i = 0; rs->procs && i < rs->nr; i++) {
+		struct restore_proc *rp = &rs->procs[i];
+
+		if (rp->core)
+			protobuf_c_message_free_unpacked(&rp->core->base, NULL);
+		if (rp->mm)
+			protobuf_c_message_free_unpacked(&rp->mm->base, NULL);
+		if (rp->fdinfo)
+			protobuf_c_message_free_unpacked(&rp->fdinfo->base, NULL);
+		mm_plan_release(&rp->plan);
+	}
+	free(rs->procs);
+	free(rs->file_owner);
+	plan_release(&rs->plan);
+	if (rs->shmem)
+		protobuf_c_message_free_unpacked(&rs->shmem->base, NULL);
+	if (rs->files)
+		protobuf_c_message_free_unpacked(&rs->files->base, NULL);
+	if (rs->pstree)
+		protobuf_c_message_free_unpacked(&rs->pstree->base, NULL);
+	if (rs->inv)
+		protobuf_c_message_free_unpacked(&rs->inv->base, NULL);
+	for (size_t i = 1; i < rs->nr_chain; i++)
+		close(rs->chain[i]);
+	free(rs->chain);
+	if (rs->dirfd >= 0)
+		close(rs->dirfd);
+	if (rs->log_pipe >= 0)
+		close(rs->log_pipe);
+	trust_release(&rs->trust);
+	memset(rs, 0, sizeof(*rs));
+	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 }
 
 /* ckpt opens every file of the tree once, for all processes to inherit. */
@@ -557,7 +620,15 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = main_thread_restore(&inf, rp->core);
 	if (r >= 0)
+		r = prctl_restore_late(&inf, rp->core);
+	if (r >= 0)
 		r = itimers_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = sched_restore_late(rp->core);
+	if (r >= 0)
+		r = posix_timers_create_late(&inf, rp->core);
+	if (r >= 0)
+		r = posix_timers_arm_late(&inf, rp->core);
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)
@@ -619,7 +690,7 @@ static int let_go(struct restore *rs)
 		if (rp->pp->role != PLAN_LIVE)
 			continue;
 		if (rp->pe->stop_signal)
-			(void)kill(rp->pp->pid, SIGSTOP);
+			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
 		threads_detach(rp->core);
 		if (ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL) < 0 && !r)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
@@ -700,15 +771,15 @@ static int restore_run(struct restore *rs, const struct options *o)
 
 int cmd_restore(const struct options *o)
 {
-	struct restore rs = { .dirfd = -1, .tty_fd = -1, .log_pipe = -1 };
+	struct restore rs;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
-	int r;
+	int r, root;
 
-	r = restore_load(&rs, o->images);
-	if (r >= 0)
-		r = restore_check(&rs);
-	if (r < 0)
+	r = restore_prepare(&rs, o->images);
+	if (r < 0) {
+		restore_release(&rs);
 		return r;
+	}
 	rs.caller_pgid = getpgid(0);
 	rs.outside_pgid = (int)rs.pstree->procs[0]->pgid;
 	/* Orphans of a failed restore come to us, to be reaped at once. */
@@ -716,11 +787,12 @@ int cmd_restore(const struct options *o)
 	r = restore_run(&rs, o);
 	if (r < 0) {
 		tree_kill(&rs);
+		restore_release(&rs);
 		return r == -ECANCELED ? -EINVAL : r;
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
 	pr_debug("restored %zu processes in %.3f s", rs.nr, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
-	if (o->detach)
-		return 0;
-	return wait_restored((int)rs.inv->root_pid);
+	root = (int)rs.inv->root_pid;
+	restore_release(&rs);
+	return o->detach ? 0 : wait_restored(root);
 }

@@ -166,10 +166,18 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 	if (c)
 		show_task_creds_text(c);
 	for (size_t i = 0; c && i < c->n_threads; i++)
-		printf("  thread %u: rip %#llx rsp %#llx blocked %#llx\n", c->threads[i]->tid,
-		       (unsigned long long)c->threads[i]->regs->rip,
+		printf("  thread %u: rip %#llx rsp %#llx blocked %#llx policy %#x nice %d\n",
+		       c->threads[i]->tid, (unsigned long long)c->threads[i]->regs->rip,
 		       (unsigned long long)c->threads[i]->regs->rsp,
-		       (unsigned long long)c->threads[i]->blocked);
+		       (unsigned long long)c->threads[i]->blocked, c->threads[i]->sched_policy,
+		       c->threads[i]->nice);
+	for (size_t i = 0; c && i < c->n_posix_timers; i++) {
+		const PosixTimerEntry *t = c->posix_timers[i];
+
+		printf("  POSIX timer %u: clock %d notify %#x signal %u, %llu ns left, every %llu ns\n",
+		       t->id, t->clock, t->notify, t->signo, (unsigned long long)t->value_ns,
+		       (unsigned long long)t->interval_ns);
+	}
 	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB", p->mm->n_vmas,
 	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
 	if (p->codec)

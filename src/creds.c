@@ -490,9 +490,12 @@ static int verify_status(int pid, int tid, const CredsEntry *c)
 	}
 	/* The kernel keeps (and shows) groups sorted. */
 	want_groups = xmalloc((c->n_groups + 1) * sizeof(uint32_t));
-	memcpy(want_groups, c->groups, c->n_groups * sizeof(uint32_t));
-	qsort(want_groups, c->n_groups, sizeof(uint32_t), cmp_u32);
-	qsort(st.groups, st.nr_groups, sizeof(uint32_t), cmp_u32);
+	if (c->n_groups) {
+		memcpy(want_groups, c->groups, c->n_groups * sizeof(uint32_t));
+		qsort(want_groups, c->n_groups, sizeof(uint32_t), cmp_u32);
+	}
+	if (st.nr_groups)
+		qsort(st.groups, st.nr_groups, sizeof(uint32_t), cmp_u32);
 	r = st.nr_groups != c->n_groups ||
 	    (st.nr_groups && memcmp(st.groups, want_groups, st.nr_groups * sizeof(uint32_t)));
 	free(st.groups);

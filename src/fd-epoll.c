@@ -19,6 +19,7 @@
  * shows only its flags as events, and comes back disarmed (add_disarmed).
  */
 #include "files.h"
+#include "imgdir.h"
 
 #include "proc.h"
 #include "util.h"
@@ -142,13 +143,22 @@ static int epoll_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 	return 0;
 }
 
+#define EP_EVENTS_KNOWN                                                                    \
+	(EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDNORM | EPOLLRDBAND | \
+	 EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG | EPOLLRDHUP | EP_PRIVATE_BITS)
+#define EP_ITEMS_MAX (1u << 22)
+
 static int epoll_check(const FileEntry *e, const struct files_open *fo)
 {
-	if (!e->epoll)
+	if (!e->epoll || e->epoll->n_tfds > EP_ITEMS_MAX)
 		return anon_inconsistent(e);
-	for (size_t k = 0; k < e->epoll->n_tfds; k++)
-		if (!e->epoll->tfds[k]->pid)
+	for (size_t k = 0; k < e->epoll->n_tfds; k++) {
+		const EpollTfdEntry *t = e->epoll->tfds[k];
+
+		if (!t->pid || t->pid > INT32_MAX || t->tfd >= fd_number_limit() ||
+		    (t->events & ~(uint32_t)EP_EVENTS_KNOWN))
 			return anon_inconsistent(e);
+	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@
  * them, and reading them would take them from the application.
  */
 #include "files.h"
+#include "imgdir.h"
 
 #include "proc.h"
 #include "trust.h"
@@ -172,6 +173,11 @@ static int inotify_dump(const struct fd_dump *d, FileEntry *e)
 	return r;
 }
 
+/* What inotify_add_watch takes, and IN_IGNORED/IN_ISDIR as fdinfo may show. */
+#define IN_WATCH_KNOWN                                                                             \
+	(IN_ALL_EVENTS | IN_ONLYDIR | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_ADD | IN_ONESHOT | \
+	 IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGNORED | IN_ISDIR | 0x10000000)
+
 static int inotify_check(const FileEntry *e, const struct files_open *fo)
 {
 	const InotifyEntry *ie = e->inotify;
@@ -182,7 +188,8 @@ static int inotify_check(const FileEntry *e, const struct files_open *fo)
 	for (size_t i = 0; i < ie->n_wds; i++) {
 		const InotifyWdEntry *w = ie->wds[i];
 
-		if (!w->wd || w->wd > INT32_MAX || (i && w->wd <= ie->wds[i - 1]->wd))
+		if (!w->wd || w->wd > INT32_MAX || (i && w->wd <= ie->wds[i - 1]->wd) ||
+		    (w->mask & ~(uint32_t)IN_WATCH_KNOWN) || !str_fits(w->path, PATH_MAX_LEN - 1))
 			return anon_inconsistent(e);
 		if (trust_check_path("watched file", w->path) < 0)
 			return -EINVAL;

@@ -98,17 +98,22 @@ int filedata_dump(int fd, uint64_t size, FileDataEntry *d, int dirfd, enum img_k
 
 int filedata_check(const FileDataEntry *d)
 {
-	uint64_t pages = 0;
+	uint64_t pages = 0, prev_end = 0, bytes;
 
+	/* A file is at most MAX_LFS_FILESIZE (2^63 - 1) bytes long. */
+	if (d->size > (uint64_t)INT64_MAX - PAGE_SIZE)
+		return -EBADMSG;
 	for (size_t i = 0; i < d->n_runs; i++) {
 		const PageRunEntry *run = d->runs[i];
+		uint64_t end;
 
-		if (run->vaddr % PAGE_SIZE || run->vaddr >= d->size ||
-		    run->vaddr + (uint64_t)run->nr_pages * PAGE_SIZE > d->size + PAGE_SIZE - 1)
+		if (!run->nr_pages || run->vaddr % PAGE_SIZE || run->vaddr >= d->size ||
+		    run->vaddr < prev_end || !pages_end_ok(run->vaddr, run->nr_pages, &end) ||
+		    end > d->size + PAGE_SIZE - 1 || !add_ok(pages, run->nr_pages, &pages))
 			return -EBADMSG;
-		pages += run->nr_pages;
+		prev_end = end;
 	}
-	return pages == d->nr_pages ? 0 : -EBADMSG;
+	return pages == d->nr_pages && mul_ok(pages, PAGE_SIZE, &bytes) ? 0 : -EBADMSG;
 }
 
 int filedata_restore(int fd, const FileDataEntry *d, int dirfd, enum img_kind kind, int id)

@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 
 /* Character devices that reopen by path with no state to lose. */
@@ -219,10 +220,37 @@ const struct file_kind tty_caller_kind = {
 
 /* ---- memfds: objects of shmem.c, reopened from there ---- */
 
+/* The kernel's internal shmem mount, where memfds and shared anonymous
+ * memory live: its device, from a memfd of our own; 0 if unknown. */
+static dev_t internal_shm_dev(void)
+{
+	static dev_t dev;
+	struct stat st;
+	int fd;
+
+	if (dev)
+		return dev;
+	fd = memfd_create("ckpt-probe", MFD_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		dev = st.st_dev;
+	if (fd >= 0)
+		close(fd);
+	return dev;
+}
+
+/*
+ * A memfd, or an fd of shared anonymous memory (opened through
+ * /proc/PID/map_files: it shows "/dev/zero (deleted)", on the internal
+ * shmem mount). The second is the object its mappings map: were it taken
+ * for a deleted file, the restore would part the fd from the memory.
+ */
 static bool memfd_claims(const char *link, const struct stat *st)
 {
-	return !strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) && str_ends(link, " (deleted)") &&
-	       S_ISREG(st->st_mode);
+	if (!S_ISREG(st->st_mode) || !str_ends(link, " (deleted)"))
+		return false;
+	if (!strncmp(link, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
+		return true;
+	return !strcmp(link, "/dev/zero (deleted)") && st->st_dev == internal_shm_dev();
 }
 
 static int memfd_dump(const struct fd_dump *d, FileEntry *e)

@@ -5,6 +5,8 @@
  */
 #include "files.h"
 
+#include "imgdir.h"
+
 #include "proc.h"
 #include "util.h"
 
@@ -21,6 +23,13 @@ static const struct file_kind *const kinds[] = {
 	&epoll_kind,   &timerfd_kind, &signalfd_kind, &inotify_kind, &unix_sk_kind,
 	&inet_sk_kind, &opath_kind,
 };
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static const struct file_kind *kind_of(uint32_t kind)
 {
@@ -229,18 +238,132 @@ int fds_max(const FdinfoEntry *fi)
 	return max;
 }
 
+/* ---- checks of files.img and fdinfo-PID.img ---- */
+
+#define FILES_MAX (1u << 22)
+#define LOCKS_MAX 65536
+#define PIPE_SIZE_MAX (1u << 30)
+/* The kernel sets O_LARGEFILE on every open of a 64-bit process; glibc
+ * defines it as 0 there. */
+#define KERNEL_O_LARGEFILE 0100000
+/* What open(2) flags a description can have, as fdinfo shows them. */
+#define OPEN_FLAGS_KNOWN                                                                       \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | \
+	 O_ASYNC | O_DIRECT | KERNEL_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |      \
+	 O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE)
+
+/* What every description has, whatever its kind. */
+static int file_check(const FileEntry *e, size_t i)
+{
+	if (e->id != i || !kind_of(e->kind))
+		return img_inconsistent(IMG_FILES, 0, "file %zu: id or kind", i);
+	if (!str_fits(e->path, PATH_MAX_LEN - 1))
+		return img_inconsistent(IMG_FILES, 0, "file %zu: path too long", i);
+	if ((e->flags & ~(uint32_t)OPEN_FLAGS_KNOWN) || (e->flags & O_ACCMODE) == O_ACCMODE)
+		return img_inconsistent(IMG_FILES, 0, "file %zu: open flags", i);
+	if (e->offset > (uint64_t)INT64_MAX)
+		return img_inconsistent(IMG_FILES, 0, "file %zu: offset", i);
+	if (e->n_locks > LOCKS_MAX)
+		return img_inconsistent(IMG_FILES, 0, "file %zu: locks", i);
+	for (size_t k = 0; k < e->n_locks; k++) {
+		const FileLockEntry *l = e->locks[k];
+
+		if (l->type < 1 || l->type > 3 || l->start > (uint64_t)INT64_MAX ||
+		    l->len > (uint64_t)INT64_MAX)
+			return img_inconsistent(IMG_FILES, 0, "file %zu: lock", i);
+	}
+	return 0;
+}
+
+/*
+ * Kinds whose restore pairs descriptions up by searching the others
+ * (tty.c: a pty and its master; sk-unix.c: peers, listeners, names) are
+ * bounded, so that a hostile files.img cannot make those searches run for
+ * hours: far above what a tree has (kernel.pty.max is 4096 by default).
+ */
+static const struct {
+	uint32_t kind;
+	size_t max;
+} kind_max[] = {
+	{ FD_KIND__FD_PTY, 16384 },
+	{ FD_KIND__FD_UNIX_SK, 65536 },
+};
+
+static int kinds_count_check(const FilesEntry *fe)
+{
+	size_t n[ARRAY_SIZE(kind_max)] = { 0 };
+
+	for (size_t i = 0; i < fe->n_files; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(kind_max); k++)
+			if (fe->files[i]->kind == kind_max[k].kind && ++n[k] > kind_max[k].max)
+				return img_inconsistent(IMG_FILES, 0, "more than %zu %ss",
+							kind_max[k].max,
+							fd_kind_name(kind_max[k].kind));
+	return 0;
+}
+
+static int pipes_check(const FilesEntry *fe)
+{
+	for (size_t k = 0; k < fe->n_pipes; k++) {
+		const PipeEntry *p = fe->pipes[k];
+
+		if (!p->size || p->size > PIPE_SIZE_MAX || p->data.len > p->size)
+			return img_inconsistent(IMG_FILES, 0, "pipe %zu: size", k);
+	}
+	return 0;
+}
+
+int fdinfo_check(const FdinfoEntry *fi, size_t nr_files, int pid)
+{
+	unsigned int limit = fd_number_limit();
+
+	if (fi->n_fds > limit)
+		return img_inconsistent(IMG_FDINFO, pid, "%zu fds", fi->n_fds);
+	for (size_t i = 0; i < fi->n_fds; i++) {
+		const FdEntry *e = fi->fds[i];
+
+		if (e->fd >= limit)
+			return img_inconsistent(IMG_FDINFO, pid, "fd %u (nr_open is %u)", e->fd,
+						limit);
+		if (e->file_id >= nr_files)
+			return img_inconsistent(IMG_FDINFO, pid, "fd %u: file %u of %zu", e->fd,
+						e->file_id, nr_files);
+	}
+	/* Unique: sorted copy of the numbers. */
+	{
+		_cleanup_free_ uint32_t *fds = xmalloc((fi->n_fds + 1) * sizeof(*fds));
+
+		for (size_t i = 0; i < fi->n_fds; i++)
+			fds[i] = fi->fds[i]->fd;
+		qsort(fds, fi->n_fds, sizeof(*fds), cmp_u32);
+		for (size_t i = 1; i < fi->n_fds; i++)
+			if (fds[i] == fds[i - 1])
+				return img_inconsistent(IMG_FDINFO, pid, "fd %u twice", fds[i]);
+	}
+	return 0;
+}
+
 int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis)
 {
 	const FilesEntry *fe = fo->fe;
+	int r;
 
+	if (fe->n_files > FILES_MAX || fe->n_pipes > FILES_MAX)
+		return img_inconsistent(IMG_FILES, 0, "%zu files", fe->n_files);
+	r = kinds_count_check(fe);
+	if (r < 0)
+		return r;
+	r = pipes_check(fe);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < fe->n_files; i++) {
 		const FileEntry *e = fe->files[i];
-		const struct file_kind *k = kind_of(e->kind);
-		int r;
+		const struct file_kind *k;
 
-		if (e->id != i || !k)
-			return pr_fail(-EBADMSG,
-				       "cannot restore: images are inconsistent (open files)");
+		r = file_check(e, i);
+		if (r < 0)
+			return r;
+		k = kind_of(e->kind);
 		r = k->check ? k->check(e, fo) : 0;
 		if (r < 0)
 			return r;

@@ -129,6 +129,9 @@ const char *fd_kind_name(uint32_t kind);
 
 /* Highest fd number in @fi, or -1. */
 int fds_max(const FdinfoEntry *fi);
+/* fdinfo-PID.img as read: fd numbers below nr_open and unique, file ids
+ * in files.img (@nr_files); logs why not. */
+int fdinfo_check(const FdinfoEntry *fi, size_t nr_files, int pid);
 /* Before anything is created: can every description be reopened? Only
  * fe, trust, tty_fd and nr_shmem of @fo are used. */
 int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis);

@@ -445,22 +445,55 @@ int img_write_msg(int dirfd, enum img_kind kind, int pid, const ProtobufCMessage
 }
 
 /* Largest message image accepted; guards against absurd lengths in a
- * corrupted header before allocating. */
-#define IMG_MSG_MAX (256u << 20)
+ * hostile or corrupted header before allocating. */
+#define IMG_MSG_MAX (64u << 20)
+
+/*
+ * What protobuf-c may allocate to unpack one message: elements of repeated
+ * fields cost far more in memory than on disk (an empty message is two
+ * bytes there, a struct of a hundred here), so the total is bounded by a
+ * multiple of the payload and by a hard cap. Blocks come from malloc, so
+ * protobuf_c_message_free_unpacked(msg, NULL) frees them.
+ */
+#define UNPACK_RATIO 64
+#define UNPACK_SLACK (16u << 20)
+#define UNPACK_CAP (1ULL << 30)
+
+struct unpack_budget {
+	uint64_t left;
+};
+
+static void *budget_alloc(void *data, size_t size)
+{
+	struct unpack_budget *b = data;
+
+	if (size > b->left)
+		return NULL;
+	b->left -= size;
+	return malloc(size);
+}
+
+static void budget_free(void *data, void *p)
+{
+	free(p);
+}
 
 int img_unpack(struct img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret_msg)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
+	struct unpack_budget budget;
+	ProtobufCAllocator alloc = { budget_alloc, budget_free, &budget };
 	ProtobufCMessage *msg;
 	int r;
 
 	if (img->payload_len > IMG_MSG_MAX || img->codec)
 		return -EBADMSG;
-	buf = xmalloc(img->payload_len);
+	budget.left = MIN(img->payload_len * UNPACK_RATIO + UNPACK_SLACK, UNPACK_CAP);
+	buf = xmalloc(img->payload_len ?: 1);
 	r = img_read(img, buf, img->payload_len);
 	if (r < 0)
 		return r;
-	msg = protobuf_c_message_unpack(desc, NULL, img->payload_len, buf);
+	msg = protobuf_c_message_unpack(desc, &alloc, img->payload_len, buf);
 	if (!msg)
 		return -EBADMSG;
 	*ret_msg = msg;

@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -240,7 +242,8 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 		const ImageFileEntry *f = inv->files[i];
 		struct stat st;
 
-		if (strchr(f->name, '/') || !strcmp(f->name, ".") || !strcmp(f->name, "..") ||
+		/* Names of files in this very directory, nothing else. */
+		if (!str_fits(f->name, NAME_MAX) || f->name[0] == '.' || strchr(f->name, '/') ||
 		    fstatat(dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			pr_err("cannot read '%s/%s': %s", path, f->name, img_strerror(-ENOENT));
 			r = -ENOENT;
@@ -264,4 +267,55 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 	*ret_dirfd = dirfd;
 	*ret_inv = inv;
 	return 0;
+}
+
+int img_inconsistent(enum img_kind kind, int pid, const char *fmt, ...)
+{
+	_cleanup_free_ char *name = img_name(kind, pid);
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s: %s)", name, what);
+}
+
+/* Linux's TASK_SIZE_MAX on x86-64, 4- and 5-level paging. */
+#define TASK_SIZE_47 0x00007ffffffff000ULL
+#define TASK_SIZE_56 0x00fffffffffff000ULL
+
+uint64_t user_addr_limit(void)
+{
+	static uint64_t limit;
+	_cleanup_free_ char *info = NULL;
+
+	if (limit)
+		return limit;
+	limit = TASK_SIZE_47;
+	if (read_file("/proc/cpuinfo", &info, NULL) >= 0 && strstr(info, " la57"))
+		limit = TASK_SIZE_56;
+	return limit;
+}
+
+unsigned int fd_number_limit(void)
+{
+	static unsigned int limit;
+	_cleanup_free_ char *text = NULL;
+
+	if (limit)
+		return limit;
+	limit = 1024 * 1024; /* the kernel's default */
+	if (read_file("/proc/sys/fs/nr_open", &text, NULL) >= 0) {
+		unsigned long v = strtoul(text, NULL, 10);
+
+		if (v >= 64 && v <= (1UL << 30))
+			limit = (unsigned int)v;
+	}
+	return limit;
+}
+
+bool str_fits(const char *s, size_t max)
+{
+	return s && strnlen(s, max + 1) <= max;
 }

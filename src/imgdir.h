@@ -7,7 +7,11 @@
  * every file is complete and synced, so an interrupted dump never leaves
  * something that looks like a valid image set.
  */
+#include "image.h"
 #include "inventory.pb-c.h"
+
+#include <stdbool.h>
+#include <stdint.h>
 
 struct imgdir {
 	char *final; /* DIR as given */
@@ -33,5 +37,21 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv);
 
 /* A user-facing reason for an image error code. */
 const char *img_strerror(int r);
+
+/*
+ * Images are untrusted input: every kind checks what it reads before use
+ * (a KIND_check function beside its restore code). A check that fails
+ * logs one line, "cannot restore: images are inconsistent (NAME: WHAT)",
+ * NAME the image file of @kind (and @pid), and returns -EBADMSG.
+ */
+int img_inconsistent(enum img_kind kind, int pid, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* One past the highest user address: 47 bits on x86-64, 56 with 5-level
+ * paging. */
+uint64_t user_addr_limit(void);
+/* fs.nr_open: no fd number is this large or larger. */
+unsigned int fd_number_limit(void);
+/* @s is at most @max bytes long (NUL excluded). */
+bool str_fits(const char *s, size_t max);
 
 #endif

@@ -25,9 +25,17 @@
 
 struct trust;
 
+/* core-check.c: core-PID.img as read is sane (counts, signal numbers,
+ * flags, sizes, strings); logs why not. */
+int core_check(const TaskCoreEntry *core, int pid);
+
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
+/* The fields of the image that task.c restores, checked; logs. */
+int task_check(const TaskCoreEntry *core);
+/* What a set that is not root's may not claim (a chroot); logs. */
+int task_check_trust(const TaskCoreEntry *core, bool trusted);
 /* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them.
  * A set not trusted raises no hard limit above ckpt's own. */
 int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t);
@@ -68,10 +76,46 @@ int sigmask_restore(int tid, const ThreadCoreEntry *th);
 int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int shared_pending_dump(int pid, TaskCoreEntry *core);
 int signals_requeue_stolen(struct infect *inf, struct seized_task *t);
+/* Stop restored process @core again, by @sig (its stop signal at the
+ * dump) where that still stops it, else by SIGSTOP; no logging. */
+int stop_signal_restore(const TaskCoreEntry *core, uint32_t sig);
 
 /* timers.c: interval timers (setitimer/alarm) */
 int itimers_dump(struct infect *inf, TaskCoreEntry *core);
 int itimers_restore_late(struct infect *inf, const TaskCoreEntry *core);
+
+/* prctl.c: speculation controls, TSC mode, machine-check kill policy (per
+ * thread), MDWE and KSM for the whole process; by remote calls. */
+int prctl_dump_thread(struct infect *inf, ThreadCoreEntry *th);
+int prctl_dump_task(struct infect *inf, TaskCoreEntry *core);
+/* Every field sane, and KSM only if @trusted; logs. */
+int prctl_check(const TaskCoreEntry *core, bool trusted);
+/* In each thread, before its creds are dropped. */
+int prctl_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
+/* Once the memory is rebuilt, before the creds. */
+int prctl_restore_late(struct infect *inf, const TaskCoreEntry *core);
+
+/* sched.c: policy, nice, CPU affinity, I/O priority (per thread),
+ * oom_score_adj; from ckpt, by tid. @ths: the threads' entries. */
+int sched_dump(int pid, const struct seized_task *threads, size_t nr, TaskCoreEntry *core,
+	       ThreadCoreEntry **ths);
+/* Every field sane, and nothing more than a user may set unless @trusted. */
+int sched_check(const TaskCoreEntry *core, bool trusted);
+/* Once the threads exist, before the creds; each read back. */
+int sched_restore_late(const TaskCoreEntry *core);
+
+/* mempolicy.c: a non-default memory policy or a protection key on a
+ * mapping is refused (not saved); logs. */
+int mempolicy_dump(struct infect *inf, int pid);
+
+/* posix-timers.c: timer_create timers, with their ids */
+int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,
+		      TaskCoreEntry *core);
+int posix_timers_check(const TaskCoreEntry *core);
+/* Once the threads exist: every timer with its id, disarmed. */
+int posix_timers_create_late(struct infect *inf, const TaskCoreEntry *core);
+/* Last: armed with the time left (REALTIME: the moment). */
+int posix_timers_arm_late(struct infect *inf, const TaskCoreEntry *core);
 
 /* regs.c: general registers, xstate, rseq registration */
 int regs_dump(struct seized_task *t, ThreadCoreEntry *th);

@@ -78,6 +78,10 @@ int mm_dump_brk(struct infect *inf, MmEntry *mm);
 int mm_plan_init(struct mm_plan *plan, const MmEntry *mm, int shmem_base, int close_from,
 		 int first_aux_fd);
 void mm_plan_release(struct mm_plan *plan);
+/* The address space of @pid as read from mm-PID.img is sane: VMAs sorted,
+ * page-aligned, non-overlapping, in user space, of known kinds and flags;
+ * mm fields in user space; auxv and paths bounded. Logs why not. */
+int mm_check(const MmEntry *mm, int pid);
 /* Check that every mapped file is still what was dumped (parent, before
  * anything is created). */
 int mm_check_files(const MmEntry *mm, const struct trust *t);
@@ -129,6 +133,13 @@ int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct p
 int pages_undo_discard(struct pages_undo *u);
 void pages_undo_free(struct pages_undo *u);
 int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels);
+/* The page maps of process @pid through the chain @dirfds are sane and
+ * hold every page said to be in a parent (before anything is created).
+ * Logs why not. */
+int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid);
+/* One page map, checked against the VMAs of @mm (NULL: a parent's, at
+ * @level of the chain). */
+int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level);
 
 /* shmem.c: shared anonymous memory and memfds, one object however many
  * processes map it or hold it open */

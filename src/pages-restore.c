@@ -59,45 +59,76 @@ static void level_release(struct level *l)
 	ranges_release(&l->need);
 }
 
-/* Every run must lie inside a VMA that takes pages. */
-static int check_runs(const MmEntry *mm, const PagemapEntry *pm)
+/*
+ * A page map as read: runs sorted, non-overlapping, page-aligned, of at
+ * least one page, in user space, without overflow; those stored here add
+ * up to nr_pages, whose bytes fit in 64 bits. With @mm (the image set
+ * restored), every run lies inside a VMA that takes pages; a parent's
+ * runs are only needed where they meet the runs of the levels above, but
+ * all of them are read and must be sane.
+ */
+int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level)
 {
-	uint64_t here = 0;
+	const char *of = level ? " of a parent image set" : "";
+	uint64_t here = 0, prev_end = 0, bytes;
+	size_t k = 0;
 
 	for (size_t i = 0; i < pm->n_runs; i++) {
-		uint64_t s = pm->runs[i]->vaddr,
-			 e = s + (uint64_t)pm->runs[i]->nr_pages * PAGE_SIZE;
-		bool inside = false;
+		const PageRunEntry *e = pm->runs[i];
+		uint64_t end;
 
-		for (size_t k = 0; k < mm->n_vmas && !inside; k++)
-			inside = vma_has_pages(mm->vmas[k]) && mm->vmas[k]->start <= s &&
-				 e <= mm->vmas[k]->end && s < e;
-		if (!inside || s % PAGE_SIZE || pm->runs[i]->where > PAGE_WHERE__PAGES_IN_PARENT)
-			return -EBADMSG;
-		if (pm->runs[i]->where == PAGE_WHERE__PAGES_HERE)
-			here += pm->runs[i]->nr_pages;
+		if (e->where > PAGE_WHERE__PAGES_IN_PARENT)
+			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu%s: where %u", i, of,
+						e->where);
+		if (!e->nr_pages || e->vaddr % PAGE_SIZE ||
+		    !pages_end_ok(e->vaddr, e->nr_pages, &end) || end > user_addr_limit())
+			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu%s: %u pages at %#llx", i,
+						of, e->nr_pages, (unsigned long long)e->vaddr);
+		if (e->vaddr < prev_end)
+			return img_inconsistent(IMG_PAGEMAP, pid,
+						"run %zu%s overlaps or comes before run %zu", i, of,
+						i - 1);
+		prev_end = end;
+		/* Both sorted: one pass over the VMAs. */
+		while (mm && k < mm->n_vmas && mm->vmas[k]->end <= e->vaddr)
+			k++;
+		if (mm && (k == mm->n_vmas || !vma_has_pages(mm->vmas[k]) ||
+			   mm->vmas[k]->start > e->vaddr || end > mm->vmas[k]->end))
+			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu: not inside a vma", i);
+		if (e->where == PAGE_WHERE__PAGES_HERE && !add_ok(here, e->nr_pages, &here))
+			return img_inconsistent(IMG_PAGEMAP, pid, "page count%s", of);
 	}
-	return here == pm->nr_pages ? 0 : -EBADMSG;
+	if (here != pm->nr_pages || !mul_ok(pm->nr_pages, PAGE_SIZE, &bytes))
+		return img_inconsistent(IMG_PAGEMAP, pid, "%llu pages stored%s, runs hold %llu",
+					(unsigned long long)pm->nr_pages, of,
+					(unsigned long long)here);
+	return 0;
 }
 
-static int level_load(struct level *l, int pid)
+/* Logs why it fails, but for a missing page map in a parent (-ENOENT),
+ * which may be fine. */
+static int level_load(struct level *l, int pid, const MmEntry *mm, size_t level)
 {
 	int r = img_read_msg(l->dirfd, IMG_PAGEMAP, pid, &pagemap_entry__descriptor,
 			     (ProtobufCMessage **)&l->pm);
-	uint64_t here = 0;
 
+	if (r == -ENOENT && level)
+		return r;
+	if (r < 0) {
+		_cleanup_free_ char *name = img_name(IMG_PAGEMAP, pid);
+
+		return pr_fail(r, "cannot restore: cannot read image '%s'%s: %s", name,
+			       level ? " of a parent" : "", img_strerror(r));
+	}
+	r = pagemap_check(l->pm, mm, pid, level);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < l->pm->n_runs; i++) {
 		const PageRunEntry *e = l->pm->runs[i];
 
-		if (i && e->vaddr < l->pm->runs[i - 1]->vaddr)
-			return -EBADMSG;
 		page_runs_add(&l->runs, e->vaddr, e->nr_pages, e->where, false, false);
-		if (e->where == PAGE_WHERE__PAGES_HERE)
-			here += e->nr_pages;
 	}
-	return here == l->pm->nr_pages ? 0 : -EBADMSG;
+	return 0;
 }
 
 /* The parts of the sorted ranges @want inside the runs of @l with @where,
@@ -383,33 +414,61 @@ static int level_fill(struct infect *inf, struct level *l, int pid)
 	return r;
 }
 
+/* Load the page maps of @pid at every level of the chain, checked; *ret_nr
+ * says how many to release. Logs why it fails. */
+static int levels_load(struct level *lv, const MmEntry *mm, const int *dirfds, size_t nr_levels,
+		       int pid, size_t *ret_nr)
+{
+	size_t loaded = 0;
+	int r = 0;
+
+	for (; loaded < nr_levels && r >= 0; loaded++) {
+		lv[loaded].dirfd = dirfds[loaded];
+		r = level_load(&lv[loaded], pid, loaded ? NULL : mm, loaded);
+		/* A process new since a parent dump is not in it: fine if
+		 * nothing is needed from there. */
+		if (r == -ENOENT) {
+			r = 0;
+			break;
+		}
+	}
+	*ret_nr = loaded;
+	if (r >= 0 && resolve(lv, loaded) < 0)
+		r = img_inconsistent(IMG_PAGEMAP, pid, "pages in a parent image set that has none");
+	return r;
+}
+
+static void levels_release(struct level *lv, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		level_release(&lv[i]);
+	free(lv);
+}
+
+int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
+{
+	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
+	size_t loaded = 0;
+	int r = levels_load(lv, mm, dirfds, nr_levels, pid, &loaded);
+
+	levels_release(lv, loaded);
+	return r;
+}
+
 int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels)
 {
 	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
 	int pid = inf->tgid ? inf->tgid : inf->pid;
 	size_t loaded = 0, k = 0;
-	int r = 0;
-
-	for (; loaded < nr_levels && r >= 0; loaded++) {
-		lv[loaded].dirfd = dirfds[loaded];
-		r = level_load(&lv[loaded], pid);
-		/* A process new since a parent dump is not in it: fine if
-		 * nothing is needed from there. */
-		if (r == -ENOENT && loaded > 0) {
-			r = 0;
-			break;
-		}
+	int r = levels_load(lv, mm, dirfds, nr_levels, pid, &loaded);
+	if (r < 0) {
+		levels_release(lv, loaded);
+		return r;
 	}
-	if (r >= 0)
-		r = check_runs(mm, lv[0].pm);
-	if (r >= 0)
-		r = resolve(lv, loaded);
 	for (k = 0; k < loaded && r >= 0; k++)
 		if (lv[k].need.n)
 			r = level_fill(inf, &lv[k], pid);
-	for (size_t i = 0; i < loaded; i++)
-		level_release(&lv[i]);
-	free(lv);
+	levels_release(lv, loaded);
 	if (r < 0) {
 		_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
 

@@ -196,15 +196,6 @@ static int pipes_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 	return 0;
 }
 
-/* The FIFO that pipe @k is, if it is one. */
-static const FileEntry *fifo_of(const FilesEntry *fe, size_t k)
-{
-	for (size_t i = 0; i < fe->n_files; i++)
-		if (fe->files[i]->kind == FD_KIND__FD_FIFO && fe->files[i]->pipe_id == k)
-			return fe->files[i];
-	return NULL;
-}
-
 /* Both ends of a new pipe, or one O_RDWR fd of the FIFO for both. */
 static struct trust_file fifo_file(const FileEntry *fifo)
 {
@@ -267,12 +258,22 @@ static int pipes_prepare(struct files_open *fo)
 	struct pipes_open *po = xzalloc(sizeof(*po));
 	int r = 0;
 
+	/* The FIFO of each pipe in one pass: files.img may hold a million of
+	 * each, and a search per pipe would take hours. */
+	_cleanup_free_ const FileEntry **fifos = xzalloc((fe->n_pipes + 1) * sizeof(*fifos));
+
+	for (size_t i = 0; i < fe->n_files; i++) {
+		const FileEntry *e = fe->files[i];
+
+		if (e->kind == FD_KIND__FD_FIFO && e->pipe_id < fe->n_pipes && !fifos[e->pipe_id])
+			fifos[e->pipe_id] = e;
+	}
 	fo->state[FD_KIND__FD_PIPE] = po;
 	po->p = xzalloc(fe->n_pipes * sizeof(*po->p) + 1);
 	for (size_t k = 0; k < fe->n_pipes && r >= 0; k++) {
 		po->p[k].end[0] = po->p[k].end[1] = -1;
 		po->n++;
-		r = pipe_create(fo->trust, fe->pipes[k], fifo_of(fe, k), fo->scratch, &po->p[k]);
+		r = pipe_create(fo->trust, fe->pipes[k], fifos[k], fo->scratch, &po->p[k]);
 	}
 	return r;
 }

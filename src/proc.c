@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 
 static const struct {
@@ -510,6 +511,58 @@ int proc_parse_timerfd(const char *text, struct proc_timerfd *ret)
 	t.clockid = (int)clockid;
 	t.settime_flags = (unsigned int)flags;
 	*ret = t;
+	return 0;
+}
+
+static int parse_notify(const char *how, const char *whose, int *ret)
+{
+	int n;
+
+	if (!strcmp(how, "signal"))
+		n = SIGEV_SIGNAL;
+	else if (!strcmp(how, "none"))
+		n = SIGEV_NONE;
+	else if (!strcmp(how, "thread"))
+		n = SIGEV_THREAD;
+	else
+		return -EINVAL;
+	if (!strcmp(whose, "tid"))
+		n |= SIGEV_THREAD_ID;
+	else if (strcmp(whose, "pid"))
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+int proc_parse_posix_timers(const char *text, struct proc_posix_timer **ret_timers, size_t *ret_nr)
+{
+	struct proc_posix_timer *timers = NULL;
+	const char *p = text;
+	size_t nr = 0;
+
+	while (*p) {
+		struct proc_posix_timer t;
+		char how[16], whose[8];
+		int n = 0;
+
+		if (sscanf(p,
+			   "ID: %d\nsignal: %d/%" SCNx64
+			   "\nnotify: %15[a-z]/%7[a-z].%d\nClockID: %d%n",
+			   &t.id, &t.signo, &t.sigval, how, whose, &t.target, &t.clockid,
+			   &n) != 7 ||
+		    t.id < 0 || t.signo < 0 || t.target < 0 ||
+		    parse_notify(how, whose, &t.notify) < 0 || (p[n] && p[n] != '\n')) {
+			free(timers);
+			return -EINVAL;
+		}
+		timers = xrealloc(timers, (nr + 1) * sizeof(*timers));
+		timers[nr++] = t;
+		p += n;
+		if (*p)
+			p++;
+	}
+	*ret_timers = timers;
+	*ret_nr = nr;
 	return 0;
 }
 

@@ -105,6 +105,22 @@ struct proc_timerfd {
 };
 int proc_parse_timerfd(const char *text, struct proc_timerfd *ret);
 
+/*
+ * One POSIX timer of /proc/PID/timers. The kernel shows the notification
+ * and its target, not the time left (timer_gettime in the task, see
+ * posix-timers.c).
+ */
+struct proc_posix_timer {
+	int id;
+	int signo;
+	uint64_t sigval; /* sigev_value, as the raw pointer */
+	int notify; /* SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, | SIGEV_THREAD_ID */
+	int target; /* the pid or, with SIGEV_THREAD_ID, the tid */
+	int clockid;
+};
+/* The whole text of /proc/PID/timers; -EINVAL on anything unknown. */
+int proc_parse_posix_timers(const char *text, struct proc_posix_timer **ret_timers, size_t *ret_nr);
+
 /* "sigmask:" of a signalfd: bit N-1 for signal N. */
 int proc_parse_sigmask(const char *text, uint64_t *ret);
 

@@ -58,6 +58,14 @@ struct restore {
 	int log_pipe; /* read end, in ckpt */
 };
 
+/* cmd-restore.c */
+/* Read and check every image of the set in @dir (and the sets it builds
+ * on), plan the restore: everything short of creating a process. Logs why
+ * it fails. restore_release() after, whatever it returned. */
+int restore_prepare(struct restore *rs, const char *dir);
+/* Free what restore_prepare() loaded; close the images. */
+void restore_release(struct restore *rs);
+
 /* restore-tree.c */
 /* Create every process of the plan. Returns with each live one stopped
  * and traced by us, and every zombie and helper dead. */

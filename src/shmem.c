@@ -144,9 +144,14 @@ int shmem_dump(const struct shmem_table *st, int dirfd)
 
 int shmem_check(const ShmemEntry *se, const MmEntry *const *mms, size_t nr_mms)
 {
-	for (size_t k = 0; k < se->n_objects; k++)
-		if (se->objects[k]->id != k || filedata_check(se->objects[k]->data) < 0)
+	for (size_t k = 0; k < se->n_objects; k++) {
+		const ShmemObjectEntry *o = se->objects[k];
+
+		/* memfd names: MFD_NAME_MAX_LEN; seals: F_SEAL_SEAL..F_SEAL_FUTURE_WRITE */
+		if (o->id != k || filedata_check(o->data) < 0 ||
+		    (o->memfd_name && !str_fits(o->memfd_name, 249)) || (o->seals & ~0x1fu))
 			return -EBADMSG;
+	}
 	for (size_t p = 0; p < nr_mms; p++)
 		for (size_t i = 0; i < mms[p]->n_vmas; i++) {
 			const VmaEntry *v = mms[p]->vmas[i];

@@ -4,7 +4,11 @@
  * and of the process, and the alternate signal stack.
  */
 #include "kinds.h"
+#include "proc.h"
 #include "util.h"
+
+#include <dirent.h>
+#include <stdlib.h>
 
 #include <signal.h>
 #include <string.h>
@@ -239,4 +243,53 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t)
 	}
 	t->nr_stolen = 0;
 	return 0;
+}
+
+/* ---- the stop signal of a stopped process ---- */
+
+/*
+ * Whether process group @pgid of session @sid is orphaned as the kernel
+ * sees it: no member has a parent outside the group but in the session
+ * (init as a parent does not count). Then SIGTSTP, SIGTTIN and SIGTTOU
+ * with their default action are dropped instead of stopping.
+ */
+static bool pgrp_orphaned(int pgid, int sid)
+{
+	DIR *d = opendir("/proc");
+	bool orphaned = true;
+	struct dirent *e;
+
+	if (!d)
+		return true;
+	while (orphaned && (e = readdir(d))) {
+		struct proc_stat st, parent;
+		int pid = atoi(e->d_name);
+
+		if (pid <= 0 || proc_read_stat(pid, &st) < 0 || st.pgid != pgid || st.ppid <= 1)
+			continue;
+		orphaned = !(proc_read_stat(st.ppid, &parent) == 0 && parent.pgid != pgid &&
+			     parent.sid == sid);
+	}
+	closedir(d);
+	return orphaned;
+}
+
+int stop_signal_restore(const TaskCoreEntry *core, uint32_t sig)
+{
+	bool blocked_everywhere = core->n_threads > 0;
+	int pid = (int)core->pid;
+
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return kill(pid, SIGSTOP) < 0 ? -errno : 0;
+	for (size_t i = 0; i < core->n_sigactions; i++)
+		if (core->sigactions[i]->sig == sig &&
+		    core->sigactions[i]->handler != (uint64_t)SIG_DFL)
+			return kill(pid, SIGSTOP) < 0 ? -errno : 0;
+	for (size_t i = 0; i < core->n_threads; i++)
+		blocked_everywhere &= (core->threads[i]->blocked >> (sig - 1)) & 1;
+	if (blocked_everywhere || pgrp_orphaned((int)core->pgid, (int)core->sid)) {
+		pr_debug("%d: stopped by SIGSTOP, signal %u would not stop it now", pid, sig);
+		return kill(pid, SIGSTOP) < 0 ? -errno : 0;
+	}
+	return kill(pid, (int)sig) < 0 ? -errno : 0;
 }

@@ -50,11 +50,14 @@
  */
 #include "files.h"
 #include "sk-inet.h"
+
+#include "imgdir.h"
 #include "sock-diag.h"
 #include "trust.h"
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -355,13 +358,93 @@ static const struct opt_desc *opt_find(uint32_t level, uint32_t name)
 	return NULL;
 }
 
+/* Options whose value is a flag. */
+static bool opt_is_bool(const struct opt_desc *o)
+{
+	static const int bools[][2] = {
+		{ SOL_SOCKET, SO_REUSEADDR },
+		{ SOL_SOCKET, SO_REUSEPORT },
+		{ SOL_IPV6, IPV6_V6ONLY },
+		{ SOL_IP, IP_FREEBIND },
+		{ SOL_IP, IP_TRANSPARENT },
+		{ SOL_IP, IP_BIND_ADDRESS_NO_PORT },
+		{ SOL_SOCKET, SO_KEEPALIVE },
+		{ SOL_SOCKET, SO_BROADCAST },
+		{ SOL_SOCKET, SO_DONTROUTE },
+		{ SOL_SOCKET, SO_OOBINLINE },
+		{ SOL_SOCKET, SO_NO_CHECK },
+		{ SOL_SOCKET, SO_TIMESTAMP },
+		{ SOL_SOCKET, SO_TIMESTAMPNS },
+		{ SOL_SOCKET, SO_ZEROCOPY },
+		{ SOL_SOCKET, SO_SELECT_ERR_QUEUE },
+		{ SOL_TCP, TCP_NODELAY },
+		{ SOL_TCP, TCP_CORK },
+		{ SOL_UDP, UDP_CORK },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bools); i++)
+		if (bools[i][0] == o->level && bools[i][1] == o->name)
+			return true;
+	return false;
+}
+
+/*
+ * The value of a saved option has the size and range getsockopt gives for
+ * it: anything else did not come from a dump, and is not passed on.
+ */
+static bool opt_value_ok(const struct opt_desc *o, const ProtobufCBinaryData *v)
+{
+	int i;
+
+	if (o->level == SOL_SOCKET && o->name == SO_BINDTODEVICE)
+		return v->len <= IFNAMSIZ && (!v->len || memchr(v->data, 0, v->len));
+	if (o->level == SOL_TCP && o->name == TCP_CONGESTION)
+		return v->len <= 16 && (!v->len || memchr(v->data, 0, v->len));
+	if (o->level == SOL_SOCKET && o->name == SO_LINGER)
+		return v->len == sizeof(struct linger);
+	if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
+		struct timeval tv;
+
+		if (v->len != sizeof(tv))
+			return false;
+		memcpy(&tv, v->data, sizeof(tv));
+		return tv.tv_sec >= 0 && tv.tv_usec >= 0 && tv.tv_usec < 1000000;
+	}
+	if (o->level == SOL_SOCKET && o->name == SO_MAX_PACING_RATE)
+		return v->len == sizeof(uint32_t) || v->len == sizeof(uint64_t);
+	if (o->level == SOL_SOCKET && o->name == SO_TIMESTAMPING)
+		return v->len == sizeof(int) || v->len == 2 * sizeof(int);
+	if (v->len != sizeof(int))
+		return false;
+	memcpy(&i, v->data, sizeof(i));
+	if (opt_is_bool(o))
+		return i == 0 || i == 1;
+	if (o->flags & OPT_HALF)
+		return i >= 0;
+	return true;
+}
+
+static int opts_check(const InetSkEntry *s)
+{
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const InetSkOpt *opt = s->opts[i];
+		const struct opt_desc *o = opt_find(opt->level, opt->name);
+
+		if (!o || !opt_applies(o, s) || !opt_value_ok(o, &opt->value))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
 static int opt_set(int sk, const InetSkOpt *opt)
 {
 	const struct opt_desc *o = opt_find(opt->level, opt->name);
 	int name = o && o->set_name ? o->set_name : (int)opt->name;
 	int half;
 
-	if (o && (o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
+	if (!o)
+		return -EINVAL; /* inet_check refused it already */
+	if ((o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
 		memcpy(&half, opt->value.data, sizeof(half));
 		half /= 2;
 		if (setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) == 0)
@@ -886,6 +969,10 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 	    (s->tcp && s->tcp->unsent > s->tcp->send_queue.len) || s->shutdown > 3)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
 			       e->path);
+	if (opts_check(s) < 0)
+		return img_inconsistent(IMG_FILES, 0,
+					"socket '%s': an option ckpt does not set, or its value",
+					e->path);
 	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
 	 * and sequence numbers: a connection of anyone's, to anywhere. */
 	if (!fo->trust->trusted && is_established_tcp(s)) {

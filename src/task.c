@@ -31,7 +31,8 @@ static int read_link(int pid, const char *what, char **ret)
 	return 0;
 }
 
-/* Device and inode of /proc/PID/WHAT (cwd, root). */
+/* Device and inode of /proc/PID/WHAT (cwd, root); -ENOENT if that
+ * directory was removed. */
 static int dir_id(int pid, const char *what, uint64_t *ret_dev, uint64_t *ret_ino)
 {
 	char path[64];
@@ -40,8 +41,38 @@ static int dir_id(int pid, const char *what, uint64_t *ret_dev, uint64_t *ret_in
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
 	if (stat(path, &st) < 0)
 		return -errno;
+	if (st.st_nlink == 0)
+		return -ENOENT;
 	*ret_dev = st.st_dev;
 	*ret_ino = st.st_ino;
+	return 0;
+}
+
+/* /proc/PID/WHAT with its device and inode: the restore reopens it by
+ * this path, so one removed since (nothing can reach it by a path any
+ * more) is refused. */
+static int dir_dump(int pid, const char *what, const char *name, char **ret_path, uint64_t *ret_dev,
+		    uint64_t *ret_ino)
+{
+	static const char deleted[] = " (deleted)";
+	_cleanup_free_ char *shown = NULL;
+	int r = read_link(pid, what, ret_path);
+	size_t len;
+
+	if (r >= 0)
+		r = dir_id(pid, what, ret_dev, ret_ino);
+	if (r == -ENOENT && *ret_path) {
+		len = strlen(*ret_path);
+		if (len >= sizeof(deleted) - 1 &&
+		    !strcmp(*ret_path + len - (sizeof(deleted) - 1), deleted))
+			(*ret_path)[len - (sizeof(deleted) - 1)] = 0;
+		shown = str_escape(*ret_path);
+		return pr_fail(
+			r, "cannot dump %d: its %s '%s' was removed (a restore cannot enter it)",
+			pid, name, shown);
+	}
+	if (r < 0)
+		return pr_errno(r, "cannot read the %s of %d", name, pid);
 	return 0;
 }
 
@@ -124,6 +155,13 @@ static int prctl_dump(struct infect *inf, TaskCoreEntry *core)
 		return pr_errno(r, "cannot read the subreaper flag of %d", inf->pid);
 	core->has_child_subreaper = true;
 	core->child_subreaper = sig != 0;
+	r = infect_syscall6(inf, SYS_prctl, &ret, PR_GET_THP_DISABLE, 0, 0, 0, 0, 0);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
+	if (r < 0)
+		return pr_errno(r, "cannot read the THP-disable flag of %d", inf->pid);
+	core->has_thp_disable = true;
+	core->thp_disable = (uint32_t)ret;
 	return 0;
 }
 
@@ -156,17 +194,15 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	if (r < 0)
 		return pr_errno(r, "cannot read the timer slack of %d", t->pid);
 	core->timerslack_ns = v;
-	r = read_link(t->pid, "cwd", &core->cwd);
-	if (r >= 0)
-		r = dir_id(t->pid, "cwd", &core->cwd_dev, &core->cwd_ino);
+	r = dir_dump(t->pid, "cwd", "working directory", &core->cwd, &core->cwd_dev,
+		     &core->cwd_ino);
 	if (r < 0)
-		return pr_errno(r, "cannot read the cwd of %d", t->pid);
+		return r;
 	core->has_cwd_dev = core->has_cwd_ino = true;
-	r = read_link(t->pid, "root", &core->root);
-	if (r >= 0)
-		r = dir_id(t->pid, "root", &core->root_dev, &core->root_ino);
+	r = dir_dump(t->pid, "root", "root directory", &core->root, &core->root_dev,
+		     &core->root_ino);
 	if (r < 0)
-		return pr_errno(r, "cannot read the root of %d", t->pid);
+		return r;
 	core->has_root_dev = core->has_root_ino = true;
 	r = umask_dump(t->pid, core);
 	if (r < 0)
@@ -207,14 +243,13 @@ int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t)
 	return 0;
 }
 
-/* Into directory @path (from an image): never through a symlink, and
- * with the owner's access for a set that is not trusted; then make it
- * the root too if @root. */
-static int enter_dir(const struct trust *t, const TaskCoreEntry *core, bool root)
+/* Directory @root or cwd of @core (a path from an image, seen from the
+ * host's root): never through a symlink, with the owner's access for a
+ * set that is not trusted, and the very directory the dump saw. */
+static int open_dir(const struct trust *t, const TaskCoreEntry *core, bool root)
 {
-	const char *path = root ? core->root : core->cwd;
 	struct trust_file tf = {
-		.path = path,
+		.path = root ? core->root : core->cwd,
 		.what = root ? "root directory" : "working directory",
 		.mode = S_IFDIR,
 		.has_ino = root ? core->has_root_dev && core->has_root_ino
@@ -222,34 +257,76 @@ static int enter_dir(const struct trust *t, const TaskCoreEntry *core, bool root
 		.dev = root ? core->root_dev : core->cwd_dev,
 		.ino = root ? core->root_ino : core->cwd_ino,
 	};
-	_cleanup_close_ int fd = trust_open_verify(t, &tf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+
+	return trust_open_verify(t, &tf, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
+/*
+ * Root and cwd through fds, both opened from the host's view before the
+ * root changes: after a chroot the dumped cwd path (the host's) means
+ * nothing, and a cwd outside the root has no path inside it at all.
+ */
+static int enter_dirs(const struct trust *t, const TaskCoreEntry *core)
+{
+	bool chrooted = strcmp(core->root, "/") != 0;
+	_cleanup_close_ int root = chrooted ? open_dir(t, core, true) : -1;
+	_cleanup_close_ int cwd = -1;
 	struct trust_saved saved;
 	int r;
 
-	if (fd < 0)
-		return fd;
+	if (chrooted && root < 0)
+		return root;
+	cwd = open_dir(t, core, false);
+	if (cwd < 0)
+		return cwd;
 	/* fchdir() and chroot() check search access with the fsuid. */
 	r = trust_enter(t, &saved);
-	if (r >= 0 && (fchdir(fd) < 0 || (root && chroot(".") < 0)))
+	if (r >= 0 && chrooted && (fchdir(root) < 0 || chroot(".") < 0)) {
+		r = pr_errno(-errno, "cannot change root to '%s'", core->root);
+		trust_leave(&saved);
+		return r;
+	}
+	if (r >= 0 && fchdir(cwd) < 0)
 		r = -errno;
 	trust_leave(&saved);
 	if (r < 0)
-		return pr_errno(r, "cannot change %s to '%s'", root ? "root" : "directory", path);
+		return pr_errno(r, "cannot change directory to '%s'", core->cwd);
 	return 0;
 }
 
-/* Sessions and groups are the tree's business (restore-tree.c). The
- * working directory is seen from the root: it goes second. */
+int task_check(const TaskCoreEntry *core)
+{
+	/* PR_GET_THP_DISABLE: 1 | flags << 1, the one flag being
+	 * PR_THP_DISABLE_EXCEPT_ADVISED. */
+	if (core->has_thp_disable && core->thp_disable != 0 && core->thp_disable != 1 &&
+	    core->thp_disable != 3)
+		return pr_fail(-EBADMSG, "cannot restore %u: THP-disable value %#x in the image",
+			       core->pid, core->thp_disable);
+	return 0;
+}
+
+/*
+ * A user's set (not @trusted) may not claim a root directory: chroot needs
+ * CAP_SYS_CHROOT, and a process of the user's chrooted into a directory
+ * the user fills could run a set-user-ID program against files of the
+ * user's choosing.
+ */
+int task_check_trust(const TaskCoreEntry *core, bool trusted)
+{
+	if (trusted || !strcmp(core->root, "/"))
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore %u: a root directory other than '/' (chroot needs CAP_SYS_CHROOT) only root's image set may restore",
+		core->pid);
+}
+
+/* Sessions and groups are the tree's business (restore-tree.c). Root and
+ * cwd go last: /proc (the loginuid) is out of reach in a chroot. */
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
 {
-	int r = 0;
+	int r;
 
-	if (strcmp(core->root, "/"))
-		r = enter_dir(t, core, true);
-	if (r >= 0)
-		r = enter_dir(t, core, false);
-	if (r < 0)
-		return r;
 	umask(core->umask);
 	if (personality(core->personality) < 0)
 		return pr_errno(-errno, "cannot set personality %#x", core->personality);
@@ -257,7 +334,8 @@ int task_restore_early(const TaskCoreEntry *core, const struct trust *t)
 		return pr_errno(-errno, "cannot set comm '%s'", core->comm);
 	if (core->timerslack_ns && prctl(PR_SET_TIMERSLACK, core->timerslack_ns, 0, 0, 0) < 0)
 		return pr_errno(-errno, "cannot set timer slack");
-	return loginuid_restore_early(core);
+	r = loginuid_restore_early(core);
+	return r < 0 ? r : enter_dirs(t, core);
 }
 
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
@@ -272,6 +350,15 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret, "cannot set the dumpable flag");
+	}
+	/* Bit 0: disabled; the bits above are PR_SET_THP_DISABLE's flags. */
+	if (core->has_thp_disable && core->thp_disable) {
+		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_THP_DISABLE, 1,
+				    core->thp_disable & ~1U);
+		if (r < 0 || ret < 0)
+			return pr_errno(r < 0 ? r : (int)ret,
+					"cannot restore the THP-disable flag %#x of %d",
+					core->thp_disable, inf->pid);
 	}
 	if (core->child_subreaper) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_CHILD_SUBREAPER, 1, 0);

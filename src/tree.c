@@ -4,6 +4,7 @@
  */
 #include "tree.h"
 
+#include "imgdir.h"
 #include "proc.h"
 #include "util.h"
 
@@ -191,4 +192,28 @@ void tree_release(struct tree *t)
 	free(t->procs);
 	t->procs = NULL;
 	t->nr = 0;
+}
+
+/* ---- pstree.img as read ---- */
+
+#define PROCS_MAX 65536
+#define PID_NR_MAX 4194304 /* PID_MAX_LIMIT on 64-bit */
+
+int pstree_check(const PstreeEntry *pe, uint32_t root_pid, uint32_t nr_tasks)
+{
+	if (!pe->n_procs || pe->n_procs > PROCS_MAX || pe->n_procs != nr_tasks ||
+	    pe->procs[0]->pid != root_pid)
+		return img_inconsistent(IMG_PSTREE, 0, "%zu processes, root %u", pe->n_procs,
+					pe->n_procs ? pe->procs[0]->pid : 0);
+	for (size_t i = 0; i < pe->n_procs; i++) {
+		const ProcessEntry *p = pe->procs[i];
+
+		if (!p->pid || p->pid >= PID_NR_MAX || p->ppid >= PID_NR_MAX ||
+		    p->pgid >= PID_NR_MAX || p->sid >= PID_NR_MAX)
+			return img_inconsistent(IMG_PSTREE, 0, "process %zu: pid %u", i, p->pid);
+		if (p->stop_signal > 64 || (p->comm && !str_fits(p->comm, 15)))
+			return img_inconsistent(IMG_PSTREE, 0, "process %u: stop signal or comm",
+						p->pid);
+	}
+	return 0;
 }

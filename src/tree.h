@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "pstree.pb-c.h"
 #include "seize.h"
 
 struct tree_node {
@@ -88,5 +89,9 @@ struct plan {
 int tree_plan(const struct tree_node *nodes, size_t nr, struct plan *ret, char *err,
 	      size_t err_len);
 void plan_release(struct plan *p);
+
+/* pstree.img as read: bounded, pids in range, the root first; logs why
+ * not. */
+int pstree_check(const PstreeEntry *pe, uint32_t root_pid, uint32_t nr_tasks);
 
 #endif

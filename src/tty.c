@@ -172,7 +172,10 @@ static int pty_dump_finish(struct file_table *ft, const int *pids, size_t nr_pid
 
 static int pty_check(const FileEntry *e, const struct files_open *fo)
 {
-	if (!e->tty || (e->tty->has_termios && e->tty->termios.len != sizeof(struct termios2)))
+	/* NR_UNIX98_PTY_MAX ptys at most; struct winsize is 16-bit. */
+	if (!e->tty || (e->tty->has_termios && e->tty->termios.len != sizeof(struct termios2)) ||
+	    e->tty->index >= (1u << 20) || e->tty->rows > 0xffff || e->tty->cols > 0xffff ||
+	    e->tty->xpixel > 0xffff || e->tty->ypixel > 0xffff)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (pty)");
 	if (!e->tty->master && !master_of(fo->fe, e->tty->index))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (pty)");

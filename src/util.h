@@ -61,6 +61,26 @@ static inline void fclosep(FILE **f)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
+/*
+ * Arithmetic on values from images: false when the result does not fit,
+ * and then *ret is not to be used.
+ */
+static inline bool mul_ok(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return !__builtin_mul_overflow(a, b, ret);
+}
+static inline bool add_ok(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return !__builtin_add_overflow(a, b, ret);
+}
+/* [start, start + nr_pages pages) fits in 64 bits: its end in *ret_end. */
+static inline bool pages_end_ok(uint64_t start, uint64_t nr_pages, uint64_t *ret_end)
+{
+	uint64_t len;
+
+	return mul_ok(nr_pages, PAGE_SIZE, &len) && add_ok(start, len, ret_end);
+}
+
 /* Allocation that cannot fail quietly: aborts with a message on ENOMEM. */
 void *xmalloc(size_t n);
 void *xzalloc(size_t n);

@@ -325,7 +325,18 @@ static void edit(ProtobufCMessage *root, const char *arg)
 			k = strtoull(v + 1, NULL, 0);
 			if (k >= *np)
 				die("'%s' has %zu elements, no [%zu]", s.f->name, *np, k);
-			memcpy(grown + *np * sz, grown + k * sz, sz);
+			/* A deep copy (packed and unpacked), so that editing the new
+			 * element leaves element k as it was. */
+			const ProtobufCMessage *src = ((ProtobufCMessage **)grown)[k];
+			size_t plen = protobuf_c_message_get_packed_size(src);
+			uint8_t *pb = xmalloc(plen + 1);
+			ProtobufCMessage *copy;
+
+			protobuf_c_message_pack(src, pb);
+			copy = protobuf_c_message_unpack(s.f->descriptor, NULL, plen, pb);
+			if (!copy)
+				die("cannot copy element %zu of '%s'", k, s.f->name);
+			((ProtobufCMessage **)grown)[*np] = copy;
 		} else {
 			memset(grown + *np * sz, 0, sz);
 			set_scalar(s.f, grown + *np * sz, v);

@@ -719,6 +719,42 @@ START_TEST(test_timerfd_fixture)
 }
 END_TEST
 
+START_TEST(test_posix_timers)
+{
+	static const char text[] = "ID: 4\nsignal: 0/0000000000000000\nnotify: none/pid.3350\n"
+				   "ClockID: -6\nID: 1\nsignal: 36/00000000000007d2\n"
+				   "notify: signal/tid.3634\nClockID: 7\n";
+	static const char *const bad[] = {
+		"ID: 1\n",
+		"ID: 1\nsignal: 36/7d2\nnotify: mail/pid.3\nClockID: 1\n",
+		"ID: 1\nsignal: 36/7d2\nnotify: signal/uid.3\nClockID: 1\n",
+		"ID: -1\nsignal: 36/7d2\nnotify: signal/pid.3\nClockID: 1\n",
+		"ID: 1\nsignal: 36/7d2\nnotify: signal/pid.3\nClockID: 1 junk\n",
+	};
+	struct proc_posix_timer *t = NULL;
+	size_t nr = 9;
+
+	ck_assert_int_eq(proc_parse_posix_timers("", &t, &nr), 0);
+	ck_assert_uint_eq(nr, 0);
+	free(t);
+	ck_assert_int_eq(proc_parse_posix_timers(text, &t, &nr), 0);
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_int_eq(t[0].id, 4);
+	ck_assert_int_eq(t[0].notify, SIGEV_NONE);
+	ck_assert_int_eq(t[0].target, 3350);
+	ck_assert_int_eq(t[0].clockid, -6);
+	ck_assert_int_eq(t[1].signo, 36);
+	ck_assert_uint_eq(t[1].sigval, 0x7d2);
+	ck_assert_int_eq(t[1].notify, SIGEV_SIGNAL | SIGEV_THREAD_ID);
+	ck_assert_int_eq(t[1].target, 3634);
+	ck_assert_int_eq(t[1].clockid, 7);
+	free(t);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(proc_parse_posix_timers(bad[i], &t, &nr) == -EINVAL,
+			      "timers text %zu not refused", i);
+}
+END_TEST
+
 START_TEST(test_signalfd_fixture)
 {
 	char *text = read_fixture("fdinfo-signalfd.txt");
@@ -1100,6 +1136,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(tf, test_eventfd_handmade);
 	tcase_add_test(tf, test_timerfd_fixture);
 	tcase_add_test(tf, test_signalfd_fixture);
+	tcase_add_test(tf, test_posix_timers);
 	tcase_add_test(tf, test_epoll_fixture);
 	tcase_add_test(tf, test_epoll_empty);
 	tcase_add_test(tf, test_inotify_fixture);

@@ -1,0 +1,85 @@
+#!/bin/bash
+# 35-sched.sh - scheduling state (35-sched): per thread nice, SCHED_BATCH
+# with reset-on-fork, SCHED_FIFO, CPU affinity, I/O priorities, TSC
+# disabled, machine-check kill policy; per process oom_score_adj, THP
+# disabled, timer slack, MDWE, KSM. Dump (kills), restore:
+# every thread's own view of its settings is as set. Then what is not
+# saved is refused at dump with one line, the process running on: a
+# non-default memory policy (the process's, and one VMA's: mbind),
+# SCHED_DEADLINE and an AIO ring (io_setup) are checked where this kernel lets us make them.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+w=$T/w
+start_target "$w" 35-sched
+pid=$TARGET_PID
+self_check "$pid" "$w"
+dump_and_reap "$pid" "$T/images"
+restore_detached "$T/images" "$pid"
+self_check "$pid" "$w"
+n=$(wc -l <"$w/seq")
+wait_seq_beyond "$w/seq" $((n + 20))
+kill_restored "$pid"
+assert_no_strays
+
+# refused MODE WHAT: a small program in state MODE is refused at dump,
+# the message naming WHAT, and runs on untouched.
+cat >"$T/state.c" <<'C'
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define MPOL_PREFERRED 1
+#define MPOL_BIND 2
+int main(int argc, char **argv)
+{
+	unsigned long node0 = 1;
+	void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (!strcmp(argv[1], "mempolicy")) {
+		if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &node0, 64))
+			return 3;
+	} else if (!strcmp(argv[1], "mbind")) {
+		if (syscall(SYS_mbind, p, 1 << 20, MPOL_BIND, &node0, 64, 0))
+			return 3;
+	} else if (!strcmp(argv[1], "aio")) {
+		unsigned long ctx = 0;
+
+		if (syscall(SYS_io_setup, 8, &ctx))
+			return 3;
+	} else if (!strcmp(argv[1], "deadline")) {
+		struct { uint32_t size, policy; uint64_t flags; int32_t nice; uint32_t prio;
+			 uint64_t runtime, deadline, period; } a = { sizeof(a), 6, 0, 0, 0,
+			 1000000, 10000000, 10000000 };
+		if (syscall(SYS_sched_setattr, 0, &a, 0))
+			return 3;
+	}
+	printf("READY pid=%d\n", getpid());
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+C
+cc -o "$T/state" "$T/state.c" || fail "cannot build the state program"
+refused() { # MODE WHAT
+	local w=$T/$1 pid
+	mkdir -p "$w"
+	spawn "$w" "$T/state" "$1"
+	pid=$TARGET_PID
+	wait_ready "$pid" "$w"
+	ck_fails "dump of a process with $2" dump --pid "$pid" --images "$T/img-$1"
+	grep -qi "$2" "$CK_ERR" || fail "the refusal does not name $2: $(ck_err_line)"
+	[[ ! -e $T/img-$1 ]] || fail "the refused dump left $T/img-$1"
+	assert_not_traced "$pid"
+	[[ $(proc_state "$pid") == S ]] || fail "the refused process is not running: $(describe_pid "$pid")"
+	kill -9 "$pid"
+}
+refused mempolicy "memory policy"
+refused mbind "memory policy"
+refused deadline "SCHED_DEADLINE"
+refused aio "AIO ring"

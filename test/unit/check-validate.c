@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The validators of images as read (images are untrusted input): each
+ * takes a sane message, and refuses it (-EBADMSG, one line logged) once one
+ * field is made hostile.
+ */
+#include "files.h"
+#include "image.h"
+#include "imgdir.h"
+#include "kinds.h"
+#include "mm.h"
+#include "tree.h"
+#include "util.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+static void setup(void)
+{
+	/* The refusals are expected: their lines go nowhere. */
+	log_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+/* ---- mm ---- */
+
+static VmaEntry vmas[3];
+static VmaEntry *vma_ptrs[3] = { &vmas[0], &vmas[1], &vmas[2] };
+static MmEntry mm;
+
+static void mm_make(void)
+{
+	static const uint64_t at[3][2] = {
+		{ 0x400000, 0x401000 },
+		{ 0x600000, 0x700000 },
+		{ 0x7ffff7000000, 0x7ffff7100000 },
+	};
+
+	mm_entry__init(&mm);
+	for (int i = 0; i < 3; i++) {
+		vma_entry__init(&vmas[i]);
+		vmas[i].start = at[i][0];
+		vmas[i].end = at[i][1];
+		vmas[i].prot = PROT_READ | PROT_WRITE;
+		vmas[i].kind = VMA_KIND__VMA_ANON_PRIVATE;
+	}
+	mm.n_vmas = 3;
+	mm.vmas = vma_ptrs;
+	mm.exe_path = "/bin/true";
+	mm.start_brk = mm.brk = 0x600000;
+}
+
+START_TEST(test_mm_sane)
+{
+	mm_make();
+	ck_assert_int_eq(mm_check(&mm, 1), 0);
+}
+END_TEST
+
+START_TEST(test_mm_hostile)
+{
+	mm_make();
+	vmas[1].start = 0x400800; /* overlaps vma 0, unaligned */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[1].start = 0x400000; /* overlaps vma 0, aligned */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vma_ptrs[0] = &vmas[1], vma_ptrs[1] = &vmas[0]; /* unsorted */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	vma_ptrs[0] = &vmas[0], vma_ptrs[1] = &vmas[1];
+	mm_make();
+	vmas[2].end = 0x800000000000ULL; /* past the user address limit */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[0].end = vmas[0].start; /* empty */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[0].prot = 0x10; /* PROT_SEM */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[0].kind = 42;
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[1].kind = VMA_KIND__VMA_FILE_PRIVATE; /* no path */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	vmas[1].pgoff = ~0ULL & PAGE_MASK; /* offset + length overflows */
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	mm.auxv.len = 4096;
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+	mm_make();
+	mm.exe_path = "relative";
+	ck_assert_int_eq(mm_check(&mm, 1), -EBADMSG);
+}
+END_TEST
+
+/* ---- pagemap ---- */
+
+static PageRunEntry runs[3];
+static PageRunEntry *run_ptrs[3] = { &runs[0], &runs[1], &runs[2] };
+static PagemapEntry pm;
+
+static void pm_make(void)
+{
+	pagemap_entry__init(&pm);
+	for (int i = 0; i < 3; i++)
+		page_run_entry__init(&runs[i]);
+	runs[0].vaddr = 0x600000, runs[0].nr_pages = 16;
+	runs[1].vaddr = 0x610000, runs[1].nr_pages = 1, runs[1].has_where = true;
+	runs[1].where = PAGE_WHERE__PAGES_IN_PARENT;
+	runs[2].vaddr = 0x7ffff7000000, runs[2].nr_pages = 256;
+	pm.n_runs = 3;
+	pm.runs = run_ptrs;
+	pm.nr_pages = 16 + 256;
+}
+
+START_TEST(test_pagemap_sane)
+{
+	mm_make();
+	pm_make();
+	ck_assert_int_eq(pagemap_check(&pm, &mm, 1, 0), 0);
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), 0);
+}
+END_TEST
+
+START_TEST(test_pagemap_hostile)
+{
+	mm_make();
+	pm_make();
+	runs[0].vaddr = 0x500000; /* in no VMA */
+	ck_assert_int_eq(pagemap_check(&pm, &mm, 1, 0), -EBADMSG);
+	pm_make();
+	runs[2].nr_pages = 257; /* past the end of its VMA */
+	pm.nr_pages++;
+	ck_assert_int_eq(pagemap_check(&pm, &mm, 1, 0), -EBADMSG);
+	pm_make();
+	pm.nr_pages += 1ULL << 52; /* overflows when multiplied */
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+	pm_make();
+	runs[2].vaddr = 0xfffffffffffff000ULL; /* wraps */
+	runs[2].nr_pages = 2;
+	pm.nr_pages = 18;
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+	pm_make();
+	runs[1].vaddr = 0x600000; /* overlaps run 0 */
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+	pm_make();
+	runs[0].vaddr = 0x600800; /* unaligned */
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+	pm_make();
+	runs[1].where = 7;
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+	pm_make();
+	runs[0].nr_pages = 0;
+	pm.nr_pages -= 16;
+	ck_assert_int_eq(pagemap_check(&pm, NULL, 1, 1), -EBADMSG);
+}
+END_TEST
+
+/* ---- core ---- */
+
+static TaskCoreEntry core;
+static CredsEntry creds;
+static ThreadCoreEntry thread;
+static ThreadCoreEntry *thread_ptrs[2] = { &thread, &thread };
+static X86RegsEntry regs;
+static uint8_t xstate[1024];
+static SigactionEntry sa;
+static SigactionEntry *sa_ptrs[1] = { &sa };
+static RlimitEntry rl;
+static RlimitEntry *rl_ptrs[1] = { &rl };
+static ItimerEntry it;
+static ItimerEntry *it_ptrs[1] = { &it };
+static uint8_t siginfo[129];
+static ProtobufCBinaryData pending[1];
+static uint32_t *groups;
+
+static void core_make(void)
+{
+	task_core_entry__init(&core);
+	creds_entry__init(&creds);
+	thread_core_entry__init(&thread);
+	x86_regs_entry__init(&regs);
+	sigaction_entry__init(&sa);
+	rlimit_entry__init(&rl);
+	itimer_entry__init(&it);
+	core.pid = 100;
+	core.comm = "target";
+	core.cwd = "/tmp";
+	core.root = "/";
+	core.umask = 022;
+	core.creds = &creds;
+	thread.tid = 100;
+	thread.regs = &regs;
+	thread.xstate.len = sizeof(xstate);
+	thread.xstate.data = xstate;
+	core.n_threads = 1;
+	core.threads = thread_ptrs;
+	sa.sig = SIGUSR1;
+	core.n_sigactions = 1;
+	core.sigactions = sa_ptrs;
+	rl.resource = 7, rl.cur = 1024, rl.max = 4096;
+	core.n_rlimits = 1;
+	core.rlimits = rl_ptrs;
+	it.which = 0;
+	core.n_itimers = 1;
+	core.itimers = it_ptrs;
+	memset(siginfo, 0, sizeof(siginfo));
+	siginfo[0] = SIGUSR2;
+	pending[0] = (ProtobufCBinaryData){ 128, siginfo };
+	core.n_shared_pending = 1;
+	core.shared_pending = pending;
+}
+
+START_TEST(test_core_sane)
+{
+	core_make();
+	ck_assert_int_eq(core_check(&core, 100), 0);
+}
+END_TEST
+
+START_TEST(test_core_hostile)
+{
+	core_make();
+	groups = xzalloc(100000 * sizeof(*groups));
+	creds.groups = groups;
+	creds.n_groups = NGROUPS_MAX;
+	ck_assert_int_eq(core_check(&core, 100), 0);
+	creds.n_groups = 100000;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	free(groups);
+	core_make();
+	ck_assert_int_eq(core_check(&core, 101), -EBADMSG); /* not its pid */
+	core_make();
+	sa.sig = 65;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	sa.sig = SIGKILL;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	sa.flags = 1ULL << 40;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	pending[0].len = 129; /* siginfo is 128 bytes */
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	siginfo[0] = 0; /* no signal */
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	rl.resource = RLIM_NLIMITS;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	rl.cur = rl.max + 1;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	it.which = 3;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	thread.xstate.len = 100000;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	core.comm = "a name longer than 15";
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	core.n_threads = 2; /* the same tid twice */
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	core.n_threads = 0;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	core.has_pdeath_sig = true, core.pdeath_sig = 99;
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+	core_make();
+	core.cwd = "relative";
+	ck_assert_int_eq(core_check(&core, 100), -EBADMSG);
+}
+END_TEST
+
+/* ---- fdinfo and pstree ---- */
+
+START_TEST(test_fdinfo)
+{
+	FdEntry fds[3];
+	FdEntry *ptrs[3] = { &fds[0], &fds[1], &fds[2] };
+	FdinfoEntry fi;
+
+	fdinfo_entry__init(&fi);
+	for (int i = 0; i < 3; i++) {
+		fd_entry__init(&fds[i]);
+		fds[i].fd = (uint32_t)i;
+		fds[i].file_id = (uint32_t)i;
+	}
+	fi.n_fds = 3;
+	fi.fds = ptrs;
+	ck_assert_int_eq(fdinfo_check(&fi, 3, 1), 0);
+	ck_assert_int_eq(fdinfo_check(&fi, 2, 1), -EBADMSG); /* file 2 of 2 */
+	fds[2].fd = fd_number_limit();
+	ck_assert_int_eq(fdinfo_check(&fi, 3, 1), -EBADMSG);
+	fds[2].fd = fd_number_limit() - 1;
+	ck_assert_int_eq(fdinfo_check(&fi, 3, 1), 0);
+	fds[2].fd = 1; /* twice */
+	ck_assert_int_eq(fdinfo_check(&fi, 3, 1), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_pstree)
+{
+	ProcessEntry p[2];
+	ProcessEntry *ptrs[2] = { &p[0], &p[1] };
+	PstreeEntry pe;
+
+	pstree_entry__init(&pe);
+	for (int i = 0; i < 2; i++) {
+		process_entry__init(&p[i]);
+		p[i].pid = p[i].pgid = p[i].sid = 100 + (uint32_t)i;
+		p[i].ppid = 99 + (uint32_t)i;
+	}
+	pe.n_procs = 2;
+	pe.procs = ptrs;
+	ck_assert_int_eq(pstree_check(&pe, 100, 2), 0);
+	ck_assert_int_eq(pstree_check(&pe, 101, 2), -EBADMSG); /* not the root */
+	ck_assert_int_eq(pstree_check(&pe, 100, 3), -EBADMSG); /* not the inventory's */
+	p[1].pid = 1U << 30;
+	ck_assert_int_eq(pstree_check(&pe, 100, 2), -EBADMSG);
+	p[1].pid = 101;
+	p[1].stop_signal = 65;
+	ck_assert_int_eq(pstree_check(&pe, 100, 2), -EBADMSG);
+}
+END_TEST
+
+/* ---- the reader ---- */
+
+/* Millions of empty elements (two bytes each on disk, a struct each in
+ * memory): refused, without a crash, within the unpack budget. */
+START_TEST(test_unpack_many_empty)
+{
+	size_t n = 4u << 20, len = 2 * n;
+	uint8_t *payload = xmalloc(len);
+	ProtobufCMessage *msg = NULL;
+	struct img img;
+
+	/* runs: field 1, length-delimited, empty: 0x0a 0x00 */
+	for (size_t i = 0; i < n; i++)
+		payload[2 * i] = 0x0a, payload[2 * i + 1] = 0;
+	img_create_mem(&img, IMG_PAGEMAP);
+	ck_assert_int_eq(img_write(&img, payload, len), 0);
+	ck_assert_int_eq(img_finish(&img), 0);
+	{
+		struct img in;
+
+		ck_assert_int_eq(img_open_mem(&in, img.mem, img.mem_len, IMG_PAGEMAP), 0);
+		/* Empty runs lack their required fields anyway: refused,
+		 * within the budget. */
+		ck_assert_int_eq(img_unpack(&in, &pagemap_entry__descriptor, &msg), -EBADMSG);
+		img_close(&in);
+	}
+	img_close(&img);
+	free(payload);
+}
+END_TEST
+
+START_TEST(test_unpack_too_large)
+{
+	size_t len = (64u << 20) + 1;
+	uint8_t *payload = xzalloc(len);
+	ProtobufCMessage *msg = NULL;
+	struct img img, in;
+
+	img_create_mem(&img, IMG_CORE);
+	ck_assert_int_eq(img_write(&img, payload, len), 0);
+	ck_assert_int_eq(img_finish(&img), 0);
+	ck_assert_int_eq(img_open_mem(&in, img.mem, img.mem_len, IMG_CORE), 0);
+	ck_assert_int_eq(img_unpack(&in, &task_core_entry__descriptor, &msg), -EBADMSG);
+	img_close(&in);
+	img_close(&img);
+	free(payload);
+}
+END_TEST
+
+START_TEST(test_overflow_helpers)
+{
+	uint64_t r;
+
+	ck_assert(mul_ok(1ULL << 30, PAGE_SIZE, &r) && r == 1ULL << 42);
+	ck_assert(!mul_ok(1ULL << 52, PAGE_SIZE, &r));
+	ck_assert(!add_ok(~0ULL, 1, &r));
+	ck_assert(pages_end_ok(0x1000, 2, &r) && r == 0x3000);
+	ck_assert(!pages_end_ok(0xfffffffffffff000ULL, 2, &r));
+}
+END_TEST
+
+static Suite *validate_suite(void)
+{
+	Suite *s = suite_create("validate");
+	TCase *tc = tcase_create("images");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_mm_sane);
+	tcase_add_test(tc, test_mm_hostile);
+	tcase_add_test(tc, test_pagemap_sane);
+	tcase_add_test(tc, test_pagemap_hostile);
+	tcase_add_test(tc, test_core_sane);
+	tcase_add_test(tc, test_core_hostile);
+	tcase_add_test(tc, test_fdinfo);
+	tcase_add_test(tc, test_pstree);
+	tcase_add_test(tc, test_unpack_many_empty);
+	tcase_add_test(tc, test_unpack_too_large);
+	tcase_add_test(tc, test_overflow_helpers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(validate_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
