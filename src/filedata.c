@@ -35,8 +35,10 @@ static int find_runs(int fd, FileDataEntry *d)
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
 			return -errno;
+		/* Whole pages: the last one may end past the end of the file
+		 * (cut to a page below the size, a short file kept nothing). */
 		data &= ~(off_t)(PAGE_SIZE - 1);
-		hole = MIN((hole + (off_t)PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1), size);
+		hole = (hole + (off_t)PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1);
 		for (off_t s = data; s < hole; s += MAX_RUN_BYTES)
 			add_run(d, (uint64_t)s,
 				(uint64_t)(MIN(hole - s, MAX_RUN_BYTES) / PAGE_SIZE));
