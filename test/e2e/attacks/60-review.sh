@@ -528,11 +528,12 @@ atk_inet_sock_uid() {
 # The user's process holds a setuid program of the user's open and the
 # user deletes it; root dumps the process (root's own set) and restores
 # it. The deleted file is made again under its old name for a moment, by
-# root: a watcher of the user's renames it away meanwhile (the directory
-# is the user's), so that it outlives the restore.
+# root (the process's thousands of other files, opened meanwhile, make the moment
+# longer): a watcher of the user's (inotify) renames it away as it
+# appears (the directory is the user's), so that it outlives the restore.
 atk_ghost_setuid() {
 	local w=$ATK_HOME/ghost dir img pid prog=$ATK_HOME/ghost/prog
-	local stop=$ATK_HOME/ghost.stop report=$ATK_HOME/ghost.report st
+	local stop=$ATK_HOME/ghost/stop report=$ATK_HOME/ghost.report st
 	user_spawn "$w" "$PYTHON" -I -S -c '
 import os, signal, sys
 prog = sys.argv[1]
@@ -541,6 +542,13 @@ with open(prog, "wb") as f:
 os.chmod(prog, 0o4755)
 fd = os.open(prog, os.O_RDONLY)
 os.unlink(prog)
+# Many files to open after the deleted one is made: time for the watcher.
+with open(prog + ".many", "w") as f:
+    f.write("x")
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2048), hard))
+many = [os.open(prog + ".many", os.O_RDONLY) for _ in range(min(hard, 2048) - 100)]
 with open(prog + ".ready", "w") as f:
     f.write("%d\n" % fd)
 while True:
@@ -553,21 +561,31 @@ while True:
 	img=$dir/img
 	atk_dump "$pid" "$img"
 	as_user "$PYTHON" -I -S -c '
-import os, sys
+import ctypes, os, struct, sys
 prog, stop, report = sys.argv[1:4]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(0)
+if fd < 0 or libc.inotify_add_watch(fd, os.path.dirname(prog).encode(), 0x100) < 0:
+    sys.exit("cannot watch")
 with open(report + ".tmp", "w") as f:
     f.write("watching\n")
 os.rename(report + ".tmp", report)
-n = 0
-while True:
-    n += 1
-    try:
-        os.rename(prog, prog + ".kept")
-        break
-    except OSError:
-        pass
-    if n % 256 == 0 and os.path.exists(stop):
-        break
+done = False
+while not done:
+    buf = os.read(fd, 65536)
+    off = 0
+    while off + 16 <= len(buf):
+        _, _, _, n = struct.unpack_from("iIII", buf, off)
+        name = buf[off + 16:off + 16 + n].rstrip(b"\0").decode()
+        off += 16 + n
+        if name == os.path.basename(prog):
+            try:
+                os.rename(prog, prog + ".kept")
+                done = True
+            except OSError:
+                pass
+        elif name == os.path.basename(stop):
+            done = True
 with open(report + ".tmp", "w") as f:
     f.write("done\n")
 os.rename(report + ".tmp", report)
@@ -585,6 +603,8 @@ os.rename(report + ".tmp", report)
 			log "root's restore made a setuid or setgid program of root's, $prog.kept"
 			exit 1
 		fi
+		[[ $(cat "$prog.kept") == "$(printf '#!/bin/sh\nid')" ]] ||
+			fail "the deleted file came back as '$(od -c "$prog.kept" | head -2)'"
 	fi
 	((CK_RC == 0)) || ck_assert_failed "restore of a process holding a deleted file"
 }
