@@ -267,6 +267,79 @@ static int find_tty(void)
 	return -1;
 }
 
+/*
+ * The caller's terminal goes to the restored processes two ways: a
+ * terminal outside the tree among their fds comes back as the caller's
+ * (among fds 0-2), and a process whose session leader is not in the tree
+ * joins the caller's session, whose controlling terminal it can open as
+ * /dev/tty. Either only for processes of the terminal's owner (or of
+ * root): another user's process would get a terminal its user cannot
+ * open, to read what the caller types and, with TIOCSTI, type into the
+ * caller's shell.
+ */
+static int terminal_for(const struct restore_proc *rp, bool session, uid_t owner)
+{
+	for (size_t t = 0; t < rp->core->n_threads; t++) {
+		const CredsEntry *c = creds_of_thread(rp->core, t);
+		const uint32_t uids[] = { c->uid, c->euid, c->suid, c->fsuid };
+
+		if (!c->uid && !c->euid && !c->suid && !c->fsuid)
+			continue;
+		for (size_t u = 0; u < ARRAY_SIZE(uids); u++) {
+			if (uids[u] == owner)
+				continue;
+			if (session)
+				return pr_fail(
+					-EPERM,
+					"cannot restore: process %d of uid %u would join the session of uid %u's terminal (restore it from a terminal of its user's, or from none: setsid)",
+					rp->pp->pid, uids[u], owner);
+			return pr_fail(
+				-EPERM,
+				"cannot restore: process %d of uid %u had a terminal and would get uid %u's in its place (restore it from a terminal of its user's)",
+				rp->pp->pid, uids[u], owner);
+		}
+	}
+	return 0;
+}
+
+static bool in_caller_session(const struct restore *rs, const struct restore_proc *rp)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].pp->pid == (int)rp->pe->sid)
+			return false;
+	return true;
+}
+
+static bool has_caller_tty(const struct restore *rs, const struct restore_proc *rp)
+{
+	for (size_t k = 0; k < rp->fdinfo->n_fds; k++)
+		if (rs->files->files[rp->fdinfo->fds[k]->file_id]->kind == FD_KIND__FD_TTY)
+			return true;
+	return false;
+}
+
+static int check_caller_tty(const struct restore *rs)
+{
+	_cleanup_close_ int ctty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct stat tty_st, ctty_st;
+	bool has_tty = rs->tty_fd >= 0 && fstat(rs->tty_fd, &tty_st) == 0;
+	bool has_ctty = ctty >= 0 && fstat(ctty, &ctty_st) == 0;
+	int r = 0;
+
+	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (rp->pp->role != PLAN_LIVE)
+			continue;
+		/* files_check() refused a terminal fd if there is no terminal */
+		if (has_tty && has_caller_tty(rs, rp))
+			r = terminal_for(rp, false, tty_st.st_uid);
+		if (r >= 0 && has_ctty && in_caller_session(rs, rp))
+			r = terminal_for(rp, true, ctty_st.st_uid);
+	}
+	return r;
+}
+
 static int pid_in_use(int pid)
 {
 	char path[64], comm[64] = "?";
@@ -364,6 +437,8 @@ static int restore_check(struct restore *rs)
 						       .tree_alive = rs->verify_only,
 						       .nr_shmem = rs->shmem->n_objects },
 				 fis, n));
+	if (r >= 0 && !rs->verify_only)
+		r = check_caller_tty(rs);
 	if (r < 0)
 		return r;
 	if (FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n)) < 0)
@@ -415,6 +490,14 @@ static int verify_pages(struct restore *rs)
 		}
 	}
 	return 0;
+}
+
+static const struct restore_proc *proc_of(const struct restore *rs, int pid)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		if (rs->procs[i].pp->pid == pid)
+			return &rs->procs[i];
+	return NULL;
 }
 
 int restore_prepare(struct restore *rs, const char *dir)
@@ -491,8 +574,17 @@ static int open_shared(struct restore *rs)
 		.tty_fd = rs->tty_fd,
 		.dirfd = rs->dirfd,
 	};
+	_cleanup_free_ const CredsEntry **creds =
+		xzalloc((rs->files->n_files + 1) * sizeof(*creds));
 	int log[2], r;
 
+	for (size_t i = 0; i < rs->files->n_files; i++) {
+		const struct restore_proc *rp =
+			rs->file_owner[i] ? proc_of(rs, rs->file_owner[i]) : NULL;
+
+		creds[i] = rp && rp->core ? rp->core->creds : NULL;
+	}
+	fo.file_creds = creds;
 	/* Objects first: memfd descriptions are opened from them. */
 	r = FAULT_OR(restore_open_shmem,
 		     pr_errno(-EMFILE, "cannot restore: cannot open shared memory"),
@@ -625,10 +717,6 @@ static int restore_remote(struct restore *rs, size_t i)
 			     pr_errno(-EINVAL, "cannot restore %d: cannot set up its thread", pid),
 			     main_thread_restore(&inf, rp->core));
 	if (r >= 0)
-		r = FAULT_OR(restore_task_late,
-			     pr_errno(-EINVAL, "cannot restore %d: cannot set its state", pid),
-			     task_restore_late(&inf, rp->core));
-	if (r >= 0)
 		r = prctl_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = FAULT_OR(restore_itimers_late,
@@ -646,6 +734,12 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = FAULT_OR(restore_creds_last,
 			     pr_errno(-EPERM, "cannot restore %d: cannot set its credentials", pid),
 			     creds_restore_last(&inf, rp->core));
+	/* The dumpable flag only once no thread holds more than the image
+	 * gives it (see creds.c). */
+	if (r >= 0)
+		r = FAULT_OR(restore_task_late,
+			     pr_errno(-EINVAL, "cannot restore %d: cannot set its state", pid),
+			     task_restore_late(&inf, rp->core));
 	/* F_SETOWN records the caller's credentials: after them. */
 	if (r >= 0)
 		r = fd_audit_restore_late(&inf, rs->files, rp->fdinfo, rs->file_owner);

@@ -7,6 +7,7 @@
 #include "kinds.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
+#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -59,7 +60,8 @@ static void prot_str(uint32_t prot, char out[4])
 	out[3] = 0;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
+/* A JSON string: quotes, backslashes and control characters (DEL too)
+ * escaped. */
 static void json_str(const char *s)
 {
 	putchar('"');
@@ -68,7 +70,7 @@ static void json_str(const char *s)
 
 		if (c == '"' || c == '\\')
 			printf("\\%c", c);
-		else if (c < 0x20)
+		else if (c < 0x20 || c == 0x7f)
 			printf("\\u%04x", c);
 		else
 			putchar(c);
@@ -93,6 +95,23 @@ static const FileEntry *fd_file(const struct show *s, const FdEntry *f)
 }
 
 /* ---- text ---- */
+
+/*
+ * A string from the images, for the text output: process names, paths and
+ * versions are the dumped processes' (or the image writer's) to choose, and
+ * reach the terminal of whoever runs show with control characters and
+ * non-ASCII bytes as \xNN. A few strings per line are alive at once.
+ */
+static const char *txt(const char *s)
+{
+	static char *ring[8];
+	static size_t next;
+	char **slot = &ring[next++ % ARRAY_SIZE(ring)];
+
+	free(*slot);
+	*slot = str_escape(s ? s : "");
+	return *slot;
+}
 
 static void show_creds_text(const char *who, const CredsEntry *c)
 {
@@ -138,12 +157,12 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 	}
 	if (c)
 		printf("process %u '%s': ppid %u pgid %u sid %u uid %u cwd '%s'%s\n", pe->pid,
-		       c->comm, pe->ppid, pe->pgid, pe->sid, c->creds ? c->creds->uid : 0, c->cwd,
-		       pe->stop_signal ? " (stopped)" : "");
+		       txt(c->comm), pe->ppid, pe->pgid, pe->sid, c->creds ? c->creds->uid : 0,
+		       txt(c->cwd), pe->stop_signal ? " (stopped)" : "");
 	else
 		printf("process %u: ppid %u pgid %u sid %u (memory only)\n", pe->pid, pe->ppid,
 		       pe->pgid, pe->sid);
-	printf("  exe '%s'\n", p->mm->exe_path);
+	printf("  exe '%s'\n", txt(p->mm->exe_path));
 	if (c)
 		show_task_creds_text(c);
 	for (size_t i = 0; c && i < c->n_threads; i++)
@@ -172,7 +191,7 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		printf("    %012llx-%012llx %s %-12s %8llu pages stored %s\n",
 		       (unsigned long long)v->start, (unsigned long long)v->end, prot,
 		       vma_kind_name(v->kind), (unsigned long long)vma_pages(p->pagemap, v),
-		       v->path ? v->path : "");
+		       txt(v->path));
 	}
 	if (!p->fdinfo)
 		return;
@@ -183,7 +202,7 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 
 		printf("    %3u %-9s flags %#o offset %llu%s '%s' (file %u)", f->fd,
 		       fd_kind_name(e->kind), e->flags, (unsigned long long)e->offset,
-		       f->cloexec ? " cloexec" : "", e->path, f->file_id);
+		       f->cloexec ? " cloexec" : "", txt(e->path), f->file_id);
 		if (e->fown)
 			printf(" sigio owner %u (type %u) signal %u", e->fown->pid, e->fown->type,
 			       e->fown->signum);
@@ -213,11 +232,12 @@ static void show_tables_text(const struct show *s)
 static void show_text(const struct show *s)
 {
 	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
-	       s->inv->ckpt_version, s->inv->kernel);
+	       txt(s->inv->ckpt_version), txt(s->inv->kernel));
 	if (s->inv->predump)
 		printf("pre-dump: memory only, for a dump --parent on it to restore from\n");
 	if (s->inv->parent_path)
-		printf("incremental: the pages not stored here are in '%s'\n", s->inv->parent_path);
+		printf("incremental: the pages not stored here are in '%s'\n",
+		       txt(s->inv->parent_path));
 	printf("tree of %zu processes, root %u\n", s->nr, s->inv->root_pid);
 	for (size_t i = 0; i < s->nr; i++)
 		show_proc_text(s, &s->procs[i]);
@@ -225,7 +245,7 @@ static void show_text(const struct show *s)
 		show_tables_text(s);
 	printf("image files:\n");
 	for (size_t i = 0; i < s->inv->n_files; i++)
-		printf("  %-24s %llu bytes\n", s->inv->files[i]->name,
+		printf("  %-24s %llu bytes\n", txt(s->inv->files[i]->name),
 		       (unsigned long long)s->inv->files[i]->size);
 }
 

@@ -21,6 +21,15 @@
  * then, once every thread is there (creds_restore_last): seccomp, the
  * exact capability sets (dropping what was only borrowed), and a check of
  * every thread's /proc status against the image.
+ *
+ * Threads share their memory but not their creds. Once the first thread
+ * has the user's uids and no capability, the kernel lets that user open
+ * /proc/PID/mem of the process for writing if it is dumpable, while the
+ * other threads still hold what was borrowed (CAP_SETPCAP, CAP_SYS_ADMIN)
+ * and are yet to run the restorer's code, which that fd can rewrite. So
+ * each thread makes the process not dumpable right after its uid change
+ * (which resets the flag to fs.suid_dumpable, possibly 1), and the dumped
+ * flag is set only after creds_restore_last.
  */
 #include "kinds.h"
 #include "proc.h"
@@ -400,6 +409,8 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 	add_call(l, "set the fsgid", SYS_setfsgid, c->fsgid, 0, 0);
 	add_call(l, "set the uids", SYS_setresuid, c->uid, c->euid, c->suid);
 	add_call(l, "set the fsuid", SYS_setfsuid, c->fsuid, 0, 0);
+	/* Out of the user's reach until every thread is done (see above). */
+	add_call(l, "make the process not dumpable", SYS_prctl, PR_SET_DUMPABLE, 0, 0);
 	add_call(l, "set the capabilities", SYS_capset, (long)cap_at,
 		 (long)(cap_at + sizeof(cd.hdr)), 0);
 	add_call(l, "clear the ambient capabilities", SYS_prctl, PR_CAP_AMBIENT,

@@ -432,7 +432,12 @@ static int ghost_prepare(struct files_open *fo)
 		if (r < 0)
 			return pr_fail(r, "cannot restore: contents of the deleted file '%s': %s",
 				       e->path, img_strerror(r));
-		(void)fchmod(gs[i].fd, e->mode & 07777);
+		/* Never setuid or setgid: the file is made by ckpt (root's for
+		 * a trusted set), not by whoever owned it, and stands under its
+		 * old name for a while, where its directory's owner may rename
+		 * it away and keep a setuid program of root's with contents of
+		 * their own. The images do not say who owned it. */
+		(void)fchmod(gs[i].fd, e->mode & (0777 | S_ISVTX));
 	}
 	return 0;
 }

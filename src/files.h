@@ -25,6 +25,7 @@
  * in its own .proto referenced from file_entry (fdinfo.proto); a struct
  * file_kind with at least claims, dump and open; one line in files.c.
  */
+#include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 
 #include <stdbool.h>
@@ -80,6 +81,9 @@ struct files_open {
 	 * find in its way is not checked. */
 	bool tree_alive;
 	int dirfd; /* the images */
+	/* Per description: the credentials of the first live process that
+	 * has it (NULL: none), for what a kind does on its behalf. */
+	const CredsEntry *const *file_creds;
 	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };
 

@@ -36,8 +36,9 @@ int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 int task_check(const TaskCoreEntry *core);
 /* What a set that is not root's may not claim (a chroot); logs. */
 int task_check_trust(const TaskCoreEntry *core, bool trusted);
-/* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them. */
-int rlimits_restore_early(const TaskCoreEntry *core);
+/* After the fds are open: a low RLIMIT_NOFILE must not stop us opening them.
+ * A set not trusted raises no hard limit above ckpt's own. */
+int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t);
 int task_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int thread_comm_restore_late(struct infect *inf, const ThreadCoreEntry *th);
 

@@ -147,7 +147,7 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 		r = FAULT_OR(
 			restore_rlimits_early,
 			pr_errno(-EPERM, "cannot restore %d: cannot set its limits", rp->pp->pid),
-			rlimits_restore_early(rp->core));
+			rlimits_restore_early(rp->core, &rs->trust));
 	return r;
 }
 

@@ -65,6 +65,8 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -445,7 +447,15 @@ static int opt_set(int sk, const InetSkOpt *opt)
 	if ((o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
 		memcpy(&half, opt->value.data, sizeof(half));
 		half /= 2;
-		return setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) < 0 ? -errno : 0;
+		if (setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) == 0)
+			return 0;
+		/* Without CAP_NET_ADMIN (a set not trusted): what its owner
+		 * could have, within the system's limits. */
+		if (errno != EPERM || name == (int)opt->name)
+			return -errno;
+		return setsockopt(sk, (int)opt->level, (int)opt->name, &half, sizeof(half)) < 0
+			       ? -errno
+			       : 0;
 	}
 	if (setsockopt(sk, (int)opt->level, name, opt->value.data, (socklen_t)opt->value.len) < 0)
 		return -errno;
@@ -1049,7 +1059,22 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 		return img_inconsistent(IMG_FILES, 0,
 					"socket '%s': an option ckpt does not set, or its value",
 					e->path);
-	return opts_check_trust(e, s, fo->trust);
+	int r = opts_check_trust(e, s, fo->trust);
+
+	if (r < 0)
+		return r;
+	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
+	 * and sequence numbers: a connection of anyone's, to anywhere. */
+	if (!fo->trust->trusted && is_established_tcp(s)) {
+		char name[200];
+
+		sk_fmt(s, name, sizeof(name));
+		return pr_fail(
+			-EPERM,
+			"cannot restore: image set '%s' is owned by uid %u, and only root's sets may restore a TCP connection (%s)",
+			fo->trust->dir, fo->trust->owner, name);
+	}
+	return 0;
 }
 
 static bool is_bound(const InetSkEntry *s)
@@ -1127,14 +1152,45 @@ static int sk_setup(int sk, const InetSkEntry *s)
 	return r < 0 ? r : sk_shutdown_restore(sk, s);
 }
 
-static int sk_create(const FileEntry *e, int scratch)
+/*
+ * A socket belongs to the fsuid and fsgid that made it: netfilter's owner
+ * match and /proc/net go by them. Made by ckpt it would be root's, so it
+ * is made with those of the process that has it (@c).
+ */
+static int sk_socket_as(const InetSkEntry *s, const CredsEntry *c)
+{
+	uid_t fsuid = (uid_t)setfsuid((uid_t)-1);
+	gid_t fsgid = (gid_t)setfsgid((gid_t)-1);
+	bool as = c && (c->fsuid != fsuid || c->fsgid != fsgid);
+	int sk, err;
+
+	if (as) {
+		(void)setfsgid(c->fsgid);
+		(void)setfsuid(c->fsuid);
+		if ((uid_t)setfsuid((uid_t)-1) != c->fsuid ||
+		    (gid_t)setfsgid((gid_t)-1) != c->fsgid) {
+			(void)setfsuid(fsuid);
+			(void)setfsgid(fsgid);
+			return -EPERM;
+		}
+	}
+	sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	err = errno;
+	if (as) {
+		(void)setfsuid(fsuid);
+		(void)setfsgid(fsgid);
+	}
+	return sk < 0 ? -err : sk;
+}
+
+static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
 {
 	const InetSkEntry *s = e->inet_sk;
-	int sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+	int sk = sk_socket_as(s, c);
 	int r;
 
 	if (sk < 0)
-		return pr_errno(-errno, "cannot restore: cannot create socket '%s'", e->path);
+		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
 	sk = fd_move_above(sk, scratch);
 	if (sk < 0)
 		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
@@ -1150,11 +1206,62 @@ static int sk_create(const FileEntry *e, int scratch)
 	return sk;
 }
 
+/*
+ * For a set not trusted, the sockets are made as its owner would make
+ * them: with the owner's fsuid and fsgid (the socket's owner, which
+ * netfilter's owner match and /proc/net show) and no capability in effect
+ * (CAP_NET_BIND_SERVICE for a port below ip_unprivileged_port_start,
+ * CAP_NET_ADMIN or CAP_NET_RAW for SO_MARK, IP_TRANSPARENT, SO_PRIORITY
+ * above 6, a congestion control not allowed to users...): the kernel
+ * refuses what the owner could not have done.
+ */
+struct as_owner {
+	struct trust_saved fs;
+	cap_t caps; /* ours, to take back; NULL: nothing changed */
+};
+
+static int as_owner_enter(const struct trust *t, struct as_owner *a)
+{
+	cap_t none;
+	int r;
+
+	a->caps = NULL;
+	if (t->trusted)
+		return 0;
+	r = trust_enter(t, &a->fs);
+	if (r < 0)
+		return r;
+	a->caps = cap_get_proc();
+	none = a->caps ? cap_dup(a->caps) : NULL;
+	r = none && cap_clear_flag(none, CAP_EFFECTIVE) == 0 && cap_set_proc(none) == 0 ? 0
+											: -EPERM;
+	if (none)
+		cap_free(none);
+	if (r < 0) {
+		if (a->caps)
+			cap_free(a->caps);
+		a->caps = NULL;
+		trust_leave(&a->fs);
+	}
+	return r;
+}
+
+static void as_owner_leave(struct as_owner *a)
+{
+	if (!a->caps)
+		return;
+	(void)cap_set_proc(a->caps);
+	cap_free(a->caps);
+	a->caps = NULL;
+	trust_leave(&a->fs);
+}
+
 /* Listening sockets first: a connection they accepted binds to their port. */
 static int inet_prepare(struct files_open *fo)
 {
 	const FilesEntry *fe = fo->fe;
 	struct inet_open *st = xzalloc(sizeof(*st));
+	struct as_owner owner;
 	int r = 0;
 
 	fo->state[FD_KIND__FD_INET_SK] = st;
@@ -1162,6 +1269,9 @@ static int inet_prepare(struct files_open *fo)
 	st->fds = xmalloc((st->n + 1) * sizeof(*st->fds));
 	for (size_t i = 0; i < st->n; i++)
 		st->fds[i] = -1;
+	r = as_owner_enter(fo->trust, &owner);
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot take the image owner's rights");
 	for (int listening = 1; listening >= 0 && r >= 0; listening--)
 		for (size_t i = 0; i < st->n && r >= 0; i++) {
 			const FileEntry *e = fe->files[i];
@@ -1169,8 +1279,10 @@ static int inet_prepare(struct files_open *fo)
 			if (e->kind != FD_KIND__FD_INET_SK ||
 			    (e->inet_sk->state == TCP_LISTEN) != listening)
 				continue;
-			r = st->fds[i] = sk_create(e, fo->scratch);
+			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
+						   fo->scratch);
 		}
+	as_owner_leave(&owner);
 	return r < 0 ? r : 0;
 }
 

@@ -54,6 +54,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
@@ -61,6 +62,8 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
@@ -908,6 +911,7 @@ struct unix_open {
 	int anon; /* sends datagrams whose sender is not in the tree, or -1 */
 	struct tmp_listener *tl;
 	size_t nr_tl;
+	const CredsEntry *const *creds; /* files_open's file_creds */
 };
 
 static int inconsistent(void)
@@ -1633,10 +1637,41 @@ static int dgram_connect_gone(struct unix_open *uo, struct usk *s)
 	return 0;
 }
 
-static int connect_ext(struct usk *s)
+/*
+ * A server outside the tree learns who connects from the connecting task
+ * (SO_PEERCRED, SO_PEERGROUPS, SCM_CREDENTIALS): from ckpt it would see
+ * root, and grant a user's process what it grants root. A child of ours
+ * with the uid, gid and groups of the process (@c) connects instead (the
+ * socket is the same). Our sockets are non-blocking (sk_new): a listener
+ * whose backlog its owner keeps full fails the connect, never holds it.
+ */
+static int connect_ext_as(const CredsEntry *c, int fd, const ProtobufCBinaryData *name)
+{
+	int status;
+	pid_t pid;
+
+	if (!c)
+		return sun_do(SUN_CONNECT, fd, name, NULL, NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setgroups(c->n_groups, c->groups) < 0 ||
+		    setresgid(c->egid, c->egid, c->egid) < 0 ||
+		    setresuid(c->euid, c->euid, c->euid) < 0)
+			_exit(errno);
+		_exit(-sun_do(SUN_CONNECT, fd, name, NULL, NULL));
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
+}
+
+static int connect_ext(const struct unix_open *uo, struct usk *s)
 {
 	char buf[NAME_STR_LEN + 32], shown[NAME_STR_LEN];
-	int r = sun_do(SUN_CONNECT, s->fd, &s->u->ext_peer, NULL, NULL);
+	int r = connect_ext_as(uo->creds ? uo->creds[s->e->id] : NULL, s->fd, &s->u->ext_peer);
 
 	if (r < 0)
 		return pr_errno(r,
@@ -1655,7 +1690,7 @@ static int connect_all(struct unix_open *uo)
 		const UnixSkEntry *u = s->u;
 
 		if (u->has_ext_peer)
-			r = connect_ext(s);
+			r = connect_ext(uo, s);
 		else if (u->type != SOCK_DGRAM || s->connected || !u->has_peer)
 			continue;
 		else if (s->peer >= 0)
@@ -1809,6 +1844,7 @@ static int unix_sk_prepare(struct files_open *fo)
 
 	uo->scratch = fo->scratch;
 	uo->anon = -1;
+	uo->creds = fo->file_creds;
 	fo->state[FD_KIND__FD_UNIX_SK] = uo;
 	r = trust_enter(fo->trust, &saved);
 	if (r < 0)

@@ -215,18 +215,24 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 
 /*
  * Hard limits cannot be raised here (no CAP_SYS_RESOURCE): set what the
- * kernel allows, never more than the dumped values.
+ * kernel allows, never more than the dumped values. A set not trusted
+ * raises no hard limit above ckpt's own either: with CAP_SYS_RESOURCE the
+ * kernel would let its owner have any (RLIMIT_RTPRIO, RLIMIT_MEMLOCK...).
  */
-int rlimits_restore_early(const TaskCoreEntry *core)
+int rlimits_restore_early(const TaskCoreEntry *core, const struct trust *t)
 {
 	for (size_t i = 0; i < core->n_rlimits; i++) {
 		const RlimitEntry *e = core->rlimits[i];
 		struct rlimit want = { e->cur, e->max }, now;
 
-		if (prlimit(0, e->resource, &want, NULL) == 0)
-			continue;
 		if (getrlimit(e->resource, &now) < 0)
 			return pr_errno(-errno, "cannot read rlimit %u", e->resource);
+		if (!t->trusted && want.rlim_max > now.rlim_max) {
+			want.rlim_max = now.rlim_max;
+			want.rlim_cur = MIN(want.rlim_cur, want.rlim_max);
+		}
+		if (prlimit(0, e->resource, &want, NULL) == 0)
+			continue;
 		want.rlim_max = MIN(e->max, now.rlim_max);
 		want.rlim_cur = MIN(e->cur, want.rlim_max);
 		if (prlimit(0, e->resource, &want, NULL) < 0)
@@ -337,8 +343,9 @@ int task_restore_late(struct infect *inf, const TaskCoreEntry *core)
 	long ret;
 	int r;
 
-	/* A uid change resets it: set it after (creds.c sets the parent-death
-	 * signal of each thread). */
+	/* A uid change resets it, and the process must not be dumpable while
+	 * a thread still holds borrowed capabilities: after creds_restore_last
+	 * (creds.c sets the parent-death signal of each thread). */
 	if (core->has_dumpable) {
 		r = infect_syscall3(inf, SYS_prctl, &ret, PR_SET_DUMPABLE, core->dumpable, 0);
 		if (r < 0 || ret < 0)

@@ -437,6 +437,7 @@ int trust_open_walk(const char *path, int flags, mode_t mode)
 int trust_open(const struct trust *t, const char *path, int flags, mode_t mode)
 {
 	struct trust_saved s;
+	bool nonblock;
 	long fd;
 	int r;
 
@@ -446,10 +447,26 @@ int trust_open(const struct trust *t, const char *path, int flags, mode_t mode)
 	if (r < 0)
 		return r;
 	flags = open_flags(flags);
+	/*
+	 * A FIFO put at the path since the dump (or since the check) would
+	 * hold the open until someone opens the other end: the restore would
+	 * hang, as root. Every open is non-blocking; the flag is taken back
+	 * after when the caller did not ask for it. Callers compare the type
+	 * with what was dumped (trust_verify).
+	 */
+	nonblock = !(flags & (O_PATH | O_NONBLOCK));
+	if (nonblock)
+		flags |= O_NONBLOCK;
 	fd = openat2_call(path, flags, mode);
 	if (fd < 0)
 		fd = errno == ENOSYS ? trust_open_walk(path, flags, mode) : -errno;
 	trust_leave(&s);
+	if (fd >= 0 && nonblock &&
+	    fcntl((int)fd, F_SETFL, fcntl((int)fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		close((int)fd);
+		return r;
+	}
 	/* RESOLVE_NO_SYMLINKS says ELOOP for a symlink on the way. */
 	return (int)fd;
 }

@@ -76,8 +76,9 @@ char *str_escape(const char *s);
  * owner's file access when the set is not trusted, never through a symlink
  * (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS, or a walk of O_PATH
  * opens with O_NOFOLLOW where openat2 is missing). O_PATH|O_NOFOLLOW still
- * opens a symlink itself as the last component. Returns the fd or -errno;
- * does not log.
+ * opens a symlink itself as the last component. Never blocks in the open
+ * (a FIFO put there is opened non-blocking; O_NONBLOCK is cleared after
+ * unless @flags has it). Returns the fd or -errno; does not log.
  */
 int trust_open(const struct trust *t, const char *path, int flags, mode_t mode);
 /* What trust_open() does where openat2 is missing (with our own access):

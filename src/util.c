@@ -17,8 +17,8 @@ static bool failure_told;
 /*
  * A message is one line, whatever it quotes: names from images, from
  * /proc or from the user may hold newlines or terminal escapes. Control
- * characters are shown as \xNN (other bytes, UTF-8 names among them, as
- * they are).
+ * characters and bytes that are not ASCII (8-bit C1 controls are
+ * controls to some terminals) are shown as \xNN.
  */
 static void escape_controls(char *msg, size_t size)
 {
@@ -28,7 +28,7 @@ static void escape_controls(char *msg, size_t size)
 	for (const char *c = msg; *c && o + 5 < sizeof(out); c++) {
 		unsigned char b = (unsigned char)*c;
 
-		if (b < 0x20 || b == 0x7f)
+		if (b < 0x20 || b >= 0x7f)
 			o += (size_t)snprintf(out + o, 5, "\\x%02x", b);
 		else
 			out[o++] = (char)b;

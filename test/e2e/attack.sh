@@ -64,11 +64,24 @@ atk_bin() {
 	printf '%s\n' "$dst"
 }
 
+# The processes an attack tracks and the directories it makes are known
+# only in its subshell: its exit cleans them (keeping its status).
+attack_subshell_cleanup() {
+	local rc=$? i
+	TRACKED=("${TRACKED[@]:ATK_NR_TRACKED}")
+	kill_tracked
+	for ((i = ATK_NR_TMPDIRS; i < ${#TMPDIRS[@]}; i++)); do
+		[[ ${E2E_KEEP:-0} == 1 ]] || rm -rf -- "${TMPDIRS[i]}"
+	done
+	exit "$rc"
+}
+
 attack() { # NAME FUNC
-	local name=$1 rc
+	local name=$1 rc ATK_NR_TMPDIRS=${#TMPDIRS[@]} ATK_NR_TRACKED=${#TRACKED[@]}
 	log "==== attack $name"
 	(
 		set -u
+		trap attack_subshell_cleanup EXIT
 		"$2"
 	)
 	rc=$?

@@ -9,8 +9,9 @@
  * "echo:WHAT conn=N". Receives datagrams on WORKDIR/log.sock (a
  * syslog-like socket). All of it from its main loop, without blocking.
  * Self-check: reports conns= (accepted so far), open= (still connected),
- * dgrams= (received) and last= (the last datagram, up to its first space
- * replaced by '_').
+ * dgrams= (received), last= (the last datagram, up to its first space
+ * replaced by '_') and peers= (the uid each connection came from, as
+ * SO_PEERCRED says at its accept, in order: "1001,0").
  */
 #include "target.h"
 
@@ -24,6 +25,7 @@ static int lsk, dsk;
 static int conns[MAX_CONNS], conn_no[MAX_CONNS];
 static int nr_accepted, nr_dgrams;
 static char last[128] = "-";
+static char peers[256];
 
 static int bound(int type, const char *name)
 {
@@ -64,7 +66,9 @@ static void serve_conn(int i)
 
 static void serve(void)
 {
+	struct ucred cred;
 	char buf[128];
+	size_t len;
 	ssize_t n;
 	int fd;
 
@@ -79,6 +83,10 @@ static void serve(void)
 		}
 		conns[i] = fd;
 		conn_no[i] = ++nr_accepted;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &(socklen_t){ sizeof(cred) }))
+			cred.uid = (uid_t)-1;
+		len = strlen(peers);
+		snprintf(peers + len, sizeof(peers) - len, "%s%d", len ? "," : "", (int)cred.uid);
 	}
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (conns[i] >= 0)
@@ -103,6 +111,7 @@ static void check(struct t_check *c)
 	t_check_info(c, "open=%d", open);
 	t_check_info(c, "dgrams=%d", nr_dgrams);
 	t_check_info(c, "last=%s", last);
+	t_check_info(c, "peers=%s", peers[0] ? peers : "-");
 }
 
 int main(int argc, char **argv)

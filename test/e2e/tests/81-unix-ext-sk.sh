@@ -36,8 +36,8 @@ self_check "$pid" "$w"
 [[ $(check_value round) == 2 ]] || fail "round $(check_value round) after the restore, want 2"
 [[ $(check_value conn) == 2 ]] || fail "client on connection $(check_value conn) of the server after the restore, want 2 (a new one)"
 self_check "$server" "$srv"
-[[ $CHECK_LINE == *" conns=2 open=1 dgrams=2 last=log_2" ]] ||
-	fail "server: '$CHECK_LINE', want conns=2 open=1 dgrams=2 last=log_2"
+[[ $CHECK_LINE == *" conns=2 open=1 dgrams=2 last=log_2 peers=0,0" ]] ||
+	fail "server: '$CHECK_LINE', want conns=2 open=1 dgrams=2 last=log_2 peers=0,0"
 self_check "$pid" "$w"
 [[ $(check_value conn) == 2 ]] || fail "client on connection $(check_value conn), want 2"
 kill_restored "$pid"
