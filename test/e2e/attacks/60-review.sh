@@ -93,7 +93,9 @@ atk_escape_show() {
 	pid=$TARGET_PID
 	new_tmp dir
 	img=$dir/img
-	atk_dump "$pid" "$img"
+	# --leave-running: a default dump reads its images back and refuses
+	# such a name, which a restore would refuse; show must still be safe.
+	ck_ok dump --pid "$pid" --images "$img" --leave-running
 	ck show --images "$img"
 	((CK_RC == 0)) || fail "ckpt show failed: $(ck_err_line)"
 	if has_ctl "$CK_OUT"; then
