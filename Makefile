@@ -78,9 +78,9 @@ $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
 
 # Test tools (imgedit: a hostile image writer), linked with ckpt's own code.
-$(B)/tools/%: test/tools/%.c $(B)/libckpt.a
+$(B)/tools/%: test/tools/%.c test/fuzz/fuzz-lib.c test/fuzz/fuzz.h $(B)/libckpt.a
 	@mkdir -p $(B)/tools
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libckpt.a $(LIBS)
+	$(CC) $(CFLAGS) -Itest/fuzz $(LDFLAGS) -o $@ $< test/fuzz/fuzz-lib.c $(B)/libckpt.a $(LIBS)
 
 # Fuzzers (test/fuzz): fuzz-images, structure-aware, built with ASan and
 # UBSan in build-asan; fuzz-reader, a libFuzzer target, with clang in

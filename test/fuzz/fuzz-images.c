@@ -99,28 +99,6 @@ static void collect(ProtobufCMessage *m, struct slots *s)
 
 /* ---- values ---- */
 
-static size_t scalar_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 static bool is_int(ProtobufCType t)
 {
 	return t != PROTOBUF_C_TYPE_STRING && t != PROTOBUF_C_TYPE_BYTES &&
@@ -197,7 +175,7 @@ static void set_int(void *p, ProtobufCType t, uint64_t v)
 {
 	if (t == PROTOBUF_C_TYPE_BOOL)
 		*(protobuf_c_boolean *)p = (protobuf_c_boolean)(v & 1);
-	else if (scalar_size(t) == 8)
+	else if (fuzz_field_size(t) == 8)
 		memcpy(p, &v, 8);
 	else
 		*(uint32_t *)p = (uint32_t)v;
@@ -209,7 +187,7 @@ static uint64_t get_int(const void *p, ProtobufCType t)
 
 	if (t == PROTOBUF_C_TYPE_BOOL)
 		return *(const protobuf_c_boolean *)p;
-	if (scalar_size(t) == 8)
+	if (fuzz_field_size(t) == 8)
 		memcpy(&v, p, 8);
 	else
 		v = *(const uint32_t *)p;
@@ -319,7 +297,7 @@ static bool elem_copy(const ProtobufCFieldDescriptor *f, const void *el, void *d
 			memcpy(c->data, b->data, b->len);
 		return true;
 	}
-	memcpy(dst, el, scalar_size(f->type));
+	memcpy(dst, el, fuzz_field_size(f->type));
 	return true;
 }
 
@@ -339,7 +317,7 @@ static void mutate_value(const ProtobufCFieldDescriptor *f, void *p)
 
 static void mutate_repeated(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
-	size_t *n = count_of(m, f), sz = scalar_size(f->type);
+	size_t *n = count_of(m, f), sz = fuzz_field_size(f->type);
 	char **arr = (char **)member(m, f);
 
 	if (!*n) {

@@ -15,6 +15,10 @@
 /* The message descriptor of @kind, NULL for raw (page) images. */
 const ProtobufCMessageDescriptor *fuzz_desc(enum img_kind kind);
 
+/* The size of one value of a field of type @t in a message (or in the
+ * array of a repeated field). */
+size_t fuzz_field_size(ProtobufCType t);
+
 /* Run the validator of @kind on @msg as restore does (-EBADMSG if it
  * refuses); kinds without one return 0. */
 int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg);

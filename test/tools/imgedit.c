@@ -24,33 +24,17 @@
  * A missing optional sub-message on the way is created (required fields
  * zero). The file keeps its owner and mode. Exit 0, or 1 with a message.
  */
+#include "fuzz.h"
 #include "image.h"
 #include "util.h"
 
-#include "core.pb-c.h"
-#include "fdinfo.pb-c.h"
 #include "inventory.pb-c.h"
-#include "mm.pb-c.h"
-#include "pagemap.pb-c.h"
-#include "pstree.pb-c.h"
-#include "shmem.pb-c.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
-	[IMG_INVENTORY] = &inventory_entry__descriptor,
-	[IMG_CORE] = &task_core_entry__descriptor,
-	[IMG_MM] = &mm_entry__descriptor,
-	[IMG_PAGEMAP] = &pagemap_entry__descriptor,
-	[IMG_FDINFO] = &fdinfo_entry__descriptor,
-	[IMG_PSTREE] = &pstree_entry__descriptor,
-	[IMG_FILES] = &files_entry__descriptor,
-	[IMG_SHMEM] = &shmem_entry__descriptor,
-};
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -62,28 +46,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt,
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static size_t scalar_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
 }
 
 static bool is_signed(ProtobufCType t)
@@ -114,7 +76,7 @@ static void print_msg(const ProtobufCMessage *m, const char *prefix)
 			for (size_t k = 0; k < n; k++) {
 				_cleanup_free_ char *ep = xasprintf("%s[%zu]", path, k);
 
-				print_value(f, arr + k * scalar_size(f->type), ep);
+				print_value(f, arr + k * fuzz_field_size(f->type), ep);
 			}
 			continue;
 		}
@@ -152,7 +114,7 @@ static void print_value(const ProtobufCFieldDescriptor *f, const void *p, const 
 	default:
 		break;
 	}
-	if (scalar_size(f->type) == 8)
+	if (fuzz_field_size(f->type) == 8)
 		printf(is_signed(f->type) ? "%s=%" PRId64 "\n" : "%s=%" PRIu64 "\n", path,
 		       *(const uint64_t *)p);
 	else
@@ -256,7 +218,7 @@ static void set_scalar(const ProtobufCFieldDescriptor *f, void *p, const char *v
 	uint64_t x = v[0] == '-' ? (uint64_t)strtoll(v, &end, 0) : strtoull(v, &end, 0);
 	if (errno || *end || end == v)
 		die("'%s' is not a number", v);
-	if (scalar_size(f->type) == 8)
+	if (fuzz_field_size(f->type) == 8)
 		*(uint64_t *)p = x;
 	else
 		*(uint32_t *)p = (uint32_t)x;
@@ -287,7 +249,7 @@ static void edit(ProtobufCMessage *root, const char *arg)
 	}
 	resolve(root, path, &s);
 	base = (char *)s.msg;
-	sz = scalar_size(s.f->type);
+	sz = fuzz_field_size(s.f->type);
 	if (s.f->label != PROTOBUF_C_LABEL_REPEATED) {
 		if (op != SET || s.index >= 0)
 			die("'%s' is not a repeated field", s.f->name);
@@ -369,7 +331,8 @@ static void print_one(ProtobufCMessage *root, const char *path)
 		if ((size_t)s.index >= n)
 			die("'%s' has %zu elements, no [%ld]", s.f->name, n, s.index);
 		print_value(s.f,
-			    *(char *const *)(base + s.f->offset) + s.index * scalar_size(s.f->type),
+			    *(char *const *)(base + s.f->offset) +
+				    s.index * fuzz_field_size(s.f->type),
 			    path);
 		return;
 	}
@@ -390,11 +353,11 @@ static ProtobufCMessage *load(int dirfd, const char *name, enum img_kind *ret_ki
 		die("cannot read '%s': %s", name, strerror(errno));
 	close(fd);
 	kind = img_kind_by_magic(h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24);
-	if (kind < 0 || !descs[kind])
+	if (kind < 0 || !fuzz_desc(kind))
 		die("'%s' is not a message image", name);
 	r = img_open_file(&img, dirfd, name, kind);
 	if (r >= 0)
-		r = img_unpack(&img, descs[kind], &m);
+		r = img_unpack(&img, fuzz_desc(kind), &m);
 	img_close(&img);
 	if (r < 0)
 		die("cannot read '%s': %s", name, strerror(-r));
