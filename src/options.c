@@ -246,7 +246,7 @@ const char *options_usage(enum ckpt_command cmd)
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
 		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [-v]\n"
+		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory] [-v]\n"
 		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
 		       "               [--compress[=lz4|zstd]] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
