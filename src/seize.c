@@ -4,6 +4,7 @@
 #include "proc.h"
 #include "util.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -81,19 +82,65 @@ bool seize_guarded(void)
 	return !exitkill_always;
 }
 
+/* The leader of @pid's thread group has exited (a zombie): SIGKILL. */
+static bool leader_exited(int pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) < 0 || st.state == 'Z' || st.state == 'X';
+}
+
+/* Collect the exits of the other threads of @pid, which are ours. */
+static void reap_other_threads(int pid)
+{
+	_cleanup_free_ int *tids = NULL;
+	size_t nr = 0;
+
+	if (proc_list_threads(pid, &tids, &nr) < 0)
+		return;
+	for (size_t i = 0; i < nr; i++)
+		if (tids[i] != pid)
+			(void)waitpid(tids[i], NULL, __WALL | WNOHANG);
+}
+
+/*
+ * The kernel holds back the exit of a traced thread-group leader until
+ * its tracer has collected the exits of all the other threads: a plain
+ * waitpid() on a leader whose process was SIGKILLed under us never
+ * returns. So wait with SIGCHLD (every change of a tracee sends one to
+ * its tracer) blocked and taken with sigtimedwait, look at the leader
+ * between two, and reap the other threads when it is a zombie.
+ */
 int ptrace_wait_stop(int pid, int *ret_status)
 {
-	int status;
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	sigset_t chld, old;
+	int status, r = 0, ticks = 0;
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
 	for (;;) {
-		pid_t w = waitpid(pid, &status, __WALL);
+		pid_t w = waitpid(pid, &status, __WALL | WNOHANG);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		break;
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		if (w == 0 && leader_exited(pid)) {
+			reap_other_threads(pid);
+			if (++ticks > 50) { /* 5 s: the exit will not come */
+				r = -ESRCH;
+				break;
+			}
+		}
+		(void)sigtimedwait(&chld, NULL, &tick);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		return r;
 	*ret_status = status;
 	if (WIFEXITED(status) || WIFSIGNALED(status))
 		return -ESRCH;
