@@ -9,7 +9,11 @@
  *  - signals dequeued while seizing or stepping a thread (a tracer sees
  *    them in signal-delivery-stop, and they are gone from the queue once
  *    it lets the thread on);
- *  - a process in a group stop, taken out of it to run remote calls;
+ *  - a process in a group stop, taken out of it to run remote calls (the
+ *    kernel itself puts a tracee back in its group stop when its tracer
+ *    goes, if the group still counts as stopped, which it does while ckpt
+ *    holds it: seen on 6.18; the guardian's SIGSTOP is the same as
+ *    thaw_threads() sends, and covers a kernel that would not);
  *  - sockets: TCP connections in repair mode, the filter that drops the
  *    packets coming in while a connection or a listening socket is read,
  *    SO_PEEK_OFF moved by the read of a unix socket's queue.
@@ -171,7 +175,7 @@ static int msg_fd(struct msghdr *mh)
 	return fd;
 }
 
-static _Noreturn void guardian_main(int gfd)
+static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 {
 	struct dg_item *items = NULL;
 	size_t n = 0;
@@ -194,6 +198,7 @@ static _Noreturn void guardian_main(int gfd)
 	(void)signal(SIGTTIN, SIG_IGN);
 	(void)signal(SIGTTOU, SIG_IGN);
 	(void)prctl(PR_SET_NAME, "ckpt-guard", 0, 0, 0);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	for (;;) {
 		struct dg_msg m;
 		char ctl[CMSG_SPACE(sizeof(int))];
@@ -266,21 +271,27 @@ int dguard_start(void)
 	int sp[2];
 	pid_t pid;
 
+	sigset_t all, old;
+	int r;
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
+	/* No signal for the guardian before it ignores them: a ^C to
+	 * ckpt's group must not kill it on its way out of the group. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = fork();
-	if (pid < 0) {
-		int r = -errno;
-
-		close(sp[0]);
-		close(sp[1]);
-		return r;
-	}
 	if (pid == 0) {
 		close(sp[0]);
-		guardian_main(sp[1]);
+		guardian_main(sp[1], &old);
 	}
+	r = pid < 0 ? -errno : 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sp[1]);
+	if (r < 0) {
+		close(sp[0]);
+		return r;
+	}
 	guard_fd = sp[0];
 	guard_pid = pid;
 	return 0;
