@@ -147,10 +147,10 @@ int seize_task(struct seized_task *t, int pid)
 		 * it and let the task go on to the pending interrupt stop. */
 		if (WIFSTOPPED(status) && t->nr_stolen < MAX_STOLEN_SIGNALS &&
 		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &t->stolen[t->nr_stolen]) == 0) {
-			/* Told before it leaves the queue for good. */
-			r = dguard_signal(pid, &t->stolen[t->nr_stolen]);
-			if (r < 0)
-				return r;
+			/* The guardian is told before the signal leaves the
+			 * queue for good (best effort: kept here whatever
+			 * happens, for a ckpt that lives to give it back). */
+			(void)dguard_signal(pid, &t->stolen[t->nr_stolen]);
 			t->nr_stolen++;
 		}
 		if (ptrace(PTRACE_CONT, pid, NULL, NULL) < 0)
