@@ -4,6 +4,7 @@
  * Any failure resumes every process exactly as it was and removes the
  * partial images.
  */
+#include "dump-guard.h"
 #include "commands.h"
 #include "fault.h"
 #include "files.h"
@@ -824,6 +825,12 @@ int cmd_dump(const struct options *o)
 	seize_exitkill_always(d->discard);
 	catch_interrupts();
 	r = check_target(o->pid);
+	/* Before anything is changed in the tree (dump-guard.c). */
+	if (r >= 0) {
+		r = dguard_start();
+		if (r < 0)
+			r = pr_errno(r, "cannot dump %d: cannot start its guardian", o->pid);
+	}
 	if (r >= 0)
 		r = FAULT_OR(dump_imgdir, pr_errno(-EACCES, "cannot create '%s'", o->images),
 			     imgdir_create(&dir, o->images));
@@ -885,6 +892,8 @@ out_abort:
 	imgdir_abort(&dir);
 out:
 	dump_free(d);
+	/* Everything given back (or the tree is dead): the guardian goes. */
+	dguard_done();
 	if (r < 0 && interrupted())
 		r = pr_interrupted("dump");
 	release_interrupts();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "infect.h"
+#include "dump-guard.h"
 
 #include "fault.h"
 
@@ -202,9 +203,13 @@ static void keep_signal(struct infect *inf)
 {
 	struct seized_task *t = inf->task;
 
+	/* The guardian is told too (best effort: ckpt itself still gives
+	 * it back if it lives). */
 	if (t && t->nr_stolen < MAX_STOLEN_SIGNALS &&
-	    ptrace(PTRACE_GETSIGINFO, inf->pid, NULL, &t->stolen[t->nr_stolen]) == 0)
+	    ptrace(PTRACE_GETSIGINFO, inf->pid, NULL, &t->stolen[t->nr_stolen]) == 0) {
+		(void)dguard_signal(inf->pid, &t->stolen[t->nr_stolen]);
 		t->nr_stolen++;
+	}
 }
 
 /* -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK */

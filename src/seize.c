@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "seize.h"
 
+#include "dump-guard.h"
 #include "proc.h"
 #include "util.h"
 
@@ -30,9 +31,9 @@
  *  - an image set is complete and durable before anything is done that
  *    cannot be undone (the kill of a default dump, the keeper's new state
  *    for a pre-dump).
- * Left for a later change: signals dequeued while seizing, a group stop
- * left to run remote calls and TCP repair mode are given back only by a
- * ckpt that lives to the end of the dump.
+ * Signals dequeued while seizing, a group stop left to run remote calls,
+ * and sockets in TCP repair mode are given back by the dump guardian if
+ * ckpt dies before it gives them back itself (dump-guard.c).
  */
 static bool exitkill_always = true;
 
@@ -192,14 +193,21 @@ int seize_task(struct seized_task *t, int pid)
 		/* A signal-delivery-stop: the signal has been dequeued. Keep
 		 * it and let the task go on to the pending interrupt stop. */
 		if (WIFSTOPPED(status) && t->nr_stolen < MAX_STOLEN_SIGNALS &&
-		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &t->stolen[t->nr_stolen]) == 0)
+		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &t->stolen[t->nr_stolen]) == 0) {
+			/* The guardian is told before the signal leaves the
+			 * queue for good (best effort: kept here whatever
+			 * happens, for a ckpt that lives to give it back). */
+			(void)dguard_signal(pid, &t->stolen[t->nr_stolen]);
 			t->nr_stolen++;
+		}
 		if (ptrace(PTRACE_CONT, pid, NULL, NULL) < 0)
 			return -errno;
 	}
 	if (WSTOPSIG(status) != SIGTRAP) {
 		t->stop_sig = WSTOPSIG(status);
-		r = leave_group_stop(t);
+		r = dguard_stop(pid);
+		if (r >= 0)
+			r = leave_group_stop(t);
 		if (r < 0)
 			return r;
 	}
@@ -285,6 +293,9 @@ void thaw_threads(struct seized_task *ts, size_t nr)
 	/* Queued before the threads go: they take it as they leave us. */
 	if (stopped)
 		(void)kill(ts[0].pid, SIGSTOP);
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
+		if (ts[i].stop_sig)
+			dguard_stop_forget(ts[i].pid);
 		(void)thaw_task(&ts[i]);
+	}
 }

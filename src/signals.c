@@ -3,6 +3,7 @@
  * Signals: every sigaction, the blocked mask, pending signals of the thread
  * and of the process, and the alternate signal stack.
  */
+#include "dump-guard.h"
 #include "kinds.h"
 #include "proc.h"
 #include "util.h"
@@ -242,6 +243,7 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t)
 			return r;
 	}
 	t->nr_stolen = 0;
+	dguard_signals_forget(t->pid);
 	return 0;
 }
 

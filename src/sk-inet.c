@@ -48,6 +48,7 @@
  * process is ready to go on (restore_last), so that a failed restore
  * closes it silently too and the peer can wait for the next attempt.
  */
+#include "dump-guard.h"
 #include "files.h"
 #include "sk-inet.h"
 
@@ -789,8 +790,10 @@ static int listen_lock(struct live_sk *l)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
-	int r = tcp_drop_incoming(l->sk);
+	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
 
+	if (r >= 0)
+		r = tcp_drop_incoming(l->sk);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
 				l->fd);
@@ -809,8 +812,10 @@ static int listen_lock(struct live_sk *l)
 
 static int conn_repair(struct live_sk *l)
 {
-	int r = tcp_repair_on(l->sk);
+	int r = dguard_sock(l->sk, DG_SK_REPAIR, l->reuse, 0);
 
+	if (r >= 0)
+		r = tcp_repair_on(l->sk);
 	if (r < 0)
 		return pr_errno(
 			r, "cannot dump %d: cannot put the TCP connection at fd %d in repair mode",
@@ -850,8 +855,10 @@ static int conn_read(struct live_sk *l)
 	InetSkEntry *s = l->e->inet_sk;
 	uint32_t state = TCP_ESTABLISHED;
 	TcpConnEntry *c;
-	int r = tcp_drop_incoming(l->sk);
+	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
 
+	if (r >= 0)
+		r = tcp_drop_incoming(l->sk);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
 				l->fd);
@@ -923,6 +930,7 @@ static void live_release(struct live_sk *l)
 	}
 	if (l->filtered)
 		(void)tcp_accept_incoming(l->sk);
+	dguard_sock_forget(l->sk);
 }
 
 static void inet_dump_done(struct file_table *ft, bool killed)
@@ -934,6 +942,8 @@ static void inet_dump_done(struct file_table *ft, bool killed)
 		 * goes without a word to the peer. */
 		if (!killed)
 			live_release(&st->sks[i]);
+		else
+			dguard_sock_forget(st->sks[i].sk);
 		close(st->sks[i].sk);
 	}
 	if (st) {

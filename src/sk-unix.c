@@ -47,6 +47,7 @@
  * client is closed or outside the tree, a peer outside the tree (unless
  * --ext-unix-sk), a socket shared with a process outside the tree.
  */
+#include "dump-guard.h"
 #include "files.h"
 
 #include "sock-diag.h"
@@ -410,6 +411,8 @@ static int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk
 			"cannot dump %d: fd %d is a unix socket with an error pending, which reading its queue would clear",
 			d->pid, d->fd);
 	r = opt_int(sk, SO_PEEK_OFF, &peek_off);
+	if (r >= 0)
+		r = dguard_sock(sk, DG_SK_PEEK_OFF, 0, peek_off);
 	if (r >= 0) {
 		pk.cap = 65536;
 		pk.buf = xmalloc(pk.cap);
@@ -422,6 +425,7 @@ static int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk
 		if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off, sizeof(peek_off)) < 0 &&
 		    r >= 0)
 			r = -errno;
+		dguard_sock_forget(sk);
 	}
 	if (r == -EBADF)
 		return pr_fail(
