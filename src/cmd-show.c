@@ -7,7 +7,6 @@
 #include "kinds.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
-#include "trust.h"
 #include "util.h"
 
 #include <fcntl.h>

@@ -27,23 +27,6 @@ void boot_id_read(char buf[BOOT_ID_LEN + 1])
 	snprintf(buf, BOOT_ID_LEN + 1, "%s", text);
 }
 
-char *str_escape(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = xmalloc(4 * n + 1), *p = out;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			p += snprintf(p, 5, "\\x%02x", c);
-		else
-			*p++ = (char)c;
-	}
-	*p = 0;
-	return out;
-}
-
 int trust_check_path(const char *what, const char *path)
 {
 	const char *why = NULL;

@@ -67,9 +67,6 @@ void trust_release(struct trust *t);
  * control character, at most TRUST_PATH_MAX bytes. @what names it in the
  * message ("file", "mapped file"...). Logs why it refuses. */
 int trust_check_path(const char *what, const char *path);
-/* @s with control characters and non-ASCII bytes as \xNN, for a message;
- * caller frees. */
-char *str_escape(const char *s);
 
 /*
  * Open @path from an image on behalf of the restored processes: with the

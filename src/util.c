@@ -14,40 +14,40 @@ static volatile sig_atomic_t got_interrupt;
 static const char *log_context; /* log_set_context() */
 static bool failure_told;
 
-/*
- * A message is one line, whatever it quotes: names from images, from
- * /proc or from the user may hold newlines or terminal escapes. Control
- * characters and bytes that are not ASCII (8-bit C1 controls are
- * controls to some terminals) are shown as \xNN.
- */
-static void escape_controls(char *msg, size_t size)
+char *str_escape_as(const char *s, bool backslash)
 {
-	char out[4 * 1024 + 1];
-	size_t o = 0;
+	char *out = xmalloc(4 * strlen(s) + 1), *p = out;
 
-	for (const char *c = msg; *c && o + 5 < sizeof(out); c++) {
-		unsigned char b = (unsigned char)*c;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
 
-		if (b < 0x20 || b >= 0x7f)
-			o += (size_t)snprintf(out + o, 5, "\\x%02x", b);
+		if (c < 0x20 || c >= 0x7f || (backslash && c == '\\'))
+			p += snprintf(p, 5, "\\x%02x", c);
 		else
-			out[o++] = (char)b;
+			*p++ = (char)c;
 	}
-	o = MIN(o, size - 1);
-	memcpy(msg, out, o);
-	msg[o] = 0;
+	*p = 0;
+	return out;
 }
 
 static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 {
-	char msg[1024];
+	char raw[1024];
+	_cleanup_free_ char *msg = NULL;
 
 	/* The failure is told once, as an interruption (pr_interrupted). */
 	if (got_interrupt && !strcmp(prefix, "ckpt: "))
 		return;
 	failure_told |= !strcmp(prefix, "ckpt: ");
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	escape_controls(msg, sizeof(msg));
+	/*
+	 * A message is one line, whatever it quotes: names from images, from
+	 * /proc or from the user may hold newlines or terminal escapes (8-bit
+	 * C1 controls are controls to some terminals too): at most as long
+	 * as what was formatted.
+	 */
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	msg = str_escape_as(raw, false);
+	msg[MIN(strlen(msg), sizeof(raw) - 1)] = 0;
 	if (log_context && !strcmp(prefix, "ckpt: ")) {
 		/* "cannot restore: why" or "cannot restore 12: why" -> "why",
 		 * "12: why", after the context. */

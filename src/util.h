@@ -39,6 +39,15 @@ int pr_fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * images would not restore"): a leading "cannot restore" of theirs gives
  * way to it. NULL ends it. */
 void log_set_context(const char *context);
+/* @s with control characters and bytes that are not ASCII as \xNN, and
+ * with @backslash a backslash too (so that the result reads back
+ * unambiguously); caller frees. Every message goes through it without
+ * @backslash (vlog), so a name escaped already is shown as it is. */
+char *str_escape_as(const char *s, bool backslash);
+static inline char *str_escape(const char *s)
+{
+	return str_escape_as(s, true);
+}
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
