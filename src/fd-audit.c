@@ -246,25 +246,6 @@ static const char *owner_type_name(uint32_t type)
 	return type == F_OWNER_TID ? "thread" : type == F_OWNER_PGRP ? "process group" : "process";
 }
 
-/* The session and controlling terminal (tty_nr, as the kernel encodes a
- * device for userspace) of @pid, from /proc/PID/stat. */
-static int ctty_of(int pid, int *ret_sid, unsigned int *ret_tty)
-{
-	_cleanup_free_ char *text = NULL;
-	char path[64];
-	const char *p;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = read_file(path, &text, NULL);
-	if (r < 0)
-		return r;
-	p = strrchr(text, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %d %u", ret_sid, ret_tty) != 2)
-		return -EINVAL;
-	return 0;
-}
-
 /* Does @pid hold an fd on the character device @rdev? */
 static bool holds_device(int pid, dev_t rdev)
 {
@@ -293,11 +274,14 @@ static bool holds_device(int pid, dev_t rdev)
 static int ctty_dump_check(const struct file_table *ft, int pid)
 {
 	unsigned int tty_nr, ma, mi;
-	int sid, r = ctty_of(pid, &sid, &tty_nr);
+	struct proc_stat st;
+	int sid, r = proc_read_stat(pid, &st);
 	bool ours = false;
 
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot read its terminal", pid);
+	sid = st.sid;
+	tty_nr = st.tty_nr;
 	if (sid != pid || !tty_nr)
 		return 0;
 	ma = (tty_nr >> 8) & 0xfff;

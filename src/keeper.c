@@ -2,6 +2,7 @@
 /* The keeper of a tracked tree, and who may talk to it (see keeper.h). */
 #include "keeper.h"
 
+#include "proc.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -154,26 +155,18 @@ struct peer_view {
 
 static int peer_view_read(int pid, struct peer_view *v)
 {
-	char path[64];
-	_cleanup_free_ char *text = NULL;
-	const char *uid, *cap, *sec;
-	unsigned int ruid;
-	int r;
+	struct proc_status st;
+	int r = proc_read_status(pid, &st);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	r = read_file(path, &text, NULL);
 	if (r < 0)
-		return r;
-	uid = strstr(text, "\nUid:");
-	cap = strstr(text, "\nCapEff:");
-	sec = strstr(text, "\nSeccomp:");
-	if (!uid || sscanf(uid, " Uid: %u %u", &ruid, &v->euid) != 2 || !cap ||
-	    sscanf(cap, " CapEff: %" SCNx64, &v->cap_eff) != 1)
+		return r == -EINVAL ? -EPROTO : r;
+	free(st.groups);
+	if (!st.has_caps)
 		return -EPROTO;
+	v->euid = st.uid[1];
+	v->cap_eff = st.cap_eff;
 	/* No Seccomp line: a kernel without seccomp. */
-	v->seccomp = 0;
-	if (sec && sscanf(sec, " Seccomp: %d", &v->seccomp) != 1)
-		return -EPROTO;
+	v->seccomp = st.seccomp < 0 ? 0 : st.seccomp;
 	return 0;
 }
 

@@ -157,6 +157,7 @@ int proc_parse_stat(const char *text, struct proc_stat *ret)
 	ret->ppid = (int)v[3];
 	ret->pgid = (int)v[4];
 	ret->sid = (int)v[5];
+	ret->tty_nr = (unsigned int)v[6];
 	ret->flags = (unsigned int)v[8];
 	ret->num_threads = (long)v[19];
 	ret->start_time = v[21];

@@ -52,6 +52,7 @@ struct proc_stat {
 	char comm[64];
 	char state;
 	int ppid, pgid, sid;
+	unsigned int tty_nr; /* controlling terminal, as the kernel encodes a device */
 	unsigned int flags; /* PF_* */
 	long num_threads;
 	uint64_t start_time; /* in clock ticks since boot: with pid, one process */

@@ -384,6 +384,7 @@ START_TEST(test_stat_field_positions)
 	ck_assert_int_eq(st.ppid, 1004);
 	ck_assert_int_eq(st.pgid, 1005);
 	ck_assert_int_eq(st.sid, 1006);
+	ck_assert_uint_eq(st.tty_nr, 1007);
 	ck_assert_uint_eq(st.flags, 1009);
 	ck_assert_int_eq(st.num_threads, 1020);
 	ck_assert_uint_eq(st.start_code, 1026);
