@@ -435,7 +435,9 @@ static int restore_check(struct restore *rs)
 						       .trust = &rs->trust,
 						       .tty_fd = rs->tty_fd,
 						       .tree_alive = rs->verify_only,
-						       .nr_shmem = rs->shmem->n_objects },
+						       .nr_shmem = rs->shmem->n_objects,
+						       .inherit = rs->inherit,
+						       .nr_inherit = rs->nr_inherit },
 				 fis, n));
 	if (r >= 0 && !rs->verify_only)
 		r = check_caller_tty(rs);
@@ -500,12 +502,15 @@ static const struct restore_proc *proc_of(const struct restore *rs, int pid)
 	return NULL;
 }
 
-int restore_prepare(struct restore *rs, const char *dir)
+int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd *inherit,
+		    int nr_inherit)
 {
 	int r;
 
 	memset(rs, 0, sizeof(*rs));
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
+	rs->inherit = inherit;
+	rs->nr_inherit = nr_inherit;
 	r = restore_load(rs, dir);
 	if (r >= 0)
 		r = restore_check(rs);
@@ -573,6 +578,8 @@ static int open_shared(struct restore *rs)
 		.nr_shmem = rs->shmem->n_objects,
 		.tty_fd = rs->tty_fd,
 		.dirfd = rs->dirfd,
+		.inherit = rs->inherit,
+		.nr_inherit = rs->nr_inherit,
 	};
 	_cleanup_free_ const CredsEntry **creds =
 		xzalloc((rs->files->n_files + 1) * sizeof(*creds));
@@ -898,7 +905,13 @@ int cmd_restore(const struct options *o)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int r, root;
 
-	r = restore_prepare(&rs, o->images);
+	/* Before ckpt opens anything: an --inherit-fd is the caller's. */
+	for (int i = 0; i < o->nr_inherit; i++)
+		if (fcntl(o->inherit[i].fd, F_GETFD) < 0)
+			return pr_fail(-EBADF,
+				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
+				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
+	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit);
 	if (r < 0) {
 		restore_release(&rs);
 		return r;

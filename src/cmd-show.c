@@ -221,6 +221,19 @@ static void show_tables_text(const struct show *s)
 		printf("  pipe:[%llu] size %u, %zu bytes in it\n",
 		       (unsigned long long)s->files->pipes[i]->ino, s->files->pipes[i]->size,
 		       s->files->pipes[i]->data.len);
+	for (size_t i = 0; i < s->files->n_files; i++) {
+		const FileEntry *e = s->files->files[i];
+		char id[64];
+
+		if (e->kind != FD_KIND__FD_OUTSIDE)
+			continue;
+		outside_id(e, id, sizeof(id));
+		printf("  outside end %s: %s end of process %u's fd %u (restore: %s)\n", id,
+		       (e->flags & O_ACCMODE) == O_WRONLY ? "write" : "read", e->outside_pid,
+		       e->outside_fd,
+		       e->outside_fd <= 2 ? "the restoring command's own fd, or --inherit-fd"
+					  : "needs --inherit-fd fd[N]:ID");
+	}
 	for (size_t i = 0; i < s->shmem->n_objects; i++)
 		printf("  shared memory %u: %llu bytes, %llu pages stored\n",
 		       s->shmem->objects[i]->id,
@@ -338,6 +351,13 @@ static void show_tables_json(const struct show *s)
 		if (e->fown)
 			printf(",\"sigio\":{\"type\":%u,\"owner\":%u,\"signal\":%u}", e->fown->type,
 			       e->fown->pid, e->fown->signum);
+		if (e->kind == FD_KIND__FD_OUTSIDE) {
+			char id[64];
+
+			outside_id(e, id, sizeof(id));
+			printf(",\"outside\":{\"id\":\"%s\",\"pid\":%u,\"fd\":%u}", id,
+			       e->outside_pid, e->outside_fd);
+		}
 		putchar('}');
 	}
 	printf("],\"pipes\":[");

@@ -46,6 +46,7 @@ struct files_opts {
 
 struct shmem_table;
 struct trust;
+struct inherit_fd;
 
 struct file_table {
 	FilesEntry img;
@@ -84,6 +85,9 @@ struct files_open {
 	/* Per description: the credentials of the first live process that
 	 * has it (NULL: none), for what a kind does on its behalf. */
 	const CredsEntry *const *file_creds;
+	/* --inherit-fd: fds of ckpt for the outside ends (fd-outside.c) */
+	const struct inherit_fd *inherit;
+	int nr_inherit;
 	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
 };
 
@@ -182,6 +186,15 @@ extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 extern const struct file_kind mqueue_kind;
+extern const struct file_kind outside_kind;
+/* fd-outside.c: an end of a pipe or FIFO whose peer is outside the tree */
+/* Dump: @e, found first at fd @fd of @pid, becomes an outside end. */
+void outside_mark(FileEntry *e, int pid, int fd);
+/* Its ID, as --inherit-fd and `ckpt show` spell it: pipe:[INO]. */
+void outside_id(const FileEntry *e, char *buf, size_t len);
+/* Restore, before anything is created: every --inherit-fd names an
+ * outside end of the set. Logs why not. */
+int outside_check_inherit(const struct files_open *fo);
 /* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
  * regular files in /proc)? */
 bool fd_on_mqueue(int pid, int fd);

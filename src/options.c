@@ -4,7 +4,10 @@
 #include "compress.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -26,6 +29,7 @@ enum {
 	OPT_EXT_UNIX,
 	OPT_COMPRESS,
 	OPT_FREE_MEMORY,
+	OPT_INHERIT_FD,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "ext-unix-sk", no_argument, NULL, OPT_EXT_UNIX },
 	{ "compress", optional_argument, NULL, OPT_COMPRESS },
 	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -67,6 +72,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		       cmd == CMD_SHOW;
 	case OPT_DETACH:
 	case OPT_PIDFILE:
+	case OPT_INHERIT_FD:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -81,6 +87,37 @@ static int fail(struct options *o, const char *fmt, const char *arg)
 	snprintf(o->error, sizeof(o->error), fmt, arg);
 #pragma GCC diagnostic pop
 	return -EINVAL;
+}
+
+/* "fd[N]:ID": N an fd number, ID printable, given once. */
+static int parse_inherit_fd(struct options *o, const char *arg)
+{
+	struct inherit_fd *in = &o->inherit[o->nr_inherit];
+	const char *id;
+	char *end;
+	long n;
+
+	if (o->nr_inherit == INHERIT_FD_MAX)
+		return fail(o, "too many --inherit-fd (at most %s)", "64");
+	if (strncmp(arg, "fd[", 3) || arg[3] < '0' || arg[3] > '9')
+		return fail(o, "--inherit-fd '%s': not fd[N]:ID", arg);
+	errno = 0;
+	n = strtol(arg + 3, &end, 10);
+	if (errno || n > INT_MAX || strncmp(end, "]:", 2))
+		return fail(o, "--inherit-fd '%s': not fd[N]:ID", arg);
+	id = end + 2;
+	if (!*id || strnlen(id, INHERIT_ID_MAX + 1) > INHERIT_ID_MAX)
+		return fail(o, "--inherit-fd '%s': the ID must have 1 to 64 characters", arg);
+	for (const char *c = id; *c; c++)
+		if (*c <= ' ' || *c > '~')
+			return fail(o, "--inherit-fd '%s': the ID must be printable", arg);
+	for (int i = 0; i < o->nr_inherit; i++)
+		if (!strcmp(o->inherit[i].id, id))
+			return fail(o, "--inherit-fd: '%s' is given twice", id);
+	in->fd = (int)n;
+	in->id = id;
+	o->nr_inherit++;
+	return 0;
 }
 
 static const char *command_name(enum ckpt_command cmd)
@@ -191,6 +228,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_DETACH:
 			o->detach = true;
 			break;
+		case OPT_INHERIT_FD:
+			r = parse_inherit_fd(o, optarg);
+			if (r < 0)
+				return r;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -234,9 +276,14 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
 		       "  tracking.\n";
 	case CMD_RESTORE:
-		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
+		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		       "                    [--inherit-fd fd[N]:ID]... [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
-		       "  --detach, wait for it and exit with its status.\n";
+		       "  --detach, wait for it and exit with its status.\n"
+		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
+		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
+		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
+		       "  outside end ID ('ckpt show' lists them, e.g. pipe:[1234]).\n";
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
@@ -249,7 +296,8 @@ const char *options_usage(enum ckpt_command cmd)
 		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory] [-v]\n"
 		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
 		       "               [--compress[=lz4|zstd]] [-v]\n"
-		       "  ckpt restore --images DIR [--detach] [--pidfile FILE] [-v]\n"
+		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		       "               [--inherit-fd fd[N]:ID]... [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"
 		       "  ckpt --version | --help | COMMAND --help\n";

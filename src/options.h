@@ -19,6 +19,15 @@ enum ckpt_command {
 	CMD_VERSION,
 };
 
+/* --inherit-fd fd[N]:ID (restore): fd N of ckpt takes the place of the
+ * outside end ID (as `ckpt show` prints it) in the restored tree. */
+#define INHERIT_FD_MAX 64
+#define INHERIT_ID_MAX 64
+struct inherit_fd {
+	int fd;
+	const char *id;
+};
+
 struct options {
 	enum ckpt_command command;
 	enum ckpt_command help_for;
@@ -33,6 +42,8 @@ struct options {
 	bool detach; /* --detach / -d */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */
+	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */
+	int nr_inherit;
 	char error[256];
 };
 

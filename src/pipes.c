@@ -166,16 +166,18 @@ static int outside_holder(const PipeEntry *p, const FilesEntry *fe, const int *p
 
 /*
  * A pipe with only one end in the tree is fine when nobody holds the
- * other (a reader then gets EOF after the data), but not when a process
- * outside the tree does: that process would lose its peer.
+ * other (a reader then gets EOF after the data). When a process outside
+ * the tree does, the tree's ends become outside ends (fd-outside.c): an
+ * fd of the restoring command takes their place. Whatever sits in the
+ * pipe is left out: what the tree wrote is the outside reader's, what
+ * the outside wrote stays in the pipe its writer still has.
  */
 static int pipes_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	const FilesEntry *fe = &ft->img;
+	FilesEntry *fe = &ft->img;
 
 	for (size_t k = 0; k < fe->n_pipes; k++) {
 		bool ends[2] = { false, false };
-		int holder;
 
 		for (size_t i = 0; i < fe->n_files; i++) {
 			const FileEntry *e = fe->files[i];
@@ -186,12 +188,18 @@ static int pipes_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 		}
 		if (ends[0] && ends[1])
 			continue;
-		holder = outside_holder(fe->pipes[k], fe, pids, nr_pids);
-		if (holder)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot dump: pipe or FIFO (inode %llu) connects the tree to process %d outside it",
-				(unsigned long long)fe->pipes[k]->ino, holder);
+		if (!outside_holder(fe->pipes[k], fe, pids, nr_pids))
+			continue;
+		for (size_t i = 0; i < fe->n_files; i++) {
+			FileEntry *e = fe->files[i];
+
+			if ((e->kind == FD_KIND__FD_PIPE || e->kind == FD_KIND__FD_FIFO) &&
+			    e->pipe_id == k)
+				outside_mark(e, ft->seen[i].pid, ft->seen[i].fd);
+		}
+		free(fe->pipes[k]->data.data);
+		fe->pipes[k]->data.data = NULL;
+		fe->pipes[k]->data.len = 0;
 	}
 	return 0;
 }
@@ -261,10 +269,15 @@ static int pipes_prepare(struct files_open *fo)
 	/* The FIFO of each pipe in one pass: files.img may hold a million of
 	 * each, and a search per pipe would take hours. */
 	_cleanup_free_ const FileEntry **fifos = xzalloc((fe->n_pipes + 1) * sizeof(*fifos));
+	/* A pipe whose ends are all outside ends is not made at all. */
+	_cleanup_free_ bool *used = xzalloc(fe->n_pipes + 1);
 
 	for (size_t i = 0; i < fe->n_files; i++) {
 		const FileEntry *e = fe->files[i];
 
+		if ((e->kind == FD_KIND__FD_PIPE || e->kind == FD_KIND__FD_FIFO) &&
+		    e->pipe_id < fe->n_pipes)
+			used[e->pipe_id] = true;
 		if (e->kind == FD_KIND__FD_FIFO && e->pipe_id < fe->n_pipes && !fifos[e->pipe_id])
 			fifos[e->pipe_id] = e;
 	}
@@ -273,7 +286,8 @@ static int pipes_prepare(struct files_open *fo)
 	for (size_t k = 0; k < fe->n_pipes && r >= 0; k++) {
 		po->p[k].end[0] = po->p[k].end[1] = -1;
 		po->n++;
-		r = pipe_create(fo->trust, fe->pipes[k], fifos[k], fo->scratch, &po->p[k]);
+		if (used[k])
+			r = pipe_create(fo->trust, fe->pipes[k], fifos[k], fo->scratch, &po->p[k]);
 	}
 	return r;
 }

@@ -57,13 +57,16 @@ struct restore {
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 	bool verify_only; /* restore_verify(): nothing is created */
+	const struct inherit_fd *inherit; /* --inherit-fd */
+	int nr_inherit;
 };
 
 /* cmd-restore.c */
 /* Read and check every image of the set in @dir (and the sets it builds
  * on), plan the restore: everything short of creating a process. Logs why
  * it fails. restore_release() after, whatever it returned. */
-int restore_prepare(struct restore *rs, const char *dir);
+int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd *inherit,
+		    int nr_inherit);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
 /* restore-letgo.c */

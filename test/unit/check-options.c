@@ -289,6 +289,42 @@ END_TEST
 
 /* options_parse() starts from scratch each time, whatever the previous
  * call left behind (getopt keeps state between calls). */
+START_TEST(test_inherit_fd)
+{
+	struct options o;
+
+	ck_assert_int_eq(PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[7]:pipe:[123]",
+			       "--inherit-fd=fd[0]:pipe:[9]"),
+			 0);
+	ck_assert_int_eq(o.nr_inherit, 2);
+	ck_assert_int_eq(o.inherit[0].fd, 7);
+	ck_assert_str_eq(o.inherit[0].id, "pipe:[123]");
+	ck_assert_int_eq(o.inherit[1].fd, 0);
+	ck_assert_str_eq(o.inherit[1].id, "pipe:[9]");
+
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "7:pipe:[1]"),
+		     "not fd[N]:ID");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[-1]:x"),
+		     "not fd[N]:ID");
+	assert_fails(&o,
+		     PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[99999999999]:x"),
+		     "not fd[N]:ID");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[3]x"),
+		     "not fd[N]:ID");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[3]:"),
+		     "1 to 64 characters");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[3]:a b"),
+		     "printable");
+	assert_fails(&o,
+		     PARSE(&o, "restore", "--images", "/d", "--inherit-fd", "fd[3]:p",
+			   "--inherit-fd", "fd[4]:p"),
+		     "given twice");
+	assert_fails(&o,
+		     PARSE(&o, "dump", "--pid", "1", "--images", "/d", "--inherit-fd", "fd[3]:p"),
+		     "does not apply");
+}
+END_TEST
+
 START_TEST(test_reparse)
 {
 	struct options o;
@@ -335,6 +371,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tb, test_option_not_for_command);
 	tcase_add_test(tb, test_extra_arguments);
 	tcase_add_test(tb, test_reparse);
+	tcase_add_test(tb, test_inherit_fd);
 	suite_add_tcase(s, tb);
 	return s;
 }
