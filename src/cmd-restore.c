@@ -415,6 +415,30 @@ static int plan_fd_layout(struct restore *rs)
 	return 0;
 }
 
+/* The pids of the set's processes (zombies too) and the tids of their
+ * threads: what a pidfd may refer to. */
+static int *tree_ids(const struct restore *rs, size_t *ret_nr)
+{
+	size_t n = 0;
+	int *ids;
+
+	for (size_t i = 0; i < rs->nr; i++)
+		n += 1 + (rs->procs[i].core ? rs->procs[i].core->n_threads : 0);
+	ids = xmalloc((n + 1) * sizeof(*ids));
+	n = 0;
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (rp->pp->role == PLAN_HELPER)
+			continue;
+		ids[n++] = rp->pp->pid;
+		for (size_t t = 0; rp->core && t < rp->core->n_threads; t++)
+			ids[n++] = (int)rp->core->threads[t]->tid;
+	}
+	*ret_nr = n;
+	return ids;
+}
+
 static int restore_check(struct restore *rs)
 {
 	_cleanup_free_ const FdinfoEntry **fis = xzalloc(rs->nr * sizeof(*fis));
@@ -441,6 +465,12 @@ static int restore_check(struct restore *rs)
 				 fis, n));
 	if (r >= 0 && !rs->verify_only)
 		r = check_caller_tty(rs);
+	if (r >= 0) {
+		size_t nr_ids = 0;
+		_cleanup_free_ int *ids = tree_ids(rs, &nr_ids);
+
+		r = pidfds_check(rs->files, ids, nr_ids);
+	}
 	if (r < 0)
 		return r;
 	if (FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n)) < 0)
@@ -786,6 +816,9 @@ static int restore_all_remote(struct restore *rs)
  * end (connections out of TCP repair mode). */
 static int restore_files_last(struct restore *rs)
 {
+	size_t nr_ids = 0;
+	_cleanup_free_ int *ids = tree_ids(rs, &nr_ids);
+
 	for (size_t i = 0; i < rs->nr; i++) {
 		const struct restore_proc *rp = &rs->procs[i];
 		int r;
@@ -796,6 +829,12 @@ static int restore_files_last(struct restore *rs)
 			restore_files_last,
 			pr_errno(-EIO, "cannot restore %d: cannot finish its files", rp->pp->pid),
 			files_restore_last(rs->files, rp->fdinfo, rp->pp->pid, rs->file_owner));
+		if (r >= 0)
+			r = FAULT_OR(restore_pidfds,
+				     pr_errno(-ESRCH, "cannot restore %d: cannot open its pidfds",
+					      rp->pp->pid),
+				     pidfds_restore_late(rp->pp->pid, rs->files, rp->fdinfo, ids,
+							 nr_ids));
 		if (r < 0)
 			return r;
 	}

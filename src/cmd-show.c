@@ -205,6 +205,10 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		if (e->fown)
 			printf(" sigio owner %u (type %u) signal %u", e->fown->pid, e->fown->type,
 			       e->fown->signum);
+		if (e->has_pidfd_pid)
+			printf(" of %s %u", e->flags & O_EXCL ? "thread" : "process", e->pidfd_pid);
+		if (e->kind == FD_KIND__FD_OUTSIDE)
+			printf(" to the outside");
 		if (e->mqueue && e->mqueue->has_msgs)
 			printf(" queue of %llu x %llu bytes, %zu messages",
 			       (unsigned long long)e->mqueue->maxmsg,
@@ -351,6 +355,8 @@ static void show_tables_json(const struct show *s)
 		if (e->fown)
 			printf(",\"sigio\":{\"type\":%u,\"owner\":%u,\"signal\":%u}", e->fown->type,
 			       e->fown->pid, e->fown->signum);
+		if (e->has_pidfd_pid)
+			printf(",\"pidfd_pid\":%u", e->pidfd_pid);
 		if (e->kind == FD_KIND__FD_OUTSIDE) {
 			char id[64];
 

@@ -105,6 +105,7 @@
 	X(restore_threads_finish, "R")     \
 	X(restore_regs, "R")               \
 	X(restore_files_last, "R")         \
+	X(restore_pidfds, "R")             \
 	X(restore_pidfile, "R")            \
 	X(restore_let_go, "R")
 

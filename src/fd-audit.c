@@ -100,6 +100,8 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == SOCKFS_MAGIC;
 	case FD_KIND__FD_PIPE:
 		return magic == PIPEFS_MAGIC;
+	case FD_KIND__FD_PIDFD: /* pidfs since 6.9 */
+		return magic == PID_FS_MAGIC || magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_MQUEUE:
 		return magic == MQUEUE_MAGIC;
 	case FD_KIND__FD_MEMFD: /* a hugetlb one would come back on tmpfs */

@@ -186,7 +186,15 @@ extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 extern const struct file_kind mqueue_kind;
-extern const struct file_kind outside_kind;
+extern const struct file_kind outside_kind, pidfd_kind;
+/* fd-pidfd.c: from ckpt, every process and thread of the tree rebuilt and
+ * stopped: process @pid opens its pidfds itself, of processes of @tree
+ * (the pids and tids of the set) only. Logs why it fails. */
+/* Restore, before anything is created: every pidfd refers to one of
+ * @tree. Logs why not. */
+int pidfds_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
+int pidfds_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi, const int *tree,
+			size_t nr_tree);
 /* fd-outside.c: an end of a pipe or FIFO whose peer is outside the tree */
 /* Dump: @e, found first at fd @fd of @pid, becomes an outside end. */
 void outside_mark(FileEntry *e, int pid, int fd);

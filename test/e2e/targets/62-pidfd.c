@@ -1,6 +1,6 @@
 /*
- * 62-pidfd.c - a process holding an fd of a kind ckpt does not restore (a
- * pidfd of itself), at fd number PIDFD_NUMBER.
+ * 62-pidfd.c - a process holding an fd ckpt does not restore (a pidfd of
+ * its parent, outside the tree it heads), at fd number PIDFD_NUMBER.
  *
  * Usage: 62-pidfd WORKDIR
  *
@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	t_init(argc, argv);
-	fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	fd = (int)syscall(SYS_pidfd_open, getppid(), 0);
 	if (fd < 0 || dup2(fd, PIDFD_NUMBER) != PIDFD_NUMBER)
 		t_fatal("pidfd_open");
 	close(fd);

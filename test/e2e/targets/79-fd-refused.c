@@ -16,7 +16,8 @@
  *  - userfaultfd, io_uring, fanotify, kvm (/dev/kvm), kvm-vm (a VM of it),
  *    memfd-secret (memfd_secret of one page, not mapped), memfd-huge (a
  *    memfd on hugetlbfs, empty), nsfs
- *    (/proc/self/ns/uts), pidfd (pidfd_open of itself).
+ *    (/proc/self/ns/uts), pidfd (pidfd_open of its parent, outside the
+ *    tree).
  * A mode the kernel refuses prints "UNSUPPORTED mode: why" and READY.
  *
  * Self-check (SIGUSR2): fd 10 is still what was set up: the lease held,
@@ -126,7 +127,7 @@ static int setup(void)
 	if (!strcmp(mode, "nsfs"))
 		return open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
 	if (!strcmp(mode, "pidfd"))
-		return (int)syscall(SYS_pidfd_open, getpid(), 0);
+		return (int)syscall(SYS_pidfd_open, getppid(), 0);
 	errno = EINVAL;
 	t_fatal("unknown mode '%s'", mode);
 }

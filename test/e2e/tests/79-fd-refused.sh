@@ -5,7 +5,7 @@
 # case, its own check of the fd before and after): a lease, dnotify, a
 # SIGIO owner outside the tree, a BPF map, a perf event, userfaultfd,
 # io_uring, fanotify, /dev/kvm and a VM of it, memfd_secret, a hugetlb
-# memfd, a namespace file, a pidfd. A case the kernel does not offer here is logged and
+# memfd, a namespace file, a pidfd of a process outside the tree. A case the kernel does not offer here is logged and
 # skipped. Before, the lease was refused in other words ("a lease or
 # mandatory lock"), dnotify and the outside owner were dumped and lost,
 # memfd_secret was dumped as a deleted file, the hugetlb memfd came back
@@ -57,7 +57,7 @@ refused kvm-vm "PID: fd 10 is a kvm-vm "
 refused memfd-secret "PID: fd 10 is a memfd_secret area '/secretmem \(deleted\)' \(not supported yet\)$"
 refused memfd-huge "PID: fd 10 is a hugetlb memfd '/memfd:huge \(deleted\)' \(not supported yet\)$"
 refused nsfs "PID: fd 10 is a file 'uts:\[[0-9]+\]' "
-refused pidfd "PID: fd 10 is a \[pidfd\] "
+refused pidfd "PID: fd 10 is a pidfd of process PPID, which is not in the tree$"
 log "refused cases tried: $tried"
 [[ -n ${CASES:-} ]] || ((tried >= 3)) || fail "only $tried cases could be set up"
 assert_no_strays
