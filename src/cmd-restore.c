@@ -403,6 +403,7 @@ static int plan_fd_layout(struct restore *rs)
 	for (size_t i = 0; i < rs->nr; i++)
 		if (rs->procs[i].fdinfo)
 			max = MAX(max, fds_max(rs->procs[i].fdinfo));
+	max = MAX(max, epoll_max_tfd(rs->files));
 	rs->base = max + 1;
 	rs->shmem_base = rs->base + (int)rs->files->n_files;
 	rs->log_fd = rs->shmem_base + (int)rs->shmem->n_objects;

@@ -24,11 +24,13 @@
 #include "proc.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <linux/kcmp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 /* The flags of an item, beside its events (the kernel's mask). */
 #define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
@@ -101,12 +103,28 @@ static bool holds_file(int pid, const struct file_seen *s)
 	return false;
 }
 
-/* Another process of the tree to add item @k of the epoll seen at @s. */
-static int find_adder(const struct file_seen *s, const EpollEntry *ep, size_t k, const int *pids,
-		      size_t nr_pids)
+/* The description of the tree that is the file of item @k of the epoll
+ * seen at @s, or -1. */
+static int item_file(const struct file_table *ft, const struct file_seen *s, const EpollEntry *ep,
+		     size_t k)
+{
+	struct kcmp_epoll_slot slot = { (uint32_t)s->fd, ep->tfds[k]->tfd, toff_of(ep, k) };
+
+	for (size_t j = 0; j < ft->img.n_files; j++)
+		if (syscall(SYS_kcmp, ft->seen[j].pid, s->pid, KCMP_EPOLL_TFD, ft->seen[j].fd,
+			    &slot) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* Another process of the tree to add item @k of the epoll seen at @s;
+ * else a stale item, added by the first process with its file put there. */
+static int find_adder(const struct file_table *ft, const struct file_seen *s, const EpollEntry *ep,
+		      size_t k, const int *pids, size_t nr_pids)
 {
 	EpollTfdEntry *t = ep->tfds[k];
 	uint32_t toff = toff_of(ep, k);
+	int file;
 
 	for (size_t i = 0; i < nr_pids; i++) {
 		if (pids[i] == s->pid || !has_target(pids[i], s->pid, s->fd, t->tfd, toff) ||
@@ -115,9 +133,16 @@ static int find_adder(const struct file_seen *s, const EpollEntry *ep, size_t k,
 		t->pid = (uint32_t)pids[i];
 		return 0;
 	}
+	file = item_file(ft, s, ep, k);
+	if (file >= 0) {
+		t->pid = (uint32_t)s->pid;
+		t->has_file_id = true;
+		t->file_id = (uint32_t)file;
+		return 0;
+	}
 	return pr_fail(
 		-EOPNOTSUPP,
-		"cannot dump %d: fd %d is an epoll watching a file that is no longer open at fd %u (closed after EPOLL_CTL_ADD while a dup kept it)",
+		"cannot dump %d: fd %d is an epoll watching a file closed at fd %u that no process of the tree has open",
 		s->pid, s->fd, t->tfd);
 }
 
@@ -131,7 +156,7 @@ static int epoll_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 		for (size_t k = 0; k < e->epoll->n_tfds; k++) {
 			int r = e->epoll->tfds[k]->pid
 					? 0
-					: find_adder(&ft->seen[i], e->epoll, k, pids, nr_pids);
+					: find_adder(ft, &ft->seen[i], e->epoll, k, pids, nr_pids);
 
 			if (r < 0)
 				return r;
@@ -153,7 +178,8 @@ static int epoll_check(const FileEntry *e, const struct files_open *fo)
 		const EpollTfdEntry *t = e->epoll->tfds[k];
 
 		if (!t->pid || t->pid > INT32_MAX || t->tfd >= fd_number_limit() ||
-		    (t->events & ~(uint32_t)EP_EVENTS_KNOWN))
+		    (t->events & ~(uint32_t)EP_EVENTS_KNOWN) ||
+		    (t->has_file_id && t->file_id >= fo->fe->n_files))
 			return anon_inconsistent(e);
 	}
 	return 0;
@@ -224,6 +250,56 @@ static bool can_report(const EpollEntry *ep, int pid)
 	return true;
 }
 
+/* Item @t, disarmed or not (@report: added as disarmed). */
+static int item_restore(const struct fd_restore *r, const EpollTfdEntry *t, bool report,
+			size_t nr_items)
+{
+	return report && disarmed(t) ? add_disarmed(r, t, nr_items) : item_add(r, t, t->events);
+}
+
+/*
+ * A stale item: its description (slot base + file_id, inherited from
+ * ckpt) put at its number for the time of the call, through a copy of the
+ * epoll above that number (the epoll may sit at it itself); the number
+ * then gets back what the process has there, or is closed. The kernel
+ * drops an item only when its file goes, not its fd.
+ */
+static int stale_restore(const struct fd_restore *r, const EpollTfdEntry *t, bool report,
+			 size_t nr_items)
+{
+	int tfd = (int)t->tfd, saved = -1, flags = 0, ret;
+	struct fd_restore copy = *r;
+
+	copy.fd = fcntl(r->fd, F_DUPFD_CLOEXEC, tfd + 1);
+	if (copy.fd < 0)
+		return pr_errno(-errno, "cannot restore %d: cannot copy the epoll at fd %d", r->pid,
+				r->fd);
+	flags = fcntl(tfd, F_GETFD);
+	if (flags >= 0)
+		saved = fcntl(tfd, F_DUPFD_CLOEXEC, tfd + 1);
+	if (flags >= 0 && saved < 0)
+		ret = -errno;
+	else
+		ret = dup3(r->base + (int)t->file_id, tfd, O_CLOEXEC) < 0 ? -errno : 0;
+	if (ret < 0) {
+		close(copy.fd);
+		return pr_errno(ret,
+				"cannot restore %d: cannot put the file of an epoll item at fd %d",
+				r->pid, tfd);
+	}
+	ret = item_restore(&copy, t, report, nr_items);
+	if (saved >= 0) {
+		if (dup3(saved, tfd, flags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0 && ret == 0)
+			ret = pr_errno(-errno, "cannot restore %d: cannot give fd %d back", r->pid,
+				       tfd);
+		close(saved);
+	} else {
+		close(tfd);
+	}
+	close(copy.fd);
+	return ret;
+}
+
 /* In each process that has the epoll: the items it added, the disarmed
  * ones first (nothing else is reported then). */
 static int epoll_restore_fd(const struct fd_restore *r)
@@ -232,13 +308,29 @@ static int epoll_restore_fd(const struct fd_restore *r)
 	bool report = can_report(ep, r->pid);
 	int ret = 0;
 
-	for (size_t k = 0; k < ep->n_tfds && ret == 0; k++)
-		if (ep->tfds[k]->pid == (uint32_t)r->pid && report && disarmed(ep->tfds[k]))
-			ret = add_disarmed(r, ep->tfds[k], ep->n_tfds);
-	for (size_t k = 0; k < ep->n_tfds && ret == 0; k++)
-		if (ep->tfds[k]->pid == (uint32_t)r->pid && !(report && disarmed(ep->tfds[k])))
-			ret = item_add(r, ep->tfds[k], ep->tfds[k]->events);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < ep->n_tfds && ret == 0; k++) {
+			const EpollTfdEntry *t = ep->tfds[k];
+
+			/* Disarmed ones (that may report) first. */
+			if (t->pid != (uint32_t)r->pid || (report && disarmed(t)) != (pass == 0))
+				continue;
+			ret = t->has_file_id ? stale_restore(r, t, report, ep->n_tfds)
+					     : item_restore(r, t, report, ep->n_tfds);
+		}
 	return ret;
+}
+
+int epoll_max_tfd(const FilesEntry *fe)
+{
+	int max = -1;
+
+	for (size_t i = 0; i < fe->n_files; i++)
+		for (size_t k = 0; fe->files[i]->kind == FD_KIND__FD_EPOLL && fe->files[i]->epoll &&
+				   k < fe->files[i]->epoll->n_tfds;
+		     k++)
+			max = MAX(max, (int)fe->files[i]->epoll->tfds[k]->tfd);
+	return max;
 }
 
 const struct file_kind epoll_kind = {

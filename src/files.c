@@ -516,7 +516,7 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 		const FdEntry *fd = fi->fds[i];
 		const FileEntry *e = fe->files[fd->file_id];
 		const struct file_kind *k = kind_of(e->kind);
-		struct fd_restore r = { e, (int)fd->fd, pid, owner[fd->file_id] == pid };
+		struct fd_restore r = { e, (int)fd->fd, pid, owner[fd->file_id] == pid, base };
 		bool lowest = true;
 		int ret;
 

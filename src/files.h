@@ -97,6 +97,7 @@ struct fd_restore {
 	int fd; /* its lowest fd number in this process */
 	int pid;
 	bool owner; /* the first process of the tree that has it */
+	int base; /* description i is still at fd base + i */
 };
 
 struct file_kind {
@@ -190,6 +191,9 @@ extern const struct file_kind outside_kind, pidfd_kind;
 /* fd-pidfd.c: from ckpt, every process and thread of the tree rebuilt and
  * stopped: process @pid opens its pidfds itself, of processes of @tree
  * (the pids and tids of the set) only. Logs why it fails. */
+/* fd-epoll.c: the highest fd number an epoll item of @fe has, or -1 (a
+ * stale item's number is used for a moment: the restore's own fds go above). */
+int epoll_max_tfd(const FilesEntry *fe);
 /* Restore, before anything is created: every pidfd refers to one of
  * @tree. Logs why not. */
 int pidfds_check(const FilesEntry *fe, const int *tree, size_t nr_tree);

@@ -6,8 +6,9 @@
  *
  * MODE, set up before READY:
  *  - epoll-stale: an eventfd at fd 10 added to an epoll at fd 11, then
- *    moved to fd 12 (dup) and closed at fd 10: the epoll item lives on,
- *    keyed by fd 10, which the process no longer has;
+ *    closed at fd 10 while an orphaned grandchild (outside the tree)
+ *    keeps it open: the epoll item lives on, keyed by fd 10, on a file
+ *    no process of the tree has (prints "HOLDER pid=N" first);
  *  - inotify-gone: an inotify at fd 10 watching WORKDIR/gone (created
  *    here); the harness then holds the file open and deletes it, so the
  *    watch stays on a file no path leads to;
@@ -15,14 +16,14 @@
  *    (signal-driven I/O, to this process).
  *
  * Self-check (SIGUSR2): the common checks, and the set-up is as it was:
- * epoll-stale: EPOLL_CTL_MOD of fd 12 fails with ENOENT (the item is keyed
- * on fd 10); the inotify modes: fd 10 still has O_ASYNC or not as set up.
+ * epoll-stale: the epoll still lists an item on fd 10, which is closed; the inotify modes: fd 10 still has O_ASYNC or not as set up.
  */
 #include "target.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/wait.h>
 
 static const char *mode;
 
@@ -35,12 +36,39 @@ static void place(int fd, int at)
 static void epoll_stale(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 10 };
+	pid_t child, holder = 0;
+	int p[2];
 
 	place(eventfd(0, 0), 10);
 	place(epoll_create1(0), 11);
 	if (epoll_ctl(11, EPOLL_CTL_ADD, 10, &ev))
 		t_fatal("EPOLL_CTL_ADD");
-	place(10, 12);
+	if (pipe(p))
+		t_fatal("pipe");
+	child = fork();
+	if (child < 0)
+		t_fatal("fork");
+	if (child == 0) {
+		/* The grandchild, orphaned, is outside the tree. */
+		holder = fork();
+		if (holder == 0) {
+			holder = getpid();
+			if (write(p[1], &holder, sizeof(holder)) != sizeof(holder))
+				_exit(3);
+			close(p[0]);
+			close(p[1]);
+			close(11);
+			for (;;)
+				pause();
+		}
+		_exit(holder < 0 ? 3 : 0);
+	}
+	if (waitpid(child, NULL, 0) != child || read(p[0], &holder, sizeof(holder)) != sizeof(holder))
+		t_fatal("no holder");
+	close(p[0]);
+	close(p[1]);
+	close(10);
+	t_log("HOLDER pid=%d", (int)holder);
 }
 
 static void inotify_on(const char *path, int flags)
@@ -58,11 +86,18 @@ static void inotify_on(const char *path, int flags)
 
 static void refused_check(struct t_check *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-
 	if (!strcmp(mode, "epoll-stale")) {
-		if (epoll_ctl(11, EPOLL_CTL_MOD, 12, &ev) == 0 || errno != ENOENT)
-			t_check_fail(c, "MOD of fd 12: %s, want ENOENT", strerror(errno));
+		FILE *f = fopen("/proc/self/fdinfo/11", "re");
+		char line[256];
+		int items = 0;
+
+		while (f && fgets(line, sizeof(line), f))
+			items += !strncmp(line, "tfd:", 4) && atoi(line + 4) == 10;
+		if (f)
+			fclose(f);
+		if (items != 1 || fcntl(10, F_GETFD) >= 0)
+			t_check_fail(c, "the epoll lists fd 10 %d times; fd 10 is %s", items,
+				     fcntl(10, F_GETFD) >= 0 ? "open" : "closed");
 	} else if (!!(fcntl(10, F_GETFL) & O_ASYNC) != !strcmp(mode, "inotify-async")) {
 		t_check_fail(c, "O_ASYNC on fd 10 changed");
 	}

@@ -3,8 +3,9 @@
 # on anonymous inodes is refused at the dump, cleanly (exit 1, one
 # "ckpt: cannot dump PID: fd N ..." line saying why, nothing left behind),
 # and the target goes on untouched (72-anon-refused, one run per case):
-#  - an epoll item whose fd was closed after EPOLL_CTL_ADD while a dup
-#    keeps its file open (the item outlives its fd number);
+#  - an epoll item whose fd was closed after EPOLL_CTL_ADD while a
+#    process outside the tree keeps its file open (test 142: one whose
+#    file the tree still has is restored);
 #  - an inotify watching a file that was deleted while someone (here the
 #    test) keeps it open: no path leads to it.
 # (An inotify with O_ASYNC is restored since, with its owner: test 78.)
@@ -15,9 +16,11 @@ e2e_init
 # refused CASE REGEX: start the target in CASE, the dump must fail with a
 # line matching REGEX (PID stands for the target's pid).
 refused() {
-	local kind=$1 want=$2 w=$T/$1 pid hold
+	local kind=$1 want=$2 w=$T/$1 pid hold holder
 	start_target "$w" 72-anon-refused "$kind"
 	pid=$TARGET_PID
+	holder=$(sed -n 's/^HOLDER pid=//p' "$w/out")
+	[[ -n $holder ]] && track_pid "$holder"
 	self_check "$pid" "$w"
 	if [[ $kind == inotify-gone ]]; then
 		exec {hold}<"$w/gone"
@@ -34,8 +37,12 @@ refused() {
 	[[ -n ${hold:-} ]] && exec {hold}<&-
 	kill -9 "$pid"
 	reap "$pid"
+	if [[ -n $holder ]]; then
+		kill -9 "$holder"
+		wait_gone "$holder"
+	fi
 }
 
-refused epoll-stale 'PID: fd 11 is an epoll watching a file that is no longer open at fd 10 '
+refused epoll-stale 'PID: fd 11 is an epoll watching a file closed at fd 10 that no process of the tree has open$'
 refused inotify-gone 'PID: fd 10 is an inotify watching inode [0-9]+ \(device [0-9]+:[0-9]+\), which no path leads to'
 assert_no_strays

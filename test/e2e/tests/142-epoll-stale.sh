@@ -1,0 +1,33 @@
+#!/bin/bash
+# 142-epoll-stale.sh - an epoll whose items outlived their fds
+# (142-epoll-stale): one whose file was moved to another fd, its number
+# then taken by another file registered too, and one whose file only a
+# child still holds. Dumped with the child and restored, the target's own
+# check passes as before the dump: each item reports its own file with
+# its own data, A is still keyed on its old number (EPOLL_CTL_MOD on its
+# new one says ENOENT), the fd numbers hold what they held. Twice in a
+# row (the restored epoll dumps again the same way).
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+w=$T/w
+start_target "$w" 142-epoll-stale
+pid=$TARGET_PID
+child=$(sed -n 's/^CHILD pid=//p' "$w/out")
+[[ -n $child ]] || fail "no CHILD line"
+self_check "$pid" "$w"
+
+dump_tree "$pid" "$T/img1"
+ck_ok show --images "$T/img1"
+restore_tree "$T/img1" "$pid"
+[[ -e /proc/$child ]] || fail "the child is not back"
+self_check "$pid" "$w"
+self_check "$pid" "$w"
+
+# The restored tree dumps and restores again.
+ck_ok dump --pid "$pid" --images "$T/img2"
+wait_tree_gone "${TREE_PIDS[@]}"
+restore_tree "$T/img2" "$pid"
+self_check "$pid" "$w"
+kill_tree "${TREE_PIDS[@]}"
