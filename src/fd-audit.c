@@ -20,6 +20,14 @@
  * (F_SETOWN records the caller's, which decide whom the signal may reach),
  * at its own lowest fd number (a signal from F_SETSIG carries it).
  *
+ * Leases (F_SETLEASE) of regular files: saved, and set again by the
+ * process itself at its fd, after its credentials (the kernel then asks
+ * what it asked of the process: to own the file, or CAP_LEASE, which a set
+ * root does not trust cannot claim) and before its owner (F_SETLEASE makes
+ * the caller the owner). A lease being broken at the dump comes back as
+ * what it was being broken to (F_GETLEASE says so); a lease on anything
+ * but a regular file reopened by path is refused.
+ *
  * Sockets of every family: what their kinds do not save (sk-common.c).
  *
  * Controlling terminals: a session leader takes its pty back at restore
@@ -207,11 +215,15 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 	if (copy < 0)
 		return 0;
 	lease = (e->flags & O_PATH) ? F_UNLCK : fcntl(copy, F_GETLEASE);
-	if (lease != F_UNLCK && lease >= 0)
+	if (lease != F_UNLCK && lease >= 0 && (k->kind != FD_KIND__FD_REG || lease > F_WRLCK))
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
+			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are restored on regular files only",
 			d->pid, d->fd, d->link, lease_name(lease));
+	if (lease == F_RDLCK || lease == F_WRLCK) {
+		e->has_lease = true;
+		e->lease = (uint32_t)lease;
+	}
 	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK) {
 		int r = sk_common_dump(d, copy, e);
 
@@ -349,6 +361,10 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 	if ((e->flags & O_ASYNC) && (e->flags & O_PATH))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (flags of '%s')",
 			       e->path);
+	if (e->has_lease && ((e->lease != F_RDLCK && e->lease != F_WRLCK) ||
+			     e->kind != FD_KIND__FD_REG || (e->flags & O_PATH)))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (lease of '%s')",
+			       e->path);
 	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK)
 		return sk_common_check(e, fo->trust);
 	return 0;
@@ -441,13 +457,26 @@ int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const Fdinfo
 		bool lowest = true;
 		int r;
 
-		if ((!e->fown && !(e->flags & O_ASYNC)) || owner[fd->file_id] != inf->pid)
+		if ((!e->fown && !(e->flags & O_ASYNC) && !e->has_lease) ||
+		    owner[fd->file_id] != inf->pid)
 			continue;
 		for (size_t j = 0; j < fi->n_fds; j++)
 			if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
 				lowest = false;
 		if (!lowest)
 			continue;
+		/* The lease first: it makes this process the owner, which the
+		 * saved owner (or none) then replaces. */
+		if (e->has_lease) {
+			r = remote_fcntl(inf, (int)fd->fd, F_SETLEASE, (long)e->lease);
+			if (r >= 0 && !(e->fown && e->fown->pid))
+				r = remote_fcntl(inf, (int)fd->fd, F_SETOWN, 0);
+			if (r < 0)
+				return pr_errno(
+					r,
+					"cannot restore %d: cannot take its %s lease back at fd %u",
+					inf->pid, lease_name((int)e->lease), fd->fd);
+		}
 		r = fown_restore(inf, e, (int)fd->fd);
 		if (r < 0)
 			return pr_errno(r, "cannot restore %d: cannot set the SIGIO owner of fd %u",

@@ -27,7 +27,8 @@
 enum { LOCK_FLOCK = 1, LOCK_POSIX = 2, LOCK_OFD = 3 };
 
 /* One "lock:" line: "1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 10 29" (the
- * end is inclusive, or EOF). -EOPNOTSUPP for leases and the like. */
+ * end is inclusive, or EOF). -EALREADY for a lease (fd-audit.c saves it),
+ * -EBUSY for one being broken, -EOPNOTSUPP for the rest (mandatory...). */
 static int parse_lock(const char *line, FileLockEntry *l, int *ret_pid)
 {
 	char type[16], mode[16], rw[16], end[24];
@@ -43,6 +44,8 @@ static int parse_lock(const char *line, FileLockEntry *l, int *ret_pid)
 		l->type = LOCK_POSIX;
 	else if (!strcmp(type, "OFDLCK"))
 		l->type = LOCK_OFD;
+	else if (!strcmp(type, "LEASE"))
+		return strcmp(mode, "ACTIVE") ? -EBUSY : -EALREADY;
 	else
 		return -EOPNOTSUPP;
 	if (strcmp(mode, "ADVISORY"))
@@ -96,6 +99,13 @@ int locks_dump(const struct fd_dump *d, FileEntry *e, bool new_desc)
 		int pid, r = parse_lock(p, &l, &pid);
 
 		p = strchr(p, '\n');
+		if (r == -EALREADY && e->has_lease)
+			continue;
+		if (r == -EBUSY || r == -EALREADY)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d holds a lease that is being broken (a process is opening its file)",
+				d->pid, d->fd);
 		if (r == -EOPNOTSUPP)
 			return pr_fail(r, "cannot dump %d: fd %d holds a lease or mandatory lock",
 				       d->pid, d->fd);

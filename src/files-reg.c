@@ -119,8 +119,13 @@ static int path_check(const FileEntry *e, const struct files_open *fo)
 	if (!e->has_mode)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (file '%s')",
 			       e->path);
+	/* A dump reading its images back: opening a file the tree holds a
+	 * lease on would break the lease (even non-blocking): the path only. */
 	fd = trust_open_verify(fo->trust, &tf,
-			       (reopen_flags(e) & O_ACCMODE) | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			       fo->tree_alive && e->has_lease
+				       ? O_PATH | O_CLOEXEC
+				       : (reopen_flags(e) & O_ACCMODE) | O_NONBLOCK | O_NOCTTY |
+						 O_CLOEXEC,
 			       0);
 	if (fd < 0)
 		return fd;

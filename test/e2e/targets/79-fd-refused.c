@@ -6,7 +6,8 @@
  * Usage: 79-fd-refused WORKDIR MODE
  *
  * MODE, set up before READY:
- *  - lease: a read lease (F_SETLEASE) on WORKDIR/leased;
+ *  - lease: a read lease (F_SETLEASE) on WORKDIR/leased, then deleted
+ *    (a lease on a regular file is restored: test 143);
  *  - dnotify: WORKDIR/watched directory with F_NOTIFY DN_CREATE|DN_MULTISHOT
  *    and F_SETSIG SIGRTMIN+4 (blocked, taken with sigtimedwait);
  *  - owner-outside: a pipe read end whose SIGIO owner (F_SETOWN) is the
@@ -79,7 +80,7 @@ static int setup(void)
 
 	if (!strcmp(mode, "lease")) {
 		fd = open("leased", O_RDONLY | O_CREAT, 0644);
-		if (fd >= 0 && fcntl(fd, F_SETLEASE, F_RDLCK))
+		if (fd >= 0 && (fcntl(fd, F_SETLEASE, F_RDLCK) || unlink("leased")))
 			return -1;
 		return fd;
 	}

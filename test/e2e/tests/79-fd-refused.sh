@@ -2,7 +2,8 @@
 # 79-fd-refused.sh - fds whose state ckpt does not restore are refused at
 # the dump with one line naming the process, the fd and what it is, and
 # the target runs on with fd 10 as it was (79-fd-refused, one run per
-# case, its own check of the fd before and after): a lease, dnotify, a
+# case, its own check of the fd before and after): a lease on a deleted
+# file, dnotify, a
 # SIGIO owner outside the tree, a BPF map, a perf event, userfaultfd,
 # io_uring, fanotify, /dev/kvm and a VM of it, memfd_secret, a hugetlb
 # memfd, a namespace file, a pidfd of a process outside the tree. A case the kernel does not offer here is logged and
@@ -44,7 +45,7 @@ refused() {
 	tried=$((tried + 1))
 }
 
-refused lease "PID: fd 10 '[^']*/leased' holds a read lease \(F_SETLEASE\): leases are not restored$"
+refused lease "PID: fd 10 '[^']*/leased \(deleted\)' holds a read lease \(F_SETLEASE\): leases are restored on regular files only$"
 refused dnotify "PID: fd 10, the directory '[^']*/watched', has a SIGIO owner \(PID\), as dnotify \(F_NOTIFY\) sets: dnotify is not restored$"
 refused owner-outside "PID: fd 10 \(pipe\) sends its SIGIO to process PPID, which is not in the tree$"
 refused bpf-map "PID: fd 10 is a bpf-map 'anon_inode:bpf-map' \(not supported yet\)$"
