@@ -4,7 +4,9 @@
  * holds: `python3 train.py | tee log` dumped without tee. The pipe cannot
  * come back as it was (its other end is not ours), so such an end is an
  * "outside end" in the image: its ID, pipe:[INO] as /proc shows it, and
- * where the dump found it first (a process and its fd).
+ * where the dump found it first (a process and its fd). A socket whose
+ * kind cannot reconnect it can be one too (socket:[INO]): the restore
+ * takes it the same way (sk-unix.c does not mark any yet).
  *
  * Restore: an fd of the restoring command takes its place. The one given
  * with --inherit-fd fd[N]:ID; or else, for an end that was on fd 0, 1 or
@@ -36,7 +38,8 @@
 
 void outside_id(const FileEntry *e, char *buf, size_t len)
 {
-	snprintf(buf, len, "pipe:[%llu]", (unsigned long long)e->ino);
+	snprintf(buf, len, "%s:[%llu]", S_ISSOCK(e->mode) ? "socket" : "pipe",
+		 (unsigned long long)e->ino);
 }
 
 void outside_mark(FileEntry *e, int pid, int fd)
@@ -81,8 +84,8 @@ static int outside_check(const FileEntry *e, const struct files_open *fo)
 	bool given;
 	char id[64];
 
-	if (!e->has_ino || !e->has_mode || !S_ISFIFO(e->mode) || !e->has_outside_pid ||
-	    !e->has_outside_fd || e->outside_pid > OUTSIDE_PID_MAX ||
+	if (!e->has_ino || !e->has_mode || !(S_ISFIFO(e->mode) || S_ISSOCK(e->mode)) ||
+	    !e->has_outside_pid || !e->has_outside_fd || e->outside_pid > OUTSIDE_PID_MAX ||
 	    e->outside_fd >= fd_number_limit())
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (outside end)");
 	/* A dump reading its own images back: the caller of the restore
@@ -94,8 +97,8 @@ static int outside_check(const FileEntry *e, const struct files_open *fo)
 	if (src < 0)
 		return pr_fail(
 			-EBADF,
-			"cannot restore: process %u has at fd %u a pipe to a process outside the tree: give it with --inherit-fd fd[N]:%s",
-			e->outside_pid, e->outside_fd, id);
+			"cannot restore: process %u has at fd %u a %s to a process outside the tree: give it with --inherit-fd fd[N]:%s",
+			e->outside_pid, e->outside_fd, S_ISSOCK(e->mode) ? "socket" : "pipe", id);
 	fl = fcntl(src, F_GETFL);
 	if (fl < 0 || fstat(src, &st) < 0)
 		return pr_fail(
