@@ -340,6 +340,23 @@ int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 	return 0;
 }
 
+/* A set root does not trust leases only files of its owner's, as the
+ * owner could without CAP_LEASE (the process asks again at restore, with
+ * its own credentials: this says it before anything is made). A file that
+ * does not open is left to its kind's check. */
+static int lease_owner_check(const struct trust *t, const FileEntry *e)
+{
+	_cleanup_close_ int fd = trust_open(t, e->path, O_PATH | O_CLOEXEC, 0);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid == t->owner)
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore: a lease on '%s', of uid %u, which this image set (not root's) may not ask for",
+		e->path, (unsigned)st.st_uid);
+}
+
 int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 {
 	const FownEntry *o = e->fown;
@@ -365,6 +382,12 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 			     e->kind != FD_KIND__FD_REG || (e->flags & O_PATH)))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (lease of '%s')",
 			       e->path);
+	if (e->has_lease && !fo->trust->trusted) {
+		int r = lease_owner_check(fo->trust, e);
+
+		if (r < 0)
+			return r;
+	}
 	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK)
 		return sk_common_check(e, fo->trust);
 	return 0;

@@ -7,7 +7,12 @@
 #    one ckpt never saves;
 #  - owners: the user points a file entry at a root-owned file they may
 #    read and gives it their own uid and mode 0666, as ckpt gives files it
-#    makes anew (memfds, deleted files).
+#    makes anew (memfds, deleted files);
+#  - leases: the user points a file entry at a root-owned file they may
+#    read and gives it a read lease, which only the file's owner or
+#    CAP_LEASE may take (a lease holds root's writers back for
+#    lease-break-time): the process takes it itself, with its own
+#    credentials, never ckpt for it.
 # shellcheck source=test/e2e/trust.sh
 . "$E2E_DIR/trust.sh"
 
@@ -135,7 +140,35 @@ atk_owner_reopened() {
 	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
 }
 
+# A lease on a file of root's: the kernel refuses it to the user's process.
+atk_lease_root_file() {
+	local w=$ATK_HOME/lease img=$ATK_HOME/lease.img pid i dir f dev ino
+	new_tmp dir
+	chmod 0755 "$dir"
+	f=$dir/rootfile
+	printf 'root\n' >"$f" || fail "cannot write $f"
+	chmod 0644 "$f"
+	read -r dev ino < <(stat -c '%d %i' "$f")
+	atk_set "$w" "$img"
+	pid=$ATK_PID
+	i=$(file_index "$img" "$w/data")
+	atk_imgedit "$img" files.img "files[$i].path=$f" "files[$i].dev=$dev" \
+		"files[$i].ino=$ino" "files[$i].size=0" "files[$i].offset=0" "files[$i].flags=0" \
+		"files[$i].lease=0"
+	ck restore --images "$img" --detach
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	if grep -qE "LEASE +[A-Z]+ +READ +[0-9]+ [0-9a-f]+:[0-9a-f]+:$ino " /proc/locks; then
+		log "the user's process holds a lease on root's file $f: $(grep LEASE /proc/locks)"
+		exit 1
+	fi
+	# Restored without the harm (the edit ignored): stopped as well.
+	((CK_RC == 0)) && return 0
+	ck_assert_failed "restore of a set leasing root's file"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
+}
+
 attack owner-reopened atk_owner_reopened
+attack lease-root-file atk_lease_root_file
 attack sockopt-mark atk_sockopt_mark
 attack sockopt-force atk_sockopt_force
 attack sockopt-unix-mark atk_sockopt_unix
