@@ -279,8 +279,10 @@ static int reopen(int fd, const FileEntry *e)
 	char path[64];
 	int nfd;
 
+	/* O_NOFOLLOW (mkstemp() opens with it) would refuse the magic link
+	 * itself: the new description goes without it. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+	nfd = open(path, (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW));
 	if (nfd < 0)
 		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
 	if (lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
@@ -310,7 +312,9 @@ const struct file_kind memfd_kind = {
  * ---- deleted files, still open ----
  *
  * Their contents are saved (filedata.c), once per inode, with the first
- * description of it. Restore creates the file again under its old name
+ * description of it, once every process is in: a file that some process
+ * also maps is an object of shmem.c instead (FileEntry.shmid), whose
+ * contents the mappings share, and its fds are opened from there. Restore creates the file again under its old name
  * when that is free (so that /proc shows the same "PATH (deleted)"), or
  * as an unnamed O_TMPFILE in its directory, fills it, opens every
  * description from it, and unlinks it.
@@ -331,31 +335,59 @@ static bool ghost_claims(const char *link, const struct stat *st)
 static int ghost_dump(const struct fd_dump *d, FileEntry *e)
 {
 	const FilesEntry *fe = &d->ft->img;
-	_cleanup_close_ int fd = -1;
-	char path[64];
-	int r;
 
 	path_dump(d, e);
 	e->has_data_id = true;
+	e->data_id = e->id;
 	for (size_t i = 0; i < fe->n_files; i++)
 		if (fe->files[i]->kind == FD_KIND__FD_GHOST && fe->files[i]->dev == e->dev &&
 		    fe->files[i]->ino == e->ino) {
 			e->data_id = fe->files[i]->id; /* saved with that one */
-			return 0;
+			break;
 		}
-	e->data_id = e->id;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, d->fd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_errno(-errno, "cannot dump %d: cannot read the deleted file at fd %d",
-				d->pid, d->fd);
-	e->data = xmalloc(sizeof(*e->data));
-	file_data_entry__init(e->data);
-	r = filedata_dump(fd, (uint64_t)d->st->st_size, e->data, d->ft->dirfd, IMG_FILE_DATA,
-			  (int)e->id);
-	return r < 0 ? pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'", d->pid,
-				d->link)
-		     : 0;
+	return 0;
+}
+
+/* Once every mapping is known: the file is a mapped object's, or its
+ * contents are saved with its first description. */
+static int ghost_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	const FilesEntry *fe = &ft->img;
+
+	(void)pids;
+	(void)nr_pids;
+	for (size_t i = 0; i < fe->n_files; i++) {
+		FileEntry *e = fe->files[i];
+		const struct file_seen *s = &ft->seen[i];
+		_cleanup_close_ int fd = -1;
+		char path[64];
+		int k, r;
+
+		if (e->kind != FD_KIND__FD_GHOST)
+			continue;
+		k = shmem_find(ft->shmem, (dev_t)e->dev, (ino_t)e->ino);
+		if (k >= 0) {
+			e->has_data_id = false;
+			e->has_shmid = true;
+			e->shmid = (uint32_t)k;
+			continue;
+		}
+		if (e->data_id != e->id)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", s->pid, s->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pr_errno(-errno,
+					"cannot dump %d: cannot read the deleted file at fd %d",
+					s->pid, s->fd);
+		e->data = xmalloc(sizeof(*e->data));
+		file_data_entry__init(e->data);
+		r = filedata_dump(fd, e->size, e->data, ft->dirfd, IMG_FILE_DATA, (int)e->id);
+		if (r < 0)
+			return pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'",
+					s->pid, e->path);
+	}
+	return 0;
 }
 
 static int ghost_check(const FileEntry *e, const struct files_open *fo)
@@ -363,9 +395,13 @@ static int ghost_check(const FileEntry *e, const struct files_open *fo)
 	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
 	size_t len = strlen(e->path), suffix = strlen(" (deleted)");
 	_cleanup_free_ char *path = NULL;
+	bool data_ok = e->has_shmid
+			       ? !e->has_data_id && !e->data && e->shmid < fo->nr_shmem
+			       : e->has_data_id && holder && holder->kind == FD_KIND__FD_GHOST &&
+					 !holder->has_shmid && holder->data &&
+					 filedata_check(holder->data) >= 0;
 
-	if (!e->has_data_id || !holder || !holder->data || filedata_check(holder->data) < 0 ||
-	    len <= suffix || !str_ends(e->path, " (deleted)"))
+	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)"))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
 	path = strndup(e->path, len - suffix);
 	return trust_check_path("deleted file", path);
@@ -421,7 +457,7 @@ static int ghost_prepare(struct files_open *fo)
 		int r;
 
 		gs[i].fd = gs[i].dirfd = -1;
-		if (e->kind != FD_KIND__FD_GHOST || e->data_id != i)
+		if (e->kind != FD_KIND__FD_GHOST || e->has_shmid || e->data_id != i)
 			continue;
 		gs[i].fd = fd_move_above(ghost_create(fo->trust, e, &gs[i]), fo->scratch);
 		if (gs[i].fd < 0)
@@ -446,6 +482,9 @@ static int ghost_open(struct files_open *fo, const FileEntry *e)
 {
 	struct ghost *gs = fo->state[FD_KIND__FD_GHOST];
 
+	/* A mapped one is the object its mappings map (shmem.c). */
+	if (e->has_shmid)
+		return reopen(fo->shmem_base + (int)e->shmid, e);
 	return reopen(gs[e->data_id].fd, e);
 }
 
@@ -475,6 +514,7 @@ const struct file_kind ghost_kind = {
 	.name = "deleted file",
 	.claims = ghost_claims,
 	.dump = ghost_dump,
+	.dump_finish = ghost_dump_finish,
 	.check = ghost_check,
 	.prepare = ghost_prepare,
 	.finish = ghost_finish,

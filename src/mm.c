@@ -78,12 +78,14 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		       pid, pv->start, pv->end);
 		return -EOPNOTSUPP;
 	}
-	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
+	if (p[0] != '/' || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " of '%s' (deleted file or System V shm) is not supported yet",
+		       " of '%s' (System V shm) is not supported yet",
 		       pid, pv->start, pv->end, p);
 		return -EOPNOTSUPP;
 	}
+	/* A deleted file (a POSIX semaphore or shm object in /dev/shm once
+	 * unlinked) is an object of shmem.c too: vma_is_deleted_file(). */
 	*ret_kind = pv->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
 	return 0;
 }
@@ -258,6 +260,13 @@ bool vma_is_memfd(const VmaEntry *v)
 {
 	return v->path && !strncmp(v->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	       str_ends(v->path, " (deleted)");
+}
+
+/* A mapping of a deleted file other than a memfd: an object of shmem.c. */
+bool vma_is_deleted_file(const VmaEntry *v)
+{
+	return (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+	       v->path && v->path[0] == '/' && str_ends(v->path, " (deleted)") && !vma_is_memfd(v);
 }
 
 /* Mapped from a file opened by path (not from an object of shmem.c). */
