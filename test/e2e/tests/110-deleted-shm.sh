@@ -57,6 +57,29 @@ n=$(find "$img" -name 'shmem-pages-*' | wc -l)
 ((n == 2)) || fail "$n objects of shared memory saved, want 2 (one per file)"
 seq_verify "$w/seq"
 
+# Hostile images: a path with '..' is refused before anything is made; a
+# set-user-ID mode is not given (the file stands under its name a while).
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+si=$("$IMGEDIT" "$img" shmem.img | sed -n "s|^objects\[\([0-9]*\)\]\.deleted_path=${shm//./\\.}\$|\1|p")
+[[ -n $si ]] || fail "no object for $shm in shmem.img: $("$IMGEDIT" "$img" shmem.img | head -n 20)"
+bad=$T/bad
+cp -a "$img" "$bad"
+"$IMGEDIT" "$bad" shmem.img "objects[$si].deleted_path=/dev/shm/../etc/ckpt-t110-$tag" ||
+	fail "imgedit failed"
+expect_restore_fail "$bad" "$pid" "with a deleted file at '/dev/shm/../etc/...'"
+grep -q "has a '.' or '..' component" "$CK_ERR" || fail "the refusal does not say why: $(ck_err_line)"
+[[ ! -e /etc/ckpt-t110-$tag ]] || fail "the refused restore made /etc/ckpt-t110-$tag"
+rm -rf -- "$bad"
+cp -a "$img" "$bad"
+"$IMGEDIT" "$bad" shmem.img "objects[$si].mode=$((8#4755))" || fail "imgedit failed"
+restore_tree "$bad" "$pid"
+mode=$(while read -r range _ _ _ _ path; do
+	[[ $path == "$shm (deleted)" ]] && stat -L -c %a "/proc/$pid/map_files/$range"
+done <"/proc/$pid/maps" | sort -u)
+[[ $mode == 755 ]] || fail "an image asking for mode 4755 made the file mode '$mode', want 755"
+kill_tree "$pid" "$child"
+
 restore_tree "$img" "$pid"
 [[ ! -e $shm && ! -e $w/t110.f ]] || fail "the restore left a name to a deleted file"
 m1=$(mapped_inodes "$pid")
