@@ -8,6 +8,7 @@
 #include "files.h"
 
 #include "filedata.h"
+#include "gone.h"
 #include "imgdir.h"
 #include "mm.h"
 #include "trust.h"
@@ -39,6 +40,12 @@ static bool is_live_path(const char *link)
 	return link[0] == '/' && !str_ends(link, " (deleted)");
 }
 
+/* A directory or device node removed from its path (gone.c). */
+static bool is_gone_path(const char *link)
+{
+	return link[0] == '/' && str_ends(link, " (deleted)");
+}
+
 static bool reg_claims(const char *link, const struct stat *st)
 {
 	return is_live_path(link) && S_ISREG(st->st_mode);
@@ -46,12 +53,13 @@ static bool reg_claims(const char *link, const struct stat *st)
 
 static bool dir_claims(const char *link, const struct stat *st)
 {
-	return is_live_path(link) && S_ISDIR(st->st_mode);
+	return (is_live_path(link) || is_gone_path(link)) && S_ISDIR(st->st_mode);
 }
 
 static bool chr_claims(const char *link, const struct stat *st)
 {
-	return is_live_path(link) && S_ISCHR(st->st_mode) && chr_is_plain(st->st_rdev);
+	return (is_live_path(link) || is_gone_path(link)) && S_ISCHR(st->st_mode) &&
+	       chr_is_plain(st->st_rdev);
 }
 
 static bool tty_caller_claims(const char *link, const struct stat *st)
@@ -180,6 +188,129 @@ static int tty_caller_open(struct files_open *fo, const FileEntry *e)
 	return fd;
 }
 
+/*
+ * ---- directories and device nodes removed from their path ----
+ *
+ * Made again where they were and removed at once (gone.c), once per
+ * inode: every description of it is opened from that one. A device node
+ * only from root's image set, and only one of the devices anyone may
+ * open (chr_is_plain): mknod needs CAP_MKNOD, which ckpt must not lend.
+ */
+
+struct gone_node {
+	uint64_t dev, ino;
+	int fd;
+};
+
+struct gone_nodes {
+	size_t n;
+	struct gone_node *v;
+};
+
+static int gone_check(const FileEntry *e, const struct files_open *fo)
+{
+	mode_t type = e->kind == FD_KIND__FD_DIR ? S_IFDIR : S_IFCHR;
+	_cleanup_free_ char *path = gone_path(e->path);
+
+	if (!path || !e->has_mode || (e->mode & S_IFMT) != type || !e->has_dev || !e->has_ino ||
+	    (type == S_IFCHR && (!e->has_rdev || !chr_is_plain((dev_t)e->rdev))))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (removed %s)",
+			       what_of(e));
+	if (type == S_IFCHR && !fo->trust->trusted) {
+		_cleanup_free_ char *shown = str_escape(path);
+
+		return pr_fail(
+			-EPERM,
+			"cannot restore: the removed device node '%s' can be made again only from root's image set",
+			shown);
+	}
+	return trust_check_path(what_of(e), path);
+}
+
+static int gone_prepare(struct files_open *fo, uint32_t kind)
+{
+	fo->state[kind] = xzalloc(sizeof(struct gone_nodes));
+	return 0;
+}
+
+static void gone_finish(struct files_open *fo, uint32_t kind)
+{
+	struct gone_nodes *gn = fo->state[kind];
+
+	for (size_t i = 0; gn && i < gn->n; i++)
+		close(gn->v[i].fd);
+	if (gn)
+		free(gn->v);
+	free(gn);
+	fo->state[kind] = NULL;
+}
+
+static int dir_prepare(struct files_open *fo)
+{
+	return gone_prepare(fo, FD_KIND__FD_DIR);
+}
+
+static void dir_finish(struct files_open *fo)
+{
+	gone_finish(fo, FD_KIND__FD_DIR);
+}
+
+static int chr_prepare(struct files_open *fo)
+{
+	return gone_prepare(fo, FD_KIND__FD_CHR);
+}
+
+static void chr_finish(struct files_open *fo)
+{
+	gone_finish(fo, FD_KIND__FD_CHR);
+}
+
+/* The node of @e, made once; a new description of it with @e's flags. */
+static int gone_open(struct files_open *fo, const FileEntry *e)
+{
+	struct gone_nodes *gn = fo->state[e->kind];
+	bool dir = e->kind == FD_KIND__FD_DIR;
+	_cleanup_free_ char *path = gone_path(e->path);
+	char self[64];
+	int fd = -1, nfd;
+
+	for (size_t i = 0; i < gn->n && fd < 0; i++)
+		if (gn->v[i].dev == e->dev && gn->v[i].ino == e->ino)
+			fd = gn->v[i].fd;
+	if (fd < 0) {
+		fd = gone_make(fo->trust, path, (mode_t)e->mode & (S_IFMT | 07777), (dev_t)e->rdev,
+			       dir ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NONBLOCK);
+		fd = fd_move_above(fd, fo->scratch);
+		if (fd < 0)
+			return pr_errno(fd, "cannot restore: cannot make again the removed %s '%s'",
+					what_of(e), path);
+		gn->v = xrealloc(gn->v, (gn->n + 1) * sizeof(*gn->v));
+		gn->v[gn->n++] = (struct gone_node){ e->dev, e->ino, fd };
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	nfd = open(self, reopen_flags(e) & ~O_NOFOLLOW);
+	if (nfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the removed %s '%s'",
+				what_of(e), path);
+	if (dir && !(e->flags & O_PATH) && lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
+		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
+
+		close(nfd);
+		return r;
+	}
+	return nfd;
+}
+
+static int dir_chr_check(const FileEntry *e, const struct files_open *fo)
+{
+	return is_gone_path(e->path) ? gone_check(e, fo) : path_check(e, fo);
+}
+
+static int dir_chr_open(struct files_open *fo, const FileEntry *e)
+{
+	return is_gone_path(e->path) ? gone_open(fo, e) : path_open(fo, e);
+}
+
 const struct file_kind reg_kind = {
 	.kind = FD_KIND__FD_REG,
 	.name = "file",
@@ -194,8 +325,10 @@ const struct file_kind dir_kind = {
 	.name = "directory",
 	.claims = dir_claims,
 	.dump = path_dump,
-	.check = path_check,
-	.open = path_open,
+	.check = dir_chr_check,
+	.prepare = dir_prepare,
+	.finish = dir_finish,
+	.open = dir_chr_open,
 };
 
 const struct file_kind chr_kind = {
@@ -203,8 +336,10 @@ const struct file_kind chr_kind = {
 	.name = "chardev",
 	.claims = chr_claims,
 	.dump = path_dump,
-	.check = path_check,
-	.open = path_open,
+	.check = dir_chr_check,
+	.prepare = chr_prepare,
+	.finish = chr_finish,
+	.open = dir_chr_open,
 };
 
 /* A terminal whose other side is not in the tree: restored onto the

@@ -9,7 +9,8 @@
  *  - S: /dev/shm/ckpt-t110-TAG.s (tmpfs), 4 pages, mode 0640, mapped
  *    MAP_SHARED, its fd closed, then unlinked (what sem_open leaves);
  *    its pages 2-3 written with a pattern and mapped a second time,
- *    read-only, at an offset (pages 2-3 only);
+ *    read-only, at an offset (pages 2-3 only), and a third time privately,
+ *    page 3 written there (a private copy);
  *  - F: WORKDIR/t110.f (the filesystem of /tmp), 4 pages, mode 0604,
  *    mapped MAP_SHARED, held open at fd 20 and unlinked; its pages 2-3
  *    written with pwrite through the fd, page 1 through the mapping.
@@ -23,10 +24,10 @@
  * while each side sees the other's writes), S's pattern through both of
  * its mappings, F's pattern through the mapping and through the fd, a new
  * word written through the mapping read by pread and one written by
- * pwrite read in the mapping, fd 20 has nlink 0
- * and mode 0604 and its /proc link is "WORKDIR/t110.f (deleted)",
- * /proc/self/maps shows S as "/dev/shm/ckpt-t110-TAG.s (deleted)" (two
- * mappings) and F as "... (deleted)", the child is alive.
+ * pwrite read in the mapping, fd 20 has nlink 0 and mode 0604 and its
+ * /proc link is "WORKDIR/t110.f (deleted)", /proc/self/maps shows S as
+ * "/dev/shm/ckpt-t110-TAG.s (deleted)" (two shared mappings and the
+ * private one) and F as "... (deleted)", the child is alive.
  * Reported: s_rounds=N f_rounds=N child=PID.
  */
 #include "target.h"
@@ -45,7 +46,7 @@ struct pingpong {
 };
 
 static size_t ps;
-static uint8_t *s_map, *s_ro, *f_map;
+static uint8_t *s_map, *s_ro, *s_priv, *f_map;
 static char s_path[PATH_MAX], f_path[PATH_MAX + 16];
 static pid_t child;
 static uint64_t gen;
@@ -139,6 +140,8 @@ static void check(struct t_check *c)
 			t_check_fail(c, "S page %zu through the second mapping is not as written",
 				     pg);
 	}
+	if (bad_words(s_priv + 2 * ps, 'S', 2) || bad_words(s_priv + 3 * ps, 'P', 3))
+		t_check_fail(c, "S's private mapping is not as written");
 	for (size_t pg = 1; pg < 4; pg++) {
 		uint8_t *buf = malloc(ps);
 
@@ -171,8 +174,8 @@ static void check(struct t_check *c)
 		t_check_fail(c, "'%s' mapped %d times in /proc/self/maps, want 1", shown,
 			     count_maps(shown));
 	snprintf(shown, sizeof(shown), "%s (deleted)", s_path);
-	if (count_maps(shown) != 2)
-		t_check_fail(c, "'%s' mapped %d times in /proc/self/maps, want 2", shown,
+	if (count_maps(shown) != 3)
+		t_check_fail(c, "'%s' mapped %d times in /proc/self/maps, want 3", shown,
 			     count_maps(shown));
 	if (waitpid(child, &status, WNOHANG) != 0)
 		t_check_fail(c, "child %d is gone", (int)child);
@@ -213,8 +216,10 @@ int main(int argc, char **argv)
 	for (size_t pg = 2; pg < 4; pg++)
 		fill(s_map + pg * ps, 'S', pg);
 	s_ro = mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd, (off_t)(2 * ps));
-	if (s_ro == MAP_FAILED)
-		t_fatal("mmap %s at an offset: %s", s_path, strerror(errno));
+	s_priv = mmap(NULL, PAGES * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (s_ro == MAP_FAILED || s_priv == MAP_FAILED)
+		t_fatal("mmap %s again: %s", s_path, strerror(errno));
+	fill(s_priv + 3 * ps, 'P', 3);
 	close(fd);
 	if (unlink(s_path))
 		t_fatal("unlink %s: %s", s_path, strerror(errno));
