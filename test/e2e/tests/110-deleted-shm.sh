@@ -73,11 +73,16 @@ grep -q "has a '.' or '..' component" "$CK_ERR" || fail "the refusal does not sa
 rm -rf -- "$bad"
 cp -a "$img" "$bad"
 "$IMGEDIT" "$bad" shmem.img "objects[$si].mode=$((8#4755))" || fail "imgedit failed"
+fdi=$("$IMGEDIT" "$img" files.img | sed -n "s|^files\\[\\([0-9]*\\)\\]\\.path=$w/t110\\.f (deleted)\$|\\1|p")
+[[ -n $fdi ]] || fail "no entry for fd 20 in files.img"
+"$IMGEDIT" "$bad" files.img "files[$fdi].mode=$((8#106604))" || fail "imgedit failed"
 restore_tree "$bad" "$pid"
 mode=$(while read -r range _ _ _ _ path; do
 	[[ $path == "$shm (deleted)" ]] && stat -L -c %a "/proc/$pid/map_files/$range"
 done <"/proc/$pid/maps" | sort -u)
 [[ $mode == 755 ]] || fail "an image asking for mode 4755 made the file mode '$mode', want 755"
+mode=$(stat -L -c %a "/proc/$pid/fd/20")
+[[ $mode == 604 ]] || fail "an image asking for mode 6604 made fd 20's file mode '$mode', want 604"
 kill_tree "$pid" "$child"
 
 restore_tree "$img" "$pid"
