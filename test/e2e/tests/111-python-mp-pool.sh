@@ -29,6 +29,9 @@ grep -q -E '^(RESULT|GO)' "$w/out" && fail "the pool went on without the gate"
 n=$(grep -c '^DONE ' "$w/out")
 grep -q ' /dev/shm/sem\..* (deleted)$' "/proc/${wpids[0]}/maps" ||
 	fail "worker ${wpids[0]} maps no deleted semaphore of /dev/shm"
+# Every deleted file a process maps, by the name /proc shows.
+deleted_maps() { grep -o ' /dev/shm/.* (deleted)$' "/proc/$1/maps" | sort; }
+maps0=$(deleted_maps "$pid")
 
 dump_tree "$pid" "$img"
 log "dumped with $n of 32 results in"
@@ -38,6 +41,8 @@ for p in "${wpids[@]}"; do
 	grep -q ' /dev/shm/sem\..* (deleted)$' "/proc/$p/maps" ||
 		fail "worker $p maps no deleted semaphore after the restore"
 done
+[[ $(deleted_maps "$pid") == "$maps0" ]] ||
+	fail "after the restore python maps '$(deleted_maps "$pid" | tr '\n' ' ')', before '$(tr '\n' ' ' <<<"$maps0")'"
 kill -USR1 "$pid" || fail "cannot signal $pid"
 wait_for 60 "the pool to finish" has_line "$w/out" '^(RESULT|FATAL)' ||
 	fail "the pool did not finish after the restore: $(tail -n 2 "$w/out")"
