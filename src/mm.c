@@ -240,6 +240,15 @@ int mm_dump(int pid, MmEntry *mm)
 	if (n < 0)
 		return pr_errno(-errno, "cannot read the executable of %d", pid);
 	exe[n] = 0;
+	/* Its mappings are saved as a deleted file's (shmem.c), but the exe
+	 * link of the mm is set from a path (PR_SET_MM_MAP). */
+	if (str_ends(exe, " (deleted)")) {
+		_cleanup_free_ char *shown = str_escape(exe);
+
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot dump %d: its executable '%s' was removed (not supported)",
+			       pid, shown);
+	}
 	mm->exe_path = xstrdup(exe);
 	return vmas_dump(pid, mm);
 }

@@ -8,6 +8,8 @@
 # name behind in the directory, and its fds and cwd still are what they
 # were after a second self-check. Before this change the dump was refused
 # (a cwd that was removed; a removed directory or device as an fd).
+# Then a process whose executable was removed: refused at dump, with a line
+# that says so, and it runs on.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -35,4 +37,21 @@ names=$(ls -A "$w" | grep -v -x -e out -e err -e seq)
 wait_seq_beyond "$w/seq" $((n + 20))
 self_check "$pid" "$w"
 kill_restored "$pid"
+
+# A process whose executable was removed is refused at dump with a clear
+# line (its mappings would be saved, but the exe link is set from a path),
+# and runs on.
+x=$T/x
+mkdir -p "$x"
+cp "$E2E_TARGETS/01-basic" "$x/exe" || fail "cannot copy 01-basic"
+spawn "$x" "$x/exe" "$x"
+xpid=$TARGET_PID
+wait_ready "$xpid" "$x"
+rm -f -- "$x/exe"
+ck_fails "dump of a process whose executable was removed" dump --pid "$xpid" --images "$T/x-images"
+grep -q "its executable '$x/exe (deleted)' was removed" "$CK_ERR" ||
+	fail "the refusal does not say why: $(ck_err_line)"
+assert_still_fine "$xpid" "$x" 0
+kill -9 "$xpid"
+reap "$xpid"
 assert_no_strays
