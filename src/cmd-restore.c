@@ -474,8 +474,11 @@ static int restore_check(struct restore *rs)
 	}
 	if (r < 0)
 		return r;
-	if (FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n)) < 0)
+	r = FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n));
+	if (r == -EBADMSG)
 		return inconsistent("shared memory");
+	if (r < 0)
+		return r; /* a path it refused, said */
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
 			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
@@ -626,7 +629,7 @@ static int open_shared(struct restore *rs)
 	/* Objects first: memfd descriptions are opened from them. */
 	r = FAULT_OR(restore_open_shmem,
 		     pr_errno(-EMFILE, "cannot restore: cannot open shared memory"),
-		     shmem_open_all(rs->shmem, rs->dirfd, rs->shmem_base));
+		     shmem_open_all(rs->shmem, &rs->trust, rs->dirfd, rs->shmem_base));
 	if (r >= 0)
 		r = FAULT_OR(restore_open_files,
 			     pr_errno(-EMFILE, "cannot restore: cannot open a file"),

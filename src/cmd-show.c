@@ -238,11 +238,17 @@ static void show_tables_text(const struct show *s)
 		       e->outside_fd <= 2 ? "the restoring command's own fd, or --inherit-fd"
 					  : "needs --inherit-fd fd[N]:ID");
 	}
-	for (size_t i = 0; i < s->shmem->n_objects; i++)
-		printf("  shared memory %u: %llu bytes, %llu pages stored\n",
-		       s->shmem->objects[i]->id,
-		       (unsigned long long)s->shmem->objects[i]->data->size,
-		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
+	for (size_t i = 0; i < s->shmem->n_objects; i++) {
+		const ShmemObjectEntry *o = s->shmem->objects[i];
+		_cleanup_free_ char *path = o->deleted_path ? str_escape(o->deleted_path) : NULL;
+
+		printf("  shared memory %u: %llu bytes, %llu pages stored", o->id,
+		       (unsigned long long)o->data->size, (unsigned long long)o->data->nr_pages);
+		if (path)
+			printf(", deleted file '%s' mode %o uid %u gid %u", path, o->mode, o->uid,
+			       o->gid);
+		printf("\n");
+	}
 }
 
 static void show_text(const struct show *s)
@@ -372,11 +378,18 @@ static void show_tables_json(const struct show *s)
 		       (unsigned long long)s->files->pipes[i]->ino, s->files->pipes[i]->size,
 		       s->files->pipes[i]->data.len);
 	printf("],\"shared_memory\":[");
-	for (size_t i = 0; i < s->shmem->n_objects; i++)
-		printf("%s{\"id\":%u,\"size\":%llu,\"pages_stored\":%llu}", i ? "," : "",
-		       s->shmem->objects[i]->id,
-		       (unsigned long long)s->shmem->objects[i]->data->size,
-		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
+	for (size_t i = 0; i < s->shmem->n_objects; i++) {
+		const ShmemObjectEntry *o = s->shmem->objects[i];
+
+		printf("%s{\"id\":%u,\"size\":%llu,\"pages_stored\":%llu", i ? "," : "", o->id,
+		       (unsigned long long)o->data->size, (unsigned long long)o->data->nr_pages);
+		if (o->deleted_path) {
+			printf(",\"deleted_path\":");
+			json_str(o->deleted_path);
+			printf(",\"mode\":%u,\"uid\":%u,\"gid\":%u", o->mode, o->uid, o->gid);
+		}
+		printf("}");
+	}
 	printf("]");
 }
 

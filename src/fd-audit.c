@@ -407,12 +407,16 @@ static int owner_restore(const struct trust *t, const FileEntry *e, int fd)
 {
 	uid_t uid = (uid_t)e->uid;
 	gid_t gid = (gid_t)e->gid;
+	/* A deleted file is never set-user-ID or set-group-ID again (see
+	 * ghost_prepare): it may stand under its old name for a while. */
+	mode_t mode = e->kind == FD_KIND__FD_GHOST ? e->mode & (0777 | S_ISVTX) : e->mode & 07777;
 
 	if (!t->trusted) {
 		uid = uid == t->owner ? uid : (uid_t)-1;
 		gid = in_groups(t, gid) ? gid : (gid_t)-1;
 	}
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, e->mode & 07777) < 0)
+
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
 		return pr_errno(-errno, "cannot restore: cannot give '%s' its owner and mode",
 				e->path);
 	return 0;

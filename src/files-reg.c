@@ -8,6 +8,7 @@
 #include "files.h"
 
 #include "filedata.h"
+#include "gone.h"
 #include "imgdir.h"
 #include "mm.h"
 #include "trust.h"
@@ -39,6 +40,12 @@ static bool is_live_path(const char *link)
 	return link[0] == '/' && !str_ends(link, " (deleted)");
 }
 
+/* A directory or device node removed from its path (gone.c). */
+static bool is_gone_path(const char *link)
+{
+	return link[0] == '/' && str_ends(link, " (deleted)");
+}
+
 static bool reg_claims(const char *link, const struct stat *st)
 {
 	return is_live_path(link) && S_ISREG(st->st_mode);
@@ -46,12 +53,13 @@ static bool reg_claims(const char *link, const struct stat *st)
 
 static bool dir_claims(const char *link, const struct stat *st)
 {
-	return is_live_path(link) && S_ISDIR(st->st_mode);
+	return (is_live_path(link) || is_gone_path(link)) && S_ISDIR(st->st_mode);
 }
 
 static bool chr_claims(const char *link, const struct stat *st)
 {
-	return is_live_path(link) && S_ISCHR(st->st_mode) && chr_is_plain(st->st_rdev);
+	return (is_live_path(link) || is_gone_path(link)) && S_ISCHR(st->st_mode) &&
+	       chr_is_plain(st->st_rdev);
 }
 
 static bool tty_caller_claims(const char *link, const struct stat *st)
@@ -185,6 +193,129 @@ static int tty_caller_open(struct files_open *fo, const FileEntry *e)
 	return fd;
 }
 
+/*
+ * ---- directories and device nodes removed from their path ----
+ *
+ * Made again where they were and removed at once (gone.c), once per
+ * inode: every description of it is opened from that one. A device node
+ * only from root's image set, and only one of the devices anyone may
+ * open (chr_is_plain): mknod needs CAP_MKNOD, which ckpt must not lend.
+ */
+
+struct gone_node {
+	uint64_t dev, ino;
+	int fd;
+};
+
+struct gone_nodes {
+	size_t n;
+	struct gone_node *v;
+};
+
+static int gone_check(const FileEntry *e, const struct files_open *fo)
+{
+	mode_t type = e->kind == FD_KIND__FD_DIR ? S_IFDIR : S_IFCHR;
+	_cleanup_free_ char *path = gone_path(e->path);
+
+	if (!path || !e->has_mode || (e->mode & S_IFMT) != type || !e->has_dev || !e->has_ino ||
+	    (type == S_IFCHR && (!e->has_rdev || !chr_is_plain((dev_t)e->rdev))))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (removed %s)",
+			       what_of(e));
+	if (type == S_IFCHR && !fo->trust->trusted) {
+		_cleanup_free_ char *shown = str_escape(path);
+
+		return pr_fail(
+			-EPERM,
+			"cannot restore: the removed device node '%s' can be made again only from root's image set",
+			shown);
+	}
+	return trust_check_path(what_of(e), path);
+}
+
+static int gone_prepare(struct files_open *fo, uint32_t kind)
+{
+	fo->state[kind] = xzalloc(sizeof(struct gone_nodes));
+	return 0;
+}
+
+static void gone_finish(struct files_open *fo, uint32_t kind)
+{
+	struct gone_nodes *gn = fo->state[kind];
+
+	for (size_t i = 0; gn && i < gn->n; i++)
+		close(gn->v[i].fd);
+	if (gn)
+		free(gn->v);
+	free(gn);
+	fo->state[kind] = NULL;
+}
+
+static int dir_prepare(struct files_open *fo)
+{
+	return gone_prepare(fo, FD_KIND__FD_DIR);
+}
+
+static void dir_finish(struct files_open *fo)
+{
+	gone_finish(fo, FD_KIND__FD_DIR);
+}
+
+static int chr_prepare(struct files_open *fo)
+{
+	return gone_prepare(fo, FD_KIND__FD_CHR);
+}
+
+static void chr_finish(struct files_open *fo)
+{
+	gone_finish(fo, FD_KIND__FD_CHR);
+}
+
+/* The node of @e, made once; a new description of it with @e's flags. */
+static int gone_open(struct files_open *fo, const FileEntry *e)
+{
+	struct gone_nodes *gn = fo->state[e->kind];
+	bool dir = e->kind == FD_KIND__FD_DIR;
+	_cleanup_free_ char *path = gone_path(e->path);
+	char self[64];
+	int fd = -1, nfd;
+
+	for (size_t i = 0; i < gn->n && fd < 0; i++)
+		if (gn->v[i].dev == e->dev && gn->v[i].ino == e->ino)
+			fd = gn->v[i].fd;
+	if (fd < 0) {
+		fd = gone_make(fo->trust, path, (mode_t)e->mode & (S_IFMT | 07777), (dev_t)e->rdev,
+			       dir ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_NONBLOCK);
+		fd = fd_move_above(fd, fo->scratch);
+		if (fd < 0)
+			return pr_errno(fd, "cannot restore: cannot make again the removed %s '%s'",
+					what_of(e), path);
+		gn->v = xrealloc(gn->v, (gn->n + 1) * sizeof(*gn->v));
+		gn->v[gn->n++] = (struct gone_node){ e->dev, e->ino, fd };
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	nfd = open(self, reopen_flags(e) & ~O_NOFOLLOW);
+	if (nfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the removed %s '%s'",
+				what_of(e), path);
+	if (dir && !(e->flags & O_PATH) && lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
+		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
+
+		close(nfd);
+		return r;
+	}
+	return nfd;
+}
+
+static int dir_chr_check(const FileEntry *e, const struct files_open *fo)
+{
+	return is_gone_path(e->path) ? gone_check(e, fo) : path_check(e, fo);
+}
+
+static int dir_chr_open(struct files_open *fo, const FileEntry *e)
+{
+	return is_gone_path(e->path) ? gone_open(fo, e) : path_open(fo, e);
+}
+
 const struct file_kind reg_kind = {
 	.kind = FD_KIND__FD_REG,
 	.name = "file",
@@ -199,8 +330,10 @@ const struct file_kind dir_kind = {
 	.name = "directory",
 	.claims = dir_claims,
 	.dump = path_dump,
-	.check = path_check,
-	.open = path_open,
+	.check = dir_chr_check,
+	.prepare = dir_prepare,
+	.finish = dir_finish,
+	.open = dir_chr_open,
 };
 
 const struct file_kind chr_kind = {
@@ -208,8 +341,10 @@ const struct file_kind chr_kind = {
 	.name = "chardev",
 	.claims = chr_claims,
 	.dump = path_dump,
-	.check = path_check,
-	.open = path_open,
+	.check = dir_chr_check,
+	.prepare = chr_prepare,
+	.finish = chr_finish,
+	.open = dir_chr_open,
 };
 
 /* A terminal whose other side is not in the tree: restored onto the
@@ -284,8 +419,10 @@ static int reopen(int fd, const FileEntry *e)
 	char path[64];
 	int nfd;
 
+	/* O_NOFOLLOW (mkstemp() opens with it) would refuse the magic link
+	 * itself: the new description goes without it. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	nfd = open(path, (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+	nfd = open(path, (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW));
 	if (nfd < 0)
 		return pr_errno(-errno, "cannot restore: cannot open '%s'", e->path);
 	if (lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
@@ -315,7 +452,9 @@ const struct file_kind memfd_kind = {
  * ---- deleted files, still open ----
  *
  * Their contents are saved (filedata.c), once per inode, with the first
- * description of it. Restore creates the file again under its old name
+ * description of it, once every process is in: a file that some process
+ * also maps is an object of shmem.c instead (FileEntry.shmid), whose
+ * contents the mappings share, and its fds are opened from there. Restore creates the file again under its old name
  * when that is free (so that /proc shows the same "PATH (deleted)"), or
  * as an unnamed O_TMPFILE in its directory, fills it, opens every
  * description from it, and unlinks it.
@@ -336,31 +475,59 @@ static bool ghost_claims(const char *link, const struct stat *st)
 static int ghost_dump(const struct fd_dump *d, FileEntry *e)
 {
 	const FilesEntry *fe = &d->ft->img;
-	_cleanup_close_ int fd = -1;
-	char path[64];
-	int r;
 
 	path_dump(d, e);
 	e->has_data_id = true;
+	e->data_id = e->id;
 	for (size_t i = 0; i < fe->n_files; i++)
 		if (fe->files[i]->kind == FD_KIND__FD_GHOST && fe->files[i]->dev == e->dev &&
 		    fe->files[i]->ino == e->ino) {
 			e->data_id = fe->files[i]->id; /* saved with that one */
-			return 0;
+			break;
 		}
-	e->data_id = e->id;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", d->pid, d->fd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_errno(-errno, "cannot dump %d: cannot read the deleted file at fd %d",
-				d->pid, d->fd);
-	e->data = xmalloc(sizeof(*e->data));
-	file_data_entry__init(e->data);
-	r = filedata_dump(fd, (uint64_t)d->st->st_size, e->data, d->ft->dirfd, IMG_FILE_DATA,
-			  (int)e->id);
-	return r < 0 ? pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'", d->pid,
-				d->link)
-		     : 0;
+	return 0;
+}
+
+/* Once every mapping is known: the file is a mapped object's, or its
+ * contents are saved with its first description. */
+static int ghost_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	const FilesEntry *fe = &ft->img;
+
+	(void)pids;
+	(void)nr_pids;
+	for (size_t i = 0; i < fe->n_files; i++) {
+		FileEntry *e = fe->files[i];
+		const struct file_seen *s = &ft->seen[i];
+		_cleanup_close_ int fd = -1;
+		char path[64];
+		int k, r;
+
+		if (e->kind != FD_KIND__FD_GHOST)
+			continue;
+		k = shmem_find(ft->shmem, (dev_t)e->dev, (ino_t)e->ino);
+		if (k >= 0) {
+			e->has_data_id = false;
+			e->has_shmid = true;
+			e->shmid = (uint32_t)k;
+			continue;
+		}
+		if (e->data_id != e->id)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", s->pid, s->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pr_errno(-errno,
+					"cannot dump %d: cannot read the deleted file at fd %d",
+					s->pid, s->fd);
+		e->data = xmalloc(sizeof(*e->data));
+		file_data_entry__init(e->data);
+		r = filedata_dump(fd, e->size, e->data, ft->dirfd, IMG_FILE_DATA, (int)e->id);
+		if (r < 0)
+			return pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'",
+					s->pid, e->path);
+	}
+	return 0;
 }
 
 static int ghost_check(const FileEntry *e, const struct files_open *fo)
@@ -368,9 +535,13 @@ static int ghost_check(const FileEntry *e, const struct files_open *fo)
 	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
 	size_t len = strlen(e->path), suffix = strlen(" (deleted)");
 	_cleanup_free_ char *path = NULL;
+	bool data_ok = e->has_shmid
+			       ? !e->has_data_id && !e->data && e->shmid < fo->nr_shmem
+			       : e->has_data_id && holder && holder->kind == FD_KIND__FD_GHOST &&
+					 !holder->has_shmid && holder->data &&
+					 filedata_check(holder->data) >= 0;
 
-	if (!e->has_data_id || !holder || !holder->data || filedata_check(holder->data) < 0 ||
-	    len <= suffix || !str_ends(e->path, " (deleted)"))
+	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)"))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
 	path = strndup(e->path, len - suffix);
 	return trust_check_path("deleted file", path);
@@ -426,7 +597,7 @@ static int ghost_prepare(struct files_open *fo)
 		int r;
 
 		gs[i].fd = gs[i].dirfd = -1;
-		if (e->kind != FD_KIND__FD_GHOST || e->data_id != i)
+		if (e->kind != FD_KIND__FD_GHOST || e->has_shmid || e->data_id != i)
 			continue;
 		gs[i].fd = fd_move_above(ghost_create(fo->trust, e, &gs[i]), fo->scratch);
 		if (gs[i].fd < 0)
@@ -451,6 +622,9 @@ static int ghost_open(struct files_open *fo, const FileEntry *e)
 {
 	struct ghost *gs = fo->state[FD_KIND__FD_GHOST];
 
+	/* A mapped one is the object its mappings map (shmem.c). */
+	if (e->has_shmid)
+		return reopen(fo->shmem_base + (int)e->shmid, e);
 	return reopen(gs[e->data_id].fd, e);
 }
 
@@ -480,6 +654,7 @@ const struct file_kind ghost_kind = {
 	.name = "deleted file",
 	.claims = ghost_claims,
 	.dump = ghost_dump,
+	.dump_finish = ghost_dump_finish,
 	.check = ghost_check,
 	.prepare = ghost_prepare,
 	.finish = ghost_finish,

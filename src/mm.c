@@ -78,12 +78,14 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		       pid, pv->start, pv->end);
 		return -EOPNOTSUPP;
 	}
-	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
+	if (p[0] != '/' || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " of '%s' (deleted file or System V shm) is not supported yet",
+		       " of '%s' (System V shm) is not supported yet",
 		       pid, pv->start, pv->end, p);
 		return -EOPNOTSUPP;
 	}
+	/* A deleted file (a POSIX semaphore or shm object in /dev/shm once
+	 * unlinked) is an object of shmem.c too: vma_is_deleted_file(). */
 	*ret_kind = pv->shared ? VMA_KIND__VMA_FILE_SHARED : VMA_KIND__VMA_FILE_PRIVATE;
 	return 0;
 }
@@ -238,6 +240,15 @@ int mm_dump(int pid, MmEntry *mm)
 	if (n < 0)
 		return pr_errno(-errno, "cannot read the executable of %d", pid);
 	exe[n] = 0;
+	/* Its mappings are saved as a deleted file's (shmem.c), but the exe
+	 * link of the mm is set from a path (PR_SET_MM_MAP). */
+	if (str_ends(exe, " (deleted)")) {
+		_cleanup_free_ char *shown = str_escape(exe);
+
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot dump %d: its executable '%s' was removed (not supported)",
+			       pid, shown);
+	}
 	mm->exe_path = xstrdup(exe);
 	return vmas_dump(pid, mm);
 }
@@ -258,6 +269,13 @@ bool vma_is_memfd(const VmaEntry *v)
 {
 	return v->path && !strncmp(v->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
 	       str_ends(v->path, " (deleted)");
+}
+
+/* A mapping of a deleted file other than a memfd: an object of shmem.c. */
+bool vma_is_deleted_file(const VmaEntry *v)
+{
+	return (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+	       v->path && v->path[0] == '/' && str_ends(v->path, " (deleted)") && !vma_is_memfd(v);
 }
 
 /* Mapped from a file opened by path (not from an object of shmem.c). */

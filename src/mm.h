@@ -141,8 +141,8 @@ int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
  * @level of the chain). */
 int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level);
 
-/* shmem.c: shared anonymous memory and memfds, one object however many
- * processes map it or hold it open */
+/* shmem.c: shared anonymous memory, memfds and mapped deleted files, one
+ * object however many processes map it or hold it open */
 #define MEMFD_PREFIX "/memfd:"
 
 struct shmem_seen {
@@ -162,14 +162,21 @@ void shmem_table_release(struct shmem_table *st);
  * seen before. */
 int shmem_add(struct shmem_table *st, const char *open_path, const char *shown_path,
 	      uint32_t *ret_id);
+/* The object of the deleted file @open_path (shown as @shown_path), new or
+ * seen before; -ENOTUNIQ if it still has a name elsewhere. */
+int shmem_add_deleted(struct shmem_table *st, const char *open_path, const char *shown_path,
+		      uint32_t *ret_id);
+/* The object of the file @dev/@ino, or -1. */
+int shmem_find(const struct shmem_table *st, dev_t dev, ino_t ino);
 /* Give each VMA of @pid that maps an object its object (VmaEntry.shmid). */
 int shmem_dump_vmas(struct shmem_table *st, int pid, MmEntry *mm);
 bool vma_is_memfd(const VmaEntry *v);
+bool vma_is_deleted_file(const VmaEntry *v);
 /* The pages of every object, and shmem.img. */
 int shmem_dump(const struct shmem_table *st, int dirfd);
 /* The objects are sane and every VMA points at one. */
 int shmem_check(const ShmemEntry *se, const MmEntry *const *mms, size_t nr_mms);
 /* In ckpt: object i, created and filled, open at @base + i. */
-int shmem_open_all(const ShmemEntry *se, int dirfd, int base);
+int shmem_open_all(const ShmemEntry *se, const struct trust *t, int dirfd, int base);
 
 #endif

@@ -15,6 +15,7 @@
  */
 #include "files.h"
 
+#include "gone.h"
 #include "trust.h"
 #include "util.h"
 
@@ -37,9 +38,15 @@ static bool pipe_claims(const char *link, const struct stat *st)
 	return !strncmp(link, "pipe:", 5) && S_ISFIFO(st->st_mode);
 }
 
+/* A FIFO removed from its path too: made again there and removed. */
 static bool fifo_claims(const char *link, const struct stat *st)
 {
-	return link[0] == '/' && !str_ends(link, " (deleted)") && S_ISFIFO(st->st_mode);
+	return link[0] == '/' && S_ISFIFO(st->st_mode);
+}
+
+static bool fifo_gone(const FileEntry *fifo)
+{
+	return str_ends(fifo->path, " (deleted)");
 }
 
 /* Copy what sits in pipe @rfd without consuming it. */
@@ -222,8 +229,15 @@ static int pipe_make(const struct trust *t, const FileEntry *fifo, int scratch,
 
 	if (fifo) {
 		struct trust_file tf = fifo_file(fifo);
-		int fd = trust_open_verify(t, &tf, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+		_cleanup_free_ char *gone = fifo_gone(fifo) ? gone_path(fifo->path) : NULL;
+		int fd = gone ? gone_make(t, gone, S_IFIFO | (fifo->mode & (0777 | S_ISVTX)), 0,
+					  O_RDWR | O_NONBLOCK)
+			      : trust_open_verify(t, &tf, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 
+		if (fd < 0 && gone)
+			return pr_errno(fd,
+					"cannot restore: cannot make again the removed FIFO '%s'",
+					gone);
 		if (fd < 0)
 			return fd;
 		op->end[0] = fd_move_above(fd, scratch);
@@ -350,6 +364,14 @@ static int fifo_check(const FileEntry *e, const struct files_open *fo)
 	struct trust_file tf = fifo_file(e);
 	int r = pipe_check(e, fo), fd;
 
+	if (r >= 0 && fifo_gone(e)) {
+		_cleanup_free_ char *path = gone_path(e->path);
+
+		if (!path || !e->has_mode || !S_ISFIFO(e->mode))
+			return pr_fail(-EBADMSG,
+				       "cannot restore: images are inconsistent (removed FIFO)");
+		return trust_check_path("FIFO", path);
+	}
 	if (r >= 0)
 		r = trust_check_path("FIFO", e->path);
 	if (r < 0)

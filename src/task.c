@@ -4,6 +4,7 @@
  * rlimits, timer slack, dumpable, subreaper (credentials: creds.c).
  */
 #include "kinds.h"
+#include "gone.h"
 #include "proc.h"
 #include "trust.h"
 #include "util.h"
@@ -50,9 +51,11 @@ static int dir_id(int pid, const char *what, uint64_t *ret_dev, uint64_t *ret_in
 
 /* /proc/PID/WHAT with its device and inode: the restore reopens it by
  * this path, so one removed since (nothing can reach it by a path any
- * more) is refused. */
+ * more) is refused, unless @ret_mode is given (the cwd): then its path
+ * and mode are saved, *@ret_mode is set and *@ret_deleted true, and the
+ * restore makes an empty directory there again (gone.c). */
 static int dir_dump(int pid, const char *what, const char *name, char **ret_path, uint64_t *ret_dev,
-		    uint64_t *ret_ino)
+		    uint64_t *ret_ino, protobuf_c_boolean *ret_deleted, uint32_t *ret_mode)
 {
 	static const char deleted[] = " (deleted)";
 	_cleanup_free_ char *shown = NULL;
@@ -61,6 +64,23 @@ static int dir_dump(int pid, const char *what, const char *name, char **ret_path
 
 	if (r >= 0)
 		r = dir_id(pid, what, ret_dev, ret_ino);
+	if (r == -ENOENT && *ret_path && ret_mode) {
+		_cleanup_free_ char *path = gone_path(*ret_path);
+		char at[64];
+		struct stat st;
+
+		snprintf(at, sizeof(at), "/proc/%d/%s", pid, what);
+		if (path && stat(at, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(*ret_path);
+			*ret_path = path;
+			path = NULL;
+			*ret_dev = st.st_dev;
+			*ret_ino = st.st_ino;
+			*ret_deleted = true;
+			*ret_mode = st.st_mode & 07777;
+			return 0;
+		}
+	}
 	if (r == -ENOENT && *ret_path) {
 		len = strlen(*ret_path);
 		if (len >= sizeof(deleted) - 1 &&
@@ -194,13 +214,14 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	if (r < 0)
 		return pr_errno(r, "cannot read the timer slack of %d", t->pid);
 	core->timerslack_ns = v;
-	r = dir_dump(t->pid, "cwd", "working directory", &core->cwd, &core->cwd_dev,
-		     &core->cwd_ino);
+	r = dir_dump(t->pid, "cwd", "working directory", &core->cwd, &core->cwd_dev, &core->cwd_ino,
+		     &core->cwd_deleted, &core->cwd_mode);
 	if (r < 0)
 		return r;
 	core->has_cwd_dev = core->has_cwd_ino = true;
+	core->has_cwd_deleted = core->has_cwd_mode = core->cwd_deleted;
 	r = dir_dump(t->pid, "root", "root directory", &core->root, &core->root_dev,
-		     &core->root_ino);
+		     &core->root_ino, NULL, NULL);
 	if (r < 0)
 		return r;
 	core->has_root_dev = core->has_root_ino = true;
@@ -276,7 +297,14 @@ static int enter_dirs(const struct trust *t, const TaskCoreEntry *core)
 
 	if (chrooted && root < 0)
 		return root;
-	cwd = open_dir(t, core, false);
+	if (core->cwd_deleted) {
+		cwd = gone_make(t, core->cwd, S_IFDIR | core->cwd_mode, 0, O_RDONLY | O_DIRECTORY);
+		if (cwd < 0)
+			return pr_errno(cwd, "cannot make again the removed working directory '%s'",
+					core->cwd);
+	} else {
+		cwd = open_dir(t, core, false);
+	}
 	if (cwd < 0)
 		return cwd;
 	/* fchdir() and chroot() check search access with the fsuid. */
@@ -296,6 +324,13 @@ static int enter_dirs(const struct trust *t, const TaskCoreEntry *core)
 
 int task_check(const TaskCoreEntry *core)
 {
+	_cleanup_free_ char *shown = NULL;
+
+	/* A removed cwd: a path with a name, plain permission bits. */
+	if (core->cwd_deleted && (!core->has_cwd_mode || (core->cwd_mode & ~07777u) ||
+				  !strchr(core->cwd, '/') || !strrchr(core->cwd, '/')[1]))
+		return pr_fail(-EBADMSG, "cannot restore %u: removed cwd '%s' in the image",
+			       core->pid, (shown = str_escape(core->cwd)));
 	/* PR_GET_THP_DISABLE: 1 | flags << 1, the one flag being
 	 * PR_THP_DISABLE_EXCEPT_ADVISED. */
 	if (core->has_thp_disable && core->thp_disable != 0 && core->thp_disable != 1 &&

@@ -490,3 +490,17 @@ int trust_open_verify(const struct trust *t, const struct trust_file *f, int fla
 	}
 	return fd;
 }
+
+void trust_file_owner(const struct trust *t, uid_t *uid, gid_t *gid)
+{
+	bool member = *gid == t->gid;
+
+	if (t->trusted)
+		return;
+	for (size_t i = 0; i < t->nr_groups && !member; i++)
+		member = t->groups[i] == *gid;
+	if (*uid != t->owner)
+		*uid = (uid_t)-1;
+	if (!member)
+		*gid = (gid_t)-1;
+}

@@ -112,6 +112,12 @@ struct trust_saved {
 int trust_enter(const struct trust *t, struct trust_saved *s);
 void trust_leave(struct trust_saved *s);
 
+/* The owner a file ckpt makes anew may be given: @uid and @gid as they
+ * are for a trusted set; otherwise -1 (kept: the owner's, as it was made
+ * under trust_enter) for a uid not the owner's or a group not among the
+ * owner's groups. */
+void trust_file_owner(const struct trust *t, uid_t *uid, gid_t *gid);
+
 /* Is openat2 with RESOLVE_NO_SYMLINKS there (ckpt check)? */
 bool trust_have_openat2(void);
 
