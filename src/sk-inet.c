@@ -62,12 +62,14 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <linux/rtnetlink.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -100,9 +102,16 @@ static bool is_tcp(const InetSkEntry *s)
 	return s->protocol == IPPROTO_TCP;
 }
 
-static bool is_established_tcp(const InetSkEntry *s)
+/* A TCP connection, open or closing (TCP_REPAIR saves it). */
+static bool is_tcp_conn(const InetSkEntry *s)
 {
-	return is_tcp(s) && s->state == TCP_ESTABLISHED;
+	return is_tcp(s) && tcp_conn_state(s->state);
+}
+
+/* Connected: a TCP connection, or a UDP socket with a peer. */
+static bool is_connected(const InetSkEntry *s)
+{
+	return s->state == TCP_ESTABLISHED || is_tcp_conn(s);
 }
 
 /* What a socket that is neither TCP nor UDP is, in messages. */
@@ -312,7 +321,9 @@ static bool opt_applies(const struct opt_desc *o, const InetSkEntry *s)
 		return false;
 	if ((o->flags & OPT_UDP) && is_tcp(s))
 		return false;
-	return !(o->flags & OPT_UNCONNECTED) || s->state != TCP_ESTABLISHED;
+	/* A connection that ended (shut down both ways) had one too. */
+	return !(o->flags & OPT_UNCONNECTED) ||
+	       !(is_connected(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
 }
 
 static bool opt_read(int sk, const struct opt_desc *o, struct opt_val *v)
@@ -608,7 +619,7 @@ static bool state_supported(const InetSkEntry *s)
 {
 	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE)
 		return true;
-	return is_tcp(s) && s->state == TCP_LISTEN;
+	return is_tcp(s) && (s->state == TCP_LISTEN || tcp_conn_state(s->state));
 }
 
 /* TCP_INFO knows the state of any TCP socket; a UDP socket is
@@ -636,6 +647,44 @@ static int sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
 	return 0;
 }
 
+/*
+ * A TCP socket in CLOSE whose connection ended (both FINs, a reset, a
+ * timeout) is in no table either; the kernel shut it down both ways
+ * (reads give 0, writes EPIPE), which a new socket shut down both ways
+ * does too. Bytes it still had to read would be lost: refused. A socket
+ * that never sent nor received a segment is a new one (or bound).
+ */
+static int sk_dump_done(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	/* glibc's struct tcp_info stops before the counters of segments. */
+	struct {
+		struct tcp_info ti;
+		uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+		uint32_t segs_out, segs_in;
+	} info;
+	socklen_t len = sizeof(info);
+	int inq = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &info, &len) < 0 || ioctl(sk, SIOCINQ, &inq) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	if (len < sizeof(info))
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: this kernel does not say whether the TCP socket at fd %d was connected",
+			d->pid, d->fd);
+	if (!info.segs_in && !info.segs_out)
+		return 0;
+	if (inq > 0)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a TCP connection that ended with %d bytes not read yet (not supported)",
+			d->pid, d->fd, inq);
+	s->has_shutdown = true;
+	s->shutdown = 3;
+	return 0;
+}
+
 static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 {
 	uint8_t shut = 0;
@@ -646,12 +695,14 @@ static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (!state_supported(s))
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s socket in state %s (only listening, established and unconnected ones can be restored)",
+			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connected, closing and unconnected ones can be restored)",
 			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", state_name(s->state));
 	/* Only sock_diag tells whether it was shut down. A socket never
 	 * bound is in none of the kernel's tables (and not shut down). */
 	r = diag_shutdown(dump_state(d->ft), s, d->st->st_ino, &shut);
-	if (r == -ENOENT && (s->state == TCP_CLOSE || !is_tcp(s)))
+	if (r == -ENOENT && is_tcp(s) && s->state == TCP_CLOSE)
+		return sk_dump_done(d, sk, s);
+	if (r == -ENOENT && !is_tcp(s))
 		return 0;
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
@@ -670,7 +721,7 @@ static int sk_dump_addrs(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (getsockname(sk, &a.sa, &len) < 0)
 		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
 	addr_save(&a, &s->src_addr, &s->src_port, &s->src_scope_id, &s->has_src_scope_id);
-	if (s->state != TCP_ESTABLISHED)
+	if (!is_connected(s))
 		return 0;
 	len = sizeof(a);
 	memset(&a, 0, sizeof(a));
@@ -853,7 +904,7 @@ static void conns_settle(struct inet_dump *st)
 static int conn_read(struct live_sk *l)
 {
 	InetSkEntry *s = l->e->inet_sk;
-	uint32_t state = TCP_ESTABLISHED;
+	uint32_t state = s->state;
 	TcpConnEntry *c;
 	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
 
@@ -865,7 +916,7 @@ static int conn_read(struct live_sk *l)
 	l->filtered = true;
 	/* A FIN that came since the socket was first seen is in no queue. */
 	r = sk_state(l->sk, s, &state);
-	if (r >= 0 && state != TCP_ESTABLISHED)
+	if (r >= 0 && state != s->state)
 		return pr_fail(
 			-EAGAIN,
 			"cannot dump %d: the TCP connection at fd %d went to state %s during the dump (try again)",
@@ -873,7 +924,7 @@ static int conn_read(struct live_sk *l)
 	c = xmalloc(sizeof(*c));
 	tcp_conn_entry__init(c);
 	s->tcp = c;
-	r = tcp_conn_dump(l->sk, c);
+	r = tcp_conn_dump(l->sk, s->state, c);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot read the TCP connection at fd %d",
 				l->pid, l->fd);
@@ -910,11 +961,11 @@ static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pi
 		return 0;
 	r = live_each(st, is_listening_tcp, listen_lock);
 	if (r >= 0)
-		r = live_each(st, is_established_tcp, conn_repair);
+		r = live_each(st, is_tcp_conn, conn_repair);
 	if (r >= 0)
 		conns_settle(st);
 	if (r >= 0)
-		r = live_each(st, is_established_tcp, conn_read);
+		r = live_each(st, is_tcp_conn, conn_read);
 	return r;
 }
 
@@ -1059,10 +1110,9 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 	      (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)) ||
 	    !state_supported(s) ||
 	    addr_load((int)s->family, &s->src_addr, s->src_port, 0, &a) < 0 ||
-	    (s->state == TCP_ESTABLISHED &&
-	     addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
-	    is_established_tcp(s) != !!s->tcp ||
-	    (s->tcp && s->tcp->unsent > s->tcp->send_queue.len) || s->shutdown > 3)
+	    (is_connected(s) && addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
+	    is_tcp_conn(s) != !!s->tcp || (s->tcp && tcp_conn_check(s->state, s->tcp) < 0) ||
+	    s->shutdown > 3)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
 			       e->path);
 	if (opts_check(s) < 0)
@@ -1075,7 +1125,7 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 		return r;
 	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
 	 * and sequence numbers: a connection of anyone's, to anywhere. */
-	if (!fo->trust->trusted && is_established_tcp(s)) {
+	if (!fo->trust->trusted && is_tcp_conn(s)) {
 		char name[200];
 
 		sk_fmt(s, name, sizeof(name));
@@ -1123,12 +1173,14 @@ static int udp_connect(int sk, const InetSkEntry *s, const union sk_addr *dst)
 static int sk_shutdown_restore(int sk, const InetSkEntry *s)
 {
 	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
+	/* A connection's FIN (writes shut down) came back with its state. */
+	uint32_t bits = is_tcp_conn(s) ? s->shutdown & 1 : s->shutdown;
 	char name[200];
 
-	if (!s->shutdown || s->shutdown > 3)
+	if (!bits || bits > 3)
 		return 0;
 	/* A UDP socket not connected is shut down all the same (ENOTCONN). */
-	if (shutdown(sk, how[s->shutdown]) < 0 && errno != ENOTCONN) {
+	if (shutdown(sk, how[bits]) < 0 && errno != ENOTCONN) {
 		sk_fmt(s, name, sizeof(name));
 		return pr_errno(-errno, "cannot restore: cannot shut down %s", name);
 	}
@@ -1142,13 +1194,13 @@ static int sk_setup(int sk, const InetSkEntry *s)
 	int r;
 
 	(void)addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &src);
-	if (s->state == TCP_ESTABLISHED)
+	if (is_connected(s))
 		(void)addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &dst);
-	r = opts_restore(sk, s, is_established_tcp(s));
+	r = opts_restore(sk, s, is_tcp_conn(s));
 	if (r < 0)
 		return r;
-	if (is_established_tcp(s)) {
-		r = tcp_conn_restore(sk, s->tcp, &src, &dst);
+	if (is_tcp_conn(s)) {
+		r = tcp_conn_restore(sk, s->state, s->tcp, &src, &dst);
 		if (r < 0) {
 			sk_fmt(s, name, sizeof(name));
 			return pr_errno(r, "cannot restore: cannot rebuild the TCP connection %s",
@@ -1329,13 +1381,13 @@ static int inet_restore_last(const FileEntry *e, int pid, int fd)
 	char name[200];
 	int sk, r = 0;
 
-	if (!is_established_tcp(s))
+	if (!is_tcp_conn(s))
 		return 0;
 	sk = fd_borrow(pid, fd);
 	if (sk < 0)
 		r = sk;
 	if (r >= 0)
-		r = tcp_conn_resume(sk, s->tcp);
+		r = tcp_conn_resume(sk, s->state, s->tcp);
 	for (size_t i = 0; r >= 0 && i < s->n_opts; i++)
 		if (opt_is_reuseaddr(s->opts[i]))
 			r = opt_set(sk, s->opts[i]);

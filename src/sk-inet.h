@@ -35,14 +35,21 @@ int tcp_quiet(int sk);
 /* Back to normal; @probe: send a window probe, so that the peer tells
  * its window at once. */
 int tcp_repair_off(int sk, bool probe);
-/* An established connection in repair mode, into @c (its byte fields
+/* Is @state one of a connection ckpt saves (ESTABLISHED, FIN_WAIT1,
+ * FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING)? */
+bool tcp_conn_state(uint32_t state);
+/* A connection in @state, in repair mode, into @c (its byte fields
  * allocated). */
-int tcp_conn_dump(int sk, TcpConnEntry *c);
+int tcp_conn_dump(int sk, uint32_t state, TcpConnEntry *c);
+/* -EBADMSG unless @c, from an image, can be a connection in @state. */
+int tcp_conn_check(uint32_t state, const TcpConnEntry *c);
 /* Rebuild connection @c of the new socket @sk, from @src to @dst, in
- * repair mode; it stays in repair mode. */
-int tcp_conn_restore(int sk, const TcpConnEntry *c, const union sk_addr *src,
+ * repair mode, up to @state (see tcp_conn_resume); it stays in repair mode.
+ * -EPROTO: the kernel did not take it to the state it should. */
+int tcp_conn_restore(int sk, uint32_t state, const TcpConnEntry *c, const union sk_addr *src,
 		     const union sk_addr *dst);
-/* Out of repair mode, @c goes on: the bytes it had never sent go out now. */
-int tcp_conn_resume(int sk, const TcpConnEntry *c);
+/* Out of repair mode, @c goes on: the bytes it had never sent go out now,
+ * and our FIN after them if it waited for them. */
+int tcp_conn_resume(int sk, uint32_t state, const TcpConnEntry *c);
 
 #endif
