@@ -1,0 +1,77 @@
+#!/bin/bash
+# 120-tcp-states.sh - TCP connections while they close (120-tcp-states):
+# FIN_WAIT1 (our FIN sent, or waiting behind bytes), FIN_WAIT2, CLOSE_WAIT,
+# LAST_ACK, CLOSING, a pair of both inside the tree, one done (CLOSE) with
+# its fd open; IPv4 then IPv6. The peer ends are in a process outside the
+# dumped tree. After the restore, both ends are in the states they were in
+# (their own view and `ss -tan`), with the same bytes to read; then, used to
+# their end, each side gets every byte and the other's FIN exactly where it
+# was, writes go where the state lets them and fail with EPIPE where not,
+# and each connection reaches the state its FINs take it to.
+# e2e-timeout: 200
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+# ss_state MPORT PPORT: the state ss shows for main's end.
+ss_state() {
+	ss -Htan "( sport = :$1 and dport = :$2 )" | awk '{ print $1; exit }'
+}
+
+# conns_as_before W: every connection of main, and its peer's end, in the
+# state it was in before the dump (ss).
+conns_as_before() {
+	local name mport pport mstate pstate got
+	while read -r _ name mport pport mstate pstate; do
+		got=$(ss_state "$mport" "$pport")
+		[[ $got == "$mstate" ]] || {
+			log "$name: main's end is '$got', want $mstate"
+			return 1
+		}
+		got=$(ss_state "$pport" "$mport")
+		[[ $got == "$pstate" ]] || {
+			log "$name: the peer's end is '$got', want $pstate"
+			return 1
+		}
+	done < <(grep '^CONN ' "$1/out")
+}
+
+states_roundtrip() { # 4|6
+	local w=$T/w$1 img=$T/images$1 peer main n
+	start_target "$w" 120-tcp-states "$1"
+	peer=$TARGET_PID
+	wait_for 10 "MAIN line" has_line "$w/out" '^MAIN pid=' || fail "no MAIN line from the target"
+	main=$(sed -n 's/^MAIN pid=//p' "$w/out")
+	track_pid "$main"
+	wait_ready "$main" "$w/main"
+	n=$(count_lines "$w/out" '^CONN ')
+	((n == 6)) || fail "the target lists $n connections, want 6"
+	conns_as_before "$w" || fail "the connections are not in the states they were made for"
+	self_check "$peer" "$w"
+	self_check "$main" "$w/main"
+
+	ck_ok dump --pid "$main" --images "$img"
+	wait_for 10 "main to be gone" is_gone "$main" || fail "main survived the dump: $(describe_pid "$main")"
+	restore_detached "$img" "$main"
+	self_check "$main" "$w/main"
+	self_check "$peer" "$w"
+	wait_for 10 "the states of before (ss)" conns_as_before "$w" ||
+		fail "after the restore the connections are not in their states: $(ss -Htan | grep -E 'FIN|WAIT|LAST|CLOSING' | head -n 12 | tr '\n' ';')"
+
+	touch "$w/final"
+	self_check "$peer" "$w" 90
+	[[ $(check_value final) == 1 ]] || fail "the peer did not use its connections"
+	touch "$w/main/final"
+	self_check "$main" "$w/main" 60
+	[[ $(check_value final) == 1 ]] || fail "main did not use its connections"
+	touch "$w/final2"
+	self_check "$peer" "$w" 30
+	[[ $(check_value final2) == 1 ]] || fail "the peer did not read main's last bytes"
+	kill_restored "$main"
+	kill "$peer"
+	reap "$peer"
+}
+
+states_roundtrip 4
+states_roundtrip 6
+assert_no_strays
