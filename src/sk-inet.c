@@ -949,6 +949,38 @@ static bool is_listening_tcp(const InetSkEntry *s)
 	return is_tcp(s) && s->state == TCP_LISTEN;
 }
 
+static bool is_udp(const InetSkEntry *s)
+{
+	return !is_tcp(s);
+}
+
+/* The datagrams a UDP socket holds, read without taking them. */
+static int udp_read(struct live_sk *l)
+{
+	int peek_off = -1, r = sk_getint(l->sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off);
+
+	if (r >= 0)
+		r = dguard_sock(l->sk, DG_SK_PEEK_OFF, 0, peek_off);
+	if (r >= 0) {
+		r = udp_queue_dump(l->sk, l->e->inet_sk);
+		/* the process's own offset back */
+		if (setsockopt(l->sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off, sizeof(peek_off)) < 0 &&
+		    r >= 0)
+			r = -errno;
+		dguard_sock_forget(l->sk);
+	}
+	if (r == -EPIPE)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a UDP socket with an error pending, which reading its queue would take (not supported)",
+			l->pid, l->fd);
+	if (r < 0)
+		return pr_errno(r,
+				"cannot dump %d: cannot read the queue of the UDP socket at fd %d",
+				l->pid, l->fd);
+	return 0;
+}
+
 /* Last, once every process is in: what the kernel still changes on its
  * own while they are frozen. Listening sockets first: no connection
  * completes after that. */
@@ -966,6 +998,8 @@ static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pi
 		conns_settle(st);
 	if (r >= 0)
 		r = live_each(st, is_tcp_conn, conn_read);
+	if (r >= 0)
+		r = live_each(st, is_udp, udp_read);
 	return r;
 }
 
@@ -1112,7 +1146,7 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 	    addr_load((int)s->family, &s->src_addr, s->src_port, 0, &a) < 0 ||
 	    (is_connected(s) && addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
 	    is_tcp_conn(s) != !!s->tcp || (s->tcp && tcp_conn_check(s->state, s->tcp) < 0) ||
-	    s->shutdown > 3)
+	    udp_queue_check(s) < 0 || s->shutdown > 3)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
 			       e->path);
 	if (opts_check(s) < 0)
@@ -1187,7 +1221,21 @@ static int sk_shutdown_restore(int sk, const InetSkEntry *s)
 	return 0;
 }
 
-static int sk_setup(int sk, const InetSkEntry *s)
+/* A set not root's gets no datagram from another's address: its queue
+ * is left empty. */
+static int udp_refill(int sk, const InetSkEntry *s, const union sk_addr *src, bool trusted)
+{
+	char name[200];
+	int r = trusted ? udp_queue_refill(sk, s, src) : 0;
+
+	if (r < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(r, "cannot restore: cannot queue the datagrams of %s again", name);
+	}
+	return 0;
+}
+
+static int sk_setup(int sk, const InetSkEntry *s, bool trusted)
 {
 	union sk_addr src, dst;
 	char name[200];
@@ -1208,6 +1256,9 @@ static int sk_setup(int sk, const InetSkEntry *s)
 		}
 	} else {
 		r = sk_bind_listen(sk, s, &src);
+		/* Before connect: a connected socket takes only its peer's. */
+		if (r >= 0 && !is_tcp(s))
+			r = udp_refill(sk, s, &src, trusted);
 		if (r >= 0 && s->state == TCP_ESTABLISHED)
 			r = udp_connect(sk, s, &dst);
 	}
@@ -1245,7 +1296,7 @@ static int sk_socket_as(const InetSkEntry *s, const CredsEntry *c)
 	return sk < 0 ? -err : sk;
 }
 
-static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
+static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch, bool trusted)
 {
 	const InetSkEntry *s = e->inet_sk;
 	int sk = sk_socket_as(s, c);
@@ -1256,7 +1307,7 @@ static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
 	sk = fd_move_above(sk, scratch);
 	if (sk < 0)
 		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
-	r = sk_setup(sk, s);
+	r = sk_setup(sk, s, trusted);
 	/* O_NONBLOCK: the file flags a socket has. */
 	if (r >= 0 && fcntl(sk, F_SETFL, e->flags) < 0)
 		r = pr_errno(-errno, "cannot restore: cannot set the flags of socket '%s'",
@@ -1342,7 +1393,7 @@ static int inet_prepare(struct files_open *fo)
 			    (e->inet_sk->state == TCP_LISTEN) != listening)
 				continue;
 			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
-						   fo->scratch);
+						   fo->scratch, fo->trust->trusted);
 		}
 	as_owner_leave(&owner);
 	return r < 0 ? r : 0;

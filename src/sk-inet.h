@@ -18,6 +18,29 @@ union sk_addr {
 	struct sockaddr_in6 v6;
 };
 
+/* ---- sk-inject.c ---- */
+
+/* An IPv4 address in an IPv6 one (::ffff:a.b.c.d) as plain IPv4. */
+void addr_unmap(union sk_addr *a);
+/* @len bytes of protocol @proto (@buf: its header, then its payload) sent
+ * from @from to @to (mapped addresses as IPv4), @to an address of this
+ * machine (-EADDRNOTAVAIL if not); the header's checksum, at @csum_off,
+ * is made here. */
+int inet_inject(int proto, const union sk_addr *from, const union sk_addr *to, uint8_t *buf,
+		size_t len, size_t csum_off);
+
+/* ---- sk-udp.c ---- */
+
+/* The datagrams waiting in UDP socket @sk, into @s->queue, without taking
+ * them (SO_PEEK_OFF is left at -1: the caller puts it back). -EPIPE: an
+ * error is pending, which any read would take. */
+int udp_queue_dump(int sk, InetSkEntry *s);
+/* -EBADMSG unless the queue of @s, from an image, could be one. */
+int udp_queue_check(const InetSkEntry *s);
+/* Send @s's datagrams again to the new socket @sk, bound to @bound, each
+ * from its sender, and wait until they are all queued. */
+int udp_queue_refill(int sk, const InetSkEntry *s, const union sk_addr *bound);
+
 /* ---- sk-tcp.c ---- */
 
 /* Drop every packet that comes for @sk from now on (a socket filter):

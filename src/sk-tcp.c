@@ -36,6 +36,7 @@
 #include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -427,48 +428,10 @@ static int fin_only_filter(int sk)
 	return setsockopt(sk, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
 }
 
-static uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-/* An IPv6 socket's connection to an IPv4 address is IPv4 on the wire. */
-static void addr_unmap(union sk_addr *a)
-{
-	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = a->v6.sin6_port };
-
-	if (a->sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&a->v6.sin6_addr))
-		return;
-	memcpy(&v4.sin_addr, &a->v6.sin6_addr.s6_addr[12], 4);
-	memset(a, 0, sizeof(*a));
-	a->v4 = v4;
-}
-
-/*
- * The segment that carried the peer's FIN, from @from to @to, sent again:
- * a raw socket bound to the peer's address (IP_FREEBIND: it need not be
- * ours), the checksum ours to make over IPv4, the kernel's over IPv6.
- */
+/* The segment that carried the peer's FIN, from @from to @to, again. */
 static int fin_send(const TcpConnEntry *c, const union sk_addr *from, const union sk_addr *to)
 {
-	int family = from->sa.sa_family, one = 1, off = 16;
-	int level = family == AF_INET6 ? SOL_IPV6 : SOL_IP;
-	union sk_addr bind_to = *from, dest = *to;
 	uint32_t wnd = c->snd_wnd >> (c->has_snd_wscale ? MIN(c->snd_wscale, 14U) : 0);
-	_cleanup_close_ int raw = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	struct tcphdr th = {
 		.source = from->v4.sin_port, /* the same place in both */
 		.dest = to->v4.sin_port,
@@ -480,42 +443,21 @@ static int fin_send(const TcpConnEntry *c, const union sk_addr *from, const unio
 		.window = htons((uint16_t)MIN(wnd, 65535U)),
 	};
 
-	if (raw < 0)
-		return -errno;
-	bind_to.v4.sin_port = dest.v4.sin_port = 0;
-	if (setsockopt(raw, level, family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one,
-		       sizeof(one)) < 0 ||
-	    bind(raw, &bind_to.sa, addr_len(&bind_to)) < 0)
-		return -errno;
-	if (family == AF_INET6) {
-		if (setsockopt(raw, SOL_IPV6, IPV6_CHECKSUM, &off, sizeof(off)) < 0)
-			return -errno;
-	} else {
-		uint32_t sum = csum_add(0, &from->v4.sin_addr, 4);
-
-		sum = csum_add(sum, &to->v4.sin_addr, 4);
-		sum += IPPROTO_TCP + sizeof(th);
-		th.check = csum_fold(csum_add(sum, &th, sizeof(th)));
-	}
-	if (sendto(raw, &th, sizeof(th), 0, &dest.sa, addr_len(&dest)) != (ssize_t)sizeof(th))
-		return -errno;
-	return 0;
+	return inet_inject(IPPROTO_TCP, from, to, (uint8_t *)&th, sizeof(th),
+			   offsetof(struct tcphdr, check));
 }
 
 /* The peer's FIN into @sk, which goes from @from to state @want. */
 static int peer_fin(int sk, const TcpConnEntry *c, const union sk_addr *src,
 		    const union sk_addr *dst, uint32_t from, uint32_t want)
 {
-	union sk_addr us = *src, peer = *dst;
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + FIN_WAIT_MS * 1000000ULL;
 	struct timespec tick = { 0, 1000000 };
 	uint32_t state = from;
 	int r = fin_only_filter(sk);
 
-	addr_unmap(&us);
-	addr_unmap(&peer);
 	if (r >= 0)
-		r = fin_send(c, &peer, &us);
+		r = fin_send(c, dst, src);
 	/* Loopback hands the segment on at once, mostly before sendto
 	 * returns; not always. */
 	while (r >= 0 && state == from && now_ns(CLOCK_MONOTONIC) < end) {
