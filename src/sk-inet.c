@@ -114,6 +114,12 @@ static bool is_connected(const InetSkEntry *s)
 	return s->state == TCP_ESTABLISHED || is_tcp_conn(s);
 }
 
+/* Connected, or a TCP connect in flight (SYN_SENT): it has a peer. */
+static bool has_peer(const InetSkEntry *s)
+{
+	return is_connected(s) || (is_tcp(s) && s->state == TCP_SYN_SENT);
+}
+
 /* What a socket that is neither TCP nor UDP is, in messages. */
 static const char *other_socket(int family, int type, int protocol)
 {
@@ -323,7 +329,7 @@ static bool opt_applies(const struct opt_desc *o, const InetSkEntry *s)
 		return false;
 	/* A connection that ended (shut down both ways) had one too. */
 	return !(o->flags & OPT_UNCONNECTED) ||
-	       !(is_connected(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
+	       !(has_peer(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
 }
 
 static bool opt_read(int sk, const struct opt_desc *o, struct opt_val *v)
@@ -517,6 +523,9 @@ struct diag_list {
 	struct diag_sk {
 		uint32_t ino;
 		uint8_t shutdown;
+		uint8_t dst[16]; /* the peer (a connect in flight has no other) */
+		uint16_t dport; /* network order */
+		uint32_t ifindex;
 	} * v;
 };
 
@@ -560,13 +569,16 @@ static int diag_add(const struct nlmsghdr *h, void *arg)
 	if (tb[INET_DIAG_SHUTDOWN] && RTA_PAYLOAD(tb[INET_DIAG_SHUTDOWN]) >= 1)
 		shut = *(const uint8_t *)RTA_DATA(tb[INET_DIAG_SHUTDOWN]);
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = (struct diag_sk){ m->idiag_inode, shut };
+	l->v[l->n] =
+		(struct diag_sk){ m->idiag_inode, shut, { 0 }, m->id.idiag_dport, m->id.idiag_if };
+	memcpy(l->v[l->n++].dst, m->id.idiag_dst, sizeof(l->v[0].dst));
 	return 0;
 }
 
-/* How socket inode @ino was shut down (SHUT_RD 1, SHUT_WR 2), from the
- * kernel's list of the sockets of its family and protocol, read once. */
-static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, uint8_t *ret)
+/* What the kernel's list of the sockets of its family and protocol, read
+ * once, says of socket inode @ino. */
+static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
+		     const struct diag_sk **ret)
 {
 	struct diag_list *l = &st->lists[(s->family == AF_INET6) * 2 + !is_tcp(s)];
 
@@ -589,7 +601,7 @@ static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, 
 	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].ino == ino) {
-			*ret = l->v[i].shutdown;
+			*ret = &l->v[i];
 			return 0;
 		}
 	return -ENOENT;
@@ -619,7 +631,8 @@ static bool state_supported(const InetSkEntry *s)
 {
 	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE)
 		return true;
-	return is_tcp(s) && (s->state == TCP_LISTEN || tcp_conn_state(s->state));
+	return is_tcp(s) &&
+	       (s->state == TCP_LISTEN || s->state == TCP_SYN_SENT || tcp_conn_state(s->state));
 }
 
 /* TCP_INFO knows the state of any TCP socket; a UDP socket is
@@ -687,7 +700,7 @@ static int sk_dump_done(const struct fd_dump *d, int sk, InetSkEntry *s)
 
 static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 {
-	uint8_t shut = 0;
+	const struct diag_sk *ds = NULL;
 	int r = sk_state(sk, s, &s->state);
 
 	if (r < 0)
@@ -695,11 +708,12 @@ static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (!state_supported(s))
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connected, closing and unconnected ones can be restored)",
+			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connecting, connected, closing and unconnected ones can be restored)",
 			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", state_name(s->state));
-	/* Only sock_diag tells whether it was shut down. A socket never
-	 * bound is in none of the kernel's tables (and not shut down). */
-	r = diag_shutdown(dump_state(d->ft), s, d->st->st_ino, &shut);
+	/* Only sock_diag tells whether it was shut down (SHUT_RD 1,
+	 * SHUT_WR 2). A socket never bound is in none of the kernel's
+	 * tables (and not shut down). */
+	r = diag_find(dump_state(d->ft), s, d->st->st_ino, &ds);
 	if (r == -ENOENT && is_tcp(s) && s->state == TCP_CLOSE)
 		return sk_dump_done(d, sk, s);
 	if (r == -ENOENT && !is_tcp(s))
@@ -707,8 +721,34 @@ static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
 				d->pid, d->fd);
-	s->has_shutdown = shut != 0;
-	s->shutdown = shut;
+	s->has_shutdown = ds->shutdown != 0;
+	s->shutdown = ds->shutdown;
+	return 0;
+}
+
+/* getpeername() says ENOTCONN while the connect is in flight: the peer
+ * it goes to is sock_diag's. */
+static int sk_dump_connecting(const struct fd_dump *d, InetSkEntry *s)
+{
+	const struct diag_sk *ds = NULL;
+	union sk_addr a;
+	int r = diag_find(dump_state(d->ft), s, d->st->st_ino, &ds);
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
+				d->pid, d->fd);
+	memset(&a, 0, sizeof(a));
+	a.sa.sa_family = (sa_family_t)s->family;
+	a.v4.sin_port = ds->dport; /* the same place in both */
+	if (s->family == AF_INET6) {
+		memcpy(&a.v6.sin6_addr, ds->dst, sizeof(a.v6.sin6_addr));
+		if (IN6_IS_ADDR_LINKLOCAL(&a.v6.sin6_addr))
+			a.v6.sin6_scope_id = ds->ifindex;
+	} else {
+		memcpy(&a.v4.sin_addr, ds->dst, sizeof(a.v4.sin_addr));
+	}
+	s->has_dst_addr = s->has_dst_port = true;
+	addr_save(&a, &s->dst_addr, &s->dst_port, &s->dst_scope_id, &s->has_dst_scope_id);
 	return 0;
 }
 
@@ -721,6 +761,8 @@ static int sk_dump_addrs(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (getsockname(sk, &a.sa, &len) < 0)
 		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
 	addr_save(&a, &s->src_addr, &s->src_port, &s->src_scope_id, &s->has_src_scope_id);
+	if (is_tcp(s) && s->state == TCP_SYN_SENT)
+		return sk_dump_connecting(d, s);
 	if (!is_connected(s))
 		return 0;
 	len = sizeof(a);
@@ -949,6 +991,35 @@ static bool is_listening_tcp(const InetSkEntry *s)
 	return is_tcp(s) && s->state == TCP_LISTEN;
 }
 
+static bool is_connecting_tcp(const InetSkEntry *s)
+{
+	return is_tcp(s) && s->state == TCP_SYN_SENT;
+}
+
+/* A connect in flight: it completes no more (its SYN-ACK is dropped, and
+ * sent again later to the restored socket's new SYN), and did not yet. */
+static int connect_hold(struct live_sk *l)
+{
+	uint32_t state = TCP_SYN_SENT;
+	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
+
+	if (r >= 0)
+		r = tcp_drop_incoming(l->sk);
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
+				l->fd);
+	l->filtered = true;
+	r = sk_state(l->sk, l->e->inet_sk, &state);
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: socket at fd %d", l->pid, l->fd);
+	if (state != TCP_SYN_SENT)
+		return pr_fail(
+			-EAGAIN,
+			"cannot dump %d: the TCP connect at fd %d went to state %s during the dump (try again)",
+			l->pid, l->fd, state_name(state));
+	return 0;
+}
+
 static bool is_udp(const InetSkEntry *s)
 {
 	return !is_tcp(s);
@@ -992,6 +1063,8 @@ static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pi
 	if (!st)
 		return 0;
 	r = live_each(st, is_listening_tcp, listen_lock);
+	if (r >= 0)
+		r = live_each(st, is_connecting_tcp, connect_hold);
 	if (r >= 0)
 		r = live_each(st, is_tcp_conn, conn_repair);
 	if (r >= 0)
@@ -1204,6 +1277,28 @@ static int udp_connect(int sk, const InetSkEntry *s, const union sk_addr *dst)
 	return 0;
 }
 
+/*
+ * A connect in flight is made again, from the same address and port: its
+ * SYN goes out anew (the count of those sent starts again). A process
+ * that was waiting in connect() waits on; one that polls sees it end.
+ */
+static int tcp_connect_again(int sk, const InetSkEntry *s, const union sk_addr *dst)
+{
+	int flags = fcntl(sk, F_GETFL);
+	char name[200];
+	int r = 0;
+
+	if (flags < 0 || fcntl(sk, F_SETFL, flags | O_NONBLOCK) < 0)
+		r = -errno;
+	if (r >= 0 && connect(sk, &dst->sa, addr_len((int)s->family)) < 0 && errno != EINPROGRESS)
+		r = -errno;
+	if (r < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(r, "cannot restore: cannot connect %s again", name);
+	}
+	return 0;
+}
+
 static int sk_shutdown_restore(int sk, const InetSkEntry *s)
 {
 	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
@@ -1242,7 +1337,7 @@ static int sk_setup(int sk, const InetSkEntry *s, bool trusted)
 	int r;
 
 	(void)addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &src);
-	if (is_connected(s))
+	if (has_peer(s))
 		(void)addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &dst);
 	r = opts_restore(sk, s, is_tcp_conn(s));
 	if (r < 0)
@@ -1261,6 +1356,8 @@ static int sk_setup(int sk, const InetSkEntry *s, bool trusted)
 			r = udp_refill(sk, s, &src, trusted);
 		if (r >= 0 && s->state == TCP_ESTABLISHED)
 			r = udp_connect(sk, s, &dst);
+		if (r >= 0 && s->state == TCP_SYN_SENT)
+			r = tcp_connect_again(sk, s, &dst);
 	}
 	return r < 0 ? r : sk_shutdown_restore(sk, s);
 }

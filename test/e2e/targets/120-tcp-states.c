@@ -22,6 +22,8 @@
  *   c5  main CLOSING      peer FIN_WAIT1    the same, then the peer's FIN
  *   c7  main FIN_WAIT2 and CLOSE_WAIT       both ends in main
  *   c8  main CLOSE (done, still open)       both FINs went and came
+ *   c9  main SYN_SENT     peer LISTEN       a connect in flight: the peer's
+ *                                           listener drops every SYN
  *
  * Each has bytes queued both ways where the state allows. The self-check
  * (SIGUSR2) of each process checks its ends: the state (waiting a little
@@ -48,7 +50,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#define NCONN 9
+#define NCONN 10
 #define SMALL_RCVBUF 4096
 #define SMALL_SNDBUF 16384
 
@@ -73,7 +75,9 @@ static struct conn conns[NCONN] = {
 	{ NULL, -1, -1, 0, 0, NULL, NULL, 0 },
 	{ "c7", -1, -1, TCP_FIN_WAIT2, TCP_CLOSE_WAIT, "y7-data", "x7-data", 0 },
 	{ "c8", -1, -1, TCP_CLOSE, -1, "", NULL, 0 },
+	{ "c9", -1, -1, TCP_SYN_SENT, TCP_LISTEN, "", NULL, 0 },
 };
+static int c9_accepted = -1; /* the peer's end of c9, once it connects */
 
 static const char *const state_names[] = {
 	[TCP_ESTABLISHED] = "ESTAB",	 [TCP_SYN_SENT] = "SYN-SENT",
@@ -274,6 +278,23 @@ static void setup(void)
 	put(c[7].m, "x7-data");
 	put(c[7].p, "y7-data");
 	shut(c[7].m, SHUT_WR);
+	/* c9: a non-blocking connect to a listener that hears nothing. */
+	{
+		struct sockaddr_storage addr;
+		socklen_t len;
+		int af = fam == 6 ? AF_INET6 : AF_INET;
+
+		loopback(&addr, &len);
+		c[9].p = socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (c[9].p < 0 || bind(c[9].p, (struct sockaddr *)&addr, len) < 0 ||
+		    listen(c[9].p, 1) < 0 || getsockname(c[9].p, (struct sockaddr *)&addr, &len) < 0)
+			t_fatal("c9 listener");
+		drop_all(c[9].p);
+		c[9].m = socket(af, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (c[9].m < 0 || connect(c[9].m, (struct sockaddr *)&addr, len) == 0 ||
+		    errno != EINPROGRESS)
+			t_fatal("c9 connect");
+	}
 	/* c8: both FINs, everything read: CLOSE with the fd still open. */
 	pair(&c[8].m, &c[8].p, 0);
 	shut(c[8].p, SHUT_WR);
@@ -432,6 +453,18 @@ static void peer_final(struct t_check *ck)
 	expect_eof_in(ck, "c5 peer", c[5].p, "m5-data", 40000);
 	check_epipe(ck, "c1 peer", c[1].p);
 	check_state(ck, "c5 peer", c[5].p, TCP_CLOSE);
+	/* Main's SYN, sent again (1 s, 3 s, 7 s... after the restore). */
+	if (setsockopt(c[9].p, SOL_SOCKET, SO_DETACH_FILTER, &(int){ 0 }, sizeof(int)) < 0)
+		t_check_fail(ck, "c9: SO_DETACH_FILTER: %s", strerror(errno));
+	{
+		struct pollfd p = { c[9].p, POLLIN, 0 };
+
+		if (poll(&p, 1, 40000) != 1 ||
+		    (c9_accepted = accept4(c[9].p, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			t_check_fail(ck, "c9: main's connect never comes (%s)", strerror(errno));
+		else
+			put(c9_accepted, "p9-data");
+	}
 }
 
 static void main_final(struct t_check *ck)
@@ -456,6 +489,18 @@ static void main_final(struct t_check *ck)
 	expect_bytes(ck, "c7 x", c[7].m, "y7-datay7-more");
 	check_epipe(ck, "c7 x", c[7].m);
 	expect_eof(ck, "c8 main", c[8].m, "");
+	/* The connect made again has completed. */
+	{
+		struct pollfd p = { c[9].m, POLLOUT, 0 };
+		int err = -1;
+		socklen_t len = sizeof(err);
+
+		if (poll(&p, 1, 10000) != 1 ||
+		    getsockopt(c[9].m, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err)
+			t_check_fail(ck, "c9: the connect did not complete (%s)", strerror(err));
+		check_state(ck, "c9 main", c[9].m, TCP_ESTABLISHED);
+		expect_bytes(ck, "c9 main", c[9].m, "p9-data");
+	}
 }
 
 static void check(struct t_check *ck)
@@ -472,7 +517,8 @@ static void check(struct t_check *ck)
 			snprintf(what, sizeof(what), "%s main", c->name);
 			check_state(ck, what, c->m, c->mstate);
 			check_inq(ck, what, c->m, c->m_inq);
-			if (c->mstate != TCP_CLOSE_WAIT && c->mstate != TCP_ESTABLISHED)
+			if (c->mstate != TCP_CLOSE_WAIT && c->mstate != TCP_ESTABLISHED &&
+			    c->mstate != TCP_SYN_SENT)
 				check_epipe(ck, what, c->m);
 		}
 		if (c->p < 0 || is_main != (i == 7))
