@@ -552,8 +552,11 @@ int tcp_conn_resume(int sk, uint32_t state, const TcpConnEntry *c)
 		r = tcp_accept_incoming(sk);
 	if (r == -ENOENT)
 		r = 0;
+	/* A window probe gets the peer to tell its window at once; in
+	 * CLOSE_WAIT the peer may be gone for good, and a probe would get a
+	 * reset back where the process would have read an end of file. */
 	if (r >= 0)
-		r = tcp_repair_off(sk, true);
+		r = tcp_repair_off(sk, state != TCP_CLOSE_WAIT);
 	if (r >= 0 && c->unsent)
 		r = send_all(sk, SO_SNDBUF, SO_SNDBUFFORCE, c->send_queue.data + sent, c->unsent);
 	/* Behind the bytes it waited for, as it was. */
