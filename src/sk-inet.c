@@ -5,14 +5,19 @@
  * Dump: ckpt takes its own copy of each socket from the frozen process
  * (pidfd_getfd) and reads it: family, type, state, addresses, shutdown
  * (sock_diag), and every socket option whose value differs from a new
- * socket's. Listening sockets, established TCP connections, and TCP or UDP
- * sockets that are bound, connected (UDP) or neither are restored; any
- * other socket, or state, is refused with the fd and the reason.
+ * socket's. Listening sockets, TCP connections in every state an fd holds
+ * them in (ESTABLISHED and the closing ones: FIN_WAIT1, FIN_WAIT2,
+ * CLOSE_WAIT, LAST_ACK, CLOSING; one that ended, CLOSE), a connect in
+ * flight (SYN_SENT), and TCP or UDP sockets that are bound, connected
+ * (UDP) or neither are restored; any other socket, or state, is refused
+ * with the fd and the reason. SYN_RECV and TIME_WAIT belong to no fd.
  *
  * Once every process is collected (dump_finish, as late as the dump
  * allows), each TCP socket stops taking packets (a socket filter that
- * drops them all) and an established one is put in repair mode and read:
- * sequence numbers, windows, agreed options and both queues (sk-tcp.c).
+ * drops them all) and a connection is put in repair mode and read:
+ * sequence numbers, windows, agreed options, both queues and the FINs
+ * (sk-tcp.c). The datagrams waiting in a UDP socket are read then too,
+ * without taking them (sk-udp.c).
  * When the tree is killed, the last reference to the socket is ckpt's
  * copy, and closing it in repair mode sends nothing: the peer keeps its
  * end. With --leave-running, or when the dump fails, each socket leaves
@@ -36,19 +41,21 @@
  *    SYNs are dropped and sent again) and are refused from the kill to
  *    the restore. Connections the kernel completed but the process did not
  *    accept yet cannot be put back in the queue: such a dump is refused.
- *  - UDP datagrams queued in a socket, or arriving before the restore, are
- *    lost (as UDP may lose them anyway); multicast memberships are lost.
+ *  - UDP datagrams arriving after the queue is read and before the restore
+ *    are lost (as UDP may lose them anyway); multicast memberships are
+ *    lost.
  *  - segments that arrived out of order, not yet in the receive queue,
  *    are dropped; the peer sends them again.
  *
  * Restore: ckpt creates every socket before the processes, listening ones
  * first (the connections they accepted share their port), sets the
- * options, binds, and listens or connects. An established connection is
- * rebuilt in repair mode, without a packet, and leaves it only once every
- * process is ready to go on (restore_last), so that a failed restore
- * closes it silently too and the peer can wait for the next attempt.
+ * options, binds, and listens or connects. A connection is rebuilt in
+ * repair mode, without a packet but its own ACK of the peer's FIN, and
+ * leaves it only once every process is ready to go on (restore_last), so
+ * that a failed restore closes it silently too and the peer can wait for
+ * the next attempt. A connect in flight is made again. A UDP socket gets
+ * its datagrams again from their senders' addresses before it connects.
  */
-#include "dump-guard.h"
 #include "files.h"
 #include "sk-inet.h"
 
@@ -73,9 +80,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-/* How long a dump waits at most for connections to settle (conns_settle). */
-#define SETTLE_MS 250
-
 /* ---- what a socket is ---- */
 
 static const char *const tcp_states[] = {
@@ -92,7 +96,7 @@ static const char *const tcp_states[] = {
 	[TCP_CLOSING] = "CLOSING",
 };
 
-static const char *state_name(uint32_t state)
+const char *inet_state_name(uint32_t state)
 {
 	return state < ARRAY_SIZE(tcp_states) && tcp_states[state] ? tcp_states[state] : "?";
 }
@@ -507,34 +511,6 @@ static int opts_restore(int sk, const InetSkEntry *s, bool skip_reuse)
 
 /* ---- dump ---- */
 
-/* A socket being dumped, and ckpt's own copy of it. */
-struct live_sk {
-	FileEntry *e;
-	int pid, fd; /* where the dump found it, for messages */
-	int sk;
-	int reuse; /* SO_REUSEADDR as the process left it */
-	bool filtered, repaired;
-};
-
-/* What sock_diag says of the sockets of one family and protocol. */
-struct diag_list {
-	bool read;
-	size_t n;
-	struct diag_sk {
-		uint32_t ino;
-		uint8_t shutdown;
-		uint8_t dst[16]; /* the peer (a connect in flight has no other) */
-		uint16_t dport; /* network order */
-		uint32_t ifindex;
-	} * v;
-};
-
-struct inet_dump {
-	struct live_sk *sks;
-	size_t n;
-	struct diag_list lists[4]; /* TCP, UDP; IPv4, IPv6 */
-};
-
 static struct inet_dump *dump_state(struct file_table *ft)
 {
 	if (!ft->state[FD_KIND__FD_INET_SK])
@@ -548,7 +524,7 @@ static bool inet_claims(const char *link, const struct stat *st)
 	return S_ISSOCK(st->st_mode) && !strncmp(link, "socket:", 7);
 }
 
-static int sk_getint(int sk, int level, int name, int *ret)
+int sk_getint(int sk, int level, int name, int *ret)
 {
 	socklen_t len = sizeof(*ret);
 
@@ -637,7 +613,7 @@ static bool state_supported(const InetSkEntry *s)
 
 /* TCP_INFO knows the state of any TCP socket; a UDP socket is
  * "established" once connected. */
-static int sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
+int inet_sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
 {
 	union sk_addr a;
 	socklen_t len = sizeof(a);
@@ -701,7 +677,7 @@ static int sk_dump_done(const struct fd_dump *d, int sk, InetSkEntry *s)
 static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 {
 	const struct diag_sk *ds = NULL;
-	int r = sk_state(sk, s, &s->state);
+	int r = inet_sk_state(sk, s, &s->state);
 
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: socket at fd %d", d->pid, d->fd);
@@ -709,7 +685,7 @@ static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 		return pr_fail(
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connecting, connected, closing and unconnected ones can be restored)",
-			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", state_name(s->state));
+			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", inet_state_name(s->state));
 	/* Only sock_diag tells whether it was shut down (SHUT_RD 1,
 	 * SHUT_WR 2). A socket never bound is in none of the kernel's
 	 * tables (and not shut down). */
@@ -875,242 +851,6 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 	}
 	live_add(d->ft, d, e, sk, reuse);
 	return 0;
-}
-
-/* A listening socket: nothing completes a connection from now on, and
- * none is waiting to be accepted (it could not be put back). */
-static int listen_lock(struct live_sk *l)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
-
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(l->sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
-		return pr_errno(-errno, "cannot dump %d: socket at fd %d", l->pid, l->fd);
-	/* For a listening socket tcpi_unacked is its accept queue. */
-	if (ti.tcpi_unacked)
-		return pr_fail(
-			-EBUSY,
-			"cannot dump %d: fd %d is a listening TCP socket with %u connection%s not accepted yet (not supported; try again)",
-			l->pid, l->fd, ti.tcpi_unacked, ti.tcpi_unacked == 1 ? "" : "s");
-	return 0;
-}
-
-static int conn_repair(struct live_sk *l)
-{
-	int r = dguard_sock(l->sk, DG_SK_REPAIR, l->reuse, 0);
-
-	if (r >= 0)
-		r = tcp_repair_on(l->sk);
-	if (r < 0)
-		return pr_errno(
-			r, "cannot dump %d: cannot put the TCP connection at fd %d in repair mode",
-			l->pid, l->fd);
-	l->repaired = true;
-	return 0;
-}
-
-/*
- * From the kill to the restore whatever the peer sends gets a RST back
- * (see the top of this file), an ACK as well: the peer's delayed ACK (40
- * to 200 ms) of the last bytes we sent, or, if our own delayed ACK never
- * leaves, its retransmission of the last bytes it sent. Give both the time
- * to go (the kernel goes on with them while the tree is frozen, in repair
- * mode too), a bounded time: a peer that keeps sending is not waited for.
- */
-static void conns_settle(struct inet_dump *st)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + SETTLE_MS * 1000000ULL;
-	struct timespec tick = { 0, 1000000 };
-
-	for (;;) {
-		bool quiet = true;
-
-		for (size_t i = 0; i < st->n && quiet; i++)
-			if (st->sks[i].repaired && tcp_quiet(st->sks[i].sk) == 0)
-				quiet = false;
-		if (quiet || now_ns(CLOCK_MONOTONIC) > end)
-			return;
-		nanosleep(&tick, NULL);
-	}
-}
-
-/* Nothing changes the connection once packets stop coming in. */
-static int conn_read(struct live_sk *l)
-{
-	InetSkEntry *s = l->e->inet_sk;
-	uint32_t state = s->state;
-	TcpConnEntry *c;
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
-
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
-	/* A FIN that came since the socket was first seen is in no queue. */
-	r = sk_state(l->sk, s, &state);
-	if (r >= 0 && state != s->state)
-		return pr_fail(
-			-EAGAIN,
-			"cannot dump %d: the TCP connection at fd %d went to state %s during the dump (try again)",
-			l->pid, l->fd, state_name(state));
-	c = xmalloc(sizeof(*c));
-	tcp_conn_entry__init(c);
-	s->tcp = c;
-	r = tcp_conn_dump(l->sk, s->state, c);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot read the TCP connection at fd %d",
-				l->pid, l->fd);
-	return 0;
-}
-
-/* Each socket of @st for which @pick is true, through @fn. */
-static int live_each(struct inet_dump *st, bool (*pick)(const InetSkEntry *),
-		     int (*fn)(struct live_sk *))
-{
-	for (size_t i = 0; i < st->n; i++) {
-		int r = pick(st->sks[i].e->inet_sk) ? fn(&st->sks[i]) : 0;
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static bool is_listening_tcp(const InetSkEntry *s)
-{
-	return is_tcp(s) && s->state == TCP_LISTEN;
-}
-
-static bool is_connecting_tcp(const InetSkEntry *s)
-{
-	return is_tcp(s) && s->state == TCP_SYN_SENT;
-}
-
-/* A connect in flight: it completes no more (its SYN-ACK is dropped, and
- * sent again later to the restored socket's new SYN), and did not yet. */
-static int connect_hold(struct live_sk *l)
-{
-	uint32_t state = TCP_SYN_SENT;
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
-
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
-	r = sk_state(l->sk, l->e->inet_sk, &state);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: socket at fd %d", l->pid, l->fd);
-	if (state != TCP_SYN_SENT)
-		return pr_fail(
-			-EAGAIN,
-			"cannot dump %d: the TCP connect at fd %d went to state %s during the dump (try again)",
-			l->pid, l->fd, state_name(state));
-	return 0;
-}
-
-static bool is_udp(const InetSkEntry *s)
-{
-	return !is_tcp(s);
-}
-
-/* The datagrams a UDP socket holds, read without taking them. */
-static int udp_read(struct live_sk *l)
-{
-	int peek_off = -1, r = sk_getint(l->sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off);
-
-	if (r >= 0)
-		r = dguard_sock(l->sk, DG_SK_PEEK_OFF, 0, peek_off);
-	if (r >= 0) {
-		r = udp_queue_dump(l->sk, l->e->inet_sk);
-		/* the process's own offset back */
-		if (setsockopt(l->sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off, sizeof(peek_off)) < 0 &&
-		    r >= 0)
-			r = -errno;
-		dguard_sock_forget(l->sk);
-	}
-	if (r == -EPIPE)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a UDP socket with an error pending, which reading its queue would take (not supported)",
-			l->pid, l->fd);
-	if (r < 0)
-		return pr_errno(r,
-				"cannot dump %d: cannot read the queue of the UDP socket at fd %d",
-				l->pid, l->fd);
-	return 0;
-}
-
-/* Last, once every process is in: what the kernel still changes on its
- * own while they are frozen. Listening sockets first: no connection
- * completes after that. */
-static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
-{
-	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
-	int r;
-
-	if (!st)
-		return 0;
-	r = live_each(st, is_listening_tcp, listen_lock);
-	if (r >= 0)
-		r = live_each(st, is_connecting_tcp, connect_hold);
-	if (r >= 0)
-		r = live_each(st, is_tcp_conn, conn_repair);
-	if (r >= 0)
-		conns_settle(st);
-	if (r >= 0)
-		r = live_each(st, is_tcp_conn, conn_read);
-	if (r >= 0)
-		r = live_each(st, is_udp, udp_read);
-	return r;
-}
-
-/* The process goes on: the socket as it left it. */
-static void live_release(struct live_sk *l)
-{
-	if (l->repaired) {
-		(void)tcp_repair_off(l->sk, false);
-		/* Leaving repair mode clears SO_REUSEADDR. */
-		if (l->reuse)
-			(void)setsockopt(l->sk, SOL_SOCKET, SO_REUSEADDR, &l->reuse,
-					 sizeof(l->reuse));
-	}
-	if (l->filtered)
-		(void)tcp_accept_incoming(l->sk);
-	dguard_sock_forget(l->sk);
-}
-
-static void inet_dump_done(struct file_table *ft, bool killed)
-{
-	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
-
-	for (size_t i = 0; st && i < st->n; i++) {
-		/* Killed: ours is the last reference; closed in repair mode it
-		 * goes without a word to the peer. */
-		if (!killed)
-			live_release(&st->sks[i]);
-		else
-			dguard_sock_forget(st->sks[i].sk);
-		close(st->sks[i].sk);
-	}
-	if (st) {
-		free(st->sks);
-		for (size_t k = 0; k < ARRAY_SIZE(st->lists); k++)
-			free(st->lists[k].v);
-	}
-	free(st);
-	ft->state[FD_KIND__FD_INET_SK] = NULL;
 }
 
 /* ---- restore ---- */

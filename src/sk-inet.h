@@ -3,9 +3,12 @@
 #define CKPT_SK_INET_H
 /*
  * TCP and UDP sockets: what sk-inet.c (the kind: addresses, options,
- * states) and sk-tcp.c (established connections through TCP_REPAIR) share.
- * No logging here: 0 or -errno; the kind says what failed.
+ * states), sk-inet-live.c (the sockets while the dump holds them),
+ * sk-tcp.c (connections through TCP_REPAIR), sk-udp.c (UDP queues) and
+ * sk-inject.c share. No logging here but in sk-inet-live.c, a part of the
+ * kind: 0 or -errno; the kind says what failed.
  */
+#include "files.h"
 #include "sk-inet.pb-c.h"
 
 #include <netinet/in.h>
@@ -17,6 +20,46 @@ union sk_addr {
 	struct sockaddr_in v4;
 	struct sockaddr_in6 v6;
 };
+
+/* ---- sk-inet.c, sk-inet-live.c: the kind ---- */
+
+/* A socket being dumped, and ckpt's own copy of it. */
+struct live_sk {
+	FileEntry *e;
+	int pid, fd; /* where the dump found it, for messages */
+	int sk;
+	int reuse; /* SO_REUSEADDR as the process left it */
+	bool filtered, repaired;
+};
+
+/* What sock_diag says of the sockets of one family and protocol. */
+struct diag_list {
+	bool read;
+	size_t n;
+	struct diag_sk {
+		uint32_t ino;
+		uint8_t shutdown;
+		uint8_t dst[16]; /* the peer (a connect in flight has no other) */
+		uint16_t dport; /* network order */
+		uint32_t ifindex;
+	} * v;
+};
+
+struct inet_dump {
+	struct live_sk *sks;
+	size_t n;
+	struct diag_list lists[4]; /* TCP, UDP; IPv4, IPv6 */
+};
+
+/* "ESTABLISHED", "FIN_WAIT1"... as <netinet/tcp.h> names them. */
+const char *inet_state_name(uint32_t state);
+/* The state of socket @sk (of the kind @s says): TCP's own, or for UDP
+ * TCP_ESTABLISHED once connected, else TCP_CLOSE. */
+int inet_sk_state(int sk, const InetSkEntry *s, uint32_t *ret);
+int sk_getint(int sk, int level, int name, int *ret);
+/* The kind's dump_finish and dump_done (sk-inet-live.c). */
+int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+void inet_dump_done(struct file_table *ft, bool killed);
 
 /* ---- sk-inject.c ---- */
 
