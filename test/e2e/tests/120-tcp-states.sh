@@ -7,11 +7,15 @@
 # (their own view and `ss -tan`), with the same bytes to read; then, used to
 # their end, each side gets every byte and the other's FIN exactly where it
 # was, writes go where the state lets them and fail with EPIPE where not,
-# and each connection reaches the state its FINs take it to.
+# and each connection reaches the state its FINs take it to. Images where a
+# CLOSE_WAIT connection claims a FIN of its own waiting, or FIN_WAIT2 bytes
+# not acknowledged, are refused at restore.
 # e2e-timeout: 200
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
 
 # ss_state MPORT PPORT: the state ss shows for main's end.
 ss_state() {
@@ -37,6 +41,18 @@ conns_as_before() {
 	done < <(grep '^CONN ' "$1/out")
 }
 
+# hostile_copy IMAGES PID NAME STATE EDIT: a copy of IMAGES where EDIT is
+# made to the first socket in STATE (a number); its restore must fail cleanly.
+hostile_copy() {
+	local bad=$T/bad-$3 i
+	cp -a "$1" "$bad"
+	i=$("$IMGEDIT" "$bad" files.img | sed -n "s/^files\[\([0-9]*\)\]\.inet_sk\.state=$4\$/\1/p" | head -n 1)
+	[[ -n $i ]] || fail "no socket in state $4 in the images"
+	"$IMGEDIT" "$bad" files.img "files[$i].inet_sk.$5" || fail "imgedit failed"
+	expect_restore_fail "$bad" "$2" "of a connection with $3"
+	rm -rf -- "$bad"
+}
+
 states_roundtrip() { # 4|6
 	local w=$T/w$1 img=$T/images$1 peer main n
 	start_target "$w" 120-tcp-states "$1"
@@ -53,6 +69,8 @@ states_roundtrip() { # 4|6
 
 	ck_ok dump --pid "$main" --images "$img"
 	wait_for 10 "main to be gone" is_gone "$main" || fail "main survived the dump: $(describe_pid "$main")"
+	hostile_copy "$img" "$main" unsent-fin 8 "tcp.fin_unsent=1"
+	hostile_copy "$img" "$main" unacked-fin2 5 "tcp.send_queue=xyz"
 	restore_detached "$img" "$main"
 	self_check "$main" "$w/main"
 	self_check "$peer" "$w"
