@@ -43,6 +43,9 @@
 
 /* What a send queue may hold before snd_una: see queue_peek(). */
 #define SNDQ_SLACK (1024 * 1024)
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
 /* How long the peer's FIN may take to reach its socket (loopback). */
 #define FIN_WAIT_MS 2000
 
@@ -298,13 +301,17 @@ static int send_loop(int sk, const uint8_t **data, size_t *len)
 static int send_all(int sk, int buf, int force, const uint8_t *data, size_t len)
 {
 	socklen_t optlen = sizeof(int);
-	int size = 0, grown, r;
+	int size = 0, lock = -1, grown, r;
 
 	r = send_loop(sk, &data, &len);
 	if (r != -EAGAIN && r != -ENOMEM)
 		return r;
 	if (getsockopt(sk, SOL_SOCKET, buf, &size, &optlen) < 0)
 		return -errno;
+	/* Setting a size locks it (no more autotuning): the lock goes back
+	 * as it was (before Linux 5.14 nobody can tell). */
+	if (getsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, &optlen) < 0)
+		lock = -1;
 	/* The kernel doubles what it is given (for its own overhead). */
 	grown = (int)MIN((size_t)size + 2 * len + 65536, (size_t)INT32_MAX / 2);
 	if (setsockopt(sk, SOL_SOCKET, force, &grown, sizeof(grown)) < 0)
@@ -312,6 +319,8 @@ static int send_all(int sk, int buf, int force, const uint8_t *data, size_t len)
 	r = send_loop(sk, &data, &len);
 	size /= 2;
 	if (setsockopt(sk, SOL_SOCKET, force, &size, sizeof(size)) < 0 && r == 0)
+		r = -errno;
+	if (lock >= 0 && setsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, sizeof(lock)) < 0 && r == 0)
 		r = -errno;
 	return r == -EAGAIN ? -ENOBUFS : r;
 }

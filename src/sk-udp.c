@@ -33,6 +33,9 @@
 #define MAX_DGRAM 65535
 /* How long the datagrams sent again may take to be queued (loopback). */
 #define REFILL_MS 5000
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
 
 static int peek_off_set(int sk, int off)
 {
@@ -216,7 +219,7 @@ int udp_queue_refill(int sk, const InetSkEntry *s, const union sk_addr *bound)
 {
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + REFILL_MS * 1000000ULL;
 	struct timespec tick = { 0, 1000000 };
-	int size = 0, peek = -1, grown, r = 0;
+	int size = 0, peek = -1, lock = -1, grown, r = 0;
 	socklen_t len = sizeof(int);
 	size_t total = 0, n = 0;
 
@@ -225,6 +228,9 @@ int udp_queue_refill(int sk, const InetSkEntry *s, const union sk_addr *bound)
 	if (getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0 ||
 	    getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &peek, &len) < 0)
 		return -errno;
+	/* Setting a size locks it (before Linux 5.14 nobody can tell). */
+	if (getsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, &len) < 0)
+		lock = -1;
 	/* Room for all of them whatever their overhead (the kernel doubles
 	 * what it is given), for as long as it takes. */
 	for (size_t i = 0; i < s->n_queue; i++)
@@ -245,6 +251,8 @@ int udp_queue_refill(int sk, const InetSkEntry *s, const union sk_addr *bound)
 		r = -ETIMEDOUT;
 	size /= 2;
 	if (setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 && r >= 0)
+		r = -errno;
+	if (lock >= 0 && setsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, sizeof(lock)) < 0 && r >= 0)
 		r = -errno;
 	if (peek_off_set(sk, peek) < 0 && r >= 0)
 		r = -errno;

@@ -13,7 +13,8 @@
  * port is free again), a and c stay open. Nobody reads.
  *
  * Self-check (SIGUSR2): each socket's first datagram, peeked at, is the
- * one sent first, from its sender's address and port. With the file
+ * one sent first, from its sender's address and port; no buffer size is
+ * locked (SO_BUF_LOCK: nobody set one). With the file
  * "final" in the workdir, the check reads every queue to its end
  * (recvfrom): the same datagrams, in the same order, each from the same
  * address and port, nothing more; then r3 still takes c's datagrams, and
@@ -271,6 +272,12 @@ static void check(struct t_check *ck)
 		t_check_info(ck, "final=1");
 	} else if (!final_done) {
 		for (int r = 0; r < NR; r++) {
+			int lock = -1;
+			socklen_t len = sizeof(lock);
+
+			/* Nobody set a buffer size: none is locked (SO_BUF_LOCK). */
+			if (getsockopt(rs[r].sk, SOL_SOCKET, 72, &lock, &len) == 0 && lock)
+				t_check_fail(ck, "r%d has SO_BUF_LOCK %d", r, lock);
 			struct sockaddr_storage from;
 			socklen_t flen = sizeof(from);
 			ssize_t n = recvfrom(rs[r].sk, buf, BIG + 64, MSG_DONTWAIT | MSG_PEEK,
