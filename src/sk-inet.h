@@ -65,12 +65,16 @@ void inet_dump_done(struct file_table *ft, bool killed);
 
 /* An IPv4 address in an IPv6 one (::ffff:a.b.c.d) as plain IPv4. */
 void addr_unmap(union sk_addr *a);
+/* The IP header of a packet sent again: -1, the kernel's default. */
+struct inject_ip {
+	int tos, ttl;
+};
 /* @len bytes of protocol @proto (@buf: its header, then its payload) sent
  * from @from to @to (mapped addresses as IPv4), @to an address of this
- * machine (-EADDRNOTAVAIL if not); the header's checksum, at @csum_off,
- * is made here. */
-int inet_inject(int proto, const union sk_addr *from, const union sk_addr *to, uint8_t *buf,
-		size_t len, size_t csum_off);
+ * machine (-EADDRNOTAVAIL if not), with @ip (NULL: defaults); the header's
+ * checksum, at @csum_off, is made here. */
+int inet_inject(int proto, const union sk_addr *from, const union sk_addr *to,
+		const struct inject_ip *ip, uint8_t *buf, size_t len, size_t csum_off);
 
 /* ---- sk-udp.c ---- */
 

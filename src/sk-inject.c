@@ -73,8 +73,22 @@ static uint16_t csum_v4(const union sk_addr *from, const union sk_addr *to, int 
 	return htons((uint16_t)~sum);
 }
 
-int inet_inject(int proto, const union sk_addr *src, const union sk_addr *dst, uint8_t *buf,
-		size_t len, size_t csum_off)
+/* The TOS and TTL (IPv6: traffic class and hop limit) of what @raw sends. */
+static int ip_set(int raw, int level, const struct inject_ip *ip)
+{
+	if (!ip)
+		return 0;
+	if (ip->tos >= 0 && setsockopt(raw, level, level == SOL_IPV6 ? IPV6_TCLASS : IP_TOS,
+				       &ip->tos, sizeof(ip->tos)) < 0)
+		return -errno;
+	if (ip->ttl >= 0 && setsockopt(raw, level, level == SOL_IPV6 ? IPV6_UNICAST_HOPS : IP_TTL,
+				       &ip->ttl, sizeof(ip->ttl)) < 0)
+		return -errno;
+	return 0;
+}
+
+int inet_inject(int proto, const union sk_addr *src, const union sk_addr *dst,
+		const struct inject_ip *ip, uint8_t *buf, size_t len, size_t csum_off)
 {
 	union sk_addr from = *src, to = *dst;
 	int level, one = 1, off = (int)csum_off, r;
@@ -96,6 +110,9 @@ int inet_inject(int proto, const union sk_addr *src, const union sk_addr *dst, u
 		       sizeof(one)) < 0 ||
 	    bind(raw, &from.sa, sa_len(&from)) < 0)
 		return -errno;
+	r = ip_set(raw, level, ip);
+	if (r < 0)
+		return r;
 	memset(buf + csum_off, 0, 2);
 	if (level == SOL_IPV6) {
 		/* The kernel makes it, over its own pseudo-header. */

@@ -452,7 +452,7 @@ static int fin_send(const TcpConnEntry *c, const union sk_addr *from, const unio
 		.window = htons((uint16_t)MIN(wnd, 65535U)),
 	};
 
-	return inet_inject(IPPROTO_TCP, from, to, (uint8_t *)&th, sizeof(th),
+	return inet_inject(IPPROTO_TCP, from, to, NULL, (uint8_t *)&th, sizeof(th),
 			   offsetof(struct tcphdr, check));
 }
 

@@ -12,15 +12,17 @@
  * Restore: each datagram is sent again to the new socket, bound and not
  * yet connected (a connected one takes only its peer's), from its sender's
  * address and port (sk-inject.c), in order: the loopback keeps it. What
- * the socket asks to be told with each (IP_PKTINFO, IP_TTL, IP_TOS, a
- * timestamp...) the kernel makes anew on the way: the address it came to
- * (an unbound, any-address socket gets it on the loopback), the
- * loopback's TTL and no TOS, the time of the restore.
+ * the socket asks to be told with each the kernel makes anew on the way:
+ * the address it came to (IP_PKTINFO: saved when the socket asks for it;
+ * else the socket's address, or the loopback's for one bound to any), its
+ * TOS and TTL (IP_RECVTOS, IP_RECVTTL: saved when asked for; else the
+ * loopback's), the time (a timestamp: the restore's).
  */
 #include "sk-inet.h"
 
 #include "util.h"
 
+#include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
 #include <stddef.h>
@@ -42,16 +44,70 @@ static int peek_off_set(int sk, int off)
 	return setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0 ? -errno : 0;
 }
 
-/* The datagram at offset @off: its length (MSG_TRUNC: whole, even past
- * @cap), -EAGAIN at the end of the queue. */
-static ssize_t peek_at(int sk, int off, uint8_t *buf, size_t cap, union sk_addr *from)
+/* What the socket asked to be told with a datagram (see udp_dgram_entry). */
+struct dgram_info {
+	uint8_t dst[16];
+	size_t dst_len;
+	int tos, ttl;
+};
+
+static void cmsg_int(const struct cmsghdr *c, size_t size, int *ret)
 {
+	if (size == 1) {
+		*ret = *(const uint8_t *)CMSG_DATA(c);
+	} else if (c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+		memcpy(ret, CMSG_DATA(c), sizeof(int));
+	}
+}
+
+static void info_read(struct msghdr *msg, struct dgram_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->tos = in->ttl = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(in->dst, &pi.ipi_addr, 4);
+			in->dst_len = 4;
+		} else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memcpy(in->dst, &pi.ipi6_addr, 16);
+			in->dst_len = 16;
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS &&
+			   c->cmsg_len >= CMSG_LEN(1)) {
+			/* IP_RECVTOS: one byte */
+			cmsg_int(c, 1, &in->tos);
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) {
+			cmsg_int(c, sizeof(int), &in->ttl);
+		} else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_TCLASS) {
+			cmsg_int(c, sizeof(int), &in->tos);
+		} else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+			cmsg_int(c, sizeof(int), &in->ttl);
+		}
+	}
+}
+
+/* The datagram at offset @off: its length (MSG_TRUNC: whole, even past
+ * @cap), -EAGAIN at the end of the queue; @in (if not NULL): what the
+ * socket asks to be told with it. */
+static ssize_t peek_at(int sk, int off, uint8_t *buf, size_t cap, union sk_addr *from,
+		       struct dgram_info *in)
+{
+	char ctl[1024]; /* pktinfo, TOS, TTL, timestamps... */
 	struct iovec iov = { buf, cap };
 	struct msghdr msg = {
 		.msg_name = from,
 		.msg_namelen = sizeof(*from),
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
+		.msg_control = in ? ctl : NULL,
+		.msg_controllen = in ? sizeof(ctl) : 0,
 	};
 	ssize_t n;
 	int r = peek_off_set(sk, off);
@@ -59,11 +115,16 @@ static ssize_t peek_at(int sk, int off, uint8_t *buf, size_t cap, union sk_addr 
 	if (r < 0)
 		return r;
 	memset(from, 0, sizeof(*from));
-	n = recvmsg(sk, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
-	return n < 0 ? -errno : n;
+	n = recvmsg(sk, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	if (in)
+		info_read(&msg, in);
+	return n;
 }
 
-static void dgram_add(InetSkEntry *s, const uint8_t *data, size_t len, const union sk_addr *from)
+static void dgram_add(InetSkEntry *s, const uint8_t *data, size_t len, const union sk_addr *from,
+		      const struct dgram_info *in)
 {
 	UdpDgramEntry *d = xmalloc(sizeof(*d));
 	const void *raw = &from->v4.sin_addr;
@@ -83,6 +144,18 @@ static void dgram_add(InetSkEntry *s, const uint8_t *data, size_t len, const uni
 	d->src_addr.data = xmalloc(alen);
 	memcpy(d->src_addr.data, raw, alen);
 	d->src_port = ntohs(from->v4.sin_port); /* the same place in both */
+	/* A pktinfo of the other family (IP_PKTINFO on an IPv6 socket)
+	 * says no more than its twin: only the socket's own is kept. */
+	if (in->dst_len == alen) {
+		d->has_dst_addr = true;
+		d->dst_addr.len = alen;
+		d->dst_addr.data = xmalloc(alen);
+		memcpy(d->dst_addr.data, in->dst, alen);
+	}
+	d->has_tos = in->tos >= 0 && in->tos <= 255;
+	d->tos = (uint32_t)in->tos;
+	d->has_ttl = in->ttl > 0 && in->ttl <= 255;
+	d->ttl = (uint32_t)in->ttl;
 	s->queue = xrealloc(s->queue, (s->n_queue + 1) * sizeof(*s->queue));
 	s->queue[s->n_queue++] = d;
 }
@@ -102,12 +175,13 @@ int udp_queue_dump(int sk, InetSkEntry *s)
 		return 0;
 	buf = xmalloc(MAX_DGRAM + 1);
 	for (size_t i = 0; i < MAX_DGRAMS; i++) {
+		struct dgram_info in;
 		union sk_addr from;
 		ssize_t n;
 
 		if (off > INT32_MAX)
 			return -EFBIG;
-		n = peek_at(sk, (int)off, buf, MAX_DGRAM + 1, &from);
+		n = peek_at(sk, (int)off, buf, MAX_DGRAM + 1, &from, &in);
 		if (n == -EAGAIN)
 			return peek_off_set(sk, -1);
 		if (n < 0)
@@ -115,7 +189,7 @@ int udp_queue_dump(int sk, InetSkEntry *s)
 		if (n > MAX_DGRAM ||
 		    (from.sa.sa_family != AF_INET && from.sa.sa_family != AF_INET6))
 			return -EBADMSG;
-		dgram_add(s, buf, (size_t)n, &from);
+		dgram_add(s, buf, (size_t)n, &from, &in);
 		/* An empty datagram, once peeked at, is skipped at the same
 		 * offset (the kernel marks it). */
 		off += (size_t)n;
@@ -135,7 +209,9 @@ int udp_queue_check(const InetSkEntry *s)
 
 		if (!d || d->data.len > MAX_DGRAM || (d->data.len && !d->data.data) ||
 		    d->src_addr.len != alen || !d->src_addr.data || !d->src_port ||
-		    d->src_port > 65535)
+		    d->src_port > 65535 ||
+		    (d->has_dst_addr && (d->dst_addr.len != alen || !d->dst_addr.data)) ||
+		    (d->has_tos && d->tos > 255) || (d->has_ttl && (!d->ttl || d->ttl > 255)))
 			return -EBADMSG;
 	}
 	return 0;
@@ -176,6 +252,17 @@ static void dest_of(const union sk_addr *bound, const union sk_addr *from, union
 	}
 }
 
+/* Where it came to, as the socket was told (IP_PKTINFO). */
+static void dest_told(const InetSkEntry *s, const UdpDgramEntry *d, const union sk_addr *bound,
+		      union sk_addr *to)
+{
+	*to = *bound;
+	if (s->family == AF_INET6)
+		memcpy(&to->v6.sin6_addr, d->dst_addr.data, 16);
+	else
+		memcpy(&to->v4.sin_addr, d->dst_addr.data, 4);
+}
+
 static int dgram_send(const InetSkEntry *s, const UdpDgramEntry *d, const union sk_addr *bound)
 {
 	_cleanup_free_ uint8_t *buf = xmalloc(sizeof(struct udphdr) + d->data.len);
@@ -184,15 +271,27 @@ static int dgram_send(const InetSkEntry *s, const UdpDgramEntry *d, const union 
 		.dest = bound->v4.sin_port, /* the same place in both */
 		.len = htons((uint16_t)(sizeof(uh) + d->data.len)),
 	};
+	struct inject_ip ip = { d->has_tos ? (int)d->tos : -1, d->has_ttl ? (int)d->ttl : -1 };
 	union sk_addr from, to;
+	int r = -EADDRNOTAVAIL;
 
 	sender_load(s, d, &from);
-	dest_of(bound, &from, &to);
 	memcpy(buf, &uh, sizeof(uh));
 	if (d->data.len)
 		memcpy(buf + sizeof(uh), d->data.data, d->data.len);
-	return inet_inject(IPPROTO_UDP, &from, &to, buf, sizeof(uh) + d->data.len,
-			   offsetof(struct udphdr, check));
+	if (d->has_dst_addr) {
+		dest_told(s, d, bound, &to);
+		r = inet_inject(IPPROTO_UDP, &from, &to, &ip, buf, sizeof(uh) + d->data.len,
+				offsetof(struct udphdr, check));
+	}
+	/* Not told, or not an address of ours (broadcast, multicast): to the
+	 * socket's own. */
+	if (r == -EADDRNOTAVAIL) {
+		dest_of(bound, &from, &to);
+		r = inet_inject(IPPROTO_UDP, &from, &to, &ip, buf, sizeof(uh) + d->data.len,
+				offsetof(struct udphdr, check));
+	}
+	return r;
 }
 
 /* How many datagrams @sk holds (it is ours: its peek offset is moved). */
@@ -203,7 +302,7 @@ static int queued(int sk, size_t max, size_t *ret)
 	uint8_t byte;
 
 	for (; n <= max; n++) {
-		ssize_t len = peek_at(sk, (int)off, &byte, 1, &from);
+		ssize_t len = peek_at(sk, (int)off, &byte, 1, &from, NULL);
 
 		if (len == -EAGAIN)
 			break;

@@ -7,6 +7,11 @@
  *   r1  IPv6, bound to ::1           from senders a, b, c (IPv6)
  *   r2  IPv6, bound to :: (both)     from a (IPv4), b (IPv6), c (IPv4)
  *   r3  IPv4, connected to c         from a and b before the connect, then c
+ *   r4  IPv4, bound to 0.0.0.0, asking for IP_PKTINFO, IP_RECVTTL and
+ *       IP_RECVTOS: from a (TTL 33, TOS 0x20) to 127.0.0.2, b to 127.0.0.1,
+ *       c (TTL 17) to 127.0.0.3
+ *
+ * r1 also asks for IPV6_RECVHOPLIMIT; its sender a sends with hop limit 40.
  *
  * The datagrams come interleaved from the senders, among them an empty one
  * and one of 30000 bytes. Sender b of each is closed once it has sent (its
@@ -16,8 +21,9 @@
  * one sent first, from its sender's address and port; no buffer size is
  * locked (SO_BUF_LOCK: nobody set one). With the file
  * "final" in the workdir, the check reads every queue to its end
- * (recvfrom): the same datagrams, in the same order, each from the same
- * address and port, nothing more; then r3 still takes c's datagrams, and
+ * (recvmsg): the same datagrams, in the same order, each from the same
+ * address and port, with what r1 and r4 ask to be told the same (the
+ * address it came to, TTL, TOS), nothing more; then r3 still takes c's datagrams, and
  * r0 a new one from a.
  */
 #include "target.h"
@@ -26,7 +32,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define NR 4
+#define NR 5
 #define NS 3
 #define NMSG 8
 #define BIG 30000
@@ -38,7 +44,11 @@ struct rcv {
 	char from[NS][64]; /* each sender's address, as recvfrom shows it */
 	int order[NMSG]; /* sender of each datagram, in order */
 	size_t len[NMSG];
+	int ttl[NS], tos[NS]; /* what each sender sets (0: the default) */
 };
+
+/* Where r4's senders send. */
+static const char *const r4_dst[NS] = { "127.0.0.2", "127.0.0.1", "127.0.0.3" };
 
 static struct rcv rs[NR];
 static int final_done;
@@ -133,7 +143,7 @@ static void to_receiver(int r, int s, char *buf, size_t len)
 	struct rcv *c = &rs[r];
 	struct sockaddr_storage a;
 	socklen_t alen;
-	const char *ip = c->fam[s] == AF_INET6 ? "::1" : "127.0.0.1";
+	const char *ip = r == 4 ? r4_dst[s] : c->fam[s] == AF_INET6 ? "::1" : "127.0.0.1";
 
 	fill_addr(c->fam[s], ip, port_of(c->sk), &a, &alen);
 	if (sendto(c->snd[s], buf, len, 0, (struct sockaddr *)&a, alen) != (ssize_t)len)
@@ -151,6 +161,19 @@ static void setup(void)
 	rs[1].sk = bound(AF_INET6, "::1", 1);
 	rs[2].sk = bound(AF_INET6, "::", 0);
 	rs[3].sk = bound(AF_INET, "127.0.0.1", 0);
+	rs[4].sk = bound(AF_INET, "0.0.0.0", 0);
+	for (int o = 0; o < 3; o++) {
+		static const int opts[] = { IP_PKTINFO, IP_RECVTTL, IP_RECVTOS };
+
+		if (setsockopt(rs[4].sk, SOL_IP, opts[o], &(int){ 1 }, sizeof(int)) < 0)
+			t_fatal("r4 option %d", opts[o]);
+	}
+	if (setsockopt(rs[1].sk, SOL_IPV6, IPV6_RECVHOPLIMIT, &(int){ 1 }, sizeof(int)) < 0)
+		t_fatal("IPV6_RECVHOPLIMIT");
+	rs[4].ttl[0] = 33;
+	rs[4].tos[0] = 0x20;
+	rs[4].ttl[2] = 17;
+	rs[1].ttl[0] = 40;
 	for (int r = 0; r < NR; r++) {
 		struct rcv *c = &rs[r];
 
@@ -162,6 +185,14 @@ static void setup(void)
 			c->snd[s] = bound(c->fam[s], c->fam[s] == AF_INET6 ? "::1" : "127.0.0.1", 1);
 			if (getsockname(c->snd[s], (struct sockaddr *)&a, &len) < 0)
 				t_fatal("getsockname");
+			if (c->ttl[s] &&
+			    setsockopt(c->snd[s], c->fam[s] == AF_INET6 ? SOL_IPV6 : SOL_IP,
+				       c->fam[s] == AF_INET6 ? IPV6_UNICAST_HOPS : IP_TTL,
+				       &c->ttl[s], sizeof(int)) < 0)
+				t_fatal("TTL");
+			if (c->tos[s] &&
+			    setsockopt(c->snd[s], SOL_IP, IP_TOS, &c->tos[s], sizeof(int)) < 0)
+				t_fatal("TOS");
 			addr_str(&a, c->from[s], sizeof(c->from[s]));
 		}
 		for (int i = 0; i < NMSG; i++) {
@@ -204,16 +235,45 @@ static void check_dgram(struct t_check *ck, int r, int i, const char *got, ssize
 			     rs[r].from[rs[r].order[i]]);
 }
 
+/* What r1 and r4 are told with datagram @i. */
+static void check_info(struct t_check *ck, int r, int i, struct msghdr *msg)
+{
+	int s = rs[r].order[i], ttl = -1, tos = -1;
+	char dst[64] = "";
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			inet_ntop(AF_INET, &pi.ipi_addr, dst, sizeof(dst));
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TTL) {
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+		} else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_TOS) {
+			tos = *(unsigned char *)CMSG_DATA(c);
+		} else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+		}
+	}
+	if (ttl != (rs[r].ttl[s] ? rs[r].ttl[s] : 64))
+		t_check_fail(ck, "r%d datagram %d came with TTL %d, want %d", r, i, ttl,
+			     rs[r].ttl[s] ? rs[r].ttl[s] : 64);
+	if (r == 4 && (tos != rs[r].tos[s] || strcmp(dst, r4_dst[s])))
+		t_check_fail(ck, "r4 datagram %d came to %s with TOS %#x, want %s and %#x", i, dst,
+			     tos, r4_dst[s], rs[r].tos[s]);
+}
+
 static void read_all(struct t_check *ck, int r, char *buf)
 {
 	for (int i = 0; i <= NMSG; i++) {
 		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
+		char ctl[512];
+		struct iovec iov = { buf, BIG + 64 };
+		struct msghdr msg = { &from, sizeof(from), &iov, 1, ctl, sizeof(ctl), 0 };
 		ssize_t n;
 
 		memset(&from, 0, sizeof(from));
-		n = recvfrom(rs[r].sk, buf, BIG + 64, MSG_DONTWAIT, (struct sockaddr *)&from,
-			     &flen);
+		n = recvmsg(rs[r].sk, &msg, MSG_DONTWAIT);
 		if (i == NMSG) {
 			if (n >= 0 || errno != EAGAIN)
 				t_check_fail(ck, "r%d holds more than its %d datagrams", r, NMSG);
@@ -224,6 +284,8 @@ static void read_all(struct t_check *ck, int r, char *buf)
 			return;
 		}
 		check_dgram(ck, r, i, buf, n, &from);
+		if (r == 1 || r == 4)
+			check_info(ck, r, i, &msg);
 	}
 }
 
