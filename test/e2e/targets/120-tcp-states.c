@@ -25,6 +25,11 @@
  *   c9  main SYN_SENT     peer LISTEN       a connect in flight: the peer's
  *                                           listener drops every SYN
  *
+ * Main also has a TCP socket bound and nothing else (B). c0's end in main
+ * and B have TCP options set: TCP_NODELAY, SO_KEEPALIVE with TCP_KEEPIDLE
+ * 91, TCP_KEEPINTVL 7, TCP_KEEPCNT 4, TCP_USER_TIMEOUT 12345, congestion
+ * control "reno"; c1's end in main has TCP_CORK.
+ *
  * Each has bytes queued both ways where the state allows. The self-check
  * (SIGUSR2) of each process checks its ends: the state (waiting a little
  * for what the restore leaves a moment behind: FIN_WAIT2 is FIN_WAIT1
@@ -78,6 +83,45 @@ static struct conn conns[NCONN] = {
 	{ "c9", -1, -1, TCP_SYN_SENT, TCP_LISTEN, "", NULL, 0 },
 };
 static int c9_accepted = -1; /* the peer's end of c9, once it connects */
+static int bound_sk = -1, bound_port; /* B, main's */
+
+struct tcp_opt {
+	int level, name, val;
+};
+
+static const struct tcp_opt tcp_opts[] = {
+	{ SOL_TCP, TCP_NODELAY, 1 },	     { SOL_SOCKET, SO_KEEPALIVE, 1 },
+	{ SOL_TCP, TCP_KEEPIDLE, 91 },	     { SOL_TCP, TCP_KEEPINTVL, 7 },
+	{ SOL_TCP, TCP_KEEPCNT, 4 },	     { SOL_TCP, TCP_USER_TIMEOUT, 12345 },
+};
+
+static void opts_set(int sk)
+{
+	for (size_t i = 0; i < sizeof(tcp_opts) / sizeof(tcp_opts[0]); i++)
+		if (setsockopt(sk, tcp_opts[i].level, tcp_opts[i].name, &tcp_opts[i].val,
+			       sizeof(int)) < 0)
+			t_fatal("option %d", tcp_opts[i].name);
+	if (setsockopt(sk, SOL_TCP, TCP_CONGESTION, "reno", 4) < 0)
+		t_fatal("TCP_CONGESTION");
+}
+
+static void opts_check(struct t_check *ck, const char *what, int sk)
+{
+	char cong[16] = "";
+	socklen_t len = sizeof(cong);
+
+	for (size_t i = 0; i < sizeof(tcp_opts) / sizeof(tcp_opts[0]); i++) {
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		if (getsockopt(sk, tcp_opts[i].level, tcp_opts[i].name, &v, &l) < 0 ||
+		    v != tcp_opts[i].val)
+			t_check_fail(ck, "%s: option %d is %d, want %d", what, tcp_opts[i].name, v,
+				     tcp_opts[i].val);
+	}
+	if (getsockopt(sk, SOL_TCP, TCP_CONGESTION, cong, &len) < 0 || strcmp(cong, "reno"))
+		t_check_fail(ck, "%s: congestion control '%s', want reno", what, cong);
+}
 
 static const char *const state_names[] = {
 	[TCP_ESTABLISHED] = "ESTAB",	 [TCP_SYN_SENT] = "SYN-SENT",
@@ -241,6 +285,7 @@ static void setup(void)
 
 	/* c0: main writes and shuts down writes; the peer writes. */
 	pair(&c[0].m, &c[0].p, 0);
+	opts_set(c[0].m);
 	put(c[0].m, "m0-data");
 	put(c[0].p, "p0-data");
 	shut(c[0].m, SHUT_WR);
@@ -249,6 +294,8 @@ static void setup(void)
 	put(c[1].p, "p1-data");
 	put(c[1].m, "m1-data");
 	shut(c[1].p, SHUT_WR);
+	if (setsockopt(c[1].m, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int)) < 0)
+		t_fatal("TCP_CORK");
 	/* c2: main fills the peer's window, the peer closes its side, main
 	 * too: its FIN waits behind the bytes. */
 	pair(&c[2].m, &c[2].p, SMALL_RCVBUF);
@@ -294,6 +341,18 @@ static void setup(void)
 		if (c[9].m < 0 || connect(c[9].m, (struct sockaddr *)&addr, len) == 0 ||
 		    errno != EINPROGRESS)
 			t_fatal("c9 connect");
+	}
+	/* B: bound, nothing else. */
+	{
+		struct sockaddr_storage addr;
+		socklen_t len;
+
+		loopback(&addr, &len);
+		bound_sk = socket(fam == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (bound_sk < 0 || bind(bound_sk, (struct sockaddr *)&addr, len) < 0)
+			t_fatal("B");
+		opts_set(bound_sk);
+		bound_port = port_of(bound_sk, 0);
 	}
 	/* c8: both FINs, everything read: CLOSE with the fd still open. */
 	pair(&c[8].m, &c[8].p, 0);
@@ -508,6 +567,19 @@ static void check(struct t_check *ck)
 	char what[32];
 	int final = !final_done && has_file("final");
 
+	if (is_main && !final_done && !final) {
+		int cork = 0;
+		socklen_t len = sizeof(cork);
+
+		opts_check(ck, "c0 main", conns[0].m);
+		opts_check(ck, "B", bound_sk);
+		check_state(ck, "B", bound_sk, TCP_CLOSE);
+		if (port_of(bound_sk, 0) != bound_port)
+			t_check_fail(ck, "B is bound to port %d, was %d", port_of(bound_sk, 0),
+				     bound_port);
+		if (getsockopt(conns[1].m, SOL_TCP, TCP_CORK, &cork, &len) < 0 || cork != 1)
+			t_check_fail(ck, "c1 main: TCP_CORK %d", cork);
+	}
 	for (int i = 0; i < NCONN && !final_done && !final; i++) {
 		struct conn *c = &conns[i];
 
@@ -577,6 +649,8 @@ int main(int argc, char **argv)
 			c->m = c->p = -1;
 		}
 	}
+	if (pid)
+		close(bound_sk);
 	if (!pid) {
 		is_main = 1;
 		t_pid = getpid();
