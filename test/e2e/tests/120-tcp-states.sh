@@ -2,7 +2,8 @@
 # 120-tcp-states.sh - TCP connections while they close (120-tcp-states):
 # FIN_WAIT1 (our FIN sent, or waiting behind bytes), FIN_WAIT2, CLOSE_WAIT,
 # LAST_ACK, CLOSING, a pair of both inside the tree, one done (CLOSE) with
-# its fd open, and a connect in flight (SYN_SENT); IPv4 then IPv6. The peer ends are in a process outside the
+# its fd open, and a connect in flight (SYN_SENT); IPv4 then IPv6. A dump
+# with --leave-running first leaves them all as they were. The peer ends are in a process outside the
 # dumped tree. After the restore, both ends are in the states they were in
 # (their own view and `ss -tan`), with the same bytes to read; then, used to
 # their end, each side gets every byte and the other's FIN exactly where it
@@ -72,6 +73,12 @@ states_roundtrip() { # 4|6
 	conns_as_before "$w" || fail "the connections are not in the states they were made for"
 	self_check "$peer" "$w"
 	self_check "$main" "$w/main"
+
+	# A dump that leaves main running leaves every connection as it was.
+	ck_ok dump --leave-running --pid "$main" --images "$img-lr"
+	self_check "$main" "$w/main"
+	self_check "$peer" "$w"
+	conns_as_before "$w" || fail "after dump --leave-running the connections are not in their states"
 
 	ck_ok dump --pid "$main" --images "$img"
 	wait_for 10 "main to be gone" is_gone "$main" || fail "main survived the dump: $(describe_pid "$main")"
