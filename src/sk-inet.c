@@ -5,14 +5,19 @@
  * Dump: ckpt takes its own copy of each socket from the frozen process
  * (pidfd_getfd) and reads it: family, type, state, addresses, shutdown
  * (sock_diag), and every socket option whose value differs from a new
- * socket's. Listening sockets, established TCP connections, and TCP or UDP
- * sockets that are bound, connected (UDP) or neither are restored; any
- * other socket, or state, is refused with the fd and the reason.
+ * socket's. Listening sockets, TCP connections in every state an fd holds
+ * them in (ESTABLISHED and the closing ones: FIN_WAIT1, FIN_WAIT2,
+ * CLOSE_WAIT, LAST_ACK, CLOSING; one that ended, CLOSE), a connect in
+ * flight (SYN_SENT), and TCP or UDP sockets that are bound, connected
+ * (UDP) or neither are restored; any other socket, or state, is refused
+ * with the fd and the reason. SYN_RECV and TIME_WAIT belong to no fd.
  *
  * Once every process is collected (dump_finish, as late as the dump
  * allows), each TCP socket stops taking packets (a socket filter that
- * drops them all) and an established one is put in repair mode and read:
- * sequence numbers, windows, agreed options and both queues (sk-tcp.c).
+ * drops them all) and a connection is put in repair mode and read:
+ * sequence numbers, windows, agreed options, both queues and the FINs
+ * (sk-tcp.c). The datagrams waiting in a UDP socket are read then too,
+ * without taking them (sk-udp.c).
  * When the tree is killed, the last reference to the socket is ckpt's
  * copy, and closing it in repair mode sends nothing: the peer keeps its
  * end. With --leave-running, or when the dump fails, each socket leaves
@@ -36,19 +41,21 @@
  *    SYNs are dropped and sent again) and are refused from the kill to
  *    the restore. Connections the kernel completed but the process did not
  *    accept yet cannot be put back in the queue: such a dump is refused.
- *  - UDP datagrams queued in a socket, or arriving before the restore, are
- *    lost (as UDP may lose them anyway); multicast memberships are lost.
+ *  - UDP datagrams arriving after the queue is read and before the restore
+ *    are lost (as UDP may lose them anyway); multicast memberships are
+ *    lost.
  *  - segments that arrived out of order, not yet in the receive queue,
  *    are dropped; the peer sends them again.
  *
  * Restore: ckpt creates every socket before the processes, listening ones
  * first (the connections they accepted share their port), sets the
- * options, binds, and listens or connects. An established connection is
- * rebuilt in repair mode, without a packet, and leaves it only once every
- * process is ready to go on (restore_last), so that a failed restore
- * closes it silently too and the peer can wait for the next attempt.
+ * options, binds, and listens or connects. A connection is rebuilt in
+ * repair mode, without a packet but its own ACK of the peer's FIN, and
+ * leaves it only once every process is ready to go on (restore_last), so
+ * that a failed restore closes it silently too and the peer can wait for
+ * the next attempt. A connect in flight is made again. A UDP socket gets
+ * its datagrams again from their senders' addresses before it connects.
  */
-#include "dump-guard.h"
 #include "files.h"
 #include "sk-inet.h"
 
@@ -62,17 +69,16 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <linux/rtnetlink.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
-
-/* How long a dump waits at most for connections to settle (conns_settle). */
-#define SETTLE_MS 250
 
 /* ---- what a socket is ---- */
 
@@ -90,7 +96,7 @@ static const char *const tcp_states[] = {
 	[TCP_CLOSING] = "CLOSING",
 };
 
-static const char *state_name(uint32_t state)
+const char *inet_state_name(uint32_t state)
 {
 	return state < ARRAY_SIZE(tcp_states) && tcp_states[state] ? tcp_states[state] : "?";
 }
@@ -100,9 +106,22 @@ static bool is_tcp(const InetSkEntry *s)
 	return s->protocol == IPPROTO_TCP;
 }
 
-static bool is_established_tcp(const InetSkEntry *s)
+/* A TCP connection, open or closing (TCP_REPAIR saves it). */
+static bool is_tcp_conn(const InetSkEntry *s)
 {
-	return is_tcp(s) && s->state == TCP_ESTABLISHED;
+	return is_tcp(s) && tcp_conn_state(s->state);
+}
+
+/* Connected: a TCP connection, or a UDP socket with a peer. */
+static bool is_connected(const InetSkEntry *s)
+{
+	return s->state == TCP_ESTABLISHED || is_tcp_conn(s);
+}
+
+/* Connected, or a TCP connect in flight (SYN_SENT): it has a peer. */
+static bool has_peer(const InetSkEntry *s)
+{
+	return is_connected(s) || (is_tcp(s) && s->state == TCP_SYN_SENT);
 }
 
 /* What a socket that is neither TCP nor UDP is, in messages. */
@@ -312,7 +331,9 @@ static bool opt_applies(const struct opt_desc *o, const InetSkEntry *s)
 		return false;
 	if ((o->flags & OPT_UDP) && is_tcp(s))
 		return false;
-	return !(o->flags & OPT_UNCONNECTED) || s->state != TCP_ESTABLISHED;
+	/* A connection that ended (shut down both ways) had one too. */
+	return !(o->flags & OPT_UNCONNECTED) ||
+	       !(has_peer(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
 }
 
 static bool opt_read(int sk, const struct opt_desc *o, struct opt_val *v)
@@ -490,31 +511,6 @@ static int opts_restore(int sk, const InetSkEntry *s, bool skip_reuse)
 
 /* ---- dump ---- */
 
-/* A socket being dumped, and ckpt's own copy of it. */
-struct live_sk {
-	FileEntry *e;
-	int pid, fd; /* where the dump found it, for messages */
-	int sk;
-	int reuse; /* SO_REUSEADDR as the process left it */
-	bool filtered, repaired;
-};
-
-/* What sock_diag says of the sockets of one family and protocol. */
-struct diag_list {
-	bool read;
-	size_t n;
-	struct diag_sk {
-		uint32_t ino;
-		uint8_t shutdown;
-	} * v;
-};
-
-struct inet_dump {
-	struct live_sk *sks;
-	size_t n;
-	struct diag_list lists[4]; /* TCP, UDP; IPv4, IPv6 */
-};
-
 static struct inet_dump *dump_state(struct file_table *ft)
 {
 	if (!ft->state[FD_KIND__FD_INET_SK])
@@ -528,7 +524,7 @@ static bool inet_claims(const char *link, const struct stat *st)
 	return S_ISSOCK(st->st_mode) && !strncmp(link, "socket:", 7);
 }
 
-static int sk_getint(int sk, int level, int name, int *ret)
+int sk_getint(int sk, int level, int name, int *ret)
 {
 	socklen_t len = sizeof(*ret);
 
@@ -549,13 +545,16 @@ static int diag_add(const struct nlmsghdr *h, void *arg)
 	if (tb[INET_DIAG_SHUTDOWN] && RTA_PAYLOAD(tb[INET_DIAG_SHUTDOWN]) >= 1)
 		shut = *(const uint8_t *)RTA_DATA(tb[INET_DIAG_SHUTDOWN]);
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = (struct diag_sk){ m->idiag_inode, shut };
+	l->v[l->n] =
+		(struct diag_sk){ m->idiag_inode, shut, { 0 }, m->id.idiag_dport, m->id.idiag_if };
+	memcpy(l->v[l->n++].dst, m->id.idiag_dst, sizeof(l->v[0].dst));
 	return 0;
 }
 
-/* How socket inode @ino was shut down (SHUT_RD 1, SHUT_WR 2), from the
- * kernel's list of the sockets of its family and protocol, read once. */
-static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, uint8_t *ret)
+/* What the kernel's list of the sockets of its family and protocol, read
+ * once, says of socket inode @ino. */
+static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
+		     const struct diag_sk **ret)
 {
 	struct diag_list *l = &st->lists[(s->family == AF_INET6) * 2 + !is_tcp(s)];
 
@@ -578,7 +577,7 @@ static int diag_shutdown(struct inet_dump *st, const InetSkEntry *s, ino_t ino, 
 	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].ino == ino) {
-			*ret = l->v[i].shutdown;
+			*ret = &l->v[i];
 			return 0;
 		}
 	return -ENOENT;
@@ -608,12 +607,13 @@ static bool state_supported(const InetSkEntry *s)
 {
 	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE)
 		return true;
-	return is_tcp(s) && s->state == TCP_LISTEN;
+	return is_tcp(s) &&
+	       (s->state == TCP_LISTEN || s->state == TCP_SYN_SENT || tcp_conn_state(s->state));
 }
 
 /* TCP_INFO knows the state of any TCP socket; a UDP socket is
  * "established" once connected. */
-static int sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
+int inet_sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
 {
 	union sk_addr a;
 	socklen_t len = sizeof(a);
@@ -636,28 +636,95 @@ static int sk_state(int sk, const InetSkEntry *s, uint32_t *ret)
 	return 0;
 }
 
+/*
+ * A TCP socket in CLOSE whose connection ended (both FINs, a reset, a
+ * timeout) is in no table either; the kernel shut it down both ways
+ * (reads give 0, writes EPIPE), which a new socket shut down both ways
+ * does too. Bytes it still had to read would be lost: refused. A socket
+ * that never sent nor received a segment is a new one (or bound).
+ */
+static int sk_dump_done(const struct fd_dump *d, int sk, InetSkEntry *s)
+{
+	/* glibc's struct tcp_info stops before the counters of segments. */
+	struct {
+		struct tcp_info ti;
+		uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+		uint32_t segs_out, segs_in;
+	} info;
+	socklen_t len = sizeof(info);
+	int inq = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &info, &len) < 0 || ioctl(sk, SIOCINQ, &inq) < 0)
+		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
+	if (len < sizeof(info))
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: this kernel does not say whether the TCP socket at fd %d was connected",
+			d->pid, d->fd);
+	if (!info.segs_in && !info.segs_out)
+		return 0;
+	if (inq > 0)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d is a TCP connection that ended with %d bytes not read yet (not supported)",
+			d->pid, d->fd, inq);
+	s->has_shutdown = true;
+	s->shutdown = 3;
+	return 0;
+}
+
 static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 {
-	uint8_t shut = 0;
-	int r = sk_state(sk, s, &s->state);
+	const struct diag_sk *ds = NULL;
+	int r = inet_sk_state(sk, s, &s->state);
 
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: socket at fd %d", d->pid, d->fd);
 	if (!state_supported(s))
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s socket in state %s (only listening, established and unconnected ones can be restored)",
-			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", state_name(s->state));
-	/* Only sock_diag tells whether it was shut down. A socket never
-	 * bound is in none of the kernel's tables (and not shut down). */
-	r = diag_shutdown(dump_state(d->ft), s, d->st->st_ino, &shut);
-	if (r == -ENOENT && (s->state == TCP_CLOSE || !is_tcp(s)))
+			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connecting, connected, closing and unconnected ones can be restored)",
+			d->pid, d->fd, is_tcp(s) ? "TCP" : "UDP", inet_state_name(s->state));
+	/* Only sock_diag tells whether it was shut down (SHUT_RD 1,
+	 * SHUT_WR 2). A socket never bound is in none of the kernel's
+	 * tables (and not shut down). */
+	r = diag_find(dump_state(d->ft), s, d->st->st_ino, &ds);
+	if (r == -ENOENT && is_tcp(s) && s->state == TCP_CLOSE)
+		return sk_dump_done(d, sk, s);
+	if (r == -ENOENT && !is_tcp(s))
 		return 0;
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
 				d->pid, d->fd);
-	s->has_shutdown = shut != 0;
-	s->shutdown = shut;
+	s->has_shutdown = ds->shutdown != 0;
+	s->shutdown = ds->shutdown;
+	return 0;
+}
+
+/* getpeername() says ENOTCONN while the connect is in flight: the peer
+ * it goes to is sock_diag's. */
+static int sk_dump_connecting(const struct fd_dump *d, InetSkEntry *s)
+{
+	const struct diag_sk *ds = NULL;
+	union sk_addr a;
+	int r = diag_find(dump_state(d->ft), s, d->st->st_ino, &ds);
+
+	if (r < 0)
+		return pr_errno(r, "cannot dump %d: cannot find the socket at fd %d (sock_diag)",
+				d->pid, d->fd);
+	memset(&a, 0, sizeof(a));
+	a.sa.sa_family = (sa_family_t)s->family;
+	a.v4.sin_port = ds->dport; /* the same place in both */
+	if (s->family == AF_INET6) {
+		memcpy(&a.v6.sin6_addr, ds->dst, sizeof(a.v6.sin6_addr));
+		if (IN6_IS_ADDR_LINKLOCAL(&a.v6.sin6_addr))
+			a.v6.sin6_scope_id = ds->ifindex;
+	} else {
+		memcpy(&a.v4.sin_addr, ds->dst, sizeof(a.v4.sin_addr));
+	}
+	s->has_dst_addr = s->has_dst_port = true;
+	addr_save(&a, &s->dst_addr, &s->dst_port, &s->dst_scope_id, &s->has_dst_scope_id);
 	return 0;
 }
 
@@ -670,7 +737,9 @@ static int sk_dump_addrs(const struct fd_dump *d, int sk, InetSkEntry *s)
 	if (getsockname(sk, &a.sa, &len) < 0)
 		return pr_errno(-errno, "cannot dump %d: socket at fd %d", d->pid, d->fd);
 	addr_save(&a, &s->src_addr, &s->src_port, &s->src_scope_id, &s->has_src_scope_id);
-	if (s->state != TCP_ESTABLISHED)
+	if (is_tcp(s) && s->state == TCP_SYN_SENT)
+		return sk_dump_connecting(d, s);
+	if (!is_connected(s))
 		return 0;
 	len = sizeof(a);
 	memset(&a, 0, sizeof(a));
@@ -784,177 +853,6 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 	return 0;
 }
 
-/* A listening socket: nothing completes a connection from now on, and
- * none is waiting to be accepted (it could not be put back). */
-static int listen_lock(struct live_sk *l)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
-
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
-	memset(&ti, 0, sizeof(ti));
-	if (getsockopt(l->sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
-		return pr_errno(-errno, "cannot dump %d: socket at fd %d", l->pid, l->fd);
-	/* For a listening socket tcpi_unacked is its accept queue. */
-	if (ti.tcpi_unacked)
-		return pr_fail(
-			-EBUSY,
-			"cannot dump %d: fd %d is a listening TCP socket with %u connection%s not accepted yet (not supported; try again)",
-			l->pid, l->fd, ti.tcpi_unacked, ti.tcpi_unacked == 1 ? "" : "s");
-	return 0;
-}
-
-static int conn_repair(struct live_sk *l)
-{
-	int r = dguard_sock(l->sk, DG_SK_REPAIR, l->reuse, 0);
-
-	if (r >= 0)
-		r = tcp_repair_on(l->sk);
-	if (r < 0)
-		return pr_errno(
-			r, "cannot dump %d: cannot put the TCP connection at fd %d in repair mode",
-			l->pid, l->fd);
-	l->repaired = true;
-	return 0;
-}
-
-/*
- * From the kill to the restore whatever the peer sends gets a RST back
- * (see the top of this file), an ACK as well: the peer's delayed ACK (40
- * to 200 ms) of the last bytes we sent, or, if our own delayed ACK never
- * leaves, its retransmission of the last bytes it sent. Give both the time
- * to go (the kernel goes on with them while the tree is frozen, in repair
- * mode too), a bounded time: a peer that keeps sending is not waited for.
- */
-static void conns_settle(struct inet_dump *st)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + SETTLE_MS * 1000000ULL;
-	struct timespec tick = { 0, 1000000 };
-
-	for (;;) {
-		bool quiet = true;
-
-		for (size_t i = 0; i < st->n && quiet; i++)
-			if (st->sks[i].repaired && tcp_quiet(st->sks[i].sk) == 0)
-				quiet = false;
-		if (quiet || now_ns(CLOCK_MONOTONIC) > end)
-			return;
-		nanosleep(&tick, NULL);
-	}
-}
-
-/* Nothing changes the connection once packets stop coming in. */
-static int conn_read(struct live_sk *l)
-{
-	InetSkEntry *s = l->e->inet_sk;
-	uint32_t state = TCP_ESTABLISHED;
-	TcpConnEntry *c;
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
-
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
-	/* A FIN that came since the socket was first seen is in no queue. */
-	r = sk_state(l->sk, s, &state);
-	if (r >= 0 && state != TCP_ESTABLISHED)
-		return pr_fail(
-			-EAGAIN,
-			"cannot dump %d: the TCP connection at fd %d went to state %s during the dump (try again)",
-			l->pid, l->fd, state_name(state));
-	c = xmalloc(sizeof(*c));
-	tcp_conn_entry__init(c);
-	s->tcp = c;
-	r = tcp_conn_dump(l->sk, c);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot read the TCP connection at fd %d",
-				l->pid, l->fd);
-	return 0;
-}
-
-/* Each socket of @st for which @pick is true, through @fn. */
-static int live_each(struct inet_dump *st, bool (*pick)(const InetSkEntry *),
-		     int (*fn)(struct live_sk *))
-{
-	for (size_t i = 0; i < st->n; i++) {
-		int r = pick(st->sks[i].e->inet_sk) ? fn(&st->sks[i]) : 0;
-
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static bool is_listening_tcp(const InetSkEntry *s)
-{
-	return is_tcp(s) && s->state == TCP_LISTEN;
-}
-
-/* Last, once every process is in: what the kernel still changes on its
- * own while they are frozen. Listening sockets first: no connection
- * completes after that. */
-static int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
-{
-	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
-	int r;
-
-	if (!st)
-		return 0;
-	r = live_each(st, is_listening_tcp, listen_lock);
-	if (r >= 0)
-		r = live_each(st, is_established_tcp, conn_repair);
-	if (r >= 0)
-		conns_settle(st);
-	if (r >= 0)
-		r = live_each(st, is_established_tcp, conn_read);
-	return r;
-}
-
-/* The process goes on: the socket as it left it. */
-static void live_release(struct live_sk *l)
-{
-	if (l->repaired) {
-		(void)tcp_repair_off(l->sk, false);
-		/* Leaving repair mode clears SO_REUSEADDR. */
-		if (l->reuse)
-			(void)setsockopt(l->sk, SOL_SOCKET, SO_REUSEADDR, &l->reuse,
-					 sizeof(l->reuse));
-	}
-	if (l->filtered)
-		(void)tcp_accept_incoming(l->sk);
-	dguard_sock_forget(l->sk);
-}
-
-static void inet_dump_done(struct file_table *ft, bool killed)
-{
-	struct inet_dump *st = ft->state[FD_KIND__FD_INET_SK];
-
-	for (size_t i = 0; st && i < st->n; i++) {
-		/* Killed: ours is the last reference; closed in repair mode it
-		 * goes without a word to the peer. */
-		if (!killed)
-			live_release(&st->sks[i]);
-		else
-			dguard_sock_forget(st->sks[i].sk);
-		close(st->sks[i].sk);
-	}
-	if (st) {
-		free(st->sks);
-		for (size_t k = 0; k < ARRAY_SIZE(st->lists); k++)
-			free(st->lists[k].v);
-	}
-	free(st);
-	ft->state[FD_KIND__FD_INET_SK] = NULL;
-}
-
 /* ---- restore ---- */
 
 /* Sockets made before any description is opened, by file id. */
@@ -1059,10 +957,9 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 	      (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)) ||
 	    !state_supported(s) ||
 	    addr_load((int)s->family, &s->src_addr, s->src_port, 0, &a) < 0 ||
-	    (s->state == TCP_ESTABLISHED &&
-	     addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
-	    is_established_tcp(s) != !!s->tcp ||
-	    (s->tcp && s->tcp->unsent > s->tcp->send_queue.len) || s->shutdown > 3)
+	    (is_connected(s) && addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
+	    is_tcp_conn(s) != !!s->tcp || (s->tcp && tcp_conn_check(s->state, s->tcp) < 0) ||
+	    udp_queue_check(s) < 0 || s->shutdown > 3)
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
 			       e->path);
 	if (opts_check(s) < 0)
@@ -1075,7 +972,7 @@ static int inet_check(const FileEntry *e, const struct files_open *fo)
 		return r;
 	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
 	 * and sequence numbers: a connection of anyone's, to anywhere. */
-	if (!fo->trust->trusted && is_established_tcp(s)) {
+	if (!fo->trust->trusted && is_tcp_conn(s)) {
 		char name[200];
 
 		sk_fmt(s, name, sizeof(name));
@@ -1120,35 +1017,73 @@ static int udp_connect(int sk, const InetSkEntry *s, const union sk_addr *dst)
 	return 0;
 }
 
+/*
+ * A connect in flight is made again, from the same address and port: its
+ * SYN goes out anew (the count of those sent starts again). A process
+ * that was waiting in connect() waits on; one that polls sees it end.
+ */
+static int tcp_connect_again(int sk, const InetSkEntry *s, const union sk_addr *dst)
+{
+	int flags = fcntl(sk, F_GETFL);
+	char name[200];
+	int r = 0;
+
+	if (flags < 0 || fcntl(sk, F_SETFL, flags | O_NONBLOCK) < 0)
+		r = -errno;
+	if (r >= 0 && connect(sk, &dst->sa, addr_len((int)s->family)) < 0 && errno != EINPROGRESS)
+		r = -errno;
+	if (r < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(r, "cannot restore: cannot connect %s again", name);
+	}
+	return 0;
+}
+
 static int sk_shutdown_restore(int sk, const InetSkEntry *s)
 {
 	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
+	/* A connection's FIN (writes shut down) came back with its state. */
+	uint32_t bits = is_tcp_conn(s) ? s->shutdown & 1 : s->shutdown;
 	char name[200];
 
-	if (!s->shutdown || s->shutdown > 3)
+	if (!bits || bits > 3)
 		return 0;
 	/* A UDP socket not connected is shut down all the same (ENOTCONN). */
-	if (shutdown(sk, how[s->shutdown]) < 0 && errno != ENOTCONN) {
+	if (shutdown(sk, how[bits]) < 0 && errno != ENOTCONN) {
 		sk_fmt(s, name, sizeof(name));
 		return pr_errno(-errno, "cannot restore: cannot shut down %s", name);
 	}
 	return 0;
 }
 
-static int sk_setup(int sk, const InetSkEntry *s)
+/* A set not root's gets no datagram from another's address: its queue
+ * is left empty. */
+static int udp_refill(int sk, const InetSkEntry *s, const union sk_addr *src, bool trusted)
+{
+	char name[200];
+	int r = trusted ? udp_queue_refill(sk, s, src) : 0;
+
+	if (r < 0) {
+		sk_fmt(s, name, sizeof(name));
+		return pr_errno(r, "cannot restore: cannot queue the datagrams of %s again", name);
+	}
+	return 0;
+}
+
+static int sk_setup(int sk, const InetSkEntry *s, bool trusted)
 {
 	union sk_addr src, dst;
 	char name[200];
 	int r;
 
 	(void)addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &src);
-	if (s->state == TCP_ESTABLISHED)
+	if (has_peer(s))
 		(void)addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &dst);
-	r = opts_restore(sk, s, is_established_tcp(s));
+	r = opts_restore(sk, s, is_tcp_conn(s));
 	if (r < 0)
 		return r;
-	if (is_established_tcp(s)) {
-		r = tcp_conn_restore(sk, s->tcp, &src, &dst);
+	if (is_tcp_conn(s)) {
+		r = tcp_conn_restore(sk, s->state, s->tcp, &src, &dst);
 		if (r < 0) {
 			sk_fmt(s, name, sizeof(name));
 			return pr_errno(r, "cannot restore: cannot rebuild the TCP connection %s",
@@ -1156,8 +1091,13 @@ static int sk_setup(int sk, const InetSkEntry *s)
 		}
 	} else {
 		r = sk_bind_listen(sk, s, &src);
+		/* Before connect: a connected socket takes only its peer's. */
+		if (r >= 0 && !is_tcp(s))
+			r = udp_refill(sk, s, &src, trusted);
 		if (r >= 0 && s->state == TCP_ESTABLISHED)
 			r = udp_connect(sk, s, &dst);
+		if (r >= 0 && s->state == TCP_SYN_SENT)
+			r = tcp_connect_again(sk, s, &dst);
 	}
 	return r < 0 ? r : sk_shutdown_restore(sk, s);
 }
@@ -1193,7 +1133,7 @@ static int sk_socket_as(const InetSkEntry *s, const CredsEntry *c)
 	return sk < 0 ? -err : sk;
 }
 
-static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
+static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch, bool trusted)
 {
 	const InetSkEntry *s = e->inet_sk;
 	int sk = sk_socket_as(s, c);
@@ -1204,7 +1144,7 @@ static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch)
 	sk = fd_move_above(sk, scratch);
 	if (sk < 0)
 		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
-	r = sk_setup(sk, s);
+	r = sk_setup(sk, s, trusted);
 	/* O_NONBLOCK: the file flags a socket has. */
 	if (r >= 0 && fcntl(sk, F_SETFL, e->flags) < 0)
 		r = pr_errno(-errno, "cannot restore: cannot set the flags of socket '%s'",
@@ -1290,7 +1230,7 @@ static int inet_prepare(struct files_open *fo)
 			    (e->inet_sk->state == TCP_LISTEN) != listening)
 				continue;
 			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
-						   fo->scratch);
+						   fo->scratch, fo->trust->trusted);
 		}
 	as_owner_leave(&owner);
 	return r < 0 ? r : 0;
@@ -1329,13 +1269,13 @@ static int inet_restore_last(const FileEntry *e, int pid, int fd)
 	char name[200];
 	int sk, r = 0;
 
-	if (!is_established_tcp(s))
+	if (!is_tcp_conn(s))
 		return 0;
 	sk = fd_borrow(pid, fd);
 	if (sk < 0)
 		r = sk;
 	if (r >= 0)
-		r = tcp_conn_resume(sk, s->tcp);
+		r = tcp_conn_resume(sk, s->state, s->tcp);
 	for (size_t i = 0; r >= 0 && i < s->n_opts; i++)
 		if (opt_is_reuseaddr(s->opts[i]))
 			r = opt_set(sk, s->opts[i]);

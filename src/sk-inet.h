@@ -3,9 +3,12 @@
 #define CKPT_SK_INET_H
 /*
  * TCP and UDP sockets: what sk-inet.c (the kind: addresses, options,
- * states) and sk-tcp.c (established connections through TCP_REPAIR) share.
- * No logging here: 0 or -errno; the kind says what failed.
+ * states), sk-inet-live.c (the sockets while the dump holds them),
+ * sk-tcp.c (connections through TCP_REPAIR), sk-udp.c (UDP queues) and
+ * sk-inject.c share. No logging here but in sk-inet-live.c, a part of the
+ * kind: 0 or -errno; the kind says what failed.
  */
+#include "files.h"
 #include "sk-inet.pb-c.h"
 
 #include <netinet/in.h>
@@ -17,6 +20,73 @@ union sk_addr {
 	struct sockaddr_in v4;
 	struct sockaddr_in6 v6;
 };
+
+/* ---- sk-inet.c, sk-inet-live.c: the kind ---- */
+
+/* A socket being dumped, and ckpt's own copy of it. */
+struct live_sk {
+	FileEntry *e;
+	int pid, fd; /* where the dump found it, for messages */
+	int sk;
+	int reuse; /* SO_REUSEADDR as the process left it */
+	bool filtered, repaired;
+};
+
+/* What sock_diag says of the sockets of one family and protocol. */
+struct diag_list {
+	bool read;
+	size_t n;
+	struct diag_sk {
+		uint32_t ino;
+		uint8_t shutdown;
+		uint8_t dst[16]; /* the peer (a connect in flight has no other) */
+		uint16_t dport; /* network order */
+		uint32_t ifindex;
+	} * v;
+};
+
+struct inet_dump {
+	struct live_sk *sks;
+	size_t n;
+	struct diag_list lists[4]; /* TCP, UDP; IPv4, IPv6 */
+};
+
+/* "ESTABLISHED", "FIN_WAIT1"... as <netinet/tcp.h> names them. */
+const char *inet_state_name(uint32_t state);
+/* The state of socket @sk (of the kind @s says): TCP's own, or for UDP
+ * TCP_ESTABLISHED once connected, else TCP_CLOSE. */
+int inet_sk_state(int sk, const InetSkEntry *s, uint32_t *ret);
+int sk_getint(int sk, int level, int name, int *ret);
+/* The kind's dump_finish and dump_done (sk-inet-live.c). */
+int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+void inet_dump_done(struct file_table *ft, bool killed);
+
+/* ---- sk-inject.c ---- */
+
+/* An IPv4 address in an IPv6 one (::ffff:a.b.c.d) as plain IPv4. */
+void addr_unmap(union sk_addr *a);
+/* The IP header of a packet sent again: -1, the kernel's default. */
+struct inject_ip {
+	int tos, ttl;
+};
+/* @len bytes of protocol @proto (@buf: its header, then its payload) sent
+ * from @from to @to (mapped addresses as IPv4), @to an address of this
+ * machine (-EADDRNOTAVAIL if not), with @ip (NULL: defaults); the header's
+ * checksum, at @csum_off, is made here. */
+int inet_inject(int proto, const union sk_addr *from, const union sk_addr *to,
+		const struct inject_ip *ip, uint8_t *buf, size_t len, size_t csum_off);
+
+/* ---- sk-udp.c ---- */
+
+/* The datagrams waiting in UDP socket @sk, into @s->queue, without taking
+ * them (SO_PEEK_OFF is left at -1: the caller puts it back). -EPIPE: an
+ * error is pending, which any read would take. */
+int udp_queue_dump(int sk, InetSkEntry *s);
+/* -EBADMSG unless the queue of @s, from an image, could be one. */
+int udp_queue_check(const InetSkEntry *s);
+/* Send @s's datagrams again to the new socket @sk, bound to @bound, each
+ * from its sender, and wait until they are all queued. */
+int udp_queue_refill(int sk, const InetSkEntry *s, const union sk_addr *bound);
 
 /* ---- sk-tcp.c ---- */
 
@@ -35,14 +105,21 @@ int tcp_quiet(int sk);
 /* Back to normal; @probe: send a window probe, so that the peer tells
  * its window at once. */
 int tcp_repair_off(int sk, bool probe);
-/* An established connection in repair mode, into @c (its byte fields
+/* Is @state one of a connection ckpt saves (ESTABLISHED, FIN_WAIT1,
+ * FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING)? */
+bool tcp_conn_state(uint32_t state);
+/* A connection in @state, in repair mode, into @c (its byte fields
  * allocated). */
-int tcp_conn_dump(int sk, TcpConnEntry *c);
+int tcp_conn_dump(int sk, uint32_t state, TcpConnEntry *c);
+/* -EBADMSG unless @c, from an image, can be a connection in @state. */
+int tcp_conn_check(uint32_t state, const TcpConnEntry *c);
 /* Rebuild connection @c of the new socket @sk, from @src to @dst, in
- * repair mode; it stays in repair mode. */
-int tcp_conn_restore(int sk, const TcpConnEntry *c, const union sk_addr *src,
+ * repair mode, up to @state (see tcp_conn_resume); it stays in repair mode.
+ * -EPROTO: the kernel did not take it to the state it should. */
+int tcp_conn_restore(int sk, uint32_t state, const TcpConnEntry *c, const union sk_addr *src,
 		     const union sk_addr *dst);
-/* Out of repair mode, @c goes on: the bytes it had never sent go out now. */
-int tcp_conn_resume(int sk, const TcpConnEntry *c);
+/* Out of repair mode, @c goes on: the bytes it had never sent go out now,
+ * and our FIN after them if it waited for them. */
+int tcp_conn_resume(int sk, uint32_t state, const TcpConnEntry *c);
 
 #endif

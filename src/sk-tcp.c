@@ -16,6 +16,18 @@
  * runs out), the bytes never sent are given to the socket once out of
  * repair mode, for it to send when the peer's window allows, as it would
  * have.
+ *
+ * A connection that is closing has one FIN or two. Ours (FIN_WAIT1,
+ * FIN_WAIT2, CLOSING, LAST_ACK) takes the sequence number after the send
+ * queue: in repair mode, with the send queue chosen, shutdown(SHUT_WR)
+ * queues it as already sent, and the state moves on as it did (FIN_WAIT1,
+ * or LAST_ACK from CLOSE_WAIT); it is sent again until the peer
+ * acknowledges it, which the peer does at once if it had it (FIN_WAIT2).
+ * A FIN still waiting behind bytes never sent is given at resume, after
+ * them. The peer's FIN (CLOSE_WAIT, CLOSING, LAST_ACK) no option gives:
+ * the kernel takes it only from the wire, so ckpt sends the socket the
+ * segment the peer had sent, from the peer's address through a raw
+ * socket (see peer_fin).
  */
 #include "sk-inet.h"
 
@@ -24,11 +36,47 @@
 #include <linux/filter.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 /* What a send queue may hold before snd_una: see queue_peek(). */
 #define SNDQ_SLACK (1024 * 1024)
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
+/* How long the peer's FIN may take to reach its socket (loopback). */
+#define FIN_WAIT_MS 2000
+
+#define STATE_BIT(s) (1U << (s))
+
+bool tcp_conn_state(uint32_t state)
+{
+	return state < 32 &&
+	       (STATE_BIT(state) &
+		(STATE_BIT(TCP_ESTABLISHED) | STATE_BIT(TCP_FIN_WAIT1) | STATE_BIT(TCP_FIN_WAIT2) |
+		 STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING)));
+}
+
+/* We sent a FIN (or queued it). */
+static bool fin_ours(uint32_t state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
+	       state == TCP_LAST_ACK;
+}
+
+/* The peer sent a FIN, and we have it. */
+static bool fin_theirs(uint32_t state)
+{
+	return state == TCP_CLOSE_WAIT || state == TCP_CLOSING || state == TCP_LAST_ACK;
+}
+
+/* Our FIN is in the send queue, not acknowledged (in FIN_WAIT2 it is). */
+static bool fin_queued(uint32_t state)
+{
+	return fin_ours(state) && state != TCP_FIN_WAIT2;
+}
 
 static int tcp_set(int sk, int name, int val)
 {
@@ -139,8 +187,14 @@ int tcp_quiet(int sk)
 	return w.rcv_wup == rcv_nxt;
 }
 
-static int queues_dump(int sk, TcpConnEntry *c)
+/*
+ * SIOCOUTQ and SIOCOUTQNSD count sequence numbers: our FIN, while not
+ * acknowledged, is one of them, and one of the unsent ones until it goes.
+ * SIOCINQ counts bytes only (the peer's FIN is not one).
+ */
+static int queues_dump(int sk, uint32_t state, TcpConnEntry *c)
 {
+	int fin = fin_queued(state) ? 1 : 0;
 	uint32_t write_seq = 0;
 	int outq = 0, unsent = 0, inq = 0, r;
 
@@ -149,12 +203,16 @@ static int queues_dump(int sk, TcpConnEntry *c)
 		return r;
 	if (ioctl(sk, SIOCOUTQ, &outq) < 0 || ioctl(sk, SIOCOUTQNSD, &unsent) < 0)
 		return -errno;
-	if (outq < unsent)
+	if (outq < unsent || outq < fin || (state == TCP_FIN_WAIT2 && outq))
 		return -EBADMSG;
-	r = queue_peek(sk, TCP_SEND_QUEUE, (size_t)outq, &c->send_queue);
+	c->snd_una = write_seq - (uint32_t)outq;
+	if (fin && unsent) {
+		c->has_fin_unsent = c->fin_unsent = true;
+		unsent--;
+	}
+	r = queue_peek(sk, TCP_SEND_QUEUE, (size_t)(outq - fin), &c->send_queue);
 	if (r < 0)
 		return r;
-	c->snd_una = write_seq - (uint32_t)outq;
 	c->unsent = (uint32_t)unsent;
 	r = queue_seq(sk, TCP_RECV_QUEUE, &c->rcv_nxt);
 	if (r < 0)
@@ -206,9 +264,9 @@ static int agreed_dump(int sk, TcpConnEntry *c)
 	return 0;
 }
 
-int tcp_conn_dump(int sk, TcpConnEntry *c)
+int tcp_conn_dump(int sk, uint32_t state, TcpConnEntry *c)
 {
-	int r = queues_dump(sk, c);
+	int r = queues_dump(sk, state, c);
 
 	return r < 0 ? r : agreed_dump(sk, c);
 }
@@ -243,13 +301,17 @@ static int send_loop(int sk, const uint8_t **data, size_t *len)
 static int send_all(int sk, int buf, int force, const uint8_t *data, size_t len)
 {
 	socklen_t optlen = sizeof(int);
-	int size = 0, grown, r;
+	int size = 0, lock = -1, grown, r;
 
 	r = send_loop(sk, &data, &len);
 	if (r != -EAGAIN && r != -ENOMEM)
 		return r;
 	if (getsockopt(sk, SOL_SOCKET, buf, &size, &optlen) < 0)
 		return -errno;
+	/* Setting a size locks it (no more autotuning): the lock goes back
+	 * as it was (before Linux 5.14 nobody can tell). */
+	if (getsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, &optlen) < 0)
+		lock = -1;
 	/* The kernel doubles what it is given (for its own overhead). */
 	grown = (int)MIN((size_t)size + 2 * len + 65536, (size_t)INT32_MAX / 2);
 	if (setsockopt(sk, SOL_SOCKET, force, &grown, sizeof(grown)) < 0)
@@ -257,6 +319,8 @@ static int send_all(int sk, int buf, int force, const uint8_t *data, size_t len)
 	r = send_loop(sk, &data, &len);
 	size /= 2;
 	if (setsockopt(sk, SOL_SOCKET, force, &size, sizeof(size)) < 0 && r == 0)
+		r = -errno;
+	if (lock >= 0 && setsockopt(sk, SOL_SOCKET, SO_BUF_LOCK, &lock, sizeof(lock)) < 0 && r == 0)
 		r = -errno;
 	return r == -EAGAIN ? -ENOBUFS : r;
 }
@@ -313,18 +377,154 @@ static socklen_t addr_len(const union sk_addr *a)
 	return a->sa.sa_family == AF_INET6 ? sizeof(a->v6) : sizeof(a->v4);
 }
 
-int tcp_conn_restore(int sk, const TcpConnEntry *c, const union sk_addr *src,
+int tcp_conn_check(uint32_t state, const TcpConnEntry *c)
+{
+	if (!tcp_conn_state(state) || c->unsent > c->send_queue.len)
+		return -EBADMSG;
+	/* Our FIN follows every byte: sent, they were all sent; acknowledged
+	 * (FIN_WAIT2), they were all acknowledged. */
+	if (c->fin_unsent && !fin_queued(state))
+		return -EBADMSG;
+	if (fin_ours(state) && !c->fin_unsent && c->unsent)
+		return -EBADMSG;
+	if (state == TCP_FIN_WAIT2 && c->send_queue.len)
+		return -EBADMSG;
+	if (fin_theirs(state) && c->recv_queue.len > UINT32_MAX - 1)
+		return -EBADMSG;
+	return 0;
+}
+
+/* The state @sk is in. */
+static int sk_tcp_state(int sk, uint32_t *ret)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return -errno;
+	*ret = ti.tcpi_state;
+	return 0;
+}
+
+/* Our FIN, queued as sent: no packet leaves in repair mode. */
+static int fin_queue_sent(int sk)
+{
+	int r = tcp_set(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+
+	if (r >= 0 && shutdown(sk, SHUT_WR) < 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * Until the connection resumes, @sk takes only segments with a FIN: the
+ * peer's (below). Our ACK of it goes to the peer's port; if the peer's
+ * socket is not there yet (both ends in the tree, the other one not
+ * restored yet), the RST its kernel answers with is dropped.
+ */
+static int fin_only_filter(int sk)
+{
+	/* The filter sees the TCP header at offset 0; its flags are byte 13. */
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x01, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(f), .filter = f };
+
+	return setsockopt(sk, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
+}
+
+/* The segment that carried the peer's FIN, from @from to @to, again. */
+static int fin_send(const TcpConnEntry *c, const union sk_addr *from, const union sk_addr *to)
+{
+	uint32_t wnd = c->snd_wnd >> (c->has_snd_wscale ? MIN(c->snd_wscale, 14U) : 0);
+	struct tcphdr th = {
+		.source = from->v4.sin_port, /* the same place in both */
+		.dest = to->v4.sin_port,
+		.seq = htonl(c->rcv_nxt - 1),
+		.ack_seq = htonl(c->snd_una),
+		.doff = sizeof(th) / 4,
+		.fin = 1,
+		.ack = 1,
+		.window = htons((uint16_t)MIN(wnd, 65535U)),
+	};
+
+	return inet_inject(IPPROTO_TCP, from, to, NULL, (uint8_t *)&th, sizeof(th),
+			   offsetof(struct tcphdr, check));
+}
+
+/* The peer's FIN into @sk, which goes from @from to state @want. */
+static int peer_fin(int sk, const TcpConnEntry *c, const union sk_addr *src,
+		    const union sk_addr *dst, uint32_t from, uint32_t want)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + FIN_WAIT_MS * 1000000ULL;
+	struct timespec tick = { 0, 1000000 };
+	uint32_t state = from;
+	int r = fin_only_filter(sk);
+
+	if (r >= 0)
+		r = fin_send(c, dst, src);
+	/* Loopback hands the segment on at once, mostly before sendto
+	 * returns; not always. */
+	while (r >= 0 && state == from && now_ns(CLOCK_MONOTONIC) < end) {
+		r = sk_tcp_state(sk, &state);
+		if (r >= 0 && state == from)
+			nanosleep(&tick, NULL);
+	}
+	if (r >= 0 && state != want)
+		r = -EPROTO;
+	return r;
+}
+
+/* What the socket is in after each step: @fin_unsent, our FIN comes at
+ * resume. */
+static uint32_t state_restored(uint32_t state, bool fin_unsent)
+{
+	if (!fin_ours(state) || fin_unsent)
+		return fin_theirs(state) ? TCP_CLOSE_WAIT : TCP_ESTABLISHED;
+	/* Acknowledged again once the peer hears from us. */
+	if (state == TCP_FIN_WAIT2)
+		return TCP_FIN_WAIT1;
+	return state;
+}
+
+/* Both FINs in the order they came. */
+static int fins_restore(int sk, uint32_t state, const TcpConnEntry *c, const union sk_addr *src,
+			const union sk_addr *dst)
+{
+	bool ours = fin_ours(state) && !c->fin_unsent;
+	int r = 0;
+
+	/* Ours first, unless it answered the peer's (LAST_ACK). */
+	if (ours && state != TCP_LAST_ACK)
+		r = fin_queue_sent(sk);
+	if (r >= 0 && fin_theirs(state))
+		r = peer_fin(sk, c, src, dst,
+			     ours && state != TCP_LAST_ACK ? TCP_FIN_WAIT1 : TCP_ESTABLISHED,
+			     ours && state != TCP_LAST_ACK ? TCP_CLOSING : TCP_CLOSE_WAIT);
+	if (r >= 0 && ours && state == TCP_LAST_ACK)
+		r = fin_queue_sent(sk);
+	return r;
+}
+
+int tcp_conn_restore(int sk, uint32_t state, const TcpConnEntry *c, const union sk_addr *src,
 		     const union sk_addr *dst)
 {
 	size_t sent = c->send_queue.len - c->unsent;
+	uint32_t now = 0;
 	int r;
 
 	r = tcp_repair_on(sk);
-	/* Where each queue starts; adding bytes to it moves its end on. */
+	/* Where each queue starts; adding bytes to it moves its end on. An
+	 * acknowledged FIN of ours comes back as sent, not acknowledged. */
 	if (r >= 0)
-		r = queue_set_seq(sk, TCP_SEND_QUEUE, c->snd_una);
+		r = queue_set_seq(sk, TCP_SEND_QUEUE, c->snd_una - (state == TCP_FIN_WAIT2));
 	if (r >= 0)
-		r = queue_set_seq(sk, TCP_RECV_QUEUE, c->rcv_nxt - (uint32_t)c->recv_queue.len);
+		r = queue_set_seq(sk, TCP_RECV_QUEUE,
+				  c->rcv_nxt - fin_theirs(state) - (uint32_t)c->recv_queue.len);
 	if (r < 0)
 		return r;
 	/* Repair mode binds even where another socket is bound (the
@@ -337,20 +537,39 @@ int tcp_conn_restore(int sk, const TcpConnEntry *c, const union sk_addr *src,
 		r = queue_fill(sk, TCP_SEND_QUEUE, c->send_queue.data, sent);
 	if (r >= 0)
 		r = queue_fill(sk, TCP_RECV_QUEUE, c->recv_queue.data, c->recv_queue.len);
+	if (r >= 0)
+		r = fins_restore(sk, state, c, src, dst);
 	/* After the receive queue: the window must not start after rcv_nxt. */
 	if (r >= 0)
 		r = window_restore(sk, c);
 	if (r >= 0)
 		r = tcp_set(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	if (r >= 0)
+		r = sk_tcp_state(sk, &now);
+	if (r >= 0 && now != state_restored(state, c->fin_unsent))
+		r = -EPROTO;
 	return r;
 }
 
-int tcp_conn_resume(int sk, const TcpConnEntry *c)
+int tcp_conn_resume(int sk, uint32_t state, const TcpConnEntry *c)
 {
 	size_t sent = c->send_queue.len - c->unsent;
-	int r = tcp_repair_off(sk, true);
+	int r = 0;
 
-	if (r < 0 || !c->unsent)
-		return r;
-	return send_all(sk, SO_SNDBUF, SO_SNDBUFFORCE, c->send_queue.data + sent, c->unsent);
+	/* The filter peer_fin left: what the peer sends is taken again. */
+	if (fin_theirs(state))
+		r = tcp_accept_incoming(sk);
+	if (r == -ENOENT)
+		r = 0;
+	/* A window probe gets the peer to tell its window at once; in
+	 * CLOSE_WAIT the peer may be gone for good, and a probe would get a
+	 * reset back where the process would have read an end of file. */
+	if (r >= 0)
+		r = tcp_repair_off(sk, state != TCP_CLOSE_WAIT);
+	if (r >= 0 && c->unsent)
+		r = send_all(sk, SO_SNDBUF, SO_SNDBUFFORCE, c->send_queue.data + sent, c->unsent);
+	/* Behind the bytes it waited for, as it was. */
+	if (r >= 0 && c->fin_unsent && shutdown(sk, SHUT_WR) < 0)
+		r = -errno;
+	return r;
 }

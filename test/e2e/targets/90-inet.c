@@ -18,7 +18,8 @@
  * and prints "PORTS tcp=P udp=Q bound=R" before READY. With "raw", fd
  * RAW_FD is also a raw ICMP socket; with "synsent", fd RAW_FD is a TCP
  * socket stuck connecting (its SYNs go to a listening socket that drops
- * every packet, at fd RAW_FD + 1): sockets ckpt must refuse.
+ * every packet, at fd RAW_FD + 1): ckpt must refuse the raw socket and the
+ * listening socket's filter.
  *
  * The main loop accepts one client S from outside (the test): it sets
  * SO_SNDBUF 16384 on it and writes lines "DATA %08u\n" until the client's
