@@ -97,6 +97,7 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_UNIX_SK:
 	case FD_KIND__FD_INET_SK:
+	case FD_KIND__FD_NET_SK:
 		return magic == SOCKFS_MAGIC;
 	case FD_KIND__FD_PIPE:
 		return magic == PIPEFS_MAGIC;
@@ -210,7 +211,8 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d '%s' holds a %s lease (F_SETLEASE): leases are not restored",
 			d->pid, d->fd, d->link, lease_name(lease));
-	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK) {
+	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK ||
+	    k->kind == FD_KIND__FD_NET_SK) {
 		int r = sk_common_dump(d, copy, e);
 
 		if (r < 0)
@@ -347,7 +349,8 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 	if ((e->flags & O_ASYNC) && (e->flags & O_PATH))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (flags of '%s')",
 			       e->path);
-	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK)
+	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK ||
+	    e->kind == FD_KIND__FD_NET_SK)
 		return sk_common_check(e, fo->trust);
 	return 0;
 }

@@ -182,6 +182,10 @@ extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 extern const struct file_kind mqueue_kind;
+/* sk-net.c: ICMP, raw IP, packet and netlink sockets. Is fd @fd of @pid
+ * one (they look like any socket in /proc)? */
+extern const struct file_kind net_sk_kind;
+bool net_sk_fd(int pid, int fd);
 /* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
  * regular files in /proc)? */
 bool fd_on_mqueue(int pid, int fd);

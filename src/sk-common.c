@@ -256,7 +256,8 @@ int sk_common_check(const FileEntry *e, const struct trust *t)
 
 	if (r < 0 || !s)
 		return r;
-	if ((e->kind != FD_KIND__FD_UNIX_SK && e->kind != FD_KIND__FD_INET_SK) ||
+	if ((e->kind != FD_KIND__FD_UNIX_SK && e->kind != FD_KIND__FD_INET_SK &&
+	     e->kind != FD_KIND__FD_NET_SK) ||
 	    (s->has_buf_lock && s->buf_lock > BUF_LOCKS) ||
 	    (s->has_filter && (!s->filter.len || s->filter.len % sizeof(struct sock_filter) ||
 			       s->filter.len / sizeof(struct sock_filter) > BPF_MAXINSNS)))
