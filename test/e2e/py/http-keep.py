@@ -1,7 +1,7 @@
 # http-keep.py HOST PORT - one HTTP/1.1 connection kept open (http.client),
 # driven by lines on stdin: "GET PATH" sends a request on that same
 # connection and prints "STATUS <code> <len> <local port>" then the body
-# on one line; "PORT" prints the local port. Never reconnects: a request
+# on one line (its lines joined by " | "); "PORT" prints the local port. Never reconnects: a request
 # on a connection the server closed prints "ERROR ..." instead.
 import http.client
 import sys
@@ -19,7 +19,7 @@ for line in sys.stdin:
         try:
             conn.request("GET", words[1])
             r = conn.getresponse()
-            body = r.read().decode(errors="replace").strip()
+            body = " | ".join(r.read().decode(errors="replace").split("\n")).strip(" |")
             print("STATUS", r.status, len(body), conn.sock.getsockname()[1], flush=True)
             print(body, flush=True)
         except Exception as e:

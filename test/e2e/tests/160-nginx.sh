@@ -2,15 +2,17 @@
 # 160-nginx.sh - nginx as Debian packages it (nginx-light): a root master
 # with two workers that drop to www-data, run from a config of the test's
 # own (its prefix, pid file and logs in the temp dir, loopback on a free
-# port, daemon off so the master is the test's child). A python3
-# http.client connection is kept open (HTTP/1.1 keep-alive) after one
-# request. The dump runs without CAP_SYS_RESOURCE (capsh --drop): the
-# workers' limits are asked of the workers themselves, prlimit(2) on
-# another uid would need it. Restore: the kept connection serves another
-# request (the same local port, nginx logs both), a new connection works,
-# the workers still run as www-data with no capability, and SIGHUP (what
-# nginx -s reload sends) to the restored master starts two new workers,
-# as www-data too, that serve. Skipped only if nginx is not installed.
+# port, daemon off so the master is the test's child, accept_mutex on,
+# stub_status counting in memory the master shares with its workers). A
+# python3 http.client connection is kept open (HTTP/1.1 keep-alive). The
+# dump runs without CAP_SYS_RESOURCE (capsh --drop): the workers' limits
+# are asked of the workers themselves, prlimit(2) on another uid would
+# need it. Restore: the kept connection serves more requests (the same
+# local port, nginx logs them; stub_status counts on from where it was),
+# a new connection works, the workers still run as www-data with no
+# capability, and SIGHUP (what nginx -s reload sends) to the restored
+# master starts two new workers, as www-data too, that serve. Skipped
+# only if nginx is not installed.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/net.sh
@@ -36,7 +38,7 @@ daemon off;
 master_process on;
 pid $T/nginx.pid;
 error_log $T/logs/error.log notice;
-events { worker_connections 64; }
+events { worker_connections 64; accept_mutex on; }
 http {
 	access_log $T/logs/access.log;
 	client_body_temp_path $T/tmp/body;
@@ -49,6 +51,7 @@ http {
 	server {
 		listen 127.0.0.1:$port;
 		root $T/html;
+		location = /status { stub_status; }
 	}
 }
 CONF
@@ -91,6 +94,16 @@ keep_get /
 [[ $KEEP_STATUS == "STATUS 200 "* && $KEEP_BODY == "$page" ]] ||
 	fail "before the dump: $KEEP_STATUS $KEEP_BODY"
 (($(established_to "$port") == 1)) || fail "the kept connection is not established"
+# stub_status counts in memory the master shares with its workers.
+requests() { # the request count in a stub_status body
+	local -a f
+	read -ra f <<<"${1#*server accepts handled requests | }"
+	printf '%s\n' "${f[2]}"
+}
+keep_get /status
+[[ $KEEP_STATUS == "STATUS 200 "* ]] || fail "no stub_status: $KEEP_STATUS $KEEP_BODY"
+req0=$(requests "$KEEP_BODY")
+[[ $req0 =~ ^[0-9]+$ ]] || fail "stub_status says '$KEEP_BODY'"
 
 # The dump, without CAP_SYS_RESOURCE.
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
@@ -112,6 +125,9 @@ mapfile -t now < <(workers "$pid")
 [[ ${now[*]} == "${old[*]}" ]] || fail "the restored workers are ${now[*]}, want ${old[*]}"
 for p in "${now[@]}"; do as_www "$p"; done
 
+keep_get /status
+[[ $(requests "$KEEP_BODY") == $((req0 + 1)) ]] ||
+	fail "after the restore nginx counts $(requests "$KEEP_BODY") requests, want $((req0 + 1)) (shared memory lost?)"
 keep_get /
 [[ $KEEP_STATUS == "STATUS 200 "* && $KEEP_BODY == "$page" ]] ||
 	fail "the kept connection after the restore: $KEEP_STATUS $KEEP_BODY"
