@@ -7,9 +7,11 @@
 # that reply alone through, an echo request built whole (IP_HDRINCL) is
 # answered, the netlink route dump works with the same portid and groups,
 # the uevent and generic sockets keep their portids (same values in the
-# CHECK lines before and after). Then a packet socket in a fanout group
-# is refused at dump, the target running on untouched. Then a user's set
-# claiming a packet socket for a process without CAP_NET_RAW is refused.
+# CHECK lines before and after). The same images with an option entry
+# edited (a name or level not in the table, a value too long or empty)
+# are refused at load. Then a packet socket in a fanout group is refused
+# at dump, the target running on untouched. (A user's set claiming a raw
+# or packet socket: test 164.)
 # net.ipv4.ping_group_range is set to let root's group make ICMP sockets,
 # and put back at exit.
 # shellcheck source=test/e2e/lib.sh
@@ -44,6 +46,28 @@ awk -v p="$(check_value portid14)" '$3 == p { f = 1 } END { exit !f }' /proc/net
 self_check "$pid" "$w"
 kill_restored "$pid"
 wait_gone "$pid"
+
+# Hostile option entries (the raw socket's IP_TTL, edited) are refused at load.
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+read -r i k < <("$IMGEDIT" "$T/images" files.img |
+	sed -n 's/^files\[\([0-9]*\)\]\.net_sk\.opts\[\([0-9]*\)\]\.name=2$/\1 \2/p' | head -n 1)
+[[ -n $i && -n $k ]] || fail "no IP_TTL saved in the images"
+hostile() { # WHAT EDIT...
+	local bad=$T/bad.$RANDOM what=$1
+	shift
+	cp -a "$T/images" "$bad" || fail "cannot copy the images"
+	"$IMGEDIT" "$bad" files.img "$@" || fail "imgedit $*"
+	log "==== an option with $what"
+	expect_restore_fail "$bad" "$pid" "a socket option with $what"
+	grep -q "images are inconsistent (socket 'socket:" "$CK_ERR" ||
+		fail "the refusal does not say the images are inconsistent: $(ck_err_line)"
+}
+hostile "a name not in the table (SO_DEBUG)" "files[$i].net_sk.opts[$k].level=1" \
+	"files[$i].net_sk.opts[$k].name=1"
+hostile "a level of another family (SOL_PACKET)" "files[$i].net_sk.opts[$k].level=263" \
+	"files[$i].net_sk.opts[$k].name=2"
+hostile "a value of 40 bytes" "files[$i].net_sk.opts[$k].value=hex:$(printf '%080d' 1)"
+hostile "an empty value" "files[$i].net_sk.opts[$k].value="
 
 log "==== a packet socket in a fanout group: refused, untouched"
 w2=$T/w2
