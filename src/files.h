@@ -186,6 +186,8 @@ extern const struct file_kind mqueue_kind;
  * one (they look like any socket in /proc)? */
 extern const struct file_kind net_sk_kind;
 bool net_sk_fd(int pid, int fd);
+/* What @s is, in words, for ckpt show. */
+void net_sk_describe(const NetSkEntry *s, char *buf, size_t len);
 /* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
  * regular files in /proc)? */
 bool fd_on_mqueue(int pid, int fd);

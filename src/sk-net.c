@@ -774,3 +774,30 @@ const struct file_kind net_sk_kind = {
 	.check = net_sk_check,
 	.open = net_sk_open,
 };
+
+void net_sk_describe(const NetSkEntry *s, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (s->family == AF_NETLINK) {
+		snprintf(buf, len, "netlink protocol %u portid %u, %zu group words%s", s->protocol,
+			 s->portid, s->n_groups,
+			 s->has_dst_portid || s->has_dst_group ? ", connected" : "");
+		return;
+	}
+	if (s->family == AF_PACKET) {
+		snprintf(buf, len, "packet %s protocol %#x, bound to interface %u protocol %#x",
+			 s->type == SOCK_RAW ? "raw" : "dgram", ntohs((uint16_t)s->protocol),
+			 s->ifindex, ntohs((uint16_t)s->pkt_protocol));
+		return;
+	}
+	if (s->src_addr.len == 4 || s->src_addr.len == 16)
+		(void)inet_ntop(s->src_addr.len == 4 ? AF_INET : AF_INET6, s->src_addr.data, addr,
+				sizeof(addr));
+	if (s->type == SOCK_RAW)
+		snprintf(buf, len, "raw IP protocol %u on %s%s", s->protocol, addr,
+			 s->has_dst_addr ? ", connected" : "");
+	else
+		snprintf(buf, len, "ICMP on %s ident %u%s", addr, s->src_port,
+			 s->has_dst_addr ? ", connected" : "");
+}

@@ -7,7 +7,7 @@
 # that reply alone through, an echo request built whole (IP_HDRINCL) is
 # answered, the netlink route dump works with the same portid and groups,
 # the uevent and generic sockets keep their portids (same values in the
-# CHECK lines before and after). The same images with an option entry
+# CHECK lines before and after; ckpt show tells them). The same images with an option entry
 # edited (a name or level not in the table, a value too long or empty)
 # are refused at load. Then a packet socket in a fanout group is refused
 # at dump, the target running on untouched. (A user's set claiming a raw
@@ -37,6 +37,11 @@ for k in ident portid14 portid15 portid16; do
 done
 
 dump_and_reap "$pid" "$T/images"
+ck_ok show --images "$T/images"
+grep -q " ICMP on 127.0.0.1 ident $(check_value ident)\$" "$CK_OUT" &&
+	grep -q " netlink protocol 0 portid $(check_value portid14), " "$CK_OUT" &&
+	grep -q " packet dgram protocol [0-9a-fx]*, bound to interface [1-9][0-9]* protocol 0x800\$" "$CK_OUT" ||
+	fail "ckpt show does not tell the sockets: $(grep -E ' 1[0-7] socket' "$CK_OUT" | head -n 3)"
 restore_detached "$T/images" "$pid"
 self_check "$pid" "$w"
 [[ $(socks) == "$before" ]] || fail "the sockets changed: '$(socks)', was '$before'"
