@@ -480,9 +480,8 @@ static int net_sk_dump(const struct fd_dump *d, FileEntry *e)
 	s->family = (uint32_t)family;
 	s->type = (uint32_t)type;
 	s->protocol = (uint32_t)protocol;
-	/* A ping socket may not be made by ckpt's group: then every option
-	 * is saved, not only those that differ. */
-	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	/* Any socket of ckpt's tells its network namespace. */
+	fresh = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fresh >= 0 && getsockopt(sk, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) == 0 &&
 	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
 		return pr_fail(
@@ -505,6 +504,10 @@ static int net_sk_dump(const struct fd_dump *d, FileEntry *e)
 	if (why)
 		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d is a %s with %s (not supported)",
 			       d->pid, d->fd, net_sk_name(s), why);
+	/* A ping socket may not be made by ckpt's group: then every option
+	 * is saved, not only those that differ. */
+	close(fresh);
+	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
 	opts_dump(sk, fresh, s);
 	return 0;
 }
