@@ -3,12 +3,14 @@
 # with two workers that drop to www-data, run from a config of the test's
 # own (its prefix, pid file and logs in the temp dir, loopback on a free
 # port, daemon off so the master is the test's child, accept_mutex on,
-# stub_status counting in memory the master shares with its workers). A
+# stub_status counting in memory the master shares with its workers;
+# else Debian's nginx.conf: its dynamic echo module, sendfile, gzip). A
 # python3 http.client connection is kept open (HTTP/1.1 keep-alive). The
 # dump runs without CAP_SYS_RESOURCE (capsh --drop): the workers' limits
 # are asked of the workers themselves, prlimit(2) on another uid would
 # need it. Restore: the kept connection serves more requests (the same
-# local port, nginx logs them; stub_status counts on from where it was),
+# local port, nginx logs them; the echo module answers from a worker of
+# before; stub_status counts on from where it was),
 # a new connection works, the workers still run as www-data with no
 # capability, and SIGHUP (what nginx -s reload sends) to the restored
 # master starts two new workers, as www-data too, that serve. Skipped
@@ -31,6 +33,16 @@ printf 'hello from nginx %s\n' "$RANDOM$RANDOM" >"$T/html/index.html"
 chmod 644 "$T/html/index.html"
 page=$(cat "$T/html/index.html")
 port=$(free_port)
+# Debian's /etc/nginx/nginx.conf, but for the paths, the port and the
+# logs: its dynamic module (the echo module of nginx-light), sendfile,
+# tcp_nopush, gzip, mime types.
+echo_mod=/usr/lib/nginx/modules/ngx_http_echo_module.so
+load_echo='' echo_loc=''
+if [[ -e $echo_mod ]]; then
+	load_echo="load_module $echo_mod;"
+	# shellcheck disable=SC2016 # nginx's $pid, the worker's
+	echo_loc='location = /echo { echo "worker $pid"; }'
+fi
 cat >"$T/nginx.conf" <<CONF
 user www-data;
 worker_processes 2;
@@ -38,8 +50,15 @@ daemon off;
 master_process on;
 pid $T/nginx.pid;
 error_log $T/logs/error.log notice;
-events { worker_connections 64; accept_mutex on; }
+$load_echo
+events { worker_connections 768; accept_mutex on; }
 http {
+	sendfile on;
+	tcp_nopush on;
+	types_hash_max_size 2048;
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	gzip on;
 	access_log $T/logs/access.log;
 	client_body_temp_path $T/tmp/body;
 	proxy_temp_path $T/tmp/proxy;
@@ -52,6 +71,7 @@ http {
 		listen 127.0.0.1:$port;
 		root $T/html;
 		location = /status { stub_status; }
+		$echo_loc
 	}
 }
 CONF
@@ -125,6 +145,12 @@ mapfile -t now < <(workers "$pid")
 [[ ${now[*]} == "${old[*]}" ]] || fail "the restored workers are ${now[*]}, want ${old[*]}"
 for p in "${now[@]}"; do as_www "$p"; done
 
+if [[ -n $echo_loc ]]; then
+	keep_get /echo # the dynamic module answers, from one of the same workers
+	[[ $KEEP_STATUS == "STATUS 200 "* && " ${old[*]} " == *" ${KEEP_BODY#worker } "* ]] ||
+		fail "the echo module after the restore: $KEEP_STATUS $KEEP_BODY (workers ${old[*]})"
+	req0=$((req0 + 1))
+fi
 keep_get /status
 [[ $(requests "$KEEP_BODY") == $((req0 + 1)) ]] ||
 	fail "after the restore nginx counts $(requests "$KEEP_BODY") requests, want $((req0 + 1)) (shared memory lost?)"
