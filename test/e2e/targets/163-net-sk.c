@@ -2,7 +2,7 @@
  * 163-net-sk.c - sockets of the families neither unix nor TCP/UDP: ICMP
  * ("ping"), raw IP, packet and netlink sockets, each used for real.
  *
- * Usage: 163-net-sk WORKDIR [fanout]
+ * Usage: 163-net-sk WORKDIR [fanout|member]
  * Runs as root (raw and packet sockets take CAP_NET_RAW); the ping
  * sockets need net.ipv4.ping_group_range to hold its group (the test
  * sets it).
@@ -24,7 +24,8 @@
  *    (0x70000000 + its pid);
  *  - fd 17: an ICMPv6 socket bound to ::1 (when the machine has IPv6).
  * With "fanout", fd 18 is a packet socket in a fanout group
- * (PACKET_FANOUT), which ckpt must refuse.
+ * (PACKET_FANOUT); with "member", one that joined lo's all-multicast
+ * (PACKET_ADD_MEMBERSHIP): ckpt must refuse either.
  *
  * Self-check (SIGUSR2), each time, every socket used:
  *  - an echo through fd 10 to 127.0.0.1 gets its reply, with the
@@ -472,6 +473,12 @@ int main(int argc, char **argv)
 		t_fd_at(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP_)), 18);
 		setint(18, SOL_PACKET, PACKET_FANOUT,
 		       (int)(t_pid & 0xffff) | PACKET_FANOUT_HASH << 16);
+	} else if (argc > 2 && !strcmp(argv[2], "member")) {
+		struct packet_mreq m = { .mr_ifindex = st.lo, .mr_type = PACKET_MR_ALLMULTI };
+
+		t_fd_at(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP_)), 18);
+		if (setsockopt(18, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &m, sizeof(m)))
+			t_fatal("PACKET_ADD_MEMBERSHIP: %s", strerror(errno));
 	}
 	t_run(&ops);
 	return 0;

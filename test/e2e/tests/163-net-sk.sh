@@ -9,8 +9,9 @@
 # the uevent and generic sockets keep their portids (same values in the
 # CHECK lines before and after; ckpt show tells them). The same images with an option entry
 # edited (a name or level not in the table, a value too long or empty)
-# are refused at load. Then a packet socket in a fanout group is refused
-# at dump, the target running on untouched. (A user's set claiming a raw
+# are refused at load. Then a packet socket in a fanout group, and one
+# that joined an interface's multicast, are refused at dump, the target
+# running on untouched. (A user's set claiming a raw
 # or packet socket: test 164.)
 # net.ipv4.ping_group_range is set to let root's group make ICMP sockets,
 # and put back at exit.
@@ -38,10 +39,12 @@ done
 
 dump_and_reap "$pid" "$T/images"
 ck_ok show --images "$T/images"
-grep -q " ICMP on 127.0.0.1 ident $(check_value ident)\$" "$CK_OUT" &&
-	grep -q " netlink protocol 0 portid $(check_value portid14), " "$CK_OUT" &&
-	grep -q " packet dgram protocol [0-9a-fx]*, bound to interface [1-9][0-9]* protocol 0x800\$" "$CK_OUT" ||
-	fail "ckpt show does not tell the sockets: $(grep -E ' 1[0-7] socket' "$CK_OUT" | head -n 3)"
+for want in " ICMP on 127.0.0.1 ident $(check_value ident)\$" \
+	" netlink protocol 0 portid $(check_value portid14), " \
+	" packet dgram protocol [0-9a-fx]*, bound to interface [1-9][0-9]* protocol 0x800\$"; do
+	grep -q "$want" "$CK_OUT" ||
+		fail "ckpt show does not say '$want': $(grep -E ' 1[0-7] socket' "$CK_OUT" | head -n 3)"
+done
 restore_detached "$T/images" "$pid"
 self_check "$pid" "$w"
 [[ $(socks) == "$before" ]] || fail "the sockets changed: '$(socks)', was '$before'"
@@ -74,17 +77,21 @@ hostile "a level of another family (SOL_PACKET)" "files[$i].net_sk.opts[$k].leve
 hostile "a value of 40 bytes" "files[$i].net_sk.opts[$k].value=hex:$(printf '%080d' 1)"
 hostile "an empty value" "files[$i].net_sk.opts[$k].value="
 
-log "==== a packet socket in a fanout group: refused, untouched"
-w2=$T/w2
-start_target "$w2" 163-net-sk fanout
-pid2=$TARGET_PID
-send_usr1 "$pid2" "$w2" 1
-mkdir "$T/d2"
-ck_fails "dump of a packet socket in a fanout group" dump --pid "$pid2" --images "$T/d2/images"
-grep -q "fd 18 is a packet socket with a fanout group (PACKET_FANOUT)" "$CK_ERR" ||
-	fail "the refusal does not name fd 18 and its fanout: $(ck_err_line)"
-assert_dump_left_nothing "$T/d2"
-assert_still_fine "$pid2" "$w2" 1
-kill -9 "$pid2"
-reap "$pid2"
+refused() { # MODE WHY: the target with fd 18 so is refused at dump, untouched
+	local w2=$T/w-$1 pid2
+	log "==== a packet socket with $2: refused, untouched"
+	start_target "$w2" 163-net-sk "$1"
+	pid2=$TARGET_PID
+	send_usr1 "$pid2" "$w2" 1
+	mkdir "$T/d-$1"
+	ck_fails "dump of a packet socket with $2" dump --pid "$pid2" --images "$T/d-$1/images"
+	grep -qF "fd 18 is a packet socket with $2 (not supported)" "$CK_ERR" ||
+		fail "the refusal does not name fd 18 and $2: $(ck_err_line)"
+	assert_dump_left_nothing "$T/d-$1"
+	assert_still_fine "$pid2" "$w2" 1
+	kill -9 "$pid2"
+	reap "$pid2"
+}
+refused fanout "a fanout group (PACKET_FANOUT)"
+refused member "interface memberships (PACKET_ADD_MEMBERSHIP)"
 assert_no_strays
