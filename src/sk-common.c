@@ -22,6 +22,7 @@
 #include "util.h"
 
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -106,6 +107,11 @@ static int fresh_like(int sk)
 	    sock_getint(sk, SO_PROTOCOL, &protocol) < 0)
 		return -errno;
 	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	/* A ping socket ckpt's group may not make (ping_group_range): a
+	 * raw one has the same defaults at this level. */
+	if (fresh < 0 && errno == EACCES && type == SOCK_DGRAM &&
+	    (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6))
+		fresh = socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	return fresh < 0 ? -errno : fresh;
 }
 

@@ -504,10 +504,13 @@ static int net_sk_dump(const struct fd_dump *d, FileEntry *e)
 	if (why)
 		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d is a %s with %s (not supported)",
 			       d->pid, d->fd, net_sk_name(s), why);
-	/* A ping socket may not be made by ckpt's group: then every option
-	 * is saved, not only those that differ. */
+	/* A ping socket ckpt's group may not make (ping_group_range): a raw
+	 * one of its protocol has the same defaults for the options of the
+	 * table a ping socket has. With neither, every option is saved. */
 	close(fresh);
 	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	if (fresh < 0 && errno == EACCES && type == SOCK_DGRAM)
+		fresh = socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	opts_dump(sk, fresh, s);
 	return 0;
 }

@@ -13,22 +13,32 @@
 # that joined an interface's multicast, are refused at dump, the target
 # running on untouched. (A user's set claiming a raw
 # or packet socket: test 164.)
-# net.ipv4.ping_group_range is set to let root's group make ICMP sockets,
-# and put back at exit.
+# net.ipv4.ping_group_range is set to let the target's group (a group of
+# its own, not ckpt's) make ICMP sockets, and put back at exit.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
 
+# The target runs as root with a group of its own, the only one the range
+# lets make ICMP sockets (unless it let more already): neither ckpt's
+# group at the dump nor at the restore may.
+grp=$((40000 + RANDOM % 20000))
 range_file=/proc/sys/net/ipv4/ping_group_range
 range0=$(tr '\t' ' ' <"$range_file") || skip "no $range_file"
 put_range_back() { printf '%s\n' "$range0" >"$range_file"; }
 CLEANUP_HOOKS+=(put_range_back)
 read -r lo hi <<<"$range0"
-((lo <= 0 && hi >= 0)) || printf '0 %s\n' "$((hi > 0 ? hi : 0))" >"$range_file" ||
+((lo <= grp && hi >= grp)) || printf '%s %s\n' "$grp" "$grp" >"$range_file" ||
 	fail "cannot set $range_file"
+log "ping_group_range: $(cat "$range_file"), the target's group $grp"
+start_net() { # WORKDIR [MODE]: the target, as root with group $grp
+	mkdir -p "$1"
+	spawn "$1" setpriv --regid="$grp" --clear-groups -- "$E2E_TARGETS/163-net-sk" "$@"
+	wait_ready "$TARGET_PID" "$1"
+}
 
 w=$T/w
-start_target "$w" 163-net-sk
+start_net "$w"
 pid=$TARGET_PID
 self_check "$pid" "$w"
 socks() { printf '%s\n' "${CHECK_LINE#* usr1=* }"; } # the sockets' part of the CHECK line
@@ -80,7 +90,7 @@ hostile "an empty value" "files[$i].net_sk.opts[$k].value="
 refused() { # MODE WHY: the target with fd 18 so is refused at dump, untouched
 	local w2=$T/w-$1 pid2
 	log "==== a packet socket with $2: refused, untouched"
-	start_target "$w2" 163-net-sk "$1"
+	start_net "$w2" "$1"
 	pid2=$TARGET_PID
 	send_usr1 "$pid2" "$w2" 1
 	mkdir "$T/d-$1"
