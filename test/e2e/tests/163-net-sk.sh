@@ -7,7 +7,8 @@
 # that reply alone through, an echo request built whole (IP_HDRINCL) is
 # answered, the netlink route dump works with the same portid and groups,
 # the uevent and generic sockets keep their portids (same values in the
-# CHECK lines before and after; ckpt show tells them). The same images with an option entry
+# CHECK lines before and after; ckpt show tells them). A ckpt without
+# CAP_NET_RAW fails to restore them, with one line. The same images with an option entry
 # edited (a name or level not in the table, a value too long or empty)
 # are refused at load. Then a packet socket in a fanout group, and one
 # that joined an interface's multicast, are refused at dump, the target
@@ -64,6 +65,23 @@ awk -v p="$(check_value portid14)" '$3 == p { f = 1 } END { exit !f }' /proc/net
 self_check "$pid" "$w"
 kill_restored "$pid"
 wait_gone "$pid"
+
+# A ckpt without CAP_NET_RAW (ckpt check says so) cannot make the raw and
+# packet sockets: the restore fails with one line, nothing left.
+if command -v capsh >/dev/null; then
+	d0=$(image_digest "$T/images")
+	# shellcheck disable=SC2016 # expanded by the shell capsh runs
+	ck_cmd capsh --drop=cap_net_raw -- -c 'exec "$0" restore --images "$1" --detach' \
+		"$CKPT" "$T/images"
+	[[ -e /proc/$pid ]] && track_pid "$pid"
+	ck_assert_failed "restore by a ckpt without CAP_NET_RAW"
+	# The process had CAP_NET_RAW: the check of its credentials says it
+	# first; else making the socket would.
+	grep -qE "capabilities 0x2000 that ckpt itself lacks|cannot make the (raw IP|packet) socket .*: Operation not permitted" "$CK_ERR" ||
+		fail "the refusal does not say why: $(ck_err_line)"
+	wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "PID $pid left after the failed restore"
+	[[ $(image_digest "$T/images") == "$d0" ]] || fail "the failed restore changed the images"
+fi
 
 # Hostile option entries (the raw socket's IP_TTL, edited) are refused at load.
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
