@@ -613,7 +613,16 @@ static void as_proc_leave(struct as_proc *a)
 	(void)setfsgid(a->fsgid);
 }
 
-static int opts_restore(int sk, const FileEntry *e)
+/* Buffer sizes of a root's set are set forced (above wmem_max, rmem_max,
+ * as they may have been); a user's set gets what the kernel allows. */
+static int forced(int name, bool trusted)
+{
+	if (!trusted)
+		return name;
+	return name == SO_SNDBUF ? SO_SNDBUFFORCE : name == SO_RCVBUF ? SO_RCVBUFFORCE : name;
+}
+
+static int opts_restore(int sk, const FileEntry *e, bool trusted)
 {
 	const NetSkEntry *s = e->net_sk;
 
@@ -631,7 +640,8 @@ static int opts_restore(int sk, const FileEntry *e)
 					e->path);
 			memcpy(&half, o->value.data, sizeof(half));
 			half /= 2;
-			if (setsockopt(sk, o->level, o->name, &half, sizeof(half)) == 0)
+			if (setsockopt(sk, d->level, forced(d->name, trusted), &half,
+				       sizeof(half)) == 0)
 				continue;
 		} else if (setsockopt(sk, (int)o->level, (int)o->name, o->value.data,
 				      (socklen_t)o->value.len) == 0) {
@@ -748,7 +758,7 @@ static int net_sk_open(struct files_open *fo, const FileEntry *e)
 		return pr_errno(r, "cannot restore: cannot make the %s '%s'", net_sk_name(s),
 				e->path);
 	}
-	r = opts_restore(sk, e);
+	r = opts_restore(sk, e, fo->trust->trusted);
 	if (r >= 0) {
 		if (s->family == AF_NETLINK)
 			r = netlink_restore(sk, s);

@@ -18,7 +18,8 @@
  *    and PACKET_AUXDATA;
  *  - fd 14: a NETLINK_ROUTE socket bound (its portid chosen by the kernel)
  *    to the groups RTMGRP_LINK, then RTNLGRP_IPV4_ROUTE and group 33 added
- *    (NETLINK_ADD_MEMBERSHIP), NETLINK_EXT_ACK on;
+ *    (NETLINK_ADD_MEMBERSHIP), NETLINK_EXT_ACK on, a receive buffer of
+ *    16 MiB (SO_RCVBUFFORCE, above rmem_max);
  *  - fd 15: a NETLINK_KOBJECT_UEVENT socket bound to group 1;
  *  - fd 16: a NETLINK_GENERIC socket bound to a portid of its choosing
  *    (0x70000000 + its pid);
@@ -77,7 +78,7 @@ static struct {
 	uint16_t ident, ident6;
 	uint32_t portid[3]; /* fds 14, 15, 16 */
 	uint32_t groups[4]; /* fd 14's membership bitmap */
-	int lo, has6;
+	int lo, has6, rcvbuf14;
 	uint16_t seq;
 } st;
 
@@ -342,6 +343,9 @@ static void netlink_check(struct t_check *c)
 			     st.groups[0], st.groups[1]);
 	if (getint(14, SOL_NETLINK, NETLINK_EXT_ACK) != 1)
 		t_check_fail(c, "NETLINK_EXT_ACK of fd 14 is off");
+	if (getint(14, SOL_SOCKET, SO_RCVBUF) != st.rcvbuf14)
+		t_check_fail(c, "SO_RCVBUF of fd 14 is %d, was %d",
+			     getint(14, SOL_SOCKET, SO_RCVBUF), st.rcvbuf14);
 	why = nl_talk(14, &links, sizeof(links), st.portid[0], link_is_lo, &found);
 	if (why || !found)
 		t_check_fail(c, "the route dump on fd 14: %s", why ? why : "no lo");
@@ -448,6 +452,9 @@ int main(int argc, char **argv)
 	setint(14, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_IPV4_ROUTE);
 	setint(14, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 33);
 	setint(14, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+	/* As udev and ip monitor do: a receive buffer above rmem_max. */
+	setint(14, SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20);
+	st.rcvbuf14 = getint(14, SOL_SOCKET, SO_RCVBUF);
 	len = sizeof(st.groups);
 	if (getsockopt(14, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, st.groups, &len))
 		t_fatal("NETLINK_LIST_MEMBERSHIPS: %s", strerror(errno));
