@@ -46,7 +46,7 @@ static const struct cap_use cap_uses[] = {
 	{ CAP(CAP_FOWNER),
 	  "files ckpt makes anew get their mode and times back; without it, restore fails" },
 	{ CAP(CAP_SYS_RESOURCE),
-	  "not needed at dump (each task tells its own limits); at restore: hard limits above ckpt's own are lowered to ckpt's, pipes above pipe-max-size holding more than 1 MiB and KSM for a whole process do not restore" },
+	  "not needed at dump (each task tells its own limits); at restore: hard limits above ckpt's own are lowered to ckpt's, a pipe made larger than pipe-max-size comes back smaller, and does not restore if it held more than 64 KiB; KSM for a whole process does not restore" },
 	{ CAP(CAP_SYS_NICE),
 	  "real-time policies, negative nice and the real-time I/O class restored; without it, such threads do not restore" },
 	{ CAP(CAP_SYS_CHROOT), "a process in a chroot restored; without it, it does not restore" },
