@@ -2,7 +2,7 @@
  * 163-net-sk.c - sockets of the families neither unix nor TCP/UDP: ICMP
  * ("ping"), raw IP, packet and netlink sockets, each used for real.
  *
- * Usage: 163-net-sk WORKDIR [fanout|member]
+ * Usage: 163-net-sk WORKDIR [fanout|member|dumping]
  * Runs as root (raw and packet sockets take CAP_NET_RAW); the ping
  * sockets need net.ipv4.ping_group_range to hold its group (the test
  * sets it).
@@ -26,7 +26,9 @@
  *  - fd 17: an ICMPv6 socket bound to ::1 (when the machine has IPv6).
  * With "fanout", fd 18 is a packet socket in a fanout group
  * (PACKET_FANOUT); with "member", one that joined lo's all-multicast
- * (PACKET_ADD_MEMBERSHIP): ckpt must refuse either.
+ * (PACKET_ADD_MEMBERSHIP); with "dumping", a NETLINK_SOCK_DIAG socket
+ * whose dump of 200 unix sockets (100 pairs of its own) is read in no
+ * part: ckpt must refuse each.
  *
  * Self-check (SIGUSR2), each time, every socket used:
  *  - an echo through fd 10 to 127.0.0.1 gets its reply, with the
@@ -50,6 +52,8 @@
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -480,6 +484,22 @@ int main(int argc, char **argv)
 		t_fd_at(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP_)), 18);
 		setint(18, SOL_PACKET, PACKET_FANOUT,
 		       (int)(t_pid & 0xffff) | PACKET_FANOUT_HASH << 16);
+	} else if (argc > 2 && !strcmp(argv[2], "dumping")) {
+		/* A sock_diag dump of more unix sockets than one answer
+		 * holds, its first part never read. */
+		struct {
+			struct nlmsghdr h;
+			struct unix_diag_req r;
+		} req = { { sizeof(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 1, 0 },
+			  { .sdiag_family = AF_UNIX, .udiag_states = ~0U } };
+		int sp[2];
+
+		for (int i = 0; i < 100; i++)
+			if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp))
+				t_fatal("socketpair: %s", strerror(errno));
+		t_fd_at(socket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG), 18);
+		if (send(18, &req, sizeof(req), 0) != sizeof(req))
+			t_fatal("sock_diag request: %s", strerror(errno));
 	} else if (argc > 2 && !strcmp(argv[2], "member")) {
 		struct packet_mreq m = { .mr_ifindex = st.lo, .mr_type = PACKET_MR_ALLMULTI };
 

@@ -10,9 +10,9 @@
 # CHECK lines before and after; ckpt show tells them). A ckpt without
 # CAP_NET_RAW fails to restore them, with one line. The same images with an option entry
 # edited (a name or level not in the table, a value too long or empty)
-# are refused at load. Then a packet socket in a fanout group, and one
-# that joined an interface's multicast, are refused at dump, the target
-# running on untouched. (A user's set claiming a raw
+# are refused at load. Then a packet socket in a fanout group, one that
+# joined an interface's multicast, and a netlink socket with a dump not
+# read to its end are refused at dump, the target running on untouched. (A user's set claiming a raw
 # or packet socket: test 164.)
 # net.ipv4.ping_group_range is set to let the target's group (a group of
 # its own, not ckpt's) make ICMP sockets, and put back at exit.
@@ -105,21 +105,22 @@ hostile "a level of another family (SOL_PACKET)" "files[$i].net_sk.opts[$k].leve
 hostile "a value of 40 bytes" "files[$i].net_sk.opts[$k].value=hex:$(printf '%080d' 1)"
 hostile "an empty value" "files[$i].net_sk.opts[$k].value="
 
-refused() { # MODE WHY: the target with fd 18 so is refused at dump, untouched
+refused() { # MODE WHAT: the target with fd 18 so is refused at dump, untouched
 	local w2=$T/w-$1 pid2
-	log "==== a packet socket with $2: refused, untouched"
+	log "==== a $2: refused, untouched"
 	start_net "$w2" "$1"
 	pid2=$TARGET_PID
 	send_usr1 "$pid2" "$w2" 1
 	mkdir "$T/d-$1"
-	ck_fails "dump of a packet socket with $2" dump --pid "$pid2" --images "$T/d-$1/images"
-	grep -qF "fd 18 is a packet socket with $2 (not supported)" "$CK_ERR" ||
-		fail "the refusal does not name fd 18 and $2: $(ck_err_line)"
+	ck_fails "dump of a $2" dump --pid "$pid2" --images "$T/d-$1/images"
+	grep -qF "fd 18 is a $2 (not supported)" "$CK_ERR" ||
+		fail "the refusal does not name fd 18 and what it is: $(ck_err_line)"
 	assert_dump_left_nothing "$T/d-$1"
 	assert_still_fine "$pid2" "$w2" 1
 	kill -9 "$pid2"
 	reap "$pid2"
 }
-refused fanout "a fanout group (PACKET_FANOUT)"
-refused member "interface memberships (PACKET_ADD_MEMBERSHIP)"
+refused fanout "packet socket with a fanout group (PACKET_FANOUT)"
+refused member "packet socket with interface memberships (PACKET_ADD_MEMBERSHIP)"
+refused dumping "netlink socket with a dump in progress (NLM_F_DUMP), whose rest would never come"
 assert_no_strays
