@@ -363,6 +363,7 @@ int cmd_check(const struct options *o)
 
 	printf("protections (what is refused without each):\n");
 	(void)print_features(protections, ARRAY_SIZE(protections));
+	check_caps_print();
 	if (missing) {
 		pr_err("cannot checkpoint on this system: %d required feature%s missing", missing,
 		       missing > 1 ? "s" : "");

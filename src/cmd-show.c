@@ -213,6 +213,12 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			printf(" queue of %llu x %llu bytes, %zu messages",
 			       (unsigned long long)e->mqueue->maxmsg,
 			       (unsigned long long)e->mqueue->msgsize, e->mqueue->n_msgs);
+		if (e->net_sk) {
+			char what[200];
+
+			net_sk_describe(e->net_sk, what, sizeof(what));
+			printf(" %s", what);
+		}
 		putchar('\n');
 	}
 }

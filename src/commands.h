@@ -9,6 +9,8 @@ int cmd_dump(const struct options *o);
 int cmd_restore(const struct options *o);
 int cmd_show(const struct options *o);
 int cmd_check(const struct options *o);
+/* ckpt check's table of the capabilities ckpt uses (check-caps.c). */
+void check_caps_print(void);
 
 /* Load and check the image set in @dir as a restore does, every page
  * image read through, creating nothing; the restore's own environment

@@ -105,6 +105,7 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_UNIX_SK:
 	case FD_KIND__FD_INET_SK:
+	case FD_KIND__FD_NET_SK:
 		return magic == SOCKFS_MAGIC;
 	case FD_KIND__FD_PIPE:
 		return magic == PIPEFS_MAGIC;
@@ -224,7 +225,8 @@ int fd_audit_dump(const struct fd_dump *d, const struct file_kind *k, FileEntry 
 		e->has_lease = true;
 		e->lease = (uint32_t)lease;
 	}
-	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK) {
+	if (k->kind == FD_KIND__FD_UNIX_SK || k->kind == FD_KIND__FD_INET_SK ||
+	    k->kind == FD_KIND__FD_NET_SK) {
 		int r = sk_common_dump(d, copy, e);
 
 		if (r < 0)
@@ -388,7 +390,8 @@ int fd_audit_check(const struct files_open *fo, const FileEntry *e)
 		if (r < 0)
 			return r;
 	}
-	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK)
+	if (e->sock || e->kind == FD_KIND__FD_UNIX_SK || e->kind == FD_KIND__FD_INET_SK ||
+	    e->kind == FD_KIND__FD_NET_SK)
 		return sk_common_check(e, fo->trust);
 	return 0;
 }

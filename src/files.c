@@ -22,6 +22,7 @@ static const struct file_kind *const kinds[] = {
 	&memfd_kind,   &ghost_kind,   &pipe_kind,     &fifo_kind,    &eventfd_kind,
 	&epoll_kind,   &timerfd_kind, &signalfd_kind, &inotify_kind, &unix_sk_kind,
 	&inet_sk_kind, &opath_kind,   &mqueue_kind,   &outside_kind, &pidfd_kind,
+	&net_sk_kind,
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -128,6 +129,9 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 	if ((!k || k->kind == FD_KIND__FD_REG || k->kind == FD_KIND__FD_GHOST) &&
 	    fd_on_mqueue(d->pid, d->fd))
 		k = &mqueue_kind;
+	/* Sockets of other families look like any socket: they tell. */
+	if (k && k->kind == FD_KIND__FD_INET_SK && net_sk_fd(d->pid, d->fd))
+		k = &net_sk_kind;
 
 	e = xmalloc(sizeof(*e));
 	file_entry__init(e);

@@ -17,7 +17,7 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
+ * sk-inet.c, sk-net.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
  * checked for whatever its kind (its filesystem, leases, SIGIO owner,
  * mode and owner of files made anew) is fd-audit.c; what every socket has
  * that its kind does not save, sk-common.c.
@@ -207,6 +207,12 @@ void outside_id(const FileEntry *e, char *buf, size_t len);
 /* Restore, before anything is created: every --inherit-fd names an
  * outside end of the set. Logs why not. */
 int outside_check_inherit(const struct files_open *fo);
+/* sk-net.c: ICMP, raw IP, packet and netlink sockets. Is fd @fd of @pid
+ * one (they look like any socket in /proc)? */
+extern const struct file_kind net_sk_kind;
+bool net_sk_fd(int pid, int fd);
+/* What @s is, in words, for ckpt show. */
+void net_sk_describe(const NetSkEntry *s, char *buf, size_t len);
 /* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
  * regular files in /proc)? */
 bool fd_on_mqueue(int pid, int fd);

@@ -22,6 +22,7 @@
 #include "util.h"
 
 #include <linux/filter.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -106,6 +107,11 @@ static int fresh_like(int sk)
 	    sock_getint(sk, SO_PROTOCOL, &protocol) < 0)
 		return -errno;
 	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	/* A ping socket ckpt's group may not make (ping_group_range): a
+	 * raw one has the same defaults at this level. */
+	if (fresh < 0 && errno == EACCES && type == SOCK_DGRAM &&
+	    (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6))
+		fresh = socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	return fresh < 0 ? -errno : fresh;
 }
 
@@ -256,7 +262,8 @@ int sk_common_check(const FileEntry *e, const struct trust *t)
 
 	if (r < 0 || !s)
 		return r;
-	if ((e->kind != FD_KIND__FD_UNIX_SK && e->kind != FD_KIND__FD_INET_SK) ||
+	if ((e->kind != FD_KIND__FD_UNIX_SK && e->kind != FD_KIND__FD_INET_SK &&
+	     e->kind != FD_KIND__FD_NET_SK) ||
 	    (s->has_buf_lock && s->buf_lock > BUF_LOCKS) ||
 	    (s->has_filter && (!s->filter.len || s->filter.len % sizeof(struct sock_filter) ||
 			       s->filter.len / sizeof(struct sock_filter) > BPF_MAXINSNS)))
