@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_SK_UNIX_H
+#define CKPT_SK_UNIX_H
+/*
+ * What the files of the unix socket kind share (sk-unix.c says how the
+ * kind works):
+ *	sk-unix.c	the kind: one socket dumped, its options, the hooks
+ *	sk-unix-names.c	bound names: paths, abstract names, socket files
+ *	sk-unix-queue.c	receive queues: read at dump, refilled at restore
+ *	sk-unix-peers.c	dump, every process in: peers, holders, senders
+ *	sk-unix-build.c	restore: the sockets made, bound, connected
+ */
+#include "files.h"
+
+#include "sock-diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 4
+#endif
+
+/* sk_state and sk_shutdown values, as unix_diag shows them */
+enum { SK_ESTABLISHED = 1, SK_LISTEN = 10 };
+enum { RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2 };
+
+#define MAX_PACKETS 65536 /* a sanity bound on a queue being read */
+#define NAME_STR_LEN (UNIX_NAME_MAX * 4 + 4)
+
+static inline bool stream_like(uint32_t type)
+{
+	return type == SOCK_STREAM || type == SOCK_SEQPACKET;
+}
+
+static inline bool name_is_path(const void *name, size_t len)
+{
+	return len && ((const char *)name)[0];
+}
+
+static inline bool name_is_relative(const void *name, size_t len)
+{
+	return name_is_path(name, len) && ((const char *)name)[0] != '/';
+}
+
+static inline bool named(const UnixSkEntry *u)
+{
+	return u->has_name && u->name.len;
+}
+
+static inline bool is_path(const UnixSkEntry *u)
+{
+	return named(u) && name_is_path(u->name.data, u->name.len);
+}
+
+static inline const char *dir_of(const UnixSkEntry *u)
+{
+	return is_path(u) && u->file && u->file->dir ? u->file->dir : NULL;
+}
+
+/* ---- restore, in ckpt ---- */
+
+struct usk {
+	const FileEntry *e;
+	const UnixSkEntry *u;
+	int fd; /* ours, above the slots; -1 until made */
+	int peer; /* index of its peer in the table; -1: none, gone or outside */
+	int linked; /* made by socketpair() with this one, or -1 */
+	int pal; /* a partner made for it (its peer had gone), closed once it is filled */
+	int via; /* accepted: from this listener of the table, -1 from a temporary one */
+	int pending_on; /* a connection not accepted yet by this listener, or -1 */
+	bool accepted; /* made by accept() on the listener of its name */
+	bool connected; /* datagram: connected to its peer */
+	bool bound; /* ckpt made its socket file */
+	bool sndbuf_raised; /* to hold its share of a queue being refilled */
+};
+
+/* A listener of the name of a connection accepted from one that is closed. */
+struct tmp_listener {
+	int fd;
+	const UnixSkEntry *as; /* the name and file it stands for */
+};
+
+struct unix_open {
+	struct usk *s;
+	size_t n;
+	int scratch;
+	int anon; /* sends datagrams whose sender is not in the tree, or -1 */
+	struct tmp_listener *tl;
+	size_t nr_tl;
+	const CredsEntry *const *creds; /* files_open's file_creds */
+};
+
+/* sk-unix.c */
+/* "images are inconsistent (unix sockets)", -EBADMSG */
+int inconsistent(void);
+/* getsockopt of an int (0 for an option this kernel does not have) */
+int opt_int(int sk, int name, int *ret);
+/* Restore: the options of every socket, once built and filled. Logs. */
+int opts_all(struct unix_open *uo);
+
+/* sk-unix-names.c */
+/* A socket name for messages: "path", "@abstract" (0 bytes shown as @). */
+const char *name_str(const void *name, size_t len, char *buf);
+bool same_name(const void *a, size_t alen, const void *b, size_t blen);
+bool names_equal(const UnixSkEntry *a, const UnixSkEntry *b);
+/* For messages: "unix socket 'name'" or "unnamed unix socket (inode N)". */
+const char *usk_str(const UnixSkEntry *u, char *buf, size_t size);
+socklen_t sun_of(const ProtobufCBinaryData *name, struct sockaddr_un *sa);
+int dir_enter(const char *dir, int *ret_here);
+int dir_leave(int here, int r);
+enum sun_op { SUN_CONNECT, SUN_SENDTO };
+/* connect() or sendto() (one whole packet) @fd to @name, from @dir. */
+int sun_do(enum sun_op op, int fd, const ProtobufCBinaryData *name, const char *dir,
+	   const ProtobufCBinaryData *data);
+/* 0 if a socket can be bound at @path (from the cwd), -EAGAIN if only a
+ * stale socket file is in the way, or -errno. */
+int path_state(const char *path);
+void path_of(const UnixSkEntry *u, char *buf);
+/* The one line for @r, an error of binding @u's path. */
+int path_error(int r, const UnixSkEntry *u);
+/* Bind @fd to the name of @u, its socket file as it was. Logs. */
+int usk_bind(int fd, const UnixSkEntry *u);
+/* Remove the socket file ckpt made for a name whose file had been removed. */
+void usk_unbind(const UnixSkEntry *u);
+/* Dump: the socket file of a path name: still there, its mode and owner. Logs. */
+int file_dump(const struct fd_dump *d, const struct unix_diag_sk *ds, UnixSkEntry *u);
+
+/* sk-unix-queue.c */
+/* Dump: the receive queue of @sk (a copy of fd @d) into @u. Logs. */
+int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, UnixSkEntry *u);
+/* Restore: every queue refilled. Logs. */
+int fill_all(struct unix_open *uo);
+/* Restore: datagram socket @s connected to its peer of the tree. Logs. */
+int dgram_connect_peer(struct unix_open *uo, struct usk *s);
+
+/* sk-unix-build.c */
+/* A new socket of @type in *@ret, above the scratch fds. Logs. */
+int sk_new(const struct unix_open *uo, uint32_t type, int *ret);
+/* Restore: every socket of the images, as it was. Logs. */
+int unix_sk_build(struct files_open *fo, struct unix_open *uo);
+
+/* sk-unix-peers.c */
+/* Dump, every process in: peers, holders and senders of the tree's sockets. */
+int unix_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
+
+#endif
