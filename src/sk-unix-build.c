@@ -411,23 +411,24 @@ static int connect_ext(const struct unix_open *uo, struct usk *s)
 	return 0;
 }
 
+int connect_one(struct unix_open *uo, struct usk *s)
+{
+	const UnixSkEntry *u = s->u;
+
+	if (u->has_ext_peer)
+		return connect_ext(uo, s);
+	if (u->type != SOCK_DGRAM || s->connected || !u->has_peer)
+		return 0;
+	return s->peer >= 0 ? dgram_connect_peer(uo, s) : dgram_connect_gone(uo, s);
+}
+
 static int connect_all(struct unix_open *uo)
 {
 	int r = 0;
 
-	for (size_t i = 0; i < uo->n && r >= 0; i++) {
-		struct usk *s = &uo->s[i];
-		const UnixSkEntry *u = s->u;
-
-		if (u->has_ext_peer)
-			r = connect_ext(uo, s);
-		else if (u->type != SOCK_DGRAM || s->connected || !u->has_peer)
-			continue;
-		else if (s->peer >= 0)
-			r = dgram_connect_peer(uo, s);
-		else
-			r = dgram_connect_gone(uo, s);
-	}
+	for (size_t i = 0; i < uo->n && r >= 0; i++)
+		if (!uo->s[i].deferred)
+			r = connect_one(uo, &uo->s[i]);
 	return r;
 }
 
@@ -436,6 +437,8 @@ static int connect_all(struct unix_open *uo)
 static void close_pals(struct unix_open *uo)
 {
 	for (size_t i = 0; i < uo->n; i++) {
+		if (uo->s[i].deferred)
+			continue;
 		if (uo->s[i].pal >= 0)
 			close(uo->s[i].pal);
 		uo->s[i].pal = -1;
@@ -445,7 +448,7 @@ static void close_pals(struct unix_open *uo)
 /* After the queues are refilled (a shut-down socket takes nothing). A
  * connected stream socket shuts its peer down the other way as well, as
  * the kernel did at the dump. */
-static int shutdown_all(struct unix_open *uo)
+int shutdown_some(struct unix_open *uo, bool late)
 {
 	char buf[NAME_STR_LEN + 32];
 
@@ -453,7 +456,7 @@ static int shutdown_all(struct unix_open *uo)
 		const struct usk *s = &uo->s[i];
 		int how = (int)(s->u->shutdown & (RCV_SHUTDOWN | SEND_SHUTDOWN)) - 1;
 
-		if (how >= 0 && shutdown(s->fd, how) < 0)
+		if (s->late_shut == late && how >= 0 && shutdown(s->fd, how) < 0)
 			return pr_errno(-errno, "cannot restore: cannot shut %s down",
 					usk_str(s->u, buf, sizeof(buf)));
 	}
@@ -478,14 +481,16 @@ int unix_sk_build(struct files_open *fo, struct unix_open *uo)
 		r = pending_all(uo);
 	if (r >= 0)
 		r = unlink_dgram_pairs(uo);
-	if (r >= 0)
+	if (r >= 0) {
+		late_mark(uo);
 		r = fill_all(uo);
+	}
 	if (r >= 0)
 		r = connect_all(uo);
 	if (r >= 0)
 		close_pals(uo);
 	if (r >= 0)
-		r = shutdown_all(uo);
+		r = shutdown_some(uo, false);
 	if (r >= 0)
 		r = opts_all(uo);
 	return r;

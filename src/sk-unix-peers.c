@@ -307,8 +307,10 @@ int unix_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
 	struct finish f = { .opts = ft->opts };
 	struct sock_diag sd;
-	int r;
+	int r = inflight_resolve(ft, pids, nr_pids);
 
+	if (r < 0)
+		return r;
 	finish_collect(&f, ft);
 	if (!f.n)
 		return 0;

@@ -7,31 +7,17 @@
 #include "sk-unix.h"
 
 #include "dump-guard.h"
+#include "proc.h"
+#include "trust.h"
 #include "util.h"
 
+#include <linux/kcmp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
-
-/* Close what a peek passed us; true if it carried file descriptors. */
-static bool drop_passed_fds(struct msghdr *msg)
-{
-	bool fds = msg->msg_flags & MSG_CTRUNC;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int *p = (int *)CMSG_DATA(c);
-
-		if (c->cmsg_level != SOL_SOCKET ||
-		    (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD))
-			continue;
-		fds |= c->cmsg_type == SCM_RIGHTS;
-		for (size_t i = 0; i < n; i++)
-			close(p[i]);
-	}
-	return fds;
-}
 
 struct peek {
 	int sk;
@@ -40,12 +26,55 @@ struct peek {
 	size_t cap;
 	struct sockaddr_un from;
 	socklen_t from_len;
+	int fds[UNIX_MAX_FDS]; /* SCM_RIGHTS of the last peek: ours, close-on-exec */
+	size_t nr_fds;
+	bool has_creds; /* SCM_CREDENTIALS of the last peek (the reader has SO_PASSCRED) */
+	struct ucred creds;
 };
+
+static void peek_drop(struct peek *pk)
+{
+	for (size_t i = 0; i < pk->nr_fds; i++)
+		close(pk->fds[i]);
+	pk->nr_fds = 0;
+}
+
+/* What came with a peek: descriptors kept in @pk, credentials; a pidfd
+ * (SO_PASSPIDFD) closed. -EMFILE if some did not fit. */
+static int peek_control(struct peek *pk, struct msghdr *msg)
+{
+	int r = msg->msg_flags & MSG_CTRUNC ? -EMFILE : 0;
+
+	pk->has_creds = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *p = (int *)CMSG_DATA(c);
+
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(pk->creds))) {
+			memcpy(&pk->creds, CMSG_DATA(c), sizeof(pk->creds));
+			pk->has_creds = true;
+		}
+		if (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (c->cmsg_type == SCM_RIGHTS && pk->nr_fds < UNIX_MAX_FDS)
+				pk->fds[pk->nr_fds++] = p[i];
+			else
+				close(p[i]);
+		}
+	}
+	if (r < 0)
+		peek_drop(pk);
+	return r;
+}
 
 /*
  * The packet at offset @off of the queue (stream: up to @want bytes from
  * @off), without taking it: its length, -EAGAIN at the end of the queue,
- * -EBADF if it carries file descriptors, or -errno.
+ * or -errno. A peek gives us copies of the descriptors in flight with it
+ * (kept in @pk until the next peek or peek_drop).
  */
 static ssize_t peek_at(struct peek *pk, int off, size_t want)
 {
@@ -64,14 +93,17 @@ static ssize_t peek_at(struct peek *pk, int off, size_t want)
 		int flags =
 			MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (pk->trunc ? MSG_TRUNC : 0);
 		ssize_t n;
+		int r;
 
+		peek_drop(pk);
 		if (setsockopt(pk->sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
 			return -errno;
 		n = recvmsg(pk->sk, &msg, flags);
 		if (n < 0)
 			return -errno;
-		if (drop_passed_fds(&msg))
-			return -EBADF;
+		r = peek_control(pk, &msg);
+		if (r < 0)
+			return r;
 		if ((size_t)n <= iov.iov_len) {
 			pk->from_len = msg.msg_namelen;
 			return n;
@@ -81,7 +113,25 @@ static ssize_t peek_at(struct peek *pk, int off, size_t want)
 	}
 }
 
-static UnixSkPacket *packet_add(UnixSkEntry *u, const void *data, size_t len)
+static void creds_set(UnixSkPacket *p, const struct ucred *c)
+{
+	if (!c)
+		return;
+	p->has_pid = p->has_uid = p->has_gid = true;
+	p->pid = (uint32_t)c->pid;
+	p->uid = c->uid;
+	p->gid = c->gid;
+}
+
+static bool creds_same(const UnixSkPacket *p, const struct ucred *c)
+{
+	if (!c)
+		return !p->has_uid;
+	return p->has_uid && p->pid == (uint32_t)c->pid && p->uid == c->uid && p->gid == c->gid;
+}
+
+static UnixSkPacket *packet_add(UnixSkEntry *u, const void *data, size_t len,
+				const struct ucred *creds)
 {
 	UnixSkPacket *p = xmalloc(sizeof(*p));
 
@@ -89,38 +139,120 @@ static UnixSkPacket *packet_add(UnixSkEntry *u, const void *data, size_t len)
 	p->data.len = len;
 	p->data.data = xmalloc(len + 1);
 	memcpy(p->data.data, data, len);
+	creds_set(p, creds);
 	u->queue = xrealloc(u->queue, (u->n_queue + 1) * sizeof(*u->queue));
 	u->queue[u->n_queue++] = p;
 	return p;
 }
 
-/* A stream: @total bytes (never more: a peek past the end would take a
- * pending error), kept as one packet. */
-static int queue_read_stream(struct peek *pk, size_t total, UnixSkEntry *u)
+/* The descriptors of @pk stay with packet @p until dump_finish finds
+ * their files in the table. */
+static void inflight_add(const struct fd_dump *d, UnixSkPacket *p, struct peek *pk)
 {
-	char *all = xmalloc(total + 1);
-	size_t got = 0;
-	int r = 0;
+	struct unix_dump *ud = d->ft->state[FD_KIND__FD_UNIX_SK];
+	struct inflight *f;
 
-	while (got < total && r >= 0) {
-		ssize_t n = peek_at(pk, (int)got, total - got);
-
-		if (n == 0)
-			r = -EIO;
-		else if (n < 0)
-			r = (int)n;
-		else
-			memcpy(all + got, pk->buf, (size_t)n);
-		got += n > 0 ? (size_t)n : 0;
+	if (!ud) {
+		ud = xzalloc(sizeof(*ud));
+		d->ft->state[FD_KIND__FD_UNIX_SK] = ud;
 	}
-	if (r >= 0 && total)
-		packet_add(u, all, total);
-	free(all);
-	return r;
+	ud->v = xrealloc(ud->v, (ud->n + 1) * sizeof(*ud->v));
+	f = &ud->v[ud->n++];
+	*f = (struct inflight){ .p = p, .pid = d->pid, .fd = d->fd, .n = pk->nr_fds };
+	f->fds = xmalloc(pk->nr_fds * sizeof(int) + 1);
+	memcpy(f->fds, pk->fds, pk->nr_fds * sizeof(int));
+	pk->nr_fds = 0;
 }
 
-/* Datagrams or records, one by one, each with its sender's address. */
-static int queue_read_packets(struct peek *pk, const struct unix_diag_sk *ds, UnixSkEntry *u)
+/*
+ * A stream read stops after the buffer that carries descriptors (and, for
+ * a reader with SO_PASSCRED, where the credentials change): of the @n
+ * bytes at @off just read, at which one does that buffer start? A peek of
+ * one byte inside it brings the descriptors again; before it, none.
+ */
+static ssize_t fds_start(struct peek *pk, size_t off, size_t n)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		ssize_t got = peek_at(pk, (int)(off + mid), 1);
+
+		if (got < 0)
+			return got;
+		if (pk->nr_fds)
+			hi = mid;
+		else
+			lo = mid + 1;
+		peek_drop(pk);
+	}
+	return (ssize_t)lo;
+}
+
+/* Bytes of a stream: onto the last packet if it can take them (no
+ * descriptors on either, the same credentials), else a packet of their own. */
+static UnixSkPacket *stream_add(UnixSkEntry *u, const char *data, size_t len,
+				const struct ucred *creds, bool merge)
+{
+	UnixSkPacket *last = u->n_queue ? u->queue[u->n_queue - 1] : NULL;
+
+	if (!merge || !last || !creds_same(last, creds))
+		return packet_add(u, data, len, creds);
+	last->data.data = xrealloc(last->data.data, last->data.len + len + 1);
+	memcpy(last->data.data + last->data.len, data, len);
+	last->data.len += len;
+	return last;
+}
+
+/* A stream: @total bytes (never more: a peek past the end would take a
+ * pending error), in as few packets as the descriptors and credentials
+ * in it allow. */
+static int queue_read_stream(const struct fd_dump *d, struct peek *pk, size_t total, UnixSkEntry *u)
+{
+	bool merge = false; /* the last packet may take more bytes */
+	size_t got = 0;
+
+	while (got < total) {
+		ssize_t n = peek_at(pk, (int)got, total - got), k;
+		struct ucred creds = pk->creds;
+		bool has_creds = pk->has_creds;
+		struct peek held = { .nr_fds = pk->nr_fds };
+		_cleanup_free_ char *chunk = NULL;
+
+		if (n == 0)
+			return -EIO;
+		if (n < 0)
+			return (int)n;
+		if (!pk->nr_fds) {
+			stream_add(u, pk->buf, (size_t)n, has_creds ? &creds : NULL, merge);
+			merge = true;
+			got += (size_t)n;
+			continue;
+		}
+		memcpy(held.fds, pk->fds, pk->nr_fds * sizeof(int));
+		pk->nr_fds = 0;
+		chunk = xmalloc((size_t)n);
+		memcpy(chunk, pk->buf, (size_t)n);
+		k = fds_start(pk, got, (size_t)n);
+		if (k < 0) {
+			peek_drop(&held);
+			return (int)k;
+		}
+		if (k)
+			stream_add(u, chunk, (size_t)k, has_creds ? &creds : NULL, merge);
+		inflight_add(d,
+			     packet_add(u, chunk + k, (size_t)(n - k), has_creds ? &creds : NULL),
+			     &held);
+		merge = false;
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Datagrams or records, one by one, each with its sender's address, the
+ * descriptors in flight with it and its credentials. */
+static int queue_read_packets(const struct fd_dump *d, struct peek *pk,
+			      const struct unix_diag_sk *ds, UnixSkEntry *u)
 {
 	size_t off = 0, bytes = 0;
 
@@ -139,7 +271,9 @@ static int queue_read_packets(struct peek *pk, const struct unix_diag_sk *ds, Un
 			return 0;
 		if (n < 0)
 			return (int)n;
-		p = packet_add(u, pk->buf, (size_t)n);
+		p = packet_add(u, pk->buf, (size_t)n, pk->has_creds ? &pk->creds : NULL);
+		if (pk->nr_fds)
+			inflight_add(d, p, pk);
 		from_len = pk->from_len > offsetof(struct sockaddr_un, sun_path)
 				   ? pk->from_len - offsetof(struct sockaddr_un, sun_path)
 				   : 0;
@@ -205,9 +339,10 @@ int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, U
 		pk.cap = 65536;
 		pk.buf = xmalloc(pk.cap);
 		if (ds->type == SOCK_STREAM)
-			r = queue_read_stream(&pk, ds->rqueue, u);
+			r = queue_read_stream(d, &pk, ds->rqueue, u);
 		else
-			r = queue_read_packets(&pk, ds, u);
+			r = queue_read_packets(d, &pk, ds, u);
+		peek_drop(&pk);
 		free(pk.buf);
 		/* the process's own offset back */
 		if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &peek_off, sizeof(peek_off)) < 0 &&
@@ -215,16 +350,103 @@ int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, U
 			r = -errno;
 		dguard_sock_forget(sk);
 	}
-	if (r == -EBADF)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a unix socket with file descriptors in flight in its queue (SCM_RIGHTS)",
-			d->pid, d->fd);
 	if (r < 0)
 		return pr_errno(r,
 				"cannot dump %d: cannot read the queue of the unix socket at fd %d",
 				d->pid, d->fd);
 	return 0;
+}
+
+/* The id of the file of the table that our @fd is a copy of, or -1. */
+static int table_find(const struct file_table *ft, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	for (size_t i = 0; i < ft->img.n_files; i++) {
+		const struct file_seen *s = &ft->seen[i];
+
+		if (s->dev == st.st_dev && s->ino == st.st_ino &&
+		    syscall(SYS_kcmp, getpid(), s->pid, KCMP_FILE, fd, s->fd) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static bool pid_in(const int *pids, size_t nr, uint32_t pid)
+{
+	for (size_t i = 0; i < nr; i++)
+		if ((uint32_t)pids[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * A file in flight is restored as the description of the table that some
+ * process of the tree has open too. One that no process has open any more
+ * (the sender closed it once sent) would be a description of its own,
+ * with no process to restore it for: refused.
+ */
+static int inflight_one(const struct file_table *ft, const struct inflight *f)
+{
+	f->p->fds = xmalloc(f->n * sizeof(*f->p->fds) + 1);
+	for (size_t j = 0; j < f->n; j++) {
+		int id = table_find(ft, f->fds[j]);
+
+		if (id < 0) {
+			char link[64], what[PATH_MAX_LEN] = "?";
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fds[j]);
+			n = readlink(link, what, sizeof(what) - 1);
+			_cleanup_free_ char *shown = NULL;
+
+			what[n > 0 ? n : 1] = 0;
+			shown = str_escape(what);
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d is a unix socket with file descriptors in flight (SCM_RIGHTS) of a file no process of the tree has open ('%s')",
+				f->pid, f->fd, shown);
+		}
+		f->p->fds[f->p->n_fds++] = (uint32_t)id;
+	}
+	return 0;
+}
+
+int inflight_resolve(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	const struct unix_dump *ud = ft->state[FD_KIND__FD_UNIX_SK];
+	int r = 0;
+
+	for (size_t i = 0; ud && i < ud->n && r >= 0; i++)
+		r = inflight_one(ft, &ud->v[i]);
+	inflight_release(ft);
+	/* A sender that is not a process of the tree cannot be named again. */
+	for (size_t i = 0; i < ft->img.n_files && r >= 0; i++) {
+		const UnixSkEntry *u = ft->img.files[i]->unix_sk;
+
+		for (size_t k = 0; u && k < u->n_queue; k++)
+			if (u->queue[k]->has_pid && !pid_in(pids, nr_pids, u->queue[k]->pid))
+				u->queue[k]->has_pid = false;
+	}
+	return r;
+}
+
+void inflight_release(struct file_table *ft)
+{
+	struct unix_dump *ud = ft->state[FD_KIND__FD_UNIX_SK];
+
+	if (!ud)
+		return;
+	for (size_t i = 0; i < ud->n; i++) {
+		for (size_t j = 0; j < ud->v[i].n; j++)
+			close(ud->v[i].fds[j]);
+		free(ud->v[i].fds);
+	}
+	free(ud->v);
+	free(ud);
+	ft->state[FD_KIND__FD_UNIX_SK] = NULL;
 }
 
 /* Room for @len more bytes in the send buffer of @fd (past wmem_max:
@@ -240,25 +462,72 @@ static void sndbuf_grow(int fd, size_t len)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
 
-/* Send @d from @fd, to @to (NULL: its peer): a stream in as many writes
- * as it takes, anything else as one packet. */
-static int put(int fd, const ProtobufCBinaryData *d, bool stream, const UnixSkEntry *to,
-	       bool *raised)
+/* What goes with a packet sent again: descriptors (ours), credentials. */
+struct put_extra {
+	const int *fds;
+	size_t nr_fds;
+	bool has_creds;
+	struct ucred creds;
+};
+
+/* One sendmsg of @d from @fd, to @to (NULL: its peer), with @x. */
+static ssize_t send_one(int fd, const ProtobufCBinaryData *d, const UnixSkEntry *to,
+			const struct put_extra *x)
 {
+	char ctl[CMSG_SPACE(sizeof(int) * UNIX_MAX_FDS) + CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { d->data, d->len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct sockaddr_un sa;
+	struct cmsghdr *c;
+	int here = -1, r = 0;
+	ssize_t n;
+
+	if (x && (x->nr_fds || x->has_creds)) {
+		memset(ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl;
+		msg.msg_controllen = (x->nr_fds ? CMSG_SPACE(sizeof(int) * x->nr_fds) : 0) +
+				     (x->has_creds ? CMSG_SPACE(sizeof(x->creds)) : 0);
+		c = CMSG_FIRSTHDR(&msg);
+		if (x->nr_fds) {
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int) * x->nr_fds);
+			memcpy(CMSG_DATA(c), x->fds, sizeof(int) * x->nr_fds);
+			c = CMSG_NXTHDR(&msg, c);
+		}
+		if (x->has_creds) {
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_CREDENTIALS;
+			c->cmsg_len = CMSG_LEN(sizeof(x->creds));
+			memcpy(CMSG_DATA(c), &x->creds, sizeof(x->creds));
+		}
+	}
+	if (to) {
+		msg.msg_name = &sa;
+		msg.msg_namelen = sun_of(&to->name, &sa);
+		r = dir_enter(dir_of(to), &here);
+		if (r < 0)
+			return r;
+	}
+	n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	r = n < 0 ? -errno : 0;
+	r = dir_leave(here, r);
+	return r < 0 ? r : n;
+}
+
+/* Send @d from @fd, to @to (NULL: its peer), with @x: a stream in as many
+ * writes as it takes (the descriptors with the first, the credentials
+ * with each), anything else as one packet. */
+static int put(int fd, const ProtobufCBinaryData *d, bool stream, const UnixSkEntry *to,
+	       const struct put_extra *x, bool *raised)
+{
+	struct put_extra rest_x = x ? *x : (struct put_extra){ 0 };
 	size_t done = 0;
 
 	for (int grown = 0;;) {
 		ProtobufCBinaryData rest = { d->len - done, d->data + done };
-		ssize_t n;
-		int r = 0;
+		ssize_t n = send_one(fd, &rest, to, &rest_x);
 
-		if (to) {
-			r = sun_do(SUN_SENDTO, fd, &to->name, dir_of(to), &rest);
-			n = r < 0 ? r : (ssize_t)rest.len;
-		} else {
-			n = send(fd, rest.data, rest.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			n = n < 0 ? -errno : n;
-		}
 		if (n == -EAGAIN && grown++ < 8) {
 			sndbuf_grow(fd, rest.len);
 			*raised = true;
@@ -267,11 +536,57 @@ static int put(int fd, const ProtobufCBinaryData *d, bool stream, const UnixSkEn
 		if (n < 0)
 			return (int)n;
 		done += (size_t)n;
+		rest_x.nr_fds = 0;
 		if (done == d->len)
 			return 0;
 		if (!stream)
 			return -EMSGSIZE;
 	}
+}
+
+/* Credentials the owner of a set root does not trust could send itself. */
+static bool owner_may_send(const struct trust *t, uint32_t uid, uint32_t gid)
+{
+	if (uid != t->owner)
+		return false;
+	if (gid == t->gid)
+		return true;
+	for (size_t i = 0; i < t->nr_groups; i++)
+		if (gid == t->groups[i])
+			return true;
+	return false;
+}
+
+/*
+ * The descriptors and credentials of @p into @x (@fds: room for them).
+ * The credentials name the process that sent it if it is one of the tree
+ * (ours to trace by now), else ckpt; a set root does not trust names its
+ * owner's uid and gid only: ckpt, root, could name anyone.
+ */
+static int packet_extra(const struct unix_open *uo, const UnixSkPacket *p, int *fds,
+			struct put_extra *x)
+{
+	struct proc_status st;
+
+	*x = (struct put_extra){ .fds = fds, .nr_fds = p->n_fds };
+	for (size_t k = 0; k < p->n_fds; k++) {
+		fds[k] = uo->inflight && p->fds[k] < uo->nr_files ? uo->inflight[p->fds[k]] : -1;
+		if (fds[k] < 0)
+			return inconsistent();
+	}
+	if (!p->has_uid)
+		return 0;
+	x->has_creds = true;
+	x->creds.pid = getpid();
+	x->creds.uid = p->uid;
+	x->creds.gid = p->gid;
+	if (p->has_pid && proc_read_status((int)p->pid, &st) >= 0 && st.tracer_pid == getpid())
+		x->creds.pid = (pid_t)p->pid;
+	if (uo->trust && !uo->trust->trusted && !owner_may_send(uo->trust, p->uid, p->gid)) {
+		x->creds.uid = uo->trust->owner;
+		x->creds.gid = uo->trust->gid;
+	}
+	return 0;
 }
 
 /* Stream and seqpacket: what waited came from the peer. */
@@ -284,8 +599,15 @@ static int fill_stream(struct unix_open *uo, struct usk *s)
 
 	if (fd < 0)
 		return inconsistent();
-	for (size_t k = 0; k < s->u->n_queue && r >= 0; k++)
-		r = put(fd, &s->u->queue[k]->data, s->u->type == SOCK_STREAM, NULL, &raised);
+	for (size_t k = 0; k < s->u->n_queue && r >= 0; k++) {
+		int fds[UNIX_MAX_FDS];
+		struct put_extra x;
+
+		r = packet_extra(uo, s->u->queue[k], fds, &x);
+		if (r >= 0)
+			r = put(fd, &s->u->queue[k]->data, s->u->type == SOCK_STREAM, NULL, &x,
+				&raised);
+	}
 	if (from)
 		from->sndbuf_raised |= raised;
 	return r;
@@ -342,6 +664,8 @@ static int fill_dgram(struct unix_open *uo, struct usk *s)
 	for (size_t k = 0; k < s->u->n_queue; k++) {
 		const UnixSkPacket *p = s->u->queue[k];
 		int from = dgram_sender(uo, s, p), fd = -1, r = 0;
+		int fds[UNIX_MAX_FDS];
+		struct put_extra x;
 		bool raised = false;
 
 		if (from >= 0 && from == s->peer && !s->connected)
@@ -358,7 +682,9 @@ static int fill_dgram(struct unix_open *uo, struct usk *s)
 		/* An unnamed socket can only be reached by its partner. */
 		if (!named(s->u) && (from >= 0 ? uo->s[from].linked != self : fd < 0))
 			return inconsistent();
-		r = put(fd, &p->data, false, named(s->u) ? s->u : NULL, &raised);
+		r = packet_extra(uo, p, fds, &x);
+		if (r >= 0)
+			r = put(fd, &p->data, false, named(s->u) ? s->u : NULL, &x, &raised);
 		if (r < 0)
 			return r;
 		if (from >= 0)
@@ -375,7 +701,7 @@ int fill_all(struct unix_open *uo)
 		struct usk *s = &uo->s[i];
 		int r;
 
-		if (!s->u->n_queue)
+		if (!s->u->n_queue || s->deferred)
 			continue;
 		r = stream_like(s->u->type) ? fill_stream(uo, s) : fill_dgram(uo, s);
 		if (r == -EBADMSG)
@@ -385,4 +711,71 @@ int fill_all(struct unix_open *uo)
 					usk_str(s->u, buf, sizeof(buf)));
 	}
 	return 0;
+}
+
+/* ---- restore, the tree rebuilt: queues with descriptors or credentials ---- */
+
+static bool wants_late(const UnixSkEntry *u)
+{
+	for (size_t k = 0; k < u->n_queue; k++)
+		if (u->queue[k]->n_fds || u->queue[k]->has_uid)
+			return true;
+	return false;
+}
+
+/*
+ * A queue that holds descriptors in flight or credentials is refilled at
+ * the very end (late_fill): the descriptors are files of the table, open
+ * only once every description is, and the credentials name processes of
+ * the tree, which exist only once it is rebuilt. Until then the socket is
+ * left unconnected (datagram) and not shut down, nor are those that send
+ * to it.
+ */
+void late_mark(struct unix_open *uo)
+{
+	for (size_t i = 0; i < uo->n; i++) {
+		struct usk *s = &uo->s[i];
+
+		if (!s->u->n_queue || !wants_late(s->u))
+			continue;
+		s->deferred = s->late_shut = true;
+		uo->nr_deferred++;
+		if (stream_like(s->u->type) && s->peer >= 0)
+			uo->s[s->peer].late_shut = true;
+		for (size_t k = 0; !stream_like(s->u->type) && k < s->u->n_queue; k++) {
+			int from = dgram_sender(uo, s, s->u->queue[k]);
+
+			if (from >= 0)
+				uo->s[from].late_shut = true;
+		}
+	}
+}
+
+int late_fill(struct unix_open *uo)
+{
+	char buf[NAME_STR_LEN + 32];
+	int r = 0;
+
+	for (size_t i = 0; i < uo->n; i++)
+		uo->s[i].sndbuf_raised = false;
+	for (size_t i = 0; i < uo->n && r >= 0; i++) {
+		struct usk *s = &uo->s[i];
+
+		if (!s->deferred)
+			continue;
+		r = stream_like(s->u->type) ? fill_stream(uo, s) : fill_dgram(uo, s);
+		if (r < 0 && r != -EBADMSG)
+			r = pr_errno(r, "cannot restore: cannot refill the queue of %s",
+				     usk_str(s->u, buf, sizeof(buf)));
+		if (r >= 0)
+			r = connect_one(uo, s);
+		if (s->pal >= 0)
+			close(s->pal);
+		s->pal = -1;
+	}
+	if (r >= 0)
+		r = shutdown_some(uo, true);
+	if (r >= 0)
+		r = opts_raised(uo);
+	return r;
 }

@@ -14,10 +14,15 @@
  * the options and the receive queue. The queue is read without consuming
  * it: MSG_PEEK at an offset ckpt moves itself (SO_PEEK_OFF, put back as it
  * was after), one datagram or record at a time, so message boundaries and
- * the senders' addresses are kept. Once every process is in, dump_finish
- * checks that no socket of the tree is connected to, or shared with, a
- * process outside it (or, with --ext-unix-sk, that it can be connected
- * again to its peer's address).
+ * the senders' addresses are kept. A peek gives ckpt copies of the
+ * descriptors in flight (SCM_RIGHTS) and, to a reader with SO_PASSCRED,
+ * the sender's credentials: both are kept with the message (a stream is
+ * cut where a read would stop: after the buffer that carries
+ * descriptors, where the credentials change). Once every process is in,
+ * dump_finish finds each descriptor in flight among the files of the
+ * table (kcmp), and checks that no socket of the tree is connected to, or
+ * shared with, a process outside it (or, with --ext-unix-sk, that it can
+ * be connected again to its peer's address).
  *
  * Restore: like pipes, every socket is built in ckpt before any file is
  * opened (prepare), in the order that gives each the state it had:
@@ -31,19 +36,27 @@
  *	  (--ext-unix-sk); close the partners made for sockets whose peer had
  *	  gone away; shutdown(); set the options
  *	remove the socket files that had been removed before the dump
+ * A queue with descriptors or credentials waits (and its socket is not
+ * connected or shut down yet, nor those that send to it) until the tree
+ * is rebuilt (restore_last): its files are open then, its senders'
+ * pids exist; it is refilled by sendmsg with SCM_RIGHTS of ckpt's copies
+ * of those files and SCM_CREDENTIALS of the sender (root may name any
+ * process and ids; a set root does not trust names its owner's only).
  *
  * What a restored application can tell (the kernel has no way to set it):
  * SO_PEERCRED of a socketpair or of a connection made at restore names
  * ckpt (a listener is listen()ed again by its own process, so connections
  * made after the restore see its pid); SO_ERROR pending on a socket is
- * lost; queued messages read with SO_PASSCRED carry ckpt's credentials; a
+ * lost; queued messages read with SO_PASSCRED carry ckpt's pid when
+ * their sender is not a process of the tree, and a stream queued while
+ * the reader had no SO_PASSCRED gets ckpt's credentials; a
  * queued datagram whose sender is gone (or outside the tree, with
  * --ext-unix-sk) arrives from no address; a connected socket that bound a
  * name itself looks to unix_diag like one accepted from a listener of that
  * name, and comes back as one (an abstract name is then free for others);
  * empty records at the end of a seqpacket queue shut down for reading are
- * lost. Refused, with a message: descriptors in flight (SCM_RIGHTS), an
- * out-of-band byte, a connection not accepted yet that holds data or whose
+ * lost. Refused, with a message: descriptors in flight (SCM_RIGHTS) of a
+ * file no process of the tree has open, an out-of-band byte, a connection not accepted yet that holds data or whose
  * client is closed or outside the tree, a peer outside the tree (unless
  * --ext-unix-sk), a socket shared with a process outside the tree.
  */
@@ -57,6 +70,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define PID_MAX_LIMIT 4194304 /* the kernel's largest pid_max */
+
+#ifndef SO_BUF_LOCK
+#define SO_BUF_LOCK 72
+#endif
 
 /* ---- dump ---- */
 
@@ -231,6 +250,11 @@ static int unix_sk_dump(const struct fd_dump *d, FileEntry *e)
 	return r;
 }
 
+static void unix_dump_done(struct file_table *ft, bool killed)
+{
+	inflight_release(ft);
+}
+
 /* ---- restore, in ckpt ---- */
 
 int inconsistent(void)
@@ -311,6 +335,25 @@ int opts_all(struct unix_open *uo)
 	return 0;
 }
 
+int opts_raised(struct unix_open *uo)
+{
+	char buf[NAME_STR_LEN + 32];
+
+	for (size_t i = 0; i < uo->n; i++) {
+		const struct usk *s = &uo->s[i];
+		const SockEntry *sk = s->e->sock;
+		int r = s->sndbuf_raised ? opts_restore(s) : 0;
+
+		/* Setting a size locks it: the locks as they were, once more. */
+		if (r >= 0 && s->sndbuf_raised && sk && sk->has_buf_lock)
+			r = opt_set(s->fd, SO_BUF_LOCK, (int)sk->buf_lock);
+		if (r < 0)
+			return pr_errno(r, "cannot restore: cannot set the options of %s",
+					usk_str(s->u, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
 /* Socket files are bound, reached, made and removed by path: for a set
  * that is not trusted, all of it with the owner's access (trust.h). */
 static int unix_sk_prepare(struct files_open *fo)
@@ -322,6 +365,7 @@ static int unix_sk_prepare(struct files_open *fo)
 	uo->scratch = fo->scratch;
 	uo->anon = -1;
 	uo->creds = fo->file_creds;
+	uo->trust = fo->trust;
 	fo->state[FD_KIND__FD_UNIX_SK] = uo;
 	r = trust_enter(fo->trust, &saved);
 	if (r < 0)
@@ -331,15 +375,13 @@ static int unix_sk_prepare(struct files_open *fo)
 	return r;
 }
 
-static void unix_sk_finish(struct files_open *fo)
+/* Every fd ckpt holds for the sockets closed, the socket files it made
+ * for names whose file had been removed removed again. */
+static void uo_release(struct unix_open *uo, const struct trust *trust)
 {
-	struct unix_open *uo = fo->state[FD_KIND__FD_UNIX_SK];
 	struct trust_saved saved;
-	bool as_owner;
+	bool as_owner = trust_enter(trust, &saved) >= 0;
 
-	if (!uo)
-		return;
-	as_owner = trust_enter(fo->trust, &saved) >= 0;
 	for (size_t i = 0; i < uo->n; i++) {
 		if (uo->s[i].fd >= 0)
 			close(uo->s[i].fd);
@@ -357,10 +399,73 @@ static void unix_sk_finish(struct files_open *fo)
 	trust_leave(&saved);
 	if (uo->anon >= 0)
 		close(uo->anon);
+	for (size_t i = 0; uo->inflight && i < uo->nr_files; i++)
+		if (uo->inflight[i] >= 0)
+			close(uo->inflight[i]);
+	free(uo->inflight);
 	free(uo->tl);
 	free(uo->s);
 	free(uo);
+}
+
+/* The sockets whose queues wait for the tree (late_fill), kept from the
+ * opening of the files to restore_last: ckpt's fds, above every slot, which
+ * no restored process inherits. */
+static struct unix_open *late;
+
+/* Our own copies of the files in flight, from their slots. */
+static void late_keep(struct files_open *fo, struct unix_open *uo)
+{
+	uo->nr_files = fo->fe->n_files;
+	uo->inflight = xmalloc((uo->nr_files + 1) * sizeof(*uo->inflight));
+	for (size_t i = 0; i < uo->nr_files; i++)
+		uo->inflight[i] = -1;
+	for (size_t i = 0; i < uo->n; i++) {
+		const UnixSkEntry *u = uo->s[i].u;
+
+		for (size_t k = 0; uo->s[i].deferred && k < u->n_queue; k++)
+			for (size_t j = 0; j < u->queue[k]->n_fds; j++) {
+				uint32_t id = u->queue[k]->fds[j];
+
+				if (id < uo->nr_files && uo->inflight[id] < 0)
+					uo->inflight[id] = fcntl(fo->base + (int)id,
+								 F_DUPFD_CLOEXEC, uo->scratch);
+			}
+	}
+	late = uo;
+}
+
+static void unix_sk_finish(struct files_open *fo)
+{
+	struct unix_open *uo = fo->state[FD_KIND__FD_UNIX_SK];
+
+	if (!uo)
+		return;
 	fo->state[FD_KIND__FD_UNIX_SK] = NULL;
+	if (uo->nr_deferred && !late)
+		late_keep(fo, uo);
+	else
+		uo_release(uo, fo->trust);
+}
+
+/* From ckpt, every process rebuilt (the first unix socket's owner): the
+ * queues that hold descriptors or credentials. */
+static int unix_sk_restore_last(const FileEntry *e, int pid, int fd)
+{
+	struct trust_saved saved;
+	int r;
+
+	if (!late)
+		return 0;
+	r = trust_enter(late->trust, &saved);
+	if (r < 0)
+		r = pr_errno(r, "cannot restore: cannot take the image owner's file access");
+	else
+		r = late_fill(late);
+	trust_leave(&saved);
+	uo_release(late, late->trust);
+	late = NULL;
+	return r;
 }
 
 static int unix_sk_open(struct files_open *fo, const FileEntry *e)
@@ -399,9 +504,19 @@ static int unix_sk_check(const FileEntry *e, const struct files_open *fo)
 	    (u->has_name && u->name.len > UNIX_NAME_MAX) ||
 	    (u->has_ext_peer && (!u->ext_peer.len || u->ext_peer.len > UNIX_NAME_MAX)))
 		return inconsistent();
-	for (size_t k = 0; k < u->n_queue; k++)
-		if (u->queue[k]->has_sender && u->queue[k]->sender.len > UNIX_NAME_MAX)
+	for (size_t k = 0; k < u->n_queue; k++) {
+		const UnixSkPacket *q = u->queue[k];
+
+		if ((q->has_sender && q->sender.len > UNIX_NAME_MAX) || q->n_fds > UNIX_MAX_FDS ||
+		    q->has_uid != q->has_gid || (q->has_pid && !q->has_uid) ||
+		    (q->has_pid && (!q->pid || q->pid > PID_MAX_LIMIT)))
 			return inconsistent();
+		/* Descriptions of the table: opened by their own kinds, with
+		 * the same trust as the tree's other files. */
+		for (size_t j = 0; j < q->n_fds; j++)
+			if (q->fds[j] >= fo->fe->n_files)
+				return inconsistent();
+	}
 	if (!is_path(u))
 		return 0;
 	if (dir_of(u) && trust_check_path("unix socket directory", dir_of(u)) < 0)
@@ -441,9 +556,11 @@ const struct file_kind unix_sk_kind = {
 	.claims = unix_sk_claims,
 	.dump = unix_sk_dump,
 	.dump_finish = unix_dump_finish,
+	.dump_done = unix_dump_done,
 	.check = unix_sk_check,
 	.prepare = unix_sk_prepare,
 	.finish = unix_sk_finish,
 	.open = unix_sk_open,
 	.restore_fd = unix_sk_restore_fd,
+	.restore_last = unix_sk_restore_last,
 };

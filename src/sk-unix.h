@@ -34,6 +34,7 @@ enum { RCV_SHUTDOWN = 1, SEND_SHUTDOWN = 2 };
 
 #define MAX_PACKETS 65536 /* a sanity bound on a queue being read */
 #define NAME_STR_LEN (UNIX_NAME_MAX * 4 + 4)
+#define UNIX_MAX_FDS 253 /* SCM_MAX_FD: descriptors one message can carry */
 
 static inline bool stream_like(uint32_t type)
 {
@@ -65,6 +66,23 @@ static inline const char *dir_of(const UnixSkEntry *u)
 	return is_path(u) && u->file && u->file->dir ? u->file->dir : NULL;
 }
 
+/* ---- dump ---- */
+
+/* Descriptors in flight with a queued message: copies of ours (a peek
+ * gave them), until dump_finish finds their files in the table. */
+struct inflight {
+	UnixSkPacket *p;
+	int *fds;
+	size_t n;
+	int pid, fd; /* the socket's, for messages */
+};
+
+/* The kind's state while the tree is dumped (file_table's state). */
+struct unix_dump {
+	struct inflight *v;
+	size_t n;
+};
+
 /* ---- restore, in ckpt ---- */
 
 struct usk {
@@ -80,6 +98,8 @@ struct usk {
 	bool connected; /* datagram: connected to its peer */
 	bool bound; /* ckpt made its socket file */
 	bool sndbuf_raised; /* to hold its share of a queue being refilled */
+	bool deferred; /* its queue is refilled at the end (late_fill) */
+	bool late_shut; /* shut down at the end, once late queues are in */
 };
 
 /* A listener of the name of a connection accepted from one that is closed. */
@@ -96,6 +116,10 @@ struct unix_open {
 	struct tmp_listener *tl;
 	size_t nr_tl;
 	const CredsEntry *const *creds; /* files_open's file_creds */
+	const struct trust *trust; /* files_open's */
+	size_t nr_deferred; /* sockets whose queue waits for late_fill */
+	int *inflight; /* per file id: ours, for late_fill to send, or -1 */
+	size_t nr_files;
 };
 
 /* sk-unix.c */
@@ -105,6 +129,9 @@ int inconsistent(void);
 int opt_int(int sk, int name, int *ret);
 /* Restore: the options of every socket, once built and filled. Logs. */
 int opts_all(struct unix_open *uo);
+/* Restore: the options again of the sockets whose send buffer a late
+ * refill raised. Logs. */
+int opts_raised(struct unix_open *uo);
 
 /* sk-unix-names.c */
 /* A socket name for messages: "path", "@abstract" (0 bytes shown as @). */
@@ -136,14 +163,29 @@ int file_dump(const struct fd_dump *d, const struct unix_diag_sk *ds, UnixSkEntr
 /* sk-unix-queue.c */
 /* Dump: the receive queue of @sk (a copy of fd @d) into @u. Logs. */
 int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, UnixSkEntry *u);
+/* Dump, every process in: each descriptor in flight is a file of the
+ * table (or the dump is refused); senders' pids not of the tree are
+ * dropped. Logs. */
+int inflight_resolve(struct file_table *ft, const int *pids, size_t nr_pids);
+/* Dump, at the end: what is left of the descriptors in flight closed. */
+void inflight_release(struct file_table *ft);
 /* Restore: every queue refilled. Logs. */
 int fill_all(struct unix_open *uo);
+/* Restore: which queues wait for late_fill, marked before fill_all. */
+void late_mark(struct unix_open *uo);
+/* Restore, the tree rebuilt: those queues refilled, their sockets
+ * connected and shut down as they were. Logs. */
+int late_fill(struct unix_open *uo);
 /* Restore: datagram socket @s connected to its peer of the tree. Logs. */
 int dgram_connect_peer(struct unix_open *uo, struct usk *s);
 
 /* sk-unix-build.c */
 /* A new socket of @type in *@ret, above the scratch fds. Logs. */
 int sk_new(const struct unix_open *uo, uint32_t type, int *ret);
+/* Restore: @s connected to its peer (datagram) or outside peer. Logs. */
+int connect_one(struct unix_open *uo, struct usk *s);
+/* Restore: shutdown() as dumped, of the sockets whose late_shut is @late. */
+int shutdown_some(struct unix_open *uo, bool late);
 /* Restore: every socket of the images, as it was. Logs. */
 int unix_sk_build(struct files_open *fo, struct unix_open *uo);
 

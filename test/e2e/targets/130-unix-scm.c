@@ -1,0 +1,250 @@
+/*
+ * 130-unix-scm.c - descriptors and credentials in flight in unix sockets.
+ *
+ * Usage: 130-unix-scm WORKDIR [--creds-only]
+ *
+ * Before READY it sets up:
+ *  - a stream socketpair: "head" sent plainly, then "files" with three
+ *    descriptors (SCM_RIGHTS): the read end of a pipe, a regular file
+ *    ("data", 10 bytes, its offset at 4) and an eventfd holding 5. The
+ *    process keeps its own fds of all three (the write end of the pipe
+ *    too); nobody receives them;
+ *  - a datagram socketpair whose receiver has SO_PASSCRED: a child (fork,
+ *    dies with its parent) sends "from-child" with credentials of its own
+ *    pid and uid/gid 65534 (as root may);
+ *  - a seqpacket socketpair, receiver with SO_PASSCRED: the process sends
+ *    "from-self" (the kernel's credentials: its pid, uid, gid) with one
+ *    descriptor, a dup of the eventfd;
+ * and writes "TREE root=PID child=PID". --creds-only: no descriptors in
+ * flight at all (no stream message, the record goes without one).
+ *
+ * Self-check (SIGUSR2): if WORKDIR/consume exists, the messages are
+ * received (recvmsg), else peeked (MSG_PEEK gives working copies of the
+ * descriptors just the same). Either way: the stream gives "headfiles"
+ * with three descriptors; a byte written now on the pipe's write end is
+ * read from the pipe end received; the file received is the process's own
+ * description (same offset, 4, moved together), the eventfd received is
+ * its own (reads 5, written back); the datagram says "from-child" with the
+ * child's pid and 65534/65534; the record says "from-self" with this
+ * process's pid, uid and gid, and its descriptor is the eventfd again.
+ * Reports scm=N (descriptors checked) and creds=ok.
+ */
+#include "target.h"
+
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/kcmp.h>
+
+static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd;
+static pid_t child;
+static bool creds_only;
+
+static void send_with(int sk, const char *data, const int *fds, int nr, const struct ucred *cr)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 3) + CMSG_SPACE(sizeof(struct ucred))] = { 0 };
+	struct iovec iov = { (void *)data, strlen(data) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	size_t len = 0;
+
+	if (nr)
+		len += CMSG_SPACE(sizeof(int) * (size_t)nr);
+	if (cr)
+		len += CMSG_SPACE(sizeof(*cr));
+	if (len) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = len;
+	}
+	cm = len ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (nr) {
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nr);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)nr);
+		cm = CMSG_NXTHDR(&msg, cm);
+	}
+	if (cr) {
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_CREDENTIALS;
+		cm->cmsg_len = CMSG_LEN(sizeof(*cr));
+		memcpy(CMSG_DATA(cm), cr, sizeof(*cr));
+	}
+	if (sendmsg(sk, &msg, 0) != (ssize_t)iov.iov_len)
+		t_fatal("sendmsg %s: %s", data, strerror(errno));
+}
+
+static void setup(void)
+{
+	int one = 1, p[2], fds[3];
+	uint64_t five = 5;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dg) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sq) || pipe2(p, O_CLOEXEC))
+		t_fatal("sockets: %s", strerror(errno));
+	if (setsockopt(dg[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    setsockopt(sq[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+		t_fatal("SO_PASSCRED: %s", strerror(errno));
+	file_fd = open("data", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ev_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (file_fd < 0 || ev_fd < 0 || write(file_fd, "0123456789", 10) != 10 ||
+	    lseek(file_fd, 4, SEEK_SET) != 4 || write(ev_fd, &five, 8) != 8)
+		t_fatal("files: %s", strerror(errno));
+	pipe_w = p[1];
+	fds[0] = p[0];
+	fds[1] = file_fd;
+	fds[2] = ev_fd;
+	if (!creds_only) {
+		send_with(st[1], "head", NULL, 0, NULL);
+		send_with(st[1], "files", fds, 3, NULL);
+	}
+	send_with(sq[1], "from-self", &ev_fd, creds_only ? 0 : 1, NULL);
+
+	child = fork();
+	if (child < 0)
+		t_fatal("fork");
+	if (child == 0) {
+		struct ucred cr = { getpid(), 65534, 65534 };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != t_pid)
+			_exit(0);
+		send_with(dg[1], "from-child", NULL, 0, &cr);
+		for (;;) /* until the parent goes */
+			pause();
+	}
+	/* The child's datagram is queued before READY. */
+	for (int i = 0; i < 10000; i++) {
+		struct pollfd pf = { dg[0], POLLIN, 0 };
+
+		if (poll(&pf, 1, 1) == 1)
+			break;
+	}
+	t_log("TREE root=%d child=%d", (int)getpid(), (int)child);
+}
+
+/* One message of @sk: its data (NUL-terminated), descriptors, credentials. */
+static ssize_t take(int sk, bool consume, char *data, size_t size, int *fds, int *nr,
+		    struct ucred *cr, bool *has_cr)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 8) + CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { data, size - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(sk, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (consume ? 0 : MSG_PEEK));
+
+	*nr = 0;
+	*has_cr = false;
+	if (n < 0)
+		return -errno;
+	data[n] = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_RIGHTS) {
+			*nr = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(c), sizeof(int) * (size_t)*nr);
+		} else if (c->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(cr, CMSG_DATA(c), sizeof(*cr));
+			*has_cr = true;
+		}
+	}
+	return n;
+}
+
+static bool same_file(int a, int b)
+{
+	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, a, b) == 0;
+}
+
+static void check_stream(struct t_check *c, bool consume)
+{
+	char data[64], b = 0;
+	int fds[8], nr;
+	struct ucred cr;
+	bool has_cr;
+	uint64_t v = 0;
+	ssize_t n = take(st[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
+
+	if (n < 0 || strcmp(data, "headfiles") || nr != 3) {
+		t_check_fail(c, "stream: got %zd '%s' with %d fds, want 'headfiles' with 3", n,
+			     n >= 0 ? data : strerror((int)-n), nr);
+		for (int i = 0; i < nr; i++)
+			close(fds[i]);
+		return;
+	}
+	/* The pipe: what is written now comes out of the end in flight. */
+	if (write(pipe_w, "x", 1) != 1 || read(fds[0], &b, 1) != 1 || b != 'x')
+		t_check_fail(c, "stream: the pipe end in flight does not read what is written");
+	/* The file: the process's own description, at offset 4. */
+	if (lseek(fds[1], 0, SEEK_CUR) != 4)
+		t_check_fail(c, "stream: the file in flight is at %lld, want 4",
+			     (long long)lseek(fds[1], 0, SEEK_CUR));
+	else if (!same_file(fds[1], file_fd) || lseek(fds[1], 6, SEEK_SET) != 6 ||
+		 lseek(file_fd, 0, SEEK_CUR) != 6 || lseek(file_fd, 4, SEEK_SET) != 4)
+		t_check_fail(c, "stream: the file in flight is not the process's own");
+	if (!same_file(fds[2], ev_fd) || read(fds[2], &v, 8) != 8 || v != 5 ||
+	    write(ev_fd, &v, 8) != 8)
+		t_check_fail(c, "stream: the eventfd in flight is not the one holding 5 (%llu)",
+			     (unsigned long long)v);
+	for (int i = 0; i < nr; i++)
+		close(fds[i]);
+}
+
+static void check_creds(struct t_check *c, bool consume, int *checked)
+{
+	char data[64];
+	int fds[8], nr;
+	struct ucred cr = { 0 };
+	bool has_cr;
+	ssize_t n = take(dg[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
+
+	if (n < 0 || strcmp(data, "from-child") || !has_cr)
+		t_check_fail(c, "dgram: got %zd '%s', credentials %d", n,
+			     n >= 0 ? data : strerror((int)-n), has_cr);
+	else if (cr.pid != child || cr.uid != 65534 || cr.gid != 65534)
+		t_check_fail(c, "dgram: credentials pid %d uid %u gid %u, want %d 65534 65534",
+			     (int)cr.pid, cr.uid, cr.gid, (int)child);
+	n = take(sq[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
+	if (n < 0 || strcmp(data, "from-self") || !has_cr || nr != !creds_only)
+		t_check_fail(c, "seqpacket: got %zd '%s', credentials %d, %d fds", n,
+			     n >= 0 ? data : strerror((int)-n), has_cr, nr);
+	else if (cr.pid != getpid() || cr.uid != getuid() || cr.gid != getgid())
+		t_check_fail(c, "seqpacket: credentials pid %d uid %u gid %u, want %d %u %u",
+			     (int)cr.pid, cr.uid, cr.gid, (int)getpid(), getuid(), getgid());
+	else if (!creds_only && !same_file(fds[0], ev_fd))
+		t_check_fail(c, "seqpacket: the descriptor in flight is not the eventfd");
+	else
+		*checked += 1;
+	for (int i = 0; i < nr; i++)
+		close(fds[i]);
+}
+
+static void check(struct t_check *c)
+{
+	bool consume = access("consume", F_OK) == 0;
+	int checked = 3;
+
+	if (!creds_only)
+		check_stream(c, consume);
+	check_creds(c, consume, &checked);
+	t_check_info(c, "scm=%d", checked);
+	t_check_info(c, "creds=ok");
+	t_check_info(c, "consumed=%d", consume);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct t_ops ops = { NULL, check };
+
+	t_init(argc, argv);
+	creds_only = argc > 2 && !strcmp(argv[2], "--creds-only");
+	setup();
+	t_run(&ops);
+	return 0;
+}
