@@ -9,6 +9,8 @@
 # pipe reads what the tree writes after the restore, the file is at its
 # offset, the eventfd holds its count) and the credentials name the same
 # pid, uid and gid. Then they are received for real (recvmsg), once.
+# Images edited (imgedit) to send a file that is not in the table, or
+# credentials of pid 0, are refused before anything is made.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -25,6 +27,22 @@ self_check "$root" "$w"
 ids0=$(tree_snapshot "$root")
 
 dump_tree "$root" "$img"
+"$CKPT" show --images "$img" | grep -Eq "queue of [0-9]+ messages \[[0-9]+: files [0-9]+,[0-9]+,[0-9]+\]" ||
+	fail "ckpt show does not list the files in flight"
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+at=$("$IMGEDIT" "$img" files.img | sed -n 's/^\(files\[[0-9]*\]\.unix_sk\.queue\[[0-9]*\]\)\.fds\[0\]=.*/\1/p' | head -n 1)
+[[ -n $at ]] || fail "no descriptors in flight in files.img"
+cp -a "$img" "$T/bad1"
+"$IMGEDIT" "$T/bad1" files.img "$at.fds[0]=4000" || fail "imgedit failed"
+expect_restore_fail "$T/bad1" "$root" "with a file in flight not in the table"
+grep -q "images are inconsistent (unix sockets)" "$CK_ERR" || fail "refused with: $(ck_err_line)"
+at=$("$IMGEDIT" "$img" files.img | sed -n 's/^\(files\[[0-9]*\]\.unix_sk\.queue\[[0-9]*\]\)\.pid=[0-9]*$/\1/p' | head -n 1)
+[[ -n $at ]] || fail "no credentials in files.img"
+cp -a "$img" "$T/bad2"
+"$IMGEDIT" "$T/bad2" files.img "$at.pid=0" || fail "imgedit failed"
+expect_restore_fail "$T/bad2" "$root" "with credentials of pid 0"
+grep -q "images are inconsistent (unix sockets)" "$CK_ERR" || fail "refused with: $(ck_err_line)"
 restore_tree "$img" "$root"
 assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$root")"
 assert_tree_not_traced "$root" "$child"
