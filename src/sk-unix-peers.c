@@ -7,9 +7,11 @@
  */
 #include "sk-unix.h"
 
+#include "proc.h"
 #include "util.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* ---- dump, once every process is in: peers and holders ---- */
 
@@ -93,6 +95,16 @@ static int holder_of(const struct finish *f, uint32_t ino)
 	return 0;
 }
 
+/* The dump guardian, a child of ckpt, holds a socket ckpt reads for a
+ * moment (it would give back its peek offset if ckpt died): its copy, of
+ * a socket in flight read just before this scan, may not be dropped yet. */
+static bool ckpt_helper(int pid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(pid, &st) >= 0 && st.ppid == getpid();
+}
+
 static bool holder_note(int pid, const char *link, void *arg)
 {
 	struct finish *f = arg;
@@ -101,7 +113,7 @@ static bool holder_note(int pid, const char *link, void *arg)
 	if (sscanf(link, "socket:[%u]", &ino) != 1)
 		return false;
 	for (size_t i = 0; i < f->nr_holders; i++)
-		if (f->holders[i].ino == ino && !f->holders[i].pid)
+		if (f->holders[i].ino == ino && !f->holders[i].pid && !ckpt_helper(pid))
 			f->holders[i].pid = pid;
 	return false;
 }
@@ -307,10 +319,9 @@ int unix_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
 	struct finish f = { .opts = ft->opts };
 	struct sock_diag sd;
-	int r = inflight_resolve(ft, pids, nr_pids);
+	int r;
 
-	if (r < 0)
-		return r;
+	senders_of_tree(ft, pids, nr_pids);
 	finish_collect(&f, ft);
 	if (!f.n)
 		return 0;

@@ -158,7 +158,9 @@ static void inflight_add(const struct fd_dump *d, UnixSkPacket *p, struct peek *
 	}
 	ud->v = xrealloc(ud->v, (ud->n + 1) * sizeof(*ud->v));
 	f = &ud->v[ud->n++];
-	*f = (struct inflight){ .p = p, .pid = d->pid, .fd = d->fd, .n = pk->nr_fds };
+	*f = (struct inflight){
+		.p = p, .pid = d->pid, .fd = d->fd, .n = pk->nr_fds, .depth = ud->depth
+	};
 	f->fds = xmalloc(pk->nr_fds * sizeof(int) + 1);
 	memcpy(f->fds, pk->fds, pk->nr_fds * sizeof(int));
 	pk->nr_fds = 0;
@@ -357,23 +359,6 @@ int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, U
 	return 0;
 }
 
-/* The id of the file of the table that our @fd is a copy of, or -1. */
-static int table_find(const struct file_table *ft, int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -1;
-	for (size_t i = 0; i < ft->img.n_files; i++) {
-		const struct file_seen *s = &ft->seen[i];
-
-		if (s->dev == st.st_dev && s->ino == st.st_ino &&
-		    syscall(SYS_kcmp, getpid(), s->pid, KCMP_FILE, fd, s->fd) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
 static bool pid_in(const int *pids, size_t nr, uint32_t pid)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -382,55 +367,76 @@ static bool pid_in(const int *pids, size_t nr, uint32_t pid)
 	return false;
 }
 
-/*
- * A file in flight is restored as the description of the table that some
- * process of the tree has open too. One that no process has open any more
- * (the sender closed it once sent) would be a description of its own,
- * with no process to restore it for: refused.
- */
-static int inflight_one(const struct file_table *ft, const struct inflight *f)
+/* Kinds a file no process has open may be of: restored whole in ckpt,
+ * with nothing left for a process of the tree to do. */
+static bool unowned_ok(uint32_t kind)
 {
-	f->p->fds = xmalloc(f->n * sizeof(*f->p->fds) + 1);
-	for (size_t j = 0; j < f->n; j++) {
-		int id = table_find(ft, f->fds[j]);
+	return kind == FD_KIND__FD_REG || kind == FD_KIND__FD_PIPE || kind == FD_KIND__FD_FIFO ||
+	       kind == FD_KIND__FD_EVENTFD || kind == FD_KIND__FD_UNIX_SK;
+}
 
-		if (id < 0) {
-			char link[64], what[PATH_MAX_LEN] = "?";
-			ssize_t n;
+/*
+ * Each file in flight is a description of the table: the one a process
+ * of the tree has open too, or one of its own that no process has (the
+ * sender closed it once sent), dumped from ckpt's copy (files_dump_own),
+ * which stays open until the dump is done. A unix socket in flight has
+ * its own queue, which may hold more: @f->depth bounds the nesting.
+ */
+static int inflight_one(struct file_table *ft, struct unix_dump *ud, size_t i)
+{
+	struct inflight f = ud->v[i]; /* ud->v moves as sockets in flight add theirs */
+	char what[PATH_MAX_LEN] = "?";
 
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fds[j]);
-			n = readlink(link, what, sizeof(what) - 1);
-			_cleanup_free_ char *shown = NULL;
+	f.p->fds = xmalloc(f.n * sizeof(*f.p->fds) + 1);
+	for (size_t j = 0; j < f.n; j++) {
+		size_t before = ft->img.n_files;
+		char link[64];
+		ssize_t n;
+		int id;
 
-			what[n > 0 ? n : 1] = 0;
-			shown = str_escape(what);
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", f.fds[j]);
+		n = readlink(link, what, sizeof(what) - 1);
+		what[n > 0 ? n : 1] = 0;
+		if (f.depth >= INFLIGHT_DEPTH)
 			return pr_fail(
 				-EOPNOTSUPP,
-				"cannot dump %d: fd %d is a unix socket with file descriptors in flight (SCM_RIGHTS) of a file no process of the tree has open ('%s')",
-				f->pid, f->fd, shown);
-		}
-		f->p->fds[f->p->n_fds++] = (uint32_t)id;
+				"cannot dump %d: fd %d is a unix socket with file descriptors in flight (SCM_RIGHTS) nested more than %d deep ('%s')",
+				f.pid, f.fd, INFLIGHT_DEPTH, what);
+		ud->depth = f.depth + 1;
+		id = files_dump_own(ft, f.fds[j]);
+		ud->depth = 0;
+		if (id < 0)
+			return id;
+		if ((size_t)id >= before && !unowned_ok(ft->img.files[id]->kind))
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d is a unix socket with file descriptors in flight (SCM_RIGHTS) of a %s no process of the tree has open ('%s'), which is not restored",
+				f.pid, f.fd, fd_kind_name(ft->img.files[id]->kind), what);
+		f.p->fds[f.p->n_fds++] = (uint32_t)id;
 	}
 	return 0;
 }
 
 int inflight_resolve(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	const struct unix_dump *ud = ft->state[FD_KIND__FD_UNIX_SK];
+	struct unix_dump *ud = ft->state[FD_KIND__FD_UNIX_SK];
 	int r = 0;
 
 	for (size_t i = 0; ud && i < ud->n && r >= 0; i++)
-		r = inflight_one(ft, &ud->v[i]);
-	inflight_release(ft);
-	/* A sender that is not a process of the tree cannot be named again. */
-	for (size_t i = 0; i < ft->img.n_files && r >= 0; i++) {
+		r = inflight_one(ft, ud, i);
+	return r;
+}
+
+/* A sender that is not a process of the tree cannot be named again. */
+void senders_of_tree(struct file_table *ft, const int *pids, size_t nr_pids)
+{
+	for (size_t i = 0; i < ft->img.n_files; i++) {
 		const UnixSkEntry *u = ft->img.files[i]->unix_sk;
 
 		for (size_t k = 0; u && k < u->n_queue; k++)
 			if (u->queue[k]->has_pid && !pid_in(pids, nr_pids, u->queue[k]->pid))
 				u->queue[k]->has_pid = false;
 	}
-	return r;
 }
 
 void inflight_release(struct file_table *ft)

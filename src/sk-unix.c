@@ -19,8 +19,8 @@
  * the sender's credentials: both are kept with the message (a stream is
  * cut where a read would stop: after the buffer that carries
  * descriptors, where the credentials change). Once every process is in,
- * dump_finish finds each descriptor in flight among the files of the
- * table (kcmp), and checks that no socket of the tree is connected to, or
+ * dump_more finds each descriptor in flight among the files of the table
+ * (kcmp) or adds it there, dumped from ckpt's copy; dump_finish checks that no socket of the tree is connected to, or
  * shared with, a process outside it (or, with --ext-unix-sk, that it can
  * be connected again to its peer's address).
  *
@@ -55,8 +55,11 @@
  * name itself looks to unix_diag like one accepted from a listener of that
  * name, and comes back as one (an abstract name is then free for others);
  * empty records at the end of a seqpacket queue shut down for reading are
- * lost. Refused, with a message: descriptors in flight (SCM_RIGHTS) of a
- * file no process of the tree has open, an out-of-band byte, a connection not accepted yet that holds data or whose
+ * lost. Refused, with a message: a descriptor in flight (SCM_RIGHTS) that
+ * no process of the tree has open, unless it is a regular file, a pipe,
+ * a FIFO, an eventfd or a unix socket (restored whole in ckpt), or in
+ * flight in sockets in flight more than INFLIGHT_DEPTH deep; an
+ * out-of-band byte, a connection not accepted yet that holds data or whose
  * client is closed or outside the tree, a peer outside the tree (unless
  * --ext-unix-sk), a socket shared with a process outside the tree.
  */
@@ -555,6 +558,7 @@ const struct file_kind unix_sk_kind = {
 	.name = "unix socket",
 	.claims = unix_sk_claims,
 	.dump = unix_sk_dump,
+	.dump_more = inflight_resolve,
 	.dump_finish = unix_dump_finish,
 	.dump_done = unix_dump_done,
 	.check = unix_sk_check,

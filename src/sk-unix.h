@@ -75,12 +75,16 @@ struct inflight {
 	int *fds;
 	size_t n;
 	int pid, fd; /* the socket's, for messages */
+	int depth; /* 0: a socket some process has open; n: in flight in one of n - 1 */
 };
+
+#define INFLIGHT_DEPTH 4 /* sockets in flight in sockets in flight in ... */
 
 /* The kind's state while the tree is dumped (file_table's state). */
 struct unix_dump {
 	struct inflight *v;
 	size_t n;
+	int depth; /* of the socket being dumped from ckpt's copy */
 };
 
 /* ---- restore, in ckpt ---- */
@@ -163,10 +167,12 @@ int file_dump(const struct fd_dump *d, const struct unix_diag_sk *ds, UnixSkEntr
 /* sk-unix-queue.c */
 /* Dump: the receive queue of @sk (a copy of fd @d) into @u. Logs. */
 int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, UnixSkEntry *u);
-/* Dump, every process in: each descriptor in flight is a file of the
- * table (or the dump is refused); senders' pids not of the tree are
- * dropped. Logs. */
+/* Dump, every process in (dump_more): each descriptor in flight is a
+ * file of the table, added if no process has it open, or the dump is
+ * refused. Logs. */
 int inflight_resolve(struct file_table *ft, const int *pids, size_t nr_pids);
+/* Dump: the pids of senders not of the tree dropped from the credentials. */
+void senders_of_tree(struct file_table *ft, const int *pids, size_t nr_pids);
 /* Dump, at the end: what is left of the descriptors in flight closed. */
 void inflight_release(struct file_table *ft);
 /* Restore: every queue refilled. Logs. */

@@ -1,7 +1,7 @@
 /*
  * 130-unix-scm.c - descriptors and credentials in flight in unix sockets.
  *
- * Usage: 130-unix-scm WORKDIR [--creds-only]
+ * Usage: 130-unix-scm WORKDIR [--creds-only | --closed]
  *
  * Before READY it sets up:
  *  - a stream socketpair: "head" sent plainly, then "files" with three
@@ -17,6 +17,10 @@
  *    descriptor, a dup of the eventfd;
  * and writes "TREE root=PID child=PID". --creds-only: no descriptors in
  * flight at all (no stream message, the record goes without one).
+ * --closed: the stream message carries a fourth descriptor, one end of
+ * a stream socketpair holding "inner" (sent by the other end, which the
+ * process keeps), and the process closes its own fds of the four once
+ * sent (it keeps the pipe's write end): no process has them open.
  *
  * Self-check (SIGUSR2): if WORKDIR/consume exists, the messages are
  * received (recvmsg), else peeked (MSG_PEEK gives working copies of the
@@ -42,7 +46,8 @@
 
 static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd;
 static pid_t child;
-static bool creds_only;
+static bool creds_only, closed;
+static int inner_peer = -1;
 
 static void send_with(int sk, const char *data, const int *fds, int nr, const struct ucred *cr)
 {
@@ -80,7 +85,7 @@ static void send_with(int sk, const char *data, const int *fds, int nr, const st
 
 static void setup(void)
 {
-	int one = 1, p[2], fds[3];
+	int one = 1, p[2], fds[4], inner[2];
 	uint64_t five = 5;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, st) ||
@@ -99,11 +104,23 @@ static void setup(void)
 	fds[0] = p[0];
 	fds[1] = file_fd;
 	fds[2] = ev_fd;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inner) ||
+	    write(inner[1], "inner", 5) != 5)
+		t_fatal("inner socketpair: %s", strerror(errno));
+	fds[3] = inner[0];
+	inner_peer = inner[1];
 	if (!creds_only) {
 		send_with(st[1], "head", NULL, 0, NULL);
-		send_with(st[1], "files", fds, 3, NULL);
+		send_with(st[1], "files", fds, closed ? 4 : 3, NULL);
 	}
-	send_with(sq[1], "from-self", &ev_fd, creds_only ? 0 : 1, NULL);
+	send_with(sq[1], "from-self", &ev_fd, creds_only || closed ? 0 : 1, NULL);
+	close(inner[0]);
+	if (closed) {
+		close(p[0]);
+		close(file_fd);
+		close(ev_fd);
+		file_fd = ev_fd = -1;
+	}
 
 	child = fork();
 	if (child < 0)
@@ -162,6 +179,29 @@ static bool same_file(int a, int b)
 	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, a, b) == 0;
 }
 
+/* --closed: the files in flight are theirs alone; the inner socket still
+ * holds "inner" and talks to the end the process kept. */
+static void check_closed(struct t_check *c, const int *fds)
+{
+	char buf[8] = { 0 };
+	uint64_t v = 0;
+
+	if (lseek(fds[1], 0, SEEK_CUR) != 4 || pread(fds[1], buf, 6, 4) != 6 ||
+	    strcmp(buf, "456789"))
+		t_check_fail(c, "closed: the file in flight is at %lld holding '%s'",
+			     (long long)lseek(fds[1], 0, SEEK_CUR), buf);
+	if (read(fds[2], &v, 8) != 8 || v != 5 || write(fds[2], &v, 8) != 8)
+		t_check_fail(c, "closed: the eventfd in flight holds %llu, want 5",
+			     (unsigned long long)v);
+	memset(buf, 0, sizeof(buf));
+	if (recv(fds[3], buf, 5, MSG_PEEK | MSG_DONTWAIT) != 5 || strcmp(buf, "inner"))
+		t_check_fail(c, "closed: the socket in flight holds '%s', want 'inner'", buf);
+	memset(buf, 0, sizeof(buf));
+	if (send(fds[3], "pong", 4, MSG_DONTWAIT) != 4 ||
+	    recv(inner_peer, buf, 4, MSG_DONTWAIT) != 4 || strcmp(buf, "pong"))
+		t_check_fail(c, "closed: the socket in flight is not connected to its peer");
+}
+
 static void check_stream(struct t_check *c, bool consume)
 {
 	char data[64], b = 0;
@@ -171,9 +211,9 @@ static void check_stream(struct t_check *c, bool consume)
 	uint64_t v = 0;
 	ssize_t n = take(st[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
 
-	if (n < 0 || strcmp(data, "headfiles") || nr != 3) {
-		t_check_fail(c, "stream: got %zd '%s' with %d fds, want 'headfiles' with 3", n,
-			     n >= 0 ? data : strerror((int)-n), nr);
+	if (n < 0 || strcmp(data, "headfiles") || nr != 3 + closed) {
+		t_check_fail(c, "stream: got %zd '%s' with %d fds, want 'headfiles' with %d", n,
+			     n >= 0 ? data : strerror((int)-n), nr, 3 + closed);
 		for (int i = 0; i < nr; i++)
 			close(fds[i]);
 		return;
@@ -181,6 +221,12 @@ static void check_stream(struct t_check *c, bool consume)
 	/* The pipe: what is written now comes out of the end in flight. */
 	if (write(pipe_w, "x", 1) != 1 || read(fds[0], &b, 1) != 1 || b != 'x')
 		t_check_fail(c, "stream: the pipe end in flight does not read what is written");
+	if (closed) {
+		check_closed(c, fds);
+		for (int i = 0; i < nr; i++)
+			close(fds[i]);
+		return;
+	}
 	/* The file: the process's own description, at offset 4. */
 	if (lseek(fds[1], 0, SEEK_CUR) != 4)
 		t_check_fail(c, "stream: the file in flight is at %lld, want 4",
@@ -211,13 +257,13 @@ static void check_creds(struct t_check *c, bool consume, int *checked)
 		t_check_fail(c, "dgram: credentials pid %d uid %u gid %u, want %d 65534 65534",
 			     (int)cr.pid, cr.uid, cr.gid, (int)child);
 	n = take(sq[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
-	if (n < 0 || strcmp(data, "from-self") || !has_cr || nr != !creds_only)
+	if (n < 0 || strcmp(data, "from-self") || !has_cr || nr != !(creds_only || closed))
 		t_check_fail(c, "seqpacket: got %zd '%s', credentials %d, %d fds", n,
 			     n >= 0 ? data : strerror((int)-n), has_cr, nr);
 	else if (cr.pid != getpid() || cr.uid != getuid() || cr.gid != getgid())
 		t_check_fail(c, "seqpacket: credentials pid %d uid %u gid %u, want %d %u %u",
 			     (int)cr.pid, cr.uid, cr.gid, (int)getpid(), getuid(), getgid());
-	else if (!creds_only && !same_file(fds[0], ev_fd))
+	else if (!creds_only && !closed && !same_file(fds[0], ev_fd))
 		t_check_fail(c, "seqpacket: the descriptor in flight is not the eventfd");
 	else
 		*checked += 1;
@@ -244,6 +290,7 @@ int main(int argc, char **argv)
 
 	t_init(argc, argv);
 	creds_only = argc > 2 && !strcmp(argv[2], "--creds-only");
+	closed = argc > 2 && !strcmp(argv[2], "--closed");
 	setup();
 	t_run(&ops);
 	return 0;
