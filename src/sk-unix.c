@@ -106,11 +106,6 @@ static bool unix_sk_claims(const char *link, const struct stat *st)
 	return true;
 }
 
-struct sk_opts {
-	int sndbuf, rcvbuf, passcred, passsec, passpidfd, peek_off, rcvlowat;
-	uint64_t sndtimeo_us, rcvtimeo_us;
-};
-
 int opt_int(int sk, int name, int *ret)
 {
 	socklen_t len = sizeof(*ret);
@@ -122,71 +117,98 @@ int opt_int(int sk, int name, int *ret)
 	return 0;
 }
 
-static int opt_time(int sk, int name, uint64_t *ret_us)
-{
-	struct timeval tv;
-	socklen_t len = sizeof(tv);
+/*
+ * The options of the one table (sk-common.h) that sk-unix.c saves, its
+ * SKO_UNIX rows, each in a field of the entry (@has, @val: offsets in
+ * UnixSkEntry): as getsockopt shows them, a timeout in microseconds.
+ */
+enum ufield_type { UF_U32, UF_I32, UF_BOOL, UF_USEC };
 
-	if (getsockopt(sk, SOL_SOCKET, name, &tv, &len) < 0)
-		return -errno;
-	*ret_us = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-	return 0;
+static const struct ufield {
+	int name;
+	size_t has, val;
+	enum ufield_type type;
+} ufields[] = {
+#define UF(opt, field, type)                                                                \
+	{                                                                                   \
+		opt, offsetof(UnixSkEntry, has_##field), offsetof(UnixSkEntry, field), type \
+	}
+	UF(SO_SNDBUF, sndbuf, UF_U32),
+	UF(SO_RCVBUF, rcvbuf, UF_U32),
+	UF(SO_PASSCRED, passcred, UF_BOOL),
+	UF(SO_PASSSEC, passsec, UF_BOOL),
+	UF(SO_PASSPIDFD, passpidfd, UF_BOOL),
+	UF(SO_RCVLOWAT, rcvlowat, UF_U32),
+	UF(SO_SNDTIMEO_OLD, sndtimeo_us, UF_USEC),
+	UF(SO_RCVTIMEO_OLD, rcvtimeo_us, UF_USEC),
+	UF(SO_PEEK_OFF, peek_off, UF_I32),
+#undef UF
+};
+
+/* A value as getsockopt gives it @v (@len bytes) into field @f of @u. */
+static void ufield_store(const struct ufield *f, const uint8_t *v, socklen_t len, UnixSkEntry *u)
+{
+	char *base = (char *)u;
+	struct timeval tv;
+	int i = 0;
+
+	*(protobuf_c_boolean *)(base + f->has) = true;
+	if (f->type == UF_USEC) {
+		memset(&tv, 0, sizeof(tv));
+		memcpy(&tv, v, MIN((size_t)len, sizeof(tv)));
+		*(uint64_t *)(base + f->val) = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+		return;
+	}
+	memcpy(&i, v, MIN((size_t)len, sizeof(i)));
+	if (f->type == UF_BOOL)
+		*(protobuf_c_boolean *)(base + f->val) = i != 0;
+	else if (f->type == UF_I32)
+		*(int32_t *)(base + f->val) = i;
+	else
+		*(uint32_t *)(base + f->val) = (uint32_t)i;
 }
 
-static int opts_read(int sk, struct sk_opts *o)
+/* Field @f of @u as getsockopt would give it, into @v; its length. */
+static socklen_t ufield_load(const struct ufield *f, const UnixSkEntry *u, uint8_t *v)
 {
-	int r = opt_int(sk, SO_SNDBUF, &o->sndbuf);
+	const char *base = (const char *)u;
 
-	if (r >= 0)
-		r = opt_int(sk, SO_RCVBUF, &o->rcvbuf);
-	if (r >= 0)
-		r = opt_int(sk, SO_PASSCRED, &o->passcred);
-	if (r >= 0)
-		r = opt_int(sk, SO_PASSSEC, &o->passsec);
-	if (r >= 0)
-		r = opt_int(sk, SO_PASSPIDFD, &o->passpidfd);
-	if (r >= 0)
-		r = opt_int(sk, SO_PEEK_OFF, &o->peek_off);
-	if (r >= 0)
-		r = opt_int(sk, SO_RCVLOWAT, &o->rcvlowat);
-	if (r >= 0)
-		r = opt_time(sk, SO_SNDTIMEO, &o->sndtimeo_us);
-	if (r >= 0)
-		r = opt_time(sk, SO_RCVTIMEO, &o->rcvtimeo_us);
-	return r;
+	if (f->type == UF_USEC) {
+		uint64_t us = *(const uint64_t *)(base + f->val);
+		struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
+
+		memcpy(v, &tv, sizeof(tv));
+		return sizeof(tv);
+	}
+	if (f->type == UF_BOOL) {
+		int i = *(const protobuf_c_boolean *)(base + f->val) != 0;
+
+		memcpy(v, &i, sizeof(i));
+	} else {
+		memcpy(v, base + f->val, sizeof(int)); /* int32 and uint32 alike */
+	}
+	return sizeof(int);
 }
 
 /* Only the options that differ from a new socket's are saved. */
 static int opts_dump(int sk, UnixSkEntry *u)
 {
-	struct sk_opts o, def;
-	int fresh = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
-	int r = fresh < 0 ? -errno : opts_read(fresh, &def);
+	_cleanup_close_ int fresh = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
 
-	if (fresh >= 0)
-		close(fresh);
-	if (r >= 0)
-		r = opts_read(sk, &o);
-	if (r < 0)
-		return r;
-	u->has_sndbuf = o.sndbuf != def.sndbuf;
-	u->sndbuf = (uint32_t)o.sndbuf;
-	u->has_rcvbuf = o.rcvbuf != def.rcvbuf;
-	u->rcvbuf = (uint32_t)o.rcvbuf;
-	u->has_passcred = o.passcred != def.passcred;
-	u->passcred = o.passcred;
-	u->has_passsec = o.passsec != def.passsec;
-	u->passsec = o.passsec;
-	u->has_passpidfd = o.passpidfd != def.passpidfd;
-	u->passpidfd = o.passpidfd;
-	u->has_peek_off = o.peek_off != def.peek_off;
-	u->peek_off = o.peek_off;
-	u->has_rcvlowat = o.rcvlowat != def.rcvlowat;
-	u->rcvlowat = (uint32_t)o.rcvlowat;
-	u->has_sndtimeo_us = o.sndtimeo_us != def.sndtimeo_us;
-	u->sndtimeo_us = o.sndtimeo_us;
-	u->has_rcvtimeo_us = o.rcvtimeo_us != def.rcvtimeo_us;
-	u->rcvtimeo_us = o.rcvtimeo_us;
+	if (fresh < 0)
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(ufields); i++) {
+		const struct sk_opt *o = sk_opt_find(SOL_SOCKET, (uint32_t)ufields[i].name);
+		uint8_t v[SKO_VALUE_MAX], def[SKO_VALUE_MAX];
+		socklen_t len, dlen;
+
+		/* An option this kernel does not have is off. */
+		if (!o || !sk_opt_get(sk, o, v, &len))
+			continue;
+		if (sk_opt_get(fresh, o, def, &dlen) && dlen == len && !memcmp(v, def, len))
+			continue;
+		ufield_store(&ufields[i], v, len, u);
+	}
 	return 0;
 }
 
@@ -270,58 +292,37 @@ static int opt_set(int fd, int name, int val)
 	return setsockopt(fd, SOL_SOCKET, name, &val, sizeof(val)) < 0 ? -errno : 0;
 }
 
-static int opt_set_time(int fd, int name, uint64_t us)
-{
-	struct timeval tv = { (time_t)(us / 1000000), (suseconds_t)(us % 1000000) };
-
-	return setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)) < 0 ? -errno : 0;
-}
-
-/* A buffer size as getsockopt showed it (the kernel doubles what it is
- * given); past wmem_max/rmem_max with CAP_NET_ADMIN. */
-static int buf_set(int fd, int force, int plain, uint32_t shown)
-{
-	int r = opt_set(fd, force, (int)(shown / 2));
-
-	return r == -EPERM ? opt_set(fd, plain, (int)(shown / 2)) : r;
-}
-
-static uint32_t default_sndbuf(uint32_t type)
-{
-	int fd = socket(AF_UNIX, (int)type | SOCK_CLOEXEC, 0), val = 0;
-
-	if (fd >= 0) {
-		(void)opt_int(fd, SO_SNDBUF, &val);
-		close(fd);
-	}
-	return (uint32_t)val;
-}
-
+/*
+ * A send buffer raised to refill a queue goes back to what it was: a
+ * new socket's when no size was saved (the lock that setting a size
+ * takes is put back by sk_common_restore, or by opts_raised).
+ */
 static int opts_restore(const struct usk *s)
 {
 	const UnixSkEntry *u = s->u;
-	int r = 0;
 
-	if (u->has_sndbuf || s->sndbuf_raised)
-		r = buf_set(s->fd, SO_SNDBUFFORCE, SO_SNDBUF,
-			    u->has_sndbuf ? u->sndbuf : default_sndbuf(u->type));
-	if (r >= 0 && u->has_rcvbuf)
-		r = buf_set(s->fd, SO_RCVBUFFORCE, SO_RCVBUF, u->rcvbuf);
-	if (r >= 0 && u->has_passcred)
-		r = opt_set(s->fd, SO_PASSCRED, u->passcred);
-	if (r >= 0 && u->has_passsec)
-		r = opt_set(s->fd, SO_PASSSEC, u->passsec);
-	if (r >= 0 && u->has_passpidfd)
-		r = opt_set(s->fd, SO_PASSPIDFD, u->passpidfd);
-	if (r >= 0 && u->has_rcvlowat)
-		r = opt_set(s->fd, SO_RCVLOWAT, (int)u->rcvlowat);
-	if (r >= 0 && u->has_sndtimeo_us)
-		r = opt_set_time(s->fd, SO_SNDTIMEO, u->sndtimeo_us);
-	if (r >= 0 && u->has_rcvtimeo_us)
-		r = opt_set_time(s->fd, SO_RCVTIMEO, u->rcvtimeo_us);
-	if (r >= 0 && u->has_peek_off)
-		r = opt_set(s->fd, SO_PEEK_OFF, u->peek_off);
-	return r;
+	for (size_t i = 0; i < ARRAY_SIZE(ufields); i++) {
+		const struct ufield *f = &ufields[i];
+		const struct sk_opt *o = sk_opt_find(SOL_SOCKET, (uint32_t)f->name);
+		uint8_t v[SKO_VALUE_MAX];
+		socklen_t len = 0;
+		int r;
+
+		if (*(const protobuf_c_boolean *)((const char *)u + f->has))
+			len = ufield_load(f, u, v);
+		else if (f->name == SO_SNDBUF && s->sndbuf_raised) {
+			_cleanup_close_ int fresh = socket(AF_UNIX, (int)u->type | SOCK_CLOEXEC, 0);
+
+			if (fresh < 0 || !sk_opt_get(fresh, o, v, &len))
+				len = 0;
+		}
+		if (!len)
+			continue;
+		r = sk_opt_set(s->fd, o, v, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int opts_all(struct unix_open *uo)

@@ -11,6 +11,7 @@
  *	sk-unix-build.c	restore: the sockets made, bound, connected
  */
 #include "files.h"
+#include "sk-common.h"
 
 #include "sock-diag.h"
 
@@ -21,9 +22,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#ifndef SO_PASSPIDFD
-#define SO_PASSPIDFD 76
-#endif
 #ifndef SCM_PIDFD
 #define SCM_PIDFD 4
 #endif
