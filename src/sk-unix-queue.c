@@ -158,9 +158,12 @@ static void inflight_add(const struct fd_dump *d, UnixSkPacket *p, struct peek *
 	}
 	ud->v = xrealloc(ud->v, (ud->n + 1) * sizeof(*ud->v));
 	f = &ud->v[ud->n++];
-	*f = (struct inflight){
-		.p = p, .pid = d->pid, .fd = d->fd, .n = pk->nr_fds, .depth = ud->depth
-	};
+	/* In flight in a socket in flight: named by where it all is. */
+	*f = (struct inflight){ .p = p,
+				.pid = ud->depth ? ud->pid : d->pid,
+				.fd = ud->depth ? ud->fd : d->fd,
+				.n = pk->nr_fds,
+				.depth = ud->depth };
 	f->fds = xmalloc(pk->nr_fds * sizeof(int) + 1);
 	memcpy(f->fds, pk->fds, pk->nr_fds * sizeof(int));
 	pk->nr_fds = 0;
@@ -403,6 +406,8 @@ static int inflight_one(struct file_table *ft, struct unix_dump *ud, size_t i)
 				"cannot dump %d: fd %d is a unix socket with file descriptors in flight (SCM_RIGHTS) nested more than %d deep ('%s')",
 				f.pid, f.fd, INFLIGHT_DEPTH, what);
 		ud->depth = f.depth + 1;
+		ud->pid = f.pid;
+		ud->fd = f.fd;
 		id = files_dump_own(ft, f.fds[j]);
 		ud->depth = 0;
 		if (id < 0)

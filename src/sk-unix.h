@@ -83,6 +83,7 @@ struct unix_dump {
 	struct inflight *v;
 	size_t n;
 	int depth; /* of the socket being dumped from ckpt's copy */
+	int pid, fd; /* then: the process and fd whose queue it is in flight in */
 };
 
 /* ---- restore, in ckpt ---- */
