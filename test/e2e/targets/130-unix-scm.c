@@ -12,6 +12,9 @@
  *  - a datagram socketpair whose receiver has SO_PASSCRED: a child (fork,
  *    dies with its parent) sends "from-child" with credentials of its own
  *    pid and uid/gid 65534 (as root may);
+ *  - a datagram socket bound to "dg.sock" (relative to WORKDIR) that
+ *    "snd.sock" sent "named" with the pipe's write end (not with
+ *    --creds-only);
  *  - a seqpacket socketpair, receiver with SO_PASSCRED: the process sends
  *    "from-self" (the kernel's credentials: its pid, uid, gid) with one
  *    descriptor, a dup of the eventfd;
@@ -40,11 +43,12 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/kcmp.h>
 
-static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd;
+static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd, nrecv = -1, nsend = -1;
 static pid_t child;
 static bool creds_only, closed;
 static int inner_peer = -1;
@@ -83,6 +87,54 @@ static void send_with(int sk, const char *data, const int *fds, int nr, const st
 		t_fatal("sendmsg %s: %s", data, strerror(errno));
 }
 
+static bool same_file(int a, int b);
+
+static void setup_named(void)
+{
+	struct sockaddr_un r = { AF_UNIX, "dg.sock" }, n = { AF_UNIX, "snd.sock" };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { "named", 5 };
+	struct msghdr msg = { .msg_name = &r, .msg_namelen = sizeof(r), .msg_iov = &iov,
+			      .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	nrecv = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	nsend = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (nrecv < 0 || nsend < 0 || bind(nrecv, (struct sockaddr *)&r, sizeof(r)) ||
+	    bind(nsend, (struct sockaddr *)&n, sizeof(n)))
+		t_fatal("named sockets: %s", strerror(errno));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &pipe_w, sizeof(int));
+	if (sendmsg(nsend, &msg, 0) != 5)
+		t_fatal("sendmsg named: %s", strerror(errno));
+}
+
+/* The datagram waiting on "dg.sock": from "snd.sock", the pipe's write end. */
+static void check_named(struct t_check *c, bool consume)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)], data[16] = { 0 };
+	struct sockaddr_un from = { 0 };
+	struct iovec iov = { data, sizeof(data) - 1 };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			      .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd = -1;
+	ssize_t n = recvmsg(nrecv, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (consume ? 0 : MSG_PEEK));
+
+	cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (n != 5 || strcmp(data, "named") || strcmp(from.sun_path, "snd.sock") || fd < 0)
+		t_check_fail(c, "named: got %zd '%s' from '%s' with fd %d", n, data, from.sun_path,
+			     fd);
+	else if (!same_file(fd, pipe_w))
+		t_check_fail(c, "named: the descriptor is not the pipe's write end");
+	if (fd >= 0)
+		close(fd);
+}
+
 static void setup(void)
 {
 	int one = 1, p[2], fds[4], inner[2];
@@ -114,6 +166,8 @@ static void setup(void)
 		send_with(st[1], "files", fds, closed ? 4 : 3, NULL);
 	}
 	send_with(sq[1], "from-self", &ev_fd, creds_only || closed ? 0 : 1, NULL);
+	if (!creds_only)
+		setup_named();
 	close(inner[0]);
 	if (closed) {
 		close(p[0]);
@@ -276,8 +330,10 @@ static void check(struct t_check *c)
 	bool consume = access("consume", F_OK) == 0;
 	int checked = 3;
 
-	if (!creds_only)
+	if (!creds_only) {
 		check_stream(c, consume);
+		check_named(c, consume);
+	}
 	check_creds(c, consume, &checked);
 	t_check_info(c, "scm=%d", checked);
 	t_check_info(c, "creds=ok");

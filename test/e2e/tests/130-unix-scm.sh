@@ -1,8 +1,9 @@
 #!/bin/bash
 # 130-unix-scm.sh - descriptors and credentials in flight in unix sockets
 # (130-unix-scm): a pipe end, a regular file at offset 4 and an eventfd
-# sent with SCM_RIGHTS over a stream socketpair and not received; a
-# datagram with a child's credentials (its pid, uid/gid 65534) and a
+# sent with SCM_RIGHTS over a stream socketpair and not received; the
+# pipe's write end in a datagram from a socket bound to "snd.sock" to one
+# bound to "dg.sock" (relative paths); a datagram with a child's credentials (its pid, uid/gid 65534) and a
 # record with the process's own and an eventfd, both waiting for
 # SO_PASSCRED receivers. Dump (kills the tree), restore: the same
 # messages wait, the descriptors received are the tree's own files (the
