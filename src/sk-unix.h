@@ -6,7 +6,8 @@
  * kind works):
  *	sk-unix.c	the kind: one socket dumped, its options, the hooks
  *	sk-unix-names.c	bound names: paths, abstract names, socket files
- *	sk-unix-queue.c	receive queues: read at dump, refilled at restore
+ *	sk-unix-queue.c	receive queues read at dump, descriptors in flight
+ *	sk-unix-refill.c	receive queues refilled at restore
  *	sk-unix-peers.c	dump, every process in: peers, holders, senders
  *	sk-unix-build.c	restore: the sockets made, bound, connected
  */
@@ -174,6 +175,8 @@ int inflight_resolve(struct file_table *ft, const int *pids, size_t nr_pids);
 void senders_of_tree(struct file_table *ft, const int *pids, size_t nr_pids);
 /* Dump, at the end: what is left of the descriptors in flight closed. */
 void inflight_release(struct file_table *ft);
+
+/* sk-unix-refill.c */
 /* Restore: every queue refilled. Logs. */
 int fill_all(struct unix_open *uo);
 /* Restore: which queues wait for late_fill, marked before fill_all. */
