@@ -19,6 +19,7 @@
 #include "sk-common.h"
 
 #include "files.h"
+#include "sk-unix.h"
 
 #include "trust.h"
 #include "util.h"
@@ -419,20 +420,13 @@ int sk_common_check(const FileEntry *e, const struct trust *t)
 	return 0;
 }
 
-int sk_common_restore(const FileEntry *e, int fd)
+int sk_common_restore_filter(const FileEntry *e, int fd)
 {
 	const SockEntry *s = e->sock;
-	int one = 1, v;
+	int one = 1;
 
-	for (size_t i = 0; i < s->n_opts; i++) {
-		const SockOptEntry *o = s->opts[i];
-		const struct sk_opt *k = sk_opt_find(SOL_SOCKET, o->name);
-		int r = k ? sk_opt_set(fd, k, o->value.data, (socklen_t)o->value.len) : -EINVAL;
-
-		if (r < 0)
-			return pr_errno(r, "cannot restore: cannot set %s of '%s'",
-					k ? k->what : "an option", e->path);
-	}
+	if (!s)
+		return 0;
 	if (s->has_filter) {
 		struct sock_fprog prog = {
 			.len = (unsigned short)(s->filter.len / sizeof(struct sock_filter)),
@@ -445,8 +439,29 @@ int sk_common_restore(const FileEntry *e, int fd)
 	}
 	if (s->lock_filter && setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0)
 		return pr_errno(-errno, "cannot restore: cannot lock the filter of '%s'", e->path);
-	v = (int)s->buf_lock;
-	if (s->has_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &v, sizeof(v)) < 0)
-		return pr_errno(-errno, "cannot restore: cannot set SO_BUF_LOCK of '%s'", e->path);
 	return 0;
+}
+
+int sk_common_restore(const FileEntry *e, int fd)
+{
+	const SockEntry *s = e->sock;
+	int r = 0, v;
+
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const SockOptEntry *o = s->opts[i];
+		const struct sk_opt *k = sk_opt_find(SOL_SOCKET, o->name);
+
+		r = k ? sk_opt_set(fd, k, o->value.data, (socklen_t)o->value.len) : -EINVAL;
+		if (r < 0)
+			return pr_errno(r, "cannot restore: cannot set %s of '%s'",
+					k ? k->what : "an option", e->path);
+	}
+	/* A queue refilled once the tree is rebuilt gets its filter then:
+	 * the filter would judge the messages again (sk-unix-refill.c). */
+	if (!(e->kind == FD_KIND__FD_UNIX_SK && unix_queue_waits(e->unix_sk)))
+		r = sk_common_restore_filter(e, fd);
+	v = (int)s->buf_lock;
+	if (r >= 0 && s->has_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &v, sizeof(v)) < 0)
+		return pr_errno(-errno, "cannot restore: cannot set SO_BUF_LOCK of '%s'", e->path);
+	return r;
 }

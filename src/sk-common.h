@@ -17,6 +17,11 @@
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76
+/* Restore, in ckpt: the classic filter of @e on @fd, locked if it was
+ * (sk_common_restore does it, but for a unix socket whose queue waits:
+ * sk-unix-refill.c, once it is refilled). Logs. */
+int sk_common_restore_filter(const FileEntry *e, int fd);
+
 #endif
 
 /* Who saves it. */
@@ -62,5 +67,10 @@ bool sk_opt_get(int sk, const struct sk_opt *o, void *buf, socklen_t *len);
 /* setsockopt of @o to a value getsockopt gave (a buffer size halved,
  * forced past the system's maxima if ckpt may, else within them). */
 int sk_opt_set(int sk, const struct sk_opt *o, const void *v, socklen_t len);
+
+/* Restore, in ckpt: the classic filter of @e on @fd, locked if it was
+ * (sk_common_restore does it, but for a unix socket whose queue waits:
+ * sk-unix-refill.c, once it is refilled). Logs. */
+int sk_common_restore_filter(const FileEntry *e, int fd);
 
 #endif

@@ -8,6 +8,7 @@
 #include "sk-unix.h"
 
 #include "proc.h"
+#include "sk-common.h"
 #include "trust.h"
 #include "util.h"
 
@@ -281,8 +282,10 @@ int fill_all(struct unix_open *uo)
 
 /* ---- restore, the tree rebuilt: queues with descriptors or credentials ---- */
 
-static bool wants_late(const UnixSkEntry *u)
+bool unix_queue_waits(const UnixSkEntry *u)
 {
+	if (!u)
+		return false;
 	for (size_t k = 0; k < u->n_queue; k++)
 		if (u->queue[k]->n_fds || u->queue[k]->has_uid)
 			return true;
@@ -302,7 +305,7 @@ void late_mark(struct unix_open *uo)
 	for (size_t i = 0; i < uo->n; i++) {
 		struct usk *s = &uo->s[i];
 
-		if (!s->u->n_queue || !wants_late(s->u))
+		if (!s->u->n_queue || !unix_queue_waits(s->u))
 			continue;
 		s->deferred = s->late_shut = true;
 		uo->nr_deferred++;
@@ -338,6 +341,8 @@ int late_fill(struct unix_open *uo)
 		if (s->pal >= 0)
 			close(s->pal);
 		s->pal = -1;
+		if (r >= 0)
+			r = sk_common_restore_filter(s->e, s->fd);
 	}
 	if (r >= 0)
 		r = shutdown_some(uo, true);

@@ -179,6 +179,9 @@ void inflight_release(struct file_table *ft);
 /* sk-unix-refill.c */
 /* Restore: every queue refilled. Logs. */
 int fill_all(struct unix_open *uo);
+/* Does the queue of @u hold descriptors or credentials, and so wait for
+ * the tree (late_fill)? */
+bool unix_queue_waits(const UnixSkEntry *u);
 /* Restore: which queues wait for late_fill, marked before fill_all. */
 void late_mark(struct unix_open *uo);
 /* Restore, the tree rebuilt: those queues refilled, their sockets

@@ -11,7 +11,8 @@
  *    too); nobody receives them;
  *  - a datagram socketpair whose receiver has SO_PASSCRED: a child (fork,
  *    dies with its parent) sends "from-child" with credentials of its own
- *    pid and uid/gid 65534 (as root may);
+ *    pid and uid/gid 65534 (as root may); once it is queued, the
+ *    receiver gets a filter (SO_ATTACH_FILTER) that lets nothing more in;
  *  - a datagram socket bound to "dg.sock" (relative to WORKDIR) that
  *    "snd.sock" sent "named" with the pipe's write end (not with
  *    --creds-only);
@@ -46,6 +47,7 @@
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
 #include <linux/kcmp.h>
 
 static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd, nrecv = -1, nsend = -1;
@@ -135,6 +137,9 @@ static void check_named(struct t_check *c, bool consume)
 		close(fd);
 }
 
+static struct sock_filter drop_insn[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+static const struct sock_fprog drop_all = { 1, drop_insn };
+
 static void setup(void)
 {
 	int one = 1, p[2], fds[4], inner[2];
@@ -196,6 +201,9 @@ static void setup(void)
 		if (poll(&pf, 1, 1) == 1)
 			break;
 	}
+	/* What waits was let in: a filter attached now judges only what comes after. */
+	if (setsockopt(dg[0], SOL_SOCKET, SO_ATTACH_FILTER, &drop_all, sizeof(drop_all)))
+		t_fatal("SO_ATTACH_FILTER: %s", strerror(errno));
 	t_log("TREE root=%d child=%d", (int)getpid(), (int)child);
 }
 
