@@ -11,7 +11,7 @@
  *    too); nobody receives them;
  *  - a datagram socketpair whose receiver has SO_PASSCRED: a child (fork,
  *    dies with its parent) sends "from-child" with credentials of its own
- *    pid and uid/gid 65534 (as root may); once it is queued, the
+ *    pid and uid/gid 65534 (as root may; run by another user, its own); once it is queued, the
  *    receiver gets a filter (SO_ATTACH_FILTER) that lets nothing more in;
  *  - a datagram socket bound to "dg.sock" (relative to WORKDIR) that
  *    "snd.sock" sent "named" with the pipe's write end (not with
@@ -52,6 +52,8 @@
 
 static int st[2], dg[2], sq[2], pipe_w, file_fd, ev_fd, nrecv = -1, nsend = -1;
 static pid_t child;
+static uid_t child_uid;
+static gid_t child_gid;
 static bool creds_only, closed;
 static int inner_peer = -1;
 
@@ -181,11 +183,13 @@ static void setup(void)
 		file_fd = ev_fd = -1;
 	}
 
+	child_uid = getuid() ? getuid() : 65534;
+	child_gid = getuid() ? getgid() : 65534;
 	child = fork();
 	if (child < 0)
 		t_fatal("fork");
 	if (child == 0) {
-		struct ucred cr = { getpid(), 65534, 65534 };
+		struct ucred cr = { getpid(), child_uid, child_gid };
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != t_pid)
@@ -315,9 +319,9 @@ static void check_creds(struct t_check *c, bool consume, int *checked)
 	if (n < 0 || strcmp(data, "from-child") || !has_cr)
 		t_check_fail(c, "dgram: got %zd '%s', credentials %d", n,
 			     n >= 0 ? data : strerror((int)-n), has_cr);
-	else if (cr.pid != child || cr.uid != 65534 || cr.gid != 65534)
-		t_check_fail(c, "dgram: credentials pid %d uid %u gid %u, want %d 65534 65534",
-			     (int)cr.pid, cr.uid, cr.gid, (int)child);
+	else if (cr.pid != child || cr.uid != child_uid || cr.gid != child_gid)
+		t_check_fail(c, "dgram: credentials pid %d uid %u gid %u, want %d %u %u",
+			     (int)cr.pid, cr.uid, cr.gid, (int)child, child_uid, child_gid);
 	n = take(sq[0], consume, data, sizeof(data), fds, &nr, &cr, &has_cr);
 	if (n < 0 || strcmp(data, "from-self") || !has_cr || nr != !(creds_only || closed))
 		t_check_fail(c, "seqpacket: got %zd '%s', credentials %d, %d fds", n,
