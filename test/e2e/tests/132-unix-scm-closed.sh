@@ -7,7 +7,8 @@
 # the message arrives with four working files: the pipe reads what the
 # tree writes after the restore, the file is at offset 4 with its bytes,
 # the eventfd holds 5, the socket still holds "inner" and talks to the
-# end the tree kept. Received for real at the end, once.
+# end the tree kept. Received for real at the end, once. A dump with
+# --leave-running first leaves every message and file where it was.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -21,6 +22,9 @@ child=$(sed -n 's/^TREE root=[0-9]* child=\([0-9]*\)$/\1/p' "$w/out")
 track_pid "$child"
 self_check "$root" "$w"
 ids0=$(tree_snapshot "$root")
+# A dump that leaves the tree running takes nothing out of the queues.
+ck_ok dump --pid "$root" --images "$T/lr" --leave-running
+self_check "$root" "$w"
 
 dump_tree "$root" "$img"
 restore_tree "$img" "$root"
