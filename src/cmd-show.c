@@ -144,6 +144,27 @@ static void show_task_creds_text(const TaskCoreEntry *c)
 		}
 }
 
+/* A unix socket's queue: how many messages, and those that carry
+ * descriptors (the files they are) or their sender's credentials. */
+static void show_unix_queue(const UnixSkEntry *u)
+{
+	printf(" queue of %zu messages", u->n_queue);
+	for (size_t k = 0; k < u->n_queue; k++) {
+		const UnixSkPacket *q = u->queue[k];
+
+		if (!q->n_fds && !q->has_uid)
+			continue;
+		printf(" [%zu:", k);
+		for (size_t j = 0; j < q->n_fds; j++)
+			printf("%s%u", j ? "," : " files ", q->fds[j]);
+		if (q->has_pid)
+			printf(" from pid %u", q->pid);
+		if (q->has_uid)
+			printf(" uid %u gid %u", q->uid, q->gid);
+		putchar(']');
+	}
+}
+
 static void show_proc_text(const struct show *s, const struct show_proc *p)
 {
 	const ProcessEntry *pe = p->pe;
@@ -219,6 +240,8 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			net_sk_describe(e->net_sk, what, sizeof(what));
 			printf(" %s", what);
 		}
+		if (e->unix_sk && e->unix_sk->n_queue)
+			show_unix_queue(e->unix_sk);
 		putchar('\n');
 	}
 }

@@ -15,6 +15,7 @@
 #include <linux/kcmp.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 /* Tried in this order when dumping: the first that claims an fd has it. */
 static const struct file_kind *const kinds[] = {
@@ -218,10 +219,24 @@ int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi)
 	return r;
 }
 
+int files_dump_own(struct file_table *ft, int fd)
+{
+	FdEntry unused = FD_ENTRY__INIT;
+	int r = fd_dump(ft, getpid(), fd, &unused);
+
+	return r < 0 ? r : (int)unused.file_id;
+}
+
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	int r = fd_audit_dump_finish(ft, pids, nr_pids);
+	int r = 0;
 
+	/* Files no process has open (in flight) first: their kinds then see
+	 * them with the rest. */
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && r >= 0; i++)
+		r = kinds[i]->dump_more ? kinds[i]->dump_more(ft, pids, nr_pids) : 0;
+	if (r >= 0)
+		r = fd_audit_dump_finish(ft, pids, nr_pids);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds) && r >= 0; i++)

@@ -108,6 +108,10 @@ struct file_kind {
 	/* Dump: fill the kind-specific parts of @e (id, path, flags, offset
 	 * and locks are filled by files.c). Logs why it fails. */
 	int (*dump)(const struct fd_dump *d, FileEntry *e);
+	/* Dump, once every process is in, before any dump_finish: files no
+	 * process has open that the kind holds (descriptors in flight), added
+	 * with files_dump_own (optional). */
+	int (*dump_more)(struct file_table *ft, const int *pids, size_t nr_pids);
 	/* Dump, once every process is in (optional). */
 	int (*dump_finish)(struct file_table *ft, const int *pids, size_t nr_pids);
 	/* Dump, at the end, the images written or not: the tree has been
@@ -134,6 +138,10 @@ void file_table_init(struct file_table *ft, const struct files_opts *opts, int d
 void file_table_release(struct file_table *ft);
 /* The fds of @pid into @fi, adding new descriptions to @ft. */
 int files_dump_proc(struct file_table *ft, int pid, FdinfoEntry *fi);
+/* Dump: ckpt's own @fd (a copy of a file no process of the tree has
+ * open) as a file of the table: its id (the one it has if it is there
+ * already), or -errno (logged). Keep @fd open until files_dump_done. */
+int files_dump_own(struct file_table *ft, int fd);
 /* Once every process is in: what needs the whole tree (pipe ends, peers). */
 int files_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
 /* At the end of a dump that got as far as seizing the tree: @killed, or

@@ -16,13 +16,20 @@
  * A set root does not trust may not ask for one that takes a privilege
  * (CAP_NET_ADMIN): ckpt, root, would grant it.
  */
+#include "sk-common.h"
+
 #include "files.h"
+#include "sk-unix.h"
 
 #include "trust.h"
 #include "util.h"
 
 #include <linux/filter.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <sys/time.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -42,52 +49,187 @@
 #define SO_PASSRIGHTS 83
 #endif
 #define BUF_LOCKS 3 /* SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK */
-#define OPT_MAX 16 /* the largest value of the table (struct linger: 8) */
 
-#define FOR_UNIX 1 /* sk-inet.c saves it for IP sockets */
-#define PRIV 2 /* a non-default value takes CAP_NET_ADMIN (see opt_privileged) */
+#define C SKO_COMMON
+#define I SKO_INET
+#define U SKO_UNIX
+#define CU SKO_C_UNIX
 
-static const struct {
-	int name;
-	const char *what;
-	unsigned int flags;
-} extra_opts[] = {
-	{ SO_DEBUG, "SO_DEBUG", PRIV },
-	{ SO_RXQ_OVFL, "SO_RXQ_OVFL", 0 },
-	{ SO_WIFI_STATUS, "SO_WIFI_STATUS", 0 },
-	{ SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL", PRIV },
-	{ SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET", PRIV },
-	{ SO_RESERVE_MEM, "SO_RESERVE_MEM", 0 },
-	{ SO_TXREHASH, "SO_TXREHASH", 0 },
-	{ SO_RCVMARK, "SO_RCVMARK", 0 },
-	{ SO_PASSRIGHTS, "SO_PASSRIGHTS", 0 },
-	{ SO_KEEPALIVE, "SO_KEEPALIVE", FOR_UNIX },
-	{ SO_BROADCAST, "SO_BROADCAST", FOR_UNIX },
-	{ SO_DONTROUTE, "SO_DONTROUTE", FOR_UNIX },
-	{ SO_OOBINLINE, "SO_OOBINLINE", FOR_UNIX },
-	{ SO_NO_CHECK, "SO_NO_CHECK", FOR_UNIX },
-	{ SO_LINGER, "SO_LINGER", FOR_UNIX },
-	{ SO_TIMESTAMP_OLD, "SO_TIMESTAMP", FOR_UNIX },
-	{ SO_TIMESTAMPNS_OLD, "SO_TIMESTAMPNS", FOR_UNIX },
-	{ SO_TIMESTAMPING_OLD, "SO_TIMESTAMPING", FOR_UNIX },
-	{ SO_SELECT_ERR_QUEUE, "SO_SELECT_ERR_QUEUE", FOR_UNIX },
-	{ SO_MAX_PACING_RATE, "SO_MAX_PACING_RATE", FOR_UNIX },
-	{ SO_MARK, "SO_MARK", FOR_UNIX | PRIV },
-	{ SO_PRIORITY, "SO_PRIORITY", FOR_UNIX | PRIV },
-	{ SO_BUSY_POLL, "SO_BUSY_POLL", FOR_UNIX | PRIV },
+/* Those that change what bind() does first. */
+const struct sk_opt sk_opts[] = {
+	{ SOL_SOCKET, SO_BINDTODEVICE, 0, "SO_BINDTODEVICE", I | SKO_SPECIAL },
+	{ SOL_SOCKET, SO_REUSEADDR, 0, "SO_REUSEADDR", I | SKO_BOOL },
+	{ SOL_SOCKET, SO_REUSEPORT, 0, "SO_REUSEPORT", I | SKO_BOOL },
+	{ SOL_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY", I | SKO_V6 | SKO_BOOL },
+	{ SOL_IP, IP_FREEBIND, 0, "IP_FREEBIND", I | SKO_BOOL },
+	{ SOL_IP, IP_TRANSPARENT, 0, "IP_TRANSPARENT", I | SKO_BOOL },
+	{ SOL_IP, IP_BIND_ADDRESS_NO_PORT, 0, "IP_BIND_ADDRESS_NO_PORT", I | SKO_BOOL },
+	/* Forced (CAP_NET_ADMIN): the queues must fit whatever the limits. */
+	{ SOL_SOCKET, SO_SNDBUF, SO_SNDBUFFORCE, "SO_SNDBUF", I | U | SKO_HALF },
+	{ SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, "SO_RCVBUF", I | U | SKO_HALF },
+	{ SOL_SOCKET, SO_KEEPALIVE, 0, "SO_KEEPALIVE", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_BROADCAST, 0, "SO_BROADCAST", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_DONTROUTE, 0, "SO_DONTROUTE", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_OOBINLINE, 0, "SO_OOBINLINE", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_NO_CHECK, 0, "SO_NO_CHECK", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_LINGER, 0, "SO_LINGER", I | CU | SKO_SPECIAL },
+	{ SOL_SOCKET, SO_RCVLOWAT, 0, "SO_RCVLOWAT", I | U },
+	{ SOL_SOCKET, SO_RCVTIMEO_OLD, 0, "SO_RCVTIMEO", I | U | SKO_TIMEVAL },
+	{ SOL_SOCKET, SO_SNDTIMEO_OLD, 0, "SO_SNDTIMEO", I | U | SKO_TIMEVAL },
+	{ SOL_SOCKET, SO_TIMESTAMP_OLD, 0, "SO_TIMESTAMP", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_TIMESTAMPNS_OLD, 0, "SO_TIMESTAMPNS", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_TIMESTAMPING_OLD, 0, "SO_TIMESTAMPING", I | CU | SKO_SPECIAL },
+	{ SOL_SOCKET, SO_MARK, 0, "SO_MARK", I | CU | SKO_PRIV },
+	{ SOL_SOCKET, SO_BUSY_POLL, 0, "SO_BUSY_POLL", I | CU | SKO_PRIV },
+	{ SOL_SOCKET, SO_MAX_PACING_RATE, 0, "SO_MAX_PACING_RATE", I | CU | SKO_SPECIAL },
+	{ SOL_SOCKET, SO_ZEROCOPY, 0, "SO_ZEROCOPY", I | SKO_BOOL },
+	{ SOL_SOCKET, SO_SELECT_ERR_QUEUE, 0, "SO_SELECT_ERR_QUEUE", I | CU | SKO_BOOL },
+	{ SOL_SOCKET, SO_PEEK_OFF, 0, "SO_PEEK_OFF", I | U },
+	{ SOL_IP, IP_TOS, 0, "IP_TOS", I },
+	/* after IP_TOS, which may change it */
+	{ SOL_SOCKET, SO_PRIORITY, 0, "SO_PRIORITY", I | CU | SKO_PRIV },
+	{ SOL_IP, IP_TTL, 0, "IP_TTL", I },
+	{ SOL_IP, IP_MTU_DISCOVER, 0, "IP_MTU_DISCOVER", I },
+	{ SOL_IP, IP_RECVERR, 0, "IP_RECVERR", I },
+	{ SOL_IP, IP_PKTINFO, 0, "IP_PKTINFO", I },
+	{ SOL_IP, IP_RECVTOS, 0, "IP_RECVTOS", I },
+	{ SOL_IP, IP_RECVTTL, 0, "IP_RECVTTL", I },
+	{ SOL_IP, IP_RECVORIGDSTADDR, 0, "IP_RECVORIGDSTADDR", I },
+	{ SOL_IP, IP_MINTTL, 0, "IP_MINTTL", I },
+	{ SOL_IP, IP_MULTICAST_TTL, 0, "IP_MULTICAST_TTL", I | SKO_UDP },
+	{ SOL_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP", I | SKO_UDP },
+	{ SOL_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL", I | SKO_UDP },
+	{ SOL_IPV6, IPV6_TCLASS, 0, "IPV6_TCLASS", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_UNICAST_HOPS, 0, "IPV6_UNICAST_HOPS", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_MTU_DISCOVER, 0, "IPV6_MTU_DISCOVER", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_RECVERR, 0, "IPV6_RECVERR", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_RECVPKTINFO, 0, "IPV6_RECVPKTINFO", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_RECVTCLASS, 0, "IPV6_RECVTCLASS", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_RECVHOPLIMIT, 0, "IPV6_RECVHOPLIMIT", I | SKO_V6 },
+	{ SOL_IPV6, IPV6_MULTICAST_HOPS, 0, "IPV6_MULTICAST_HOPS", I | SKO_V6 | SKO_UDP },
+	{ SOL_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP", I | SKO_V6 | SKO_UDP },
+	{ SOL_IPV6, IPV6_DONTFRAG, 0, "IPV6_DONTFRAG", I | SKO_V6 },
+	{ SOL_TCP, TCP_NODELAY, 0, "TCP_NODELAY", I | SKO_TCP | SKO_BOOL },
+	{ SOL_TCP, TCP_CORK, 0, "TCP_CORK", I | SKO_TCP | SKO_BOOL },
+	{ SOL_TCP, TCP_MAXSEG, 0, "TCP_MAXSEG", I | SKO_TCP | SKO_UNCONNECTED },
+	{ SOL_TCP, TCP_KEEPIDLE, 0, "TCP_KEEPIDLE", I | SKO_TCP },
+	{ SOL_TCP, TCP_KEEPINTVL, 0, "TCP_KEEPINTVL", I | SKO_TCP },
+	{ SOL_TCP, TCP_KEEPCNT, 0, "TCP_KEEPCNT", I | SKO_TCP },
+	{ SOL_TCP, TCP_SYNCNT, 0, "TCP_SYNCNT", I | SKO_TCP },
+	{ SOL_TCP, TCP_LINGER2, 0, "TCP_LINGER2", I | SKO_TCP },
+	{ SOL_TCP, TCP_DEFER_ACCEPT, 0, "TCP_DEFER_ACCEPT", I | SKO_TCP },
+	{ SOL_TCP, TCP_USER_TIMEOUT, 0, "TCP_USER_TIMEOUT", I | SKO_TCP },
+	{ SOL_TCP, TCP_NOTSENT_LOWAT, 0, "TCP_NOTSENT_LOWAT", I | SKO_TCP },
+	{ SOL_TCP, TCP_CONGESTION, 0, "TCP_CONGESTION", I | SKO_TCP | SKO_SPECIAL },
+	{ SOL_TCP, TCP_FASTOPEN, 0, "TCP_FASTOPEN", I | SKO_TCP },
+	{ SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 0, "TCP_THIN_LINEAR_TIMEOUTS", I | SKO_TCP },
+	{ SOL_UDP, UDP_CORK, 0, "UDP_CORK", I | SKO_UDP | SKO_BOOL },
+	{ SOL_UDP, UDP_SEGMENT, 0, "UDP_SEGMENT", I | SKO_UDP },
+	{ SOL_UDP, UDP_GRO, 0, "UDP_GRO", I | SKO_UDP },
+	/* What a unix socket passes along with each message it receives. */
+	{ SOL_SOCKET, SO_PASSCRED, 0, "SO_PASSCRED", U | SKO_BOOL },
+	{ SOL_SOCKET, SO_PASSSEC, 0, "SO_PASSSEC", U | SKO_BOOL },
+	{ SOL_SOCKET, SO_PASSPIDFD, 0, "SO_PASSPIDFD", U | SKO_BOOL },
+	/* No kind saves these: sk-common.c does, in the sock entry. */
+	{ SOL_SOCKET, SO_DEBUG, 0, "SO_DEBUG", C | SKO_PRIV },
+	{ SOL_SOCKET, SO_RXQ_OVFL, 0, "SO_RXQ_OVFL", C },
+	{ SOL_SOCKET, SO_WIFI_STATUS, 0, "SO_WIFI_STATUS", C },
+	{ SOL_SOCKET, SO_PREFER_BUSY_POLL, 0, "SO_PREFER_BUSY_POLL", C | SKO_PRIV },
+	{ SOL_SOCKET, SO_BUSY_POLL_BUDGET, 0, "SO_BUSY_POLL_BUDGET", C | SKO_PRIV },
+	{ SOL_SOCKET, SO_RESERVE_MEM, 0, "SO_RESERVE_MEM", C },
+	{ SOL_SOCKET, SO_TXREHASH, 0, "SO_TXREHASH", C },
+	{ SOL_SOCKET, SO_RCVMARK, 0, "SO_RCVMARK", C },
+	{ SOL_SOCKET, SO_PASSRIGHTS, 0, "SO_PASSRIGHTS", C },
 };
+const size_t nr_sk_opts = ARRAY_SIZE(sk_opts);
 
-static int extra_find(uint32_t name)
+#undef C
+#undef I
+#undef U
+#undef CU
+
+const struct sk_opt *sk_opt_find(uint32_t level, uint32_t name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(extra_opts); i++)
-		if ((uint32_t)extra_opts[i].name == name)
-			return (int)i;
-	return -1;
+	for (size_t i = 0; i < nr_sk_opts; i++)
+		if ((uint32_t)sk_opts[i].level == level && (uint32_t)sk_opts[i].name == name)
+			return &sk_opts[i];
+	return NULL;
 }
 
-static bool extra_applies(size_t i, uint32_t kind)
+/* @len bytes at @v hold a string of at most @max bytes, 0-terminated. */
+static bool opt_str_ok(const void *v, size_t len, size_t max)
 {
-	return !(extra_opts[i].flags & FOR_UNIX) || kind == FD_KIND__FD_UNIX_SK;
+	return len <= max && (!len || memchr(v, 0, len));
+}
+
+bool sk_opt_value_ok(const struct sk_opt *o, const void *v, size_t len)
+{
+	int i;
+
+	if (o->flags & SKO_SPECIAL) {
+		if (o->level == SOL_TCP && o->name == TCP_CONGESTION)
+			return opt_str_ok(v, len, 16);
+		if (o->level != SOL_SOCKET)
+			return false;
+		switch (o->name) {
+		case SO_BINDTODEVICE:
+			return opt_str_ok(v, len, IFNAMSIZ);
+		case SO_LINGER:
+			return len == sizeof(struct linger);
+		case SO_MAX_PACING_RATE:
+			return len == sizeof(uint32_t) || len == sizeof(uint64_t);
+		case SO_TIMESTAMPING_OLD:
+			return len == sizeof(int) || len == 2 * sizeof(int);
+		}
+		return false;
+	}
+	if (o->flags & SKO_TIMEVAL) {
+		struct timeval tv;
+
+		if (len != sizeof(tv))
+			return false;
+		memcpy(&tv, v, sizeof(tv));
+		return tv.tv_sec >= 0 && tv.tv_usec >= 0 && tv.tv_usec < 1000000;
+	}
+	if (len != sizeof(int))
+		return false;
+	memcpy(&i, v, sizeof(i));
+	if (o->flags & SKO_BOOL)
+		return i == 0 || i == 1;
+	if (o->flags & SKO_HALF)
+		return i >= 0;
+	return true;
+}
+
+bool sk_opt_get(int sk, const struct sk_opt *o, void *buf, socklen_t *len)
+{
+	memset(buf, 0, SKO_VALUE_MAX);
+	*len = SKO_VALUE_MAX;
+	return getsockopt(sk, o->level, o->name, buf, len) == 0;
+}
+
+int sk_opt_set(int sk, const struct sk_opt *o, const void *v, socklen_t len)
+{
+	int name = o->set_name ? o->set_name : o->name, half;
+
+	if ((o->flags & SKO_HALF) && len == sizeof(int)) {
+		memcpy(&half, v, sizeof(half));
+		half /= 2;
+		if (setsockopt(sk, o->level, name, &half, sizeof(half)) == 0)
+			return 0;
+		/* Without CAP_NET_ADMIN (a set not trusted): what its owner
+		 * could have, within the system's limits. */
+		if (errno != EPERM || name == o->name)
+			return -errno;
+		return setsockopt(sk, o->level, o->name, &half, sizeof(half)) < 0 ? -errno : 0;
+	}
+	return setsockopt(sk, o->level, name, v, len) < 0 ? -errno : 0;
+}
+
+/* Does sk-common.c save @o for sockets of kind @kind? */
+static bool common_applies(const struct sk_opt *o, uint32_t kind)
+{
+	return (o->flags & (kind == FD_KIND__FD_UNIX_SK ? SKO_C_UNIX : SKO_C_INET)) != 0;
 }
 
 static int sock_getint(int sk, int name, int *ret)
@@ -136,21 +278,17 @@ static int opts_dump(const struct fd_dump *d, int sk, uint32_t kind, SockEntry *
 	if (fresh < 0)
 		return pr_errno(fresh, "cannot dump %d: cannot make a socket like fd %d", d->pid,
 				d->fd);
-	for (size_t i = 0; i < ARRAY_SIZE(extra_opts); i++) {
-		uint8_t v[OPT_MAX], def[OPT_MAX];
-		socklen_t len = sizeof(v), dlen = sizeof(def);
+	for (size_t i = 0; i < nr_sk_opts; i++) {
+		const struct sk_opt *o = &sk_opts[i];
+		uint8_t v[SKO_VALUE_MAX], def[SKO_VALUE_MAX];
+		socklen_t len, dlen;
 
-		if (!extra_applies(i, kind))
-			continue;
-		memset(v, 0, sizeof(v));
-		memset(def, 0, sizeof(def));
 		/* An option this kernel or family does not have is not set. */
-		if (getsockopt(sk, SOL_SOCKET, extra_opts[i].name, v, &len) < 0)
+		if (!common_applies(o, kind) || !sk_opt_get(sk, o, v, &len))
 			continue;
-		if (getsockopt(fresh, SOL_SOCKET, extra_opts[i].name, def, &dlen) == 0 &&
-		    dlen == len && !memcmp(v, def, len))
+		if (sk_opt_get(fresh, o, def, &dlen) && dlen == len && !memcmp(v, def, len))
 			continue;
-		opt_add(s, extra_opts[i].name, v, len);
+		opt_add(s, o->name, v, len);
 	}
 	return 0;
 }
@@ -271,36 +409,30 @@ int sk_common_check(const FileEntry *e, const struct trust *t)
 			       e->path);
 	for (size_t i = 0; i < s->n_opts; i++) {
 		const SockOptEntry *o = s->opts[i];
-		int k = extra_find(o->name);
+		const struct sk_opt *k = sk_opt_find(SOL_SOCKET, o->name);
 
-		if (k < 0 || !extra_applies((size_t)k, e->kind) || !o->value.data ||
-		    !o->value.len || o->value.len > OPT_MAX)
+		if (!k || !common_applies(k, e->kind) || !o->value.data ||
+		    !sk_opt_value_ok(k, o->value.data, o->value.len))
 			return pr_fail(
 				-EBADMSG,
 				"cannot restore: images are inconsistent (option %u of socket '%s')",
 				o->name, e->path);
-		if ((extra_opts[k].flags & PRIV) && t && !t->trusted && opt_privileged(o))
+		if ((k->flags & SKO_PRIV) && t && !t->trusted && opt_privileged(o))
 			return pr_fail(
 				-EPERM,
 				"cannot restore: socket '%s' has %s, which this image set (not root's) may not ask for",
-				e->path, extra_opts[k].what);
+				e->path, k->what);
 	}
 	return 0;
 }
 
-int sk_common_restore(const FileEntry *e, int fd)
+int sk_common_restore_filter(const FileEntry *e, int fd)
 {
 	const SockEntry *s = e->sock;
-	int one = 1, v;
+	int one = 1;
 
-	for (size_t i = 0; i < s->n_opts; i++) {
-		const SockOptEntry *o = s->opts[i];
-
-		if (setsockopt(fd, SOL_SOCKET, (int)o->name, o->value.data,
-			       (socklen_t)o->value.len) < 0)
-			return pr_errno(-errno, "cannot restore: cannot set %s of '%s'",
-					extra_opts[extra_find(o->name)].what, e->path);
-	}
+	if (!s)
+		return 0;
 	if (s->has_filter) {
 		struct sock_fprog prog = {
 			.len = (unsigned short)(s->filter.len / sizeof(struct sock_filter)),
@@ -313,8 +445,29 @@ int sk_common_restore(const FileEntry *e, int fd)
 	}
 	if (s->lock_filter && setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) < 0)
 		return pr_errno(-errno, "cannot restore: cannot lock the filter of '%s'", e->path);
-	v = (int)s->buf_lock;
-	if (s->has_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &v, sizeof(v)) < 0)
-		return pr_errno(-errno, "cannot restore: cannot set SO_BUF_LOCK of '%s'", e->path);
 	return 0;
+}
+
+int sk_common_restore(const FileEntry *e, int fd)
+{
+	const SockEntry *s = e->sock;
+	int r = 0, v;
+
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const SockOptEntry *o = s->opts[i];
+		const struct sk_opt *k = sk_opt_find(SOL_SOCKET, o->name);
+
+		r = k ? sk_opt_set(fd, k, o->value.data, (socklen_t)o->value.len) : -EINVAL;
+		if (r < 0)
+			return pr_errno(r, "cannot restore: cannot set %s of '%s'",
+					k ? k->what : "an option", e->path);
+	}
+	/* A queue refilled once the tree is rebuilt gets its filter then:
+	 * the filter would judge the messages again (sk-unix-refill.c). */
+	if (!(e->kind == FD_KIND__FD_UNIX_SK && unix_queue_waits(e->unix_sk)))
+		r = sk_common_restore_filter(e, fd);
+	v = (int)s->buf_lock;
+	if (r >= 0 && s->has_buf_lock && setsockopt(fd, SOL_SOCKET, SO_BUF_LOCK, &v, sizeof(v)) < 0)
+		return pr_errno(-errno, "cannot restore: cannot set SO_BUF_LOCK of '%s'", e->path);
+	return r;
 }

@@ -57,6 +57,7 @@
  * its datagrams again from their senders' addresses before it connects.
  */
 #include "files.h"
+#include "sk-common.h"
 #include "sk-inet.h"
 
 #include "imgdir.h"
@@ -232,118 +233,35 @@ static void sk_fmt(const InetSkEntry *s, char *buf, size_t len)
 
 /* ---- socket options ---- */
 
-#define OPT_V6 1 /* AF_INET6 sockets only */
-#define OPT_TCP 2 /* TCP sockets only */
-#define OPT_UDP 4 /* UDP sockets only */
-/* Not an established connection: there it reads what the kernel worked
- * out, not what was asked (TCP_MAXSEG). */
-#define OPT_UNCONNECTED 8
-#define OPT_HALF 16 /* reads back twice what was set (SO_SNDBUF) */
-
-struct opt_desc {
-	int level, name;
-	int set_name; /* set with this name instead (0: the same) */
-	unsigned int flags;
-};
-
-/* In the order they are set back: those that change what bind() does first. */
-static const struct opt_desc opt_table[] = {
-	{ SOL_SOCKET, SO_BINDTODEVICE, 0, 0 },
-	{ SOL_SOCKET, SO_REUSEADDR, 0, 0 },
-	{ SOL_SOCKET, SO_REUSEPORT, 0, 0 },
-	{ SOL_IPV6, IPV6_V6ONLY, 0, OPT_V6 },
-	{ SOL_IP, IP_FREEBIND, 0, 0 },
-	{ SOL_IP, IP_TRANSPARENT, 0, 0 },
-	{ SOL_IP, IP_BIND_ADDRESS_NO_PORT, 0, 0 },
-	/* Forced (CAP_NET_ADMIN): the queues must fit whatever the limits. */
-	{ SOL_SOCKET, SO_SNDBUF, SO_SNDBUFFORCE, OPT_HALF },
-	{ SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE, OPT_HALF },
-	{ SOL_SOCKET, SO_KEEPALIVE, 0, 0 },
-	{ SOL_SOCKET, SO_BROADCAST, 0, 0 },
-	{ SOL_SOCKET, SO_DONTROUTE, 0, 0 },
-	{ SOL_SOCKET, SO_OOBINLINE, 0, 0 },
-	{ SOL_SOCKET, SO_NO_CHECK, 0, 0 },
-	{ SOL_SOCKET, SO_LINGER, 0, 0 },
-	{ SOL_SOCKET, SO_RCVLOWAT, 0, 0 },
-	{ SOL_SOCKET, SO_RCVTIMEO, 0, 0 },
-	{ SOL_SOCKET, SO_SNDTIMEO, 0, 0 },
-	{ SOL_SOCKET, SO_TIMESTAMP, 0, 0 },
-	{ SOL_SOCKET, SO_TIMESTAMPNS, 0, 0 },
-	{ SOL_SOCKET, SO_TIMESTAMPING, 0, 0 },
-	{ SOL_SOCKET, SO_MARK, 0, 0 },
-	{ SOL_SOCKET, SO_BUSY_POLL, 0, 0 },
-	{ SOL_SOCKET, SO_MAX_PACING_RATE, 0, 0 },
-	{ SOL_SOCKET, SO_ZEROCOPY, 0, 0 },
-	{ SOL_SOCKET, SO_SELECT_ERR_QUEUE, 0, 0 },
-	{ SOL_SOCKET, SO_PEEK_OFF, 0, 0 },
-	{ SOL_IP, IP_TOS, 0, 0 },
-	{ SOL_SOCKET, SO_PRIORITY, 0, 0 }, /* after IP_TOS, which may change it */
-	{ SOL_IP, IP_TTL, 0, 0 },
-	{ SOL_IP, IP_MTU_DISCOVER, 0, 0 },
-	{ SOL_IP, IP_RECVERR, 0, 0 },
-	{ SOL_IP, IP_PKTINFO, 0, 0 },
-	{ SOL_IP, IP_RECVTOS, 0, 0 },
-	{ SOL_IP, IP_RECVTTL, 0, 0 },
-	{ SOL_IP, IP_RECVORIGDSTADDR, 0, 0 },
-	{ SOL_IP, IP_MINTTL, 0, 0 },
-	{ SOL_IP, IP_MULTICAST_TTL, 0, OPT_UDP },
-	{ SOL_IP, IP_MULTICAST_LOOP, 0, OPT_UDP },
-	{ SOL_IP, IP_MULTICAST_ALL, 0, OPT_UDP },
-	{ SOL_IPV6, IPV6_TCLASS, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_UNICAST_HOPS, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_MTU_DISCOVER, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_RECVERR, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_RECVPKTINFO, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_RECVTCLASS, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_RECVHOPLIMIT, 0, OPT_V6 },
-	{ SOL_IPV6, IPV6_MULTICAST_HOPS, 0, OPT_V6 | OPT_UDP },
-	{ SOL_IPV6, IPV6_MULTICAST_LOOP, 0, OPT_V6 | OPT_UDP },
-	{ SOL_IPV6, IPV6_DONTFRAG, 0, OPT_V6 },
-	{ SOL_TCP, TCP_NODELAY, 0, OPT_TCP },
-	{ SOL_TCP, TCP_CORK, 0, OPT_TCP },
-	{ SOL_TCP, TCP_MAXSEG, 0, OPT_TCP | OPT_UNCONNECTED },
-	{ SOL_TCP, TCP_KEEPIDLE, 0, OPT_TCP },
-	{ SOL_TCP, TCP_KEEPINTVL, 0, OPT_TCP },
-	{ SOL_TCP, TCP_KEEPCNT, 0, OPT_TCP },
-	{ SOL_TCP, TCP_SYNCNT, 0, OPT_TCP },
-	{ SOL_TCP, TCP_LINGER2, 0, OPT_TCP },
-	{ SOL_TCP, TCP_DEFER_ACCEPT, 0, OPT_TCP },
-	{ SOL_TCP, TCP_USER_TIMEOUT, 0, OPT_TCP },
-	{ SOL_TCP, TCP_NOTSENT_LOWAT, 0, OPT_TCP },
-	{ SOL_TCP, TCP_CONGESTION, 0, OPT_TCP },
-	{ SOL_TCP, TCP_FASTOPEN, 0, OPT_TCP },
-	{ SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 0, OPT_TCP },
-	{ SOL_UDP, UDP_CORK, 0, OPT_UDP },
-	{ SOL_UDP, UDP_SEGMENT, 0, OPT_UDP },
-	{ SOL_UDP, UDP_GRO, 0, OPT_UDP },
-};
+/* The options are those of the one table (sk-common.h) that sk-inet.c
+ * saves: its SKO_INET rows, in their order. */
 
 struct opt_val {
-	uint8_t buf[64];
+	uint8_t buf[SKO_VALUE_MAX];
 	socklen_t len;
 };
 
-static bool opt_applies(const struct opt_desc *o, const InetSkEntry *s)
+static bool opt_applies(const struct sk_opt *o, const InetSkEntry *s)
 {
-	if ((o->flags & OPT_V6) && s->family != AF_INET6)
+	if (!(o->flags & SKO_INET))
 		return false;
-	if ((o->flags & OPT_TCP) && !is_tcp(s))
+	if ((o->flags & SKO_V6) && s->family != AF_INET6)
 		return false;
-	if ((o->flags & OPT_UDP) && is_tcp(s))
+	if ((o->flags & SKO_TCP) && !is_tcp(s))
+		return false;
+	if ((o->flags & SKO_UDP) && is_tcp(s))
 		return false;
 	/* A connection that ended (shut down both ways) had one too. */
-	return !(o->flags & OPT_UNCONNECTED) ||
+	return !(o->flags & SKO_UNCONNECTED) ||
 	       !(has_peer(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
 }
 
-static bool opt_read(int sk, const struct opt_desc *o, struct opt_val *v)
+static bool opt_read(int sk, const struct sk_opt *o, struct opt_val *v)
 {
-	memset(v, 0, sizeof(*v));
-	v->len = sizeof(v->buf);
-	return getsockopt(sk, o->level, o->name, v->buf, &v->len) == 0;
+	return sk_opt_get(sk, o, v->buf, &v->len);
 }
 
-static void opt_add(InetSkEntry *s, const struct opt_desc *o, const struct opt_val *v)
+static void opt_add(InetSkEntry *s, const struct sk_opt *o, const struct opt_val *v)
 {
 	InetSkOpt *opt = xmalloc(sizeof(*opt));
 
@@ -360,8 +278,8 @@ static void opt_add(InetSkEntry *s, const struct opt_desc *o, const struct opt_v
 /* Every option of @sk that a new socket of its kind, @fresh, has otherwise. */
 static void opts_dump(int sk, int fresh, InetSkEntry *s)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(opt_table); i++) {
-		const struct opt_desc *o = &opt_table[i];
+	for (size_t i = 0; i < nr_sk_opts; i++) {
+		const struct sk_opt *o = &sk_opts[i];
 		struct opt_val v, def;
 
 		if (!opt_applies(o, s) || !opt_read(sk, o, &v))
@@ -372,87 +290,14 @@ static void opts_dump(int sk, int fresh, InetSkEntry *s)
 	}
 }
 
-static const struct opt_desc *opt_find(uint32_t level, uint32_t name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(opt_table); i++)
-		if ((uint32_t)opt_table[i].level == level && (uint32_t)opt_table[i].name == name)
-			return &opt_table[i];
-	return NULL;
-}
-
-/* Options whose value is a flag. */
-static bool opt_is_bool(const struct opt_desc *o)
-{
-	static const int bools[][2] = {
-		{ SOL_SOCKET, SO_REUSEADDR },
-		{ SOL_SOCKET, SO_REUSEPORT },
-		{ SOL_IPV6, IPV6_V6ONLY },
-		{ SOL_IP, IP_FREEBIND },
-		{ SOL_IP, IP_TRANSPARENT },
-		{ SOL_IP, IP_BIND_ADDRESS_NO_PORT },
-		{ SOL_SOCKET, SO_KEEPALIVE },
-		{ SOL_SOCKET, SO_BROADCAST },
-		{ SOL_SOCKET, SO_DONTROUTE },
-		{ SOL_SOCKET, SO_OOBINLINE },
-		{ SOL_SOCKET, SO_NO_CHECK },
-		{ SOL_SOCKET, SO_TIMESTAMP },
-		{ SOL_SOCKET, SO_TIMESTAMPNS },
-		{ SOL_SOCKET, SO_ZEROCOPY },
-		{ SOL_SOCKET, SO_SELECT_ERR_QUEUE },
-		{ SOL_TCP, TCP_NODELAY },
-		{ SOL_TCP, TCP_CORK },
-		{ SOL_UDP, UDP_CORK },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(bools); i++)
-		if (bools[i][0] == o->level && bools[i][1] == o->name)
-			return true;
-	return false;
-}
-
-/*
- * The value of a saved option has the size and range getsockopt gives for
- * it: anything else did not come from a dump, and is not passed on.
- */
-static bool opt_value_ok(const struct opt_desc *o, const ProtobufCBinaryData *v)
-{
-	int i;
-
-	if (o->level == SOL_SOCKET && o->name == SO_BINDTODEVICE)
-		return v->len <= IFNAMSIZ && (!v->len || memchr(v->data, 0, v->len));
-	if (o->level == SOL_TCP && o->name == TCP_CONGESTION)
-		return v->len <= 16 && (!v->len || memchr(v->data, 0, v->len));
-	if (o->level == SOL_SOCKET && o->name == SO_LINGER)
-		return v->len == sizeof(struct linger);
-	if (o->level == SOL_SOCKET && (o->name == SO_RCVTIMEO || o->name == SO_SNDTIMEO)) {
-		struct timeval tv;
-
-		if (v->len != sizeof(tv))
-			return false;
-		memcpy(&tv, v->data, sizeof(tv));
-		return tv.tv_sec >= 0 && tv.tv_usec >= 0 && tv.tv_usec < 1000000;
-	}
-	if (o->level == SOL_SOCKET && o->name == SO_MAX_PACING_RATE)
-		return v->len == sizeof(uint32_t) || v->len == sizeof(uint64_t);
-	if (o->level == SOL_SOCKET && o->name == SO_TIMESTAMPING)
-		return v->len == sizeof(int) || v->len == 2 * sizeof(int);
-	if (v->len != sizeof(int))
-		return false;
-	memcpy(&i, v->data, sizeof(i));
-	if (opt_is_bool(o))
-		return i == 0 || i == 1;
-	if (o->flags & OPT_HALF)
-		return i >= 0;
-	return true;
-}
-
 static int opts_check(const InetSkEntry *s)
 {
 	for (size_t i = 0; i < s->n_opts; i++) {
 		const InetSkOpt *opt = s->opts[i];
-		const struct opt_desc *o = opt_find(opt->level, opt->name);
+		const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
 
-		if (!o || !opt_applies(o, s) || !opt_value_ok(o, &opt->value))
+		if (!o || !opt_applies(o, s) ||
+		    !sk_opt_value_ok(o, opt->value.data, opt->value.len))
 			return -EBADMSG;
 	}
 	return 0;
@@ -460,28 +305,11 @@ static int opts_check(const InetSkEntry *s)
 
 static int opt_set(int sk, const InetSkOpt *opt)
 {
-	const struct opt_desc *o = opt_find(opt->level, opt->name);
-	int name = o && o->set_name ? o->set_name : (int)opt->name;
-	int half;
+	const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
 
 	if (!o)
 		return -EINVAL; /* inet_check refused it already */
-	if ((o->flags & OPT_HALF) && opt->value.len == sizeof(int)) {
-		memcpy(&half, opt->value.data, sizeof(half));
-		half /= 2;
-		if (setsockopt(sk, (int)opt->level, name, &half, sizeof(half)) == 0)
-			return 0;
-		/* Without CAP_NET_ADMIN (a set not trusted): what its owner
-		 * could have, within the system's limits. */
-		if (errno != EPERM || name == (int)opt->name)
-			return -errno;
-		return setsockopt(sk, (int)opt->level, (int)opt->name, &half, sizeof(half)) < 0
-			       ? -errno
-			       : 0;
-	}
-	if (setsockopt(sk, (int)opt->level, name, opt->value.data, (socklen_t)opt->value.len) < 0)
-		return -errno;
-	return 0;
+	return sk_opt_set(sk, o, opt->value.data, (socklen_t)opt->value.len);
 }
 
 static bool opt_is_reuseaddr(const InetSkOpt *opt)
@@ -928,7 +756,7 @@ static int opts_check_trust(const FileEntry *e, const InetSkEntry *s, const stru
 {
 	for (size_t i = 0; i < s->n_opts; i++) {
 		const InetSkOpt *opt = s->opts[i];
-		const struct opt_desc *o = opt_find(opt->level, opt->name);
+		const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
 		const char *priv;
 
 		if (!o || !opt_applies(o, s) || !opt->value.data ||
