@@ -83,7 +83,7 @@ static uint64_t vma_pages(const PagemapEntry *pm, const VmaEntry *v)
 
 	for (size_t i = 0; i < pm->n_runs; i++)
 		if (pm->runs[i]->vaddr >= v->start && pm->runs[i]->vaddr < v->end &&
-		    pm->runs[i]->where != PAGE_WHERE__PAGES_IN_PARENT)
+		    pm->runs[i]->where == PAGE_WHERE__PAGES_HERE)
 			n += pm->runs[i]->nr_pages;
 	return n;
 }

@@ -542,6 +542,10 @@ static int unmap_own(struct infect *inf, const struct mm_plan *plan)
 
 		if (pvs[i].start >= plan->tramp && pvs[i].end <= plan->tramp + TRAMP_LEN)
 			continue;
+		/* The slots go to their place from there (pages-cow.c). */
+		if (plan->cow.len && pvs[i].start >= plan->cow.base &&
+		    pvs[i].end <= plan->cow.base + plan->cow.len)
+			continue;
 		if (p && (!strcmp(p, "[vdso]") || !strcmp(p, "[vvar]") ||
 			  !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]")))
 			continue;
@@ -641,8 +645,15 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 
 		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
 			continue;
-		vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start), map_prot(v),
-			 map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		/* Its pages are there already, some shared with the parent:
+		 * moved, they stay shared. */
+		if (plan->cow.slot && plan->cow.slot[i])
+			vma_call(&vc, i, SYS_mremap, (long)plan->cow.slot[i],
+				 (long)(v->end - v->start), (long)(v->end - v->start),
+				 MREMAP_MAYMOVE | MREMAP_FIXED, (long)v->start, 0);
+		else
+			vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start),
+				 map_prot(v), map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
 		for (size_t k = 0; k < ARRAY_SIZE(vma_advice); k++)
 			if (v->vmflags & vma_advice[k].vmflag)
 				vma_call(&vc, i, SYS_madvise, (long)v->start,
@@ -650,6 +661,16 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 	}
 	r = vma_calls_run(inf, mm, &vc, "map");
 	vma_calls_release(&vc);
+	if (r >= 0 && plan->cow.len) {
+		long ret;
+
+		r = infect_syscall3(inf, SYS_munmap, &ret, (long)plan->cow.base,
+				    (long)plan->cow.len, 0);
+		if (r >= 0 && ret < 0)
+			r = (int)ret;
+		if (r < 0)
+			r = pr_errno(r, "cannot clear the address space of %d", inf->pid);
+	}
 	return r;
 }
 
@@ -696,8 +717,10 @@ static int protect_all(struct infect *inf, const MmEntry *mm)
  * (it cannot collapse a block with no page). Best effort: without huge
  * pages the memory is the same.
  */
-static void thp_keep(struct infect *inf, const MmEntry *mm)
+static void thp_keep(struct infect *inf, const struct mm_plan *plan)
 {
+	const MmEntry *mm = plan->mm;
+
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 		uint64_t start = (v->start + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1);
@@ -705,7 +728,9 @@ static void thp_keep(struct infect *inf, const MmEntry *mm)
 		struct vma_calls vc = { 0 };
 		size_t failed;
 
+		/* Populating a slot would break the sharing. */
 		if (!v->thp_bytes || v->kind != VMA_KIND__VMA_ANON_PRIVATE ||
+		    (plan->cow.slot && plan->cow.slot[i]) ||
 		    (v->vmflags & (VMF_HUGEPAGE | VMF_NOHUGEPAGE)) || start >= end)
 			continue;
 		for (uint64_t a = start; a < end; a += HPAGE_SIZE)
@@ -776,8 +801,8 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	if (r < 0)
 		return r;
 	pr_debug("%d: %zu VMAs mapped", inf->pid, plan->mm->n_vmas);
-	thp_keep(inf, plan->mm);
-	r = pages_restore(inf, plan->mm, dirfds, nr_levels);
+	thp_keep(inf, plan);
+	r = pages_restore(inf, inf->tgid ? inf->tgid : inf->pid, plan, dirfds, nr_levels);
 	if (r < 0)
 		return r;
 	pr_debug("%d: pages written", inf->pid);

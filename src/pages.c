@@ -521,7 +521,8 @@ static void runs_to_entry(const struct page_runs *here, const struct page_runs *
 		const struct page_run *run;
 		PageRunEntry *e;
 
-		if (a < all->n && all->v[a].where != PAGE_WHERE__PAGES_IN_PARENT) {
+		/* The runs not stored here, from the scan as they are. */
+		if (a < all->n && all->v[a].where == PAGE_WHERE__PAGES_HERE) {
 			a++;
 			continue;
 		}

@@ -36,6 +36,7 @@ struct restore_proc {
 	int parent; /* index of its parent in the plan, -1 for the root */
 	int stops; /* SIGSTOPs it reached while being created */
 	bool exited;
+	bool cow_filled; /* ckpt filled its slots (pages-cow.c) */
 };
 
 struct restore {
@@ -57,6 +58,7 @@ struct restore {
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 	bool verify_only; /* restore_verify(): nothing is created */
+	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
 };
 
 /* cmd-restore.c */
@@ -66,6 +68,11 @@ struct restore {
 int restore_prepare(struct restore *rs, const char *dir);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
+/* pages-cow.c */
+/* Which VMAs of which process hand pages down to children, checked, and
+ * the area for them reserved in ckpt (after mm_plan_init). Logs why it
+ * fails. */
+int cow_plan(struct restore *rs);
 /* restore-letgo.c */
 /* Every process goes on at once, or none remains (even if ckpt dies
  * meanwhile); the stopped ones stop again. */
