@@ -1,0 +1,89 @@
+#!/bin/bash
+# 150-cow.sh - memory shared copy-on-write between a parent and its
+# children stays shared across a restore (150-cow: a root that filled
+# 64 MiB, four workers and a grandchild that each wrote 16 pages of it).
+#
+# Memory use is measured as the kernel counts it, from
+# /proc/PID/smaps_rollup of every process of the tree: the sum of Pss
+# (each page divided among the processes that map it: what the tree
+# costs) must not grow across the restore by more than a tenth (a page
+# copied for each process would make it about six times larger). Rss
+# counts a shared page once per process, so it cannot tell; it is logged.
+# Every process checks every word of its memory (the large region, and a
+# small one the root filled after the forks that the others must see as
+# zeros); the page images hold the large region about once, not once a
+# process. The restored tree is dumped and restored a second time: the
+# pages it shares are found again.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+MIB=64
+w=$T/w
+
+# tree_mem FIELD PID...: the sum of FIELD (kB) over the processes.
+tree_mem() {
+	local field=$1 p sum=0 v
+	shift
+	for p in "$@"; do
+		v=$(awk -v f="$field:" '$1 == f { print $2 }' "/proc/$p/smaps_rollup") ||
+			fail "cannot read the memory of $p"
+		[[ -n $v ]] || fail "no $field in /proc/$p/smaps_rollup"
+		sum=$((sum + v))
+	done
+	printf '%s\n' "$sum"
+}
+
+# pages_bytes DIR: the size of the page images of a set.
+pages_bytes() {
+	local f sum=0
+	for f in "$1"/pages-*.img; do
+		sum=$((sum + $(stat -c %s "$f")))
+	done
+	printf '%s\n' "$sum"
+}
+
+start_target "$w" 150-cow "$MIB"
+root=$TARGET_PID
+line=$(grep -E '^TREE ' "$w/out" | tail -n 1)
+[[ -n $line ]] || fail "no TREE line from the target"
+read -ra PIDS < <(printf '%s\n' "${line#TREE }" | tr ' ' '\n' | sed 's/^.*=//' | tr '\n' ' ')
+((${#PIDS[@]} == 6)) || fail "TREE line '$line': want six pids"
+track_pids "${PIDS[@]}"
+self_check "$root" "$w"
+ids0=$(tree_snapshot "$root")
+
+round() { # N
+	local img=$T/images$1 pss0 rss0 pss1 rss1 bytes
+	pss0=$(tree_mem Pss "${PIDS[@]}")
+	rss0=$(tree_mem Rss "${PIDS[@]}")
+	log "round $1 before the dump: Pss $pss0 kB, Rss $rss0 kB in ${#PIDS[@]} processes"
+	((pss0 > MIB * 1024)) || fail "the tree holds Pss $pss0 kB, less than the $MIB MiB it filled"
+	if (($1 == 1)); then
+		dump_tree "$root" "$img"
+	else
+		# Restored: not our child.
+		ck_ok dump --pid "$root" --images "$img"
+		wait_tree_gone "${PIDS[@]}"
+	fi
+	bytes=$(pages_bytes "$img")
+	log "round $1: page images of $bytes bytes"
+	restore_tree "$img" "$root"
+	assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$root")"
+	self_check "$root" "$w"
+	[[ $(check_value pages) == $((MIB * 256)) ]] || fail "pages=$(check_value pages)"
+	pss1=$(tree_mem Pss "${PIDS[@]}")
+	rss1=$(tree_mem Rss "${PIDS[@]}")
+	log "round $1 after the restore: Pss $pss1 kB, Rss $rss1 kB"
+	((pss1 <= pss0 + pss0 / 10)) ||
+		fail "round $1: the tree's memory grew across the restore: Pss $pss0 kB before, $pss1 kB after (Rss $rss0, $rss1 kB)"
+	((bytes < MIB * 1024 * 1024 * 3 / 2)) ||
+		fail "the page images hold $bytes bytes for $MIB MiB shared by six processes"
+	printf 'round %s: Pss %s -> %s kB, Rss %s -> %s kB, page images %s bytes\n' \
+		"$1" "$pss0" "$pss1" "$rss0" "$rss1" "$bytes" >&2
+}
+
+round 1
+round 2
+kill_tree "${PIDS[@]}"
+assert_no_strays
