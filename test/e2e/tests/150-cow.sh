@@ -12,8 +12,11 @@
 # Every process checks every word of its memory (the large region, and a
 # small one the root filled after the forks that the others must see as
 # zeros); the page images hold the large region about once, not once a
-# process. The restored tree is dumped and restored a second time: the
-# pages it shares are found again.
+# process. The restored tree is dumped (compressed, --free-memory) and
+# restored a second time: the pages it shares are found again. Last,
+# hostile page maps that take pages from a parent where none can give
+# them are refused.
+# e2e-timeout: 180
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -53,37 +56,85 @@ track_pids "${PIDS[@]}"
 self_check "$root" "$w"
 ids0=$(tree_snapshot "$root")
 
-round() { # N
-	local img=$T/images$1 pss0 rss0 pss1 rss1 bytes
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+
+# iget DIR FILE PATH: one value of an image.
+iget() { "$IMGEDIT" "$@" | sed 's/^[^=]*=//'; }
+
+# Hostile page maps (imgedit, checksums fixed): pages "from the parent
+# process" where there is none to give them are refused at restore, with
+# one line, nothing left behind, the images untouched.
+hostile() { # IMAGES
+	local bad=$T/bad child=${PIDS[2]} total n run vaddr k
+	# The root's pages said to come from a parent: the root has none
+	# in the tree.
+	rm -rf -- "$bad"
+	cp -a -- "$1" "$bad"
+	total=$(iget "$bad" "pagemap-$root.img" nr_pages)
+	# Its longest run: in the large region.
+	read -r run n < <("$IMGEDIT" "$bad" "pagemap-$root.img" |
+		awk -F'[][=]' '/^runs\[[0-9]+\]\.nr_pages=/ { print $2, $4 }' | sort -k2,2n | tail -n 1)
+	"$IMGEDIT" "$bad" "pagemap-$root.img" "runs[$run].where=2" "nr_pages=$((total - n))" ||
+		fail "imgedit failed"
+	expect_restore_fail "$bad" "$root" "with the root's pages from a parent"
+	grep -q "from a parent process that does not create it" "$CK_ERR" ||
+		fail "not refused for its pages from a parent: $(ck_err_line)"
+	# A worker's pages from the root, where the root's memory is not the
+	# same VMA (made to grow down).
+	rm -rf -- "$bad"
+	cp -a -- "$1" "$bad"
+	run=$("$IMGEDIT" "$bad" "pagemap-$child.img" | awk -F'[][]' '/\.where=2$/ { print $2 }' | head -n 1)
+	[[ -n $run ]] || fail "no page of worker $child from its parent in the images"
+	vaddr=$(iget "$bad" "pagemap-$child.img" "runs[$run].vaddr")
+	k=$("$IMGEDIT" "$bad" "mm-$root.img" | awk -F'[][=]' -v a="$vaddr" '
+		/^vmas\[[0-9]+\]\.start=/ { s[$2] = $4 }
+		/^vmas\[[0-9]+\]\.end=/ { if (s[$2] <= a && a < $4) print $2 }')
+	[[ -n $k ]] || fail "no VMA of the root at $vaddr"
+	"$IMGEDIT" "$bad" "mm-$root.img" \
+		"vmas[$k].vmflags=$(($(iget "$bad" "mm-$root.img" "vmas[$k].vmflags") | 1))" ||
+		fail "imgedit failed"
+	expect_restore_fail "$bad" "$root" "with a worker's pages from a VMA its parent has not"
+	grep -q "where the parent has no such memory" "$CK_ERR" ||
+		fail "not refused for its pages from a parent: $(ck_err_line)"
+	rm -rf -- "$bad"
+}
+
+round() { # N DUMP-OPTIONS...
+	local img=$T/images$1 pss0 rss0 pss1 rss1 bytes n=$1
+	shift
 	pss0=$(tree_mem Pss "${PIDS[@]}")
 	rss0=$(tree_mem Rss "${PIDS[@]}")
-	log "round $1 before the dump: Pss $pss0 kB, Rss $rss0 kB in ${#PIDS[@]} processes"
+	log "round $n before the dump: Pss $pss0 kB, Rss $rss0 kB in ${#PIDS[@]} processes"
 	((pss0 > MIB * 1024)) || fail "the tree holds Pss $pss0 kB, less than the $MIB MiB it filled"
-	if (($1 == 1)); then
+	if ((n == 1)); then
 		dump_tree "$root" "$img"
 	else
 		# Restored: not our child.
-		ck_ok dump --pid "$root" --images "$img"
+		ck_ok dump --pid "$root" --images "$img" "$@"
 		wait_tree_gone "${PIDS[@]}"
 	fi
 	bytes=$(pages_bytes "$img")
-	log "round $1: page images of $bytes bytes"
+	log "round $n: page images of $bytes bytes"
 	restore_tree "$img" "$root"
 	assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$root")"
 	self_check "$root" "$w"
 	[[ $(check_value pages) == $((MIB * 256)) ]] || fail "pages=$(check_value pages)"
 	pss1=$(tree_mem Pss "${PIDS[@]}")
 	rss1=$(tree_mem Rss "${PIDS[@]}")
-	log "round $1 after the restore: Pss $pss1 kB, Rss $rss1 kB"
+	log "round $n after the restore: Pss $pss1 kB, Rss $rss1 kB"
 	((pss1 <= pss0 + pss0 / 10)) ||
-		fail "round $1: the tree's memory grew across the restore: Pss $pss0 kB before, $pss1 kB after (Rss $rss0, $rss1 kB)"
+		fail "round $n: the tree's memory grew across the restore: Pss $pss0 kB before, $pss1 kB after (Rss $rss0, $rss1 kB)"
 	((bytes < MIB * 1024 * 1024 * 3 / 2)) ||
 		fail "the page images hold $bytes bytes for $MIB MiB shared by six processes"
 	printf 'round %s: Pss %s -> %s kB, Rss %s -> %s kB, page images %s bytes\n' \
-		"$1" "$pss0" "$pss1" "$rss0" "$rss1" "$bytes" >&2
+		"$n" "$pss0" "$pss1" "$rss0" "$rss1" "$bytes" >&2
 }
 
 round 1
-round 2
+# Compressed images, memory freed as it is stored: the pages still shared
+# are scanned before any is freed.
+round 2 --compress --free-memory
 kill_tree "${PIDS[@]}"
+hostile "$T/images1"
 assert_no_strays
