@@ -283,6 +283,9 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	pr_debug("%d: state read by remote calls", pid);
 	r = FAULT_OR(dump_mm, pr_errno(-ENOENT, "cannot read /proc/%d/stat", pid),
 		     mm_dump(pid, &p->mm));
+	if (r >= 0)
+		r = FAULT_OR(dump_guards, pr_errno(-EIO, "cannot read the guard pages of %d", pid),
+			     mm_guards_dump(pid, &p->mm));
 	pr_debug("%d: memory map read", pid);
 	if (r >= 0)
 		r = FAULT_OR(

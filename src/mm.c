@@ -370,7 +370,7 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
-	return 0;
+	return mm_guards_check(v, i, pid);
 }
 
 int mm_check(const MmEntry *mm, int pid)
@@ -806,6 +806,10 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	if (r < 0)
 		return r;
 	pr_debug("%d: pages written", inf->pid);
+	/* After the pages: installing a guard drops the page under it. */
+	r = mm_guards_restore(inf, plan->mm);
+	if (r < 0)
+		return r;
 	r = protect_all(inf, plan->mm);
 	if (r < 0)
 		return r;

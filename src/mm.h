@@ -163,6 +163,14 @@ int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
  * @level of the chain). */
 int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level);
 
+/* mm-guard.c: guard pages (MADV_GUARD_INSTALL) */
+/* Into each VMA of @mm (VmaEntry.guards). */
+int mm_guards_dump(int pid, MmEntry *mm);
+/* The guard pages of VMA @i are sane; logs why not. */
+int mm_guards_check(const VmaEntry *v, size_t i, int pid);
+/* Install them again (the process at its trampoline). Logs why it fails. */
+int mm_guards_restore(struct infect *inf, const MmEntry *mm);
+
 /* pages-cow.c */
 /* Mark the pages of child @pid (runs scanned) that are still the very
  * pages of its parent @ppid (the same VMA, the same physical page) as

@@ -27,6 +27,7 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 #define PM_FILE (1ULL << 61) /* file page or shared anonymous */
+#define PM_GUARD (1ULL << 58) /* a guard page (mm-guard.c), shown as swapped */
 #define PAGEMAP_CHUNK 8192 /* entries read at once */
 #define MAX_RUN_PAGES (1U << 30)
 
@@ -252,7 +253,7 @@ static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++, a += PAGE_SIZE) {
-			if (!(ent[i] & (PM_PRESENT | PM_SWAP)))
+			if (!(ent[i] & (PM_PRESENT | PM_SWAP)) || (ent[i] & PM_GUARD))
 				continue;
 			if (ent[i] & PM_FILE)
 				continue; /* still the file's page: nothing of its own */
