@@ -47,6 +47,7 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VVAR] = "vvar",
 		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
+		[VMA_KIND__VMA_AIO] = "aio-ring",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";

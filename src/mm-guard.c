@@ -76,7 +76,8 @@ int mm_guards_dump(int pid, MmEntry *mm)
 		VmaEntry *v = mm->vmas[i];
 		int r;
 
-		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
+		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL ||
+		    v->kind == VMA_KIND__VMA_AIO)
 			continue;
 		r = scan_guards(pm_fd, v);
 		/* Before 6.14 (no PAGE_IS_GUARD, or no PAGEMAP_SCAN): none
@@ -95,7 +96,8 @@ int mm_guards_check(const VmaEntry *v, size_t i, int pid)
 
 	if (v->n_guards % 2)
 		return img_inconsistent(IMG_MM, pid, "vma %zu: %zu guard bounds", i, v->n_guards);
-	if (v->n_guards && (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL))
+	if (v->n_guards && (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL ||
+			    v->kind == VMA_KIND__VMA_AIO))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: guard pages in the vdso", i);
 	for (size_t k = 0; k < v->n_guards; k += 2) {
 		uint64_t s = v->guards[k], e = v->guards[k + 1];

@@ -73,10 +73,8 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 	}
 	/* The ring of io_setup(): the kernel shows it as a deleted file. */
 	if (!strcmp(p, "/[aio] (deleted)")) {
-		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " is an AIO ring (io_setup), which is not saved",
-		       pid, pv->start, pv->end);
-		return -EOPNOTSUPP;
+		*ret_kind = VMA_KIND__VMA_AIO;
+		return 0;
 	}
 	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
@@ -132,6 +130,8 @@ static int vmas_dump(int pid, MmEntry *mm)
 		if (r >= 0 &&
 		    (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED))
 			r = vma_file_dump(pid, pv, v);
+		else if (r >= 0 && v->kind == VMA_KIND__VMA_AIO)
+			r = aio_dump_vma(pid, v);
 		else if (r >= 0 && pv->path && pv->path[0] == '/')
 			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
 	}
@@ -332,7 +332,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 
 static bool vma_kind_known(uint32_t kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_VSYSCALL;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_AIO;
 }
 
 static int vma_check(const VmaEntry *v, size_t i, int pid)
@@ -370,6 +370,8 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
+	if (aio_check(v, i, pid) < 0)
+		return -EBADMSG;
 	return mm_guards_check(v, i, pid);
 }
 
@@ -643,7 +645,9 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 		const VmaEntry *v = mm->vmas[i];
 		int fd = plan->vma_fd[i];
 
-		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
+		/* A ring is made by io_setup (aio.c). */
+		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL ||
+		    v->kind == VMA_KIND__VMA_AIO)
 			continue;
 		/* Its pages are there already, some shared with the parent:
 		 * moved, they stay shared. */
@@ -808,6 +812,9 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	pr_debug("%d: pages written", inf->pid);
 	/* After the pages: installing a guard drops the page under it. */
 	r = mm_guards_restore(inf, plan->mm);
+	if (r < 0)
+		return r;
+	r = aio_restore(inf, plan->mm);
 	if (r < 0)
 		return r;
 	r = protect_all(inf, plan->mm);

@@ -171,6 +171,15 @@ int mm_guards_check(const VmaEntry *v, size_t i, int pid);
 /* Install them again (the process at its trampoline). Logs why it fails. */
 int mm_guards_restore(struct infect *inf, const MmEntry *mm);
 
+/* aio.c: the rings of io_setup() */
+/* The ring mapped at @v in @pid: its size and position; refused (logged)
+ * with completions not reaped. */
+int aio_dump_vma(int pid, VmaEntry *v);
+/* A ring's fields are sane (any VMA); logs why not. */
+int aio_check(const VmaEntry *v, size_t i, int pid);
+/* Every ring made again at its address, at its position. Logs why not. */
+int aio_restore(struct infect *inf, const MmEntry *mm);
+
 /* pages-cow.c */
 /* Mark the pages of child @pid (runs scanned) that are still the very
  * pages of its parent @ppid (the same VMA, the same physical page) as
