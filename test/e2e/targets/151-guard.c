@@ -7,7 +7,8 @@
  * Usage: 151-guard WORKDIR
  *
  * Maps 16 pages of private anonymous memory, fills them and installs guard
- * pages at pages 3-4 and 10; maps the 4 pages of a file in WORKDIR
+ * pages at pages 3-4 and 10 (and advises it MADV_MERGEABLE, for KSM); maps
+ * the 4 pages of a file in WORKDIR
  * privately, read-only, with a guard at page 1; then runs the common loop.
  *
  * Self-check (SIGUSR2): every guard page faults when read (SIGSEGV, caught
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
 		if (anon_guard(i) &&
 		    madvise(anon + i * page_size, page_size, MADV_GUARD_INSTALL))
 			t_fatal("MADV_GUARD_INSTALL");
+	if (madvise(anon, ANON_PAGES * page_size, MADV_MERGEABLE))
+		t_fatal("MADV_MERGEABLE");
 	if (madvise(filemap + page_size, page_size, MADV_GUARD_INSTALL))
 		t_fatal("MADV_GUARD_INSTALL on a file mapping");
 	t_run(&ops);

@@ -5,6 +5,7 @@
 # neighbours do not and hold what they held. The kernel shows them in
 # PAGEMAP_SCAN (PAGE_IS_GUARD) and in /proc/PID/pagemap (bit 58, with the
 # "swapped" bit 62): the restored process has them at the same places.
+# The anonymous mapping was advised MADV_MERGEABLE (KSM): it still is.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -30,11 +31,18 @@ with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pm
 PY
 }
 
+# mergeable PID: the start addresses of its VMAs with VmFlags "mg".
+mergeable() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { a = $1 } /^VmFlags:/ && / mg/ { print a }' "/proc/$1/smaps"
+}
+
 start_target "$w" 151-guard
 pid=$TARGET_PID
 self_check "$pid" "$w"
 [[ $(check_value guards) == 4 ]] || fail "guards=$(check_value guards) before the dump, want 4"
 g0=$(guard_pages "$pid")
+m0=$(mergeable "$pid")
+[[ -n $m0 ]] || fail "no mapping advised MADV_MERGEABLE in the target"
 (($(wc -l <<<"$g0") == 4)) || fail "the pagemap shows guard pages '$g0', want 4"
 dump_and_reap "$pid" "$img"
 ck_ok show --images "$img"
@@ -44,5 +52,6 @@ restore_detached "$img" "$pid"
 self_check "$pid" "$w"
 [[ $(check_value guards) == 4 ]] || fail "guards=$(check_value guards) after the restore, want 4"
 assert_same "guard pages" "$g0" "$(guard_pages "$pid")"
+assert_same "mappings advised MADV_MERGEABLE" "$m0" "$(mergeable "$pid")"
 kill_restored "$pid"
 assert_no_strays
