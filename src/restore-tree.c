@@ -298,18 +298,24 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 {
 	int pid = rp->pp->pid;
 
-	/* Its slots mapped, before it clones: ckpt fills them. */
-	if (sig == SIGSTOP && rp->plan.cow.fill && !rp->cow_filled) {
+	/* The first stop of a process with slots: they are mapped, it has
+	 * cloned nothing yet; ckpt fills them (any other process passes
+	 * here with nothing to fill). */
+	if (sig == SIGSTOP && !rp->cow_filled) {
 		int r = FAULT_OR(
 			restore_cow_fill,
 			pr_fail(-EIO, "cannot restore: the memory of %d: input/output error", pid),
-			pages_restore(NULL, pid, &rp->plan, rs->chain, rs->nr_chain));
+			rp->plan.cow.fill
+				? pages_restore(NULL, pid, &rp->plan, rs->chain, rs->nr_chain)
+				: 0);
 
 		rp->cow_filled = true;
 		if (r < 0)
 			return r;
-		(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
-		return 0;
+		if (rp->plan.cow.fill) {
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			return 0;
+		}
 	}
 	if (sig == SIGSTOP) {
 		if (++rp->stops == 1 && ++s->at_barrier == rs->nr) {

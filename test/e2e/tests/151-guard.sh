@@ -54,4 +54,22 @@ self_check "$pid" "$w"
 assert_same "guard pages" "$g0" "$(guard_pages "$pid")"
 assert_same "mappings advised MADV_MERGEABLE" "$m0" "$(mergeable "$pid")"
 kill_restored "$pid"
+
+# Hostile guard pages (imgedit, checksums fixed): one not page-aligned,
+# one outside its mapping: refused, nothing left, the images untouched.
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+line=$("$IMGEDIT" "$img" "mm-$pid.img" | grep -E '^vmas\[[0-9]+\]\.guards\[0\]=' | head -n 1)
+[[ -n $line ]] || fail "no guard pages in mm-$pid.img"
+k=${line#vmas[}
+k=${k%%]*}
+g=${line#*=}
+end=$("$IMGEDIT" "$img" "mm-$pid.img" "vmas[$k].end" | sed 's/^[^=]*=//')
+for edit in "vmas[$k].guards[0]=$((g + 1))" "vmas[$k].guards[1]=$((end + 4096))"; do
+	rm -rf -- "$T/bad"
+	cp -a -- "$img" "$T/bad"
+	"$IMGEDIT" "$T/bad" "mm-$pid.img" "$edit" || fail "imgedit $edit failed"
+	expect_restore_fail "$T/bad" "$pid" "with $edit"
+	grep -q "guard pages" "$CK_ERR" || fail "$edit: not refused for its guard pages: $(ck_err_line)"
+done
 assert_no_strays

@@ -3,7 +3,7 @@
 # the restore the ring is at the context's address with head and tail
 # where the target left them (five reads and one check done), and a new
 # read submitted through the same context id completes with its cookie
-# and the file's bytes. A ring holding a completion not yet reaped is
+# and the file's bytes. Hostile ring fields are refused. A ring holding a completion not yet reaped is
 # refused at dump, and that target runs on untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -25,6 +25,23 @@ self_check "$pid" "$w"
 self_check "$pid" "$w"
 [[ $(check_value reads) == 8 ]] || fail "reads=$(check_value reads), want 8"
 kill_restored "$pid"
+
+# Hostile ring fields (imgedit, checksums fixed): a count of events that
+# is not the ring's size, a head beyond them: refused, nothing left.
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+line=$("$IMGEDIT" "$img" "mm-$pid.img" | grep -E '^vmas\[[0-9]+\]\.aio_nr=' | head -n 1)
+[[ -n $line ]] || fail "no AIO ring in mm-$pid.img"
+k=${line#vmas[}
+k=${k%%]*}
+nr=${line#*=}
+for edit in "vmas[$k].aio_nr=$((nr * 2 + 1))" "vmas[$k].aio_head=$nr"; do
+	rm -rf -- "$T/bad"
+	cp -a -- "$img" "$T/bad"
+	"$IMGEDIT" "$T/bad" "mm-$pid.img" "$edit" || fail "imgedit $edit failed"
+	expect_restore_fail "$T/bad" "$pid" "with $edit"
+	grep -q "AIO ring" "$CK_ERR" || fail "$edit: not refused for its AIO ring: $(ck_err_line)"
+done
 
 # A completion left in the ring: refused, the target runs on.
 w2=$T/w2
