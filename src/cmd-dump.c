@@ -223,6 +223,8 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = prctl_dump_task(&p->inf, &p->core);
 	if (r >= 0)
+		r = membarrier_dump(&p->inf, &p->core);
+	if (r >= 0)
 		r = FAULT_OR(dump_sigactions,
 			     pr_errno(-EIO, "cannot read the signal actions of %d", pid),
 			     sigactions_dump(&p->inf, &p->core));

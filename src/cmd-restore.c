@@ -204,6 +204,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = prctl_check(c, rs->trust.trusted);
 	if (r >= 0)
+		r = membarrier_check(c);
+	if (r >= 0)
 		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
@@ -727,6 +729,8 @@ static int restore_remote(struct restore *rs, size_t i)
 			     main_thread_restore(&inf, rp->core));
 	if (r >= 0)
 		r = prctl_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = membarrier_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = FAULT_OR(restore_itimers_late,
 			     pr_errno(-EINVAL, "cannot restore %d: cannot set its timers", pid),
