@@ -359,12 +359,30 @@ static int scan_proc(struct dump *d, size_t i)
 	return r;
 }
 
+/* A process that may share pages copy-on-write with another of the tree
+ * (its parent or a child): reading its pages must not unshare them if
+ * the tree runs on (pages.c); reading them so is slower. */
+static bool has_kin(const struct dump *d, const struct dump_proc *p)
+{
+	const struct tree_node *n = &p->tp->node;
+
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		const struct tree_node *o = &d->tree.procs[i].node;
+
+		if (!o->zombie && o->pid != n->pid && (o->ppid == n->pid || o->pid == n->ppid))
+			return true;
+	}
+	return false;
+}
+
 /* A full dump: the process's memory and its state. The VMA flags are read
  * while the pages are copied (see mm.h). */
 static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL, .codec = d->codec };
+	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL,
+				       .keep_shared = d->leave_running && has_kin(d, p),
+				       .codec = d->codec };
 	struct mm_flags_read flags;
 	int r;
 
@@ -413,7 +431,9 @@ static int predump_scan_proc(struct dump *d, struct dump_proc *p)
 static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .running = true, .codec = d->codec };
+	struct pages_write_how how = { .running = true,
+				       .keep_shared = has_kin(d, p),
+				       .codec = d->codec };
 	int r;
 
 	/* pages_write() tells its own failure. */

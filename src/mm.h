@@ -142,6 +142,7 @@ int pages_scan(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page
 struct pages_write_how {
 	struct infect *discard;
 	bool running;
+	bool keep_shared; /* the tree runs on: pages shared copy-on-write stay so */
 	enum img_codec codec; /* --compress */
 };
 

@@ -12,7 +12,9 @@
 # Every process checks every word of its memory (the large region, and a
 # small one the root filled after the forks that the others must see as
 # zeros); the page images hold the large region about once, not once a
-# process. The restored tree is dumped (compressed, --free-memory) and
+# process. Before, a dump --leave-running and a pre-dump leave the
+# running tree's memory shared (first round: incremental on that
+# pre-dump). The restored tree is dumped (compressed, --free-memory) and
 # restored a second time: the pages it shares are found again. Last,
 # hostile page maps that take pages from a parent where none can give
 # them are refused.
@@ -108,7 +110,11 @@ round() { # N DUMP-OPTIONS...
 	log "round $n before the dump: Pss $pss0 kB, Rss $rss0 kB in ${#PIDS[@]} processes"
 	((pss0 > MIB * 1024)) || fail "the tree holds Pss $pss0 kB, less than the $MIB MiB it filled"
 	if ((n == 1)); then
-		dump_tree "$root" "$img"
+		# On the pre-dump below (incremental): still our child.
+		mapfile -t TREE_PIDS < <(tree_pids "$root")
+		ck_ok dump --pid "$root" --images "$img" "$@"
+		reap "$root"
+		wait_tree_gone "${TREE_PIDS[@]}"
 	else
 		# Restored: not our child.
 		ck_ok dump --pid "$root" --images "$img" "$@"
@@ -131,10 +137,28 @@ round() { # N DUMP-OPTIONS...
 		"$n" "$pss0" "$pss1" "$rss0" "$rss1" "$bytes" >&2
 }
 
-round 1
+# The tree runs on after a dump --leave-running and a pre-dump: reading
+# its pages must not break their sharing (the kernel unshares a page it
+# pins for process_vm_readv).
+live() { # WHAT DUMP-ARGS...
+	local pss0 pss1 what=$1
+	shift
+	pss0=$(tree_mem Pss "${PIDS[@]}")
+	ck_ok "$@"
+	self_check "$root" "$w"
+	pss1=$(tree_mem Pss "${PIDS[@]}")
+	log "$what: Pss $pss0 kB before, $pss1 kB after"
+	((pss1 <= pss0 + pss0 / 10)) ||
+		fail "the running tree's memory grew with a $what: Pss $pss0 kB before, $pss1 kB after"
+}
+live "dump --leave-running" dump --leave-running --pid "$root" --images "$T/running"
+live "pre-dump" pre-dump --pid "$root" --images "$T/pre"
+
+# Incremental on the pre-dump: pages not written since are in its images.
+round 1 --parent "$T/pre"
 # Compressed images, memory freed as it is stored: the pages still shared
 # are scanned before any is freed.
 round 2 --compress --free-memory
 kill_tree "${PIDS[@]}"
-hostile "$T/images1"
+hostile "$T/images2"
 assert_no_strays
