@@ -68,6 +68,34 @@ int aio_dump_vma(int pid, VmaEntry *v)
 	return 0;
 }
 
+/*
+ * Requests in flight when the tree froze cannot be seen, but most (direct
+ * I/O, fsync) complete within the dump: their completions move the ring's
+ * tail. Read again once the images are written, a moved tail fails the
+ * dump. (A poll request may wait much longer: README.)
+ */
+int aio_recheck(int pid, const MmEntry *mm)
+{
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		struct aio_ring_hdr h;
+		int r;
+
+		if (v->kind != VMA_KIND__VMA_AIO)
+			continue;
+		r = remote_read(pid, v->start, &h, sizeof(h));
+		if (r < 0)
+			return pr_errno(r, "cannot read the AIO ring of %d at %llx", pid,
+					(unsigned long long)v->start);
+		if (h.tail != v->aio_head)
+			return pr_fail(
+				-EBUSY,
+				"cannot dump %d: requests were in flight on the AIO ring at %llx (completions arrived during the dump)",
+				pid, (unsigned long long)v->start);
+	}
+	return 0;
+}
+
 int aio_check(const VmaEntry *v, size_t i, int pid)
 {
 	if (v->kind != VMA_KIND__VMA_AIO) {

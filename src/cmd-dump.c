@@ -928,6 +928,12 @@ int cmd_dump(const struct options *o)
 	}
 	if (r >= 0)
 		r = write_all(d, &dir);
+	for (size_t i = 0; r >= 0 && !d->predump && i < d->tree.nr; i++)
+		if (!d->tree.procs[i].node.zombie)
+			r = FAULT_OR(dump_aio_recheck,
+				     pr_fail(-EBUSY, "cannot dump %d: requests were in flight",
+					     d->tree.procs[i].node.pid),
+				     aio_recheck(d->tree.procs[i].node.pid, &d->procs[i].mm));
 	if (r >= 0) {
 		pr_debug("wrote the images");
 		r = dump_commit(d, &dir, t_frozen);

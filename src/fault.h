@@ -51,6 +51,7 @@
 	X(dump_pages_scan, "DP")           \
 	X(dump_cow_mark, "D")              \
 	X(dump_guards, "D")                \
+	X(dump_aio_recheck, "D")           \
 	X(dump_track_arm, "P")             \
 	X(dump_pages_write, "DP")          \
 	X(dump_mm_flags, "D")              \

@@ -176,6 +176,9 @@ int mm_guards_restore(struct infect *inf, const MmEntry *mm);
 /* The ring mapped at @v in @pid: its size and position; refused (logged)
  * with completions not reaped. */
 int aio_dump_vma(int pid, VmaEntry *v);
+/* Once the images are written: no completion arrived meanwhile (a
+ * request was in flight). Logs why not. */
+int aio_recheck(int pid, const MmEntry *mm);
 /* A ring's fields are sane (any VMA); logs why not. */
 int aio_check(const VmaEntry *v, size_t i, int pid);
 /* Every ring made again at its address, at its position. Logs why not. */
