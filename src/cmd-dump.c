@@ -54,6 +54,8 @@ struct dump {
 	struct files_opts files_opts;
 	struct tree tree;
 	struct dump_proc *procs; /* per tree process; unused for zombies */
+	int *cow_parent; /* per tree process: its parent, which restore makes
+			    create it, or -1 (pages-cow.c) */
 	struct file_table files;
 	struct shmem_table shmem;
 	struct parent_images parent;
@@ -117,6 +119,21 @@ static int check_plan(struct dump *d)
 	if (r < 0)
 		return pr_fail(r, "cannot dump %d: its sessions cannot be rebuilt: %s", d->root,
 			       why);
+	/* A child gets pages from its parent only if the parent clones it. */
+	free(d->cow_parent);
+	d->cow_parent = xmalloc((d->tree.nr + 1) * sizeof(int));
+	for (size_t i = 0; i < d->tree.nr; i++)
+		d->cow_parent[i] = -1;
+	for (size_t j = 0; j < plan.nr; j++) {
+		const struct plan_proc *pp = &plan.procs[j];
+		int c = pp->creator >= 0 ? plan.procs[pp->creator].node : -1;
+
+		if (pp->node < 0 || c < 0 || pp->clone_parent || pp->role != PLAN_LIVE ||
+		    plan.procs[pp->creator].role != PLAN_LIVE ||
+		    d->tree.procs[c].node.pid != d->tree.procs[pp->node].node.ppid)
+			continue;
+		d->cow_parent[pp->node] = c;
+	}
 	plan_release(&plan);
 	return 0;
 }
@@ -206,6 +223,8 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = prctl_dump_task(&p->inf, &p->core);
 	if (r >= 0)
+		r = membarrier_dump(&p->inf, &p->core);
+	if (r >= 0)
 		r = FAULT_OR(dump_sigactions,
 			     pr_errno(-EIO, "cannot read the signal actions of %d", pid),
 			     sigactions_dump(&p->inf, &p->core));
@@ -266,6 +285,9 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	pr_debug("%d: state read by remote calls", pid);
 	r = FAULT_OR(dump_mm, pr_errno(-ENOENT, "cannot read /proc/%d/stat", pid),
 		     mm_dump(pid, &p->mm));
+	if (r >= 0)
+		r = FAULT_OR(dump_guards, pr_errno(-EIO, "cannot read the guard pages of %d", pid),
+			     mm_guards_dump(pid, &p->mm));
 	pr_debug("%d: memory map read", pid);
 	if (r >= 0)
 		r = FAULT_OR(
@@ -319,24 +341,56 @@ static const MmEntry *mm_in_parent(struct dump *d, int pid)
 	return d->incremental ? parent_mm(&d->parent, pid) : NULL;
 }
 
+/* A full dump: which pages of process @i to store, and which it shares
+ * with its parent (every process is scanned before any memory is freed). */
+static int scan_proc(struct dump *d, size_t i)
+{
+	struct dump_proc *p = &d->procs[i];
+	int pid = p->tp->node.pid, c = d->cow_parent ? d->cow_parent[i] : -1;
+	int r;
+
+	r = FAULT_OR(dump_pages_scan, pr_errno(-EIO, "cannot read the page map of %d", pid),
+		     pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats));
+	if (r >= 0 && c >= 0 && !d->tree.procs[c].node.zombie)
+		r = FAULT_OR(dump_cow_mark, pr_errno(-EIO, "cannot read the page map of %d", pid),
+			     pages_cow_mark(pid, &p->mm, d->procs[c].tp->node.pid, &d->procs[c].mm,
+					    d->incremental ? d->parent.dirfd : -1, &p->runs,
+					    &d->stats));
+	return r;
+}
+
+/* A process that may share pages copy-on-write with another of the tree
+ * (its parent or a child): reading its pages must not unshare them if
+ * the tree runs on (pages.c); reading them so is slower. */
+static bool has_kin(const struct dump *d, const struct dump_proc *p)
+{
+	const struct tree_node *n = &p->tp->node;
+
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		const struct tree_node *o = &d->tree.procs[i].node;
+
+		if (!o->zombie && o->pid != n->pid && (o->ppid == n->pid || o->pid == n->ppid))
+			return true;
+	}
+	return false;
+}
+
 /* A full dump: the process's memory and its state. The VMA flags are read
  * while the pages are copied (see mm.h). */
 static int write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL, .codec = d->codec };
+	struct pages_write_how how = { .discard = d->discard ? &p->inf : NULL,
+				       .keep_shared = d->leave_running && has_kin(d, p),
+				       .codec = d->codec };
 	struct mm_flags_read flags;
 	int r;
 
 	p->core.threads = p->threads;
 	p->core.n_threads = p->tp->nr_threads;
 	mm_flags_start(&flags, pid);
-	r = FAULT_OR(dump_pages_scan, pr_errno(-EIO, "cannot read the page map of %d", pid),
-		     pages_scan(pid, &p->mm, mm_in_parent(d, pid), &p->runs, &d->stats));
-	if (r >= 0)
-		r = FAULT_OR(dump_pages_write,
-			     pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
-			     pages_write(pid, &p->runs, dirfd, &how, &p->undo, &d->stats));
+	r = FAULT_OR(dump_pages_write, pr_errno(-ENOSPC, "cannot write the memory of %d", pid),
+		     pages_write(pid, &p->runs, dirfd, &how, &p->undo, &d->stats));
 	if (r < 0) {
 		mm_flags_cancel(&flags);
 		return r;
@@ -377,7 +431,9 @@ static int predump_scan_proc(struct dump *d, struct dump_proc *p)
 static int predump_write_proc(struct dump *d, struct dump_proc *p, int dirfd)
 {
 	int pid = p->tp->node.pid;
-	struct pages_write_how how = { .running = true, .codec = d->codec };
+	struct pages_write_how how = { .running = true,
+				       .keep_shared = has_kin(d, p),
+				       .codec = d->codec };
 	int r;
 
 	/* pages_write() tells its own failure. */
@@ -426,6 +482,12 @@ static int write_all(struct dump *d, struct imgdir *dir)
 {
 	int r = 0;
 
+	for (size_t i = 0; i < d->tree.nr && r >= 0 && !d->predump; i++) {
+		if (interrupted())
+			return -EINTR;
+		if (!d->tree.procs[i].node.zombie)
+			r = scan_proc(d, i);
+	}
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		if (interrupted())
 			return -EINTR;
@@ -600,6 +662,7 @@ static void dump_free(struct dump *d)
 	shmem_table_release(&d->shmem);
 	tree_release(&d->tree);
 	free(d->procs);
+	free(d->cow_parent);
 	free(d);
 }
 
@@ -801,10 +864,10 @@ static void log_stats(const struct dump *d, uint64_t t0, uint64_t t_thawed)
 	const struct pages_stats *st = &d->stats;
 
 	pr_debug(
-		"dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental",
+		"dumped %zu processes of tree %d, frozen for %.1f ms: %llu pages stored, %llu in the parent, %llu zero pages left out, %zu VMAs incremental, %llu pages shared with a parent process",
 		d->tree.nr, d->root, (t_thawed - t0) / 1e6, (unsigned long long)st->stored_pages,
 		(unsigned long long)st->parent_pages, (unsigned long long)st->zero_pages,
-		st->tracked_vmas);
+		st->tracked_vmas, (unsigned long long)st->parent_proc_pages);
 }
 
 int cmd_dump(const struct options *o)
@@ -865,6 +928,12 @@ int cmd_dump(const struct options *o)
 	}
 	if (r >= 0)
 		r = write_all(d, &dir);
+	for (size_t i = 0; r >= 0 && !d->predump && i < d->tree.nr; i++)
+		if (!d->tree.procs[i].node.zombie)
+			r = FAULT_OR(dump_aio_recheck,
+				     pr_fail(-EBUSY, "cannot dump %d: requests were in flight",
+					     d->tree.procs[i].node.pid),
+				     aio_recheck(d->tree.procs[i].node.pid, &d->procs[i].mm));
 	if (r >= 0) {
 		pr_debug("wrote the images");
 		r = dump_commit(d, &dir, t_frozen);

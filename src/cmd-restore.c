@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -202,6 +203,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 		r = sched_check(c, rs->trust.trusted);
 	if (r >= 0)
 		r = prctl_check(c, rs->trust.trusted);
+	if (r >= 0)
+		r = membarrier_check(c);
 	if (r >= 0)
 		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
@@ -501,6 +504,11 @@ static int restore_check(struct restore *rs)
 					     "cannot restore: images are inconsistent (memory)"),
 				     mm_plan_init(&rs->procs[i].plan, rs->procs[i].mm,
 						  rs->shmem_base, rs->base, rs->first_aux));
+	/* After the trampolines: the area of the slots keeps clear of them. */
+	if (r >= 0)
+		r = FAULT_OR(restore_cow_plan,
+			     pr_fail(-EBADMSG, "cannot restore: images are inconsistent (memory)"),
+			     cow_plan(rs));
 	return r;
 }
 
@@ -562,8 +570,11 @@ void restore_release(struct restore *rs)
 			protobuf_c_message_free_unpacked(&rp->mm->base, NULL);
 		if (rp->fdinfo)
 			protobuf_c_message_free_unpacked(&rp->fdinfo->base, NULL);
+		cow_slots_release(&rp->plan.cow);
 		mm_plan_release(&rp->plan);
 	}
+	if (rs->cow_len)
+		munmap((void *)rs->cow_base, rs->cow_len);
 	free(rs->procs);
 	free(rs->file_owner);
 	plan_release(&rs->plan);
@@ -759,6 +770,8 @@ static int restore_remote(struct restore *rs, size_t i)
 			     main_thread_restore(&inf, rp->core));
 	if (r >= 0)
 		r = prctl_restore_late(&inf, rp->core);
+	if (r >= 0)
+		r = membarrier_restore_late(&inf, rp->core);
 	if (r >= 0)
 		r = FAULT_OR(restore_itimers_late,
 			     pr_errno(-EINVAL, "cannot restore %d: cannot set its timers", pid),

@@ -20,6 +20,7 @@ struct show_proc {
 	FdinfoEntry *fdinfo; /* NULL in a pre-dump, as core */
 	PagemapEntry *pagemap;
 	uint64_t parent_pages; /* pages left in the parent image set */
+	uint64_t parent_proc_pages; /* pages from the parent process (pages-cow.c) */
 	enum img_codec codec; /* of pages-PID.img */
 	uint64_t pages_bytes; /* its size as stored */
 };
@@ -46,6 +47,7 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VVAR] = "vvar",
 		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
+		[VMA_KIND__VMA_AIO] = "aio-ring",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
@@ -83,7 +85,7 @@ static uint64_t vma_pages(const PagemapEntry *pm, const VmaEntry *v)
 
 	for (size_t i = 0; i < pm->n_runs; i++)
 		if (pm->runs[i]->vaddr >= v->start && pm->runs[i]->vaddr < v->end &&
-		    pm->runs[i]->where != PAGE_WHERE__PAGES_IN_PARENT)
+		    pm->runs[i]->where == PAGE_WHERE__PAGES_HERE)
 			n += pm->runs[i]->nr_pages;
 	return n;
 }
@@ -202,16 +204,26 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
 	if (p->codec)
 		printf(", %s to %.1f MiB", img_codec_name(p->codec), p->pages_bytes / 1048576.0);
-	printf("), %llu pages in the parent\n", (unsigned long long)p->parent_pages);
+	printf("), %llu pages in the parent", (unsigned long long)p->parent_pages);
+	if (p->parent_proc_pages)
+		printf(", %llu pages from the parent process",
+		       (unsigned long long)p->parent_proc_pages);
+	putchar('\n');
 	for (size_t i = 0; i < p->mm->n_vmas; i++) {
 		const VmaEntry *v = p->mm->vmas[i];
+		uint64_t guards = 0;
 		char prot[4];
 
+		for (size_t k = 0; k + 1 < v->n_guards; k += 2)
+			guards += (v->guards[k + 1] - v->guards[k]) / 4096;
 		prot_str(v->prot, prot);
-		printf("    %012llx-%012llx %s %-12s %8llu pages stored %s\n",
+		printf("    %012llx-%012llx %s %-12s %8llu pages stored %s",
 		       (unsigned long long)v->start, (unsigned long long)v->end, prot,
 		       vma_kind_name(v->kind), (unsigned long long)vma_pages(p->pagemap, v),
 		       txt(v->path));
+		if (guards)
+			printf(" (%llu guard pages)", (unsigned long long)guards);
+		putchar('\n');
 	}
 	if (!p->fdinfo)
 		return;
@@ -481,6 +493,8 @@ static int load_pages_header(struct show *s, struct show_proc *p)
 	for (size_t i = 0; i < p->pagemap->n_runs; i++)
 		if (p->pagemap->runs[i]->where == PAGE_WHERE__PAGES_IN_PARENT)
 			p->parent_pages += p->pagemap->runs[i]->nr_pages;
+		else if (p->pagemap->runs[i]->where == PAGE_WHERE__PAGES_FROM_PARENT_PROC)
+			p->parent_proc_pages += p->pagemap->runs[i]->nr_pages;
 	return r;
 }
 

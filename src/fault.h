@@ -49,6 +49,9 @@
 	X(dump_files, "D")                 \
 	X(dump_files_finish, "D")          \
 	X(dump_pages_scan, "DP")           \
+	X(dump_cow_mark, "D")              \
+	X(dump_guards, "D")                \
+	X(dump_aio_recheck, "D")           \
 	X(dump_track_arm, "P")             \
 	X(dump_pages_write, "DP")          \
 	X(dump_mm_flags, "D")              \
@@ -79,6 +82,7 @@
 	X(restore_check_mapped_files, "R") \
 	X(restore_check_pids, "R")         \
 	X(restore_plan_mm, "R")            \
+	X(restore_cow_plan, "R")           \
 	X(restore_open_shmem, "R")         \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
@@ -87,6 +91,8 @@
 	X(restore_clone_child, "R")        \
 	X(restore_join_group, "R")         \
 	X(restore_fds_early, "R")          \
+	X(restore_cow_premap, "R")         \
+	X(restore_cow_fill, "R")           \
 	X(restore_mm_early, "R")           \
 	X(restore_task_early, "R")         \
 	X(restore_sigactions_early, "R")   \

@@ -95,6 +95,13 @@ int prctl_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
 /* Once the memory is rebuilt, before the creds. */
 int prctl_restore_late(struct infect *inf, const TaskCoreEntry *core);
 
+/* membarrier.c: the process's membarrier registrations (private
+ * expedited kinds), told by a remote barrier of each; registered again
+ * once the memory is rebuilt. */
+int membarrier_dump(struct infect *inf, TaskCoreEntry *core);
+int membarrier_check(const TaskCoreEntry *core);
+int membarrier_restore_late(struct infect *inf, const TaskCoreEntry *core);
+
 /* sched.c: policy, nice, CPU affinity, I/O priority (per thread),
  * oom_score_adj; from ckpt, by tid. @ths: the threads' entries. */
 int sched_dump(int pid, const struct seized_task *threads, size_t nr, TaskCoreEntry *core,

@@ -73,10 +73,8 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 	}
 	/* The ring of io_setup(): the kernel shows it as a deleted file. */
 	if (!strcmp(p, "/[aio] (deleted)")) {
-		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
-		       " is an AIO ring (io_setup), which is not saved",
-		       pid, pv->start, pv->end);
-		return -EOPNOTSUPP;
+		*ret_kind = VMA_KIND__VMA_AIO;
+		return 0;
 	}
 	if (p[0] != '/' || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
@@ -134,6 +132,8 @@ static int vmas_dump(int pid, MmEntry *mm)
 		if (r >= 0 &&
 		    (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED))
 			r = vma_file_dump(pid, pv, v);
+		else if (r >= 0 && v->kind == VMA_KIND__VMA_AIO)
+			r = aio_dump_vma(pid, v);
 		else if (r >= 0 && pv->path && pv->path[0] == '/')
 			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
 	}
@@ -350,7 +350,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 
 static bool vma_kind_known(uint32_t kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_VSYSCALL;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_AIO;
 }
 
 static int vma_check(const VmaEntry *v, size_t i, int pid)
@@ -388,7 +388,9 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
-	return 0;
+	if (aio_check(v, i, pid) < 0)
+		return -EBADMSG;
+	return mm_guards_check(v, i, pid);
 }
 
 int mm_check(const MmEntry *mm, int pid)
@@ -560,6 +562,10 @@ static int unmap_own(struct infect *inf, const struct mm_plan *plan)
 
 		if (pvs[i].start >= plan->tramp && pvs[i].end <= plan->tramp + TRAMP_LEN)
 			continue;
+		/* The slots go to their place from there (pages-cow.c). */
+		if (plan->cow.len && pvs[i].start >= plan->cow.base &&
+		    pvs[i].end <= plan->cow.base + plan->cow.len)
+			continue;
 		if (p && (!strcmp(p, "[vdso]") || !strcmp(p, "[vvar]") ||
 			  !strcmp(p, "[vvar_vclock]") || !strcmp(p, "[vsyscall]")))
 			continue;
@@ -644,7 +650,7 @@ static const struct {
 	{ VMF_DONTDUMP, MADV_DONTDUMP },     { VMF_DONTCOPY, MADV_DONTFORK },
 	{ VMF_WIPEONFORK, MADV_WIPEONFORK }, { VMF_HUGEPAGE, MADV_HUGEPAGE },
 	{ VMF_NOHUGEPAGE, MADV_NOHUGEPAGE }, { VMF_SEQ_READ, MADV_SEQUENTIAL },
-	{ VMF_RAND_READ, MADV_RANDOM },
+	{ VMF_RAND_READ, MADV_RANDOM },	     { VMF_MERGEABLE, MADV_MERGEABLE },
 };
 
 static int map_all(struct infect *inf, const struct mm_plan *plan)
@@ -657,10 +663,19 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 		const VmaEntry *v = mm->vmas[i];
 		int fd = plan->vma_fd[i];
 
-		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
+		/* A ring is made by io_setup (aio.c). */
+		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL ||
+		    v->kind == VMA_KIND__VMA_AIO)
 			continue;
-		vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start), map_prot(v),
-			 map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		/* Its pages are there already, some shared with the parent:
+		 * moved, they stay shared. */
+		if (plan->cow.slot && plan->cow.slot[i])
+			vma_call(&vc, i, SYS_mremap, (long)plan->cow.slot[i],
+				 (long)(v->end - v->start), (long)(v->end - v->start),
+				 MREMAP_MAYMOVE | MREMAP_FIXED, (long)v->start, 0);
+		else
+			vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start),
+				 map_prot(v), map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
 		for (size_t k = 0; k < ARRAY_SIZE(vma_advice); k++)
 			if (v->vmflags & vma_advice[k].vmflag)
 				vma_call(&vc, i, SYS_madvise, (long)v->start,
@@ -668,6 +683,16 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 	}
 	r = vma_calls_run(inf, mm, &vc, "map");
 	vma_calls_release(&vc);
+	if (r >= 0 && plan->cow.len) {
+		long ret;
+
+		r = infect_syscall3(inf, SYS_munmap, &ret, (long)plan->cow.base,
+				    (long)plan->cow.len, 0);
+		if (r >= 0 && ret < 0)
+			r = (int)ret;
+		if (r < 0)
+			r = pr_errno(r, "cannot clear the address space of %d", inf->pid);
+	}
 	return r;
 }
 
@@ -714,8 +739,10 @@ static int protect_all(struct infect *inf, const MmEntry *mm)
  * (it cannot collapse a block with no page). Best effort: without huge
  * pages the memory is the same.
  */
-static void thp_keep(struct infect *inf, const MmEntry *mm)
+static void thp_keep(struct infect *inf, const struct mm_plan *plan)
 {
+	const MmEntry *mm = plan->mm;
+
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 		uint64_t start = (v->start + HPAGE_SIZE - 1) & ~(HPAGE_SIZE - 1);
@@ -723,7 +750,9 @@ static void thp_keep(struct infect *inf, const MmEntry *mm)
 		struct vma_calls vc = { 0 };
 		size_t failed;
 
+		/* Populating a slot would break the sharing. */
 		if (!v->thp_bytes || v->kind != VMA_KIND__VMA_ANON_PRIVATE ||
+		    (plan->cow.slot && plan->cow.slot[i]) ||
 		    (v->vmflags & (VMF_HUGEPAGE | VMF_NOHUGEPAGE)) || start >= end)
 			continue;
 		for (uint64_t a = start; a < end; a += HPAGE_SIZE)
@@ -794,11 +823,18 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	if (r < 0)
 		return r;
 	pr_debug("%d: %zu VMAs mapped", inf->pid, plan->mm->n_vmas);
-	thp_keep(inf, plan->mm);
-	r = pages_restore(inf, plan->mm, dirfds, nr_levels);
+	thp_keep(inf, plan);
+	r = pages_restore(inf, inf->tgid ? inf->tgid : inf->pid, plan, dirfds, nr_levels);
 	if (r < 0)
 		return r;
 	pr_debug("%d: pages written", inf->pid);
+	/* After the pages: installing a guard drops the page under it. */
+	r = mm_guards_restore(inf, plan->mm);
+	if (r < 0)
+		return r;
+	r = aio_restore(inf, plan->mm);
+	if (r < 0)
+		return r;
 	r = protect_all(inf, plan->mm);
 	if (r < 0)
 		return r;

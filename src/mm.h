@@ -20,6 +20,7 @@
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "shmem.pb-c.h"
+#include "track.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -30,8 +31,24 @@
 #define TRAMP_BATCH_OFF 16 /* the batch loop of infect_calls */
 #define TRAMP_SCRATCH_OFF 4096
 
+/*
+ * Pages a process shares copy-on-write with its parent (pages-cow.c): the
+ * VMAs that hold them are "slots", mapped and filled in the parent before
+ * it clones the child, in an area reserved in ckpt (so at the same address
+ * in every process of the tree, and free in every dumped layout), and
+ * moved to their place (mremap) when the address space is rebuilt.
+ */
+struct cow_slots {
+	uint64_t *slot; /* per VMA: where its pages wait, or 0 (NULL: none) */
+	bool *own; /* per VMA: the process maps its slot (else inherited) */
+	struct ranges drop; /* in inherited slots: pages that are not the parent's */
+	uint64_t base, len; /* the reserved area, in every process; len 0: none */
+	bool fill; /* the process stops for ckpt to fill its slots */
+};
+
 struct mm_plan {
 	const MmEntry *mm;
+	struct cow_slots cow;
 	int shmem_base; /* shared memory object i is open at shmem_base + i */
 	int close_from; /* every fd from here up is the restorer's */
 	int aux_base; /* first aux fd in the new process */
@@ -103,6 +120,7 @@ struct pages_stats {
 	uint64_t parent_pages; /* left in the parent images (incremental) */
 	uint64_t zero_pages; /* left out: they held only zeros */
 	size_t tracked_vmas; /* VMAs dumped incrementally */
+	uint64_t parent_proc_pages; /* shared with the parent process: stored there */
 };
 
 bool vma_has_pages(const VmaEntry *v);
@@ -124,6 +142,7 @@ int pages_scan(int pid, const MmEntry *mm, const MmEntry *parent_mm, struct page
 struct pages_write_how {
 	struct infect *discard;
 	bool running;
+	bool keep_shared; /* the tree runs on: pages shared copy-on-write stay so */
 	enum img_codec codec; /* --compress */
 };
 
@@ -132,7 +151,11 @@ int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct p
 		struct pages_undo **ret_undo, struct pages_stats *st);
 int pages_undo_discard(struct pages_undo *u);
 void pages_undo_free(struct pages_undo *u);
-int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels);
+/* The pages of the process of @plan outside its slots (@inf: it is at
+ * the trampoline), or (@inf NULL, process @pid stopped before it clones)
+ * inside them, written at the slots' addresses. */
+int pages_restore(struct infect *inf, int pid, const struct mm_plan *plan, const int *dirfds,
+		  size_t nr_levels);
 /* The page maps of process @pid through the chain @dirfds are sane and
  * hold every page said to be in a parent (before anything is created).
  * Logs why not. */
@@ -140,6 +163,40 @@ int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
 /* One page map, checked against the VMAs of @mm (NULL: a parent's, at
  * @level of the chain). */
 int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t level);
+
+/* mm-guard.c: guard pages (MADV_GUARD_INSTALL) */
+/* Into each VMA of @mm (VmaEntry.guards). */
+int mm_guards_dump(int pid, MmEntry *mm);
+/* The guard pages of VMA @i are sane; logs why not. */
+int mm_guards_check(const VmaEntry *v, size_t i, int pid);
+/* Install them again (the process at its trampoline). Logs why it fails. */
+int mm_guards_restore(struct infect *inf, const MmEntry *mm);
+
+/* aio.c: the rings of io_setup() */
+/* The ring mapped at @v in @pid: its size and position; refused (logged)
+ * with completions not reaped. */
+int aio_dump_vma(int pid, VmaEntry *v);
+/* Once the images are written: no completion arrived meanwhile (a
+ * request was in flight). Logs why not. */
+int aio_recheck(int pid, const MmEntry *mm);
+/* A ring's fields are sane (any VMA); logs why not. */
+int aio_check(const VmaEntry *v, size_t i, int pid);
+/* Every ring made again at its address, at its position. Logs why not. */
+int aio_restore(struct infect *inf, const MmEntry *mm);
+
+/* pages-cow.c */
+/* Mark the pages of child @pid (runs scanned) that are still the very
+ * pages of its parent @ppid (the same VMA, the same physical page) as
+ * "from the parent process". @prev_dirfd (or -1): the image set an
+ * incremental dump builds on, where pages once shared may be stored
+ * nowhere for the child. */
+int pages_cow_mark(int pid, const MmEntry *mm, int ppid, const MmEntry *pmm, int prev_dirfd,
+		   struct page_runs *runs, struct pages_stats *st);
+/* In the new process, before it clones: map its own slots, drop from the
+ * inherited ones what is not its parent's. Logs why it fails. */
+int pages_cow_premap(const struct mm_plan *plan);
+void cow_slots_release(struct cow_slots *c);
+bool cow_vma_ok(const VmaEntry *v);
 
 /* shmem.c: shared anonymous memory, memfds and mapped deleted files, one
  * object however many processes map it or hold it open */

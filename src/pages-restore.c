@@ -77,7 +77,7 @@ int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t lev
 		const PageRunEntry *e = pm->runs[i];
 		uint64_t end;
 
-		if (e->where > PAGE_WHERE__PAGES_IN_PARENT)
+		if (e->where > PAGE_WHERE__PAGES_FROM_PARENT_PROC)
 			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu%s: where %u", i, of,
 						e->where);
 		if (!e->nr_pages || e->vaddr % PAGE_SIZE ||
@@ -95,6 +95,11 @@ int pagemap_check(const PagemapEntry *pm, const MmEntry *mm, int pid, size_t lev
 		if (mm && (k == mm->n_vmas || !vma_has_pages(mm->vmas[k]) ||
 			   mm->vmas[k]->start > e->vaddr || end > mm->vmas[k]->end))
 			return img_inconsistent(IMG_PAGEMAP, pid, "run %zu: not inside a vma", i);
+		if (mm && e->where == PAGE_WHERE__PAGES_FROM_PARENT_PROC &&
+		    !cow_vma_ok(mm->vmas[k]))
+			return img_inconsistent(
+				IMG_PAGEMAP, pid,
+				"run %zu: from the parent process in a vma that cannot share", i);
 		if (e->where == PAGE_WHERE__PAGES_HERE && !add_ok(here, e->nr_pages, &here))
 			return img_inconsistent(IMG_PAGEMAP, pid, "page count%s", of);
 	}
@@ -160,9 +165,10 @@ static int resolve(struct level *lv, size_t nr)
 		const struct page_run *run = &lv[0].runs.v[i];
 		uint64_t e = run->vaddr + run->nr_pages * PAGE_SIZE;
 
+		/* Pages from the parent process come with its slot (pages-cow.c). */
 		if (run->where == PAGE_WHERE__PAGES_HERE)
 			ranges_add(&lv[0].need, run->vaddr, e);
-		else
+		else if (run->where == PAGE_WHERE__PAGES_IN_PARENT)
 			ranges_add(&want, run->vaddr, e);
 	}
 	for (size_t k = 1; k < nr && want.n; k++) {
@@ -190,6 +196,74 @@ static void add_piece(struct work_batch *w, uint64_t off, uint64_t addr, uint64_
 	w->p[w->n++] = (struct piece){ off, addr, len };
 }
 
+/* The VMA of @mm at @addr (sorted, checked), or NULL. */
+static const VmaEntry *vma_of(const MmEntry *mm, uint64_t addr, size_t *ret_k)
+{
+	size_t lo = 0, hi = mm->n_vmas;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid]->end <= addr) {
+			lo = mid + 1;
+		} else if (mm->vmas[mid]->start > addr) {
+			hi = mid;
+		} else {
+			*ret_k = mid;
+			return mm->vmas[mid];
+		}
+	}
+	return NULL;
+}
+
+/* A piece bound for a slot goes there instead, cut at VMA ends. */
+static void add_piece_to_slot(struct work_batch *w, const struct mm_plan *slots, uint64_t off,
+			      uint64_t addr, uint64_t len)
+{
+	while (len) {
+		size_t k = 0;
+		const VmaEntry *v = vma_of(slots->mm, addr, &k);
+		uint64_t n;
+
+		if (!v || !slots->cow.slot[k])
+			return; /* not reached: need holds only slotted VMAs */
+		n = MIN(len, v->end - addr);
+		add_piece(w, off, slots->cow.slot[k] + (addr - v->start), n);
+		off += n;
+		addr += n;
+		len -= n;
+	}
+}
+
+/* Keep in @need only the pages inside (@in_slots) or outside the slots
+ * of @plan. */
+static void need_filter(struct ranges *need, const struct mm_plan *plan, bool in_slots)
+{
+	const MmEntry *mm = plan->mm;
+	struct ranges out = { 0 };
+
+	if (!plan->cow.slot) {
+		if (in_slots)
+			ranges_release(need);
+		return;
+	}
+	for (size_t i = 0; i < need->n; i++) {
+		for (uint64_t a = need->v[i].start; a < need->v[i].end;) {
+			size_t k = 0;
+			const VmaEntry *v = vma_of(mm, a, &k);
+			uint64_t e = v ? MIN(v->end, need->v[i].end) : need->v[i].end;
+
+			if (!v && !in_slots)
+				ranges_add(&out, a, e);
+			else if (v && !!plan->cow.slot[k] == in_slots)
+				ranges_add(&out, a, e);
+			a = e;
+		}
+	}
+	ranges_release(need);
+	*need = out;
+}
+
 /* Runs in one VMA closer than POPULATE_GAP_PAGES are populated together;
  * smaller stretches are left to fault in, which costs about as much. */
 static void plan_populate(struct work_batch *w)
@@ -210,8 +284,10 @@ static void plan_populate(struct work_batch *w)
 	}
 }
 
-/* The needed pieces of each batch of level @l. */
-static struct work_batch *plan_writes(const struct level *l, const struct batches *bs)
+/* The needed pieces of each batch of level @l; with @slots, written at the
+ * slots of the VMAs. */
+static struct work_batch *plan_writes(const struct level *l, const struct batches *bs,
+				      const struct mm_plan *slots)
 {
 	struct work_batch *ws = xzalloc((bs->n + 1) * sizeof(*ws));
 	size_t cursor = 0;
@@ -229,11 +305,17 @@ static struct work_batch *plan_writes(const struct level *l, const struct batche
 				uint64_t ps = MAX(s, l->need.v[k].start),
 					 pe = MIN(e, l->need.v[k].end);
 
-				add_piece(&ws[b], off + (ps - s), ps, pe - ps);
+				if (slots)
+					add_piece_to_slot(&ws[b], slots, off + (ps - s), ps,
+							  pe - ps);
+				else
+					add_piece(&ws[b], off + (ps - s), ps, pe - ps);
 			}
 			off += e - s;
 		}
-		plan_populate(&ws[b]);
+		/* Only a process at its trampoline can populate. */
+		if (!slots)
+			plan_populate(&ws[b]);
 	}
 	return ws;
 }
@@ -250,7 +332,8 @@ static void work_release(struct work_batch *ws, size_t n)
 /* ---- the pipeline ---- */
 
 struct fill {
-	struct infect *inf;
+	struct infect *inf; /* NULL: filling slots, nothing is populated */
+	int pid;
 	struct relay relay;
 	pthread_t reader;
 	struct img img;
@@ -309,7 +392,7 @@ static int populate_rest(struct fill *f, const struct work_batch *w, bool starte
 	return r;
 }
 
-static int write_pieces(struct infect *inf, const struct work_batch *w, const char *buf)
+static int write_pieces(int pid, const struct work_batch *w, const char *buf)
 {
 	size_t done = 0;
 
@@ -324,10 +407,10 @@ static int write_pieces(struct infect *inf, const struct work_batch *w, const ch
 			remote[i] = (struct iovec){ (void *)p->addr, p->len };
 			bytes += p->len;
 		}
-		if (process_vm_writev(inf->pid, local, n, remote, n, 0) != (ssize_t)bytes) {
+		if (process_vm_writev(pid, local, n, remote, n, 0) != (ssize_t)bytes) {
 			/* Read-only or PROT_NONE pages: through /proc/PID/mem. */
 			for (size_t i = 0; i < n; i++) {
-				int r = remote_write(inf->pid, (uint64_t)remote[i].iov_base,
+				int r = remote_write(pid, (uint64_t)remote[i].iov_base,
 						     local[i].iov_base, local[i].iov_len);
 
 				if (r < 0)
@@ -360,7 +443,7 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 			r = populate_start(f, &ws[b + 1].populate.v[0]);
 		buf = r >= 0 ? relay_full(&f->relay, &len) : NULL;
 		if (buf) {
-			r = write_pieces(f->inf, &ws[b], buf);
+			r = write_pieces(f->pid, &ws[b], buf);
 			relay_done(&f->relay);
 		} else if (r >= 0) {
 			r = relay_error(&f->relay) ?: -EIO;
@@ -376,10 +459,11 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 	return r;
 }
 
-static int level_fill(struct infect *inf, struct level *l, int pid)
+static int level_fill(struct infect *inf, struct level *l, int pid, int target,
+		      const struct mm_plan *slots)
 {
 	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
-	struct fill f = { .inf = inf };
+	struct fill f = { .inf = inf, .pid = target };
 	struct batches bs;
 	struct work_batch *ws;
 	int r;
@@ -392,7 +476,7 @@ static int level_fill(struct infect *inf, struct level *l, int pid)
 		return r;
 	}
 	batches_make(&l->runs, &bs);
-	ws = plan_writes(l, &bs);
+	ws = plan_writes(l, &bs, slots);
 	f.bs = &bs;
 	relay_init(&f.relay, MIN(BATCH_BYTES, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
 	r = -pthread_create(&f.reader, NULL, reader_main, &f);
@@ -455,19 +539,22 @@ int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
 	return r;
 }
 
-int pages_restore(struct infect *inf, const MmEntry *mm, const int *dirfds, size_t nr_levels)
+int pages_restore(struct infect *inf, int pid, const struct mm_plan *plan, const int *dirfds,
+		  size_t nr_levels)
 {
 	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
-	int pid = inf->tgid ? inf->tgid : inf->pid;
+	int target = inf ? inf->pid : pid;
 	size_t loaded = 0, k = 0;
-	int r = levels_load(lv, mm, dirfds, nr_levels, pid, &loaded);
+	int r = levels_load(lv, plan->mm, dirfds, nr_levels, pid, &loaded);
 	if (r < 0) {
 		levels_release(lv, loaded);
 		return r;
 	}
+	for (k = 0; k < loaded; k++)
+		need_filter(&lv[k].need, plan, !inf);
 	for (k = 0; k < loaded && r >= 0; k++)
 		if (lv[k].need.n)
-			r = level_fill(inf, &lv[k], pid);
+			r = level_fill(inf, &lv[k], pid, target, inf ? NULL : plan);
 	levels_release(lv, loaded);
 	if (r < 0) {
 		_cleanup_free_ char *name = img_name(IMG_PAGES, pid);

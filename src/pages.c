@@ -27,6 +27,7 @@
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAP (1ULL << 62)
 #define PM_FILE (1ULL << 61) /* file page or shared anonymous */
+#define PM_GUARD (1ULL << 58) /* a guard page (mm-guard.c), shown as swapped */
 #define PAGEMAP_CHUNK 8192 /* entries read at once */
 #define MAX_RUN_PAGES (1U << 30)
 
@@ -252,7 +253,7 @@ static int scan_pagemap(struct scan *s, const VmaEntry *v, bool zero_ok)
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++, a += PAGE_SIZE) {
-			if (!(ent[i] & (PM_PRESENT | PM_SWAP)))
+			if (!(ent[i] & (PM_PRESENT | PM_SWAP)) || (ent[i] & PM_GUARD))
 				continue;
 			if (ent[i] & PM_FILE)
 				continue; /* still the file's page: nothing of its own */
@@ -342,6 +343,7 @@ struct page_copy {
 	int pid, mem_fd;
 	struct infect *discard; /* free the process's pages as they are stored */
 	bool running; /* the process runs (a pre-dump): it may unmap pages */
+	bool keep_shared; /* it runs on after the dump: read without unsharing */
 	const struct page_runs *in;
 	struct page_runs out; /* the runs stored, zero pages left out */
 	uint64_t *out_bytes; /* per batch: bytes stored once it was copied */
@@ -350,13 +352,23 @@ struct page_copy {
 	uint64_t zero_pages;
 };
 
-/* With @running (a pre-dump copies after the process goes on), a range
+/*
+ * With @running (a pre-dump copies after the process goes on), a range
  * the process has unmapped meanwhile reads as zeros: what it does there
- * now is tracked, and the next dump has it. */
-static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf, bool running)
+ * now is tracked, and the next dump has it.
+ *
+ * The kernel surprises here: process_vm_readv pins the pages it reads
+ * (FOLL_PIN), and pinning a page that a parent and child still share
+ * copy-on-write gives the process a copy of its own first ("unsharing").
+ * A tree that runs on after the dump (@keep_shared: --leave-running, a
+ * pre-dump) would grow by every page it shared; /proc/PID/mem reads
+ * without a pin, and leaves the pages shared.
+ */
+static int batch_read(int pid, int mem_fd, const struct batch *b, char *buf, bool running,
+		      bool keep_shared)
 {
 	struct iovec local = { buf, b->bytes };
-	ssize_t got = process_vm_readv(pid, &local, 1, b->remote, b->n, 0);
+	ssize_t got = keep_shared ? 0 : process_vm_readv(pid, &local, 1, b->remote, b->n, 0);
 	size_t off = 0;
 
 	if (got == (ssize_t)b->bytes)
@@ -472,7 +484,7 @@ static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 		discard_batch(c, &bs->v[k - 2]);
 		c->discarded = k - 1;
 	}
-	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf, c->running);
+	r = batch_read(c->pid, c->mem_fd, &bs->v[k], buf, c->running, c->keep_shared);
 	if (r < 0)
 		return r;
 	buf_len = drop_zero_pages(c, &bs->v[k], buf);
@@ -521,7 +533,8 @@ static void runs_to_entry(const struct page_runs *here, const struct page_runs *
 		const struct page_run *run;
 		PageRunEntry *e;
 
-		if (a < all->n && all->v[a].where != PAGE_WHERE__PAGES_IN_PARENT) {
+		/* The runs not stored here, from the scan as they are. */
+		if (a < all->n && all->v[a].where == PAGE_WHERE__PAGES_HERE) {
 			a++;
 			continue;
 		}
@@ -619,9 +632,11 @@ int pages_write(int pid, const struct page_runs *runs, int dirfd, const struct p
 {
 	_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
 	PagemapEntry pm = PAGEMAP_ENTRY__INIT;
-	struct page_copy c = {
-		.pid = pid, .in = runs, .discard = how->discard, .running = how->running
-	};
+	struct page_copy c = { .pid = pid,
+			       .in = runs,
+			       .discard = how->discard,
+			       .running = how->running,
+			       .keep_shared = how->keep_shared };
 	struct pages_undo *undo = NULL;
 	struct img img;
 	int r;

@@ -8,6 +8,8 @@
  * them stop, fail or die. Each new process runs, as plain C in its copy of
  * ckpt:
  *
+ *	map the memory its children share with it and stop, for ckpt to
+ *	fill it (pages-cow.c), if there is any
  *	clone the children it must create before setsid()
  *	setsid() or setpgid(0, 0) if it leads its session or group
  *	clone its other children
@@ -157,6 +159,15 @@ static int proc_early(struct restore *rs, size_t i)
 	const struct plan_proc *pp = rp->pp;
 	int r;
 
+	r = FAULT_OR(restore_cow_premap,
+		     pr_errno(-ENOMEM,
+			      "cannot restore: cannot map the memory children share with %d",
+			      pp->pid),
+		     pages_cow_premap(&rp->plan));
+	if (r < 0)
+		return r;
+	if (rp->plan.cow.fill)
+		raise(SIGSTOP); /* ckpt fills the slots */
 	r = clone_children(rs, i, true);
 	if (r < 0)
 		return r;
@@ -287,6 +298,25 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 {
 	int pid = rp->pp->pid;
 
+	/* The first stop of a process with slots: they are mapped, it has
+	 * cloned nothing yet; ckpt fills them (any other process passes
+	 * here with nothing to fill). */
+	if (sig == SIGSTOP && !rp->cow_filled) {
+		int r = FAULT_OR(
+			restore_cow_fill,
+			pr_fail(-EIO, "cannot restore: the memory of %d: input/output error", pid),
+			rp->plan.cow.fill
+				? pages_restore(NULL, pid, &rp->plan, rs->chain, rs->nr_chain)
+				: 0);
+
+		rp->cow_filled = true;
+		if (r < 0)
+			return r;
+		if (rp->plan.cow.fill) {
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			return 0;
+		}
+	}
 	if (sig == SIGSTOP) {
 		if (++rp->stops == 1 && ++s->at_barrier == rs->nr) {
 			release_barrier(rs);

@@ -36,6 +36,7 @@ struct restore_proc {
 	int parent; /* index of its parent in the plan, -1 for the root */
 	int stops; /* SIGSTOPs it reached while being created */
 	bool exited;
+	bool cow_filled; /* ckpt filled its slots (pages-cow.c) */
 };
 
 struct restore {
@@ -59,6 +60,7 @@ struct restore {
 	bool verify_only; /* restore_verify(): nothing is created */
 	const struct inherit_fd *inherit; /* --inherit-fd */
 	int nr_inherit;
+	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
 };
 
 /* cmd-restore.c */
@@ -69,6 +71,11 @@ int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd
 		    int nr_inherit);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
+/* pages-cow.c */
+/* Which VMAs of which process hand pages down to children, checked, and
+ * the area for them reserved in ckpt (after mm_plan_init). Logs why it
+ * fails. */
+int cow_plan(struct restore *rs);
 /* restore-letgo.c */
 /* Every process goes on at once, or none remains (even if ckpt dies
  * meanwhile); the stopped ones stop again. */

@@ -24,6 +24,29 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
+
+/* PAGEMAP_SCAN (Linux 6.7), newer than the kernel headers of Debian 12. */
+#ifndef PAGEMAP_SCAN
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct page_region {
+	uint64_t start, end, categories;
+};
+#define PAGEMAP_SCAN _IOWR('f', 16, struct pm_scan_arg)
+#define PM_SCAN_WP_MATCHING (1 << 0)
+#define PM_SCAN_CHECK_WPASYNC (1 << 1)
+#define PAGE_IS_WRITTEN (1 << 1)
+#define PAGE_IS_FILE (1 << 2)
+#define PAGE_IS_PRESENT (1 << 3)
+#define PAGE_IS_SWAPPED (1 << 4)
+#define PAGE_IS_PFNZERO (1 << 5)
+#endif
+#ifndef PAGE_IS_GUARD
+#define PAGE_IS_GUARD (1 << 8) /* Linux 6.14 */
+#endif
 
 /* A stretch of pages [start, end). */
 struct range {
