@@ -46,6 +46,8 @@ static bool read_fault(enum img_kind kind)
 		return FAULT_OR(restore_read_files, true, false);
 	case IMG_SHMEM:
 		return FAULT_OR(restore_read_shmem, true, false);
+	case IMG_IPC:
+		return FAULT_OR(restore_read_ipc, true, false);
 	case IMG_CORE:
 		return FAULT_OR(restore_read_core, true, false);
 	case IMG_MM:
@@ -236,6 +238,9 @@ static int restore_load(struct restore *rs, const char *dir)
 	if (r >= 0)
 		r = read_image(rs, IMG_SHMEM, 0, &shmem_entry__descriptor,
 			       (ProtobufCMessage **)&rs->shmem);
+	if (r >= 0)
+		r = read_image(rs, IMG_IPC, 0, &ipc_entry__descriptor,
+			       (ProtobufCMessage **)&rs->ipc);
 	if (r >= 0)
 		r = load_plan(rs);
 	if (r < 0)
@@ -443,6 +448,9 @@ static int restore_check(struct restore *rs)
 		return r;
 	if (FAULT_OR(restore_check_shmem, -EBADMSG, shmem_check(rs->shmem, mms, n)) < 0)
 		return inconsistent("shared memory");
+	r = ipc_check(rs->ipc, mms, n, &rs->trust);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
 			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
@@ -530,6 +538,9 @@ void restore_release(struct restore *rs)
 	plan_release(&rs->plan);
 	if (rs->shmem)
 		protobuf_c_message_free_unpacked(&rs->shmem->base, NULL);
+	free(rs->ipc_st.created);
+	if (rs->ipc)
+		protobuf_c_message_free_unpacked(&rs->ipc->base, NULL);
 	if (rs->files)
 		protobuf_c_message_free_unpacked(&rs->files->base, NULL);
 	if (rs->pstree)
@@ -871,13 +882,17 @@ static int restore_run(struct restore *rs, const struct options *o)
 	int root = (int)rs->inv->root_pid;
 	int r;
 
-	r = open_shared(rs);
+	r = ipc_restore(rs->ipc, rs->dirfd, &rs->trust, &rs->ipc_st);
+	if (r >= 0)
+		r = open_shared(rs);
 	if (r >= 0)
 		r = tree_spawn(rs);
 	if (r >= 0)
 		r = restore_all_remote(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
+	if (r >= 0)
+		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
 		if (r >= 0) {
@@ -910,6 +925,7 @@ int cmd_restore(const struct options *o)
 	r = restore_run(&rs, o);
 	if (r < 0) {
 		tree_kill(&rs);
+		ipc_restore_undo(rs.ipc, &rs.ipc_st);
 		restore_release(&rs);
 		return r == -ECANCELED ? -EINVAL : r;
 	}

@@ -31,6 +31,7 @@ struct show {
 	PstreeEntry *pstree;
 	FilesEntry *files;
 	ShmemEntry *shmem;
+	IpcEntry *ipc; /* NULL in a pre-dump */
 	struct show_proc *procs;
 	size_t nr;
 };
@@ -226,6 +227,8 @@ static void show_tables_text(const struct show *s)
 		       s->shmem->objects[i]->id,
 		       (unsigned long long)s->shmem->objects[i]->data->size,
 		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
+	if (s->ipc)
+		ipc_show(s->ipc);
 }
 
 static void show_text(const struct show *s)
@@ -351,6 +354,15 @@ static void show_tables_json(const struct show *s)
 		       s->shmem->objects[i]->id,
 		       (unsigned long long)s->shmem->objects[i]->data->size,
 		       (unsigned long long)s->shmem->objects[i]->data->nr_pages);
+	printf("],\"sysv_shm\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_shm; i++) {
+		const SysvShmEntry *e = s->ipc->shm[i];
+
+		printf("%s{\"shmid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"size\":%llu,\"pages_stored\":%llu}",
+		       i ? "," : "", e->shmid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
+		       (unsigned long long)e->data->size, (unsigned long long)e->data->nr_pages);
+	}
 	printf("]");
 }
 
@@ -453,6 +465,8 @@ static int load_all(struct show *s)
 		r = load(s, IMG_FILES, 0, &files_entry__descriptor, (ProtobufCMessage **)&s->files);
 	if (r >= 0 && !s->inv->predump)
 		r = load(s, IMG_SHMEM, 0, &shmem_entry__descriptor, (ProtobufCMessage **)&s->shmem);
+	if (r >= 0 && !s->inv->predump)
+		r = load(s, IMG_IPC, 0, &ipc_entry__descriptor, (ProtobufCMessage **)&s->ipc);
 	if (r < 0)
 		return r;
 	s->nr = s->pstree->n_procs;
@@ -482,6 +496,7 @@ static void show_release(struct show *s)
 	free_msg(s->pstree);
 	free_msg(s->files);
 	free_msg(s->shmem);
+	free_msg(s->ipc);
 	free_msg(s->inv);
 	if (s->dirfd >= 0)
 		close(s->dirfd);

@@ -58,6 +58,8 @@
 	X(dump_write_pstree, "DP")         \
 	X(dump_write_files, "D")           \
 	X(dump_write_shmem, "D")           \
+	X(dump_sysv_ipc, "D")              \
+	X(dump_write_ipc, "D")             \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -68,6 +70,7 @@
 	X(restore_read_pstree, "R")        \
 	X(restore_read_files, "R")         \
 	X(restore_read_shmem, "R")         \
+	X(restore_read_ipc, "R")           \
 	X(restore_read_core, "R")          \
 	X(restore_read_mm, "R")            \
 	X(restore_read_fdinfo, "R")        \
@@ -80,6 +83,9 @@
 	X(restore_check_pids, "R")         \
 	X(restore_plan_mm, "R")            \
 	X(restore_open_shmem, "R")         \
+	X(restore_sysv_shm_create, "R")    \
+	X(restore_sysv_shm_pages, "R")     \
+	X(restore_sysv_shm_rmid, "R")      \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
 	X(restore_clone_root, "R")         \

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -78,6 +79,12 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		       pid, pv->start, pv->end);
 		return -EOPNOTSUPP;
 	}
+	/* A System V segment: its shmid is the inode column. */
+	if (!strncmp(p, "/SYSV", 5) && str_ends(p, " (deleted)") && pv->shared &&
+	    pv->ino <= INT32_MAX) {
+		*ret_kind = VMA_KIND__VMA_SYSV_SHM;
+		return 0;
+	}
 	if (p[0] != '/' || str_ends(p, " (deleted)") || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
 		       " of '%s' (deleted file or System V shm) is not supported yet",
@@ -134,6 +141,10 @@ static int vmas_dump(int pid, MmEntry *mm)
 			r = vma_file_dump(pid, pv, v);
 		else if (r >= 0 && pv->path && pv->path[0] == '/')
 			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
+		if (r >= 0 && v->kind == VMA_KIND__VMA_SYSV_SHM) {
+			v->has_sysv_shmid = true;
+			v->sysv_shmid = (uint32_t)pv->ino;
+		}
 	}
 	proc_vmas_free(pvs, nr);
 	return r;
@@ -332,7 +343,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 
 static bool vma_kind_known(uint32_t kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_VSYSCALL;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_SYSV_SHM;
 }
 
 static int vma_check(const VmaEntry *v, size_t i, int pid)
@@ -367,6 +378,9 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 		return img_inconsistent(IMG_MM, pid, "vma %zu: thp_bytes", i);
 	if (v->path && !str_fits(v->path, PATH_MAX_LEN - 1))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: path too long", i);
+	if ((v->kind == VMA_KIND__VMA_SYSV_SHM) != v->has_sysv_shmid ||
+	    (v->kind == VMA_KIND__VMA_SYSV_SHM && (v->has_shmid || v->sysv_shmid > INT32_MAX)))
+		return img_inconsistent(IMG_MM, pid, "vma %zu: System V shm id", i);
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
@@ -641,8 +655,18 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 
 		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL)
 			continue;
-		vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start), map_prot(v),
-			 map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		/* A System V attach is an attach again, where it was (the
+		 * segment was made or found by sysv-ipc.c): read-only if the
+		 * VMA may never be written; then its own protection. */
+		if (v->kind == VMA_KIND__VMA_SYSV_SHM) {
+			vma_call(&vc, i, SYS_shmat, (long)v->sysv_shmid, (long)v->start,
+				 (v->vmflags & VMF_MAYWRITE) ? 0 : SHM_RDONLY, 0, 0, 0);
+			vma_call(&vc, i, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+				 (long)v->prot, 0, 0, 0);
+		} else {
+			vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start),
+				 map_prot(v), map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(vma_advice); k++)
 			if (v->vmflags & vma_advice[k].vmflag)
 				vma_call(&vc, i, SYS_madvise, (long)v->start,
