@@ -331,6 +331,20 @@ static int write_next_id(int fd, int id)
 	return pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -errno;
 }
 
+/*
+ * The kernel takes shm_next_id back to -1 only when a segment is made with
+ * it: writing -1 is refused (EINVAL, 6.18). A failed shmget leaves it set,
+ * and the next segment anyone makes would get our id: a segment is made
+ * and removed at once to use it up.
+ */
+static void next_id_drop(void)
+{
+	int id = shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0600);
+
+	if (id >= 0)
+		(void)shmctl(id, IPC_RMID, NULL);
+}
+
 /* shmget as the creator (its effective ids: they become cuid and cgid);
  * only this thread changes ids (raw system calls). */
 static int shmget_as(const SysvShmEntry *s)
@@ -364,6 +378,10 @@ static int shm_create(const SysvShmEntry *s)
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore System V shm %u: cannot open '%s'",
 				s->shmid, SHM_NEXT_ID);
+	if (s->key != IPC_PRIVATE && shmget(s->key, 0, 0) >= 0)
+		return pr_fail(-EEXIST,
+			       "cannot restore: System V shm key %#x is taken by another segment",
+			       (unsigned int)s->key);
 	/* Another ckpt restoring at the same time waits; anything else
 	 * creating a segment meanwhile takes our id: we try again. */
 	if (flock(fd, LOCK_EX) < 0)
@@ -378,7 +396,8 @@ static int shm_create(const SysvShmEntry *s)
 			break;
 		}
 		id = shmget_as(s);
-		(void)write_next_id(fd, -1);
+		if (id < 0)
+			next_id_drop();
 		if (id == -EEXIST && s->key != IPC_PRIVATE) {
 			r = pr_fail(
 				-EEXIST,

@@ -1,0 +1,106 @@
+#!/bin/bash
+# 101-sysv-shm.sh - System V shared memory (101-sysv-shm): a segment with a
+# key attached by a process and its child, who talk through it; a segment
+# removed while attached twice (read-write and SHM_RDONLY); a segment the
+# child made and nobody attaches.
+#  1. dump (kills), restore: the segments that outlived the tree are
+#     reused, the removed one is made again with its id; the target's
+#     own check (ids, keys, modes, SHM_DEST, contents, the read-only
+#     attach, the child still answering) passes, and they go on talking.
+#  2. dump (kills), every segment removed, restore: all are made again
+#     with their ids, keys, owners and contents.
+#  3. a segment attached also by a process outside the tree: refused,
+#     the tree untouched.
+#  4. the same id taken by another segment at restore: refused, nothing
+#     left.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+# Keys unique to this run (other tests run beside this one).
+key=$(( (($$ & 0xffff) << 12) | (RANDOM & 0xfff) | 0x10000000 ))
+ids=()
+rm_ids() {
+	local id
+	for id in "${ids[@]}"; do ipcrm -m "$id" 2>/dev/null; done
+	ipcrm -M "$key" 2>/dev/null
+	ipcrm -M "$((key + 1))" 2>/dev/null
+	return 0
+}
+CLEANUP_HOOKS+=(rm_ids)
+
+w=$T/w
+start_target "$w" 101-sysv-shm "$key"
+pid=$TARGET_PID
+line=$(grep -E '^IDS ' "$w/out") || fail "no IDS line"
+[[ $line =~ a=([0-9]+)\ b=([0-9]+)\ c=([0-9]+) ]] || fail "bad IDS line: $line"
+a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]} c=${BASH_REMATCH[3]}
+ids=("${a}" "${b}" "${c}")
+log "segments: $line"
+self_check "$pid" "$w"
+
+# 1. reused where they outlived the tree (B, removed, is made again)
+dump_tree "$pid" "$T/img1"
+grep -qE "^ *[0-9-]+ +$a " /proc/sysvipc/shm || fail "segment A is gone after the dump"
+restore_tree "$T/img1" "$pid"
+self_check "$pid" "$w"
+req=$(check_value req)
+seq_verify "$w/seq"
+wait_seq_beyond "$w/seq" $((SEQ_N + 50))
+self_check "$pid" "$w"
+[[ $(check_value ids) == "$a,$b,$c" ]] || fail "ids changed: $(check_value ids)"
+(($(check_value req) > req + 1)) || fail "the parent and child no longer talk through A"
+
+# 2. everything made again
+dump_tree "$pid" "$T/img2"
+ipcrm -m "$a" -m "$c" || fail "cannot remove the segments"
+grep -qE "^ *[0-9-]+ +($a|$b|$c) " /proc/sysvipc/shm && fail "a segment is still there"
+restore_tree "$T/img2" "$pid"
+self_check "$pid" "$w"
+read -r _ _ perms _ _ _ nattch uid gid cuid cgid _ < <(grep -E "^ *[0-9-]+ +$a " /proc/sysvipc/shm)
+[[ $perms == 640 && $nattch == 2 && $uid == 0 && $cuid == 0 ]] ||
+	fail "A made again wrong: perms $perms nattch $nattch uid $uid cuid $cuid"
+kill_tree "${TREE_PIDS[@]}"
+
+# 3. attached outside the tree: refused, untouched
+start_target "$T/w3" 101-sysv-shm "$((key + 2))"
+pid3=$TARGET_PID
+line=$(grep -E '^IDS ' "$T/w3/out") || fail "no IDS line"
+[[ $line =~ a=([0-9]+)\ b=([0-9]+)\ c=([0-9]+) ]] || fail "bad IDS line: $line"
+a3=${BASH_REMATCH[1]} b3=${BASH_REMATCH[2]} c3=${BASH_REMATCH[3]}
+ids+=("$a3" "$b3" "$c3")
+python3 -c "
+import ctypes, sys, signal
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+if libc.shmat($a3, None, 0) in (None, ctypes.c_void_p(-1).value): sys.exit(1)
+sys.stdout.write('attached\n'); sys.stdout.flush()
+signal.pause()
+" </dev/null >"$T/outsider" &
+outsider=$!
+track_pid "$outsider"
+wait_for 10 "the outsider to attach" has_line "$T/outsider" attached || fail "outsider did not attach"
+mkdir "$T/d3"
+ck_fails "dump with an outside attach" dump --pid "$pid3" --images "$T/d3/images"
+grep -qE "^ckpt: cannot dump $pid3: System V shm $a3 is attached also by a process outside the tree" "$CK_ERR" ||
+	fail "not the refusal wanted: $(ck_err_line)"
+assert_dump_left_nothing "$T/d3"
+self_check "$pid3" "$T/w3"
+kill -9 "$outsider"
+reap "$outsider"
+
+# 4. the id taken by another segment at restore
+dump_tree "$pid3" "$T/img4"
+ipcrm -m "$a3" || fail "cannot remove A"
+echo "$a3" >/proc/sys/kernel/shm_next_id
+other=$(python3 -c "
+import ctypes
+libc = ctypes.CDLL(None)
+print(libc.shmget(0, 4096, 0o1600))")
+ids+=("$other")
+[[ $other == "$a3" ]] || skip "could not take id $a3 (got $other)"
+expect_restore_fail "$T/img4" "$pid3" "with the id of A taken"
+grep -qE "^ckpt: cannot restore: System V shm id $a3 is taken by another segment" "$CK_ERR" ||
+	fail "not the refusal wanted: $(ck_err_line)"
+grep -qE "^ *[0-9-]+ +$b3 " /proc/sysvipc/shm && fail "the restore left segment B behind"
+assert_no_strays
