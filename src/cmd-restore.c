@@ -714,6 +714,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = FAULT_OR(restore_mm_late,
 			     pr_errno(-ENOMEM, "cannot restore %d: cannot map its memory", pid),
 			     mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain));
+	if (r >= 0)
+		r = ipc_restore_late(&inf, rs->ipc);
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
 		r = FAULT_OR(restore_locks_late,

@@ -83,9 +83,10 @@
 	X(restore_check_pids, "R")         \
 	X(restore_plan_mm, "R")            \
 	X(restore_open_shmem, "R")         \
-	X(restore_sysv_shm_create, "R")    \
+	X(restore_sysv_create, "R")        \
 	X(restore_sysv_shm_pages, "R")     \
 	X(restore_sysv_shm_rmid, "R")      \
+	X(restore_sysv_sem_values, "R")    \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
 	X(restore_clone_root, "R")         \

@@ -160,6 +160,8 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st);
 /* Every process attached: segments removed while attached are removed again. */
 int ipc_restore_finish(const IpcEntry *ie, struct ipc_restored *st);
+/* In restored process @inf: the semaphores it last operated on (sysv-sem.c). */
+int ipc_restore_late(struct infect *inf, const IpcEntry *ie);
 void ipc_show(const IpcEntry *ie);
 
 #endif

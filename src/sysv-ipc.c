@@ -26,7 +26,7 @@
  * remote shmat (mm.c). A segment removed while attached (SHM_DEST) is
  * removed again once every process has attached it.
  */
-#include "kinds.h"
+#include "sysv-ipc.h"
 
 #include "filedata.h"
 #include "fault.h"
@@ -46,10 +46,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SHM_NEXT_ID "/proc/sys/kernel/shm_next_id"
 #define SHM_MODE_KNOWN (0777u | SHM_DEST | SHM_LOCKED)
 #define SHM_SIZE_MAX (1ULL << 46)
-#define SHM_CREATE_TRIES 8
+#define SYSV_CREATE_TRIES 8
 
 void ipc_table_init(struct ipc_table *it)
 {
@@ -69,6 +68,7 @@ void ipc_table_release(struct ipc_table *it)
 		free(s);
 	}
 	free(it->img.shm);
+	sem_release(&it->img);
 	free(it->attaches);
 	ipc_table_init(it);
 }
@@ -138,7 +138,7 @@ int ipc_dump_vmas(struct ipc_table *it, int pid, const MmEntry *mm)
 	return 0;
 }
 
-static bool in_tree(const int *pids, size_t nr, int pid)
+bool sysv_in_tree(const int *pids, size_t nr, int pid)
 {
 	for (size_t i = 0; i < nr; i++)
 		if (pids[i] == pid)
@@ -146,36 +146,20 @@ static bool in_tree(const int *pids, size_t nr, int pid)
 	return false;
 }
 
-/* Semaphore sets and message queues the tree has used are not saved. */
-static int refuse_sem_msg(const int *pids, size_t nr)
+/* Message queues the tree has used are not saved. */
+static int refuse_msg(const int *pids, size_t nr)
 {
-	struct seminfo si;
 	struct msginfo mi;
 	int max;
 
-	max = semctl(0, 0, SEM_INFO, (struct seminfo *)&si);
-	for (int idx = 0; idx <= max; idx++) {
-		struct semid_ds ds;
-		int id = semctl(idx, 0, SEM_STAT_ANY, &ds);
-
-		for (unsigned long n = 0; id >= 0 && n < ds.sem_nsems; n++) {
-			int pid = semctl(id, (int)n, GETPID);
-
-			if (pid > 0 && in_tree(pids, nr, pid))
-				return pr_fail(
-					-EOPNOTSUPP,
-					"cannot dump %d: it used System V semaphore set %d (not supported)",
-					pid, id);
-		}
-	}
 	max = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi);
 	for (int idx = 0; idx <= max; idx++) {
 		struct msqid_ds ds;
 		int id = msgctl(idx, MSG_STAT_ANY, &ds), pid = 0;
 
-		if (id >= 0 && in_tree(pids, nr, ds.msg_lspid))
+		if (id >= 0 && sysv_in_tree(pids, nr, ds.msg_lspid))
 			pid = ds.msg_lspid;
-		else if (id >= 0 && in_tree(pids, nr, ds.msg_lrpid))
+		else if (id >= 0 && sysv_in_tree(pids, nr, ds.msg_lrpid))
 			pid = ds.msg_lrpid;
 		if (pid)
 			return pr_fail(
@@ -189,6 +173,7 @@ static int refuse_sem_msg(const int *pids, size_t nr)
 int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 {
 	struct shm_info info;
+	int r;
 	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&info);
 
 	for (int idx = 0; idx <= max; idx++) {
@@ -199,7 +184,7 @@ int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 		if (id < 0)
 			continue;
 		k = shm_find(&it->img, (uint32_t)id);
-		if (k == SIZE_MAX && !ds.shm_nattch && in_tree(pids, nr, ds.shm_cpid))
+		if (k == SIZE_MAX && !ds.shm_nattch && sysv_in_tree(pids, nr, ds.shm_cpid))
 			(void)shm_add(it, id, &ds, &k);
 		if (k == SIZE_MAX)
 			continue;
@@ -211,7 +196,8 @@ int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 	}
 	/* Pages in swap are not seen by mincore(): then every page is read. */
 	it->swapped = max >= 0 && info.shm_swp > 0;
-	return refuse_sem_msg(pids, nr);
+	r = refuse_msg(pids, nr);
+	return r < 0 ? r : sem_dump(&it->img, pids, nr);
 }
 
 /* The pages of segment @s, attached at @mem, to save. */
@@ -263,7 +249,7 @@ int ipc_dump_write(struct ipc_table *it, int dirfd)
 
 /* ---- restore ---- */
 
-static bool trust_has_gid(const struct trust *t, gid_t gid)
+bool sysv_trust_has_gid(const struct trust *t, uint32_t gid)
 {
 	for (size_t i = 0; i < t->nr_groups; i++)
 		if (t->groups[i] == gid)
@@ -273,6 +259,8 @@ static bool trust_has_gid(const struct trust *t, gid_t gid)
 
 int ipc_check(const IpcEntry *ie, const MmEntry *const *mms, size_t nr_mms, const struct trust *t)
 {
+	int r;
+
 	if (ie->n_shm > (1u << 20))
 		return img_inconsistent(IMG_IPC, 0, "%zu segments", ie->n_shm);
 	if (ie->boot_id && !str_fits(ie->boot_id, BOOT_ID_LEN))
@@ -291,13 +279,18 @@ int ipc_check(const IpcEntry *ie, const MmEntry *const *mms, size_t nr_mms, cons
 			return img_inconsistent(IMG_IPC, 0, "segment %u: removed with a key",
 						s->shmid);
 		if (!t->trusted &&
-		    (s->uid != t->owner || s->cuid != t->owner || !trust_has_gid(t, s->gid) ||
-		     !trust_has_gid(t, s->cgid) || (s->mode & SHM_LOCKED)))
+		    (s->uid != t->owner || s->cuid != t->owner || !sysv_trust_has_gid(t, s->gid) ||
+		     !sysv_trust_has_gid(t, s->cgid) || (s->mode & SHM_LOCKED)))
 			return pr_fail(
 				-EPERM,
 				"cannot restore: System V shm %u is not the image owner's (uid %u, creator %u) or is locked",
 				s->shmid, s->uid, s->cuid);
 	}
+	if (ie->n_sem > (1u << 20))
+		return img_inconsistent(IMG_IPC, 0, "%zu semaphore sets", ie->n_sem);
+	r = sem_check(ie, t);
+	if (r < 0)
+		return r;
 	for (size_t m = 0; m < nr_mms; m++)
 		for (size_t i = 0; i < mms[m]->n_vmas; i++) {
 			const VmaEntry *v = mms[m]->vmas[i];
@@ -331,90 +324,82 @@ static int write_next_id(int fd, int id)
 	return pwrite(fd, buf, (size_t)n, 0) == n ? 0 : -errno;
 }
 
-/*
- * The kernel takes shm_next_id back to -1 only when a segment is made with
- * it: writing -1 is refused (EINVAL, 6.18). A failed shmget leaves it set,
- * and the next segment anyone makes would get our id: a segment is made
- * and removed at once to use it up.
- */
-static void next_id_drop(void)
-{
-	int id = shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0600);
-
-	if (id >= 0)
-		(void)shmctl(id, IPC_RMID, NULL);
-}
-
-/* shmget as the creator (its effective ids: they become cuid and cgid);
+/* ops->get as the creator (its effective ids: they become cuid and cgid);
  * only this thread changes ids (raw system calls). */
-static int shmget_as(const SysvShmEntry *s)
+static int get_as(const struct sysv_ops *ops, const void *obj, uint32_t cuid, uint32_t cgid)
 {
 	uid_t euid = geteuid();
 	gid_t egid = getegid();
 	int id, err;
 
-	if (s->cgid != egid && syscall(SYS_setresgid, -1, s->cgid, -1) < 0)
+	if (cgid != egid && syscall(SYS_setresgid, -1, cgid, -1) < 0)
 		return -errno;
-	if (s->cuid != euid && syscall(SYS_setresuid, -1, s->cuid, -1) < 0) {
+	if (cuid != euid && syscall(SYS_setresuid, -1, cuid, -1) < 0) {
 		err = -errno;
 		(void)syscall(SYS_setresgid, -1, egid, -1);
 		return err;
 	}
-	id = shmget(s->key, s->data->size, IPC_CREAT | IPC_EXCL | (int)(s->mode & 0777));
-	err = id < 0 ? -errno : id;
-	if (s->cuid != euid && syscall(SYS_setresuid, -1, euid, -1) < 0)
+	id = ops->get(obj);
+	if (cuid != euid && syscall(SYS_setresuid, -1, euid, -1) < 0)
 		abort(); /* cannot happen: the saved uid is ours */
-	if (s->cgid != egid && syscall(SYS_setresgid, -1, egid, -1) < 0)
+	if (cgid != egid && syscall(SYS_setresgid, -1, egid, -1) < 0)
 		abort();
-	return err;
+	return id;
 }
 
-/* Make segment @s again with its id. */
-static int shm_create(const SysvShmEntry *s)
+/*
+ * The kernel takes *_next_id back to -1 only when an object is made with
+ * it: writing -1 is refused (EINVAL, 6.18). A failed get leaves it set,
+ * and the next object anyone makes would get our id: an object is made
+ * and removed at once to use it up.
+ */
+int sysv_create_with_id(const struct sysv_ops *ops, const void *obj, uint32_t want, int32_t key,
+			uint32_t cuid, uint32_t cgid)
 {
-	_cleanup_close_ int fd = open(SHM_NEXT_ID, O_RDWR | O_CLOEXEC);
+	_cleanup_close_ int fd = open(ops->next_id, O_RDWR | O_CLOEXEC);
 	int r = -EAGAIN;
 
 	if (fd < 0)
-		return pr_errno(-errno, "cannot restore System V shm %u: cannot open '%s'",
-				s->shmid, SHM_NEXT_ID);
-	if (s->key != IPC_PRIVATE && shmget(s->key, 0, 0) >= 0)
+		return pr_errno(-errno, "cannot restore System V %s %u: cannot open '%s'",
+				ops->what, want, ops->next_id);
+	if (key != IPC_PRIVATE && ops->by_key(key) >= 0)
 		return pr_fail(-EEXIST,
-			       "cannot restore: System V shm key %#x is taken by another segment",
-			       (unsigned int)s->key);
+			       "cannot restore: System V %s key %#x is taken by another one",
+			       ops->what, (unsigned int)key);
 	/* Another ckpt restoring at the same time waits; anything else
-	 * creating a segment meanwhile takes our id: we try again. */
+	 * creating an object meanwhile takes our id: we try again. */
 	if (flock(fd, LOCK_EX) < 0)
-		return pr_errno(-errno, "cannot lock '%s'", SHM_NEXT_ID);
-	for (int tries = 0; tries < SHM_CREATE_TRIES && r == -EAGAIN; tries++) {
+		return pr_errno(-errno, "cannot lock '%s'", ops->next_id);
+	for (int tries = 0; tries < SYSV_CREATE_TRIES && r == -EAGAIN; tries++) {
 		int id;
 
-		r = FAULT_OR(restore_sysv_shm_create, -EACCES, write_next_id(fd, (int)s->shmid));
+		r = FAULT_OR(restore_sysv_create, -EACCES, write_next_id(fd, (int)want));
 		if (r < 0) {
-			r = pr_errno(r, "cannot restore System V shm %u: cannot write '%s'",
-				     s->shmid, SHM_NEXT_ID);
+			r = pr_errno(r, "cannot restore System V %s %u: cannot write '%s'",
+				     ops->what, want, ops->next_id);
 			break;
 		}
-		id = shmget_as(s);
-		if (id < 0)
-			next_id_drop();
-		if (id == -EEXIST && s->key != IPC_PRIVATE) {
-			r = pr_fail(
-				-EEXIST,
-				"cannot restore: System V shm key %#x is taken by another segment",
-				(unsigned int)s->key);
-		} else if (id < 0) {
-			r = pr_errno(id, "cannot restore System V shm %u", s->shmid);
-		} else if ((uint32_t)id != s->shmid) {
-			struct shmid_ds ds;
+		id = get_as(ops, obj, cuid, cgid);
+		if (id < 0) {
+			int spare = ops->get(NULL);
 
-			(void)shmctl(id, IPC_RMID, NULL);
+			if (spare >= 0)
+				ops->rm(spare);
+		}
+		if (id == -EEXIST && key != IPC_PRIVATE) {
+			r = pr_fail(-EEXIST,
+				    "cannot restore: System V %s key %#x is taken by another one",
+				    ops->what, (unsigned int)key);
+		} else if (id < 0) {
+			r = pr_errno(id, "cannot restore System V %s %u", ops->what, want);
+		} else if ((uint32_t)id != want) {
+			ops->rm(id);
 			/* Taken meanwhile: say so; else someone raced us. */
-			if (shmctl((int)s->shmid, IPC_STAT, &ds) >= 0)
+			if (ops->exists((int)want))
 				r = pr_fail(
 					-EEXIST,
-					"cannot restore: System V shm id %u is taken by another segment",
-					s->shmid);
+					"cannot restore: System V %s id %u is taken by another one",
+					ops->what, want);
 			else
 				r = -EAGAIN;
 		} else {
@@ -423,10 +408,46 @@ static int shm_create(const SysvShmEntry *s)
 	}
 	(void)flock(fd, LOCK_UN);
 	if (r == -EAGAIN)
-		return pr_fail(-EAGAIN, "cannot restore System V shm %u: its id kept being taken",
-			       s->shmid);
+		return pr_fail(-EAGAIN, "cannot restore System V %s %u: its id kept being taken",
+			       ops->what, want);
 	return r;
 }
+
+/* NULL: a spare private segment, to use up shm_next_id. */
+static int shm_get(const void *obj)
+{
+	const SysvShmEntry *s = obj;
+	int id = s ? shmget(s->key, s->data->size, IPC_CREAT | IPC_EXCL | (int)(s->mode & 0777))
+		   : shmget(IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0600);
+
+	return id < 0 ? -errno : id;
+}
+
+static void shm_rm(int id)
+{
+	(void)shmctl(id, IPC_RMID, NULL);
+}
+
+static bool shm_exists(int id)
+{
+	struct shmid_ds ds;
+
+	return shmctl(id, IPC_STAT, &ds) >= 0;
+}
+
+static int shm_by_key(int32_t key)
+{
+	return shmget(key, 0, 0);
+}
+
+static const struct sysv_ops shm_ops = {
+	.what = "shm",
+	.next_id = "/proc/sys/kernel/shm_next_id",
+	.get = shm_get,
+	.rm = shm_rm,
+	.exists = shm_exists,
+	.by_key = shm_by_key,
+};
 
 /* Owner, mode, lock and contents of segment @s (created or reused). */
 static int shm_fill(const SysvShmEntry *s, int dirfd)
@@ -467,7 +488,7 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 	boot_id_read(boot);
 	same_boot = boot[0] && ie->boot_id && !strcmp(boot, ie->boot_id);
 	memset(st, 0, sizeof(*st));
-	st->created = xzalloc((ie->n_shm + 1) * sizeof(*st->created));
+	st->created = xzalloc((ie->n_shm + ie->n_sem + 1) * sizeof(*st->created));
 	for (size_t i = 0; i < ie->n_shm; i++) {
 		const SysvShmEntry *s = ie->shm[i];
 		struct shmid_ds ds;
@@ -487,7 +508,7 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 					"cannot restore: System V shm %u is not the image owner's",
 					s->shmid);
 		} else {
-			r = shm_create(s);
+			r = sysv_create_with_id(&shm_ops, s, s->shmid, s->key, s->cuid, s->cgid);
 			if (r < 0)
 				return r;
 			st->created[i] = true;
@@ -496,7 +517,7 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return sem_restore(ie, t, same_boot, st->created + ie->n_shm);
 }
 
 void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st)
@@ -504,6 +525,8 @@ void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st)
 	for (size_t i = 0; ie && st->created && i < ie->n_shm; i++)
 		if (st->created[i])
 			(void)shmctl((int)ie->shm[i]->shmid, IPC_RMID, NULL);
+	if (ie && st->created)
+		sem_restore_undo(ie, st->created + ie->n_shm);
 	free(st->created);
 	st->created = NULL;
 }
@@ -537,4 +560,5 @@ void ipc_show(const IpcEntry *ie)
 		       (unsigned long long)s->data->nr_pages,
 		       (s->mode & SHM_DEST) ? ", removed" : "");
 	}
+	sem_show(ie);
 }

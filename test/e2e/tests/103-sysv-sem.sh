@@ -1,0 +1,82 @@
+#!/bin/bash
+# 103-sysv-sem.sh - a System V semaphore set (103-sysv-sem) through which a
+# process and its child talk (the child blocked in semop), one semaphore
+# taken with SEM_UNDO.
+#  1. dump (kills: the kernel gives back the SEM_UNDO adjustment), restore:
+#     the set is reused, its values are those of the dump, the child
+#     answers again, the last operation on its semaphore is its own.
+#  2. dump, the set removed, restore: made again with its id, key, mode
+#     and values.
+#  3. a message queue the tree used: refused, the tree untouched.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+key=$(( (($$ & 0xffff) << 12) | (RANDOM & 0xfff) | 0x20000000 ))
+rm_ipc() {
+	ipcrm -S "$key" 2>/dev/null
+	ipcrm -Q "$key" 2>/dev/null
+	return 0
+}
+CLEANUP_HOOKS+=(rm_ipc)
+
+w=$T/w
+start_target "$w" 103-sysv-sem "$key"
+pid=$TARGET_PID
+line=$(grep -E '^IDS ' "$w/out") || fail "no IDS line"
+[[ $line =~ sem=([0-9]+) ]] || fail "bad IDS line: $line"
+id=${BASH_REMATCH[1]}
+self_check "$pid" "$w"
+
+sem2() { python3 -c "
+import ctypes
+libc = ctypes.CDLL(None)
+print(libc.semctl($id, 2, 12))"; } # GETVAL
+
+# 1. reused
+dump_tree "$pid" "$T/img1"
+[[ $(sem2) == 7 ]] || fail "after the kill sem 2 is $(sem2), want 7 (SEM_UNDO applied)"
+restore_tree "$T/img1" "$pid"
+self_check "$pid" "$w"
+posted=$(check_value posted)
+seq_verify "$w/seq"
+wait_seq_beyond "$w/seq" $((SEQ_N + 50))
+self_check "$pid" "$w"
+(($(check_value posted) > posted + 1)) || fail "the child no longer answers through the set"
+
+# 2. made again
+dump_tree "$pid" "$T/img2"
+ipcrm -s "$id" || fail "cannot remove the set"
+restore_tree "$T/img2" "$pid"
+self_check "$pid" "$w"
+read -r _ sid perms nsems _ < <(grep -E "^ *[0-9-]+ +$id " /proc/sysvipc/sem)
+[[ $sid == "$id" && $perms == 640 && $nsems == 3 ]] || fail "set made again wrong: $perms $nsems"
+posted=$(check_value posted)
+seq_verify "$w/seq"
+wait_seq_beyond "$w/seq" $((SEQ_N + 50))
+self_check "$pid" "$w"
+(($(check_value posted) > posted + 1)) || fail "the child no longer answers through the set"
+kill_tree "${TREE_PIDS[@]}"
+
+# 3. a message queue: refused
+spawn "$T" python3 -c "
+import ctypes, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+q = libc.msgget($key, 0o1600)
+buf = ctypes.create_string_buffer(b'\x01\0\0\0\0\0\0\0hello', 13)
+if q < 0 or libc.msgsnd(q, buf, 5, 0) < 0: sys.exit(1)
+print('READY', flush=True)
+signal.pause()
+"
+qpid=$TARGET_PID
+wait_for 10 "the queue user to start" has_line "$T/out" '^READY' || fail "the queue user did not start"
+mkdir "$T/d3"
+ck_fails "dump with a message queue" dump --pid "$qpid" --images "$T/d3/images"
+grep -qE "^ckpt: cannot dump $qpid: it used System V message queue [0-9]+ \(not supported\)" "$CK_ERR" ||
+	fail "not the refusal wanted: $(ck_err_line)"
+assert_dump_left_nothing "$T/d3"
+is_dead "$qpid" && fail "the queue user died"
+[[ $(proc_state "$qpid") == S ]] || fail "the queue user is $(proc_state "$qpid")"
+kill -9 "$qpid"
+reap "$qpid"
+assert_no_strays
