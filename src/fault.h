@@ -25,7 +25,9 @@
  * it fails the Nth of a command.
  */
 
-/* name, commands that reach it (D dump, P pre-dump, R restore) */
+/* name, commands that reach it (D dump, P pre-dump, R restore; r: a
+ * restore of System V IPC objects, which the tree of test 96 has none of:
+ * not listed, tests 101 and 103 walk them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
@@ -83,10 +85,10 @@
 	X(restore_check_pids, "R")         \
 	X(restore_plan_mm, "R")            \
 	X(restore_open_shmem, "R")         \
-	X(restore_sysv_create, "R")        \
-	X(restore_sysv_shm_pages, "R")     \
-	X(restore_sysv_shm_rmid, "R")      \
-	X(restore_sysv_sem_values, "R")    \
+	X(restore_sysv_create, "r")        \
+	X(restore_sysv_shm_pages, "r")     \
+	X(restore_sysv_shm_rmid, "r")      \
+	X(restore_sysv_sem_values, "r")    \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
 	X(restore_clone_root, "R")         \

@@ -11,7 +11,9 @@
 #     with their ids, keys, owners and contents.
 #  3. a segment attached also by a process outside the tree: refused,
 #     the tree untouched.
-#  4. the same id taken by another segment at restore: refused, nothing
+#  4. a restore failing at each of its steps for System V objects leaves
+#     nothing (the FAULT=1 build).
+#  5. the same id taken by another segment at restore: refused, nothing
 #     left.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -28,6 +30,22 @@ rm_ids() {
 	return 0
 }
 CLEANUP_HOOKS+=(rm_ids)
+
+# fault_restore IMAGES PID SITE: the FAULT=1 build fails the restore at
+# SITE: one line, no process left, the images untouched.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+fault_restore() {
+	local d0
+	[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+	d0=$(image_digest "$1")
+	wait_gone "$2"
+	ck_cmd env CKPT_FAULT="$3" "$FCKPT" restore --images "$1" --detach
+	[[ -e /proc/$2 ]] && track_pid "$2"
+	ck_assert_failed "restore with a fault at $3"
+	wait_for 10 "PID $2 to be free" is_gone "$2" || fail "a process is left after a fault at $3"
+	[[ $(image_digest "$1") == "$d0" ]] || fail "the restore failed at $3 changed the images"
+	assert_no_strays
+}
 
 w=$T/w
 start_target "$w" 101-sysv-shm "$key"
@@ -61,6 +79,15 @@ read -r _ _ perms _ _ _ nattch uid gid cuid cgid _ < <(grep -E "^ *[0-9-]+ +$a "
 [[ $perms == 640 && $nattch == 2 && $uid == 0 && $cuid == 0 ]] ||
 	fail "A made again wrong: perms $perms nattch $nattch uid $uid cuid $cuid"
 kill_tree "${TREE_PIDS[@]}"
+
+# A restore failing at each step of its own: B (removed) is made again and
+# its pages put back, then removed again once attached: nothing is left
+# of it, A and C are still there.
+for site in restore_sysv_create restore_sysv_shm_pages restore_sysv_shm_rmid; do
+	fault_restore "$T/img2" "$pid" "$site"
+	grep -qE "^ *[0-9-]+ +$b " /proc/sysvipc/shm && fail "a restore failed at $site left B"
+	grep -qE "^ *[0-9-]+ +$a " /proc/sysvipc/shm || fail "a restore failed at $site removed A"
+done
 
 # 3. attached outside the tree: refused, untouched
 start_target "$T/w3" 101-sysv-shm "$((key + 2))"

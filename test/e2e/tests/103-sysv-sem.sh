@@ -7,7 +7,9 @@
 #     answers again, the last operation on its semaphore is its own.
 #  2. dump, the set removed, restore: made again with its id, key, mode
 #     and values.
-#  3. a message queue the tree used: refused, the tree untouched.
+#  3. a restore failing where it makes the set or sets its values leaves
+#     nothing (the FAULT=1 build).
+#  4. a message queue the tree used: refused, the tree untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -19,6 +21,22 @@ rm_ipc() {
 	return 0
 }
 CLEANUP_HOOKS+=(rm_ipc)
+
+# fault_restore IMAGES PID SITE: the FAULT=1 build fails the restore at
+# SITE: one line, no process left, the images untouched.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+fault_restore() {
+	local d0
+	[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+	d0=$(image_digest "$1")
+	wait_gone "$2"
+	ck_cmd env CKPT_FAULT="$3" "$FCKPT" restore --images "$1" --detach
+	[[ -e /proc/$2 ]] && track_pid "$2"
+	ck_assert_failed "restore with a fault at $3"
+	wait_for 10 "PID $2 to be free" is_gone "$2" || fail "a process is left after a fault at $3"
+	[[ $(image_digest "$1") == "$d0" ]] || fail "the restore failed at $3 changed the images"
+	assert_no_strays
+}
 
 w=$T/w
 start_target "$w" 103-sysv-sem "$key"
@@ -57,6 +75,14 @@ wait_seq_beyond "$w/seq" $((SEQ_N + 50))
 self_check "$pid" "$w"
 (($(check_value posted) > posted + 1)) || fail "the child no longer answers through the set"
 kill_tree "${TREE_PIDS[@]}"
+
+# A restore failing where the set is made again or given its values: the
+# set it made is gone again.
+ipcrm -s "$id" || fail "cannot remove the set"
+for site in restore_sysv_create restore_sysv_sem_values; do
+	fault_restore "$T/img2" "$pid" "$site"
+	grep -qE "^ *[0-9-]+ +$id " /proc/sysvipc/sem && fail "a restore failed at $site left the set"
+done
 
 # 3. a message queue: refused
 spawn "$T" python3 -c "
