@@ -89,6 +89,7 @@
 	X(restore_sysv_shm_pages, "r")     \
 	X(restore_sysv_shm_rmid, "r")      \
 	X(restore_sysv_sem_values, "r")    \
+	X(restore_sysv_msg_send, "r")      \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
 	X(restore_clone_root, "R")         \

@@ -31,6 +31,7 @@
 #include "filedata.h"
 #include "fault.h"
 #include "imgdir.h"
+#include "mm.h"
 #include "trust.h"
 #include "util.h"
 
@@ -69,6 +70,7 @@ void ipc_table_release(struct ipc_table *it)
 	}
 	free(it->img.shm);
 	sem_release(&it->img);
+	msq_release(&it->img);
 	free(it->attaches);
 	ipc_table_init(it);
 }
@@ -146,30 +148,6 @@ bool sysv_in_tree(const int *pids, size_t nr, int pid)
 	return false;
 }
 
-/* Message queues the tree has used are not saved. */
-static int refuse_msg(const int *pids, size_t nr)
-{
-	struct msginfo mi;
-	int max;
-
-	max = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi);
-	for (int idx = 0; idx <= max; idx++) {
-		struct msqid_ds ds;
-		int id = msgctl(idx, MSG_STAT_ANY, &ds), pid = 0;
-
-		if (id >= 0 && sysv_in_tree(pids, nr, ds.msg_lspid))
-			pid = ds.msg_lspid;
-		else if (id >= 0 && sysv_in_tree(pids, nr, ds.msg_lrpid))
-			pid = ds.msg_lrpid;
-		if (pid)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot dump %d: it used System V message queue %d (not supported)",
-				pid, id);
-	}
-	return 0;
-}
-
 int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 {
 	struct shm_info info;
@@ -196,8 +174,8 @@ int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 	}
 	/* Pages in swap are not seen by mincore(): then every page is read. */
 	it->swapped = max >= 0 && info.shm_swp > 0;
-	r = refuse_msg(pids, nr);
-	return r < 0 ? r : sem_dump(&it->img, pids, nr);
+	r = sem_dump(&it->img, pids, nr);
+	return r < 0 ? r : msq_dump(&it->img, pids, nr);
 }
 
 /* The pages of segment @s, attached at @mem, to save. */
@@ -289,6 +267,8 @@ int ipc_check(const IpcEntry *ie, const MmEntry *const *mms, size_t nr_mms, cons
 	if (ie->n_sem > (1u << 20))
 		return img_inconsistent(IMG_IPC, 0, "%zu semaphore sets", ie->n_sem);
 	r = sem_check(ie, t);
+	if (r >= 0)
+		r = msq_check(ie, t);
 	if (r < 0)
 		return r;
 	for (size_t m = 0; m < nr_mms; m++)
@@ -484,15 +464,15 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 {
 	char boot[BOOT_ID_LEN + 1];
 	bool same_boot;
+	int r;
 
 	boot_id_read(boot);
 	same_boot = boot[0] && ie->boot_id && !strcmp(boot, ie->boot_id);
 	memset(st, 0, sizeof(*st));
-	st->created = xzalloc((ie->n_shm + ie->n_sem + 1) * sizeof(*st->created));
+	st->created = xzalloc((ie->n_shm + ie->n_sem + ie->n_msq + 1) * sizeof(*st->created));
 	for (size_t i = 0; i < ie->n_shm; i++) {
 		const SysvShmEntry *s = ie->shm[i];
 		struct shmid_ds ds;
-		int r;
 
 		if (shmctl((int)s->shmid, IPC_STAT, &ds) >= 0) {
 			if (!shm_same(s, &ds, same_boot))
@@ -517,7 +497,18 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 		if (r < 0)
 			return r;
 	}
-	return sem_restore(ie, t, same_boot, st->created + ie->n_shm);
+	r = sem_restore(ie, t, same_boot, st->created + ie->n_shm);
+	if (r < 0)
+		return r;
+	return msq_restore(ie, t, same_boot, TRAMP_LEN - TRAMP_SCRATCH_OFF,
+			   st->created + ie->n_shm + ie->n_sem);
+}
+
+int ipc_restore_late(struct infect *inf, const IpcEntry *ie)
+{
+	int r = sem_restore_late(inf, ie);
+
+	return r < 0 ? r : msq_restore_late(inf, ie);
 }
 
 void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st)
@@ -525,8 +516,10 @@ void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st)
 	for (size_t i = 0; ie && st->created && i < ie->n_shm; i++)
 		if (st->created[i])
 			(void)shmctl((int)ie->shm[i]->shmid, IPC_RMID, NULL);
-	if (ie && st->created)
+	if (ie && st->created) {
 		sem_restore_undo(ie, st->created + ie->n_shm);
+		msq_restore_undo(ie, st->created + ie->n_shm + ie->n_sem);
+	}
 	free(st->created);
 	st->created = NULL;
 }
@@ -561,4 +554,5 @@ void ipc_show(const IpcEntry *ie)
 		       (s->mode & SHM_DEST) ? ", removed" : "");
 	}
 	sem_show(ie);
+	msq_show(ie);
 }

@@ -35,5 +35,18 @@ int sem_restore(const IpcEntry *ie, const struct trust *t, bool same_boot, bool 
 void sem_restore_undo(const IpcEntry *ie, const bool *created);
 void sem_show(const IpcEntry *ie);
 void sem_release(IpcEntry *ie);
+int sem_restore_late(struct infect *inf, const IpcEntry *ie);
+
+/* sysv-msg.c: message queues whose last sender or receiver is the tree's:
+ * their messages in order. */
+int msq_dump(IpcEntry *ie, const int *pids, size_t nr);
+int msq_check(const IpcEntry *ie, const struct trust *t);
+/* @scratch_len: the restorer's scratch memory, in the restored processes. */
+int msq_restore(const IpcEntry *ie, const struct trust *t, bool same_boot, size_t scratch_len,
+		bool *created);
+void msq_restore_undo(const IpcEntry *ie, const bool *created);
+int msq_restore_late(struct infect *inf, const IpcEntry *ie);
+void msq_show(const IpcEntry *ie);
+void msq_release(IpcEntry *ie);
 
 #endif

@@ -240,7 +240,7 @@ void sem_restore_undo(const IpcEntry *ie, const bool *created)
 			sem_rm((int)ie->sem[i]->semid);
 }
 
-int ipc_restore_late(struct infect *inf, const IpcEntry *ie)
+int sem_restore_late(struct infect *inf, const IpcEntry *ie)
 {
 	for (size_t i = 0; i < ie->n_sem; i++) {
 		const SysvSemEntry *e = ie->sem[i];

@@ -9,7 +9,6 @@
 #     and values.
 #  3. a restore failing where it makes the set or sets its values leaves
 #     nothing (the FAULT=1 build).
-#  4. a message queue the tree used: refused, the tree untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -17,7 +16,6 @@ e2e_init
 key=$(( (($$ & 0xffff) << 12) | (RANDOM & 0xfff) | 0x20000000 ))
 rm_ipc() {
 	ipcrm -S "$key" 2>/dev/null
-	ipcrm -Q "$key" 2>/dev/null
 	return 0
 }
 CLEANUP_HOOKS+=(rm_ipc)
@@ -84,25 +82,4 @@ for site in restore_sysv_create restore_sysv_sem_values; do
 	grep -qE "^ *[0-9-]+ +$id " /proc/sysvipc/sem && fail "a restore failed at $site left the set"
 done
 
-# 3. a message queue: refused
-spawn "$T" python3 -c "
-import ctypes, signal, sys
-libc = ctypes.CDLL(None, use_errno=True)
-q = libc.msgget($key, 0o1600)
-buf = ctypes.create_string_buffer(b'\x01\0\0\0\0\0\0\0hello', 13)
-if q < 0 or libc.msgsnd(q, buf, 5, 0) < 0: sys.exit(1)
-print('READY', flush=True)
-signal.pause()
-"
-qpid=$TARGET_PID
-wait_for 10 "the queue user to start" has_line "$T/out" '^READY' || fail "the queue user did not start"
-mkdir "$T/d3"
-ck_fails "dump with a message queue" dump --pid "$qpid" --images "$T/d3/images"
-grep -qE "^ckpt: cannot dump $qpid: it used System V message queue [0-9]+ \(not supported\)" "$CK_ERR" ||
-	fail "not the refusal wanted: $(ck_err_line)"
-assert_dump_left_nothing "$T/d3"
-is_dead "$qpid" && fail "the queue user died"
-[[ $(proc_state "$qpid") == S ]] || fail "the queue user is $(proc_state "$qpid")"
-kill -9 "$qpid"
-reap "$qpid"
 assert_no_strays
