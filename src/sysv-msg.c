@@ -27,6 +27,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
 #include <sys/syscall.h>
@@ -129,6 +130,14 @@ int msq_dump(IpcEntry *ie, const int *pids, size_t nr)
 	return 0;
 }
 
+static uint64_t msgmnb(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/msgmnb", "re");
+	unsigned long long v = 0;
+
+	return f && fscanf(f, "%llu", &v) == 1 ? v : 0;
+}
+
 int msq_check(const IpcEntry *ie, const struct trust *t)
 {
 	if (ie->n_msq > (1u << 20))
@@ -156,6 +165,12 @@ int msq_check(const IpcEntry *ie, const struct trust *t)
 		if (bytes > e->qbytes)
 			return img_inconsistent(IMG_IPC, 0, "message queue %u: %llu bytes",
 						e->msqid, (unsigned long long)bytes);
+		/* Above msgmnb only with CAP_SYS_RESOURCE, which ckpt has. */
+		if (!t->trusted && e->qbytes > msgmnb())
+			return pr_fail(
+				-EPERM,
+				"cannot restore: System V message queue %u holds more than kernel.msgmnb (%llu bytes)",
+				e->msqid, (unsigned long long)e->qbytes);
 		if (!t->trusted &&
 		    (e->uid != t->owner || e->cuid != t->owner || !sysv_trust_has_gid(t, e->gid) ||
 		     !sysv_trust_has_gid(t, e->cgid)))
@@ -203,19 +218,26 @@ static const struct sysv_ops msq_ops = {
 	.by_key = msq_by_key,
 };
 
-/* A type no saved message of @e has: the marker the last receiver takes. */
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A type no saved message of @e has (the smallest): the marker the last
+ * receiver takes. */
 static long marker_type(const SysvMsqEntry *e)
 {
+	_cleanup_free_ long *types = xmalloc((e->n_msgs + 1) * sizeof(*types));
 	long t = 1;
 
-	for (bool again = true; again;) {
-		again = false;
-		for (size_t k = 0; k < e->n_msgs; k++)
-			if (e->msgs[k]->mtype == t) {
-				t++;
-				again = true;
-			}
-	}
+	for (size_t k = 0; k < e->n_msgs; k++)
+		types[k] = (long)e->msgs[k]->mtype;
+	qsort(types, e->n_msgs, sizeof(*types), cmp_long);
+	for (size_t k = 0; k < e->n_msgs && types[k] <= t; k++)
+		if (types[k] == t)
+			t++;
 	return t;
 }
 

@@ -11,9 +11,11 @@
 #     with their ids, keys, owners and contents.
 #  3. a segment attached also by a process outside the tree: refused,
 #     the tree untouched.
-#  4. a restore failing at each of its steps for System V objects leaves
+#  4. hostile fields of ipc.img and of the attaches in mm-PID.img:
+#     refused before anything is made.
+#  5. a restore failing at each of its steps for System V objects leaves
 #     nothing (the FAULT=1 build).
-#  5. the same id taken by another segment at restore: refused, nothing
+#  6. the same id taken by another segment at restore: refused, nothing
 #     left.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -79,6 +81,31 @@ read -r _ _ perms _ _ _ nattch uid gid cuid cgid _ < <(grep -E "^ *[0-9-]+ +$a "
 [[ $perms == 640 && $nattch == 2 && $uid == 0 && $cuid == 0 ]] ||
 	fail "A made again wrong: perms $perms nattch $nattch uid $uid cuid $cuid"
 kill_tree "${TREE_PIDS[@]}"
+
+# Hostile images: refused before anything is made.
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
+[[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
+hostile() { # WHY_REGEX FILE EDIT...
+	local why=$1 file=$2 bad
+	shift 2
+	bad=$(mktemp -d "$T/bad.XXXXXX")
+	cp -a "$T/img2/." "$bad/"
+	"$IMGEDIT" "$bad" "$file" "$@" || fail "imgedit $* failed"
+	log "==== $*"
+	expect_restore_fail "$bad" "$pid" "with $*"
+	grep -qE "$why" "$CK_ERR" || fail "restore with $*: the refusal does not say '$why': $(ck_err_line)"
+	grep -qE "^ *[0-9-]+ +$b " /proc/sysvipc/shm && fail "a refused restore made B"
+}
+hostile "segment [0-9]+: mode" ipc.img "shm[0].mode=4294967295"
+hostile "segment [0-9]+: size or pages" ipc.img "shm[0].data.size=0"
+hostile "segment [0-9]+: size or pages" ipc.img "shm[0].data.nr_pages=99"
+hostile "segment [0-9]+: id" ipc.img \
+	"shm[1].shmid=$("$IMGEDIT" "$T/img2" ipc.img | sed -n 's/^shm\[0\]\.shmid=//p')"
+hostile "segment [0-9]+: removed with a key" ipc.img \
+	"shm[$("$IMGEDIT" "$T/img2" ipc.img | sed -n "s/^shm\[\([0-9]\)\]\.shmid=$b\$/\1/p")].key=5"
+vma=$("$IMGEDIT" "$T/img2" "mm-$pid.img" | sed -n 's/^vmas\[\([0-9]*\)\]\.sysv_shmid=.*/\1/p' | head -n 1)
+hostile "attach at 0x[0-9a-f]+ of a segment not saved" "mm-$pid.img" "vmas[$vma].sysv_shmid=999999"
+hostile "System V shm id" "mm-$pid.img" "vmas[$vma].kind=1"
 
 # A restore failing at each step of its own: B (removed) is made again and
 # its pages put back, then removed again once attached: nothing is left
