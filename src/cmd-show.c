@@ -363,6 +363,26 @@ static void show_tables_json(const struct show *s)
 		       i ? "," : "", e->shmid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
 		       (unsigned long long)e->data->size, (unsigned long long)e->data->nr_pages);
 	}
+	printf("],\"sysv_sem\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_sem; i++) {
+		const SysvSemEntry *e = s->ipc->sem[i];
+
+		printf("%s{\"semid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"values\":[",
+		       i ? "," : "", e->semid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid);
+		for (size_t k = 0; k < e->n_values; k++)
+			printf("%s%u", k ? "," : "", e->values[k]);
+		printf("]}");
+	}
+	printf("],\"sysv_msq\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_msq; i++) {
+		const SysvMsqEntry *e = s->ipc->msq[i];
+
+		printf("%s{\"msqid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"qbytes\":%llu,\"messages\":%zu}",
+		       i ? "," : "", e->msqid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
+		       (unsigned long long)e->qbytes, e->n_msgs);
+	}
 	printf("]");
 }
 
