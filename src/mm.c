@@ -182,7 +182,8 @@ static int flags_apply(const struct mm_flags_read *fr, MmEntry *mm)
 				       fr->pid);
 		v->vmflags = pv->vmflags;
 		/* The vDSO group is device-like memory of the kernel's own. */
-		if (v->kind <= VMA_KIND__VMA_FILE_SHARED &&
+		/* A System V segment may be hugetlb memory too (SHM_HUGETLB). */
+		if ((v->kind <= VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_SYSV_SHM) &&
 		    (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)))
 			return refuse_device(fr->pid, v->start, v->end, v->path);
 		if (v->kind == VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_FILE_PRIVATE)
