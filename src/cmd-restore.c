@@ -238,9 +238,17 @@ static int restore_load(struct restore *rs, const char *dir)
 	if (r >= 0)
 		r = read_image(rs, IMG_SHMEM, 0, &shmem_entry__descriptor,
 			       (ProtobufCMessage **)&rs->shmem);
-	if (r >= 0)
+	/* Sets made before System V IPC was saved have no ipc.img: then
+	 * none of their mappings may be an attach (ipc_check). */
+	if (r >= 0 &&
+	    faccessat(rs->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		rs->ipc = xmalloc(sizeof(*rs->ipc));
+		ipc_entry__init(rs->ipc);
+	} else if (r >= 0) {
 		r = read_image(rs, IMG_IPC, 0, &ipc_entry__descriptor,
 			       (ProtobufCMessage **)&rs->ipc);
+	}
 	if (r >= 0)
 		r = load_plan(rs);
 	if (r < 0)

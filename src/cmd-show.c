@@ -485,7 +485,8 @@ static int load_all(struct show *s)
 		r = load(s, IMG_FILES, 0, &files_entry__descriptor, (ProtobufCMessage **)&s->files);
 	if (r >= 0 && !s->inv->predump)
 		r = load(s, IMG_SHMEM, 0, &shmem_entry__descriptor, (ProtobufCMessage **)&s->shmem);
-	if (r >= 0 && !s->inv->predump)
+	if (r >= 0 && !s->inv->predump &&
+	    faccessat(s->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		r = load(s, IMG_IPC, 0, &ipc_entry__descriptor, (ProtobufCMessage **)&s->ipc);
 	if (r < 0)
 		return r;
