@@ -19,7 +19,9 @@ id postgres >/dev/null 2>&1 || skip "no postgres user"
 d=$(mktemp -d /tmp/ckpt-e2e-pg.XXXXXX)
 TMPDIRS+=("$d")
 chown postgres: "$d"
+# A port nobody listens on (other tests run beside this one).
 port=$((20000 + ($$ % 20000)))
+while [[ -n $(ss -Htln "sport = :$port") ]]; do port=$((port + 1)); done
 pg_pid=
 stop_pg() {
 	[[ -n $pg_pid ]] && kill -9 "$pg_pid" 2>/dev/null
