@@ -7,7 +7,6 @@
 # postmaster's tree (kills), restore: the same connection goes on (more
 # rows, COMMIT, the count and the sum as written), and a new connection
 # sees them. The cluster is stopped and removed even on failure.
-# e2e-timeout: 180
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
