@@ -3,6 +3,8 @@
 # key attached by a process and its child, who talk through it; a segment
 # removed while attached twice (read-write and SHM_RDONLY); a segment the
 # child made and nobody attaches.
+#  0. dump --leave-running: the target goes on as it was; ckpt show
+#     lists the three segments.
 #  1. dump (kills), restore: the segments that outlived the tree are
 #     reused, the removed one is made again with its id; the target's
 #     own check (ids, keys, modes, SHM_DEST, contents, the read-only
@@ -58,6 +60,13 @@ a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]} c=${BASH_REMATCH[3]}
 ids=("${a}" "${b}" "${c}")
 log "segments: $line"
 self_check "$pid" "$w"
+
+# 0. a dump that leaves the tree running leaves it as it was
+ck_ok dump --leave-running --pid "$pid" --images "$T/img0"
+self_check "$pid" "$w"
+"$CKPT" show --images "$T/img0" | grep -E "sysv shm ($a|$b|$c):" >&2
+(($("$CKPT" show --images "$T/img0" | grep -cE "sysv shm ($a|$b|$c):") == 3)) ||
+	fail "ckpt show does not list the three segments"
 
 # 1. reused where they outlived the tree (B, removed, is made again)
 dump_tree "$pid" "$T/img1"
