@@ -58,6 +58,7 @@ struct dump {
 			    create it, or -1 (pages-cow.c) */
 	struct file_table files;
 	struct shmem_table shmem;
+	struct ipc_table ipc; /* System V IPC objects */
 	struct parent_images parent;
 	struct track_state *track; /* the keeper's (our copies), if any */
 	bool kept; /* the tree has a keeper: a full dump stops it */
@@ -295,6 +296,10 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 			pr_errno(-ENOENT, "cannot dump %d: cannot read its shared memory", pid),
 			shmem_dump_vmas(&d->shmem, pid, &p->mm));
 	if (r >= 0)
+		r = FAULT_OR(dump_sysv_ipc,
+			     pr_errno(-EINVAL, "cannot dump %d: cannot read System V shm", pid),
+			     ipc_dump_vmas(&d->ipc, pid, &p->mm));
+	if (r >= 0)
 		r = FAULT_OR(dump_files, pr_errno(-ENOENT, "cannot read '/proc/%d/fd'", pid),
 			     files_dump_proc(&d->files, pid, &p->fdinfo));
 	return r;
@@ -328,6 +333,8 @@ static int collect_all(struct dump *d)
 		else if (!d->tree.procs[i].node.zombie)
 			r = dump_collect(d, &d->procs[i]);
 	}
+	if (r >= 0 && !d->predump)
+		r = ipc_dump_finish(&d->ipc, pids, d->tree.nr);
 	if (r >= 0 && !d->predump)
 		r = FAULT_OR(dump_files_finish,
 			     pr_errno(-EIO, "cannot dump %d: cannot read its files", d->root),
@@ -508,9 +515,13 @@ static int write_all(struct dump *d, struct imgdir *dir)
 		return pr_errno(r, "cannot write images in '%s'", dir->tmp);
 	if (d->predump)
 		return 0;
-	return FAULT_OR(dump_write_shmem,
-			pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
-			shmem_dump(&d->shmem, dir->dirfd));
+	r = FAULT_OR(dump_write_shmem, pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
+		     shmem_dump(&d->shmem, dir->dirfd));
+	if (r >= 0)
+		r = FAULT_OR(dump_write_ipc,
+			     pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
+			     ipc_dump_write(&d->ipc, dir->dirfd));
+	return r;
 }
 
 static void fill_inventory(InventoryEntry *inv, struct dump *d, uint64_t frozen_at)
@@ -624,6 +635,7 @@ static struct dump *dump_new(const struct options *o)
 	d->files_opts.ext_unix_sk = o->ext_unix_sk;
 	file_table_init(&d->files, &d->files_opts, -1);
 	shmem_table_init(&d->shmem);
+	ipc_table_init(&d->ipc);
 	d->files.shmem = &d->shmem;
 	d->parent.dirfd = -1;
 	return d;
@@ -660,6 +672,7 @@ static void dump_free(struct dump *d)
 	parent_close(&d->parent);
 	file_table_release(&d->files);
 	shmem_table_release(&d->shmem);
+	ipc_table_release(&d->ipc);
 	tree_release(&d->tree);
 	free(d->procs);
 	free(d->cow_parent);

@@ -47,6 +47,8 @@ static bool read_fault(enum img_kind kind)
 		return FAULT_OR(restore_read_files, true, false);
 	case IMG_SHMEM:
 		return FAULT_OR(restore_read_shmem, true, false);
+	case IMG_IPC:
+		return FAULT_OR(restore_read_ipc, true, false);
 	case IMG_CORE:
 		return FAULT_OR(restore_read_core, true, false);
 	case IMG_MM:
@@ -239,6 +241,17 @@ static int restore_load(struct restore *rs, const char *dir)
 	if (r >= 0)
 		r = read_image(rs, IMG_SHMEM, 0, &shmem_entry__descriptor,
 			       (ProtobufCMessage **)&rs->shmem);
+	/* Sets made before System V IPC was saved have no ipc.img: then
+	 * none of their mappings may be an attach (ipc_check). */
+	if (r >= 0 &&
+	    faccessat(rs->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		rs->ipc = xmalloc(sizeof(*rs->ipc));
+		ipc_entry__init(rs->ipc);
+	} else if (r >= 0) {
+		r = read_image(rs, IMG_IPC, 0, &ipc_entry__descriptor,
+			       (ProtobufCMessage **)&rs->ipc);
+	}
 	if (r >= 0)
 		r = load_plan(rs);
 	if (r < 0)
@@ -482,6 +495,9 @@ static int restore_check(struct restore *rs)
 		return inconsistent("shared memory");
 	if (r < 0)
 		return r; /* a path it refused, said */
+	r = ipc_check(rs->ipc, mms, n, &rs->trust);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].mm)
 			r = pages_check(rs->procs[i].mm, rs->chain, rs->nr_chain,
@@ -580,6 +596,9 @@ void restore_release(struct restore *rs)
 	plan_release(&rs->plan);
 	if (rs->shmem)
 		protobuf_c_message_free_unpacked(&rs->shmem->base, NULL);
+	free(rs->ipc_st.created);
+	if (rs->ipc)
+		protobuf_c_message_free_unpacked(&rs->ipc->base, NULL);
 	if (rs->files)
 		protobuf_c_message_free_unpacked(&rs->files->base, NULL);
 	if (rs->pstree)
@@ -755,6 +774,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = FAULT_OR(restore_mm_late,
 			     pr_errno(-ENOMEM, "cannot restore %d: cannot map its memory", pid),
 			     mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain));
+	if (r >= 0)
+		r = ipc_restore_late(&inf, rs->ipc);
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
 		r = FAULT_OR(restore_locks_late,
@@ -934,13 +955,17 @@ static int restore_run(struct restore *rs, const struct options *o)
 	int root = (int)rs->inv->root_pid;
 	int r;
 
-	r = open_shared(rs);
+	r = ipc_restore(rs->ipc, rs->dirfd, &rs->trust, &rs->ipc_st);
+	if (r >= 0)
+		r = open_shared(rs);
 	if (r >= 0)
 		r = tree_spawn(rs);
 	if (r >= 0)
 		r = restore_all_remote(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
+	if (r >= 0)
+		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
 		if (r >= 0) {
@@ -979,6 +1004,7 @@ int cmd_restore(const struct options *o)
 	r = restore_run(&rs, o);
 	if (r < 0) {
 		tree_kill(&rs);
+		ipc_restore_undo(rs.ipc, &rs.ipc_st);
 		restore_release(&rs);
 		return r == -ECANCELED ? -EINVAL : r;
 	}

@@ -32,6 +32,7 @@ struct show {
 	PstreeEntry *pstree;
 	FilesEntry *files;
 	ShmemEntry *shmem;
+	IpcEntry *ipc; /* NULL in a pre-dump */
 	struct show_proc *procs;
 	size_t nr;
 };
@@ -48,6 +49,7 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
 		[VMA_KIND__VMA_AIO] = "aio-ring",
+		[VMA_KIND__VMA_SYSV_SHM] = "sysv-shm",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
@@ -290,6 +292,8 @@ static void show_tables_text(const struct show *s)
 			       o->gid);
 		printf("\n");
 	}
+	if (s->ipc)
+		ipc_show(s->ipc);
 }
 
 static void show_text(const struct show *s)
@@ -431,6 +435,35 @@ static void show_tables_json(const struct show *s)
 		}
 		printf("}");
 	}
+	printf("],\"sysv_shm\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_shm; i++) {
+		const SysvShmEntry *e = s->ipc->shm[i];
+
+		printf("%s{\"shmid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"size\":%llu,\"pages_stored\":%llu}",
+		       i ? "," : "", e->shmid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
+		       (unsigned long long)e->data->size, (unsigned long long)e->data->nr_pages);
+	}
+	printf("],\"sysv_sem\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_sem; i++) {
+		const SysvSemEntry *e = s->ipc->sem[i];
+
+		printf("%s{\"semid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"values\":[",
+		       i ? "," : "", e->semid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid);
+		for (size_t k = 0; k < e->n_values; k++)
+			printf("%s%u", k ? "," : "", e->values[k]);
+		printf("]}");
+	}
+	printf("],\"sysv_msq\":[");
+	for (size_t i = 0; s->ipc && i < s->ipc->n_msq; i++) {
+		const SysvMsqEntry *e = s->ipc->msq[i];
+
+		printf("%s{\"msqid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
+		       "\"cuid\":%u,\"cgid\":%u,\"qbytes\":%llu,\"messages\":%zu}",
+		       i ? "," : "", e->msqid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
+		       (unsigned long long)e->qbytes, e->n_msgs);
+	}
 	printf("]");
 }
 
@@ -535,6 +568,9 @@ static int load_all(struct show *s)
 		r = load(s, IMG_FILES, 0, &files_entry__descriptor, (ProtobufCMessage **)&s->files);
 	if (r >= 0 && !s->inv->predump)
 		r = load(s, IMG_SHMEM, 0, &shmem_entry__descriptor, (ProtobufCMessage **)&s->shmem);
+	if (r >= 0 && !s->inv->predump &&
+	    faccessat(s->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		r = load(s, IMG_IPC, 0, &ipc_entry__descriptor, (ProtobufCMessage **)&s->ipc);
 	if (r < 0)
 		return r;
 	s->nr = s->pstree->n_procs;
@@ -564,6 +600,7 @@ static void show_release(struct show *s)
 	free_msg(s->pstree);
 	free_msg(s->files);
 	free_msg(s->shmem);
+	free_msg(s->ipc);
 	free_msg(s->inv);
 	if (s->dirfd >= 0)
 		close(s->dirfd);

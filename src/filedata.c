@@ -10,7 +10,7 @@
 #define CHUNK (4UL << 20)
 #define MAX_RUN_BYTES (1L << 42) /* runs hold at most 2^30 pages */
 
-static void add_run(FileDataEntry *d, uint64_t off, uint64_t nr_pages)
+void filedata_add_run(FileDataEntry *d, uint64_t off, uint64_t nr_pages)
 {
 	PageRunEntry *run = xmalloc(sizeof(*run));
 
@@ -41,16 +41,17 @@ static int find_runs(int fd, FileDataEntry *d)
 		hole = MIN(hole, size);
 		hole = (hole + (off_t)PAGE_SIZE - 1) & ~(off_t)(PAGE_SIZE - 1);
 		for (off_t s = data; s < hole; s += MAX_RUN_BYTES)
-			add_run(d, (uint64_t)s,
-				(uint64_t)(MIN(hole - s, MAX_RUN_BYTES) / PAGE_SIZE));
+			filedata_add_run(d, (uint64_t)s,
+					 (uint64_t)(MIN(hole - s, MAX_RUN_BYTES) / PAGE_SIZE));
 		off = hole;
 	}
 	return 0;
 }
 
-/* The data of @d, in the order of its runs, from @fd into the image
- * (dump) or back (restore). A last page may end past the end of file. */
-static int copy_runs(int fd, const FileDataEntry *d, struct img *img, bool dumping)
+/* The data of @d, in the order of its runs, from @fd (or memory @mem, the
+ * file mapped) into the image (dump) or back (restore). A last page may end
+ * past the end of file. */
+static int copy_runs(int fd, char *mem, const FileDataEntry *d, struct img *img, bool dumping)
 {
 	_cleanup_free_ char *buf = xmalloc(CHUNK);
 
@@ -63,12 +64,16 @@ static int copy_runs(int fd, const FileDataEntry *d, struct img *img, bool dumpi
 
 			if (dumping) {
 				memset(buf + in_file, 0, n - in_file);
-				r = pread_full(fd, buf, in_file, (off_t)off);
+				if (mem)
+					memcpy(buf, mem + off, in_file);
+				r = mem ? 0 : pread_full(fd, buf, in_file, (off_t)off);
 				if (r == 0)
 					r = img_write(img, buf, n);
 			} else {
 				r = img_read(img, buf, n);
-				if (r == 0)
+				if (r == 0 && mem)
+					memcpy(mem + off, buf, in_file);
+				else if (r == 0)
 					r = pwrite_full(fd, buf, in_file, (off_t)off);
 			}
 			if (r < 0)
@@ -92,7 +97,7 @@ int filedata_dump(int fd, uint64_t size, FileDataEntry *d, int dirfd, enum img_k
 		return r;
 	r = img_create_file(&img, dirfd, name, kind);
 	if (r >= 0)
-		r = copy_runs(fd, d, &img, true);
+		r = copy_runs(fd, NULL, d, &img, true);
 	if (r >= 0)
 		r = img_finish(&img);
 	img_close(&img);
@@ -131,7 +136,40 @@ int filedata_restore(int fd, const FileDataEntry *d, int dirfd, enum img_kind ki
 	if (r >= 0 && img.payload_len != d->nr_pages * PAGE_SIZE)
 		r = -EBADMSG;
 	if (r >= 0)
-		r = copy_runs(fd, d, &img, false);
+		r = copy_runs(fd, NULL, d, &img, false);
+	if (r >= 0)
+		r = img_verify(&img);
+	img_close(&img);
+	return r;
+}
+
+int filedata_dump_mem(const void *mem, const FileDataEntry *d, int dirfd, enum img_kind kind,
+		      int id)
+{
+	_cleanup_free_ char *name = img_name(kind, id);
+	struct img img;
+	int r;
+
+	r = img_create_file(&img, dirfd, name, kind);
+	if (r >= 0)
+		r = copy_runs(-1, (char *)mem, d, &img, true);
+	if (r >= 0)
+		r = img_finish(&img);
+	img_close(&img);
+	return r;
+}
+
+int filedata_restore_mem(void *mem, const FileDataEntry *d, int dirfd, enum img_kind kind, int id)
+{
+	_cleanup_free_ char *name = img_name(kind, id);
+	struct img img;
+	int r;
+
+	r = img_open_file(&img, dirfd, name, kind);
+	if (r >= 0 && img.payload_len != d->nr_pages * PAGE_SIZE)
+		r = -EBADMSG;
+	if (r >= 0)
+		r = copy_runs(-1, mem, d, &img, false);
 	if (r >= 0)
 		r = img_verify(&img);
 	img_close(&img);

@@ -18,5 +18,11 @@ int filedata_dump(int fd, uint64_t size, FileDataEntry *d, int dirfd, enum img_k
 int filedata_check(const FileDataEntry *d);
 /* Size @fd and write the saved data back into it. */
 int filedata_restore(int fd, const FileDataEntry *d, int dirfd, enum img_kind kind, int id);
+/* The same for data in memory (a System V segment attached by ckpt), @mem
+ * the size of the file: the runs are the caller's (filedata_add_run). */
+void filedata_add_run(FileDataEntry *d, uint64_t off, uint64_t nr_pages);
+int filedata_dump_mem(const void *mem, const FileDataEntry *d, int dirfd, enum img_kind kind,
+		      int id);
+int filedata_restore_mem(void *mem, const FileDataEntry *d, int dirfd, enum img_kind kind, int id);
 
 #endif

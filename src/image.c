@@ -19,6 +19,8 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_SHMEM] = { "shmem.img", 0x4d485308, "shared memory" },
 	[IMG_SHMEM_PAGES] = { "shmem-pages-%d.img", 0x50485309, "shared memory pages" },
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
+	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
+	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -49,6 +49,8 @@ enum img_kind {
 	IMG_SHMEM,
 	IMG_SHMEM_PAGES,
 	IMG_FILE_DATA,
+	IMG_IPC,
+	IMG_SYSV_SHM_PAGES,
 	IMG_NR_KINDS,
 };
 

@@ -19,6 +19,7 @@
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "infect.h"
+#include "ipc.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "seize.h"
@@ -133,5 +134,41 @@ int regs_restore(int tid, const ThreadCoreEntry *th);
 int rseq_restore_late(struct infect *inf, const ThreadCoreEntry *th);
 int thread_ptrs_dump(struct infect *inf, ThreadCoreEntry *th);
 int thread_ptrs_restore_late(struct infect *inf, const ThreadCoreEntry *th);
+
+/* sysv-ipc.c: System V IPC objects of the tree (shared memory segments;
+ * semaphore sets and message queues it used are refused) */
+struct ipc_table {
+	IpcEntry img;
+	uint32_t *attaches; /* per segment: VMAs of the tree on it */
+	bool swapped; /* something of the namespace is in swap */
+};
+
+void ipc_table_init(struct ipc_table *it);
+void ipc_table_release(struct ipc_table *it);
+/* The segments process @pid has attached (its VMA_SYSV_SHM VMAs). */
+int ipc_dump_vmas(struct ipc_table *it, int pid, const MmEntry *mm);
+/* Every process seen: the segments the tree made and left unattached;
+ * refuses segments attached outside the tree, and semaphore sets and
+ * message queues used by the tree. */
+int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr);
+/* The contents of every segment, and ipc.img. */
+int ipc_dump_write(struct ipc_table *it, int dirfd);
+/* ipc.img is sane, the owner's when the set is not trusted, and every
+ * attach in @mms is of a saved segment. Logs why not. */
+int ipc_check(const IpcEntry *ie, const MmEntry *const *mms, size_t nr_mms, const struct trust *t);
+
+struct ipc_restored {
+	bool *created; /* per segment: made by this restore */
+};
+
+/* Every segment reused or made again, with its contents (before the tree). */
+int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc_restored *st);
+/* A failed restore removes the segments it made. */
+void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st);
+/* Every process attached: segments removed while attached are removed again. */
+int ipc_restore_finish(const IpcEntry *ie, struct ipc_restored *st);
+/* In restored process @inf: the semaphores it last operated on (sysv-sem.c). */
+int ipc_restore_late(struct infect *inf, const IpcEntry *ie);
+void ipc_show(const IpcEntry *ie);
 
 #endif

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -74,6 +75,12 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 	/* The ring of io_setup(): the kernel shows it as a deleted file. */
 	if (!strcmp(p, "/[aio] (deleted)")) {
 		*ret_kind = VMA_KIND__VMA_AIO;
+		return 0;
+	}
+	/* A System V segment: its shmid is the inode column. */
+	if (!strncmp(p, "/SYSV", 5) && str_ends(p, " (deleted)") && pv->shared &&
+	    pv->ino <= INT32_MAX) {
+		*ret_kind = VMA_KIND__VMA_SYSV_SHM;
 		return 0;
 	}
 	if (p[0] != '/' || !strncmp(p, "/SYSV", 5)) {
@@ -136,6 +143,10 @@ static int vmas_dump(int pid, MmEntry *mm)
 			r = aio_dump_vma(pid, v);
 		else if (r >= 0 && pv->path && pv->path[0] == '/')
 			v->path = xstrdup(pv->path); /* shown as is (a memfd's name) */
+		if (r >= 0 && v->kind == VMA_KIND__VMA_SYSV_SHM) {
+			v->has_sysv_shmid = true;
+			v->sysv_shmid = (uint32_t)pv->ino;
+		}
 	}
 	proc_vmas_free(pvs, nr);
 	return r;
@@ -173,7 +184,8 @@ static int flags_apply(const struct mm_flags_read *fr, MmEntry *mm)
 				       fr->pid);
 		v->vmflags = pv->vmflags;
 		/* The vDSO group is device-like memory of the kernel's own. */
-		if (v->kind <= VMA_KIND__VMA_FILE_SHARED &&
+		/* A System V segment may be hugetlb memory too (SHM_HUGETLB). */
+		if ((v->kind <= VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_SYSV_SHM) &&
 		    (pv->vmflags & (VMF_IO | VMF_PFNMAP | VMF_HUGETLB)))
 			return refuse_device(fr->pid, v->start, v->end, v->path);
 		if (v->kind == VMA_KIND__VMA_FILE_SHARED || v->kind == VMA_KIND__VMA_FILE_PRIVATE)
@@ -350,7 +362,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 
 static bool vma_kind_known(uint32_t kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_AIO;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_SYSV_SHM;
 }
 
 static int vma_check(const VmaEntry *v, size_t i, int pid)
@@ -385,6 +397,9 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 		return img_inconsistent(IMG_MM, pid, "vma %zu: thp_bytes", i);
 	if (v->path && !str_fits(v->path, PATH_MAX_LEN - 1))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: path too long", i);
+	if ((v->kind == VMA_KIND__VMA_SYSV_SHM) != v->has_sysv_shmid ||
+	    (v->kind == VMA_KIND__VMA_SYSV_SHM && (v->has_shmid || v->sysv_shmid > INT32_MAX)))
+		return img_inconsistent(IMG_MM, pid, "vma %zu: System V shm id", i);
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
@@ -669,13 +684,23 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 			continue;
 		/* Its pages are there already, some shared with the parent:
 		 * moved, they stay shared. */
-		if (plan->cow.slot && plan->cow.slot[i])
+		if (plan->cow.slot && plan->cow.slot[i]) {
 			vma_call(&vc, i, SYS_mremap, (long)plan->cow.slot[i],
 				 (long)(v->end - v->start), (long)(v->end - v->start),
 				 MREMAP_MAYMOVE | MREMAP_FIXED, (long)v->start, 0);
-		else
+		} else if (v->kind == VMA_KIND__VMA_SYSV_SHM) {
+			/* A System V attach is an attach again, where it was
+			 * (the segment was made or found by sysv-ipc.c):
+			 * read-only if the VMA may never be written; then its
+			 * own protection. */
+			vma_call(&vc, i, SYS_shmat, (long)v->sysv_shmid, (long)v->start,
+				 (v->vmflags & VMF_MAYWRITE) ? 0 : SHM_RDONLY, 0, 0, 0);
+			vma_call(&vc, i, SYS_mprotect, (long)v->start, (long)(v->end - v->start),
+				 (long)v->prot, 0, 0, 0);
+		} else {
 			vma_call(&vc, i, SYS_mmap, (long)v->start, (long)(v->end - v->start),
 				 map_prot(v), map_flags(v), fd, fd >= 0 ? (long)v->pgoff : 0);
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(vma_advice); k++)
 			if (v->vmflags & vma_advice[k].vmflag)
 				vma_call(&vc, i, SYS_madvise, (long)v->start,

@@ -22,6 +22,8 @@
 #include "kinds.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
+#include "ipc.pb-c.h"
+#include "kinds.h"
 #include "shmem.pb-c.h"
 #include "tree.h"
 #include "trust.h"
@@ -48,6 +50,8 @@ struct restore {
 	PstreeEntry *pstree;
 	FilesEntry *files;
 	ShmemEntry *shmem;
+	IpcEntry *ipc; /* System V IPC objects */
+	struct ipc_restored ipc_st;
 	struct plan plan;
 	struct restore_proc *procs; /* per plan entry */
 	size_t nr;

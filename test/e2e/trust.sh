@@ -4,7 +4,8 @@
 # process of the test user, image sets of it, and what a restored process
 # was given.
 #
-#   atk_spawn WORKDIR TARGET   TARGET run by the user in WORKDIR (made by
+#   atk_spawn WORKDIR TARGET [ARGS...]
+#                              TARGET run by the user in WORKDIR (made by
 #                              the user); waits READY; sets TARGET_PID
 #   atk_set WORKDIR IMAGES     the user's 41-trust process, dumped by root
 #                              into IMAGES, which is then handed to the user
@@ -37,7 +38,7 @@ atk_spawn() {
 	# would be: a restore limited to the user reopens them as the user.
 	as_user touch "$w/out" "$w/err" || fail "cannot make $w/out as $ATK_USER"
 	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- "$bin" "$w"
+		--inh-caps=-all --bounding-set=-all -- "$bin" "$w" "${@:3}"
 	wait_ready "$TARGET_PID" "$w"
 }
 

@@ -13,6 +13,7 @@
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "inventory.pb-c.h"
+#include "ipc.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -30,6 +31,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_PSTREE] = &pstree_entry__descriptor,
 	[IMG_FILES] = &files_entry__descriptor,
 	[IMG_SHMEM] = &shmem_entry__descriptor,
+	[IMG_IPC] = &ipc_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
@@ -92,6 +94,11 @@ int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg)
 	}
 	case IMG_SHMEM:
 		return shmem_check((const ShmemEntry *)msg, NULL, 0) < 0 ? -EBADMSG : 0;
+	case IMG_IPC: {
+		static struct trust root_set = { .decided = true, .trusted = true };
+
+		return ipc_check((const IpcEntry *)msg, NULL, 0, &root_set);
+	}
 	default:
 		return 0;
 	}

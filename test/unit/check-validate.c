@@ -10,6 +10,7 @@
 #include "kinds.h"
 #include "mm.h"
 #include "tree.h"
+#include "trust.h"
 #include "util.h"
 
 #include <check.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 
 static void setup(void)
 {
@@ -395,6 +397,123 @@ START_TEST(test_overflow_helpers)
 }
 END_TEST
 
+/* ---- System V IPC ---- */
+
+static SysvShmEntry shm;
+static SysvShmEntry *shm_ptrs[1] = { &shm };
+static FileDataEntry shm_data;
+static SysvSemEntry sem;
+static SysvSemEntry *sem_ptrs[1] = { &sem };
+static uint32_t sem_values[2] = { 1, 2 };
+static int32_t sem_pids[2] = { 10, 0 };
+static SysvMsg msg;
+static SysvMsg *msg_ptrs[1] = { &msg };
+static SysvMsqEntry msq;
+static SysvMsqEntry *msq_ptrs[1] = { &msq };
+static IpcEntry ipc;
+static const struct trust root_set = { .decided = true, .trusted = true };
+
+static void ipc_make(void)
+{
+	ipc_entry__init(&ipc);
+	sysv_shm_entry__init(&shm);
+	file_data_entry__init(&shm_data);
+	shm.shmid = 7;
+	shm.key = 1234;
+	shm.mode = 0640;
+	shm.data = &shm_data;
+	shm_data.size = 8292;
+	sysv_sem_entry__init(&sem);
+	sem.semid = 3;
+	sem.mode = 0600;
+	sem.n_values = sem.n_pids = 2;
+	sem.values = sem_values;
+	sem.pids = sem_pids;
+	sysv_msg__init(&msg);
+	msg.mtype = 5;
+	msg.text.len = 3;
+	msg.text.data = (uint8_t *)"abc";
+	sysv_msq_entry__init(&msq);
+	msq.msqid = 9;
+	msq.qbytes = 16384;
+	msq.mode = 0620;
+	msq.n_msgs = 1;
+	msq.msgs = msg_ptrs;
+	ipc.n_shm = ipc.n_sem = ipc.n_msq = 1;
+	ipc.shm = shm_ptrs;
+	ipc.sem = sem_ptrs;
+	ipc.msq = msq_ptrs;
+	mm_make();
+	vmas[1].kind = VMA_KIND__VMA_SYSV_SHM;
+	vmas[1].has_sysv_shmid = true;
+	vmas[1].sysv_shmid = 7;
+	vmas[1].end = vmas[1].start + 3 * 4096;
+}
+
+static int ipc_check_all(const struct trust *t)
+{
+	const MmEntry *mms[1] = { &mm };
+
+	return mm_check(&mm, 1) ?: ipc_check(&ipc, mms, 1, t);
+}
+
+START_TEST(test_ipc_sane)
+{
+	ipc_make();
+	ck_assert_int_eq(ipc_check_all(&root_set), 0);
+}
+END_TEST
+
+START_TEST(test_ipc_hostile)
+{
+	const struct trust user_set = { .decided = true, .owner = 1000, .gid = 1000 };
+
+	ipc_make();
+	shm.mode = 0777 | 0100000; /* an unknown bit */
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	shm.mode |= SHM_DEST; /* removed, but with a key */
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	shm_data.size = 0;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	shm.shmid = 0x80000000u;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	vmas[1].sysv_shmid = 8; /* an attach of a segment not saved */
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	vmas[1].end += 4096; /* not the whole segment */
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	vmas[1].has_sysv_shmid = false;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	sem_values[1] = 40000;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	sem_values[1] = 2;
+	ipc_make();
+	sem.n_pids = 1;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	msg.mtype = 0;
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	ipc_make();
+	msq.qbytes = 2; /* fewer than the messages hold */
+	ck_assert_int_eq(ipc_check_all(&root_set), -EBADMSG);
+	/* A user's set: only the user's objects. */
+	ipc_make();
+	ck_assert_int_eq(ipc_check_all(&user_set), -EPERM);
+	ipc_make();
+	shm.uid = shm.cuid = sem.uid = sem.cuid = msq.uid = msq.cuid = 1000;
+	shm.gid = shm.cgid = sem.gid = sem.cgid = msq.gid = msq.cgid = 1000;
+	ck_assert_int_eq(ipc_check_all(&user_set), 0);
+	shm.mode |= SHM_LOCKED;
+	ck_assert_int_eq(ipc_check_all(&user_set), -EPERM);
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
 	Suite *s = suite_create("validate");
@@ -413,6 +532,8 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, test_unpack_many_empty);
 	tcase_add_test(tc, test_unpack_too_large);
 	tcase_add_test(tc, test_overflow_helpers);
+	tcase_add_test(tc, test_ipc_sane);
+	tcase_add_test(tc, test_ipc_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
