@@ -256,6 +256,20 @@ static void resume_regs(const struct user_regs_struct *b, struct k_sigcontext *s
 	sc->rax = rax == -516 ? SYS_restart_syscall : b->orig_rax;
 }
 
+/* Only into memory the thread may write itself: not remote_write(),
+ * whose /proc/PID/mem fallback would force a write into a read-only
+ * mapping under an odd stack pointer. A stack not yet grown that far (the
+ * kernel does not grow one for another process) fails too. */
+static int stack_write(int pid, uint64_t addr, const void *buf, size_t len)
+{
+	struct iovec local = { (void *)buf, len }, remote = { (void *)addr, len };
+	ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
 int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 {
 	_cleanup_free_ unsigned char *x = NULL, *buf = NULL;
@@ -300,7 +314,7 @@ int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 	buf = xzalloc(len);
 	memcpy(buf, &f, sizeof(f));
 	memcpy(buf + (fp - frame), x, xsize + 4);
-	r = remote_write(inf->pid, frame, buf, len);
+	r = stack_write(inf->pid, frame, buf, len);
 	if (r < 0)
 		return r;
 	*ret_sp = frame;

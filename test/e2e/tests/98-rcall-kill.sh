@@ -18,7 +18,7 @@
 # sleep whose thread ckpt died in returns EINTR with the time left, as
 # after a signal handler), which shows kills landed in the sleeping thread.
 # Prints "remote-call kills: N tried, N survived"; fails unless equal.
-# e2e-timeout: 300
+# e2e-timeout: 240
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
