@@ -29,7 +29,6 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 
 /* `syscall; ret` */
@@ -214,13 +213,12 @@ static bool has_shadow_stack(int pid, int tid)
  * The registers the thread would go on with if ckpt let it go now. A
  * thread stopped on its way out of an interrupted syscall has the
  * kernel's restart code in rax: the kernel turns it into a restart when
- * it leaves the stop (no handler runs), which rt_sigreturn would not
- * (it clears orig_rax), so the frame holds the restart already made.
+ * it leaves the stop (no handler runs), which rt_sigreturn would not (it
+ * clears orig_rax), so the frame holds the restart already made: the
+ * syscall instruction again, with the syscall's number.
  */
 static void resume_regs(const struct user_regs_struct *b, struct k_sigcontext *sc)
 {
-	long rax = (long)b->rax;
-
 	*sc = (struct k_sigcontext){
 		.r8 = b->r8,
 		.r9 = b->r9,
@@ -243,17 +241,24 @@ static void resume_regs(const struct user_regs_struct *b, struct k_sigcontext *s
 		.cs = (uint16_t)b->cs,
 		.ss = (uint16_t)b->ss,
 	};
-	if ((long)b->orig_rax < 0 || !is_restart_errno(rax))
+	if ((long)b->orig_rax < 0 || !is_restart_errno((long)b->rax))
 		return;
 	sc->rip -= 2;
 	/*
-	 * -ERESTART_RESTARTBLOCK (a sleep: nanosleep, clock_nanosleep,
-	 * poll with a timeout, futex) restarts through restart_syscall. The
-	 * kernel: rt_sigreturn makes that restart return -EINTR (as after
-	 * any signal handler); the sleep's remaining time was written to its
-	 * rem argument when it was interrupted.
+	 * The kernel: -ERESTART_RESTARTBLOCK (a relative sleep: nanosleep,
+	 * clock_nanosleep, poll or a futex wait with a timeout) goes on
+	 * through restart_syscall and the time left kept in the thread's
+	 * restart block, but rt_sigreturn resets that block (any restart then
+	 * returns EINTR, as after a signal handler). So the syscall is made
+	 * again with its own arguments (still in its registers): the sleep
+	 * goes on, never shorter, and no EINTR reaches a thread that has no
+	 * handler; a relative one starts its full time again, unless its
+	 * remaining-time argument is its request (glibc's sleep()), where the
+	 * kernel wrote the time left when it was interrupted. A thread
+	 * already in restart_syscall (its sleep was interrupted before: a
+	 * stop, an earlier dump) has lost its own number: it gets EINTR.
 	 */
-	sc->rax = rax == -516 ? SYS_restart_syscall : b->orig_rax;
+	sc->rax = b->orig_rax;
 }
 
 /* Only into memory the thread may write itself: not remote_write(),

@@ -11,8 +11,9 @@
  *     compare on every round, and counting rounds: a register not put
  *     back exactly stops the count and counts as bad;
  *   - a sleeper thread in clock_nanosleep() (relative, 40 ms), which it
- *     goes back into with the remaining time on EINTR: each sleep must
- *     last at least 40 ms by its own monotonic clock (early counts them);
+ *     goes back into with the remaining time on EINTR (eintr= counts
+ *     them): each sleep must last at least 40 ms by its own monotonic
+ *     clock (early counts those that did not);
  *   - a reader thread blocked in read() on a pipe that the main loop
  *     writes the numbers 1, 2, 3 ... into now and then: each read must
  *     return the next number (read_bad counts those that did not; an
