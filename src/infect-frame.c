@@ -284,7 +284,8 @@ int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 	size_t len;
 	int r;
 
-	if (!inf->ret_gadget || !inf->restorer)
+	/* The 64-bit frame, for 64-bit code only (__USER_CS). */
+	if (!inf->ret_gadget || !inf->restorer || inf->base.cs != 0x33)
 		return -ENOTSUP;
 	if (has_shadow_stack(inf->tgid ? inf->tgid : inf->pid, inf->pid))
 		return -ENOTSUP;
