@@ -275,6 +275,32 @@ static int stack_write(int pid, uint64_t addr, const void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
+/*
+ * Where the mapping under the thread's stack pointer begins, if it is
+ * private and writable: the frame must not spill out of it into other
+ * memory (below a small alternate signal stack in the heap), which ckpt
+ * would overwrite even when it lives.
+ */
+static int stack_low(struct infect *inf, uint64_t at)
+{
+	struct proc_vma *vmas;
+	size_t nr, i;
+	int r;
+
+	r = proc_read_maps(inf->tgid ? inf->tgid : inf->pid, &vmas, &nr);
+	if (r < 0)
+		return r;
+	for (i = 0; i < nr && !(vmas[i].start <= at && at < vmas[i].end); i++)
+		;
+	r = -EFAULT;
+	if (i < nr && vmas[i].w && !vmas[i].shared) {
+		inf->stack_lo = vmas[i].start;
+		r = 0;
+	}
+	proc_vmas_free(vmas, nr);
+	return r;
+}
+
 int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 {
 	_cleanup_free_ unsigned char *x = NULL, *buf = NULL;
@@ -303,6 +329,13 @@ int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 	frame = ((fp - sizeof(f)) & ~15ULL) - 8;
 	if (top > inf->base.rsp || frame > fp)
 		return -EFAULT; /* a wrapped stack pointer */
+	if (!inf->stack_lo) {
+		r = stack_low(inf, top);
+		if (r < 0)
+			return r;
+	}
+	if (frame < inf->stack_lo)
+		return -ENOSPC;
 	f.pretcode = inf->restorer;
 	f.uc_flags = UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
 	/*

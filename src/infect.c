@@ -202,6 +202,7 @@ void infect_for_thread(struct infect *ret, const struct infect *main_inf, int ti
 	ret->tgid = main_inf->tgid ? main_inf->tgid : main_inf->pid;
 	ret->base = *base;
 	ret->task = NULL;
+	ret->stack_lo = 0;
 }
 
 /* A signal that arrives while we step is reported before the step trap.

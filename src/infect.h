@@ -43,6 +43,7 @@ struct infect {
 	uint64_t ret_gadget;
 	uint64_t restorer;
 	bool framed; /* the call under way returns through a frame */
+	uint64_t stack_lo; /* start of the mapping at rsp - 128, 0: not read yet */
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
