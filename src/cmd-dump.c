@@ -204,6 +204,10 @@ static int infect_proc(struct dump_proc *p)
 		     infect_init(&p->inf, leader->pid, &leader->regs, leader));
 	if (r < 0)
 		return pr_errno(r, "cannot find a syscall instruction in %d", leader->pid);
+	if (seize_guarded() && !p->inf.ret_gadget)
+		pr_debug(
+			"%d: no `syscall; ret` and rt_sigreturn restorer in its text: its remote calls keep PTRACE_O_EXITKILL",
+			leader->pid);
 	return 0;
 }
 

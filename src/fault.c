@@ -6,6 +6,7 @@
 
 #ifdef CKPT_FAULT_INJECTION
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ static const struct {
 
 static int armed = -1; /* the site asked for, or -1 */
 static unsigned long at_hit = 1, hits;
+static bool rcall_kill; /* rcall-kill@N: at_hit is N */
 
 static void list_sites(void)
 {
@@ -56,10 +58,17 @@ int fault_setup(void)
 	for (size_t i = 0; i < ARRAY_SIZE(sites); i++)
 		if (strlen(sites[i].name) == len && !strncmp(sites[i].name, v, len))
 			armed = (int)i;
-	if (armed < 0)
+	rcall_kill = len == strlen("rcall-kill") && !strncmp(v, "rcall-kill", len);
+	if (armed < 0 && !rcall_kill)
 		return pr_fail(-EINVAL, "cannot inject a fault: no site '%.*s'", (int)MIN(len, 64),
 			       v);
 	return 0;
+}
+
+void fault_remote_call_started(void)
+{
+	if (rcall_kill && ++hits == at_hit)
+		raise(SIGKILL);
 }
 
 bool fault_hit(enum fault_site site)

@@ -136,7 +136,14 @@ bool fault_hit(enum fault_site site);
  * logged); 0 otherwise. */
 int fault_setup(void);
 #define FAULT_OR(site, err, expr) (fault_hit(FAULT_##site) ? (err) : (expr))
+/* CKPT_FAULT=rcall-kill@N: ckpt SIGKILLs itself once the Nth remote call
+ * of the command has been started (the thread is on its way into the
+ * injected syscall), to test what the tree does when ckpt dies there. */
+void fault_remote_call_started(void);
 #else
+static inline void fault_remote_call_started(void)
+{
+}
 static inline int fault_setup(void)
 {
 	return 0;

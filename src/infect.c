@@ -172,11 +172,18 @@ static int find_remote_syscall(int pid, uint64_t *ret_ip)
 int infect_init(struct infect *inf, int pid, const struct user_regs_struct *base,
 		struct seized_task *task)
 {
+	int r;
+
 	memset(inf, 0, sizeof(*inf));
 	inf->pid = pid;
 	inf->base = *base;
 	inf->task = task;
-	return find_remote_syscall(pid, &inf->syscall_ip);
+	r = find_remote_syscall(pid, &inf->syscall_ip);
+	/* A dump's calls return home by themselves if they can (if not,
+	 * ret_gadget stays 0 and they keep EXITKILL). */
+	if (r >= 0 && seize_guarded())
+		(void)infect_find_way_home(inf);
+	return r;
 }
 
 void infect_init_at(struct infect *inf, int pid, uint64_t ip, const struct user_regs_struct *base)
@@ -195,6 +202,7 @@ void infect_for_thread(struct infect *ret, const struct infect *main_inf, int ti
 	ret->tgid = main_inf->tgid ? main_inf->tgid : main_inf->pid;
 	ret->base = *base;
 	ret->task = NULL;
+	ret->stack_lo = 0;
 }
 
 /* A signal that arrives while we step is reported before the step trap.
@@ -221,6 +229,7 @@ bool is_restart_errno(long rax)
 int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	struct user_regs_struct regs = inf->base;
+	uint64_t sp;
 	int r;
 
 	regs.rax = nr;
@@ -233,16 +242,32 @@ int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4
 	regs.rip = inf->syscall_ip;
 	/* Not in a syscall: keeps the kernel's restart logic away. */
 	regs.orig_rax = (unsigned long)-1;
+	/* A dump: a thread whose tracer dies during the call returns to its
+	 * own registers by itself (infect-frame.c). */
+	inf->framed = seize_guarded() && infect_frame_write(inf, &sp) == 0;
+	if (inf->framed) {
+		regs.rip = inf->ret_gadget;
+		regs.rsp = sp;
+	}
 	inf->call = regs;
-	/* From here until its own registers are back, the thread must not
-	 * outlive ckpt (seize.c). */
-	r = seize_guard(inf->pid, true);
-	if (r < 0)
-		return r;
+	/* Without a way home, from here until its own registers are back,
+	 * the thread must not outlive ckpt (seize.c). */
+	if (!inf->framed) {
+		r = seize_guard(inf->pid, true);
+		if (r < 0)
+			return r;
+	}
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
 		return -errno;
-	if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
+	/*
+	 * A framed call is stopped at the syscall's exit rather than by a
+	 * single step. The kernel: a tracer's death clears syscall tracing
+	 * (__ptrace_unlink) but not the trap flag of a step, which would
+	 * have the thread killed by its SIGTRAP after the call.
+	 */
+	if (ptrace(inf->framed ? PTRACE_SYSCALL : PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
 		return -errno;
+	fault_remote_call_started();
 	return 0;
 }
 
@@ -273,37 +298,96 @@ static int park(struct infect *inf)
 	}
 }
 
-int infect_finish(struct infect *inf, long *ret)
+/* The syscall stop @pid is in: entry, exit, or none (a signal). */
+static int syscall_stop_of(int pid)
 {
-	struct user_regs_struct regs;
+	unsigned char info[128];
+
+	/* struct ptrace_syscall_info: op is its first byte. */
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), info) < 0)
+		return -errno;
+	return info[0];
+}
+
+#define SYSCALL_STOP_ENTRY 1
+#define SYSCALL_STOP_EXIT 2
+
+/* A framed call: run it to its syscall-exit stop. */
+static int finish_framed(struct infect *inf, struct user_regs_struct *regs)
+{
 	int status, r;
 
 	for (;;) {
 		r = ptrace_wait_stop(inf->pid, &status);
 		if (r < 0)
 			return r;
-		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, &regs) < 0)
+		if ((status >> 16) != 0)
+			goto next; /* a ptrace event (clone) on the way */
+		r = WSTOPSIG(status) == (SIGTRAP | 0x80) ? syscall_stop_of(inf->pid) : 0;
+		if (r < 0)
+			return r;
+		if (r == SYSCALL_STOP_ENTRY)
+			goto next;
+		if (r != SYSCALL_STOP_EXIT) {
+			keep_signal(inf);
+			goto next;
+		}
+		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, regs) < 0)
+			return -errno;
+		if (regs->rip != inf->ret_gadget + 2)
+			return -EFAULT; /* it went somewhere we did not send it */
+		if (!is_restart_errno((long)regs->rax))
+			return 0;
+		/* Interrupted by a signal before it did anything: its
+		 * delivery stop comes next (kept there), then the call again. */
+		if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->call) < 0)
+			return -errno;
+	next:
+		if (ptrace(PTRACE_SYSCALL, inf->pid, NULL, NULL) < 0)
+			return -errno;
+	}
+}
+
+static int finish_stepped(struct infect *inf, struct user_regs_struct *regs)
+{
+	int status, r;
+
+	for (;;) {
+		r = ptrace_wait_stop(inf->pid, &status);
+		if (r < 0)
+			return r;
+		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, regs) < 0)
 			return -errno;
 		if ((status >> 16) != 0)
 			goto step; /* a ptrace event (clone) on the way: step on */
 		if (WIFSTOPPED(status) && WSTOPSIG(status) != SIGTRAP) {
 			keep_signal(inf);
-			if (regs.rip == inf->syscall_ip + 2 && is_restart_errno((long)regs.rax)) {
+			if (regs->rip == inf->syscall_ip + 2 && is_restart_errno((long)regs->rax)) {
 				/* Interrupted before it did anything: run it again. */
-				regs = inf->call;
-				if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &regs) < 0)
+				*regs = inf->call;
+				if (ptrace(PTRACE_SETREGS, inf->pid, NULL, regs) < 0)
 					return -errno;
 			}
 			goto step;
 		}
-		if (regs.rip == inf->syscall_ip + 2)
-			break;
-		if (regs.rip != inf->syscall_ip)
+		if (regs->rip == inf->syscall_ip + 2)
+			return 0;
+		if (regs->rip != inf->syscall_ip)
 			return -EFAULT; /* it went somewhere we did not send it */
 	step:
 		if (ptrace(PTRACE_SINGLESTEP, inf->pid, NULL, NULL) < 0)
 			return -errno;
 	}
+}
+
+int infect_finish(struct infect *inf, long *ret)
+{
+	struct user_regs_struct regs;
+	int r;
+
+	r = inf->framed ? finish_framed(inf, &regs) : finish_stepped(inf, &regs);
+	if (r < 0)
+		return r;
 	*ret = (long)regs.rax;
 	if (!seize_guarded())
 		return 0;
@@ -312,7 +396,9 @@ int infect_finish(struct infect *inf, long *ret)
 	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
 		return -errno;
 	r = park(inf);
-	return r < 0 ? r : seize_guard(inf->pid, false);
+	if (r < 0 || inf->framed)
+		return r;
+	return seize_guard(inf->pid, false);
 }
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,

@@ -13,6 +13,11 @@
  * the very code it ran from. About 22 us a call on this machine, so bulk
  * work (pages) goes through process_vm_readv/writev instead.
  *
+ * A dump (seize_guarded()) instead makes the call at a `syscall; ret` of
+ * the task's text and stops it at the syscall's exit, with a signal frame
+ * on the thread's stack that takes it back to its own registers if ckpt
+ * dies meanwhile (infect-frame.c).
+ *
  * No logging: 0 or -errno from the ptrace layer; the syscall's own result
  * is returned in *ret (a negative value is -errno of the remote call).
  */
@@ -33,6 +38,12 @@ struct infect {
 	struct seized_task *task; /* where signals that arrive meanwhile go */
 	struct user_regs_struct call; /* the call under way */
 	uint64_t batch_ip; /* the batch loop (infect_calls), 0 if none */
+	/* A dump's way home (infect-frame.c): `syscall; ret` and an
+	 * rt_sigreturn restorer in the process's text, 0 if none. */
+	uint64_t ret_gadget;
+	uint64_t restorer;
+	bool framed; /* the call under way returns through a frame */
+	uint64_t stack_lo; /* start of the mapping at rsp - 128, 0: not read yet */
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
@@ -73,6 +84,13 @@ int infect_calls(struct infect *inf, struct remote_call *calls, size_t n, size_t
 /* The batch loop, to copy into the task (x86-64, position independent). */
 extern const unsigned char infect_batch_code[];
 extern const size_t infect_batch_code_len;
+
+/* Find in the task's text what a call needs to return to the thread's
+ * own context by itself (infect-frame.c); -ENOENT if it has not both. */
+int infect_find_way_home(struct infect *inf);
+/* Write on the thread's stack the signal frame that takes it back to its
+ * registers @inf->base; *ret_sp is where rsp points for the call. */
+int infect_frame_write(struct infect *inf, uint64_t *ret_sp);
 
 /* rax holds one of the kernel's internal "restart this syscall" codes. */
 bool is_restart_errno(long rax);

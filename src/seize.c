@@ -20,10 +20,14 @@
  * that leaves the tree running, and a pre-dump, must lose nothing, so a
  * dump seizes without it, and makes sure that at every instant a tracee
  * whose tracer vanishes either runs on exactly as it was, or dies:
- *  - its registers are its own except during a remote call (infect.c):
- *    each call puts them back as soon as it returns, and EXITKILL is set
- *    on the thread for the duration of the call only (seize_guard), so a
- *    thread left pointing at an injected syscall is killed, never run;
+ *  - its registers are its own except during a remote call (infect.c),
+ *    which puts them back as soon as it returns; if ckpt dies during the
+ *    call, the thread runs the call, then an rt_sigreturn through a
+ *    signal frame ckpt wrote on its stack that holds its own registers
+ *    (infect-frame.c). A process that has no `syscall; ret` or no
+ *    rt_sigreturn restorer in its text gets EXITKILL for the duration of
+ *    each call instead (seize_guard): a thread left pointing at an
+ *    injected syscall is killed, never run;
  *  - nothing is taken out of its memory while the dump runs: freeing the
  *    pages as they are stored (--free-memory) keeps EXITKILL on throughout
  *    (seize_exitkill_always), since a process with holes in its memory
@@ -60,8 +64,11 @@ static struct seize_opts *opts_of(int tid)
 	return &opts_tab[opts_nr++];
 }
 
+/* Syscall stops (a dump's remote calls, infect.c) say SIGTRAP|0x80 and
+ * are told from a SIGTRAP sent to the task. */
 static int set_options(int tid, long opts)
 {
+	opts |= PTRACE_O_TRACESYSGOOD;
 	return ptrace(PTRACE_SETOPTIONS, tid, NULL, (void *)opts) < 0 ? -errno : 0;
 }
 
@@ -179,7 +186,9 @@ int seize_task(struct seized_task *t, int pid)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	opts_of(pid)->opts = 0;
-	if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)(exitkill_always ? PTRACE_O_EXITKILL : 0L)) < 0)
+	if (ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(PTRACE_O_TRACESYSGOOD | (exitkill_always ? PTRACE_O_EXITKILL : 0L))) <
+	    0)
 		return -errno;
 	t->seized = true;
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # kill-random.sh - ckpt killed outright (SIGKILL) at a random point of a
 # dump of a busy 256 MiB process (67-busy), TRIALS times (default 30) in
-# each mode:
+# each mode; one trial in four a moment after the freeze, while the
+# process's state is read by remote calls, the others at a random amount
+# of images written:
 #  - dump --leave-running and pre-dump: the process always survives as it
 #    was (memory as it recorded it, not traced, still writing);
 #  - dump: the process survives as it was, or the image set is complete
@@ -30,17 +32,26 @@ need_target() {
 
 # One trial: 0 when the rule held.
 trial() { # MODE N
-	local how=$1 n=$2 at
+	local how=$1 n=$2 at k
 	case $how in
-	dump) bg_ck dump --pid "$pid" --images "$T/d$n" ;;
-	leave-running) bg_ck dump --pid "$pid" --images "$T/d$n" --leave-running ;;
-	pre-dump) bg_ck pre-dump --pid "$pid" --images "$T/d$n" ;;
+	dump) bg_ck dump -v --pid "$pid" --images "$T/d$n" ;;
+	leave-running) bg_ck dump -v --pid "$pid" --images "$T/d$n" --leave-running ;;
+	pre-dump) bg_ck pre-dump -v --pid "$pid" --images "$T/d$n" ;;
 	esac
-	# Anywhere from the seize (the directory is made just before) to the
-	# end of the copy and past it (the check, the rename, the kill).
-	at=$((RANDOM % 300 * 1024 * 1024))
-	wait_for 60 "the dump to write $at bytes" bg_reached "$T" "d$n" "$at" ||
-		fail "the dump made no progress"
+	if ((RANDOM % 4 == 0)); then
+		# A little after the freeze (not a wait for anything): remote
+		# calls read the process's state then.
+		wait_for 60 "ckpt to freeze the process" has_line "$BG_ERR" "froze [0-9]+ processes" ||
+			is_dead "$BG_PID" || fail "ckpt never froze the process"
+		for ((k = RANDOM % 2000; k > 0; k--)); do :; done
+	else
+		# Anywhere from the seize (the directory is made just before)
+		# to the end of the copy and past it (the check, the rename,
+		# the kill).
+		at=$((RANDOM % 300 * 1024 * 1024))
+		wait_for 60 "the dump to write $at bytes" bg_reached "$T" "d$n" "$at" ||
+			fail "the dump made no progress"
+	fi
 	kill -9 "$BG_PID" 2>/dev/null
 	bg_wait
 	log "trial $n ($how): ckpt killed after $(tmp_bytes "$T" "d$n") bytes in its temporary directory, exit $BG_RC"
