@@ -47,6 +47,8 @@ static void scan(const unsigned char *p, size_t len, uint64_t base, uint64_t *re
 {
 	const unsigned char *hit;
 
+	if (!p || !len) /* never: tells the compiler memmem gets a buffer */
+		return;
 	if (!*ret_gadget) {
 		hit = memmem(p, len, ret_code, sizeof(ret_code));
 		if (hit)
