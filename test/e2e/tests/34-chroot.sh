@@ -4,7 +4,8 @@
 # directory opened before the chroot). Dump (kills), restore: the
 # target's self-check finds "/" is its chroot and its cwd the same
 # directory, with the same getcwd(); the sequence goes on. Then a process
-# whose cwd was removed is refused at dump with one line and runs on.
+# whose root directory was removed is refused at dump with one line and
+# runs on (a removed cwd is restored: test 112).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -34,14 +35,22 @@ roundtrip inside root/in/
 roundtrip outside ""
 assert_no_strays
 
-# A cwd that was removed cannot be entered again: refused.
+# A root directory that was removed cannot be entered again: refused.
 w=$T/gone
-mkdir -p "$w/d"
-spawn "$w" bash -c 'cd "$1/d" && rmdir "$1/d" && echo "READY pid=$$" && exec sleep 1000' - "$w"
+mkdir -p "$w/r"
+spawn "$w" "$PYTHON" -c '
+import os, sys, time
+w = sys.argv[1]
+os.chroot(w + "/r")
+os.chdir("/")
+print("READY pid=%d" % os.getpid(), flush=True)
+time.sleep(1000)
+' "$w"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
-ck_fails "dump of a process whose cwd was removed" dump --pid "$pid" --images "$T/img-gone"
-grep -q "working directory '$w/d' was removed" "$CK_ERR" || fail "the refusal does not say why: $(ck_err_line)"
+rmdir "$w/r" || fail "cannot remove the root directory of $pid"
+ck_fails "dump of a process whose root was removed" dump --pid "$pid" --images "$T/img-gone"
+grep -q "root directory '$w/r' was removed" "$CK_ERR" || fail "the refusal does not say why: $(ck_err_line)"
 [[ ! -e $T/img-gone ]] || fail "the refused dump left $T/img-gone"
 assert_not_traced "$pid"
 [[ $(proc_state "$pid") == S ]] || fail "the refused process is not running: $(describe_pid "$pid")"
