@@ -299,11 +299,19 @@ static void outside_drop(struct finish *f)
 static int check_peer(const struct finish *f, struct tree_sk *s)
 {
 	const struct unix_diag_sk *p;
+	char whom[64];
 
 	if (!peer_outside(f, s->u, &p))
 		return 0;
 	if (f->opts->ext_unix_sk && s->fd > STDERR_FILENO)
 		return ext_peer_set(f, s, p);
+	/* One no process has open (in flight, found through ckpt's copy)
+	 * has no fd for the restore to give. */
+	if (s->pid == getpid())
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump: a unix socket in flight (SCM_RIGHTS) is connected to %s outside the tree",
+			who(f, p ? p->ino : s->u->peer, whom, sizeof(whom)));
 	outside_make(s);
 	return 0;
 }
