@@ -15,8 +15,9 @@ Usage:
       BIN WORKDIR with its stdout on the stream socket and fd 6 on the
       seqpacket one (stdin /dev/null, stderr WORKDIR/err); writes the
       program's pid to WORKDIR/pid and exits, keeping no copy.
-  python3 unix_outside.py restore DIR N CKPT ARG...
-      Runs CKPT ARG... with its stdout on a new stream socketpair and fd N
+  python3 unix_outside.py restore|restore-pipe DIR N CKPT ARG...
+      Runs CKPT ARG... with its stdout on a new stream socketpair (a pipe
+      with restore-pipe) and fd N
       on a new seqpacket socketpair (stdin /dev/null, stderr
       DIR/restore.err); writes "restore exit STATUS" to DIR/restore.rc once
       it returns, then copies what comes on the other ends to DIR/n2 (as
@@ -112,9 +113,29 @@ def on_usr1(_sig, _frame):
     send_hello = True
 
 
-def restore(d, n, argv):
+class PipeEnd:
+    """The read end of a pipe, read as a socket is."""
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def fileno(self):
+        return self.fd
+
+    def recv(self, n):
+        return os.read(self.fd, n)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def restore(d, n, argv, pipe):
     signal.signal(signal.SIGUSR1, on_usr1)
-    a0, a1 = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if pipe:
+        r, w = os.pipe()
+        a0, a1 = PipeEnd(r), PipeEnd(w)
+    else:
+        a0, a1 = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     b0, b1 = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
@@ -158,8 +179,8 @@ def main():
         journal(sys.argv[2])
     elif mode == "launch":
         launch(sys.argv[2], sys.argv[3], sys.argv[4])
-    elif mode == "restore":
-        restore(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+    elif mode in ("restore", "restore-pipe"):
+        restore(sys.argv[2], int(sys.argv[3]), sys.argv[4:], mode == "restore-pipe")
     else:
         sys.exit("unknown mode " + mode)
 

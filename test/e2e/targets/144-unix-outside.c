@@ -12,7 +12,8 @@
  *    it made O_NONBLOCK itself);
  *  - "READY pid=N" in WORKDIR/state at start, and on SIGUSR2 "CHECK OK
  *    n=N" or "CHECK FAIL what" there: fd 6 still a non-blocking seqpacket
- *    socket, stdout open for writing, getpid() unchanged.
+ *    socket, stdout open for writing (and only for writing if it is a
+ *    pipe), getpid() unchanged.
  * A write whose reader is gone (EPIPE) ends it with status 3.
  */
 #include <errno.h>
@@ -67,9 +68,12 @@ static void self_check(unsigned long n)
 	else if (!(fl6 & O_NONBLOCK))
 		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
 			 "fd 6 lost O_NONBLOCK; ");
-	if (fl1 < 0 || (fl1 & O_ACCMODE) == O_RDONLY)
+	if (fl1 < 0 || fstat(1, &st) < 0 || (fl1 & O_ACCMODE) == O_RDONLY)
 		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
 			 "fd 1 is not open for writing; ");
+	else if (S_ISFIFO(st.st_mode) && (fl1 & O_ACCMODE) != O_WRONLY)
+		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
+			 "fd 1 is a pipe open for reading too; ");
 	if (getpid() != pid0)
 		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail), "pid %d, was %d; ",
 			 (int)getpid(), (int)pid0);

@@ -15,9 +15,10 @@
 #   reaches the target, its own check (fd 6 a non-blocking seqpacket
 #   socket) passes, and the reader saw no new connection;
 # - dumped again with --ext-unix-sk from a new start: fd 1 is still an
-#   outside end (a new connection would lack the header), fd 6 is
-#   connected again to the reader's address, which sees a second
-#   connection and gets the counter on it.
+#   outside end (a new connection would lack the header), restored on a
+#   pipe (write-only: the target checks), fd 6 is connected again to the
+#   reader's address, which sees a new connection and gets the counter
+#   on it.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -126,7 +127,7 @@ grep -q "^  outside end socket:\[[0-9]*\]: socket end of process $pid's fd 1 " "
 	fail "ckpt show lists no outside end for fd 1 with --ext-unix-sk"
 ! grep -q "^  outside end .* fd 6 " "$CK_OUT" || fail "fd 6 is an outside end with --ext-unix-sk"
 rm -f "$T/restore.rc" "$T/n2" "$T/f2"
-"$PYTHON" -I -S "$py" restore "$T" 7 "$CKPT" restore --images "$img" --detach </dev/null &
+"$PYTHON" -I -S "$py" restore-pipe "$T" 7 "$CKPT" restore --images "$img" --detach </dev/null &
 restorer=$!
 track_pid $restorer
 wait_for 30 "the restore to return" test -s "$T/restore.rc" || fail "the restore did not return"
