@@ -276,8 +276,10 @@ static void show_tables_text(const struct show *s)
 			continue;
 		outside_id(e, id, sizeof(id));
 		printf("  outside end %s: %s end of process %u's fd %u (restore: %s)\n", id,
-		       (e->flags & O_ACCMODE) == O_WRONLY ? "write" : "read", e->outside_pid,
-		       e->outside_fd,
+		       S_ISSOCK(e->mode)		    ? "socket"
+		       : (e->flags & O_ACCMODE) == O_WRONLY ? "write"
+							    : "read",
+		       e->outside_pid, e->outside_fd,
 		       e->outside_fd <= 2 ? "the restoring command's own fd, or --inherit-fd"
 					  : "needs --inherit-fd fd[N]:ID");
 	}

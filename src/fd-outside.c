@@ -4,9 +4,9 @@
  * holds: `python3 train.py | tee log` dumped without tee. The pipe cannot
  * come back as it was (its other end is not ours), so such an end is an
  * "outside end" in the image: its ID, pipe:[INO] as /proc shows it, and
- * where the dump found it first (a process and its fd). A socket whose
- * kind cannot reconnect it can be one too (socket:[INO]): the restore
- * takes it the same way (sk-unix.c does not mark any yet).
+ * where the dump found it first (a process and its fd). A unix socket
+ * connected to a process outside the tree is one too, socket:[INO]
+ * (sk-unix-peers.c): a service's stdout to journald.
  *
  * Restore: an fd of the restoring command takes its place. The one given
  * with --inherit-fd fd[N]:ID; or else, for an end that was on fd 0, 1 or
@@ -16,10 +16,15 @@
  * description of its own with the dumped flags (an O_NONBLOCK of the tree
  * stays the tree's); a file or socket is shared with the caller, as a
  * child of a shell shares it (a file then goes on at the caller's offset).
+ * A socket end given with --inherit-fd must be a socket, and takes the
+ * tree's flags (O_NONBLOCK); on fd 0-2 it may be whatever the caller has
+ * there (a pipe, a file, a terminal), opened with the caller's access,
+ * not the socket's read-write, and a socket there keeps the caller's
+ * flags.
  *
- * Bytes queued in such a pipe are not saved: those the tree wrote belong
- * to the outside reader, and those the outside wrote stay in the old pipe,
- * which its writer still holds.
+ * Bytes queued in such a pipe or socket are not saved: those the tree
+ * wrote belong to the outside reader, and those the outside wrote stay in
+ * the old pipe or socket, which the outside process still holds.
  */
 #include "files.h"
 #include "imgdir.h"
@@ -105,12 +110,18 @@ static int outside_check(const FileEntry *e, const struct files_open *fo)
 			-EBADF,
 			"cannot restore: process %u's fd %u (%s) would be fd %d of this restore, which is not open",
 			e->outside_pid, e->outside_fd, id, src);
-	if (given && !S_ISFIFO(st.st_mode))
+	if (given && S_ISSOCK(e->mode) && !S_ISSOCK(st.st_mode))
+		return pr_fail(-EINVAL,
+			       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not a socket", src,
+			       id, src);
+	if (given && !S_ISSOCK(e->mode) && !S_ISFIFO(st.st_mode))
 		return pr_fail(
 			-EINVAL,
 			"cannot restore: --inherit-fd fd[%d]:%s: fd %d is not a pipe or FIFO", src,
 			id, src);
-	if (!access_fits(acc, fl & O_ACCMODE))
+	/* A socket's stdio taken by whatever the caller has there, with
+	 * its access. */
+	if ((given || !S_ISSOCK(e->mode)) && !access_fits(acc, fl & O_ACCMODE))
 		return pr_fail(
 			-EINVAL,
 			"cannot restore: process %u's fd %u (%s) was open for %s and fd %d of this restore is not",
@@ -155,12 +166,15 @@ static int outside_open(struct files_open *fo, const FileEntry *e)
 {
 	int fl = (int)e->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_ASYNC | O_DIRECT);
 	bool given;
-	int src = outside_source(fo, e, &given), fd = -1;
+	int src = outside_source(fo, e, &given), fd = -1, sfl, r;
 	struct stat st;
 	char path[64];
 
-	if (src < 0 || fstat(src, &st) < 0)
+	if (src < 0 || fstat(src, &st) < 0 || (sfl = fcntl(src, F_GETFL)) < 0)
 		return pr_errno(-EBADF, "cannot restore: the fd for '%s' is gone", e->path);
+	/* A socket is read-write: a pipe opened so would read itself. */
+	if (S_ISSOCK(e->mode))
+		fl = (fl & ~O_ACCMODE) | (sfl & O_ACCMODE);
 	if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
 		/* A new description; a write end opened before its pipe has
 		 * a reader fails with ENXIO: the caller's then (writes get
@@ -176,6 +190,15 @@ static int outside_open(struct files_open *fo, const FileEntry *e)
 		fd = dup(src);
 	if (fd < 0)
 		return pr_errno(-errno, "cannot restore: cannot take fd %d for '%s'", src, e->path);
+	/* A socket has no new description to open: one given with
+	 * --inherit-fd is the tree's from now on, and gets its flags
+	 * (O_NONBLOCK); the caller's own stdio keeps the caller's. */
+	if (given && S_ISSOCK(st.st_mode) && fcntl(fd, F_SETFL, fl) < 0) {
+		r = -errno;
+		close(fd);
+		return pr_errno(r, "cannot restore: cannot set the flags of fd %d for '%s'", src,
+				e->path);
+	}
 	return fd;
 }
 

@@ -263,8 +263,8 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --compress: compress the memory images, with lz4 (fast, the\n"
 		       "  default) or zstd (smaller).\n"
 		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
-		       "  tree is dumped anyway, and reconnected to its peer's address on\n"
-		       "  restore.\n"
+		       "  tree, on fd 3 or above, is reconnected to its peer's address on\n"
+		       "  restore (without it, it is an outside end, as on fd 0-2).\n"
 		       "  --free-memory: free the tree's memory as it is stored (less memory\n"
 		       "  needed). The risk: if ckpt dies during the dump, the tree dies too\n"
 		       "  (without it, the tree runs on as it was).\n";

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unix sockets, at dump, once every process is in (sk-unix.c): no socket
- * of the tree connected to, waiting on, or shared with a process outside
- * it (unless --ext-unix-sk, and then its peer's address is kept); senders
- * of queued datagrams that can send again.
+ * Unix sockets, at dump, once every process is in (sk-unix.c): a socket
+ * of the tree connected to a process outside it becomes an outside end
+ * (or, with --ext-unix-sk and off fd 0-2, its peer's address is kept);
+ * none waiting on, or shared with, a process outside the tree; senders of
+ * queued datagrams that can send again.
  */
 #include "sk-unix.h"
 
@@ -17,8 +18,10 @@
 
 /* A unix socket of the tree, and where it was found. */
 struct tree_sk {
+	FileEntry *e;
 	UnixSkEntry *u;
 	int pid, fd;
+	bool outside; /* made an outside end */
 };
 
 struct holder {
@@ -261,18 +264,56 @@ static int ext_peer_set(const struct finish *f, const struct tree_sk *s,
 	return 0;
 }
 
-static int check_peer(const struct finish *f, const struct tree_sk *s)
+/*
+ * A socket connected to a process outside the tree (journald's end of a
+ * service's stdout, a shell's socketpair) becomes an outside end
+ * (fd-outside.c), as a pipe to the outside does: at restore the
+ * restoring command's own fd 0-2 takes its place, or the fd given with
+ * --inherit-fd socket:[INO]. With --ext-unix-sk, a socket on fd 3 and
+ * above is connected again to its peer's address instead; one on fd 0-2
+ * stays an outside end, since a peer such as journald expects its own
+ * protocol from a new connection (a header first) and would take the
+ * tree's output for garbage.
+ *
+ * Its receive queue is not saved, like a pipe's: what the peer sent and
+ * the tree has not read yet stays in the old socket, which the peer still
+ * holds (descriptors in flight in it are left with it too); what the tree
+ * sent is the peer's already.
+ */
+static void outside_make(struct tree_sk *s)
+{
+	outside_mark(s->e, s->pid, s->fd);
+	s->outside = true;
+}
+
+/* The socket part of the outside ends left out of the image, queue and
+ * all, once the checks that look at every socket of the tree are done
+ * (its memory goes with the table's, at the end of the dump). */
+static void outside_drop(struct finish *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->sks[i].outside)
+			f->sks[i].e->unix_sk = NULL;
+}
+
+static int check_peer(const struct finish *f, struct tree_sk *s)
 {
 	const struct unix_diag_sk *p;
 	char whom[64];
 
 	if (!peer_outside(f, s->u, &p))
 		return 0;
-	if (f->opts->ext_unix_sk)
+	if (f->opts->ext_unix_sk && s->fd > STDERR_FILENO)
 		return ext_peer_set(f, s, p);
-	return pr_fail(-EOPNOTSUPP,
-		       "cannot dump %d: fd %d is a unix socket connected to %s outside the tree",
-		       s->pid, s->fd, who(f, p ? p->ino : s->u->peer, whom, sizeof(whom)));
+	/* One no process has open (in flight, found through ckpt's copy)
+	 * has no fd for the restore to give. */
+	if (s->pid == getpid())
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump: a unix socket in flight (SCM_RIGHTS) is connected to %s outside the tree",
+			who(f, p ? p->ino : s->u->peer, whom, sizeof(whom)));
+	outside_make(s);
+	return 0;
 }
 
 /* A queued datagram keeps its sender's address only if the sender is in
@@ -289,7 +330,7 @@ static int check_senders(const struct finish *f, const struct tree_sk *s)
 		if (!p->has_sender || f->opts->ext_unix_sk)
 			continue;
 		for (size_t i = 0; i < f->n && !in_tree; i++)
-			in_tree = f->sks[i].u->type == SOCK_DGRAM &&
+			in_tree = !f->sks[i].outside && f->sks[i].u->type == SOCK_DGRAM &&
 				  same_name(f->sks[i].u->name.data, f->sks[i].u->name.len,
 					    p->sender.data, p->sender.len);
 		from = in_tree ? NULL
@@ -311,7 +352,9 @@ static void finish_collect(struct finish *f, struct file_table *ft)
 		if (e->kind != FD_KIND__FD_UNIX_SK || !e->unix_sk)
 			continue;
 		f->sks = xrealloc(f->sks, (f->n + 1) * sizeof(*f->sks));
-		f->sks[f->n++] = (struct tree_sk){ e->unix_sk, ft->seen[i].pid, ft->seen[i].fd };
+		f->sks[f->n++] = (struct tree_sk){
+			.e = e, .u = e->unix_sk, .pid = ft->seen[i].pid, .fd = ft->seen[i].fd
+		};
 	}
 }
 
@@ -336,15 +379,20 @@ int unix_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 	}
 	holders_want_all(&f);
 	holders_scan(&f, pids, nr_pids);
+	/* Outside ends first: a socket shared with a process outside the
+	 * tree is fine when it is one (shared with the caller at restore). */
+	for (size_t i = 0; i < f.n && r >= 0; i++)
+		r = check_peer(&f, &f.sks[i]);
 	for (size_t i = 0; i < f.n && r >= 0; i++) {
+		if (f.sks[i].outside)
+			continue;
 		r = check_shared(&f, &f.sks[i]);
 		if (r >= 0)
 			r = check_icons(&f, &f.sks[i]);
 		if (r >= 0)
-			r = check_peer(&f, &f.sks[i]);
-		if (r >= 0)
 			r = check_senders(&f, &f.sks[i]);
 	}
+	outside_drop(&f);
 out:
 	unix_diag_sks_free(f.all, f.nr_all);
 	free(f.holders);

@@ -20,9 +20,11 @@
  * cut where a read would stop: after the buffer that carries
  * descriptors, where the credentials change). Once every process is in,
  * dump_more finds each descriptor in flight among the files of the table
- * (kcmp) or adds it there, dumped from ckpt's copy; dump_finish checks that no socket of the tree is connected to, or
- * shared with, a process outside it (or, with --ext-unix-sk, that it can
- * be connected again to its peer's address).
+ * (kcmp) or adds it there, dumped from ckpt's copy; dump_finish makes a
+ * socket connected to a process outside the tree an outside end
+ * (fd-outside.c; or, with --ext-unix-sk and off fd 0-2, checks that it can
+ * be connected again to its peer's address) and checks that no other is
+ * shared with a process outside the tree.
  *
  * Restore: like pipes, every socket is built in ckpt before any file is
  * opened (prepare), in the order that gives each the state it had:
@@ -60,8 +62,8 @@
  * a FIFO, an eventfd or a unix socket (restored whole in ckpt), or in
  * flight in sockets in flight more than INFLIGHT_DEPTH deep; an
  * out-of-band byte, a connection not accepted yet that holds data or whose
- * client is closed or outside the tree, a peer outside the tree (unless
- * --ext-unix-sk), a socket shared with a process outside the tree.
+ * client is closed or outside the tree, a socket shared with a process
+ * outside the tree (unless it is an outside end).
  */
 #include "sk-unix.h"
 

@@ -100,18 +100,41 @@ client_recvq() {
 	ss -Htn state established "( dport = :$1 )" | awk '{ n += $1 } END { print n + 0 }'
 }
 
+# queues_look PID W PORT: one look at both ends of the connection to
+# PORT: the server's queues (its self-check) and the client's receive
+# queue, taken before and after that self-check. True when the two agree.
+queues_look() {
+	local before
+	before=$(client_recvq "$3")
+	self_check "$1" "$2"
+	Q_INQ=$(check_value s_inq) Q_OUTQ=$(check_value s_outq)
+	Q_RECVQ=$(client_recvq "$3")
+	[[ $before == "$Q_RECVQ" ]]
+}
+
+# queues_snapshot PID W PORT: Q_INQ and Q_OUTQ of the server (its
+# connection's receive and send queues) and Q_RECVQ of the client, as at
+# one instant. The client's window may open at any time (a window probe
+# the server sends, the first one when a dump takes its socket out of
+# repair mode): bytes then move from the server's send queue to the
+# client's receive queue, and a move between the two looks would be
+# counted on both sides. The client never reads, so bytes only go that
+# way: a look whose client queue did not change around the server's
+# self-check saw none move.
+queues_snapshot() {
+	wait_for 20 "both ends of the connection to hold still" queues_look "$@" ||
+		fail "the queues of the connection to port $3 never held still for a look"
+}
+
 # queues_kept PID W INQ OUTQ PORT RECVQ: in the server's own view (a
 # self-check), its connection holds INQ bytes to read, as before, and the
 # bytes it had to send are all still on their way: in its send queue, or
 # in the client's receive queue (RECVQ before; the client's window may open
 # and take some while the server is away, more so on a loaded machine).
 queues_kept() {
-	local outq recvq
-	self_check "$1" "$2"
-	outq=$(check_value s_outq)
-	recvq=$(client_recvq "$5")
-	[[ $(check_value s_inq) == "$3" ]] && ((outq + recvq == $4 + $6)) ||
-		fail "the server holds $(check_value s_inq) and $outq bytes and the client $recvq, $3, $4 and $6 before the dump"
+	queues_snapshot "$1" "$2" "$5"
+	[[ $Q_INQ == "$3" ]] && ((Q_OUTQ + Q_RECVQ == $4 + $6)) ||
+		fail "the server holds $Q_INQ and $Q_OUTQ bytes and the client $Q_RECVQ, $3, $4 and $6 before the dump"
 }
 
 # stream_completes PID W FD TCP: phase 2 of 90-inet (SIGUSR1): the client
@@ -147,10 +170,9 @@ inet_roundtrip() {
 	udp_open u "$host" "$udp"
 	printf 'ping1' >&"$u"
 	[[ $(read_datagram "$u") == "ECHO ping1" ]] || fail "no UDP echo before the dump"
-	self_check "$pid" "$w"
-	inq0=$(check_value s_inq) outq0=$(check_value s_outq)
+	queues_snapshot "$pid" "$w" "$tcp"
+	inq0=$Q_INQ outq0=$Q_OUTQ recvq0=$Q_RECVQ
 	((inq0 == 18 && outq0 > 0)) || fail "before the dump the server holds $inq0 and $outq0 bytes"
-	recvq0=$(client_recvq "$tcp")
 
 	dump_tree "$pid" "$img"
 	(($(established_to "$tcp") == 1)) ||

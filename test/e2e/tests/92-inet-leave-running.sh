@@ -18,9 +18,8 @@ host=$(loopback 4)
 c='' c3=''
 inet_start "$w" 4
 pid=$INET_PID tcp=$INET_TCP c=$INET_FD
-self_check "$pid" "$w"
-inq0=$(check_value s_inq) outq0=$(check_value s_outq)
-recvq0=$(client_recvq "$tcp")
+queues_snapshot "$pid" "$w" "$tcp"
+inq0=$Q_INQ outq0=$Q_OUTQ recvq0=$Q_RECVQ
 
 touch "$w/hold"
 tcp_open c3 "$host" "$tcp"
