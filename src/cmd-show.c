@@ -46,6 +46,7 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VVAR] = "vvar",
 		[VMA_KIND__VMA_VVAR_VCLOCK] = "vvar-vclock",
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
+		[VMA_KIND__VMA_IO_URING] = "io_uring",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
