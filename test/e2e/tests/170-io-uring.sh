@@ -34,7 +34,8 @@ maps_before=$(grep 'io_uring' "/proc/$pid/maps")
 img=$T/img
 dump_tree "$pid" "$img"
 ck_ok show --images "$img"
-grep -qE "^ +$ring io_uring " "$CK_OUT" || fail "ckpt show: no io_uring at fd $ring"
+grep -qE "^ +$ring io_uring .* ring 8/16 sq $sq_head-$((sq_head)) cq $((sq_head - 1))-$sq_head, 3 files, 2 buffers" "$CK_OUT" ||
+	fail "ckpt show: no io_uring at fd $ring: $(grep io_uring "$CK_OUT")"
 
 # Hostile entries: sizes that are not powers of two, a mapping of no region.
 id=$("$IMGEDIT" "$img" "fdinfo-$pid.img" | sed -n "s/^fds\[\([0-9]*\)\]\.fd=$ring\$/\1/p")
