@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/io_uring.h>
 #include <linux/kcmp.h>
 #include <stdio.h>
@@ -547,8 +548,7 @@ static int uring_check(const FileEntry *e, const struct files_open *fo)
 	    u->cq_entries < u->sq_entries || u->cq_entries > 2 * RING_ENTRIES_MAX)
 		return img_inconsistent(IMG_FILES, 0, "file %u: io_uring of %u/%u entries", e->id,
 					u->sq_entries, u->cq_entries);
-	if (u->sq_head != u->cq_tail || u->sq_head > NOPS_MAX ||
-	    u->sq_tail - u->sq_head > u->sq_entries || u->cq_tail - u->cq_head > u->cq_entries)
+	if (u->sq_head != u->cq_tail || u->sq_head > NOPS_MAX)
 		return img_inconsistent(IMG_FILES, 0, "file %u: io_uring indices", e->id);
 	if (!u->rings.len || u->rings.len > REGION_MAX || u->rings.len % PAGE_SIZE ||
 	    !u->sqes.len || u->sqes.len > REGION_MAX || u->sqes.len % PAGE_SIZE)
@@ -649,14 +649,60 @@ out_unmap_rings:
 	return r;
 }
 
+/*
+ * The kernel charges what a ring pins (its registered buffers) to the
+ * user that made it, against the RLIMIT_MEMLOCK of the process that
+ * registers, unless its maker had CAP_IPC_LOCK: then nothing is counted.
+ * A ring ckpt made as root would let a process without that capability
+ * pin without limit, so the ring is made with the real uid of @c and,
+ * unless @c has CAP_IPC_LOCK, without it: on this thread only (raw
+ * syscalls, not glibc's, which would change every thread), undone at once.
+ */
+static int setup_as(const CredsEntry *c, uint32_t sq, uint32_t cq, struct io_uring_params *p)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct saved[2], d[2];
+	uid_t ruid = getuid();
+	int fd, r = 0;
+
+	if (!c || (c->has_cap_eff && (c->cap_eff & (1ULL << CAP_IPC_LOCK))))
+		return setup(sq, cq, p);
+	if (syscall(SYS_capget, &h, saved) < 0)
+		return -errno;
+	memcpy(d, saved, sizeof(d));
+	d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	if (syscall(SYS_setresuid, c->uid, -1, -1) < 0)
+		return -errno;
+	if (syscall(SYS_capset, &h, d) < 0) {
+		r = -errno;
+		goto out_uid;
+	}
+	fd = setup(sq, cq, p);
+	if (syscall(SYS_capset, &h, saved) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		r = fd;
+	}
+out_uid:
+	if (syscall(SYS_setresuid, ruid, -1, -1) < 0) {
+		if (r >= 0)
+			close(r);
+		r = -errno;
+	}
+	return r;
+}
+
 static int uring_open(struct files_open *fo, const FileEntry *e)
 {
 	const IoUringEntry *u = e->io_uring;
+	const CredsEntry *c =
+		fo->file_creds && e->id < fo->fe->n_files ? fo->file_creds[e->id] : NULL;
 	struct io_uring_params p;
 	int fd, r;
 
-	(void)fo;
-	fd = setup(u->sq_entries, u->cq_entries, &p);
+	fd = setup_as(c, u->sq_entries, u->cq_entries, &p);
 	if (fd < 0)
 		return pr_errno(fd, "cannot restore: cannot make an io_uring");
 	if (p.sq_entries != u->sq_entries || p.cq_entries != u->cq_entries)

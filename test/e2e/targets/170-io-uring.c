@@ -20,7 +20,16 @@
  *
  * inflight: a ring with a read of an empty pipe in flight (refused at
  * dump); self-check: the read is still pending.
+ *
+ * memlock (run as a user without CAP_IPC_LOCK): RLIMIT_MEMLOCK of 256
+ * KiB, a ring with one registered buffer of 32 KiB. After the first
+ * SIGUSR1 it unregisters it and registers 512 KiB, which the kernel must
+ * refuse (ENOMEM: over the limit, counted for the ring's user), then 32
+ * KiB again, which it must take; the self-check says memlock=ok. (The
+ * limit leaves room for the dumped ring, whose memory the kernel may not
+ * have uncounted yet when the restored one registers.)
  */
+#include <sys/resource.h>
 #include "target.h"
 
 #include <liburing.h>
@@ -198,8 +207,54 @@ static void use_ring(void)
 	used = 1;
 }
 
+static char *big;
+
+static void setup_memlock(void)
+{
+	struct rlimit rl = { 256 * 1024, 256 * 1024 };
+	struct iovec iov;
+
+	big = aligned_alloc(4096, 512 * 1024);
+	if (!big || setrlimit(RLIMIT_MEMLOCK, &rl))
+		t_fatal("set-up");
+	memset(big, 1, 512 * 1024);
+	if (io_uring_queue_init(4, &ring, 0))
+		t_fatal("io_uring_queue_init");
+	iov = (struct iovec){ big, 32 * 1024 };
+	if (io_uring_register_buffers(&ring, &iov, 1))
+		t_fatal("register buffers");
+	t_log("RING fd=%d", ring.ring_fd);
+}
+
+static void use_memlock(void)
+{
+	struct iovec iov = { big, 512 * 1024 };
+	int r;
+
+	used = -1;
+	r = io_uring_unregister_buffers(&ring);
+	if (r) {
+		snprintf(why, sizeof(why), "unregister: %d", r);
+		return;
+	}
+	r = io_uring_register_buffers(&ring, &iov, 1);
+	if (r != -ENOMEM) {
+		snprintf(why, sizeof(why), "512 KiB over a limit of 256 KiB registered: %d", r);
+		return;
+	}
+	iov.iov_len = 32 * 1024;
+	r = io_uring_register_buffers(&ring, &iov, 1);
+	if (r) {
+		snprintf(why, sizeof(why), "32 KiB not registered again: %d", r);
+		return;
+	}
+	used = 1;
+}
+
 static void iterate(void)
 {
+	if (!strcmp(mode, "memlock") && t_usr1_count > 0 && !used)
+		use_memlock();
 	if (!strcmp(mode, "idle") && t_usr1_count > 0 && !used)
 		use_ring();
 }
@@ -208,6 +263,12 @@ static void check(struct t_check *c)
 {
 	struct io_uring_cqe *cqe;
 
+	if (!strcmp(mode, "memlock")) {
+		t_check_info(c, "memlock=%s", used > 0 ? "ok" : used ? "wrong" : "pending");
+		if (used < 0)
+			t_check_fail(c, "%s", why);
+		return;
+	}
 	if (!strcmp(mode, "inflight")) {
 		if (io_uring_peek_cqe(&ring, &cqe) != -EAGAIN)
 			t_check_fail(c, "the read of the empty pipe completed");
@@ -236,6 +297,8 @@ int main(int argc, char **argv)
 	mode = argc > 2 ? argv[2] : "idle";
 	if (!strcmp(mode, "inflight"))
 		setup_inflight();
+	else if (!strcmp(mode, "memlock"))
+		setup_memlock();
 	else
 		setup_idle();
 	t_run(&ops);

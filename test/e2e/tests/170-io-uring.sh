@@ -8,7 +8,8 @@
 # fixed read of a registered file into a fixed buffer and a NOP, and
 # reaps them with the right user_data and results, the indices going on
 # from where they were. A restore failed (fault site) at the step that
-# maps the rings leaves nothing. A hostile entry (sizes, a mapping offset) is
+# maps the rings leaves nothing. A ring of a user's process counts what
+# its buffers pin against the user's RLIMIT_MEMLOCK after the restore. A hostile entry (sizes, a mapping offset) is
 # refused at restore. A ring with a read of an empty pipe in flight is
 # refused at dump, the process left running untouched.
 # shellcheck source=test/e2e/lib.sh
@@ -72,6 +73,26 @@ self_check "$pid" "$w"
 send_usr1 "$pid" "$w" 1
 self_check "$pid" "$w"
 [[ $(check_value used) == 1 ]] || fail "using the ring after the restore: $CHECK_LINE"
+kill_tree "${TREE_PIDS[@]}"
+
+# A ring of a user without CAP_IPC_LOCK: what its buffers pin is still
+# counted against its RLIMIT_MEMLOCK after the restore (a ring made by
+# ckpt as root would count nothing).
+w3=$T/w3
+mkdir -m 0777 "$w3"
+chmod o+x "$T"
+spawn "$w3" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- \
+	"$E2E_TARGETS/170-io-uring" "$w3" memlock
+wait_ready "$TARGET_PID" "$w3"
+pid3=$TARGET_PID
+self_check "$pid3" "$w3"
+[[ $(check_value memlock) == pending ]] || fail "before the dump: $CHECK_LINE"
+dump_tree "$pid3" "$T/img3"
+restore_tree "$T/img3" "$pid3"
+[[ $(stat -c %u "/proc/$pid3") == 65534 ]] || fail "the restored $pid3 is not uid 65534"
+send_usr1 "$pid3" "$w3" 1
+self_check "$pid3" "$w3"
+[[ $(check_value memlock) == ok ]] || fail "after the restore: $CHECK_LINE"
 kill_tree "${TREE_PIDS[@]}"
 
 # A request in flight: refused at dump, the process goes on.
