@@ -21,6 +21,9 @@
  * inflight: a ring with a read of an empty pipe in flight (refused at
  * dump); self-check: the read is still pending.
  *
+ * single, eventfd: an idle ring of IORING_SETUP_SINGLE_ISSUER, or with an
+ * eventfd registered (both refused at dump).
+ *
  * memlock (run as a user without CAP_IPC_LOCK): RLIMIT_MEMLOCK of 256
  * KiB, a ring with one registered buffer of 32 KiB. After the first
  * SIGUSR1 it unregisters it and registers 512 KiB, which the kernel must
@@ -29,6 +32,7 @@
  * limit leaves room for the dumped ring, whose memory the kernel may not
  * have uncounted yet when the restored one registers.)
  */
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include "target.h"
 
@@ -209,6 +213,20 @@ static void use_ring(void)
 
 static char *big;
 
+static void setup_refused(void)
+{
+	struct io_uring_params p = { 0 };
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	if (!strcmp(mode, "single"))
+		p.flags = IORING_SETUP_SINGLE_ISSUER;
+	if (efd < 0 || io_uring_queue_init_params(4, &ring, &p))
+		t_fatal("io_uring_queue_init");
+	if (!strcmp(mode, "eventfd") && io_uring_register_eventfd(&ring, efd))
+		t_fatal("register eventfd");
+	t_log("RING fd=%d", ring.ring_fd);
+}
+
 static void setup_memlock(void)
 {
 	struct rlimit rl = { 256 * 1024, 256 * 1024 };
@@ -269,6 +287,8 @@ static void check(struct t_check *c)
 			t_check_fail(c, "%s", why);
 		return;
 	}
+	if (!strcmp(mode, "single") || !strcmp(mode, "eventfd"))
+		return;
 	if (!strcmp(mode, "inflight")) {
 		if (io_uring_peek_cqe(&ring, &cqe) != -EAGAIN)
 			t_check_fail(c, "the read of the empty pipe completed");
@@ -299,6 +319,8 @@ int main(int argc, char **argv)
 		setup_inflight();
 	else if (!strcmp(mode, "memlock"))
 		setup_memlock();
+	else if (!strcmp(mode, "single") || !strcmp(mode, "eventfd"))
+		setup_refused();
 	else
 		setup_idle();
 	t_run(&ops);

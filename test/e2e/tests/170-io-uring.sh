@@ -9,9 +9,11 @@
 # reaps them with the right user_data and results, the indices going on
 # from where they were. A restore failed (fault site) at the step that
 # maps the rings leaves nothing. A ring of a user's process counts what
-# its buffers pin against the user's RLIMIT_MEMLOCK after the restore. A hostile entry (sizes, a mapping offset) is
-# refused at restore. A ring with a read of an empty pipe in flight is
-# refused at dump, the process left running untouched.
+# its buffers pin against the user's RLIMIT_MEMLOCK after the restore.
+# A hostile entry (sizes, a mapping offset, a file slot) is refused at
+# restore. A ring with a read of an empty pipe in flight, a
+# ring of a single issuer and one with an eventfd registered are refused
+# at dump, the process left running untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -105,3 +107,21 @@ ck_fails "dump of a ring with a request in flight" dump --pid "$pid2" --images "
 grep -qF "is an io_uring with requests in flight" "$CK_ERR" || fail "refused with: $(ck_err_line)"
 assert_dump_left_nothing "$T/d2"
 assert_still_fine "$pid2" "$w2" 0
+kill -9 "$pid2"
+reap "$pid2"
+
+# A single issuer's ring, a ring with an eventfd: refused, the process goes on.
+for mode in single eventfd; do
+	wm=$T/w-$mode
+	start_target "$wm" 170-io-uring "$mode"
+	pm=$TARGET_PID
+	mkdir "$T/d-$mode"
+	ck_fails "dump of a ring ($mode)" dump --pid "$pm" --images "$T/d-$mode/img"
+	want="of a single issuer (IORING_SETUP_SINGLE_ISSUER)"
+	[[ $mode == eventfd ]] && want="with an eventfd registered"
+	grep -qF "is an io_uring $want (not supported)" "$CK_ERR" || fail "$mode refused with: $(ck_err_line)"
+	assert_dump_left_nothing "$T/d-$mode"
+	assert_still_fine "$pm" "$wm" 0
+	kill -9 "$pm"
+	reap "$pm"
+done
