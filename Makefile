@@ -75,7 +75,8 @@ $(B)/unit/%: test/unit/%.c $(B)/libckpt.a
 # End-to-end targets: plain C programs; NN-name-static.c files are linked -static.
 $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	@mkdir -p $(B)/targets
-	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $<
+	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $< \
+		$(if $(findstring uring,$*),-luring)
 
 # Test tools (imgedit: a hostile image writer), linked with ckpt's own code.
 $(B)/tools/%: test/tools/%.c test/fuzz/fuzz-lib.c test/fuzz/fuzz.h $(B)/libckpt.a

@@ -781,6 +781,13 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = FAULT_OR(restore_locks_late,
 			     pr_errno(-ENOLCK, "cannot restore %d: cannot take its locks", pid),
 			     locks_restore_posix_late(&inf, rs->files, rp->fdinfo));
+	/* Its rings at their addresses, its buffers registered: its memory
+	 * is back (a registered buffer pins the pages of the caller). */
+	if (r >= 0)
+		r = FAULT_OR(
+			restore_io_uring_late,
+			pr_errno(-EIO, "cannot restore %d: cannot bring back its io_uring", pid),
+			uring_restore_late(&inf, rs->files, rp->fdinfo, pid, rs->file_owner));
 	if (r >= 0)
 		r = FAULT_OR(restore_threads,
 			     pr_errno(-EAGAIN, "cannot restore %d: cannot create its threads", pid),

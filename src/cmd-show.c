@@ -50,6 +50,7 @@ static const char *vma_kind_name(uint32_t kind)
 		[VMA_KIND__VMA_VSYSCALL] = "vsyscall",
 		[VMA_KIND__VMA_AIO] = "aio-ring",
 		[VMA_KIND__VMA_SYSV_SHM] = "sysv-shm",
+		[VMA_KIND__VMA_IO_URING] = "io_uring",
 	};
 
 	return kind < ARRAY_SIZE(names) && names[kind] ? names[kind] : "?";
@@ -242,6 +243,12 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			       e->fown->signum);
 		if (e->has_pidfd_pid)
 			printf(" of %s %u", e->flags & O_EXCL ? "thread" : "process", e->pidfd_pid);
+		if (e->io_uring)
+			printf(" ring %u/%u sq %u-%u cq %u-%u, %zu files, %zu buffers, %zu mappings",
+			       e->io_uring->sq_entries, e->io_uring->cq_entries,
+			       e->io_uring->sq_head, e->io_uring->sq_tail, e->io_uring->cq_head,
+			       e->io_uring->cq_tail, e->io_uring->n_files, e->io_uring->n_bufs,
+			       e->io_uring->n_maps);
 		if (e->kind == FD_KIND__FD_OUTSIDE)
 			printf(" to the outside");
 		if (e->mqueue && e->mqueue->has_msgs)

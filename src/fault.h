@@ -112,6 +112,7 @@
 	X(restore_flush_pending, "R")      \
 	X(restore_mm_late, "R")            \
 	X(restore_locks_late, "R")         \
+	X(restore_io_uring_late, "R")      \
 	X(restore_threads, "R")            \
 	X(restore_main_thread, "R")        \
 	X(restore_task_late, "R")          \

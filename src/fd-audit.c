@@ -102,6 +102,7 @@ static bool magic_fits(uint32_t kind, long magic)
 	case FD_KIND__FD_TIMERFD:
 	case FD_KIND__FD_SIGNALFD:
 	case FD_KIND__FD_INOTIFY:
+	case FD_KIND__FD_IO_URING:
 		return magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_UNIX_SK:
 	case FD_KIND__FD_INET_SK:

@@ -196,6 +196,8 @@ extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_k
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
 extern const struct file_kind mqueue_kind;
 extern const struct file_kind outside_kind, pidfd_kind;
+/* fd-io-uring.c: an io_uring with nothing in flight */
+extern const struct file_kind io_uring_kind;
 /* fd-pidfd.c: from ckpt, every process and thread of the tree rebuilt and
  * stopped: process @pid opens its pidfds itself, of processes of @tree
  * (the pids and tids of the set) only. Logs why it fails. */
@@ -274,5 +276,10 @@ int locks_restore_desc(const FileEntry *e, int fd);
 /* From ckpt, the process @inf stopped and its restorer's fds closed: the
  * POSIX locks it held. */
 int locks_restore_posix_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi);
+/* fd-io-uring.c: in process @pid, its memory back, through @inf: the
+ * mappings of the rings it is the first to have (@owner per file), their
+ * files and buffers registered again. Logs why it fails. */
+int uring_restore_late(struct infect *inf, const FilesEntry *fe, const FdinfoEntry *fi, int pid,
+		       const int *owner);
 
 #endif

@@ -83,6 +83,11 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 		*ret_kind = VMA_KIND__VMA_SYSV_SHM;
 		return 0;
 	}
+	/* An io_uring ring: fd-io-uring.c saves its bytes and maps it again. */
+	if (!strcmp(p, "anon_inode:[io_uring]") && pv->shared) {
+		*ret_kind = VMA_KIND__VMA_IO_URING;
+		return 0;
+	}
 	if (p[0] != '/' || !strncmp(p, "/SYSV", 5)) {
 		pr_err("cannot dump %d: mapping %" PRIx64 "-%" PRIx64
 		       " of '%s' (System V shm) is not supported yet",
@@ -362,7 +367,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 
 static bool vma_kind_known(uint32_t kind)
 {
-	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_SYSV_SHM;
+	return kind >= VMA_KIND__VMA_ANON_PRIVATE && kind <= VMA_KIND__VMA_IO_URING;
 }
 
 static int vma_check(const VmaEntry *v, size_t i, int pid)
@@ -678,9 +683,10 @@ static int map_all(struct infect *inf, const struct mm_plan *plan)
 		const VmaEntry *v = mm->vmas[i];
 		int fd = plan->vma_fd[i];
 
-		/* A ring is made by io_setup (aio.c). */
+		/* A ring is made by io_setup (aio.c), an io_uring's mapped by
+		 * fd-io-uring.c. */
 		if (vma_is_vdso_group(v->kind) || v->kind == VMA_KIND__VMA_VSYSCALL ||
-		    v->kind == VMA_KIND__VMA_AIO)
+		    v->kind == VMA_KIND__VMA_AIO || v->kind == VMA_KIND__VMA_IO_URING)
 			continue;
 		/* Its pages are there already, some shared with the parent:
 		 * moved, they stay shared. */
@@ -741,7 +747,7 @@ static int protect_all(struct infect *inf, const MmEntry *mm)
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 
-		if (v->vmflags & VMF_LOCKED)
+		if ((v->vmflags & VMF_LOCKED) && v->kind != VMA_KIND__VMA_IO_URING)
 			vma_call(&vc, i, SYS_mlock, (long)v->start, (long)(v->end - v->start), 0, 0,
 				 0, 0);
 	}

@@ -253,10 +253,24 @@ static bool tid_known(const struct seized_task *ts, size_t nr, int tid)
 	return false;
 }
 
+#define PF_IO_WORKER 0x00000010
+
+/* An io_uring thread of the kernel's (an io-wq worker, "iou-wrk-N", or a
+ * polling thread, "iou-sqp-N"): listed among the threads of the process
+ * it works for, but never stopped by ptrace. It is not the process's
+ * state: a worker is made again when a request needs one, and a ring
+ * with a polling thread is refused (fd-io-uring.c). */
+static bool io_thread(int tid)
+{
+	struct proc_stat st;
+
+	return proc_read_stat(tid, &st) >= 0 && (st.flags & PF_IO_WORKER);
+}
+
 /*
  * Seize every thread of @pid. A thread may spawn another while we go, so
  * list again until a pass finds nothing new; a stopped thread cannot
- * create more. The leader comes first.
+ * create more. The leader comes first; io_uring's threads are left out.
  */
 int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr)
 {
@@ -276,7 +290,8 @@ int seize_threads(int pid, struct seized_task **ret_tasks, size_t *ret_nr)
 		/* The leader first, then the others in /proc order. */
 		for (size_t pass = 0; pass < 2 && r >= 0; pass++)
 			for (size_t i = 0; i < nr_tids && r >= 0; i++) {
-				if ((pass == 0) != (tids[i] == pid) || tid_known(ts, nr, tids[i]))
+				if ((pass == 0) != (tids[i] == pid) || tid_known(ts, nr, tids[i]) ||
+				    (tids[i] != pid && io_thread(tids[i])))
 					continue;
 				ts = xrealloc(ts, (nr + 1) * sizeof(*ts));
 				r = seize_task(&ts[nr], tids[i]);

@@ -101,8 +101,10 @@ static int setup(void)
 		return perf_new();
 	if (!strcmp(mode, "userfaultfd"))
 		return (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (!strcmp(mode, "io_uring"))
+	if (!strcmp(mode, "io_uring-sqpoll")) {
+		p.flags = IORING_SETUP_SQPOLL;
 		return (int)syscall(SYS_io_uring_setup, 4, &p);
+	}
 	if (!strcmp(mode, "fanotify"))
 		return (int)syscall(SYS_fanotify_init, FAN_CLASS_NOTIF, O_RDONLY);
 	if (!strcmp(mode, "kvm"))

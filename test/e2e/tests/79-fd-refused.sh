@@ -51,7 +51,7 @@ refused owner-outside "PID: fd 10 \(pipe\) sends its SIGIO to process PPID, whic
 refused bpf-map "PID: fd 10 is a bpf-map 'anon_inode:bpf-map' \(not supported yet\)$"
 refused perf "PID: fd 10 is a \[perf_event\] "
 refused userfaultfd "PID: fd 10 is a \[userfaultfd\] "
-refused io_uring "PID: fd 10 is a \[io_uring\] "
+refused io_uring-sqpoll "PID: fd 10 is an io_uring with a polling thread \(IORING_SETUP_SQPOLL, not supported\)$"
 refused fanotify "PID: fd 10 is a \[fanotify\] "
 refused kvm "PID: fd 10 is a character device '/dev/kvm' "
 refused kvm-vm "PID: fd 10 is a kvm-vm "
