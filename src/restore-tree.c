@@ -198,7 +198,14 @@ static int proc_early(struct restore *rs, size_t i)
 
 static void proc_main(struct restore *rs, size_t i)
 {
+	const stack_t no_stack = { .ss_flags = SS_DISABLE };
+
 	log_fd = rs->log_fd;
+	/* fork() hands down the signal stack of ckpt's thread (an ASan build
+	 * has one), which restore sets again only where the image has one:
+	 * a process dumped without would take its next SA_ONSTACK signal
+	 * (CPython sets it on every handler) on memory that is gone. */
+	(void)sigaltstack(&no_stack, NULL);
 	_exit(proc_early(rs, i) < 0 ? 1 : 0);
 }
 
