@@ -23,7 +23,7 @@ union sk_addr {
 	struct sockaddr_in6 v6;
 };
 
-/* ---- sk-inet.c, sk-inet-opts.c, sk-inet-restore.c, sk-inet-live.c: the kind ---- */
+/* ---- the kind: sk-inet.c, sk-inet-restore.c, sk-inet-live.c ---- */
 
 /* A socket being dumped, and ckpt's own copy of it. */
 struct live_sk {
