@@ -229,6 +229,8 @@ int shmem_find(const struct shmem_table *st, dev_t dev, ino_t ino);
 int shmem_dump_vmas(struct shmem_table *st, int pid, MmEntry *mm);
 bool vma_is_memfd(const VmaEntry *v);
 bool vma_is_deleted_file(const VmaEntry *v);
+/* Mapped from a file opened by path (not from an object of shmem.c). */
+bool vma_is_file(const VmaEntry *v);
 /* The pages of every object, and shmem.img. */
 int shmem_dump(const struct shmem_table *st, int dirfd);
 /* The objects are sane and every VMA points at one. */

@@ -4,9 +4,9 @@
 /*
  * The one table of socket options (sk-common.c): every option ckpt saves
  * for any family, which kind saves it where, what its value looks like,
- * and how it is set again. sk-inet.c keeps its rows in its own entry (the
- * order of the table is the order they are set back), sk-unix.c in fields
- * of its own, sk-common.c the rest in the socket's sock entry.
+ * and how it is set again. sk-inet-opts.c keeps its rows in its own entry
+ * (the order of the table is the order they are set back), sk-unix.c in
+ * fields of its own, sk-common.c the rest in the socket's sock entry.
  */
 #include "fdinfo.pb-c.h"
 
@@ -25,7 +25,7 @@ int sk_common_restore_filter(const FileEntry *e, int fd);
 #endif
 
 /* Who saves it. */
-#define SKO_INET 0x001 /* sk-inet.c, for IP sockets */
+#define SKO_INET 0x001 /* sk-inet-opts.c, for IP sockets */
 #define SKO_UNIX 0x002 /* sk-unix.c, in its own fields */
 #define SKO_C_INET 0x004 /* sk-common.c, for IP sockets */
 #define SKO_C_UNIX 0x008 /* sk-common.c, for unix sockets */

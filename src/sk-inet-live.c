@@ -19,16 +19,6 @@
 /* How long a dump waits at most for connections to settle (conns_settle). */
 #define SETTLE_MS 250
 
-static bool is_tcp(const InetSkEntry *s)
-{
-	return s->protocol == IPPROTO_TCP;
-}
-
-static bool is_tcp_conn(const InetSkEntry *s)
-{
-	return is_tcp(s) && tcp_conn_state(s->state);
-}
-
 /* A listening socket: nothing completes a connection from now on, and
  * none is waiting to be accepted (it could not be put back). */
 static int listen_lock(struct live_sk *l)

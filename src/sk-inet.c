@@ -47,27 +47,18 @@
  *  - segments that arrived out of order, not yet in the receive queue,
  *    are dropped; the peer sends them again.
  *
- * Restore: ckpt creates every socket before the processes, listening ones
- * first (the connections they accepted share their port), sets the
- * options, binds, and listens or connects. A connection is rebuilt in
- * repair mode, without a packet but its own ACK of the peer's FIN, and
- * leaves it only once every process is ready to go on (restore_last), so
- * that a failed restore closes it silently too and the peer can wait for
- * the next attempt. A connect in flight is made again. A UDP socket gets
- * its datagrams again from their senders' addresses before it connects.
+ * This file: what a socket is, its dump and the kind's table. Its options
+ * are in sk-inet-opts.c, the restore in sk-inet-restore.c, the sockets
+ * while the dump holds them in sk-inet-live.c.
  */
 #include "files.h"
-#include "sk-common.h"
 #include "sk-inet.h"
 
-#include "imgdir.h"
 #include "sock-diag.h"
-#include "trust.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <net/if.h>
-#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
@@ -75,8 +66,6 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -100,29 +89,6 @@ static const char *const tcp_states[] = {
 const char *inet_state_name(uint32_t state)
 {
 	return state < ARRAY_SIZE(tcp_states) && tcp_states[state] ? tcp_states[state] : "?";
-}
-
-static bool is_tcp(const InetSkEntry *s)
-{
-	return s->protocol == IPPROTO_TCP;
-}
-
-/* A TCP connection, open or closing (TCP_REPAIR saves it). */
-static bool is_tcp_conn(const InetSkEntry *s)
-{
-	return is_tcp(s) && tcp_conn_state(s->state);
-}
-
-/* Connected: a TCP connection, or a UDP socket with a peer. */
-static bool is_connected(const InetSkEntry *s)
-{
-	return s->state == TCP_ESTABLISHED || is_tcp_conn(s);
-}
-
-/* Connected, or a TCP connect in flight (SYN_SENT): it has a peer. */
-static bool has_peer(const InetSkEntry *s)
-{
-	return is_connected(s) || (is_tcp(s) && s->state == TCP_SYN_SENT);
 }
 
 /* What a socket that is neither TCP nor UDP is, in messages. */
@@ -158,11 +124,6 @@ static const char *other_socket(int family, int type, int protocol)
 	}
 }
 
-static socklen_t addr_len(int family)
-{
-	return family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 static void addr_save(const union sk_addr *a, ProtobufCBinaryData *addr, uint32_t *port,
 		      uint32_t *scope, protobuf_c_boolean *has_scope)
 {
@@ -181,8 +142,8 @@ static void addr_save(const union sk_addr *a, ProtobufCBinaryData *addr, uint32_
 	*port = ntohs(a->v4.sin_port); /* the same place in both */
 }
 
-static int addr_load(int family, const ProtobufCBinaryData *addr, uint32_t port, uint32_t scope,
-		     union sk_addr *ret)
+int inet_addr_load(int family, const ProtobufCBinaryData *addr, uint32_t port, uint32_t scope,
+		   union sk_addr *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	ret->sa.sa_family = (sa_family_t)family;
@@ -213,15 +174,15 @@ static void addr_fmt(const union sk_addr *a, char *buf, size_t len)
 }
 
 /* "TCP socket 127.0.0.1:80", with " -> peer" when connected. */
-static void sk_fmt(const InetSkEntry *s, char *buf, size_t len)
+void inet_sk_fmt(const InetSkEntry *s, char *buf, size_t len)
 {
 	char src[80] = "?", dst[80] = "";
 	union sk_addr a;
 
-	if (addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &a) == 0)
+	if (inet_addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &a) == 0)
 		addr_fmt(&a, src, sizeof(src));
 	if (s->dst_addr.len &&
-	    addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &a) == 0) {
+	    inet_addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &a) == 0) {
 		dst[0] = ' ';
 		dst[1] = '-';
 		dst[2] = '>';
@@ -229,112 +190,6 @@ static void sk_fmt(const InetSkEntry *s, char *buf, size_t len)
 		addr_fmt(&a, dst + 4, sizeof(dst) - 4);
 	}
 	snprintf(buf, len, "%s socket %s%s", is_tcp(s) ? "TCP" : "UDP", src, dst);
-}
-
-/* ---- socket options ---- */
-
-/* The options are those of the one table (sk-common.h) that sk-inet.c
- * saves: its SKO_INET rows, in their order. */
-
-struct opt_val {
-	uint8_t buf[SKO_VALUE_MAX];
-	socklen_t len;
-};
-
-static bool opt_applies(const struct sk_opt *o, const InetSkEntry *s)
-{
-	if (!(o->flags & SKO_INET))
-		return false;
-	if ((o->flags & SKO_V6) && s->family != AF_INET6)
-		return false;
-	if ((o->flags & SKO_TCP) && !is_tcp(s))
-		return false;
-	if ((o->flags & SKO_UDP) && is_tcp(s))
-		return false;
-	/* A connection that ended (shut down both ways) had one too. */
-	return !(o->flags & SKO_UNCONNECTED) ||
-	       !(has_peer(s) || (is_tcp(s) && s->state == TCP_CLOSE && s->shutdown == 3));
-}
-
-static bool opt_read(int sk, const struct sk_opt *o, struct opt_val *v)
-{
-	return sk_opt_get(sk, o, v->buf, &v->len);
-}
-
-static void opt_add(InetSkEntry *s, const struct sk_opt *o, const struct opt_val *v)
-{
-	InetSkOpt *opt = xmalloc(sizeof(*opt));
-
-	inet_sk_opt__init(opt);
-	opt->level = (uint32_t)o->level;
-	opt->name = (uint32_t)o->name;
-	opt->value.len = v->len;
-	opt->value.data = xmalloc(v->len + 1);
-	memcpy(opt->value.data, v->buf, v->len);
-	s->opts = xrealloc(s->opts, (s->n_opts + 1) * sizeof(*s->opts));
-	s->opts[s->n_opts++] = opt;
-}
-
-/* Every option of @sk that a new socket of its kind, @fresh, has otherwise. */
-static void opts_dump(int sk, int fresh, InetSkEntry *s)
-{
-	for (size_t i = 0; i < nr_sk_opts; i++) {
-		const struct sk_opt *o = &sk_opts[i];
-		struct opt_val v, def;
-
-		if (!opt_applies(o, s) || !opt_read(sk, o, &v))
-			continue;
-		if (opt_read(fresh, o, &def) && def.len == v.len && !memcmp(def.buf, v.buf, v.len))
-			continue;
-		opt_add(s, o, &v);
-	}
-}
-
-static int opts_check(const InetSkEntry *s)
-{
-	for (size_t i = 0; i < s->n_opts; i++) {
-		const InetSkOpt *opt = s->opts[i];
-		const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
-
-		if (!o || !opt_applies(o, s) ||
-		    !sk_opt_value_ok(o, opt->value.data, opt->value.len))
-			return -EBADMSG;
-	}
-	return 0;
-}
-
-static int opt_set(int sk, const InetSkOpt *opt)
-{
-	const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
-
-	if (!o)
-		return -EINVAL; /* inet_check refused it already */
-	return sk_opt_set(sk, o, opt->value.data, (socklen_t)opt->value.len);
-}
-
-static bool opt_is_reuseaddr(const InetSkOpt *opt)
-{
-	return opt->level == SOL_SOCKET && opt->name == SO_REUSEADDR;
-}
-
-/* Every saved option; SO_REUSEADDR too unless @skip_reuse (repair mode
- * decides how a socket binds until it ends: see restore_last). */
-static int opts_restore(int sk, const InetSkEntry *s, bool skip_reuse)
-{
-	for (size_t i = 0; i < s->n_opts; i++) {
-		char name[200];
-		int r;
-
-		if (skip_reuse && opt_is_reuseaddr(s->opts[i]))
-			continue;
-		r = opt_set(sk, s->opts[i]);
-		if (r < 0) {
-			sk_fmt(s, name, sizeof(name));
-			return pr_errno(r, "cannot restore: cannot set option %u of level %u of %s",
-					s->opts[i]->name, s->opts[i]->level, name);
-		}
-	}
-	return 0;
 }
 
 /* ---- dump ---- */
@@ -431,7 +286,7 @@ static int sk_identify(const struct fd_dump *d, int sk, InetSkEntry *s)
 	return 0;
 }
 
-static bool state_supported(const InetSkEntry *s)
+bool inet_state_supported(const InetSkEntry *s)
 {
 	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE)
 		return true;
@@ -509,7 +364,7 @@ static int sk_dump_state(const struct fd_dump *d, int sk, InetSkEntry *s)
 
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: socket at fd %d", d->pid, d->fd);
-	if (!state_supported(s))
+	if (!inet_state_supported(s))
 		return pr_fail(
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d is a %s socket in state %s (only listening, connecting, connected, closing and unconnected ones can be restored)",
@@ -586,7 +441,7 @@ static int sk_dump_checks(const struct fd_dump *d, int sk, int fresh, const Inet
 	char name[200], ulp[32];
 	int r = 0;
 
-	sk_fmt(s, name, sizeof(name));
+	inet_sk_fmt(s, name, sizeof(name));
 	if (getsockopt(sk, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) == 0 &&
 	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
 		return pr_fail(
@@ -650,7 +505,7 @@ static int sk_dump(const struct fd_dump *d, int sk, int fresh, InetSkEntry *s)
 	if (r >= 0 && s->state == TCP_LISTEN)
 		r = sk_dump_listen(d, sk, s);
 	if (r >= 0)
-		opts_dump(sk, fresh, s);
+		inet_opts_dump(sk, fresh, s);
 	return r;
 }
 
@@ -678,443 +533,6 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 		return r;
 	}
 	live_add(d->ft, d, e, sk, reuse);
-	return 0;
-}
-
-/* ---- restore ---- */
-
-/* Sockets made before any description is opened, by file id. */
-struct inet_open {
-	int *fds;
-	size_t n;
-};
-
-/* An integer from /proc/sys, or @dflt. */
-static long sysctl_long(const char *path, long dflt)
-{
-	_cleanup_free_ char *text = NULL;
-
-	return read_file(path, &text, NULL) < 0 ? dflt : strtol(text, NULL, 10);
-}
-
-/* Is congestion control @name one an unprivileged process may choose? */
-static bool cong_allowed(const ProtobufCBinaryData *v)
-{
-	_cleanup_free_ char *text = NULL, *name = strndup((const char *)v->data, v->len);
-
-	if (!name ||
-	    read_file("/proc/sys/net/ipv4/tcp_allowed_congestion_control", &text, NULL) < 0)
-		return false;
-	for (char *save = NULL, *w = strtok_r(text, " \n", &save); w;
-	     w = strtok_r(NULL, " \n", &save))
-		if (!strcmp(w, name))
-			return true;
-	return false;
-}
-
-/*
- * What no process without CAP_NET_ADMIN (or CAP_NET_RAW) could have set,
- * and ckpt, root, would set for it: a set root does not trust may not ask
- * for it. Buffers are set forced (SO_SNDBUFFORCE) to fit the queues; an
- * unprivileged process never had more than the maximum.
- */
-static const char *opt_privileged(const InetSkOpt *opt)
-{
-	int v = 0;
-
-	if (opt->value.len >= sizeof(v))
-		memcpy(&v, opt->value.data, sizeof(v));
-	if (opt->level == SOL_SOCKET) {
-		switch (opt->name) {
-		case SO_MARK:
-			return v ? "SO_MARK" : NULL;
-		case SO_PRIORITY:
-			return v < 0 || v > 6 ? "SO_PRIORITY above 6" : NULL;
-		case SO_BUSY_POLL:
-			return v > sysctl_long("/proc/sys/net/core/busy_read", 0) ? "SO_BUSY_POLL"
-										  : NULL;
-		case SO_SNDBUF:
-			return v / 2 > sysctl_long("/proc/sys/net/core/wmem_max", 0)
-				       ? "SO_SNDBUF above wmem_max"
-				       : NULL;
-		case SO_RCVBUF:
-			return v / 2 > sysctl_long("/proc/sys/net/core/rmem_max", 0)
-				       ? "SO_RCVBUF above rmem_max"
-				       : NULL;
-		}
-	}
-	if (opt->level == SOL_IP && opt->name == IP_TRANSPARENT && v)
-		return "IP_TRANSPARENT";
-	if (opt->level == SOL_TCP && opt->name == TCP_CONGESTION && !cong_allowed(&opt->value))
-		return "a congestion control not allowed to all";
-	return NULL;
-}
-
-/* Only options of the table, that apply to @s, of a size getsockopt gives;
- * none that takes a privilege the set's owner may lack. */
-static int opts_check_trust(const FileEntry *e, const InetSkEntry *s, const struct trust *t)
-{
-	for (size_t i = 0; i < s->n_opts; i++) {
-		const InetSkOpt *opt = s->opts[i];
-		const struct sk_opt *o = sk_opt_find(opt->level, opt->name);
-		const char *priv;
-
-		if (!o || !opt_applies(o, s) || !opt->value.data ||
-		    opt->value.len > sizeof(((struct opt_val *)NULL)->buf))
-			return pr_fail(
-				-EBADMSG,
-				"cannot restore: images are inconsistent (option %u of level %u of socket '%s')",
-				opt->name, opt->level, e->path);
-		priv = t && !t->trusted ? opt_privileged(opt) : NULL;
-		if (priv)
-			return pr_fail(
-				-EPERM,
-				"cannot restore: socket '%s' has %s, which this image set (not root's) may not ask for",
-				e->path, priv);
-	}
-	return 0;
-}
-
-static int inet_check(const FileEntry *e, const struct files_open *fo)
-{
-	const InetSkEntry *s = e->inet_sk;
-	union sk_addr a;
-
-	if (!s || (s->family != AF_INET && s->family != AF_INET6) ||
-	    !((s->type == SOCK_STREAM && s->protocol == IPPROTO_TCP) ||
-	      (s->type == SOCK_DGRAM && s->protocol == IPPROTO_UDP)) ||
-	    !state_supported(s) ||
-	    addr_load((int)s->family, &s->src_addr, s->src_port, 0, &a) < 0 ||
-	    (is_connected(s) && addr_load((int)s->family, &s->dst_addr, s->dst_port, 0, &a) < 0) ||
-	    is_tcp_conn(s) != !!s->tcp || (s->tcp && tcp_conn_check(s->state, s->tcp) < 0) ||
-	    udp_queue_check(s) < 0 || s->shutdown > 3)
-		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
-			       e->path);
-	if (opts_check(s) < 0)
-		return img_inconsistent(IMG_FILES, 0,
-					"socket '%s': an option ckpt does not set, or its value",
-					e->path);
-	int r = opts_check_trust(e, s, fo->trust);
-
-	if (r < 0)
-		return r;
-	/* Repair mode takes CAP_NET_ADMIN and believes any addresses, ports
-	 * and sequence numbers: a connection of anyone's, to anywhere. */
-	if (!fo->trust->trusted && is_tcp_conn(s)) {
-		char name[200];
-
-		sk_fmt(s, name, sizeof(name));
-		return pr_fail(
-			-EPERM,
-			"cannot restore: image set '%s' is owned by uid %u, and only root's sets may restore a TCP connection (%s)",
-			fo->trust->dir, fo->trust->owner, name);
-	}
-	return 0;
-}
-
-static bool is_bound(const InetSkEntry *s)
-{
-	static const uint8_t any[16];
-
-	return s->src_port || memcmp(s->src_addr.data, any, s->src_addr.len);
-}
-
-static int sk_bind_listen(int sk, const InetSkEntry *s, const union sk_addr *src)
-{
-	char name[200];
-
-	if (is_bound(s) && bind(sk, &src->sa, addr_len((int)s->family)) < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(-errno, "cannot restore: cannot bind %s", name);
-	}
-	if (s->state == TCP_LISTEN && listen(sk, (int)s->backlog) < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(-errno, "cannot restore: cannot listen on %s", name);
-	}
-	return 0;
-}
-
-static int udp_connect(int sk, const InetSkEntry *s, const union sk_addr *dst)
-{
-	char name[200];
-
-	if (connect(sk, &dst->sa, addr_len((int)s->family)) < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(-errno, "cannot restore: cannot connect %s", name);
-	}
-	return 0;
-}
-
-/*
- * A connect in flight is made again, from the same address and port: its
- * SYN goes out anew (the count of those sent starts again). A process
- * that was waiting in connect() waits on; one that polls sees it end.
- */
-static int tcp_connect_again(int sk, const InetSkEntry *s, const union sk_addr *dst)
-{
-	int flags = fcntl(sk, F_GETFL);
-	char name[200];
-	int r = 0;
-
-	if (flags < 0 || fcntl(sk, F_SETFL, flags | O_NONBLOCK) < 0)
-		r = -errno;
-	if (r >= 0 && connect(sk, &dst->sa, addr_len((int)s->family)) < 0 && errno != EINPROGRESS)
-		r = -errno;
-	if (r < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(r, "cannot restore: cannot connect %s again", name);
-	}
-	return 0;
-}
-
-static int sk_shutdown_restore(int sk, const InetSkEntry *s)
-{
-	static const int how[] = { -1, SHUT_RD, SHUT_WR, SHUT_RDWR };
-	/* A connection's FIN (writes shut down) came back with its state. */
-	uint32_t bits = is_tcp_conn(s) ? s->shutdown & 1 : s->shutdown;
-	char name[200];
-
-	if (!bits || bits > 3)
-		return 0;
-	/* A UDP socket not connected is shut down all the same (ENOTCONN). */
-	if (shutdown(sk, how[bits]) < 0 && errno != ENOTCONN) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(-errno, "cannot restore: cannot shut down %s", name);
-	}
-	return 0;
-}
-
-/* A set not root's gets no datagram from another's address: its queue
- * is left empty. */
-static int udp_refill(int sk, const InetSkEntry *s, const union sk_addr *src, bool trusted)
-{
-	char name[200];
-	int r = trusted ? udp_queue_refill(sk, s, src) : 0;
-
-	if (r < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(r, "cannot restore: cannot queue the datagrams of %s again", name);
-	}
-	return 0;
-}
-
-static int sk_setup(int sk, const InetSkEntry *s, bool trusted)
-{
-	union sk_addr src, dst;
-	char name[200];
-	int r;
-
-	(void)addr_load((int)s->family, &s->src_addr, s->src_port, s->src_scope_id, &src);
-	if (has_peer(s))
-		(void)addr_load((int)s->family, &s->dst_addr, s->dst_port, s->dst_scope_id, &dst);
-	r = opts_restore(sk, s, is_tcp_conn(s));
-	if (r < 0)
-		return r;
-	if (is_tcp_conn(s)) {
-		r = tcp_conn_restore(sk, s->state, s->tcp, &src, &dst);
-		if (r < 0) {
-			sk_fmt(s, name, sizeof(name));
-			return pr_errno(r, "cannot restore: cannot rebuild the TCP connection %s",
-					name);
-		}
-	} else {
-		r = sk_bind_listen(sk, s, &src);
-		/* Before connect: a connected socket takes only its peer's. */
-		if (r >= 0 && !is_tcp(s))
-			r = udp_refill(sk, s, &src, trusted);
-		if (r >= 0 && s->state == TCP_ESTABLISHED)
-			r = udp_connect(sk, s, &dst);
-		if (r >= 0 && s->state == TCP_SYN_SENT)
-			r = tcp_connect_again(sk, s, &dst);
-	}
-	return r < 0 ? r : sk_shutdown_restore(sk, s);
-}
-
-/*
- * A socket belongs to the fsuid and fsgid that made it: netfilter's owner
- * match and /proc/net go by them. Made by ckpt it would be root's, so it
- * is made with those of the process that has it (@c).
- */
-static int sk_socket_as(const InetSkEntry *s, const CredsEntry *c)
-{
-	uid_t fsuid = (uid_t)setfsuid((uid_t)-1);
-	gid_t fsgid = (gid_t)setfsgid((gid_t)-1);
-	bool as = c && (c->fsuid != fsuid || c->fsgid != fsgid);
-	int sk, err;
-
-	if (as) {
-		(void)setfsgid(c->fsgid);
-		(void)setfsuid(c->fsuid);
-		if ((uid_t)setfsuid((uid_t)-1) != c->fsuid ||
-		    (gid_t)setfsgid((gid_t)-1) != c->fsgid) {
-			(void)setfsuid(fsuid);
-			(void)setfsgid(fsgid);
-			return -EPERM;
-		}
-	}
-	sk = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
-	err = errno;
-	if (as) {
-		(void)setfsuid(fsuid);
-		(void)setfsgid(fsgid);
-	}
-	return sk < 0 ? -err : sk;
-}
-
-static int sk_create(const FileEntry *e, const CredsEntry *c, int scratch, bool trusted)
-{
-	const InetSkEntry *s = e->inet_sk;
-	int sk = sk_socket_as(s, c);
-	int r;
-
-	if (sk < 0)
-		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
-	sk = fd_move_above(sk, scratch);
-	if (sk < 0)
-		return pr_errno(sk, "cannot restore: cannot create socket '%s'", e->path);
-	r = sk_setup(sk, s, trusted);
-	/* O_NONBLOCK: the file flags a socket has. */
-	if (r >= 0 && fcntl(sk, F_SETFL, e->flags) < 0)
-		r = pr_errno(-errno, "cannot restore: cannot set the flags of socket '%s'",
-			     e->path);
-	if (r < 0) {
-		close(sk);
-		return r;
-	}
-	return sk;
-}
-
-/*
- * For a set not trusted, the sockets are made as its owner would make
- * them: with the owner's fsuid and fsgid (the socket's owner, which
- * netfilter's owner match and /proc/net show) and no capability in effect
- * (CAP_NET_BIND_SERVICE for a port below ip_unprivileged_port_start,
- * CAP_NET_ADMIN or CAP_NET_RAW for SO_MARK, IP_TRANSPARENT, SO_PRIORITY
- * above 6, a congestion control not allowed to users...): the kernel
- * refuses what the owner could not have done.
- */
-struct as_owner {
-	struct trust_saved fs;
-	cap_t caps; /* ours, to take back; NULL: nothing changed */
-};
-
-static int as_owner_enter(const struct trust *t, struct as_owner *a)
-{
-	cap_t none;
-	int r;
-
-	a->caps = NULL;
-	if (t->trusted)
-		return 0;
-	r = trust_enter(t, &a->fs);
-	if (r < 0)
-		return r;
-	a->caps = cap_get_proc();
-	none = a->caps ? cap_dup(a->caps) : NULL;
-	r = none && cap_clear_flag(none, CAP_EFFECTIVE) == 0 && cap_set_proc(none) == 0 ? 0
-											: -EPERM;
-	if (none)
-		cap_free(none);
-	if (r < 0) {
-		if (a->caps)
-			cap_free(a->caps);
-		a->caps = NULL;
-		trust_leave(&a->fs);
-	}
-	return r;
-}
-
-static void as_owner_leave(struct as_owner *a)
-{
-	if (!a->caps)
-		return;
-	(void)cap_set_proc(a->caps);
-	cap_free(a->caps);
-	a->caps = NULL;
-	trust_leave(&a->fs);
-}
-
-/* Listening sockets first: a connection they accepted binds to their port. */
-static int inet_prepare(struct files_open *fo)
-{
-	const FilesEntry *fe = fo->fe;
-	struct inet_open *st = xzalloc(sizeof(*st));
-	struct as_owner owner;
-	int r = 0;
-
-	fo->state[FD_KIND__FD_INET_SK] = st;
-	st->n = fe->n_files;
-	st->fds = xmalloc((st->n + 1) * sizeof(*st->fds));
-	for (size_t i = 0; i < st->n; i++)
-		st->fds[i] = -1;
-	r = as_owner_enter(fo->trust, &owner);
-	if (r < 0)
-		return pr_errno(r, "cannot restore: cannot take the image owner's rights");
-	for (int listening = 1; listening >= 0 && r >= 0; listening--)
-		for (size_t i = 0; i < st->n && r >= 0; i++) {
-			const FileEntry *e = fe->files[i];
-
-			if (e->kind != FD_KIND__FD_INET_SK ||
-			    (e->inet_sk->state == TCP_LISTEN) != listening)
-				continue;
-			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
-						   fo->scratch, fo->trust->trusted);
-		}
-	as_owner_leave(&owner);
-	return r < 0 ? r : 0;
-}
-
-static int inet_open(struct files_open *fo, const FileEntry *e)
-{
-	struct inet_open *st = fo->state[FD_KIND__FD_INET_SK];
-	int fd = st->fds[e->id];
-
-	if (fd < 0)
-		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (socket '%s')",
-			       e->path);
-	st->fds[e->id] = -1;
-	return fd;
-}
-
-static void inet_finish(struct files_open *fo)
-{
-	struct inet_open *st = fo->state[FD_KIND__FD_INET_SK];
-
-	if (!st)
-		return;
-	for (size_t i = 0; i < st->n; i++)
-		if (st->fds[i] >= 0)
-			close(st->fds[i]);
-	free(st->fds);
-	free(st);
-	fo->state[FD_KIND__FD_INET_SK] = NULL;
-}
-
-/* Every process is ready to go on: the connections leave repair mode. */
-static int inet_restore_last(const FileEntry *e, int pid, int fd)
-{
-	const InetSkEntry *s = e->inet_sk;
-	char name[200];
-	int sk, r = 0;
-
-	if (!is_tcp_conn(s))
-		return 0;
-	sk = fd_borrow(pid, fd);
-	if (sk < 0)
-		r = sk;
-	if (r >= 0)
-		r = tcp_conn_resume(sk, s->state, s->tcp);
-	for (size_t i = 0; r >= 0 && i < s->n_opts; i++)
-		if (opt_is_reuseaddr(s->opts[i]))
-			r = opt_set(sk, s->opts[i]);
-	if (sk >= 0)
-		close(sk);
-	if (r < 0) {
-		sk_fmt(s, name, sizeof(name));
-		return pr_errno(r,
-				"cannot restore %d: cannot resume the TCP connection %s at fd %d",
-				pid, name, fd);
-	}
 	return 0;
 }
 

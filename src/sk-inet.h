@@ -2,16 +2,18 @@
 #ifndef CKPT_SK_INET_H
 #define CKPT_SK_INET_H
 /*
- * TCP and UDP sockets: what sk-inet.c (the kind: addresses, options,
- * states), sk-inet-live.c (the sockets while the dump holds them),
+ * TCP and UDP sockets: what sk-inet.c (the kind: addresses, states, the
+ * dump), sk-inet-opts.c (options), sk-inet-restore.c (the restore),
+ * sk-inet-live.c (the sockets while the dump holds them),
  * sk-tcp.c (connections through TCP_REPAIR), sk-udp.c (UDP queues) and
- * sk-inject.c share. No logging here but in sk-inet-live.c, a part of the
- * kind: 0 or -errno; the kind says what failed.
+ * sk-inject.c share. The kind's files (sk-inet*.c) log what fails; the
+ * others return 0 or -errno and the kind says what failed.
  */
 #include "files.h"
 #include "sk-inet.pb-c.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -21,7 +23,7 @@ union sk_addr {
 	struct sockaddr_in6 v6;
 };
 
-/* ---- sk-inet.c, sk-inet-live.c: the kind ---- */
+/* ---- the kind: sk-inet.c, sk-inet-restore.c, sk-inet-live.c ---- */
 
 /* A socket being dumped, and ckpt's own copy of it. */
 struct live_sk {
@@ -60,6 +62,41 @@ int sk_getint(int sk, int level, int name, int *ret);
 /* The kind's dump_finish and dump_done (sk-inet-live.c). */
 int inet_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids);
 void inet_dump_done(struct file_table *ft, bool killed);
+
+/* Is @s in a state ckpt restores? */
+bool inet_state_supported(const InetSkEntry *s);
+/* The address @addr, @port (and @scope for IPv6) of @family, from an
+ * image; -EBADMSG if it cannot be one. */
+int inet_addr_load(int family, const ProtobufCBinaryData *addr, uint32_t port, uint32_t scope,
+		   union sk_addr *ret);
+/* "TCP socket 127.0.0.1:80", with " -> peer" when connected. */
+void inet_sk_fmt(const InetSkEntry *s, char *buf, size_t len);
+
+/* The kind's check, prepare, open, finish and restore_last
+ * (sk-inet-restore.c). */
+int inet_check(const FileEntry *e, const struct files_open *fo);
+int inet_prepare(struct files_open *fo);
+int inet_open(struct files_open *fo, const FileEntry *e);
+void inet_finish(struct files_open *fo);
+int inet_restore_last(const FileEntry *e, int pid, int fd);
+
+/* ---- sk-inet-opts.c: the options ---- */
+
+/* Every option of @sk that a new socket of its kind, @fresh, has otherwise,
+ * into @s. */
+void inet_opts_dump(int sk, int fresh, InetSkEntry *s);
+/* -EBADMSG unless every option of @s, from an image, is one of the table
+ * that applies to it, with a value it may have. */
+int inet_opts_check(const InetSkEntry *s);
+/* The same, logged, and none that takes a privilege the owner of set @t
+ * may lack. */
+int inet_opts_check_trust(const FileEntry *e, const InetSkEntry *s, const struct trust *t);
+/* Set option @opt, checked, on @sk. */
+int inet_opt_set(int sk, const InetSkOpt *opt);
+bool inet_opt_is_reuseaddr(const InetSkOpt *opt);
+/* Every saved option of @s on @sk (logged); SO_REUSEADDR too unless
+ * @skip_reuse. */
+int inet_opts_restore(int sk, const InetSkEntry *s, bool skip_reuse);
 
 /* ---- sk-inject.c ---- */
 
@@ -121,5 +158,30 @@ int tcp_conn_restore(int sk, uint32_t state, const TcpConnEntry *c, const union 
 /* Out of repair mode, @c goes on: the bytes it had never sent go out now,
  * and our FIN after them if it waited for them. */
 int tcp_conn_resume(int sk, uint32_t state, const TcpConnEntry *c);
+
+/* ---- what kind of socket it is, for every file of the kind ---- */
+
+static inline bool is_tcp(const InetSkEntry *s)
+{
+	return s->protocol == IPPROTO_TCP;
+}
+
+/* A TCP connection, open or closing (TCP_REPAIR saves it). */
+static inline bool is_tcp_conn(const InetSkEntry *s)
+{
+	return is_tcp(s) && tcp_conn_state(s->state);
+}
+
+/* Connected: a TCP connection, or a UDP socket with a peer. */
+static inline bool is_connected(const InetSkEntry *s)
+{
+	return s->state == TCP_ESTABLISHED || is_tcp_conn(s);
+}
+
+/* Connected, or a TCP connect in flight (SYN_SENT): it has a peer. */
+static inline bool has_peer(const InetSkEntry *s)
+{
+	return is_connected(s) || (is_tcp(s) && s->state == TCP_SYN_SENT);
+}
 
 #endif

@@ -23,7 +23,7 @@
  * (kernel.shm_next_id, under an flock of that file, and the id checked),
  * key, creator (ckpt creates it with the creator's effective ids), owner,
  * mode and contents. Each process then attaches it where it was, by a
- * remote shmat (mm.c). A segment removed while attached (SHM_DEST) is
+ * remote shmat (mm-restore.c). A segment removed while attached (SHM_DEST) is
  * removed again once every process has attached it.
  */
 #include "sysv-ipc.h"
