@@ -122,6 +122,7 @@
 	X(restore_regs, "R")               \
 	X(restore_files_last, "R")         \
 	X(restore_pidfds, "R")             \
+	X(restore_procfiles, "R")          \
 	X(restore_pidfile, "R")            \
 	X(restore_let_go, "R")
 

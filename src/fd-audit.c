@@ -113,6 +113,8 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == PID_FS_MAGIC || magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_MQUEUE:
 		return magic == MQUEUE_MAGIC;
+	case FD_KIND__FD_PROC:
+		return magic == PROC_SUPER_MAGIC;
 	case FD_KIND__FD_MEMFD: /* a hugetlb one would come back on tmpfs */
 		return magic == TMPFS_MAGIC;
 	default: /* reopened by path, or made on disk */

@@ -207,6 +207,14 @@ int epoll_max_tfd(const FilesEntry *fe);
 int pidfds_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
 int pidfds_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi, const int *tree,
 			size_t nr_tree);
+/* fd-proc.c: files of /proc/PID/. Restore, before anything is created:
+ * each is of a process of @tree (pids and tids), or of one outside that
+ * is still the same process. Logs why not. */
+extern const struct file_kind proc_kind;
+int procfiles_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
+/* From ckpt, every process rebuilt with its credentials and stopped:
+ * process @pid opens its /proc files itself. Logs why it fails. */
+int procfiles_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi);
 /* fd-outside.c: an end of a pipe or FIFO whose peer is outside the tree */
 /* Dump: @e, found first at fd @fd of @pid, becomes an outside end. */
 void outside_mark(FileEntry *e, int pid, int fd);
