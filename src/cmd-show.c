@@ -244,6 +244,8 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			printf(" of %s %u", e->flags & O_EXCL ? "thread" : "process", e->pidfd_pid);
 		if (e->kind == FD_KIND__FD_OUTSIDE)
 			printf(" to the outside");
+		if (e->proc && !e->proc->in_tree)
+			printf(" of process %u outside the tree", e->proc->pid);
 		if (e->mqueue && e->mqueue->has_msgs)
 			printf(" queue of %llu x %llu bytes, %zu messages",
 			       (unsigned long long)e->mqueue->maxmsg,
@@ -408,6 +410,9 @@ static void show_tables_json(const struct show *s)
 			       e->fown->pid, e->fown->signum);
 		if (e->has_pidfd_pid)
 			printf(",\"pidfd_pid\":%u", e->pidfd_pid);
+		if (e->proc)
+			printf(",\"proc\":{\"pid\":%u,\"in_tree\":%s}", e->proc->pid,
+			       e->proc->in_tree ? "true" : "false");
 		if (e->kind == FD_KIND__FD_OUTSIDE) {
 			char id[64];
 

@@ -237,7 +237,7 @@ static int proc_open_placeholder(struct files_open *fo, const FileEntry *e)
 
 const struct file_kind proc_kind = {
 	.kind = FD_KIND__FD_PROC,
-	.name = "/proc file",
+	.name = "proc",
 	.claims = proc_claims,
 	.dump = proc_dump,
 	.dump_finish = proc_dump_finish,
