@@ -549,7 +549,7 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return pty_ctty_restore(fe, base, pid);
 }
 
 /* fd @i of @fi is the lowest of its description in this process. */

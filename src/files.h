@@ -194,6 +194,13 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+/* tty.c: in the new process @pid, every description still at @base + its
+ * id: a session leader gives its pty of the tree back to the foreground
+ * group. Logs why it fails. */
+int pty_ctty_restore(const FilesEntry *fe, int base, int pid);
+/* The same, just after its setsid(), before it creates the rest of its
+ * session: it takes the terminal back. Logs why it fails. */
+int pty_ctty_take(const FilesEntry *fe, int base, int pid);
 extern const struct file_kind mqueue_kind;
 extern const struct file_kind outside_kind, pidfd_kind;
 /* fd-pidfd.c: from ckpt, every process and thread of the tree rebuilt and
