@@ -526,6 +526,9 @@ static int ghost_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 		if (r < 0)
 			return pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'",
 					s->pid, e->path);
+		r = file_attrs_dump(fd, s->pid, s->fd, e);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -535,14 +538,19 @@ static int ghost_check(const FileEntry *e, const struct files_open *fo)
 	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
 	size_t len = strlen(e->path), suffix = strlen(" (deleted)");
 	_cleanup_free_ char *path = NULL;
+	int r;
 	bool data_ok = e->has_shmid
 			       ? !e->has_data_id && !e->data && e->shmid < fo->nr_shmem
 			       : e->has_data_id && holder && holder->kind == FD_KIND__FD_GHOST &&
 					 !holder->has_shmid && holder->data &&
 					 filedata_check(holder->data) >= 0;
 
-	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)"))
+	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)") ||
+	    (e->attrs && (e->has_shmid || e->data_id != e->id)))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
+	r = file_attrs_check(e, fo->trust);
+	if (r < 0)
+		return r;
 	path = strndup(e->path, len - suffix);
 	return trust_check_path("deleted file", path);
 }
@@ -604,6 +612,14 @@ static int ghost_prepare(struct files_open *fo)
 			return pr_errno(gs[i].fd,
 					"cannot restore: cannot create the deleted file '%s'",
 					e->path);
+		/* Before the contents: a flag such as no copy-on-write takes
+		 * only on an empty file. */
+		r = file_attrs_restore(gs[i].fd, e);
+		if (r < 0)
+			return pr_errno(
+				r,
+				"cannot restore: cannot give the deleted file '%s' its attributes",
+				e->path);
 		r = filedata_restore(gs[i].fd, e->data, fo->dirfd, IMG_FILE_DATA, (int)e->id);
 		if (r < 0)
 			return pr_fail(r, "cannot restore: contents of the deleted file '%s': %s",

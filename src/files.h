@@ -194,6 +194,13 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+/* file-attrs.c: inode flags and extended attributes of a file ckpt makes
+ * again. Dump: from ckpt's @fd on it (fd @pfd of @pid) into @e, or refuse
+ * what cannot be kept (logged). Check: validate @e's (logged). Restore:
+ * set them on @fd, -errno. */
+int file_attrs_dump(int fd, int pid, int pfd, FileEntry *e);
+int file_attrs_check(const FileEntry *e, const struct trust *t);
+int file_attrs_restore(int fd, const FileEntry *e);
 /* tty.c: in the new process @pid, every description still at @base + its
  * id: a session leader gives its pty of the tree back to the foreground
  * group. Logs why it fails. */
