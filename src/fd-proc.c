@@ -56,7 +56,7 @@
 /* What a /proc file's description may hold: the rest is refused. */
 #define PROC_FLAGS                                                                              \
 	(O_ACCMODE | O_NONBLOCK | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_APPEND | O_CLOEXEC | \
-	 KERNEL_O_LARGEFILE)
+	 O_PATH | KERNEL_O_LARGEFILE)
 #define PROC_PID_MAX (1u << 22) /* PID_MAX_LIMIT */
 
 /* The pid of "/proc/PID" or "/proc/PID/...", or 0. */
@@ -96,6 +96,11 @@ static bool proc_rest_sane(const char *rest)
 			return false;
 	}
 	return true;
+}
+
+bool proc_file_path(const char *link)
+{
+	return proc_path_pid(link, NULL) != 0;
 }
 
 static bool proc_claims(const char *link, const struct stat *st)
@@ -282,9 +287,11 @@ int procfiles_check(const FilesEntry *fe, const int *tree, size_t nr_tree)
 /* In process @inf: @e opened again at every fd of @fi that has it. */
 static int proc_place(struct infect *inf, const FileEntry *e, const FdinfoEntry *fi)
 {
+	/* openat2 takes nothing else with O_PATH. */
+	uint32_t keep = e->flags & O_PATH ? O_PATH | O_DIRECTORY | O_NOFOLLOW
+					  : (uint32_t)PROC_FLAGS | O_NOCTTY;
 	struct open_how how = {
-		.flags = (e->flags & (uint32_t)PROC_FLAGS & ~(uint32_t)O_CLOEXEC) | O_NOCTTY |
-			 O_CLOEXEC,
+		.flags = ((e->flags | O_NOCTTY) & keep) | O_CLOEXEC,
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	size_t len = strlen(e->path) + 1;
@@ -302,7 +309,7 @@ static int proc_place(struct infect *inf, const FileEntry *e, const FdinfoEntry 
 			    (long)inf->scratch, sizeof(how), 0, 0);
 	if (r < 0 || tmp < 0)
 		return r < 0 ? r : (int)tmp;
-	if (e->offset) {
+	if (e->offset && !(e->flags & O_PATH)) {
 		r = infect_syscall3(inf, SYS_lseek, &ret, tmp, (long)e->offset, SEEK_SET);
 		if (r >= 0 && ret < 0)
 			r = (int)ret;

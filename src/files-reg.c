@@ -681,7 +681,8 @@ const struct file_kind ghost_kind = {
 
 bool opath_applies(const char *link)
 {
-	return is_live_path(link);
+	/* A file of /proc/PID/ is opened again by its process (fd-proc.c). */
+	return is_live_path(link) && !proc_file_path(link);
 }
 
 /* O_PATH|O_NOFOLLOW may hold a symlink itself: it is opened as such. */

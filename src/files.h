@@ -226,6 +226,8 @@ int pidfds_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi, co
  * is still the same process. Logs why not. */
 extern const struct file_kind proc_kind;
 int procfiles_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
+/* Is @link, as /proc/PID/fd shows it, a file of /proc/PID/? */
+bool proc_file_path(const char *link);
 /* From ckpt, every process rebuilt with its credentials and stopped:
  * process @pid opens its /proc files itself. Logs why it fails. */
 int procfiles_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi);

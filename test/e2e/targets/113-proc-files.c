@@ -13,6 +13,7 @@
  *   15 /proc/self/fdinfo/12
  *   16 /proc/meminfo, its first line read
  *   17 /proc/1/status (outside the tree), its first line read
+ *   18 /proc/self/task, O_PATH
  * With "outside PID", only fd 17, on /proc/PID/status of that process.
  * With "shared", only fd 10, and the child has it too (forked after).
  *
@@ -35,7 +36,7 @@
 #include <sys/syscall.h>
 
 #define FIRST 10
-#define LAST 17
+#define LAST 18
 
 static pid_t child;
 static const char *mode = "all";
@@ -122,8 +123,8 @@ static bool opened(int fd)
 static void want_link(int fd, char *buf, size_t size)
 {
 	static const char *const rest[LAST + 1] = {
-		[10] = "status", [11] = "stat", [12] = "fd",
-		[13] = "maps",	 [14] = "mem",	[15] = "fdinfo/12",
+		[10] = "status", [11] = "stat",	     [12] = "fd",   [13] = "maps",
+		[14] = "mem",	 [15] = "fdinfo/12", [18] = "task",
 	};
 
 	if (fd == 16)
@@ -218,6 +219,11 @@ static void proc_check(struct t_check *c)
 		want_link(fd, want, sizeof(want));
 		if (strcmp(link, want))
 			t_check_fail(c, "fd %d is '%s', want '%s'", fd, link, want);
+		if (fd == 18) {
+			if (!(fcntl(18, F_GETFL) & O_PATH))
+				t_check_fail(c, "fd 18 is not O_PATH");
+			continue; /* no offset */
+		}
 		at = lseek(fd, 0, SEEK_CUR);
 		if (at != offsets[fd])
 			t_check_fail(c, "fd %d is at %lld, want %lld", fd, (long long)at,
@@ -281,6 +287,7 @@ int main(int argc, char **argv)
 	first_line(16, "/proc/meminfo");
 	open_at("/proc/1/status", O_RDONLY, 17);
 	first_line(17, "/proc/1/status");
+	open_at("/proc/self/task", O_PATH, 18);
 	t_run(&ops);
 	return 0;
 }
