@@ -174,14 +174,11 @@ static int proc_early(struct restore *rs, size_t i)
 		return r;
 	if (pp->setsid && setsid() < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot lead a session", pp->pid);
-	if (pp->setsid) {
-		r = FAULT_OR(restore_ctty,
-			     pr_errno(-ENOTTY, "cannot restore: %d cannot take its terminal back",
-				      pp->pid),
-			     pty_ctty_take(rs->files, rs->base, pp->pid));
-		if (r < 0)
-			return r;
-	}
+	r = FAULT_OR(restore_ctty,
+		     pr_errno(-ENOTTY, "cannot restore: %d cannot take its terminal back", pp->pid),
+		     pp->setsid ? pty_ctty_take(rs->files, rs->base, pp->pid) : 0);
+	if (r < 0)
+		return r;
 	if (pp->setpgid_self && setpgid(0, 0) < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot lead a process group", pp->pid);
 	r = clone_children(rs, i, false);
