@@ -177,14 +177,47 @@ static bool same_description(const struct file_seen *s, int pid, int fd)
 	return syscall(SYS_kcmp, pid, s->pid, KCMP_FILE, fd, s->fd) == 0;
 }
 
+/* Is the /proc file seen at @s an item of an epoll of the table? Its
+ * placeholder would be added in its place (and then dropped). */
+static int proc_in_epoll(const struct file_table *ft, const struct file_seen *s)
+{
+	for (size_t i = 0; i < ft->img.n_files; i++) {
+		const FileEntry *ep = ft->img.files[i];
+
+		for (size_t k = 0;
+		     ep->kind == FD_KIND__FD_EPOLL && ep->epoll && k < ep->epoll->n_tfds; k++) {
+			struct kcmp_epoll_slot slot = { .efd = (uint32_t)ft->seen[i].fd,
+							.tfd = ep->epoll->tfds[k]->tfd };
+
+			if (syscall(SYS_kcmp, s->pid, ft->seen[i].pid, KCMP_EPOLL_TFD, s->fd,
+				    (unsigned long)&slot) == 0)
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
 /* Each process opens its own again at restore: a description shared
  * between processes (inherited through fork) would become two. */
 static int proc_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < ft->img.n_files; i++)
-		any |= ft->img.files[i]->kind == FD_KIND__FD_PROC;
+	for (size_t i = 0; i < ft->img.n_files; i++) {
+		const struct file_seen *s = &ft->seen[i];
+		int ep;
+
+		if (ft->img.files[i]->kind != FD_KIND__FD_PROC)
+			continue;
+		any = true;
+		ep = proc_in_epoll(ft, s);
+		if (ep >= 0)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: fd %d, the /proc file '%s', is watched by the epoll at fd %d of %d (not supported yet)",
+				s->pid, s->fd, ft->img.files[i]->path, ft->seen[ep].fd,
+				ft->seen[ep].pid);
+	}
 	for (size_t k = 0; any && k < nr_pids; k++) {
 		_cleanup_free_ int *fds = NULL;
 		size_t nr = 0;

@@ -1,7 +1,7 @@
 /*
  * 113-proc-files.c - files of /proc/PID/ held open, read part way.
  *
- * Usage: 113-proc-files WORKDIR [outside PID | shared]
+ * Usage: 113-proc-files WORKDIR [outside PID | shared | epoll]
  *
  * Forks a child that waits in pause() (it dies with its parent), then
  * opens, each at a fixed fd:
@@ -16,6 +16,8 @@
  *   18 /proc/self/task, O_PATH
  * With "outside PID", only fd 17, on /proc/PID/status of that process.
  * With "shared", only fd 10, and the child has it too (forked after).
+ * With "epoll", only fd 10, on /proc/self/mounts, watched by an epoll at
+ * fd 11.
  *
  * Self-check (SIGUSR2), besides the common checks, for each fd: it is
  * still on the path it was opened by (/proc/PID/... with this process's
@@ -32,6 +34,7 @@
 #include "target.h"
 
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
@@ -114,7 +117,7 @@ static bool opened(int fd)
 {
 	if (!strcmp(mode, "outside"))
 		return fd == 17;
-	if (!strcmp(mode, "shared"))
+	if (!strcmp(mode, "shared") || !strcmp(mode, "epoll"))
 		return fd == 10;
 	return true;
 }
@@ -129,6 +132,8 @@ static void want_link(int fd, char *buf, size_t size)
 
 	if (fd == 16)
 		snprintf(buf, size, "/proc/meminfo");
+	else if (fd == 10 && !strcmp(mode, "epoll"))
+		snprintf(buf, size, "/proc/%d/mounts", (int)getpid());
 	else if (fd == 17)
 		snprintf(buf, size, "/proc/%d/status", outside);
 	else
@@ -259,6 +264,17 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "/proc/%d/status", outside);
 		open_at(path, O_RDONLY, 17);
 		first_line(17, path);
+		t_run(&ops);
+		return 0;
+	}
+	if (!strcmp(mode, "epoll")) {
+		struct epoll_event ev = { .events = EPOLLPRI };
+
+		open_at("/proc/self/mounts", O_RDONLY, 10);
+		first_line(10, "/proc/self/mounts");
+		t_fd_at(epoll_create1(EPOLL_CLOEXEC), 11);
+		if (epoll_ctl(11, EPOLL_CTL_ADD, 10, &ev))
+			t_fatal("epoll_ctl: %s", strerror(errno));
 		t_run(&ops);
 		return 0;
 	}

@@ -13,7 +13,7 @@
 # link (root/) are refused, nothing left; a /proc file of a process
 # outside the tree that has exited since the dump is refused at restore
 # with one line; a /proc file shared by a process and its child is
-# refused at dump, and the tree runs on.
+# refused at dump, and so is one in an epoll; the tree runs on.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -86,4 +86,17 @@ grep -q "the /proc file '/proc/$spid/status', is shared with process" "$CK_ERR" 
 assert_still_fine "$spid" "$s" 0
 kill -9 "${kids[@]}"
 reap "$spid"
+
+# One watched by an epoll: refused at dump (the epoll would watch what
+# stood in its place while the tree was rebuilt), the target runs on.
+e=$T/e
+start_target "$e" 113-proc-files epoll
+epid=$TARGET_PID
+self_check "$epid" "$e"
+ck_fails "dump of a /proc file in an epoll" dump --pid "$epid" --images "$T/e-images"
+grep -q "fd 10, the /proc file '/proc/$epid/mounts', is watched by the epoll at fd 11 of $epid" "$CK_ERR" ||
+	fail "the refusal does not say why: $(ck_err_line)"
+assert_still_fine "$epid" "$e" 0
+kill -9 "$epid"
+reap "$epid"
 assert_no_strays
