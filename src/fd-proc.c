@@ -131,6 +131,40 @@ static bool of_tree(const int *pids, size_t nr, int id)
 	return false;
 }
 
+/*
+ * Could process @pid open @st again with its credentials, for @flags? It
+ * opened it under other ones, or before it became non-dumpable (which
+ * makes its /proc files root's): the restore would fail.
+ */
+static bool may_open_again(int pid, const char *path, uint32_t flags)
+{
+	struct proc_status ps;
+	struct stat path_st, *st = &path_st;
+	unsigned int need = 0, have;
+	bool in_group = false;
+
+	if (flags & O_PATH)
+		return true;
+	/* By its path: the inode an fd holds keeps the owner it had when it
+	 * was opened; a lookup brings it up to date. */
+	if (stat(path, st) < 0 || proc_read_status(pid, &ps) < 0)
+		return false;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		need |= 4;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		need |= 2;
+	in_group = st->st_gid == ps.gid[3];
+	for (size_t i = 0; i < ps.nr_groups; i++)
+		in_group |= st->st_gid == ps.groups[i];
+	free(ps.groups);
+	if (ps.cap_eff & (1ull << 1)) /* CAP_DAC_OVERRIDE */
+		return true;
+	have = st->st_uid == ps.uid[3] ? st->st_mode >> 6
+	       : in_group	       ? st->st_mode >> 3
+				       : st->st_mode;
+	return (have & need) == need;
+}
+
 static int proc_dump(const struct fd_dump *d, FileEntry *e)
 {
 	const char *rest = NULL;
@@ -148,6 +182,11 @@ static int proc_dump(const struct fd_dump *d, FileEntry *e)
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d, the /proc file '%s', has flags %#o or a SIGIO owner (not supported yet)",
 			d->pid, d->fd, d->link, e->flags);
+	if (!may_open_again(d->pid, d->link, e->flags))
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump %d: fd %d, the /proc file '%s', is not one it may open now (it became non-dumpable or changed its ids since): it could not open it again",
+			d->pid, d->fd, d->link);
 	p = xmalloc(sizeof(*p));
 	proc_file_entry__init(p);
 	e->proc = p;

@@ -1,7 +1,7 @@
 /*
  * 113-proc-files.c - files of /proc/PID/ held open, read part way.
  *
- * Usage: 113-proc-files WORKDIR [outside PID | shared | epoll]
+ * Usage: 113-proc-files WORKDIR [outside PID | shared | epoll | nondump]
  *
  * Forks a child that waits in pause() (it dies with its parent), then
  * opens, each at a fixed fd:
@@ -17,7 +17,9 @@
  * With "outside PID", only fd 17, on /proc/PID/status of that process.
  * With "shared", only fd 10, and the child has it too (forked after).
  * With "epoll", only fd 10, on /proc/self/mounts, watched by an epoll at
- * fd 11.
+ * fd 11. With "nondump" (started as root), only fd 10: it becomes uid and
+ * gid 65534, opens /proc/self/environ (mode 0400) and makes itself
+ * non-dumpable, which makes its /proc files root's.
  *
  * Self-check (SIGUSR2), besides the common checks, for each fd: it is
  * still on the path it was opened by (/proc/PID/... with this process's
@@ -34,6 +36,7 @@
 #include "target.h"
 
 #include <stdbool.h>
+#include <grp.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -117,7 +120,7 @@ static bool opened(int fd)
 {
 	if (!strcmp(mode, "outside"))
 		return fd == 17;
-	if (!strcmp(mode, "shared") || !strcmp(mode, "epoll"))
+	if (!strcmp(mode, "shared") || !strcmp(mode, "epoll") || !strcmp(mode, "nondump"))
 		return fd == 10;
 	return true;
 }
@@ -134,6 +137,8 @@ static void want_link(int fd, char *buf, size_t size)
 		snprintf(buf, size, "/proc/meminfo");
 	else if (fd == 10 && !strcmp(mode, "epoll"))
 		snprintf(buf, size, "/proc/%d/mounts", (int)getpid());
+	else if (fd == 10 && !strcmp(mode, "nondump"))
+		snprintf(buf, size, "/proc/%d/environ", (int)getpid());
 	else if (fd == 17)
 		snprintf(buf, size, "/proc/%d/status", outside);
 	else
@@ -264,6 +269,16 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "/proc/%d/status", outside);
 		open_at(path, O_RDONLY, 17);
 		first_line(17, path);
+		t_run(&ops);
+		return 0;
+	}
+	if (!strcmp(mode, "nondump")) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || prctl(PR_SET_DUMPABLE, 1))
+			t_fatal("cannot become 65534: %s", strerror(errno));
+		open_at("/proc/self/environ", O_RDONLY, 10);
+		if (prctl(PR_SET_DUMPABLE, 0))
+			t_fatal("PR_SET_DUMPABLE");
 		t_run(&ops);
 		return 0;
 	}

@@ -13,7 +13,8 @@
 # link (root/) are refused, nothing left; a /proc file of a process
 # outside the tree that has exited since the dump is refused at restore
 # with one line; a /proc file shared by a process and its child is
-# refused at dump, and so is one in an epoll; the tree runs on.
+# refused at dump, and so are one in an epoll and one its process may not
+# open again (non-dumpable); the tree runs on.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -99,4 +100,22 @@ grep -q "fd 10, the /proc file '/proc/$epid/mounts', is watched by the epoll at 
 assert_still_fine "$epid" "$e" 0
 kill -9 "$epid"
 reap "$epid"
+
+# One its process could not open again (it opened its environ, then
+# became non-dumpable, which makes its /proc files root's): refused at
+# dump, the target runs on.
+if (($(id -u) == 0)); then
+	nd=$T/nd
+	mkdir -p "$nd"
+	chmod 0777 "$nd"
+	start_target "$nd" 113-proc-files nondump
+	npid=$TARGET_PID
+	self_check "$npid" "$nd"
+	ck_fails "dump of a /proc file its process may not open now" dump --pid "$npid" --images "$T/nd-images"
+	grep -q "fd 10, the /proc file '/proc/$npid/environ', is not one it may open now" "$CK_ERR" ||
+		fail "the refusal does not say why: $(ck_err_line)"
+	assert_still_fine "$npid" "$nd" 0
+	kill -9 "$npid"
+	reap "$npid"
+fi
 assert_no_strays
