@@ -17,7 +17,7 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, sk-net.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
+ * sk-inet.c, sk-net.c, tty.c, fd-mqueue.c, fd-proc.c), listed in files.c. What every description is
  * checked for whatever its kind (its filesystem, leases, SIGIO owner,
  * mode and owner of files made anew) is fd-audit.c; what every socket has
  * that its kind does not save, sk-common.c.
