@@ -14,6 +14,7 @@
  *   16 /proc/meminfo, its first line read
  *   17 /proc/1/status (outside the tree), its first line read
  *   18 /proc/self/task, O_PATH
+ *   19 /sys/devices/system/cpu/possible, one byte read (if sysfs is there)
  * With "outside PID", only fd 17, on /proc/PID/status of that process.
  * With "shared", only fd 10, and the child has it too (forked after).
  * With "epoll", only fd 10, on /proc/self/mounts, watched by an epoll at
@@ -42,7 +43,8 @@
 #include <sys/syscall.h>
 
 #define FIRST 10
-#define LAST 18
+#define LAST 19
+#define SYS_FILE "/sys/devices/system/cpu/possible"
 
 static pid_t child;
 static const char *mode = "all";
@@ -118,6 +120,8 @@ static void first_line(int fd, const char *path)
 
 static bool opened(int fd)
 {
+	if (fd == 19 && fcntl(19, F_GETFD) < 0)
+		return false; /* no sysfs */
 	if (!strcmp(mode, "outside"))
 		return fd == 17;
 	if (!strcmp(mode, "shared") || !strcmp(mode, "epoll") || !strcmp(mode, "nondump"))
@@ -135,6 +139,8 @@ static void want_link(int fd, char *buf, size_t size)
 
 	if (fd == 16)
 		snprintf(buf, size, "/proc/meminfo");
+	else if (fd == 19)
+		snprintf(buf, size, SYS_FILE);
 	else if (fd == 10 && !strcmp(mode, "epoll"))
 		snprintf(buf, size, "/proc/%d/mounts", (int)getpid());
 	else if (fd == 10 && !strcmp(mode, "nondump"))
@@ -319,6 +325,14 @@ int main(int argc, char **argv)
 	open_at("/proc/1/status", O_RDONLY, 17);
 	first_line(17, "/proc/1/status");
 	open_at("/proc/self/task", O_PATH, 18);
+	if (access(SYS_FILE, R_OK) == 0) {
+		char byte;
+
+		open_at(SYS_FILE, O_RDONLY, 19);
+		if (read(19, &byte, 1) != 1)
+			t_fatal("read %s", SYS_FILE);
+		offsets[19] = 1;
+	}
 	t_run(&ops);
 	return 0;
 }

@@ -2,8 +2,8 @@
 # 113-proc-files.sh - files of /proc/PID/ (113-proc-files): a process
 # holding /proc/self/status, maps (each read one line), mem (read-write),
 # fd/ (a directory), fdinfo/12, its child's /proc/CHILD/stat, and, for
-# comparison, /proc/meminfo and /proc/1/status (outside the tree). Dump
-# (kills), restore: each fd is on /proc/PID/... of the same process again
+# comparison, /proc/meminfo, /proc/1/status (outside the tree) and a
+# file of /sys. Dump (kills), restore: each fd is on /proc/PID/... of the same process again
 # (the same pids), at its offset, and the target's own reads go on from
 # the next line; the child's stat names the child and its parent; mem
 # writes and reads the process's own memory. Before this change the
