@@ -3,8 +3,8 @@
 # holding /proc/self/status, maps (each read one line), mem (read-write),
 # fd/ (a directory), fdinfo/12, its child's /proc/CHILD/stat, and, for
 # comparison, /proc/meminfo, /proc/1/status (outside the tree) and a
-# file of /sys. Dump (kills), restore: each fd is on /proc/PID/... of the same process again
-# (the same pids), at its offset, and the target's own reads go on from
+# file of /sys. Dump (kills), restore: each fd is on /proc/PID/... of
+# the same process again (the same pids), at its offset, and the target's own reads go on from
 # the next line; the child's stat names the child and its parent; mem
 # writes and reads the process's own memory. Before this change the
 # restore failed ("cannot open file '/proc/PID/status'": ckpt opened the
