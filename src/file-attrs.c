@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a file ckpt makes again (a deleted file) had besides its contents,
- * mode and owner: its inode flags (FS_IOC_GETFLAGS, what lsattr shows)
+ * What a file ckpt makes again (a deleted file, a removed directory held
+ * as an fd) had besides its contents, mode and owner: its inode flags (FS_IOC_GETFLAGS, what lsattr shows)
  * and its extended attributes.
  *
  * Inode flags: the ones a program or its owner sets and a new file can
@@ -12,8 +12,8 @@
  * data, compression, encryption, verity, casefolding) and are what the
  * new file gets where it is made.
  *
- * Extended attributes: user.* and the access ACL (system.posix_acl_access)
- * are saved and set again; trusted.* too, for a set root trusts only (a
+ * Extended attributes: user.* and the access ACL (system.posix_acl_access;
+ * a directory's default ACL too) are saved and set again; trusted.* too, for a set root trusts only (a
  * user cannot set them). File capabilities (security.capability) are
  * refused at dump: a deleted file can still be run (fexecve), and they
  * would be cleared by the chown that gives the file its owner. Security
@@ -27,21 +27,23 @@
 #include "util.h"
 
 #include <linux/fs.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
 
 /* The inode flags kept. */
-#define IFLAGS_KEPT (FS_SYNC_FL | FS_NODUMP_FL | FS_NOATIME_FL | FS_NOCOW_FL)
+#define IFLAGS_KEPT (FS_SYNC_FL | FS_NODUMP_FL | FS_NOATIME_FL | FS_NOCOW_FL | FS_DIRSYNC_FL)
 #define IFLAGS_REFUSED (FS_IMMUTABLE_FL | FS_APPEND_FL)
 #define XATTRS_MAX 64
 #define XATTR_VALUE_MAX 65536 /* XATTR_SIZE_MAX */
 #define XATTR_NAME_LEN 255 /* XATTR_NAME_MAX */
 
-static bool xattr_saved(const char *name)
+static bool xattr_saved(const char *name, bool dir)
 {
 	return !strncmp(name, "user.", 5) || !strncmp(name, "trusted.", 8) ||
-	       !strcmp(name, "system.posix_acl_access");
+	       !strcmp(name, "system.posix_acl_access") ||
+	       (dir && !strcmp(name, "system.posix_acl_default"));
 }
 
 static void xattr_add(FileAttrsEntry *a, const char *name, const void *value, size_t len)
@@ -59,7 +61,7 @@ static void xattr_add(FileAttrsEntry *a, const char *name, const void *value, si
 
 /* The attributes of @fd into @a. -errno, or 1 and *@ret_refused naming
  * what cannot be kept. */
-static int attrs_read(int fd, FileAttrsEntry *a, const char **ret_refused)
+static int attrs_read(int fd, bool dir, FileAttrsEntry *a, const char **ret_refused)
 {
 	_cleanup_free_ char *names = NULL, *value = NULL;
 	ssize_t len = flistxattr(fd, NULL, 0);
@@ -92,7 +94,7 @@ static int attrs_read(int fd, FileAttrsEntry *a, const char **ret_refused)
 			*ret_refused = "has file capabilities (security.capability)";
 			return 1;
 		}
-		if (!xattr_saved(n))
+		if (!xattr_saved(n, dir))
 			continue;
 		if (a->n_xattrs >= XATTRS_MAX) {
 			*ret_refused = "has too many extended attributes";
@@ -110,10 +112,11 @@ int file_attrs_dump(int fd, int pid, int pfd, FileEntry *e)
 {
 	FileAttrsEntry *a = xmalloc(sizeof(*a));
 	const char *refused = NULL;
+	bool dir = S_ISDIR(e->mode);
 	int r;
 
 	file_attrs_entry__init(a);
-	r = attrs_read(fd, a, &refused);
+	r = attrs_read(fd, dir, a, &refused);
 	if (r == 0 && (a->has_iflags || a->n_xattrs)) {
 		e->attrs = a;
 		return 0;
@@ -123,8 +126,8 @@ int file_attrs_dump(int fd, int pid, int pfd, FileEntry *e)
 		return pr_errno(r, "cannot dump %d: cannot read the attributes of '%s' (fd %d)",
 				pid, e->path, pfd);
 	if (r > 0)
-		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d, the deleted file '%s', %s", pid,
-			       pfd, e->path, refused);
+		return pr_fail(-EOPNOTSUPP, "cannot dump %d: fd %d, the %s '%s', %s", pid, pfd,
+			       dir ? "removed directory" : "deleted file", e->path, refused);
 	return 0;
 }
 
@@ -140,17 +143,18 @@ int file_attrs_check(const FileEntry *e, const struct trust *t)
 	for (size_t i = 0; i < a->n_xattrs; i++) {
 		const XattrEntry *x = a->xattrs[i];
 
-		if (!str_fits(x->name, XATTR_NAME_LEN) || !xattr_saved(x->name) ||
+		if (!str_fits(x->name, XATTR_NAME_LEN) || !xattr_saved(x->name, S_ISDIR(e->mode)) ||
 		    x->value.len > XATTR_VALUE_MAX)
 			return pr_fail(-EBADMSG,
 				       "cannot restore: images are inconsistent (file attributes)");
 		if (!t->trusted && !strncmp(x->name, "trusted.", 8)) {
-			_cleanup_free_ char *name = str_escape(x->name);
+			_cleanup_free_ char *name = str_escape(x->name),
+					    *path = str_escape(e->path);
 
 			return pr_fail(
 				-EPERM,
-				"cannot restore: the deleted file has the attribute '%s', which only root may set, in a set root does not trust",
-				name);
+				"cannot restore: '%s' has the attribute '%s', which only root may set, in a set root does not trust",
+				path, name);
 		}
 	}
 	return 0;

@@ -277,7 +277,7 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 	bool dir = e->kind == FD_KIND__FD_DIR;
 	_cleanup_free_ char *path = gone_path(e->path);
 	char self[64];
-	int fd = -1, nfd;
+	int fd = -1, nfd, r;
 
 	for (size_t i = 0; i < gn->n && fd < 0; i++)
 		if (gn->v[i].dev == e->dev && gn->v[i].ino == e->ino)
@@ -289,6 +289,13 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 		if (fd < 0)
 			return pr_errno(fd, "cannot restore: cannot make again the removed %s '%s'",
 					what_of(e), path);
+		r = dir ? file_attrs_restore(fd, e) : 0;
+		if (r < 0) {
+			close(fd);
+			return pr_errno(
+				r, "cannot restore: cannot give the removed %s '%s' its attributes",
+				what_of(e), path);
+		}
 		gn->v = xrealloc(gn->v, (gn->n + 1) * sizeof(*gn->v));
 		gn->v[gn->n++] = (struct gone_node){ e->dev, e->ino, fd };
 	}
@@ -298,8 +305,7 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 		return pr_errno(-errno, "cannot restore: cannot open the removed %s '%s'",
 				what_of(e), path);
 	if (dir && !(e->flags & O_PATH) && lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
-		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
-
+		r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
 		close(nfd);
 		return r;
 	}
@@ -308,7 +314,30 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 
 static int dir_chr_check(const FileEntry *e, const struct files_open *fo)
 {
-	return is_gone_path(e->path) ? gone_check(e, fo) : path_check(e, fo);
+	if (e->attrs && (e->kind != FD_KIND__FD_DIR || !is_gone_path(e->path)))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s '%s')",
+			       what_of(e), e->path);
+	if (!is_gone_path(e->path))
+		return path_check(e, fo);
+	return gone_check(e, fo) ?: file_attrs_check(e, fo->trust);
+}
+
+/* A removed directory: its inode flags and attributes too (file-attrs.c). */
+static int dir_dump(const struct fd_dump *d, FileEntry *e)
+{
+	_cleanup_close_ int fd = -1;
+	char self[64];
+	int r = path_dump(d, e);
+
+	if (r < 0 || !is_gone_path(d->link))
+		return r;
+	snprintf(self, sizeof(self), "/proc/%d/fd/%d", d->pid, d->fd);
+	fd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_errno(-errno,
+				"cannot dump %d: cannot open the removed directory at fd %d",
+				d->pid, d->fd);
+	return file_attrs_dump(fd, d->pid, d->fd, e);
 }
 
 static int dir_chr_open(struct files_open *fo, const FileEntry *e)
@@ -329,7 +358,7 @@ const struct file_kind dir_kind = {
 	.kind = FD_KIND__FD_DIR,
 	.name = "directory",
 	.claims = dir_claims,
-	.dump = path_dump,
+	.dump = dir_dump,
 	.check = dir_chr_check,
 	.prepare = dir_prepare,
 	.finish = dir_finish,

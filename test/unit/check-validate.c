@@ -603,6 +603,8 @@ START_TEST(test_file_attrs)
 	static const char *const bad_names[] = { "security.capability", "security.selinux",
 						 "system.posix_acl_default", "other.x", "" };
 
+	e.path = "/tmp/f (deleted)";
+	e.mode = S_IFREG | 0600;
 	e.attrs = &a;
 	a.n_xattrs = 1;
 	a.xattrs = xs;

@@ -9,11 +9,15 @@
  * inode flags "no atime updates" and "no dump" (chattr +A +d), holds it at
  * fd 10 and removes it. With "append", the file is made append-only after
  * its removal; with "caps", it gets file capabilities (cap_net_raw)
- * instead of the ACL.
+ * instead of the ACL. It also makes the directory WORKDIR/adir with the
+ * attribute user.dir, a default ACL (the same entries) and the flags
+ * "no atime updates" and "synchronous directory updates" (chattr +A
+ * +D), holds it at fd 11 and removes it.
  *
  * Self-check (SIGUSR2), besides the common checks: fd 10 still has the
  * bytes, every attribute with the value read back at start, no other user.*
- * one, and the two flags. Reports xattrs=N flags=ok.
+ * one, and the two flags; fd 11 its attribute, default ACL and flags.
+ * Reports xattrs=N flags=ok dir=ok.
  */
 #include "target.h"
 
@@ -23,6 +27,8 @@
 #include <sys/xattr.h>
 
 #define FD 10
+#define DIRFD 11
+#define DIR_KEPT (FS_NOATIME_FL | FS_DIRSYNC_FL)
 #define KEPT (FS_NOATIME_FL | FS_NODUMP_FL)
 
 static const char contents[] = "a deleted file with attributes\n";
@@ -30,6 +36,8 @@ static const char *const names[] = { "user.one", "user.bin", "system.posix_acl_a
 static char values[3][256];
 static ssize_t lens[3];
 static size_t nr_names = 3;
+static char dir_acl[256];
+static ssize_t dir_acl_len;
 
 /* An access ACL: owner rw, uid 4242 r, group r, mask r, others nothing. */
 static size_t make_acl(unsigned char *buf)
@@ -72,7 +80,17 @@ static void attrs_check(struct t_check *c)
 		t_check_fail(c, "the file has %d user attributes, want 2", users);
 	if (ioctl(FD, FS_IOC_GETFLAGS, &flags) || (flags & KEPT) != KEPT)
 		t_check_fail(c, "inode flags %#x, want %#x among them", flags, KEPT);
-	t_check_info(c, "xattrs=%zu flags=ok", nr_names);
+	n = fgetxattr(DIRFD, "user.dir", buf, sizeof(buf));
+	if (n != 3 || memcmp(buf, "dir", 3))
+		t_check_fail(c, "the directory's user.dir: %zd bytes", n);
+	n = fgetxattr(DIRFD, "system.posix_acl_default", buf, sizeof(buf));
+	if (n != dir_acl_len || memcmp(buf, dir_acl, (size_t)n))
+		t_check_fail(c, "the directory's default ACL: %zd bytes, want %zd", n, dir_acl_len);
+	flags = 0;
+	if (ioctl(DIRFD, FS_IOC_GETFLAGS, &flags) || (flags & DIR_KEPT) != DIR_KEPT)
+		t_check_fail(c, "the directory's inode flags %#x, want %#x among them", flags,
+			     DIR_KEPT);
+	t_check_info(c, "xattrs=%zu flags=ok dir=ok", nr_names);
 }
 
 int main(int argc, char **argv)
@@ -111,7 +129,22 @@ int main(int argc, char **argv)
 	}
 	if (unlink("attrs"))
 		t_fatal("unlink");
+	if (mkdir("adir", 0750))
+		t_fatal("mkdir");
+	t_fd_at(open("adir", O_RDONLY | O_DIRECTORY | O_CLOEXEC), DIRFD);
+	if (fsetxattr(DIRFD, "user.dir", "dir", 3, 0) ||
+	    fsetxattr(DIRFD, "system.posix_acl_default", acl, make_acl(acl), 0))
+		t_fatal("directory xattrs: %s", strerror(errno));
+	dir_acl_len = fgetxattr(DIRFD, "system.posix_acl_default", dir_acl, sizeof(dir_acl));
+	flags = 0;
+	if (dir_acl_len < 0 || ioctl(DIRFD, FS_IOC_GETFLAGS, &flags))
+		t_fatal("directory: %s", strerror(errno));
+	flags |= DIR_KEPT;
+	if (ioctl(DIRFD, FS_IOC_SETFLAGS, &flags) || rmdir("adir"))
+		t_fatal("directory flags: %s", strerror(errno));
 	if (!strcmp(mode, "append")) {
+		if (ioctl(FD, FS_IOC_GETFLAGS, &flags))
+			t_fatal("FS_IOC_GETFLAGS: %s", strerror(errno));
 		flags |= FS_APPEND_FL;
 		if (ioctl(FD, FS_IOC_SETFLAGS, &flags))
 			t_fatal("append-only: %s", strerror(errno));

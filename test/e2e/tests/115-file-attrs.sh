@@ -1,10 +1,12 @@
 #!/bin/bash
 # 115-file-attrs.sh - a deleted file with inode flags (no atime, no dump)
 # and extended attributes (two user.* ones, one of binary bytes, and an
-# access ACL granting uid 4242 read access) (115-file-attrs, as root).
-# Dump (kills), restore: the target's own fgetxattr, flistxattr and
+# access ACL granting uid 4242 read access), and a removed directory
+# held as an fd with an attribute, a default ACL and flags (no atime,
+# synchronous directory updates) (115-file-attrs, as root). Dump
+# (kills), restore: the target's own fgetxattr, flistxattr and
 # FS_IOC_GETFLAGS give what it set up, and its bytes are there. Before,
-# the file came back with no attribute and no flag. An image edited
+# the file and the directory came back with no attribute and no flag. An image edited
 # (imgedit) to give the file file capabilities or an attribute of another
 # namespace is refused, nothing made. Then a deleted file made append-only
 # and one with file capabilities: refused at dump with a line that says
@@ -25,10 +27,10 @@ self_check "$pid" "$w"
 dump_and_reap "$pid" "$img"
 restore_detached "$img" "$pid"
 self_check "$pid" "$w"
-[[ $(check_value xattrs) == 3 ]] || fail "xattrs=$(check_value xattrs)"
+[[ $(check_value xattrs) == 3 && $(check_value dir) == ok ]] || fail "xattrs=$(check_value xattrs) dir=$(check_value dir)"
 [[ $(readlink "/proc/$pid/fd/10") == "$w/attrs (deleted)" ]] ||
 	fail "fd 10 is $(readlink "/proc/$pid/fd/10")"
-[[ ! -e $w/attrs ]] || fail "the restore left $w/attrs"
+[[ ! -e $w/attrs && ! -e $w/adir ]] || fail "the restore left $(ls "$w")"
 self_check "$pid" "$w"
 kill_restored "$pid"
 for name in security.capability security.selinux; do
