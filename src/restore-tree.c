@@ -174,9 +174,13 @@ static int proc_early(struct restore *rs, size_t i)
 		return r;
 	if (pp->setsid && setsid() < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot lead a session", pp->pid);
+	/* Only a live leader: the kernel took the terminal from the session
+	 * of one that exited (a helper stands in for it). */
 	r = FAULT_OR(restore_ctty,
 		     pr_errno(-ENOTTY, "cannot restore: %d cannot take its terminal back", pp->pid),
-		     pp->setsid ? pty_ctty_take(rs->files, rs->base, pp->pid) : 0);
+		     pp->setsid && pp->role == PLAN_LIVE
+			     ? pty_ctty_take(rs->files, rs->base, pp->pid)
+			     : 0);
 	if (r < 0)
 		return r;
 	if (pp->setpgid_self && setpgid(0, 0) < 0)
