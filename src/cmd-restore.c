@@ -487,6 +487,8 @@ static int restore_check(struct restore *rs)
 		_cleanup_free_ int *ids = tree_ids(rs, &nr_ids);
 
 		r = pidfds_check(rs->files, ids, nr_ids);
+		if (r >= 0)
+			r = procfiles_check(rs->files, ids, nr_ids);
 	}
 	if (r < 0)
 		return r;
@@ -880,6 +882,12 @@ static int restore_files_last(struct restore *rs)
 					      rp->pp->pid),
 				     pidfds_restore_late(rp->pp->pid, rs->files, rp->fdinfo, ids,
 							 nr_ids));
+		if (r >= 0)
+			r = FAULT_OR(restore_procfiles,
+				     pr_errno(-ESRCH,
+					      "cannot restore %d: cannot open its /proc files",
+					      rp->pp->pid),
+				     procfiles_restore_late(rp->pp->pid, rs->files, rp->fdinfo));
 		if (r < 0)
 			return r;
 	}

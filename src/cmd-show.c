@@ -251,6 +251,11 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			       e->io_uring->n_maps);
 		if (e->kind == FD_KIND__FD_OUTSIDE)
 			printf(" to the outside");
+		if (e->proc && !e->proc->in_tree)
+			printf(" of process %u outside the tree", e->proc->pid);
+		if (e->attrs)
+			printf(" inode flags %#x, %zu attributes", e->attrs->iflags,
+			       e->attrs->n_xattrs);
 		if (e->mqueue && e->mqueue->has_msgs)
 			printf(" queue of %llu x %llu bytes, %zu messages",
 			       (unsigned long long)e->mqueue->maxmsg,
@@ -417,6 +422,17 @@ static void show_tables_json(const struct show *s)
 			       e->fown->pid, e->fown->signum);
 		if (e->has_pidfd_pid)
 			printf(",\"pidfd_pid\":%u", e->pidfd_pid);
+		if (e->proc)
+			printf(",\"proc\":{\"pid\":%u,\"in_tree\":%s}", e->proc->pid,
+			       e->proc->in_tree ? "true" : "false");
+		if (e->attrs) {
+			printf(",\"attrs\":{\"iflags\":%u,\"xattrs\":[", e->attrs->iflags);
+			for (size_t k = 0; k < e->attrs->n_xattrs; k++) {
+				printf("%s", k ? "," : "");
+				json_str(e->attrs->xattrs[k]->name);
+			}
+			printf("]}");
+		}
 		if (e->kind == FD_KIND__FD_OUTSIDE) {
 			char id[64];
 

@@ -100,6 +100,7 @@
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
 	X(restore_join_group, "R")         \
+	X(restore_ctty, "R")               \
 	X(restore_fds_early, "R")          \
 	X(restore_cow_premap, "R")         \
 	X(restore_cow_fill, "R")           \
@@ -123,6 +124,7 @@
 	X(restore_regs, "R")               \
 	X(restore_files_last, "R")         \
 	X(restore_pidfds, "R")             \
+	X(restore_procfiles, "R")          \
 	X(restore_pidfile, "R")            \
 	X(restore_let_go, "R")
 

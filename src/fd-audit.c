@@ -30,8 +30,9 @@
  *
  * Sockets of every family: what their kinds do not save (sk-common.c).
  *
- * Controlling terminals: a session leader takes its pty back at restore
- * through an fd of the slave it holds; one that holds none is refused.
+ * Controlling terminals: a session leader takes its pty of the tree back
+ * at restore through the pty's master (tty.c), whether it holds an fd of
+ * it or not.
  *
  * Files ckpt makes anew (memfds, deleted files, pty slaves, message
  * queues whose name was removed) get the mode and owner they had: any
@@ -114,6 +115,8 @@ static bool magic_fits(uint32_t kind, long magic)
 		return magic == PID_FS_MAGIC || magic == ANON_INODE_FS_MAGIC;
 	case FD_KIND__FD_MQUEUE:
 		return magic == MQUEUE_MAGIC;
+	case FD_KIND__FD_PROC:
+		return magic == PROC_SUPER_MAGIC;
 	case FD_KIND__FD_MEMFD: /* a hugetlb one would come back on tmpfs */
 		return magic == TMPFS_MAGIC;
 	default: /* reopened by path, or made on disk */
@@ -263,70 +266,8 @@ static const char *owner_type_name(uint32_t type)
 	return type == F_OWNER_TID ? "thread" : type == F_OWNER_PGRP ? "process group" : "process";
 }
 
-/* Does @pid hold an fd on the character device @rdev? */
-static bool holds_device(int pid, dev_t rdev)
-{
-	_cleanup_free_ int *fds = NULL;
-	size_t nr = 0;
-
-	if (proc_list_fds(pid, &fds, &nr) < 0)
-		return false;
-	for (size_t i = 0; i < nr; i++) {
-		char path[64];
-		struct stat st;
-
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fds[i]);
-		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev)
-			return true;
-	}
-	return false;
-}
-
-/*
- * A session leader takes its terminal back at restore through an fd it
- * holds on it (tty.c). One whose terminal is a pty of the tree but who
- * holds no fd of its slave would come back without it: refused. One whose
- * terminal is not the tree's (a shell job) comes back without one.
- */
-static int ctty_dump_check(const struct file_table *ft, int pid)
-{
-	unsigned int tty_nr, ma, mi;
-	struct proc_stat st;
-	int sid, r = proc_read_stat(pid, &st);
-	bool ours = false;
-
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot read its terminal", pid);
-	sid = st.sid;
-	tty_nr = st.tty_nr;
-	if (sid != pid || !tty_nr)
-		return 0;
-	ma = (tty_nr >> 8) & 0xfff;
-	mi = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
-	if (ma < 136 || ma > 143)
-		return 0;
-	for (size_t i = 0; i < ft->img.n_files; i++) {
-		const FileEntry *e = ft->img.files[i];
-
-		ours |= e->kind == FD_KIND__FD_PTY && e->tty && e->tty->master &&
-			e->tty->index == (ma - 136) * 256 + mi;
-	}
-	if (!ours || holds_device(pid, makedev(ma, mi)))
-		return 0;
-	return pr_fail(
-		-EOPNOTSUPP,
-		"cannot dump %d: its controlling terminal, /dev/pts/%u of the tree, is open in none of its fds (it would come back without it)",
-		pid, (ma - 136) * 256 + mi);
-}
-
 int fd_audit_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
-	for (size_t i = 0; i < nr_pids; i++) {
-		int r = ctty_dump_check(ft, pids[i]);
-
-		if (r < 0)
-			return r;
-	}
 	for (size_t i = 0; i < ft->img.n_files; i++) {
 		const FownEntry *o = ft->img.files[i]->fown;
 

@@ -277,7 +277,7 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 	bool dir = e->kind == FD_KIND__FD_DIR;
 	_cleanup_free_ char *path = gone_path(e->path);
 	char self[64];
-	int fd = -1, nfd;
+	int fd = -1, nfd, r;
 
 	for (size_t i = 0; i < gn->n && fd < 0; i++)
 		if (gn->v[i].dev == e->dev && gn->v[i].ino == e->ino)
@@ -289,6 +289,13 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 		if (fd < 0)
 			return pr_errno(fd, "cannot restore: cannot make again the removed %s '%s'",
 					what_of(e), path);
+		r = dir ? file_attrs_restore(fd, e) : 0;
+		if (r < 0) {
+			close(fd);
+			return pr_errno(
+				r, "cannot restore: cannot give the removed %s '%s' its attributes",
+				what_of(e), path);
+		}
 		gn->v = xrealloc(gn->v, (gn->n + 1) * sizeof(*gn->v));
 		gn->v[gn->n++] = (struct gone_node){ e->dev, e->ino, fd };
 	}
@@ -298,8 +305,7 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 		return pr_errno(-errno, "cannot restore: cannot open the removed %s '%s'",
 				what_of(e), path);
 	if (dir && !(e->flags & O_PATH) && lseek(nfd, (off_t)e->offset, SEEK_SET) < 0) {
-		int r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
-
+		r = pr_errno(-errno, "cannot restore: cannot seek '%s'", e->path);
 		close(nfd);
 		return r;
 	}
@@ -308,7 +314,30 @@ static int gone_open(struct files_open *fo, const FileEntry *e)
 
 static int dir_chr_check(const FileEntry *e, const struct files_open *fo)
 {
-	return is_gone_path(e->path) ? gone_check(e, fo) : path_check(e, fo);
+	if (e->attrs && (e->kind != FD_KIND__FD_DIR || !is_gone_path(e->path)))
+		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (%s '%s')",
+			       what_of(e), e->path);
+	if (!is_gone_path(e->path))
+		return path_check(e, fo);
+	return gone_check(e, fo) ?: file_attrs_check(e, fo->trust);
+}
+
+/* A removed directory: its inode flags and attributes too (file-attrs.c). */
+static int dir_dump(const struct fd_dump *d, FileEntry *e)
+{
+	_cleanup_close_ int fd = -1;
+	char self[64];
+	int r = path_dump(d, e);
+
+	if (r < 0 || !is_gone_path(d->link))
+		return r;
+	snprintf(self, sizeof(self), "/proc/%d/fd/%d", d->pid, d->fd);
+	fd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_errno(-errno,
+				"cannot dump %d: cannot open the removed directory at fd %d",
+				d->pid, d->fd);
+	return file_attrs_dump(fd, d->pid, d->fd, e);
 }
 
 static int dir_chr_open(struct files_open *fo, const FileEntry *e)
@@ -329,7 +358,7 @@ const struct file_kind dir_kind = {
 	.kind = FD_KIND__FD_DIR,
 	.name = "directory",
 	.claims = dir_claims,
-	.dump = path_dump,
+	.dump = dir_dump,
 	.check = dir_chr_check,
 	.prepare = dir_prepare,
 	.finish = dir_finish,
@@ -526,6 +555,9 @@ static int ghost_dump_finish(struct file_table *ft, const int *pids, size_t nr_p
 		if (r < 0)
 			return pr_errno(r, "cannot dump %d: cannot save the deleted file '%s'",
 					s->pid, e->path);
+		r = file_attrs_dump(fd, s->pid, s->fd, e);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -535,14 +567,19 @@ static int ghost_check(const FileEntry *e, const struct files_open *fo)
 	const FileEntry *holder = e->data_id < fo->fe->n_files ? fo->fe->files[e->data_id] : NULL;
 	size_t len = strlen(e->path), suffix = strlen(" (deleted)");
 	_cleanup_free_ char *path = NULL;
+	int r;
 	bool data_ok = e->has_shmid
 			       ? !e->has_data_id && !e->data && e->shmid < fo->nr_shmem
 			       : e->has_data_id && holder && holder->kind == FD_KIND__FD_GHOST &&
 					 !holder->has_shmid && holder->data &&
 					 filedata_check(holder->data) >= 0;
 
-	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)"))
+	if (!data_ok || len <= suffix || !str_ends(e->path, " (deleted)") ||
+	    (e->attrs && (e->has_shmid || e->data_id != e->id)))
 		return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (deleted file)");
+	r = file_attrs_check(e, fo->trust);
+	if (r < 0)
+		return r;
 	path = strndup(e->path, len - suffix);
 	return trust_check_path("deleted file", path);
 }
@@ -604,6 +641,14 @@ static int ghost_prepare(struct files_open *fo)
 			return pr_errno(gs[i].fd,
 					"cannot restore: cannot create the deleted file '%s'",
 					e->path);
+		/* Before the contents: a flag such as no copy-on-write takes
+		 * only on an empty file. */
+		r = file_attrs_restore(gs[i].fd, e);
+		if (r < 0)
+			return pr_errno(
+				r,
+				"cannot restore: cannot give the deleted file '%s' its attributes",
+				e->path);
 		r = filedata_restore(gs[i].fd, e->data, fo->dirfd, IMG_FILE_DATA, (int)e->id);
 		if (r < 0)
 			return pr_fail(r, "cannot restore: contents of the deleted file '%s': %s",
@@ -665,7 +710,8 @@ const struct file_kind ghost_kind = {
 
 bool opath_applies(const char *link)
 {
-	return is_live_path(link);
+	/* A file of /proc/PID/ is opened again by its process (fd-proc.c). */
+	return is_live_path(link) && !proc_file_path(link);
 }
 
 /* O_PATH|O_NOFOLLOW may hold a symlink itself: it is opened as such. */

@@ -18,12 +18,13 @@
 #include <unistd.h>
 
 /* Tried in this order when dumping: the first that claims an fd has it. */
+/* A kind that claims what another would too comes before it. */
 static const struct file_kind *const kinds[] = {
-	&reg_kind,     &dir_kind,      &chr_kind,      &pty_kind,     &tty_caller_kind,
-	&memfd_kind,   &ghost_kind,    &pipe_kind,     &fifo_kind,    &eventfd_kind,
-	&epoll_kind,   &timerfd_kind,  &signalfd_kind, &inotify_kind, &unix_sk_kind,
-	&inet_sk_kind, &opath_kind,    &mqueue_kind,   &outside_kind, &pidfd_kind,
-	&net_sk_kind,  &io_uring_kind,
+	&proc_kind,	  &reg_kind,	 &dir_kind,	 &chr_kind,	 &pty_kind,
+	&tty_caller_kind, &memfd_kind,	 &ghost_kind,	 &pipe_kind,	 &fifo_kind,
+	&eventfd_kind,	  &epoll_kind,	 &timerfd_kind,	 &signalfd_kind, &inotify_kind,
+	&unix_sk_kind,	  &inet_sk_kind, &opath_kind,	 &mqueue_kind,	 &outside_kind,
+	&pidfd_kind,	  &net_sk_kind,	 &io_uring_kind,
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -548,7 +549,7 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 		if (ret < 0)
 			return ret;
 	}
-	return 0;
+	return pty_ctty_restore(fe, base, pid);
 }
 
 /* fd @i of @fi is the lowest of its description in this process. */

@@ -17,7 +17,7 @@
  *
  * Each kind of file is a struct file_kind (its own file: files-reg.c,
  * pipes.c, fd-anon.c, fd-epoll.c, fd-timerfd.c, fd-inotify.c, sk-unix.c,
- * sk-inet.c, sk-net.c, tty.c, fd-mqueue.c), listed in files.c. What every description is
+ * sk-inet.c, sk-net.c, tty.c, fd-mqueue.c, fd-proc.c), listed in files.c. What every description is
  * checked for whatever its kind (its filesystem, leases, SIGIO owner,
  * mode and owner of files made anew) is fd-audit.c; what every socket has
  * that its kind does not save, sk-common.c.
@@ -194,6 +194,20 @@ bool opath_applies(const char *link);
 extern const struct file_kind pipe_kind, fifo_kind;
 extern const struct file_kind eventfd_kind, epoll_kind, timerfd_kind, signalfd_kind, inotify_kind;
 extern const struct file_kind unix_sk_kind, inet_sk_kind, pty_kind;
+/* file-attrs.c: inode flags and extended attributes of a file ckpt makes
+ * again. Dump: from ckpt's @fd on it (fd @pfd of @pid) into @e, or refuse
+ * what cannot be kept (logged). Check: validate @e's (logged). Restore:
+ * set them on @fd, -errno. */
+int file_attrs_dump(int fd, int pid, int pfd, FileEntry *e);
+int file_attrs_check(const FileEntry *e, const struct trust *t);
+int file_attrs_restore(int fd, const FileEntry *e);
+/* tty.c: in the new process @pid, every description still at @base + its
+ * id: a session leader gives its pty of the tree back to the foreground
+ * group. Logs why it fails. */
+int pty_ctty_restore(const FilesEntry *fe, int base, int pid);
+/* The same, just after its setsid(), before it creates the rest of its
+ * session: it takes the terminal back. Logs why it fails. */
+int pty_ctty_take(const FilesEntry *fe, int base, int pid);
 extern const struct file_kind mqueue_kind;
 extern const struct file_kind outside_kind, pidfd_kind;
 /* fd-io-uring.c: an io_uring with nothing in flight */
@@ -209,6 +223,16 @@ int epoll_max_tfd(const FilesEntry *fe);
 int pidfds_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
 int pidfds_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi, const int *tree,
 			size_t nr_tree);
+/* fd-proc.c: files of /proc/PID/. Restore, before anything is created:
+ * each is of a process of @tree (pids and tids), or of one outside that
+ * is still the same process. Logs why not. */
+extern const struct file_kind proc_kind;
+int procfiles_check(const FilesEntry *fe, const int *tree, size_t nr_tree);
+/* Is @link, as /proc/PID/fd shows it, a file of /proc/PID/? */
+bool proc_file_path(const char *link);
+/* From ckpt, every process rebuilt with its credentials and stopped:
+ * process @pid opens its /proc files itself. Logs why it fails. */
+int procfiles_restore_late(int pid, const FilesEntry *fe, const FdinfoEntry *fi);
 /* fd-outside.c: an end of a pipe or FIFO whose peer is outside the tree */
 /* Dump: @e, found first at fd @fd of @pid, becomes an outside end. */
 void outside_mark(FileEntry *e, int pid, int fd);

@@ -11,7 +11,8 @@
  *	map the memory its children share with it and stop, for ckpt to
  *	fill it (pages-cow.c), if there is any
  *	clone the children it must create before setsid()
- *	setsid() or setpgid(0, 0) if it leads its session or group
+ *	setsid() or setpgid(0, 0) if it leads its session or group; a
+ *	session leader takes its pty of the tree back (tty.c)
  *	clone its other children
  *	stop (SIGSTOP)		until every process of the tree exists
  *	join its process group (every group exists now)
@@ -173,6 +174,15 @@ static int proc_early(struct restore *rs, size_t i)
 		return r;
 	if (pp->setsid && setsid() < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot lead a session", pp->pid);
+	/* Only a live leader: the kernel took the terminal from the session
+	 * of one that exited (a helper stands in for it). */
+	r = FAULT_OR(restore_ctty,
+		     pr_errno(-ENOTTY, "cannot restore: %d cannot take its terminal back", pp->pid),
+		     pp->setsid && pp->role == PLAN_LIVE
+			     ? pty_ctty_take(rs->files, rs->base, pp->pid)
+			     : 0);
+	if (r < 0)
+		return r;
 	if (pp->setpgid_self && setpgid(0, 0) < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot lead a process group", pp->pid);
 	r = clone_children(rs, i, false);

@@ -12,7 +12,8 @@
  * Restore: a new pair is made for each pty (its number may differ: devpts
  * gives the lowest free one) with the same state; masters share one
  * description, each slave description is a new open. The session leader
- * takes it as its controlling terminal again (TIOCSCTTY) and gives it the
+ * takes it as its controlling terminal again (TIOCSCTTY, through a slave
+ * opened from the master: it may hold no fd of the slave) and gives it the
  * foreground group. Bytes waiting in the terminal's buffers are lost.
  */
 #include "files.h"
@@ -295,17 +296,54 @@ static void ptys_finish(struct files_open *fo)
 	fo->state[FD_KIND__FD_PTY] = NULL;
 }
 
-/* In the session leader: its controlling terminal and foreground group. */
-static int pty_restore_fd(const struct fd_restore *r)
+/* The master of the pty that is session @pid's controlling terminal, or
+ * -1: its description's id. */
+static int ctty_master(const FilesEntry *fe, int pid)
 {
-	const TtyEntry *t = r->e->tty;
+	for (size_t i = 0; i < fe->n_files; i++) {
+		const TtyEntry *t = fe->files[i]->tty;
 
-	if (t->master || !t->has_sid || t->sid != (uint32_t)r->pid || getsid(0) != r->pid)
+		if (fe->files[i]->kind == FD_KIND__FD_PTY && t->master && t->has_sid &&
+		    t->sid == (uint32_t)pid)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * In session leader @pid, just after its setsid(), before it creates its
+ * session's other processes (which get their controlling terminal from
+ * their parent at fork, as they did): the pty whose master says it is
+ * this session's controlling terminal, taken again through a new open of
+ * its slave from that master (TIOCGPTPEER), which the leader need not
+ * hold: a terminal one made its controlling terminal and then closed every
+ * fd of is still its terminal.
+ */
+int pty_ctty_take(const FilesEntry *fe, int base, int pid)
+{
+	int i = ctty_master(fe, pid), slave, r = 0;
+
+	if (i < 0)
 		return 0;
-	if (ioctl(r->fd, TIOCSCTTY, 0) < 0)
-		return pr_errno(-errno, "cannot restore: %d cannot take its terminal back", r->pid);
-	/* Every group exists by now; SIGTTOU is blocked. */
-	if (t->has_fg_pgrp && ioctl(r->fd, TIOCSPGRP, &(pid_t){ (pid_t)t->fg_pgrp }) < 0)
+	slave = ioctl(base + i, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
+		r = pr_errno(-errno, "cannot restore: %d cannot take its terminal back", pid);
+	if (slave >= 0)
+		close(slave);
+	return r;
+}
+
+/* In session leader @pid, every process and group of the tree there: the
+ * terminal's foreground group. */
+int pty_ctty_restore(const FilesEntry *fe, int base, int pid)
+{
+	int i = ctty_master(fe, pid);
+	const TtyEntry *t = i < 0 ? NULL : fe->files[i]->tty;
+
+	if (!t || !t->has_fg_pgrp || getsid(0) != pid)
+		return 0;
+	/* SIGTTOU is blocked. */
+	if (ioctl(base + i, TIOCSPGRP, &(pid_t){ (pid_t)t->fg_pgrp }) < 0)
 		return pr_errno(-errno, "cannot restore: cannot give the terminal to group %u",
 				t->fg_pgrp);
 	return 0;
@@ -321,5 +359,4 @@ const struct file_kind pty_kind = {
 	.prepare = ptys_prepare,
 	.finish = ptys_finish,
 	.open = pty_open,
-	.restore_fd = pty_restore_fd,
 };

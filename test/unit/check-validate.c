@@ -514,6 +514,128 @@ START_TEST(test_ipc_hostile)
 }
 END_TEST
 
+/* ---- files of /proc/PID/ and attributes of deleted files ---- */
+
+static ProcFileEntry proc_file;
+static FileEntry proc_fe;
+
+static void proc_make(void)
+{
+	proc_file_entry__init(&proc_file);
+	proc_file.pid = 1234;
+	proc_file.in_tree = true;
+	file_entry__init(&proc_fe);
+	proc_fe.kind = FD_KIND__FD_PROC;
+	proc_fe.path = "/proc/1234/task/1235/status";
+	proc_fe.flags = O_RDONLY;
+	proc_fe.has_mode = true;
+	proc_fe.mode = S_IFREG;
+	proc_fe.proc = &proc_file;
+}
+
+START_TEST(test_proc_file)
+{
+	static const char *const bad_paths[] = {
+		"/proc/1235/status",  "/proc/1234/../1/status", "/proc/1234/./status",
+		"/proc/1234//status", "/proc/01234/status",	"/proc/self/status",
+		"/proc/1234/st\ntus", "/sys/1234/status",	"/proc/1234status",
+	};
+
+	proc_make();
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), 0);
+	proc_fe.path = "/proc/1234";
+	proc_fe.mode = S_IFDIR;
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), 0);
+	for (size_t i = 0; i < sizeof(bad_paths) / sizeof(*bad_paths); i++) {
+		proc_make();
+		proc_fe.path = (char *)bad_paths[i];
+		ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+	}
+	proc_make();
+	proc_fe.flags = O_RDWR | O_CREAT;
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+	proc_make();
+	proc_fe.mode = S_IFCHR;
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+	proc_make();
+	proc_file.has_start_time = true; /* in the tree, and a start time */
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+	proc_make();
+	proc_fe.has_uid = true; /* an owner to give a file not made */
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+	proc_make();
+	proc_fe.proc = NULL;
+	ck_assert_int_eq(proc_kind.check(&proc_fe, NULL), -EBADMSG);
+}
+END_TEST
+
+START_TEST(test_proc_file_tree)
+{
+	FileEntry *files[1] = { &proc_fe };
+	FilesEntry fe = FILES_ENTRY__INIT;
+	const int tree[2] = { 1234, 1235 }, other[1] = { 99 };
+
+	fe.n_files = 1;
+	fe.files = files;
+	proc_make();
+	ck_assert_int_eq(procfiles_check(&fe, tree, 2), 0);
+	ck_assert_int_eq(procfiles_check(&fe, other, 1), -EBADMSG);
+	/* Outside the tree: this very process is, another start time not. */
+	proc_make();
+	proc_file.pid = (uint32_t)getpid();
+	proc_file.in_tree = false;
+	proc_file.has_start_time = true;
+	proc_file.start_time = 1;
+	ck_assert_int_eq(procfiles_check(&fe, tree, 2), -ESRCH);
+	ck_assert(!proc_file_path("/proc/self/status") && proc_file_path("/proc/1/fd") &&
+		  proc_file_path("/proc/1") && !proc_file_path("/proc/meminfo") &&
+		  !proc_file_path("/proc/sys/kernel/pid_max"));
+}
+END_TEST
+
+START_TEST(test_file_attrs)
+{
+	const struct trust user_set = { .decided = true, .owner = 1000, .gid = 1000 };
+	XattrEntry x = XATTR_ENTRY__INIT;
+	XattrEntry *xs[1] = { &x };
+	FileAttrsEntry a = FILE_ATTRS_ENTRY__INIT;
+	FileEntry e = FILE_ENTRY__INIT;
+	static const char *const bad_names[] = { "security.capability", "security.selinux",
+						 "system.posix_acl_default", "other.x", "" };
+
+	e.path = "/tmp/f (deleted)";
+	e.mode = S_IFREG | 0600;
+	e.attrs = &a;
+	a.n_xattrs = 1;
+	a.xattrs = xs;
+	a.has_iflags = true;
+	a.iflags = 0x80 | 0x40; /* no atime, no dump */
+	x.name = "user.one";
+	x.value.len = 1;
+	x.value.data = (uint8_t *)"1";
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), 0);
+	ck_assert_int_eq(file_attrs_check(&e, &user_set), 0);
+	x.name = "trusted.x";
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), 0);
+	ck_assert_int_eq(file_attrs_check(&e, &user_set), -EPERM);
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(*bad_names); i++) {
+		x.name = (char *)bad_names[i];
+		ck_assert_int_eq(file_attrs_check(&e, &root_set), -EBADMSG);
+	}
+	x.name = "user.one";
+	a.iflags = 0x10; /* immutable */
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), -EBADMSG);
+	a.iflags = 0x20; /* append-only */
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), -EBADMSG);
+	a.iflags = 0;
+	x.value.len = 65537;
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), -EBADMSG);
+	x.value.len = 1;
+	a.n_xattrs = 65;
+	ck_assert_int_eq(file_attrs_check(&e, &root_set), -EBADMSG);
+}
+END_TEST
+
 static Suite *validate_suite(void)
 {
 	Suite *s = suite_create("validate");
@@ -534,6 +656,9 @@ static Suite *validate_suite(void)
 	tcase_add_test(tc, test_overflow_helpers);
 	tcase_add_test(tc, test_ipc_sane);
 	tcase_add_test(tc, test_ipc_hostile);
+	tcase_add_test(tc, test_proc_file);
+	tcase_add_test(tc, test_proc_file_tree);
+	tcase_add_test(tc, test_file_attrs);
 	suite_add_tcase(s, tc);
 	return s;
 }
