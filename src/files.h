@@ -56,7 +56,7 @@ struct file_table {
 	int dirfd; /* the images being written (kinds that save data files) */
 	const int *pids; /* the processes of the tree, while they are read */
 	size_t nr_pids;
-	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
+	void *state[64]; /* per kind (indexed by fd_kind, below 64), owned by that kind */
 };
 
 /* One fd being dumped. */
@@ -88,7 +88,7 @@ struct files_open {
 	/* --inherit-fd: fds of ckpt for the outside ends (fd-outside.c) */
 	const struct inherit_fd *inherit;
 	int nr_inherit;
-	void *state[32]; /* per kind (indexed by fd_kind), owned by that kind */
+	void *state[64]; /* per kind (indexed by fd_kind, below 64), owned by that kind */
 };
 
 /* Restore, in the new process, once every fd is in place. */
