@@ -166,6 +166,7 @@ static int dump_thread(struct dump_proc *p, size_t i)
 	p->threads[i] = th;
 	infect_for_thread(&inf, &p->inf, t->pid, &t->regs);
 	inf.task = t;
+	infect_chain_begin(&inf);
 	r = FAULT_OR(dump_thread_comm,
 		     pr_errno(-ENOENT, "cannot read the name of thread %d", t->pid),
 		     thread_comm(p->tp->node.pid, t->pid, &th->comm));
@@ -179,11 +180,14 @@ static int dump_thread(struct dump_proc *p, size_t i)
 			     thread_ptrs_dump(&inf, th));
 	if (r >= 0)
 		r = prctl_dump_thread(&inf, th);
-	/* Last: signals that arrived during the calls above are in it. */
+	/* Last: signals that arrived during the calls above are in it (it
+	 * ends the chain, home and parked, before it reads them). */
 	if (r >= 0)
 		r = FAULT_OR(dump_thread_signals,
 			     pr_errno(-EIO, "cannot read the signal mask of %d", t->pid),
 			     signals_dump_thread(t, &inf, th));
+	/* On failure, the thread home all the same. */
+	(void)infect_chain_end(&inf);
 	if (r >= 0)
 		r = FAULT_OR(dump_thread_regs,
 			     pr_errno(-ESRCH, "cannot read the xstate of %d", t->pid),
@@ -223,6 +227,7 @@ static int dump_infected(struct dump_proc *p)
 	r = FAULT_OR(dump_scratch_map, -ENOMEM, infect_map_scratch(&p->inf, SCRATCH_LEN));
 	if (r < 0)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
+	infect_chain_begin(&p->inf);
 	r = FAULT_OR(dump_task, pr_errno(-EIO, "cannot read the personality of %d", pid),
 		     task_dump(&p->tp->threads[0], &p->inf, &p->core));
 	if (r >= 0)
@@ -244,13 +249,20 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
 			     mm_dump_brk(&p->inf, &p->mm));
+	/* Home and parked before its pending signals are read. */
+	if (infect_chain_end(&p->inf) < 0 && r >= 0)
+		r = pr_errno(-ESRCH, "cannot dump %d: it left its stop", pid);
 	if (r >= 0)
 		r = FAULT_OR(dump_shared_pending,
 			     pr_errno(-ENOENT, "cannot read the pending signals of %d", pid),
 			     shared_pending_dump(pid, &p->core));
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
+	/* The mappings, for the frames of every thread's calls: read once. */
+	if (r >= 0 && p->inf.ret_gadget && infect_maps_cache(&p->inf) < 0)
+		r = pr_errno(-ESRCH, "cannot read the mappings of %d", pid);
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	infect_maps_drop(&p->inf);
 	if (r >= 0)
 		r = sched_dump(pid, p->tp->threads, p->tp->nr_threads, &p->core, p->threads);
 	if (r >= 0)
