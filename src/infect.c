@@ -416,6 +416,7 @@ int infect_finish(struct infect *inf, long *ret)
 	 * call: the `ret` after the syscall takes it home if ckpt dies. */
 	if (inf->framed && inf->chain) {
 		inf->away = true;
+		fault_remote_call_away();
 		return 0;
 	}
 	r = go_home(inf);
