@@ -42,6 +42,7 @@ struct dump_proc {
 	FdinfoEntry fdinfo;
 	struct page_runs runs; /* its pages to store, or in the parent */
 	struct pages_undo *undo; /* its pages, dropped once stored */
+	struct numa_read *numa; /* its mappings' policies, read meanwhile */
 };
 
 struct dump {
@@ -245,7 +246,7 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
 	if (r >= 0)
-		r = mempolicy_dump(&p->inf, pid);
+		r = mempolicy_dump(&p->inf, pid, &p->numa);
 	if (r >= 0)
 		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
 			     mm_dump_brk(&p->inf, &p->mm));
@@ -289,7 +290,7 @@ static int dump_collect_memory(struct dump_proc *p)
 static int dump_collect(struct dump *d, struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
-	int r;
+	int r, numa_r;
 
 	if (d->predump)
 		return dump_collect_memory(p);
@@ -297,8 +298,12 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
-	if (r < 0)
+	if (r < 0) {
+		if (p->numa)
+			(void)mempolicy_maps_finish(p->numa, false);
+		p->numa = NULL;
 		return r;
+	}
 	pr_debug("%d: state read by remote calls", pid);
 	r = FAULT_OR(dump_mm, pr_errno(-ENOENT, "cannot read /proc/%d/stat", pid),
 		     mm_dump(pid, &p->mm));
@@ -318,7 +323,9 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_files, pr_errno(-ENOENT, "cannot read '/proc/%d/fd'", pid),
 			     files_dump_proc(&d->files, pid, &p->fdinfo));
-	return r;
+	numa_r = p->numa ? mempolicy_maps_finish(p->numa, r >= 0) : 0;
+	p->numa = NULL;
+	return r < 0 ? r : numa_r;
 }
 
 static int collect_all(struct dump *d)

@@ -5,7 +5,8 @@
 # disabled, timer slack, MDWE, KSM. Dump (kills), restore:
 # every thread's own view of its settings is as set. Then what is not
 # saved is refused at dump with one line, the process running on: a
-# non-default memory policy (the process's, and one VMA's: mbind) and
+# non-default memory policy (the process's, and one VMA's: mbind, in a
+# process with few mappings and in one with over a hundred) and
 # SCHED_DEADLINE are checked where this kernel lets us make them (an AIO
 # ring is saved now: test 152).
 # shellcheck source=test/e2e/lib.sh
@@ -48,6 +49,16 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "mbind")) {
 		if (syscall(SYS_mbind, p, 1 << 20, MPOL_BIND, &node0, 64, 0))
 			return 3;
+	} else if (!strcmp(argv[1], "mbind-many")) {
+		/* 100 more mappings: ckpt reads numa_maps then, not a
+		 * remote call per mapping. */
+		char *m = mmap(NULL, 200 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		for (int i = 0; i < 200; i += 2)
+			if (mprotect(m + i * 4096, 4096, PROT_READ | PROT_WRITE))
+				return 3;
+		if (syscall(SYS_mbind, p, 1 << 20, MPOL_BIND, &node0, 64, 0))
+			return 3;
 	} else if (!strcmp(argv[1], "deadline")) {
 		struct { uint32_t size, policy; uint64_t flags; int32_t nice; uint32_t prio;
 			 uint64_t runtime, deadline, period; } a = { sizeof(a), 6, 0, 0, 0,
@@ -77,4 +88,5 @@ refused() { # MODE WHAT
 }
 refused mempolicy "memory policy"
 refused mbind "memory policy"
+refused mbind-many "memory policy"
 refused deadline "SCHED_DEADLINE"
