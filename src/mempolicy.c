@@ -137,9 +137,12 @@ static int pkeys_check(int pid)
 #ifndef MPOL_F_ADDR
 #define MPOL_F_ADDR (1 << 1)
 #endif
-/* Up to this many mappings, each one's policy is asked by a remote call
- * (tens of us each) rather than walking every page through numa_maps. */
+/* Each mapping's policy is asked by a remote call (tens of us each)
+ * rather than read from numa_maps (whose page walk costs some 50 ns a
+ * mapped page) when there are at most this many mappings, and they map
+ * at least POLICY_CALLS_PAGES pages each on average: a few large ones. */
 #define POLICY_CALLS_MAX 64
+#define POLICY_CALLS_PAGES 1024
 #define USER_TOP (1ULL << 47)
 
 /*
@@ -180,6 +183,7 @@ static int vma_policies_check(struct infect *inf, int pid, const struct proc_vma
 int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa)
 {
 	struct proc_vma *vmas;
+	uint64_t pages = 0;
 	size_t nr;
 	long ret;
 	int mode = 0, r;
@@ -203,7 +207,10 @@ int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa)
 	r = proc_read_maps(pid, &vmas, &nr);
 	if (r < 0)
 		return pr_errno(r, "cannot read the mappings of %d", pid);
-	if (nr <= POLICY_CALLS_MAX)
+	for (size_t i = 0; i < nr; i++)
+		if (vmas[i].start < USER_TOP)
+			pages += (vmas[i].end - vmas[i].start) / 4096;
+	if (nr <= POLICY_CALLS_MAX && pages >= nr * POLICY_CALLS_PAGES)
 		r = vma_policies_check(inf, pid, vmas, nr);
 	else
 		*ret_numa = mempolicy_maps_start(pid); /* judged later */
