@@ -42,6 +42,7 @@ struct dump_proc {
 	FdinfoEntry fdinfo;
 	struct page_runs runs; /* its pages to store, or in the parent */
 	struct pages_undo *undo; /* its pages, dropped once stored */
+	struct numa_read *numa; /* its mappings' policies, read meanwhile */
 };
 
 struct dump {
@@ -166,6 +167,7 @@ static int dump_thread(struct dump_proc *p, size_t i)
 	p->threads[i] = th;
 	infect_for_thread(&inf, &p->inf, t->pid, &t->regs);
 	inf.task = t;
+	infect_chain_begin(&inf);
 	r = FAULT_OR(dump_thread_comm,
 		     pr_errno(-ENOENT, "cannot read the name of thread %d", t->pid),
 		     thread_comm(p->tp->node.pid, t->pid, &th->comm));
@@ -179,11 +181,14 @@ static int dump_thread(struct dump_proc *p, size_t i)
 			     thread_ptrs_dump(&inf, th));
 	if (r >= 0)
 		r = prctl_dump_thread(&inf, th);
-	/* Last: signals that arrived during the calls above are in it. */
+	/* Last: signals that arrived during the calls above are in it (it
+	 * ends the chain, home and parked, before it reads them). */
 	if (r >= 0)
 		r = FAULT_OR(dump_thread_signals,
 			     pr_errno(-EIO, "cannot read the signal mask of %d", t->pid),
 			     signals_dump_thread(t, &inf, th));
+	/* On failure, the thread home all the same. */
+	(void)infect_chain_end(&inf);
 	if (r >= 0)
 		r = FAULT_OR(dump_thread_regs,
 			     pr_errno(-ESRCH, "cannot read the xstate of %d", t->pid),
@@ -223,6 +228,7 @@ static int dump_infected(struct dump_proc *p)
 	r = FAULT_OR(dump_scratch_map, -ENOMEM, infect_map_scratch(&p->inf, SCRATCH_LEN));
 	if (r < 0)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
+	infect_chain_begin(&p->inf);
 	r = FAULT_OR(dump_task, pr_errno(-EIO, "cannot read the personality of %d", pid),
 		     task_dump(&p->tp->threads[0], &p->inf, &p->core));
 	if (r >= 0)
@@ -240,17 +246,24 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = posix_timers_dump(&p->inf, p->tp->threads, p->tp->nr_threads, &p->core);
 	if (r >= 0)
-		r = mempolicy_dump(&p->inf, pid);
+		r = mempolicy_dump(&p->inf, pid, &p->numa);
 	if (r >= 0)
 		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
 			     mm_dump_brk(&p->inf, &p->mm));
+	/* Home and parked before its pending signals are read. */
+	if (infect_chain_end(&p->inf) < 0 && r >= 0)
+		r = pr_errno(-ESRCH, "cannot dump %d: it left its stop", pid);
 	if (r >= 0)
 		r = FAULT_OR(dump_shared_pending,
 			     pr_errno(-ENOENT, "cannot read the pending signals of %d", pid),
 			     shared_pending_dump(pid, &p->core));
 	p->threads = xzalloc(p->tp->nr_threads * sizeof(*p->threads));
+	/* The mappings, for the frames of every thread's calls: read once. */
+	if (r >= 0 && p->inf.ret_gadget && infect_maps_cache(&p->inf) < 0)
+		r = pr_errno(-ESRCH, "cannot read the mappings of %d", pid);
 	for (size_t i = 0; i < p->tp->nr_threads && r >= 0; i++)
 		r = dump_thread(p, i);
+	infect_maps_drop(&p->inf);
 	if (r >= 0)
 		r = sched_dump(pid, p->tp->threads, p->tp->nr_threads, &p->core, p->threads);
 	if (r >= 0)
@@ -277,7 +290,7 @@ static int dump_collect_memory(struct dump_proc *p)
 static int dump_collect(struct dump *d, struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
-	int r;
+	int r, numa_r;
 
 	if (d->predump)
 		return dump_collect_memory(p);
@@ -285,8 +298,12 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
-	if (r < 0)
+	if (r < 0) {
+		if (p->numa)
+			(void)mempolicy_maps_finish(p->numa, false);
+		p->numa = NULL;
 		return r;
+	}
 	pr_debug("%d: state read by remote calls", pid);
 	r = FAULT_OR(dump_mm, pr_errno(-ENOENT, "cannot read /proc/%d/stat", pid),
 		     mm_dump(pid, &p->mm));
@@ -306,7 +323,9 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_files, pr_errno(-ENOENT, "cannot read '/proc/%d/fd'", pid),
 			     files_dump_proc(&d->files, pid, &p->fdinfo));
-	return r;
+	numa_r = p->numa ? mempolicy_maps_finish(p->numa, r >= 0) : 0;
+	p->numa = NULL;
+	return r < 0 ? r : numa_r;
 }
 
 static int collect_all(struct dump *d)

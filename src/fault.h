@@ -143,8 +143,15 @@ int fault_setup(void);
  * of the command has been started (the thread is on its way into the
  * injected syscall), to test what the tree does when ckpt dies there. */
 void fault_remote_call_started(void);
+/* CKPT_FAULT=rcall-kill-away@N: the same once the Nth call of a chain
+ * (infect_chain_begin) has returned, the thread left at its exit stop
+ * between two calls. */
+void fault_remote_call_away(void);
 #else
 static inline void fault_remote_call_started(void)
+{
+}
+static inline void fault_remote_call_away(void)
 {
 }
 static inline int fault_setup(void)

@@ -149,15 +149,24 @@ _Static_assert(offsetof(struct k_rt_sigframe, uc_sigmask) == 304, "ucontext layo
  */
 static uint32_t xsave_size(uint64_t features)
 {
+	/* Each feature's end, asked once: in a VM every cpuid traps to the
+	 * hypervisor, and a dump builds a frame for every thread. */
+	static uint32_t feature_end[64];
+	static bool known;
 	uint32_t size = XSAVE_MIN;
 
-	for (unsigned int i = 2; i < 64; i++) {
-		unsigned int eax, ebx, ecx, edx;
+	if (!known) {
+		for (unsigned int i = 2; i < 64; i++) {
+			unsigned int eax, ebx, ecx, edx;
 
-		if (!(features & (1ULL << i)) || !__get_cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx))
-			continue;
-		size = MAX(size, ebx + eax);
+			if (__get_cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx))
+				feature_end[i] = ebx + eax;
+		}
+		known = true;
 	}
+	for (unsigned int i = 2; i < 64; i++)
+		if (features & (1ULL << i))
+			size = MAX(size, feature_end[i]);
 	return size;
 }
 
@@ -285,13 +294,15 @@ static int stack_write(int pid, uint64_t addr, const void *buf, size_t len)
  */
 static int stack_low(struct infect *inf, uint64_t at)
 {
-	struct proc_vma *vmas;
-	size_t nr, i;
+	struct proc_vma *vmas = inf->vmas;
+	size_t nr = inf->nr_vmas, i;
 	int r;
 
-	r = proc_read_maps(inf->tgid ? inf->tgid : inf->pid, &vmas, &nr);
-	if (r < 0)
-		return r;
+	if (!vmas) {
+		r = proc_read_maps(inf->tgid ? inf->tgid : inf->pid, &vmas, &nr);
+		if (r < 0)
+			return r;
+	}
 	for (i = 0; i < nr && !(vmas[i].start <= at && at < vmas[i].end); i++)
 		;
 	r = -EFAULT;
@@ -299,13 +310,36 @@ static int stack_low(struct infect *inf, uint64_t at)
 		inf->stack_lo = vmas[i].start;
 		r = 0;
 	}
-	proc_vmas_free(vmas, nr);
+	if (vmas != inf->vmas)
+		proc_vmas_free(vmas, nr);
 	return r;
 }
 
-int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
+/*
+ * A chain's mappings are read once per process: the threads of a process
+ * are all stopped, and a dump's calls between infect_maps_cache() and
+ * infect_maps_drop() map and unmap nothing (the scratch area is mapped
+ * before, unmapped after).
+ */
+int infect_maps_cache(struct infect *inf)
 {
-	_cleanup_free_ unsigned char *x = NULL, *buf = NULL;
+	infect_maps_drop(inf);
+	return proc_read_maps(inf->tgid ? inf->tgid : inf->pid, &inf->vmas, &inf->nr_vmas);
+}
+
+void infect_maps_drop(struct infect *inf)
+{
+	if (inf->vmas)
+		proc_vmas_free(inf->vmas, inf->nr_vmas);
+	inf->vmas = NULL;
+	inf->nr_vmas = 0;
+}
+
+static int frame_build(struct infect *inf, unsigned char **ret_buf, size_t *ret_len,
+		       uint64_t *ret_sp)
+{
+	_cleanup_free_ unsigned char *x = NULL;
+	unsigned char *buf;
 	struct k_rt_sigframe f = { 0 };
 	uint64_t mask, top, fp, frame;
 	uint32_t xsize = 0;
@@ -355,9 +389,41 @@ int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 	buf = xzalloc(len);
 	memcpy(buf, &f, sizeof(f));
 	memcpy(buf + (fp - frame), x, xsize + 4);
-	r = stack_write(inf->pid, frame, buf, len);
+	*ret_buf = buf;
+	*ret_len = len;
+	*ret_sp = frame;
+	return 0;
+}
+
+/*
+ * Built once for a chain (infect_chain_begin): nothing a dump's calls do
+ * changes the thread's registers, mask or FPU state, so the frame is the
+ * same for each. It is still written before every call: the stack under
+ * the thread's red zone is the thread's own memory, not ckpt's.
+ */
+int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
+{
+	_cleanup_free_ unsigned char *own = NULL;
+	unsigned char *buf = inf->frame;
+	size_t len = inf->frame_len;
+	uint64_t sp = inf->frame_sp;
+	int r;
+
+	if (!buf) {
+		r = frame_build(inf, &own, &len, &sp);
+		if (r < 0)
+			return r;
+		buf = own;
+		if (inf->chain) {
+			inf->frame = own;
+			own = NULL;
+			inf->frame_len = len;
+			inf->frame_sp = sp;
+		}
+	}
+	r = stack_write(inf->pid, sp, buf, len);
 	if (r < 0)
 		return r;
-	*ret_sp = frame;
+	*ret_sp = sp;
 	return 0;
 }

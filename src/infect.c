@@ -203,6 +203,10 @@ void infect_for_thread(struct infect *ret, const struct infect *main_inf, int ti
 	ret->base = *base;
 	ret->task = NULL;
 	ret->stack_lo = 0;
+	ret->chain = ret->away = false;
+	ret->frame = NULL;
+	ret->frame_len = 0;
+	ret->frame_sp = 0;
 }
 
 /* A signal that arrives while we step is reported before the step trap.
@@ -226,6 +230,8 @@ bool is_restart_errno(long rax)
 	return rax == -512 || rax == -513 || rax == -514 || rax == -516;
 }
 
+static int go_home(struct infect *inf);
+
 int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	struct user_regs_struct regs = inf->base;
@@ -245,6 +251,11 @@ int infect_start(struct infect *inf, long nr, long a1, long a2, long a3, long a4
 	/* A dump: a thread whose tracer dies during the call returns to its
 	 * own registers by itself (infect-frame.c). */
 	inf->framed = seize_guarded() && infect_frame_write(inf, &sp) == 0;
+	if (!inf->framed && inf->away) {
+		r = go_home(inf);
+		if (r < 0)
+			return r;
+	}
 	if (inf->framed) {
 		regs.rip = inf->ret_gadget;
 		regs.rsp = sp;
@@ -380,6 +391,16 @@ static int finish_stepped(struct infect *inf, struct user_regs_struct *regs)
 	}
 }
 
+/* A dump: the thread has its registers back before it may outlive ckpt
+ * again, and waits in a stop of its own. */
+static int go_home(struct infect *inf)
+{
+	inf->away = false;
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
+		return -errno;
+	return park(inf);
+}
+
 int infect_finish(struct infect *inf, long *ret)
 {
 	struct user_regs_struct regs;
@@ -391,14 +412,33 @@ int infect_finish(struct infect *inf, long *ret)
 	*ret = (long)regs.rax;
 	if (!seize_guarded())
 		return 0;
-	/* A dump: the thread has its registers back before it may outlive
-	 * ckpt again, and waits in a stop of its own. */
-	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->base) < 0)
-		return -errno;
-	r = park(inf);
+	/* In a chain the thread waits here, rsp at its frame, for the next
+	 * call: the `ret` after the syscall takes it home if ckpt dies. */
+	if (inf->framed && inf->chain) {
+		inf->away = true;
+		fault_remote_call_away();
+		return 0;
+	}
+	r = go_home(inf);
 	if (r < 0 || inf->framed)
 		return r;
 	return seize_guard(inf->pid, false);
+}
+
+void infect_chain_begin(struct infect *inf)
+{
+	inf->chain = seize_guarded();
+}
+
+int infect_chain_end(struct infect *inf)
+{
+	int r = inf->away ? go_home(inf) : 0;
+
+	inf->chain = false;
+	free(inf->frame);
+	inf->frame = NULL;
+	inf->frame_len = 0;
+	return r;
 }
 
 int infect_syscall(struct infect *inf, long nr, long *ret, long a1, long a2, long a3, long a4,

@@ -44,6 +44,18 @@ struct infect {
 	uint64_t restorer;
 	bool framed; /* the call under way returns through a frame */
 	uint64_t stack_lo; /* start of the mapping at rsp - 128, 0: not read yet */
+	/* A chain of calls (infect_chain_begin): the thread's signal frame,
+	 * built once, and whether the thread waits at its last call's stop
+	 * (away from its own registers) rather than parked. */
+	bool chain;
+	bool away;
+	unsigned char *frame;
+	size_t frame_len;
+	uint64_t frame_sp;
+	/* The process's mappings, read once for all its threads' frames
+	 * (infect_maps_cache), borrowed by infect_for_thread's copies. */
+	struct proc_vma *vmas;
+	size_t nr_vmas;
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
@@ -66,6 +78,23 @@ int infect_finish(struct infect *inf, long *ret);
 	infect_syscall(inf, nr, ret, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), \
 		       (long)(f))
 #define infect_syscall3(inf, nr, ret, a, b, c) infect_syscall6(inf, nr, ret, a, b, c, 0, 0, 0)
+
+/*
+ * A chain of calls in one thread of a dump, one after the other: the
+ * thread's signal frame (its mask and FPU state, which no call of a dump
+ * changes) is read once, and between two calls the thread waits at the
+ * syscall-exit stop of the last one, with rsp at that frame: if ckpt dies
+ * there, it returns home through it as from inside a call. Only
+ * infect_chain_end() gives it its registers back and parks it, which must
+ * come before anything reads its pending signals or lets it go.
+ */
+void infect_chain_begin(struct infect *inf);
+int infect_chain_end(struct infect *inf);
+
+/* Read @inf's process mappings once for the frames of all its threads
+ * (while no call maps or unmaps anything); drop them after. */
+int infect_maps_cache(struct infect *inf);
+void infect_maps_drop(struct infect *inf);
 
 /* One call of a batch; @ret is filled in. */
 struct remote_call {

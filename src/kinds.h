@@ -114,7 +114,12 @@ int sched_restore_late(const TaskCoreEntry *core);
 
 /* mempolicy.c: a non-default memory policy or a protection key on a
  * mapping is refused (not saved); logs. */
-int mempolicy_dump(struct infect *inf, int pid);
+struct numa_read;
+/* A process with many mappings has their policies read from numa_maps in
+ * a thread meanwhile (*@ret_numa): mempolicy_maps_finish() judges it
+ * (logs once) if @judge, or only waits for it. */
+int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa);
+int mempolicy_maps_finish(struct numa_read *nr, bool judge);
 
 /* posix-timers.c: timer_create timers, with their ids */
 int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,

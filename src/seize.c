@@ -123,7 +123,8 @@ int ptrace_wait_stop(int pid, int *ret_status)
 {
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t chld, old;
-	int status, r = 0, ticks = 0;
+	int status, r = 0, ticks = 0, wakes = 0;
+	bool timed_out = false;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -137,14 +138,16 @@ int ptrace_wait_stop(int pid, int *ret_status)
 			r = -errno;
 			break;
 		}
-		if (w == 0 && leader_exited(pid)) {
+		/* Every stop sends a SIGCHLD: /proc is only looked at when a
+		 * whole tick passed without one (or after many of others'). */
+		if (w == 0 && (timed_out || ++wakes % 16 == 0) && leader_exited(pid)) {
 			reap_other_threads(pid);
 			if (++ticks > 50) { /* 5 s: the exit will not come */
 				r = -ESRCH;
 				break;
 			}
 		}
-		(void)sigtimedwait(&chld, NULL, &tick);
+		timed_out = sigtimedwait(&chld, NULL, &tick) < 0 && errno == EAGAIN;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)

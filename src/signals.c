@@ -124,13 +124,6 @@ int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEnt
 	long ret;
 	int r;
 
-	if (ptrace(PTRACE_GETSIGMASK, t->pid, (void *)SIGSET_SIZE, &mask) < 0)
-		return pr_errno(-errno, "cannot read the signal mask of %d", t->pid);
-	th->blocked = mask;
-	r = peek_pending(t->pid, false, &th->pending, &th->n_pending);
-	if (r < 0)
-		return pr_errno(r, "cannot read the pending signals of %d", t->pid);
-	add_stolen(t, th);
 	r = infect_syscall3(inf, SYS_sigaltstack, &ret, 0, inf->scratch, 0);
 	if (r == 0 && ret < 0)
 		r = (int)ret;
@@ -144,6 +137,18 @@ int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEnt
 		th->sas_size = ss.ss_size;
 		th->sas_flags = ss.ss_flags & ~SS_ONSTACK;
 	}
+	/* The last call: the thread home and parked, every signal that came
+	 * during the calls is pending or kept (stolen), and read now. */
+	r = infect_chain_end(inf);
+	if (r < 0)
+		return pr_errno(r, "cannot read the signal mask of %d", t->pid);
+	if (ptrace(PTRACE_GETSIGMASK, t->pid, (void *)SIGSET_SIZE, &mask) < 0)
+		return pr_errno(-errno, "cannot read the signal mask of %d", t->pid);
+	th->blocked = mask;
+	r = peek_pending(t->pid, false, &th->pending, &th->n_pending);
+	if (r < 0)
+		return pr_errno(r, "cannot read the pending signals of %d", t->pid);
+	add_stolen(t, th);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
 # disabled, timer slack, MDWE, KSM. Dump (kills), restore:
 # every thread's own view of its settings is as set. Then what is not
 # saved is refused at dump with one line, the process running on: a
-# non-default memory policy (the process's, and one VMA's: mbind) and
+# non-default memory policy (the process's, and one VMA's: mbind, in a
+# process with few mappings and in one with over a hundred) and
 # SCHED_DEADLINE are checked where this kernel lets us make them (an AIO
 # ring is saved now: test 152).
 # shellcheck source=test/e2e/lib.sh
@@ -41,11 +42,24 @@ int main(int argc, char **argv)
 {
 	unsigned long node0 = 1;
 	void *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* 1 GiB never touched: a few large mappings, whose policies ckpt
+	 * asks by remote calls (numa_maps for many or small ones). */
+	void *big = mmap(NULL, 1UL << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (!strcmp(argv[1], "mempolicy")) {
 		if (syscall(SYS_set_mempolicy, MPOL_PREFERRED, &node0, 64))
 			return 3;
 	} else if (!strcmp(argv[1], "mbind")) {
+		if (big == MAP_FAILED || syscall(SYS_mbind, p, 1 << 20, MPOL_BIND, &node0, 64, 0))
+			return 3;
+	} else if (!strcmp(argv[1], "mbind-many")) {
+		/* 100 more mappings: ckpt reads numa_maps then, not a
+		 * remote call per mapping. */
+		char *m = mmap(NULL, 200 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		for (int i = 0; i < 200; i += 2)
+			if (mprotect(m + i * 4096, 4096, PROT_READ | PROT_WRITE))
+				return 3;
 		if (syscall(SYS_mbind, p, 1 << 20, MPOL_BIND, &node0, 64, 0))
 			return 3;
 	} else if (!strcmp(argv[1], "deadline")) {
@@ -77,4 +91,5 @@ refused() { # MODE WHAT
 }
 refused mempolicy "memory policy"
 refused mbind "memory policy"
+refused mbind-many "memory policy"
 refused deadline "SCHED_DEADLINE"

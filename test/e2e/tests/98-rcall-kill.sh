@@ -18,6 +18,11 @@
 # arguments, or, in a sleep already restarted once, returns EINTR with the
 # time left: the target goes back to sleep with it; see README.)
 # Prints "remote-call kills: N tried, N survived"; fails unless equal.
+# Then the same with CKPT_FAULT=rcall-kill-away@N: ckpt killed BETWEEN two
+# calls of a chain (infect_chain_begin), where the thread waits at the
+# last call's syscall-exit stop with its stack pointer at its frame
+# rather than parked with its own registers: it must go home the same way
+# ("kills between two calls of a chain: N tried, N survived").
 # e2e-timeout: 240
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -87,7 +92,7 @@ remember() {
 # 1 if it was lost, 2 if the dump had fewer calls than N.
 trial() { # N
 	local n=$1
-	ck_cmd env CKPT_FAULT="rcall-kill@$n" "$FCKPT" dump --pid "$pid" --images "$T/d$n" \
+	ck_cmd env CKPT_FAULT="$kmode@$n" "$FCKPT" dump --pid "$pid" --images "$T/d$n" \
 		--leave-running
 	rm -rf "$T/d$n" "$T"/.d"$n".ckpt-*
 	((CK_RC == 0)) && return 2
@@ -108,27 +113,35 @@ trial() { # N
 
 new_target
 remember
-tried=0 survived=0
-for ((n = 1; ; n++)); do
-	((n <= 1000)) || fail "more than 1000 remote calls in one dump"
-	trial "$n"
-	case $? in
-	2) break ;;
-	0) survived=$((survived + 1)) ;;
-	1)
-		# Lost: go on with a new target, so that every call is tried.
-		kill -KILL "$pid" "$child" 2>/dev/null
-		reap "$pid"
-		wait_gone "$child"
-		new_target
-		remember
-		;;
-	esac
-	tried=$((tried + 1))
+for kmode in rcall-kill rcall-kill-away; do
+	tried=0 survived=0
+	for ((n = 1; ; n++)); do
+		((n <= 1000)) || fail "more than 1000 remote calls in one dump"
+		trial "$n"
+		case $? in
+		2) break ;;
+		0) survived=$((survived + 1)) ;;
+		1)
+			# Lost: go on with a new target, so that every call is tried.
+			kill -KILL "$pid" "$child" 2>/dev/null
+			reap "$pid"
+			wait_gone "$child"
+			new_target
+			remember
+			;;
+		esac
+		tried=$((tried + 1))
+	done
+	if [[ $kmode == rcall-kill ]]; then
+		echo "remote-call kills: $tried tried, $survived survived"
+		((tried > 0)) || fail "no remote call was tried (the first dump completed)"
+		((tried == survived)) || fail "$((tried - survived)) of $tried kills inside a remote call lost the process"
+	else
+		echo "kills between two calls of a chain: $tried tried, $survived survived"
+		((tried > 0)) || fail "no chained call was tried (the first dump completed)"
+		((tried == survived)) || fail "$((tried - survived)) of $tried kills between two calls lost the process"
+	fi
 done
-echo "remote-call kills: $tried tried, $survived survived"
-((tried > 0)) || fail "no remote call was tried (the first dump completed)"
-((tried == survived)) || fail "$((tried - survived)) of $tried kills inside a remote call lost the process"
 
 # The process is still whole, and a dump of it goes to its end.
 ck_ok dump --pid "$pid" --images "$T/last" --leave-running
