@@ -19,6 +19,7 @@ static const struct {
 static int armed = -1; /* the site asked for, or -1 */
 static unsigned long at_hit = 1, hits;
 static bool rcall_kill; /* rcall-kill@N: at_hit is N */
+static bool requeue_kill; /* requeue-kill@N: at_hit is N */
 
 static void list_sites(void)
 {
@@ -59,7 +60,8 @@ int fault_setup(void)
 		if (strlen(sites[i].name) == len && !strncmp(sites[i].name, v, len))
 			armed = (int)i;
 	rcall_kill = len == strlen("rcall-kill") && !strncmp(v, "rcall-kill", len);
-	if (armed < 0 && !rcall_kill)
+	requeue_kill = len == strlen("requeue-kill") && !strncmp(v, "requeue-kill", len);
+	if (armed < 0 && !rcall_kill && !requeue_kill)
 		return pr_fail(-EINVAL, "cannot inject a fault: no site '%.*s'", (int)MIN(len, 64),
 			       v);
 	return 0;
@@ -68,6 +70,12 @@ int fault_setup(void)
 void fault_remote_call_started(void)
 {
 	if (rcall_kill && ++hits == at_hit)
+		raise(SIGKILL);
+}
+
+void fault_signal_requeued(void)
+{
+	if (requeue_kill && ++hits == at_hit)
 		raise(SIGKILL);
 }
 

@@ -141,8 +141,15 @@ int fault_setup(void);
  * of the command has been started (the thread is on its way into the
  * injected syscall), to test what the tree does when ckpt dies there. */
 void fault_remote_call_started(void);
+/* CKPT_FAULT=requeue-kill@N: ckpt SIGKILLs itself once it has given back
+ * the Nth signal it took off a queue (signals_requeue_stolen), before it
+ * goes on with the next. */
+void fault_signal_requeued(void);
 #else
 static inline void fault_remote_call_started(void)
+{
+}
+static inline void fault_signal_requeued(void)
 {
 }
 static inline int fault_setup(void)

@@ -4,6 +4,7 @@
  * and of the process, and the alternate signal stack.
  */
 #include "dump-guard.h"
+#include "fault.h"
 #include "kinds.h"
 #include "proc.h"
 #include "util.h"
@@ -241,6 +242,7 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t)
 
 		if (r < 0)
 			return r;
+		fault_signal_requeued();
 	}
 	t->nr_stolen = 0;
 	dguard_signals_forget(t->pid);
