@@ -216,7 +216,25 @@ static int infect_proc(struct dump_proc *p)
 	return 0;
 }
 
-/* Everything the process must answer itself, while the scratch page exists. */
+/*
+ * The scratch memory of a process's remote calls: on its first thread's
+ * stack if it has room there (nothing to map, nothing left behind by a
+ * ckpt killed before the unmap), else a page mapped in it.
+ */
+static int map_scratch(struct dump_proc *p)
+{
+	struct tree_proc *tp = p->tp;
+	_cleanup_free_ uint64_t *sps = xmalloc(tp->nr_threads * sizeof(*sps));
+
+	for (size_t i = 1; i < tp->nr_threads; i++)
+		sps[i - 1] = tp->threads[i].regs.rsp;
+	if (seize_guarded() &&
+	    infect_stack_scratch(&p->inf, SCRATCH_LEN, sps, tp->nr_threads - 1) == 0)
+		return 0;
+	return infect_map_scratch(&p->inf, SCRATCH_LEN);
+}
+
+/* Everything the process must answer itself, while the scratch memory exists. */
 static int dump_infected(struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
@@ -225,7 +243,7 @@ static int dump_infected(struct dump_proc *p)
 	r = infect_proc(p);
 	if (r < 0)
 		return r;
-	r = FAULT_OR(dump_scratch_map, -ENOMEM, infect_map_scratch(&p->inf, SCRATCH_LEN));
+	r = FAULT_OR(dump_scratch_map, -ENOMEM, map_scratch(p));
 	if (r < 0)
 		return pr_errno(r, "cannot map scratch memory in %d", pid);
 	infect_chain_begin(&p->inf);
@@ -580,7 +598,7 @@ static void requeue_stolen(struct dump_proc *p)
 
 	for (size_t i = 0; i < tp->nr_threads; i++)
 		stolen |= tp->threads[i].nr_stolen > 0;
-	if (!stolen || infect_proc(p) < 0 || infect_map_scratch(&p->inf, SCRATCH_LEN) < 0)
+	if (!stolen || infect_proc(p) < 0 || map_scratch(p) < 0)
 		return;
 	for (size_t i = 0; i < tp->nr_threads; i++) {
 		struct infect inf;

@@ -41,6 +41,15 @@
  * signal: it is pending again, with the guardian as its sender. (ckpt
  * itself puts the exact siginfo back, by making the thread send it to
  * itself; the guardian cannot inject calls into a tree it does not trace.)
+ *
+ * Given back exactly once: a signal the guardian can forge, ckpt has the
+ * guardian queue back even when it lives (DG_SIG_REQUEUE: queued and
+ * forgotten in one step of the guardian, then answered), so that only one
+ * process ever gives it back, whenever ckpt dies. Only a signal it cannot
+ * forge is given back by ckpt's remote call, then forgotten
+ * (DG_SIG_FORGET_ONE): a ckpt killed between the two has it queued twice
+ * (nothing the guardian can read tells whether the call ran: the thread
+ * may have taken the signal already).
  */
 #include "dump-guard.h"
 
@@ -71,13 +80,15 @@ enum dg_op {
 	DG_STOP,
 	DG_STOP_FORGET,
 	DG_DONE,
+	DG_SIG_REQUEUE, /* queue @si of @key back now, forget it, answer */
+	DG_SIG_FORGET_ONE, /* forget @si of @key */
 };
 
 struct dg_msg {
 	int op;
 	int key; /* ckpt's fd of the socket, or the tid / pid */
 	int what, reuse, peek_off; /* DG_SOCK */
-	siginfo_t si; /* DG_SIG */
+	siginfo_t si; /* DG_SIG, DG_SIG_REQUEUE, DG_SIG_FORGET_ONE */
 };
 
 /* One thing to undo, in the guardian. */
@@ -125,15 +136,26 @@ static void undo_sock(const struct dg_item *it)
 				 sizeof(it->peek_off));
 }
 
-static void undo_signal(const struct dg_item *it)
+static bool forgeable(const siginfo_t *si)
+{
+	return si->si_code < 0 && si->si_code != SI_TKILL;
+}
+
+/* The exact siginfo, to the thread (its pidfd is a thread's). */
+static int requeue_exact(const struct dg_item *it)
 {
 	siginfo_t si = it->si;
 
+	return pidfd_signal(it->fd, si.si_signo, &si) < 0 ? -errno : 0;
+}
+
+static void undo_signal(const struct dg_item *it)
+{
 	/* Only si_code < 0 but SI_TKILL may be forged for another task
 	 * (rt_sigqueueinfo); the others are sent again as plain signals. */
-	if (si.si_code < 0 && si.si_code != SI_TKILL && pidfd_signal(it->fd, si.si_signo, &si) == 0)
+	if (forgeable(&it->si) && requeue_exact(it) == 0)
 		return;
-	(void)pidfd_signal(it->fd, si.si_signo, NULL);
+	(void)pidfd_signal(it->fd, it->si.si_signo, NULL);
 }
 
 static void undo(const struct dg_item *it)
@@ -161,6 +183,35 @@ static void forget(struct dg_item *items, size_t n, int op, int key)
 			close(items[i].fd);
 			items[i].op = 0;
 		}
+}
+
+/* The first signal of thread @key still kept with siginfo @si (two the
+ * same are as good as each other), or NULL. */
+static struct dg_item *find_signal(struct dg_item *items, size_t n, int key, const siginfo_t *si)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].op == DG_SIG && items[i].key == key &&
+		    !memcmp(&items[i].si, si, sizeof(*si)))
+			return &items[i];
+	return NULL;
+}
+
+/* DG_SIG_REQUEUE: queued and forgotten before ckpt hears of it, so that
+ * it is never queued again, whenever ckpt dies. */
+static void requeue_now(int gfd, struct dg_item *items, size_t n, const struct dg_msg *m)
+{
+	struct dg_item *it = find_signal(items, n, m->key, &m->si);
+	int r = -ENOENT;
+
+	if (it && forgeable(&it->si)) {
+		r = requeue_exact(it);
+		if (r == 0) {
+			close(it->fd);
+			it->op = 0;
+		}
+	}
+	/* A ckpt gone meanwhile reads no answer: nothing lost. */
+	(void)send(gfd, &r, sizeof(r), MSG_NOSIGNAL);
 }
 
 /* The fd a message carries, or -1. */
@@ -219,7 +270,17 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 			m.op = 0;
 		if (m.op == DG_DONE)
 			_exit(0);
-		if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET || m.op == DG_STOP_FORGET) {
+		if (m.op == DG_SIG_REQUEUE) {
+			requeue_now(gfd, items, n, &m);
+		} else if (m.op == DG_SIG_FORGET_ONE) {
+			struct dg_item *it = find_signal(items, n, m.key, &m.si);
+
+			if (it) {
+				close(it->fd);
+				it->op = 0;
+			}
+		} else if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET ||
+			   m.op == DG_STOP_FORGET) {
 			forget(items, n, m.op - 1, m.key);
 		} else if ((m.op == DG_SOCK || m.op == DG_SIG || m.op == DG_STOP) && fd >= 0) {
 			bool merged = false;
@@ -395,6 +456,47 @@ int dguard_signal(int tid, const siginfo_t *si)
 void dguard_signals_forget(int tid)
 {
 	send_op(DG_SIG_FORGET, tid);
+}
+
+bool dguard_can_requeue(const siginfo_t *si)
+{
+	return guard_fd >= 0 && forgeable(si);
+}
+
+int dguard_requeue(int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+	ssize_t got;
+	int r, answer;
+
+	if (guard_fd < 0)
+		return -ENOTCONN;
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG_REQUEUE;
+	m.key = tid;
+	m.si = *si;
+	r = send_msg(&m, -1);
+	if (r < 0)
+		return r;
+	do
+		got = recv(guard_fd, &answer, sizeof(answer), 0);
+	while (got < 0 && errno == EINTR);
+	/* No answer: the guardian died (out of memory) before or after it
+	 * queued it: ckpt gives it back, queued twice at worst. */
+	if (got != (ssize_t)sizeof(answer))
+		return -EPIPE;
+	return answer > 0 ? -EINVAL : answer;
+}
+
+void dguard_signal_forget(int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG_FORGET_ONE;
+	m.key = tid;
+	m.si = *si;
+	(void)send_msg(&m, -1);
 }
 
 int dguard_stop(int pid)

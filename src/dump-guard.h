@@ -28,6 +28,15 @@ int dguard_signal(int tid, const siginfo_t *si);
 /* The signals of @tid are back on its queue (or in the images of a dead
  * tree). */
 void dguard_signals_forget(int tid);
+/* Whether the guardian can give @si back itself, exactly (it may forge
+ * only a siginfo with si_code < 0 but SI_TKILL). */
+bool dguard_can_requeue(const siginfo_t *si);
+/* The guardian queues signal @si of @tid back now and forgets it, in one
+ * step of its own: 0 once it is queued; -errno if it was not (no guardian,
+ * not told of it, or the kernel refused): then ckpt gives it back itself. */
+int dguard_requeue(int tid, const siginfo_t *si);
+/* ckpt gave signal @si of @tid back itself: forget that one. */
+void dguard_signal_forget(int tid, const siginfo_t *si);
 /* Before ckpt takes thread @tid of a process out of its group stop. */
 int dguard_stop(int tid);
 /* Its process is stopped again. */

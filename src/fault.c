@@ -20,6 +20,7 @@ static int armed = -1; /* the site asked for, or -1 */
 static unsigned long at_hit = 1, hits;
 static bool rcall_kill; /* rcall-kill@N: at_hit is N */
 static bool rcall_kill_away; /* rcall-kill-away@N */
+static bool requeue_kill; /* requeue-kill@N: at_hit is N */
 
 static void list_sites(void)
 {
@@ -61,7 +62,8 @@ int fault_setup(void)
 			armed = (int)i;
 	rcall_kill = len == strlen("rcall-kill") && !strncmp(v, "rcall-kill", len);
 	rcall_kill_away = len == strlen("rcall-kill-away") && !strncmp(v, "rcall-kill-away", len);
-	if (armed < 0 && !rcall_kill && !rcall_kill_away)
+	requeue_kill = len == strlen("requeue-kill") && !strncmp(v, "requeue-kill", len);
+	if (armed < 0 && !rcall_kill && !rcall_kill_away && !requeue_kill)
 		return pr_fail(-EINVAL, "cannot inject a fault: no site '%.*s'", (int)MIN(len, 64),
 			       v);
 	return 0;
@@ -76,6 +78,12 @@ void fault_remote_call_started(void)
 void fault_remote_call_away(void)
 {
 	if (rcall_kill_away && ++hits == at_hit)
+		raise(SIGKILL);
+}
+
+void fault_signal_requeued(void)
+{
+	if (requeue_kill && ++hits == at_hit)
 		raise(SIGKILL);
 }
 

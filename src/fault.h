@@ -147,11 +147,18 @@ void fault_remote_call_started(void);
  * (infect_chain_begin) has returned, the thread left at its exit stop
  * between two calls. */
 void fault_remote_call_away(void);
+/* CKPT_FAULT=requeue-kill@N: ckpt SIGKILLs itself once it has given back
+ * the Nth signal it took off a queue (signals_requeue_stolen), before it
+ * goes on with the next. */
+void fault_signal_requeued(void);
 #else
 static inline void fault_remote_call_started(void)
 {
 }
 static inline void fault_remote_call_away(void)
+{
+}
+static inline void fault_signal_requeued(void)
 {
 }
 static inline int fault_setup(void)

@@ -292,7 +292,7 @@ static int stack_write(int pid, uint64_t addr, const void *buf, size_t len)
  * memory (below a small alternate signal stack in the heap), which ckpt
  * would overwrite even when it lives.
  */
-static int stack_low(struct infect *inf, uint64_t at)
+static int stack_vma(struct infect *inf, uint64_t at, uint64_t *ret_end, bool *ret_stack)
 {
 	struct proc_vma *vmas = inf->vmas;
 	size_t nr = inf->nr_vmas, i;
@@ -308,11 +308,23 @@ static int stack_low(struct infect *inf, uint64_t at)
 	r = -EFAULT;
 	if (i < nr && vmas[i].w && !vmas[i].shared) {
 		inf->stack_lo = vmas[i].start;
+		if (ret_end)
+			*ret_end = vmas[i].end;
+		/* The main stack or an anonymous mapping (a thread's), not
+		 * the heap or a file, where a small alternate signal stack
+		 * may sit on other data. */
+		if (ret_stack)
+			*ret_stack = !vmas[i].path || !strcmp(vmas[i].path, "[stack]");
 		r = 0;
 	}
 	if (vmas != inf->vmas)
 		proc_vmas_free(vmas, nr);
 	return r;
+}
+
+static int stack_low(struct infect *inf, uint64_t at)
+{
+	return stack_vma(inf, at, NULL, NULL);
 }
 
 /*
@@ -425,5 +437,48 @@ int infect_frame_write(struct infect *inf, uint64_t *ret_sp)
 	if (r < 0)
 		return r;
 	*ret_sp = sp;
+	return 0;
+}
+
+/* Room for any frame infect_frame_write() puts below the red zone: the
+ * largest XSAVE area, its magic, the frame and their alignments. */
+#define FRAME_ROOM (XSTATE_MAX + 4 + 64 + sizeof(struct k_rt_sigframe) + 16 + 8)
+
+/*
+ * The thread's stack below its red zone is dead to it (the kernel writes
+ * signal frames there), and ckpt's frames go in its top FRAME_ROOM bytes:
+ * the scratch memory goes below them. The thread is stopped while ckpt
+ * uses it; if ckpt dies, what it wrote there is as dead as the rest.
+ */
+int infect_stack_scratch(struct infect *inf, size_t len, const uint64_t *sps, size_t n)
+{
+	uint64_t top, lo, end = 0;
+	bool stack = false;
+	int r;
+
+	/* Only where the calls are framed: an unframed call (a step over
+	 * the vDSO's syscall) would run on the same stack. */
+	if (!inf->ret_gadget || !inf->restorer || inf->base.cs != 0x33)
+		return -ENOTSUP;
+	top = inf->base.rsp - RED_ZONE;
+	lo = (top - FRAME_ROOM - len) & ~63ULL;
+	if (top > inf->base.rsp || lo > top)
+		return -EFAULT; /* a wrapped stack pointer */
+	r = stack_vma(inf, top, &end, &stack);
+	if (r < 0)
+		return r;
+	if (!stack)
+		return -ENOTSUP;
+	if (lo < inf->stack_lo)
+		return -ENOSPC;
+	/* Another thread's stack in the same mapping (a program that
+	 * carves its threads' stacks out of one): its live part could be
+	 * anywhere in it. */
+	for (size_t i = 0; i < n; i++)
+		if (sps[i] >= inf->stack_lo && sps[i] < end)
+			return -EBUSY;
+	inf->scratch = lo;
+	inf->scratch_len = len;
+	inf->scratch_on_stack = true;
 	return 0;
 }

@@ -585,6 +585,11 @@ int infect_unmap_scratch(struct infect *inf)
 
 	if (!inf->scratch)
 		return 0;
+	if (inf->scratch_on_stack) {
+		inf->scratch = 0;
+		inf->scratch_on_stack = false;
+		return 0;
+	}
 	r = infect_syscall3(inf, SYS_munmap, &ret, inf->scratch, inf->scratch_len, 0);
 	if (r < 0)
 		return r;

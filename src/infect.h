@@ -56,6 +56,7 @@ struct infect {
 	 * (infect_maps_cache), borrowed by infect_for_thread's copies. */
 	struct proc_vma *vmas;
 	size_t nr_vmas;
+	bool scratch_on_stack; /* scratch is below the thread's frame: not mapped */
 };
 
 /* Find a syscall instruction in the task's vDSO (or any executable mapping). */
@@ -120,6 +121,13 @@ int infect_find_way_home(struct infect *inf);
 /* Write on the thread's stack the signal frame that takes it back to its
  * registers @inf->base; *ret_sp is where rsp points for the call. */
 int infect_frame_write(struct infect *inf, uint64_t *ret_sp);
+
+/* A dump's scratch memory of @len bytes on the stack of @inf's thread,
+ * below where its frames go, when the stack mapping has room and no other
+ * thread of the process (stack pointers @sps) has its stack in it:
+ * nothing is mapped, so a ckpt killed anywhere leaves nothing behind.
+ * -ENOSPC, -EBUSY or -ENOTSUP if not (then infect_map_scratch()). */
+int infect_stack_scratch(struct infect *inf, size_t len, const uint64_t *sps, size_t n);
 
 /* rax holds one of the kernel's internal "restart this syscall" codes. */
 bool is_restart_errno(long rax);

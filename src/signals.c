@@ -4,6 +4,7 @@
  * and of the process, and the alternate signal stack.
  */
 #include "dump-guard.h"
+#include "fault.h"
 #include "kinds.h"
 #include "proc.h"
 #include "util.h"
@@ -242,10 +243,19 @@ int signals_requeue_stolen(struct infect *inf, struct seized_task *t)
 {
 	for (int i = 0; i < t->nr_stolen; i++) {
 		ProtobufCBinaryData info = { SIGINFO_SIZE, (uint8_t *)&t->stolen[i] };
-		int r = queue_signal(inf, &info, false);
+		int r;
 
-		if (r < 0)
-			return r;
+		/* Once, whenever ckpt dies: by the guardian if it can give
+		 * the exact siginfo back (dump-guard.c), else by the thread
+		 * itself, and then forgotten by the guardian. */
+		if (!dguard_can_requeue(&t->stolen[i]) ||
+		    dguard_requeue(inf->pid, &t->stolen[i]) < 0) {
+			r = queue_signal(inf, &info, false);
+			if (r < 0)
+				return r;
+			dguard_signal_forget(inf->pid, &t->stolen[i]);
+		}
+		fault_signal_requeued();
 	}
 	t->nr_stolen = 0;
 	dguard_signals_forget(t->pid);

@@ -14,7 +14,9 @@
 # bounded waits: nothing is traced or stopped, the self-check passes (no
 # register changed, no sleep ended early by the process's own clock, every
 # read returned the next number, memory as it was, the child alive) and
-# every counter goes on. (A sleep ckpt died in is made again with its own
+# every counter goes on, and its /proc/PID/maps is what it was before the
+# dump (the scratch memory of the calls is on the thread's stack: nothing
+# is mapped). (A sleep ckpt died in is made again with its own
 # arguments, or, in a sleep already restarted once, returns EINTR with the
 # time left: the target goes back to sleep with it; see README.)
 # Prints "remote-call kills: N tried, N survived"; fails unless equal.
@@ -91,7 +93,8 @@ remember() {
 # One dump killed in its Nth remote call; 0 if the process came through,
 # 1 if it was lost, 2 if the dump had fewer calls than N.
 trial() { # N
-	local n=$1
+	local n=$1 maps
+	maps=$(cat "/proc/$pid/maps")
 	ck_cmd env CKPT_FAULT="$kmode@$n" "$FCKPT" dump --pid "$pid" --images "$T/d$n" \
 		--leave-running
 	rm -rf "$T/d$n" "$T"/.d"$n".ckpt-*
@@ -107,12 +110,19 @@ trial() { # N
 		log "call $n: the process is dead, wrong or stalled: $CHECK_LINE"
 		return 1
 	fi
+	# Nothing left mapped (the scratch memory is on the thread's stack).
+	if [[ $(cat "/proc/$pid/maps") != "$maps" ]]; then
+		log "call $n: the mappings of $pid changed:"
+		diff <(printf '%s\n' "$maps") "/proc/$pid/maps" >&2
+		MAPS_CHANGED=$((MAPS_CHANGED + 1))
+	fi
 	remember
 	return 0
 }
 
 new_target
 remember
+MAPS_CHANGED=0
 for kmode in rcall-kill rcall-kill-away; do
 	tried=0 survived=0
 	for ((n = 1; ; n++)); do
@@ -142,6 +152,7 @@ for kmode in rcall-kill rcall-kill-away; do
 		((tried == survived)) || fail "$((tried - survived)) of $tried kills between two calls lost the process"
 	fi
 done
+((MAPS_CHANGED == 0)) || fail "$MAPS_CHANGED kills left the process's mappings changed"
 
 # The process is still whole, and a dump of it goes to its end.
 ck_ok dump --pid "$pid" --images "$T/last" --leave-running
