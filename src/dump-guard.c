@@ -71,6 +71,7 @@ enum dg_op {
 	DG_STOP,
 	DG_STOP_FORGET,
 	DG_DONE,
+	DG_SIG_FORGET_ONE, /* one signal of a thread: key and si */
 };
 
 struct dg_msg {
@@ -163,6 +164,23 @@ static void forget(struct dg_item *items, size_t n, int op, int key)
 		}
 }
 
+/* The same signal: number, origin, sender and value. */
+static bool same_signal(const siginfo_t *a, const siginfo_t *b)
+{
+	return a->si_signo == b->si_signo && a->si_code == b->si_code && a->si_pid == b->si_pid &&
+	       a->si_value.sival_ptr == b->si_value.sival_ptr;
+}
+
+static void forget_one(struct dg_item *items, size_t n, int key, const siginfo_t *si)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].op == DG_SIG && items[i].key == key && same_signal(&items[i].si, si)) {
+			close(items[i].fd);
+			items[i].op = 0;
+			return;
+		}
+}
+
 /* The fd a message carries, or -1. */
 static int msg_fd(struct msghdr *mh)
 {
@@ -219,7 +237,10 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 			m.op = 0;
 		if (m.op == DG_DONE)
 			_exit(0);
-		if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET || m.op == DG_STOP_FORGET) {
+		if (m.op == DG_SIG_FORGET_ONE) {
+			forget_one(items, n, m.key, &m.si);
+		} else if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET ||
+			   m.op == DG_STOP_FORGET) {
 			forget(items, n, m.op - 1, m.key);
 		} else if ((m.op == DG_SOCK || m.op == DG_SIG || m.op == DG_STOP) && fd >= 0) {
 			bool merged = false;
@@ -395,6 +416,17 @@ int dguard_signal(int tid, const siginfo_t *si)
 void dguard_signals_forget(int tid)
 {
 	send_op(DG_SIG_FORGET, tid);
+}
+
+void dguard_signal_forget(int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG_FORGET_ONE;
+	m.key = tid;
+	m.si = *si;
+	(void)send_msg(&m, -1);
 }
 
 int dguard_stop(int pid)

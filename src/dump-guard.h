@@ -28,6 +28,9 @@ int dguard_signal(int tid, const siginfo_t *si);
 /* The signals of @tid are back on its queue (or in the images of a dead
  * tree). */
 void dguard_signals_forget(int tid);
+/* One of them (the first told with the same number, code, sender and
+ * value) is back, or never to be given back. */
+void dguard_signal_forget(int tid, const siginfo_t *si);
 /* Before ckpt takes thread @tid of a process out of its group stop. */
 int dguard_stop(int tid);
 /* Its process is stopped again. */
