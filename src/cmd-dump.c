@@ -212,7 +212,7 @@ static int infect_proc(struct dump_proc *p)
 }
 
 /* Everything the process must answer itself, while the scratch page exists. */
-static int dump_infected(struct dump_proc *p)
+static int dump_infected(struct dump *d, struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
 	int r;
@@ -244,6 +244,11 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
 			     mm_dump_brk(&p->inf, &p->mm));
+	/* Before the process queue is read: the notification signal it
+	 * fires is taken off it again. */
+	if (r >= 0)
+		r = mq_notify_dump(&p->inf, &p->tp->threads[0], d->files.pids, d->files.nr_pids,
+				   &p->core);
 	if (r >= 0)
 		r = FAULT_OR(dump_shared_pending,
 			     pr_errno(-ENOENT, "cannot read the pending signals of %d", pid),
@@ -281,7 +286,7 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 
 	if (d->predump)
 		return dump_collect_memory(p);
-	r = dump_infected(p);
+	r = dump_infected(d, p);
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);

@@ -26,6 +26,14 @@
 
 struct trust;
 
+/* mq-notify.c: the message queue notifications the process registered
+ * (learned by firing each once, then registered again); logs. */
+int mq_notify_dump(struct infect *inf, struct seized_task *leader, const int *pids, size_t nr_pids,
+		   TaskCoreEntry *core);
+int mq_notify_check(const TaskCoreEntry *core);
+/* Once its fds are open and the restorer's closed. */
+int mq_notify_restore_late(struct infect *inf, int pid, const TaskCoreEntry *core);
+
 /* core-check.c: core-PID.img as read is sane (counts, signal numbers,
  * flags, sizes, strings); logs why not. */
 int core_check(const TaskCoreEntry *core, int pid);
