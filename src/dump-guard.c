@@ -52,12 +52,17 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
+#endif
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
 #endif
 #ifndef TCP_REPAIR_OFF_NO_WP
 #define TCP_REPAIR_OFF_NO_WP -1
@@ -72,6 +77,7 @@ enum dg_op {
 	DG_STOP_FORGET,
 	DG_DONE,
 	DG_SIG_FORGET_ONE, /* one signal of a thread: key and si */
+	DG_SIG_MQ_ARM, /* that signal's registration call is starting */
 };
 
 struct dg_msg {
@@ -79,6 +85,7 @@ struct dg_msg {
 	int key; /* ckpt's fd of the socket, or the tid / pid */
 	int what, reuse, peek_off; /* DG_SOCK */
 	siginfo_t si; /* DG_SIG */
+	int mq_pid, mq_fd; /* DG_SIG of a queue's notification, or 0, -1 */
 };
 
 /* One thing to undo, in the guardian. */
@@ -88,6 +95,8 @@ struct dg_item {
 	int fd; /* the socket, or the pidfd */
 	int what, reuse, peek_off;
 	siginfo_t si;
+	int mq_pid, mq_fd;
+	bool mq_armed; /* the remote mq_notify was started */
 };
 
 static int guard_fd = -1;
@@ -126,9 +135,61 @@ static void undo_sock(const struct dg_item *it)
 				 sizeof(it->peek_off));
 }
 
+/* Is process @pid registered on the queue at its fd @fd? */
+static bool mq_registered(int pid, int fd)
+{
+	char path[64], buf[256];
+	struct statfs sfs;
+	const char *p;
+	ssize_t n;
+	int qfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	if (statfs(path, &sfs) < 0 || sfs.f_type != MQUEUE_MAGIC)
+		return false;
+	qfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (qfd < 0)
+		return false;
+	n = pread(qfd, buf, sizeof(buf) - 1, 0);
+	close(qfd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strstr(buf, "NOTIFY_PID:");
+	return p && atoi(p + strlen("NOTIFY_PID:")) == pid;
+}
+
+/*
+ * The signal of a message queue notification that ckpt fired to learn it
+ * (mq-notify.c) is given back only if the process is not registered on
+ * the queue again: given back as well, it would be a notification while
+ * registered, and the process's own mq_notify would then fail (EBUSY).
+ * Once ckpt started the remote mq_notify (armed), that call runs to its
+ * end without ckpt, but maybe only after the guardian looks (the kernel
+ * lets the thread go after it closed ckpt's files): the guardian waits
+ * for the registration, up to 2 s, before it gives the signal back. The
+ * process is alive (its pidfd says so), so its pid is still its own.
+ */
+static bool mq_registered_again(const struct dg_item *it)
+{
+	if (it->mq_pid <= 0 || pidfd_signal(it->fd, 0, NULL) < 0)
+		return false;
+	for (int i = 0; it->mq_armed && i < 2000; i++) {
+		struct timespec ms = { 0, 1000000 };
+
+		if (mq_registered(it->mq_pid, it->mq_fd))
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return mq_registered(it->mq_pid, it->mq_fd);
+}
+
 static void undo_signal(const struct dg_item *it)
 {
 	siginfo_t si = it->si;
+
+	if (mq_registered_again(it))
+		return;
 
 	/* Only si_code < 0 but SI_TKILL may be forged for another task
 	 * (rt_sigqueueinfo); the others are sent again as plain signals. */
@@ -171,14 +232,20 @@ static bool same_signal(const siginfo_t *a, const siginfo_t *b)
 	       a->si_value.sival_ptr == b->si_value.sival_ptr;
 }
 
+/* A plain one first: a message queue's told twice (also kept by infect.c)
+ * keeps its condition (mq_registered_again). */
 static void forget_one(struct dg_item *items, size_t n, int key, const siginfo_t *si)
 {
+	size_t found = n;
+
 	for (size_t i = 0; i < n; i++)
-		if (items[i].op == DG_SIG && items[i].key == key && same_signal(&items[i].si, si)) {
-			close(items[i].fd);
-			items[i].op = 0;
-			return;
-		}
+		if (items[i].op == DG_SIG && items[i].key == key && same_signal(&items[i].si, si) &&
+		    (found == n || (items[found].mq_pid > 0 && items[i].mq_pid <= 0)))
+			found = i;
+	if (found < n) {
+		close(items[found].fd);
+		items[found].op = 0;
+	}
 }
 
 /* The fd a message carries, or -1. */
@@ -239,6 +306,11 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 			_exit(0);
 		if (m.op == DG_SIG_FORGET_ONE) {
 			forget_one(items, n, m.key, &m.si);
+		} else if (m.op == DG_SIG_MQ_ARM) {
+			for (size_t i = 0; i < n; i++)
+				if (items[i].op == DG_SIG && items[i].key == m.key &&
+				    items[i].mq_pid > 0 && same_signal(&items[i].si, &m.si))
+					items[i].mq_armed = true;
 		} else if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET ||
 			   m.op == DG_STOP_FORGET) {
 			forget(items, n, m.op - 1, m.key);
@@ -270,7 +342,9 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 						       .what = m.what,
 						       .reuse = m.reuse,
 						       .peek_off = m.peek_off,
-						       .si = m.si };
+						       .si = m.si,
+						       .mq_pid = m.mq_pid,
+						       .mq_fd = m.mq_fd };
 			continue;
 		}
 		if (fd >= 0)
@@ -416,6 +490,30 @@ int dguard_signal(int tid, const siginfo_t *si)
 void dguard_signals_forget(int tid)
 {
 	send_op(DG_SIG_FORGET, tid);
+}
+
+int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG;
+	m.key = tid;
+	m.si = *si;
+	m.mq_pid = pid;
+	m.mq_fd = fd;
+	return send_with_pidfd(&m, tid);
+}
+
+void dguard_signal_mq_arm(int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG_MQ_ARM;
+	m.key = tid;
+	m.si = *si;
+	(void)send_msg(&m, -1);
 }
 
 void dguard_signal_forget(int tid, const siginfo_t *si)

@@ -28,6 +28,12 @@ int dguard_signal(int tid, const siginfo_t *si);
 /* The signals of @tid are back on its queue (or in the images of a dead
  * tree). */
 void dguard_signals_forget(int tid);
+/* The same for the signal of a message queue notification ckpt fired in
+ * process @pid, registered on its fd @fd: given back only if the process
+ * is not registered on that queue again. */
+int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd);
+/* ckpt starts the remote mq_notify that registers it again. */
+void dguard_signal_mq_arm(int tid, const siginfo_t *si);
 /* One of them (the first told with the same number, code, sender and
  * value) is back, or never to be given back. */
 void dguard_signal_forget(int tid, const siginfo_t *si);

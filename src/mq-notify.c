@@ -23,10 +23,14 @@
  *     the guardian forgets the signal.
  *
  * A ckpt killed between 1 and 2 leaves the process a notification and an
- * empty message in its queue; between 2 and 4 the guardian gives the
- * signal back: the process is told of a message that is not there and is
- * no longer registered, as after a notification whose message someone
- * else took (README). Everything else before 1 only reads.
+ * empty message in its queue. From 3 on the guardian gives the signal
+ * back unless the process is registered again (dump-guard.c): a ckpt
+ * killed before 4 leaves the process told of a message that is not there,
+ * and no longer registered, as after a notification whose message another
+ * reader took; one killed in the call of 4 leaves it registered (the call
+ * runs to its end, the guardian waits for it). Killed in the call of 3
+ * while the thread does not block the signal, the kernel delivers the
+ * signal too: the process may be told twice (README).
  *
  * A notification that can be fired only with harm is refused: to a thread
  * (SIGEV_THREAD: glibc's helper thread and netlink socket), by a signal
@@ -243,7 +247,7 @@ static int fire(const struct learn *l, uint64_t *ret)
 			r < 0 ? r : -EIO,
 			"cannot dump %d: the notification of '%s' at fd %d sent no signal: it is lost",
 			l->pid, name, l->fd);
-	r = dguard_signal(l->pid, &si);
+	r = dguard_signal_mq(l->pid, &si, l->pid, l->fd);
 	if (r >= 0)
 		r = dequeue(l, &si);
 	if (r < 0) {
@@ -257,6 +261,7 @@ static int fire(const struct learn *l, uint64_t *ret)
 	sev.sigev_notify = SIGEV_SIGNAL;
 	sev.sigev_signo = l->st.signo;
 	sev.sigev_value = si.si_value;
+	dguard_signal_mq_arm(l->pid, &si);
 	r = reregister(l, &sev);
 	if (r < 0) {
 		/* It is told of a message it will not find: better than no

@@ -13,7 +13,8 @@
 #    holds a message are refused with one line, the target untouched and
 #    still registered;
 #  - a dump failing at the firing step (FAULT=1 build) leaves the target
-#    registered, seeing nothing;
+#    registered, seeing nothing; ckpt killed in each remote call of a dump
+#    in turn leaves it registered, and the next message notifies it;
 #  - hostile images (signal 9, an unknown kind, a notification on a fd
 #    that is not a queue) are refused, nothing left; a restore failing at
 #    the registration leaves nothing.
@@ -129,6 +130,49 @@ wait_for 10 "PID $pid to be free" is_gone "$pid" || fail "a process is left afte
 # The pristine images still restore, registered.
 restore_detached "$img" "$pid"
 send "$pid" "$w" 2
+
+# ckpt killed inside each remote call of a --leave-running dump in turn
+# (CKPT_FAULT=rcall-kill@N, as test 98), among them the ones that take the
+# fired signal off the queue and register again: each time the target runs
+# free, is registered (its check reads the status line; after a
+# notification the guardian gave back it registers itself again), and the
+# next message brings a notification with 4242.
+runs_free() { # PID
+	local t
+	for t in /proc/"$1"/task/*; do
+		status_fields "$t/status"
+		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || return 1
+		[[ $ST_STATE != t && $ST_STATE != T ]] || return 1
+	done
+}
+pinged() { # PID WORKDIR PINGS
+	self_check "$1" "$2"
+	[[ $(check_value pings) == "$3" ]]
+}
+killed=0
+for ((n = 1; ; n++)); do
+	((n <= 500)) || fail "more than 500 remote calls in one dump"
+	ck_cmd env CKPT_FAULT="rcall-kill@$n" "$FCKPT" dump --pid "$pid" --images "$T/k$n" \
+		--leave-running
+	rm -rf "$T/k$n" "$T"/.k"$n".ckpt-*
+	((CK_RC == 0)) && break
+	((CK_RC == 137)) || fail "call $n: the dump failed (exit $CK_RC): $(ck_err_line)"
+	killed=$((killed + 1))
+	is_dead "$pid" && fail "call $n: the target died with ckpt"
+	wait_for 10 "$pid to run free" runs_free "$pid" || fail "call $n: $pid is still traced or stopped"
+	self_check "$pid" "$w"
+	p=$(check_value pings)
+	"$SEND" send "/proc/$pid/fd/10" ping || fail "cannot send to the queue of $pid"
+	wait_for 20 "ping $((p + 1)) in $pid" pinged "$pid" "$w" $((p + 1)) ||
+		fail "call $n: the message brought no notification ($CHECK_LINE)"
+	log "call $n: $CHECK_LINE"
+done
+((killed > 0)) || fail "no remote call was tried"
+# busy: notified while registered again, a signal given back twice (ckpt
+# killed in the call that takes it off the queue of a thread that does not
+# block it: the kernel delivers it, and the guardian gives it back unless
+# the process registered again first; see README).
+log "remote-call kills: $killed, the target registered after each ($(check_value busy) double)"
 kill -TERM "$pid"
 wait_for 10 "the restored target to exit" is_gone "$pid" || fail "$pid did not exit"
 assert_no_strays
