@@ -4,6 +4,8 @@
  * Usage: 105-mq-notify WORKDIR NAME MODE
  *        105-mq-notify send PATH TEXT   (a helper: sends TEXT to the queue
  *                                        opened at PATH, e.g. /proc/PID/fd/10)
+ *        105-mq-notify own PATH         (a helper: registers SIGEV_NONE on the
+ *                                        queue at PATH, says READY, waits)
  *
  * Opens (creates) the queues NAME-a at fd 10 (non-blocking) and NAME-b at
  * fd 11, 4 messages of 64 bytes at most, and registers:
@@ -18,7 +20,9 @@
  *  - blocked: named, SIGUSR1 blocked: the main loop takes its signals
  *    with sigtimedwait;
  *  - thread: fd 10 registered SIGEV_THREAD instead (glibc's helper thread);
- *  - msgs: fd 10 holds a message "early" when it registers.
+ *  - msgs: fd 10 holds a message "early" when it registers;
+ *  - outside: named, fd 11 not registered by the target (a process outside
+ *    may register on it).
  *
  * Self-check (SIGUSR2): each queue's status line (a read of the queue)
  * shows the registration as set up: NOTIFY_PID this process, NOTIFY and
@@ -144,7 +148,8 @@ static void check(struct t_check *c)
 		status_check(c, 10, SIGEV_THREAD, 0);
 	else
 		status_check(c, 10, SIGEV_SIGNAL, SIG_NOTE);
-	status_check(c, 11, SIGEV_NONE, 0);
+	if (strcmp(mode, "outside"))
+		status_check(c, 11, SIGEV_NONE, 0);
 	if (bad_value)
 		t_check_fail(c, "a notification carried %d, want %d", (int)bad_value, NOTE_VALUE);
 	if (bad_code)
@@ -169,6 +174,21 @@ static int send_to(const char *path, const char *text)
 	return 0;
 }
 
+/* Registered on the queue at @path by a process outside the tree. */
+static int own(const char *path)
+{
+	struct sigevent none = { .sigev_notify = SIGEV_NONE };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || mq_notify(fd, &none)) {
+		perror(path);
+		return 1;
+	}
+	t_log("READY pid=%d", (int)getpid());
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct t_ops ops = { .iterate = iterate, .check = check };
@@ -178,6 +198,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "send"))
 		return send_to(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "own"))
+		return own(argv[2]);
 	t_init(argc, argv);
 	if (argc < 4)
 		t_fatal("usage: 105-mq-notify WORKDIR NAME MODE");
@@ -197,7 +219,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "msgs") && mq_send(10, "early", 6, 0))
 		t_fatal("mq_send");
 	register_a();
-	if (mq_notify(11, &none))
+	if (strcmp(mode, "outside") && mq_notify(11, &none))
 		t_fatal("mq_notify on fd 11");
 	if (!strcmp(mode, "unlinked"))
 		unlink_queues();

@@ -9,9 +9,9 @@
 #    SIGUSR1 with si_value 4242 and SI_MESGQ (to its handler, or, blocked,
 #    to its sigtimedwait); then dump (kills), restore:
 #    registered again as they were, and the next message brings 4242 too;
-#  - a notification to a thread (SIGEV_THREAD) and one on a queue that
-#    holds a message are refused with one line, the target untouched and
-#    still registered;
+#  - a notification to a thread (SIGEV_THREAD), one on a queue that
+#    holds a message and one registered by a process outside the tree are
+#    refused with one line, the target untouched and still registered;
 #  - a dump failing at the firing step (FAULT=1 build) leaves the target
 #    registered, seeing nothing; ckpt killed in each remote call of a dump
 #    in turn leaves it registered, and the next message notifies it;
@@ -86,6 +86,29 @@ saved unlinked
 saved blocked
 refused thread "to a thread"
 refused msgs "while it holds messages"
+
+# A registration made by a process outside the tree on a queue of the
+# tree: refused, naming that process.
+w=$T/outside
+name=/ckpt-e2e-105-$$-outside
+start_target "$w" 105-mq-notify "$name" outside
+pid=$TARGET_PID
+mkdir -p "$T/own"
+spawn "$T/own" "$SEND" own "/proc/$pid/fd/11"
+owner=$TARGET_PID
+wait_ready "$owner" "$T/own"
+grep -q "NOTIFY_PID:$owner" "/proc/$pid/fd/11" || fail "no registration by $owner"
+mkdir "$T/d-outside"
+ck_fails "dump of a queue with a notification from outside" \
+	dump --pid "$pid" --images "$T/d-outside/images"
+grep -qE "^ckpt: cannot dump $pid: fd 11 is a message queue '$name-b' with a notification registered \(mq_notify\) by process $owner, outside the tree" "$CK_ERR" ||
+	fail "the error does not name the outside process: $(ck_err_line)"
+assert_dump_left_nothing "$T/d-outside"
+assert_still_fine "$pid" "$w" 0
+grep -q "NOTIFY_PID:$owner" "/proc/$pid/fd/11" || fail "the outside registration is gone"
+kill -TERM "$pid" "$owner"
+reap "$pid"
+reap "$owner"
 
 # A dump failing where it fires the notification: nothing fired, the
 # target still registered (its check reads the queue's status line).
