@@ -314,6 +314,23 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	return r;
 }
 
+/* The SEM_UNDO adjustments of a process on the sets of the images. */
+static int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass)
+{
+	int pid = p->tp->node.pid;
+	int r = infect_proc(p);
+
+	if (r < 0)
+		return r;
+	r = FAULT_OR(dump_sem_undo, -ENOMEM, infect_map_scratch(&p->inf, SCRATCH_LEN));
+	if (r < 0)
+		return pr_errno(r, "cannot map scratch memory in %d", pid);
+	r = pass ? sem_undo_dump_done(&p->inf, pid, ie) : sem_undo_dump(&p->inf, pid, ie, &p->core);
+	if (infect_unmap_scratch(&p->inf) < 0 && r >= 0)
+		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
+	return r;
+}
+
 static int collect_all(struct dump *d)
 {
 	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
@@ -344,6 +361,12 @@ static int collect_all(struct dump *d)
 	}
 	if (r >= 0 && !d->predump)
 		r = ipc_dump_finish(&d->ipc, pids, d->tree.nr);
+	/* After the sets are read: the probes move their sempid, which the
+	 * second pass gives back to the processes of the tree that had it. */
+	for (int pass = 0; pass < 2 && !d->predump && d->ipc.img.n_sem; pass++)
+		for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
+			if (!d->tree.procs[i].node.zombie)
+				r = dump_sem_undo(&d->procs[i], &d->ipc.img, pass);
 	if (r >= 0 && !d->predump)
 		r = FAULT_OR(dump_files_finish,
 			     pr_errno(-EIO, "cannot dump %d: cannot read its files", d->root),

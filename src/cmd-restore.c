@@ -210,6 +210,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = mq_notify_check(c);
 	if (r >= 0)
+		r = sem_undo_check(c, rs->ipc);
+	if (r >= 0)
 		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);

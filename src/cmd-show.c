@@ -211,6 +211,9 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 			printf("  message queue notification on fd %u: signal %u value %#llx\n",
 			       n->fd, n->signo, (unsigned long long)n->sigval);
 	}
+	for (size_t i = 0; c && i < c->n_sem_undo; i++)
+		printf("  SEM_UNDO adjustment %d on semaphore %u of System V set %u\n",
+		       c->sem_undo[i]->adj, c->sem_undo[i]->num, c->sem_undo[i]->semid);
 	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB", p->mm->n_vmas,
 	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
 	if (p->codec)
