@@ -231,16 +231,18 @@ int sem_undo_restore_early(const TaskCoreEntry *core)
 		size_t n;
 
 		if (s < 0)
-			return pr_errno(-errno, "cannot restore a SEM_UNDO adjustment of set %u",
-					u->semid);
+			return pr_errno(
+				-errno,
+				"cannot restore %u: cannot read semaphore %u of System V set %u",
+				core->pid, u->num, u->semid);
 		n = build(ops, (unsigned short)u->num, s, u->adj, 0);
 		r = FAULT_OR(restore_sem_undo, -ERANGE,
 			     semop((int)u->semid, ops, n) < 0 ? -errno : 0);
 		if (r < 0)
 			return pr_errno(
 				r,
-				"cannot restore the SEM_UNDO adjustment of semaphore %u of set %u",
-				u->num, u->semid);
+				"cannot restore %u: cannot re-make its SEM_UNDO adjustment of semaphore %u of System V set %u",
+				core->pid, u->num, u->semid);
 	}
 	return 0;
 }
