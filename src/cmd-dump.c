@@ -235,7 +235,7 @@ static int map_scratch(struct dump_proc *p)
 }
 
 /* Everything the process must answer itself, while the scratch memory exists. */
-static int dump_infected(struct dump_proc *p)
+static int dump_infected(struct dump *d, struct dump_proc *p)
 {
 	int pid = p->tp->node.pid;
 	int r;
@@ -268,6 +268,11 @@ static int dump_infected(struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_brk, pr_errno(-EIO, "cannot read the brk of %d", pid),
 			     mm_dump_brk(&p->inf, &p->mm));
+	/* Before the process queue is read: the notification signal it
+	 * fires is taken off it again. */
+	if (r >= 0)
+		r = mq_notify_dump(&p->inf, &p->tp->threads[0], d->files.pids, d->files.nr_pids,
+				   &p->core);
 	/* Home and parked before its pending signals are read. */
 	if (infect_chain_end(&p->inf) < 0 && r >= 0)
 		r = pr_errno(-ESRCH, "cannot dump %d: it left its stop", pid);
@@ -312,7 +317,7 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 
 	if (d->predump)
 		return dump_collect_memory(p);
-	r = dump_infected(p);
+	r = dump_infected(d, p);
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
@@ -346,6 +351,23 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	return r < 0 ? r : numa_r;
 }
 
+/* The SEM_UNDO adjustments of a process on the sets of the images. */
+static int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass)
+{
+	int pid = p->tp->node.pid;
+	int r = infect_proc(p);
+
+	if (r < 0)
+		return r;
+	r = FAULT_OR(dump_sem_undo, -ENOMEM, map_scratch(p));
+	if (r < 0)
+		return pr_errno(r, "cannot map scratch memory in %d", pid);
+	r = pass ? sem_undo_dump_done(&p->inf, pid, ie) : sem_undo_dump(&p->inf, pid, ie, &p->core);
+	if (infect_unmap_scratch(&p->inf) < 0 && r >= 0)
+		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
+	return r;
+}
+
 static int collect_all(struct dump *d)
 {
 	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
@@ -376,6 +398,12 @@ static int collect_all(struct dump *d)
 	}
 	if (r >= 0 && !d->predump)
 		r = ipc_dump_finish(&d->ipc, pids, d->tree.nr);
+	/* After the sets are read: the probes move their sempid, which the
+	 * second pass gives back to the processes of the tree that had it. */
+	for (int pass = 0; pass < 2 && !d->predump && d->ipc.img.n_sem; pass++)
+		for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
+			if (!d->tree.procs[i].node.zombie)
+				r = dump_sem_undo(&d->procs[i], &d->ipc.img, pass);
 	if (r >= 0 && !d->predump)
 		r = FAULT_OR(dump_files_finish,
 			     pr_errno(-EIO, "cannot dump %d: cannot read its files", d->root),

@@ -208,6 +208,10 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = membarrier_check(c);
 	if (r >= 0)
+		r = mq_notify_check(c);
+	if (r >= 0)
+		r = sem_undo_check(c, rs->ipc);
+	if (r >= 0)
 		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
 		r = trust_check_path("working directory", c->cwd);
@@ -812,6 +816,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = posix_timers_create_late(&inf, rp->core);
 	if (r >= 0)
 		r = posix_timers_arm_late(&inf, rp->core);
+	if (r >= 0)
+		r = mq_notify_restore_late(&inf, pid, rp->core);
 	/* Seccomp and the exact capabilities, checked: our calls from here
 	 * on bypass the filters (see seccomp.h). */
 	if (r >= 0)

@@ -203,6 +203,18 @@ static void show_proc_text(const struct show *s, const struct show_proc *p)
 		       t->id, t->clock, t->notify, t->signo, (unsigned long long)t->value_ns,
 		       (unsigned long long)t->interval_ns);
 	}
+	for (size_t i = 0; c && i < c->n_mq_notify; i++) {
+		const MqNotifyEntry *n = c->mq_notify[i];
+
+		if (n->notify == SIGEV_NONE)
+			printf("  message queue notification on fd %u: none\n", n->fd);
+		else
+			printf("  message queue notification on fd %u: signal %u value %#llx\n",
+			       n->fd, n->signo, (unsigned long long)n->sigval);
+	}
+	for (size_t i = 0; c && i < c->n_sem_undo; i++)
+		printf("  SEM_UNDO adjustment %d on semaphore %u of System V set %u\n",
+		       c->sem_undo[i]->adj, c->sem_undo[i]->num, c->sem_undo[i]->semid);
 	printf("  memory: %zu VMAs, %llu pages stored (%.1f MiB", p->mm->n_vmas,
 	       (unsigned long long)p->pagemap->nr_pages, p->pagemap->nr_pages * 4096.0 / (1 << 20));
 	if (p->codec)

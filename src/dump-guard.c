@@ -61,12 +61,17 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL
+#endif
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
 #endif
 #ifndef TCP_REPAIR_OFF_NO_WP
 #define TCP_REPAIR_OFF_NO_WP -1
@@ -82,13 +87,15 @@ enum dg_op {
 	DG_DONE,
 	DG_SIG_REQUEUE, /* queue @si of @key back now, forget it, answer */
 	DG_SIG_FORGET_ONE, /* forget @si of @key */
+	DG_SIG_MQ_ARM, /* that signal's registration call is starting */
 };
 
 struct dg_msg {
 	int op;
 	int key; /* ckpt's fd of the socket, or the tid / pid */
 	int what, reuse, peek_off; /* DG_SOCK */
-	siginfo_t si; /* DG_SIG, DG_SIG_REQUEUE, DG_SIG_FORGET_ONE */
+	siginfo_t si; /* DG_SIG, DG_SIG_REQUEUE, DG_SIG_FORGET_ONE, DG_SIG_MQ_ARM */
+	int mq_pid, mq_fd; /* DG_SIG of a queue's notification, or 0, -1 */
 };
 
 /* One thing to undo, in the guardian. */
@@ -98,6 +105,8 @@ struct dg_item {
 	int fd; /* the socket, or the pidfd */
 	int what, reuse, peek_off;
 	siginfo_t si;
+	int mq_pid, mq_fd;
+	bool mq_armed; /* the remote mq_notify was started */
 };
 
 static int guard_fd = -1;
@@ -149,8 +158,59 @@ static int requeue_exact(const struct dg_item *it)
 	return pidfd_signal(it->fd, si.si_signo, &si) < 0 ? -errno : 0;
 }
 
+/* Is process @pid registered on the queue at its fd @fd? */
+static bool mq_registered(int pid, int fd)
+{
+	char path[64], buf[256];
+	struct statfs sfs;
+	const char *p;
+	ssize_t n;
+	int qfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	if (statfs(path, &sfs) < 0 || sfs.f_type != MQUEUE_MAGIC)
+		return false;
+	qfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (qfd < 0)
+		return false;
+	n = pread(qfd, buf, sizeof(buf) - 1, 0);
+	close(qfd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strstr(buf, "NOTIFY_PID:");
+	return p && atoi(p + strlen("NOTIFY_PID:")) == pid;
+}
+
+/*
+ * The signal of a message queue notification that ckpt fired to learn it
+ * (mq-notify.c) is given back only if the process is not registered on
+ * the queue again: given back as well, it would be a notification while
+ * registered, and the process's own mq_notify would then fail (EBUSY).
+ * Once ckpt started the remote mq_notify (armed), that call runs to its
+ * end without ckpt, but maybe only after the guardian looks (the kernel
+ * lets the thread go after it closed ckpt's files): the guardian waits
+ * for the registration, up to 2 s, before it gives the signal back. The
+ * process is alive (its pidfd says so), so its pid is still its own.
+ */
+static bool mq_registered_again(const struct dg_item *it)
+{
+	if (it->mq_pid <= 0 || pidfd_signal(it->fd, 0, NULL) < 0)
+		return false;
+	for (int i = 0; it->mq_armed && i < 2000; i++) {
+		struct timespec ms = { 0, 1000000 };
+
+		if (mq_registered(it->mq_pid, it->mq_fd))
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return mq_registered(it->mq_pid, it->mq_fd);
+}
+
 static void undo_signal(const struct dg_item *it)
 {
+	if (mq_registered_again(it))
+		return;
 	/* Only si_code < 0 but SI_TKILL may be forged for another task
 	 * (rt_sigqueueinfo); the others are sent again as plain signals. */
 	if (forgeable(&it->si) && requeue_exact(it) == 0)
@@ -185,15 +245,25 @@ static void forget(struct dg_item *items, size_t n, int op, int key)
 		}
 }
 
-/* The first signal of thread @key still kept with siginfo @si (two the
- * same are as good as each other), or NULL. */
+/* The same signal: number, origin, sender and value. */
+static bool same_signal(const siginfo_t *a, const siginfo_t *b)
+{
+	return a->si_signo == b->si_signo && a->si_code == b->si_code && a->si_pid == b->si_pid &&
+	       a->si_value.sival_ptr == b->si_value.sival_ptr;
+}
+
+/* The first signal of thread @key still kept as @si, a plain one before
+ * a message queue's (which keeps its condition, mq_registered_again), or
+ * NULL. Two the same are as good as each other. */
 static struct dg_item *find_signal(struct dg_item *items, size_t n, int key, const siginfo_t *si)
 {
+	size_t found = n;
+
 	for (size_t i = 0; i < n; i++)
-		if (items[i].op == DG_SIG && items[i].key == key &&
-		    !memcmp(&items[i].si, si, sizeof(*si)))
-			return &items[i];
-	return NULL;
+		if (items[i].op == DG_SIG && items[i].key == key && same_signal(&items[i].si, si) &&
+		    (found == n || (items[found].mq_pid > 0 && items[i].mq_pid <= 0)))
+			found = i;
+	return found < n ? &items[found] : NULL;
 }
 
 /* DG_SIG_REQUEUE: queued and forgotten before ckpt hears of it, so that
@@ -279,6 +349,11 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 				close(it->fd);
 				it->op = 0;
 			}
+		} else if (m.op == DG_SIG_MQ_ARM) {
+			for (size_t i = 0; i < n; i++)
+				if (items[i].op == DG_SIG && items[i].key == m.key &&
+				    items[i].mq_pid > 0 && same_signal(&items[i].si, &m.si))
+					items[i].mq_armed = true;
 		} else if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET ||
 			   m.op == DG_STOP_FORGET) {
 			forget(items, n, m.op - 1, m.key);
@@ -310,7 +385,9 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 						       .what = m.what,
 						       .reuse = m.reuse,
 						       .peek_off = m.peek_off,
-						       .si = m.si };
+						       .si = m.si,
+						       .mq_pid = m.mq_pid,
+						       .mq_fd = m.mq_fd };
 			continue;
 		}
 		if (fd >= 0)
@@ -486,6 +563,30 @@ int dguard_requeue(int tid, const siginfo_t *si)
 	if (got != (ssize_t)sizeof(answer))
 		return -EPIPE;
 	return answer > 0 ? -EINVAL : answer;
+}
+
+int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG;
+	m.key = tid;
+	m.si = *si;
+	m.mq_pid = pid;
+	m.mq_fd = fd;
+	return send_with_pidfd(&m, tid);
+}
+
+void dguard_signal_mq_arm(int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.op = DG_SIG_MQ_ARM;
+	m.key = tid;
+	m.si = *si;
+	(void)send_msg(&m, -1);
 }
 
 void dguard_signal_forget(int tid, const siginfo_t *si)

@@ -35,7 +35,15 @@ bool dguard_can_requeue(const siginfo_t *si);
  * step of its own: 0 once it is queued; -errno if it was not (no guardian,
  * not told of it, or the kernel refused): then ckpt gives it back itself. */
 int dguard_requeue(int tid, const siginfo_t *si);
-/* ckpt gave signal @si of @tid back itself: forget that one. */
+/* The same for the signal of a message queue notification ckpt fired in
+ * process @pid, registered on its fd @fd: given back only if the process
+ * is not registered on that queue again. */
+int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd);
+/* ckpt starts the remote mq_notify that registers it again. */
+void dguard_signal_mq_arm(int tid, const siginfo_t *si);
+/* ckpt gave signal @si of @tid back itself, or it is never to be given
+ * back: forget it (the first told with the same number, code, sender and
+ * value, a plain one before a message queue's). */
 void dguard_signal_forget(int tid, const siginfo_t *si);
 /* Before ckpt takes thread @tid of a process out of its group stop. */
 int dguard_stop(int tid);

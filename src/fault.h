@@ -69,6 +69,8 @@
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
 	X(dump_sync, "DP")                 \
+	X(dump_mq_notify, "d")             \
+	X(dump_sem_undo, "d")              \
 	X(dump_rename, "DP")               \
 	X(restore_imgdir_open, "R")        \
 	X(restore_trust_chain, "R")        \
@@ -126,7 +128,9 @@
 	X(restore_pidfds, "R")             \
 	X(restore_procfiles, "R")          \
 	X(restore_pidfile, "R")            \
-	X(restore_let_go, "R")
+	X(restore_let_go, "R")             \
+	X(restore_mq_notify, "r")          \
+	X(restore_sem_undo, "r")
 
 #define FAULT_ENUM(name, cmds) FAULT_##name,
 enum fault_site { FAULT_SITES(FAULT_ENUM) FAULT_NR };

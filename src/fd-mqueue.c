@@ -16,8 +16,9 @@
  * first as the kernel gives them, and sends them back in that order at
  * once, which rebuilds the queue exactly: the tree is frozen and nobody
  * else has the queue. A full queue is refused (a sender may be waiting,
- * and a receive would let it in), as is a queue with a notification
- * registered (mq_notify: its sigev_value shows nowhere). The restore
+ * and a receive would let it in). A notification registered on a queue
+ * (mq_notify) is saved by the process that registered it (mq-notify.c):
+ * it must be in the tree with an fd of the queue. The restore
  * creates the queue under its old name when free (else a name of ckpt's),
  * sends the messages, opens every description, and removes the name.
  */
@@ -26,6 +27,7 @@
 #include "trust.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <mqueue.h>
@@ -64,23 +66,6 @@ static int mq_getattr_raw(int fd, struct mq_attr *a)
 	return syscall(SYS_mq_getsetattr, fd, NULL, a) < 0 ? -errno : 0;
 }
 
-/* NOTIFY_PID of the queue's status line (read() of a queue gives it). */
-static int mq_notify_pid(int fd, int *ret)
-{
-	char buf[256];
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-	const char *p;
-
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	p = strstr(buf, "NOTIFY_PID:");
-	if (!p)
-		return -EINVAL;
-	*ret = atoi(p + strlen("NOTIFY_PID:"));
-	return 0;
-}
-
 struct outside_arg {
 	const char *link;
 	int pid;
@@ -94,6 +79,36 @@ static bool link_is(int pid, const char *link, void *arg)
 		return false;
 	a->pid = pid;
 	return true;
+}
+
+static bool pid_in(const int *pids, size_t n, int pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+/* Has process @pid an fd of the queue @dev:@ino? */
+static bool holds_queue(int pid, uint64_t dev, uint64_t ino)
+{
+	char path[300];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	while (dir && !found && (de = readdir(dir))) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, de->d_name);
+		found = de->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == dev &&
+			st.st_ino == ino;
+	}
+	if (dir)
+		closedir(dir);
+	return found;
 }
 
 /* Is this queue (same inode) saved with a description already? */
@@ -154,7 +169,8 @@ static int mq_dump(const struct fd_dump *d, FileEntry *e)
 	size_t len = strlen(d->link);
 	char path[64];
 	struct mq_attr a;
-	int npid = 0, r;
+	struct mq_status ms;
+	int r;
 
 	mqueue_entry__init(q);
 	e->mqueue = q;
@@ -174,17 +190,24 @@ static int mq_dump(const struct fd_dump *d, FileEntry *e)
 	own = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	r = own < 0 ? -errno : mq_getattr_raw(own, &a);
 	if (r >= 0)
-		r = mq_notify_pid(own, &npid);
+		r = mq_status_read(own, &ms);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: cannot read the message queue '%s' at fd %d",
 				d->pid, d->link, d->fd);
 	q->maxmsg = (uint64_t)a.mq_maxmsg;
 	q->msgsize = (uint64_t)a.mq_msgsize;
-	if (npid)
+	/* Its owner learns and saves it (mq-notify.c), and must be able to
+	 * register it again: in the tree, with an fd of the queue. Refilling
+	 * an emptied queue would fire it: one with messages is refused. */
+	if (ms.pid && (!pid_in(d->ft->pids, d->ft->nr_pids, ms.pid) ||
+		       !holds_queue(ms.pid, e->dev, e->ino) || a.mq_curmsgs))
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a message queue '%s' with a notification registered (mq_notify), which is not restored",
-			d->pid, d->fd, d->link);
+			"cannot dump %d: fd %d is a message queue '%s' with a notification registered (mq_notify) by process %d, %s",
+			d->pid, d->fd, d->link, ms.pid,
+			!pid_in(d->ft->pids, d->ft->nr_pids, ms.pid) ? "outside the tree"
+			: a.mq_curmsgs ? "holding messages: its value cannot be learned"
+				       : "which holds no fd of it");
 	if (!q->unlinked || mq_saved(&d->ft->img, e))
 		return 0;
 	if (a.mq_curmsgs >= a.mq_maxmsg)

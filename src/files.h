@@ -250,6 +250,12 @@ void net_sk_describe(const NetSkEntry *s, char *buf, size_t len);
 /* fd-mqueue.c: is fd @fd of @pid a POSIX message queue (they look like
  * regular files in /proc)? */
 bool fd_on_mqueue(int pid, int fd);
+/* mq-notify.c: the notification of a queue, from its status line (a read
+ * of the queue file @fd): sigev_notify, signal and owner (0: none). */
+struct mq_status {
+	int notify, signo, pid;
+};
+int mq_status_read(int fd, struct mq_status *out);
 
 /* fd-anon.c: what the kinds on anonymous inodes share */
 /* Restore: the dumped O_NONBLOCK on the new file @fd (O_ASYNC, with its

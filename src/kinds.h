@@ -26,6 +26,24 @@
 
 struct trust;
 
+/* mq-notify.c: the message queue notifications the process registered
+ * (learned by firing each once, then registered again); logs. */
+int mq_notify_dump(struct infect *inf, struct seized_task *leader, const int *pids, size_t nr_pids,
+		   TaskCoreEntry *core);
+int mq_notify_check(const TaskCoreEntry *core);
+/* Once its fds are open and the restorer's closed. */
+int mq_notify_restore_late(struct infect *inf, int pid, const TaskCoreEntry *core);
+
+/* sem-undo.c: the SEM_UNDO adjustments of the process on the semaphore
+ * sets of @ie, by remote calls that change nothing (scratch mapped); the
+ * check against the sets of ipc.img; re-made in the new process. Log. */
+int sem_undo_dump(struct infect *inf, int pid, const IpcEntry *ie, TaskCoreEntry *core);
+/* Once every process was asked: the process operates again (value-
+ * neutral) on the semaphores it was the last to operate on. */
+int sem_undo_dump_done(struct infect *inf, int pid, const IpcEntry *ie);
+int sem_undo_check(const TaskCoreEntry *core, const IpcEntry *ie);
+int sem_undo_restore_early(const TaskCoreEntry *core);
+
 /* core-check.c: core-PID.img as read is sane (counts, signal numbers,
  * flags, sizes, strings); logs why not. */
 int core_check(const TaskCoreEntry *core, int pid);

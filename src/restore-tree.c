@@ -151,6 +151,9 @@ static int live_early(struct restore *rs, struct restore_proc *rp)
 			restore_rlimits_early,
 			pr_errno(-EPERM, "cannot restore %d: cannot set its limits", rp->pp->pid),
 			rlimits_restore_early(rp->core, &rs->trust));
+	/* The sets exist with their values (made before the tree). */
+	if (r >= 0)
+		r = sem_undo_restore_early(rp->core);
 	return r;
 }
 

@@ -9,13 +9,11 @@
  * Restore: a set whose id still holds the same key, size and creator (on
  * the boot of the dump) is reused, else it is made again with its id
  * (sem_next_id); either way its values are set as dumped (SETALL). Then
- * each restored process sets again (SETVAL, same value, by a remote call)
- * the semaphores it was the last to operate on, so that sempid is its pid
- * again and a later dump still finds the set.
+ * each restored process operates again (a value-neutral semop, by a remote
+ * call) on the semaphores it was the last to operate on, so that sempid
+ * is its pid again and a later dump still finds the set.
  *
- * SEM_UNDO adjustments are not shown by the kernel and are not saved: a
- * killed tree had them applied at its death, and the values put back are
- * those of the dump; a restored process holds no adjustment (README).
+ * SEM_UNDO adjustments are saved per process by sem-undo.c.
  */
 #include "sysv-ipc.h"
 
@@ -246,13 +244,22 @@ int sem_restore_late(struct infect *inf, const IpcEntry *ie)
 		const SysvSemEntry *e = ie->sem[i];
 
 		for (size_t k = 0; k < e->n_values; k++) {
+			struct sembuf ops[2];
 			long ret;
 			int r;
 
 			if (e->pids[k] != inf->pid)
 				continue;
-			r = infect_syscall6(inf, SYS_semctl, &ret, (long)e->semid, (long)k, SETVAL,
-					    (long)e->values[k], 0, 0);
+			/* Value-neutral: a SETVAL would clear the SEM_UNDO
+			 * adjustments (sem-undo.c) of every process. */
+			ops[0] = (struct sembuf){ (unsigned short)k, e->values[k] ? -1 : 1,
+						  IPC_NOWAIT };
+			ops[1] = (struct sembuf){ (unsigned short)k, e->values[k] ? 1 : -1,
+						  IPC_NOWAIT };
+			r = remote_write(inf->pid, inf->scratch, ops, sizeof(ops));
+			if (r >= 0)
+				r = infect_syscall3(inf, SYS_semop, &ret, (long)e->semid,
+						    inf->scratch, 2);
 			if (r >= 0 && ret < 0)
 				r = (int)ret;
 			if (r < 0)

@@ -9,7 +9,8 @@
 #    saved and it is made again, nameless;
 #  both are first dumped with --leave-running: the target finds its
 #  messages as they were (ckpt reads them and puts them back);
-#  - a queue with a notification registered (mq_notify) and a full
+#  - a queue holding messages with a notification registered (mq_notify:
+#    its value cannot be learned, test 105 saves the others) and a full
 #    unlinked one are refused with one line naming the fd and the queue,
 #    nothing left behind, and the target runs on with its queue as it was.
 # An image edited (imgedit) into a queue name with a '/' is refused.
