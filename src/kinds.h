@@ -90,6 +90,10 @@ int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core);
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core);
 int sigactions_restore_early(const TaskCoreEntry *core);
 int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th);
+/* Calls @fn for each signal queued to @tid (@shared: to its process), in
+ * order, by PTRACE_PEEKSIGINFO (@tid stopped and traced); stops at the first
+ * non-zero value @fn returns and returns it; 0 at the end of the queue, -errno. */
+int signals_peek(int tid, bool shared, int (*fn)(const siginfo_t *si, void *arg), void *arg);
 int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
 int sigmask_restore(int tid, const ThreadCoreEntry *th);
 int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);

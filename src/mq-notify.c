@@ -90,32 +90,34 @@ static bool signal_unsafe(int sig)
 	       sig == SIGTTIN || sig == SIGTTOU;
 }
 
+struct wanted {
+	int sig;
+	int from;
+	siginfo_t *ret;
+};
+
+static int is_wanted(const siginfo_t *si, void *arg)
+{
+	struct wanted *w = arg;
+
+	if (si->si_signo != w->sig)
+		return 0;
+	if (!w->ret)
+		return 1;
+	if (si->si_code == SI_MESGQ && si->si_pid == w->from) {
+		*w->ret = *si;
+		return 1;
+	}
+	return 0;
+}
+
 /* Is signal @sig in the queue of @tid (@shared: of its process)? Its
  * siginfo in *@ret when @from (the sender) and SI_MESGQ match, if @ret. */
 static int find_pending(int tid, bool shared, int sig, int from, siginfo_t *ret)
 {
-	for (uint64_t off = 0;; off++) {
-		struct __ptrace_peeksiginfo_args a = {
-			.off = off,
-			.flags = shared ? PTRACE_PEEKSIGINFO_SHARED : 0,
-			.nr = 1,
-		};
-		siginfo_t si;
-		long got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, &si);
+	struct wanted w = { sig, from, ret };
 
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return 0;
-		if (si.si_signo != sig)
-			continue;
-		if (!ret)
-			return 1;
-		if (si.si_code == SI_MESGQ && si.si_pid == from) {
-			*ret = si;
-			return 1;
-		}
-	}
+	return signals_peek(tid, shared, is_wanted, &w);
 }
 
 struct outside {

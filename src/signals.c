@@ -84,7 +84,7 @@ int sigactions_restore_early(const TaskCoreEntry *core)
 	return 0;
 }
 
-static int peek_pending(int tid, bool shared, ProtobufCBinaryData **list, size_t *n)
+int signals_peek(int tid, bool shared, int (*fn)(const siginfo_t *si, void *arg), void *arg)
 {
 	for (uint64_t off = 0;; off++) {
 		struct __ptrace_peeksiginfo_args a = {
@@ -94,17 +94,40 @@ static int peek_pending(int tid, bool shared, ProtobufCBinaryData **list, size_t
 		};
 		siginfo_t si;
 		long got = ptrace(PTRACE_PEEKSIGINFO, tid, &a, &si);
+		int r;
 
 		if (got < 0)
 			return -errno;
 		if (got == 0)
 			return 0;
-		*list = xrealloc(*list, (*n + 1) * sizeof(**list));
-		(*list)[*n].len = SIGINFO_SIZE;
-		(*list)[*n].data = xmalloc(SIGINFO_SIZE);
-		memcpy((*list)[*n].data, &si, SIGINFO_SIZE);
-		(*n)++;
+		r = fn(&si, arg);
+		if (r)
+			return r;
 	}
+}
+
+struct pending_list {
+	ProtobufCBinaryData **list;
+	size_t *n;
+};
+
+static int add_pending(const siginfo_t *si, void *arg)
+{
+	struct pending_list *p = arg;
+
+	*p->list = xrealloc(*p->list, (*p->n + 1) * sizeof(**p->list));
+	(*p->list)[*p->n].len = SIGINFO_SIZE;
+	(*p->list)[*p->n].data = xmalloc(SIGINFO_SIZE);
+	memcpy((*p->list)[*p->n].data, si, SIGINFO_SIZE);
+	(*p->n)++;
+	return 0;
+}
+
+static int peek_pending(int tid, bool shared, ProtobufCBinaryData **list, size_t *n)
+{
+	struct pending_list p = { list, n };
+
+	return signals_peek(tid, shared, add_pending, &p);
 }
 
 static void add_stolen(struct seized_task *t, ThreadCoreEntry *th)
