@@ -49,18 +49,12 @@ static int map_at(struct infect *inf, const IoUringMapEntry *m, int fd)
 {
 	uint64_t len = m->end - m->start, prev = 0x10000, limit = user_addr_limit();
 	_cleanup_free_ struct remote_call *calls = NULL;
-	_cleanup_fclose_ FILE *f = NULL;
 	struct proc_vma *vmas;
 	size_t nr, n = 0;
-	char path[64];
 	long got = -ENOMEM;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", inf->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	r = proc_parse_maps(f, &vmas, &nr);
+	r = proc_read_maps(inf->pid, &vmas, &nr);
 	if (r < 0)
 		return r;
 	calls = xmalloc((2 * nr + 3) * sizeof(*calls));

@@ -279,17 +279,11 @@ static int dump_bufs(const struct fd_dump *d, IoUringEntry *u)
 /* Where @pid maps the ring (inode @ino). */
 static int dump_maps(const struct fd_dump *d, IoUringEntry *u)
 {
-	char path[64];
-	_cleanup_fclose_ FILE *f = NULL;
 	struct proc_vma *vmas;
 	size_t nr;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", d->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	r = proc_parse_maps(f, &vmas, &nr);
+	r = proc_read_maps(d->pid, &vmas, &nr);
 	if (r < 0)
 		return r;
 	u->maps = xmalloc(nr * sizeof(*u->maps) + 1);
@@ -490,15 +484,11 @@ static int uring_dump(const struct fd_dump *d, FileEntry *e)
 static int uring_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
 	for (size_t p = 0; p < nr_pids; p++) {
-		char path[64];
-		_cleanup_fclose_ FILE *f = NULL;
 		struct proc_vma *vmas;
 		size_t nr;
 		int r = 0;
 
-		snprintf(path, sizeof(path), "/proc/%d/maps", pids[p]);
-		f = fopen(path, "re");
-		if (!f || proc_parse_maps(f, &vmas, &nr) < 0)
+		if (proc_read_maps(pids[p], &vmas, &nr) < 0)
 			return pr_errno(-EIO, "cannot dump %d: cannot read its mappings", pids[p]);
 		for (size_t i = 0; i < nr && r >= 0; i++) {
 			bool saved = false;
