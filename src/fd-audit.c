@@ -426,16 +426,10 @@ int fd_audit_restore_late(struct infect *inf, const FilesEntry *fe, const Fdinfo
 	for (size_t i = 0; i < fi->n_fds; i++) {
 		const FdEntry *fd = fi->fds[i];
 		const FileEntry *e = fe->files[fd->file_id];
-		bool lowest = true;
 		int r;
 
 		if ((!e->fown && !(e->flags & O_ASYNC) && !e->has_lease) ||
-		    owner[fd->file_id] != inf->pid)
-			continue;
-		for (size_t j = 0; j < fi->n_fds; j++)
-			if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
-				lowest = false;
-		if (!lowest)
+		    !files_fd_first(fi, i, inf->pid, owner))
 			continue;
 		/* The lease first: it makes this process the owner, which the
 		 * saved owner (or none) then replaces. */

@@ -161,15 +161,9 @@ int uring_restore_late(struct infect *inf, const FilesEntry *fe, const FdinfoEnt
 	for (size_t i = 0; i < fi->n_fds; i++) {
 		const FdEntry *fd = fi->fds[i];
 		const FileEntry *e = fe->files[fd->file_id];
-		bool lowest = true;
 		int r;
 
-		if (e->kind != FD_KIND__FD_IO_URING || owner[fd->file_id] != pid)
-			continue;
-		for (size_t j = 0; j < fi->n_fds; j++)
-			if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
-				lowest = false;
-		if (!lowest)
+		if (e->kind != FD_KIND__FD_IO_URING || !files_fd_first(fi, i, pid, owner))
 			continue;
 		r = uring_late_one(inf, e->io_uring, (int)fd->fd);
 		if (r < 0)

@@ -552,11 +552,12 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 	return pty_ctty_restore(fe, base, pid);
 }
 
-/* fd @i of @fi is the lowest of its description in this process. */
-static bool fd_lowest(const FdinfoEntry *fi, size_t i)
+bool files_fd_first(const FdinfoEntry *fi, size_t i, int pid, const int *owner)
 {
 	const FdEntry *fd = fi->fds[i];
 
+	if (owner[fd->file_id] != pid)
+		return false;
 	for (size_t j = 0; j < fi->n_fds; j++)
 		if (fi->fds[j]->file_id == fd->file_id && fi->fds[j]->fd < fd->fd)
 			return false;
@@ -571,7 +572,7 @@ int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, con
 		const struct file_kind *k = kind_of(e->kind);
 		int r;
 
-		if (!k->restore_last || owner[fd->file_id] != pid || !fd_lowest(fi, i))
+		if (!k->restore_last || !files_fd_first(fi, i, pid, owner))
 			continue;
 		r = k->restore_last(e, pid, (int)fd->fd);
 		if (r < 0)

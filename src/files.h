@@ -168,6 +168,10 @@ int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int
 /* From ckpt, the tree rebuilt and stopped: the last step of each kind for
  * the files of @pid it is the first to have. */
 int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, const int *owner);
+/* fd @i of @fi (the fds of @pid) is the lowest fd of its file in @pid, and
+ * @pid the first process that has the file (@owner as above): the one fd
+ * by which a file's last steps are done once. */
+bool files_fd_first(const FdinfoEntry *fi, size_t i, int pid, const int *owner);
 
 /* The very open file description @fd of @pid, as a new fd of ours,
  * close-on-exec (pidfd_getfd: the process must be ptrace-able by us);
