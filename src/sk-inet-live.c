@@ -19,12 +19,10 @@
 /* How long a dump waits at most for connections to settle (conns_settle). */
 #define SETTLE_MS 250
 
-/* A listening socket: nothing completes a connection from now on, and
- * none is waiting to be accepted (it could not be put back). */
-static int listen_lock(struct live_sk *l)
+/* No packet comes in to socket @l from now on (the guardian takes the
+ * filter off if ckpt dies). */
+static int hold_packets(struct live_sk *l)
 {
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
 
 	if (r >= 0)
@@ -33,6 +31,19 @@ static int listen_lock(struct live_sk *l)
 		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
 				l->fd);
 	l->filtered = true;
+	return 0;
+}
+
+/* A listening socket: nothing completes a connection from now on, and
+ * none is waiting to be accepted (it could not be put back). */
+static int listen_lock(struct live_sk *l)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int r = hold_packets(l);
+
+	if (r < 0)
+		return r;
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(l->sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
 		return pr_errno(-errno, "cannot dump %d: socket at fd %d", l->pid, l->fd);
@@ -90,14 +101,10 @@ static int conn_read(struct live_sk *l)
 	InetSkEntry *s = l->e->inet_sk;
 	uint32_t state = s->state;
 	TcpConnEntry *c;
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
+	int r = hold_packets(l);
 
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
 	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
+		return r;
 	/* A FIN that came since the socket was first seen is in no queue. */
 	r = inet_sk_state(l->sk, s, &state);
 	if (r >= 0 && state != s->state)
@@ -143,14 +150,10 @@ static bool is_connecting_tcp(const InetSkEntry *s)
 static int connect_hold(struct live_sk *l)
 {
 	uint32_t state = TCP_SYN_SENT;
-	int r = dguard_sock(l->sk, DG_SK_FILTER, 0, 0);
+	int r = hold_packets(l);
 
-	if (r >= 0)
-		r = tcp_drop_incoming(l->sk);
 	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot hold the packets of fd %d", l->pid,
-				l->fd);
-	l->filtered = true;
+		return r;
 	r = inet_sk_state(l->sk, l->e->inet_sk, &state);
 	if (r < 0)
 		return pr_errno(r, "cannot dump %d: socket at fd %d", l->pid, l->fd);
