@@ -463,13 +463,34 @@ static int send_msg(const struct dg_msg *m, int fd)
 	}
 }
 
+/* A message @op about @key, every other field 0. */
+static void msg_init(struct dg_msg *m, int op, int key)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->key = key;
+}
+
+/* The same about signal @si of thread @tid. */
+static void sig_msg_init(struct dg_msg *m, int op, int tid, const siginfo_t *si)
+{
+	msg_init(m, op, tid);
+	m->si = *si;
+}
+
 static void send_op(int op, int key)
 {
 	struct dg_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.op = op;
-	m.key = key;
+	msg_init(&m, op, key);
+	(void)send_msg(&m, -1);
+}
+
+static void send_sig_op(int op, int tid, const siginfo_t *si)
+{
+	struct dg_msg m;
+
+	sig_msg_init(&m, op, tid, si);
 	(void)send_msg(&m, -1);
 }
 
@@ -490,9 +511,7 @@ int dguard_sock(int sk, int what, int reuse, int peek_off)
 {
 	struct dg_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SOCK;
-	m.key = sk;
+	msg_init(&m, DG_SOCK, sk);
 	m.what = what;
 	m.reuse = reuse;
 	m.peek_off = peek_off;
@@ -523,10 +542,7 @@ int dguard_signal(int tid, const siginfo_t *si)
 {
 	struct dg_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SIG;
-	m.key = tid;
-	m.si = *si;
+	sig_msg_init(&m, DG_SIG, tid, si);
 	return send_with_pidfd(&m, tid);
 }
 
@@ -548,10 +564,7 @@ int dguard_requeue(int tid, const siginfo_t *si)
 
 	if (guard_fd < 0)
 		return -ENOTCONN;
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SIG_REQUEUE;
-	m.key = tid;
-	m.si = *si;
+	sig_msg_init(&m, DG_SIG_REQUEUE, tid, si);
 	r = send_msg(&m, -1);
 	if (r < 0)
 		return r;
@@ -569,10 +582,7 @@ int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd)
 {
 	struct dg_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SIG;
-	m.key = tid;
-	m.si = *si;
+	sig_msg_init(&m, DG_SIG, tid, si);
 	m.mq_pid = pid;
 	m.mq_fd = fd;
 	return send_with_pidfd(&m, tid);
@@ -580,33 +590,19 @@ int dguard_signal_mq(int tid, const siginfo_t *si, int pid, int fd)
 
 void dguard_signal_mq_arm(int tid, const siginfo_t *si)
 {
-	struct dg_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SIG_MQ_ARM;
-	m.key = tid;
-	m.si = *si;
-	(void)send_msg(&m, -1);
+	send_sig_op(DG_SIG_MQ_ARM, tid, si);
 }
 
 void dguard_signal_forget(int tid, const siginfo_t *si)
 {
-	struct dg_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.op = DG_SIG_FORGET_ONE;
-	m.key = tid;
-	m.si = *si;
-	(void)send_msg(&m, -1);
+	send_sig_op(DG_SIG_FORGET_ONE, tid, si);
 }
 
 int dguard_stop(int pid)
 {
 	struct dg_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.op = DG_STOP;
-	m.key = pid;
+	msg_init(&m, DG_STOP, pid);
 	return send_with_pidfd(&m, pid);
 }
 
