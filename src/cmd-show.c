@@ -82,6 +82,18 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* The start of the JSON object of System V object @i of a list: its id
+ * (named @idname), key, mode and owners, the fields all three kinds have. */
+static void json_ipc_head(size_t i, const char *idname, uint32_t id, int32_t key, uint32_t mode,
+			  uint32_t uid, uint32_t gid, uint32_t cuid, uint32_t cgid)
+{
+	printf("%s{\"%s\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,\"cuid\":%u,"
+	       "\"cgid\":%u",
+	       i ? "," : "", idname, id, key, mode, uid, gid, cuid, cgid);
+}
+#define JSON_IPC_HEAD(i, idname, id, e) \
+	json_ipc_head(i, idname, id, (e)->key, (e)->mode, (e)->uid, (e)->gid, (e)->cuid, (e)->cgid)
+
 static uint64_t vma_pages(const PagemapEntry *pm, const VmaEntry *v)
 {
 	uint64_t n = 0;
@@ -476,18 +488,16 @@ static void show_tables_json(const struct show *s)
 	for (size_t i = 0; s->ipc && i < s->ipc->n_shm; i++) {
 		const SysvShmEntry *e = s->ipc->shm[i];
 
-		printf("%s{\"shmid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
-		       "\"cuid\":%u,\"cgid\":%u,\"size\":%llu,\"pages_stored\":%llu}",
-		       i ? "," : "", e->shmid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
-		       (unsigned long long)e->data->size, (unsigned long long)e->data->nr_pages);
+		JSON_IPC_HEAD(i, "shmid", e->shmid, e);
+		printf(",\"size\":%llu,\"pages_stored\":%llu}", (unsigned long long)e->data->size,
+		       (unsigned long long)e->data->nr_pages);
 	}
 	printf("],\"sysv_sem\":[");
 	for (size_t i = 0; s->ipc && i < s->ipc->n_sem; i++) {
 		const SysvSemEntry *e = s->ipc->sem[i];
 
-		printf("%s{\"semid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
-		       "\"cuid\":%u,\"cgid\":%u,\"values\":[",
-		       i ? "," : "", e->semid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid);
+		JSON_IPC_HEAD(i, "semid", e->semid, e);
+		printf(",\"values\":[");
 		for (size_t k = 0; k < e->n_values; k++)
 			printf("%s%u", k ? "," : "", e->values[k]);
 		printf("]}");
@@ -496,10 +506,9 @@ static void show_tables_json(const struct show *s)
 	for (size_t i = 0; s->ipc && i < s->ipc->n_msq; i++) {
 		const SysvMsqEntry *e = s->ipc->msq[i];
 
-		printf("%s{\"msqid\":%u,\"key\":%d,\"mode\":%u,\"uid\":%u,\"gid\":%u,"
-		       "\"cuid\":%u,\"cgid\":%u,\"qbytes\":%llu,\"messages\":%zu}",
-		       i ? "," : "", e->msqid, e->key, e->mode, e->uid, e->gid, e->cuid, e->cgid,
-		       (unsigned long long)e->qbytes, e->n_msgs);
+		JSON_IPC_HEAD(i, "msqid", e->msqid, e);
+		printf(",\"qbytes\":%llu,\"messages\":%zu}", (unsigned long long)e->qbytes,
+		       e->n_msgs);
 	}
 	printf("]");
 }
