@@ -14,16 +14,12 @@
  * answers within 10 s; each must hold exactly what it set (and gettid()
  * its TID at start). Reports threads=N and mce=0|1 (the policy was set).
  */
-#include "target.h"
+#include "workers.h"
 
-#include <pthread.h>
 #include <sys/prctl.h>
 
 struct worker {
-	pthread_t th;
-	int idx;
-	_Atomic pid_t tid0;
-	_Atomic uint32_t ack;
+	struct t_worker base; /* first */
 	char *altstack;
 	size_t altsize;
 	sigset_t mask0; /* its mask as the kernel took it (not SIGKILL...) */
@@ -32,7 +28,6 @@ struct worker {
 
 static int nr;
 static struct worker *workers;
-static _Atomic uint32_t gen, acks;
 static _Atomic int mce_ok = 1;
 
 static void own_mask(int i, sigset_t *set)
@@ -59,9 +54,9 @@ static void verify(struct worker *w)
 	int mce;
 
 	w->why[0] = 0;
-	if (gettid() != atomic_load(&w->tid0)) {
+	if (gettid() != atomic_load(&w->base.tid0)) {
 		snprintf(w->why, sizeof(w->why), "gettid() %d, was %d", (int)gettid(),
-			 (int)w->tid0);
+			 (int)w->base.tid0);
 		return;
 	}
 	want = w->mask0;
@@ -78,16 +73,16 @@ static void verify(struct worker *w)
 			 ss.ss_sp, ss.ss_size, ss.ss_flags, (void *)w->altstack, w->altsize);
 		return;
 	}
-	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != own_pdeath(w->idx)) {
+	if (prctl(PR_GET_PDEATHSIG, &sig) || sig != own_pdeath(w->base.idx)) {
 		snprintf(w->why, sizeof(w->why), "parent-death signal %d, want %d", sig,
-			 own_pdeath(w->idx));
+			 own_pdeath(w->base.idx));
 		return;
 	}
 	if (atomic_load(&mce_ok)) {
 		mce = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
-		if (mce != own_mce(w->idx))
+		if (mce != own_mce(w->base.idx))
 			snprintf(w->why, sizeof(w->why), "machine-check kill policy %d, want %d",
-				 mce, own_mce(w->idx));
+				 mce, own_mce(w->base.idx));
 	}
 }
 
@@ -97,71 +92,41 @@ static void *worker_main(void *arg)
 	sigset_t set;
 	stack_t ss;
 
-	atomic_store(&w->tid0, gettid());
-	own_mask(w->idx, &set);
+	atomic_store(&w->base.tid0, gettid());
+	own_mask(w->base.idx, &set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	pthread_sigmask(SIG_SETMASK, NULL, &w->mask0);
-	if (sigismember(&w->mask0, SIGRTMIN + 2 + w->idx % 16) ||
-	    !sigismember(&w->mask0, SIGRTMIN + 2 + (w->idx + 1) % 16))
-		t_fatal("thread s%d: its mask did not take", w->idx);
+	if (sigismember(&w->mask0, SIGRTMIN + 2 + w->base.idx % 16) ||
+	    !sigismember(&w->mask0, SIGRTMIN + 2 + (w->base.idx + 1) % 16))
+		t_fatal("thread s%d: its mask did not take", w->base.idx);
 	ss = (stack_t){ .ss_sp = w->altstack, .ss_size = w->altsize };
 	if (sigaltstack(&ss, NULL))
 		t_fatal("sigaltstack");
-	if (prctl(PR_SET_PDEATHSIG, own_pdeath(w->idx)))
+	if (prctl(PR_SET_PDEATHSIG, own_pdeath(w->base.idx)))
 		t_fatal("PR_SET_PDEATHSIG");
-	if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, own_mce(w->idx), 0, 0))
+	if (prctl(PR_MCE_KILL, PR_MCE_KILL_SET, own_mce(w->base.idx), 0, 0))
 		atomic_store(&mce_ok, 0); /* no CONFIG_MEMORY_FAILURE */
 	for (;;) {
-		uint32_t g = atomic_load(&gen);
+		uint32_t g = w_next(&w->base, w->base.idx % 7 == 0);
 
-		if (g != atomic_load(&w->ack)) {
-			verify(w);
-			atomic_store(&w->ack, g);
-			atomic_fetch_add(&acks, 1);
-			t_futex_wake(&acks);
-		} else if (w->idx % 7 == 0) {
-			struct timespec pause = { 0, 20 * 1000 * 1000 };
-
-			nanosleep(&pause, NULL);
-		} else {
-			t_futex_wait(&gen, g, -1);
-		}
+		verify(w);
+		w_answered(&w->base, g);
 	}
 	return NULL;
 }
 
-static int missing(uint32_t g)
-{
-	int n = 0;
-
-	for (int i = 0; i < nr; i++)
-		if (atomic_load(&workers[i].ack) != g)
-			n++;
-	return n;
-}
-
 static void ask_all(struct t_check *c)
 {
-	uint32_t g = atomic_fetch_add(&gen, 1) + 1;
-	int64_t end = t_now_ns() + 10000000000LL;
+	uint32_t g = w_ask();
 	int bad = 0, tasks;
 
-	t_futex_wake(&gen);
-	for (;;) {
-		uint32_t a = atomic_load(&acks);
-		int64_t left = end - t_now_ns();
-
-		if (!missing(g) || left <= 0)
-			break;
-		t_futex_wait(&acks, a, left);
-	}
 	for (int i = 0; i < nr; i++) {
 		struct worker *w = &workers[i];
 
-		if (atomic_load(&w->ack) != g) {
+		if (atomic_load(&w->base.ack) != g) {
 			if (bad++ < 3)
 				t_check_fail(c, "thread s%d (tid %d) did not answer", i,
-					     (int)w->tid0);
+					     (int)w->base.tid0);
 		} else if (w->why[0]) {
 			if (bad++ < 3)
 				t_check_fail(c, "thread s%d: %s", i, w->why);
@@ -179,8 +144,6 @@ static void ask_all(struct t_check *c)
 int main(int argc, char **argv)
 {
 	static const struct t_ops ops = { .check = ask_all };
-	pthread_attr_t attr;
-	sigset_t all, old;
 	struct t_check c;
 
 	t_init(argc, argv);
@@ -190,28 +153,17 @@ int main(int argc, char **argv)
 	workers = calloc((size_t)nr, sizeof(*workers));
 	if (!workers)
 		t_fatal("calloc");
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
 	/* A parent-death signal goes to the whole process when the thread
 	 * that made it exits (ckpt's, after a restore): ignored here. */
 	for (int i = 0; i < 8; i++)
 		signal(SIGRTMIN + i, SIG_IGN);
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < nr; i++) {
-		char name[16];
-
-		workers[i].idx = i;
 		workers[i].altsize = 16384 + 64 * (size_t)i;
 		workers[i].altstack = malloc(workers[i].altsize);
 		if (!workers[i].altstack)
 			t_fatal("malloc");
-		if (pthread_create(&workers[i].th, &attr, worker_main, &workers[i]))
-			t_fatal("pthread_create %d", i);
-		snprintf(name, sizeof(name), "s%d", i);
-		pthread_setname_np(workers[i].th, name);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	w_start(workers, sizeof(*workers), nr, "s", worker_main);
 	memset(&c, 0, sizeof(c));
 	ask_all(&c);
 	if (c.failed) {
