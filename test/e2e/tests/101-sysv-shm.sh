@@ -21,10 +21,11 @@
 #     left.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/sysv.sh
+. "$(dirname "$0")/../sysv.sh"
 e2e_init
 
-# Keys unique to this run (other tests run beside this one).
-key=$(( (($$ & 0xffff) << 12) | (RANDOM & 0xfff) | 0x10000000 ))
+key=$(sysv_key 0x10000000)
 ids=()
 rm_ids() {
 	local id
@@ -35,30 +36,13 @@ rm_ids() {
 }
 CLEANUP_HOOKS+=(rm_ids)
 
-# fault_restore IMAGES PID SITE: the FAULT=1 build fails the restore at
-# SITE: one line, no process left, the images untouched.
-FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
-fault_restore() {
-	local d0
-	[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
-	d0=$(image_digest "$1")
-	wait_gone "$2"
-	ck_cmd env CKPT_FAULT="$3" "$FCKPT" restore --images "$1" --detach
-	[[ -e /proc/$2 ]] && track_pid "$2"
-	ck_assert_failed "restore with a fault at $3"
-	wait_for 10 "PID $2 to be free" is_gone "$2" || fail "a process is left after a fault at $3"
-	[[ $(image_digest "$1") == "$d0" ]] || fail "the restore failed at $3 changed the images"
-	assert_no_strays
-}
-
 w=$T/w
 start_target "$w" 101-sysv-shm "$key"
 pid=$TARGET_PID
-line=$(grep -E '^IDS ' "$w/out") || fail "no IDS line"
-[[ $line =~ a=([0-9]+)\ b=([0-9]+)\ c=([0-9]+) ]] || fail "bad IDS line: $line"
+ids_match "$w" 'a=([0-9]+) b=([0-9]+) c=([0-9]+)'
 a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]} c=${BASH_REMATCH[3]}
 ids=("${a}" "${b}" "${c}")
-log "segments: $line"
+log "segments: $IDS_LINE"
 self_check "$pid" "$w"
 
 # 0. a dump that leaves the tree running leaves it as it was
@@ -128,8 +112,7 @@ done
 # 3. attached outside the tree: refused, untouched
 start_target "$T/w3" 101-sysv-shm "$((key + 2))"
 pid3=$TARGET_PID
-line=$(grep -E '^IDS ' "$T/w3/out") || fail "no IDS line"
-[[ $line =~ a=([0-9]+)\ b=([0-9]+)\ c=([0-9]+) ]] || fail "bad IDS line: $line"
+ids_match "$T/w3" 'a=([0-9]+) b=([0-9]+) c=([0-9]+)'
 a3=${BASH_REMATCH[1]} b3=${BASH_REMATCH[2]} c3=${BASH_REMATCH[3]}
 ids+=("$a3" "$b3" "$c3")
 python3 -c "

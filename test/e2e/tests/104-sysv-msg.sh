@@ -11,36 +11,21 @@
 #     leaves nothing (the FAULT=1 build).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/sysv.sh
+. "$(dirname "$0")/../sysv.sh"
 e2e_init
 
-key=$(( (($$ & 0xffff) << 12) | (RANDOM & 0xfff) | 0x30000000 ))
+key=$(sysv_key 0x30000000)
 rm_ipc() {
 	ipcrm -Q "$key" 2>/dev/null
 	return 0
 }
 CLEANUP_HOOKS+=(rm_ipc)
 
-# fault_restore IMAGES PID SITE: the FAULT=1 build fails the restore at
-# SITE: one line, no process left, the images untouched.
-FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
-fault_restore() {
-	local d0
-	[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
-	d0=$(image_digest "$1")
-	wait_gone "$2"
-	ck_cmd env CKPT_FAULT="$3" "$FCKPT" restore --images "$1" --detach
-	[[ -e /proc/$2 ]] && track_pid "$2"
-	ck_assert_failed "restore with a fault at $3"
-	wait_for 10 "PID $2 to be free" is_gone "$2" || fail "a process is left after a fault at $3"
-	[[ $(image_digest "$1") == "$d0" ]] || fail "the restore failed at $3 changed the images"
-	assert_no_strays
-}
-
 w=$T/w
 start_target "$w" 104-sysv-msg "$key"
 pid=$TARGET_PID
-line=$(grep -E '^IDS ' "$w/out") || fail "no IDS line"
-[[ $line =~ msq=([0-9]+)\ child=([0-9]+) ]] || fail "bad IDS line: $line"
+ids_match "$w" 'msq=([0-9]+) child=([0-9]+)'
 id=${BASH_REMATCH[1]} child=${BASH_REMATCH[2]}
 self_check "$pid" "$w"
 
