@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # robust.sh - helpers for the tests of ckpt being interrupted or killed
-# (18, 19, 27, 28 and long/kill-random.sh), sourced after lib.sh.
+# (18, 19, 27, 28, 98, 105, 106 and long/kill-random.sh), sourced after
+# lib.sh.
 
 # The temporary directory of a dump into PARENT/NAME, if there is one.
 tmp_dir_of() { # PARENT NAME
@@ -64,4 +65,37 @@ busy_fine() { # PID WORKDIR
 	before=$(check_value writes)
 	self_check "$1" "$2"
 	(($(check_value writes) > before)) || fail "the target $1 stopped writing"
+}
+
+# Every thread of PID runs free: no tracer, not stopped.
+runs_free() { # PID
+	local t
+	for t in /proc/"$1"/task/*; do
+		status_fields "$t/status"
+		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || return 1
+		[[ $ST_STATE != t && $ST_STATE != T ]] || return 1
+	done
+}
+
+# A --leave-running dump of PID with ckpt (the FAULT=1 build, FCKPT)
+# killed inside each of its remote calls in turn (CKPT_FAULT=rcall-kill@N,
+# as test 98), until one goes to its end: after each kill PID lives, runs
+# free and passes its self-check, then FN N runs if given. KILLED: how
+# many calls ckpt was killed in.
+rcall_kill_each() { # PID WORKDIR [FN]
+	local n
+	KILLED=0
+	for ((n = 1; ; n++)); do
+		((n <= 500)) || fail "more than 500 remote calls in one dump"
+		ck_cmd env CKPT_FAULT="rcall-kill@$n" "$FCKPT" dump --pid "$1" --images "$T/k$n" \
+			--leave-running
+		rm -rf "$T/k$n" "$T"/.k"$n".ckpt-*
+		((CK_RC == 0)) && break
+		((CK_RC == 137)) || fail "call $n: the dump failed (exit $CK_RC): $(ck_err_line)"
+		KILLED=$((KILLED + 1))
+		is_dead "$1" && fail "call $n: the target died with ckpt"
+		wait_for 10 "$1 to run free" runs_free "$1" || fail "call $n: $1 is still traced or stopped"
+		self_check "$1" "$2"
+		[[ -z ${3:-} ]] || "$3" "$n"
+	done
 }

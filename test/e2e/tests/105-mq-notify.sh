@@ -20,6 +20,8 @@
 #    the registration leaves nothing.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/robust.sh
+. "$(dirname "$0")/../robust.sh"
 e2e_init
 
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
@@ -160,36 +162,20 @@ send "$pid" "$w" 2
 # free, is registered (its check reads the status line; after a
 # notification the guardian gave back it registers itself again), and the
 # next message brings a notification with 4242.
-runs_free() { # PID
-	local t
-	for t in /proc/"$1"/task/*; do
-		status_fields "$t/status"
-		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || return 1
-		[[ $ST_STATE != t && $ST_STATE != T ]] || return 1
-	done
-}
 pinged() { # PID WORKDIR PINGS
 	self_check "$1" "$2"
 	[[ $(check_value pings) == "$3" ]]
 }
-killed=0
-for ((n = 1; ; n++)); do
-	((n <= 500)) || fail "more than 500 remote calls in one dump"
-	ck_cmd env CKPT_FAULT="rcall-kill@$n" "$FCKPT" dump --pid "$pid" --images "$T/k$n" \
-		--leave-running
-	rm -rf "$T/k$n" "$T"/.k"$n".ckpt-*
-	((CK_RC == 0)) && break
-	((CK_RC == 137)) || fail "call $n: the dump failed (exit $CK_RC): $(ck_err_line)"
-	killed=$((killed + 1))
-	is_dead "$pid" && fail "call $n: the target died with ckpt"
-	wait_for 10 "$pid to run free" runs_free "$pid" || fail "call $n: $pid is still traced or stopped"
-	self_check "$pid" "$w"
+ping_after() { # N
+	local p
 	p=$(check_value pings)
 	"$SEND" send "/proc/$pid/fd/10" ping || fail "cannot send to the queue of $pid"
 	wait_for 20 "ping $((p + 1)) in $pid" pinged "$pid" "$w" $((p + 1)) ||
-		fail "call $n: the message brought no notification ($CHECK_LINE)"
-	log "call $n: $CHECK_LINE"
-done
+		fail "call $1: the message brought no notification ($CHECK_LINE)"
+	log "call $1: $CHECK_LINE"
+}
+rcall_kill_each "$pid" "$w" ping_after
+killed=$KILLED
 ((killed > 0)) || fail "no remote call was tried"
 # busy: notified while registered again, a signal given back twice (ckpt
 # killed in the call that takes it off the queue of a thread that does not

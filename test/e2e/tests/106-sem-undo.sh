@@ -15,6 +15,8 @@
 #    its adjustments leaves no process and no set.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/robust.sh
+. "$(dirname "$0")/../robust.sh"
 e2e_init
 
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
@@ -62,27 +64,8 @@ assert_dump_left_nothing "$T/d-fault"
 assert_still_fine "$pid" "$w" 0
 # ckpt killed inside each remote call of a dump in turn (as test 98),
 # among them every probe: each call runs to its end and changes nothing.
-runs_free() { # PID
-	local t
-	for t in /proc/"$1"/task/*; do
-		status_fields "$t/status"
-		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || return 1
-		[[ $ST_STATE != t && $ST_STATE != T ]] || return 1
-	done
-}
-killed=0
-for ((n = 1; ; n++)); do
-	((n <= 500)) || fail "more than 500 remote calls in one dump"
-	ck_cmd env CKPT_FAULT="rcall-kill@$n" "$FCKPT" dump --pid "$pid" --images "$T/k$n" \
-		--leave-running
-	rm -rf "$T/k$n" "$T"/.k"$n".ckpt-*
-	((CK_RC == 0)) && break
-	((CK_RC == 137)) || fail "call $n: the dump failed (exit $CK_RC): $(ck_err_line)"
-	killed=$((killed + 1))
-	is_dead "$pid" && fail "call $n: the target died with ckpt"
-	wait_for 10 "$pid to run free" runs_free "$pid" || fail "call $n: $pid is still traced or stopped"
-	self_check "$pid" "$w"
-done
+rcall_kill_each "$pid" "$w"
+killed=$KILLED
 ((killed > 32)) || fail "only $killed remote calls: the adjustments were not asked"
 log "remote-call kills: $killed, values and last operator as they were after each"
 kill -KILL "$pid"

@@ -28,6 +28,8 @@
 # e2e-timeout: 240
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/robust.sh
+. "$(dirname "$0")/../robust.sh"
 e2e_init
 
 FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
@@ -44,16 +46,6 @@ new_target() {
 	[[ -n $child ]] || fail "no CHILD line from the target"
 	track_pid "$child"
 	self_check "$pid" "$w"
-}
-
-# Every thread of PID runs free: no tracer, not stopped.
-runs_free() { # PID
-	local t
-	for t in /proc/"$1"/task/*; do
-		status_fields "$t/status"
-		[[ -z $ST_TRACER || $ST_TRACER == 0 ]] || return 1
-		[[ $ST_STATE != t && $ST_STATE != T ]] || return 1
-	done
 }
 
 declare -A last
