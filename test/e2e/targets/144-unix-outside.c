@@ -16,43 +16,9 @@
  *    pipe), getpid() unchanged.
  * A write whose reader is gone (EPIPE) ends it with status 3.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "outside.h"
+
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-static volatile sig_atomic_t check_requested;
-static int state_fd, got_fd;
-static pid_t pid0;
-
-static void put(int fd, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		_exit(4);
-	while (write(fd, buf, (size_t)n) != n)
-		if (errno != EINTR && errno != EAGAIN)
-			_exit(3);
-}
-
-static void on_usr2(int sig)
-{
-	(void)sig;
-	check_requested = 1;
-}
 
 static void self_check(unsigned long n)
 {
@@ -63,24 +29,14 @@ static void self_check(unsigned long n)
 
 	if (fl6 < 0 || fstat(6, &st) < 0 || !S_ISSOCK(st.st_mode) ||
 	    getsockopt(6, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_SEQPACKET)
-		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
-			 "fd 6 is not a seqpacket socket; ");
+		fail_add(fail, sizeof(fail), "fd 6 is not a seqpacket socket; ");
 	else if (!(fl6 & O_NONBLOCK))
-		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
-			 "fd 6 lost O_NONBLOCK; ");
+		fail_add(fail, sizeof(fail), "fd 6 lost O_NONBLOCK; ");
 	if (fl1 < 0 || fstat(1, &st) < 0 || (fl1 & O_ACCMODE) == O_RDONLY)
-		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
-			 "fd 1 is not open for writing; ");
+		fail_add(fail, sizeof(fail), "fd 1 is not open for writing; ");
 	else if (S_ISFIFO(st.st_mode) && (fl1 & O_ACCMODE) != O_WRONLY)
-		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail),
-			 "fd 1 is a pipe open for reading too; ");
-	if (getpid() != pid0)
-		snprintf(fail + strlen(fail), sizeof(fail) - strlen(fail), "pid %d, was %d; ",
-			 (int)getpid(), (int)pid0);
-	if (*fail)
-		put(state_fd, "CHECK FAIL %s\n", fail);
-	else
-		put(state_fd, "CHECK OK n=%lu\n", n);
+		fail_add(fail, sizeof(fail), "fd 1 is a pipe open for reading too; ");
+	outside_report(fail, sizeof(fail), n);
 }
 
 /* Each record waiting on fd 6 into WORKDIR/got. */
@@ -95,37 +51,23 @@ static void read_records(void)
 	}
 }
 
+static void step(unsigned long n)
+{
+	char rec[64];
+	int len;
+
+	put(1, "N %lu\n", n);
+	len = snprintf(rec, sizeof(rec), "F %lu", n);
+	while (send(6, rec, (size_t)len, 0) != len)
+		if (errno != EINTR && errno != EAGAIN)
+			_exit(3);
+	read_records();
+}
+
 int main(int argc, char **argv)
 {
-	struct timespec pause = { 0, 2 * 1000 * 1000 };
-	struct sigaction sa = { .sa_handler = on_usr2 };
-	unsigned long n = 0;
-	char rec[64];
-
-	if (argc < 2 || chdir(argv[1]))
+	outside_init(argc, argv);
+	if (fcntl(6, F_SETFL, O_RDWR | O_NONBLOCK) < 0)
 		return 2;
-	pid0 = getpid();
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGUSR2, &sa, NULL);
-	state_fd = open("state", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	got_fd = open("got", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (state_fd < 0 || got_fd < 0 || fcntl(6, F_SETFL, O_RDWR | O_NONBLOCK) < 0)
-		return 2;
-	put(state_fd, "READY pid=%d\n", (int)pid0);
-	for (;;) {
-		int len;
-
-		n++;
-		put(1, "N %lu\n", n);
-		len = snprintf(rec, sizeof(rec), "F %lu", n);
-		while (send(6, rec, (size_t)len, 0) != len)
-			if (errno != EINTR && errno != EAGAIN)
-				_exit(3);
-		read_records();
-		if (check_requested) {
-			check_requested = 0;
-			self_check(n);
-		}
-		nanosleep(&pause, NULL);
-	}
+	outside_run(step, self_check);
 }
