@@ -14,6 +14,8 @@
 # - hostile outside ends (fd number, pid, kind of file) are refused.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/outside.sh
+. "$(dirname "$0")/../outside.sh"
 e2e_init
 
 bin=$E2E_TARGETS/140-pipe-outside
@@ -56,8 +58,6 @@ pid=$(sed -n 's/^READY pid=//p' "$w/state")
 track_pid "$pid"
 log "target $pid"
 
-last_n() { tail -n 1 "$1" | sed -n 's/^[NF] //p'; }
-n_beyond() { local n; n=$(last_n "$1"); [[ -n $n ]] && ((n > $2)); }
 wait_for 20 "the counter on stdout" n_beyond "$w/n1" 50 || fail "no counter on stdout"
 wait_for 20 "the counter on fd 5" n_beyond "$w/f1" 50 || fail "no counter on fd 5"
 echo "hello one" >&"$feed1"
@@ -128,28 +128,12 @@ log "stdout stopped at $last1, fd 5 at $last5"
 	} | cat >"$w/n2"
 ) </dev/null &
 track_pid $!
-wait_for 30 "the restore to return" test -s "$T/restore.rc" || fail "the restore did not return"
-cat "$T/restore.err" >&2
-[[ $(cat "$T/restore.rc") == "restore exit 0" ]] ||
-	fail "the restore failed: $(cat "$T/restore.rc"): $(head -c 300 "$T/restore.err")"
-[[ -e /proc/$pid ]] || fail "no process $pid after the restore"
-track_pid "$pid"
+restore_returned "$pid"
 
-wait_for 20 "the counter on the new stdout" n_beyond "$w/n2" $((last1 + 20)) || fail "the counter did not go on on the new stdout"
-wait_for 20 "the counter on the new fd 5" n_beyond "$w/f2" $((last5 + 20)) || fail "the counter did not go on on the new fd 5"
-first1=$(head -n 1 "$w/n2") first5=$(head -n 1 "$w/f2")
-[[ $first1 == "N $((last1 + 1))" ]] || fail "the new stdout starts with '$first1', want 'N $((last1 + 1))'"
-[[ $first5 == "F $((last5 + 1))" ]] || fail "the new fd 5 starts with '$first5', want 'F $((last5 + 1))'"
-# No gap nor repeat after that either.
-awk '$2 != NR + '"$last1"' { print "line " NR ": " $0; exit 1 }' "$w/n2" || fail "the new stdout has a gap"
+goes_on "$w/n2" "$w/f2" "$last1" "$last5" 5
 echo "hello two" >&"$feed2"
 wait_for 20 "the line fed after the restore" has_line "$w/got" '^GOT hello two$' ||
 	fail "the restored target does not read its new stdin"
 
-n=$(count_lines "$w/state" '^CHECK ')
-kill -USR2 "$pid"
-wait_for 20 "the self-check" more_lines_than "$w/state" '^CHECK ' "$n" || fail "no answer to the self-check"
-line=$(grep '^CHECK ' "$w/state" | tail -n 1)
-log "$line"
-[[ $line == "CHECK OK"* ]] || fail "self-check: $line"
+checked "$w"
 kill_restored "$pid"

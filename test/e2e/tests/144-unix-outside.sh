@@ -21,6 +21,8 @@
 #   on it.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/outside.sh
+. "$(dirname "$0")/../outside.sh"
 e2e_init
 need_python
 
@@ -41,17 +43,6 @@ launch() {
 	pid=$(cat "$w/pid")
 	track_pid "$pid"
 	wait_for 20 "READY" has_line "$w/state" "^READY pid=$pid\$" || fail "the target never said READY: $(cat "$w/err")"
-}
-last_n() { tail -n 1 "$1" | sed -n 's/^[NF] //p'; }
-n_beyond() { local n; n=$(last_n "$1"); [[ -n $n ]] && ((n > $2)); }
-checked() { # W: a self-check of $pid that passes
-	local n
-	n=$(count_lines "$1/state" '^CHECK ')
-	kill -USR2 "$pid"
-	wait_for 20 "the self-check" more_lines_than "$1/state" '^CHECK ' "$n" || fail "no answer to the self-check"
-	line=$(grep '^CHECK ' "$1/state" | tail -n 1)
-	log "$line"
-	[[ $line == "CHECK OK"* ]] || fail "self-check: $line"
 }
 
 w=$T/w
@@ -92,19 +83,9 @@ log "stdout stopped at $last1, fd 6 at $last6"
 	--inherit-fd "fd[7]:$id6" </dev/null &
 restorer=$!
 track_pid $restorer
-wait_for 30 "the restore to return" test -s "$T/restore.rc" || fail "the restore did not return"
-cat "$T/restore.err" >&2
-[[ $(cat "$T/restore.rc") == "restore exit 0" ]] ||
-	fail "the restore failed: $(cat "$T/restore.rc"): $(head -c 300 "$T/restore.err")"
-[[ -e /proc/$pid ]] || fail "no process $pid after the restore"
-track_pid "$pid"
+restore_returned "$pid"
 
-wait_for 20 "the counter on the new stdout" n_beyond "$T/n2" $((last1 + 20)) || fail "the counter did not go on on the new stdout"
-wait_for 20 "the counter on the new fd 6" n_beyond "$T/f2" $((last6 + 20)) || fail "the counter did not go on on the new fd 6"
-first1=$(head -n 1 "$T/n2") first6=$(head -n 1 "$T/f2")
-[[ $first1 == "N $((last1 + 1))" ]] || fail "the new stdout starts with '$first1', want 'N $((last1 + 1))'"
-[[ $first6 == "F $((last6 + 1))" ]] || fail "the new fd 6 starts with '$first6', want 'F $((last6 + 1))'"
-awk '$2 != NR + '"$last1"' { print "line " NR ": " $0; exit 1 }' "$T/n2" || fail "the new stdout has a gap"
+goes_on "$T/n2" "$T/f2" "$last1" "$last6" 6
 kill -USR1 $restorer
 wait_for 20 "the record sent after the restore" has_line "$w/got" '^GOT hello 2$' ||
 	fail "the restored target does not read its new fd 6"
