@@ -115,29 +115,18 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Thread i found something wrong in its own state when it answered. */
+static bool answer_wrong(int i, char *why, size_t size)
+{
+	if (!workers[i].why[0])
+		return false;
+	snprintf(why, size, "%s", workers[i].why);
+	return true;
+}
+
 static void ask_all(struct t_check *c)
 {
-	uint32_t g = w_ask();
-	int bad = 0, tasks;
-
-	for (int i = 0; i < nr; i++) {
-		struct worker *w = &workers[i];
-
-		if (atomic_load(&w->base.ack) != g) {
-			if (bad++ < 3)
-				t_check_fail(c, "thread s%d (tid %d) did not answer", i,
-					     (int)w->base.tid0);
-		} else if (w->why[0]) {
-			if (bad++ < 3)
-				t_check_fail(c, "thread s%d: %s", i, w->why);
-		}
-	}
-	if (bad > 3)
-		t_check_fail(c, "and %d more threads", bad - 3);
-	tasks = t_count_tasks();
-	if (tasks != nr + 1)
-		t_check_fail(c, "%d threads in /proc/self/task, want %d", tasks, nr + 1);
-	t_check_info(c, "threads=%d", tasks);
+	w_report(c, w_ask(), "s", answer_wrong);
 	t_check_info(c, "mce=%d", atomic_load(&mce_ok));
 }
 

@@ -115,4 +115,34 @@ T_FN uint32_t w_ask(void)
 	}
 }
 
+/* Into @c: the threads (the first three, then how many more) that did
+ * not answer request @g or whose answer @wrong(i, why, size) finds wrong
+ * (true, what in why), named "<prefix><i>"; whether /proc/self/task lists
+ * them all and the main thread; threads=N. */
+T_FN void w_report(struct t_check *c, uint32_t g, const char *prefix,
+		   bool (*wrong)(int i, char *why, size_t size))
+{
+	int bad = 0, tasks;
+	char why[200];
+
+	for (int i = 0; i < w_nr; i++) {
+		struct t_worker *w = w_at(i);
+
+		if (atomic_load(&w->ack) != g) {
+			if (bad++ < 3)
+				t_check_fail(c, "thread %s%d (tid %d) did not answer", prefix, i,
+					     (int)w->tid0);
+		} else if (wrong(i, why, sizeof(why))) {
+			if (bad++ < 3)
+				t_check_fail(c, "thread %s%d: %s", prefix, i, why);
+		}
+	}
+	if (bad > 3)
+		t_check_fail(c, "and %d more threads", bad - 3);
+	tasks = t_count_tasks();
+	if (tasks != w_nr + 1)
+		t_check_fail(c, "%d threads in /proc/self/task, want %d", tasks, w_nr + 1);
+	t_check_info(c, "threads=%d", tasks);
+}
+
 #endif /* E2E_WORKERS_H */
