@@ -15,6 +15,24 @@ ids_match() {
 	[[ $IDS_LINE =~ $2 ]] || fail "bad IDS line: $IDS_LINE"
 }
 
+# sysv_start NAME KEY RMFLAG REGEX: target NAME started on KEY in W=$T/w,
+# its pid in pid, its IDS line matched by REGEX (ids_match); the objects
+# of KEY removed at the end (ipcrm RMFLAG KEY).
+SYSV_RM=()
+sysv_rm() {
+	((${#SYSV_RM[@]} == 0)) || ipcrm "${SYSV_RM[@]}" 2>/dev/null
+	return 0
+}
+sysv_start() {
+	SYSV_RM=("$3" "$2")
+	CLEANUP_HOOKS+=(sysv_rm)
+	w=$T/w
+	start_target "$w" "$1" "$2"
+	# shellcheck disable=SC2034 # pid: for the test
+	pid=$TARGET_PID
+	ids_match "$w" "$4"
+}
+
 # fault_restore IMAGES PID SITE: the FAULT=1 build fails the restore at
 # SITE: one line, no process left, the images untouched.
 FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}

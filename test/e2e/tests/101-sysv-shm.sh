@@ -30,16 +30,12 @@ ids=()
 rm_ids() {
 	local id
 	for id in "${ids[@]}"; do ipcrm -m "$id" 2>/dev/null; done
-	ipcrm -M "$key" 2>/dev/null
 	ipcrm -M "$((key + 1))" 2>/dev/null
 	return 0
 }
 CLEANUP_HOOKS+=(rm_ids)
 
-w=$T/w
-start_target "$w" 101-sysv-shm "$key"
-pid=$TARGET_PID
-ids_match "$w" 'a=([0-9]+) b=([0-9]+) c=([0-9]+)'
+sysv_start 101-sysv-shm "$key" -M 'a=([0-9]+) b=([0-9]+) c=([0-9]+)'
 a=${BASH_REMATCH[1]} b=${BASH_REMATCH[2]} c=${BASH_REMATCH[3]}
 ids=("${a}" "${b}" "${c}")
 log "segments: $IDS_LINE"

@@ -16,16 +16,7 @@
 e2e_init
 
 key=$(sysv_key 0x20000000)
-rm_ipc() {
-	ipcrm -S "$key" 2>/dev/null
-	return 0
-}
-CLEANUP_HOOKS+=(rm_ipc)
-
-w=$T/w
-start_target "$w" 103-sysv-sem "$key"
-pid=$TARGET_PID
-ids_match "$w" 'sem=([0-9]+)'
+sysv_start 103-sysv-sem "$key" -S 'sem=([0-9]+)'
 id=${BASH_REMATCH[1]}
 self_check "$pid" "$w"
 

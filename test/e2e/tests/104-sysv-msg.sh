@@ -16,16 +16,7 @@
 e2e_init
 
 key=$(sysv_key 0x30000000)
-rm_ipc() {
-	ipcrm -Q "$key" 2>/dev/null
-	return 0
-}
-CLEANUP_HOOKS+=(rm_ipc)
-
-w=$T/w
-start_target "$w" 104-sysv-msg "$key"
-pid=$TARGET_PID
-ids_match "$w" 'msq=([0-9]+) child=([0-9]+)'
+sysv_start 104-sysv-msg "$key" -Q 'msq=([0-9]+) child=([0-9]+)'
 id=${BASH_REMATCH[1]} child=${BASH_REMATCH[2]}
 self_check "$pid" "$w"
 
