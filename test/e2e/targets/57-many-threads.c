@@ -53,23 +53,8 @@ static void ask_all(struct t_check *c)
 
 int main(int argc, char **argv)
 {
-	static const struct t_ops ops = { .check = ask_all };
-	struct t_check c;
-
 	t_init(argc, argv);
-	nr = argc > 2 ? atoi(argv[2]) : 500;
-	if (nr < 1)
-		nr = 1;
-	workers = calloc((size_t)nr, sizeof(*workers));
-	if (!workers)
-		t_fatal("calloc");
+	workers = w_alloc(argc, argv, 500, sizeof(*workers), &nr);
 	w_start(workers, sizeof(*workers), nr, "w", worker_main);
-	memset(&c, 0, sizeof(c));
-	ask_all(&c);
-	if (c.failed) {
-		errno = 0;
-		t_fatal("set-up: %s", c.fail);
-	}
-	t_run(&ops);
-	return 0;
+	w_run(ask_all);
 }

@@ -59,6 +59,21 @@ T_FN void w_answered(struct t_worker *w, uint32_t g)
 	t_futex_wake(&w_acks);
 }
 
+/* Room for the threads, zeroed, @size bytes each: argv[2] of them, or
+ * @dflt (at least one); their number in *@nr. */
+T_FN void *w_alloc(int argc, char **argv, int dflt, size_t size, int *nr)
+{
+	void *array;
+
+	*nr = argc > 2 ? atoi(argv[2]) : dflt;
+	if (*nr < 1)
+		*nr = 1;
+	array = calloc((size_t)*nr, size);
+	if (!array)
+		t_fatal("calloc");
+	return array;
+}
+
 /* Start a thread for each of the @nr elements of @array (@size bytes each, a
  * t_worker first), running @fn with the element, named "<prefix><i>", with
  * 64 KiB stacks and every signal blocked. */
@@ -143,6 +158,24 @@ T_FN void w_report(struct t_check *c, uint32_t g, const char *prefix,
 	if (tasks != w_nr + 1)
 		t_check_fail(c, "%d threads in /proc/self/task, want %d", tasks, w_nr + 1);
 	t_check_info(c, "threads=%d", tasks);
+}
+
+/* The threads started: a first check (@check, which asks them all; a
+ * failure ends the program), then the target's loop with @check. */
+T_FN __attribute__((noreturn)) void w_run(void (*check)(struct t_check *))
+{
+	static struct t_ops ops;
+	struct t_check c;
+
+	ops.check = check;
+	memset(&c, 0, sizeof(c));
+	check(&c);
+	if (c.failed) {
+		errno = 0;
+		t_fatal("set-up: %s", c.fail);
+	}
+	t_run(&ops);
+	exit(0);
 }
 
 #endif /* E2E_WORKERS_H */
