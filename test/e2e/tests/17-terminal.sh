@@ -28,7 +28,17 @@ wait_gone "$pid"
 # The restore stays attached (no --detach): it lives as long as the target.
 spawn "$w" script -qfec "stty -onlcr; exec $CKPT restore --images $img" /dev/null
 track_pid "$TARGET_PID"
-wait_for 10 "PID $pid to be restored" test -e "/proc/$pid" || fail "PID $pid not restored"
+# Restored once ckpt has let it go: its own name back and no tracer (its
+# fds are rebuilt before; while they are, fd 1 may be closed for a
+# moment; before ckpt seizes it, it is a copy of ckpt).
+let_go() {
+	local comm
+	{ read -r comm <"/proc/$1/comm"; } 2>/dev/null || return 1
+	[[ $comm == 01-basic ]] || return 1
+	status_fields "/proc/$1/status"
+	[[ $ST_TRACER == 0 ]]
+}
+wait_for 10 "PID $pid to be restored" let_go "$pid" || fail "PID $pid not restored"
 track_pid "$pid"
 tty1=$(readlink "/proc/$pid/fd/1")
 # The old pty is gone with its script (the new one may get its number):
