@@ -181,6 +181,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 			     thread_ptrs_dump(&inf, th));
 	if (r >= 0)
 		r = prctl_dump_thread(&inf, th);
+	if (r >= 0)
+		r = mempolicy_dump_thread(&inf, th);
 	/* Last: signals that arrived during the calls above are in it (it
 	 * ends the chain, home and parked, before it reads them). */
 	if (r >= 0)

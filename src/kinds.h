@@ -142,6 +142,10 @@ struct numa_read;
  * (logs once) if @judge, or only waits for it. */
 int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa);
 int mempolicy_maps_finish(struct numa_read *nr, bool judge);
+/* Each thread's own policy (set_mempolicy): saved, checked, set again. */
+int mempolicy_dump_thread(struct infect *inf, ThreadCoreEntry *th);
+int mempolicy_check(const TaskCoreEntry *core);
+int mempolicy_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
 
 /* posix-timers.c: timer_create timers, with their ids */
 int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,

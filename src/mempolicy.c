@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory state the restore does not rebuild, refused at dump: a NUMA
- * memory policy other than the default (the process's, set_mempolicy, or
- * a mapping's, mbind) and memory protection keys (a mapping tagged with
- * a key by pkey_mprotect). A restored process would come back with the
+ * NUMA memory policy and protection keys. Each thread's own policy
+ * (set_mempolicy) is saved and restored (below). Refused at dump, as the
+ * restore does not rebuild them: a mapping's policy other than the
+ * default (mbind) and memory protection keys (a mapping tagged with a
+ * key by pkey_mprotect). A restored process would come back with the
  * default policy and every page under key 0, and its own view
  * (get_mempolicy, pkey faults) would differ.
  */
@@ -185,22 +186,20 @@ int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa)
 	struct proc_vma *vmas;
 	uint64_t pages = 0;
 	size_t nr;
-	long ret;
 	int mode = 0, r;
+	long ret;
 
+	/* The process's policy is each thread's own (mempolicy_dump_thread).
+	 * The kernel surprises: numa_maps shows the main thread's policy
+	 * for a mapping without one of its own, so with a policy there only
+	 * the remote calls tell a mapping's own policy from it. */
 	r = infect_syscall6(inf, SYS_get_mempolicy, &ret, inf->scratch, 0, 0, 0, 0, 0);
 	if (r == 0 && ret == 0)
 		r = remote_read(inf->pid, inf->scratch, &mode, sizeof(mode));
-	/* ENOSYS: a kernel without NUMA has no policy to lose. */
 	if (r == 0 && ret < 0 && ret != -ENOSYS)
 		r = (int)ret;
 	if (r < 0)
 		return pr_errno(r, "cannot read the memory policy of %d", pid);
-	if (mode)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: it has a memory policy other than the default (set_mempolicy mode %#x), which is not saved",
-			pid, mode);
 	r = pkeys_check(pid);
 	if (r < 0)
 		return r;
@@ -210,10 +209,145 @@ int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa)
 	for (size_t i = 0; i < nr; i++)
 		if (vmas[i].start < USER_TOP)
 			pages += (vmas[i].end - vmas[i].start) / 4096;
-	if (nr <= POLICY_CALLS_MAX && pages >= nr * POLICY_CALLS_PAGES)
+	if (mode || (nr <= POLICY_CALLS_MAX && pages >= nr * POLICY_CALLS_PAGES))
 		r = vma_policies_check(inf, pid, vmas, nr);
 	else
 		*ret_numa = mempolicy_maps_start(pid); /* judged later */
 	proc_vmas_free(vmas, nr);
 	return r;
+}
+
+/*
+ * Each thread's own policy (set_mempolicy is per thread; a new thread
+ * starts with its creator's): read in the thread by get_mempolicy
+ * without flags, which gives the mode with the MPOL_F_* mode flags ORed
+ * in, and the nodes as set (as the caller gave them, with the static and
+ * relative flags). Set again in the restored thread and read back: the
+ * same mode word and nodes, or the restore fails (a node this machine
+ * lacks is refused by the kernel or dropped from the mask: either way it
+ * does not hold). MPOL_WEIGHTED_INTERLEAVE's weights are the machine's
+ * (sysfs), not the thread's: not saved.
+ */
+#define MPOL_DEFAULT_ 0
+#define MPOL_LOCAL_ 4
+#define MPOL_MODE_LAST_ 6 /* MPOL_WEIGHTED_INTERLEAVE */
+#define MPOL_F_NUMA_BALANCING_ (1U << 13)
+#define MPOL_F_RELATIVE_NODES_ (1U << 14)
+#define MPOL_F_STATIC_NODES_ (1U << 15)
+#define MPOL_FLAGS_ (MPOL_F_NUMA_BALANCING_ | MPOL_F_RELATIVE_NODES_ | MPOL_F_STATIC_NODES_)
+/* MAX_NUMNODES is at most 1 << NODES_SHIFT, NODES_SHIFT at most 10. */
+#define NODE_BITS 1024
+#define NODE_BYTES (NODE_BITS / 8)
+
+/* The calling thread's policy: *@mode and @nodes (NODE_BYTES). */
+static int task_policy_get(struct infect *inf, int *mode, uint8_t *nodes)
+{
+	long ret;
+	int r;
+
+	if (inf->scratch_len < sizeof(long) + NODE_BYTES)
+		return -ENOSPC;
+	r = infect_syscall6(inf, SYS_get_mempolicy, &ret, inf->scratch, inf->scratch + sizeof(long),
+			    NODE_BITS + 1, 0, 0, 0);
+	if (r == 0 && ret < 0)
+		r = (int)ret;
+	if (r == 0)
+		r = remote_read(inf->pid, inf->scratch, mode, sizeof(*mode));
+	if (r == 0)
+		r = remote_read(inf->pid, inf->scratch + sizeof(long), nodes, NODE_BYTES);
+	return r;
+}
+
+int mempolicy_dump_thread(struct infect *inf, ThreadCoreEntry *th)
+{
+	uint8_t nodes[NODE_BYTES];
+	size_t len = NODE_BYTES;
+	int mode = 0, r;
+
+	r = task_policy_get(inf, &mode, nodes);
+	if (r == -ENOSYS) /* a kernel without NUMA has no policy to lose */
+		return 0;
+	if (r < 0)
+		return pr_errno(r, "cannot read the memory policy of thread %d", inf->pid);
+	while (len >= sizeof(uint64_t) &&
+	       !memcmp(nodes + len - sizeof(uint64_t), "\0\0\0\0\0\0\0\0", sizeof(uint64_t)))
+		len -= sizeof(uint64_t);
+	th->has_mempolicy = true;
+	th->mempolicy = (uint32_t)mode;
+	if (len) {
+		th->has_mempolicy_nodes = true;
+		th->mempolicy_nodes.len = len;
+		th->mempolicy_nodes.data = xmalloc(len);
+		memcpy(th->mempolicy_nodes.data, nodes, len);
+	}
+	return 0;
+}
+
+int mempolicy_check(const TaskCoreEntry *core)
+{
+	for (size_t i = 0; i < core->n_threads; i++) {
+		const ThreadCoreEntry *th = core->threads[i];
+		uint32_t mode = th->mempolicy & ~MPOL_FLAGS_, flags = th->mempolicy & MPOL_FLAGS_;
+		size_t len = th->has_mempolicy_nodes ? th->mempolicy_nodes.len : 0;
+		const char *why = NULL;
+
+		if (!th->has_mempolicy && th->has_mempolicy_nodes)
+			why = "memory policy nodes without a policy";
+		else if (!th->has_mempolicy)
+			continue;
+		else if (mode > MPOL_MODE_LAST_)
+			why = "an unknown memory policy mode";
+		else if ((flags & MPOL_F_STATIC_NODES_) && (flags & MPOL_F_RELATIVE_NODES_))
+			why = "both static and relative memory policy nodes";
+		else if (len > NODE_BYTES || len % sizeof(uint64_t))
+			why = "a memory policy node mask of a bad size";
+		else if (mode == MPOL_DEFAULT_ && (flags || len))
+			why = "a default memory policy with nodes or flags";
+		else if (mode == MPOL_LOCAL_ && len)
+			why = "a local memory policy with nodes";
+		else if (mode != MPOL_DEFAULT_ && mode != MPOL_LOCAL_ && !len)
+			why = "a memory policy without nodes";
+		if (why)
+			return pr_fail(-EBADMSG, "cannot restore %u: thread %u has %s in the image",
+				       core->pid, th->tid, why);
+	}
+	return 0;
+}
+
+int mempolicy_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th)
+{
+	uint8_t want[NODE_BYTES] = { 0 }, nodes[NODE_BYTES];
+	size_t len = th->has_mempolicy_nodes ? th->mempolicy_nodes.len : 0;
+	int mode = 0, r;
+	long ret;
+
+	if (!th->has_mempolicy)
+		return 0;
+	if (len) /* checked: at most NODE_BYTES */
+		memcpy(want, th->mempolicy_nodes.data, len);
+	/* Always set: the thread came with ckpt's policy (or its creator's). */
+	r = remote_write(inf->pid, inf->scratch + sizeof(long), want, NODE_BYTES);
+	if (r == 0)
+		r = infect_syscall6(inf, SYS_set_mempolicy, &ret, th->mempolicy,
+				    len ? inf->scratch + sizeof(long) : 0, len ? NODE_BITS + 1 : 0,
+				    0, 0, 0);
+	if (r == 0 && ret == -ENOSYS && th->mempolicy == MPOL_DEFAULT_)
+		return 0; /* no NUMA here: the default is all there is */
+	if (r == 0 && ret < 0 && ret != -EINVAL)
+		r = (int)ret;
+	if (r < 0)
+		return pr_errno(r, "cannot restore the memory policy of thread %d", inf->pid);
+	/* EINVAL: nodes this machine lacks (the images may come from a
+	 * bigger one); a mask the kernel cut to the nodes it has fails the
+	 * comparison. */
+	if (ret == 0)
+		r = task_policy_get(inf, &mode, nodes);
+	if (r < 0)
+		return pr_errno(r, "cannot read back the memory policy of thread %d", inf->pid);
+	if (ret < 0 || (uint32_t)mode != th->mempolicy || memcmp(nodes, want, NODE_BYTES))
+		return pr_fail(
+			-EINVAL,
+			"cannot restore the memory policy of thread %d: it did not hold (mode %#x; this machine may lack some of its NUMA nodes)",
+			inf->pid, th->mempolicy);
+	return 0;
 }

@@ -5,8 +5,9 @@
 # disabled, timer slack, MDWE, KSM. Dump (kills), restore:
 # every thread's own view of its settings is as set. Then what is not
 # saved is refused at dump with one line, the process running on: a
-# non-default memory policy (the process's, and one VMA's: mbind, in a
-# process with few mappings and in one with over a hundred) and
+# non-default memory policy of one VMA (mbind, in a process with few
+# mappings and in one with over a hundred; a thread's own is saved: test
+# 107) and
 # SCHED_DEADLINE are checked where this kernel lets us make them (an AIO
 # ring is saved now: test 152).
 # shellcheck source=test/e2e/lib.sh
@@ -89,7 +90,6 @@ refused() { # MODE WHAT
 	[[ $(proc_state "$pid") == S ]] || fail "the refused process is not running: $(describe_pid "$pid")"
 	kill -9 "$pid"
 }
-refused mempolicy "memory policy"
 refused mbind "memory policy"
 refused mbind-many "memory policy"
 refused deadline "SCHED_DEADLINE"
