@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NUMA memory policy and protection keys. Each thread's own policy
- * (set_mempolicy) is saved and restored (below). Refused at dump, as the
- * restore does not rebuild them: a mapping's policy other than the
- * default (mbind) and memory protection keys (a mapping tagged with a
- * key by pkey_mprotect). A restored process would come back with the
- * default policy and every page under key 0, and its own view
- * (get_mempolicy, pkey faults) would differ.
+ * (set_mempolicy) and each mapping's (mbind) are saved and set again,
+ * read back exactly (below). Refused at dump, as the restore does not
+ * rebuild them: memory protection keys (a mapping tagged with a key by
+ * pkey_mprotect): a restored process would come back with every page
+ * under key 0, and its own view (pkey faults) would differ.
  */
 #include "kinds.h"
 #include "mm.h"
