@@ -77,7 +77,7 @@ $(B)/targets/%: test/e2e/targets/%.c test/e2e/targets/target.h
 	@mkdir -p $(B)/targets
 	$(CC) -O1 -g -Wall -pthread -D_GNU_SOURCE $(if $(findstring static,$*),-static) -o $@ $< \
 		$(if $(findstring uring,$*),-luring)
-$(B)/targets/57-many-threads $(B)/targets/190-thread-state: test/e2e/targets/workers.h
+$(B)/targets/57-many-threads $(B)/targets/107-numa $(B)/targets/190-thread-state: test/e2e/targets/workers.h
 $(B)/targets/140-pipe-outside $(B)/targets/144-unix-outside: test/e2e/targets/outside.h
 
 # Test tools (imgedit: a hostile image writer), linked with ckpt's own code.

@@ -181,6 +181,8 @@ static int dump_thread(struct dump_proc *p, size_t i)
 			     thread_ptrs_dump(&inf, th));
 	if (r >= 0)
 		r = prctl_dump_thread(&inf, th);
+	if (r >= 0)
+		r = mempolicy_dump_thread(&inf, th);
 	/* Last: signals that arrived during the calls above are in it (it
 	 * ends the chain, home and parked, before it reads them). */
 	if (r >= 0)
@@ -318,12 +320,14 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	if (d->predump)
 		return dump_collect_memory(p);
 	r = dump_infected(d, p);
+	if (r >= 0 && p->numa)
+		r = mempolicy_maps_collect(&p->inf, p->numa);
 	/* The scratch mapping must be gone before the mappings are read. */
 	if (FAULT_OR(dump_scratch_unmap, -EFAULT, infect_unmap_scratch(&p->inf)) < 0 && r >= 0)
 		r = pr_errno(-EFAULT, "cannot remove scratch memory from %d", pid);
 	if (r < 0) {
 		if (p->numa)
-			(void)mempolicy_maps_finish(p->numa, false);
+			(void)mempolicy_maps_finish(p->numa, false, NULL);
 		p->numa = NULL;
 		return r;
 	}
@@ -346,7 +350,7 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 	if (r >= 0)
 		r = FAULT_OR(dump_files, pr_errno(-ENOENT, "cannot read '/proc/%d/fd'", pid),
 			     files_dump_proc(&d->files, pid, &p->fdinfo));
-	numa_r = p->numa ? mempolicy_maps_finish(p->numa, r >= 0) : 0;
+	numa_r = p->numa ? mempolicy_maps_finish(p->numa, r >= 0, &p->mm) : 0;
 	p->numa = NULL;
 	return r < 0 ? r : numa_r;
 }

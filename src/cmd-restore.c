@@ -204,6 +204,8 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = sched_check(c, rs->trust.trusted);
 	if (r >= 0)
+		r = mempolicy_check(c);
+	if (r >= 0)
 		r = prctl_check(c, rs->trust.trusted);
 	if (r >= 0)
 		r = membarrier_check(c);

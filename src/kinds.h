@@ -134,14 +134,20 @@ int sched_check(const TaskCoreEntry *core, bool trusted);
 /* Once the threads exist, before the creds; each read back. */
 int sched_restore_late(const TaskCoreEntry *core);
 
-/* mempolicy.c: a non-default memory policy or a protection key on a
- * mapping is refused (not saved); logs. */
+/* mempolicy.c: NUMA policies, each thread's (set_mempolicy) and each
+ * mapping's (mbind); a protection key on a mapping is refused; logs. */
 struct numa_read;
 /* A process with many mappings has their policies read from numa_maps in
  * a thread meanwhile (*@ret_numa): mempolicy_maps_finish() judges it
  * (logs once) if @judge, or only waits for it. */
 int mempolicy_dump(struct infect *inf, int pid, struct numa_read **ret_numa);
-int mempolicy_maps_finish(struct numa_read *nr, bool judge);
+int mempolicy_maps_finish(struct numa_read *nr, bool judge, MmEntry *mm);
+/* Before the scratch memory goes: the policies numa_maps shows, asked. */
+int mempolicy_maps_collect(struct infect *inf, struct numa_read *nr);
+/* Each thread's own policy (set_mempolicy): saved, checked, set again. */
+int mempolicy_dump_thread(struct infect *inf, ThreadCoreEntry *th);
+int mempolicy_check(const TaskCoreEntry *core);
+int mempolicy_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
 
 /* posix-timers.c: timer_create timers, with their ids */
 int posix_timers_dump(struct infect *inf, const struct seized_task *threads, size_t nr_threads,

@@ -86,6 +86,7 @@ static bool vma_kind_known(uint32_t kind)
 static int vma_check(const VmaEntry *v, size_t i, int pid)
 {
 	uint64_t limit = user_addr_limit(), end;
+	const char *why;
 
 	if (!vma_kind_known(v->kind))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: kind %u", i, v->kind);
@@ -121,6 +122,12 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    !v->has_shmid && (!v->path || v->path[0] != '/'))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: file mapping without a path", i);
+	if (v->has_mempolicy_nodes && !v->has_mempolicy)
+		return img_inconsistent(IMG_MM, pid,
+					"vma %zu: memory policy nodes without a policy", i);
+	if (v->has_mempolicy &&
+	    (why = mempolicy_invalid(v->mempolicy, v->has_mempolicy_nodes, v->mempolicy_nodes.len)))
+		return img_inconsistent(IMG_MM, pid, "vma %zu: %s", i, why);
 	if (aio_check(v, i, pid) < 0)
 		return -EBADMSG;
 	return mm_guards_check(v, i, pid);

@@ -431,6 +431,9 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 		return r;
 	pr_debug("%d: %zu VMAs mapped", inf->pid, plan->mm->n_vmas);
 	thp_keep(inf, plan);
+	r = mempolicy_restore_vmas(inf, plan->mm);
+	if (r < 0)
+		return r;
 	r = pages_restore(inf, inf->tgid ? inf->tgid : inf->pid, plan, dirfds, nr_levels);
 	if (r < 0)
 		return r;

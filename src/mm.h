@@ -238,4 +238,10 @@ int shmem_check(const ShmemEntry *se, const MmEntry *const *mms, size_t nr_mms);
 /* In ckpt: object i, created and filled, open at @base + i. */
 int shmem_open_all(const ShmemEntry *se, const struct trust *t, int dirfd, int base);
 
+/* mempolicy.c: each mapping's own NUMA policy (mbind), once mapped,
+ * before its pages; why a policy word and @len bytes of nodes are wrong,
+ * or NULL. */
+int mempolicy_restore_vmas(struct infect *inf, const MmEntry *mm);
+const char *mempolicy_invalid(uint32_t word, bool has_nodes, size_t len);
+
 #endif

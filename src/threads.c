@@ -66,6 +66,8 @@ static int thread_setup(struct infect *inf, const TaskCoreEntry *core, size_t i)
 	if (r >= 0)
 		r = prctl_restore_thread_late(inf, th);
 	if (r >= 0)
+		r = mempolicy_restore_thread_late(inf, th);
+	if (r >= 0)
 		r = creds_restore_thread(inf, core, i);
 	return r;
 }

@@ -4,11 +4,12 @@
 # disabled, machine-check kill policy; per process oom_score_adj, THP
 # disabled, timer slack, MDWE, KSM. Dump (kills), restore:
 # every thread's own view of its settings is as set. Then what is not
-# saved is refused at dump with one line, the process running on: a
-# non-default memory policy (the process's, and one VMA's: mbind, in a
-# process with few mappings and in one with over a hundred) and
-# SCHED_DEADLINE are checked where this kernel lets us make them (an AIO
-# ring is saved now: test 152).
+# saved is refused at dump with one line, the process running on:
+# SCHED_DEADLINE, where this kernel lets us make it (an AIO ring is saved
+# now: test 152). A NUMA memory policy, the process's or one VMA's
+# (mbind, in a process with few mappings, asked by remote calls, and in
+# one with over a hundred, found in numa_maps), is saved and restored
+# (all modes: test 107).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -89,7 +90,22 @@ refused() { # MODE WHAT
 	[[ $(proc_state "$pid") == S ]] || fail "the refused process is not running: $(describe_pid "$pid")"
 	kill -9 "$pid"
 }
-refused mempolicy "memory policy"
-refused mbind "memory policy"
-refused mbind-many "memory policy"
+# saved MODE POLICY: a small program in state MODE is dumped (killed)
+# and restored, and /proc/PID/numa_maps shows POLICY after as before (the
+# 1 MiB mapping's for mbind, every mapping's for the process's policy).
+saved() { # MODE POLICY
+	local w=$T/$1 pid
+	mkdir -p "$w"
+	spawn "$w" "$T/state" "$1"
+	pid=$TARGET_PID
+	wait_ready "$pid" "$w"
+	grep -qE " $2( |$)" "/proc/$pid/numa_maps" || fail "$1: numa_maps shows no '$2' before the dump"
+	dump_and_reap "$pid" "$T/img-$1"
+	restore_detached "$T/img-$1" "$pid"
+	grep -qE " $2( |$)" "/proc/$pid/numa_maps" || fail "$1: numa_maps shows no '$2' after the restore"
+	kill_restored "$pid"
+}
+saved mempolicy "prefer:0"
+saved mbind "bind:0"
+saved mbind-many "bind:0"
 refused deadline "SCHED_DEADLINE"
