@@ -67,7 +67,7 @@ struct restore {
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
 };
 
-/* cmd-restore.c */
+/* restore-prepare.c */
 /* Read and check every image of the set in @dir (and the sets it builds
  * on), plan the restore: everything short of creating a process. Logs why
  * it fails. restore_release() after, whatever it returned. */
@@ -75,6 +75,9 @@ int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd
 		    int nr_inherit);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
+/* The pids of the set's processes (zombies too) and the tids of their
+ * threads: what a pidfd may refer to. *@ret_nr of them, to free. */
+int *tree_ids(const struct restore *rs, size_t *ret_nr);
 /* pages-cow.c */
 /* Which VMAs of which process hand pages down to children, checked, and
  * the area for them reserved in ckpt (after mm_plan_init). Logs why it
