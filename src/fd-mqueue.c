@@ -66,29 +66,6 @@ static int mq_getattr_raw(int fd, struct mq_attr *a)
 	return syscall(SYS_mq_getsetattr, fd, NULL, a) < 0 ? -errno : 0;
 }
 
-struct outside_arg {
-	const char *link;
-	int pid;
-};
-
-static bool link_is(int pid, const char *link, void *arg)
-{
-	struct outside_arg *a = arg;
-
-	if (strcmp(link, a->link))
-		return false;
-	a->pid = pid;
-	return true;
-}
-
-static bool pid_in(const int *pids, size_t n, int pid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
-}
-
 /* Has process @pid an fd of the queue @dev:@ino? */
 static bool holds_queue(int pid, uint64_t dev, uint64_t ino)
 {
@@ -165,12 +142,11 @@ static int mq_dump(const struct fd_dump *d, FileEntry *e)
 {
 	MqueueEntry *q = xmalloc(sizeof(*q));
 	_cleanup_close_ int own = -1;
-	struct outside_arg out = { d->link, 0 };
 	size_t len = strlen(d->link);
 	char path[64];
 	struct mq_attr a;
 	struct mq_status ms;
-	int r;
+	int r, out;
 
 	mqueue_entry__init(q);
 	e->mqueue = q;
@@ -199,13 +175,13 @@ static int mq_dump(const struct fd_dump *d, FileEntry *e)
 	/* Its owner learns and saves it (mq-notify.c), and must be able to
 	 * register it again: in the tree, with an fd of the queue. Refilling
 	 * an emptied queue would fire it: one with messages is refused. */
-	if (ms.pid && (!pid_in(d->ft->pids, d->ft->nr_pids, ms.pid) ||
+	if (ms.pid && (!pid_listed(d->ft->pids, d->ft->nr_pids, ms.pid) ||
 		       !holds_queue(ms.pid, e->dev, e->ino) || a.mq_curmsgs))
 		return pr_fail(
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d is a message queue '%s' with a notification registered (mq_notify) by process %d, %s",
 			d->pid, d->fd, d->link, ms.pid,
-			!pid_in(d->ft->pids, d->ft->nr_pids, ms.pid) ? "outside the tree"
+			!pid_listed(d->ft->pids, d->ft->nr_pids, ms.pid) ? "outside the tree"
 			: a.mq_curmsgs ? "holding messages: its value cannot be learned"
 				       : "which holds no fd of it");
 	if (!q->unlinked || mq_saved(&d->ft->img, e))
@@ -215,12 +191,12 @@ static int mq_dump(const struct fd_dump *d, FileEntry *e)
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d is a full message queue '%s' (a sender may be waiting: not saved)",
 			d->pid, d->fd, d->link);
-	fds_outside_each(d->ft->pids, d->ft->nr_pids, link_is, &out);
-	if (out.pid)
+	out = fd_link_holder_outside(d->ft->pids, d->ft->nr_pids, d->link);
+	if (out)
 		return pr_fail(
 			-EOPNOTSUPP,
 			"cannot dump %d: fd %d is a message queue '%s' that process %d, outside the tree, holds too",
-			d->pid, d->fd, d->link, out.pid);
+			d->pid, d->fd, d->link, out);
 	q->has_has_msgs = q->has_msgs = true;
 	r = mq_read_all(own, a.mq_curmsgs, a.mq_msgsize, q);
 	if (r < 0)

@@ -417,7 +417,7 @@ int fd_borrow(int pid, int fd)
 	return copy;
 }
 
-static bool pid_listed(const int *pids, size_t nr, int pid)
+bool pid_listed(const int *pids, size_t nr, int pid)
 {
 	for (size_t i = 0; i < nr; i++)
 		if (pids[i] == pid)
@@ -464,6 +464,29 @@ void fds_outside_each(const int *pids, size_t nr_pids, fd_link_fn fn, void *arg)
 	}
 	if (proc)
 		closedir(proc);
+}
+
+struct link_holder {
+	const char *link;
+	int pid;
+};
+
+static bool link_held(int pid, const char *link, void *arg)
+{
+	struct link_holder *h = arg;
+
+	if (strcmp(link, h->link))
+		return false;
+	h->pid = pid;
+	return true;
+}
+
+int fd_link_holder_outside(const int *pids, size_t nr_pids, const char *link)
+{
+	struct link_holder h = { link, 0 };
+
+	fds_outside_each(pids, nr_pids, link_held, &h);
+	return h.pid;
 }
 
 int file_open_unsupported(struct files_open *fo, const FileEntry *e)

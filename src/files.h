@@ -182,6 +182,11 @@ int fd_borrow(int pid, int fd);
  * outside the tree holds a file. */
 typedef bool (*fd_link_fn)(int pid, const char *link, void *arg);
 void fds_outside_each(const int *pids, size_t nr_pids, fd_link_fn fn, void *arg);
+/* The first process found outside @pids (and not ckpt) with an fd whose
+ * link reads @link, or 0. */
+int fd_link_holder_outside(const int *pids, size_t nr_pids, const char *link);
+/* Is @pid one of @pids? */
+bool pid_listed(const int *pids, size_t nr, int pid);
 /* For kinds not written yet: fails, saying so. */
 int file_open_unsupported(struct files_open *fo, const FileEntry *e);
 

@@ -120,21 +120,6 @@ static int find_pending(int tid, bool shared, int sig, int from, siginfo_t *ret)
 	return signals_peek(tid, shared, is_wanted, &w);
 }
 
-struct outside {
-	const char *link;
-	int pid;
-};
-
-static bool link_is(int pid, const char *link, void *arg)
-{
-	struct outside *o = arg;
-
-	if (strcmp(link, o->link))
-		return false;
-	o->pid = pid;
-	return true;
-}
-
 struct learn {
 	struct infect *inf;
 	struct seized_task *leader;
@@ -280,7 +265,6 @@ static int fire(const struct learn *l, uint64_t *ret)
 
 static int learn(const struct learn *l, TaskCoreEntry *core)
 {
-	struct outside out = { l->link, 0 };
 	MqNotifyEntry *n;
 	struct mq_attr a;
 	uint64_t value = 0;
@@ -301,14 +285,15 @@ static int learn(const struct learn *l, TaskCoreEntry *core)
 					l->pid, l->fd);
 		if (a.mq_curmsgs)
 			return refuse(l, "while it holds messages: its value cannot be learned");
-		fds_outside_each(l->pids, l->nr_pids, link_is, &out);
-		if (out.pid) {
+		int out = fd_link_holder_outside(l->pids, l->nr_pids, l->link);
+
+		if (out) {
 			_cleanup_free_ char *name = str_escape(l->link);
 
 			return pr_fail(
 				-EOPNOTSUPP,
 				"cannot dump %d: fd %d is a message queue '%s' with a notification registered (mq_notify), which process %d, outside the tree, holds too",
-				l->pid, l->fd, name, out.pid);
+				l->pid, l->fd, name, out);
 		}
 		r = find_pending(l->pid, true, l->st.signo, 0, NULL);
 		if (r == 0)

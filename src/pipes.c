@@ -142,33 +142,16 @@ static int pipe_dump(const struct fd_dump *d, FileEntry *e)
 	return 0;
 }
 
-struct holder_search {
-	const char *want; /* the link of the pipe or FIFO */
-	int found;
-};
-
-static bool holder_match(int pid, const char *link, void *arg)
-{
-	struct holder_search *hs = arg;
-
-	if (strcmp(link, hs->want))
-		return false;
-	hs->found = pid;
-	return true;
-}
-
 /* A process outside @pids holding pipe or FIFO @p, or 0. */
 static int outside_holder(const PipeEntry *p, const FilesEntry *fe, const int *pids, size_t nr_pids)
 {
 	char want[PATH_MAX_LEN];
-	struct holder_search hs = { want, 0 };
 
 	snprintf(want, sizeof(want), "pipe:[%llu]", (unsigned long long)p->ino);
 	for (size_t i = 0; i < fe->n_files; i++)
 		if (fe->files[i]->kind == FD_KIND__FD_FIFO && fe->files[i]->ino == p->ino)
 			snprintf(want, sizeof(want), "%s", fe->files[i]->path);
-	fds_outside_each(pids, nr_pids, holder_match, &hs);
-	return hs.found;
+	return fd_link_holder_outside(pids, nr_pids, want);
 }
 
 /*

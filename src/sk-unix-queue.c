@@ -362,14 +362,6 @@ int queue_dump(const struct fd_dump *d, int sk, const struct unix_diag_sk *ds, U
 	return 0;
 }
 
-static bool pid_in(const int *pids, size_t nr, uint32_t pid)
-{
-	for (size_t i = 0; i < nr; i++)
-		if ((uint32_t)pids[i] == pid)
-			return true;
-	return false;
-}
-
 /* Kinds a file no process has open may be of: restored whole in ckpt,
  * with nothing left for a process of the tree to do. */
 static bool unowned_ok(uint32_t kind)
@@ -439,7 +431,9 @@ void senders_of_tree(struct file_table *ft, const int *pids, size_t nr_pids)
 		const UnixSkEntry *u = ft->img.files[i]->unix_sk;
 
 		for (size_t k = 0; u && k < u->n_queue; k++)
-			if (u->queue[k]->has_pid && !pid_in(pids, nr_pids, u->queue[k]->pid))
+			if (u->queue[k]->has_pid &&
+			    (u->queue[k]->pid > INT_MAX ||
+			     !pid_listed(pids, nr_pids, (int)u->queue[k]->pid)))
 				u->queue[k]->has_pid = false;
 	}
 }
