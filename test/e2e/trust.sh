@@ -56,6 +56,16 @@ atk_set() {
 	chown -R "$ATK_UID:$ATK_GID" "$2" || fail "cannot chown $2"
 }
 
+# atk_restore_ended PID WHAT: after `ck restore` of an edited set, once
+# the harm was looked for: restored without it (the edit ignored), or
+# refused as a failed restore is (one line, nothing left of PID).
+atk_restore_ended() {
+	[[ -e /proc/$1 ]] && track_pid "$1"
+	((CK_RC == 0)) && return 0
+	ck_assert_failed "$2"
+	wait_for 10 "PID $1 to be free" is_gone "$1" || fail "PID $1 left after the failed restore"
+}
+
 atk_imgedit() {
 	local dst=$ATK_HOME/bin/imgedit
 	[[ -x $IMGEDIT ]] || fail "$IMGEDIT not built"

@@ -10,17 +10,26 @@
 # shellcheck source=test/e2e/trust.sh
 . "$E2E_DIR/trust.sh"
 
-atk_unix_creds() {
-	local w=$ATK_HOME/ucreds img=$ATK_HOME/ucreds.img pid at child n line
+# unix_scm_set W IMAGES: the user's 130-unix-scm tree (messages with files
+# and credentials queued) dumped into IMAGES, which the user owns; its
+# root's PID in ATK_PID.
+unix_scm_set() {
+	local w=$1 img=$2 child
 	atk_spawn "$w" 130-unix-scm
-	pid=$TARGET_PID
+	ATK_PID=$TARGET_PID
 	child=$(sed -n 's/^TREE root=[0-9]* child=\([0-9]*\)$/\1/p' "$w/out")
 	[[ -n $child ]] || fail "no TREE line from the target"
 	track_pid "$child"
-	self_check "$pid" "$w"
-	atk_dump "$pid" "$img"
+	self_check "$ATK_PID" "$w"
+	atk_dump "$ATK_PID" "$img"
 	wait_for 10 "the child to be gone" is_gone "$child" || fail "$child outlived the dump"
 	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+}
+
+atk_unix_creds() {
+	local w=$ATK_HOME/ucreds img=$ATK_HOME/ucreds.img pid at n line
+	unix_scm_set "$w" "$img"
+	pid=$ATK_PID
 	at=$("$IMGEDIT" "$img" files.img |
 		sed -n "s/^\(files\[[0-9]*\]\.unix_sk\.queue\[[0-9]*\]\)\.uid=$ATK_UID\$/\1/p" | head -n 1)
 	[[ -n $at ]] || fail "no credentials of uid $ATK_UID in the images"
@@ -49,16 +58,9 @@ atk_unix_creds() {
 }
 
 atk_unix_fd_range() {
-	local w=$ATK_HOME/ufd img=$ATK_HOME/ufd.img pid at child
-	atk_spawn "$w" 130-unix-scm
-	pid=$TARGET_PID
-	child=$(sed -n 's/^TREE root=[0-9]* child=\([0-9]*\)$/\1/p' "$w/out")
-	[[ -n $child ]] || fail "no TREE line from the target"
-	track_pid "$child"
-	self_check "$pid" "$w"
-	atk_dump "$pid" "$img"
-	wait_for 10 "the child to be gone" is_gone "$child" || fail "$child outlived the dump"
-	chown -R "$ATK_UID:$ATK_GID" "$img" || fail "cannot chown $img"
+	local w=$ATK_HOME/ufd img=$ATK_HOME/ufd.img pid at
+	unix_scm_set "$w" "$img"
+	pid=$ATK_PID
 	at=$("$IMGEDIT" "$img" files.img |
 		sed -n 's/^\(files\[[0-9]*\]\.unix_sk\.queue\[[0-9]*\]\)\.fds\[0\]=.*/\1/p' | head -n 1)
 	[[ -n $at ]] || fail "no descriptors in flight in the images"
