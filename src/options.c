@@ -30,6 +30,7 @@ enum {
 	OPT_COMPRESS,
 	OPT_FREE_MEMORY,
 	OPT_INHERIT_FD,
+	OPT_EXTERNAL,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "compress", optional_argument, NULL, OPT_COMPRESS },
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
+	{ "external", required_argument, NULL, OPT_EXTERNAL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -63,6 +65,8 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_PARENT:
 	case OPT_COMPRESS:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
+	case OPT_EXTERNAL:
+		return cmd == CMD_DUMP || cmd == CMD_RESTORE;
 	case OPT_LEAVE:
 	case OPT_EXT_UNIX:
 	case OPT_FREE_MEMORY:
@@ -117,6 +121,53 @@ static int parse_inherit_fd(struct options *o, const char *arg)
 	in->fd = (int)n;
 	in->id = id;
 	o->nr_inherit++;
+	return 0;
+}
+
+/*
+ * "KIND[KEY]:VALUE" (CRIU's spelling): at dump, KEY names the thing as the
+ * tree sees it (a mount point, a link) and VALUE the key it is saved
+ * under; at restore, KEY is that key and VALUE what stands for it on this
+ * machine. KIND is letters only; KEY and VALUE are printable, 1 to 4095
+ * characters (":VALUE" may be left out). What a KIND means is its
+ * owner's business (ns-mnt.c, ns-net.c, ...); a kind not in
+ * external_kinds[] is refused here, and each owner refuses a KEY it
+ * does not find, so no --external is ever ignored.
+ */
+static const char *const external_kinds[] = { "mnt", "veth" };
+
+static int parse_external(struct options *o, const char *arg)
+{
+	struct external *e = &o->external[o->nr_external];
+	const char *open = strchr(arg, '['), *close = open ? strchr(open, ']') : NULL;
+	char *copy;
+	size_t i;
+
+	if (o->nr_external == EXTERNAL_MAX)
+		return fail(o, "too many --external (at most %s)", "64");
+	if (!open || !close || open == arg || close == open + 1 || (close[1] && close[1] != ':'))
+		return fail(o, "--external '%s': not KIND[KEY]:VALUE", arg);
+	for (const char *c = arg; c < open; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+			return fail(o, "--external '%s': KIND must be letters", arg);
+	for (const char *c = open + 1; *c; c++)
+		if (*c < ' ' || *c > '~')
+			return fail(o, "--external '%s': must be printable", arg);
+	for (i = 0; i < ARRAY_SIZE(external_kinds); i++)
+		if (strlen(external_kinds[i]) == (size_t)(open - arg) &&
+		    !strncmp(arg, external_kinds[i], (size_t)(open - arg)))
+			break;
+	if (i == ARRAY_SIZE(external_kinds))
+		return fail(o, "--external '%s': unknown kind (mnt or veth)", arg);
+	if (strlen(arg) > 4095)
+		return fail(o, "--external: too long (%s)", "at most 4095 characters");
+	/* A copy: argv stays as given (kept for the life of the command). */
+	copy = xstrdup(arg);
+	copy[open - arg] = copy[close - arg] = '\0';
+	e->kind = copy;
+	e->key = copy + (open - arg) + 1;
+	e->value = close[1] == ':' ? copy + (close - arg) + 2 : NULL;
+	o->nr_external++;
 	return 0;
 }
 
@@ -233,6 +284,11 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (r < 0)
 				return r;
 			break;
+		case OPT_EXTERNAL:
+			r = parse_external(o, optarg);
+			if (r < 0)
+				return r;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -267,7 +323,10 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  restore (without it, it is an outside end, as on fd 0-2).\n"
 		       "  --free-memory: free the tree's memory as it is stored (less memory\n"
 		       "  needed). The risk: if ckpt dies during the dump, the tree dies too\n"
-		       "  (without it, the tree runs on as it was).\n";
+		       "  (without it, the tree runs on as it was).\n"
+		       "  --external KIND[KEY]:VALUE: KEY (say a mount point, mnt[/data]:data)\n"
+		       "  is outside the tree: saved as a reference named VALUE, given again\n"
+		       "  at restore.\n";
 	case CMD_PREDUMP:
 		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
 		       "                     [--compress[=lz4|zstd]] [-v]\n"
@@ -283,7 +342,9 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
 		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
-		       "  outside end ID ('ckpt show' lists them, e.g. pipe:[1234]).\n";
+		       "  outside end ID ('ckpt show' lists them, e.g. pipe:[1234]).\n"
+		       "  --external KIND[KEY]:VALUE: what stands on this machine for the\n"
+		       "  outside thing saved as KEY (say mnt[data]:/srv/data).\n";
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";

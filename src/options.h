@@ -28,6 +28,12 @@ struct inherit_fd {
 	const char *id;
 };
 
+/* --external KIND[KEY]:VALUE (dump and restore); see parse_external(). */
+#define EXTERNAL_MAX 64
+struct external {
+	const char *kind, *key, *value; /* value: NULL when ":VALUE" is left out */
+};
+
 struct options {
 	enum ckpt_command command;
 	enum ckpt_command help_for;
@@ -44,6 +50,8 @@ struct options {
 	int verbose; /* -v, repeatable */
 	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */
 	int nr_inherit;
+	struct external external[EXTERNAL_MAX]; /* --external */
+	int nr_external;
 	char error[256];
 };
 

@@ -325,6 +325,43 @@ START_TEST(test_inherit_fd)
 }
 END_TEST
 
+START_TEST(test_external)
+{
+	struct options o;
+
+	ck_assert_int_eq(PARSE(&o, "dump", "--pid", "1", "--images", "/d", "--external",
+			       "mnt[/data]:data", "--external=veth[eth0]"),
+			 0);
+	ck_assert_int_eq(o.nr_external, 2);
+	ck_assert_str_eq(o.external[0].kind, "mnt");
+	ck_assert_str_eq(o.external[0].key, "/data");
+	ck_assert_str_eq(o.external[0].value, "data");
+	ck_assert_str_eq(o.external[1].kind, "veth");
+	ck_assert_str_eq(o.external[1].key, "eth0");
+	ck_assert_ptr_null(o.external[1].value);
+	ck_assert_int_eq(PARSE(&o, "restore", "--images", "/d", "--external", "mnt[data]:/srv/d:x"),
+			 0);
+	ck_assert_str_eq(o.external[0].value, "/srv/d:x");
+
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "mnt/x"),
+		     "not KIND[KEY]:VALUE");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "[k]:v"),
+		     "not KIND[KEY]:VALUE");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "mnt[]:v"),
+		     "not KIND[KEY]:VALUE");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "mnt[k]v"),
+		     "not KIND[KEY]:VALUE");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "m1[k]:v"),
+		     "letters");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "dev[k]:v"),
+		     "unknown kind");
+	assert_fails(&o, PARSE(&o, "restore", "--images", "/d", "--external", "mnt[k]:a\tb"),
+		     "printable");
+	assert_fails(&o, PARSE(&o, "show", "--images", "/d", "--external", "mnt[k]:v"),
+		     "does not apply");
+}
+END_TEST
+
 START_TEST(test_reparse)
 {
 	struct options o;
@@ -372,6 +409,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tb, test_extra_arguments);
 	tcase_add_test(tb, test_reparse);
 	tcase_add_test(tb, test_inherit_fd);
+	tcase_add_test(tb, test_external);
 	suite_add_tcase(s, tb);
 	return s;
 }
