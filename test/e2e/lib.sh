@@ -434,14 +434,19 @@ kill_restored() {
 
 # status_fields FILE: set ST_STATE and ST_TRACER from a /proc status file.
 status_fields() {
-	local k v rest
+	local k v rest text
 	ST_STATE='' ST_TRACER=''
+	# The whole file in one go: `read` from a file seeks back after each
+	# line, and /proc makes the text anew at each read, so a line that
+	# changed length meanwhile ("R (running)" after "S (sleeping)")
+	# shifts the next ones, and TracerPid: may never be seen whole.
+	{ text=$(<"$1"); } 2>/dev/null || return 0
 	while read -r k v rest; do
 		case $k in
 		State:) ST_STATE=$v ;;
 		TracerPid:) ST_TRACER=$v ;;
 		esac
-	done 2>/dev/null <"$1"
+	done <<<"$text"
 }
 
 # assert_not_traced PID: every thread of PID runs free (no tracer, not stopped).

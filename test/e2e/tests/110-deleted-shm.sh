@@ -41,7 +41,7 @@ mapped_inodes() {
 		[[ $path == *" (deleted)" ]] || continue
 		[[ $path == "$shm (deleted)" || $path == "$w/t110.f (deleted)" ]] || continue
 		printf '%s %s\n' "$path" "$(stat -L -c %i "/proc/$1/map_files/$range")"
-	done <"/proc/$1/maps" | sort -u
+	done <<<"$(<"/proc/$1/maps")" | sort -u
 }
 
 wait_for 20 "ping-pong before the dump" rounds_beyond 10 10 ||
@@ -79,7 +79,7 @@ fdi=$("$IMGEDIT" "$img" files.img | sed -n "s|^files\\[\\([0-9]*\\)\\]\\.path=$w
 restore_tree "$bad" "$pid"
 mode=$(while read -r range _ _ _ _ path; do
 	[[ $path == "$shm (deleted)" ]] && stat -L -c %a "/proc/$pid/map_files/$range"
-done <"/proc/$pid/maps" | sort -u)
+done <<<"$(<"/proc/$pid/maps")" | sort -u)
 [[ $mode == 755 ]] || fail "an image asking for mode 4755 made the file mode '$mode', want 755"
 mode=$(stat -L -c %a "/proc/$pid/fd/20")
 [[ $mode == 604 ]] || fail "an image asking for mode 6604 made fd 20's file mode '$mode', want 604"

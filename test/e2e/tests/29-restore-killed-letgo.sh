@@ -21,10 +21,12 @@ pids=("${TREE_PIDS[@]}")
 
 # The root exists and has no tracer any more.
 root_let_go() {
-	local k v rest
+	local k v rest text
+	# whole, not line by line: see status_fields() in lib.sh
+	{ text=$(<"/proc/$root/status"); } 2>/dev/null || return 1
 	while read -r k v rest; do
 		[[ $k == TracerPid: ]] && { [[ $v == 0 ]]; return; }
-	done <"/proc/$root/status" 2>/dev/null
+	done <<<"$text"
 	return 1
 }
 
