@@ -49,6 +49,7 @@
 	X(dump_mm, "DP")                   \
 	X(dump_shmem_vmas, "D")            \
 	X(dump_files, "D")                 \
+	X(dump_mnt_ns, "D")                \
 	X(dump_files_finish, "D")          \
 	X(dump_pages_scan, "DP")           \
 	X(dump_cow_mark, "D")              \
