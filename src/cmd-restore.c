@@ -420,7 +420,7 @@ int cmd_restore(const struct options *o)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
-	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit);
+	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit, o);
 	if (r < 0) {
 		restore_release(&rs);
 		return r;

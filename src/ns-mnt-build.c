@@ -30,9 +30,15 @@ struct build {
 	const MntNsEntry *ns;
 	int *sbfd; /* per superblock: its whole filesystem, detached, rw */
 	int *fd; /* per mount */
-	uint64_t *new_id;
+	uint64_t *new_id; /* st's */
 	int rootfd;
+	int pid; /* the pass: 0 the owner's, else that of a process left some */
 };
+
+static bool in_pass(const struct build *b, size_t i)
+{
+	return b->st->defer_pid[i] == b->pid;
+}
 
 static int failed(int r, const MntEntry *m, const char *what)
 {
@@ -331,8 +337,10 @@ static int propagation(struct build *b)
 	bool progress = true;
 	int r;
 
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		done[i] = !in_pass(b, i);
 	for (size_t i = 0; i < ns->n_mounts; i++) {
-		if (ns->mounts[i]->master_host)
+		if (ns->mounts[i]->master_host || !in_pass(b, i))
 			continue;
 		r = set_propagation(b, i, MS_PRIVATE);
 		if (r < 0)
@@ -384,7 +392,7 @@ static int finish_sbs(struct build *b)
 		char tmp[64];
 		struct stat st;
 
-		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted)
+		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i))
 			continue;
 		deleted_name(tmp, sizeof(tmp), m);
 		if (fstatat(b->sbfd[m->sb], tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -415,23 +423,81 @@ static int pivot(struct build *b)
 	return 0;
 }
 
-int mnt_ns_build(struct mnt_ns_state *st)
+/* The image directory again, through ckpt's own fd: the same one. */
+static int open_images(struct mnt_ns_state *st)
+{
+	char path[64];
+	struct stat s;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, st->ckpt_dirfd);
+	st->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the image directory again");
+	if (fstat(st->dirfd, &s) < 0 || s.st_dev != st->dir_dev || s.st_ino != st->dir_ino) {
+		close(st->dirfd);
+		st->dirfd = -1;
+		return pr_fail(-EXDEV, "cannot restore: the image directory changed");
+	}
+	return 0;
+}
+
+void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 {
 	const MntNsEntry *ns = st->ns;
-	struct build b = { .st = st, .ns = ns, .rootfd = -1 };
+	_cleanup_free_ int *sb_pid = xzalloc((ns->n_sbs + 1) * sizeof(*sb_pid));
+
+	st->defer_pid = xzalloc(ns->n_mounts * sizeof(*st->defer_pid));
+	st->new_id = xzalloc(ns->n_mounts * sizeof(*st->new_id));
+	if (owner_pid < 0)
+		return;
+	for (size_t k = 0; k < ns->n_sbs; k++)
+		if (!strcmp(ns->sbs[k]->fstype, "proc") && ns->sbs[k]->has_proc_pid &&
+		    (int)ns->sbs[k]->proc_pid != owner_pid)
+			sb_pid[k] = (int)ns->sbs[k]->proc_pid;
+	for (size_t i = 1; i < ns->n_mounts; i++) {
+		const MntEntry *m = ns->mounts[i];
+		long parent = parent_index(ns, i);
+
+		if (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && sb_pid[m->sb])
+			st->defer_pid[i] = sb_pid[m->sb];
+		else if (parent >= 0)
+			st->defer_pid[i] = st->defer_pid[parent];
+	}
+}
+
+int mnt_ns_build(struct mnt_ns_state *st, int pid)
+{
+	const MntNsEntry *ns = st->ns;
+	struct build b = { .st = st, .ns = ns, .rootfd = -1, .pid = pid, .new_id = st->new_id };
+	_cleanup_close_ int root = -1;
+	bool any = false;
 	int r = 0;
 
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		any |= in_pass(&b, i);
+	if (!any)
+		return 0;
+	if (pid == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot make the new mount namespace slave");
+	if (pid) {
+		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			return pr_errno(-errno, "cannot restore: cannot open '/'");
+		b.rootfd = root;
+	}
+	r = open_images(st);
+	if (r < 0)
+		return r;
 	b.sbfd = xmalloc((ns->n_sbs + 1) * sizeof(*b.sbfd));
 	b.fd = xmalloc(ns->n_mounts * sizeof(*b.fd));
-	b.new_id = xzalloc(ns->n_mounts * sizeof(*b.new_id));
 	for (size_t i = 0; i < ns->n_sbs; i++)
 		b.sbfd[i] = -1;
 	for (size_t i = 0; i < ns->n_mounts; i++)
 		b.fd[i] = -1;
 	for (size_t i = 0; i < ns->n_mounts && r >= 0; i++) {
+		if (!in_pass(&b, i))
+			continue;
 		r = make_source(&b, i);
 		if (r >= 0)
 			r = set_flags(&b, i);
@@ -440,7 +506,7 @@ int mnt_ns_build(struct mnt_ns_state *st)
 	}
 	if (r >= 0)
 		r = finish_sbs(&b);
-	if (r >= 0)
+	if (r >= 0 && pid == 0)
 		r = pivot(&b);
 	if (r >= 0)
 		r = propagation(&b);
@@ -452,6 +518,8 @@ int mnt_ns_build(struct mnt_ns_state *st)
 			close(b.fd[i]);
 	free(b.sbfd);
 	free(b.fd);
-	free(b.new_id);
+	/* Nothing of ckpt's stays in the process. */
+	close(st->dirfd);
+	st->dirfd = -1;
 	return r;
 }

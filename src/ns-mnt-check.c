@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define KNOWN_FLAGS                                                                     \
 	(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | \
@@ -54,7 +55,7 @@ static int sb_check(uint32_t id, const MntSbEntry *sb, size_t index)
 	if ((sb->has_mode && !tmpfs && !devpts) || (sb->has_ptmxmode && !devpts) ||
 	    (sb->has_gid && !tmpfs && !devpts && !proc))
 		return bad(id, "mode or gid options on a", sb->fstype);
-	if ((sb->hidepid || sb->has_subset_pid) && !proc)
+	if ((sb->hidepid || sb->has_subset_pid || sb->has_proc_pid) && !proc)
 		return bad(id, "proc options on a", sb->fstype);
 	if ((sb->has_nsdelegate || sb->has_memory_recursiveprot) && strcmp(sb->fstype, "cgroup2"))
 		return bad(id, "cgroup2 options on a", sb->fstype);
@@ -161,6 +162,8 @@ static const char *external_value(const struct options *o, const char *key)
 static int resolve_externals(const MntNsEntry *ns, const struct options *o, struct mnt_ns_state *st)
 {
 	st->ext_paths = xzalloc(ns->n_mounts * sizeof(*st->ext_paths));
+	if (!o) /* a dump reading its images back: given at restore */
+		return 0;
 	for (size_t i = 0; i < ns->n_mounts; i++) {
 		const MntEntry *m = ns->mounts[i];
 		const char *v;
@@ -213,8 +216,16 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 	MntNsEntry *ns = NULL;
 	int r;
 
+	struct stat dst;
+
 	memset(st, 0, sizeof(*st));
-	st->dirfd = dirfd;
+	st->dirfd = -1;
+	st->ckpt_pid = getpid();
+	st->ckpt_dirfd = dirfd;
+	if (fstat(dirfd, &dst) < 0)
+		return pr_errno(-errno, "cannot restore: cannot look at the image directory");
+	st->dir_dev = dst.st_dev;
+	st->dir_ino = dst.st_ino;
 	st->trust = t;
 	r = img_read_msg(dirfd, IMG_MNT, (int)id, &mnt_ns_entry__descriptor,
 			 (ProtobufCMessage **)&ns);
@@ -251,7 +262,10 @@ void mnt_ns_state_release(struct mnt_ns_state *st)
 {
 	if (st->ns)
 		mnt_ns_entry__free_unpacked(st->ns, NULL);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
 	free(st->ext_paths);
-	free(st->order);
+	free(st->defer_pid);
+	free(st->new_id);
 	memset(st, 0, sizeof(*st));
 }

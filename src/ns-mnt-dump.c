@@ -44,7 +44,11 @@ struct dump_ctx {
 	size_t nr_sbs;
 	uint64_t bytes;
 	size_t files;
+	const struct mnt_pidns *procs;
+	size_t nr_procs;
 };
+
+static int open_path(const char *path, struct statx *stx);
 
 static int refuse(int r, const char *what, const struct mnt_info *m, const char *why)
 {
@@ -209,6 +213,35 @@ static int host_path_check(struct dump_ctx *c, const struct mnt_info *m, const s
 	return 0;
 }
 
+/* The pid namespace a proc shows (that of its pid 1), and a process of
+ * the tree in it to make it again. */
+static int proc_pidns(struct dump_ctx *c, const struct mnt_info *m, MntSbEntry *sb)
+{
+	_cleanup_close_ int fd = -1;
+	struct statx stx;
+	char link[64] = "";
+	unsigned int ino = 0;
+	ssize_t n;
+
+	fd = open_path(m->mountpoint, &stx);
+	if (fd < 0 || stx.stx_mnt_id != m->id)
+		return refuse(-EOPNOTSUPP, "mount", m,
+			      "is hidden under another mount (not supported)");
+	n = readlinkat(fd, "1/ns/pid", link, sizeof(link) - 1);
+	if (n > 0)
+		link[n] = '\0';
+	if (n <= 0 || sscanf(link, "pid:[%u]", &ino) != 1)
+		return refuse(-EOPNOTSUPP, "mount", m, "shows a pid namespace without its init");
+	for (size_t k = 0; k < c->nr_procs; k++)
+		if (c->procs[k].pidns == ino) {
+			sb->has_proc_pid = true;
+			sb->proc_pid = (uint32_t)c->procs[k].pid;
+			return 0;
+		}
+	return refuse(-EOPNOTSUPP, "mount", m,
+		      "shows a pid namespace no process of the tree is in (not supported)");
+}
+
 static long sb_of(struct dump_ctx *c, const struct mnt_info *m)
 {
 	for (size_t i = 0; i < c->nr_sbs; i++)
@@ -244,6 +277,14 @@ static int add_sb(struct dump_ctx *c, const struct mnt_info *m, uint32_t *ret)
 	if (sb->has_size && sb->size > MNT_MAX_TMPFS_SIZE) {
 		mnt_sb_entry__free_unpacked(sb, NULL);
 		return refuse(-EFBIG, "mount", m, "is larger than 64 GiB (refused)");
+	}
+	if (!strcmp(sb->fstype, "proc")) {
+		int r = proc_pidns(c, m, sb);
+
+		if (r < 0) {
+			mnt_sb_entry__free_unpacked(sb, NULL);
+			return r;
+		}
 	}
 	c->sbs = xrealloc(c->sbs, (c->nr_sbs + 1) * sizeof(*c->sbs));
 	c->sbs[c->nr_sbs++] = sb;
@@ -476,7 +517,8 @@ static int reach_hidden(struct dump_ctx *c, const MntEntry *e, const struct mnt_
 }
 
 /* The files under the root of mount @e: through its mount point when it
- * shows this very mount, else from a child that uncovers it. */
+ * shows this very mount, else from a child that uncovers it (or makes it
+ * bindable) in a copy of the namespace. */
 static int dump_files(struct dump_ctx *c, const MntEntry *e)
 {
 	_cleanup_free_ char *mp = str_escape(e->mountpoint);
@@ -485,8 +527,9 @@ static int dump_files(struct dump_ctx *c, const MntEntry *e)
 	int status;
 	pid_t pid;
 
+	/* An unbindable one is cloned in a private copy too. */
 	fd = open_path(e->mountpoint, &stx);
-	if (fd >= 0 && stx.stx_mnt_id == e->id)
+	if (fd >= 0 && stx.stx_mnt_id == e->id && !e->unbindable)
 		return save_files(c, e, fd);
 	fflush(NULL);
 	pid = fork();
@@ -665,9 +708,15 @@ static int child(struct dump_ctx *c, int nsfd)
 	return dump_in_ns(c);
 }
 
-int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o)
+int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
+		const struct mnt_pidns *procs, size_t nr_procs)
 {
-	struct dump_ctx c = { .o = o, .dirfd = dirfd, .nsid = id, .hostfd = -1 };
+	struct dump_ctx c = { .o = o,
+			      .dirfd = dirfd,
+			      .nsid = id,
+			      .hostfd = -1,
+			      .procs = procs,
+			      .nr_procs = nr_procs };
 	int r, status;
 	pid_t pid;
 

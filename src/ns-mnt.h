@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* One line of /proc/PID/mountinfo, unescaped. */
 struct mnt_info {
@@ -73,24 +74,42 @@ bool mnt_path_under(const char *path, const char *dir, const char **ret_rest);
  * named by @o->external[] (kind "mnt", KEY the mount point, VALUE the
  * key). Logs one line on failure.
  */
-int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o);
+struct mnt_pidns {
+	int pid; /* a process of the tree, as ckpt sees it */
+	uint32_t pidns; /* the inode of its pid namespace */
+};
+int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
+		const struct mnt_pidns *procs, size_t nr_procs);
 
 /* Restore side: what prepare keeps from prepare to release. */
 struct mnt_ns_state {
 	MntNsEntry *ns;
-	int dirfd; /* the image set, borrowed */
+	/* The image set: ckpt's fd (pid, fd number, what it is) in prepare;
+	 * the process that makes the mounts has its fds closed and opens it
+	 * again through /proc/CKPT/fd/N while it builds (dirfd, else -1). */
+	int dirfd, ckpt_pid, ckpt_dirfd;
+	dev_t dir_dev;
+	ino_t dir_ino;
 	const struct trust *trust;
 	const char **ext_paths; /* per mount: the host path of an external one */
-	size_t *order; /* indexes into ns->mounts, the order they are made in */
+	/* Per mount: 0 when the namespace's owner makes it, else the pid of
+	 * the process that does (a proc of another pid namespace, what is
+	 * on it or of its superblock). */
+	int *defer_pid;
+	uint64_t *new_id; /* per mount: its id once made */
 };
 /* Read and check mnt-ID.img (every field), resolve --external from @o.
  * Logs. */
 int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct trust *t,
 		struct mnt_ns_state *st);
 void mnt_ns_state_release(struct mnt_ns_state *st);
-/* In a process just put in a new mount namespace (a copy of ckpt's): make
- * the dumped tree and make it the namespace's root. Logs. */
-int mnt_ns_build(struct mnt_ns_state *st);
+/* @pid 0: in a process just put in a new mount namespace (a copy of
+ * ckpt's), make the dumped tree and make it the namespace's root; else,
+ * in process @pid of the tree, the mounts left to it. Logs. */
+int mnt_ns_build(struct mnt_ns_state *st, int pid);
+/* The mounts of @sb that depend on it and whoever makes it: *@defer_pid
+ * filled for the proc mounts of another pid namespace than @owner_pid's. */
+void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid);
 
 /* Files of a tmpfs: written from @rootfd (a detached clone of the mount,
  * a directory or a file) into a new image mnt-tmpfs-@mnt_id.img in

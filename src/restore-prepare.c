@@ -559,7 +559,7 @@ static int verify_pages(struct restore *rs)
 }
 
 int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd *inherit,
-		    int nr_inherit)
+		    int nr_inherit, const struct options *o)
 {
 	int r;
 
@@ -567,6 +567,7 @@ int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 	rs->inherit = inherit;
 	rs->nr_inherit = nr_inherit;
+	rs->opts = o;
 	r = restore_load(rs, dir);
 	if (r >= 0)
 		r = restore_check(rs);

@@ -64,7 +64,16 @@ static int dump(int argc, char **argv)
 		perror("mntns: open");
 		return 1;
 	}
-	r = mnt_ns_dump(nsfd, (uint32_t)st.st_ino, dirfd, &o);
+	/* Its pid namespace is the one its proc mounts show, or none is. */
+	{
+		struct mnt_pidns self = { .pid = atoi(argv[2]) };
+		struct stat pst;
+
+		snprintf(path, sizeof(path), "/proc/%s/ns/pid", argv[2]);
+		if (stat(path, &pst) == 0)
+			self.pidns = (uint32_t)pst.st_ino;
+		r = mnt_ns_dump(nsfd, (uint32_t)st.st_ino, dirfd, &o, &self, 1);
+	}
 	if (r < 0)
 		return 1;
 	printf("%u\n", (uint32_t)st.st_ino);
@@ -87,8 +96,10 @@ static int rebuild(const char *dir, uint32_t id, struct options *o, char **cmd)
 		return 1;
 	}
 	r = mnt_ns_load(dirfd, id, o, &t, &st);
-	if (r >= 0)
-		r = mnt_ns_build(&st);
+	if (r >= 0) {
+		mnt_ns_plan(&st, -1);
+		r = mnt_ns_build(&st, 0);
+	}
 	mnt_ns_state_release(&st);
 	if (r < 0)
 		return 1;

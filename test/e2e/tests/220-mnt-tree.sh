@@ -1,0 +1,85 @@
+#!/bin/bash
+# 220-mnt-tree.sh - a process in a mount namespace of its own (unshare
+# --mount, its root the host's /) that made a tree of mounts under a
+# directory: a tmpfs with files (contents, modes, owners, a symlink, a
+# FIFO, a hard link, a read-only directory), a bind of a directory and of a
+# file, a read-only nosuid,nodev,noexec bind, a tmpfs hidden under another
+# one (both with files), a shared tmpfs with a peer and a slave, an
+# unbindable one, mqueue. Dump, restore: the target sees the same mounts
+# (type, root, options, propagation with its peer groups) and the same
+# files as before, the read-only bind still refuses writes, and the host's
+# mount table has not changed. ckpt show prints the mount tree.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+command -v unshare >/dev/null || skip "no unshare(1)"
+w=$T/w
+img=$T/images
+m=$T/m
+mkdir -p "$w" "$m"
+host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+
+# shellcheck disable=SC2016
+setup='set -e
+m=$1
+mount -t tmpfs -o size=8m,mode=0751,nr_inodes=1000 ck220 "$m"
+mkdir "$m/a" "$m/b" "$m/c" "$m/d" "$m/ro" "$m/sh" "$m/sh2" "$m/sl" "$m/ub" "$m/mq"
+echo hello >"$m/a/f"
+chmod 640 "$m/a/f"
+chown 1234:2345 "$m/a/f"
+ln -s f "$m/a/lnk"
+ln "$m/a/f" "$m/a/hard"
+mkfifo -m 0604 "$m/a/fifo"
+mkdir -m 0555 "$m/a/rdir"
+head -c 300000 /dev/urandom >"$m/a/big"
+touch -d "2001-02-03 04:05:06" "$m/a/big"
+mount --bind "$m/a" "$m/b"
+touch "$m/c/file"
+mount --bind "$m/a/f" "$m/c/file"
+mount -t tmpfs -o mode=0700 ck220-under "$m/d"
+echo under >"$m/d/x"
+mount -t tmpfs -o mode=0755 ck220-over "$m/d"
+echo over >"$m/d/y"
+mount --bind "$m/a" "$m/ro"
+mount -o remount,bind,ro,nosuid,nodev,noexec "$m/ro"
+mount -t tmpfs ck220-sh "$m/sh"
+mount --make-shared "$m/sh"
+mkdir "$m/sh/x"
+mount --bind "$m/sh" "$m/sh2"
+mount --bind "$m/sh" "$m/sl"
+mount --make-slave "$m/sl"
+mount -t tmpfs ck220-ub "$m/ub"
+mount --make-unbindable "$m/ub"
+mount -t mqueue ck220-mq "$m/mq"
+shift
+exec "$@"'
+spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
+	"$E2E_TARGETS/220-mnt" "$w" "$m" "$m/ro"
+pid=$TARGET_PID
+wait_ready "$pid" "$w"
+self_check "$pid" "$w"
+view0=$(check_value view)
+[[ $(check_value mounts) -ge 11 ]] || fail "only $(check_value mounts) mounts under $m"
+[[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
+	fail "the target is in the host's mount namespace"
+dump_tree "$pid" "$img"
+ck_ok show --images "$img"
+grep -q "'$m/d' tmpfs root '/' rw,relatime (new, files saved)" "$CK_OUT" ||
+	fail "ckpt show does not list the hidden tmpfs"
+grep -q "'$m/ro' tmpfs root '/a' ro,nosuid,nodev,noexec,relatime (new)" "$CK_OUT" ||
+	fail "ckpt show does not list the read-only bind"
+restore_tree "$img" "$pid"
+[[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
+	fail "the restored target is in the host's mount namespace"
+self_check "$pid" "$w"
+[[ $(check_value view) == "$view0" ]] || fail "view $(check_value view), want $view0"
+# The hidden tmpfs came back with its files: seen from inside once the
+# one over it is gone (in a copy of the namespace).
+under=$(nsenter -t "$pid" -m unshare --mount --propagation private \
+	sh -c 'umount "$1/d" && cat "$1/d/x"' sh "$m") || fail "cannot look under $m/d"
+[[ $under == under ]] || fail "the hidden tmpfs holds '$under'"
+host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+[[ $host0 == "$host1" ]] || fail "the host's mounts changed: $(diff <(echo "$host0") <(echo "$host1") | head -5)"
+kill_tree "${TREE_PIDS[@]}"
+assert_no_strays
