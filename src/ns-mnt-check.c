@@ -97,9 +97,13 @@ static int mount_check(uint32_t id, const MntNsEntry *ns, size_t i)
 	const char *rest;
 	long parent;
 
+	/* The root is what is bound of a new filesystem; of another one it
+	 * is only shown ("net:[4026532177]" for a namespace file). */
 	if (trust_check_path("mount point", m->mountpoint) < 0 ||
-	    trust_check_path("mount root", m->root) < 0)
+	    (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && trust_check_path("mount root", m->root) < 0))
 		return -EBADMSG;
+	if (!text_ok(m->root, 4095))
+		return bad(id, "a mount root that is not text at", m->mountpoint);
 	if (index_of(ns, i, m->id) >= 0)
 		return bad(id, "two mounts with one id at", m->mountpoint);
 	if (i == 0) {

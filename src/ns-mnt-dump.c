@@ -29,11 +29,12 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-static int read_mountinfo(const char *path, struct mnt_info **ret, size_t *nr);
+static int read_mountinfo_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr);
 
 struct dump_ctx {
 	const struct options *o;
 	int dirfd, hostfd; /* the image directory; ckpt's root */
+	int procfd; /* ckpt's /proc: the namespace may have none */
 	uint32_t nsid;
 	struct mnt_info *ns, *host;
 	size_t nr_ns, nr_host;
@@ -446,7 +447,8 @@ static int save_files(struct dump_ctx *c, const MntEntry *e, int fd)
 	clone = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
 	if (clone < 0)
 		return pr_errno(-errno, "cannot dump: cannot clone the tmpfs at '%s'", mp);
-	return mnt_files_dump(clone, c->dirfd, e->id, e->mountpoint, &c->bytes, &c->files);
+	return mnt_files_dump(clone, c->procfd, c->dirfd, e->id, e->mountpoint, &c->bytes,
+			      &c->files);
 }
 
 static bool same_mount(const struct mnt_info *a, const struct mnt_info *b)
@@ -495,7 +497,7 @@ static int reach_hidden(struct dump_ctx *c, const MntEntry *e, const struct mnt_
 		}
 		if (fd < 0)
 			break;
-		r = read_mountinfo("/proc/self/mountinfo", &copy, &nr);
+		r = read_mountinfo_at(c->procfd, "self/mountinfo", &copy, &nr);
 		if (r < 0)
 			return pr_errno(r,
 					"cannot dump: cannot read the mount namespace's mountinfo");
@@ -683,13 +685,24 @@ static int dump_in_ns(struct dump_ctx *c)
 	return 0;
 }
 
+static int read_mountinfo_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+
+	if (!f) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return mnt_info_parse(f, ret, nr);
+}
+
 static int read_mountinfo(const char *path, struct mnt_info **ret, size_t *nr)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	return mnt_info_parse(f, ret, nr);
+	return read_mountinfo_at(AT_FDCWD, path, ret, nr);
 }
 
 /* The child: enter the namespace, dump, exit 0 or 1 (after one line). */
@@ -698,11 +711,13 @@ static int child(struct dump_ctx *c, int nsfd)
 	int r;
 
 	c->hostfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (c->hostfd < 0)
-		return pr_errno(-errno, "cannot dump: cannot open '/'");
+	c->procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->hostfd < 0 || c->procfd < 0)
+		return pr_errno(-errno, "cannot dump: cannot open '/' and '/proc'");
 	if (setns(nsfd, CLONE_NEWNS) < 0)
 		return pr_errno(-errno, "cannot dump: cannot enter the mount namespace");
-	r = read_mountinfo("/proc/self/mountinfo", &c->ns, &c->nr_ns);
+	/* Our root is now the namespace's: its mountinfo shows every mount. */
+	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
 	return dump_in_ns(c);
@@ -715,6 +730,7 @@ int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 			      .dirfd = dirfd,
 			      .nsid = id,
 			      .hostfd = -1,
+			      .procfd = -1,
 			      .procs = procs,
 			      .nr_procs = nr_procs };
 	int r, status;

@@ -197,8 +197,8 @@ static int walk_one(struct walk *w, int dirfd, const char *name, const char *pat
 	}
 }
 
-int mnt_files_dump(int rootfd, int dirfd, uint32_t mnt_id, const char *mountpoint, uint64_t *bytes,
-		   size_t *files)
+int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const char *mountpoint,
+		   uint64_t *bytes, size_t *files)
 {
 	struct walk w = { .mountpoint = mountpoint, .bytes = bytes, .files = files };
 	_cleanup_free_ char *name = img_name(IMG_MNT_FILES, (int)mnt_id);
@@ -206,7 +206,7 @@ int mnt_files_dump(int rootfd, int dirfd, uint32_t mnt_id, const char *mountpoin
 	int r;
 
 	/* A file mounted: the clone's fd is the file (O_PATH); open it
-	 * through /proc to read. */
+	 * through @procfd (ckpt's /proc) to read. */
 	fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = img_create_file(&w.img, dirfd, name, IMG_MNT_FILES);
 	if (r < 0)
@@ -216,8 +216,8 @@ int mnt_files_dump(int rootfd, int dirfd, uint32_t mnt_id, const char *mountpoin
 	} else {
 		char proc[64];
 
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
-		fd = open(proc, O_RDONLY | O_CLOEXEC);
+		snprintf(proc, sizeof(proc), "self/fd/%d", rootfd);
+		fd = openat(procfd, proc, O_RDONLY | O_CLOEXEC);
 		r = fd < 0 ? -errno : walk_one(&w, fd, "", "", 0);
 	}
 	if (r >= 0)

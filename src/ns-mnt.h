@@ -116,8 +116,8 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid);
  * @dirfd; *@bytes and *@files count what the dump has saved so far
  * (limits). Made again from that image: the root is @parentfd itself
  * (@name NULL, a directory) or @name made in @parentfd. Log. */
-int mnt_files_dump(int rootfd, int dirfd, uint32_t mnt_id, const char *mountpoint, uint64_t *bytes,
-		   size_t *files);
+int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const char *mountpoint,
+		   uint64_t *bytes, size_t *files);
 int mnt_files_restore(int parentfd, const char *name, int dirfd, uint32_t mnt_id,
 		      const char *mountpoint, const struct trust *t);
 

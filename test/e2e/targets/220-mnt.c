@@ -13,7 +13,9 @@
  * numbers of two paths that must be one file. The self-check (SIGUSR2)
  * takes the view again and compares; it also checks that RO_PATH (a
  * read-only bind) refuses a new file with EROFS. Reports mounts=N files=N
- * and the view's hash.
+ * and the view's hash, and data=LINE, the first line of DIR/data/content
+ * when there is one (a directory of the host bound there, left out of the
+ * view).
  */
 #include "target.h"
 
@@ -94,7 +96,8 @@ static int mounts_view(struct buf *b)
 				    m[n].root, m[n].mp, m[n].opts) != 5 ||
 		    sscanf(dash + 3, "%63s %*s %255s", m[n].type, super) != 2)
 			continue;
-		if (strncmp(m[n].mp, dir, dl) || (m[n].mp[dl] && m[n].mp[dl] != '/'))
+		if (strncmp(m[n].mp, dir, dl) || (m[n].mp[dl] && m[n].mp[dl] != '/') ||
+		    !strncmp(m[n].mp + dl, "/data", 5))
 			continue;
 		/* the optional fields: after the sixth field, before " - " */
 		{
@@ -161,6 +164,8 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 
 	(void)flag;
 	(void)ftw;
+	if (!strncmp(path + strlen(dir), "/data", 5))
+		return 0; /* a host directory: data= */
 	if (S_ISREG(st->st_mode)) {
 		int fd = open(path, O_RDONLY | O_NONBLOCK);
 		char buf[65536];
@@ -250,6 +255,20 @@ static void mnt_check(struct t_check *c)
 	}
 	t_check_info(c, "mounts=%d files=%d view=%016llx", nm, nf,
 		     (unsigned long long)fnv(now, strlen(now), 0xcbf29ce484222325ull));
+	/* What a bound host directory holds, if DIR/data/content is there. */
+	{
+		char p[PATH_MAX], line[64] = "";
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/data/content", dir);
+		f = fopen(p, "re");
+		if (f) {
+			if (fgets(line, sizeof(line), f))
+				line[strcspn(line, "\n")] = '\0';
+			fclose(f);
+			t_check_info(c, "data=%s", line);
+		}
+	}
 	free(now);
 }
 

@@ -1,0 +1,93 @@
+#!/bin/bash
+# 222-mnt-refused.sh - what a mount namespace dump or restore refuses, with
+# one line each, the target left running as it was (dump) or nothing left
+# and the images untouched (restore):
+#  - a filesystem ckpt does not make (ramfs) that is not named external:
+#    the line names its type, its mount point and --external;
+#  - --external mnt[PATH]:KEY for a path that is no mount point;
+#  - in a container of its own root (pivot_root into a tmpfs), a directory
+#    of the host bound in without --external at dump;
+#  - an external mount restored without its --external mnt[KEY]:HOSTPATH,
+#    or with a KEY the images do not have.
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+e2e_init
+
+command -v unshare >/dev/null || skip "no unshare(1)"
+m=$T/m
+mkdir -p "$T/w1" "$T/w2" "$T/w3" "$m" "$T/r" "$T/host" "$T/imgs"
+echo "host-$$" >"$T/host/content"
+host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+
+# 1. ramfs, not external.
+# shellcheck disable=SC2016
+spawn "$T/w1" unshare --mount --propagation private sh -c \
+	'mount -t ramfs ck222 "$1" && shift && exec "$@"' sh "$m" "$E2E_TARGETS/220-mnt" "$T/w1" "$m"
+pid=$TARGET_PID
+wait_ready "$pid" "$T/w1"
+ck_fails "dump with a ramfs" dump --pid "$pid" --images "$T/imgs/img1"
+grep -q "cannot dump: mount '$m' (ramfs) .*--external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
+	fail "the refusal does not name the ramfs: $(ck_err_line)"
+assert_dump_left_nothing "$T/imgs"
+assert_still_fine "$pid" "$T/w1" 0
+
+# 2. --external for no mount point.
+ck_fails "dump with a stray --external" dump --pid "$pid" --images "$T/imgs/img1" \
+	--external "mnt[$T/none]:k" --external "mnt[$m]:ram"
+grep -q "external mnt\[$T/none\]: no such mount point" "$CK_ERR" ||
+	fail "the refusal does not name the stray --external: $(ck_err_line)"
+assert_still_fine "$pid" "$T/w1" 1
+kill -9 "$pid"
+reap "$pid"
+
+# 3. Its own root, a host directory bound in, no --external.
+# shellcheck disable=SC2016
+setup='set -e
+r=$1
+mount -t tmpfs -o size=2m ck222-root "$r"
+mkdir "$r/old" "$r/w" "$r/data"
+mount --bind "$2" "$r/data"
+exec "$3" "$r" /w'
+spawn "$T/w2" unshare --mount --propagation private sh -c "$setup" sh "$T/r" "$T/host" \
+	"$E2E_TARGETS/222-pivot-static"
+pid=$TARGET_PID
+wait_ready "$pid" "$T/w2"
+ln -s "/proc/$pid/root/w/seq" "$T/w2/seq" # its sequence, inside its root
+ck_fails "dump of a host directory bound into a container" dump --pid "$pid" --images "$T/imgs/img2"
+grep -q "cannot dump: mount '/data' (ext4) comes from outside the container: name it with --external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
+	fail "the refusal does not name /data: $(ck_err_line)"
+assert_dump_left_nothing "$T/imgs"
+assert_still_fine "$pid" "$T/w2" 0
+kill -9 "$pid"
+reap "$pid"
+
+# 4. An external mount restored without --external, or with a wrong key.
+# shellcheck disable=SC2016
+spawn "$T/w3" unshare --mount --propagation private sh -c \
+	'mount -t tmpfs ck222-ext "$1" && mkdir "$1/data" && mount --bind "$2" "$1/data" && shift 2 && exec "$@"' \
+	sh "$m" "$T/host" "$E2E_TARGETS/220-mnt" "$T/w3" "$m"
+pid=$TARGET_PID
+wait_ready "$pid" "$T/w3"
+mapfile -t TREE_PIDS < <(tree_pids "$pid")
+ck_ok dump --pid "$pid" --images "$T/img3" --external "mnt[$m/data]:data222"
+reap "$pid"
+wait_tree_gone "${TREE_PIDS[@]}"
+expect_restore_fail "$T/img3" "$pid" "without --external"
+grep -q "cannot restore: the mount at '$m/data' is external: give --external mnt\[data222\]:HOSTPATH" "$CK_ERR" ||
+	fail "the refusal does not ask for mnt[data222]: $(ck_err_line)"
+d0=$(image_digest "$T/img3")
+ck_fails "restore with a wrong --external key" restore --images "$T/img3" --detach \
+	--external "mnt[data222]:$T/host" --external "mnt[other]:$T/host"
+grep -q "external mnt\[other\]: no such external mount in the images" "$CK_ERR" ||
+	fail "the refusal does not name mnt[other]: $(ck_err_line)"
+[[ -e /proc/$pid ]] && fail "$pid exists after a failed restore"
+[[ $(image_digest "$T/img3") == "$d0" ]] || fail "the failed restore changed the images"
+# The same images restore with it.
+ck_ok restore --images "$T/img3" --detach --external "mnt[data222]:$T/host"
+track_pid "$pid"
+self_check "$pid" "$T/w3"
+[[ $(check_value data) == "host-$$" ]] || fail "data=$(check_value data) after the restore"
+kill_tree "$pid"
+host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+[[ $host0 == "$host1" ]] || fail "the host's mounts changed"
+assert_no_strays
