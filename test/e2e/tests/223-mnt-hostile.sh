@@ -10,7 +10,7 @@
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
-IMGEDIT=${IMGEDIT:-$(dirname "$CKPT")/build/tools/imgedit}
+IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
 [[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
 w=$T/w
 img=$T/images
