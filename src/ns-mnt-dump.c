@@ -667,6 +667,9 @@ static int dump_in_ns(struct dump_ctx *c)
 	}
 	if (r < 0)
 		return r;
+	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order);
+	if (r < 0)
+		return r;
 	pick_files(c);
 	for (size_t k = 0; k < c->nr_order && r >= 0; k++)
 		if (c->mounts[k]->has_files)

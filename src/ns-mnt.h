@@ -10,6 +10,7 @@
  *	ns-mnt-dump.c     what each mount is (made anew, the host's, external),
  *	                  refusals, the image
  *	ns-mnt-files.c    the files of a tmpfs: read at dump, made at restore
+ *	ns-mnt-paths.c    the files the processes hold: on mounts found again
  *	ns-mnt-check.c    the image read back and checked, --external resolved
  *	ns-mnt-build.c    the mount tree made again in a new namespace
  *	ns-mnt.c          struct ns_ops and ckpt show
@@ -80,6 +81,12 @@ struct mnt_pidns {
 };
 int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 		const struct mnt_pidns *procs, size_t nr_procs);
+
+/* The files the processes of namespace @nsid among @procs hold (fds,
+ * mappings, cwd, root, exe) are on mounts whose paths the restore finds
+ * again (ns-mnt-paths.c); @procfd is ckpt's /proc. Logs. */
+int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
+		    MntEntry **mounts, size_t nr_mounts);
 
 /* Restore side: what prepare keeps from prepare to release. */
 struct mnt_ns_state {

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paths of the files a process of the namespace holds (its fds, mapped
+ * files, cwd, root, executable), as the dump writes them down, are those
+ * /proc shows ckpt: the restore opens them again by that path from ckpt's
+ * root. That finds the same file only on a mount the restore binds from
+ * the same host path (what unshare copied of the host). A file on a mount
+ * made anew (a tmpfs of the container) or bound from elsewhere (an
+ * external mount, the container's own root after pivot_root) would not be
+ * found, or would be another one: refused at dump, one line naming the
+ * process, the file and its mount.
+ */
+#include "ns-mnt.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct paths {
+	int procfd;
+	int pid;
+	MntEntry **mounts;
+	size_t nr;
+};
+
+static const MntEntry *mount_of(const struct paths *p, uint64_t id)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->mounts[i]->id == id)
+			return p->mounts[i];
+	return NULL;
+}
+
+/* Does the path /proc shows for a file of @m name the same file on the
+ * host? */
+static bool same_on_host(const MntEntry *m)
+{
+	return m->kind == MNT_SOURCE_KIND__MNT_SRC_HOST && !strcmp(m->host_path, m->mountpoint);
+}
+
+static int refuse(const struct paths *p, const char *link, const MntEntry *m)
+{
+	char path[PATH_MAX_LEN] = "?";
+	ssize_t n = readlinkat(p->procfd, link, path, sizeof(path) - 1);
+	_cleanup_free_ char *shown = NULL, *mp = str_escape(m->mountpoint);
+
+	if (n > 0)
+		path[n] = '\0';
+	shown = str_escape(path);
+	return pr_fail(
+		-EOPNOTSUPP,
+		"cannot dump: process %d holds '%s' on the mount at '%s' of its mount namespace, %s (not supported)",
+		p->pid, shown, mp,
+		m->kind == MNT_SOURCE_KIND__MNT_SRC_FS ? "made anew at restore"
+						       : "bound from another host path at restore");
+}
+
+/* @link ("PID/cwd", "PID/map_files/A-B"): the file it names. */
+static int check_link(const struct paths *p, const char *link)
+{
+	struct statx stx;
+	const MntEntry *m;
+
+	if (statx(p->procfd, link, 0, STATX_MNT_ID, &stx) < 0)
+		return 0; /* gone, or not a file: the kinds say */
+	m = mount_of(p, stx.stx_mnt_id);
+	return m && !same_on_host(m) ? refuse(p, link, m) : 0;
+}
+
+static int check_dir(const struct paths *p, const char *sub)
+{
+	char dir[64];
+	_cleanup_close_ int fd = -1;
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	snprintf(dir, sizeof(dir), "%d/%s", p->pid, sub);
+	fd = openat(p->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -1;
+	while (r >= 0 && (de = readdir(d))) {
+		char link[320];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		r = check_link(p, link);
+	}
+	closedir(d);
+	return r;
+}
+
+int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
+		    MntEntry **mounts, size_t nr_mounts)
+{
+	struct paths p = { .procfd = procfd, .mounts = mounts, .nr = nr_mounts };
+	static const char *const links[] = { "cwd", "root", "exe" };
+	int r = 0;
+
+	for (size_t i = 0; i < nr_procs && r >= 0; i++) {
+		char link[64];
+		struct stat st;
+
+		snprintf(link, sizeof(link), "%d/ns/mnt", procs[i].pid);
+		if (fstatat(procfd, link, &st, 0) < 0 || st.st_ino != nsid)
+			continue; /* gone, or in another namespace */
+		p.pid = procs[i].pid;
+		for (size_t k = 0; k < ARRAY_SIZE(links) && r >= 0; k++) {
+			snprintf(link, sizeof(link), "%d/%s", p.pid, links[k]);
+			r = check_link(&p, link);
+		}
+		if (r >= 0)
+			r = check_dir(&p, "fd");
+		if (r >= 0)
+			r = check_dir(&p, "map_files");
+	}
+	return r;
+}
