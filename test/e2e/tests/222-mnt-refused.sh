@@ -94,8 +94,8 @@ kill_tree "$pid"
 # 5. A file open on the container's tmpfs: its sequence file.
 # shellcheck disable=SC2016
 spawn "$T/w4" unshare --mount --propagation private sh -c \
-	'mount -t tmpfs ck222-seq "$1" && mkdir "$1/w" && shift && exec "$@"' \
-	sh "$m" "$E2E_TARGETS/220-mnt" "$m/w" "$m"
+	'mount -t tmpfs ck222-seq "$1" && mkdir "$1/w" "$1/x" && mount -t tmpfs ck222-x "$1/x" && shift && exec "$@"' \
+	sh "$m" "$E2E_TARGETS/220-mnt" "$m/w" "$m/x"
 pid=$TARGET_PID
 wait_ready "$pid" "$T/w4"
 ln -s "/proc/$pid/root$m/w/seq" "$T/w4/seq"
