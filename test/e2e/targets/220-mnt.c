@@ -13,7 +13,8 @@
  * numbers of two paths that must be one file. The self-check (SIGUSR2)
  * takes the view again and compares; it also checks that RO_PATH (a
  * read-only bind) refuses a new file with EROFS. Reports mounts=N files=N
- * and the view's hash, and data=LINE, the first line of DIR/data/content
+ * and the view's hash, procself=N (what /proc/self says: our pid in the
+ * pid namespace of the proc mounted on /proc), and data=LINE, the first line of DIR/data/content
  * when there is one (a directory of the host bound there, left out of the
  * view).
  */
@@ -255,6 +256,16 @@ static void mnt_check(struct t_check *c)
 	}
 	t_check_info(c, "mounts=%d files=%d view=%016llx", nm, nf,
 		     (unsigned long long)fnv(now, strlen(now), 0xcbf29ce484222325ull));
+	/* Whose /proc this is: our pid in the pid namespace it shows. */
+	{
+		char self[32];
+		ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+
+		if (n > 0) {
+			self[n] = '\0';
+			t_check_info(c, "procself=%s", self);
+		}
+	}
 	/* What a bound host directory holds, if DIR/data/content is there. */
 	{
 		char p[PATH_MAX], line[64] = "";
