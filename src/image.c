@@ -29,6 +29,7 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 				   "IPC namespace shm pages" },
 	[IMG_NS_IPC_SYSCTL] = { "ipcns-sysctl-%u.img", 0x53435037, "IPC namespace limits" },
 	[IMG_NS_TIME] = { "time-%u.img", 0x4d495438, "time namespace" },
+	[IMG_NS_CGROUP] = { "cgroupns-%u.img", 0x4e474339, "cgroup namespace" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -57,6 +57,7 @@ enum img_kind {
 	IMG_NS_IPC_SHM_PAGES, /* ipcns-shm-pages-SHMID.img */
 	IMG_NS_IPC_SYSCTL, /* ipcns-sysctl-ID.img: its limits */
 	IMG_NS_TIME, /* time-ID.img (ns-time.c) */
+	IMG_NS_CGROUP, /* cgroupns-ID.img (ns-cgroup.c) */
 	IMG_NR_KINDS,
 };
 
