@@ -120,6 +120,7 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 {
 	char path[64];
+	bool live = true;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -129,9 +130,15 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 			ret->ino[k] = like->ino[k];
 		else if (r < 0 && r != -ENOENT)
 			return r;
+		if (k == NS_PID)
+			live = r >= 0;
 	}
+	/* The kernel shows no pid_for_children made by unshare(CLONE_NEWPID)
+	 * that no process is in yet: one that cannot be saved (ns_tree_check). */
 	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
-	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
+	if (r == -ENOENT && live)
+		ret->pid_for_children = UINT32_MAX;
+	else if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
 	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
 	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
