@@ -50,7 +50,6 @@
 	X(dump_mm, "DP")                   \
 	X(dump_shmem_vmas, "D")            \
 	X(dump_files, "D")                 \
-	X(dump_mnt_ns, "D")                \
 	X(dump_files_finish, "D")          \
 	X(dump_pages_scan, "DP")           \
 	X(dump_cow_mark, "D")              \
@@ -69,6 +68,7 @@
 	X(dump_write_ipc, "D")             \
 	X(dump_ns_open, "n")               \
 	X(dump_write_ns, "n")              \
+	X(dump_mnt_ns, "n")                \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -110,6 +110,7 @@
 	X(restore_ns_time, "n")            \
 	X(restore_ns_cgroup, "n")          \
 	X(restore_ns_finish, "n")          \
+	X(restore_mnt_mount, "n")          \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \
 	X(restore_fds_early, "R")          \

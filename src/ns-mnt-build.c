@@ -11,6 +11,7 @@
  * made with MOVE_MOUNT_SET_GROUP among the new mounts, masters before
  * their slaves.
  */
+#include "fault.h"
 #include "ns-mnt.h"
 #include "util.h"
 
@@ -294,8 +295,9 @@ static int attach(struct build *b, size_t i)
 		return failed(-errno, m, "look at the mount point of");
 	if (parent < 0 || stx.stx_mnt_id != b->new_id[parent])
 		return failed(-EXDEV, m, "put on its parent");
-	if (move_mount(b->fd[i], "", target, "",
-		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+	if (FAULT_OR(restore_mnt_mount, (errno = EIO, -1),
+		     move_mount(b->fd[i], "", target, "",
+				MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)) < 0)
 		return failed(-errno, m, "attach");
 	return 0;
 }
