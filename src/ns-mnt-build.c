@@ -22,7 +22,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -210,6 +213,18 @@ static int make_source(struct build *b, size_t i)
 		fd = beneath(b->sbfd[m->sb], m->deleted ? tmp : m->root, O_PATH, true);
 		if (fd < 0)
 			return failed(fd, m, "find the root of");
+		break;
+	case MNT_SOURCE_KIND__MNT_SRC_HOST:
+	case MNT_SOURCE_KIND__MNT_SRC_EXTERNAL:
+		if (b->pid)
+			return failed(-EOPNOTSUPP, m,
+				      "bind again (on a proc, sysfs, mqueue or cgroup mount)");
+		break;
+	default:
+		break;
+	}
+	switch (m->kind) {
+	case MNT_SOURCE_KIND__MNT_SRC_FS:
 		break;
 	case MNT_SOURCE_KIND__MNT_SRC_HOST: {
 		struct trust_file f = {
@@ -452,10 +467,14 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 	st->new_id = xzalloc(ns->n_mounts * sizeof(*st->new_id));
 	if (owner_pid < 0)
 		return;
-	for (size_t k = 0; k < ns->n_sbs; k++)
-		if (!strcmp(ns->sbs[k]->fstype, "proc") && ns->sbs[k]->has_proc_pid &&
-		    (int)ns->sbs[k]->proc_pid != owner_pid)
-			sb_pid[k] = (int)ns->sbs[k]->proc_pid;
+	for (size_t k = 0; k < ns->n_sbs; k++) {
+		const MntSbEntry *sb = ns->sbs[k];
+
+		if (!strcmp(sb->fstype, "proc"))
+			sb_pid[k] = sb->has_proc_pid ? (int)sb->proc_pid : owner_pid;
+		else if (strcmp(sb->fstype, "tmpfs") && strcmp(sb->fstype, "devpts"))
+			sb_pid[k] = owner_pid;
+	}
 	for (size_t i = 1; i < ns->n_mounts; i++) {
 		const MntEntry *m = ns->mounts[i];
 		long parent = parent_index(ns, i);
@@ -488,9 +507,12 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 			return pr_errno(-errno, "cannot restore: cannot open '/'");
 		b.rootfd = root;
 	}
-	r = open_images(st);
-	if (r < 0)
-		return r;
+	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
+		if (in_pass(&b, i) && ns->mounts[i]->has_files) {
+			r = open_images(st);
+			if (r < 0)
+				return r;
+		}
 	b.sbfd = xmalloc((ns->n_sbs + 1) * sizeof(*b.sbfd));
 	b.fd = xmalloc(ns->n_mounts * sizeof(*b.fd));
 	for (size_t i = 0; i < ns->n_sbs; i++)
@@ -521,7 +543,105 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	free(b.sbfd);
 	free(b.fd);
 	/* Nothing of ckpt's stays in the process. */
-	close(st->dirfd);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
 	st->dirfd = -1;
 	return r;
+}
+
+/* Two fds and the new mount ids, from the child that made the tree. */
+static int send_built(int sock, const struct mnt_ns_state *st, int nsfd, int rootfd)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = st->new_id,
+			     .iov_len = st->ns->n_mounts * sizeof(*st->new_id) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[2] = { nsfd, rootfd };
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	return sendmsg(sock, &mh, 0) == (ssize_t)iov.iov_len ? 0 : -EIO;
+}
+
+static int recv_built(int sock, struct mnt_ns_state *st)
+{
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = st->new_id,
+			     .iov_len = st->ns->n_mounts * sizeof(*st->new_id) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	int fds[2];
+
+	c = CMSG_FIRSTHDR(&mh);
+	if (n != (ssize_t)iov.iov_len || !c || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return -EIO;
+	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	st->nsfd = fds[0];
+	st->rootfd = fds[1];
+	return 0;
+}
+
+/* The child: a new mount namespace, the tree in it (but for what is
+ * left to the tree's processes), handed back. */
+static int prebuild_child(struct mnt_ns_state *st, int sock)
+{
+	_cleanup_close_ int nsfd = -1, rootfd = -1;
+	int r;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return pr_errno(-errno, "cannot restore: cannot make a mount namespace");
+	nsfd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the new mount namespace");
+	r = mnt_ns_build(st, 0);
+	if (r < 0)
+		return r;
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return pr_errno(-errno, "cannot restore: cannot open the new root");
+	r = send_built(sock, st, nsfd, rootfd);
+	return r < 0 ? pr_errno(r, "cannot restore: cannot hand the mount namespace over") : 0;
+}
+
+int mnt_ns_prebuild(struct mnt_ns_state *st)
+{
+	int sv[2], status, r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return pr_errno(-errno, "cannot restore: socketpair");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return pr_errno(r, "cannot restore: cannot fork");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(prebuild_child(st, sv[1]) < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	r = recv_built(sv[0], st);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return pr_errno(-errno, "cannot restore: cannot wait for a helper");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && r >= 0)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return -EPERM; /* it said why */
+	return pr_fail(-EIO, "cannot restore: the helper making the mount namespace failed");
 }

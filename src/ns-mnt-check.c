@@ -223,7 +223,7 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 	struct stat dst;
 
 	memset(st, 0, sizeof(*st));
-	st->dirfd = -1;
+	st->dirfd = st->nsfd = st->rootfd = -1;
 	st->ckpt_pid = getpid();
 	st->ckpt_dirfd = dirfd;
 	if (fstat(dirfd, &dst) < 0)
@@ -250,6 +250,11 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 		if (r < 0)
 			return r;
 	}
+	if (ns->n_inner > 65536)
+		return bad(id, "too many files of the namespace", NULL);
+	for (size_t i = 0; i < ns->n_inner; i++)
+		if (trust_check_path("file of a mount namespace", ns->inner[i]->path) < 0)
+			return -EBADMSG;
 	/* A host mount comes from a namespace whose root is the host's. */
 	for (size_t i = 0; i < ns->n_mounts; i++)
 		if (ns->mounts[i]->kind == MNT_SOURCE_KIND__MNT_SRC_HOST && !ns->host_root)
@@ -268,6 +273,10 @@ void mnt_ns_state_release(struct mnt_ns_state *st)
 		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
+	if (st->nsfd >= 0)
+		close(st->nsfd);
+	if (st->rootfd >= 0)
+		close(st->rootfd);
 	free(st->ext_paths);
 	free(st->defer_pid);
 	free(st->new_id);

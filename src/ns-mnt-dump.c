@@ -47,6 +47,8 @@ struct dump_ctx {
 	size_t files;
 	const struct mnt_pidns *procs;
 	size_t nr_procs;
+	MntInnerFile **inner;
+	size_t nr_inner;
 };
 
 static int open_path(const char *path, struct statx *stx);
@@ -667,7 +669,8 @@ static int dump_in_ns(struct dump_ctx *c)
 	}
 	if (r < 0)
 		return r;
-	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order);
+	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order,
+			    &c->inner, &c->nr_inner);
 	if (r < 0)
 		return r;
 	pick_files(c);
@@ -682,6 +685,8 @@ static int dump_in_ns(struct dump_ctx *c)
 	ne.mounts = c->mounts;
 	ne.n_sbs = c->nr_sbs;
 	ne.sbs = c->sbs;
+	ne.n_inner = c->nr_inner;
+	ne.inner = c->inner;
 	r = FAULT_OR(dump_mnt_ns, -EIO, img_write_msg(c->dirfd, IMG_MNT, (int)c->nsid, &ne.base));
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot write the mount namespace image");

@@ -2,13 +2,13 @@
 /*
  * Paths of the files a process of the namespace holds (its fds, mapped
  * files, cwd, root, executable), as the dump writes them down, are those
- * /proc shows ckpt: the restore opens them again by that path from ckpt's
- * root. That finds the same file only on a mount the restore binds from
- * the same host path (what unshare copied of the host). A file on a mount
- * made anew (a tmpfs of the container) or bound from elsewhere (an
- * external mount, the container's own root after pivot_root) would not be
- * found, or would be another one: refused at dump, one line naming the
- * process, the file and its mount.
+ * /proc shows ckpt: from ckpt's root when it reaches the file, else from
+ * the root of the namespace. On a mount the restore binds from the same
+ * host path (what unshare copied of the host) they name the same file on
+ * the host. On any other (a tmpfs of the container, an external mount,
+ * the container's own root after pivot_root) the file is listed in the
+ * image (path, device, inode), and the restore opens it from the root of
+ * the namespace it made (trust->inner_open).
  */
 #include "ns-mnt.h"
 #include "util.h"
@@ -26,6 +26,8 @@ struct paths {
 	int pid;
 	MntEntry **mounts;
 	size_t nr;
+	MntInnerFile ***inner;
+	size_t *nr_inner;
 };
 
 static const MntEntry *mount_of(const struct paths *p, uint64_t id)
@@ -43,25 +45,38 @@ static bool same_on_host(const MntEntry *m)
 	return m->kind == MNT_SOURCE_KIND__MNT_SRC_HOST && !strcmp(m->host_path, m->mountpoint);
 }
 
-static int refuse(const struct paths *p, const char *link, const MntEntry *m)
+static int record(struct paths *p, const char *link)
 {
-	char path[PATH_MAX_LEN] = "?";
+	char path[PATH_MAX_LEN];
 	ssize_t n = readlinkat(p->procfd, link, path, sizeof(path) - 1);
-	_cleanup_free_ char *shown = NULL, *mp = str_escape(m->mountpoint);
+	MntInnerFile *f;
+	struct stat st;
 
-	if (n > 0)
-		path[n] = '\0';
-	shown = str_escape(path);
-	return pr_fail(
-		-EOPNOTSUPP,
-		"cannot dump: process %d holds '%s' on the mount at '%s' of its mount namespace, %s (not supported)",
-		p->pid, shown, mp,
-		m->kind == MNT_SOURCE_KIND__MNT_SRC_FS ? "made anew at restore"
-						       : "bound from another host path at restore");
+	if (n <= 0 || fstatat(p->procfd, link, &st, 0) < 0)
+		return 0; /* gone: the kinds say */
+	path[n] = '\0';
+	if (path[0] != '/' || str_ends(path, " (deleted)"))
+		return 0; /* not a path: the kinds deal with it */
+	for (size_t i = 0; i < *p->nr_inner; i++)
+		if ((*p->inner)[i]->ino == st.st_ino && (*p->inner)[i]->dev == st.st_dev &&
+		    !strcmp((*p->inner)[i]->path, path))
+			return 0;
+	if (*p->nr_inner == 65536)
+		return pr_fail(
+			-E2BIG,
+			"cannot dump: the processes of the mount namespace hold more than 65536 files of its own");
+	f = xmalloc(sizeof(*f));
+	mnt_inner_file__init(f);
+	f->path = xstrdup(path);
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	*p->inner = xrealloc(*p->inner, (*p->nr_inner + 1) * sizeof(**p->inner));
+	(*p->inner)[(*p->nr_inner)++] = f;
+	return 0;
 }
 
 /* @link ("PID/cwd", "PID/map_files/A-B"): the file it names. */
-static int check_link(const struct paths *p, const char *link)
+static int check_link(struct paths *p, const char *link)
 {
 	struct statx stx;
 	const MntEntry *m;
@@ -69,10 +84,10 @@ static int check_link(const struct paths *p, const char *link)
 	if (statx(p->procfd, link, 0, STATX_MNT_ID, &stx) < 0)
 		return 0; /* gone, or not a file: the kinds say */
 	m = mount_of(p, stx.stx_mnt_id);
-	return m && !same_on_host(m) ? refuse(p, link, m) : 0;
+	return m && !same_on_host(m) ? record(p, link) : 0;
 }
 
-static int check_dir(const struct paths *p, const char *sub)
+static int check_dir(struct paths *p, const char *sub)
 {
 	char dir[64];
 	_cleanup_close_ int fd = -1;
@@ -101,9 +116,13 @@ static int check_dir(const struct paths *p, const char *sub)
 }
 
 int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
-		    MntEntry **mounts, size_t nr_mounts)
+		    MntEntry **mounts, size_t nr_mounts, MntInnerFile ***inner, size_t *nr_inner)
 {
-	struct paths p = { .procfd = procfd, .mounts = mounts, .nr = nr_mounts };
+	struct paths p = { .procfd = procfd,
+			   .mounts = mounts,
+			   .nr = nr_mounts,
+			   .inner = inner,
+			   .nr_inner = nr_inner };
 	static const char *const links[] = { "cwd", "root", "exe" };
 	int r = 0;
 

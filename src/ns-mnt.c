@@ -3,11 +3,12 @@
  * Mount namespaces: the ns_ops of the kind (see ns-mnt.h for the files
  * that do the work) and ckpt show of the mount tree.
  *
- * The owner, just made by clone3(CLONE_NEWNS) in a copy of ckpt's
- * namespace, makes the whole tree and pivots into it; a proc of another
- * pid namespace (unshare --pid --fork --mount-proc: the first process in
- * it mounts it) and what lies on it are made by that process, right after
- * it was created (restore_in_proc).
+ * ckpt makes the tree beforehand (a child of its own builds it in a new
+ * namespace and pivots into it); the owner of the namespace enters it. A
+ * proc (it shows the pid namespace of who mounts it: unshare --pid --fork
+ * --mount-proc has the first process in it mount it), sysfs, mqueue and
+ * cgroup mounts, and what lies on them, are made by the processes of the
+ * tree, right after they were created (restore_in_proc).
  */
 #include "ns-mnt.h"
 #include "ns.h"
@@ -19,10 +20,14 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* @pid and its descendants, with their pid namespaces (BFS over
  * /proc/PID/task/TID/children). */
@@ -82,9 +87,62 @@ static int mnt_dump(const struct ns_dump *d)
 	return mnt_ns_dump(d->nsfd, d->id, d->dir->dirfd, d->opts, procs, nr);
 }
 
+int mnt_inner_open(const struct trust *t, const struct trust_file *f, int flags, mode_t mode)
+{
+	for (const struct mnt_ns_state *st = t->inner; st; st = st->next) {
+		const MntNsEntry *ns = st->ns;
+
+		/* Without an inode (the executable), by its path alone. */
+		for (size_t i = 0; i < ns->n_inner; i++) {
+			const MntInnerFile *in = ns->inner[i];
+			/* In ckpt, from the namespace's root; in a process of
+			 * the tree, from its own root, the namespace's. */
+			bool here = getpid() == st->ckpt_pid;
+			struct open_how how = {
+				/* openat2 takes nothing else with O_PATH */
+				.flags =
+					(uint64_t)(flags & O_PATH ? flags
+								  : flags | O_NONBLOCK | O_NOCTTY) |
+					O_CLOEXEC,
+				.mode = flags & O_CREAT ? mode : 0,
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+					   (here ? RESOLVE_IN_ROOT : 0),
+			};
+			int fd;
+
+			if ((f->has_ino && (in->dev != f->dev || in->ino != f->ino)) ||
+			    strcmp(in->path, f->path))
+				continue;
+			if (here && st->rootfd < 0)
+				return -ENOENT;
+			fd = (int)syscall(SYS_openat2, here ? st->rootfd : AT_FDCWD, f->path, &how,
+					  sizeof(how));
+			if (fd < 0)
+				return -errno;
+			if (!(flags & O_NONBLOCK) && !(flags & O_PATH) &&
+			    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+				close(fd);
+				return -errno;
+			}
+			return fd;
+		}
+	}
+	return -ESRCH;
+}
+
+/*
+ * The tree of mounts is made here, in ckpt, in a new namespace (a child
+ * makes it and hands it over): the files of the tree on its mounts are
+ * opened from its root before any process exists. The owner enters it
+ * (setns) right after it was created; the mounts that show the
+ * namespaces of who mounts them are made by the processes of the tree
+ * then. A dump reading its images back opens those files from the root
+ * of the process that owns the namespace, which still runs.
+ */
 static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 {
 	struct mnt_ns_state *st = xzalloc(sizeof(*st));
+	int owner = n->owner >= 0 ? rs->procs[n->owner].pp->pid : -1;
 	int r;
 
 	n->state = st;
@@ -102,13 +160,41 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 						"a proc made by process %u, not in the tree",
 						sb->proc_pid);
 	}
-	mnt_ns_plan(st, n->owner >= 0 ? rs->procs[n->owner].pp->pid : -1);
+	if (owner < 0)
+		return img_inconsistent(IMG_MNT, (int)n->id, "no process makes it");
+	mnt_ns_plan(st, owner);
+	if (rs->verify_only || !rs->opts) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/root", owner);
+		st->rootfd = rs->verify_only ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	} else {
+		r = mnt_ns_prebuild(st);
+		if (r < 0)
+			return r;
+	}
+	st->next = rs->trust.inner;
+	rs->trust.inner = st;
+	rs->trust.inner_open = mnt_inner_open;
 	return 0;
 }
 
+/* In the owner: into the namespace ckpt holds (its fd is closed here:
+ * through ckpt's /proc/PID/fd), then the mounts left to it. */
 static int mnt_restore(struct restore *rs, struct ns_restore *n)
 {
-	return mnt_ns_build(n->state, 0);
+	struct mnt_ns_state *st = n->state;
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, st->nsfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
+		r = pr_errno(-errno, "cannot restore: %d cannot enter its mount namespace",
+			     rs->procs[n->owner].pp->pid);
+	if (fd >= 0)
+		close(fd);
+	return r < 0 ? r : mnt_ns_build(st, rs->procs[n->owner].pp->pid);
 }
 
 static int mnt_restore_in_proc(struct restore *rs, struct ns_restore *n, size_t i)
@@ -183,7 +269,7 @@ static void mnt_show(int dirfd, uint32_t id)
 
 const struct ns_ops ns_mnt_ops = {
 	.name = "mnt",
-	.clone_flag = CLONE_NEWNS,
+	.clone_flag = 0, /* made beforehand, entered by the owner */
 	.dump = mnt_dump,
 	.prepare = mnt_prepare,
 	.restore = mnt_restore,

@@ -83,10 +83,10 @@ int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 		const struct mnt_pidns *procs, size_t nr_procs);
 
 /* The files the processes of namespace @nsid among @procs hold (fds,
- * mappings, cwd, root, exe) are on mounts whose paths the restore finds
- * again (ns-mnt-paths.c); @procfd is ckpt's /proc. Logs. */
+ * mappings, cwd, root, exe) on mounts whose path on the host is not their
+ * own, into *@inner (ns-mnt-paths.c); @procfd is ckpt's /proc. Logs. */
 int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
-		    MntEntry **mounts, size_t nr_mounts);
+		    MntEntry **mounts, size_t nr_mounts, MntInnerFile ***inner, size_t *nr_inner);
 
 /* Restore side: what prepare keeps from prepare to release. */
 struct mnt_ns_state {
@@ -104,6 +104,11 @@ struct mnt_ns_state {
 	 * on it or of its superblock). */
 	int *defer_pid;
 	uint64_t *new_id; /* per mount: its id once made */
+	/* In ckpt: the namespace made beforehand (mnt_ns_prebuild) and its
+	 * root, where files of the namespace are opened (the root of the
+	 * live tree's process when a dump reads its images back); -1 none. */
+	int nsfd, rootfd;
+	struct mnt_ns_state *next; /* trust->inner: every namespace's */
 };
 /* Read and check mnt-ID.img (every field), resolve --external from @o.
  * Logs. */
@@ -114,9 +119,18 @@ void mnt_ns_state_release(struct mnt_ns_state *st);
  * ckpt's), make the dumped tree and make it the namespace's root; else,
  * in process @pid of the tree, the mounts left to it. Logs. */
 int mnt_ns_build(struct mnt_ns_state *st, int pid);
-/* The mounts of @sb that depend on it and whoever makes it: *@defer_pid
- * filled for the proc mounts of another pid namespace than @owner_pid's. */
+/* Who makes each mount: with @owner_pid -1, the process that builds the
+ * tree; else the mounts of a filesystem that shows the namespaces of who
+ * mounts it (proc: the process of the tree in its pid namespace; sysfs,
+ * mqueue, cgroup, cgroup2: @owner_pid), and what lies on them, are left
+ * to those processes (st->defer_pid). */
 void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid);
+/* In ckpt: the tree made in a new mount namespace by a child, which hands
+ * back the namespace (st->nsfd) and its root (st->rootfd). Logs. */
+int mnt_ns_prebuild(struct mnt_ns_state *st);
+/* trust->inner_open: @f one of the files the namespaces' processes held
+ * (mnt_inner_file), opened from the namespace's root; -ESRCH if not. */
+int mnt_inner_open(const struct trust *t, const struct trust_file *f, int flags, mode_t mode);
 
 /* Files of a tmpfs: written from @rootfd (a detached clone of the mount,
  * a directory or a file) into a new image mnt-tmpfs-@mnt_id.img in
