@@ -84,6 +84,16 @@ static int check_link(struct paths *p, const char *link)
 	if (statx(p->procfd, link, 0, STATX_MNT_ID, &stx) < 0)
 		return 0; /* gone, or not a file: the kinds say */
 	m = mount_of(p, stx.stx_mnt_id);
+	if (m && m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && !strcmp(m->fstype, "devpts")) {
+		_cleanup_free_ char *mp = str_escape(m->mountpoint);
+
+		/* A new devpts has none of its ptys: tty.c makes the pairs
+		 * from the host's /dev/ptmx. */
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump: process %d holds a terminal of the devpts at '%s' of its mount namespace (not supported)",
+			p->pid, mp);
+	}
 	return m && !same_on_host(m) ? record(p, link) : 0;
 }
 

@@ -8,14 +8,16 @@
 #  - in a container of its own root (pivot_root into a tmpfs), a directory
 #    of the host bound in without --external at dump;
 #  - an external mount restored without its --external mnt[KEY]:HOSTPATH,
-#    or with a KEY the images do not have.
+#    or with a KEY the images do not have;
+#  - a terminal of a devpts instance of the container's own held open
+#    (its ptys are not made again there).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 m=$T/m
-mkdir -p "$T/w1" "$T/w2" "$T/w3" "$m" "$T/r" "$T/host" "$T/imgs"
+mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$m" "$T/r" "$T/host" "$T/imgs"
 echo "host-$$" >"$T/host/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
@@ -89,6 +91,21 @@ self_check "$pid" "$T/w3"
 [[ $(check_value data) == "host-$$" ]] || fail "data=$(check_value data) after the restore"
 kill_tree "$pid"
 
+# 5. The ptmx of a devpts of its own held open.
+# shellcheck disable=SC2016
+spawn "$T/w4" unshare --mount --propagation private sh -c \
+	'mount -t tmpfs ck222-pts "$1" && mkdir "$1/pts" && mount -t devpts -o newinstance,ptmxmode=0666 ck222 "$1/pts" && exec 3<>"$1/pts/ptmx" && shift && exec "$@"' \
+	sh "$m" "$E2E_TARGETS/220-mnt" "$T/w4" "$m"
+pid=$TARGET_PID
+wait_ready "$pid" "$T/w4"
+ck_fails "dump of a pty of the container's devpts" dump --pid "$pid" --images "$T/imgs/img5"
+# (the terminal's kind refuses it first, or the mount namespace does)
+grep -Eq "cannot dump.*('$m/pts/ptmx'|the devpts at '$m/pts')" "$CK_ERR" ||
+	fail "the refusal does not name the devpts: $(ck_err_line)"
+assert_dump_left_nothing "$T/imgs"
+assert_still_fine "$pid" "$T/w4" 0
+kill -9 "$pid"
+reap "$pid"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed"
 assert_no_strays
