@@ -230,7 +230,12 @@ static int proc_pidns(struct dump_ctx *c, const struct mnt_info *m, MntSbEntry *
 	if (fd < 0 || stx.stx_mnt_id != m->id)
 		return refuse(-EOPNOTSUPP, "mount", m,
 			      "is hidden under another mount (not supported)");
-	n = readlinkat(fd, "1/ns/pid", link, sizeof(link) - 1);
+	/* A proc that shows us ("self" has a pid) shows ckpt's pid
+	 * namespace (an ancestor of ckpt's is not the tree's to restore
+	 * either); another one, that of its pid 1. */
+	n = readlinkat(fd, "self", link, sizeof(link) - 1) > 0
+		    ? readlinkat(c->procfd, "self/ns/pid", link, sizeof(link) - 1)
+		    : readlinkat(fd, "1/ns/pid", link, sizeof(link) - 1);
 	if (n > 0)
 		link[n] = '\0';
 	if (n <= 0 || sscanf(link, "pid:[%u]", &ino) != 1)

@@ -16,7 +16,8 @@
  * and the view's hash, procself=N (what /proc/self says: our pid in the
  * pid namespace of the proc mounted on /proc), and data=LINE, the first line of DIR/data/content
  * when there is one (a directory of the host bound there, left out of the
- * view).
+ * view). What is under DIR/virt (proc, sysfs...) is in the view by its
+ * mounts only.
  */
 #include "target.h"
 
@@ -166,7 +167,9 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 	(void)flag;
 	(void)ftw;
 	if (!strncmp(path + strlen(dir), "/data", 5))
-		return 0; /* a host directory: data= */
+		return FTW_SKIP_SUBTREE; /* a host directory: data= */
+	if (!strcmp(path + strlen(dir), "/virt"))
+		return FTW_SKIP_SUBTREE; /* proc, sysfs, cgroup: their mounts only */
 	if (S_ISREG(st->st_mode)) {
 		int fd = open(path, O_RDONLY | O_NONBLOCK);
 		char buf[65536];
@@ -204,7 +207,7 @@ static char *take_view(int *nr_mounts, int *nr_files)
 		t_fatal("malloc");
 	*nr_mounts = mounts_view(&b);
 	walk_files = 0;
-	if (nftw(dir, walk_one, 16, FTW_PHYS))
+	if (nftw(dir, walk_one, 16, FTW_PHYS | FTW_ACTIONRETVAL))
 		t_fatal("nftw %s: %s", dir, strerror(errno));
 	*nr_files = walk_files;
 	qsort(walk_lines, (size_t)walk_files, sizeof(*walk_lines), cmp_str);

@@ -5,7 +5,7 @@
 # FIFO, a hard link, a read-only directory), a bind of a directory and of a
 # file, a read-only nosuid,nodev,noexec bind, a tmpfs hidden under another
 # one (both with files), a shared tmpfs with a peer and a slave, an
-# unbindable one, mqueue. Dump, restore: the target sees the same mounts
+# unbindable one, mqueue, proc, sysfs, cgroup2. Dump, restore: the target sees the same mounts
 # (type, root, options, propagation with its peer groups) and the same
 # files as before, the read-only bind still refuses writes, and the host's
 # mount table has not changed. ckpt show prints the mount tree.
@@ -52,6 +52,11 @@ mount --make-slave "$m/sl"
 mount -t tmpfs ck220-ub "$m/ub"
 mount --make-unbindable "$m/ub"
 mount -t mqueue ck220-mq "$m/mq"
+mkdir "$m/virt"
+mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg"
+mount -t proc ck220-proc "$m/virt/proc"
+mount -t sysfs ck220-sys "$m/virt/sys"
+mount -t cgroup2 ck220-cg "$m/virt/cg"
 shift
 exec "$@"'
 spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
@@ -60,7 +65,7 @@ pid=$TARGET_PID
 wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 view0=$(check_value view)
-[[ $(check_value mounts) -ge 11 ]] || fail "only $(check_value mounts) mounts under $m"
+[[ $(check_value mounts) -ge 14 ]] || fail "only $(check_value mounts) mounts under $m"
 [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
 	fail "the target is in the host's mount namespace"
 dump_tree "$pid" "$img"
