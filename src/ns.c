@@ -289,6 +289,38 @@ int ns_tree_check(struct tree *t)
 	return 0;
 }
 
+/* The same checks as ns-restore.c's check_plan, on the frozen tree. */
+int ns_plan_check(const struct tree *t, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nr; i++) {
+		const struct plan_proc *pp = &plan->procs[i];
+		const struct tree_proc *p = pp->node >= 0 ? &t->procs[pp->node] : NULL;
+		const struct tree_proc *c = pp->creator >= 0 && plan->procs[pp->creator].node >= 0
+						    ? &t->procs[plan->procs[pp->creator].node]
+						    : NULL;
+		bool inside = c && c->ns && c->ns->nr_nspid > host_ns()->nr_nspid;
+
+		if (pp->role == PLAN_HELPER && inside)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: a session or group leader (%d) exited inside a pid namespace: it cannot be stood in for",
+				pp->pid);
+		if (p && p->ns && p->ns->owns[NS_PID] && p->node.zombie)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d, the init of a pid namespace, is a zombie",
+				p->node.pid);
+		if (pp->clone_parent && p && c && p->ns && c->ns &&
+		    (p->ns->owns[NS_PID] || c->ns->owns[NS_PID] ||
+		     p->ns->ino[NS_PID] != c->ns->ino[NS_PID]))
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d would be made by a sibling across a pid namespace's init (not supported)",
+				pp->pid);
+	}
+	return 0;
+}
+
 /* ---- dump ---- */
 
 static bool tree_has_ns(const struct tree *t)
