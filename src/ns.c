@@ -130,7 +130,9 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 			ret->ino[k] = like->ino[k];
 		else if (r < 0 && r != -ENOENT)
 			return r;
-		if (k == NS_PID)
+		/* The uts link, as pid_for_children, shows the task's
+		 * nsproxy, gone once it exits (the pid link stays). */
+		if (k == NS_UTS)
 			live = r >= 0;
 	}
 	/* The kernel shows no pid_for_children made by unshare(CLONE_NEWPID)
