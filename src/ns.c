@@ -357,9 +357,9 @@ static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k
 }
 
 /* The id of the namespace of kind @k process @p lives in, 0 if ckpt's. */
-static uint32_t lives_in(const struct tree *t, const struct tree_proc *p, enum ns_kind k)
+static uint32_t lives_in(const struct tree_proc *p, enum ns_kind k)
 {
-	return tree_owns(t, k, p->ns->ino[k]) ? p->ns->ino[k] : 0;
+	return ns_lives_in_own(p, k) ? p->ns->ino[k] : 0;
 }
 
 static int fill_proc(struct dump *d, size_t i, NsProcEntry *e)
@@ -371,7 +371,7 @@ static int fill_proc(struct dump *d, size_t i, NsProcEntry *e)
 	e->n_ns = NS_KINDS;
 	e->ns = xmalloc(NS_KINDS * sizeof(*e->ns));
 	for (int k = 0; k < NS_KINDS; k++)
-		e->ns[k] = lives_in(&d->tree, p, k);
+		e->ns[k] = lives_in(p, k);
 	e->n_nspid = (size_t)p->ns->nr_nspid;
 	e->nspid = xmalloc(e->n_nspid * sizeof(*e->nspid));
 	for (size_t l = 0; l < e->n_nspid; l++)
