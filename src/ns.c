@@ -365,7 +365,9 @@ static uint32_t lives_in(const struct tree_proc *p, enum ns_kind k)
 static int fill_proc(struct dump *d, size_t i, NsProcEntry *e)
 {
 	const struct tree_proc *p = &d->tree.procs[i];
-	const TaskCoreEntry *core = p->node.zombie ? NULL : &d->procs[i].core;
+	/* Its threads in core's order (core-PID.img takes them later). */
+	ThreadCoreEntry *const *threads = p->node.zombie ? NULL : d->procs[i].threads;
+	size_t nr_threads = threads ? p->nr_threads : 0;
 
 	e->pid = (uint32_t)p->node.pid;
 	e->n_ns = NS_KINDS;
@@ -378,12 +380,12 @@ static int fill_proc(struct dump *d, size_t i, NsProcEntry *e)
 		e->nspid[l] = (uint32_t)p->ns->nspid[l];
 	e->has_pid_for_children = p->ns->pid_for_children != 0;
 	e->pid_for_children = p->ns->pid_for_children;
-	if (!core || core->n_threads < 2)
+	if (nr_threads < 2)
 		return 0;
-	e->n_thread_nspid = (core->n_threads - 1) * e->n_nspid;
+	e->n_thread_nspid = (nr_threads - 1) * e->n_nspid;
 	e->thread_nspid = xmalloc(e->n_thread_nspid * sizeof(*e->thread_nspid));
-	for (size_t t = 1; t < core->n_threads; t++) {
-		int nspid[NS_LEVELS_MAX], nr = 0, tid = (int)core->threads[t]->tid;
+	for (size_t t = 1; t < nr_threads; t++) {
+		int nspid[NS_LEVELS_MAX], nr = 0, tid = (int)threads[t]->tid;
 		int r = ns_read_thread_nspid(p->node.pid, tid, nspid, &nr);
 
 		if (r >= 0 && ((size_t)nr != e->n_nspid || nspid[0] != tid))

@@ -17,6 +17,9 @@
  *                and values.
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
+ * threads N     starts N threads that keep writing gettid() and a count;
+ *                the self-check waits (bounded) for each count to move and
+ *                finds each thread's tid the one it had at start (tids=).
  * refs           (with children) holds what names a process by its pid,
  *                as it knows it: a pipe whose SIGIO owner (F_SETOWN) is
  *                its first child, a pidfd of that child, a POSIX timer
@@ -34,6 +37,8 @@
  */
 #include "target.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
@@ -50,6 +55,12 @@ static pid_t kids[MAX_KIDS];
 static int nr_kids;
 static key_t sysv_key = -1;
 static int shm_id = -1, sem_id = -1;
+#define MAX_THREADS 8
+static int nr_threads;
+static pthread_t threads[MAX_THREADS];
+static pid_t thread_tid0[MAX_THREADS];
+static _Atomic pid_t thread_tid[MAX_THREADS];
+static _Atomic unsigned long thread_count[MAX_THREADS];
 static bool clocks, cgroup, refs;
 static int refs_pipe[2] = { -1, -1 }, refs_pidfd = -1;
 static timer_t refs_timer;
@@ -182,6 +193,53 @@ static void cgroup_check(struct t_check *c)
 	}
 }
 
+static void *thread_main(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	for (;;) {
+		struct timespec pause = { 0, 1000 * 1000 };
+
+		thread_tid[i] = gettid();
+		thread_count[i]++;
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void threads_start(void)
+{
+	for (int i = 0; i < nr_threads; i++) {
+		if (pthread_create(&threads[i], NULL, thread_main, (void *)(intptr_t)i))
+			t_fatal("pthread_create");
+		while (!thread_count[i])
+			sched_yield();
+		thread_tid0[i] = thread_tid[i];
+	}
+}
+
+static void threads_check(struct t_check *c)
+{
+	char tl[128] = "";
+	size_t off = 0;
+
+	for (int i = 0; i < nr_threads; i++) {
+		unsigned long n0 = thread_count[i];
+		int64_t until = t_now_ns() + 5000000000LL;
+
+		while (thread_count[i] == n0 && t_now_ns() < until)
+			sched_yield();
+		if (thread_count[i] == n0)
+			t_check_fail(c, "thread %d does not run", i);
+		else if (thread_tid[i] != thread_tid0[i])
+			t_check_fail(c, "thread %d has tid %d, had %d", i, (int)thread_tid[i],
+				     (int)thread_tid0[i]);
+		off += (size_t)snprintf(tl + off, sizeof(tl) - off, "%s%d", i ? "," : "",
+					(int)thread_tid[i]);
+	}
+	t_check_info(c, "tids=%s", tl);
+}
+
 static void refs_make(void)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN + 2 };
@@ -267,6 +325,8 @@ static void ns_check(struct t_check *c)
 		cgroup_check(c);
 	if (refs)
 		refs_check(c);
+	if (nr_threads)
+		threads_check(c);
 	if (clocks) {
 		int64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
 
@@ -298,6 +358,10 @@ int main(int argc, char **argv)
 			sysv_key = (key_t)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "clocks")) {
 			clocks = true;
+		} else if (!strcmp(argv[i], "threads") && i + 1 < argc) {
+			nr_threads = atoi(argv[++i]);
+			if (nr_threads < 0 || nr_threads > MAX_THREADS)
+				t_fatal("threads %d", nr_threads);
 		} else if (!strcmp(argv[i], "refs")) {
 			refs = true;
 		} else if (!strcmp(argv[i], "cgroup")) {
@@ -330,6 +394,7 @@ int main(int argc, char **argv)
 	}
 	if (refs)
 		refs_make();
+	threads_start();
 	if (clocks) {
 		last_mono = clock_ns(CLOCK_MONOTONIC);
 		last_boot = clock_ns(CLOCK_BOOTTIME);
