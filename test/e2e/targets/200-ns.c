@@ -17,6 +17,9 @@
  *                and values.
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
+ * zombie         forks a child that exits with status 7 and is never
+ *                reaped; the self-check finds it exited, not reaped, with
+ *                its pid and status (zombie=PID).
  * threads N     starts N threads that keep writing gettid() and a count;
  *                the self-check waits (bounded) for each count to move and
  *                finds each thread's tid the one it had at start (tids=).
@@ -62,6 +65,7 @@ static pid_t thread_tid0[MAX_THREADS];
 static _Atomic pid_t thread_tid[MAX_THREADS];
 static _Atomic unsigned long thread_count[MAX_THREADS];
 static bool clocks, cgroup, refs;
+static pid_t zombie = -1;
 static int refs_pipe[2] = { -1, -1 }, refs_pidfd = -1;
 static timer_t refs_timer;
 static char cgroup0[4096];
@@ -327,6 +331,15 @@ static void ns_check(struct t_check *c)
 		refs_check(c);
 	if (nr_threads)
 		threads_check(c);
+	if (zombie > 0) {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)zombie, &si, WEXITED | WNOHANG | WNOWAIT) ||
+		    si.si_pid != zombie || si.si_code != CLD_EXITED || si.si_status != 7)
+			t_check_fail(c, "zombie %d: pid %d code %d status %d", (int)zombie,
+				     (int)si.si_pid, si.si_code, si.si_status);
+		t_check_info(c, "zombie=%d", (int)zombie);
+	}
 	if (clocks) {
 		int64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
 
@@ -362,6 +375,8 @@ int main(int argc, char **argv)
 			nr_threads = atoi(argv[++i]);
 			if (nr_threads < 0 || nr_threads > MAX_THREADS)
 				t_fatal("threads %d", nr_threads);
+		} else if (!strcmp(argv[i], "zombie")) {
+			zombie = 0;
 		} else if (!strcmp(argv[i], "refs")) {
 			refs = true;
 		} else if (!strcmp(argv[i], "cgroup")) {
@@ -394,6 +409,13 @@ int main(int argc, char **argv)
 	}
 	if (refs)
 		refs_make();
+	if (zombie == 0) {
+		zombie = fork();
+		if (zombie < 0)
+			t_fatal("fork");
+		if (zombie == 0)
+			_exit(7);
+	}
 	threads_start();
 	if (clocks) {
 		last_mono = clock_ns(CLOCK_MONOTONIC);
