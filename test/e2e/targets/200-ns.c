@@ -12,9 +12,11 @@
  *                reports their pids as this process sees them (kids=a,b).
  * sysv KEY       makes a System V shm segment of 3 pages (KEY) filled with
  *                a pattern and a set of 3 semaphores (KEY+1) with values
- *                7, 8, 9, then detaches: no process has them attached. The
- *                self-check finds both by key, with the same ids, contents
- *                and values.
+ *                7, 8, 9, then detaches: no process has them attached; adds
+ *                1 to the first semaphore with SEM_UNDO (8, 8, 9); makes a
+ *                message queue (KEY+2) holding two messages. The
+ *                self-check finds all three by key, with the same ids,
+ *                contents, values and messages (count and bytes).
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
  * zombie         forks a child that exits with status 7 and is never
@@ -44,6 +46,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sem.h>
@@ -57,7 +60,7 @@ static const char *want_host;
 static pid_t kids[MAX_KIDS];
 static int nr_kids;
 static key_t sysv_key = -1;
-static int shm_id = -1, sem_id = -1;
+static int shm_id = -1, sem_id = -1, msq_id = -1;
 #define MAX_THREADS 8
 static int nr_threads;
 static pthread_t threads[MAX_THREADS];
@@ -128,9 +131,18 @@ static void sysv_make(void)
 		p[i] = pattern(i);
 	if (shmdt(p))
 		t_fatal("shmdt");
+	struct sembuf up = { 0, 1, SEM_UNDO };
+	struct {
+		long type;
+		char text[16];
+	} msg = { 5, "hello" };
+
 	sem_id = semget(sysv_key + 1, 3, IPC_CREAT | IPC_EXCL | 0600);
-	if (sem_id < 0 || semctl(sem_id, 0, SETALL, vals))
+	if (sem_id < 0 || semctl(sem_id, 0, SETALL, vals) || semop(sem_id, &up, 1))
 		t_fatal("semget");
+	msq_id = msgget(sysv_key + 2, IPC_CREAT | IPC_EXCL | 0600);
+	if (msq_id < 0 || msgsnd(msq_id, &msg, 6, 0) || msgsnd(msq_id, &msg, 3, 0))
+		t_fatal("msgget");
 }
 
 static void sysv_check(struct t_check *c)
@@ -160,8 +172,14 @@ static void sysv_check(struct t_check *c)
 			}
 		shmdt(p);
 	}
+	struct msqid_ds mds;
+
+	id = msgget(sysv_key + 2, 0);
+	if (id != msq_id || msgctl(id, IPC_STAT, &mds) || mds.msg_qnum != 2 || mds.msg_cbytes != 9)
+		t_check_fail(c, "msg key %d: id %d (was %d), %lu messages", (int)sysv_key + 2, id,
+			     msq_id, (unsigned long)mds.msg_qnum);
 	id = semget(sysv_key + 1, 0, 0);
-	if (id != sem_id || semctl(id, 0, GETALL, vals) || vals[0] != 7 || vals[1] != 8 ||
+	if (id != sem_id || semctl(id, 0, GETALL, vals) || vals[0] != 8 || vals[1] != 8 ||
 	    vals[2] != 9)
 		t_check_fail(c, "sem key %d: id %d (was %d), values %u %u %u", (int)sysv_key + 1, id,
 			     sem_id, vals[0], vals[1], vals[2]);

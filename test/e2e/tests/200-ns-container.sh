@@ -3,7 +3,8 @@
 # --ipc` around a target of ours: the target is pid 1 of its pid namespace
 # with two children (pids 2 and 3 inside) and a child that exited and was
 # not reaped (4), its own host name, a System V shm segment and semaphore
-# set made inside its IPC namespace that no process has attached, and what
+# set made inside its IPC namespace that no process has attached (one
+# semaphore moved with SEM_UNDO), a message queue with two messages, and what
 # names a process by pid (an F_SETOWN owner, a pidfd, a thread timer, a
 # queued signal). Dump the whole tree (unshare first), restore: every
 # process has the pids it had at every level (NSpid), the same parents,
@@ -40,7 +41,7 @@ ipcs -m | grep -q "$(printf '0x%08x' "$key")" && fail "the host sees the contain
 dump_tree "$uns" "$img"
 ck_ok show --images "$img"
 grep -q "pid namespace [0-9]*, made by $pid" "$CK_OUT" || fail "ckpt show does not list the pid namespace"
-grep -q "1 System V shm segments, 1 semaphore sets, 0 message queues" "$CK_OUT" ||
+grep -q "1 System V shm segments, 1 semaphore sets, 1 message queues" "$CK_OUT" ||
 	fail "ckpt show does not list the ipc namespace's objects"
 restore_tree "$img" "$uns"
 assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$uns")"
