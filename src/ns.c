@@ -522,6 +522,31 @@ int ns_run_in(int nsfd, enum ns_kind k, int (*fn)(void *), void *arg)
 
 /* ---- ckpt show ---- */
 
+void ns_show_json(int dirfd)
+{
+	NsTreeEntry *te = NULL;
+
+	if (faccessat(dirfd, img_kinds[IMG_NS].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    img_read_msg(dirfd, IMG_NS, 0, &ns_tree_entry__descriptor, (ProtobufCMessage **)&te) <
+		    0)
+		return;
+	printf(",\"namespaces\":[");
+	for (size_t n = 0; n < te->n_ns; n++)
+		printf("%s{\"kind\":\"%s\",\"id\":%u,\"owner\":%u}", n ? "," : "",
+		       ns_kind_name(te->ns[n]->kind), te->ns[n]->id, te->ns[n]->owner);
+	printf("],\"nspids\":[");
+	for (size_t i = 0; i < te->n_procs; i++) {
+		const NsProcEntry *p = te->procs[i];
+
+		printf("%s{\"pid\":%u,\"nspid\":[", i ? "," : "", p->pid);
+		for (size_t l = 0; l < p->n_nspid; l++)
+			printf("%s%u", l ? "," : "", p->nspid[l]);
+		printf("]}");
+	}
+	printf("]");
+	protobuf_c_message_free_unpacked(&te->base, NULL);
+}
+
 void ns_show(int dirfd)
 {
 	NsTreeEntry *te = NULL;

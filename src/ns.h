@@ -181,6 +181,9 @@ int ns_run_in(int nsfd, enum ns_kind k, int (*fn)(void *), void *arg);
 
 /* ---- show / check ---- */
 void ns_show(int dirfd);
+/* The same for `ckpt show --json`: ',"namespaces":[...]' (kind, id,
+ * owner; per process its pids inside), nothing without ns.img. */
+void ns_show_json(int dirfd);
 /* `ckpt check`: a line per kind, whether this kernel lets ckpt make it. */
 int ns_check_kinds(void);
 

@@ -43,6 +43,15 @@ ck_ok show --images "$img"
 grep -q "pid namespace [0-9]*, made by $pid" "$CK_OUT" || fail "ckpt show does not list the pid namespace"
 grep -q "1 System V shm segments, 1 semaphore sets, 1 message queues" "$CK_OUT" ||
 	fail "ckpt show does not list the ipc namespace's objects"
+if [[ -n $PYTHON ]]; then
+	ck_ok show --json --images "$img"
+	kinds=$("$PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted(n["kind"] for n in d["namespaces"])),
+      [p["nspid"] for p in d["nspids"] if p["pid"] == int(sys.argv[2])][0])' "$CK_OUT" "$pid") ||
+		fail "ckpt show --json is not JSON with namespaces"
+	[[ $kinds == "ipc pid uts [$pid, 1]" ]] || fail "ckpt show --json gives '$kinds'"
+fi
 restore_tree "$img" "$uns"
 assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$uns")"
 assert_same "pids at every level (NSpid)" "$ns0" "$(nspids)"
