@@ -56,13 +56,13 @@ const char *ns_kind_name(enum ns_kind kind)
 /* ---- what a process is in ---- */
 
 /* The inode of /proc/PID/ns/NAME ("uts:[4026531838]"); -errno if none. */
-static int ns_link_ino(int pid, const char *name, uint32_t *ret)
+static int ns_link_ino(int pid, int tid, const char *name, uint32_t *ret)
 {
-	char path[64], link[64];
+	char path[96], link[64];
 	unsigned long long ino;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/%s", pid, tid, name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
@@ -114,6 +114,24 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 }
 
 /*
+ * A thread of @pid that still has its namespaces: the leader, unless it
+ * exited before the others (its links are gone then, not the process's).
+ */
+static int live_thread(int pid)
+{
+	_cleanup_free_ int *tids = NULL;
+	size_t nr = 0;
+	uint32_t ino;
+
+	if (ns_link_ino(pid, pid, "uts", &ino) != -ENOENT || proc_list_threads(pid, &tids, &nr) < 0)
+		return pid;
+	for (size_t i = 0; i < nr; i++)
+		if (ns_link_ino(pid, tids[i], "uts", &ino) == 0)
+			return tids[i];
+	return pid;
+}
+
+/*
  * What @pid is in. A zombie has no namespaces left to show (its links
  * are gone): it is taken to be in its parent's (@like), where it died.
  */
@@ -124,8 +142,9 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->tid = live_thread(pid);
 	for (int k = 0; k < NS_KINDS; k++) {
-		r = ns_link_ino(pid, kind_names[k], &ret->ino[k]);
+		r = ns_link_ino(pid, ret->tid, kind_names[k], &ret->ino[k]);
 		if (r == -ENOENT && like)
 			ret->ino[k] = like->ino[k];
 		else if (r < 0 && r != -ENOENT)
@@ -137,12 +156,12 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 	}
 	/* The kernel shows no pid_for_children made by unshare(CLONE_NEWPID)
 	 * that no process is in yet: one that cannot be saved (ns_tree_check). */
-	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
+	r = ns_link_ino(pid, ret->tid, "pid_for_children", &ret->pid_for_children);
 	if (r == -ENOENT && live)
 		ret->pid_for_children = UINT32_MAX;
 	else if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
-	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
+	r = ns_link_ino(pid, ret->tid, "time_for_children", &ret->time_for_children);
 	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
 		ret->time_for_children = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -337,7 +356,7 @@ static bool tree_has_ns(const struct tree *t)
 static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k,
 		    struct imgdir *dir, const struct options *o)
 {
-	char path[64];
+	char path[96];
 	struct ns_dump d = { .kind = k,
 			     .id = p->ns->ino[k],
 			     .pid = p->node.pid,
@@ -346,7 +365,8 @@ static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k
 			     .dump = dump };
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", p->node.pid, kind_names[k]);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/%s", p->node.pid, p->ns->tid,
+		 kind_names[k]);
 	d.nsfd = FAULT_OR(dump_ns_open, (errno = ENOENT, -1), open(path, O_RDONLY | O_CLOEXEC));
 	if (d.nsfd < 0)
 		return pr_errno(-errno, "cannot dump: cannot open the %s namespace of %d",

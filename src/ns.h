@@ -103,6 +103,7 @@ struct proc_ns {
 	bool owns[NS_KINDS]; /* it made the one it lives in */
 	int nspid[NS_LEVELS_MAX]; /* ckpt's level first */
 	int nr_nspid;
+	int tid; /* a thread of it whose namespaces were read */
 };
 
 /* @p lives in a namespace of kind @k the tree owns (not ckpt's). */
