@@ -391,6 +391,30 @@ int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tid
 	return set_tid_of(e->thread_nspid + (t - 1) * e->n_nspid, e->n_nspid, tids, max);
 }
 
+bool ns_wants_creator(const struct restore *rs, size_t i)
+{
+	for (size_t n = 0; rs->ns && n < rs->ns->nr; n++)
+		if (rs->ns->ns[n].owner == (int)i && ns_ops_of(rs->ns->ns[n].kind)->restore_creator)
+			return true;
+	return false;
+}
+
+int ns_creator_hooks(struct restore *rs, size_t i, int child)
+{
+	struct ns_state *st = rs->ns;
+	int r = 0;
+
+	for (int o = 0; st && o < NS_KINDS && r >= 0; o++)
+		for (size_t n = 0; n < st->nr && r >= 0; n++) {
+			const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
+
+			if (st->ns[n].kind == restore_order[o] && st->ns[n].owner == (int)i &&
+			    ops->restore_creator)
+				r = ops->restore_creator(rs, &st->ns[n], child);
+		}
+	return r;
+}
+
 int ns_in_new_proc(struct restore *rs, size_t i)
 {
 	struct ns_state *st = rs->ns;

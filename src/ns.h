@@ -79,6 +79,11 @@ struct ns_ops {
 	/* Optional: `ckpt show`, what the namespace holds, lines on stdout
 	 * (each starting with two spaces); @dirfd is the image set. */
 	void (*show)(int dirfd, uint32_t id);
+	/* Optional: in the owner's creator (ckpt for the root), right after
+	 * clone3 made the owner, which the creator knows as @child, while the
+	 * owner waits to run its restore hook: what only a process outside
+	 * the new namespace may do (a user namespace's uid_map and gid_map). */
+	int (*restore_creator)(struct restore *rs, struct ns_restore *n, int child);
 };
 
 /* the table, in ns.c: one entry per kind, NULL for a kind not handled */
@@ -141,6 +146,10 @@ int ns_clone_flags(const struct restore *rs, size_t i);
 int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max);
 /* The same for thread @t (1...) of process @i. */
 int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tids, size_t max);
+/* Process @i makes a namespace whose kind has a restore_creator hook:
+ * its creator runs them (ns_creator_hooks) before it goes on. */
+bool ns_wants_creator(const struct restore *rs, size_t i);
+int ns_creator_hooks(struct restore *rs, size_t i, int child);
 /* In process @i, right after it was created: the restore hooks of the
  * namespaces it makes, then restore_in_proc of those it lives in. */
 int ns_in_new_proc(struct restore *rs, size_t i);
