@@ -5,7 +5,8 @@
 # FIFO, a hard link, a read-only directory), a bind of a directory and of a
 # file, a read-only nosuid,nodev,noexec bind, a tmpfs hidden under another
 # one (both with files), a shared tmpfs with a peer and a slave, an
-# unbindable one, mqueue, proc, sysfs, cgroup2. Dump, restore: the target sees the same mounts
+# unbindable one, mqueue, proc, sysfs, cgroup2, a devpts instance. Dump,
+# restore: the target sees the same mounts
 # (type, root, options, propagation with its peer groups) and the same
 # files as before, the read-only bind still refuses writes, and the host's
 # mount table has not changed. ckpt show prints the mount tree.
@@ -53,10 +54,11 @@ mount -t tmpfs ck220-ub "$m/ub"
 mount --make-unbindable "$m/ub"
 mount -t mqueue ck220-mq "$m/mq"
 mkdir "$m/virt"
-mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg"
+mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg" "$m/virt/pts"
 mount -t proc ck220-proc "$m/virt/proc"
 mount -t sysfs ck220-sys "$m/virt/sys"
 mount -t cgroup2 ck220-cg "$m/virt/cg"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 ck220-pts "$m/virt/pts"
 shift
 exec "$@"'
 spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
@@ -65,7 +67,7 @@ pid=$TARGET_PID
 wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 view0=$(check_value view)
-[[ $(check_value mounts) -ge 14 ]] || fail "only $(check_value mounts) mounts under $m"
+[[ $(check_value mounts) -ge 15 ]] || fail "only $(check_value mounts) mounts under $m"
 [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
 	fail "the target is in the host's mount namespace"
 dump_tree "$pid" "$img"
@@ -74,6 +76,7 @@ grep -q "'$m/d' tmpfs root '/' rw,relatime (new, files saved)" "$CK_OUT" ||
 	fail "ckpt show does not list the hidden tmpfs"
 grep -q "'$m/ro' tmpfs root '/a' ro,nosuid,nodev,noexec,relatime (new)" "$CK_OUT" ||
 	fail "ckpt show does not list the read-only bind"
+grep -q "'$m/virt/pts' devpts root '/' .*(new)" "$CK_OUT" || fail "ckpt show does not list the devpts"
 restore_tree "$img" "$pid"
 [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
 	fail "the restored target is in the host's mount namespace"
@@ -84,6 +87,9 @@ self_check "$pid" "$w"
 under=$(nsenter -t "$pid" -m unshare --mount --propagation private \
 	sh -c 'umount "$1/d" && cat "$1/d/x"' sh "$m") || fail "cannot look under $m/d"
 [[ $under == under ]] || fail "the hidden tmpfs holds '$under'"
+# The devpts is one of its own again, with its options.
+pts=$(grep " $m/virt/pts " "/proc/$pid/mountinfo") || fail "no devpts in the restored namespace"
+[[ $pts == *"ptmxmode=666"* && $pts == *"mode=620"* ]] || fail "devpts options: $pts"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed: $(diff <(echo "$host0") <(echo "$host1") | head -5)"
 kill_tree "${TREE_PIDS[@]}"
