@@ -5,8 +5,8 @@
 # FIFO, a hard link, a read-only directory), a bind of a directory and of a
 # file, a read-only nosuid,nodev,noexec bind, a tmpfs hidden under another
 # one (both with files), a shared tmpfs with a peer and a slave, an
-# unbindable one, mqueue, proc, sysfs, cgroup2, a devpts instance. Dump,
-# restore: the target sees the same mounts
+# unbindable one, mqueue, proc, sysfs, cgroup2, the v1 memory hierarchy
+# (where the host has it), a devpts instance. Dump, restore: the target sees the same mounts
 # (type, root, options, propagation with its peer groups) and the same
 # files as before, the read-only bind still refuses writes, and the host's
 # mount table has not changed. ckpt show prints the mount tree.
@@ -54,11 +54,12 @@ mount -t tmpfs ck220-ub "$m/ub"
 mount --make-unbindable "$m/ub"
 mount -t mqueue ck220-mq "$m/mq"
 mkdir "$m/virt"
-mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg" "$m/virt/pts"
+mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg" "$m/virt/pts" "$m/virt/mem"
 mount -t proc ck220-proc "$m/virt/proc"
 mount -t sysfs ck220-sys "$m/virt/sys"
 mount -t cgroup2 ck220-cg "$m/virt/cg"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 ck220-pts "$m/virt/pts"
+mount -t cgroup -o memory ck220-mem "$m/virt/mem" 2>/dev/null || rmdir "$m/virt/mem"
 shift
 exec "$@"'
 spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
