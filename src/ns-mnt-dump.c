@@ -549,9 +549,24 @@ static int dump_files(struct dump_ctx *c, const MntEntry *e)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pr_errno(-errno, "cannot dump: cannot wait for a helper");
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status) ? -EPERM : 0;
-	return pr_fail(-EIO, "cannot dump: a helper reading the tmpfs at '%s' died", mp);
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return -EPERM; /* it said why */
+	if (!WIFEXITED(status))
+		return pr_fail(-EIO, "cannot dump: a helper reading the tmpfs at '%s' died", mp);
+	/* What it saved counts towards the namespace's limit here too. */
+	{
+		_cleanup_free_ char *name = img_name(IMG_MNT_FILES, (int)e->id);
+		struct stat st;
+
+		if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return pr_errno(-errno, "cannot dump: '%s'", name);
+		if (!add_ok(c->bytes, (uint64_t)st.st_size, &c->bytes) || c->bytes > MNT_MAX_BYTES)
+			return pr_fail(
+				-EFBIG,
+				"cannot dump: the tmpfs at '%s' holds more than 512 MiB of files with the others (refused)",
+				mp);
+	}
+	return 0;
 }
 
 /* Is host mount @h hidden on the host (its mount point shows another)? */
