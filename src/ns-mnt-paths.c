@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,6 +98,72 @@ static int check_link(struct paths *p, const char *link)
 	return m && !same_on_host(m) ? record(p, link) : 0;
 }
 
+/* The path a unix socket of inode @ino is bound to, from the process's
+ * /proc/PID/net/unix, into @path ("" for none or an abstract name). */
+static void unix_name(const struct paths *p, unsigned long ino, char *path, size_t len)
+{
+	char file[64], line[PATH_MAX_LEN + 128];
+	int fd;
+	FILE *f;
+
+	path[0] = '\0';
+	snprintf(file, sizeof(file), "%d/net/unix", p->pid);
+	fd = openat(p->procfd, file, O_RDONLY | O_CLOEXEC);
+	f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long i;
+		char name[PATH_MAX_LEN] = "";
+
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %4095s", &i, name) >= 1 && i == ino &&
+		    name[0] == '/') {
+			snprintf(path, len, "%s", name);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/*
+ * A unix socket bound to a path: the restore binds it again from ckpt, by
+ * that path on the host. On a mount of the namespace's own that is
+ * another place: refused.
+ */
+static int check_socket(struct paths *p, const char *link)
+{
+	char target[64], name[PATH_MAX_LEN], at[PATH_MAX_LEN + 32];
+	ssize_t n = readlinkat(p->procfd, link, target, sizeof(target) - 1);
+	unsigned long ino;
+	struct statx stx;
+	const MntEntry *m;
+
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	if (sscanf(target, "socket:[%lu]", &ino) != 1)
+		return 0;
+	unix_name(p, ino, name, sizeof(name));
+	if (!name[0])
+		return 0;
+	snprintf(at, sizeof(at), "%d/root%s", p->pid, name);
+	if (statx(p->procfd, at, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+		return 0; /* removed: the socket's kind says */
+	m = mount_of(p, stx.stx_mnt_id);
+	if (m && !same_on_host(m)) {
+		_cleanup_free_ char *shown = str_escape(name), *mp = str_escape(m->mountpoint);
+
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump: process %d has a unix socket bound to '%s' on the mount at '%s' of its mount namespace (not supported)",
+			p->pid, shown, mp);
+	}
+	return 0;
+}
+
 static int check_dir(struct paths *p, const char *sub)
 {
 	char dir[64];
@@ -120,6 +187,8 @@ static int check_dir(struct paths *p, const char *sub)
 			continue;
 		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
 		r = check_link(p, link);
+		if (r >= 0 && !strcmp(sub, "fd"))
+			r = check_socket(p, link);
 	}
 	closedir(d);
 	return r;

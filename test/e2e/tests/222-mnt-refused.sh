@@ -10,14 +10,16 @@
 #  - an external mount restored without its --external mnt[KEY]:HOSTPATH,
 #    or with a KEY the images do not have;
 #  - a terminal of a devpts instance of the container's own held open
-#    (its ptys are not made again there).
+#    (its ptys are not made again there);
+#  - a unix socket bound to a path on the container's tmpfs (it would be
+#    bound again on the host).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 m=$T/m
-mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$m" "$T/r" "$T/host" "$T/imgs"
+mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$m" "$T/r" "$T/host" "$T/imgs"
 echo "host-$$" >"$T/host/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
@@ -106,6 +108,30 @@ assert_dump_left_nothing "$T/imgs"
 assert_still_fine "$pid" "$T/w4" 0
 kill -9 "$pid"
 reap "$pid"
+# 6. A unix socket bound on its tmpfs.
+if command -v python3 >/dev/null; then
+	# shellcheck disable=SC2016
+	bind='import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+os.set_inheritable(s.fileno(), True)
+os.execv(sys.argv[2], sys.argv[2:])'
+	# shellcheck disable=SC2016
+	spawn "$T/w5" unshare --mount --propagation private sh -c \
+		'mount -t tmpfs ck222-sock "$1" && shift && exec python3 -c "$@"' \
+		sh "$m" "$bind" "$m/sock" "$E2E_TARGETS/220-mnt" "$T/w5" "$m"
+	pid=$TARGET_PID
+	wait_ready "$pid" "$T/w5"
+	ck_fails "dump of a unix socket bound on the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img6"
+	grep -q "cannot dump: process $pid has a unix socket bound to '$m/sock' on the mount at '$m'" "$CK_ERR" ||
+		fail "the refusal does not name the socket: $(ck_err_line)"
+	assert_dump_left_nothing "$T/imgs"
+	[[ -e $m/sock ]] && fail "a socket file showed on the host"
+	assert_still_fine "$pid" "$T/w5" 0
+	kill -9 "$pid"
+	reap "$pid"
+fi
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed"
 assert_no_strays
