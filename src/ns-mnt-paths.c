@@ -56,7 +56,16 @@ static int record(struct paths *p, const char *link)
 	if (n <= 0 || fstatat(p->procfd, link, &st, 0) < 0)
 		return 0; /* gone: the kinds say */
 	path[n] = '\0';
-	if (path[0] != '/' || str_ends(path, " (deleted)"))
+	if (str_ends(path, " (deleted)")) {
+		_cleanup_free_ char *shown = str_escape(path);
+
+		/* A removed file is made again where it was, from ckpt. */
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot dump: process %d holds the removed file '%s' of its mount namespace (not supported)",
+			p->pid, shown);
+	}
+	if (path[0] != '/')
 		return 0; /* not a path: the kinds deal with it */
 	for (size_t i = 0; i < *p->nr_inner; i++)
 		if ((*p->inner)[i]->ino == st.st_ino && (*p->inner)[i]->dev == st.st_dev &&
@@ -164,6 +173,27 @@ static int check_socket(struct paths *p, const char *link)
 	return 0;
 }
 
+/* Inotify watches are set again from ckpt by the paths of the host: in a
+ * namespace with mounts of its own, they could name other files. */
+static int check_inotify(struct paths *p, const char *link)
+{
+	char target[64];
+	ssize_t n = readlinkat(p->procfd, link, target, sizeof(target) - 1);
+	bool own = false;
+
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	if (strcmp(target, "anon_inode:inotify"))
+		return 0;
+	for (size_t i = 0; i < p->nr; i++)
+		own |= !same_on_host(p->mounts[i]);
+	return own ? pr_fail(-EOPNOTSUPP,
+			     "cannot dump: process %d has an inotify instance in a mount namespace with mounts of its own (not supported)",
+			     p->pid)
+		   : 0;
+}
+
 static int check_dir(struct paths *p, const char *sub)
 {
 	char dir[64];
@@ -189,6 +219,8 @@ static int check_dir(struct paths *p, const char *sub)
 		r = check_link(p, link);
 		if (r >= 0 && !strcmp(sub, "fd"))
 			r = check_socket(p, link);
+		if (r >= 0 && !strcmp(sub, "fd"))
+			r = check_inotify(p, link);
 	}
 	closedir(d);
 	return r;

@@ -12,14 +12,16 @@
 #  - a terminal of a devpts instance of the container's own held open
 #    (its ptys are not made again there);
 #  - a unix socket bound to a path on the container's tmpfs (it would be
-#    bound again on the host).
+#    bound again on the host);
+#  - a removed file of the container's tmpfs held open (it would be made
+#    again on the host).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 m=$T/m
-mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$m" "$T/r" "$T/host" "$T/imgs"
+mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$T/w6" "$m" "$T/r" "$T/host" "$T/imgs"
 echo "host-$$" >"$T/host/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
@@ -132,6 +134,21 @@ os.execv(sys.argv[2], sys.argv[2:])'
 	kill -9 "$pid"
 	reap "$pid"
 fi
+# 7. A removed file of its tmpfs held open.
+# shellcheck disable=SC2016
+spawn "$T/w6" unshare --mount --propagation private sh -c \
+	'mount -t tmpfs ck222-rm "$1" && echo gone >"$1/x" && exec 4<"$1/x" && rm "$1/x" && shift && exec "$@"' \
+	sh "$m" "$E2E_TARGETS/220-mnt" "$T/w6" "$m"
+pid=$TARGET_PID
+wait_ready "$pid" "$T/w6"
+ck_fails "dump of a removed file of the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img7"
+grep -q "cannot dump: process $pid holds the removed file '$m/x (deleted)' of its mount namespace" "$CK_ERR" ||
+	fail "the refusal does not name the removed file: $(ck_err_line)"
+assert_dump_left_nothing "$T/imgs"
+[[ -e $m/x ]] && fail "a file showed on the host"
+assert_still_fine "$pid" "$T/w6" 0
+kill -9 "$pid"
+reap "$pid"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed"
 assert_no_strays
