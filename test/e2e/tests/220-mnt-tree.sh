@@ -17,67 +17,67 @@ e2e_init
 command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
-m=$T/m
-mkdir -p "$w" "$m"
+md=$T/m
+mkdir -p "$w" "$md"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
 # shellcheck disable=SC2016
 setup='set -e
-m=$1
-mount -t tmpfs -o size=8m,mode=0751,nr_inodes=1000 ck220 "$m"
-mkdir "$m/a" "$m/b" "$m/c" "$m/d" "$m/ro" "$m/sh" "$m/sh2" "$m/sl" "$m/ub" "$m/mq"
-echo hello >"$m/a/f"
-chmod 640 "$m/a/f"
-chown 1234:2345 "$m/a/f"
-ln -s f "$m/a/lnk"
-ln "$m/a/f" "$m/a/hard"
-mkfifo -m 0604 "$m/a/fifo"
-mkdir -m 0555 "$m/a/rdir"
-head -c 300000 /dev/urandom >"$m/a/big"
-touch -d "2001-02-03 04:05:06" "$m/a/big"
-mount --bind "$m/a" "$m/b"
-touch "$m/c/file"
-mount --bind "$m/a/f" "$m/c/file"
-mount -t tmpfs -o mode=0700 ck220-under "$m/d"
-echo under >"$m/d/x"
-mount -t tmpfs -o mode=0755 ck220-over "$m/d"
-echo over >"$m/d/y"
-mount --bind "$m/a" "$m/ro"
-mount -o remount,bind,ro,nosuid,nodev,noexec "$m/ro"
-mount -t tmpfs ck220-sh "$m/sh"
-mount --make-shared "$m/sh"
-mkdir "$m/sh/x"
-mount --bind "$m/sh" "$m/sh2"
-mount --bind "$m/sh" "$m/sl"
-mount --make-slave "$m/sl"
-mount -t tmpfs ck220-ub "$m/ub"
-mount --make-unbindable "$m/ub"
-mount -t mqueue ck220-mq "$m/mq"
-mkdir "$m/virt"
-mkdir "$m/virt/proc" "$m/virt/sys" "$m/virt/cg" "$m/virt/pts" "$m/virt/mem"
-mount -t proc ck220-proc "$m/virt/proc"
-mount -t sysfs ck220-sys "$m/virt/sys"
-mount -t cgroup2 ck220-cg "$m/virt/cg"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 ck220-pts "$m/virt/pts"
-mount -t cgroup -o memory ck220-mem "$m/virt/mem" 2>/dev/null || rmdir "$m/virt/mem"
+md=$1
+mount -t tmpfs -o size=8m,mode=0751,nr_inodes=1000 ck220 "$md"
+mkdir "$md/a" "$md/b" "$md/c" "$md/d" "$md/ro" "$md/sh" "$md/sh2" "$md/sl" "$md/ub" "$md/mq"
+echo hello >"$md/a/f"
+chmod 640 "$md/a/f"
+chown 1234:2345 "$md/a/f"
+ln -s f "$md/a/lnk"
+ln "$md/a/f" "$md/a/hard"
+mkfifo -m 0604 "$md/a/fifo"
+mkdir -m 0555 "$md/a/rdir"
+head -c 300000 /dev/urandom >"$md/a/big"
+touch -d "2001-02-03 04:05:06" "$md/a/big"
+mount --bind "$md/a" "$md/b"
+touch "$md/c/file"
+mount --bind "$md/a/f" "$md/c/file"
+mount -t tmpfs -o mode=0700 ck220-under "$md/d"
+echo under >"$md/d/x"
+mount -t tmpfs -o mode=0755 ck220-over "$md/d"
+echo over >"$md/d/y"
+mount --bind "$md/a" "$md/ro"
+mount -o remount,bind,ro,nosuid,nodev,noexec "$md/ro"
+mount -t tmpfs ck220-sh "$md/sh"
+mount --make-shared "$md/sh"
+mkdir "$md/sh/x"
+mount --bind "$md/sh" "$md/sh2"
+mount --bind "$md/sh" "$md/sl"
+mount --make-slave "$md/sl"
+mount -t tmpfs ck220-ub "$md/ub"
+mount --make-unbindable "$md/ub"
+mount -t mqueue ck220-mq "$md/mq"
+mkdir "$md/virt"
+mkdir "$md/virt/proc" "$md/virt/sys" "$md/virt/cg" "$md/virt/pts" "$md/virt/mem"
+mount -t proc ck220-proc "$md/virt/proc"
+mount -t sysfs ck220-sys "$md/virt/sys"
+mount -t cgroup2 ck220-cg "$md/virt/cg"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 ck220-pts "$md/virt/pts"
+mount -t cgroup -o memory ck220-mem "$md/virt/mem" 2>/dev/null || rmdir "$md/virt/mem"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
-	"$E2E_TARGETS/220-mnt" "$w" "$m" "$m/ro"
+spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+	"$E2E_TARGETS/220-mnt" "$w" "$md" "$md/ro"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 view0=$(check_value view)
-[[ $(check_value mounts) -ge 15 ]] || fail "only $(check_value mounts) mounts under $m"
+[[ $(check_value mounts) -ge 15 ]] || fail "only $(check_value mounts) mounts under $md"
 [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
 	fail "the target is in the host's mount namespace"
 dump_tree "$pid" "$img"
 ck_ok show --images "$img"
-grep -q "'$m/d' tmpfs root '/' rw,relatime (new, files saved)" "$CK_OUT" ||
+grep -q "'$md/d' tmpfs root '/' rw,relatime (new, files saved)" "$CK_OUT" ||
 	fail "ckpt show does not list the hidden tmpfs"
-grep -q "'$m/ro' tmpfs root '/a' ro,nosuid,nodev,noexec,relatime (new)" "$CK_OUT" ||
+grep -q "'$md/ro' tmpfs root '/a' ro,nosuid,nodev,noexec,relatime (new)" "$CK_OUT" ||
 	fail "ckpt show does not list the read-only bind"
-grep -q "'$m/virt/pts' devpts root '/' .*(new)" "$CK_OUT" || fail "ckpt show does not list the devpts"
+grep -q "'$md/virt/pts' devpts root '/' .*(new)" "$CK_OUT" || fail "ckpt show does not list the devpts"
 restore_tree "$img" "$pid"
 [[ $(readlink "/proc/$pid/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] ||
 	fail "the restored target is in the host's mount namespace"
@@ -85,11 +85,12 @@ self_check "$pid" "$w"
 [[ $(check_value view) == "$view0" ]] || fail "view $(check_value view), want $view0"
 # The hidden tmpfs came back with its files: seen from inside once the
 # one over it is gone (in a copy of the namespace).
+# shellcheck disable=SC2016
 under=$(nsenter -t "$pid" -m unshare --mount --propagation private \
-	sh -c 'umount "$1/d" && cat "$1/d/x"' sh "$m") || fail "cannot look under $m/d"
+	sh -c 'umount "$1/d" && cat "$1/d/x"' sh "$md") || fail "cannot look under $md/d"
 [[ $under == under ]] || fail "the hidden tmpfs holds '$under'"
 # The devpts is one of its own again, with its options.
-pts=$(grep " $m/virt/pts " "/proc/$pid/mountinfo") || fail "no devpts in the restored namespace"
+pts=$(grep " $md/virt/pts " "/proc/$pid/mountinfo") || fail "no devpts in the restored namespace"
 [[ $pts == *"ptmxmode=666"* && $pts == *"mode=620"* ]] || fail "devpts options: $pts"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed: $(diff <(echo "$host0") <(echo "$host1") | head -5)"

@@ -12,34 +12,34 @@ e2e_init
 command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
-m=$T/m
-mkdir -p "$w" "$m" "$T/hostA" "$T/hostB"
+md=$T/m
+mkdir -p "$w" "$md" "$T/hostA" "$T/hostB"
 echo "from-A-$$" >"$T/hostA/content"
 echo "from-B-$$" >"$T/hostB/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
 # shellcheck disable=SC2016
 setup='set -e
-m=$1
-mount -t tmpfs -o size=2m ck221 "$m"
-mkdir "$m/data" "$m/x"
-echo inside >"$m/x/f"
-mount --bind "$2" "$m/data"
+md=$1
+mount -t tmpfs -o size=2m ck221 "$md"
+mkdir "$md/data" "$md/x"
+echo inside >"$md/x/f"
+mount --bind "$2" "$md/data"
 shift 2
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" "$T/hostA" \
-	"$E2E_TARGETS/220-mnt" "$w" "$m"
+spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" "$T/hostA" \
+	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 [[ $(check_value data) == "from-A-$$" ]] || fail "data=$(check_value data) before the dump"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
 track_pids "${TREE_PIDS[@]}"
-ck_ok dump --pid "$pid" --images "$img" --external "mnt[$m/data]:data221"
+ck_ok dump --pid "$pid" --images "$img" --external "mnt[$md/data]:data221"
 reap "$pid"
 wait_tree_gone "${TREE_PIDS[@]}"
 ck_ok show --images "$img"
-grep -q "'$m/data' ext4 root '.*' rw,relatime (external) key 'data221'" "$CK_OUT" ||
+grep -q "'$md/data' ext4 root '.*' rw,relatime (external) key 'data221'" "$CK_OUT" ||
 	fail "ckpt show does not list the external mount"
 ck_ok restore --images "$img" --detach --external "mnt[data221]:$T/hostB"
 wait_for 20 "the restored $pid" test -e "/proc/$pid"
@@ -48,11 +48,11 @@ track_pids "${TREE_PIDS[@]}"
 self_check "$pid" "$w"
 [[ $(check_value data) == "from-B-$$" ]] || fail "data=$(check_value data) after the restore, want from-B-$$"
 # The target's own tmpfs is there with its file, the host dirs untouched.
-inside=$(nsenter -t "$pid" -m cat "$m/x/f") || fail "cannot read $m/x/f in the restored namespace"
-[[ $inside == inside ]] || fail "$m/x/f holds '$inside'"
+inside=$(nsenter -t "$pid" -m cat "$md/x/f") || fail "cannot read $md/x/f in the restored namespace"
+[[ $inside == inside ]] || fail "$md/x/f holds '$inside'"
 [[ $(cat "$T/hostA/content") == "from-A-$$" && $(cat "$T/hostB/content") == "from-B-$$" ]] ||
 	fail "a host directory changed"
-[[ -z $(ls -A "$m") ]] || fail "the container's mounts show on the host in $m"
+[[ -z $(ls -A "$md") ]] || fail "the container's mounts show on the host in $md"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed"
 kill_tree "${TREE_PIDS[@]}"

@@ -20,26 +20,26 @@
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
-m=$T/m
-mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$T/w6" "$m" "$T/r" "$T/host" "$T/imgs"
+md=$T/m
+mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$T/w6" "$md" "$T/r" "$T/host" "$T/imgs"
 echo "host-$$" >"$T/host/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 
 # 1. ramfs, not external.
 # shellcheck disable=SC2016
 spawn "$T/w1" unshare --mount --propagation private sh -c \
-	'mount -t ramfs ck222 "$1" && shift && exec "$@"' sh "$m" "$E2E_TARGETS/220-mnt" "$T/w1" "$m"
+	'mount -t ramfs ck222 "$1" && shift && exec "$@"' sh "$md" "$E2E_TARGETS/220-mnt" "$T/w1" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$T/w1"
 ck_fails "dump with a ramfs" dump --pid "$pid" --images "$T/imgs/img1"
-grep -q "cannot dump: mount '$m' (ramfs) .*--external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
+grep -q "cannot dump: mount '$md' (ramfs) .*--external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
 	fail "the refusal does not name the ramfs: $(ck_err_line)"
 assert_dump_left_nothing "$T/imgs"
 assert_still_fine "$pid" "$T/w1" 0
 
 # 2. --external for no mount point.
 ck_fails "dump with a stray --external" dump --pid "$pid" --images "$T/imgs/img1" \
-	--external "mnt[$T/none]:k" --external "mnt[$m]:ram"
+	--external "mnt[$T/none]:k" --external "mnt[$md]:ram"
 grep -q "external mnt\[$T/none\]: no such mount point" "$CK_ERR" ||
 	fail "the refusal does not name the stray --external: $(ck_err_line)"
 assert_still_fine "$pid" "$T/w1" 1
@@ -71,15 +71,15 @@ reap "$pid"
 # shellcheck disable=SC2016
 spawn "$T/w3" unshare --mount --propagation private sh -c \
 	'mount -t tmpfs ck222-ext "$1" && mkdir "$1/data" && mount --bind "$2" "$1/data" && shift 2 && exec "$@"' \
-	sh "$m" "$T/host" "$E2E_TARGETS/220-mnt" "$T/w3" "$m"
+	sh "$md" "$T/host" "$E2E_TARGETS/220-mnt" "$T/w3" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$T/w3"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
-ck_ok dump --pid "$pid" --images "$T/img3" --external "mnt[$m/data]:data222"
+ck_ok dump --pid "$pid" --images "$T/img3" --external "mnt[$md/data]:data222"
 reap "$pid"
 wait_tree_gone "${TREE_PIDS[@]}"
 expect_restore_fail "$T/img3" "$pid" "without --external"
-grep -q "cannot restore: the mount at '$m/data' is external: give --external mnt\[data222\]:HOSTPATH" "$CK_ERR" ||
+grep -q "cannot restore: the mount at '$md/data' is external: give --external mnt\[data222\]:HOSTPATH" "$CK_ERR" ||
 	fail "the refusal does not ask for mnt[data222]: $(ck_err_line)"
 d0=$(image_digest "$T/img3")
 ck_fails "restore with a wrong --external key" restore --images "$T/img3" --detach \
@@ -99,12 +99,12 @@ kill_tree "$pid"
 # shellcheck disable=SC2016
 spawn "$T/w4" unshare --mount --propagation private sh -c \
 	'mount -t tmpfs ck222-pts "$1" && mkdir "$1/pts" && mount -t devpts -o newinstance,ptmxmode=0666 ck222 "$1/pts" && exec 3<>"$1/pts/ptmx" && shift && exec "$@"' \
-	sh "$m" "$E2E_TARGETS/220-mnt" "$T/w4" "$m"
+	sh "$md" "$E2E_TARGETS/220-mnt" "$T/w4" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$T/w4"
 ck_fails "dump of a pty of the container's devpts" dump --pid "$pid" --images "$T/imgs/img5"
 # (the terminal's kind refuses it first, or the mount namespace does)
-grep -Eq "cannot dump.*('$m/pts/ptmx'|the devpts at '$m/pts')" "$CK_ERR" ||
+grep -Eq "cannot dump.*('$md/pts/ptmx'|the devpts at '$md/pts')" "$CK_ERR" ||
 	fail "the refusal does not name the devpts: $(ck_err_line)"
 assert_dump_left_nothing "$T/imgs"
 assert_still_fine "$pid" "$T/w4" 0
@@ -122,14 +122,14 @@ os.execv(sys.argv[2], sys.argv[2:])'
 	# shellcheck disable=SC2016
 	spawn "$T/w5" unshare --mount --propagation private sh -c \
 		'mount -t tmpfs ck222-sock "$1" && shift && exec python3 -c "$@"' \
-		sh "$m" "$bind" "$m/sock" "$E2E_TARGETS/220-mnt" "$T/w5" "$m"
+		sh "$md" "$bind" "$md/sock" "$E2E_TARGETS/220-mnt" "$T/w5" "$md"
 	pid=$TARGET_PID
 	wait_ready "$pid" "$T/w5"
 	ck_fails "dump of a unix socket bound on the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img6"
-	grep -q "cannot dump: process $pid has a unix socket bound to '$m/sock' on the mount at '$m'" "$CK_ERR" ||
+	grep -q "cannot dump: process $pid has a unix socket bound to '$md/sock' on the mount at '$md'" "$CK_ERR" ||
 		fail "the refusal does not name the socket: $(ck_err_line)"
 	assert_dump_left_nothing "$T/imgs"
-	[[ -e $m/sock ]] && fail "a socket file showed on the host"
+	[[ -e $md/sock ]] && fail "a socket file showed on the host"
 	assert_still_fine "$pid" "$T/w5" 0
 	kill -9 "$pid"
 	reap "$pid"
@@ -138,14 +138,14 @@ fi
 # shellcheck disable=SC2016
 spawn "$T/w6" unshare --mount --propagation private sh -c \
 	'mount -t tmpfs ck222-rm "$1" && echo gone >"$1/x" && exec 4<"$1/x" && rm "$1/x" && shift && exec "$@"' \
-	sh "$m" "$E2E_TARGETS/220-mnt" "$T/w6" "$m"
+	sh "$md" "$E2E_TARGETS/220-mnt" "$T/w6" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$T/w6"
 ck_fails "dump of a removed file of the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img7"
-grep -q "cannot dump: process $pid holds the removed file '$m/x (deleted)' of its mount namespace" "$CK_ERR" ||
+grep -q "cannot dump: process $pid holds the removed file '$md/x (deleted)' of its mount namespace" "$CK_ERR" ||
 	fail "the refusal does not name the removed file: $(ck_err_line)"
 assert_dump_left_nothing "$T/imgs"
-[[ -e $m/x ]] && fail "a file showed on the host"
+[[ -e $md/x ]] && fail "a file showed on the host"
 assert_still_fine "$pid" "$T/w6" 0
 kill -9 "$pid"
 reap "$pid"

@@ -14,23 +14,23 @@ IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
 [[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
 w=$T/w
 img=$T/images
-m=$T/m
-mkdir -p "$w" "$m"
+md=$T/m
+mkdir -p "$w" "$md"
 host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
 host0=$(host_mounts)
 
 # shellcheck disable=SC2016
 setup='set -e
-m=$1
-mount -t tmpfs -o size=1m ck223 "$m"
-mkdir "$m/a" "$m/b"
-echo hello >"$m/a/f"
-ln -s / "$m/esc"
-mount --bind "$m/a" "$m/b"
+md=$1
+mount -t tmpfs -o size=1m ck223 "$md"
+mkdir "$md/a" "$md/b"
+echo hello >"$md/a/f"
+ln -s / "$md/esc"
+mount --bind "$md/a" "$md/b"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
-	"$E2E_TARGETS/220-mnt" "$w" "$m"
+spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
@@ -41,8 +41,8 @@ mnt=$(cd "$img" && ls mnt-[0-9]*.img)
 idx() { # FIELD=VALUE: the index of the mount with it
 	grep -m1 -F "].$1" "$T/fields" | sed 's/^mounts\[\([0-9]*\)\].*/\1/'
 }
-b=$(idx "mountpoint=$m/b")
-top=$(idx "mountpoint=$m")
+b=$(idx "mountpoint=$md/b")
+top=$(idx "mountpoint=$md")
 rootfs=$(idx "mountpoint=/")
 [[ -n $b && -n $top && -n $rootfs ]] || fail "cannot find the mounts in $mnt"
 
@@ -56,9 +56,9 @@ attack() { # WHAT EDIT...
 	expect_restore_fail "$bad" "$pid" "$what"
 	[[ $(host_mounts) == "$host0" ]] || fail "$what: the host's mounts changed"
 }
-attack "a mount point with '..'" "mounts[$b].mountpoint=$m/../../etc"
-attack "a mount point through a symlink to /" "mounts[$b].mountpoint=$m/esc/etc"
-grep -q "cannot find the mount point of the mount at '$m/esc/etc'" "$CK_ERR" ||
+attack "a mount point with '..'" "mounts[$b].mountpoint=$md/../../etc"
+attack "a mount point through a symlink to /" "mounts[$b].mountpoint=$md/esc/etc"
+grep -q "cannot find the mount point of the mount at '$md/esc/etc'" "$CK_ERR" ||
 	fail "the symlink is not what was refused: $(ck_err_line)"
 attack "a bind root with '..'" "mounts[$b].root=/a/../../etc"
 attack "a tmpfs of a petabyte" "sbs[0].size=1125899906842624"

@@ -13,13 +13,13 @@ e2e_init
 command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
-m=$T/m
-mkdir -p "$w" "$m"
+md=$T/m
+mkdir -p "$w" "$md"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 # shellcheck disable=SC2016
 spawn "$w" unshare --mount --pid --fork --mount-proc --propagation private sh -c \
 	'mount -t tmpfs ck224 "$1" && echo kept >"$1/f" && shift && exec "$@"' \
-	sh "$m" "$E2E_TARGETS/220-mnt" "$w" "$m"
+	sh "$md" "$E2E_TARGETS/220-mnt" "$w" "$md"
 root=$TARGET_PID
 # The target is the init of its pid namespace: READY pid=1.
 wait_for 20 "READY from the target" has_line "$w/out" '^(READY|FATAL)' || fail "no READY"

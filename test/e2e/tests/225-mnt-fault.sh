@@ -15,22 +15,22 @@ FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
 [[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
 w=$T/w
 img=$T/images
-m=$T/m
-mkdir -p "$w" "$m" "$T/d"
+md=$T/m
+mkdir -p "$w" "$md" "$T/d"
 host_mounts() { awk '{ print $5, $9, $10 }' /proc/self/mountinfo | sort; }
 host0=$(host_mounts)
 # shellcheck disable=SC2016
 setup='set -e
-m=$1
-mount -t tmpfs ck225 "$m"
-mkdir "$m/a" "$m/b" "$m/c"
-echo hello >"$m/a/f"
-mount --bind "$m/a" "$m/b"
-mount -t tmpfs ck225-c "$m/c"
+md=$1
+mount -t tmpfs ck225 "$md"
+mkdir "$md/a" "$md/b" "$md/c"
+echo hello >"$md/a/f"
+mount --bind "$md/a" "$md/b"
+mount -t tmpfs ck225-c "$md/c"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$m" \
-	"$E2E_TARGETS/220-mnt" "$w" "$m"
+spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
 self_check "$pid" "$w"
