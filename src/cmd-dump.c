@@ -15,6 +15,7 @@
 #include "keeper.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns.h"
 #include "pages.h"
 #include "proc.h"
 #include "pstree.pb-c.h"
@@ -83,6 +84,12 @@ static int check_plan(struct dump *d)
 	if (r < 0)
 		return pr_fail(r, "cannot dump %d: its sessions cannot be rebuilt: %s", d->root,
 			       why);
+	/* What the plan asks of pid namespaces, the kernel must allow. */
+	r = ns_plan_check(&d->tree, &plan);
+	if (r < 0) {
+		plan_release(&plan);
+		return r;
+	}
 	/* A child gets pages from its parent only if the parent clones it. */
 	free(d->cow_parent);
 	d->cow_parent = xmalloc((d->tree.nr + 1) * sizeof(int));
@@ -373,12 +380,13 @@ static int kill_tree(struct dump *d)
 
 /* As their tracer we see the threads die (their parents still reap them);
  * a leader's exit is reported only after every other thread's, so those
- * go first. */
+ * go first. Children before parents: the init of a pid namespace does not
+ * die before everything in it is gone, which its tracer must see first. */
 static void wait_tree_dead(struct dump *d)
 {
 	int status;
 
-	for (size_t i = 0; i < d->tree.nr; i++) {
+	for (size_t i = d->tree.nr; i-- > 0;) {
 		struct tree_proc *tp = &d->tree.procs[i];
 
 		for (size_t k = tp->nr_threads; k-- > 0;)
@@ -698,6 +706,9 @@ int cmd_dump(const struct options *o)
 			t_thawed = now_ns(CLOCK_MONOTONIC);
 		}
 	}
+	/* The namespaces' images first: a kind may refuse what it finds. */
+	if (r >= 0 && !d->predump)
+		r = interrupted() ? -EINTR : ns_dump_all(d, &dir, o);
 	if (r >= 0)
 		r = write_all(d, &dir);
 	for (size_t i = 0; r >= 0 && !d->predump && i < d->tree.nr; i++)

@@ -8,6 +8,7 @@
  * Loading and checking the images is in restore-prepare.c.
  */
 #include "commands.h"
+#include "ns.h"
 #include "fault.h"
 #include "files.h"
 #include "imgdir.h"
@@ -126,7 +127,8 @@ static int reap_helpers(struct restore *rs, size_t i, struct infect *inf)
 
 		if (rs->procs[j].pp->role != PLAN_HELPER || rs->procs[j].parent != (int)i)
 			continue;
-		r = infect_syscall6(inf, SYS_wait4, &ret, rs->procs[j].pp->pid, 0, __WALL, 0, 0, 0);
+		r = infect_syscall6(inf, SYS_wait4, &ret, ns_pid_in(rs, i, rs->procs[j].pp->pid), 0,
+				    __WALL, 0, 0, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret,
 					"cannot restore: cannot reap helper %d",
@@ -188,7 +190,7 @@ static int restore_remote(struct restore *rs, size_t i)
 			     pr_errno(-ENOMEM, "cannot restore %d: cannot map its memory", pid),
 			     mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain));
 	if (r >= 0)
-		r = ipc_restore_late(&inf, rs->ipc);
+		r = ipc_restore_late(&inf, ns_ipc_entry(rs, i) ?: rs->ipc);
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
 		r = FAULT_OR(restore_locks_late,
@@ -204,7 +206,7 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = FAULT_OR(restore_threads,
 			     pr_errno(-EAGAIN, "cannot restore %d: cannot create its threads", pid),
-			     threads_restore(&inf, rp->core));
+			     threads_restore(&inf, rp->core, rs, i));
 	if (r >= 0)
 		r = FAULT_OR(restore_main_thread,
 			     pr_errno(-EINVAL, "cannot restore %d: cannot set up its thread", pid),
@@ -389,6 +391,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 	if (r >= 0)
 		r = tree_spawn(rs);
 	if (r >= 0)
+		r = ns_check_groups(rs);
+	if (r >= 0)
 		r = restore_all_remote(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
@@ -414,13 +418,15 @@ int cmd_restore(const struct options *o)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int r, root;
 
+	if (o->new_pidns)
+		return restore_new_pidns(o);
 	/* Before ckpt opens anything: an --inherit-fd is the caller's. */
 	for (int i = 0; i < o->nr_inherit; i++)
 		if (fcntl(o->inherit[i].fd, F_GETFD) < 0)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
-	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit);
+	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit, o);
 	if (r < 0) {
 		restore_release(&rs);
 		return r;

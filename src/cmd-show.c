@@ -5,6 +5,7 @@
 #include "image.h"
 #include "imgdir.h"
 #include "kinds.h"
+#include "ns.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
 #include "util.h"
@@ -332,6 +333,7 @@ static void show_tables_text(const struct show *s)
 	}
 	if (s->ipc)
 		ipc_show(s->ipc);
+	ns_show(s->dirfd);
 }
 
 static void show_text(const struct show *s)
@@ -532,6 +534,7 @@ static void show_json(const struct show *s)
 	printf("]");
 	if (s->files)
 		show_tables_json(s);
+	ns_show_json(s->dirfd);
 	printf(",\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");

@@ -42,6 +42,7 @@
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -307,25 +308,50 @@ int creds_check(const TaskCoreEntry *core)
 /* ---- restore ---- */
 
 /*
+ * @path of a proc of our own pid namespace, mounted detached for this one
+ * open: a process in a mount namespace of the tree may have no /proc (or
+ * another pid namespace's) when its creds are set.
+ */
+static int own_proc_open(const char *path, int flags)
+{
+	_cleanup_close_ int fs = fsopen("proc", FSOPEN_CLOEXEC), mnt = -1;
+	int fd;
+
+	if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -1;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, 0);
+	if (mnt < 0)
+		return -1;
+	fd = openat(mnt, path, flags);
+	return fd;
+}
+
+/*
  * Run from the new process itself, while it still has ckpt's privilege:
  * a loginuid that is set can only be changed with CAP_AUDIT_CONTROL, and
  * only by the task itself. Threads created later inherit it.
  */
 int loginuid_restore_early(const TaskCoreEntry *core)
 {
-	unsigned int now;
 	char text[16];
 	_cleanup_close_ int fd = -1;
 	int r;
 
 	if (!core->has_loginuid)
 		return 0;
-	r = read_proc_uint("/proc/self/loginuid", &now);
-	if (r == 0 && now == core->loginuid)
-		return 0;
-	snprintf(text, sizeof(text), "%u", core->loginuid);
-	fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
-	r = fd < 0 ? -errno : write_full(fd, text, strlen(text));
+	fd = open("/proc/self/loginuid", O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = own_proc_open("self/loginuid", O_RDWR | O_CLOEXEC);
+	r = fd < 0 ? -errno : 0;
+	if (r >= 0) {
+		char now_text[16] = "";
+
+		if (pread(fd, now_text, sizeof(now_text) - 1, 0) > 0 &&
+		    strtoul(now_text, NULL, 10) == core->loginuid)
+			return 0;
+		snprintf(text, sizeof(text), "%u", core->loginuid);
+		r = write_full(fd, text, strlen(text));
+	}
 	if (r < 0)
 		return pr_errno(r, "cannot restore %u: cannot set its loginuid to %u", core->pid,
 				core->loginuid);

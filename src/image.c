@@ -21,6 +21,17 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
 	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
+	/* Named after a namespace's id, an inode number above INT_MAX. */
+	[IMG_NS] = { "ns.img", 0x00534e33, "namespaces" },
+	[IMG_NS_UTS] = { "uts-%u.img", 0x53545534, "UTS namespace" },
+	[IMG_NS_IPC] = { "ipcns-%u.img", 0x4e435035, "IPC namespace" },
+	[IMG_NS_IPC_SHM_PAGES] = { "ipcns-shm-pages-%d.img", 0x50435036,
+				   "IPC namespace shm pages" },
+	[IMG_NS_IPC_SYSCTL] = { "ipcns-sysctl-%u.img", 0x53435037, "IPC namespace limits" },
+	[IMG_NS_TIME] = { "time-%u.img", 0x4d495438, "time namespace" },
+	[IMG_NS_CGROUP] = { "cgroupns-%u.img", 0x4e474339, "cgroup namespace" },
+	[IMG_MNT] = { "mnt-%u.img", 0x544e4d40, "mount namespace" },
+	[IMG_MNT_FILES] = { "mnt-tmpfs-%u.img", 0x46504d41, "tmpfs files" },
 };
 
 char *img_name(enum img_kind kind, int pid)

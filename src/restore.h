@@ -28,6 +28,8 @@
 #include "tree.h"
 #include "trust.h"
 
+struct options;
+
 struct restore_proc {
 	const struct plan_proc *pp;
 	const ProcessEntry *pe; /* NULL for a helper */
@@ -65,6 +67,8 @@ struct restore {
 	const struct inherit_fd *inherit; /* --inherit-fd */
 	int nr_inherit;
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
+	struct ns_state *ns; /* the tree's namespaces (ns-restore.c); NULL: ckpt's */
+	const struct options *opts; /* --external and the rest; NULL when verifying */
 };
 
 /* restore-prepare.c */
@@ -72,7 +76,7 @@ struct restore {
  * on), plan the restore: everything short of creating a process. Logs why
  * it fails. restore_release() after, whatever it returned. */
 int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd *inherit,
-		    int nr_inherit);
+		    int nr_inherit, const struct options *o);
 /* Free what restore_prepare() loaded; close the images. */
 void restore_release(struct restore *rs);
 /* The pids of the set's processes (zombies too) and the tids of their

@@ -474,7 +474,15 @@ int trust_verify(const struct trust *t, int fd, const struct trust_file *f)
 
 int trust_open_verify(const struct trust *t, const struct trust_file *f, int flags, mode_t mode)
 {
-	int fd = trust_open(t, f->path, flags, mode), r;
+	int fd = t->inner_open ? t->inner_open(t, f, flags, mode) : -ESRCH, r;
+	struct trust_file any = *f;
+
+	if (fd == -ESRCH) {
+		fd = trust_open(t, f->path, flags, mode);
+	} else {
+		any.has_ino = false;
+		f = &any;
+	}
 
 	if (fd == -ELOOP)
 		return pr_fail(

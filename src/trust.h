@@ -37,6 +37,8 @@
 #define TRUST_PATH_MAX 4095
 #define BOOT_ID_LEN 36
 
+struct trust_file;
+
 struct trust {
 	bool decided; /* a first image set was looked at */
 	bool trusted; /* root's own set: no limits */
@@ -46,6 +48,12 @@ struct trust {
 	size_t nr_groups;
 	bool same_boot; /* dumped on this boot: inodes still compare */
 	char *dir; /* the (first) image set, for messages */
+	/* Files of a mount namespace of the tree (ns-mnt.c): opens @f there
+	 * when it is one of its files, else -ESRCH; NULL: none. The file is
+	 * made anew or bound from elsewhere: its inode is not compared. */
+	int (*inner_open)(const struct trust *t, const struct trust_file *f, int flags,
+			  mode_t mode);
+	void *inner; /* its state */
 };
 
 /* The boot id of this machine into @buf, "" if unknown. */

@@ -548,7 +548,7 @@ static int fuzz_one(struct set *s, struct stats *st)
 	protobuf_c_message_free_unpacked(m, NULL);
 	if (r < 0)
 		return r;
-	r = restore_prepare(&rs, s->dir, NULL, 0);
+	r = restore_prepare(&rs, s->dir, NULL, 0, NULL);
 	restore_release(&rs);
 	st->execs++;
 	if (r < 0)

@@ -15,6 +15,8 @@
 #include "inventory.pb-c.h"
 #include "ipc.pb-c.h"
 #include "mm.pb-c.h"
+#include "mnt.pb-c.h"
+#include "ns.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
@@ -32,6 +34,13 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_FILES] = &files_entry__descriptor,
 	[IMG_SHMEM] = &shmem_entry__descriptor,
 	[IMG_IPC] = &ipc_entry__descriptor,
+	[IMG_NS] = &ns_tree_entry__descriptor,
+	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
+	[IMG_NS_IPC] = &ipc_entry__descriptor,
+	[IMG_NS_IPC_SYSCTL] = &ipc_ns_sysctls_entry__descriptor,
+	[IMG_NS_TIME] = &time_ns_entry__descriptor,
+	[IMG_NS_CGROUP] = &cgroup_ns_entry__descriptor,
+	[IMG_MNT] = &mnt_ns_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
