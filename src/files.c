@@ -8,6 +8,7 @@
 #include "imgdir.h"
 
 #include "proc.h"
+#include "sock-diag.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -121,11 +122,14 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 	struct file_table *ft = d->ft;
 	FilesEntry *fe = &ft->img;
 	/* O_PATH opens nothing: whatever it points at, it is a path. */
-	const struct file_kind *k = (info->flags & O_PATH) && opath_applies(d->link)
-					    ? &opath_kind
-					    : kind_claiming(d->link, d->st);
+	const struct file_kind *k;
 	FileEntry *e;
 	int r;
+
+	/* sockets are asked of in their process's network namespace */
+	sock_diag_use_netns_of(d->pid);
+	k = (info->flags & O_PATH) && opath_applies(d->link) ? &opath_kind
+							     : kind_claiming(d->link, d->st);
 
 	/* A message queue looks like a regular file: its filesystem tells. */
 	if ((!k || k->kind == FD_KIND__FD_REG || k->kind == FD_KIND__FD_GHOST) &&

@@ -240,7 +240,15 @@ static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
 		     const struct diag_sk **ret)
 {
 	struct diag_list *l = &st->lists[(s->family == AF_INET6) * 2 + !is_tcp(s)];
+	uint64_t netns = 0;
 
+	if (sock_diag_netns(&netns) == 0 && l->read && l->netns != netns) {
+		/* read in another process's network namespace */
+		free(l->v);
+		l->v = NULL;
+		l->n = 0;
+		l->read = false;
+	}
 	if (!l->read) {
 		struct inet_diag_req_v2 req = {
 			.sdiag_family = (uint8_t)s->family,
@@ -257,6 +265,7 @@ static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
 		if (r < 0)
 			return r;
 		l->read = true;
+		l->netns = netns;
 	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].ino == ino) {

@@ -4,11 +4,16 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The kernel fills dump messages up to 32 KiB (or the size we last asked for). */
 #define DIAG_BUF_LEN 65536
@@ -16,11 +21,68 @@
 #define UNIX_SHOW_ALL \
 	(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN)
 
+/* The process whose network namespace queries go to; 0: ckpt's. */
+static int diag_pid;
+
+void sock_diag_use_netns_of(int pid)
+{
+	diag_pid = pid;
+}
+
+static int netns_ino(const char *path, uint64_t *ret)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret = st.st_ino;
+	return 0;
+}
+
+int sock_diag_netns(uint64_t *ret)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", diag_pid ? diag_pid : getpid());
+	return netns_ino(path, ret);
+}
+
 int sock_diag_open(struct sock_diag *sd)
 {
+	_cleanup_close_ int ns = -1, ours = -1;
+	uint64_t theirs = 0, mine = 0;
+	char path[64];
+	int r = 0;
+
 	sd->seq = 0;
+	sd->fd = -1;
+	if (diag_pid) {
+		/* A sock_diag socket answers for the namespace it was made
+		 * in: make it in the process's, then come back. */
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", diag_pid);
+		ns = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns < 0)
+			return -errno;
+		if (netns_ino(path, &theirs) < 0 || netns_ino("/proc/self/ns/net", &mine) < 0)
+			return -errno;
+		if (theirs == mine) {
+			close(ns);
+			ns = -1;
+		}
+	}
+	if (ns >= 0) {
+		ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (ours < 0 || setns(ns, CLONE_NEWNET) < 0)
+			return -errno;
+	}
 	sd->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	return sd->fd < 0 ? -errno : 0;
+	if (sd->fd < 0)
+		r = -errno;
+	if (ns >= 0 && setns(ours, CLONE_NEWNET) < 0) {
+		sock_diag_close(sd);
+		return -errno;
+	}
+	return r;
 }
 
 void sock_diag_close(struct sock_diag *sd)
