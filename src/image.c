@@ -21,7 +21,10 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
 	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
-	[IMG_NETNS] = { "netns-%u.img", 0x534e5445, "network namespace" },
+	/* Named after a namespace's id, an inode number above INT_MAX. */
+	[IMG_NS] = { "ns.img", 0x00534e33, "namespaces" },
+	[IMG_NS_UTS] = { "uts-%u.img", 0x53545534, "UTS namespace" },
+	[IMG_NETNS] = { "net-%u.img", 0x534e5445, "network namespace" },
 };
 
 char *img_name(enum img_kind kind, int pid)
