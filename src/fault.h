@@ -105,6 +105,8 @@
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
 	X(restore_ns_uts, "n")             \
+	X(restore_ns_net, "n")             \
+	X(restore_ns_net_ready, "n")       \
 	X(restore_ns_finish, "n")          \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \

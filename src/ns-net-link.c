@@ -219,6 +219,8 @@ static int veth_outer(struct links_walk *w, NetnsLink *l, uint32_t peer, int32_t
 		l->outer_mtu = o.mtu;
 		l->has_outer_up = true;
 		l->outer_up = o.up;
+		l->has_outer_ifindex = true;
+		l->outer_ifindex = peer;
 	} else if (!ext || !ext->value) {
 		return pr_fail(
 			-EOPNOTSUPP,
@@ -394,6 +396,8 @@ int netns_links_check(const NetnsEntry *e)
 			return BAD("link '%s': MAC address", l->name);
 		if (l->has_outer_mac && (l->outer_mac.len != MAC_LEN || (l->outer_mac.data[0] & 1)))
 			return BAD("link '%s': outer MAC address", l->name);
+		if (l->has_outer_ifindex && (!l->outer_ifindex || l->outer_ifindex > INT32_MAX))
+			return BAD("link '%s': outer index %u", l->name, l->outer_ifindex);
 		if (l->has_outer_mtu && (l->outer_mtu < 68 || l->outer_mtu > 65536))
 			return BAD("link '%s': outer mtu %u", l->name, l->outer_mtu);
 		if (l->has_peer_ifindex) {
@@ -491,7 +495,11 @@ static int veth_create(struct nl_sock *s, const NetnsEntry *e, const NetnsLink *
 		r = netns_link_outer(l, o, trusted, &outer, &master);
 		if (r < 0)
 			return r;
+		/* the host's index as the container saw it, if still free */
+		if (l->has_outer_ifindex && hostns_fd >= 0)
+			peer_ifi.ifi_index = (int)l->outer_ifindex;
 	}
+again:
 	nl_msg_init(m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
 	put_link_attrs(m, l->name, l->mtu, &l->mac, l->has_txqlen, l->txqlen);
 	nl_nest_begin(m, IFLA_LINKINFO);
@@ -510,6 +518,10 @@ static int veth_create(struct nl_sock *s, const NetnsEntry *e, const NetnsLink *
 	nl_nest_end(m);
 	nl_nest_end(m);
 	r = nl_talk(s, m, NULL, NULL);
+	if (r == -EBUSY && outer && peer_ifi.ifi_index) {
+		peer_ifi.ifi_index = 0; /* taken on the host: any */
+		goto again;
+	}
 	if (r == -EEXIST && outer) {
 		_cleanup_free_ char *o_esc = str_escape(outer);
 
@@ -616,6 +628,57 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 		if (r < 0)
 			return pr_errno(r, "cannot restore: cannot bring up '%s'%s%s", outer,
 					master ? " in bridge " : "", master ? master : "");
+	}
+	return 0;
+}
+
+int netns_externals_known(const NetnsEntry *e, const struct options *o, const char *cmd)
+{
+	for (int i = 0; o && i < o->nr_external; i++) {
+		const struct external *x = &o->external[i];
+		bool found = false;
+
+		if (strcmp(x->kind, "veth"))
+			continue;
+		for (size_t k = 0; k < e->n_links && !found; k++)
+			found = e->links[k]->kind == NETNS_LINK_VETH &&
+				!e->links[k]->has_peer_ifindex &&
+				!strcmp(e->links[k]->name, x->key);
+		if (!found)
+			return pr_fail(
+				-ENOENT,
+				"cannot %s: --external veth[%s]: no veth of that name with its peer outside in net namespace %u",
+				cmd, x->key, e->id);
+		if (!x->value)
+			return pr_fail(-EINVAL,
+				       "cannot %s: --external veth[%s]: give :OUTER[@BRIDGE]", cmd,
+				       x->key);
+	}
+	return 0;
+}
+
+int netns_outer_free(const NetnsEntry *e, const struct options *o, bool trusted)
+{
+	for (size_t i = 0; i < e->n_links; i++) {
+		const NetnsLink *l = e->links[i];
+		const char *outer, *master;
+		int r;
+
+		if (l->kind != NETNS_LINK_VETH || l->has_peer_ifindex)
+			continue;
+		r = netns_link_outer(l, o, trusted, &outer, &master);
+		if (r < 0)
+			return r;
+		if (if_nametoindex(outer))
+			return pr_fail(
+				-EEXIST,
+				"cannot restore: the outer end of veth '%s' would be '%s', a link of that name exists already",
+				l->name, outer);
+		if (master && !if_nametoindex(master))
+			return pr_fail(
+				-ENOENT,
+				"cannot restore: the outer end of veth '%s' goes into bridge '%s', which is not there",
+				l->name, master);
 	}
 	return 0;
 }

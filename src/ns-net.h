@@ -144,8 +144,19 @@ int netns_entry_check(const NetnsEntry *e);
 /* Build @e in the namespace we are in; veth outer ends into @hostns_fd.
  * The outer ends stay down (netns_entry_finish brings them up). */
 int netns_build(const NetnsEntry *e, const struct options *o, bool trusted, int hostns_fd);
-/* Once the tree's sockets are back: the ruleset, then the outer ends up,
- * from ckpt (@host: rtnetlink in ckpt's namespace). */
-int netns_finish(const NetnsEntry *e, const struct options *o, bool trusted, int nsfd);
+/* Every --external veth[KEY] of @o names a veth of @e (@cmd: "dump" or
+ * "restore", for the message). */
+int netns_externals_known(const NetnsEntry *e, const struct options *o, const char *cmd);
+/* The outer end of every veth has a name no link of ckpt's namespace has
+ * yet, and its bridge is there. */
+int netns_outer_free(const NetnsEntry *e, const struct options *o, bool trusted);
+/* Refuse a namespace owned by another user namespace than ckpt's. */
+int netns_owner_check(int nsfd, uint32_t id);
+/* At restore: the fd of the network namespace made for the one process
+ * @i (an index in rs->procs) lives in, -1 for ckpt's. */
+struct restore;
+int netns_restore_fd(const struct restore *rs, size_t i);
+/* `ckpt show`: what netns-ID.img holds. */
+void netns_show(int dirfd, uint32_t id);
 
 #endif

@@ -422,6 +422,29 @@ int ns_finish_all(struct restore *rs)
 	return r;
 }
 
+struct ns_restore *ns_restore_of(const struct restore *rs, size_t i, enum ns_kind k)
+{
+	struct ns_state *st = rs->ns;
+	uint32_t id = st && st->of[i] ? ns_of(st->of[i], k) : 0;
+	int n = id ? ns_index(st, k, id) : -1;
+
+	return n >= 0 ? &st->ns[n] : NULL;
+}
+
+int ns_ready_all(struct restore *rs)
+{
+	struct ns_state *st = rs->ns;
+	int r = 0;
+
+	for (size_t n = 0; st && n < st->nr && r >= 0; n++) {
+		const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
+
+		if (ops->ready)
+			r = ops->ready(rs, &st->ns[n]);
+	}
+	return r;
+}
+
 /* ---- pids seen from inside ---- */
 
 int ns_pid_level(const struct restore *rs, size_t i)

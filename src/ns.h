@@ -76,6 +76,10 @@ struct ns_ops {
 	/* Optional: `ckpt show`, what the namespace holds, lines on stdout
 	 * (each starting with two spaces); @dirfd is the image set. */
 	void (*show)(int dirfd, uint32_t id);
+	/* Optional (lane netns): in ckpt, every process rebuilt and its files
+	 * finished (TCP connections out of repair), just before the tree is
+	 * let go: what must wait for the sockets (the network let in). */
+	int (*ready)(struct restore *rs, struct ns_restore *n);
 };
 
 /* the table, in ns.c: one entry per kind, NULL for a kind not handled */
@@ -136,6 +140,10 @@ int ns_in_new_proc(struct restore *rs, size_t i);
 bool ns_pid_for_children(const struct restore *rs, size_t j);
 /* In ckpt, every process created, none gone on yet: the finish hooks. */
 int ns_finish_all(struct restore *rs);
+/* The namespace of kind @k process @i lives in; NULL: ckpt's. */
+struct ns_restore *ns_restore_of(const struct restore *rs, size_t i, enum ns_kind k);
+/* In ckpt, the tree rebuilt, before let_go(): the ready hooks. */
+int ns_ready_all(struct restore *rs);
 /* The pid process @i of the tree knows the process (or thread) ckpt knows
  * as @pid by: 0 if it cannot see it (outside its pid namespace). */
 int ns_pid_in(const struct restore *rs, size_t i, int pid);

@@ -561,9 +561,11 @@ static int verify_pages(struct restore *rs)
 int restore_prepare(struct restore *rs, const char *dir, const struct inherit_fd *inherit,
 		    int nr_inherit)
 {
+	const struct options *opts = rs->opts; /* set by the caller */
 	int r;
 
 	memset(rs, 0, sizeof(*rs));
+	rs->opts = opts;
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 	rs->inherit = inherit;
 	rs->nr_inherit = nr_inherit;

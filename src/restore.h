@@ -66,6 +66,7 @@ struct restore {
 	int nr_inherit;
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
 	struct ns_state *ns; /* the tree's namespaces (ns-restore.c); NULL: ckpt's */
+	const struct options *opts; /* the command line (--external), kept by restore_prepare */
 };
 
 /* restore-prepare.c */

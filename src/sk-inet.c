@@ -455,7 +455,7 @@ static int sk_dump_checks(const struct fd_dump *d, int sk, int fresh, const Inet
 	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s of another network namespace (not supported)",
+			"cannot dump %d: fd %d is a %s of a network namespace other than its process's (not supported)",
 			d->pid, d->fd, name);
 	/* Nobody else's filter may be replaced by ours (SO_GET_FILTER says
 	 * how long a classic one is, EACCES for eBPF). */
@@ -532,7 +532,8 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 				d->fd);
 	r = sk_identify(d, sk, s);
 	if (r >= 0) {
-		fresh = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+		fresh = sock_diag_socket((int)s->family, (int)s->type | SOCK_CLOEXEC,
+					 (int)s->protocol);
 		r = sk_dump(d, sk, fresh, s);
 	}
 	if (r >= 0)

@@ -33,6 +33,9 @@ void sock_diag_use_netns_of(int pid);
 /* The inode of the namespace queries go to now. */
 int sock_diag_netns(uint64_t *ret);
 int sock_diag_open(struct sock_diag *sd);
+/* socket(2) in that namespace (a socket to compare with one of the
+ * process's: same namespace, same defaults); -1 and errno on failure. */
+int sock_diag_socket(int domain, int type, int protocol);
 void sock_diag_close(struct sock_diag *sd);
 
 /* Called with each answer to a query; a negative return ends the query

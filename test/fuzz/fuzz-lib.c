@@ -15,6 +15,7 @@
 #include "inventory.pb-c.h"
 #include "ipc.pb-c.h"
 #include "mm.pb-c.h"
+#include "netns.pb-c.h"
 #include "ns.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -35,6 +36,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_IPC] = &ipc_entry__descriptor,
 	[IMG_NS] = &ns_tree_entry__descriptor,
 	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
+	[IMG_NETNS] = &netns_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)

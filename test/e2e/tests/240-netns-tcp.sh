@@ -1,0 +1,68 @@
+#!/bin/bash
+# 240-netns-tcp.sh - a container with a network namespace of its own: lo
+# up, a veth to the host's bridge with IPv4 and IPv6 addresses, default
+# routes through it, a routing table and a rule of its own, and a TCP
+# server with two clients on the host (one over IPv4, one over IPv6)
+# connected across the veth. After a dump and a restore (ckpt in the host
+# namespace; the veth's host end named and bridged as at the dump) the
+# connections go on: each client's next message is echoed with the
+# server's line count going on from where it was, and the namespace looks
+# the same from inside, to `ip` and to the server itself.
+# e2e-timeout: 180
+# shellcheck source=test/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/netns.sh
+. "$(dirname "$0")/../netns.sh"
+e2e_init
+
+host_ns_new
+W=$T/ct W4=$T/c4 W6=$T/c6 IMG=$T/img
+ct_start "$W" 7240
+ct_wire "$CT_PID"
+client_start "$W4" 10.240.0.2 7240
+C4=$CL_PID
+client_start "$W6" fd40::2 7240
+C6=$CL_PID
+client_says "$C4" "$W4" 1
+client_says "$C6" "$W6" 1
+((ECHO_COUNT == 2)) || fail "the server counted $ECHO_COUNT lines, want 2"
+
+view_before=$(ct_view "$CT_PID")
+log "the container's network: $view_before"
+self_check "$CT_PID" "$W"
+check_before=$CHECK_LINE
+[[ $(check_value conns) == 2 ]] || fail "the server has $(check_value conns) clients, want 2"
+[[ $(check_value gw) == 10.240.0.1@eth0 ]] || fail "the server's gateway is $(check_value gw)"
+
+ct_dump "$CT_PID" "$IMG"
+in_host ip -br link >&2
+
+hck_ok restore --images "$IMG" --detach
+[[ -e /proc/$CT_PID ]] || fail "the restored server $CT_PID does not exist"
+track_pid "$CT_PID"
+in_host ip -br link >&2
+
+view_after=$(ct_view "$CT_PID")
+[[ $view_after == "$view_before" ]] ||
+	fail "the container's network changed: $(diff <(echo "$view_before") <(echo "$view_after") | tr '\n' ' ')"
+[[ $(in_host ip -o link show vh0) == *"master br0"*"state UP"* ]] ||
+	fail "the host end is not back in br0 and up: $(in_host ip -o link show vh0)"
+
+# the connections from the host go on, both ways, from where they were
+client_says "$C4" "$W4" 2
+((ECHO_COUNT == 3)) || fail "after the restore the server counted $ECHO_COUNT lines, want 3"
+client_says "$C6" "$W6" 2
+((ECHO_COUNT == 4)) || fail "after the restore the server counted $ECHO_COUNT lines, want 4"
+self_check "$C4" "$W4"
+self_check "$C6" "$W6"
+self_check "$CT_PID" "$W"
+for k in conns addrs gw somaxconn fwd ports; do
+	v=$(check_value "$k")
+	CHECK_LINE=$check_before
+	[[ $(check_value "$k") == "$v" ]] || fail "the server sees $k=$v, it saw $(check_value "$k") before"
+	CHECK_LINE=$(grep -E '^CHECK ' "$W/out" | tail -n 1)
+done
+[[ $(check_value lines) == 4 ]] || fail "the server counted $(check_value lines) lines, want 4"
+
+kill_restored "$CT_PID"
+log "OK"
