@@ -307,6 +307,11 @@ static void net_release(struct ns_restore *n)
 	n->state = NULL;
 }
 
+static void net_before_kill(const struct ns_dump *d)
+{
+	netns_outer_down(d->nsfd);
+}
+
 const struct ns_ops ns_net_ops = {
 	.name = "net",
 	.clone_flag = 0, /* joined, not made: see above */
@@ -316,6 +321,7 @@ const struct ns_ops ns_net_ops = {
 	.release = net_release,
 	.show = netns_show,
 	.ready = net_ready,
+	.before_kill = net_before_kill,
 };
 
 void netns_show(int dirfd, uint32_t id)

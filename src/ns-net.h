@@ -95,6 +95,12 @@ int netns_link_outer(const NetnsLink *l, const struct options *o, bool trusted,
  * go to the namespace @hostns_fd under their outer name, down. */
 int netns_links_create(struct nl_sock *s, const NetnsEntry *e, const struct options *o,
 		       bool trusted, int hostns_fd);
+/* The dump done, the tree about to die: the host ends of the namespace
+ * @nsfd's veths taken down, so that nothing from outside reaches its
+ * stack (which would answer a TCP segment with a reset once the tree's
+ * sockets are closed) until the namespace and its links are gone.
+ * Best effort, no logging but -v. */
+void netns_outer_down(int nsfd);
 /* Set the saved flags (IFF_UP...) of every link. */
 int netns_links_up(struct nl_sock *s, const NetnsEntry *e);
 /* In the host: the outer ends into their bridge, and up as they were. */

@@ -80,6 +80,10 @@ struct ns_ops {
 	 * finished (TCP connections out of repair), just before the tree is
 	 * let go: what must wait for the sockets (the network let in). */
 	int (*ready)(struct restore *rs, struct ns_restore *n);
+	/* Optional (lane netns): dump, in ckpt, the images published, right
+	 * before the tree is killed (not with --leave-running): shut what
+	 * would answer for the dead tree meanwhile (d->dir is NULL). */
+	void (*before_kill)(const struct ns_dump *d);
 };
 
 /* the table, in ns.c: one entry per kind, NULL for a kind not handled */
@@ -115,6 +119,10 @@ int ns_take(struct tree *t, int pid, int ppid, const char *comm, const struct pr
 int ns_tree_check(struct tree *t);
 /* Save the namespaces the tree owns (their kinds' images) and ns.img. */
 int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
+
+/* The images published, the tree about to be killed: the before_kill
+ * hooks of the namespaces it owns. */
+void ns_before_kill(struct dump *d, const struct options *o);
 
 /* NSpid of thread @tid of @pid, ckpt's level first. */
 int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr);

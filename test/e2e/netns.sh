@@ -115,10 +115,12 @@ host_gone() { ! in_host ip link show "$1" >/dev/null 2>&1; }
 
 # ct_dump PID IMG [ARGS...]: dump the container from the host namespace,
 # reap it, wait until its namespace (and the host end of its veth) is gone.
+# CT_AFTER_DUMP, if set, is run as soon as the dump returns.
 ct_dump() {
 	local pid=$1 img=$2
 	shift 2
 	hck_ok dump --pid "$pid" --images "$img" "$@"
+	[[ -n ${CT_AFTER_DUMP:-} ]] && $CT_AFTER_DUMP
 	reap "$pid"
 	((REAP_STATUS == 137)) || fail "after the dump $pid ended with status $REAP_STATUS, want 137"
 	wait_gone "$pid"
