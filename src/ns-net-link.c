@@ -76,6 +76,8 @@ static uint32_t rta_u32(const struct rtattr *a, uint32_t dflt)
 	return v;
 }
 
+static int split_external(const struct external *x, const char **name, const char **master);
+
 static const struct external *external_find(const struct options *o, const char *name)
 {
 	for (int i = 0; o && i < o->nr_external; i++)
@@ -229,15 +231,17 @@ static int veth_outer(struct links_walk *w, NetnsLink *l, uint32_t peer, int32_t
 	}
 	if (ext && ext->value) {
 		/* --external at dump names the outer end instead */
-		const char *at = strchr(ext->value, '@');
+		const char *name, *master;
 
+		if (split_external(ext, &name, &master) < 0)
+			return pr_fail(
+				-EINVAL,
+				"cannot dump: --external veth[%s]: not OUTER[@BRIDGE] with link names",
+				esc);
 		free(l->outer_name);
 		free(l->outer_master);
-		l->outer_name =
-			at ? strndup(ext->value, (size_t)(at - ext->value)) : xstrdup(ext->value);
-		l->outer_master = at ? xstrdup(at + 1) : NULL;
-		if (!l->outer_name)
-			return pr_errno(-ENOMEM, "cannot dump: out of memory");
+		l->outer_name = xstrdup(name);
+		l->outer_master = master ? xstrdup(master) : NULL;
 	}
 	return 0;
 }
@@ -597,6 +601,7 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 		struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 		_cleanup_free_ struct nl_msg *m = NULL;
 		const char *outer, *master;
+		_cleanup_free_ char *o_esc = NULL, *m_esc = NULL;
 		int r;
 
 		if (l->kind != NETNS_LINK_VETH || l->has_peer_ifindex)
@@ -604,11 +609,13 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 		r = netns_link_outer(l, o, trusted, &outer, &master);
 		if (r < 0)
 			return r;
+		o_esc = str_escape(outer);
+		m_esc = str_escape(master ? master : "");
 		ifi.ifi_index = (int)if_nametoindex(outer);
 		if (!ifi.ifi_index)
 			return pr_errno(-errno,
 					"cannot restore: the outer end '%s' of veth is gone",
-					outer);
+					o_esc);
 		if (!l->has_outer_up || l->outer_up) {
 			ifi.ifi_flags = IFF_UP;
 			ifi.ifi_change = IFF_UP;
@@ -621,13 +628,13 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 			if (!br)
 				return pr_errno(-errno,
 						"cannot restore: no bridge '%s' for veth '%s'",
-						master, outer);
+						m_esc, o_esc);
 			nl_put_u32(m, IFLA_MASTER, br);
 		}
 		r = nl_talk(host, m, NULL, NULL);
 		if (r < 0)
-			return pr_errno(r, "cannot restore: cannot bring up '%s'%s%s", outer,
-					master ? " in bridge " : "", master ? master : "");
+			return pr_errno(r, "cannot restore: cannot bring up '%s'%s%s", o_esc,
+					master ? " in bridge " : "", m_esc);
 	}
 	return 0;
 }
@@ -669,16 +676,19 @@ int netns_outer_free(const NetnsEntry *e, const struct options *o, bool trusted)
 		r = netns_link_outer(l, o, trusted, &outer, &master);
 		if (r < 0)
 			return r;
+		_cleanup_free_ char *esc = str_escape(l->name), *o_esc = str_escape(outer);
+		_cleanup_free_ char *m_esc = str_escape(master ? master : "");
+
 		if (if_nametoindex(outer))
 			return pr_fail(
 				-EEXIST,
 				"cannot restore: the outer end of veth '%s' would be '%s', a link of that name exists already",
-				l->name, outer);
+				esc, o_esc);
 		if (master && !if_nametoindex(master))
 			return pr_fail(
 				-ENOENT,
 				"cannot restore: the outer end of veth '%s' goes into bridge '%s', which is not there",
-				l->name, master);
+				esc, m_esc);
 	}
 	return 0;
 }
