@@ -58,6 +58,26 @@ hostile "an address on no link" 'addrs[0].ifindex=99'
 hostile "the host end named like the host's bridge" 'links[1].outer_name=br0'
 hostile "a bridge that is no bridge" 'links[1].outer_master=lo'
 
+# Each restore step of the namespace that can fail, failed on purpose
+# (the FAULT=1 build): one line, nothing left, as above.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+if [[ -x $FCKPT ]]; then
+	for site in restore_ns_net restore_ns_net_ready; do
+		d0=$(image_digest "$IMG")
+		ck_cmd env CKPT_FAULT="$site" nsenter --net="$HNS" "$FCKPT" restore --images "$IMG" --detach
+		[[ -e /proc/$CT_PID ]] && track_pid "$CT_PID"
+		ck_assert_failed "restore with CKPT_FAULT=$site"
+		wait_for 10 "PID $CT_PID to be free" is_gone "$CT_PID" ||
+			fail "CKPT_FAULT=$site: PID $CT_PID exists after the failed restore"
+		[[ $(image_digest "$IMG") == "$d0" ]] || fail "CKPT_FAULT=$site: the images changed"
+		wait_for 20 "the host's links to be as before" host_as_before ||
+			fail "CKPT_FAULT=$site left links in the host: $(in_host ip -o link | awk '{print $2}' | tr '\n' ' ')"
+		assert_no_strays
+	done
+else
+	log "no fault build at $FCKPT: fault sites not walked"
+fi
+
 # the pristine images still restore, and the server is fine
 hck_ok restore --images "$IMG" --detach
 [[ -e /proc/$CT_PID ]] || fail "the restored server $CT_PID does not exist"
