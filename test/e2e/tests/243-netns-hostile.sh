@@ -7,8 +7,9 @@
 # attribute of a type not saved, bytes that are no JSON, a second
 # loopback, an address on no link), others only when the host says no
 # (the host end named like the host's bridge, a "bridge" that is lo):
-# the namespace made so far goes, with the veth. The pristine images
-# still restore.
+# the namespace made so far goes, with the veth. So do failures made on
+# purpose in each restore step of the namespace. The pristine images
+# still restore, with the host end named by --external veth[eth0]:vh7@br0.
 # e2e-timeout: 180
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -78,11 +79,18 @@ else
 	log "no fault build at $FCKPT: fault sites not walked"
 fi
 
-# the pristine images still restore, and the server is fine
-hck_ok restore --images "$IMG" --detach
+# the pristine images still restore, the host end named by --external
+# (CRIU's spelling) this time; the server is fine and answers a client
+hck_ok restore --images "$IMG" --detach --external 'veth[eth0]:vh7@br0'
 [[ -e /proc/$CT_PID ]] || fail "the restored server $CT_PID does not exist"
 track_pid "$CT_PID"
+[[ $(in_host ip -o link show vh7) == *"master br0"*"state UP"* ]] ||
+	fail "the host end is not vh7, in br0 and up: $(in_host ip -o link show vh7)"
+host_gone vh0 || fail "vh0 is in the host too"
 self_check "$CT_PID" "$W"
 [[ $(check_value gw) == 10.240.0.1@eth0 ]] || fail "the restored server's gateway is $(check_value gw)"
+client_start "$T/c" 10.240.0.2 7243
+client_says "$CL_PID" "$T/c" 1
+((ECHO_COUNT == 1)) || fail "the restored server counted $ECHO_COUNT lines, want 1"
 kill_restored "$CT_PID"
 log "OK"
