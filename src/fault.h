@@ -105,6 +105,9 @@
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
 	X(restore_ns_uts, "n")             \
+	X(restore_ns_ipc, "n")             \
+	X(restore_ns_time, "n")            \
+	X(restore_ns_cgroup, "n")          \
 	X(restore_ns_net, "n")             \
 	X(restore_ns_net_ready, "n")       \
 	X(restore_ns_finish, "n")          \

@@ -24,6 +24,12 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	/* Named after a namespace's id, an inode number above INT_MAX. */
 	[IMG_NS] = { "ns.img", 0x00534e33, "namespaces" },
 	[IMG_NS_UTS] = { "uts-%u.img", 0x53545534, "UTS namespace" },
+	[IMG_NS_IPC] = { "ipcns-%u.img", 0x4e435035, "IPC namespace" },
+	[IMG_NS_IPC_SHM_PAGES] = { "ipcns-shm-pages-%d.img", 0x50435036,
+				   "IPC namespace shm pages" },
+	[IMG_NS_IPC_SYSCTL] = { "ipcns-sysctl-%u.img", 0x53435037, "IPC namespace limits" },
+	[IMG_NS_TIME] = { "time-%u.img", 0x4d495438, "time namespace" },
+	[IMG_NS_CGROUP] = { "cgroupns-%u.img", 0x4e474339, "cgroup namespace" },
 	[IMG_NETNS] = { "net-%u.img", 0x534e5445, "network namespace" },
 };
 

@@ -274,7 +274,7 @@ static int net_restore(struct restore *rs, struct ns_restore *n)
 
 int netns_restore_fd(const struct restore *rs, size_t i)
 {
-	const struct ns_restore *n = ns_restore_of(rs, i, NS_NET);
+	const struct ns_restore *n = ns_proc_in(rs, i, NS_NET);
 	const struct net_state *st = n ? n->state : NULL;
 
 	return st ? st->nsfd : -1;

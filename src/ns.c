@@ -28,9 +28,8 @@ static const char *const kind_names[NS_KINDS] = {
 
 /* NULL: not saved, refused at dump. */
 static const struct ns_ops *const ns_table[NS_KINDS] = {
-	[NS_PID] = &ns_pid_ops,
-	[NS_UTS] = &ns_uts_ops,
-	[NS_NET] = &ns_net_ops,
+	[NS_PID] = &ns_pid_ops,	  [NS_IPC] = &ns_ipc_ops,	[NS_UTS] = &ns_uts_ops,
+	[NS_TIME] = &ns_time_ops, [NS_CGROUP] = &ns_cgroup_ops, [NS_NET] = &ns_net_ops,
 };
 
 /*
@@ -75,7 +74,7 @@ static int ns_link_ino(int pid, const char *name, uint32_t *ret)
 }
 
 /* NSpid of /proc/PID/status: ckpt's level first. */
-static int read_nspid(const char *path, int *nspid, int *ret_nr)
+int read_nspid_file(const char *path, int *nspid, int *ret_nr)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char line[512];
@@ -111,7 +110,7 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	return read_nspid(path, nspid, ret_nr);
+	return read_nspid_file(path, nspid, ret_nr);
 }
 
 /*
@@ -134,8 +133,11 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
 	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
+	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
+	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
+		ret->time_for_children = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	return read_nspid(path, ret->nspid, &ret->nr_nspid);
+	return read_nspid_file(path, ret->nspid, &ret->nr_nspid);
 }
 
 static const struct proc_ns *host_ns(void)
@@ -146,6 +148,12 @@ static const struct proc_ns *host_ns(void)
 	if (!read && ns_read(getpid(), &host, NULL) >= 0)
 		read = true;
 	return &host;
+}
+
+bool ns_lives_in_own(const struct tree_proc *p, enum ns_kind k)
+{
+	/* Any other than ckpt's is the tree's: ns_take refused the rest. */
+	return p->ns && p->ns->ino[k] && p->ns->ino[k] != host_ns()->ino[k];
 }
 
 static bool tree_owns(const struct tree *t, enum ns_kind k, uint32_t ino)
@@ -252,6 +260,25 @@ int ns_tree_check(struct tree *t)
 				"cannot dump: process %d ('%s') made a pid namespace for its children none of them is the init of (not supported)",
 				p->node.pid, p->node.comm);
 	}
+	/* unshare(CLONE_NEWTIME) and a child made in it: the child owns it
+	 * (its offsets are read from there); one none of them is in is not
+	 * saved. */
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct tree_proc *p = &t->procs[i];
+		bool found = false;
+
+		if (!p->ns || !p->ns->time_for_children)
+			continue;
+		for (size_t c = 0; c < t->nr && !found; c++)
+			found = t->procs[c].node.ppid == p->node.pid && t->procs[c].ns &&
+				t->procs[c].ns->owns[NS_TIME] &&
+				t->procs[c].ns->ino[NS_TIME] == p->ns->time_for_children;
+		if (!found)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d ('%s') made a time namespace for its children none of them is in (not supported)",
+				p->node.pid, p->node.comm);
+	}
 	return 0;
 }
 
@@ -266,13 +293,16 @@ static bool tree_has_ns(const struct tree *t)
 	return false;
 }
 
-static int dump_one(const struct tree_proc *p, enum ns_kind k, struct imgdir *dir,
-		    const struct options *o)
+static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k,
+		    struct imgdir *dir, const struct options *o)
 {
 	char path[64];
-	struct ns_dump d = {
-		.kind = k, .id = p->ns->ino[k], .pid = p->node.pid, .dir = dir, .opts = o
-	};
+	struct ns_dump d = { .kind = k,
+			     .id = p->ns->ino[k],
+			     .pid = p->node.pid,
+			     .dir = dir,
+			     .opts = o,
+			     .dump = dump };
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", p->node.pid, kind_names[k]);
@@ -362,7 +392,7 @@ int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o)
 
 			if (!p->ns->owns[k])
 				continue;
-			r = dump_one(p, k, dir, o);
+			r = dump_one(d, p, k, dir, o);
 			e = te.ns[te.n_ns++] = xmalloc(sizeof(*e));
 			ns_entry__init(e);
 			e->kind = (uint32_t)k;

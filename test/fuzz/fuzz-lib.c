@@ -36,6 +36,10 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_IPC] = &ipc_entry__descriptor,
 	[IMG_NS] = &ns_tree_entry__descriptor,
 	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
+	[IMG_NS_IPC] = &ipc_entry__descriptor,
+	[IMG_NS_IPC_SYSCTL] = &ipc_ns_sysctls_entry__descriptor,
+	[IMG_NS_TIME] = &time_ns_entry__descriptor,
+	[IMG_NS_CGROUP] = &cgroup_ns_entry__descriptor,
 	[IMG_NETNS] = &netns_entry__descriptor,
 };
 
