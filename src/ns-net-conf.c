@@ -313,6 +313,7 @@ static int nft_run(int nsfd, const char *const *args, int in, int out)
 int netns_nft_dump(struct netns_dump_ctx *c)
 {
 	static const char *const args[] = { "nft", "-j", "list", "ruleset", NULL };
+	static const char *const check[] = { "nft", "-j", "-c", "-f", "-", NULL };
 	_cleanup_close_ int out = -1;
 	size_t n = 0;
 	struct stat st;
@@ -349,6 +350,16 @@ int netns_nft_dump(struct netns_dump_ctx *c)
 	r = pread_full(out, c->e->nft_json.data, c->e->nft_json.len, 0);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read nft's output");
+	/* What nft prints it does not always read back (rules of
+	 * iptables-nft with xtables matches): a dump must restore. */
+	if (lseek(out, 0, SEEK_SET) < 0)
+		return pr_errno(-errno, "cannot dump: cannot read nft's output");
+	r = nft_run(c->nsfd, check, out, -1);
+	if (r != 0)
+		return pr_fail(
+			r < 0 ? r : -EOPNOTSUPP,
+			"cannot dump: net namespace %u: its nftables ruleset does not read back (nft -j -c -f: status %d; not supported)",
+			c->id, r);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
 # container runs on untouched: a bridge and a tap device inside, a veth
 # whose peer is in a namespace that is not ckpt's (the line says which
 # --external to add), an --external veth[...] that names no such veth,
-# tables of legacy iptables.
+# an nftables ruleset nft cannot read back (an iptables-nft rule with an
+# xtables match), tables of legacy iptables.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/netns.sh
@@ -51,6 +52,14 @@ refused "the peer of veth 'eth1' is in a namespace that is not ckpt's \(add --ex
 refused "--external veth\[eth7\]: no veth of that name" "an --external veth that is not there" \
 	--external 'veth[eth7]:vh7' --external 'veth[eth1]:vh1'
 in_ct "$CT_PID" ip link del eth1
+
+if command -v nft >/dev/null && command -v iptables-nft >/dev/null; then
+	# an xtables match nft prints but does not read back
+	in_ct "$CT_PID" iptables-nft -A INPUT -p tcp --dport 9 -m comment --comment c242 -j DROP ||
+		fail "cannot add an iptables-nft rule"
+	refused "its nftables ruleset does not read back" "an iptables-nft rule with an xtables match"
+	in_ct "$CT_PID" nft flush ruleset
+fi
 
 if command -v iptables-legacy >/dev/null && in_ct "$CT_PID" iptables-legacy -A INPUT -p tcp --dport 9 -j DROP 2>/dev/null; then
 	refused "legacy iptables tables \(ip_tables_names" "legacy iptables rules"
