@@ -298,6 +298,8 @@ static int link_one(const struct nlmsghdr *h, void *arg)
 	l->mtu = rta_u32(tb[IFLA_MTU], 0);
 	l->has_txqlen = tb[IFLA_TXQLEN] != NULL;
 	l->txqlen = rta_u32(tb[IFLA_TXQLEN], 0);
+	if (rta_str(tb[IFLA_IFALIAS]) && *rta_str(tb[IFLA_IFALIAS]))
+		l->alias = xstrdup(rta_str(tb[IFLA_IFALIAS]));
 	e->links = xrealloc(e->links, (e->n_links + 1) * sizeof(*e->links));
 	e->links[e->n_links++] = l;
 	if (!kind)
@@ -366,6 +368,17 @@ static bool ifname_ok(const char *s)
 
 #define BAD(...) img_inconsistent(IMG_NETNS, (int)e->id, __VA_ARGS__)
 
+/* IFALIASZ - 1 printable bytes at most */
+static bool alias_ok(const char *s)
+{
+	if (strlen(s) >= 256)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
 int netns_links_check(const NetnsEntry *e)
 {
 	bool lo = false;
@@ -387,6 +400,8 @@ int netns_links_check(const NetnsEntry *e)
 			return BAD("link '%s': flags %#x", l->name, l->flags);
 		if (l->mtu < 68 || l->mtu > 65536 || (l->has_txqlen && l->txqlen > 1u << 20))
 			return BAD("link '%s': mtu %u", l->name, l->mtu);
+		if (l->alias && !alias_ok(l->alias))
+			return BAD("link '%s': alias", l->name);
 		if (l->kind == NETNS_LINK_LOOPBACK) {
 			if (lo || l->ifindex != 1 || strcmp(l->name, "lo") || l->has_mac ||
 			    l->has_peer_ifindex || l->outer_name || l->outer_master)
@@ -553,6 +568,8 @@ static int link_set(struct nl_sock *s, const NetnsLink *l, bool flags)
 		nl_put_u32(m, IFLA_MTU, l->mtu);
 		if (l->has_txqlen)
 			nl_put_u32(m, IFLA_TXQLEN, l->txqlen);
+		if (l->alias)
+			nl_put_str(m, IFLA_IFALIAS, l->alias);
 	}
 	return nl_talk(s, m, NULL, NULL);
 }
@@ -574,6 +591,12 @@ int netns_links_create(struct nl_sock *s, const NetnsEntry *e, const struct opti
 		r = veth_create(s, e, l, o, trusted, hostns_fd);
 		if (r < 0)
 			return r;
+		if (l->alias && (r = link_set(s, l, false)) < 0) {
+			_cleanup_free_ char *esc = str_escape(l->name);
+
+			return pr_errno(r, "cannot restore: cannot set the alias of link '%s'",
+					esc);
+		}
 	}
 	return 0;
 }

@@ -82,10 +82,8 @@ static const struct attr_spec rule_attrs[] = {
 };
 
 static const struct attr_spec neigh_attrs[] = {
-	{ NDA_DST, A_ADDR, 0 },
-	{ NDA_LLADDR, A_LLADDR, 0 },
-	{ NDA_CACHEINFO, A_SKIP, 0 },
-	{ NDA_PROBES, A_SKIP, 0 },
+	{ NDA_DST, A_ADDR, 0 },	   { NDA_LLADDR, A_LLADDR, 0 }, { NDA_CACHEINFO, A_SKIP, 0 },
+	{ NDA_PROBES, A_SKIP, 0 }, { NDA_PROTOCOL, A_U8, 0 },	{ NDA_FLAGS_EXT, A_U32, 0 },
 };
 
 #define SPECS(a) a, ARRAY_SIZE(a)

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A network namespace of the tree, whole: read through rtnetlink made
- * inside it (links, addresses, routes, rules, neighbours), its sysctls
- * and nftables ruleset, into netns-ID.img; rebuilt in the new namespace
- * by its owner right after clone3 made it, before any of the tree's
- * sockets exist.
+ * inside it (links, addresses, routes, rules, neighbours; added qdiscs
+ * refused), its sysctls and nftables ruleset, into net-ID.img; made
+ * again by ckpt and built there before any of the tree's sockets exist
+ * (they are made inside it), then joined by its owner.
  *
  * A TCP connection from outside into the container must not see a reset
- * while the tree comes back: the outer end of each veth is made down
- * (so nothing from outside reaches the namespace, and nothing in it
- * answers) and brought up only by netns_finish(), once every socket of
- * the tree is restored and the ruleset is back.
+ * while the tree is away: the host ends of the veths go down right
+ * before the dump kills the tree (before_kill), are made down at
+ * restore, and come up only once every socket of the tree is out of
+ * repair (ready): no segment from outside reaches a stack that has no
+ * socket for it.
  */
 #include "ns-net.h"
 
@@ -92,6 +93,8 @@ int netns_collect(int nsfd, uint32_t id, const struct options *o, NetnsEntry **r
 		return pr_errno(r, "cannot dump: cannot talk rtnetlink in net namespace %u", id);
 	}
 	r = netns_links_dump(&s, &c);
+	if (r >= 0)
+		r = netns_tc_check(&s, &c);
 	if (r >= 0)
 		r = netns_addrs_dump(&s, &c);
 	if (r >= 0)

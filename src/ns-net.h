@@ -108,6 +108,9 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 			 bool trusted);
 void netns_entry_free_links(NetnsEntry *e);
 
+/* Refuse qdiscs added to the links (ns-net-tc.c). */
+int netns_tc_check(struct nl_sock *s, struct netns_dump_ctx *c);
+
 /* ---- addresses, routes, rules, neighbours (ns-net-route.c) ---- */
 
 int netns_addrs_dump(struct nl_sock *s, struct netns_dump_ctx *c);

@@ -24,6 +24,7 @@
  * kernel makes for addresses left out: they follow the addresses). */
 static const char snapshot[] =
 	"ip -br link; ip -br addr; ip route show table all | grep -v 'proto kernel';"
+	"ip -o link show v0 | grep -o 'alias.*';"
 	"ip -6 route show table all | grep -v 'proto kernel';"
 	"ip rule; ip -6 rule; ip neigh show nud permanent;"
 	"sysctl -n net.ipv4.ip_forward net.core.somaxconn net.ipv4.ip_local_port_range"
@@ -32,6 +33,7 @@ static const char snapshot[] =
 static const char setup[] =
 	"set -e; ip link set lo up;"
 	"ip link add v0 mtu 1400 address 02:00:00:00:00:01 type veth peer name v1 address 02:00:00:00:00:02;"
+	"ip link set v0 alias 'the uplink';"
 	"ip addr add 10.77.0.1/24 dev v0; ip addr add fd77::1/64 dev v0 nodad;"
 	"ip addr add 10.77.1.1/24 dev v1; ip link set v0 up; ip link set v1 up;"
 	"ip route add default via 10.77.0.2;"

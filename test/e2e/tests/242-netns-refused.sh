@@ -1,7 +1,8 @@
 #!/bin/bash
 # 242-netns-refused.sh - what a network namespace can hold that ckpt does
 # not restore is refused at dump with one line naming it, and the
-# container runs on untouched: a bridge and a tap device inside, a veth
+# container runs on untouched: a bridge and a tap device inside, a qdisc
+# added to a link (traffic control), a veth
 # whose peer is in a namespace that is not ckpt's (the line says which
 # --external to add), an --external veth[...] that names no such veth,
 # an nftables ruleset nft cannot read back (an iptables-nft rule with an
@@ -41,6 +42,10 @@ refused() {
 in_ct "$CT_PID" ip link add br9 type bridge || fail "cannot add a bridge"
 refused "link 'br9' is a bridge \(not supported" "a bridge"
 in_ct "$CT_PID" ip link del br9
+
+in_ct "$CT_PID" tc qdisc add dev eth0 root pfifo || fail "cannot add a qdisc"
+refused "link 'eth0' has a pfifo qdisc \(traffic control is not supported" "a qdisc"
+in_ct "$CT_PID" tc qdisc del dev eth0 root
 
 in_ct "$CT_PID" ip tuntap add tap9 mode tap || fail "cannot add a tap"
 refused "link 'tap9' is a tun \(not supported" "a tap device"
