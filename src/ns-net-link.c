@@ -102,7 +102,7 @@ static int nsid_one(const struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-static int our_nsid(struct nl_sock *s, int32_t *ret)
+int netns_our_nsid(struct nl_sock *s, int32_t *ret)
 {
 	struct rtgenmsg g = { .rtgen_family = AF_UNSPEC };
 	_cleanup_close_ int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -333,11 +333,19 @@ int netns_links_dump(struct nl_sock *s, struct netns_dump_ctx *c)
 	struct nl_msg *m;
 	int r;
 
-	r = our_nsid(s, &w.ours);
-	if (r < 0)
+	/* The kernel names a namespace in another (a veth's peer's) the
+	 * first time it shows a link to it: list the links once first, so
+	 * that ckpt's has its id if a peer is there. */
+	m = xmalloc(sizeof(*m));
+	nl_msg_init(m, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
+	r = nl_talk(s, m, NULL, NULL);
+	if (r >= 0)
+		r = netns_our_nsid(s, &w.ours);
+	if (r < 0) {
+		free(m);
 		return pr_errno(r, "cannot dump: net namespace %u: cannot ask its namespace ids",
 				c->id);
-	m = xmalloc(sizeof(*m));
+	}
 	nl_msg_init(m, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
 	r = nl_talk(s, m, link_one, &w);
 	free(m);
@@ -714,55 +722,4 @@ int netns_outer_free(const NetnsEntry *e, const struct options *o, bool trusted)
 				esc, m_esc);
 	}
 	return 0;
-}
-
-/* ---- the dump's lock ---- */
-
-struct down_walk {
-	int32_t ours;
-	uint32_t idx[64];
-	size_t n;
-};
-
-static int down_one(const struct nlmsghdr *h, void *arg)
-{
-	const struct ifinfomsg *ifi = NLMSG_DATA(h);
-	const struct rtattr *tb[IFLA_MAX + 1];
-	struct down_walk *w = arg;
-
-	if (h->nlmsg_type != RTM_NEWLINK || nl_attrs(h, sizeof(*ifi), tb, ARRAY_SIZE(tb)) < 0)
-		return 0;
-	if (tb[IFLA_LINK] && tb[IFLA_LINK_NETNSID] && w->ours >= 0 &&
-	    (int32_t)rta_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1) == w->ours &&
-	    w->n < ARRAY_SIZE(w->idx))
-		w->idx[w->n++] = rta_u32(tb[IFLA_LINK], 0);
-	return 0;
-}
-
-void netns_outer_down(int nsfd)
-{
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-	struct down_walk w = { .ours = -1 };
-	_cleanup_free_ struct nl_msg *m = xmalloc(sizeof(*m));
-	struct nl_sock s, host;
-
-	if (nl_open(&s, NETLINK_ROUTE, nsfd) < 0)
-		return;
-	if (our_nsid(&s, &w.ours) == 0) {
-		nl_msg_init(m, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
-		(void)nl_talk(&s, m, down_one, &w);
-	}
-	nl_close(&s);
-	if (!w.n || nl_open(&host, NETLINK_ROUTE, -1) < 0)
-		return;
-	for (size_t i = 0; i < w.n; i++) {
-		struct ifinfomsg down = { .ifi_family = AF_UNSPEC,
-					  .ifi_index = (int)w.idx[i],
-					  .ifi_change = IFF_UP };
-
-		nl_msg_init(m, RTM_NEWLINK, 0, &down, sizeof(down));
-		if (nl_talk(&host, m, NULL, NULL) < 0)
-			pr_debug("cannot take the host end %u of a veth down", w.idx[i]);
-	}
-	nl_close(&host);
 }

@@ -84,6 +84,8 @@ struct netns_dump_ctx {
 };
 
 int netns_links_dump(struct nl_sock *s, struct netns_dump_ctx *c);
+/* The id ckpt's network namespace has in the one of @s (-1: none yet). */
+int netns_our_nsid(struct nl_sock *s, int32_t *ret);
 int netns_links_check(const NetnsEntry *e);
 const NetnsLink *netns_link_find(const NetnsEntry *e, uint32_t ifindex);
 /* The outer end of veth @l at restore: --external veth[NAME]:OUTER[@BRIDGE]
@@ -95,7 +97,7 @@ int netns_link_outer(const NetnsLink *l, const struct options *o, bool trusted,
  * go to the namespace @hostns_fd under their outer name, down. */
 int netns_links_create(struct nl_sock *s, const NetnsEntry *e, const struct options *o,
 		       bool trusted, int hostns_fd);
-/* The dump done, the tree about to die: the host ends of the namespace
+/* (ns-net-lock.c) The dump done, the tree about to die: the host ends of the namespace
  * @nsfd's veths taken down, so that nothing from outside reaches its
  * stack (which would answer a TCP segment with a reset once the tree's
  * sockets are closed) until the namespace and its links are gone.
