@@ -9,7 +9,9 @@
  * its links, addresses and routes from outside), then a TCP socket
  * listening on [::]:PORT (IPv4 too). Each connection it accepts gets,
  * for every line "MSG n" it sends, the line "ECHO n count=C", C the
- * lines the server has had from all its clients so far. Self-check: every
+ * lines the server has had from all its clients so far. It also listens
+ * on the abstract unix name "@ckpt-e2e-240-PORT" (abstract names belong
+ * to the network namespace). Self-check: every
  * connection is still established; info: conns, lines, and the
  * namespace as the server sees it: its addresses (getifaddrs), its
  * default gateway (/proc/self/net/route), net.core.somaxconn and
@@ -28,9 +30,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #define MAX_CONNS 8
 #define ECHO_WAIT_MS 60000
@@ -199,8 +203,17 @@ static int server(int port)
 	int one = 1, zero = 0;
 	struct t_ops ops = { server_iterate, server_check };
 
+	struct sockaddr_un u = { .sun_family = AF_UNIX };
+	int ufd, ulen;
+
 	if (unshare(CLONE_NEWNET) < 0)
 		t_fatal("unshare(CLONE_NEWNET)");
+	ulen = snprintf(u.sun_path + 1, sizeof(u.sun_path) - 1, "ckpt-e2e-240-%d", port);
+	ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ufd < 0 ||
+	    bind(ufd, (struct sockaddr *)&u, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + ulen)) < 0 ||
+	    listen(ufd, 1) < 0)
+		t_fatal("abstract unix socket");
 	listen_fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0 ||
 	    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||

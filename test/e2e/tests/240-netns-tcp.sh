@@ -6,8 +6,12 @@
 # connected across the veth. After a dump and a restore (ckpt in the host
 # namespace; the veth's host end named and bridged as at the dump) the
 # connections go on: each client's next message is echoed with the
-# server's line count going on from where it was, and the namespace looks
-# the same from inside, to `ip` and to the server itself.
+# server's line count going on from where it was (a message sent right
+# after the dump, while the dead container's namespace may still be
+# there, is answered after the restore: no reset), the namespace looks
+# the same from inside, to `ip` and to the server itself, and the
+# server's abstract unix socket is back in the container's namespace, not
+# the host's.
 # e2e-timeout: 180
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -39,6 +43,9 @@ check_before=$CHECK_LINE
 # a reset (ckpt takes the veth's host end down before the kill).
 send_early() { kill -USR1 "$C4"; }
 CT_AFTER_DUMP=send_early
+unix_in() { "$@" ss -Hxl | grep -c "@ckpt-e2e-240-7240"; }
+[[ $(unix_in in_ct "$CT_PID") == 1 && $(unix_in in_host) == 0 ]] ||
+	fail "the abstract unix socket is not in the container's namespace only"
 ct_dump "$CT_PID" "$IMG"
 CT_AFTER_DUMP=''
 has_line "$W4/out" '^LOST' && fail "the IPv4 client lost its connection after the dump: $(grep -m1 LOST "$W4/out")"
@@ -52,6 +59,9 @@ in_host ip -br link >&2
 view_after=$(ct_view "$CT_PID")
 [[ $view_after == "$view_before" ]] ||
 	fail "the container's network changed: $(diff <(echo "$view_before") <(echo "$view_after") | tr '\n' ' ')"
+# abstract unix names are the namespace's: made again in it, not the host's
+[[ $(unix_in in_ct "$CT_PID") == 1 && $(unix_in in_host) == 0 ]] ||
+	fail "after the restore the abstract unix socket is not in the container's namespace only"
 [[ $(in_host ip -o link show vh0) == *"master br0"*"state UP"* ]] ||
 	fail "the host end is not back in br0 and up: $(in_host ip -o link show vh0)"
 
