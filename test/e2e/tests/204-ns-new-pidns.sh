@@ -6,8 +6,9 @@
 # namespace of its own, under an init of ckpt's (pid 1 there), where the
 # target and its child have their saved pids: its self-check (getpid() the
 # pid it had at start, its child alive with the pid it had) passes, and
-# so does the child's parent-death signal. Without --detach, ckpt exits
-# with the restored root's status (42 after SIGTERM).
+# so does the child's parent-death signal; the init goes once the tree is
+# gone. Without --detach, ckpt exits with the restored root's status (42
+# after SIGTERM). Its own steps failed in turn leave nothing.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -81,5 +82,15 @@ kill -TERM "$hpid"
 wait "$ckpid"
 rc=$?
 ((rc == 42)) || fail "ckpt restore --new-pidns exited with $rc, want 42 (the root's status): $(head -c 300 "$T/attached.err")"
+# Each step of its own failed (the fault build): one line, nothing left.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+if [[ -x $FCKPT ]]; then
+	for site in restore_pidns_clone restore_pidns_proc; do
+		ck_cmd env CKPT_FAULT="$site" "$FCKPT" restore --images "$img" --detach --new-pidns
+		ck_assert_failed "restore --new-pidns with a fault at $site"
+		[[ -z $(host_of "$pid") ]] || fail "a fault at $site left a restored process"
+		assert_no_strays "$taker"
+	done
+fi
 kill -9 "$taker"
 assert_no_strays
