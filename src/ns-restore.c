@@ -144,6 +144,27 @@ static int find_owners(struct restore *rs, struct ns_state *st)
 	return 0;
 }
 
+/*
+ * A set root does not trust (a user's) gets namespaces only inside a user
+ * namespace of its own: ckpt would otherwise make, as root, namespaces
+ * its user cannot (owned by the initial user namespace).
+ */
+static int check_trust(const struct restore *rs, const struct ns_state *st)
+{
+	bool user = false;
+
+	if (rs->trust.trusted)
+		return 0;
+	for (size_t n = 0; n < st->nr; n++)
+		user |= st->ns[n].kind == NS_USER;
+	if (user || !st->nr)
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore: the image set is not root's: its %s namespace (of process %d) would be made by root, not in a user namespace of its own",
+		ns_kind_name(st->ns[0].kind), rs->procs[st->ns[0].owner].pp->pid);
+}
+
 struct level_pid {
 	int ns; /* index, -1: ckpt's */
 	uint32_t pid;
@@ -307,6 +328,8 @@ int ns_load(struct restore *rs)
 		if (rs->procs[i].pp->node >= 0 && (size_t)rs->procs[i].pp->node < st->img->n_procs)
 			st->of[i] = st->img->procs[rs->procs[i].pp->node];
 	r = find_owners(rs, st);
+	if (r >= 0)
+		r = check_trust(rs, st);
 	if (r >= 0)
 		r = check_procs(rs, st);
 	if (r >= 0)
