@@ -425,6 +425,8 @@ int cmd_restore(const struct options *o)
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int r, root;
 
+	if (o->new_pidns)
+		return restore_new_pidns(o);
 	/* Before ckpt opens anything: an --inherit-fd is the caller's. */
 	for (int i = 0; i < o->nr_inherit; i++)
 		if (fcntl(o->inherit[i].fd, F_GETFD) < 0)

@@ -534,6 +534,7 @@ static void show_json(const struct show *s)
 	printf("]");
 	if (s->files)
 		show_tables_json(s);
+	ns_show_json(s->dirfd);
 	printf(",\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");

@@ -7,6 +7,9 @@
 int cmd_dump(const struct options *o);
 /* Returns the exit status to exit with (the restored root's, without --detach). */
 int cmd_restore(const struct options *o);
+/* restore --new-pidns (restore-pidns.c): cmd_restore run by the init of a
+ * new pid namespace, which stays while the tree runs. */
+int restore_new_pidns(const struct options *o);
 int cmd_show(const struct options *o);
 int cmd_check(const struct options *o);
 /* ckpt check's table of the capabilities ckpt uses (check-caps.c). */

@@ -111,6 +111,8 @@
 	X(restore_ns_net, "n")             \
 	X(restore_ns_net_ready, "n")       \
 	X(restore_ns_finish, "n")          \
+	X(restore_pidns_clone, "n")        \
+	X(restore_pidns_proc, "n")         \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \
 	X(restore_fds_early, "R")          \

@@ -31,6 +31,7 @@ struct ns_state {
 	int *depth; /* per namespace: a pid namespace's depth below ckpt's */
 	int *up; /* per namespace: a pid namespace's parent (index), -1: ckpt's */
 	bool *prepared;
+	const NsProcEntry **by_pid; /* img->procs sorted by pid */
 };
 
 /* user first: the others belong to it; mnt last: it changes what the
@@ -61,15 +62,22 @@ static uint32_t ns_of(const NsProcEntry *e, enum ns_kind k)
 
 #define bad(...) img_inconsistent(IMG_NS, 0, __VA_ARGS__)
 
-static const NsProcEntry *proc_by_pid(const NsTreeEntry *te, uint32_t pid, size_t *ret)
+static int cmp_entry_pid(const void *a, const void *b)
 {
-	for (size_t j = 0; j < te->n_procs; j++)
-		if (te->procs[j]->pid == pid) {
-			if (ret)
-				*ret = j;
-			return te->procs[j];
-		}
-	return NULL;
+	uint32_t x = (*(const NsProcEntry *const *)a)->pid,
+		 y = (*(const NsProcEntry *const *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The entry of @pid (by_pid: the entries sorted by pid). */
+static const NsProcEntry *proc_by_pid(const struct ns_state *st, uint32_t pid)
+{
+	NsProcEntry key = { .pid = pid }, *k = &key;
+	const NsProcEntry **e =
+		bsearch(&k, st->by_pid, st->img->n_procs, sizeof(*st->by_pid), cmp_entry_pid);
+
+	return e ? *e : NULL;
 }
 
 /* Every process's namespaces against its parent's: it lives in its
@@ -88,7 +96,7 @@ static int check_procs(struct restore *rs, struct ns_state *st)
 		if (e->pid != ps->procs[j]->pid || e->n_ns > NS_KINDS)
 			return bad("process %u: pid or kinds (%u)", e->pid, (uint32_t)e->n_ns);
 		if (j)
-			parent = proc_by_pid(te, ps->procs[j]->ppid, NULL);
+			parent = proc_by_pid(st, ps->procs[j]->ppid);
 		for (int k = 0; k < NS_KINDS; k++) {
 			uint32_t id = ns_of(e, k);
 			int n = id ? ns_index(st, k, id) : -1;
@@ -134,6 +142,27 @@ static int find_owners(struct restore *rs, struct ns_state *st)
 			return bad("namespace %u: its owner %u is a zombie", ne->id, ne->owner);
 	}
 	return 0;
+}
+
+/*
+ * A set root does not trust (a user's) gets namespaces only inside a user
+ * namespace of its own: ckpt would otherwise make, as root, namespaces
+ * its user cannot (owned by the initial user namespace).
+ */
+static int check_trust(const struct restore *rs, const struct ns_state *st)
+{
+	bool user = false;
+
+	if (rs->trust.trusted)
+		return 0;
+	for (size_t n = 0; n < st->nr; n++)
+		user |= st->ns[n].kind == NS_USER;
+	if (user || !st->nr)
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore: the image set is not root's: its %s namespace (of process %d) would be made by root, not in a user namespace of its own",
+		ns_kind_name(st->ns[0].kind), rs->procs[st->ns[0].owner].pp->pid);
 }
 
 struct level_pid {
@@ -194,9 +223,8 @@ static int check_pids(struct restore *rs, struct ns_state *st)
 		if (st->ns[n].kind != NS_PID)
 			continue;
 		/* Parents come first: the parent's namespace is placed. */
-		parent = st->ns[n].owner
-				 ? proc_by_pid(te, rs->procs[st->ns[n].owner].pe->ppid, NULL)
-				 : NULL;
+		parent = st->ns[n].owner ? proc_by_pid(st, rs->procs[st->ns[n].owner].pe->ppid)
+					 : NULL;
 		up = ns_of(parent, NS_PID) ? ns_index(st, NS_PID, ns_of(parent, NS_PID)) : -1;
 		if (up >= (int)n)
 			return bad("pid namespace %u: made before its parent", st->ns[n].id);
@@ -292,10 +320,16 @@ int ns_load(struct restore *rs)
 	st->up = xzalloc((st->nr + 1) * sizeof(*st->up));
 	st->prepared = xzalloc((st->nr + 1) * sizeof(*st->prepared));
 	st->of = xzalloc((rs->nr + 1) * sizeof(*st->of));
+	st->by_pid = xmalloc((st->img->n_procs + 1) * sizeof(*st->by_pid));
+	for (size_t j = 0; j < st->img->n_procs; j++)
+		st->by_pid[j] = st->img->procs[j];
+	qsort(st->by_pid, st->img->n_procs, sizeof(*st->by_pid), cmp_entry_pid);
 	for (size_t i = 0; i < rs->nr; i++)
 		if (rs->procs[i].pp->node >= 0 && (size_t)rs->procs[i].pp->node < st->img->n_procs)
 			st->of[i] = st->img->procs[rs->procs[i].pp->node];
 	r = find_owners(rs, st);
+	if (r >= 0)
+		r = check_trust(rs, st);
 	if (r >= 0)
 		r = check_procs(rs, st);
 	if (r >= 0)
@@ -332,6 +366,7 @@ void ns_release_all(struct restore *rs)
 	free(st->up);
 	free(st->prepared);
 	free(st->of);
+	free(st->by_pid);
 	free(st);
 	rs->ns = NULL;
 }
@@ -377,6 +412,30 @@ int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tid
 		return 1;
 	}
 	return set_tid_of(e->thread_nspid + (t - 1) * e->n_nspid, e->n_nspid, tids, max);
+}
+
+bool ns_wants_creator(const struct restore *rs, size_t i)
+{
+	for (size_t n = 0; rs->ns && n < rs->ns->nr; n++)
+		if (rs->ns->ns[n].owner == (int)i && ns_ops_of(rs->ns->ns[n].kind)->restore_creator)
+			return true;
+	return false;
+}
+
+int ns_creator_hooks(struct restore *rs, size_t i, int child)
+{
+	struct ns_state *st = rs->ns;
+	int r = 0;
+
+	for (int o = 0; st && o < NS_KINDS && r >= 0; o++)
+		for (size_t n = 0; n < st->nr && r >= 0; n++) {
+			const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
+
+			if (st->ns[n].kind == restore_order[o] && st->ns[n].owner == (int)i &&
+			    ops->restore_creator)
+				r = ops->restore_creator(rs, &st->ns[n], child);
+		}
+	return r;
 }
 
 int ns_in_new_proc(struct restore *rs, size_t i)

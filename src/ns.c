@@ -56,13 +56,13 @@ const char *ns_kind_name(enum ns_kind kind)
 /* ---- what a process is in ---- */
 
 /* The inode of /proc/PID/ns/NAME ("uts:[4026531838]"); -errno if none. */
-static int ns_link_ino(int pid, const char *name, uint32_t *ret)
+static int ns_link_ino(int pid, int tid, const char *name, uint32_t *ret)
 {
-	char path[64], link[64];
+	char path[96], link[64];
 	unsigned long long ino;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/%s", pid, tid, name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
@@ -114,26 +114,54 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 }
 
 /*
+ * A thread of @pid that still has its namespaces: the leader, unless it
+ * exited before the others (its links are gone then, not the process's).
+ */
+static int live_thread(int pid)
+{
+	_cleanup_free_ int *tids = NULL;
+	size_t nr = 0;
+	uint32_t ino;
+
+	if (ns_link_ino(pid, pid, "uts", &ino) != -ENOENT || proc_list_threads(pid, &tids, &nr) < 0)
+		return pid;
+	for (size_t i = 0; i < nr; i++)
+		if (ns_link_ino(pid, tids[i], "uts", &ino) == 0)
+			return tids[i];
+	return pid;
+}
+
+/*
  * What @pid is in. A zombie has no namespaces left to show (its links
  * are gone): it is taken to be in its parent's (@like), where it died.
  */
 static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 {
 	char path[64];
+	bool live = true;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	ret->tid = live_thread(pid);
 	for (int k = 0; k < NS_KINDS; k++) {
-		r = ns_link_ino(pid, kind_names[k], &ret->ino[k]);
+		r = ns_link_ino(pid, ret->tid, kind_names[k], &ret->ino[k]);
 		if (r == -ENOENT && like)
 			ret->ino[k] = like->ino[k];
 		else if (r < 0 && r != -ENOENT)
 			return r;
+		/* The uts link, as pid_for_children, shows the task's
+		 * nsproxy, gone once it exits (the pid link stays). */
+		if (k == NS_UTS)
+			live = r >= 0;
 	}
-	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
-	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
+	/* The kernel shows no pid_for_children made by unshare(CLONE_NEWPID)
+	 * that no process is in yet: one that cannot be saved (ns_tree_check). */
+	r = ns_link_ino(pid, ret->tid, "pid_for_children", &ret->pid_for_children);
+	if (r == -ENOENT && live)
+		ret->pid_for_children = UINT32_MAX;
+	else if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
-	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
+	r = ns_link_ino(pid, ret->tid, "time_for_children", &ret->time_for_children);
 	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
 		ret->time_for_children = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
@@ -282,6 +310,38 @@ int ns_tree_check(struct tree *t)
 	return 0;
 }
 
+/* The same checks as ns-restore.c's check_plan, on the frozen tree. */
+int ns_plan_check(const struct tree *t, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nr; i++) {
+		const struct plan_proc *pp = &plan->procs[i];
+		const struct tree_proc *p = pp->node >= 0 ? &t->procs[pp->node] : NULL;
+		const struct tree_proc *c = pp->creator >= 0 && plan->procs[pp->creator].node >= 0
+						    ? &t->procs[plan->procs[pp->creator].node]
+						    : NULL;
+		bool inside = c && c->ns && c->ns->nr_nspid > host_ns()->nr_nspid;
+
+		if (pp->role == PLAN_HELPER && inside)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: a session or group leader (%d) exited inside a pid namespace: it cannot be stood in for",
+				pp->pid);
+		if (p && p->ns && p->ns->owns[NS_PID] && p->node.zombie)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d, the init of a pid namespace, is a zombie",
+				p->node.pid);
+		if (pp->clone_parent && p && c && p->ns && c->ns &&
+		    (p->ns->owns[NS_PID] || c->ns->owns[NS_PID] ||
+		     p->ns->ino[NS_PID] != c->ns->ino[NS_PID]))
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d would be made by a sibling across a pid namespace's init (not supported)",
+				pp->pid);
+	}
+	return 0;
+}
+
 /* ---- dump ---- */
 
 static bool tree_has_ns(const struct tree *t)
@@ -296,7 +356,7 @@ static bool tree_has_ns(const struct tree *t)
 static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k,
 		    struct imgdir *dir, const struct options *o)
 {
-	char path[64];
+	char path[96];
 	struct ns_dump d = { .kind = k,
 			     .id = p->ns->ino[k],
 			     .pid = p->node.pid,
@@ -305,7 +365,8 @@ static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k
 			     .dump = dump };
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", p->node.pid, kind_names[k]);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/ns/%s", p->node.pid, p->ns->tid,
+		 kind_names[k]);
 	d.nsfd = FAULT_OR(dump_ns_open, (errno = ENOENT, -1), open(path, O_RDONLY | O_CLOEXEC));
 	if (d.nsfd < 0)
 		return pr_errno(-errno, "cannot dump: cannot open the %s namespace of %d",
@@ -316,33 +377,35 @@ static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k
 }
 
 /* The id of the namespace of kind @k process @p lives in, 0 if ckpt's. */
-static uint32_t lives_in(const struct tree *t, const struct tree_proc *p, enum ns_kind k)
+static uint32_t lives_in(const struct tree_proc *p, enum ns_kind k)
 {
-	return tree_owns(t, k, p->ns->ino[k]) ? p->ns->ino[k] : 0;
+	return ns_lives_in_own(p, k) ? p->ns->ino[k] : 0;
 }
 
 static int fill_proc(struct dump *d, size_t i, NsProcEntry *e)
 {
 	const struct tree_proc *p = &d->tree.procs[i];
-	const TaskCoreEntry *core = p->node.zombie ? NULL : &d->procs[i].core;
+	/* Its threads in core's order (core-PID.img takes them later). */
+	ThreadCoreEntry *const *threads = p->node.zombie ? NULL : d->procs[i].threads;
+	size_t nr_threads = threads ? p->nr_threads : 0;
 
 	e->pid = (uint32_t)p->node.pid;
 	e->n_ns = NS_KINDS;
 	e->ns = xmalloc(NS_KINDS * sizeof(*e->ns));
 	for (int k = 0; k < NS_KINDS; k++)
-		e->ns[k] = lives_in(&d->tree, p, k);
+		e->ns[k] = lives_in(p, k);
 	e->n_nspid = (size_t)p->ns->nr_nspid;
 	e->nspid = xmalloc(e->n_nspid * sizeof(*e->nspid));
 	for (size_t l = 0; l < e->n_nspid; l++)
 		e->nspid[l] = (uint32_t)p->ns->nspid[l];
 	e->has_pid_for_children = p->ns->pid_for_children != 0;
 	e->pid_for_children = p->ns->pid_for_children;
-	if (!core || core->n_threads < 2)
+	if (nr_threads < 2)
 		return 0;
-	e->n_thread_nspid = (core->n_threads - 1) * e->n_nspid;
+	e->n_thread_nspid = (nr_threads - 1) * e->n_nspid;
 	e->thread_nspid = xmalloc(e->n_thread_nspid * sizeof(*e->thread_nspid));
-	for (size_t t = 1; t < core->n_threads; t++) {
-		int nspid[NS_LEVELS_MAX], nr = 0, tid = (int)core->threads[t]->tid;
+	for (size_t t = 1; t < nr_threads; t++) {
+		int nspid[NS_LEVELS_MAX], nr = 0, tid = (int)threads[t]->tid;
 		int r = ns_read_thread_nspid(p->node.pid, tid, nspid, &nr);
 
 		if (r >= 0 && ((size_t)nr != e->n_nspid || nspid[0] != tid))
@@ -504,6 +567,31 @@ int ns_run_in(int nsfd, enum ns_kind k, int (*fn)(void *), void *arg)
 }
 
 /* ---- ckpt show ---- */
+
+void ns_show_json(int dirfd)
+{
+	NsTreeEntry *te = NULL;
+
+	if (faccessat(dirfd, img_kinds[IMG_NS].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    img_read_msg(dirfd, IMG_NS, 0, &ns_tree_entry__descriptor, (ProtobufCMessage **)&te) <
+		    0)
+		return;
+	printf(",\"namespaces\":[");
+	for (size_t n = 0; n < te->n_ns; n++)
+		printf("%s{\"kind\":\"%s\",\"id\":%u,\"owner\":%u}", n ? "," : "",
+		       ns_kind_name(te->ns[n]->kind), te->ns[n]->id, te->ns[n]->owner);
+	printf("],\"nspids\":[");
+	for (size_t i = 0; i < te->n_procs; i++) {
+		const NsProcEntry *p = te->procs[i];
+
+		printf("%s{\"pid\":%u,\"nspid\":[", i ? "," : "", p->pid);
+		for (size_t l = 0; l < p->n_nspid; l++)
+			printf("%s%u", l ? "," : "", p->nspid[l]);
+		printf("]}");
+	}
+	printf("]");
+	protobuf_c_message_free_unpacked(&te->base, NULL);
+}
 
 void ns_show(int dirfd)
 {

@@ -79,6 +79,11 @@ struct ns_ops {
 	/* Optional: `ckpt show`, what the namespace holds, lines on stdout
 	 * (each starting with two spaces); @dirfd is the image set. */
 	void (*show)(int dirfd, uint32_t id);
+	/* Optional: in the owner's creator (ckpt for the root), right after
+	 * clone3 made the owner, which the creator knows as @child, while the
+	 * owner waits to run its restore hook: what only a process outside
+	 * the new namespace may do (a user namespace's uid_map and gid_map). */
+	int (*restore_creator)(struct restore *rs, struct ns_restore *n, int child);
 	/* Optional (lane netns): in ckpt, every process rebuilt and its files
 	 * finished (TCP connections out of repair), just before the tree is
 	 * let go: what must wait for the sockets (the network let in). */
@@ -111,6 +116,7 @@ struct proc_ns {
 	bool owns[NS_KINDS]; /* it made the one it lives in */
 	int nspid[NS_LEVELS_MAX]; /* ckpt's level first */
 	int nr_nspid;
+	int tid; /* a thread of it whose namespaces were read */
 };
 
 /* @p lives in a namespace of kind @k the tree owns (not ckpt's). */
@@ -123,6 +129,11 @@ int ns_take(struct tree *t, int pid, int ppid, const char *comm, const struct pr
 /* The whole tree frozen: what only the whole tree tells (a pid namespace
  * made for children: one of them must own it). Logs why not. */
 int ns_tree_check(struct tree *t);
+/* The restore plan of the tree (tree_plan) asks nothing of its pid
+ * namespaces the kernel refuses: a helper inside one, CLONE_PARENT
+ * across an init, an init that is a zombie. Logs why not. */
+struct plan;
+int ns_plan_check(const struct tree *t, const struct plan *plan);
 /* Save the namespaces the tree owns (their kinds' images) and ns.img. */
 int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
 
@@ -147,6 +158,10 @@ int ns_clone_flags(const struct restore *rs, size_t i);
 int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max);
 /* The same for thread @t (1...) of process @i. */
 int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tids, size_t max);
+/* Process @i makes a namespace whose kind has a restore_creator hook:
+ * its creator runs them (ns_creator_hooks) before it goes on. */
+bool ns_wants_creator(const struct restore *rs, size_t i);
+int ns_creator_hooks(struct restore *rs, size_t i, int child);
 /* In process @i, right after it was created: the restore hooks of the
  * namespaces it makes, then restore_in_proc of those it lives in. */
 int ns_in_new_proc(struct restore *rs, size_t i);
@@ -190,6 +205,9 @@ int ns_run_in(int nsfd, enum ns_kind k, int (*fn)(void *), void *arg);
 
 /* ---- show / check ---- */
 void ns_show(int dirfd);
+/* The same for `ckpt show --json`: ',"namespaces":[...]' (kind, id,
+ * owner; per process its pids inside), nothing without ns.img. */
+void ns_show_json(int dirfd);
 /* `ckpt check`: a line per kind, whether this kernel lets ckpt make it. */
 int ns_check_kinds(void);
 

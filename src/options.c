@@ -31,6 +31,7 @@ enum {
 	OPT_FREE_MEMORY,
 	OPT_INHERIT_FD,
 	OPT_EXTERNAL,
+	OPT_NEW_PIDNS,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,7 @@ static const struct option long_opts[] = {
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "external", required_argument, NULL, OPT_EXTERNAL },
+	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -77,6 +79,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_DETACH:
 	case OPT_PIDFILE:
 	case OPT_INHERIT_FD:
+	case OPT_NEW_PIDNS:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -279,6 +282,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_DETACH:
 			o->detach = true;
 			break;
+		case OPT_NEW_PIDNS:
+			o->new_pidns = true;
+			break;
 		case OPT_INHERIT_FD:
 			r = parse_inherit_fd(o, optarg);
 			if (r < 0)
@@ -336,9 +342,12 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  tracking.\n";
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "                    [--inherit-fd fd[N]:ID]... [-v]\n"
+		       "                    [--inherit-fd fd[N]:ID]... [--new-pidns] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
+		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
+		       "  where its PIDs are the saved ones whatever the host's are, under\n"
+		       "  an init of ckpt's that stays while the tree runs.\n"
 		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
 		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"

@@ -46,6 +46,7 @@ struct options {
 	bool ext_unix_sk; /* --ext-unix-sk */
 	int compress; /* --compress[=CODEC]: an enum img_codec, 0 for none */
 	bool detach; /* --detach / -d */
+	bool new_pidns; /* --new-pidns (restore-pidns.c) */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */
 	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */

@@ -79,6 +79,26 @@ static long clone_proc(struct restore *rs, size_t i, int *pidfd)
 /* A child that made the pid namespace its creator had for its children
  * (unshare(CLONE_NEWPID), then fork): the creator enters it at the end. */
 static int pfc_pidfd = -1;
+/* The read end a new process waits on while its creator runs the
+ * namespaces' creator hooks (ns_wants_creator); -1 if it need not. */
+static int creator_sync = -1;
+
+/* In the creator, child @pid (plan entry @j) just made: its namespaces'
+ * creator hooks, then it may go on (or, with nothing written, it ends). */
+static int creator_hooks(struct restore *rs, size_t j, long pid, int sync[2])
+{
+	int r = 0;
+
+	close(sync[0]);
+	if (pid > 0)
+		r = ns_creator_hooks(rs, j, (int)pid);
+	if (pid > 0 && r >= 0 && write(sync[1], "g", 1) != 1)
+		r = pr_errno(-errno, "cannot restore: cannot start process %d",
+			     rs->procs[j].pp->pid);
+	close(sync[1]);
+	creator_sync = -1;
+	return r;
+}
 
 static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 {
@@ -88,10 +108,24 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 
 		if (c->creator != (int)i || c->before_setsid != before_setsid)
 			continue;
+		int sync[2] = { -1, -1 };
+
+		if (ns_wants_creator(rs, j)) {
+			if (pipe2(sync, O_CLOEXEC) < 0)
+				return pr_errno(-errno, "cannot restore: pipe");
+			creator_sync = sync[0];
+		}
 		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
 			       clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
 		if (pid == 0)
 			proc_main(rs, j);
+		if (sync[0] >= 0) {
+			int err = errno, r = creator_hooks(rs, j, pid, sync);
+
+			errno = err;
+			if (r < 0)
+				return r;
+		}
 		if (pid < 0 && errno == EEXIST)
 			return pr_fail(-EEXIST, "cannot restore: pid %d is in use", c->pid);
 		if (pid < 0)
@@ -263,6 +297,18 @@ static void proc_main(struct restore *rs, size_t i)
 	const stack_t no_stack = { .ss_flags = SS_DISABLE };
 
 	log_fd = rs->log_fd;
+	/* Its creator does what only it may for its namespaces first. */
+	if (creator_sync >= 0) {
+		char c;
+		ssize_t n;
+
+		while ((n = read(creator_sync, &c, 1)) < 0 && errno == EINTR)
+			;
+		close(creator_sync);
+		creator_sync = -1;
+		if (n != 1)
+			_exit(1); /* the creator failed, and said why */
+	}
 	/* Its creator's, not its own. */
 	if (pfc_pidfd >= 0) {
 		close(pfc_pidfd);
@@ -346,6 +392,8 @@ static int spawn_root(struct restore *rs)
 	if (FAULT_OR(restore_seize_root, (errno = EPERM, -1),
 		     ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS)) < 0)
 		r = pr_errno(-errno, "cannot restore: cannot trace process %ld", pid);
+	else if ((r = ns_creator_hooks(rs, 0, (int)pid)) < 0)
+		; /* said; the root ends when it finds the pipe closed */
 	else if (write(sync[1], "g", 1) != 1)
 		r = pr_errno(-errno, "cannot restore: cannot start process %ld", pid);
 	close(sync[1]);

@@ -12,11 +12,26 @@
  *                reports their pids as this process sees them (kids=a,b).
  * sysv KEY       makes a System V shm segment of 3 pages (KEY) filled with
  *                a pattern and a set of 3 semaphores (KEY+1) with values
- *                7, 8, 9, then detaches: no process has them attached. The
- *                self-check finds both by key, with the same ids, contents
- *                and values.
+ *                7, 8, 9, then detaches: no process has them attached; adds
+ *                1 to the first semaphore with SEM_UNDO (8, 8, 9); makes a
+ *                message queue (KEY+2) holding two messages. The
+ *                self-check finds all three by key, with the same ids,
+ *                contents, values and messages (count and bytes).
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
+ * zombie         forks a child that exits with status 7 and is never
+ *                reaped; the self-check finds it exited, not reaped, with
+ *                its pid and status (zombie=PID).
+ * threads N     starts N threads that keep writing gettid() and a count;
+ *                the self-check waits (bounded) for each count to move and
+ *                finds each thread's tid the one it had at start (tids=).
+ * refs           (with children) holds what names a process by its pid,
+ *                as it knows it: a pipe whose SIGIO owner (F_SETOWN) is
+ *                its first child, a pidfd of that child, a POSIX timer
+ *                that signals its own thread (SIGEV_THREAD_ID), and a
+ *                signal it queued to itself, blocked (SIGRTMIN+1, value
+ *                42). The self-check finds each still naming the same
+ *                process (the pidfd's NSpid, last, is the child's pid).
  * cgroup         the self-check reads /proc/self/cgroup (the paths as its
  *                cgroup namespace shows them) and finds what it read at
  *                start; reports cgroup= its memory or cgroup2 line's path.
@@ -27,9 +42,13 @@
  */
 #include "target.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/ipc.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -41,8 +60,17 @@ static const char *want_host;
 static pid_t kids[MAX_KIDS];
 static int nr_kids;
 static key_t sysv_key = -1;
-static int shm_id = -1, sem_id = -1;
-static bool clocks, cgroup;
+static int shm_id = -1, sem_id = -1, msq_id = -1;
+#define MAX_THREADS 8
+static int nr_threads;
+static pthread_t threads[MAX_THREADS];
+static pid_t thread_tid0[MAX_THREADS];
+static _Atomic pid_t thread_tid[MAX_THREADS];
+static _Atomic unsigned long thread_count[MAX_THREADS];
+static bool clocks, cgroup, refs;
+static pid_t zombie = -1;
+static int refs_pipe[2] = { -1, -1 }, refs_pidfd = -1;
+static timer_t refs_timer;
 static char cgroup0[4096];
 static int64_t last_mono, last_boot;
 
@@ -103,9 +131,18 @@ static void sysv_make(void)
 		p[i] = pattern(i);
 	if (shmdt(p))
 		t_fatal("shmdt");
+	struct sembuf up = { 0, 1, SEM_UNDO };
+	struct {
+		long type;
+		char text[16];
+	} msg = { 5, "hello" };
+
 	sem_id = semget(sysv_key + 1, 3, IPC_CREAT | IPC_EXCL | 0600);
-	if (sem_id < 0 || semctl(sem_id, 0, SETALL, vals))
+	if (sem_id < 0 || semctl(sem_id, 0, SETALL, vals) || semop(sem_id, &up, 1))
 		t_fatal("semget");
+	msq_id = msgget(sysv_key + 2, IPC_CREAT | IPC_EXCL | 0600);
+	if (msq_id < 0 || msgsnd(msq_id, &msg, 6, 0) || msgsnd(msq_id, &msg, 3, 0))
+		t_fatal("msgget");
 }
 
 static void sysv_check(struct t_check *c)
@@ -135,8 +172,14 @@ static void sysv_check(struct t_check *c)
 			}
 		shmdt(p);
 	}
+	struct msqid_ds mds;
+
+	id = msgget(sysv_key + 2, 0);
+	if (id != msq_id || msgctl(id, IPC_STAT, &mds) || mds.msg_qnum != 2 || mds.msg_cbytes != 9)
+		t_check_fail(c, "msg key %d: id %d (was %d), %lu messages", (int)sysv_key + 2, id,
+			     msq_id, (unsigned long)mds.msg_qnum);
 	id = semget(sysv_key + 1, 0, 0);
-	if (id != sem_id || semctl(id, 0, GETALL, vals) || vals[0] != 7 || vals[1] != 8 ||
+	if (id != sem_id || semctl(id, 0, GETALL, vals) || vals[0] != 8 || vals[1] != 8 ||
 	    vals[2] != 9)
 		t_check_fail(c, "sem key %d: id %d (was %d), values %u %u %u", (int)sysv_key + 1, id,
 			     sem_id, vals[0], vals[1], vals[2]);
@@ -172,6 +215,106 @@ static void cgroup_check(struct t_check *c)
 	}
 }
 
+static void *thread_main(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	for (;;) {
+		struct timespec pause = { 0, 1000 * 1000 };
+
+		thread_tid[i] = gettid();
+		thread_count[i]++;
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void threads_start(void)
+{
+	for (int i = 0; i < nr_threads; i++) {
+		if (pthread_create(&threads[i], NULL, thread_main, (void *)(intptr_t)i))
+			t_fatal("pthread_create");
+		while (!thread_count[i])
+			sched_yield();
+		thread_tid0[i] = thread_tid[i];
+	}
+}
+
+static void threads_check(struct t_check *c)
+{
+	char tl[128] = "";
+	size_t off = 0;
+
+	for (int i = 0; i < nr_threads; i++) {
+		unsigned long n0 = thread_count[i];
+		int64_t until = t_now_ns() + 5000000000LL;
+
+		while (thread_count[i] == n0 && t_now_ns() < until)
+			sched_yield();
+		if (thread_count[i] == n0)
+			t_check_fail(c, "thread %d does not run", i);
+		else if (thread_tid[i] != thread_tid0[i])
+			t_check_fail(c, "thread %d has tid %d, had %d", i, (int)thread_tid[i],
+				     (int)thread_tid0[i]);
+		off += (size_t)snprintf(tl + off, sizeof(tl) - off, "%s%d", i ? "," : "",
+					(int)thread_tid[i]);
+	}
+	t_check_info(c, "tids=%s", tl);
+}
+
+static void refs_make(void)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN + 2 };
+	sigset_t set;
+
+	if (nr_kids < 1)
+		t_fatal("refs needs children");
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigaddset(&set, SIGRTMIN + 2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		t_fatal("sigprocmask");
+	if (pipe(refs_pipe) || fcntl(refs_pipe[0], F_SETOWN, kids[0]))
+		t_fatal("F_SETOWN");
+	refs_pidfd = (int)syscall(SYS_pidfd_open, kids[0], 0);
+	if (refs_pidfd < 0)
+		t_fatal("pidfd_open");
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &refs_timer))
+		t_fatal("timer_create");
+	if (sigqueue(getpid(), SIGRTMIN + 1, (union sigval){ .sival_int = 42 }))
+		t_fatal("sigqueue");
+}
+
+static void refs_check(struct t_check *c)
+{
+	char path[64], line[256];
+	struct itimerspec its;
+	int owner = fcntl(refs_pipe[0], F_GETOWN), nspid = -1;
+	sigset_t pending;
+	FILE *f;
+
+	if (owner != kids[0])
+		t_check_fail(c, "the pipe's owner is %d, want %d", owner, (int)kids[0]);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", refs_pidfd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			char *last = strrchr(line, '\t');
+
+			nspid = atoi(last ? last : line + 6);
+		}
+	if (f)
+		fclose(f);
+	if (nspid != kids[0])
+		t_check_fail(c, "the pidfd names pid %d, want %d", nspid, (int)kids[0]);
+	if (timer_gettime(refs_timer, &its))
+		t_check_fail(c, "timer_gettime: %s", strerror(errno));
+	if (sigpending(&pending) || !sigismember(&pending, SIGRTMIN + 1))
+		t_check_fail(c, "SIGRTMIN+1 is not pending");
+	t_check_info(c, "owner=%d", owner);
+}
+
 static void ns_check(struct t_check *c)
 {
 	char nspid[128], host[128] = "", dom[128] = "", want_dom[160], kl[128] = "";
@@ -202,6 +345,19 @@ static void ns_check(struct t_check *c)
 		sysv_check(c);
 	if (cgroup)
 		cgroup_check(c);
+	if (refs)
+		refs_check(c);
+	if (nr_threads)
+		threads_check(c);
+	if (zombie > 0) {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_PID, (id_t)zombie, &si, WEXITED | WNOHANG | WNOWAIT) ||
+		    si.si_pid != zombie || si.si_code != CLD_EXITED || si.si_status != 7)
+			t_check_fail(c, "zombie %d: pid %d code %d status %d", (int)zombie,
+				     (int)si.si_pid, si.si_code, si.si_status);
+		t_check_info(c, "zombie=%d", (int)zombie);
+	}
 	if (clocks) {
 		int64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
 
@@ -233,6 +389,14 @@ int main(int argc, char **argv)
 			sysv_key = (key_t)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "clocks")) {
 			clocks = true;
+		} else if (!strcmp(argv[i], "threads") && i + 1 < argc) {
+			nr_threads = atoi(argv[++i]);
+			if (nr_threads < 0 || nr_threads > MAX_THREADS)
+				t_fatal("threads %d", nr_threads);
+		} else if (!strcmp(argv[i], "zombie")) {
+			zombie = 0;
+		} else if (!strcmp(argv[i], "refs")) {
+			refs = true;
 		} else if (!strcmp(argv[i], "cgroup")) {
 			cgroup = true;
 			read_cgroup(cgroup0, sizeof(cgroup0));
@@ -261,6 +425,16 @@ int main(int argc, char **argv)
 				pause();
 		}
 	}
+	if (refs)
+		refs_make();
+	if (zombie == 0) {
+		zombie = fork();
+		if (zombie < 0)
+			t_fatal("fork");
+		if (zombie == 0)
+			_exit(7);
+	}
+	threads_start();
 	if (clocks) {
 		last_mono = clock_ns(CLOCK_MONOTONIC);
 		last_boot = clock_ns(CLOCK_BOOTTIME);

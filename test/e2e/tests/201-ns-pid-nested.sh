@@ -6,8 +6,9 @@
 # the outer). Dump the whole tree, restore: every process has the pids it
 # had at every level, the same parents, groups and sessions, both
 # unshare(1)s still make their children in the namespace below (their
-# pid_for_children), and the target finds getpid() == 1 and its children
-# alive with their pids.
+# pid_for_children), and the target finds getpid() == 1, its children
+# alive with their pids, and its two threads with the tids they had inside
+# (4 and 5); what names a process by pid inside names the same process.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -16,7 +17,7 @@ command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
 mkdir -p "$w"
-spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2
+spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2 refs threads 2
 uns=$TARGET_PID
 wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
 has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
@@ -26,9 +27,13 @@ track_pid "$pid"
 self_check "$pid" "$w"
 [[ $(check_value pid) == 1 && $(check_value kids) == 2,3 && $(check_value nspid) == "$pid/2/1" ]] ||
 	fail "inside: pid=$(check_value pid) kids=$(check_value kids) nspid=$(check_value nspid)"
+tids0=$(check_value tids)
 nspids() {
-	local p
+	local p t
 	for p in $(tree_pids "$uns"); do
+		for t in /proc/"$p"/task/*; do
+			[[ ${t##*/} == "$p" ]] || printf 'thread %s\n' "$(sed -n 's/^NSpid:\s*//p' "$t/status" | tr -s '\t ' ' ')"
+		done
 		printf '%s %s %s\n' "$p" "$(sed -n 's/^NSpid:\s*//p' "/proc/$p/status" | tr -s '\t ' ' ')" \
 			"$([[ $(readlink "/proc/$p/ns/pid_for_children") == "$(readlink "/proc/$p/ns/pid")" ]] && echo own || echo below)"
 	done
@@ -45,6 +50,7 @@ restore_tree "$img" "$uns"
 assert_same "process ids (pid ppid pgid sid state)" "$ids0" "$(tree_snapshot "$uns")"
 assert_same "pids at every level (NSpid), pid_for_children" "$ns0" "$(nspids)"
 self_check "$pid" "$w"
+[[ $(check_value tids) == "$tids0" ]] || fail "the threads' tids are $(check_value tids), were $tids0"
 [[ $(check_value pid) == 1 && $(check_value kids) == 2,3 && $(check_value nspid) == "$pid/2/1" ]] ||
 	fail "after the restore: pid=$(check_value pid) kids=$(check_value kids) nspid=$(check_value nspid)"
 kill_tree "${TREE_PIDS[@]}"
