@@ -3,7 +3,11 @@
  * clients outside (tests 240-243).
  *
  * Usage: 240-netns WORKDIR server PORT
+ *        240-netns WORKDIR server-here PORT
  *        240-netns WORKDIR client ADDR PORT
+ *
+ * server-here: the same in the network namespace it was started in (a
+ * container made by unshare(1) around it).
  *
  * server: unshare(CLONE_NEWNET) first (the test then gives the namespace
  * its links, addresses and routes from outside), then a TCP socket
@@ -197,7 +201,7 @@ static void server_check(struct t_check *c)
 	t_check_info(c, "ports=%s", buf);
 }
 
-static int server(int port)
+static int server(int port, bool own_netns)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
 	int one = 1, zero = 0;
@@ -206,7 +210,7 @@ static int server(int port)
 	struct sockaddr_un u = { .sun_family = AF_UNIX };
 	int ufd, ulen;
 
-	if (unshare(CLONE_NEWNET) < 0)
+	if (own_netns && unshare(CLONE_NEWNET) < 0)
 		t_fatal("unshare(CLONE_NEWNET)");
 	ulen = snprintf(u.sun_path + 1, sizeof(u.sun_path) - 1, "ckpt-e2e-240-%d", port);
 	ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -318,7 +322,9 @@ int main(int argc, char **argv)
 {
 	t_init(argc, argv);
 	if (argc == 4 && !strcmp(argv[2], "server"))
-		return server(atoi(argv[3]));
+		return server(atoi(argv[3]), true);
+	if (argc == 4 && !strcmp(argv[2], "server-here"))
+		return server(atoi(argv[3]), false);
 	if (argc == 5 && !strcmp(argv[2], "client"))
 		return client(argv[3], atoi(argv[4]));
 	t_fatal("usage: 240-netns WORKDIR server PORT | client ADDR PORT");
