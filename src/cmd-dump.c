@@ -731,6 +731,7 @@ int cmd_dump(const struct options *o)
 		resume_tree(d);
 		t_thawed = now_ns(CLOCK_MONOTONIC);
 	} else if (!running) {
+		ns_before_kill(d, o);
 		r = kill_tree(d);
 		t_thawed = now_ns(CLOCK_MONOTONIC);
 		wait_tree_dead(d);

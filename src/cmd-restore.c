@@ -16,6 +16,8 @@
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns-net.h"
+#include "ns.h"
 #include "proc.h"
 #include "restore.h"
 #include "threads.h"
@@ -61,6 +63,7 @@ static int open_shared(struct restore *rs)
 	};
 	_cleanup_free_ const CredsEntry **creds =
 		xzalloc((rs->files->n_files + 1) * sizeof(*creds));
+	_cleanup_free_ int *netns = xzalloc((rs->files->n_files + 1) * sizeof(*netns));
 	int log[2], r;
 
 	for (size_t i = 0; i < rs->files->n_files; i++) {
@@ -68,8 +71,10 @@ static int open_shared(struct restore *rs)
 			rs->file_owner[i] ? proc_of(rs, rs->file_owner[i]) : NULL;
 
 		creds[i] = rp && rp->core ? rp->core->creds : NULL;
+		netns[i] = rp ? netns_restore_fd(rs, (size_t)(rp - rs->procs)) : -1;
 	}
 	fo.file_creds = creds;
+	fo.file_netns = netns;
 	/* Objects first: memfd descriptions are opened from them. */
 	r = FAULT_OR(restore_open_shmem,
 		     pr_errno(-EMFILE, "cannot restore: cannot open shared memory"),
@@ -397,6 +402,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 	if (r >= 0)
 		r = restore_files_last(rs);
 	if (r >= 0)
+		r = ns_ready_all(rs);
+	if (r >= 0)
 		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
@@ -414,7 +421,7 @@ static int restore_run(struct restore *rs, const struct options *o)
 
 int cmd_restore(const struct options *o)
 {
-	struct restore rs;
+	struct restore rs = { .opts = o };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int r, root;
 

@@ -109,8 +109,12 @@
 	X(restore_ns_ipc, "n")             \
 	X(restore_ns_time, "n")            \
 	X(restore_ns_cgroup, "n")          \
+	X(restore_ns_net, "n")             \
+	X(restore_ns_net_ready, "n")       \
 	X(restore_ns_finish, "n")          \
 	X(restore_mnt_mount, "n")          \
+	X(restore_pidns_clone, "n")        \
+	X(restore_pidns_proc, "n")         \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \
 	X(restore_fds_early, "R")          \

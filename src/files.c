@@ -8,11 +8,13 @@
 #include "imgdir.h"
 
 #include "proc.h"
+#include "sock-diag.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -121,11 +123,14 @@ static int file_add(const struct fd_dump *d, const struct proc_fdinfo *info)
 	struct file_table *ft = d->ft;
 	FilesEntry *fe = &ft->img;
 	/* O_PATH opens nothing: whatever it points at, it is a path. */
-	const struct file_kind *k = (info->flags & O_PATH) && opath_applies(d->link)
-					    ? &opath_kind
-					    : kind_claiming(d->link, d->st);
+	const struct file_kind *k;
 	FileEntry *e;
 	int r;
+
+	/* sockets are asked of in their process's network namespace */
+	sock_diag_use_netns_of(d->pid);
+	k = (info->flags & O_PATH) && opath_applies(d->link) ? &opath_kind
+							     : kind_claiming(d->link, d->st);
 
 	/* A message queue looks like a regular file: its filesystem tells. */
 	if ((!k || k->kind == FD_KIND__FD_REG || k->kind == FD_KIND__FD_GHOST) &&
@@ -508,11 +513,68 @@ int fd_move_above(int fd, int min)
 	return moved;
 }
 
+static int netns_enter(int ns, int *ret_ours)
+{
+	*ret_ours = -1;
+	if (ns < 0)
+		return 0;
+	*ret_ours = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*ret_ours < 0 || setns(ns, CLONE_NEWNET) < 0) {
+		int r = pr_errno(-errno,
+				 "cannot restore: cannot enter a network namespace of the tree");
+
+		if (*ret_ours >= 0)
+			close(*ret_ours);
+		*ret_ours = -1;
+		return r;
+	}
+	return 0;
+}
+
+static int netns_leave(int ours)
+{
+	int r = 0;
+
+	if (ours < 0)
+		return 0;
+	if (setns(ours, CLONE_NEWNET) < 0)
+		r = pr_errno(-errno, "cannot restore: cannot come back to our network namespace");
+	close(ours);
+	return r;
+}
+
+int files_netns_enter(const struct files_open *fo, size_t i, int *ret_ours)
+{
+	return netns_enter(fo->file_netns ? fo->file_netns[i] : -1, ret_ours);
+}
+
+int files_netns_leave(int ours)
+{
+	return netns_leave(ours);
+}
+
+/* The kind's open, in the network namespace the description belongs to:
+ * a socket is made there, for good, and binds and connects there. */
+static int open_in_netns(struct files_open *fo, size_t i, const FileEntry *e)
+{
+	int ours, fd, r = files_netns_enter(fo, i, &ours);
+
+	if (r < 0)
+		return r;
+	fd = kind_of(e->kind)->open(fo, e);
+	r = files_netns_leave(ours);
+	if (r < 0 && fd >= 0) {
+		close(fd);
+		fd = r;
+	}
+	return fd;
+}
+
 static int open_one(struct files_open *fo, size_t i)
 {
 	const FileEntry *e = fo->fe->files[i];
 	int slot = fo->base + (int)i;
-	int fd = kind_of(e->kind)->open(fo, e), r = 0;
+	int fd = open_in_netns(fo, i, e), r = 0;
 
 	if (fd < 0)
 		return fd;
@@ -528,7 +590,7 @@ static int open_one(struct files_open *fo, size_t i)
 	return r < 0 ? r : locks_restore_desc(e, slot);
 }
 
-int files_open_all(struct files_open *fo)
+static int open_all(struct files_open *fo)
 {
 	size_t prepared = 0;
 	int r = 0;
@@ -543,6 +605,39 @@ int files_open_all(struct files_open *fo)
 		if (kinds[i]->finish)
 			kinds[i]->finish(fo);
 	return r;
+}
+
+/* The network namespace of every description, if they all have the same
+ * one: -1 (ckpt's) or its fd; -2 when they differ. */
+static int netns_common(const struct files_open *fo)
+{
+	int ns = -1;
+
+	for (size_t i = 0; fo->file_netns && i < fo->fe->n_files; i++) {
+		if (i && fo->file_netns[i] != ns)
+			return -2;
+		ns = fo->file_netns[i];
+	}
+	return ns;
+}
+
+int files_open_all(struct files_open *fo)
+{
+	const int *per_file = fo->file_netns;
+	int ns = netns_common(fo), ours, r;
+
+	/* A tree in one network namespace has all its files made in it
+	 * (unix sockets too: abstract names are the namespace's); a tree
+	 * across several has each socket made in its own (inet). */
+	if (ns < 0)
+		return open_all(fo);
+	r = netns_enter(ns, &ours);
+	if (r < 0)
+		return r;
+	fo->file_netns = NULL;
+	r = open_all(fo);
+	fo->file_netns = per_file;
+	return netns_leave(ours) < 0 ? -ENOTRECOVERABLE : r;
 }
 
 int fds_restore_early(const FilesEntry *fe, const FdinfoEntry *fi, int base, int pid,

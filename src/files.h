@@ -85,6 +85,9 @@ struct files_open {
 	/* Per description: the credentials of the first live process that
 	 * has it (NULL: none), for what a kind does on its behalf. */
 	const CredsEntry *const *file_creds;
+	/* Per description: the network namespace its socket is made in (an
+	 * fd of ckpt's), -1: ckpt's own (NULL: all). */
+	const int *file_netns;
 	/* --inherit-fd: fds of ckpt for the outside ends (fd-outside.c) */
 	const struct inherit_fd *inherit;
 	int nr_inherit;
@@ -159,6 +162,10 @@ int fdinfo_check(const FdinfoEntry *fi, size_t nr_files, int pid);
 int files_check(const struct files_open *fo, const FdinfoEntry *const *fis, size_t nr_fis);
 /* In ckpt, the shmem objects open already: open description i at fd
  * fo->base + i. */
+/* Into the network namespace of description @i (fo->file_netns), ours
+ * in @ret_ours to come back to with files_netns_leave(). Log. */
+int files_netns_enter(const struct files_open *fo, size_t i, int *ret_ours);
+int files_netns_leave(int ours);
 int files_open_all(struct files_open *fo);
 /* In the new process @pid: its fds, from the descriptions at @base, then
  * what each kind does in the process itself. @owner[i] is the pid of the

@@ -32,6 +32,7 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_NS_CGROUP] = { "cgroupns-%u.img", 0x4e474339, "cgroup namespace" },
 	[IMG_MNT] = { "mnt-%u.img", 0x544e4d40, "mount namespace" },
 	[IMG_MNT_FILES] = { "mnt-tmpfs-%u.img", 0x46504d41, "tmpfs files" },
+	[IMG_NETNS] = { "net-%u.img", 0x534e5445, "network namespace" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -60,6 +60,7 @@ enum img_kind {
 	IMG_NS_CGROUP, /* cgroupns-ID.img (ns-cgroup.c) */
 	IMG_MNT,
 	IMG_MNT_FILES,
+	IMG_NETNS, /* netns-ID.img (ns-net.c) */
 	IMG_NR_KINDS,
 };
 

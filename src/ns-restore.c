@@ -144,6 +144,27 @@ static int find_owners(struct restore *rs, struct ns_state *st)
 	return 0;
 }
 
+/*
+ * A set root does not trust (a user's) gets namespaces only inside a user
+ * namespace of its own: ckpt would otherwise make, as root, namespaces
+ * its user cannot (owned by the initial user namespace).
+ */
+static int check_trust(const struct restore *rs, const struct ns_state *st)
+{
+	bool user = false;
+
+	if (rs->trust.trusted)
+		return 0;
+	for (size_t n = 0; n < st->nr; n++)
+		user |= st->ns[n].kind == NS_USER;
+	if (user || !st->nr)
+		return 0;
+	return pr_fail(
+		-EPERM,
+		"cannot restore: the image set is not root's: its %s namespace (of process %d) would be made by root, not in a user namespace of its own",
+		ns_kind_name(st->ns[0].kind), rs->procs[st->ns[0].owner].pp->pid);
+}
+
 struct level_pid {
 	int ns; /* index, -1: ckpt's */
 	uint32_t pid;
@@ -308,6 +329,8 @@ int ns_load(struct restore *rs)
 			st->of[i] = st->img->procs[rs->procs[i].pp->node];
 	r = find_owners(rs, st);
 	if (r >= 0)
+		r = check_trust(rs, st);
+	if (r >= 0)
 		r = check_procs(rs, st);
 	if (r >= 0)
 		r = check_pids(rs, st);
@@ -471,6 +494,20 @@ struct ns_restore *ns_proc_in(const struct restore *rs, size_t i, enum ns_kind k
 	int n = id ? ns_index(rs->ns, k, id) : -1;
 
 	return n < 0 ? NULL : &rs->ns->ns[n];
+}
+
+int ns_ready_all(struct restore *rs)
+{
+	struct ns_state *st = rs->ns;
+	int r = 0;
+
+	for (size_t n = 0; st && n < st->nr && r >= 0; n++) {
+		const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
+
+		if (ops->ready)
+			r = ops->ready(rs, &st->ns[n]);
+	}
+	return r;
 }
 
 /* ---- pids seen from inside ---- */

@@ -30,6 +30,7 @@ static const char *const kind_names[NS_KINDS] = {
 static const struct ns_ops *const ns_table[NS_KINDS] = {
 	[NS_PID] = &ns_pid_ops,	  [NS_IPC] = &ns_ipc_ops,	[NS_UTS] = &ns_uts_ops,
 	[NS_TIME] = &ns_time_ops, [NS_CGROUP] = &ns_cgroup_ops, [NS_MNT] = &ns_mnt_ops,
+	[NS_NET] = &ns_net_ops,
 };
 
 /*
@@ -471,6 +472,32 @@ int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o)
 	}
 	free_entry(&te);
 	return r;
+}
+
+void ns_before_kill(struct dump *d, const struct options *o)
+{
+	const struct tree *t = &d->tree;
+
+	for (size_t i = 0; tree_has_ns(t) && i < t->nr; i++) {
+		const struct tree_proc *p = &t->procs[i];
+
+		for (int k = 0; k < NS_KINDS; k++) {
+			const struct ns_ops *ops = ns_ops_of(k);
+			char path[64];
+			struct ns_dump nd = {
+				.kind = k, .id = p->ns->ino[k], .pid = p->node.pid, .opts = o
+			};
+
+			if (!p->ns->owns[k] || !ops || !ops->before_kill)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/ns/%s", p->node.pid, kind_names[k]);
+			nd.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+			if (nd.nsfd < 0)
+				continue;
+			ops->before_kill(&nd);
+			close(nd.nsfd);
+		}
+	}
 }
 
 /* ---- ckpt check ---- */

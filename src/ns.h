@@ -84,6 +84,14 @@ struct ns_ops {
 	 * owner waits to run its restore hook: what only a process outside
 	 * the new namespace may do (a user namespace's uid_map and gid_map). */
 	int (*restore_creator)(struct restore *rs, struct ns_restore *n, int child);
+	/* Optional (lane netns): in ckpt, every process rebuilt and its files
+	 * finished (TCP connections out of repair), just before the tree is
+	 * let go: what must wait for the sockets (the network let in). */
+	int (*ready)(struct restore *rs, struct ns_restore *n);
+	/* Optional (lane netns): dump, in ckpt, the images published, right
+	 * before the tree is killed (not with --leave-running): shut what
+	 * would answer for the dead tree meanwhile (d->dir is NULL). */
+	void (*before_kill)(const struct ns_dump *d);
 };
 
 /* the table, in ns.c: one entry per kind, NULL for a kind not handled */
@@ -131,6 +139,10 @@ int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
 
 /* NSpid of a /proc status file @path, ckpt's level first. */
 int read_nspid_file(const char *path, int *nspid, int *ret_nr);
+/* The images published, the tree about to be killed: the before_kill
+ * hooks of the namespaces it owns. */
+void ns_before_kill(struct dump *d, const struct options *o);
+
 /* NSpid of thread @tid of @pid, ckpt's level first. */
 int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr);
 
@@ -163,6 +175,8 @@ int ns_finish_all(struct restore *rs);
  * group is outside it could not join it and got its creator's; it must
  * be the one it had. Logs why not. */
 int ns_check_groups(const struct restore *rs);
+/* In ckpt, the tree rebuilt, before let_go(): the ready hooks. */
+int ns_ready_all(struct restore *rs);
 /* The pid process @i of the tree knows the process (or thread) ckpt knows
  * as @pid by: 0 if it cannot see it (outside its pid namespace). */
 int ns_pid_in(const struct restore *rs, size_t i, int pid);

@@ -14,6 +14,7 @@
  * that mount namespace too, the host's mounts with the new /proc.
  */
 #include "commands.h"
+#include "fault.h"
 #include "imgdir.h"
 #include "options.h"
 #include "util.h"
@@ -43,7 +44,8 @@ static int init_main(const struct options *o, int ready)
 
 	/* Its own /proc, in a mount namespace nobody else sees. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+	    FAULT_OR(restore_pidns_proc, (errno = EPERM, -1),
+		     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot mount /proc in a new pid namespace");
 	r = imgdir_open(o->images, &dirfd, &inv);
@@ -90,7 +92,8 @@ int restore_new_pidns(const struct options *o)
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return pr_errno(-errno, "cannot restore: pipe");
 	fflush(NULL);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
+	pid = FAULT_OR(restore_pidns_clone, (errno = EPERM, -1),
+		       syscall(SYS_clone3, &args, sizeof(args)));
 	if (pid == 0) {
 		int r;
 

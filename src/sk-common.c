@@ -17,6 +17,7 @@
  * (CAP_NET_ADMIN): ckpt, root, would grant it.
  */
 #include "sk-common.h"
+#include "sock-diag.h"
 
 #include "files.h"
 #include "sk-unix.h"
@@ -248,12 +249,12 @@ static int fresh_like(int sk)
 	if (sock_getint(sk, SO_DOMAIN, &family) < 0 || sock_getint(sk, SO_TYPE, &type) < 0 ||
 	    sock_getint(sk, SO_PROTOCOL, &protocol) < 0)
 		return -errno;
-	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	fresh = sock_diag_socket(family, type | SOCK_CLOEXEC, protocol);
 	/* A ping socket ckpt's group may not make (ping_group_range): a
 	 * raw one has the same defaults at this level. */
 	if (fresh < 0 && errno == EACCES && type == SOCK_DGRAM &&
 	    (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6))
-		fresh = socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
+		fresh = sock_diag_socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	return fresh < 0 ? -errno : fresh;
 }
 

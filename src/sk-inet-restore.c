@@ -304,7 +304,7 @@ int inet_prepare(struct files_open *fo)
 	const FilesEntry *fe = fo->fe;
 	struct inet_open *st = xzalloc(sizeof(*st));
 	struct as_owner owner;
-	int r = 0;
+	int r = 0, ns;
 
 	fo->state[FD_KIND__FD_INET_SK] = st;
 	st->n = fe->n_files;
@@ -321,8 +321,13 @@ int inet_prepare(struct files_open *fo)
 			if (e->kind != FD_KIND__FD_INET_SK ||
 			    (e->inet_sk->state == TCP_LISTEN) != listening)
 				continue;
+			r = files_netns_enter(fo, i, &ns);
+			if (r < 0)
+				break;
 			r = st->fds[i] = sk_create(e, fo->file_creds ? fo->file_creds[i] : NULL,
 						   fo->scratch, fo->trust->trusted);
+			if (files_netns_leave(ns) < 0)
+				r = -ENOTRECOVERABLE;
 		}
 	as_owner_leave(&owner);
 	return r < 0 ? r : 0;

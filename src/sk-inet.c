@@ -240,7 +240,15 @@ static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
 		     const struct diag_sk **ret)
 {
 	struct diag_list *l = &st->lists[(s->family == AF_INET6) * 2 + !is_tcp(s)];
+	uint64_t netns = 0;
 
+	if (sock_diag_netns(&netns) == 0 && l->read && l->netns != netns) {
+		/* read in another process's network namespace */
+		free(l->v);
+		l->v = NULL;
+		l->n = 0;
+		l->read = false;
+	}
 	if (!l->read) {
 		struct inet_diag_req_v2 req = {
 			.sdiag_family = (uint8_t)s->family,
@@ -257,6 +265,7 @@ static int diag_find(struct inet_dump *st, const InetSkEntry *s, ino_t ino,
 		if (r < 0)
 			return r;
 		l->read = true;
+		l->netns = netns;
 	}
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].ino == ino) {
@@ -446,7 +455,7 @@ static int sk_dump_checks(const struct fd_dump *d, int sk, int fresh, const Inet
 	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s of another network namespace (not supported)",
+			"cannot dump %d: fd %d is a %s of a network namespace other than its process's (not supported)",
 			d->pid, d->fd, name);
 	/* Nobody else's filter may be replaced by ours (SO_GET_FILTER says
 	 * how long a classic one is, EACCES for eBPF). */
@@ -523,7 +532,8 @@ static int inet_dump(const struct fd_dump *d, FileEntry *e)
 				d->fd);
 	r = sk_identify(d, sk, s);
 	if (r >= 0) {
-		fresh = socket((int)s->family, (int)s->type | SOCK_CLOEXEC, (int)s->protocol);
+		fresh = sock_diag_socket((int)s->family, (int)s->type | SOCK_CLOEXEC,
+					 (int)s->protocol);
 		r = sk_dump(d, sk, fresh, s);
 	}
 	if (r >= 0)

@@ -37,6 +37,7 @@ struct live_sk {
 /* What sock_diag says of the sockets of one family and protocol. */
 struct diag_list {
 	bool read;
+	uint64_t netns; /* the network namespace it was read in */
 	size_t n;
 	struct diag_sk {
 		uint32_t ino;

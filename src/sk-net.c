@@ -324,12 +324,12 @@ static int net_sk_dump(const struct fd_dump *d, FileEntry *e)
 	s->type = (uint32_t)type;
 	s->protocol = (uint32_t)protocol;
 	/* Any socket of ckpt's tells its network namespace. */
-	fresh = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fresh = sock_diag_socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fresh >= 0 && getsockopt(sk, SOL_SOCKET, SO_NETNS_COOKIE, &ns, &len) == 0 &&
 	    getsockopt(fresh, SOL_SOCKET, SO_NETNS_COOKIE, &ns_fresh, &len) == 0 && ns != ns_fresh)
 		return pr_fail(
 			-EOPNOTSUPP,
-			"cannot dump %d: fd %d is a %s of another network namespace (not supported)",
+			"cannot dump %d: fd %d is a %s of a network namespace other than its process's (not supported)",
 			d->pid, d->fd, net_sk_name(s));
 	if (family == AF_NETLINK)
 		r = netlink_dump(sk, s);
@@ -351,9 +351,9 @@ static int net_sk_dump(const struct fd_dump *d, FileEntry *e)
 	 * one of its protocol has the same defaults for the options of the
 	 * table a ping socket has. With neither, every option is saved. */
 	close(fresh);
-	fresh = socket(family, type | SOCK_CLOEXEC, protocol);
+	fresh = sock_diag_socket(family, type | SOCK_CLOEXEC, protocol);
 	if (fresh < 0 && errno == EACCES && type == SOCK_DGRAM)
-		fresh = socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
+		fresh = sock_diag_socket(family, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	net_opts_dump(sk, fresh, s);
 	return 0;
 }

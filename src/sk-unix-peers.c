@@ -358,21 +358,54 @@ static void finish_collect(struct finish *f, struct file_table *ft)
 	}
 }
 
+/* Every unix socket of the network namespaces the tree's sockets are in
+ * (sock_diag answers for one namespace at a time). */
+static int all_of_namespaces(struct finish *f)
+{
+	_cleanup_free_ uint64_t *seen = xmalloc((f->n + 1) * sizeof(*seen));
+	size_t nr_seen = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		struct unix_diag_sk *some = NULL;
+		size_t nr = 0, k;
+		struct sock_diag sd;
+		uint64_t ns = 0;
+		int r;
+
+		sock_diag_use_netns_of(f->sks[i].pid);
+		r = sock_diag_netns(&ns);
+		if (r < 0)
+			return r;
+		for (k = 0; k < nr_seen && seen[k] != ns; k++)
+			;
+		if (k < nr_seen)
+			continue;
+		seen[nr_seen++] = ns;
+		r = sock_diag_open(&sd);
+		if (r >= 0) {
+			r = unix_diag_dump(&sd, &some, &nr);
+			sock_diag_close(&sd);
+		}
+		if (r < 0)
+			return r;
+		f->all = xrealloc(f->all, (f->nr_all + nr + 1) * sizeof(*f->all));
+		memcpy(f->all + f->nr_all, some, nr * sizeof(*some));
+		f->nr_all += nr;
+		free(some); /* the entries moved, with what they point to */
+	}
+	return 0;
+}
+
 int unix_dump_finish(struct file_table *ft, const int *pids, size_t nr_pids)
 {
 	struct finish f = { .opts = ft->opts };
-	struct sock_diag sd;
 	int r;
 
 	senders_of_tree(ft, pids, nr_pids);
 	finish_collect(&f, ft);
 	if (!f.n)
 		return 0;
-	r = sock_diag_open(&sd);
-	if (r >= 0) {
-		r = unix_diag_dump(&sd, &f.all, &f.nr_all);
-		sock_diag_close(&sd);
-	}
+	r = all_of_namespaces(&f);
 	if (r < 0) {
 		r = pr_errno(r, "cannot dump: cannot list the unix sockets");
 		goto out;

@@ -4,11 +4,16 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The kernel fills dump messages up to 32 KiB (or the size we last asked for). */
 #define DIAG_BUF_LEN 65536
@@ -16,10 +21,100 @@
 #define UNIX_SHOW_ALL \
 	(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN)
 
+/* The process whose network namespace queries go to; 0: ckpt's. */
+static int diag_pid;
+
+void sock_diag_use_netns_of(int pid)
+{
+	diag_pid = pid;
+}
+
+static int netns_ino(const char *path, uint64_t *ret)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ret = st.st_ino;
+	return 0;
+}
+
+int sock_diag_netns(uint64_t *ret)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", diag_pid ? diag_pid : getpid());
+	return netns_ino(path, ret);
+}
+
+/* Into the namespace queries go to, if it is not ours: @ours gets ours
+ * back (-1: nothing to undo). */
+static int enter_netns(int *ours)
+{
+	_cleanup_close_ int ns = -1;
+	uint64_t theirs = 0, mine = 0;
+	char path[64];
+
+	*ours = -1;
+	if (!diag_pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", diag_pid);
+	if (netns_ino(path, &theirs) < 0 || netns_ino("/proc/self/ns/net", &mine) < 0)
+		return -errno;
+	if (theirs == mine)
+		return 0;
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	*ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || *ours < 0 || setns(ns, CLONE_NEWNET) < 0) {
+		int r = -errno;
+
+		if (*ours >= 0)
+			close(*ours);
+		*ours = -1;
+		return r;
+	}
+	return 0;
+}
+
+/* Back from enter_netns(); 0 or -errno (then we are not where we were). */
+static int leave_netns(int ours)
+{
+	int r = 0;
+
+	if (ours < 0)
+		return 0;
+	if (setns(ours, CLONE_NEWNET) < 0)
+		r = -errno;
+	close(ours);
+	return r;
+}
+
+int sock_diag_socket(int domain, int type, int protocol)
+{
+	int ours, fd, err = 0;
+	int r = enter_netns(&ours);
+
+	if (r < 0)
+		return r;
+	/* A socket belongs to the namespace it was made in, for good. */
+	fd = socket(domain, type, protocol);
+	if (fd < 0)
+		err = -errno;
+	r = leave_netns(ours);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	if (fd < 0)
+		errno = -err;
+	return fd;
+}
+
 int sock_diag_open(struct sock_diag *sd)
 {
 	sd->seq = 0;
-	sd->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	sd->fd = sock_diag_socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	return sd->fd < 0 ? -errno : 0;
 }
 

@@ -7,8 +7,9 @@
  * family. A query is one request; every answer message goes to a callback,
  * until the kernel says done.
  *
- * The answers are read in ckpt's network namespace: sockets of a process
- * in another one are not found (-ENOENT).
+ * The answers are read in the network namespace of the process named by
+ * sock_diag_use_netns_of() (ckpt's until then): sockets of another one
+ * are not found (-ENOENT).
  *
  * Like proc.c, this layer does not log: it returns 0 or -errno, and
  * -EBADMSG for answers it cannot parse. The parsers (sock_diag_attrs,
@@ -26,7 +27,15 @@ struct sock_diag {
 	uint32_t seq;
 };
 
+/* Queries from now on go to the network namespace of @pid (0: ckpt's):
+ * the dump names the process whose fds it is looking at. */
+void sock_diag_use_netns_of(int pid);
+/* The inode of the namespace queries go to now. */
+int sock_diag_netns(uint64_t *ret);
 int sock_diag_open(struct sock_diag *sd);
+/* socket(2) in that namespace (a socket to compare with one of the
+ * process's: same namespace, same defaults); -1 and errno on failure. */
+int sock_diag_socket(int domain, int type, int protocol);
 void sock_diag_close(struct sock_diag *sd);
 
 /* Called with each answer to a query; a negative return ends the query

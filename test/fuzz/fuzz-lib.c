@@ -16,6 +16,7 @@
 #include "ipc.pb-c.h"
 #include "mm.pb-c.h"
 #include "mnt.pb-c.h"
+#include "netns.pb-c.h"
 #include "ns.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
@@ -41,6 +42,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_NS_TIME] = &time_ns_entry__descriptor,
 	[IMG_NS_CGROUP] = &cgroup_ns_entry__descriptor,
 	[IMG_MNT] = &mnt_ns_entry__descriptor,
+	[IMG_NETNS] = &netns_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)

@@ -6,8 +6,11 @@
 # namespace of its own, under an init of ckpt's (pid 1 there), where the
 # target and its child have their saved pids: its self-check (getpid() the
 # pid it had at start, its child alive with the pid it had) passes, and
-# so does the child's parent-death signal. Without --detach, ckpt exits
-# with the restored root's status (42 after SIGTERM).
+# so does the child's parent-death signal; the init goes once the tree is
+# gone. Without --detach, ckpt exits with the restored root's status (42
+# after SIGTERM). Its own steps failed in turn leave nothing. A container
+# (pid namespace of its own) whose host pid is taken comes back the same
+# way, one level deeper, with its pids inside (1, 2, 3) its own.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -23,17 +26,23 @@ track_pid "$child"
 self_check "$pid" "$w"
 dump_tree "$pid" "$img"
 
-# Take the root's pid: the next fork after ns_last_pid = pid - 1 gets it,
-# unless another process of this busy machine forks first (then again).
-taker=
-for ((i = 0; i < 50; i++)); do
-	echo $((pid - 1)) >/proc/sys/kernel/ns_last_pid
-	sleep 1000 </dev/null >/dev/null 2>&1 &
-	track_pid $!
-	[[ $! == "$pid" ]] && { taker=$!; break; }
-	kill -9 $! 2>/dev/null
-done
-[[ -n $taker ]] || skip "could not take pid $pid for the test"
+# take PID: a sleep gets PID (the next fork after ns_last_pid = PID - 1
+# does, unless another process of this busy machine forks first: then
+# again). Sets TAKER.
+take() {
+	local i
+	TAKER=
+	for ((i = 0; i < 50; i++)); do
+		echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+		sleep 1000 </dev/null >/dev/null 2>&1 &
+		track_pid $!
+		[[ $! == "$1" ]] && { TAKER=$!; return; }
+		kill -9 $! 2>/dev/null
+	done
+	skip "could not take pid $1 for the test"
+}
+take "$pid"
+taker=$TAKER
 
 ck_fails "a restore whose root's pid is taken" restore --images "$img" --detach
 grep -q "pid $pid is in use" "$CK_ERR" || fail "the plain restore fails otherwise: $(ck_err_line)"
@@ -81,5 +90,45 @@ kill -TERM "$hpid"
 wait "$ckpid"
 rc=$?
 ((rc == 42)) || fail "ckpt restore --new-pidns exited with $rc, want 42 (the root's status): $(head -c 300 "$T/attached.err")"
+# Each step of its own failed (the fault build): one line, nothing left.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+if [[ -x $FCKPT ]]; then
+	for site in restore_pidns_clone restore_pidns_proc; do
+		ck_cmd env CKPT_FAULT="$site" "$FCKPT" restore --images "$img" --detach --new-pidns
+		ck_assert_failed "restore --new-pidns with a fault at $site"
+		[[ -z $(host_of "$pid") ]] || fail "a fault at $site left a restored process"
+		assert_no_strays "$taker"
+	done
+fi
 kill -9 "$taker"
+
+# A container (test 200's) whose host pids are taken: in a new pid
+# namespace, one level deeper, its pids inside are its own again.
+w=$T/c
+mkdir -p "$w"
+spawn "$w" unshare --fork --pid --uts "$E2E_TARGETS/200-ns" "$w" hostname ck204 children 2
+uns=$TARGET_PID
+wait_for 20 "the container's target to start" has_line "$w/out" '^(READY|FATAL)' ||
+	fail "the container's target never said READY"
+cpid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
+[[ -n $cpid ]] || fail "no HOST line from the container's target"
+track_pid "$cpid"
+dump_tree "$uns" "$T/cimages"
+take "$uns"
+ck_fails "a container's restore with its pid taken" restore --images "$T/cimages" --detach
+ck_ok restore --images "$T/cimages" --detach --new-pidns
+hc=
+for s in /proc/[0-9]*/status; do
+	grep -qE "^NSpid:\s+[0-9]+\s+$cpid\s+1\$" "$s" 2>/dev/null && hc=$(sed -n 's/^Pid:\s*//p' "$s")
+done
+[[ -n $hc ]] || fail "no restored container target with pids $cpid and 1 in a new namespace"
+track_pid "$hc"
+self_check "$hc" "$w"
+[[ $(check_value pid) == 1 && $(check_value kids) == 2,3 && $(check_value hostname) == ck204 ]] ||
+	fail "in the container: pid=$(check_value pid) kids=$(check_value kids) hostname=$(check_value hostname)"
+init=$(proc_stat_field "$(proc_stat_field "$hc" 4)" 4)
+track_pid "$init"
+kill -9 "$init"
+wait_for 10 "the container to go with its init" is_dead "$hc" || fail "the container outlived its init"
+kill -9 "$TAKER"
 assert_no_strays
