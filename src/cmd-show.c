@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt show: what an image set holds, as text or JSON. */
+#include "cgroup.h"
 #include "commands.h"
 #include "files.h"
 #include "image.h"
@@ -33,6 +34,7 @@ struct show {
 	FilesEntry *files;
 	ShmemEntry *shmem;
 	IpcEntry *ipc; /* NULL in a pre-dump */
+	CgroupEntry *cg; /* NULL in a pre-dump, or a set made before cgroups */
 	struct show_proc *procs;
 	size_t nr;
 };
@@ -332,6 +334,8 @@ static void show_tables_text(const struct show *s)
 	}
 	if (s->ipc)
 		ipc_show(s->ipc);
+	if (s->cg)
+		cgroup_show(s->cg);
 }
 
 static void show_text(const struct show *s)
@@ -617,6 +621,9 @@ static int load_all(struct show *s)
 	if (r >= 0 && !s->inv->predump &&
 	    faccessat(s->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		r = load(s, IMG_IPC, 0, &ipc_entry__descriptor, (ProtobufCMessage **)&s->ipc);
+	if (r >= 0 && !s->inv->predump &&
+	    faccessat(s->dirfd, img_kinds[IMG_CGROUP].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		r = load(s, IMG_CGROUP, 0, &cgroup_entry__descriptor, (ProtobufCMessage **)&s->cg);
 	if (r < 0)
 		return r;
 	s->nr = s->pstree->n_procs;
@@ -647,6 +654,7 @@ static void show_release(struct show *s)
 	free_msg(s->files);
 	free_msg(s->shmem);
 	free_msg(s->ipc);
+	free_msg(s->cg);
 	free_msg(s->inv);
 	if (s->dirfd >= 0)
 		close(s->dirfd);

@@ -27,7 +27,8 @@
 
 /* name, commands that reach it (D dump, P pre-dump, R restore; r: a
  * restore of System V IPC objects, which the tree of test 96 has none of:
- * not listed, tests 101 and 103 walk them) */
+ * not listed, tests 101 and 103 walk them; r and d also: cgroups of the
+ * tree's own, tests 260 and 262 walk them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
@@ -65,6 +66,8 @@
 	X(dump_write_shmem, "D")           \
 	X(dump_sysv_ipc, "D")              \
 	X(dump_write_ipc, "D")             \
+	X(dump_write_cgroup, "D")          \
+	X(dump_cgroup_freeze, "d")         \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -78,6 +81,10 @@
 	X(restore_read_files, "R")         \
 	X(restore_read_shmem, "R")         \
 	X(restore_read_ipc, "R")           \
+	X(restore_read_cgroup, "R")        \
+	X(restore_cgroup_make, "r")        \
+	X(restore_cgroup_join, "R")        \
+	X(restore_cgroup_threads, "r")     \
 	X(restore_read_core, "R")          \
 	X(restore_read_mm, "R")            \
 	X(restore_read_fdinfo, "R")        \

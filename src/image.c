@@ -21,6 +21,7 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
 	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
+	[IMG_CGROUP] = { "cgroup.img", 0x50524743, "cgroups" },
 };
 
 char *img_name(enum img_kind kind, int pid)

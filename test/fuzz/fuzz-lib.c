@@ -10,6 +10,7 @@
 #include "trust.h"
 #include "util.h"
 
+#include "cgroup.pb-c.h"
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "inventory.pb-c.h"
@@ -32,6 +33,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_FILES] = &files_entry__descriptor,
 	[IMG_SHMEM] = &shmem_entry__descriptor,
 	[IMG_IPC] = &ipc_entry__descriptor,
+	[IMG_CGROUP] = &cgroup_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
