@@ -90,7 +90,7 @@ static int list_tasks(int dfd, bool v2, int depth, struct tids *out)
 	return r;
 }
 
-/* Is @tid's process @root or below it? */
+/* Is @tid's process @root or below it (or gone meanwhile)? */
 static bool below_root(int tid, int root)
 {
 	for (int pid = tid, n = 0; pid > 1 && n < 4096; n++) {
@@ -99,19 +99,23 @@ static bool below_root(int tid, int root)
 		if (pid == root)
 			return true;
 		if (proc_read_stat(pid, &st) < 0)
-			return false;
+			return pid == tid;
 		/* A thread's stat has its process's parent. */
 		pid = st.ppid;
 	}
 	return false;
 }
 
-/* Are the live processes below @pid all in @in (their threads too)? */
+/* Are the live processes below @pid all in @in (their threads too)? A
+ * zombie is in no cgroup any more. */
 static bool tree_within(int pid, const struct tids *in, int depth)
 {
 	_cleanup_free_ int *tids = NULL;
+	struct proc_stat st;
 	size_t nr = 0;
 
+	if (proc_read_stat(pid, &st) >= 0 && (st.state == 'Z' || st.state == 'X'))
+		return true;
 	if (depth > 4096 || proc_list_threads(pid, &tids, &nr) < 0)
 		return false;
 	for (size_t i = 0; i < nr; i++) {
@@ -127,16 +131,22 @@ static bool tree_within(int pid, const struct tids *in, int depth)
 	return true;
 }
 
-/* The tree rooted at @root and nothing else is in cgroup @dfd (and below). */
-static bool own_cgroup(int dfd, bool v2, int root)
+/*
+ * The tree rooted at @root and nothing else is in cgroup @dfd (and below).
+ * Before the freeze (@frozen false) it is only likely: the tree forks
+ * meanwhile, and what matters is that nothing of ckpt's is there (ckpt
+ * would freeze itself). Once frozen it is exact.
+ */
+static bool own_cgroup(int dfd, bool v2, int root, bool frozen)
 {
 	struct tids in = { 0 };
 	bool own;
 
-	own = list_tasks(dfd, v2, 0, &in) >= 0 && in.n && !tids_has(&in, getpid());
+	own = list_tasks(dfd, v2, 0, &in) >= 0 && in.n && !tids_has(&in, getpid()) &&
+	      tids_has(&in, root);
 	for (size_t i = 0; i < in.n && own; i++)
 		own = below_root(in.v[i], root);
-	own = own && tree_within(root, &in, 0);
+	own = own && (!frozen || tree_within(root, &in, 0));
 	free(in.v);
 	return own;
 }
@@ -237,7 +247,7 @@ static int freeze_in(int root, const struct cg_mount *m, struct cg_freeze *f)
 
 	if (dfd < 0)
 		return 0;
-	if (!own_cgroup(dfd, m->v2, root)) {
+	if (!own_cgroup(dfd, m->v2, root, false)) {
 		close(dfd);
 		return 0;
 	}
@@ -259,15 +269,17 @@ static int freeze_in(int root, const struct cg_mount *m, struct cg_freeze *f)
 	}
 	set_state(f, true);
 	/* Only the tree's own, now that nothing can fork: else as before. */
-	if (!wait_frozen(dfd, m->v2) || !own_cgroup(dfd, m->v2, root)) {
+	if (!wait_frozen(dfd, m->v2) || !own_cgroup(dfd, m->v2, root, true)) {
 		pr_debug("the cgroup of %d did not freeze as the tree's own: seized one by one",
 			 root);
 		cgroup_thaw(f);
 		return 0;
 	}
 	pr_debug("froze the %s cgroup of %d", m->v2 ? "cgroup2" : "v1 freezer", root);
+	fault_frozen();
 	if (!m->v2) {
 		seize_all_ahead(dfd);
+		fault_frozen();
 		cgroup_thaw(f);
 	}
 	return 1;

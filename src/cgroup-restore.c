@@ -72,7 +72,9 @@ static int check_dir(const CgroupEntry *e, size_t i)
 {
 	const CgroupDirEntry *d = e->dirs[i];
 
-	if (d->hier >= e->n_hiers || !cg_path_ok(d->path))
+	if (d->hier >= e->n_hiers)
+		return bad("a cgroup's hierarchy");
+	if (!cg_path_ok(d->path))
 		return bad("a path");
 	if (d->owned && !strcmp(d->path, "/"))
 		return bad("a hierarchy's root owned");

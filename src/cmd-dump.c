@@ -685,6 +685,8 @@ int cmd_dump(const struct options *o)
 	r = interrupted() ? -EINTR : cgroup_freeze(o->pid, &frz);
 	if (r >= 0)
 		r = interrupted() ? -EINTR : tree_seize(o->pid, &d->tree);
+	if (r >= 0 && frz.ctl >= 0)
+		fault_frozen();
 	cgroup_thaw(&frz);
 	seize_ahead_release();
 	if (r >= 0)

@@ -162,6 +162,10 @@ void fault_remote_call_away(void);
  * the Nth signal it took off a queue (signals_requeue_stolen), before it
  * goes on with the next. */
 void fault_signal_requeued(void);
+/* CKPT_FAULT=freeze-kill@N: ckpt SIGKILLs itself at the Nth point where
+ * it holds the tree's cgroup frozen (cgroup-freeze.c: 1 once it is
+ * frozen, 2 once the tree is seized), for the guardian to thaw it. */
+void fault_frozen(void);
 #else
 static inline void fault_remote_call_started(void)
 {
@@ -170,6 +174,9 @@ static inline void fault_remote_call_away(void)
 {
 }
 static inline void fault_signal_requeued(void)
+{
+}
+static inline void fault_frozen(void)
 {
 }
 static inline int fault_setup(void)
