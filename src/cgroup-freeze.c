@@ -90,63 +90,53 @@ static int list_tasks(int dfd, bool v2, int depth, struct tids *out)
 	return r;
 }
 
-/* Is @tid's process @root or below it (or gone meanwhile)? */
-static bool below_root(int tid, int root)
-{
-	for (int pid = tid, n = 0; pid > 1 && n < 4096; n++) {
-		struct proc_stat st;
-
-		if (pid == root)
-			return true;
-		if (proc_read_stat(pid, &st) < 0)
-			return pid == tid;
-		/* A thread's stat has its process's parent. */
-		pid = st.ppid;
-	}
-	return false;
-}
-
-/* Are the live processes below @pid all in @in (their threads too)? A
- * zombie is in no cgroup any more. */
-static bool tree_within(int pid, const struct tids *in, int depth)
+/*
+ * How many live tasks the tree below @pid has, all of them in @in; -1 if
+ * one is not. A zombie is in no cgroup any more.
+ */
+static long tree_within(int pid, const struct tids *in, int depth)
 {
 	_cleanup_free_ int *tids = NULL;
 	struct proc_stat st;
 	size_t nr = 0;
+	long n = 0;
 
 	if (proc_read_stat(pid, &st) >= 0 && (st.state == 'Z' || st.state == 'X'))
-		return true;
+		return 0;
 	if (depth > 4096 || proc_list_threads(pid, &tids, &nr) < 0)
-		return false;
+		return -1;
 	for (size_t i = 0; i < nr; i++) {
 		_cleanup_free_ int *kids = NULL;
 		size_t nk = 0;
 
 		if (!tids_has(in, tids[i]) || proc_list_children(pid, tids[i], &kids, &nk) < 0)
-			return false;
-		for (size_t k = 0; k < nk; k++)
-			if (!tree_within(kids[k], in, depth + 1))
-				return false;
+			return -1;
+		n++;
+		for (size_t k = 0; k < nk; k++) {
+			long m = tree_within(kids[k], in, depth + 1);
+
+			if (m < 0)
+				return -1;
+			n += m;
+		}
 	}
-	return true;
+	return n;
 }
 
 /*
  * The tree rooted at @root and nothing else is in cgroup @dfd (and below).
- * Before the freeze (@frozen false) it is only likely: the tree forks
- * meanwhile, and what matters is that nothing of ckpt's is there (ckpt
- * would freeze itself). Once frozen it is exact.
+ * Before the freeze (@frozen false) only what matters for freezing it at
+ * all: the root is there and ckpt is not (it would freeze itself). Once
+ * frozen, nothing forks: every task of the tree is there, and as many
+ * as there are tasks in the cgroup.
  */
 static bool own_cgroup(int dfd, bool v2, int root, bool frozen)
 {
 	struct tids in = { 0 };
 	bool own;
 
-	own = list_tasks(dfd, v2, 0, &in) >= 0 && in.n && !tids_has(&in, getpid()) &&
-	      tids_has(&in, root);
-	for (size_t i = 0; i < in.n && own; i++)
-		own = below_root(in.v[i], root);
-	own = own && (!frozen || tree_within(root, &in, 0));
+	own = list_tasks(dfd, v2, 0, &in) >= 0 && tids_has(&in, root) && !tids_has(&in, getpid());
+	own = own && (!frozen || tree_within(root, &in, 0) == (long)in.n);
 	free(in.v);
 	return own;
 }
@@ -248,6 +238,12 @@ static int freeze_in(int root, const struct cg_mount *m, struct cg_freeze *f)
 	if (dfd < 0)
 		return 0;
 	if (!own_cgroup(dfd, m->v2, root, false)) {
+		close(dfd);
+		return 0;
+	}
+	/* Frozen by its owner already (a paused container): left as it is,
+	 * and never thawed by ckpt. */
+	if (frozen_now(dfd, m->v2)) {
 		close(dfd);
 		return 0;
 	}

@@ -305,6 +305,15 @@ static int place_hier(struct cg_restore *cg, size_t h, const char *root)
 	return 0;
 }
 
+/* Is every task in the root cgroup of hierarchy @h? */
+static bool only_root(const CgroupEntry *e, size_t h)
+{
+	for (size_t i = 0; i < e->n_members; i++)
+		if (strcmp(e->dirs[e->members[i]->dirs[h]]->path, "/"))
+			return false;
+	return true;
+}
+
 int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 {
 	struct cg_restore *cg = rs->cg;
@@ -331,13 +340,18 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 		const char *root;
 
 		cg->mounts[h] = cg_mount_find(&cg->ms, he->controllers, he->v2);
+		r = root_for(he, roots, nr_roots, &root);
+		if (r < 0)
+			return r;
+		/* A hierarchy this machine does not mount: the tree is left
+		 * where ckpt is in it, if it was in its root cgroup. */
+		if (!cg->mounts[h] && !root && only_root(cg->e, h))
+			continue;
 		if (!cg->mounts[h])
 			return pr_fail(-ENOENT,
 				       "cannot restore: cgroup hierarchy '%s' is not mounted",
 				       he->v2 ? "cgroup2" : he->controllers);
-		r = root_for(he, roots, nr_roots, &root);
-		if (r >= 0)
-			r = place_hier(cg, h, root);
+		r = place_hier(cg, h, root);
 		if (r < 0)
 			return r;
 	}
@@ -347,7 +361,7 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 		_cleanup_close_ int fd = -1;
 		_cleanup_free_ char *up = NULL;
 
-		if (!cg->paths[i])
+		if (!cg->paths[i] || !m)
 			continue;
 		fd = cg_open_dir(m, cg->paths[i], O_PATH);
 		cg->existed[i] = fd >= 0;
@@ -553,33 +567,43 @@ static int move_into(const struct cg_restore *cg, uint32_t dir, const char *file
 	return dfd < 0 ? dfd : write_ctl(dfd, file, who);
 }
 
+/* Move the caller into its cgroup of each hierarchy; *@failed: where not. */
+static int join_all(const struct cg_restore *cg, const CgroupMemberEntry *me, size_t *failed)
+{
+	for (size_t h = 0; h < me->n_dirs; h++) {
+		const char *path = cg->paths[me->dirs[h]];
+		int r;
+
+		*failed = h;
+		if (!cg->mounts[h] || already_in(cg->e->hiers[h], path))
+			continue;
+		r = move_into(cg, me->dirs[h], "cgroup.procs", "0");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cgroup_join_early(const struct restore *rs, int pid)
 {
 	const struct cg_restore *cg = rs->cg;
 	const CgroupMemberEntry *me = cg ? member_of(cg->e, pid) : NULL;
 	struct trust_saved ts;
+	size_t h = 0;
 	int r = 0;
 
-	if (!me)
+	if (!me || !me->n_dirs)
 		return 0;
 	r = trust_enter(&rs->trust, &ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot take the image owner's access", pid);
-	for (size_t h = 0; h < me->n_dirs && r >= 0; h++) {
-		const char *path = cg->paths[me->dirs[h]];
-
-		if (already_in(cg->e->hiers[h], path))
-			continue;
-		r = FAULT_OR(restore_cgroup_join, -EACCES,
-			     move_into(cg, me->dirs[h], "cgroup.procs", "0"));
-		if (r < 0)
-			r = pr_errno(r, "cannot restore %d: cannot move it into cgroup '%s' (%s)",
-				     pid, path,
-				     cg->e->hiers[h]->v2 ? "cgroup2"
-							 : cg->e->hiers[h]->controllers);
-	}
+	r = FAULT_OR(restore_cgroup_join, -EACCES, join_all(cg, me, &h));
 	trust_leave(&ts);
-	return r;
+	if (r < 0)
+		return pr_errno(r, "cannot restore %d: cannot move it into cgroup '%s' (%s)", pid,
+				cg->paths[me->dirs[h]] ? cg->paths[me->dirs[h]] : "?",
+				cg->e->hiers[h]->v2 ? "cgroup2" : cg->e->hiers[h]->controllers);
+	return 0;
 }
 
 int cgroup_join_threads(const struct restore *rs)
@@ -601,7 +625,7 @@ int cgroup_join_threads(const struct restore *rs)
 		for (size_t h = 0; h < me->n_dirs && r >= 0 && me->tid != me->pid; h++) {
 			bool v2 = cg->e->hiers[h]->v2;
 
-			if (me->dirs[h] == proc->dirs[h])
+			if (me->dirs[h] == proc->dirs[h] || !cg->mounts[h])
 				continue;
 			r = FAULT_OR(
 				restore_cgroup_threads, -EACCES,
