@@ -167,6 +167,24 @@ const struct cg_mount *cg_mount_find(const struct cg_mounts *ms, const char *con
 	return NULL;
 }
 
+/* Is component @c (@n bytes) the name of a cgroup file system's file? */
+static bool control_file(const char *c, size_t n)
+{
+	static const char *const exact[] = { "tasks", "notify_on_release", "release_agent" };
+	static const char *const prefix[] = { "cgroup.",   "memory.",	  "cpu.",     "cpuacct.",
+					      "cpuset.",   "pids.",	  "io.",      "blkio.",
+					      "freezer.",  "devices.",	  "hugetlb.", "net_cls.",
+					      "net_prio.", "perf_event.", "rdma.",    "misc." };
+
+	for (size_t i = 0; i < ARRAY_SIZE(exact); i++)
+		if (n == strlen(exact[i]) && !strncmp(c, exact[i], n))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(prefix); i++)
+		if (n >= strlen(prefix[i]) && !strncmp(c, prefix[i], strlen(prefix[i])))
+			return true;
+	return false;
+}
+
 bool cg_path_ok(const char *path)
 {
 	size_t len = strlen(path);
@@ -187,11 +205,7 @@ bool cg_path_ok(const char *path)
 		if (!n || n > 255 || (n == 1 && c[0] == '.') || (n == 2 && !strncmp(c, "..", 2)))
 			return false;
 		/* A control file is no cgroup: "cgroup.procs", "memory.max". */
-		if (memchr(c, '.', n) && strncmp(c, "..", 2) &&
-		    (!strncmp(c, "cgroup.", 7) || !strncmp(c, "memory.", 7) ||
-		     !strncmp(c, "cpu.", 4) || !strncmp(c, "pids.", 5) || !strncmp(c, "io.", 3) ||
-		     !strncmp(c, "cpuset.", 7) || !strncmp(c, "freezer.", 8) ||
-		     !strncmp(c, "tasks", 5)))
+		if (control_file(c, n))
 			return false;
 		c = end;
 	}
