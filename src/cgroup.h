@@ -3,9 +3,9 @@
 #define CKPT_CGROUP_H
 /*
  * cgroups: where each task of the tree is, in every hierarchy, and the
- * settings of the cgroups the tree owns (cgroup.c: the dump, and what
- * both sides share; cgroup-restore.c; cgroup-freeze.c: freezing a tree
- * that has a cgroup of its own before it is seized).
+ * settings of the cgroups the tree owns (cgroup.c: what both sides share;
+ * cgroup-dump.c; cgroup-restore.c; cgroup-freeze.c: freezing a tree that
+ * has a cgroup of its own before it is seized).
  *
  * Ownership: a cgroup (not a hierarchy's root) is the tree's when every
  * task in it and in every cgroup below it is a task of the tree, and one
@@ -67,6 +67,12 @@ struct cg_setting {
 	enum cg_value value;
 	bool limit; /* a lower value gives less: never raised at restore */
 };
+/* Every setting ckpt saves, in the order a restore writes them. */
+extern const struct cg_setting cg_settings[];
+extern const size_t cg_nr_settings;
+/* Does ckpt know controller @c (what it saves of it, or that it has
+ * nothing to save)? */
+bool cg_controller_known(const char *c, bool v2);
 /* The known setting called @name on a hierarchy of that version, or NULL. */
 const struct cg_setting *cg_setting_find(const char *name, bool v2);
 /* Does @value fit setting @s (as read from the file, without the "\n")? */
@@ -75,6 +81,7 @@ bool cg_value_ok(const struct cg_setting *s, const char *value);
  * cpu.max the quota. false if it is not one. */
 bool cg_limit_of(const char *value, unsigned long long *ret);
 
+/* cgroup-dump.c */
 /* The dump, the tree seized: every live task's cgroups, the owned ones'
  * settings, into cgroup.img. Refuses (one line) what would not restore. */
 int cgroup_dump(const struct tree *t, int dirfd);

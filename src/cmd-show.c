@@ -517,6 +517,54 @@ static void show_tables_json(const struct show *s)
 	printf("]");
 }
 
+/* The image as it is: an index out of range is shown as null. */
+static void show_cgroups_json(const CgroupEntry *e)
+{
+	printf(",\"cgroups\":{\"hierarchies\":[");
+	for (size_t h = 0; h < e->n_hiers; h++) {
+		printf("%s", h ? "," : "");
+		json_str(e->hiers[h]->v2 ? "cgroup2" : e->hiers[h]->controllers);
+	}
+	printf("],\"tasks\":[");
+	for (size_t i = 0; i < e->n_members; i++) {
+		const CgroupMemberEntry *me = e->members[i];
+
+		printf("%s{\"tid\":%d,\"pid\":%d,\"cgroups\":[", i ? "," : "", me->tid, me->pid);
+		for (size_t h = 0; h < me->n_dirs; h++) {
+			printf("%s", h ? "," : "");
+			if (me->dirs[h] < e->n_dirs)
+				json_str(e->dirs[me->dirs[h]]->path);
+			else
+				printf("null");
+		}
+		printf("]}");
+	}
+	printf("],\"owned\":[");
+	for (size_t i = 0, n = 0; i < e->n_dirs; i++) {
+		const CgroupDirEntry *d = e->dirs[i];
+
+		if (!d->owned)
+			continue;
+		printf("%s{\"hierarchy\":", n++ ? "," : "");
+		if (d->hier < e->n_hiers)
+			json_str(e->hiers[d->hier]->v2 ? "cgroup2"
+						       : e->hiers[d->hier]->controllers);
+		else
+			printf("null");
+		printf(",\"path\":");
+		json_str(d->path);
+		printf(",\"settings\":{");
+		for (size_t k = 0; k < d->n_settings; k++) {
+			printf("%s", k ? "," : "");
+			json_str(d->settings[k]->name);
+			putchar(':');
+			json_str(d->settings[k]->value);
+		}
+		printf("}}");
+	}
+	printf("]}");
+}
+
 static void show_json(const struct show *s)
 {
 	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
@@ -536,6 +584,8 @@ static void show_json(const struct show *s)
 	printf("]");
 	if (s->files)
 		show_tables_json(s);
+	if (s->cg)
+		show_cgroups_json(s->cg);
 	printf(",\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");

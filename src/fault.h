@@ -66,6 +66,7 @@
 	X(dump_write_shmem, "D")           \
 	X(dump_sysv_ipc, "D")              \
 	X(dump_write_ipc, "D")             \
+	X(dump_read_cgroups, "D")          \
 	X(dump_write_cgroup, "D")          \
 	X(dump_cgroup_freeze, "d")         \
 	X(dump_keeper_put, "P")            \

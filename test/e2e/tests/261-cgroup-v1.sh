@@ -83,6 +83,20 @@ kill_tree "${TREE_PIDS[@]}"
 ck_ok show --images "$T/img"
 grep -q "cgroup pids:/$N/sub (the tree's own): pids.max=20" "$CK_OUT" ||
 	fail "ckpt show does not list the owned cgroup pids:/$N/sub"
+ck_ok show --json --images "$T/img"
+grep -qF "{\"hierarchy\":\"pids\",\"path\":\"/$N/sub\",\"settings\":{\"pids.max\":\"20\"}}" "$CK_OUT" ||
+	fail "ckpt show --json does not list the owned cgroup pids:/$N/sub"
+
+# A restore that cannot move the thread (the FAULT=1 build): one line,
+# nothing left.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+wait_tree_gone "${TREE_PIDS[@]}"
+ck_cmd env CKPT_FAULT=restore_cgroup_threads "$FCKPT" restore --images "$T/img" --detach
+ck_assert_failed "restore failing to move a thread"
+grep -q "cannot move thread $THR into cgroup '/$N/thr'" "$CK_ERR" || fail "the failure does not name the thread: $(ck_err_line)"
+wait_for 10 "PID $ROOT to be free" is_gone "$ROOT" || fail "PID $ROOT left by the failed restore"
+assert_no_strays
 
 # Over cgroups that exist: a lower limit stays, the rest is the image's.
 echo 10 >"$PIDS/$N/pids.max"

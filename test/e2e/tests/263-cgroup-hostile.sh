@@ -8,8 +8,9 @@
 # ckpt does not know (release_agent, a path as a name), a value that is no
 # value (two words, a newline), indexes out of range, a task not of the
 # tree, a hierarchy named with "/". A cgroup the tree does not own that
-# is missing is refused too (nothing made below it). The pristine images
-# still restore.
+# is missing is refused too (nothing made below it). A restore that fails
+# making the second cgroup (CKPT_FAULT) removes the first. The pristine
+# images still restore.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/cgroup.sh
@@ -96,6 +97,21 @@ refused "$INC: a hierarchy" "hiers[0].controllers=../x"
 refused "$INC: a cgroup twice" "dirs[$S].path=/$N"
 # Not the tree's: it must exist, and nothing is made below it.
 refused "cgroup '/$N' \(pids\) does not exist" "dirs[$K].owned=0" "dirs[$K].settings=[]"
+
+# A restore that fails making the cgroups (the FAULT=1 build): the ones
+# it made are removed.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+for at in 1 2; do
+	d0=$(image_digest "$T/img")
+	ck_cmd env CKPT_FAULT="restore_cgroup_make@$at" "$FCKPT" restore --images "$T/img" --detach
+	ck_assert_failed "restore failing to make cgroup $at"
+	grep -q "cannot make cgroup '/$N" "$CK_ERR" || fail "the failure does not name the cgroup: $(ck_err_line)"
+	wait_for 10 "PID $ROOT to be free" is_gone "$ROOT" || fail "PID $ROOT left by the failed restore"
+	[[ $(image_digest "$T/img") == "$d0" ]] || fail "the failed restore changed the images"
+	[[ $(pids_tree) == "$TREE0" ]] || fail "cgroups left by the restore failed at mkdir $at: $(diff <(echo "$TREE0") <(pids_tree) | tail -n 3)"
+	assert_no_strays
+done
 
 control_restore "$T/img" "$ROOT" "$w"
 assert_no_strays
