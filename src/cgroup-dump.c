@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define CG_DEPTH_MAX 64
-#define CG_VALUE_MAX 1024
+#define CG_VALUE_MAX 4096
 
 /* ---- the dump ---- */
 
@@ -267,6 +267,39 @@ static int hugetlb_unset(int dfd, const char *path)
 	return r;
 }
 
+/* v1 devices.list, its lines joined by ';'; nothing if it allows all. */
+static int save_devices(CgroupDirEntry *d, int dfd)
+{
+	_cleanup_close_ int fd = openat(dfd, "devices.list", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[CG_VALUE_MAX + 2];
+	ssize_t n;
+
+	if (fd < 0)
+		return errno == ENOENT
+			       ? 0
+			       : pr_errno(-errno,
+					  "cannot dump: cannot read devices.list of cgroup '%s'",
+					  d->path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return pr_errno(-errno, "cannot dump: cannot read devices.list of cgroup '%s'",
+				d->path);
+	buf[n] = 0;
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ';';
+	if (!strcmp(buf, "a *:* rwm"))
+		return 0;
+	if (!cg_value_ok(cg_setting_find("devices.list", false), buf))
+		return pr_fail(-EINVAL,
+			       "cannot dump: cgroup '%s' has device rules ckpt cannot set again",
+			       d->path);
+	add_setting(d, "devices.list", buf);
+	return 0;
+}
+
 /* The settings of controller @c of an owned cgroup. */
 static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2)
 {
@@ -278,15 +311,8 @@ static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2)
 			-EINVAL,
 			"cannot dump: cgroup '%s' has controller '%s', which ckpt does not save",
 			d->path, c);
-	if (!v2 && !strcmp(c, "devices")) {
-		r = read_ctl(dfd, "devices.list", &v);
-		if (r >= 0 && strcmp(v, "a *:* rwm"))
-			return pr_fail(
-				-EINVAL,
-				"cannot dump: cgroup '%s' limits devices, which ckpt does not save",
-				d->path);
-		return 0;
-	}
+	if (!v2 && !strcmp(c, "devices"))
+		return save_devices(d, dfd);
 	if (v2 && !strcmp(c, "hugetlb"))
 		return hugetlb_unset(dfd, d->path);
 	for (size_t i = 0; i < cg_nr_settings; i++) {

@@ -407,6 +407,26 @@ static bool lower_today(int dfd, const char *name, const char *value)
 	return cg_limit_of(buf, &now) && cg_limit_of(value, &want) && now < want;
 }
 
+/* v1 device rules on a cgroup the restore made: none, then each one. */
+static int apply_devices(int dfd, const char *value, const char *path)
+{
+	int r = write_ctl(dfd, "devices.deny", "a");
+
+	for (const char *p = value; r >= 0 && *p;) {
+		size_t n = strcspn(p, ";");
+		_cleanup_free_ char *rule = strndup(p, n);
+
+		/* "a *:* rwm" is written as "a". */
+		r = write_ctl(dfd, "devices.allow", rule[0] == 'a' ? "a" : rule);
+		p += n;
+		p += *p == ';';
+	}
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot set the device rules of cgroup '%s'",
+				path);
+	return 0;
+}
+
 static int apply_setting(int dfd, bool existed, bool v2, const CgroupSettingEntry *s,
 			 const char *path)
 {
@@ -414,6 +434,12 @@ static int apply_setting(int dfd, bool existed, bool v2, const CgroupSettingEntr
 	_cleanup_free_ char *value = NULL;
 	int r;
 
+	/* Rules, not a number: a cgroup that exists keeps its own. */
+	if (cs->value == CG_DEVICES) {
+		if (existed)
+			pr_debug("cgroup '%s' keeps its device rules", path);
+		return existed ? 0 : apply_devices(dfd, s->value, path);
+	}
 	if (cs->limit && existed && lower_today(dfd, s->name, s->value)) {
 		pr_debug("cgroup '%s' keeps its %s, lower than the image's", path, s->name);
 		return 0;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#define CG_VALUE_MAX 1024
+#define CG_VALUE_MAX 4096
 
 /* ---- the hierarchies mounted here ---- */
 
@@ -266,6 +266,7 @@ const struct cg_setting cg_settings[] = {
 	{ "pids", "pids.max", false, CG_NUM, true },
 	{ "pids", "pids.max", true, CG_NUM, true },
 	{ "blkio", "blkio.weight", false, CG_NUM, false },
+	{ "devices", "devices.list", false, CG_DEVICES, false },
 	{ "io", "io.weight", true, CG_WORDS, false },
 	{ "", "cgroup.subtree_control", true, CG_WORDS, false },
 };
@@ -284,8 +285,7 @@ bool cg_controller_known(const char *c, bool v2)
 	for (size_t i = 0; i < ARRAY_SIZE(cg_settings); i++)
 		if (cg_settings[i].v2 == v2 && !strcmp(cg_settings[i].controller, c))
 			return true;
-	return controller_plain(c) || (!v2 && !strcmp(c, "devices")) ||
-	       (v2 && !strcmp(c, "hugetlb"));
+	return controller_plain(c) || (v2 && !strcmp(c, "hugetlb"));
 }
 
 const struct cg_setting *cg_setting_find(const char *name, bool v2)
@@ -303,6 +303,32 @@ static bool all_digits(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (!isdigit((unsigned char)s[i]))
 			return false;
+	return true;
+}
+
+/* One rule of devices.list: "c 1:3 rwm", "a *:* rwm", "b 8:* r". */
+static bool device_rule_ok(const char *r, size_t n)
+{
+	const char *end = r + n, *p = r + 2, *colon, *sp;
+	int seen = 0;
+
+	if (n < 7 || !strchr("abc", r[0]) || r[1] != ' ')
+		return false;
+	colon = memchr(p, ':', (size_t)(end - p));
+	sp = colon ? memchr(colon, ' ', (size_t)(end - colon)) : NULL;
+	if (!sp || !((colon - p == 1 && *p == '*') || all_digits(p, (size_t)(colon - p))) ||
+	    !((sp - colon == 2 && colon[1] == '*') ||
+	      all_digits(colon + 1, (size_t)(sp - colon - 1))))
+		return false;
+	if (sp + 1 == end || end - sp > 4)
+		return false;
+	for (p = sp + 1; p < end; p++) {
+		int bit = *p == 'r' ? 1 : *p == 'w' ? 2 : *p == 'm' ? 4 : 0;
+
+		if (!bit || (seen & bit))
+			return false;
+		seen |= bit;
+	}
 	return true;
 }
 
@@ -328,6 +354,16 @@ bool cg_value_ok(const struct cg_setting *s, const char *value)
 			if (!isdigit((unsigned char)*p) && *p != ',' && *p != '-')
 				return false;
 		return true;
+	case CG_DEVICES:
+		for (const char *p = value;; p++) {
+			size_t n = strcspn(p, ";");
+
+			if (!device_rule_ok(p, n))
+				return false;
+			p += n;
+			if (!*p)
+				return true;
+		}
 	case CG_WORDS:
 		for (const char *p = value; *p; p++)
 			if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&

@@ -59,6 +59,7 @@ enum cg_value {
 	CG_CPU_MAX, /* "max PERIOD" or "QUOTA PERIOD" */
 	CG_LIST, /* a cpu or node list: "0-3,5", may be empty */
 	CG_WORDS, /* lower-case words: "default 100", "+cpu +memory" */
+	CG_DEVICES, /* v1 devices.list, its lines joined by ';': "c 1:3 rwm;b 8:* r" */
 };
 struct cg_setting {
 	const char *controller; /* "memory", ... "" for cgroup2's own files */

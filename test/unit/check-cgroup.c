@@ -82,6 +82,14 @@ START_TEST(test_settings)
 	ck_assert(cg_setting_find("cpu.cfs_quota_us", false)->limit);
 	ck_assert(cg_value_ok(cg_setting_find("cpu.cfs_quota_us", false), "-1"));
 	ck_assert(!cg_setting_find("cpu.shares", false)->limit);
+	s = cg_setting_find("devices.list", false);
+	ck_assert(cg_value_ok(s, "c 1:3 rwm;b 8:* r;a *:* rwm;c *:* m"));
+	ck_assert(!cg_value_ok(s, "") && !cg_value_ok(s, "c 1:3 rwm;") &&
+		  !cg_value_ok(s, "x 1:3 r"));
+	ck_assert(!cg_value_ok(s, "c 1:3 rr") && !cg_value_ok(s, "c 1:3 rwmr") &&
+		  !cg_value_ok(s, "c 1 r") && !cg_value_ok(s, "c 1:3") &&
+		  !cg_value_ok(s, "c a:3 r"));
+	ck_assert(!cg_value_ok(s, "c 1:3 r\nc 1:5 r"));
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # 261-cgroup-v1.sh - a tree in v1 cgroups of its own (pids, cpu, memory,
-# cpuset, freezer): the root and cg-a in cgroup N, cg-b in N/sub (pids),
+# cpuset, freezer, devices with a few device rules): the root and cg-a in cgroup N, cg-b in N/sub (pids),
 # the second thread of cg-a alone in N/thr (cpu: v1 membership is per
 # thread), with limits set on each. Dump (kills), the cgroups removed,
 # restore: ckpt makes them again with their limits, and every process
@@ -15,10 +15,11 @@
 . "$(dirname "$0")/../cgroup.sh"
 e2e_init
 
-for c in pids cpu memory cpuset freezer; do
+for c in pids cpu memory cpuset freezer devices; do
 	[[ -n $(cg_v1 $c) ]] || skip "no v1 $c hierarchy mounted"
 done
 PIDS=$(cg_v1 pids) CPU=$(cg_v1 cpu) MEM=$(cg_v1 memory) SET=$(cg_v1 cpuset) FRZ=$(cg_v1 freezer)
+DEV=$(cg_v1 devices)
 N=$CG_NAME
 
 make_cgroups() {
@@ -29,6 +30,7 @@ make_cgroups() {
 	cg_mkdir "$MEM/$N"
 	cg_mkdir "$SET/$N"
 	cg_mkdir "$FRZ/$N"
+	cg_mkdir "$DEV/$N"
 }
 make_cgroups
 echo 64 >"$PIDS/$N/pids.max"
@@ -42,17 +44,22 @@ echo 134217728 >"$MEM/$N/memory.soft_limit_in_bytes"
 cat "$SET/cpuset.cpus" >"$SET/$N/cpuset.cpus"
 cat "$SET/cpuset.mems" >"$SET/$N/cpuset.mems"
 CPUS=$(cat "$SET/$N/cpuset.cpus")
+# Device rules: /dev/null, /dev/zero, /dev/urandom read only, and any
+# block device's mknod.
+echo a >"$DEV/$N/devices.deny"
+for r in "c 1:3 rwm" "c 1:5 rwm" "c 1:9 r" "b *:* m"; do echo "$r" >"$DEV/$N/devices.allow"; done
+RULES=$(cat "$DEV/$N/devices.list")
 
 cg_tree_start
-for d in "$PIDS/$N" "$CPU/$N" "$MEM/$N" "$SET/$N" "$FRZ/$N"; do cg_join "$d" "$ROOT" "$A" "$B"; done
+for d in "$PIDS/$N" "$CPU/$N" "$MEM/$N" "$SET/$N" "$FRZ/$N" "$DEV/$N"; do cg_join "$d" "$ROOT" "$A" "$B"; done
 cg_join "$PIDS/$N/sub" "$B"
 echo "$THR" >"$CPU/$N/thr/tasks" || fail "cannot move thread $THR"
 
 # want ROOT_PATH PIDS_ROOT: what each process must see.
 want() {
 	local r=$1 p=$2
-	cg_want 0 "pids:$p" "cpu:$r" "memory:$r" "cpuset:$r" "freezer:$r"
-	cg_want 1 "pids:$p" "cpu:$r" "memory:$r" "cpuset:$r" "freezer:$r"
+	cg_want 0 "pids:$p" "cpu:$r" "memory:$r" "cpuset:$r" "freezer:$r" "devices:$r"
+	cg_want 1 "pids:$p" "cpu:$r" "memory:$r" "cpuset:$r" "freezer:$r" "devices:$r"
 	cg_want 1t "pids:$p" "cpu:$r/thr" "memory:$r"
 	cg_want 2 "pids:$p/sub" "cpu:$r" "memory:$r" "cpuset:$r"
 }
@@ -67,13 +74,14 @@ limits() {
 	cg_value "$MEM$1/memory.limit_in_bytes" 268435456
 	cg_value "$MEM$1/memory.soft_limit_in_bytes" 134217728
 	cg_value "$SET$1/cpuset.cpus" "$CPUS"
+	cg_value "$DEV$1/devices.list" "$RULES"
 }
 want "/$N" "/$N"
 self_check "$ROOT" "$w"
 dump_tree "$ROOT" "$T/img"
 
 # The cgroups are gone: ckpt makes them again.
-for d in "$PIDS/$N" "$CPU/$N" "$MEM/$N" "$SET/$N" "$FRZ/$N"; do
+for d in "$PIDS/$N" "$CPU/$N" "$MEM/$N" "$SET/$N" "$FRZ/$N" "$DEV/$N"; do
 	find "$d" -depth -type d -exec rmdir {} \; || fail "cannot remove $d"
 done
 restore_tree "$T/img" "$ROOT"
