@@ -112,6 +112,8 @@ static int check_member(const struct restore *rs, const CgroupEntry *e, size_t i
 	for (size_t j = 0; j < i; j++)
 		if (e->members[j]->tid == me->tid)
 			return bad("a task twice");
+	if (!rs)
+		return me->tid > 0 && me->pid > 0 ? 0 : bad("a task not in the tree");
 	for (size_t p = 0; p < rs->nr && !rp; p++)
 		if (rs->procs[p].pp->role == PLAN_LIVE && rs->procs[p].pp->pid == me->pid)
 			rp = &rs->procs[p];
@@ -122,7 +124,7 @@ static int check_member(const struct restore *rs, const CgroupEntry *e, size_t i
 	return thread_known ? 0 : bad("a thread not in the tree");
 }
 
-static int check_entry(const struct restore *rs, const CgroupEntry *e)
+int cgroup_check(const CgroupEntry *e, const struct restore *rs)
 {
 	int r = 0;
 
@@ -142,7 +144,7 @@ static int check_entry(const struct restore *rs, const CgroupEntry *e)
 	for (size_t i = 0; i < e->n_members && r >= 0; i++)
 		r = check_member(rs, e, i);
 	/* Every live process has its place, when there are hierarchies. */
-	for (size_t p = 0; p < rs->nr && r >= 0 && e->n_hiers; p++)
+	for (size_t p = 0; rs && p < rs->nr && r >= 0 && e->n_hiers; p++)
 		if (rs->procs[p].pp->role == PLAN_LIVE && !member_of(e, rs->procs[p].pp->pid))
 			r = bad("a process without cgroups");
 	return r;
@@ -165,7 +167,7 @@ int cgroup_load(struct restore *rs)
 			       img_strerror(r));
 	rs->cg = xzalloc(sizeof(*rs->cg));
 	rs->cg->e = e;
-	return check_entry(rs, e);
+	return cgroup_check(e, rs);
 }
 
 /* ---- where each cgroup goes ---- */

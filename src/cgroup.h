@@ -89,6 +89,9 @@ int cgroup_dump(const struct tree *t, int dirfd);
 
 /* cgroup-restore.c */
 struct cg_restore;
+/* Every field of @e checked (logs why not); its tasks against the
+ * processes of @rs, when given. */
+int cgroup_check(const CgroupEntry *e, const struct restore *rs);
 /* Read cgroup.img (a set without one has none) and check every field. */
 int cgroup_load(struct restore *rs);
 /* Where each cgroup goes on this machine (--cgroup-root), which exist,

@@ -2,6 +2,7 @@
 /* What the fuzzers share (see fuzz.h). */
 #include "fuzz.h"
 
+#include "cgroup.h"
 #include "files.h"
 #include "imgdir.h"
 #include "kinds.h"
@@ -101,6 +102,8 @@ int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg)
 
 		return ipc_check((const IpcEntry *)msg, NULL, 0, &root_set);
 	}
+	case IMG_CGROUP:
+		return cgroup_check((const CgroupEntry *)msg, NULL);
 	default:
 		return 0;
 	}
