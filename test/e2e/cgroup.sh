@@ -7,6 +7,7 @@
 CG_MADE=()   # cgroups made, in order (removed deepest first)
 CG_MOUNTED=''
 # The name of this run's cgroups: other tests run beside this one.
+# shellcheck disable=SC2034 # CG_NAME, ROOT, THR: for the tests
 CG_NAME=ckpt-e2e-$TEST_NAME-$$
 
 # The tasks in cgroup DIR and below, one a line (cgroup.procs cannot be
@@ -61,6 +62,7 @@ cg_v2() {
 
 # cg_tree_start [ARGS]: target 260-cgroup in W=$T/w; ROOT A B THR from
 # its TREE line.
+# shellcheck disable=SC2120 # ARGS are optional
 cg_tree_start() {
 	w=$T/w
 	start_target "$w" 260-cgroup "$@"
@@ -68,6 +70,7 @@ cg_tree_start() {
 	line=$(grep -m1 '^TREE ' "$w/out") || fail "no TREE line"
 	[[ $line =~ ^TREE\ root=([0-9]+)\ a=([0-9]+)\ b=([0-9]+)\ thread=([0-9]+)$ ]] ||
 		fail "bad TREE line: $line"
+	# shellcheck disable=SC2034
 	ROOT=${BASH_REMATCH[1]} A=${BASH_REMATCH[2]} B=${BASH_REMATCH[3]} THR=${BASH_REMATCH[4]}
 	track_pids "$A" "$B"
 }
