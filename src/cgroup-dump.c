@@ -24,6 +24,7 @@
 /* ---- the dump ---- */
 
 struct cg_dump {
+	int root; /* the tree's, for messages */
 	CgroupEntry e;
 	struct cg_mounts ms;
 	const struct cg_mount **mounts; /* per hierarchy, or NULL */
@@ -176,7 +177,7 @@ static int find_owned(struct cg_dump *cd, uint32_t i)
 		return 0; /* not below this mount: not ours to make */
 	r = subtree_tree_only(cd, fd, m->v2, 0, &nr);
 	if (r < 0)
-		return pr_errno(r, "cannot dump: cannot read cgroup '%s'", d->path);
+		return pr_errno(r, "cannot dump %d: cannot read cgroup '%s'", cd->root, d->path);
 	cd->owned[i] = r > 0 && nr > 0;
 	return cd->owned[i];
 }
@@ -242,7 +243,7 @@ static int read_ctl(int dfd, const char *name, char **ret)
 }
 
 /* v2: the hugetlb limits ckpt does not save must be none. */
-static int hugetlb_unset(int dfd, const char *path)
+static int hugetlb_unset(int dfd, const char *path, int root)
 {
 	_cleanup_close_ int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
@@ -259,16 +260,17 @@ static int hugetlb_unset(int dfd, const char *path)
 		    (!str_ends(de->d_name, ".max") && !str_ends(de->d_name, ".rsvd.max")))
 			continue;
 		if (read_ctl(dirfd(dir), de->d_name, &v) >= 0 && strcmp(v, "max"))
-			r = pr_fail(-EINVAL,
-				    "cannot dump: cgroup '%s' has a limit ckpt does not save (%s)",
-				    path, de->d_name);
+			r = pr_fail(
+				-EINVAL,
+				"cannot dump %d: cgroup '%s' has a limit ckpt does not save (%s)",
+				root, path, de->d_name);
 	}
 	closedir(dir);
 	return r;
 }
 
 /* v1 devices.list, its lines joined by ';'; nothing if it allows all. */
-static int save_devices(CgroupDirEntry *d, int dfd)
+static int save_devices(CgroupDirEntry *d, int dfd, int root)
 {
 	_cleanup_close_ int fd = openat(dfd, "devices.list", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	char buf[CG_VALUE_MAX + 2];
@@ -278,12 +280,12 @@ static int save_devices(CgroupDirEntry *d, int dfd)
 		return errno == ENOENT
 			       ? 0
 			       : pr_errno(-errno,
-					  "cannot dump: cannot read devices.list of cgroup '%s'",
-					  d->path);
+					  "cannot dump %d: cannot read devices.list of cgroup '%s'",
+					  root, d->path);
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
-		return pr_errno(-errno, "cannot dump: cannot read devices.list of cgroup '%s'",
-				d->path);
+		return pr_errno(-errno, "cannot dump %d: cannot read devices.list of cgroup '%s'",
+				root, d->path);
 	buf[n] = 0;
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = 0;
@@ -294,14 +296,14 @@ static int save_devices(CgroupDirEntry *d, int dfd)
 		return 0;
 	if (!cg_value_ok(cg_setting_find("devices.list", false), buf))
 		return pr_fail(-EINVAL,
-			       "cannot dump: cgroup '%s' has device rules ckpt cannot set again",
-			       d->path);
+			       "cannot dump %d: cgroup '%s' has device rules ckpt cannot set again",
+			       root, d->path);
 	add_setting(d, "devices.list", buf);
 	return 0;
 }
 
 /* The settings of controller @c of an owned cgroup. */
-static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2)
+static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2, int root)
 {
 	_cleanup_free_ char *v = NULL;
 	int r;
@@ -309,12 +311,12 @@ static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2)
 	if (!cg_controller_known(c, v2))
 		return pr_fail(
 			-EINVAL,
-			"cannot dump: cgroup '%s' has controller '%s', which ckpt does not save",
-			d->path, c);
+			"cannot dump %d: cgroup '%s' has controller '%s', which ckpt does not save",
+			root, d->path, c);
 	if (!v2 && !strcmp(c, "devices"))
-		return save_devices(d, dfd);
+		return save_devices(d, dfd, root);
 	if (v2 && !strcmp(c, "hugetlb"))
-		return hugetlb_unset(dfd, d->path);
+		return hugetlb_unset(dfd, d->path, root);
 	for (size_t i = 0; i < cg_nr_settings; i++) {
 		const struct cg_setting *s = &cg_settings[i];
 
@@ -326,20 +328,20 @@ static int save_controller(CgroupDirEntry *d, int dfd, const char *c, bool v2)
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)
-			return pr_errno(r, "cannot dump: cannot read '%s' of cgroup '%s'", s->name,
-					d->path);
+			return pr_errno(r, "cannot dump %d: cannot read '%s' of cgroup '%s'", root,
+					s->name, d->path);
 		if (!cg_value_ok(s, v))
 			return pr_fail(
 				-EINVAL,
-				"cannot dump: '%s' of cgroup '%s' is '%s', which ckpt cannot set",
-				s->name, d->path, v);
+				"cannot dump %d: '%s' of cgroup '%s' is '%s', which ckpt cannot set",
+				root, s->name, d->path, v);
 		add_setting(d, s->name, v);
 	}
 	return 0;
 }
 
 /* cgroup2's own files of an owned cgroup. */
-static int save_v2_core(CgroupDirEntry *d, int dfd, const char *stage)
+static int save_v2_core(CgroupDirEntry *d, int dfd, const char *stage, int root)
 {
 	for (size_t i = 0; i < cg_nr_settings; i++) {
 		const struct cg_setting *s = &cg_settings[i];
@@ -354,14 +356,15 @@ static int save_v2_core(CgroupDirEntry *d, int dfd, const char *stage)
 			if (!strcmp(v, "domain") || !strcmp(v, "domain threaded"))
 				continue;
 			if (strcmp(v, "threaded"))
-				return pr_fail(-EINVAL, "cannot dump: cgroup '%s' is of type '%s'",
+				return pr_fail(-EINVAL,
+					       "cannot dump %d: cgroup '%s' is of type '%s'", root,
 					       d->path, v);
 		}
 		if (last && !*v)
 			continue;
 		if (!cg_value_ok(s, v))
-			return pr_fail(-EINVAL, "cannot dump: '%s' of cgroup '%s' is '%s'", s->name,
-				       d->path, v);
+			return pr_fail(-EINVAL, "cannot dump %d: '%s' of cgroup '%s' is '%s'", root,
+				       s->name, d->path, v);
 		add_setting(d, s->name, v);
 	}
 	return 0;
@@ -376,9 +379,9 @@ static int save_settings(struct cg_dump *cd, CgroupDirEntry *d)
 	int r = 0;
 
 	if (dfd < 0)
-		return pr_errno(dfd, "cannot dump: cannot open cgroup '%s'", d->path);
+		return pr_errno(dfd, "cannot dump %d: cannot open cgroup '%s'", cd->root, d->path);
 	if (m->v2) {
-		r = save_v2_core(d, dfd, "first");
+		r = save_v2_core(d, dfd, "first", cd->root);
 		if (r < 0)
 			return r;
 		/* What this cgroup's parent turns on for it. */
@@ -386,12 +389,12 @@ static int save_settings(struct cg_dump *cd, CgroupDirEntry *d)
 			list = xstrdup("");
 		for (char *c = strtok_r(list, " ", &save); c && r >= 0;
 		     c = strtok_r(NULL, " ", &save))
-			r = save_controller(d, dfd, c, true);
-		return r < 0 ? r : save_v2_core(d, dfd, "last");
+			r = save_controller(d, dfd, c, true, cd->root);
+		return r < 0 ? r : save_v2_core(d, dfd, "last", cd->root);
 	}
 	list = xstrdup(m->controllers);
 	for (char *c = strtok_r(list, ",", &save); c && r >= 0; c = strtok_r(NULL, ",", &save))
-		r = save_controller(d, dfd, c, false);
+		r = save_controller(d, dfd, c, false, cd->root);
 	return r;
 }
 
@@ -474,7 +477,7 @@ static int read_members(struct cg_dump *cd, const struct tree *t)
 
 int cgroup_dump(const struct tree *t, int dirfd)
 {
-	struct cg_dump cd = { .e = CGROUP_ENTRY__INIT };
+	struct cg_dump cd = { .e = CGROUP_ENTRY__INIT, .root = t->nr ? t->procs[0].node.pid : 0 };
 	int r;
 
 	for (size_t i = 0; i < t->nr; i++)
@@ -485,10 +488,11 @@ int cgroup_dump(const struct tree *t, int dirfd)
 	qsort(cd.tids, cd.nr_tids, sizeof(int), cmp_int);
 	r = cg_mounts_read(&cd.ms);
 	if (r < 0)
-		r = pr_errno(r, "cannot dump: cannot read the mounts of cgroups");
+		r = pr_errno(r, "cannot dump %d: cannot read the mounts of cgroups", cd.root);
 	if (r >= 0)
 		r = FAULT_OR(dump_read_cgroups,
-			     pr_fail(-EIO, "cannot dump: cannot read the cgroups of the tree"),
+			     pr_fail(-EIO, "cannot dump %d: cannot read the cgroups of the tree",
+				     cd.root),
 			     read_members(&cd, t));
 	if (r >= 0)
 		r = find_all_owned(&cd);
@@ -519,7 +523,7 @@ int cgroup_dump(const struct tree *t, int dirfd)
 		r = FAULT_OR(dump_write_cgroup, -ENOSPC,
 			     img_write_msg(dirfd, IMG_CGROUP, 0, &cd.e.base));
 		if (r < 0)
-			r = pr_errno(r, "cannot dump: cannot write the cgroup image");
+			r = pr_errno(r, "cannot dump %d: cannot write the cgroup image", cd.root);
 	}
 	cg_dump_release(&cd);
 	return r;

@@ -32,7 +32,7 @@ cg_cleanup() {
 		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 		[[ -d $d ]] && log "cannot remove cgroup $d"
 	done
-	[[ -n $CG_MOUNTED ]] && umount "$CG_MOUNTED" 2>/dev/null && rmdir "$CG_MOUNTED"
+	for d in $CG_MOUNTED; do umount "$d" 2>/dev/null && rmdir "$d"; done
 	return 0
 }
 CLEANUP_HOOKS+=(cg_cleanup)
@@ -55,9 +55,17 @@ cg_v2() {
 		CG2=$T/cgroup2
 		mkdir -p "$CG2"
 		mount -t cgroup2 none "$CG2" || skip "cannot mount a cgroup2 hierarchy"
-		CG_MOUNTED=$CG2
+		CG_MOUNTED+=" $CG2"
 	fi
 	[[ -f $CG2/cgroup.procs ]] || fail "no cgroup.procs in $CG2"
+}
+
+# cg_mount_v1 CONTROLLER DIR: a v1 hierarchy of CONTROLLER mounted on DIR
+# (unmounted at the end); false if the kernel will not.
+cg_mount_v1() {
+	mkdir -p "$2"
+	mount -t cgroup -o "$1" none "$2" 2>/dev/null || return 1
+	CG_MOUNTED+=" $2"
 }
 
 # cg_tree_start [ARGS]: target 260-cgroup in W=$T/w; ROOT A B THR from
