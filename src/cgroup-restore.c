@@ -42,6 +42,8 @@ struct cg_restore {
 	bool *make; /* per dir: made if missing */
 	bool *existed; /* per dir: there before the restore */
 	bool *made; /* per dir: made by this restore */
+	char **common; /* per hierarchy: the tree's common cgroup */
+	const char **root; /* per hierarchy: its --cgroup-root, or NULL */
 };
 
 static int bad(const char *what)
@@ -231,6 +233,18 @@ static int root_for(const CgroupHierEntry *h, const char *const *roots, int nr, 
 	return 0;
 }
 
+/* Does a --cgroup-root name hierarchy @h by a controller? */
+static bool named_root(const CgroupHierEntry *h, const char *const *roots, int nr)
+{
+	for (int i = 0; i < nr; i++) {
+		const char *r = NULL;
+
+		if (roots[i][0] != '/' && root_for(h, &roots[i], 1, &r) >= 0 && r)
+			return true;
+	}
+	return false;
+}
+
 static int check_roots(const CgroupEntry *e, const char *const *roots, int nr)
 {
 	for (int i = 0; i < nr; i++) {
@@ -276,7 +290,7 @@ static bool made_before(const struct cg_restore *cg, size_t h, const char *path,
 static int place_hier(struct cg_restore *cg, size_t h, const char *root)
 {
 	const CgroupEntry *e = cg->e;
-	_cleanup_free_ char *common = common_root(e, h);
+	const char *common = cg->common[h] = common_root(e, h);
 	size_t n = strlen(common);
 
 	for (size_t i = 0; i < e->n_dirs; i++) {
@@ -337,6 +351,8 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 	cg->make = xzalloc(cg->e->n_dirs);
 	cg->existed = xzalloc(cg->e->n_dirs);
 	cg->made = xzalloc(cg->e->n_dirs);
+	cg->common = xzalloc(cg->e->n_hiers * sizeof(*cg->common));
+	cg->root = xzalloc(cg->e->n_hiers * sizeof(*cg->root));
 	for (size_t h = 0; h < cg->e->n_hiers; h++) {
 		const CgroupHierEntry *he = cg->e->hiers[h];
 		const char *root;
@@ -346,13 +362,16 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 		if (r < 0)
 			return r;
 		/* A hierarchy this machine does not mount: the tree is left
-		 * where ckpt is in it, if it was in its root cgroup. */
-		if (!cg->mounts[h] && !root && only_root(cg->e, h))
+		 * where ckpt is in it, if it was in its root cgroup and no
+		 * --cgroup-root names it. */
+		if (!cg->mounts[h] && only_root(cg->e, h) &&
+		    (!root || !named_root(he, roots, nr_roots)))
 			continue;
 		if (!cg->mounts[h])
 			return pr_fail(-ENOENT,
 				       "cannot restore: cgroup hierarchy '%s' is not mounted",
 				       he->v2 ? "cgroup2" : he->controllers);
+		cg->root[h] = root;
 		r = place_hier(cg, h, root);
 		if (r < 0)
 			return r;
@@ -381,6 +400,30 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 				cg->paths[i], m->v2 ? "cgroup2" : m->controllers, up);
 	}
 	return 0;
+}
+
+char *cgroup_restore_path(const struct restore *rs, const char *controllers, bool v2,
+			  const char *path)
+{
+	const struct cg_restore *cg = rs->cg;
+
+	for (size_t h = 0; cg && cg->root && h < cg->e->n_hiers; h++) {
+		const CgroupHierEntry *he = cg->e->hiers[h];
+		const char *common = cg->common[h], *rest;
+		size_t n;
+
+		if (he->v2 != v2 || (!v2 && strcmp(he->controllers, controllers)) || !cg->root[h] ||
+		    !common)
+			continue;
+		n = strcmp(common, "/") ? strlen(common) : 0;
+		if (n && (strncmp(path, common, n) || (path[n] && path[n] != '/')))
+			break; /* above the tree's cgroups: as it is */
+		rest = path + n;
+		if (!strcmp(cg->root[h], "/"))
+			return xstrdup(*rest ? rest : "/");
+		return xasprintf("%s%s", cg->root[h], !strcmp(rest, "/") ? "" : rest);
+	}
+	return xstrdup(path);
 }
 
 /* ---- making them ---- */
@@ -681,6 +724,10 @@ void cgroup_release(struct restore *rs)
 	free(cg->make);
 	free(cg->existed);
 	free(cg->made);
+	for (size_t h = 0; cg->common && h < cg->e->n_hiers; h++)
+		free(cg->common[h]);
+	free(cg->common);
+	free(cg->root);
 	free(cg->mounts);
 	cg_mounts_release(&cg->ms);
 	if (cg->e)

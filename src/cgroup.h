@@ -97,6 +97,11 @@ int cgroup_load(struct restore *rs);
 /* Where each cgroup goes on this machine (--cgroup-root), which exist,
  * which ckpt makes. Before any process exists. */
 int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots);
+/* Where cgroup @path of the images' hierarchy @controllers (@v2) goes on
+ * this machine once cgroup_plan() ran: below its --cgroup-root, or the
+ * same path (for the cgroup namespace's roots, ns-cgroup.c). Caller frees. */
+char *cgroup_restore_path(const struct restore *rs, const char *controllers, bool v2,
+			  const char *path);
 /* Make the owned cgroups that are missing, with their settings. */
 int cgroup_make(struct restore *rs);
 /* In the new process @pid, before it rebuilds anything: it moves itself

@@ -32,7 +32,14 @@ cg_cleanup() {
 		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 		[[ -d $d ]] && log "cannot remove cgroup $d"
 	done
-	for d in $CG_MOUNTED; do umount "$d" 2>/dev/null && rmdir "$d"; done
+	for d in $CG_MOUNTED; do
+		umount "${d%%:*}" 2>/dev/null
+		# A v1 hierarchy whose last cgroup was still dying at the umount
+		# stays bound (every process shows it): mounted and unmounted
+		# again until the kernel lets it go.
+		[[ $d == *:* ]] && wait_for 10 "the ${d#*:} hierarchy to go" cg_v1_gone "${d#*:}" "${d%%:*}"
+		rmdir "${d%%:*}"
+	done
 	return 0
 }
 CLEANUP_HOOKS+=(cg_cleanup)
@@ -65,7 +72,15 @@ cg_v2() {
 cg_mount_v1() {
 	mkdir -p "$2"
 	mount -t cgroup -o "$1" none "$2" 2>/dev/null || return 1
-	CG_MOUNTED+=" $2"
+	CG_MOUNTED+=" $2:$1"
+}
+
+# cg_v1_gone CONTROLLER DIR: no hierarchy holds CONTROLLER (/proc/cgroups);
+# else DIR gets it mounted and unmounted once more.
+cg_v1_gone() {
+	awk -v c="$1" '$1 == c && $2 != 0 { bound = 1 } END { exit bound }' /proc/cgroups && return 0
+	mount -t cgroup -o "$1" none "$2" 2>/dev/null && umount "$2"
+	return 1
 }
 
 # cg_tree_start [ARGS]: target 260-cgroup in W=$T/w; ROOT A B THR from
