@@ -39,4 +39,4 @@ grep -qE "^ckpt: cannot dump $ROOT: cgroup '/$N' has controller 'net_cls', which
 assert_dump_left_nothing "$T/dumps"
 for p in "$ROOT" "$A" "$B"; do assert_not_traced "$p"; done
 assert_still_fine "$ROOT" "$w" 0
-assert_no_strays
+assert_no_strays "$ROOT" "$A" "$B"
