@@ -6,6 +6,7 @@
  */
 #include "dump-guard.h"
 #include "dump.h"
+#include "cgroup.h"
 #include "commands.h"
 #include "fault.h"
 #include "files.h"
@@ -283,6 +284,8 @@ static int write_all(struct dump *d, struct imgdir *dir)
 		return 0;
 	r = FAULT_OR(dump_write_shmem, pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
 		     shmem_dump(&d->shmem, dir->dirfd));
+	if (r >= 0)
+		r = cgroup_dump(&d->tree, dir->dirfd);
 	if (r >= 0)
 		r = FAULT_OR(dump_write_ipc,
 			     pr_errno(-ENOSPC, "cannot write images in '%s'", dir->tmp),
@@ -654,6 +657,7 @@ int cmd_dump(const struct options *o)
 {
 	struct imgdir dir;
 	struct dump *d = dump_new(o);
+	struct cg_freeze frz = { .ctl = -1, .dirfd = -1 };
 	uint64_t t0, t_frozen, t_thawed = 0;
 	bool running = false;
 	int r;
@@ -684,7 +688,18 @@ int cmd_dump(const struct options *o)
 		goto out_abort;
 	d->files.dirfd = dir.dirfd;
 	t0 = now_ns(CLOCK_MONOTONIC);
-	r = interrupted() ? -EINTR : tree_seize(o->pid, &d->tree);
+	/* One write stops a tree that has a cgroup of its own, then ptrace
+	 * takes it (cgroup-freeze.c). */
+	r = interrupted() ? -EINTR : cgroup_freeze(o->pid, &frz);
+	if (r >= 0)
+		r = interrupted() ? -EINTR : tree_seize(o->pid, &d->tree);
+	if (r >= 0 && frz.ctl >= 0)
+		fault_frozen();
+	cgroup_thaw(&frz);
+	seize_ahead_release();
+	if (r >= 0)
+		pr_debug("seized %zu processes in %.1f ms", d->tree.nr,
+			 (now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 	if (r < 0) {
 		track_abort(d);
 		goto out_abort;

@@ -7,6 +7,7 @@
  * nothing half-built is left, and the images are only ever read.
  * Loading and checking the images is in restore-prepare.c.
  */
+#include "cgroup.h"
 #include "commands.h"
 #include "ns.h"
 #include "fault.h"
@@ -390,7 +391,9 @@ static int restore_run(struct restore *rs, const struct options *o)
 	int root = (int)rs->inv->root_pid;
 	int r;
 
-	r = ipc_restore(rs->ipc, rs->dirfd, &rs->trust, &rs->ipc_st);
+	r = cgroup_make(rs);
+	if (r >= 0)
+		r = ipc_restore(rs->ipc, rs->dirfd, &rs->trust, &rs->ipc_st);
 	if (r >= 0)
 		r = open_shared(rs);
 	if (r >= 0)
@@ -399,6 +402,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = ns_check_groups(rs);
 	if (r >= 0)
 		r = restore_all_remote(rs);
+	if (r >= 0)
+		r = cgroup_join_threads(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
 	if (r >= 0)
@@ -434,6 +439,8 @@ int cmd_restore(const struct options *o)
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
 	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit, o);
+	if (r >= 0)
+		r = cgroup_plan(&rs, o->cgroup_root, o->nr_cgroup_root);
 	if (r < 0) {
 		restore_release(&rs);
 		return r;
@@ -446,6 +453,7 @@ int cmd_restore(const struct options *o)
 	if (r < 0) {
 		tree_kill(&rs);
 		ipc_restore_undo(rs.ipc, &rs.ipc_st);
+		cgroup_undo(&rs);
 		restore_release(&rs);
 		return r == -ECANCELED ? -EINVAL : r;
 	}

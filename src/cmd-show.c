@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* ckpt show: what an image set holds, as text or JSON. */
+#include "cgroup.h"
 #include "commands.h"
 #include "files.h"
 #include "image.h"
@@ -34,6 +35,7 @@ struct show {
 	FilesEntry *files;
 	ShmemEntry *shmem;
 	IpcEntry *ipc; /* NULL in a pre-dump */
+	CgroupEntry *cg; /* NULL in a pre-dump, or a set made before cgroups */
 	struct show_proc *procs;
 	size_t nr;
 };
@@ -334,6 +336,8 @@ static void show_tables_text(const struct show *s)
 	if (s->ipc)
 		ipc_show(s->ipc);
 	ns_show(s->dirfd);
+	if (s->cg)
+		cgroup_show(s->cg);
 }
 
 static void show_text(const struct show *s)
@@ -515,6 +519,54 @@ static void show_tables_json(const struct show *s)
 	printf("]");
 }
 
+/* The image as it is: an index out of range is shown as null. */
+static void show_cgroups_json(const CgroupEntry *e)
+{
+	printf(",\"cgroups\":{\"hierarchies\":[");
+	for (size_t h = 0; h < e->n_hiers; h++) {
+		printf("%s", h ? "," : "");
+		json_str(e->hiers[h]->v2 ? "cgroup2" : e->hiers[h]->controllers);
+	}
+	printf("],\"tasks\":[");
+	for (size_t i = 0; i < e->n_members; i++) {
+		const CgroupMemberEntry *me = e->members[i];
+
+		printf("%s{\"tid\":%d,\"pid\":%d,\"cgroups\":[", i ? "," : "", me->tid, me->pid);
+		for (size_t h = 0; h < me->n_dirs; h++) {
+			printf("%s", h ? "," : "");
+			if (me->dirs[h] < e->n_dirs)
+				json_str(e->dirs[me->dirs[h]]->path);
+			else
+				printf("null");
+		}
+		printf("]}");
+	}
+	printf("],\"owned\":[");
+	for (size_t i = 0, n = 0; i < e->n_dirs; i++) {
+		const CgroupDirEntry *d = e->dirs[i];
+
+		if (!d->owned)
+			continue;
+		printf("%s{\"hierarchy\":", n++ ? "," : "");
+		if (d->hier < e->n_hiers)
+			json_str(e->hiers[d->hier]->v2 ? "cgroup2"
+						       : e->hiers[d->hier]->controllers);
+		else
+			printf("null");
+		printf(",\"path\":");
+		json_str(d->path);
+		printf(",\"settings\":{");
+		for (size_t k = 0; k < d->n_settings; k++) {
+			printf("%s", k ? "," : "");
+			json_str(d->settings[k]->name);
+			putchar(':');
+			json_str(d->settings[k]->value);
+		}
+		printf("}}");
+	}
+	printf("]}");
+}
+
 static void show_json(const struct show *s)
 {
 	printf("{\"format\":%u,\"ckpt_version\":", s->inv->format_version);
@@ -535,6 +587,8 @@ static void show_json(const struct show *s)
 	if (s->files)
 		show_tables_json(s);
 	ns_show_json(s->dirfd);
+	if (s->cg)
+		show_cgroups_json(s->cg);
 	printf(",\"image_files\":[");
 	for (size_t i = 0; i < s->inv->n_files; i++) {
 		printf("%s{\"name\":", i ? "," : "");
@@ -620,6 +674,9 @@ static int load_all(struct show *s)
 	if (r >= 0 && !s->inv->predump &&
 	    faccessat(s->dirfd, img_kinds[IMG_IPC].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		r = load(s, IMG_IPC, 0, &ipc_entry__descriptor, (ProtobufCMessage **)&s->ipc);
+	if (r >= 0 && !s->inv->predump &&
+	    faccessat(s->dirfd, img_kinds[IMG_CGROUP].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		r = load(s, IMG_CGROUP, 0, &cgroup_entry__descriptor, (ProtobufCMessage **)&s->cg);
 	if (r < 0)
 		return r;
 	s->nr = s->pstree->n_procs;
@@ -650,6 +707,7 @@ static void show_release(struct show *s)
 	free_msg(s->files);
 	free_msg(s->shmem);
 	free_msg(s->ipc);
+	free_msg(s->cg);
 	free_msg(s->inv);
 	if (s->dirfd >= 0)
 		close(s->dirfd);

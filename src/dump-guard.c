@@ -16,7 +16,8 @@
  *    thaw_threads() sends, and covers a kernel that would not);
  *  - sockets: TCP connections in repair mode, the filter that drops the
  *    packets coming in while a connection or a listening socket is read,
- *    SO_PEEK_OFF moved by the read of a unix socket's queue.
+ *    SO_PEEK_OFF moved by the read of a unix socket's queue;
+ *  - the tree's cgroup, frozen while it is seized (cgroup-freeze.c).
  *
  * So before it seizes anything, a dump forks a guardian, connected by a
  * SOCK_SEQPACKET socketpair. Before each of these changes ckpt tells it
@@ -88,6 +89,8 @@ enum dg_op {
 	DG_SIG_REQUEUE, /* queue @si of @key back now, forget it, answer */
 	DG_SIG_FORGET_ONE, /* forget @si of @key */
 	DG_SIG_MQ_ARM, /* that signal's registration call is starting */
+	DG_THAW, /* a frozen cgroup: @what 1 for cgroup2, 0 for the v1 freezer */
+	DG_THAW_FORGET,
 };
 
 struct dg_msg {
@@ -100,7 +103,7 @@ struct dg_msg {
 
 /* One thing to undo, in the guardian. */
 struct dg_item {
-	int op; /* DG_SOCK, DG_SIG or DG_STOP; 0 once forgotten */
+	int op; /* DG_SOCK, DG_SIG, DG_STOP or DG_THAW; 0 once forgotten */
 	int key;
 	int fd; /* the socket, or the pidfd */
 	int what, reuse, peek_off;
@@ -233,6 +236,10 @@ static void undo(const struct dg_item *it)
 		 * to one of its threads, it stops the whole group). */
 		(void)pidfd_signal(it->fd, SIGSTOP, NULL);
 		break;
+	case DG_THAW:
+		/* The fd is the cgroup's control file, open for writing. */
+		(void)!pwrite(it->fd, it->what ? "0" : "THAWED", it->what ? 1 : 6, 0);
+		break;
 	}
 }
 
@@ -355,9 +362,11 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 				    items[i].mq_pid > 0 && same_signal(&items[i].si, &m.si))
 					items[i].mq_armed = true;
 		} else if (m.op == DG_SOCK_FORGET || m.op == DG_SIG_FORGET ||
-			   m.op == DG_STOP_FORGET) {
+			   m.op == DG_STOP_FORGET || m.op == DG_THAW_FORGET) {
 			forget(items, n, m.op - 1, m.key);
-		} else if ((m.op == DG_SOCK || m.op == DG_SIG || m.op == DG_STOP) && fd >= 0) {
+		} else if ((m.op == DG_SOCK || m.op == DG_SIG || m.op == DG_STOP ||
+			    m.op == DG_THAW) &&
+			   fd >= 0) {
 			bool merged = false;
 
 			/* A socket told again: more to undo, its first
@@ -399,6 +408,10 @@ static _Noreturn void guardian_main(int gfd, const sigset_t *mask)
 		for (size_t i = 0; i < n; i++)
 			if (items[i].op == op)
 				undo(&items[i]);
+	/* A frozen cgroup last: what was given back waits for it. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].op == DG_THAW)
+			undo(&items[i]);
 	_exit(0);
 }
 
@@ -609,4 +622,18 @@ int dguard_stop(int pid)
 void dguard_stop_forget(int pid)
 {
 	send_op(DG_STOP_FORGET, pid);
+}
+
+int dguard_thaw(int ctl, bool v2)
+{
+	struct dg_msg m;
+
+	msg_init(&m, DG_THAW, 0);
+	m.what = v2;
+	return send_msg(&m, ctl);
+}
+
+void dguard_thaw_forget(void)
+{
+	send_op(DG_THAW_FORGET, 0);
 }

@@ -49,5 +49,10 @@ void dguard_signal_forget(int tid, const siginfo_t *si);
 int dguard_stop(int tid);
 /* Its process is stopped again. */
 void dguard_stop_forget(int tid);
+/* Before ckpt freezes a cgroup through @ctl, its cgroup.freeze (@v2) or
+ * v1 freezer.state, open for writing: thawed if ckpt dies. */
+int dguard_thaw(int ctl, bool v2);
+/* ckpt thawed it. */
+void dguard_thaw_forget(void);
 
 #endif

@@ -21,6 +21,7 @@ static unsigned long at_hit = 1, hits;
 static bool rcall_kill; /* rcall-kill@N: at_hit is N */
 static bool rcall_kill_away; /* rcall-kill-away@N */
 static bool requeue_kill; /* requeue-kill@N: at_hit is N */
+static bool freeze_kill; /* freeze-kill@N */
 
 static void list_sites(void)
 {
@@ -63,7 +64,8 @@ int fault_setup(void)
 	rcall_kill = len == strlen("rcall-kill") && !strncmp(v, "rcall-kill", len);
 	rcall_kill_away = len == strlen("rcall-kill-away") && !strncmp(v, "rcall-kill-away", len);
 	requeue_kill = len == strlen("requeue-kill") && !strncmp(v, "requeue-kill", len);
-	if (armed < 0 && !rcall_kill && !rcall_kill_away && !requeue_kill)
+	freeze_kill = len == strlen("freeze-kill") && !strncmp(v, "freeze-kill", len);
+	if (armed < 0 && !rcall_kill && !rcall_kill_away && !requeue_kill && !freeze_kill)
 		return pr_fail(-EINVAL, "cannot inject a fault: no site '%.*s'", (int)MIN(len, 64),
 			       v);
 	return 0;
@@ -78,6 +80,12 @@ void fault_remote_call_started(void)
 void fault_remote_call_away(void)
 {
 	if (rcall_kill_away && ++hits == at_hit)
+		raise(SIGKILL);
+}
+
+void fault_frozen(void)
+{
+	if (freeze_kill && ++hits == at_hit)
 		raise(SIGKILL);
 }
 

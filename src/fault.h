@@ -28,7 +28,8 @@
 /* name, commands that reach it (D dump, P pre-dump, R restore; r: a
  * restore of System V IPC objects, which the tree of test 96 has none of:
  * not listed, tests 101 and 103 walk them; n: of a namespace of the
- * tree's, test 203 walks them) */
+ * tree's, test 203 walks them; r and d also: cgroups of the tree's own,
+ * tests 260 and 262 walk them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
@@ -69,6 +70,9 @@
 	X(dump_ns_open, "n")               \
 	X(dump_write_ns, "n")              \
 	X(dump_mnt_ns, "n")                \
+	X(dump_read_cgroups, "D")          \
+	X(dump_write_cgroup, "D")          \
+	X(dump_cgroup_freeze, "d")         \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -82,6 +86,10 @@
 	X(restore_read_files, "R")         \
 	X(restore_read_shmem, "R")         \
 	X(restore_read_ipc, "R")           \
+	X(restore_read_cgroup, "R")        \
+	X(restore_cgroup_make, "r")        \
+	X(restore_cgroup_join, "R")        \
+	X(restore_cgroup_threads, "r")     \
 	X(restore_read_core, "R")          \
 	X(restore_read_mm, "R")            \
 	X(restore_read_fdinfo, "R")        \
@@ -169,6 +177,10 @@ void fault_remote_call_away(void);
  * the Nth signal it took off a queue (signals_requeue_stolen), before it
  * goes on with the next. */
 void fault_signal_requeued(void);
+/* CKPT_FAULT=freeze-kill@N: ckpt SIGKILLs itself at the Nth point where
+ * it holds the tree's cgroup frozen (cgroup-freeze.c: 1 once it is
+ * frozen, 2 once the tree is seized), for the guardian to thaw it. */
+void fault_frozen(void);
 #else
 static inline void fault_remote_call_started(void)
 {
@@ -177,6 +189,9 @@ static inline void fault_remote_call_away(void)
 {
 }
 static inline void fault_signal_requeued(void)
+{
+}
+static inline void fault_frozen(void)
 {
 }
 static inline int fault_setup(void)

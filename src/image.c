@@ -33,6 +33,7 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_MNT] = { "mnt-%u.img", 0x544e4d40, "mount namespace" },
 	[IMG_MNT_FILES] = { "mnt-tmpfs-%u.img", 0x46504d41, "tmpfs files" },
 	[IMG_NETNS] = { "net-%u.img", 0x534e5445, "network namespace" },
+	[IMG_CGROUP] = { "cgroup.img", 0x50524743, "cgroups" },
 };
 
 char *img_name(enum img_kind kind, int pid)

@@ -61,6 +61,7 @@ enum img_kind {
 	IMG_MNT,
 	IMG_MNT_FILES,
 	IMG_NETNS, /* netns-ID.img (ns-net.c) */
+	IMG_CGROUP,
 	IMG_NR_KINDS,
 };
 

@@ -32,6 +32,7 @@ enum {
 	OPT_INHERIT_FD,
 	OPT_EXTERNAL,
 	OPT_NEW_PIDNS,
+	OPT_CGROUP_ROOT,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +50,7 @@ static const struct option long_opts[] = {
 	{ "inherit-fd", required_argument, NULL, OPT_INHERIT_FD },
 	{ "external", required_argument, NULL, OPT_EXTERNAL },
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
+	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -80,6 +82,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_PIDFILE:
 	case OPT_INHERIT_FD:
 	case OPT_NEW_PIDNS:
+	case OPT_CGROUP_ROOT:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -295,6 +298,12 @@ int options_parse(int argc, char **argv, struct options *o)
 			if (r < 0)
 				return r;
 			break;
+		case OPT_CGROUP_ROOT:
+			/* Checked against the images' hierarchies at restore. */
+			if (o->nr_cgroup_root == CGROUP_ROOT_MAX)
+				return fail(o, "too many --cgroup-root (at most %s)", "16");
+			o->cgroup_root[o->nr_cgroup_root++] = optarg;
+			break;
 		case OPT_JSON:
 			o->json = true;
 			break;
@@ -342,7 +351,8 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  tracking.\n";
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "                    [--inherit-fd fd[N]:ID]... [--new-pidns] [-v]\n"
+		       "                    [--inherit-fd fd[N]:ID]... [--new-pidns]\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
@@ -353,7 +363,10 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
 		       "  outside end ID ('ckpt show' lists them, e.g. pipe:[1234]).\n"
 		       "  --external KIND[KEY]:VALUE: what stands on this machine for the\n"
-		       "  outside thing saved as KEY (say mnt[data]:/srv/data).\n";
+		       "  outside thing saved as KEY (say mnt[data]:/srv/data).\n"
+		       "  --cgroup-root [CONTROLLER:]PATH: the tree's cgroups go below PATH\n"
+		       "  instead of their common cgroup (in the hierarchy of CONTROLLER, or\n"
+		       "  'cgroup2'; without it, in every hierarchy not named otherwise).\n";
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";

@@ -34,6 +34,9 @@ struct external {
 	const char *kind, *key, *value; /* value: NULL when ":VALUE" is left out */
 };
 
+/* --cgroup-root (restore), as given: cgroup-restore.c reads them. */
+#define CGROUP_ROOT_MAX 16
+
 struct options {
 	enum ckpt_command command;
 	enum ckpt_command help_for;
@@ -53,6 +56,8 @@ struct options {
 	int nr_inherit;
 	struct external external[EXTERNAL_MAX]; /* --external */
 	int nr_external;
+	const char *cgroup_root[CGROUP_ROOT_MAX]; /* --cgroup-root [CONTROLLER:]PATH */
+	int nr_cgroup_root;
 	char error[256];
 };
 

@@ -5,6 +5,7 @@
  * system, and plan the restore (restore_prepare, restore_release,
  * restore_verify). cmd-restore.c orders the steps that create the tree.
  */
+#include "cgroup.h"
 #include "commands.h"
 #include "fault.h"
 #include "files.h"
@@ -277,6 +278,9 @@ static int restore_load(struct restore *rs, const char *dir)
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
 		if (rs->procs[i].pp->role == PLAN_LIVE)
 			r = trust_proc(rs, &rs->procs[i]);
+	/* After the processes: each task's place is checked against them. */
+	if (r >= 0)
+		r = cgroup_load(rs);
 	return r;
 }
 
@@ -599,6 +603,7 @@ void restore_release(struct restore *rs)
 	if (rs->cow_len)
 		munmap((void *)rs->cow_base, rs->cow_len);
 	ns_release_all(rs);
+	cgroup_release(rs);
 	free(rs->procs);
 	free(rs->file_owner);
 	plan_release(&rs->plan);

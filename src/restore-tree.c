@@ -25,6 +25,7 @@
  */
 #include "restore.h"
 
+#include "cgroup.h"
 #include "fault.h"
 #include "files.h"
 #include "ns.h"
@@ -284,7 +285,11 @@ static int proc_early(struct restore *rs, size_t i)
 		(void)prctl(PR_SET_NAME, rp->pe->comm ? rp->pe->comm : "", 0, 0, 0);
 		die_as(pp->exit_status);
 	}
-	r = live_early(rs, rp);
+	/* Into its cgroups before it rebuilds anything: its memory is
+	 * charged there, and it never runs its own code elsewhere. */
+	r = cgroup_join_early(rs, pp->pid);
+	if (r >= 0)
+		r = live_early(rs, rp);
 	if (r < 0)
 		return r;
 	log_fd = -1;

@@ -69,6 +69,7 @@ struct restore {
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
 	struct ns_state *ns; /* the tree's namespaces (ns-restore.c); NULL: ckpt's */
 	const struct options *opts; /* --external and the rest; NULL when verifying */
+	struct cg_restore *cg; /* the tree's cgroups (cgroup-restore.c), or NULL */
 };
 
 /* restore-prepare.c */

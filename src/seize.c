@@ -182,6 +182,61 @@ static int leave_group_stop(struct seized_task *t)
 	return is_interrupt_stop(status) ? 0 : -EAGAIN;
 }
 
+/* Tasks seized and interrupted ahead of seize_task() (seize_ahead). */
+static int *ahead;
+static size_t ahead_nr;
+
+static bool take_ahead(int tid)
+{
+	for (size_t i = 0; i < ahead_nr; i++)
+		if (ahead[i] == tid) {
+			ahead[i] = ahead[--ahead_nr];
+			return true;
+		}
+	return false;
+}
+
+static int seize_interrupt(int pid)
+{
+	if (ptrace(PTRACE_SEIZE, pid, NULL,
+		   (void *)(PTRACE_O_TRACESYSGOOD | (exitkill_always ? PTRACE_O_EXITKILL : 0L))) <
+	    0)
+		return -errno;
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
+		int r = -errno;
+
+		(void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return r;
+	}
+	return 0;
+}
+
+int seize_ahead(int tid)
+{
+	int r = seize_interrupt(tid);
+
+	if (r < 0)
+		return r;
+	ahead = xrealloc(ahead, (ahead_nr + 1) * sizeof(*ahead));
+	ahead[ahead_nr++] = tid;
+	return 0;
+}
+
+/* A task seized ahead that the tree did not take: it is let go once its
+ * interrupt stop comes (it exited, or it was not the tree's after all). */
+void seize_ahead_release(void)
+{
+	for (size_t i = 0; i < ahead_nr; i++) {
+		int status;
+
+		if (ptrace_wait_stop(ahead[i], &status) >= 0)
+			(void)ptrace(PTRACE_DETACH, ahead[i], NULL, NULL);
+	}
+	free(ahead);
+	ahead = NULL;
+	ahead_nr = 0;
+}
+
 int seize_task(struct seized_task *t, int pid)
 {
 	int status, r;
@@ -189,13 +244,12 @@ int seize_task(struct seized_task *t, int pid)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	opts_of(pid)->opts = 0;
-	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(PTRACE_O_TRACESYSGOOD | (exitkill_always ? PTRACE_O_EXITKILL : 0L))) <
-	    0)
-		return -errno;
+	if (!take_ahead(pid)) {
+		r = seize_interrupt(pid);
+		if (r < 0)
+			return r;
+	}
 	t->seized = true;
-	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0)
-		return -errno;
 	for (;;) {
 		r = ptrace_wait_stop(pid, &status);
 		if (r < 0)

@@ -27,6 +27,11 @@ struct seized_task {
 
 /* Seize @pid and wait for it to stop. -ESRCH if gone, -EPERM if not ours. */
 int seize_task(struct seized_task *t, int pid);
+/* Seize @tid and ask for its interrupt stop, without waiting for it: a
+ * later seize_task() of it waits (a tree frozen by the v1 freezer, see
+ * cgroup-freeze.c). seize_ahead_release() lets go those it did not take. */
+int seize_ahead(int tid);
+void seize_ahead_release(void);
 /* Put the saved registers back and detach; the task runs on untouched. */
 int thaw_task(struct seized_task *t);
 

@@ -2,6 +2,7 @@
 /* What the fuzzers share (see fuzz.h). */
 #include "fuzz.h"
 
+#include "cgroup.h"
 #include "files.h"
 #include "imgdir.h"
 #include "kinds.h"
@@ -10,6 +11,7 @@
 #include "trust.h"
 #include "util.h"
 
+#include "cgroup.pb-c.h"
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "inventory.pb-c.h"
@@ -43,6 +45,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_NS_CGROUP] = &cgroup_ns_entry__descriptor,
 	[IMG_MNT] = &mnt_ns_entry__descriptor,
 	[IMG_NETNS] = &netns_entry__descriptor,
+	[IMG_CGROUP] = &cgroup_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
@@ -110,6 +113,8 @@ int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg)
 
 		return ipc_check((const IpcEntry *)msg, NULL, 0, &root_set);
 	}
+	case IMG_CGROUP:
+		return cgroup_check((const CgroupEntry *)msg, NULL);
 	default:
 		return 0;
 	}

@@ -325,6 +325,28 @@ START_TEST(test_inherit_fd)
 }
 END_TEST
 
+START_TEST(test_cgroup_root)
+{
+	struct options o;
+	const char *argv[64] = { "ckpt", "restore", "--images", "/d" };
+	int argc = 4;
+
+	ck_assert_int_eq(PARSE(&o, "restore", "--images", "/d", "--cgroup-root", "/x",
+			       "--cgroup-root=pids:/y"),
+			 0);
+	ck_assert_int_eq(o.nr_cgroup_root, 2);
+	ck_assert_str_eq(o.cgroup_root[0], "/x");
+	ck_assert_str_eq(o.cgroup_root[1], "pids:/y");
+	assert_fails(&o, PARSE(&o, "dump", "--pid", "1", "--images", "/d", "--cgroup-root", "/x"),
+		     "does not apply");
+	for (int i = 0; i <= CGROUP_ROOT_MAX; i++) {
+		argv[argc++] = "--cgroup-root";
+		argv[argc++] = "/x";
+	}
+	assert_fails(&o, options_parse(argc, (char **)argv, &o), "too many --cgroup-root");
+}
+END_TEST
+
 START_TEST(test_external)
 {
 	struct options o;
@@ -410,6 +432,7 @@ static Suite *options_suite(void)
 	tcase_add_test(tb, test_reparse);
 	tcase_add_test(tb, test_inherit_fd);
 	tcase_add_test(tb, test_external);
+	tcase_add_test(tb, test_cgroup_root);
 	suite_add_tcase(s, tb);
 	return s;
 }
