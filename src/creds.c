@@ -32,6 +32,7 @@
  * flag is set only after creds_restore_last.
  */
 #include "kinds.h"
+#include "ns-user.h"
 #include "proc.h"
 #include "seccomp.h"
 #include "seize.h"
@@ -125,6 +126,10 @@ static int dump_thread_creds(int pid, int tid, TaskCoreEntry *core, CredsEntry *
 			pid, tid);
 	}
 	*ret = c = creds_from_status(&st);
+	/* Set again from inside its user namespace: only mapped ids can be. */
+	r = userns_check_creds_dump(tid, c);
+	if (r < 0)
+		return r;
 	if (st.seccomp == SECCOMP_MODE_DISABLED)
 		return 0;
 	r = seize_set_options(tid, PTRACE_O_SUSPEND_SECCOMP);

@@ -21,6 +21,8 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
 	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
+	/* the namespace's id (an inode number) in place of a pid */
+	[IMG_USERNS] = { "userns-%u.img", 0x4e535501, "user namespace" },
 };
 
 char *img_name(enum img_kind kind, int pid)

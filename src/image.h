@@ -51,6 +51,7 @@ enum img_kind {
 	IMG_FILE_DATA,
 	IMG_IPC,
 	IMG_SYSV_SHM_PAGES,
+	IMG_USERNS,
 	IMG_NR_KINDS,
 };
 

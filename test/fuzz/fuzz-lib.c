@@ -6,6 +6,7 @@
 #include "imgdir.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns-user.h"
 #include "tree.h"
 #include "trust.h"
 #include "util.h"
@@ -18,6 +19,7 @@
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
+#include "userns.pb-c.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -32,6 +34,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_FILES] = &files_entry__descriptor,
 	[IMG_SHMEM] = &shmem_entry__descriptor,
 	[IMG_IPC] = &ipc_entry__descriptor,
+	[IMG_USERNS] = &userns_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
@@ -99,6 +102,8 @@ int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg)
 
 		return ipc_check((const IpcEntry *)msg, NULL, 0, &root_set);
 	}
+	case IMG_USERNS:
+		return userns_check((const UsernsEntry *)msg);
 	default:
 		return 0;
 	}
