@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "proc.h"
 #include "trust.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -364,6 +365,8 @@ int cmd_check(const struct options *o)
 	printf("protections (what is refused without each):\n");
 	(void)print_features(protections, ARRAY_SIZE(protections));
 	check_caps_print();
+	printf("namespaces (what ckpt saves and this kernel lets it make again):\n");
+	(void)ns_check_kinds();
 	if (missing) {
 		pr_err("cannot checkpoint on this system: %d required feature%s missing", missing,
 		       missing > 1 ? "s" : "");

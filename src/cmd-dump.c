@@ -15,6 +15,7 @@
 #include "keeper.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns.h"
 #include "pages.h"
 #include "proc.h"
 #include "pstree.pb-c.h"
@@ -373,12 +374,13 @@ static int kill_tree(struct dump *d)
 
 /* As their tracer we see the threads die (their parents still reap them);
  * a leader's exit is reported only after every other thread's, so those
- * go first. */
+ * go first. Children before parents: the init of a pid namespace does not
+ * die before everything in it is gone, which its tracer must see first. */
 static void wait_tree_dead(struct dump *d)
 {
 	int status;
 
-	for (size_t i = 0; i < d->tree.nr; i++) {
+	for (size_t i = d->tree.nr; i-- > 0;) {
 		struct tree_proc *tp = &d->tree.procs[i];
 
 		for (size_t k = tp->nr_threads; k-- > 0;)
@@ -698,6 +700,9 @@ int cmd_dump(const struct options *o)
 			t_thawed = now_ns(CLOCK_MONOTONIC);
 		}
 	}
+	/* The namespaces' images first: a kind may refuse what it finds. */
+	if (r >= 0 && !d->predump)
+		r = interrupted() ? -EINTR : ns_dump_all(d, &dir, o);
 	if (r >= 0)
 		r = write_all(d, &dir);
 	for (size_t i = 0; r >= 0 && !d->predump && i < d->tree.nr; i++)

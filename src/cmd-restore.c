@@ -204,7 +204,7 @@ static int restore_remote(struct restore *rs, size_t i)
 	if (r >= 0)
 		r = FAULT_OR(restore_threads,
 			     pr_errno(-EAGAIN, "cannot restore %d: cannot create its threads", pid),
-			     threads_restore(&inf, rp->core));
+			     threads_restore(&inf, rp->core, rs, i));
 	if (r >= 0)
 		r = FAULT_OR(restore_main_thread,
 			     pr_errno(-EINVAL, "cannot restore %d: cannot set up its thread", pid),

@@ -5,6 +5,7 @@
 #include "image.h"
 #include "imgdir.h"
 #include "kinds.h"
+#include "ns.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
 #include "util.h"
@@ -332,6 +333,7 @@ static void show_tables_text(const struct show *s)
 	}
 	if (s->ipc)
 		ipc_show(s->ipc);
+	ns_show(s->dirfd);
 }
 
 static void show_text(const struct show *s)

@@ -27,7 +27,8 @@
 
 /* name, commands that reach it (D dump, P pre-dump, R restore; r: a
  * restore of System V IPC objects, which the tree of test 96 has none of:
- * not listed, tests 101 and 103 walk them) */
+ * not listed, tests 101 and 103 walk them; n: of a namespace of the
+ * tree's, test 203 walks them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
@@ -65,6 +66,8 @@
 	X(dump_write_shmem, "D")           \
 	X(dump_sysv_ipc, "D")              \
 	X(dump_write_ipc, "D")             \
+	X(dump_ns_open, "n")               \
+	X(dump_write_ns, "n")              \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -101,6 +104,8 @@
 	X(restore_clone_root, "R")         \
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
+	X(restore_ns_uts, "n")             \
+	X(restore_ns_finish, "n")          \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \
 	X(restore_fds_early, "R")          \

@@ -21,6 +21,9 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_FILE_DATA] = { "filedata-%d.img", 0x5441440a, "file contents" },
 	[IMG_IPC] = { "ipc.img", 0x43504931, "System V IPC" },
 	[IMG_SYSV_SHM_PAGES] = { "sysv-shm-pages-%d.img", 0x48535332, "System V shm pages" },
+	/* Named after a namespace's id, an inode number above INT_MAX. */
+	[IMG_NS] = { "ns.img", 0x00534e33, "namespaces" },
+	[IMG_NS_UTS] = { "uts-%u.img", 0x53545534, "UTS namespace" },
 	/* the namespace's id (an inode number) in place of a pid */
 	[IMG_USERNS] = { "userns-%u.img", 0x4e535501, "user namespace" },
 };

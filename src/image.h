@@ -51,6 +51,8 @@ enum img_kind {
 	IMG_FILE_DATA,
 	IMG_IPC,
 	IMG_SYSV_SHM_PAGES,
+	IMG_NS, /* ns.img: the tree's namespaces (ns.c) */
+	IMG_NS_UTS, /* uts-ID.img (ns-uts.c) */
 	IMG_USERNS,
 	IMG_NR_KINDS,
 };

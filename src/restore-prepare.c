@@ -13,6 +13,7 @@
 #include "infect.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns.h"
 #include "proc.h"
 #include "restore.h"
 #include "threads.h"
@@ -271,6 +272,8 @@ static int restore_load(struct restore *rs, const char *dir)
 		if (r >= 0 && rp->pp->role == PLAN_LIVE)
 			r = trust_proc(rs, rp);
 	}
+	if (r >= 0)
+		r = ns_load(rs);
 	return r;
 }
 
@@ -586,6 +589,7 @@ void restore_release(struct restore *rs)
 	}
 	if (rs->cow_len)
 		munmap((void *)rs->cow_base, rs->cow_len);
+	ns_release_all(rs);
 	free(rs->procs);
 	free(rs->file_owner);
 	plan_release(&rs->plan);

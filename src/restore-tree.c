@@ -27,11 +27,13 @@
 
 #include "fault.h"
 #include "files.h"
+#include "ns.h"
 #include "proc.h"
 #include "util.h"
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -47,19 +49,36 @@
 
 static void proc_main(struct restore *rs, size_t i) __attribute__((noreturn));
 
-static long clone_with_pid(int pid, bool clone_parent)
+/*
+ * Process @i of the plan, with its pid in every pid namespace it is in
+ * (set_tid: innermost first) and the namespaces it makes. Returns its pid
+ * as its creator sees it, 0 in the child.
+ */
+static long clone_proc(struct restore *rs, size_t i, int *pidfd)
 {
-	pid_t tid = pid;
+	bool clone_parent = rs->procs[i].pp->clone_parent;
+	int32_t tids[NS_LEVELS_MAX];
+	int nr = ns_set_tid(rs, i, tids, ARRAY_SIZE(tids));
 	struct clone_args args = {
 		/* With CLONE_PARENT the exit signal is the creator's. */
-		.flags = clone_parent ? CLONE_PARENT : 0,
+		.flags = (clone_parent ? CLONE_PARENT : 0) | (uint64_t)ns_clone_flags(rs, i) |
+			 (pidfd ? CLONE_PIDFD : 0),
+		.pidfd = (uint64_t)pidfd,
 		.exit_signal = clone_parent ? 0 : SIGCHLD,
-		.set_tid = (uint64_t)&tid,
-		.set_tid_size = 1,
+		.set_tid = (uint64_t)tids,
+		.set_tid_size = (uint64_t)nr,
 	};
 
+	if (nr < 0) {
+		errno = -nr;
+		return -1;
+	}
 	return syscall(SYS_clone3, &args, sizeof(args));
 }
+
+/* A child that made the pid namespace its creator had for its children
+ * (unshare(CLONE_NEWPID), then fork): the creator enters it at the end. */
+static int pfc_pidfd = -1;
 
 static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 {
@@ -70,7 +89,7 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 		if (c->creator != (int)i || c->before_setsid != before_setsid)
 			continue;
 		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
-			       clone_with_pid(c->pid, c->clone_parent));
+			       clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
 		if (pid == 0)
 			proc_main(rs, j);
 		if (pid < 0 && errno == EEXIST)
@@ -86,10 +105,27 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
  * session (restored from the shell or script it was dumped from); if not,
  * the process joins the group of `ckpt restore`.
  */
-static int join_group(struct restore *rs, const struct plan_proc *pp)
+static int join_group(struct restore *rs, size_t i)
 {
+	const struct plan_proc *pp = rs->procs[i].pp;
 	int pgid = pp->pgid;
 
+	/* Inside a pid namespace the group is known by its pid there; one
+	 * outside it is the one the process was made in (its creator's),
+	 * which ckpt checks once the tree exists. */
+	if (ns_pid_level(rs, i) && pgid != PLAN_CALLER_PGID) {
+		int inner = ns_pid_in(rs, i, pgid);
+
+		if (!inner)
+			return 0;
+		if (FAULT_OR(restore_join_group, (errno = EPERM, -1),
+			     getpgid(0) == inner ? 0 : setpgid(0, inner)) < 0)
+			return pr_errno(-errno, "cannot restore: cannot put %d in process group %d",
+					pp->pid, pgid);
+		return 0;
+	}
+	if (ns_pid_level(rs, i))
+		return 0; /* the caller's group, joined from outside */
 	if (pgid == PLAN_CALLER_PGID) {
 		pgid = rs->outside_pgid;
 		if (getpgid(0) != pgid && setpgid(0, pgid) < 0)
@@ -163,6 +199,10 @@ static int proc_early(struct restore *rs, size_t i)
 	const struct plan_proc *pp = rp->pp;
 	int r;
 
+	/* The namespaces it makes, before anything else. */
+	r = ns_in_new_proc(rs, i);
+	if (r < 0)
+		return r;
 	r = FAULT_OR(restore_cow_premap,
 		     pr_errno(-ENOMEM,
 			      "cannot restore: cannot map the memory children share with %d",
@@ -191,8 +231,17 @@ static int proc_early(struct restore *rs, size_t i)
 	r = clone_children(rs, i, false);
 	if (r < 0)
 		return r;
+	if (pfc_pidfd >= 0) {
+		r = setns(pfc_pidfd, CLONE_NEWPID) < 0 ? -errno : 0;
+		close(pfc_pidfd);
+		pfc_pidfd = -1;
+		if (r < 0)
+			return pr_errno(r,
+					"cannot restore: %d cannot enter its child's pid namespace",
+					pp->pid);
+	}
 	raise(SIGSTOP); /* until every process and group exists */
-	r = join_group(rs, pp);
+	r = join_group(rs, i);
 	if (r < 0)
 		return r;
 	if (pp->role == PLAN_HELPER)
@@ -214,6 +263,11 @@ static void proc_main(struct restore *rs, size_t i)
 	const stack_t no_stack = { .ss_flags = SS_DISABLE };
 
 	log_fd = rs->log_fd;
+	/* Its creator's, not its own. */
+	if (pfc_pidfd >= 0) {
+		close(pfc_pidfd);
+		pfc_pidfd = -1;
+	}
 	/* fork() hands down the signal stack of ckpt's thread (an ASan build
 	 * has one), which restore sets again only where the image has one:
 	 * a process dumped without would take its next SA_ONSTACK signal
@@ -272,8 +326,7 @@ static int spawn_root(struct restore *rs)
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return pr_errno(-errno, "cannot restore: pipe");
 	fflush(NULL);
-	pid = FAULT_OR(restore_clone_root, (errno = EAGAIN, -1),
-		       clone_with_pid(rs->procs[0].pp->pid, false));
+	pid = FAULT_OR(restore_clone_root, (errno = EAGAIN, -1), clone_proc(rs, 0, NULL));
 	if (pid == 0)
 		root_main(rs, sync[0], sync[1]);
 	close(sync[0]);
@@ -339,6 +392,14 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 	}
 	if (sig == SIGSTOP) {
 		if (++rp->stops == 1 && ++s->at_barrier == rs->nr) {
+			/* Every process exists, none has gone on. */
+			int r = FAULT_OR(
+				restore_ns_finish,
+				pr_fail(-EIO, "cannot restore: namespaces: input/output error"),
+				ns_finish_all(rs));
+
+			if (r < 0)
+				return r;
 			release_barrier(rs);
 			s->released = true;
 		} else if (rp->stops == 2) {

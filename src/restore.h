@@ -65,6 +65,7 @@ struct restore {
 	const struct inherit_fd *inherit; /* --inherit-fd */
 	int nr_inherit;
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */
+	struct ns_state *ns; /* the tree's namespaces (ns-restore.c); NULL: ckpt's */
 };
 
 /* restore-prepare.c */

@@ -10,6 +10,8 @@
  */
 #include "threads.h"
 
+#include "ns.h"
+#include "restore.h"
 #include "seize.h"
 #include "util.h"
 
@@ -23,25 +25,28 @@
 #define THREAD_CLONE_FLAGS \
 	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
-static int clone_thread(struct infect *main_inf, int tid)
+/* Thread @tid, with its tid in every pid namespace the process is in
+ * (@tids, innermost first: the clone3 returns that one). */
+static int clone_thread(struct infect *main_inf, int tid, const int32_t *tids, int nr)
 {
 	struct clone_args args = {
 		.flags = THREAD_CLONE_FLAGS,
 		.set_tid = main_inf->scratch + sizeof(struct clone_args),
-		.set_tid_size = 1,
+		.set_tid_size = (uint64_t)nr,
 	};
-	pid_t want = tid;
 	long ret;
 	int status, r;
 
+	if (nr < 0)
+		return pr_errno(nr, "cannot restore thread %d", tid);
 	r = remote_write(main_inf->pid, main_inf->scratch, &args, sizeof(args));
 	if (r == 0)
-		r = remote_write(main_inf->pid, args.set_tid, &want, sizeof(want));
+		r = remote_write(main_inf->pid, args.set_tid, tids, (size_t)nr * sizeof(*tids));
 	if (r == 0)
 		r = infect_syscall3(main_inf, SYS_clone3, &ret, main_inf->scratch, sizeof(args), 0);
 	if (r == 0 && ret < 0)
 		r = (int)ret;
-	if (r == 0 && ret != tid)
+	if (r == 0 && ret != tids[0])
 		r = -EEXIST;
 	if (r < 0)
 		return r == -EEXIST ? pr_fail(r, "cannot restore thread %d: the tid is in use", tid)
@@ -72,7 +77,8 @@ static int thread_setup(struct infect *inf, const TaskCoreEntry *core, size_t i)
 	return r;
 }
 
-int threads_restore(struct infect *main_inf, const TaskCoreEntry *core)
+int threads_restore(struct infect *main_inf, const TaskCoreEntry *core, const struct restore *rs,
+		    size_t proc)
 {
 	long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
 
@@ -84,9 +90,11 @@ int threads_restore(struct infect *main_inf, const TaskCoreEntry *core)
 		const ThreadCoreEntry *th = core->threads[i];
 		struct user_regs_struct base;
 		struct infect inf;
+		int32_t tids[NS_LEVELS_MAX];
 		int r;
 
-		r = clone_thread(main_inf, (int)th->tid);
+		r = clone_thread(main_inf, (int)th->tid, tids,
+				 ns_thread_set_tid(rs, proc, i, tids, ARRAY_SIZE(tids)));
 		if (r < 0)
 			return r;
 		if (ptrace(PTRACE_GETREGS, th->tid, NULL, &base) < 0)

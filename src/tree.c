@@ -6,6 +6,7 @@
 
 #include "fault.h"
 #include "imgdir.h"
+#include "ns.h"
 #include "proc.h"
 #include "util.h"
 
@@ -21,13 +22,14 @@ struct tree_proc *tree_find(struct tree *t, int pid)
 	return NULL;
 }
 
-static struct tree_proc *tree_add(struct tree *t, const struct proc_stat *st)
+static struct tree_proc *tree_add(struct tree *t, const struct proc_stat *st, struct proc_ns *ns)
 {
 	struct tree_proc *p;
 
 	t->procs = xrealloc(t->procs, (t->nr + 1) * sizeof(*t->procs));
 	p = &t->procs[t->nr++];
 	memset(p, 0, sizeof(*p));
+	p->ns = ns;
 	p->node.pid = st->pid;
 	p->node.ppid = st->ppid;
 	p->node.pgid = st->pgid;
@@ -40,32 +42,6 @@ static void mark_zombie(struct tree_proc *p, const struct proc_stat *st)
 {
 	p->node.zombie = true;
 	p->node.exit_status = st->exit_code;
-}
-
-/*
- * Namespaces are not saved: a process in other ones than ours (a
- * container) would come back in ours, with other pids, mounts or network.
- */
-static int check_namespaces(int pid, const char *comm)
-{
-	static const char *const kinds[] = { "pid", "mnt", "net", "ipc", "uts", "user", "cgroup" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		char path[64], theirs[64] = "", ours[64] = "";
-
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kinds[i]);
-		if (readlink(path, theirs, sizeof(theirs) - 1) < 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[i]);
-		if (readlink(path, ours, sizeof(ours) - 1) < 0)
-			continue;
-		if (strcmp(theirs, ours))
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot dump: process %d ('%s') is in another %s namespace (not supported)",
-				pid, comm, kinds[i]);
-	}
-	return 0;
 }
 
 /* Why @pid cannot be seized, in words. */
@@ -88,7 +64,8 @@ static int seize_failed(int pid, const struct proc_stat *st, int r)
 static int tree_take(struct tree *t, int pid, int ppid)
 {
 	struct proc_stat st;
-	struct tree_proc *p;
+	struct tree_proc *p, *parent = ppid ? tree_find(t, ppid) : NULL;
+	struct proc_ns *ns = NULL;
 	int r;
 
 	r = proc_read_stat(pid, &st);
@@ -98,10 +75,11 @@ static int tree_take(struct tree *t, int pid, int ppid)
 		return pr_errno(r, "cannot dump: cannot read /proc/%d/stat", pid);
 	if (pid == getpid())
 		return pr_fail(-EINVAL, "cannot dump: ckpt itself (%d) is in the tree", pid);
-	r = check_namespaces(pid, st.comm);
+	/* Namespaces the tree cannot have: refused before it is seized. */
+	r = ns_take(t, pid, ppid ?: st.ppid, st.comm, parent ? parent->ns : NULL, &ns);
 	if (r < 0)
 		return r;
-	p = tree_add(t, &st);
+	p = tree_add(t, &st, ns);
 	if (st.state == 'Z' || st.state == 'X') {
 		mark_zombie(p, &st);
 		return 0;
@@ -175,6 +153,8 @@ int tree_seize(int root, struct tree *t)
 		for (size_t i = 0; i < t->nr && r >= 0; i++)
 			r = take_children(t, i, &found_new);
 	}
+	if (r >= 0)
+		r = ns_tree_check(t);
 	if (r < 0)
 		tree_thaw(t);
 	return r;
@@ -188,8 +168,10 @@ void tree_thaw(struct tree *t)
 
 void tree_release(struct tree *t)
 {
-	for (size_t i = 0; i < t->nr; i++)
+	for (size_t i = 0; i < t->nr; i++) {
 		free(t->procs[i].threads);
+		free(t->procs[i].ns);
+	}
 	free(t->procs);
 	t->procs = NULL;
 	t->nr = 0;

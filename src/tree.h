@@ -31,8 +31,11 @@ struct tree_node {
 	char comm[64];
 };
 
+struct proc_ns;
+
 struct tree_proc {
 	struct tree_node node;
+	struct proc_ns *ns; /* what it is in (ns.h) */
 	struct seized_task *threads; /* leader first; none for a zombie */
 	size_t nr_threads;
 };

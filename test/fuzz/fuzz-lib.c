@@ -16,6 +16,7 @@
 #include "inventory.pb-c.h"
 #include "ipc.pb-c.h"
 #include "mm.pb-c.h"
+#include "ns.pb-c.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
@@ -34,6 +35,8 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_FILES] = &files_entry__descriptor,
 	[IMG_SHMEM] = &shmem_entry__descriptor,
 	[IMG_IPC] = &ipc_entry__descriptor,
+	[IMG_NS] = &ns_tree_entry__descriptor,
+	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
 	[IMG_USERNS] = &userns_entry__descriptor,
 };
 

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CKPT_NS_H
+#define CKPT_NS_H
+/*
+ * Namespaces of the tree.
+ *
+ * Which are saved: those the tree owns. The root owns a namespace of a
+ * kind when its own differs from its parent's (outside the tree); any
+ * other process when its own differs from its parent's in the tree. One
+ * shared with ckpt stays shared and is not saved; a process in one that
+ * is neither its parent's nor new (entered with setns) is refused, as is
+ * a kind without ops. ns.img lists the owned namespaces and, per process,
+ * which it lives in and its pids in every pid namespace it is in.
+ *
+ * Pids in the images are the ones ckpt sees (its own pid namespace);
+ * ns.img adds the pids each process has inside (NSpid), and ns_pid_in()
+ * gives the pid a process of the tree knows another one by.
+ *
+ * Restore: the owner of a namespace makes it, with its clone flag
+ * (clone3, set_tid with one pid per level) or in its kind's restore hook,
+ * right after it was created and before it creates its children; user
+ * namespaces first, mount namespaces last.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ns.pb-c.h"
+
+struct imgdir;
+struct options;
+struct restore;
+struct tree;
+struct dump;
+
+enum ns_kind { NS_PID, NS_MNT, NS_NET, NS_IPC, NS_UTS, NS_USER, NS_CGROUP, NS_TIME, NS_KINDS };
+
+struct ns_dump {
+	enum ns_kind kind;
+	uint32_t id; /* the namespace's id in the images (its inode number) */
+	int pid; /* a frozen process of the tree that lives in it (its owner) */
+	int nsfd; /* /proc/PID/ns/KIND, opened O_RDONLY by the framework */
+	struct imgdir *dir; /* where its images go (see imgdir.h) */
+	const struct options *opts; /* o->external[] and the rest */
+};
+
+struct ns_restore {
+	enum ns_kind kind;
+	uint32_t id;
+	int owner; /* index in rs->procs of the process that creates it */
+	void *state; /* the kind's own, from prepare to release */
+};
+
+struct ns_ops {
+	const char *name; /* as in /proc/PID/ns/: "mnt", "net", ... */
+	int clone_flag; /* CLONE_NEWNS, CLONE_NEWNET, ... */
+	/* Dump, tree frozen, before the tree's own images are written: save the
+	 * namespace's state in image files of its own, named after kind and id
+	 * ("mnt-ID.img"); refuse (pr_fail, one line) what cannot be restored.
+	 * A NULL ops entry: the kind is refused at dump with one line. */
+	int (*dump)(const struct ns_dump *d);
+	/* Restore, in ckpt, before any process exists: read the images, check
+	 * every field (hostile input), resolve --external (refuse a missing one). */
+	int (*prepare)(struct restore *rs, struct ns_restore *n);
+	/* Restore, in the owner, right after clone3 created the namespace with
+	 * clone_flag, before the owner creates its children, opens any fd or
+	 * changes creds; runs as root (ckpt's copy), with ckpt's fds. */
+	int (*restore)(struct restore *rs, struct ns_restore *n);
+	/* Optional: in process @i (an index in rs->procs) of the tree that lives in
+	 * the namespace, right after it was created, before its own children
+	 * (e.g. proc mounted by the first process inside a pid namespace). */
+	int (*restore_in_proc)(struct restore *rs, struct ns_restore *n, size_t i);
+	/* Optional: in ckpt, once every process exists, before the tree runs. */
+	int (*finish)(struct restore *rs, struct ns_restore *n);
+	void (*release)(struct ns_restore *n);
+	/* Optional: `ckpt show`, what the namespace holds, lines on stdout
+	 * (each starting with two spaces); @dirfd is the image set. */
+	void (*show)(int dirfd, uint32_t id);
+};
+
+/* the table, in ns.c: one entry per kind, NULL for a kind not handled */
+extern const struct ns_ops ns_pid_ops, ns_uts_ops, ns_ipc_ops, ns_time_ops, ns_cgroup_ops;
+extern const struct ns_ops ns_mnt_ops; /* src/ns-mnt*.c, lane mntns */
+extern const struct ns_ops ns_net_ops; /* src/ns-net*.c, lane netns */
+extern const struct ns_ops ns_user_ops; /* src/ns-user*.c, lane userns */
+
+const struct ns_ops *ns_ops_of(enum ns_kind kind);
+/* "pid", "mnt", ...: the names of /proc/PID/ns/ */
+const char *ns_kind_name(enum ns_kind kind);
+
+/* ---- dump ---- */
+
+#define NS_LEVELS_MAX 33 /* pid namespaces nest 32 deep, plus ckpt's */
+
+/* What a process of the tree is in, read while it is taken (tree.c). */
+struct proc_ns {
+	uint32_t ino[NS_KINDS]; /* 0: the kernel has no such kind */
+	uint32_t pid_for_children; /* its pid_for_children, if not its own */
+	bool owns[NS_KINDS]; /* it made the one it lives in */
+	int nspid[NS_LEVELS_MAX]; /* ckpt's level first */
+	int nr_nspid;
+};
+
+/* Read what process @pid (named @comm) is in, and decide whether the tree
+ * can have it: @parent is its parent's (NULL for the root, whose parent
+ * @ppid is outside the tree). Logs why not. */
+int ns_take(struct tree *t, int pid, int ppid, const char *comm, const struct proc_ns *parent,
+	    struct proc_ns **ret);
+/* The whole tree frozen: what only the whole tree tells (a pid namespace
+ * made for children: one of them must own it). Logs why not. */
+int ns_tree_check(struct tree *t);
+/* Save the namespaces the tree owns (their kinds' images) and ns.img. */
+int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
+
+/* NSpid of thread @tid of @pid, ckpt's level first. */
+int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr);
+
+/* ---- restore ---- */
+
+/* ns.img read and checked, each namespace's prepare called (after the
+ * plan is made and rs->procs filled). Logs why not. */
+int ns_load(struct restore *rs);
+void ns_release_all(struct restore *rs);
+/* The clone flags process @i is created with. */
+int ns_clone_flags(const struct restore *rs, size_t i);
+/* Its pids for clone3's set_tid, innermost first; returns how many. */
+int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max);
+/* The same for thread @t (1...) of process @i. */
+int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tids, size_t max);
+/* In process @i, right after it was created: the restore hooks of the
+ * namespaces it makes, then restore_in_proc of those it lives in. */
+int ns_in_new_proc(struct restore *rs, size_t i);
+/* Process @j made the pid namespace that was its creator's
+ * pid_for_children: the creator enters it (for its children) once it
+ * has made every child. */
+bool ns_pid_for_children(const struct restore *rs, size_t j);
+/* In ckpt, every process created, none gone on yet: the finish hooks. */
+int ns_finish_all(struct restore *rs);
+/* The pid process @i of the tree knows the process (or thread) ckpt knows
+ * as @pid by: 0 if it cannot see it (outside its pid namespace). */
+int ns_pid_in(const struct restore *rs, size_t i, int pid);
+/* The depth of process @i's pid namespace below ckpt's (0: ckpt's). */
+int ns_pid_level(const struct restore *rs, size_t i);
+
+/* Run @fn(@arg) in ckpt's calling thread moved into the namespace @nsfd
+ * of kind @k (uts, ipc, net: what setns allows a thread), then back. */
+int ns_run_in(int nsfd, enum ns_kind k, int (*fn)(void *), void *arg);
+
+/* ---- show / check ---- */
+void ns_show(int dirfd);
+/* `ckpt check`: a line per kind, whether this kernel lets ckpt make it. */
+int ns_check_kinds(void);
+
+#endif
