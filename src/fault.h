@@ -68,6 +68,7 @@
 	X(dump_write_ipc, "D")             \
 	X(dump_ns_open, "n")               \
 	X(dump_write_ns, "n")              \
+	X(dump_userns, "n")                \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -105,6 +106,7 @@
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
 	X(restore_ns_uts, "n")             \
+	X(restore_userns_maps, "n")        \
 	X(restore_ns_finish, "n")          \
 	X(restore_join_group, "R")         \
 	X(restore_ctty, "R")               \

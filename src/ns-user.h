@@ -96,4 +96,35 @@ int userns_check_creds_dump(int pid, const CredsEntry *c);
  * allocated: free ret->groups). -ERANGE when an id is not mapped. */
 int userns_creds_inside(const UsernsEntry *u, const CredsEntry *c, CredsEntry *ret);
 
+/* ---- restore, with the namespace framework (ns-user-ops.c) ---- */
+
+struct restore;
+struct user_restore;
+
+/* The most user namespaces one restore makes. */
+#define NS_MAX_USER 64
+
+/* The user namespace process @pid (as ckpt sees it) makes at restore, and
+ * lives in: NULL for one in ckpt's. */
+const UsernsEntry *userns_restored_of(int pid);
+
+/* What the creator of a user namespace's owner changes in its own thread
+ * around the clone3 that makes it. */
+struct userns_clone {
+	struct user_restore *ur; /* NULL: process @i makes none */
+	long secbits;
+	gid_t *groups;
+	int nr_groups;
+	bool changed;
+};
+
+/* In the creator of process @i, right before the clone3 that makes it:
+ * if it makes a user namespace, take its owner's euid and the process's
+ * groups (this thread only), keeping the capabilities. Logs. */
+int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc);
+/* Right after that clone3 (@pid: the new process, or -1 if it failed):
+ * ckpt's own ids back, then the maps written and the process let go on.
+ * Logs. */
+int userns_clone_end(struct restore *rs, size_t i, struct userns_clone *uc, long pid);
+
 #endif

@@ -30,6 +30,7 @@ static const char *const kind_names[NS_KINDS] = {
 static const struct ns_ops *const ns_table[NS_KINDS] = {
 	[NS_PID] = &ns_pid_ops,
 	[NS_UTS] = &ns_uts_ops,
+	[NS_USER] = &ns_user_ops,
 };
 
 /*

@@ -274,6 +274,11 @@ static int restore_load(struct restore *rs, const char *dir)
 	}
 	if (r >= 0)
 		r = ns_load(rs);
+	/* Known only now: which processes get their capabilities from a
+	 * user namespace of their own rather than from ckpt. */
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (rs->procs[i].pp->role == PLAN_LIVE)
+			r = creds_check_restorer(rs->procs[i].core);
 	return r;
 }
 
