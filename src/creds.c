@@ -393,7 +393,6 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 	const CredsEntry *c = creds_of_thread(core, i);
 	/* In a user namespace the ids are set as the process sees them. */
 	const UsernsEntry *u = userns_restored_of((int)core->pid);
-	_cleanup_free_ uint32_t *inner_groups = NULL;
 	CredsEntry inside;
 	uint64_t borrowed = 1ULL << CAP_SETPCAP, all = caps_all();
 	uint32_t pdeath = th->has_pdeath_sig	       ? th->pdeath_sig
@@ -416,7 +415,6 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 				-ERANGE,
 				"cannot restore thread %u: an id not mapped in its user namespace",
 				th->tid);
-		inner_groups = inside.groups;
 		c = &inside;
 	}
 	if (core_has_seccomp(core))
@@ -433,9 +431,10 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 		return pr_errno(r, "cannot restore the credentials of thread %u", th->tid);
 
 	add_call(l, "keep capabilities", SYS_prctl, PR_SET_KEEPCAPS, 1, 0);
-	/* With setgroups denied it has them from its creator (ns-user-ops.c)
-	 * and cannot set them: creds_restore_last checks them. */
-	if (!u || u->setgroups_allow)
+	/* In a user namespace it has them from its creator, host ids that
+	 * need no mapping (ns-user-ops.c), and could not set them once
+	 * setgroups is denied: creds_restore_last checks them. */
+	if (!u)
 		add_call(l, "set the supplementary groups", SYS_setgroups, (long)c->n_groups,
 			 (long)groups_at, 0);
 	add_call(l, "set the gids", SYS_setresgid, c->gid, c->egid, c->sgid);

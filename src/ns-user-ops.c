@@ -169,7 +169,6 @@ static int creds_mapped(const TaskCoreEntry *core, const UsernsEntry *u)
 				-EPERM,
 				"cannot restore %u: thread %u has ids its user namespace %u does not map (refused)",
 				core->pid, core->threads[t]->tid, u->id);
-		free(inside.groups);
 	}
 	return 0;
 }

@@ -459,11 +459,8 @@ static const char *ids_unmapped(UsernsExtent *const *um, size_t nu, UsernsExtent
 			*ret_id = gids[i];
 			return "gid";
 		}
-	for (size_t i = 0; i < c->n_groups; i++)
-		if (!userns_map_up(gm, ng, c->groups[i], &inner)) {
-			*ret_id = c->groups[i];
-			return "supplementary group";
-		}
+	/* Supplementary groups need no mapping: they are given to the
+	 * process before it enters its namespace (ns-user-ops.c). */
 	return NULL;
 }
 
@@ -518,8 +515,5 @@ int userns_creds_inside(const UsernsEntry *u, const CredsEntry *c, CredsEntry *r
 	for (int k = 0; k < 8; k++)
 		(void)userns_map_up(k < 4 ? u->uid_map : u->gid_map,
 				    k < 4 ? u->n_uid_map : u->n_gid_map, *ids[k], ids[k]);
-	ret->groups = xmalloc((c->n_groups + 1) * sizeof(uint32_t));
-	for (size_t i = 0; i < c->n_groups; i++)
-		(void)userns_map_up(u->gid_map, u->n_gid_map, c->groups[i], &ret->groups[i]);
 	return 0;
 }

@@ -87,13 +87,15 @@ int userns_check(const UsernsEntry *u);
  * not log. */
 int userns_write_maps(int pid, const UsernsEntry *u);
 
-/* At dump: is every id of @c (host ids, read from /proc) mapped in the
- * user namespace of process @pid? 0 when it is in ckpt's; logs one line
- * and returns -ENOTSUP when not. */
+/* At dump: is every uid and gid of @c (host ids, read from /proc) mapped
+ * in the user namespace of process @pid? 0 when it is in ckpt's; logs one
+ * line and returns -ENOTSUP when not. Supplementary groups need not be:
+ * the restore gives them from outside. */
 int userns_check_creds_dump(int pid, const CredsEntry *c);
 
-/* @c (host ids) turned into the ids seen inside @u, into @ret (the groups
- * allocated: free ret->groups). -ERANGE when an id is not mapped. */
+/* @c (host ids) turned into the ids seen inside @u, into @ret; the
+ * supplementary groups are left as they are (host ids, @c's array).
+ * -ERANGE when a uid or gid is not mapped. */
 int userns_creds_inside(const UsernsEntry *u, const CredsEntry *c, CredsEntry *ret);
 
 /* ---- restore, with the namespace framework (ns-user-ops.c) ---- */

@@ -5,11 +5,12 @@
 #
 #   userns_start W NAME [UNSHARE_ARGS...]   the user starts 280-userns in
 #                     W (made, its own) as `unshare --user --map-root-user
-#                     --uts [UNSHARE_ARGS...] 280-userns W NAME`; sets
+#                     --uts [UNSHARE_ARGS...] 280-userns W NAME`, with its
+#                     own group and USERNS_EXTRA_GID if set; sets
 #                     USERNS_PID and waits for READY
 #   userns_host_ids PID   "Uid: ... Gid: ... Groups: ..." as the host sees
 #   userns_assert_host PID   the host sees PID as the user: every uid and
-#                     gid the user's, its one group, the map of its root
+#                     gid the user's, its groups, the map of its root
 #                     to the user, setgroups denied
 
 userns_init() {
@@ -25,11 +26,19 @@ userns_start() {
 	shift 2
 	mkdir -m 0755 "$w"
 	chown "$ATK_UID:$ATK_GID" "$w"
-	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-		--inh-caps=-all --bounding-set=-all -- \
+	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" \
+		--groups="$(userns_groups ,)" --inh-caps=-all --bounding-set=-all -- \
 		unshare --user --map-root-user --uts "$@" -- "$USERNS_BIN" "$w" "$name"
 	USERNS_PID=$TARGET_PID
 	wait_ready "$USERNS_PID" "$w"
+}
+
+# The user's groups, joined by $1: its own, and USERNS_EXTRA_GID (a
+# supplementary group its namespace does not map) when set.
+userns_groups() {
+	local g
+	g=$(printf '%s\n' "$ATK_GID" ${USERNS_EXTRA_GID:+"$USERNS_EXTRA_GID"} | sort -n | paste -s -d "$1")
+	printf '%s\n' "$g"
 }
 
 userns_host_ids() {
@@ -39,7 +48,8 @@ userns_host_ids() {
 userns_assert_host() {
 	local pid=$1 want have
 	want=$(printf 'Uid: %s %s %s %s\nGid: %s %s %s %s\nGroups: %s ' \
-		"$ATK_UID" "$ATK_UID" "$ATK_UID" "$ATK_UID" "$ATK_GID" "$ATK_GID" "$ATK_GID" "$ATK_GID" "$ATK_GID")
+		"$ATK_UID" "$ATK_UID" "$ATK_UID" "$ATK_UID" "$ATK_GID" "$ATK_GID" "$ATK_GID" "$ATK_GID" \
+		"$(userns_groups ' ')")
 	have=$(userns_host_ids "$pid")
 	[[ $have == "$want" ]] || fail "the host sees $pid as '$have', want '$want'"
 	have=$(tr -s ' ' <"/proc/$pid/uid_map")

@@ -209,10 +209,14 @@ START_TEST(test_creds_inside)
 	ck_assert_uint_eq(in.uid, 0);
 	ck_assert_uint_eq(in.fsuid, 0);
 	ck_assert_uint_eq(in.fsgid, 2);
+	/* Groups stay host ids: given from outside. */
+	ck_assert_ptr_eq(in.groups, groups);
 	ck_assert_uint_eq(in.n_groups, 2);
-	ck_assert_uint_eq(in.groups[0], 0);
-	ck_assert_uint_eq(in.groups[1], 6);
-	free(in.groups);
+	groups[1] = 27; /* not mapped, and fine */
+	ck_assert_int_eq(userns_creds_inside(u, &c, &in), 0);
+	c.fsgid = 27; /* not mapped: cannot be set inside */
+	ck_assert_int_eq(userns_creds_inside(u, &c, &in), -ERANGE);
+	c.fsgid = 1000;
 	c.suid = 0; /* host root is not mapped */
 	ck_assert_int_eq(userns_creds_inside(u, &c, &in), -ERANGE);
 	userns_entry__free_unpacked(u, NULL);

@@ -6,7 +6,8 @@
 # every capability there (its self-check sets its host name and its uids
 # again), sees the same maps, setgroups and host name, and the owner of
 # its user namespace is the user again; the host sees it as the user, not
-# root, with the same maps. `ckpt show` lists the namespace.
+# root, with the same maps and groups (one of them not mapped inside).
+# `ckpt show` lists the namespace.
 # e2e-timeout: 90
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -19,6 +20,9 @@ userns_init
 
 w=$ATK_HOME/w
 name=ck280-$$
+# A supplementary group its namespace does not map (65534 inside): the
+# restore gives it back from outside.
+USERNS_EXTRA_GID=100
 userns_start "$w" "$name"
 pid=$USERNS_PID
 userns_assert_host "$pid"

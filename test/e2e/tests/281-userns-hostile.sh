@@ -56,7 +56,7 @@ hostile "$uimg" "empty map" "gid_map=[]"
 hostile "$uimg" "nested" "parent_id=7"
 hostile "$uimg" "id of another" "id=12345"
 hostile "core-$pid.img" "does not map" "creds.uid=0"
-hostile "core-$pid.img" "does not map" "creds.groups[+]=0"
+hostile "core-$pid.img" "does not map" "creds.fsgid=0"
 hostile "core-$pid.img" "has threads|thread pids" "threads[+]=@0" "threads[1].tid=$((pid + 1))"
 
 # A copy the user owns is believed only as far as the user: its process
