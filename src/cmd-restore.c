@@ -8,6 +8,7 @@
  * Loading and checking the images is in restore-prepare.c.
  */
 #include "commands.h"
+#include "ns.h"
 #include "fault.h"
 #include "files.h"
 #include "imgdir.h"
@@ -126,7 +127,8 @@ static int reap_helpers(struct restore *rs, size_t i, struct infect *inf)
 
 		if (rs->procs[j].pp->role != PLAN_HELPER || rs->procs[j].parent != (int)i)
 			continue;
-		r = infect_syscall6(inf, SYS_wait4, &ret, rs->procs[j].pp->pid, 0, __WALL, 0, 0, 0);
+		r = infect_syscall6(inf, SYS_wait4, &ret, ns_pid_in(rs, i, rs->procs[j].pp->pid), 0,
+				    __WALL, 0, 0, 0);
 		if (r < 0 || ret < 0)
 			return pr_errno(r < 0 ? r : (int)ret,
 					"cannot restore: cannot reap helper %d",
@@ -188,7 +190,7 @@ static int restore_remote(struct restore *rs, size_t i)
 			     pr_errno(-ENOMEM, "cannot restore %d: cannot map its memory", pid),
 			     mm_restore_late(&rp->plan, &inf, rs->chain, rs->nr_chain));
 	if (r >= 0)
-		r = ipc_restore_late(&inf, rs->ipc);
+		r = ipc_restore_late(&inf, ns_ipc_entry(rs, i) ?: rs->ipc);
 	/* After the restorer's fds are closed: closing one would drop them. */
 	if (r >= 0)
 		r = FAULT_OR(restore_locks_late,
@@ -388,6 +390,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = open_shared(rs);
 	if (r >= 0)
 		r = tree_spawn(rs);
+	if (r >= 0)
+		r = ns_check_groups(rs);
 	if (r >= 0)
 		r = restore_all_remote(rs);
 	if (r >= 0)

@@ -6,6 +6,7 @@
  */
 #include "dump-guard.h"
 #include "dump.h"
+#include "ns.h"
 #include "commands.h"
 #include "fault.h"
 #include "files.h"
@@ -233,7 +234,8 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 			dump_shmem_vmas,
 			pr_errno(-ENOENT, "cannot dump %d: cannot read its shared memory", pid),
 			shmem_dump_vmas(&d->shmem, pid, &p->mm));
-	if (r >= 0)
+	/* One in an IPC namespace of the tree's: with it (ns-ipc.c). */
+	if (r >= 0 && !ns_lives_in_own(p->tp, NS_IPC))
 		r = FAULT_OR(dump_sysv_ipc,
 			     pr_errno(-EINVAL, "cannot dump %d: cannot read System V shm", pid),
 			     ipc_dump_vmas(&d->ipc, pid, &p->mm));
@@ -246,7 +248,7 @@ static int dump_collect(struct dump *d, struct dump_proc *p)
 }
 
 /* The SEM_UNDO adjustments of a process on the sets of the images. */
-static int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass)
+int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass)
 {
 	int pid = p->tp->node.pid;
 	int r = infect_proc(p);
@@ -296,7 +298,8 @@ int collect_all(struct dump *d)
 	 * second pass gives back to the processes of the tree that had it. */
 	for (int pass = 0; pass < 2 && !d->predump && d->ipc.img.n_sem; pass++)
 		for (size_t i = 0; i < d->tree.nr && r >= 0; i++)
-			if (!d->tree.procs[i].node.zombie)
+			if (!d->tree.procs[i].node.zombie &&
+			    !ns_lives_in_own(&d->tree.procs[i], NS_IPC))
 				r = dump_sem_undo(&d->procs[i], &d->ipc.img, pass);
 	if (r >= 0 && !d->predump)
 		r = FAULT_OR(dump_files_finish,

@@ -58,5 +58,8 @@ struct dump {
 int infect_proc(struct dump_proc *p);
 int map_scratch(struct dump_proc *p);
 int collect_all(struct dump *d);
+/* SEM_UNDO adjustments of process @p on the sets of @ie (pass 0), then
+ * the sempids the probes moved given back (pass 1). */
+int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass);
 
 #endif

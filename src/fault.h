@@ -106,6 +106,7 @@
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \
 	X(restore_ns_uts, "n")             \
+	X(restore_ns_ipc, "n")             \
 	X(restore_userns_maps, "n")        \
 	X(restore_ns_finish, "n")          \
 	X(restore_join_group, "R")         \

@@ -40,6 +40,7 @@
  * otherwise (they stay the owner's, no more).
  */
 #include "files.h"
+#include "ns.h"
 
 #include "infect.h"
 #include "proc.h"
@@ -402,7 +403,9 @@ static int fown_restore(struct infect *inf, const FileEntry *e, int fd)
 	if (o && o->signum)
 		r = remote_fcntl(inf, fd, F_SETSIG, (long)o->signum);
 	if (r >= 0 && o && o->pid) {
-		struct f_owner_ex owner = { .type = (int)o->type, .pid = (pid_t)o->pid };
+		/* A thread, process or group as the process knows it. */
+		struct f_owner_ex owner = { .type = (int)o->type,
+					    .pid = ns_pid_seen_by(inf->pid, (int)o->pid) };
 
 		if (inf->scratch_len < sizeof(owner))
 			return -ENOSPC;

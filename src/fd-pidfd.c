@@ -19,6 +19,7 @@
  * offset; an O_NONBLOCK set later on one is not seen on the other).
  */
 #include "files.h"
+#include "ns.h"
 
 #include "infect.h"
 #include "util.h"
@@ -148,7 +149,7 @@ static int pidfd_place(struct infect *inf, const FileEntry *e, const FdEntry *fd
 	long tmp, ret;
 	int r;
 
-	r = infect_syscall3(inf, SYS_pidfd_open, &tmp, e->pidfd_pid,
+	r = infect_syscall3(inf, SYS_pidfd_open, &tmp, ns_pid_seen_by(inf->pid, (int)e->pidfd_pid),
 			    e->flags & (O_NONBLOCK | PIDFD_THREAD), 0);
 	if (r < 0 || tmp < 0)
 		return r < 0 ? r : (int)tmp;

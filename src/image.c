@@ -24,6 +24,10 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	/* Named after a namespace's id, an inode number above INT_MAX. */
 	[IMG_NS] = { "ns.img", 0x00534e33, "namespaces" },
 	[IMG_NS_UTS] = { "uts-%u.img", 0x53545534, "UTS namespace" },
+	[IMG_NS_IPC] = { "ipcns-%u.img", 0x4e435035, "IPC namespace" },
+	[IMG_NS_IPC_SHM_PAGES] = { "ipcns-shm-pages-%d.img", 0x50435036,
+				   "IPC namespace shm pages" },
+	[IMG_NS_IPC_SYSCTL] = { "ipcns-sysctl-%u.img", 0x53435037, "IPC namespace limits" },
 	/* the namespace's id (an inode number) in place of a pid */
 	[IMG_USERNS] = { "userns-%u.img", 0x4e535501, "user namespace" },
 };

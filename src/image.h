@@ -53,6 +53,9 @@ enum img_kind {
 	IMG_SYSV_SHM_PAGES,
 	IMG_NS, /* ns.img: the tree's namespaces (ns.c) */
 	IMG_NS_UTS, /* uts-ID.img (ns-uts.c) */
+	IMG_NS_IPC, /* ipcns-ID.img: the objects of an IPC namespace (ns-ipc.c) */
+	IMG_NS_IPC_SHM_PAGES, /* ipcns-shm-pages-SHMID.img */
+	IMG_NS_IPC_SYSCTL, /* ipcns-sysctl-ID.img: its limits */
 	IMG_USERNS,
 	IMG_NR_KINDS,
 };

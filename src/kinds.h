@@ -18,6 +18,7 @@
  */
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
+#include "image.h"
 #include "infect.h"
 #include "ipc.pb-c.h"
 #include "mm.pb-c.h"
@@ -185,10 +186,15 @@ void ipc_table_release(struct ipc_table *it);
 int ipc_dump_vmas(struct ipc_table *it, int pid, const MmEntry *mm);
 /* Every process seen: the segments the tree made and left unattached;
  * refuses segments attached outside the tree, and semaphore sets and
- * message queues used by the tree. */
+ * message queues used by the tree. @nr 0: a namespace of the tree's,
+ * every object in it (@pids[0] names the tree in messages). */
 int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr);
 /* The contents of every segment, and ipc.img. */
 int ipc_dump_write(struct ipc_table *it, int dirfd);
+/* The same as image @kind for @id, the contents as @pages_kind (an IPC
+ * namespace of the tree's: ns-ipc.c). */
+int ipc_dump_write_as(struct ipc_table *it, int dirfd, enum img_kind kind, enum img_kind pages_kind,
+		      uint32_t id);
 /* ipc.img is sane, the owner's when the set is not trusted, and every
  * attach in @mms is of a saved segment. Logs why not. */
 int ipc_check(const IpcEntry *ie, const MmEntry *const *mms, size_t nr_mms, const struct trust *t);
@@ -199,6 +205,9 @@ struct ipc_restored {
 
 /* Every segment reused or made again, with its contents (before the tree). */
 int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc_restored *st);
+/* The same, in the caller's IPC namespace, contents from @pages_kind. */
+int ipc_restore_as(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc_restored *st,
+		   enum img_kind pages_kind);
 /* A failed restore removes the segments it made. */
 void ipc_restore_undo(const IpcEntry *ie, struct ipc_restored *st);
 /* Every process attached: segments removed while attached are removed again. */

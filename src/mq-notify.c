@@ -43,6 +43,7 @@
  * the owner ends a registration).
  */
 #include "dump-guard.h"
+#include "ns.h"
 #include "fault.h"
 #include "files.h"
 #include "kinds.h"
@@ -190,8 +191,8 @@ static void requeue(const struct learn *l, const siginfo_t *si)
 	long ret;
 
 	if (remote_write(l->inf->pid, l->inf->scratch, si, sizeof(*si)) == 0)
-		(void)infect_syscall3(l->inf, SYS_rt_sigqueueinfo, &ret, l->pid, si->si_signo,
-				      l->inf->scratch);
+		(void)infect_syscall3(l->inf, SYS_rt_sigqueueinfo, &ret, ns_own_pid(l->pid),
+				      si->si_signo, l->inf->scratch);
 }
 
 static int reregister(const struct learn *l, const struct sigevent *sev)

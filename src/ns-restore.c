@@ -8,6 +8,7 @@
 
 #include "fault.h"
 #include "imgdir.h"
+#include "proc.h"
 #include "restore.h"
 #include "util.h"
 
@@ -18,6 +19,9 @@
 
 #define PID_NR_MAX 4194304 /* PID_MAX_LIMIT on 64-bit */
 #define NS_MAX 4096
+
+/* The restore under way, for ns_pid_seen_by() and ns_own_pid(). */
+static const struct restore *cur_rs;
 
 struct ns_state {
 	NsTreeEntry *img;
@@ -270,6 +274,7 @@ int ns_load(struct restore *rs)
 	struct ns_state *st;
 	int r;
 
+	cur_rs = rs;
 	if (faccessat(rs->dirfd, img_kinds[IMG_NS].name_fmt, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
 	    errno == ENOENT)
 		return 0; /* a tree in ckpt's namespaces */
@@ -310,6 +315,8 @@ void ns_release_all(struct restore *rs)
 {
 	struct ns_state *st = rs->ns;
 
+	if (cur_rs == rs)
+		cur_rs = NULL;
 	if (!st)
 		return;
 	for (size_t n = 0; n < st->nr; n++) {
@@ -422,6 +429,14 @@ int ns_finish_all(struct restore *rs)
 	return r;
 }
 
+struct ns_restore *ns_proc_in(const struct restore *rs, size_t i, enum ns_kind k)
+{
+	uint32_t id = ns_of(entry_of(rs, i), k);
+	int n = id ? ns_index(rs->ns, k, id) : -1;
+
+	return n < 0 ? NULL : &rs->ns->ns[n];
+}
+
 /* ---- pids seen from inside ---- */
 
 int ns_pid_level(const struct restore *rs, size_t i)
@@ -466,4 +481,66 @@ int ns_pid_in(const struct restore *rs, size_t i, int pid)
 		return 0;
 	mine = ns_index(st, NS_PID, ns_of(st->of[i], NS_PID));
 	return pidns_at(st, n, level) == mine ? (int)nspid[level] : 0;
+}
+
+/* The index of the process that has @pid (or a thread @pid), -1 if none. */
+static int proc_of(const struct restore *rs, int pid)
+{
+	for (size_t i = 0; i < rs->nr; i++) {
+		const NsProcEntry *e = rs->ns->of[i];
+
+		if (rs->procs[i].pp->pid == pid)
+			return (int)i;
+		for (size_t t = 0; e && e->n_nspid && t < e->n_thread_nspid / e->n_nspid; t++)
+			if (e->thread_nspid[t * e->n_nspid] == (uint32_t)pid)
+				return (int)i;
+	}
+	return -1;
+}
+
+int ns_pid_seen_by(int viewer, int pid)
+{
+	int i;
+
+	if (!cur_rs || !cur_rs->ns)
+		return pid;
+	i = proc_of(cur_rs, viewer);
+	return i < 0 ? pid : ns_pid_in(cur_rs, (size_t)i, pid);
+}
+
+int ns_own_pid(int pid)
+{
+	int nspid[NS_LEVELS_MAX], nr = 0;
+	char path[64];
+
+	if (cur_rs)
+		return cur_rs->ns ? ns_pid_seen_by(pid, pid) : pid;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return read_nspid_file(path, nspid, &nr) < 0 ? pid : nspid[nr - 1];
+}
+
+int ns_check_groups(const struct restore *rs)
+{
+	struct proc_stat root;
+
+	if (!rs->ns || proc_read_stat(rs->procs[0].pp->pid, &root) < 0)
+		return 0;
+	for (size_t i = 0; i < rs->nr; i++) {
+		const struct plan_proc *pp = rs->procs[i].pp;
+		struct proc_stat st;
+		int want = pp->pgid;
+
+		if (pp->role != PLAN_LIVE || !ns_pid_level(rs, i) ||
+		    (want != PLAN_CALLER_PGID && ns_pid_in(rs, i, want)))
+			continue;
+		if (proc_read_stat(pp->pid, &st) < 0)
+			continue; /* gone: the restore fails on it anyway */
+		if (st.pgid == (want == PLAN_CALLER_PGID ? root.pgid : want))
+			continue;
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: process %d is in process group %d, not %d: a pid namespace's process cannot join a group outside it",
+			pp->pid, st.pgid, want == PLAN_CALLER_PGID ? rs->outside_pgid : want);
+	}
+	return 0;
 }

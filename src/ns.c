@@ -29,6 +29,7 @@ static const char *const kind_names[NS_KINDS] = {
 /* NULL: not saved, refused at dump. */
 static const struct ns_ops *const ns_table[NS_KINDS] = {
 	[NS_PID] = &ns_pid_ops,
+	[NS_IPC] = &ns_ipc_ops,
 	[NS_UTS] = &ns_uts_ops,
 	[NS_USER] = &ns_user_ops,
 };
@@ -75,7 +76,7 @@ static int ns_link_ino(int pid, const char *name, uint32_t *ret)
 }
 
 /* NSpid of /proc/PID/status: ckpt's level first. */
-static int read_nspid(const char *path, int *nspid, int *ret_nr)
+int read_nspid_file(const char *path, int *nspid, int *ret_nr)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	char line[512];
@@ -111,7 +112,7 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	return read_nspid(path, nspid, ret_nr);
+	return read_nspid_file(path, nspid, ret_nr);
 }
 
 /*
@@ -135,7 +136,7 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	return read_nspid(path, ret->nspid, &ret->nr_nspid);
+	return read_nspid_file(path, ret->nspid, &ret->nr_nspid);
 }
 
 static const struct proc_ns *host_ns(void)
@@ -146,6 +147,12 @@ static const struct proc_ns *host_ns(void)
 	if (!read && ns_read(getpid(), &host, NULL) >= 0)
 		read = true;
 	return &host;
+}
+
+bool ns_lives_in_own(const struct tree_proc *p, enum ns_kind k)
+{
+	/* Any other than ckpt's is the tree's: ns_take refused the rest. */
+	return p->ns && p->ns->ino[k] && p->ns->ino[k] != host_ns()->ino[k];
 }
 
 static bool tree_owns(const struct tree *t, enum ns_kind k, uint32_t ino)
@@ -266,13 +273,16 @@ static bool tree_has_ns(const struct tree *t)
 	return false;
 }
 
-static int dump_one(const struct tree_proc *p, enum ns_kind k, struct imgdir *dir,
-		    const struct options *o)
+static int dump_one(struct dump *dump, const struct tree_proc *p, enum ns_kind k,
+		    struct imgdir *dir, const struct options *o)
 {
 	char path[64];
-	struct ns_dump d = {
-		.kind = k, .id = p->ns->ino[k], .pid = p->node.pid, .dir = dir, .opts = o
-	};
+	struct ns_dump d = { .kind = k,
+			     .id = p->ns->ino[k],
+			     .pid = p->node.pid,
+			     .dir = dir,
+			     .opts = o,
+			     .dump = dump };
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", p->node.pid, kind_names[k]);
@@ -362,7 +372,7 @@ int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o)
 
 			if (!p->ns->owns[k])
 				continue;
-			r = dump_one(p, k, dir, o);
+			r = dump_one(d, p, k, dir, o);
 			e = te.ns[te.n_ns++] = xmalloc(sizeof(*e));
 			ns_entry__init(e);
 			e->kind = (uint32_t)k;

@@ -25,12 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc.pb-c.h"
 #include "ns.pb-c.h"
 
 struct imgdir;
 struct options;
 struct restore;
 struct tree;
+struct tree_proc;
 struct dump;
 
 enum ns_kind { NS_PID, NS_MNT, NS_NET, NS_IPC, NS_UTS, NS_USER, NS_CGROUP, NS_TIME, NS_KINDS };
@@ -42,6 +44,7 @@ struct ns_dump {
 	int nsfd; /* /proc/PID/ns/KIND, opened O_RDONLY by the framework */
 	struct imgdir *dir; /* where its images go (see imgdir.h) */
 	const struct options *opts; /* o->external[] and the rest */
+	struct dump *dump; /* the whole dump: the tree, each process's state */
 };
 
 struct ns_restore {
@@ -101,6 +104,8 @@ struct proc_ns {
 	int nr_nspid;
 };
 
+/* @p lives in a namespace of kind @k the tree owns (not ckpt's). */
+bool ns_lives_in_own(const struct tree_proc *p, enum ns_kind k);
 /* Read what process @pid (named @comm) is in, and decide whether the tree
  * can have it: @parent is its parent's (NULL for the root, whose parent
  * @ppid is outside the tree). Logs why not. */
@@ -112,6 +117,8 @@ int ns_tree_check(struct tree *t);
 /* Save the namespaces the tree owns (their kinds' images) and ns.img. */
 int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
 
+/* NSpid of a /proc status file @path, ckpt's level first. */
+int read_nspid_file(const char *path, int *nspid, int *ret_nr);
 /* NSpid of thread @tid of @pid, ckpt's level first. */
 int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr);
 
@@ -136,11 +143,31 @@ int ns_in_new_proc(struct restore *rs, size_t i);
 bool ns_pid_for_children(const struct restore *rs, size_t j);
 /* In ckpt, every process created, none gone on yet: the finish hooks. */
 int ns_finish_all(struct restore *rs);
+/* In ckpt, once the tree exists: a process inside a pid namespace whose
+ * group is outside it could not join it and got its creator's; it must
+ * be the one it had. Logs why not. */
+int ns_check_groups(const struct restore *rs);
 /* The pid process @i of the tree knows the process (or thread) ckpt knows
  * as @pid by: 0 if it cannot see it (outside its pid namespace). */
 int ns_pid_in(const struct restore *rs, size_t i, int pid);
+/* The namespace of kind @k of the tree's process @i lives in; NULL: ckpt's. */
+struct ns_restore *ns_proc_in(const struct restore *rs, size_t i, enum ns_kind k);
+/* The System V objects of the IPC namespace of the tree's process @i
+ * lives in (ns-ipc.c); NULL: ckpt's, ipc.img. */
+const IpcEntry *ns_ipc_entry(const struct restore *rs, size_t i);
 /* The depth of process @i's pid namespace below ckpt's (0: ckpt's). */
 int ns_pid_level(const struct restore *rs, size_t i);
+/*
+ * For the kinds, which pass pids to calls made in a process: the pid the
+ * process or thread ckpt knows as @viewer knows @pid by (0: it cannot see
+ * it), from the image set being restored; @pid itself when the tree is in
+ * ckpt's pid namespace, or outside a restore.
+ */
+int ns_pid_seen_by(int viewer, int pid);
+/* The pid the process or thread ckpt knows as @pid has in its own pid
+ * namespace (what getpid() or gettid() says there), for calls it makes on
+ * itself: from the image set being restored, else from /proc/PID/status. */
+int ns_own_pid(int pid);
 
 /* Run @fn(@arg) in ckpt's calling thread moved into the namespace @nsfd
  * of kind @k (uts, ipc, net: what setns allows a thread), then back. */

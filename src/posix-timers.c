@@ -18,6 +18,7 @@
  * another process is refused.
  */
 #include "kinds.h"
+#include "ns.h"
 #include "proc.h"
 #include "util.h"
 
@@ -305,7 +306,7 @@ static int timer_create_remote(struct infect *inf, const PosixTimerEntry *e)
 	sev.sigev_signo = (int)e->signo;
 	sev.sigev_value.sival_ptr = (void *)(uintptr_t)e->sigval;
 	if (e->has_tid)
-		sev.sigev_notify_thread_id = (int)e->tid;
+		sev.sigev_notify_thread_id = ns_pid_seen_by(inf->pid, (int)e->tid);
 	r = remote_write(inf->pid, inf->scratch, &sev, sizeof(sev));
 	if (r == 0)
 		r = remote_write(inf->pid, inf->scratch + sizeof(sev), &id, sizeof(id));

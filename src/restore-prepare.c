@@ -208,7 +208,7 @@ static int trust_proc(struct restore *rs, const struct restore_proc *rp)
 	if (r >= 0)
 		r = mq_notify_check(c);
 	if (r >= 0)
-		r = sem_undo_check(c, rs->ipc);
+		r = sem_undo_check(c, ns_ipc_entry(rs, (size_t)(rp - rs->procs)) ?: rs->ipc);
 	if (r >= 0)
 		r = task_check_trust(c, rs->trust.trusted);
 	if (r >= 0)
@@ -269,11 +269,14 @@ static int restore_load(struct restore *rs, const char *dir)
 			rp->pe = rs->pstree->procs[rp->pp->node];
 		if (rp->pp->role == PLAN_LIVE)
 			r = load_live(rs, rp);
-		if (r >= 0 && rp->pp->role == PLAN_LIVE)
-			r = trust_proc(rs, rp);
 	}
+	/* Before the processes' own checks: some are against a namespace's
+	 * images (SEM_UNDO adjustments, of its semaphore sets). */
 	if (r >= 0)
 		r = ns_load(rs);
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (rs->procs[i].pp->role == PLAN_LIVE)
+			r = trust_proc(rs, &rs->procs[i]);
 	/* Known only now: which processes get their capabilities from a
 	 * user namespace of their own rather than from ckpt. */
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)
@@ -469,13 +472,18 @@ static int restore_check(struct restore *rs)
 {
 	_cleanup_free_ const FdinfoEntry **fis = xzalloc(rs->nr * sizeof(*fis));
 	_cleanup_free_ const MmEntry **mms = xzalloc(rs->nr * sizeof(*mms));
-	size_t n = 0;
+	_cleanup_free_ const MmEntry **host_mms = xzalloc(rs->nr * sizeof(*mms));
+	size_t n = 0, nr_host = 0;
 	int r;
 
 	for (size_t i = 0; i < rs->nr; i++)
 		if (rs->procs[i].core) {
 			fis[n] = rs->procs[i].fdinfo;
 			mms[n++] = rs->procs[i].mm;
+			/* The attaches of one in an IPC namespace of the
+			 * tree's are checked with it (ns-ipc.c). */
+			if (!ns_ipc_entry(rs, i))
+				host_mms[nr_host++] = rs->procs[i].mm;
 		}
 	/* Whether a restore has a terminal is its own affair, not the
 	 * images': a dump checking its images assumes one. */
@@ -506,7 +514,7 @@ static int restore_check(struct restore *rs)
 		return inconsistent("shared memory");
 	if (r < 0)
 		return r; /* a path it refused, said */
-	r = ipc_check(rs->ipc, mms, n, &rs->trust);
+	r = ipc_check(rs->ipc, host_mms, nr_host, &rs->trust);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < rs->nr && r >= 0; i++)

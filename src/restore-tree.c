@@ -363,6 +363,11 @@ static int spawn_root(struct restore *rs)
 		return pr_errno(r, "cannot restore: cannot create process %d",
 				rs->procs[0].pp->pid);
 	}
+	/* The group outside the tree, before the root makes children that
+	 * stay in it: one inside a pid namespace cannot name it (else it
+	 * stays in ckpt's, as join_group would). */
+	if (rs->procs[0].pp->pgid == PLAN_CALLER_PGID)
+		(void)setpgid((pid_t)pid, rs->outside_pgid);
 	if (FAULT_OR(restore_seize_root, (errno = EPERM, -1),
 		     ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)TRACE_OPTIONS)) < 0)
 		r = pr_errno(-errno, "cannot restore: cannot trace process %ld", pid);

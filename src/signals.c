@@ -4,6 +4,7 @@
  * and of the process, and the alternate signal stack.
  */
 #include "dump-guard.h"
+#include "ns.h"
 #include "fault.h"
 #include "kinds.h"
 #include "proc.h"
@@ -196,14 +197,16 @@ static int queue_signal(struct infect *inf, const ProtobufCBinaryData *info, boo
 	r = remote_write(inf->pid, inf->scratch, &si, SIGINFO_SIZE);
 	if (r < 0)
 		return pr_errno(r, "cannot queue signal %d", si.si_signo);
-	/* Sent by the task to itself: the kernel then takes any si_code. */
+	/* Sent by the task to itself: the kernel then takes any si_code.
+	 * By the pids it has in its own pid namespace. */
 	if (shared)
 		r = infect_syscall3(inf, SYS_rt_sigqueueinfo, &ret,
-				    inf->tgid ? inf->tgid : inf->pid, si.si_signo, inf->scratch);
+				    ns_own_pid(inf->tgid ? inf->tgid : inf->pid), si.si_signo,
+				    inf->scratch);
 	else
 		r = infect_syscall6(inf, SYS_rt_tgsigqueueinfo, &ret,
-				    inf->tgid ? inf->tgid : inf->pid, inf->pid, si.si_signo,
-				    inf->scratch, 0, 0);
+				    ns_own_pid(inf->tgid ? inf->tgid : inf->pid),
+				    ns_own_pid(inf->pid), si.si_signo, inf->scratch, 0, 0);
 	if (r < 0 || ret < 0)
 		return pr_errno(r < 0 ? r : (int)ret, "cannot queue signal %d", si.si_signo);
 	return 0;

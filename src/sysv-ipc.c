@@ -142,6 +142,8 @@ int ipc_dump_vmas(struct ipc_table *it, int pid, const MmEntry *mm)
 
 bool sysv_in_tree(const int *pids, size_t nr, int pid)
 {
+	if (!nr)
+		return true; /* a namespace of the tree's: all of it */
 	for (size_t i = 0; i < nr; i++)
 		if (pids[i] == pid)
 			return true;
@@ -162,9 +164,9 @@ int ipc_dump_finish(struct ipc_table *it, const int *pids, size_t nr)
 		if (id < 0)
 			continue;
 		k = shm_find(&it->img, (uint32_t)id);
-		if (k == SIZE_MAX && !ds.shm_nattch && sysv_in_tree(pids, nr, ds.shm_cpid))
+		if (k == SIZE_MAX && (!ds.shm_nattch || !nr) && sysv_in_tree(pids, nr, ds.shm_cpid))
 			(void)shm_add(it, id, &ds, &k);
-		if (k == SIZE_MAX)
+		if (k == SIZE_MAX || !nr)
 			continue;
 		if (ds.shm_nattch > it->attaches[k])
 			return pr_fail(
@@ -201,6 +203,12 @@ static int shm_runs(SysvShmEntry *s, const char *mem, bool all)
 
 int ipc_dump_write(struct ipc_table *it, int dirfd)
 {
+	return ipc_dump_write_as(it, dirfd, IMG_IPC, IMG_SYSV_SHM_PAGES, 0);
+}
+
+int ipc_dump_write_as(struct ipc_table *it, int dirfd, enum img_kind kind, enum img_kind pages_kind,
+		      uint32_t id)
+{
 	char boot[BOOT_ID_LEN + 1];
 	int r = 0;
 
@@ -212,15 +220,14 @@ int ipc_dump_write(struct ipc_table *it, int dirfd)
 			return pr_errno(-errno, "cannot attach System V shm %u", s->shmid);
 		r = shm_runs(s, mem, it->swapped);
 		if (r >= 0)
-			r = filedata_dump_mem(mem, s->data, dirfd, IMG_SYSV_SHM_PAGES,
-					      (int)s->shmid);
+			r = filedata_dump_mem(mem, s->data, dirfd, pages_kind, (int)s->shmid);
 		(void)shmdt(mem);
 		if (r < 0)
 			return pr_errno(r, "cannot save System V shm %u", s->shmid);
 	}
 	boot_id_read(boot);
 	it->img.boot_id = boot[0] ? boot : NULL;
-	r = img_write_msg(dirfd, IMG_IPC, 0, &it->img.base);
+	r = img_write_msg(dirfd, kind, (int)id, &it->img.base);
 	it->img.boot_id = NULL;
 	return r < 0 ? pr_errno(r, "cannot write the System V IPC image") : 0;
 }
@@ -430,7 +437,7 @@ static const struct sysv_ops shm_ops = {
 };
 
 /* Owner, mode, lock and contents of segment @s (created or reused). */
-static int shm_fill(const SysvShmEntry *s, int dirfd)
+static int shm_fill(const SysvShmEntry *s, int dirfd, enum img_kind pages_kind)
 {
 	struct shmid_ds ds;
 	void *mem;
@@ -452,8 +459,7 @@ static int shm_fill(const SysvShmEntry *s, int dirfd)
 	r = madvise(mem, shm_mapped_len(s->data->size), MADV_REMOVE) < 0 ? -errno : 0;
 	if (r >= 0)
 		r = FAULT_OR(restore_sysv_shm_pages, -EBADMSG,
-			     filedata_restore_mem(mem, s->data, dirfd, IMG_SYSV_SHM_PAGES,
-						  (int)s->shmid));
+			     filedata_restore_mem(mem, s->data, dirfd, pages_kind, (int)s->shmid));
 	(void)shmdt(mem);
 	if (r < 0)
 		return pr_errno(r, "cannot restore the contents of System V shm %u", s->shmid);
@@ -461,6 +467,12 @@ static int shm_fill(const SysvShmEntry *s, int dirfd)
 }
 
 int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc_restored *st)
+{
+	return ipc_restore_as(ie, dirfd, t, st, IMG_SYSV_SHM_PAGES);
+}
+
+int ipc_restore_as(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc_restored *st,
+		   enum img_kind pages_kind)
 {
 	char boot[BOOT_ID_LEN + 1];
 	bool same_boot;
@@ -493,7 +505,7 @@ int ipc_restore(const IpcEntry *ie, int dirfd, const struct trust *t, struct ipc
 				return r;
 			st->created[i] = true;
 		}
-		r = shm_fill(s, dirfd);
+		r = shm_fill(s, dirfd, pages_kind);
 		if (r < 0)
 			return r;
 	}

@@ -17,6 +17,7 @@
  * foreground group. Bytes waiting in the terminal's buffers are lost.
  */
 #include "files.h"
+#include "ns.h"
 
 #include "util.h"
 
@@ -340,10 +341,12 @@ int pty_ctty_restore(const FilesEntry *fe, int base, int pid)
 	int i = ctty_master(fe, pid);
 	const TtyEntry *t = i < 0 ? NULL : fe->files[i]->tty;
 
-	if (!t || !t->has_fg_pgrp || getsid(0) != pid)
+	/* In its own pid namespace the leader knows itself and the group by
+	 * their pids there. */
+	if (!t || !t->has_fg_pgrp || getsid(0) != ns_own_pid(pid))
 		return 0;
 	/* SIGTTOU is blocked. */
-	if (ioctl(base + i, TIOCSPGRP, &(pid_t){ (pid_t)t->fg_pgrp }) < 0)
+	if (ioctl(base + i, TIOCSPGRP, &(pid_t){ ns_pid_seen_by(pid, (int)t->fg_pgrp) }) < 0)
 		return pr_errno(-errno, "cannot restore: cannot give the terminal to group %u",
 				t->fg_pgrp);
 	return 0;

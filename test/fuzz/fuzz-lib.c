@@ -37,6 +37,8 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_IPC] = &ipc_entry__descriptor,
 	[IMG_NS] = &ns_tree_entry__descriptor,
 	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
+	[IMG_NS_IPC] = &ipc_entry__descriptor,
+	[IMG_NS_IPC_SYSCTL] = &ipc_ns_sysctls_entry__descriptor,
 	[IMG_USERNS] = &userns_entry__descriptor,
 };
 
