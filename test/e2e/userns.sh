@@ -5,7 +5,7 @@
 #
 #   userns_start W NAME [UNSHARE_ARGS...]   the user starts 280-userns in
 #                     W (made, its own) as `unshare --user --map-root-user
-#                     --uts [UNSHARE_ARGS...] 280-userns W NAME`, with its
+#                     --uts --ipc [UNSHARE_ARGS...] 280-userns W NAME`, with its
 #                     own group and USERNS_EXTRA_GID if set; sets
 #                     USERNS_PID and waits for READY
 #   userns_host_ids PID   "Uid: ... Gid: ... Groups: ..." as the host sees
@@ -28,7 +28,7 @@ userns_start() {
 	chown "$ATK_UID:$ATK_GID" "$w"
 	spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" \
 		--groups="$(userns_groups ,)" --inh-caps=-all --bounding-set=-all -- \
-		unshare --user --map-root-user --uts "$@" -- "$USERNS_BIN" "$w" "$name"
+		unshare --user --map-root-user --uts --ipc "$@" -- "$USERNS_BIN" "$w" "$name"
 	USERNS_PID=$TARGET_PID
 	wait_ready "$USERNS_PID" "$w"
 }

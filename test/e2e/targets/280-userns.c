@@ -9,7 +9,8 @@
  * capability sets of its /proc/self/status (every one, inside), its
  * uid_map, gid_map and setgroups, the owner of its user namespace as it
  * sees it (NS_GET_OWNER_UID: 0 when the owner is the user its root maps
- * to), the host name and a heap buffer. The self-check (SIGUSR2) compares
+ * to), the host name, a heap buffer and a System V shm segment of its
+ * ipc namespace (its owner root inside, attached once, its contents). The self-check (SIGUSR2) compares
  * each with now, and uses its capabilities inside: sets its host name
  * again (CAP_SYS_ADMIN over its uts namespace, which it has only if that
  * namespace belongs to its user namespace) and changes its uids to 0 and
@@ -20,6 +21,7 @@
 #include <grp.h>
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
+#include <sys/shm.h>
 #include <sys/utsname.h>
 
 #define HEAP_WORDS (1 << 20)
@@ -30,6 +32,9 @@ static gid_t groups[64];
 static int nr_groups;
 static uid_t owner;
 static uint64_t *heap;
+static int shmid = -1;
+static uint32_t *shm;
+#define SHM_WORDS 4096
 
 static void read_text(const char *path, char *buf, size_t size)
 {
@@ -95,6 +100,13 @@ static void setup(const char *name)
 		if (ids[k] != 0)
 			t_fatal("id %d is %u, not 0: not root in a user namespace of its own", k,
 				ids[k]);
+	/* A segment of its own ipc namespace, owned by its root. */
+	shmid = shmget(0x280280, SHM_WORDS * sizeof(*shm), IPC_CREAT | IPC_EXCL | 0600);
+	shm = shmid < 0 ? MAP_FAILED : shmat(shmid, NULL, 0);
+	if (shm == MAP_FAILED)
+		t_fatal("shmget/shmat in its ipc namespace");
+	for (size_t i = 0; i < SHM_WORDS; i++)
+		shm[i] = (uint32_t)(i * 2654435761u);
 	heap = malloc(HEAP_WORDS * sizeof(*heap));
 	if (!heap)
 		t_fatal("malloc");
@@ -117,6 +129,7 @@ static void userns_check(struct t_check *c)
 	struct utsname u;
 	uid_t now[6], now_owner = (uid_t)-1;
 	gid_t now_groups[64];
+	struct shmid_ds ds;
 	int n;
 
 	read_ids(now);
@@ -142,6 +155,18 @@ static void userns_check(struct t_check *c)
 		t_check_fail(c, "sethostname: %s", strerror(errno));
 	if (setresuid(0, 0, 0))
 		t_check_fail(c, "setresuid(0): %s", strerror(errno));
+	if (shmctl(shmid, IPC_STAT, &ds))
+		t_check_fail(c, "shm %d: %s", shmid, strerror(errno));
+	else if (ds.shm_perm.uid != 0 || ds.shm_perm.cuid != 0 || ds.shm_nattch != 1 ||
+		 (ds.shm_perm.mode & 0777) != 0600 || ds.shm_perm.__key != 0x280280)
+		t_check_fail(c, "shm %d: uid %u cuid %u nattch %lu mode %o key %x", shmid,
+			     ds.shm_perm.uid, ds.shm_perm.cuid, (unsigned long)ds.shm_nattch,
+			     ds.shm_perm.mode, ds.shm_perm.__key);
+	for (size_t i = 0; i < SHM_WORDS; i++)
+		if (shm[i] != (uint32_t)(i * 2654435761u)) {
+			t_check_fail(c, "shm word %zu", i);
+			break;
+		}
 	for (size_t i = 0; i < HEAP_WORDS; i++)
 		if (heap[i] != i * 0x9E3779B97F4A7C15ull) {
 			t_check_fail(c, "heap word %zu", i);

@@ -1,10 +1,12 @@
 #!/bin/bash
 # 280-userns-rootless.sh - a rootless container: an ordinary user (made
-# for the test) runs `unshare --user --map-root-user --uts` around
-# target 280-userns, which is root inside, with its own host name. Root
+# for the test) runs `unshare --user --map-root-user --uts --ipc` around
+# target 280-userns, which is root inside, with its own host name and a
+# System V shm segment in its own ipc namespace. Root
 # dumps and restores it: the restored process is root inside again with
 # every capability there (its self-check sets its host name and its uids
-# again), sees the same maps, setgroups and host name, and the owner of
+# again), sees the same maps, setgroups, host name and segment (owned by
+# its root, attached, its words intact), and the owner of
 # its user namespace is the user again; the host sees it as the user, not
 # root, with the same maps and groups (one of them not mapped inside).
 # `ckpt show` lists the namespace.

@@ -34,7 +34,7 @@ mkdir -m 0755 "$w"
 chown "$ATK_UID:$ATK_GID" "$w"
 spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
 	--inh-caps=-all --bounding-set=-all -- \
-	unshare --user --map-root-user --uts --fork -- "$USERNS_BIN" "$w" "ck282f-$$"
+	unshare --user --map-root-user --uts --ipc --fork -- "$USERNS_BIN" "$w" "ck282f-$$"
 maker=$TARGET_PID
 wait_for 20 "READY from the child of $maker" has_line "$w/out" '^(READY|FATAL)' ||
 	fail "the target never said READY"
@@ -51,7 +51,7 @@ chown "$ATK_UID:$ATK_GID" "$w"
 spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
 	--inh-caps=-all --bounding-set=-all -- \
 	unshare --user --map-root-user -- \
-	unshare --user --map-root-user --uts -- "$USERNS_BIN" "$w" "ck282n-$$"
+	unshare --user --map-root-user --uts --ipc -- "$USERNS_BIN" "$w" "ck282n-$$"
 wait_ready "$TARGET_PID" "$w"
 refused "$w" "$TARGET_PID" "$TARGET_PID" "nested in another"
 log "PASS: both refused at dump, both containers run on"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # 283-userns-child.sh - a rootless container started by a process of the
 # user that stays outside it: sh (the tree's root, in the host's user
-# namespace) runs `unshare --user --map-root-user --uts 280-userns` as
+# namespace) runs `unshare --user --map-root-user --uts --ipc 280-userns` as
 # its child and waits for it. Dumped from sh and restored: the child's
 # namespace is made by the restored sh's copy of ckpt (its maps written
 # from there), the child is root inside and the user outside, sh is the
@@ -27,7 +27,7 @@ chown "$ATK_UID:$ATK_GID" "$w"
 # shellcheck disable=SC2016 # expanded by sh
 spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
 	--inh-caps=-all --bounding-set=-all -- \
-	sh -c 'unshare --user --map-root-user --uts -- "$0" "$1" "$2"; exit $?' \
+	sh -c 'unshare --user --map-root-user --uts --ipc -- "$0" "$1" "$2"; exit $?' \
 	"$USERNS_BIN" "$w" "ck283-$$"
 sh_pid=$TARGET_PID
 wait_for 20 "READY from the child of $sh_pid" has_line "$w/out" '^(READY|FATAL)' ||
