@@ -248,6 +248,7 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 	if (i && pipe2(ur->go, O_CLOEXEC) < 0)
 		return pr_errno(-errno, "cannot restore: pipe");
 	uc->ur = ur;
+	uc->euid = geteuid();
 	uc->secbits = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	uc->nr_groups = getgroups(0, NULL);
 	uc->groups = xmalloc(((size_t)uc->nr_groups + 1) * sizeof(gid_t));
@@ -269,7 +270,10 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 		r = -errno;
 	free(groups);
 	if (r < 0) {
-		(void)userns_clone_end(rs, i, uc, -1);
+		int undone = userns_clone_end(rs, i, uc, -1);
+
+		if (undone < 0)
+			return undone;
 		return pr_errno(
 			r,
 			"cannot restore: cannot take the owner's ids to make the user namespace of %d",
@@ -289,7 +293,7 @@ int userns_clone_end(struct restore *rs, size_t i, struct userns_clone *uc, long
 		return 0;
 	if (uc->changed) {
 		/* Back to what it was: each undone even if one fails. */
-		if (syscall(SYS_setresuid, -1, 0, -1) < 0)
+		if (syscall(SYS_setresuid, -1, uc->euid, -1) < 0)
 			r = -errno;
 		if (syscall(SYS_setgroups, uc->nr_groups, uc->groups) < 0 && !r)
 			r = -errno;

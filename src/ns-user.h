@@ -114,6 +114,7 @@ const UsernsEntry *userns_restored_of(int pid);
  * around the clone3 that makes it. */
 struct userns_clone {
 	struct user_restore *ur; /* NULL: process @i makes none */
+	uid_t euid;
 	long secbits;
 	gid_t *groups;
 	int nr_groups;
