@@ -107,6 +107,8 @@
 	X(restore_clone_child, "R")        \
 	X(restore_ns_uts, "n")             \
 	X(restore_ns_ipc, "n")             \
+	X(restore_ns_time, "n")            \
+	X(restore_ns_cgroup, "n")          \
 	X(restore_userns_maps, "n")        \
 	X(restore_ns_finish, "n")          \
 	X(restore_join_group, "R")         \

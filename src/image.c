@@ -28,6 +28,8 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_NS_IPC_SHM_PAGES] = { "ipcns-shm-pages-%d.img", 0x50435036,
 				   "IPC namespace shm pages" },
 	[IMG_NS_IPC_SYSCTL] = { "ipcns-sysctl-%u.img", 0x53435037, "IPC namespace limits" },
+	[IMG_NS_TIME] = { "time-%u.img", 0x4d495438, "time namespace" },
+	[IMG_NS_CGROUP] = { "cgroupns-%u.img", 0x4e474339, "cgroup namespace" },
 	/* the namespace's id (an inode number) in place of a pid */
 	[IMG_USERNS] = { "userns-%u.img", 0x4e535501, "user namespace" },
 };

@@ -28,10 +28,8 @@ static const char *const kind_names[NS_KINDS] = {
 
 /* NULL: not saved, refused at dump. */
 static const struct ns_ops *const ns_table[NS_KINDS] = {
-	[NS_PID] = &ns_pid_ops,
-	[NS_IPC] = &ns_ipc_ops,
-	[NS_UTS] = &ns_uts_ops,
-	[NS_USER] = &ns_user_ops,
+	[NS_PID] = &ns_pid_ops,	  [NS_IPC] = &ns_ipc_ops,	[NS_UTS] = &ns_uts_ops,
+	[NS_TIME] = &ns_time_ops, [NS_CGROUP] = &ns_cgroup_ops, [NS_USER] = &ns_user_ops,
 };
 
 /*
@@ -135,6 +133,9 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
 	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
+	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
+	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
+		ret->time_for_children = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	return read_nspid_file(path, ret->nspid, &ret->nr_nspid);
 }
@@ -257,6 +258,25 @@ int ns_tree_check(struct tree *t)
 			return pr_fail(
 				-EOPNOTSUPP,
 				"cannot dump: process %d ('%s') made a pid namespace for its children none of them is the init of (not supported)",
+				p->node.pid, p->node.comm);
+	}
+	/* unshare(CLONE_NEWTIME) and a child made in it: the child owns it
+	 * (its offsets are read from there); one none of them is in is not
+	 * saved. */
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct tree_proc *p = &t->procs[i];
+		bool found = false;
+
+		if (!p->ns || !p->ns->time_for_children)
+			continue;
+		for (size_t c = 0; c < t->nr && !found; c++)
+			found = t->procs[c].node.ppid == p->node.pid && t->procs[c].ns &&
+				t->procs[c].ns->owns[NS_TIME] &&
+				t->procs[c].ns->ino[NS_TIME] == p->ns->time_for_children;
+		if (!found)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d ('%s') made a time namespace for its children none of them is in (not supported)",
 				p->node.pid, p->node.comm);
 	}
 	return 0;

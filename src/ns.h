@@ -99,6 +99,7 @@ const char *ns_kind_name(enum ns_kind kind);
 struct proc_ns {
 	uint32_t ino[NS_KINDS]; /* 0: the kernel has no such kind */
 	uint32_t pid_for_children; /* its pid_for_children, if not its own */
+	uint32_t time_for_children; /* its time_for_children, if not its own */
 	bool owns[NS_KINDS]; /* it made the one it lives in */
 	int nspid[NS_LEVELS_MAX]; /* ckpt's level first */
 	int nr_nspid;

@@ -39,6 +39,8 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_NS_UTS] = &uts_ns_entry__descriptor,
 	[IMG_NS_IPC] = &ipc_entry__descriptor,
 	[IMG_NS_IPC_SYSCTL] = &ipc_ns_sysctls_entry__descriptor,
+	[IMG_NS_TIME] = &time_ns_entry__descriptor,
+	[IMG_NS_CGROUP] = &cgroup_ns_entry__descriptor,
 	[IMG_USERNS] = &userns_entry__descriptor,
 };
 

@@ -17,6 +17,9 @@
  *                and values.
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
+ * cgroup         the self-check reads /proc/self/cgroup (the paths as its
+ *                cgroup namespace shows them) and finds what it read at
+ *                start; reports cgroup= its memory or cgroup2 line's path.
  *
  * Says "HOST pid=N nspid=A/B/..." before READY: its pid as the host sees it
  * (from /proc/self/status: the host's /proc) and in every namespace. The
@@ -39,7 +42,8 @@ static pid_t kids[MAX_KIDS];
 static int nr_kids;
 static key_t sysv_key = -1;
 static int shm_id = -1, sem_id = -1;
-static bool clocks;
+static bool clocks, cgroup;
+static char cgroup0[4096];
 static int64_t last_mono, last_boot;
 
 static void read_nspid(char *buf, size_t len)
@@ -138,6 +142,36 @@ static void sysv_check(struct t_check *c)
 			     sem_id, vals[0], vals[1], vals[2]);
 }
 
+static void read_cgroup(char *buf, size_t len)
+{
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+static void cgroup_check(struct t_check *c)
+{
+	char now[sizeof(cgroup0)], *line;
+
+	read_cgroup(now, sizeof(now));
+	if (strcmp(now, cgroup0)) {
+		for (char *p = now; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		t_check_fail(c, "/proc/self/cgroup reads '%s'", now);
+	}
+	line = strstr(now, ":memory:");
+	if (!line)
+		line = strstr(now, "0::");
+	if (line) {
+		line = strchr(line + 1, ':') + 1;
+		t_check_info(c, "cgroup=%.*s", (int)strcspn(line, "\n "), line);
+	}
+}
+
 static void ns_check(struct t_check *c)
 {
 	char nspid[128], host[128] = "", dom[128] = "", want_dom[160], kl[128] = "";
@@ -166,6 +200,8 @@ static void ns_check(struct t_check *c)
 		t_check_info(c, "kids=%s", kl);
 	if (sysv_key != -1)
 		sysv_check(c);
+	if (cgroup)
+		cgroup_check(c);
 	if (clocks) {
 		int64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
 
@@ -197,6 +233,9 @@ int main(int argc, char **argv)
 			sysv_key = (key_t)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "clocks")) {
 			clocks = true;
+		} else if (!strcmp(argv[i], "cgroup")) {
+			cgroup = true;
+			read_cgroup(cgroup0, sizeof(cgroup0));
 		} else {
 			t_fatal("unknown argument '%s'", argv[i]);
 		}
