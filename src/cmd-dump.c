@@ -84,6 +84,12 @@ static int check_plan(struct dump *d)
 	if (r < 0)
 		return pr_fail(r, "cannot dump %d: its sessions cannot be rebuilt: %s", d->root,
 			       why);
+	/* What the plan asks of pid namespaces, the kernel must allow. */
+	r = ns_plan_check(&d->tree, &plan);
+	if (r < 0) {
+		plan_release(&plan);
+		return r;
+	}
 	/* A child gets pages from its parent only if the parent clones it. */
 	free(d->cow_parent);
 	d->cow_parent = xmalloc((d->tree.nr + 1) * sizeof(int));

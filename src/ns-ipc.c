@@ -223,7 +223,48 @@ static bool value_ok(const char *v)
 	return v[0] && str_fits(v, SYSCTL_VALUE_MAX) && strspn(v, "0123456789 \t") == strlen(v);
 }
 
-static int check_sysctls(const IpcNsSysctlsEntry *sys, uint32_t id)
+/* ckpt's own value of limit @name, in @buf; false if it has none. */
+static bool host_value(const char *name, char *buf, size_t len)
+{
+	char path[96];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+/*
+ * A set root does not trust (a user's) may not give its namespace limits
+ * its user does not have: every number at most ckpt's own, and
+ * shm_rmid_forced not turned off.
+ */
+static bool within_host(const IpcSysctlEntry *e)
+{
+	char host[SYSCTL_VALUE_MAX + 2];
+	const char *a = e->value, *b = host;
+
+	if (!host_value(e->name, host, sizeof(host)))
+		return false;
+	for (;;) {
+		char *ea, *eb;
+		unsigned long long va = strtoull(a, &ea, 10), vb = strtoull(b, &eb, 10);
+
+		if (ea == a || eb == b)
+			return ea == a && eb == b;
+		if (!strcmp(e->name, "kernel/shm_rmid_forced") ? va < vb : va > vb)
+			return false;
+		a = ea;
+		b = eb;
+	}
+}
+
+static int check_sysctls(const IpcNsSysctlsEntry *sys, uint32_t id, const struct trust *t)
 {
 	if (sys->n_sysctls > ARRAY_SIZE(sysctls))
 		return img_inconsistent(IMG_NS_IPC_SYSCTL, (int)id, "%zu limits", sys->n_sysctls);
@@ -237,6 +278,14 @@ static int check_sysctls(const IpcNsSysctlsEntry *sys, uint32_t id)
 			known &= strcmp(e->name, sys->sysctls[k]->name) != 0;
 		if (!known || !value_ok(e->value))
 			return img_inconsistent(IMG_NS_IPC_SYSCTL, (int)id, "limit %zu", i);
+		if (!t->trusted && !within_host(e)) {
+			_cleanup_free_ char *v = str_escape(e->value);
+
+			return pr_fail(
+				-EPERM,
+				"cannot restore: %s %s of ipc namespace %u is beyond this system's: the image set's user may not have it",
+				e->name, v, id);
+		}
 	}
 	return 0;
 }
@@ -255,7 +304,7 @@ static int ipc_ns_prepare(struct restore *rs, struct ns_restore *n)
 		r = read_msg(rs, IMG_NS_IPC_SYSCTL, n->id, &ipc_ns_sysctls_entry__descriptor,
 			     &st->sys);
 	if (r >= 0)
-		r = check_sysctls(st->sys, n->id);
+		r = check_sysctls(st->sys, n->id, &rs->trust);
 	for (size_t k = 0; r >= 0 && k < st->ie->n_shm; k++)
 		if (st->ie->shm[k]->mode & SHM_DEST)
 			r = img_inconsistent(IMG_NS_IPC, (int)n->id, "shm %u removed",

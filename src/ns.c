@@ -120,6 +120,7 @@ int ns_read_thread_nspid(int pid, int tid, int *nspid, int *ret_nr)
 static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 {
 	char path[64];
+	bool live = true;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -129,9 +130,17 @@ static int ns_read(int pid, struct proc_ns *ret, const struct proc_ns *like)
 			ret->ino[k] = like->ino[k];
 		else if (r < 0 && r != -ENOENT)
 			return r;
+		/* The uts link, as pid_for_children, shows the task's
+		 * nsproxy, gone once it exits (the pid link stays). */
+		if (k == NS_UTS)
+			live = r >= 0;
 	}
+	/* The kernel shows no pid_for_children made by unshare(CLONE_NEWPID)
+	 * that no process is in yet: one that cannot be saved (ns_tree_check). */
 	r = ns_link_ino(pid, "pid_for_children", &ret->pid_for_children);
-	if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
+	if (r == -ENOENT && live)
+		ret->pid_for_children = UINT32_MAX;
+	else if (r < 0 || ret->pid_for_children == ret->ino[NS_PID])
 		ret->pid_for_children = 0;
 	r = ns_link_ino(pid, "time_for_children", &ret->time_for_children);
 	if (r < 0 || ret->time_for_children == ret->ino[NS_TIME])
@@ -278,6 +287,38 @@ int ns_tree_check(struct tree *t)
 				-EOPNOTSUPP,
 				"cannot dump: process %d ('%s') made a time namespace for its children none of them is in (not supported)",
 				p->node.pid, p->node.comm);
+	}
+	return 0;
+}
+
+/* The same checks as ns-restore.c's check_plan, on the frozen tree. */
+int ns_plan_check(const struct tree *t, const struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nr; i++) {
+		const struct plan_proc *pp = &plan->procs[i];
+		const struct tree_proc *p = pp->node >= 0 ? &t->procs[pp->node] : NULL;
+		const struct tree_proc *c = pp->creator >= 0 && plan->procs[pp->creator].node >= 0
+						    ? &t->procs[plan->procs[pp->creator].node]
+						    : NULL;
+		bool inside = c && c->ns && c->ns->nr_nspid > host_ns()->nr_nspid;
+
+		if (pp->role == PLAN_HELPER && inside)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: a session or group leader (%d) exited inside a pid namespace: it cannot be stood in for",
+				pp->pid);
+		if (p && p->ns && p->ns->owns[NS_PID] && p->node.zombie)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d, the init of a pid namespace, is a zombie",
+				p->node.pid);
+		if (pp->clone_parent && p && c && p->ns && c->ns &&
+		    (p->ns->owns[NS_PID] || c->ns->owns[NS_PID] ||
+		     p->ns->ino[NS_PID] != c->ns->ino[NS_PID]))
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump: process %d would be made by a sibling across a pid namespace's init (not supported)",
+				pp->pid);
 	}
 	return 0;
 }

@@ -115,6 +115,11 @@ int ns_take(struct tree *t, int pid, int ppid, const char *comm, const struct pr
 /* The whole tree frozen: what only the whole tree tells (a pid namespace
  * made for children: one of them must own it). Logs why not. */
 int ns_tree_check(struct tree *t);
+/* The restore plan of the tree (tree_plan) asks nothing of its pid
+ * namespaces the kernel refuses: a helper inside one, CLONE_PARENT
+ * across an init, an init that is a zombie. Logs why not. */
+struct plan;
+int ns_plan_check(const struct tree *t, const struct plan *plan);
 /* Save the namespaces the tree owns (their kinds' images) and ns.img. */
 int ns_dump_all(struct dump *d, struct imgdir *dir, const struct options *o);
 

@@ -17,6 +17,13 @@
  *                and values.
  * clocks         the self-check reads CLOCK_MONOTONIC and CLOCK_BOOTTIME:
  *                neither may be below the last reading.
+ * refs           (with children) holds what names a process by its pid,
+ *                as it knows it: a pipe whose SIGIO owner (F_SETOWN) is
+ *                its first child, a pidfd of that child, a POSIX timer
+ *                that signals its own thread (SIGEV_THREAD_ID), and a
+ *                signal it queued to itself, blocked (SIGRTMIN+1, value
+ *                42). The self-check finds each still naming the same
+ *                process (the pidfd's NSpid, last, is the child's pid).
  * cgroup         the self-check reads /proc/self/cgroup (the paths as its
  *                cgroup namespace shows them) and finds what it read at
  *                start; reports cgroup= its memory or cgroup2 line's path.
@@ -30,6 +37,7 @@
 #include <stdbool.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
@@ -42,7 +50,9 @@ static pid_t kids[MAX_KIDS];
 static int nr_kids;
 static key_t sysv_key = -1;
 static int shm_id = -1, sem_id = -1;
-static bool clocks, cgroup;
+static bool clocks, cgroup, refs;
+static int refs_pipe[2] = { -1, -1 }, refs_pidfd = -1;
+static timer_t refs_timer;
 static char cgroup0[4096];
 static int64_t last_mono, last_boot;
 
@@ -172,6 +182,59 @@ static void cgroup_check(struct t_check *c)
 	}
 }
 
+static void refs_make(void)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN + 2 };
+	sigset_t set;
+
+	if (nr_kids < 1)
+		t_fatal("refs needs children");
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 1);
+	sigaddset(&set, SIGRTMIN + 2);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		t_fatal("sigprocmask");
+	if (pipe(refs_pipe) || fcntl(refs_pipe[0], F_SETOWN, kids[0]))
+		t_fatal("F_SETOWN");
+	refs_pidfd = (int)syscall(SYS_pidfd_open, kids[0], 0);
+	if (refs_pidfd < 0)
+		t_fatal("pidfd_open");
+	sev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &sev, &refs_timer))
+		t_fatal("timer_create");
+	if (sigqueue(getpid(), SIGRTMIN + 1, (union sigval){ .sival_int = 42 }))
+		t_fatal("sigqueue");
+}
+
+static void refs_check(struct t_check *c)
+{
+	char path[64], line[256];
+	struct itimerspec its;
+	int owner = fcntl(refs_pipe[0], F_GETOWN), nspid = -1;
+	sigset_t pending;
+	FILE *f;
+
+	if (owner != kids[0])
+		t_check_fail(c, "the pipe's owner is %d, want %d", owner, (int)kids[0]);
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", refs_pidfd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "NSpid:", 6)) {
+			char *last = strrchr(line, '\t');
+
+			nspid = atoi(last ? last : line + 6);
+		}
+	if (f)
+		fclose(f);
+	if (nspid != kids[0])
+		t_check_fail(c, "the pidfd names pid %d, want %d", nspid, (int)kids[0]);
+	if (timer_gettime(refs_timer, &its))
+		t_check_fail(c, "timer_gettime: %s", strerror(errno));
+	if (sigpending(&pending) || !sigismember(&pending, SIGRTMIN + 1))
+		t_check_fail(c, "SIGRTMIN+1 is not pending");
+	t_check_info(c, "owner=%d", owner);
+}
+
 static void ns_check(struct t_check *c)
 {
 	char nspid[128], host[128] = "", dom[128] = "", want_dom[160], kl[128] = "";
@@ -202,6 +265,8 @@ static void ns_check(struct t_check *c)
 		sysv_check(c);
 	if (cgroup)
 		cgroup_check(c);
+	if (refs)
+		refs_check(c);
 	if (clocks) {
 		int64_t mono = clock_ns(CLOCK_MONOTONIC), boot = clock_ns(CLOCK_BOOTTIME);
 
@@ -233,6 +298,8 @@ int main(int argc, char **argv)
 			sysv_key = (key_t)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "clocks")) {
 			clocks = true;
+		} else if (!strcmp(argv[i], "refs")) {
+			refs = true;
 		} else if (!strcmp(argv[i], "cgroup")) {
 			cgroup = true;
 			read_cgroup(cgroup0, sizeof(cgroup0));
@@ -261,6 +328,8 @@ int main(int argc, char **argv)
 				pause();
 		}
 	}
+	if (refs)
+		refs_make();
 	if (clocks) {
 		last_mono = clock_ns(CLOCK_MONOTONIC);
 		last_boot = clock_ns(CLOCK_BOOTTIME);

@@ -19,7 +19,7 @@ key=$((200000 + $$ % 10000))
 name=ck200-$$
 mkdir -p "$w"
 spawn "$w" unshare --fork --pid --uts --ipc "$E2E_TARGETS/200-ns" "$w" hostname "$name" \
-	children 2 sysv "$key"
+	children 2 sysv "$key" refs
 uns=$TARGET_PID
 wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
 has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"

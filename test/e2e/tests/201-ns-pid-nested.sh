@@ -16,7 +16,7 @@ command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
 mkdir -p "$w"
-spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2
+spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2 refs
 uns=$TARGET_PID
 wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
 has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
