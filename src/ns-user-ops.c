@@ -30,6 +30,7 @@
 #include "imgdir.h"
 #include "kinds.h"
 #include "ns.h"
+#include "proc.h"
 #include "restore.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 /* ---- dump ---- */
@@ -73,6 +75,76 @@ static int others_inside(int pid, int *ret_threads, int *ret_children)
 	return 0;
 }
 
+static int ns_ino_at(const char *path, int *ret_fd, uint64_t *ret_ino)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	*ret_ino = st.st_ino;
+	if (ret_fd)
+		*ret_fd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+/*
+ * The restore makes every namespace the owner has of its own (not its
+ * parent's) in the clone3 that makes its user namespace: inside it, owned
+ * by it. One the process made before its user namespace belongs to the
+ * host's and would come back belonging to the container: refused.
+ */
+static int owned_inside(int pid, int nsfd)
+{
+	static const char *const kinds[] = { "mnt", "net", "ipc", "uts", "pid", "cgroup", "time" };
+	struct proc_stat st;
+	uint64_t user_ino, mine, parents;
+	struct stat sb;
+	int r;
+
+	if (fstat(nsfd, &sb) < 0)
+		return pr_errno(-errno, "cannot dump %d: cannot read its user namespace", pid);
+	user_ino = sb.st_ino;
+	r = proc_read_stat(pid, &st);
+	if (r < 0)
+		return pr_errno(r, "cannot dump: cannot read /proc/%d/stat", pid);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		char path[64];
+		_cleanup_close_ int fd = -1, owner = -1;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, kinds[k]);
+		if (ns_ino_at(path, &fd, &mine) < 0)
+			continue; /* a kind this kernel does not have */
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", st.ppid, kinds[k]);
+		if (ns_ino_at(path, NULL, &parents) < 0) {
+			snprintf(path, sizeof(path), "/proc/self/ns/%s", kinds[k]);
+			if (ns_ino_at(path, NULL, &parents) < 0)
+				continue;
+		}
+		if (mine == parents)
+			continue; /* its parent's: inherited, not made */
+		owner = ioctl(fd, NS_GET_USERNS);
+		if (owner < 0 || fstat(owner, &sb) < 0)
+			return pr_errno(
+				-errno,
+				"cannot dump %d: cannot tell which user namespace owns its %s namespace",
+				pid, kinds[k]);
+		if ((uint64_t)sb.st_ino != user_ino)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot dump %d: its %s namespace belongs to another user namespace than its own (made before it): a restore would make it inside (not supported)",
+				pid, kinds[k]);
+	}
+	return 0;
+}
+
 static int user_dump(const struct ns_dump *d)
 {
 	UsernsEntry *u = NULL;
@@ -87,6 +159,9 @@ static int user_dump(const struct ns_dump *d)
 			-EOPNOTSUPP,
 			"cannot dump %d: its user namespace holds %s too (a process inside cannot get its pids back: only a one-process, one-thread user namespace is supported)",
 			d->pid, threads > 1 ? "its other threads" : "its children");
+	r = owned_inside(d->pid, d->nsfd);
+	if (r < 0)
+		return r;
 	r = FAULT_OR(dump_userns, -EIO, userns_read(d->pid, d->nsfd, d->id, &u));
 	if (r == -ENOTSUP)
 		return pr_fail(

@@ -2,8 +2,10 @@
 # 282-userns-refused.sh - what ckpt does not restore in a user namespace is
 # refused at dump with one line, the container untouched: a user namespace
 # holding a child too (`unshare --fork`: a process inside cannot be given
-# its pid back), and one nested in another. Each container runs on
-# afterwards, not traced, its self-check passing.
+# its pid back), one nested in another, and one whose uts namespace was
+# made before it (by root: it belongs to the host's user namespace, and a
+# restore would make it inside). Each container runs on afterwards, not
+# traced, its self-check passing.
 # e2e-timeout: 90
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -54,4 +56,14 @@ spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
 	unshare --user --map-root-user --uts --ipc -- "$USERNS_BIN" "$w" "ck282n-$$"
 wait_ready "$TARGET_PID" "$w"
 refused "$w" "$TARGET_PID" "$TARGET_PID" "nested in another"
-log "PASS: both refused at dump, both containers run on"
+# A uts namespace made by root before the user made its user namespace:
+# it belongs to the host's, and would come back belonging to the user's.
+w=$ATK_HOME/before
+mkdir -m 0755 "$w"
+chown "$ATK_UID:$ATK_GID" "$w"
+spawn "$w" unshare --uts -- setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
+	--inh-caps=-all --bounding-set=-all -- \
+	unshare --user --map-root-user --ipc -- "$USERNS_BIN" "$w" -
+wait_ready "$TARGET_PID" "$w"
+refused "$w" "$TARGET_PID" "$TARGET_PID" "its uts namespace belongs to another user namespace"
+log "PASS: all three refused at dump, the containers run on"
