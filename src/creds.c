@@ -32,6 +32,7 @@
  * flag is set only after creds_restore_last.
  */
 #include "kinds.h"
+#include "ns-user.h"
 #include "proc.h"
 #include "seccomp.h"
 #include "seize.h"
@@ -126,6 +127,10 @@ static int dump_thread_creds(int pid, int tid, TaskCoreEntry *core, CredsEntry *
 			pid, tid);
 	}
 	*ret = c = creds_from_status(&st);
+	/* Set again from inside its user namespace: only mapped ids can be. */
+	r = userns_check_creds_dump(tid, c);
+	if (r < 0)
+		return r;
 	if (st.seccomp == SECCOMP_MODE_DISABLED)
 		return 0;
 	r = seize_set_options(tid, PTRACE_O_SUSPEND_SECCOMP);
@@ -290,17 +295,29 @@ int creds_check(const TaskCoreEntry *core)
 
 		if (!why && th->has_pdeath_sig && th->pdeath_sig > 64)
 			why = "a bad parent-death signal";
-		uint64_t missing;
 
 		if (why)
 			return pr_fail(-EBADMSG, "cannot restore %u: thread %u has %s", core->pid,
 				       th->tid, why);
-		why = beyond_restorer(creds_of_thread(core, i), &missing);
+	}
+	return 0;
+}
+
+int creds_check_restorer(const TaskCoreEntry *core)
+{
+	/* Capabilities inside a user namespace the restore makes are given
+	 * by the kernel there, whatever ckpt has. */
+	if (userns_restored_of((int)core->pid))
+		return 0;
+	for (size_t i = 0; i < core->n_threads; i++) {
+		uint64_t missing;
+		const char *why = beyond_restorer(creds_of_thread(core, i), &missing);
+
 		if (why)
 			return pr_fail(
 				-EPERM,
 				"cannot restore %u: thread %u had %s capabilities %#llx that ckpt itself lacks",
-				core->pid, th->tid, why, (unsigned long long)missing);
+				core->pid, core->threads[i]->tid, why, (unsigned long long)missing);
 	}
 	return 0;
 }
@@ -400,6 +417,9 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 {
 	const ThreadCoreEntry *th = core->threads[i];
 	const CredsEntry *c = creds_of_thread(core, i);
+	/* In a user namespace the ids are set as the process sees them. */
+	const UsernsEntry *u = userns_restored_of((int)core->pid);
+	CredsEntry inside;
 	uint64_t borrowed = 1ULL << CAP_SETPCAP, all = caps_all();
 	uint32_t pdeath = th->has_pdeath_sig	       ? th->pdeath_sig
 			  : !i && core->has_pdeath_sig ? core->pdeath_sig
@@ -415,6 +435,14 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 		return pr_fail(-E2BIG,
 			       "cannot restore thread %u: %zu supplementary groups (at most %d)",
 			       th->tid, c->n_groups, CREDS_MAX_GROUPS);
+	if (u) {
+		if (userns_creds_inside(u, c, &inside) < 0)
+			return pr_fail(
+				-ERANGE,
+				"cannot restore thread %u: an id not mapped in its user namespace",
+				th->tid);
+		c = &inside;
+	}
 	if (core_has_seccomp(core))
 		borrowed |= 1ULL << CAP_SYS_ADMIN;
 	/* The batch table goes after the data, in the same scratch memory. */
@@ -429,8 +457,12 @@ int creds_restore_thread(struct infect *inf, const TaskCoreEntry *core, size_t i
 		return pr_errno(r, "cannot restore the credentials of thread %u", th->tid);
 
 	add_call(l, "keep capabilities", SYS_prctl, PR_SET_KEEPCAPS, 1, 0);
-	add_call(l, "set the supplementary groups", SYS_setgroups, (long)c->n_groups,
-		 (long)groups_at, 0);
+	/* In a user namespace it has them from its creator, host ids that
+	 * need no mapping (ns-user-ops.c), and could not set them once
+	 * setgroups is denied: creds_restore_last checks them. */
+	if (!u)
+		add_call(l, "set the supplementary groups", SYS_setgroups, (long)c->n_groups,
+			 (long)groups_at, 0);
 	add_call(l, "set the gids", SYS_setresgid, c->gid, c->egid, c->sgid);
 	add_call(l, "set the fsgid", SYS_setfsgid, c->fsgid, 0, 0);
 	add_call(l, "set the uids", SYS_setresuid, c->uid, c->euid, c->suid);

@@ -73,6 +73,7 @@
 	X(dump_read_cgroups, "D")          \
 	X(dump_write_cgroup, "D")          \
 	X(dump_cgroup_freeze, "d")         \
+	X(dump_userns, "n")                \
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
@@ -119,6 +120,7 @@
 	X(restore_ns_cgroup, "n")          \
 	X(restore_ns_net, "n")             \
 	X(restore_ns_net_ready, "n")       \
+	X(restore_userns_maps, "n")        \
 	X(restore_ns_finish, "n")          \
 	X(restore_mnt_mount, "n")          \
 	X(restore_pidns_clone, "n")        \

@@ -34,6 +34,8 @@ const struct img_kind_desc img_kinds[IMG_NR_KINDS] = {
 	[IMG_MNT_FILES] = { "mnt-tmpfs-%u.img", 0x46504d41, "tmpfs files" },
 	[IMG_NETNS] = { "net-%u.img", 0x534e5445, "network namespace" },
 	[IMG_CGROUP] = { "cgroup.img", 0x50524743, "cgroups" },
+	/* the namespace's id (an inode number) in place of a pid */
+	[IMG_USERNS] = { "userns-%u.img", 0x4e535501, "user namespace" },
 };
 
 char *img_name(enum img_kind kind, int pid)

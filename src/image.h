@@ -62,6 +62,7 @@ enum img_kind {
 	IMG_MNT_FILES,
 	IMG_NETNS, /* netns-ID.img (ns-net.c) */
 	IMG_CGROUP,
+	IMG_USERNS,
 	IMG_NR_KINDS,
 };
 

@@ -78,6 +78,9 @@ void creds_dump_attach(TaskCoreEntry *core, ThreadCoreEntry **threads, CredsEntr
 const CredsEntry *creds_of_thread(const TaskCoreEntry *core, size_t i);
 /* Every creds field of the images is sane; logs and -EBADMSG if not. */
 int creds_check(const TaskCoreEntry *core);
+/* No thread has capabilities ckpt itself lacks (a process in a user
+ * namespace the restore makes gets its own there): after ns_load. Logs. */
+int creds_check_restorer(const TaskCoreEntry *core);
 /* In the new process itself, before its memory is replaced. */
 int loginuid_restore_early(const TaskCoreEntry *core);
 /* In thread @i, once its memory and threads exist: drop to its creds, but

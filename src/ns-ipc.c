@@ -326,7 +326,15 @@ static int set_sysctls(const IpcNsSysctlsEntry *sys, uint32_t id)
 		_cleanup_close_ int fd = -1;
 		size_t len = strlen(e->value);
 
+		_cleanup_free_ char *now = NULL;
+
 		snprintf(path, sizeof(path), "/proc/sys/%s", e->name);
+		/* Only what differs: in a namespace owned by a user namespace
+		 * of the tree, only its root (the user) may write them, not
+		 * ckpt's root without CAP_SYS_RESOURCE (ipc_permissions()). */
+		if (read_file(path, &now, NULL) == 0 && strlen(now) >= len &&
+		    !strncmp(now, e->value, len) && now[strspn(now + len, "\n") + len] == 0)
+			continue;
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, e->value, len) != (ssize_t)len)
 			return pr_errno(-errno, "cannot restore: cannot set %s of ipc namespace %u",

@@ -30,7 +30,7 @@ static const char *const kind_names[NS_KINDS] = {
 static const struct ns_ops *const ns_table[NS_KINDS] = {
 	[NS_PID] = &ns_pid_ops,	  [NS_IPC] = &ns_ipc_ops,	[NS_UTS] = &ns_uts_ops,
 	[NS_TIME] = &ns_time_ops, [NS_CGROUP] = &ns_cgroup_ops, [NS_MNT] = &ns_mnt_ops,
-	[NS_NET] = &ns_net_ops,
+	[NS_NET] = &ns_net_ops,	  [NS_USER] = &ns_user_ops,
 };
 
 /*

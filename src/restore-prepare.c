@@ -281,6 +281,11 @@ static int restore_load(struct restore *rs, const char *dir)
 	/* After the processes: each task's place is checked against them. */
 	if (r >= 0)
 		r = cgroup_load(rs);
+	/* Known only now: which processes get their capabilities from a
+	 * user namespace of their own rather than from ckpt. */
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (rs->procs[i].pp->role == PLAN_LIVE)
+			r = creds_check_restorer(rs->procs[i].core);
 	return r;
 }
 

@@ -28,6 +28,7 @@
 #include "cgroup.h"
 #include "fault.h"
 #include "files.h"
+#include "ns-user.h"
 #include "ns.h"
 #include "proc.h"
 #include "util.h"
@@ -105,6 +106,8 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 {
 	for (size_t j = 0; j < rs->nr; j++) {
 		const struct plan_proc *c = &rs->plan.procs[j];
+		struct userns_clone uc;
+		int r, err;
 		long pid;
 
 		if (c->creator != (int)i || c->before_setsid != before_setsid)
@@ -116,17 +119,28 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 				return pr_errno(-errno, "cannot restore: pipe");
 			creator_sync = sync[0];
 		}
+		r = userns_clone_begin(rs, j, &uc);
+		if (r < 0) {
+			if (sync[0] >= 0)
+				creator_hooks(rs, j, -1, sync);
+			return r;
+		}
 		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
 			       clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
 		if (pid == 0)
 			proc_main(rs, j);
+		err = errno;
+		/* The maps first: the creator's hooks may need the new user
+		 * namespace working. */
+		r = userns_clone_end(rs, j, &uc, pid);
 		if (sync[0] >= 0) {
-			int err = errno, r = creator_hooks(rs, j, pid, sync);
+			int r2 = creator_hooks(rs, j, r < 0 ? -1 : pid, sync);
 
-			errno = err;
-			if (r < 0)
-				return r;
+			r = r < 0 ? r : r2;
 		}
+		if (r < 0)
+			return r;
+		errno = err;
 		if (pid < 0 && errno == EEXIST)
 			return pr_fail(-EEXIST, "cannot restore: pid %d is in use", c->pid);
 		if (pid < 0)
@@ -371,18 +385,32 @@ static bool report_child_error(struct restore *rs)
 
 static int spawn_root(struct restore *rs)
 {
-	int sync[2], r = 0;
+	struct userns_clone uc;
+	int sync[2], r = 0, err;
 	long pid;
 
 	if (pipe2(sync, O_CLOEXEC) < 0)
 		return pr_errno(-errno, "cannot restore: pipe");
 	fflush(NULL);
+	r = userns_clone_begin(rs, 0, &uc);
+	if (r < 0) {
+		close(sync[0]);
+		close(sync[1]);
+		return r;
+	}
 	pid = FAULT_OR(restore_clone_root, (errno = EAGAIN, -1), clone_proc(rs, 0, NULL));
 	if (pid == 0)
 		root_main(rs, sync[0], sync[1]);
+	err = errno;
 	close(sync[0]);
+	/* Its maps written before it goes on (it waits for the sync byte). */
+	r = userns_clone_end(rs, 0, &uc, pid);
+	if (r < 0) {
+		close(sync[1]);
+		return r;
+	}
 	if (pid < 0) {
-		r = -errno;
+		r = -err;
 		close(sync[1]);
 		if (r == -EEXIST)
 			return pr_fail(r, "cannot restore: pid %d is in use", rs->procs[0].pp->pid);

@@ -7,6 +7,7 @@
 #include "imgdir.h"
 #include "kinds.h"
 #include "mm.h"
+#include "ns-user.h"
 #include "tree.h"
 #include "trust.h"
 #include "util.h"
@@ -23,6 +24,7 @@
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "shmem.pb-c.h"
+#include "userns.pb-c.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -46,6 +48,7 @@ static const ProtobufCMessageDescriptor *descs[IMG_NR_KINDS] = {
 	[IMG_MNT] = &mnt_ns_entry__descriptor,
 	[IMG_NETNS] = &netns_entry__descriptor,
 	[IMG_CGROUP] = &cgroup_entry__descriptor,
+	[IMG_USERNS] = &userns_entry__descriptor,
 };
 
 size_t fuzz_field_size(ProtobufCType t)
@@ -115,6 +118,8 @@ int fuzz_check(enum img_kind kind, const ProtobufCMessage *msg)
 	}
 	case IMG_CGROUP:
 		return cgroup_check((const CgroupEntry *)msg, NULL);
+	case IMG_USERNS:
+		return userns_check((const UsernsEntry *)msg);
 	default:
 		return 0;
 	}
