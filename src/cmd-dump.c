@@ -381,19 +381,60 @@ static int kill_tree(struct dump *d)
 	return r;
 }
 
-/* As their tracer we see the threads die (their parents still reap them);
- * a leader's exit is reported only after every other thread's, so those
- * go first. Children before parents: the init of a pid namespace does not
- * die before everything in it is gone, which its tracer must see first. */
+static bool tree_has_tid(const struct dump *d, int tid)
+{
+	for (size_t i = 0; i < d->tree.nr; i++)
+		for (size_t k = 0; k < d->tree.procs[i].nr_threads; k++)
+			if (d->tree.procs[i].threads[k].pid == tid)
+				return true;
+	return false;
+}
+
+/*
+ * As their tracer we see the threads die (their parents still reap them),
+ * in whatever order they can: a leader's exit is reported only after
+ * every other thread's, and the last thread of a pid namespace's init
+ * waits until every other task of the namespace (its own threads too) is
+ * released, which their tracer's wait does. So every thread not seen yet
+ * is asked (WNOHANG), and ckpt sleeps until the next one dies.
+ */
 static void wait_tree_dead(struct dump *d)
 {
+	_cleanup_free_ bool **seen = xzalloc((d->tree.nr + 1) * sizeof(*seen));
+	size_t left = 0;
 	int status;
 
-	for (size_t i = d->tree.nr; i-- > 0;) {
-		struct tree_proc *tp = &d->tree.procs[i];
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		seen[i] = xzalloc(d->tree.procs[i].nr_threads + 1);
+		left += d->tree.procs[i].nr_threads;
+	}
+	while (left) {
+		bool progress = false;
+		siginfo_t si = { 0 };
 
-		for (size_t k = tp->nr_threads; k-- > 0;)
-			(void)waitpid(tp->threads[k].pid, &status, __WALL);
+		for (size_t i = d->tree.nr; i-- > 0;)
+			for (size_t k = d->tree.procs[i].nr_threads; k-- > 0;) {
+				int tid = d->tree.procs[i].threads[k].pid, r;
+
+				if (seen[i][k])
+					continue;
+				r = waitpid(tid, &status, __WALL | WNOHANG);
+				if (r == tid || (r < 0 && errno == ECHILD)) {
+					seen[i][k] = true;
+					left--;
+					progress = true;
+				}
+			}
+		if (left && !progress &&
+		    (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL) < 0 ||
+		     !tree_has_tid(d, si.si_pid)))
+			break; /* another child of ckpt's: wait as before */
+	}
+	for (size_t i = d->tree.nr; i-- > 0;) {
+		for (size_t k = d->tree.procs[i].nr_threads; left && k-- > 0;)
+			if (!seen[i][k])
+				(void)waitpid(d->tree.procs[i].threads[k].pid, &status, __WALL);
+		free(seen[i]);
 	}
 }
 

@@ -10,7 +10,6 @@
 # turn (the fault sites "n" of src/fault.h, with the fault build): the
 # restore fails with one line, leaves nothing; a dump failed the same way
 # leaves the tree running. The pristine set still restores.
-# e2e-timeout: 240
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init

@@ -20,7 +20,7 @@ entered() {
 	local k
 	k=()
 	{ read -ra k <"/proc/$pid/task/$pid/children"; } 2>/dev/null
-	child=${k[0]}
+	child=${k[0]:-}
 	[[ -n $child && $(readlink "/proc/$child/exe") == */sleep ]] &&
 		[[ $(readlink "/proc/$child/ns/uts") == "$(readlink /proc/self/ns/uts)" ]] &&
 		[[ $(readlink "/proc/$pid/ns/uts") != "$(readlink /proc/self/ns/uts)" ]]
