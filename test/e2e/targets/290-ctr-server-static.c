@@ -148,8 +148,8 @@ static void self_check(char *out, size_t size)
 	if (shmctl(shmid, IPC_STAT, &ds) < 0)
 		append(fails, sizeof(fails), " shm id %d: %s;", shmid, strerror(errno));
 	else if (ds.shm_nattch != 1 || ds.shm_segsz != SHM_SIZE)
-		append(fails, sizeof(fails), " shm nattch %lu size %zu;", (unsigned long)ds.shm_nattch,
-		       (size_t)ds.shm_segsz);
+		append(fails, sizeof(fails), " shm nattch %lu size %zu;",
+		       (unsigned long)ds.shm_nattch, (size_t)ds.shm_segsz);
 	for (i = PATTERN_OFF; i < SHM_SIZE; i++) {
 		if (((unsigned char *)area)[i] != (unsigned char)(i * 7 + 29)) {
 			append(fails, sizeof(fails), " shm byte %d wrong;", i);
@@ -166,9 +166,11 @@ static void self_check(char *out, size_t size)
 	if (fails[0])
 		snprintf(out, size, "CHECK FAIL%s\n", fails);
 	else
-		snprintf(out, size, "CHECK OK n=%llu pid=%d ppid=%d worker=%d host=%s shmid=%d note=%s put=%s\n",
-			 (unsigned long long)served, my_pid, my_ppid, worker, host, shmid, note,
-			 area->put[0] ? area->put : "-");
+		snprintf(
+			out, size,
+			"CHECK OK n=%llu pid=%d ppid=%d worker=%d host=%s shmid=%d note=%s put=%s\n",
+			(unsigned long long)served, my_pid, my_ppid, worker, host, shmid, note,
+			area->put[0] ? area->put : "-");
 }
 
 static void answer(int fd, char *line)
@@ -180,8 +182,8 @@ static void answer(int fd, char *line)
 	if (!strcmp(line, "PING"))
 		snprintf(out, sizeof(out), "PONG n=%llu\n", (unsigned long long)served);
 	else if (!strcmp(line, "INFO"))
-		snprintf(out, sizeof(out), "INFO pid=%d ppid=%d worker=%d host=%s shmid=%d\n", getpid(),
-			 getppid(), worker, host, shmid);
+		snprintf(out, sizeof(out), "INFO pid=%d ppid=%d worker=%d host=%s shmid=%d\n",
+			 getpid(), getppid(), worker, host, shmid);
 	else if (!strcmp(line, "CHECK"))
 		self_check(out, sizeof(out));
 	else if (!strncmp(line, "PUT ", 4)) {
