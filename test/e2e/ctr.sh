@@ -223,6 +223,15 @@ ctr_veth() {
 	ctr_addr "$pid" "$peer" "$ifname"
 }
 
+# ctr_link_gone IFNAME: wait (bounded) until IFNAME is gone from the host:
+# a net namespace is torn down asynchronously after its last process, and
+# its veth with it.
+ctr_link_absent() { ! ip link show "$1" >/dev/null 2>&1; }
+ctr_link_gone() {
+	wait_for 20 "the veth end $1 to go with the container" ctr_link_absent "$1" ||
+		fail "the veth end $1 outlived the container"
+}
+
 # ctr_addr PID LINK IFNAME: in the net namespace of PID, LINK renamed IFNAME
 # with CTR_NET.2/24, up, lo up, a default route through CTR_NET.1.
 ctr_addr() {

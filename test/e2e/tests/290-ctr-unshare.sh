@@ -63,7 +63,7 @@ grep -q "^addr eth0 $CTR_NET.2/24" <<<"$outside0" || fail "eth0 has no address i
 
 # Dump: the container is gone (and with its net namespace the veth).
 ctr_dump "$root" "$img" --external "veth[eth0]:$CTR_HOSTIF"
-! ip link show "$CTR_HOSTIF" >/dev/null 2>&1 || fail "the veth end $CTR_HOSTIF outlived the container"
+ctr_link_gone "$CTR_HOSTIF"
 
 # Restore, the veth's host end back in the bridge.
 ctr_restore "$img" --external "veth[eth0]:$CTR_HOSTIF@$CTR_BR"

@@ -120,7 +120,7 @@ ctr_dump "$init" "$img" --external "mnt[/]:rootfs" --external "mnt[/run/host/os-
 # Without its init, nspawn ends (and with the net namespace, its veth).
 wait_for 20 "systemd-nspawn to end" is_dead "$nspawn" || fail "systemd-nspawn outlived its container"
 wait "$nspawn"
-! ip link show "$hostif" >/dev/null 2>&1 || fail "the veth end $hostif outlived the container"
+ctr_link_gone "$hostif"
 
 ctr_restore "$img" --external "mnt[rootfs]:$rootfs" --external "mnt[os-release]:$osrel" \
 	--external "mnt[localtime]:$ltime" --external "mnt[incoming]:$T/incoming" \

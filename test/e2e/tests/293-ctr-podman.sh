@@ -82,7 +82,7 @@ ctr_bridge
 # The rlimits: root lacks CAP_SYS_RESOURCE here, podman's default (1048576)
 # cannot be set, nor the current hard limit of nproc: lower ones can.
 timeout 60 "${pm[@]}" run -d --name "$name" --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
-	--network none --hostname ctr293 --tmpfs /srv --memory 64m --pids-limit 50 \
+	--ipc private --network none --hostname ctr293 --tmpfs /srv --memory 64m --pids-limit 50 \
 	--cgroup-parent "/$cg" "$image" /bin/start "$note" "$port" >"$T/run.log" 2>&1 ||
 	fail "podman run failed: $(tail -n 2 "$T/run.log" | tr '\n' ' ')"
 read -r server conmon < <("${pm[@]}" inspect -f '{{.State.Pid}} {{.State.ConmonPid}}' "$name")
@@ -138,7 +138,7 @@ done
 ctr_dump "$server" "$img" --external "mnt[/]:rootfs" --external "mnt[/etc/hostname]:hostname" \
 	--external "mnt[/etc/hosts]:hosts" --external "mnt[/run/.containerenv]:containerenv" \
 	--external "veth[eth0]:$CTR_HOSTIF"
-! ip link show "$CTR_HOSTIF" >/dev/null 2>&1 || fail "the veth end $CTR_HOSTIF outlived the container"
+ctr_link_gone "$CTR_HOSTIF"
 
 ctr_restore "$img" --external "mnt[rootfs]:$rootfs" --external "mnt[hostname]:$T/ext/hostname" \
 	--external "mnt[hosts]:$T/ext/hosts" --external "mnt[containerenv]:$T/ext/.containerenv" \
