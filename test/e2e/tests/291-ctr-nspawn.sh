@@ -108,23 +108,37 @@ log "outside view:"$'\n'"$outside0"
 grep -q "^shm $((0x290290)) " <<<"$outside0" || fail "no shm segment with key 0x290290 in the container"
 grep -q "^addr host0 $CTR_NET.2/24" <<<"$outside0" || fail "host0 has no address in the container"
 grep -q "^cgroup 0::/$cg/payload\$" <<<"$outside0" || fail "the container is not in $cg/payload"
-# Where nspawn's bind mounts of host files come from (their root in mountinfo).
-mount_src() { awk -v m="$1" '$5 == m { print $4; exit }' "/proc/$init/mountinfo"; }
-osrel=$(mount_src /run/host/os-release)
-ltime=$(mount_src /etc/localtime)
-[[ -n $osrel && -n $ltime ]] || fail "no bind mounts of /run/host/os-release and /etc/localtime in the container"
+# What nspawn binds in from the host (os-release, localtime, its propagate
+# directory, whatever this version adds): every mount of the host's root
+# filesystem in the container but the rootfs itself, named external at
+# dump (one key per mount point) and given back at restore from where it
+# came; nspawn removes its propagate directory when it exits, the test
+# gives an empty one instead.
+hostdev=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
+dump_ext=(--external "mnt[/]:rootfs")
+restore_ext=(--external "mnt[rootfs]:$rootfs")
+declare -A seen=()
+k=0
+while read -r _ _ dev root mp _; do
+	[[ $dev == "$hostdev" && $mp != / && -z ${seen[$mp]:-} ]] || continue
+	[[ $root == "$rootfs" || $root == "$rootfs"/* ]] && continue
+	seen[$mp]=1
+	k=$((k + 1))
+	src=$root
+	[[ $src == /run/systemd/nspawn/propagate/* ]] && src=$T/incoming
+	dump_ext+=(--external "mnt[$mp]:host$k")
+	restore_ext+=(--external "mnt[host$k]:$src")
+done <"/proc/$init/mountinfo"
+((k > 0)) || fail "no bind mount of a host file in the container (nspawn binds os-release at least)"
+log "external mounts: ${dump_ext[*]}"
 
-ctr_dump "$init" "$img" --external "mnt[/]:rootfs" --external "mnt[/run/host/os-release]:os-release" \
-	--external "mnt[/etc/localtime]:localtime" --external "mnt[/run/host/incoming]:incoming" \
-	--external "veth[host0]:$hostif"
+ctr_dump "$init" "$img" "${dump_ext[@]}" --external "veth[host0]:$hostif"
 # Without its init, nspawn ends (and with the net namespace, its veth).
 wait_for 20 "systemd-nspawn to end" is_dead "$nspawn" || fail "systemd-nspawn outlived its container"
 wait "$nspawn"
 ctr_link_gone "$hostif"
 
-ctr_restore "$img" --external "mnt[rootfs]:$rootfs" --external "mnt[os-release]:$osrel" \
-	--external "mnt[localtime]:$ltime" --external "mnt[incoming]:$T/incoming" \
-	--external "veth[host0]:$hostif@$CTR_BR"
+ctr_restore "$img" "${restore_ext[@]}" --external "veth[host0]:$hostif@$CTR_BR"
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored init $CTR_ROOT is not pid 1 of its namespace"
 server=$(ctr_find_inner "$CTR_ROOT" "$inner" ctr-server) || fail "no server ($inner inside) in the restored container"
 assert_same "the container seen from outside" "$outside0" "$(ctr_outside_view "$CTR_ROOT" "$server" /srv)"

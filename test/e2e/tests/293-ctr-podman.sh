@@ -124,25 +124,33 @@ grep -q "^addr eth0 $CTR_NET.2/24" <<<"$outside0" || fail "eth0 has no address i
 grep -Eq "^memory /$cg/.* (limit|max) 67108864\$" <<<"$outside0" || fail "no 64 MiB memory limit on the container"
 grep -Eq "^pids /$cg/.* max 50\$" <<<"$outside0" || fail "no pids limit of 50 on the container"
 
-# What podman binds in from the host: its rootfs and three files of its
-# own (copied: a user moving the container takes them along).
-mount_src() { awk -v m="$1" '$5 == m { print $4; exit }' "/proc/$server/mountinfo"; }
-rootfs=$(mount_src /)
+# What podman binds in from the host: its rootfs, and files of its own
+# (/etc/hostname, /etc/hosts, /run/.containerenv here: every mount of the
+# host's root filesystem but the rootfs), copied before the dump as a user
+# moving the container takes them along: podman may remove its own once
+# the container has stopped.
+hostdev=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
+rootfs=$(awk '$5 == "/" { print $4; exit }' "/proc/$server/mountinfo")
 [[ -d $rootfs/bin ]] || fail "the container's rootfs '$rootfs' is not a directory of this machine"
-for f in /etc/hostname /etc/hosts /run/.containerenv; do
-	src=$(mount_src "$f")
-	[[ -f $src ]] || fail "$f of the container is not bound from a file of this machine ('$src')"
-	cp -p "$src" "$T/ext/${f##*/}" || fail "cannot copy $src"
-done
+dump_ext=(--external "mnt[/]:rootfs")
+restore_ext=(--external "mnt[rootfs]:$rootfs")
+k=0
+while read -r _ _ dev root mp _; do
+	[[ $dev == "$hostdev" && $mp != / ]] || continue
+	[[ $root == "$rootfs" || $root == "$rootfs"/* ]] && continue
+	[[ -f $root ]] || fail "$mp of the container is bound from '$root', not a file of this machine"
+	k=$((k + 1))
+	cp -p "$root" "$T/ext/$k" || fail "cannot copy $root"
+	dump_ext+=(--external "mnt[$mp]:host$k")
+	restore_ext+=(--external "mnt[host$k]:$T/ext/$k")
+done <"/proc/$server/mountinfo"
+((k > 0)) || fail "no bind mount of a host file in the container (podman binds /etc/hostname at least)"
+log "external mounts: ${dump_ext[*]}"
 
-ctr_dump "$server" "$img" --external "mnt[/]:rootfs" --external "mnt[/etc/hostname]:hostname" \
-	--external "mnt[/etc/hosts]:hosts" --external "mnt[/run/.containerenv]:containerenv" \
-	--external "veth[eth0]:$CTR_HOSTIF"
+ctr_dump "$server" "$img" "${dump_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF"
 ctr_link_gone "$CTR_HOSTIF"
 
-ctr_restore "$img" --external "mnt[rootfs]:$rootfs" --external "mnt[hostname]:$T/ext/hostname" \
-	--external "mnt[hosts]:$T/ext/hosts" --external "mnt[containerenv]:$T/ext/.containerenv" \
-	--external "veth[eth0]:$CTR_HOSTIF@$CTR_BR"
+ctr_restore "$img" "${restore_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF@$CTR_BR"
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored root $CTR_ROOT is not pid 1 of its namespace"
 server=$CTR_ROOT
 assert_same "the container seen from outside" "$outside0" \
