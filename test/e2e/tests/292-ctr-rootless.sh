@@ -38,12 +38,14 @@ note=note-292-$CTR_RUN
 port=$(ctr_free_port)
 mkdir -p "$w"
 
+# The user's processes first (the container, first or restored), then the user.
 rootless_cleanup() {
-	ctr_kill_now "${CTR_PIDS[@]}"
-	id "$user" >/dev/null 2>&1 && userdel "$user" 2>/dev/null
+	ctr_kill_now ${root:+"$root"} "${CTR_PIDS[@]}"
+	id "$user" >/dev/null 2>&1 && userdel -f "$user" 2>/dev/null
 	return 0
 }
 CTR_PIDS=()
+root=
 ctr_on_exit rootless_cleanup
 useradd -M -N -g nogroup -s /bin/sh -d /nonexistent "$user" || fail "cannot make user $user"
 uid=$(id -u "$user")
