@@ -81,8 +81,10 @@ timeout 60 "${pm[@]}" import "$T/rootfs.tar" "$image" >"$T/import.log" 2>&1 ||
 ctr_bridge
 # The rlimits: root lacks CAP_SYS_RESOURCE here, podman's default (1048576)
 # cannot be set, nor the current hard limit of nproc: lower ones can.
+# /dev/shm: podman's own is a tmpfs it mounts on the host and binds in (its
+# contents gone once the container stops): a tmpfs of the container's own.
 timeout 60 "${pm[@]}" run -d --name "$name" --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
-	--ipc private --network none --hostname ctr293 --tmpfs /srv --memory 64m --pids-limit 50 \
+	--ipc private --tmpfs /dev/shm:rw,nosuid,nodev,size=65536k --network none --hostname ctr293 --tmpfs /srv --memory 64m --pids-limit 50 \
 	--cgroup-parent "/$cg" "$image" /bin/start "$note" "$port" >"$T/run.log" 2>&1 ||
 	fail "podman run failed: $(tail -n 2 "$T/run.log" | tr '\n' ' ')"
 read -r server conmon < <("${pm[@]}" inspect -f '{{.State.Pid}} {{.State.ConmonPid}}' "$name")
