@@ -79,16 +79,33 @@ static void tree_container_setup(uint64_t seed)
 	free(buf);
 }
 
-/* The root of the tree (forked by start_target, target_main calls this): leads its own group, forks
- * TREE_PROCS - 1 children that fill their own share of one mapping made
- * before the fork (untouched then: nothing is shared copy-on-write), fills
- * its own, and says ready once every child has. */
+/* One process of the tree below the root: fills its share, says so on
+ * @kid_fd, waits. */
+static void __attribute__((noreturn))
+tree_member(char *mem, uint64_t seed, uint64_t idx, int kid_fd)
+{
+	tree_fill(mem, seed, idx);
+	if (write(kid_fd, "k", 1) != 1)
+		_exit(4);
+	close(kid_fd);
+	for (;;)
+		pause();
+}
+
+/* The root of the tree (forked by start_target, target_main calls this):
+ * leads its own group and forks one child, which forks the other
+ * TREE_PROCS - 2 (the shape of a container: the child is the init of the
+ * pid namespace, the rest its children). Each fills its own share of one
+ * mapping made before the forks (untouched then: nothing is shared
+ * copy-on-write); the root fills its own and says ready once every other
+ * process has. */
 static void tree_main(int ready_fd, const struct target_spec *spec, uint64_t seed,
 		      struct target_info *info)
 {
 	uint64_t share = tree_share();
 	int kids[2];
 	char *mem, c;
+	pid_t pid;
 
 	if (setpgid(0, 0) < 0)
 		_exit(5);
@@ -97,25 +114,25 @@ static void tree_main(int ready_fd, const struct target_spec *spec, uint64_t see
 	mem = mmap(NULL, share, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED || pipe2(kids, O_CLOEXEC) < 0)
 		_exit(3);
-	for (uint64_t i = 1; i < TREE_PROCS; i++) {
-		pid_t pid = fork();
+	pid = fork();
+	if (pid < 0)
+		_exit(6);
+	if (pid == 0) {
+		close(ready_fd);
+		close(kids[0]);
+		for (uint64_t i = 2; i < TREE_PROCS; i++) {
+			pid_t k = fork();
 
-		if (pid < 0)
-			_exit(6);
-		if (pid == 0) {
-			close(ready_fd);
-			close(kids[0]);
-			tree_fill(mem, seed, i);
-			if (write(kids[1], "k", 1) != 1)
-				_exit(4);
-			close(kids[1]);
-			for (;;)
-				pause();
+			if (k < 0)
+				_exit(6);
+			if (k == 0)
+				tree_member(mem, seed, i, kids[1]);
 		}
+		tree_member(mem, seed, 1, kids[1]);
 	}
 	close(kids[1]);
 	tree_fill(mem, seed, 0);
-	/* A child that failed closed its end without a byte: read sees EOF. */
+	/* A process that failed closed its end without a byte: read sees EOF. */
 	for (int i = 1; i < TREE_PROCS; i++)
 		if (read(kids[0], &c, 1) != 1)
 			_exit(7);
@@ -131,17 +148,18 @@ static void tree_main(int ready_fd, const struct target_spec *spec, uint64_t see
 	}
 }
 
-/* The children of @pid (its one thread), at most @max; their number. */
-static int tree_children(pid_t pid, pid_t *out, int max)
+/* The children of @pid (its one thread) appended to @out (at most @max in
+ * all); the new count. */
+static int tree_children(pid_t pid, pid_t *out, int n, int max)
 {
 	char path[64], buf[16384];
 	ssize_t len;
-	int fd, n = 0;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return n;
 	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	buf[len > 0 ? len : 0] = 0;
@@ -152,6 +170,16 @@ static int tree_children(pid_t pid, pid_t *out, int max)
 			break;
 		out[n++] = (pid_t)v;
 	}
+	return n;
+}
+
+/* Every process below @root, at most @max; their number. */
+static int tree_members(pid_t root, pid_t *out, int max)
+{
+	int n = tree_children(root, out, 0, max);
+
+	for (int i = 0; i < n; i++)
+		n = tree_children(out[i], out, n, max);
 	return n;
 }
 
@@ -187,7 +215,7 @@ static void tree_verify(pid_t root, const struct target_info *info, uint64_t see
 	if (!buf)
 		die("out of memory");
 	pids[0] = root;
-	n = 1 + tree_children(root, pids + 1, TREE_PROCS);
+	n = 1 + tree_members(root, pids + 1, TREE_PROCS);
 	if (n != TREE_PROCS)
 		die("restored tree of %d has %d processes, want %d", root, n, TREE_PROCS);
 	for (int k = 0; k < n; k++) {
@@ -254,9 +282,10 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 	target_group = true;
 	info = start_target(&sc->spec, seed);
 	pid = target_pid;
-	nkids = tree_children(pid, pids, TREE_PROCS);
+	nkids = tree_members(pid, pids, TREE_PROCS);
 	if (nkids != TREE_PROCS - 1)
-		die("the tree of %d has %d children, want %d", pid, nkids, TREE_PROCS - 1);
+		die("the tree of %d has %d processes below its root, want %d", pid, nkids,
+		    TREE_PROCS - 1);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
 	snprintf(images, sizeof(images), "%s/%s%d-%d", image_dirs[sc->dir], prefix,
 		 (int)(sc - scenarios), n);
@@ -303,7 +332,7 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 	verify_running(target_pid, &sc->spec, &info);
 	tree_verify(target_pid, &info, seed, container);
 	verify_running(target_pid, &sc->spec, &info);
-	nkids = tree_children(target_pid, pids, TREE_PROCS);
+	nkids = tree_members(target_pid, pids, TREE_PROCS);
 	tree_kill_wait(target_pid, pids, nkids);
 	target_pid = 0;
 	target_group = false;
