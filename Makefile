@@ -141,7 +141,7 @@ test:
 	ASAN_OPTIONS=detect_leaks=0 CKPT=$(CURDIR)/build-asan/ckpt E2E_ONLY=$(ASAN_E2E) \
 		test/e2e/run.sh
 
-$(B)/bench: test/bench/bench.c
+$(B)/bench: test/bench/bench.c test/bench/tree.h
 	@mkdir -p $(B)
 	$(CC) -O2 -g -Wall -pthread -D_GNU_SOURCE -o $@ $<
 

@@ -16,6 +16,8 @@
  *	10,000 VMAs; 500 threads
  *	1 GiB of records that compress (about as a heap does), plain, with
  *	--compress (lz4) and --compress=zstd
+ *	100 processes holding 1 GiB, a plain tree and a container (pid, mnt,
+ *	uts, ipc namespaces, a tmpfs) side by side, their ratio (tree.h)
  *
  * A run starts a target child, dumps it (killed), restores it with
  * --detach, checks that the same PID runs, handles a signal, and holds the
@@ -28,6 +30,7 @@
  *
  * BENCH_ONLY=TEXT: only the scenarios whose name holds TEXT, and no
  * RESULTS.md. BENCH_LOG=1: ckpt's -v log of each dump on stderr.
+ * BENCH_TREE_MIB=N: the process trees hold N MiB instead of 1 GiB.
  *
  * Only libc; single file; build: cc -O2 -Wall -pthread -D_GNU_SOURCE bench.c
  */
@@ -70,6 +73,7 @@ static const char *const image_dirs[NR_DIRS] = { "/dev/shm", "/tmp" };
 /* ---- state that cleanup needs, reachable from a signal handler ---------- */
 
 static volatile pid_t target_pid; /* the target, dumped or restored */
+static volatile bool target_group; /* target_pid leads a group: kill all of it */
 static volatile pid_t ckpt_pid; /* a running ckpt command */
 static char prefix[64]; /* "ckpt-bench-PID-": every entry we make */
 static const char *ckpt;
@@ -145,6 +149,8 @@ static void kill_and_reap(volatile pid_t *pidp)
 
 	if (pid <= 0)
 		return;
+	if (pidp == &target_pid && target_group)
+		kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 	/* Ours, or reparented to us (we are a child subreaper): reap it so
 	 * that its PID is free. */
@@ -248,7 +254,7 @@ static void *map_touched(size_t len)
 
 /* ---- the targets -------------------------------------------------------- */
 
-enum target_kind { T_MEMORY, T_VMAS, T_THREADS };
+enum target_kind { T_MEMORY, T_VMAS, T_THREADS, T_TREE, T_CONTAINER };
 
 struct target_spec {
 	enum target_kind kind;
@@ -256,6 +262,7 @@ struct target_spec {
 	bool records; /* T_MEMORY: compressible contents (record_word) */
 	bool thp; /* T_MEMORY: advised MADV_HUGEPAGE, 2 MiB aligned */
 };
+/* T_TREE, T_CONTAINER: size unused, the tree's size is tree_bytes(). */
 
 /* What the target tells us through its ready pipe. */
 struct target_info {
@@ -298,6 +305,9 @@ static void make_vmas(struct target_info *info, uint64_t n, uint64_t seed)
 	info->mem_len = 2 * n * 4096;
 }
 
+static void __attribute__((noreturn)) tree_main(int ready_fd, const struct target_spec *spec,
+						uint64_t seed, struct target_info *info);
+
 static void __attribute__((noreturn)) target_main(int ready_fd, const struct target_spec *spec,
 						  uint64_t seed)
 {
@@ -317,6 +327,8 @@ static void __attribute__((noreturn)) target_main(int ready_fd, const struct tar
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
+	if (spec->kind == T_TREE || spec->kind == T_CONTAINER)
+		tree_main(ready_fd, spec, seed, &info);
 	if (spec->kind == T_MEMORY) {
 		uint64_t align = spec->thp ? 2 << 20 : 0;
 		char *at = mmap(NULL, spec->size + align, PROT_READ | PROT_WRITE,
@@ -393,8 +405,8 @@ static struct target_info start_target(const struct target_spec *spec, uint64_t 
 
 /* Run CKPT with args (NULL-terminated), stdout to /dev/null (or to @out_fd
  * if >= 0); stderr to @err_fd if >= 0, else passed through. Returns the
- * wall-clock seconds; dies if it fails. */
-static double run_ckpt(int out_fd, int err_fd, const char *const *args)
+ * wall-clock seconds and its wait status in @ret_status. */
+static double run_ckpt_status(int out_fd, int err_fd, const char *const *args, int *ret_status)
 {
 	char *argv[16];
 	int status, i = 0;
@@ -428,13 +440,22 @@ static double run_ckpt(int out_fd, int err_fd, const char *const *args)
 			die("waitpid: %s", strerror(errno));
 	t = now() - t0;
 	ckpt_pid = 0;
+	*ret_status = status;
+	return t;
+}
+
+/* run_ckpt_status, which must succeed: dies if it fails. */
+static double run_ckpt(int out_fd, int err_fd, const char *const *args)
+{
+	int status;
+	double t = run_ckpt_status(out_fd, err_fd, args, &status);
+
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char cmd[512];
-		size_t off = 0;
+		size_t off = snprintf(cmd, sizeof(cmd), "%s", ckpt);
 
-		for (int k = 0; argv[k] && off < sizeof(cmd) - 1; k++)
-			off += snprintf(cmd + off, sizeof(cmd) - off, "%s%s", k ? " " : "",
-					argv[k]);
+		for (; *args && off < sizeof(cmd) - 1; args++)
+			off += snprintf(cmd + off, sizeof(cmd) - off, " %s", *args);
 		if (WIFEXITED(status))
 			die("'%s' exited with status %d", cmd, WEXITSTATUS(status));
 		die("'%s' was killed by signal %d", cmd, WTERMSIG(status));
@@ -759,6 +780,8 @@ static const struct scenario scenarios[] = {
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
 	{ "1 GiB of records, --compress", { T_MEMORY, GiB, true }, 0, false, "--compress" },
 	{ "1 GiB of records, --compress=zstd", { T_MEMORY, GiB, true }, 0, false, "--compress=zstd" },
+	{ "100 processes, 1 GiB", { T_TREE }, 0, false },
+	{ "100 processes, 1 GiB, container", { T_CONTAINER }, 0, false },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -766,6 +789,9 @@ static const struct scenario scenarios[] = {
 struct run {
 	double dump_s, frozen_ms, restore_s, image_bytes;
 };
+
+/* Why a scenario was skipped (ckpt refused its dump), or empty. */
+static char skipped[NR_SCENARIOS][512];
 
 static void one_run(const struct scenario *sc, int n, struct run *r)
 {
@@ -845,9 +871,15 @@ static double gbps(uint64_t bytes, double seconds)
 	return seconds > 0 ? bytes / 1e9 / seconds : 0;
 }
 
+/* The process trees (and tree_report, the ratio of the container's times
+ * to the plain tree's). */
+#include "tree.h"
+
 /* The bytes a scenario moves, for GB/s (0: not a memory scenario). */
 static uint64_t moved(const struct scenario *sc)
 {
+	if (sc->spec.kind == T_TREE || sc->spec.kind == T_CONTAINER)
+		return tree_bytes();
 	return sc->spec.kind == T_MEMORY ? sc->spec.size : 0;
 }
 
@@ -882,6 +914,11 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 
 		if (!selected(sc))
 			continue;
+		if (skipped[i][0]) {
+			fprintf(f, "| %-36s | %-8s | skipped: %s |\n", sc->name, image_dirs[sc->dir],
+				skipped[i]);
+			continue;
+		}
 		fprintf(f, "| %-36s | %-8s | %6.3f |", sc->name, image_dirs[sc->dir], d);
 		print_rate(f, moved(sc), d);
 		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
@@ -897,6 +934,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 			d / wr, d / rv);
 		fprintf(f, "restore/MADV_POPULATE_WRITE %.2f, restore/memcpy %.2f.\n", r / pop, r / mc);
 	}
+	tree_report(f, runs);
 	fprintf(f, "\nImage size: what the images of a target hold, against its memory: zero\n");
 	fprintf(f, "pages and pages never touched take no space; an incremental dump holds\n");
 	fprintf(f, "the pages written since its parent.\n");
@@ -905,7 +943,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 static void print_runs(FILE *f, struct run runs[][RUNS])
 {
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
-		for (int k = 0; k < RUNS; k++)
+		for (int k = 0; k < RUNS && !skipped[i][0]; k++)
 			fprintf(f, "%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
 				scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, runs[i][k].dump_s,
 				runs[i][k].frozen_ms, runs[i][k].restore_s,
@@ -979,8 +1017,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
 		for (int k = 0; k < RUNS && selected(&scenarios[i]); k++) {
 			struct run *r = &runs[i][k];
+			enum target_kind kind = scenarios[i].spec.kind;
 
-			one_run(&scenarios[i], k, r);
+			if (kind == T_TREE || kind == T_CONTAINER) {
+				if (!tree_run(&scenarios[i], k, r, skipped[i], sizeof(skipped[i]))) {
+					printf("bench: skipped '%s': ckpt refuses it: %s\n",
+					       scenarios[i].name, skipped[i]);
+					break;
+				}
+				skipped[i][0] = 0;
+			} else {
+				one_run(&scenarios[i], k, r);
+			}
 			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
 			       scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, r->dump_s,
 			       r->frozen_ms, r->restore_s, r->image_bytes / MiB);
