@@ -8,7 +8,7 @@
 # like from outside (ctr_outside_view) and from the server's own view (its
 # CHECK line), dumps the container by its root process, checks that it is
 # gone, restores it and checks both views again, and that the connection
-# this shell held across the dump goes on. CONTAINERS-FINDINGS.md says what
+# this shell held across the dump goes on. test/e2e/CONTAINERS.md says what
 # each container needs on this machine.
 #
 # Everything global a test makes (bridge, veth, cgroups, users, podman

@@ -5,7 +5,7 @@
 # there and starts the server of targets/290-ctr-server-static.c; the
 # network a veth nspawn puts into a bridge of the host (--network-bridge),
 # addressed by the test; this shell connected over TCP. nspawn runs as
-# CONTAINERS-FINDINGS.md says it must on a machine without systemd as PID 1
+# test/e2e/CONTAINERS.md says it must on a machine without systemd as PID 1
 # (--register=no --keep-unit --pipe, in a cgroup of the test's own). The
 # container is dumped by its init (nspawn, its supervisor, stays outside and
 # exits when the init is gone), the rootfs and the host files nspawn binds

@@ -4,7 +4,7 @@
 # targets/290-ctr-server-static.c), `podman run -d` with its own hostname, a
 # tmpfs on /srv, memory and pids limits, no network of podman's (--network
 # none) but a veth the test moves in, into a bridge of the host; this shell
-# connected over TCP. podman runs as CONTAINERS-FINDINGS.md says it must
+# connected over TCP. podman runs as test/e2e/CONTAINERS.md says it must
 # here (runc, lower rlimits, cgroupfs) with all its storage under the
 # test's temp dir. The container is checkpointed by its PID (conmon, its
 # supervisor, stays outside), its rootfs and the host files podman binds in
