@@ -84,11 +84,11 @@ struct ns_ops {
 	 * owner waits to run its restore hook: what only a process outside
 	 * the new namespace may do (a user namespace's uid_map and gid_map). */
 	int (*restore_creator)(struct restore *rs, struct ns_restore *n, int child);
-	/* Optional (lane netns): in ckpt, every process rebuilt and its files
+	/* Optional: in ckpt, every process rebuilt and its files
 	 * finished (TCP connections out of repair), just before the tree is
 	 * let go: what must wait for the sockets (the network let in). */
 	int (*ready)(struct restore *rs, struct ns_restore *n);
-	/* Optional (lane netns): dump, in ckpt, the images published, right
+	/* Optional: dump, in ckpt, the images published, right
 	 * before the tree is killed (not with --leave-running): shut what
 	 * would answer for the dead tree meanwhile (d->dir is NULL). */
 	void (*before_kill)(const struct ns_dump *d);
@@ -96,9 +96,9 @@ struct ns_ops {
 
 /* the table, in ns.c: one entry per kind, NULL for a kind not handled */
 extern const struct ns_ops ns_pid_ops, ns_uts_ops, ns_ipc_ops, ns_time_ops, ns_cgroup_ops;
-extern const struct ns_ops ns_mnt_ops; /* src/ns-mnt*.c, lane mntns */
-extern const struct ns_ops ns_net_ops; /* src/ns-net*.c, lane netns */
-extern const struct ns_ops ns_user_ops; /* src/ns-user*.c, lane userns */
+extern const struct ns_ops ns_mnt_ops; /* src/ns-mnt*.c */
+extern const struct ns_ops ns_net_ops; /* src/ns-net*.c */
+extern const struct ns_ops ns_user_ops; /* src/ns-user*.c */
 
 const struct ns_ops *ns_ops_of(enum ns_kind kind);
 /* "pid", "mnt", ...: the names of /proc/PID/ns/ */

@@ -326,7 +326,8 @@ const char *options_usage(enum ckpt_command cmd)
 	switch (cmd) {
 	case CMD_DUMP:
 		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory] [-v]\n"
+		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
+		       "                 [--external KIND[KEY]:VALUE]... [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
 		       "  --parent DIR: store only the pages written since DIR (the last\n"
@@ -351,8 +352,8 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  tracking.\n";
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "                    [--inherit-fd fd[N]:ID]... [--new-pidns]\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [-v]\n"
+		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
@@ -376,11 +377,13 @@ const char *options_usage(enum ckpt_command cmd)
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
 		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory] [-v]\n"
+		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
+		       "               [--external KIND[KEY]:VALUE]... [-v]\n"
 		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
 		       "               [--compress[=lz4|zstd]] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "               [--inherit-fd fd[N]:ID]... [-v]\n"
+		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
+		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"
 		       "  ckpt --version | --help | COMMAND --help\n";
