@@ -429,11 +429,21 @@ static void find_file_owners(struct restore *rs)
 size_t restore_pass_fd(struct restore *rs, int fd)
 {
 	for (size_t k = 0; k < rs->nr_pass; k++)
-		if (rs->pass[k] == fd)
+		if (fd >= 0 && rs->pass[k] == fd)
 			return k;
 	rs->pass = xrealloc(rs->pass, (rs->nr_pass + 1) * sizeof(*rs->pass));
 	rs->pass[rs->nr_pass] = fd;
 	return rs->nr_pass++;
+}
+
+size_t restore_pass_slots(struct restore *rs, size_t n)
+{
+	size_t first = rs->nr_pass;
+
+	rs->pass = xrealloc(rs->pass, (rs->nr_pass + n + 1) * sizeof(*rs->pass));
+	for (size_t k = 0; k < n; k++)
+		rs->pass[rs->nr_pass++] = -1;
+	return first;
 }
 
 /* Where the tree's files go in every new process (see restore.h). */

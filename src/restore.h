@@ -93,6 +93,9 @@ int *tree_ids(const struct restore *rs, size_t *ret_nr);
  * of reach. The slot it gets, for restore_passed_fd(); @fd stays ckpt's
  * and open until release. */
 size_t restore_pass_fd(struct restore *rs, int fd);
+/* @n slots whose fds are set later (rs->pass[slot] = fd, an fd above
+ * first_aux), before the tree is made; the first one. */
+size_t restore_pass_slots(struct restore *rs, size_t n);
 static inline int restore_passed_fd(const struct restore *rs, size_t slot)
 {
 	return rs->pass_base + (int)slot;
