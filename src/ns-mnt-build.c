@@ -159,6 +159,11 @@ static int make_sb(struct build *b, const MntEntry *first)
 	if (fs < 0)
 		return failed(-errno, first, "make the filesystem of");
 	r = configure(fs, sb);
+	/* Its name in mountinfo ("none" without one): the first mount's,
+	 * every mount of one superblock shows the one it was made with. */
+	if (r >= 0 && *first->source &&
+	    fsconfig(fs, FSCONFIG_SET_STRING, "source", first->source, 0) < 0)
+		r = -errno;
 	if (r >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
 	if (r < 0)
