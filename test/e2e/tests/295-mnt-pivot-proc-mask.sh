@@ -9,7 +9,8 @@
 # ckpt's /proc/PID/fd/ is out of reach: the files of that tmpfs must come
 # back all the same (the image directory handed down, not opened again by
 # a path of ckpt's). The target runs on from its root, and the host's
-# mounts are untouched.
+# mounts are untouched. The hand-down failed (fault site restore_pass_fd)
+# leaves nothing.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -54,6 +55,20 @@ log "inside:"$'\n'"$view0"
 grep -qx "masked mask-$$" <<<"$view0" || fail "no mask on /proc/driver before the dump"
 grep -qx "init (t)" <<<"$view0" || fail "the container's proc is not its own"
 dump_tree "$root" "$img"
+# The fds failed to be handed down (the fault build): one line, nothing
+# left, the images untouched.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+digest=$(image_digest "$img")
+ck_cmd env CKPT_FAULT=restore_pass_fd "$FCKPT" restore --images "$img" --detach
+ck_assert_failed "restore with a fault at restore_pass_fd"
+grep -q "cannot restore: cannot hand a namespace's fd down" "$CK_ERR" ||
+	fail "restore_pass_fd: not the hand-down that failed: $(ck_err_line)"
+for p in "${TREE_PIDS[@]}"; do
+	wait_for 10 "PID $p to be free" is_gone "$p" || fail "restore_pass_fd left $(describe_pid "$p")"
+done
+[[ $(image_digest "$img") == "$digest" ]] || fail "restore_pass_fd: the images changed"
+assert_no_strays
 restore_tree "$img" "$root"
 self_check "$pid" "$w"
 assert_same "the container's /proc and its mask" "$view0" "$(inside "$pid")"
