@@ -11,7 +11,7 @@
 # named as external mounts; restored with them and the veth's host end put
 # back into the bridge; then it must look the same from outside (PIDs
 # inside, hostname, files, shm, addresses, cgroups and their limits,
-# seccomp and capabilities) and to the server itself, answer on the
+# seccomp and capabilities, its mount tree) and to the server itself, answer on the
 # connection held across the dump with its counter going on, and accept a
 # new one.
 # e2e-timeout: 180
