@@ -21,6 +21,7 @@
 #include "cgroup.h"
 
 #include "fault.h"
+#include "files.h"
 #include "image.h"
 #include "restore.h"
 #include "trust.h"
@@ -44,6 +45,12 @@ struct cg_restore {
 	bool *made; /* per dir: made by this restore */
 	char **common; /* per hierarchy: the tree's common cgroup */
 	const char **root; /* per hierarchy: its --cgroup-root, or NULL */
+	/* Per hierarchy: its mount's directory, open in ckpt (above
+	 * first_aux), and handed down to the tree at slot pass0 + h: a
+	 * process joins its cgroups from inside the container's mount
+	 * namespace, where the host's paths are not. */
+	int *mfd;
+	size_t pass0;
 };
 
 static int bad(const char *what)
@@ -169,6 +176,8 @@ int cgroup_load(struct restore *rs)
 			       img_strerror(r));
 	rs->cg = xzalloc(sizeof(*rs->cg));
 	rs->cg->e = e;
+	/* Before the fd layout is planned; filled by cgroup_plan(). */
+	rs->cg->pass0 = restore_pass_slots(rs, e->n_hiers);
 	return cgroup_check(e, rs);
 }
 
@@ -353,6 +362,9 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 	cg->made = xzalloc(cg->e->n_dirs);
 	cg->common = xzalloc(cg->e->n_hiers * sizeof(*cg->common));
 	cg->root = xzalloc(cg->e->n_hiers * sizeof(*cg->root));
+	cg->mfd = xmalloc((cg->e->n_hiers + 1) * sizeof(*cg->mfd));
+	for (size_t h = 0; h < cg->e->n_hiers; h++)
+		cg->mfd[h] = -1;
 	for (size_t h = 0; h < cg->e->n_hiers; h++) {
 		const CgroupHierEntry *he = cg->e->hiers[h];
 		const char *root;
@@ -375,6 +387,14 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 		r = place_hier(cg, h, root);
 		if (r < 0)
 			return r;
+		r = open(cg->mounts[h]->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = r < 0 ? -errno : fd_move_above(r, rs->first_aux);
+		if (r < 0)
+			return pr_errno(
+				r, "cannot restore: cannot open the mount of cgroup hierarchy '%s'",
+				he->v2 ? "cgroup2" : he->controllers);
+		cg->mfd[h] = r;
+		rs->pass[cg->pass0 + h] = cg->mfd[h];
 	}
 	for (size_t i = 0; i < cg->e->n_dirs; i++) {
 		const CgroupDirEntry *d = cg->e->dirs[i];
@@ -630,17 +650,22 @@ static bool already_in(const CgroupHierEntry *he, const char *path)
 	return false;
 }
 
-static int move_into(const struct cg_restore *cg, uint32_t dir, const char *file, const char *who)
+/* @mfd: the hierarchy's mount, open (-1: by its path, in ckpt). */
+static int move_into(const struct cg_restore *cg, int mfd, uint32_t dir, const char *file,
+		     const char *who)
 {
 	const struct cg_mount *m = cg->mounts[cg->e->dirs[dir]->hier];
-	_cleanup_close_ int dfd = cg_open_dir(m, cg->paths[dir], O_RDONLY);
+	_cleanup_close_ int dfd = cg_open_dir_at(m, mfd, cg->paths[dir], O_RDONLY);
 
 	return dfd < 0 ? dfd : write_ctl(dfd, file, who);
 }
 
-/* Move the caller into its cgroup of each hierarchy; *@failed: where not. */
-static int join_all(const struct cg_restore *cg, const CgroupMemberEntry *me, size_t *failed)
+/* Move the caller, a process of the tree, into its cgroup of each
+ * hierarchy; *@failed: where not. */
+static int join_all(const struct restore *rs, const CgroupMemberEntry *me, size_t *failed)
 {
+	const struct cg_restore *cg = rs->cg;
+
 	for (size_t h = 0; h < me->n_dirs; h++) {
 		const char *path = cg->paths[me->dirs[h]];
 		int r;
@@ -648,7 +673,8 @@ static int join_all(const struct cg_restore *cg, const CgroupMemberEntry *me, si
 		*failed = h;
 		if (!cg->mounts[h] || already_in(cg->e->hiers[h], path))
 			continue;
-		r = move_into(cg, me->dirs[h], "cgroup.procs", "0");
+		r = move_into(cg, restore_passed_fd(rs, cg->pass0 + h), me->dirs[h], "cgroup.procs",
+			      "0");
 		if (r < 0)
 			return r;
 	}
@@ -668,7 +694,7 @@ int cgroup_join_early(const struct restore *rs, int pid)
 	r = trust_enter(&rs->trust, &ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot take the image owner's access", pid);
-	r = FAULT_OR(restore_cgroup_join, -EACCES, join_all(cg, me, &h));
+	r = FAULT_OR(restore_cgroup_join, -EACCES, join_all(rs, me, &h));
 	trust_leave(&ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot move it into cgroup '%s' (%s)", pid,
@@ -698,9 +724,9 @@ int cgroup_join_threads(const struct restore *rs)
 
 			if (me->dirs[h] == proc->dirs[h] || !cg->mounts[h])
 				continue;
-			r = FAULT_OR(
-				restore_cgroup_threads, -EACCES,
-				move_into(cg, me->dirs[h], v2 ? "cgroup.threads" : "tasks", tid));
+			r = FAULT_OR(restore_cgroup_threads, -EACCES,
+				     move_into(cg, -1, me->dirs[h], v2 ? "cgroup.threads" : "tasks",
+					       tid));
 			if (r < 0)
 				r = pr_errno(
 					r,
@@ -729,6 +755,10 @@ void cgroup_release(struct restore *rs)
 	free(cg->common);
 	free(cg->root);
 	free(cg->mounts);
+	for (size_t h = 0; cg->mfd && h < cg->e->n_hiers; h++)
+		if (cg->mfd[h] >= 0)
+			close(cg->mfd[h]);
+	free(cg->mfd);
 	cg_mounts_release(&cg->ms);
 	if (cg->e)
 		protobuf_c_message_free_unpacked(&cg->e->base, NULL);

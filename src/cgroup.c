@@ -216,7 +216,7 @@ static const char *below_mount(const struct cg_mount *m, const char *path)
 	return path[n] ? path + n + 1 : ".";
 }
 
-int cg_open_dir(const struct cg_mount *m, const char *path, int flags)
+int cg_open_dir_at(const struct cg_mount *m, int dirfd, const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW),
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
@@ -227,11 +227,18 @@ int cg_open_dir(const struct cg_mount *m, const char *path, int flags)
 
 	if (!rel || !cg_path_ok(path))
 		return -ENOENT;
-	mfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (mfd < 0)
-		return -errno;
-	fd = (int)syscall(SYS_openat2, mfd, rel, &how, sizeof(how));
+	if (dirfd < 0) {
+		mfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (mfd < 0)
+			return -errno;
+	}
+	fd = (int)syscall(SYS_openat2, dirfd < 0 ? mfd : dirfd, rel, &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
+}
+
+int cg_open_dir(const struct cg_mount *m, const char *path, int flags)
+{
+	return cg_open_dir_at(m, -1, path, flags);
 }
 
 /* ---- settings ---- */

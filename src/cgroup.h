@@ -46,6 +46,8 @@ bool cg_has_controller(const char *list, const char *c);
 /* Open cgroup @path of @m (a directory), never through a symlink nor out
  * of the hierarchy (openat2 RESOLVE_BENEATH from its mount). -errno. */
 int cg_open_dir(const struct cg_mount *m, const char *path, int flags);
+/* The same from @dirfd, @m's directory opened already (-1: by its path). */
+int cg_open_dir_at(const struct cg_mount *m, int dirfd, const char *path, int flags);
 
 /* Is @path a cgroup path an image may hold: "/" or "/a/b", no "." or
  * "..", no "//", no control character, no trailing "/", every component

@@ -98,6 +98,14 @@ static int open_shared(struct restore *rs)
 	if (r < 0 || rs->log_pipe < 0)
 		return pr_errno(r < 0 ? r : rs->log_pipe, "cannot restore: pipe");
 	(void)fcntl(rs->log_pipe, F_SETFL, O_NONBLOCK);
+	/* What the namespaces are made with inside them, where ckpt's
+	 * /proc is not. */
+	for (size_t k = 0; k < rs->nr_pass; k++)
+		if (rs->pass[k] >= 0 &&
+		    FAULT_OR(restore_pass_fd, (errno = EMFILE, -1),
+			     dup3(rs->pass[k], restore_passed_fd(rs, k), O_CLOEXEC)) < 0)
+			return pr_errno(-errno,
+					"cannot restore: cannot hand a namespace's fd down");
 	return 0;
 }
 

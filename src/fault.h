@@ -111,6 +111,7 @@
 	X(restore_sysv_msg_send, "r")      \
 	X(restore_open_files, "R")         \
 	X(restore_log_pipe, "R")           \
+	X(restore_pass_fd, "n")            \
 	X(restore_clone_root, "R")         \
 	X(restore_seize_root, "R")         \
 	X(restore_clone_child, "R")        \

@@ -159,6 +159,11 @@ static int make_sb(struct build *b, const MntEntry *first)
 	if (fs < 0)
 		return failed(-errno, first, "make the filesystem of");
 	r = configure(fs, sb);
+	/* Its name in mountinfo ("none" without one): the first mount's,
+	 * every mount of one superblock shows the one it was made with. */
+	if (r >= 0 && *first->source &&
+	    fsconfig(fs, FSCONFIG_SET_STRING, "source", first->source, 0) < 0)
+		r = -errno;
 	if (r >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		r = -errno;
 	if (r < 0)
@@ -440,14 +445,14 @@ static int pivot(struct build *b)
 	return 0;
 }
 
-/* The image directory again, through ckpt's own fd: the same one. */
-static int open_images(struct mnt_ns_state *st)
+/* The image directory: ckpt's fd in ckpt's child (pass 0), the copy
+ * handed down in a process of the tree, which may have made the
+ * container's root its own already (no ckpt's /proc/PID/fd there). */
+static int open_images(struct mnt_ns_state *st, int pid)
 {
-	char path[64];
 	struct stat s;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, st->ckpt_dirfd);
-	st->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st->dirfd = fcntl(pid ? st->tree_dirfd : st->ckpt_dirfd, F_DUPFD_CLOEXEC, 0);
 	if (st->dirfd < 0)
 		return pr_errno(-errno, "cannot restore: cannot open the image directory again");
 	if (fstat(st->dirfd, &s) < 0 || s.st_dev != st->dir_dev || s.st_ino != st->dir_ino) {
@@ -509,7 +514,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	}
 	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
 		if (in_pass(&b, i) && ns->mounts[i]->has_files) {
-			r = open_images(st);
+			r = open_images(st, pid);
 			if (r < 0)
 				return r;
 		}

@@ -223,7 +223,7 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 	struct stat dst;
 
 	memset(st, 0, sizeof(*st));
-	st->dirfd = st->nsfd = st->rootfd = -1;
+	st->dirfd = st->nsfd = st->rootfd = st->tree_dirfd = st->tree_nsfd = -1;
 	st->ckpt_pid = getpid();
 	st->ckpt_dirfd = dirfd;
 	if (fstat(dirfd, &dst) < 0)

@@ -172,6 +172,9 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 		r = mnt_ns_prebuild(st);
 		if (r < 0)
 			return r;
+		st->pass_dir = restore_pass_fd(rs, st->ckpt_dirfd);
+		st->pass_ns = restore_pass_fd(rs, st->nsfd);
+		st->passed = true;
 	}
 	st->next = rs->trust.inner;
 	rs->trust.inner = st;
@@ -179,28 +182,35 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 	return 0;
 }
 
-/* In the owner: into the namespace ckpt holds (its fd is closed here:
- * through ckpt's /proc/PID/fd), then the mounts left to it. */
+/* The fds ckpt handed down, at their numbers in the tree's processes. */
+static void passed_fds(const struct restore *rs, struct mnt_ns_state *st)
+{
+	if (st->passed) {
+		st->tree_dirfd = restore_passed_fd(rs, st->pass_dir);
+		st->tree_nsfd = restore_passed_fd(rs, st->pass_ns);
+	}
+}
+
+/* In the owner: into the namespace ckpt holds, through the copy of its
+ * fd handed down (ckpt's own is closed here, and an owner in a container
+ * whose mount namespace its parent entered has no ckpt's /proc), then
+ * the mounts left to it. */
 static int mnt_restore(struct restore *rs, struct ns_restore *n)
 {
 	struct mnt_ns_state *st = n->state;
-	char path[64];
-	int fd, r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, st->nsfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
-		r = pr_errno(-errno, "cannot restore: %d cannot enter its mount namespace",
-			     rs->procs[n->owner].pp->pid);
-	if (fd >= 0)
-		close(fd);
-	return r < 0 ? r : mnt_ns_build(st, rs->procs[n->owner].pp->pid);
+	passed_fds(rs, st);
+	if (setns(st->tree_nsfd, CLONE_NEWNS) < 0)
+		return pr_errno(-errno, "cannot restore: %d cannot enter its mount namespace",
+				rs->procs[n->owner].pp->pid);
+	return mnt_ns_build(st, rs->procs[n->owner].pp->pid);
 }
 
 static int mnt_restore_in_proc(struct restore *rs, struct ns_restore *n, size_t i)
 {
 	if ((int)i == n->owner)
 		return 0;
+	passed_fds(rs, n->state);
 	return mnt_ns_build(n->state, rs->procs[i].pp->pid);
 }
 

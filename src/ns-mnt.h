@@ -92,9 +92,14 @@ int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, si
 struct mnt_ns_state {
 	MntNsEntry *ns;
 	/* The image set: ckpt's fd (pid, fd number, what it is) in prepare;
-	 * the process that makes the mounts has its fds closed and opens it
-	 * again through /proc/CKPT/fd/N while it builds (dirfd, else -1). */
-	int dirfd, ckpt_pid, ckpt_dirfd;
+	 * a process of the tree that makes mounts has its fds closed, and
+	 * was handed down a copy of it at tree_dirfd (and of nsfd at
+	 * tree_nsfd: it is inside the container's namespaces by then, where
+	 * ckpt's /proc is not); a dup of either while it builds (dirfd,
+	 * else -1). */
+	int dirfd, ckpt_pid, ckpt_dirfd, tree_dirfd, tree_nsfd;
+	bool passed; /* handed down: in the slots pass_dir and pass_ns */
+	size_t pass_dir, pass_ns;
 	dev_t dir_dev;
 	ino_t dir_ino;
 	const struct trust *trust;

@@ -175,7 +175,7 @@ int netns_build(const NetnsEntry *e, const struct options *o, bool trusted, int 
 struct net_state {
 	NetnsEntry *e;
 	int nsfd; /* the namespace made for it; -1 when only checked */
-	int ckpt; /* our pid, whose fd nsfd is */
+	size_t pass; /* its slot among the fds handed down to the tree */
 };
 
 static int net_dump(const struct ns_dump *d)
@@ -245,7 +245,6 @@ static int net_prepare(struct restore *rs, struct ns_restore *n)
 	st = xzalloc(sizeof(*st));
 	st->e = e;
 	st->nsfd = -1;
-	st->ckpt = getpid();
 	n->state = st;
 	/* the dump reading its images back: the tree still has them */
 	if (r < 0 || rs->verify_only)
@@ -255,22 +254,20 @@ static int net_prepare(struct restore *rs, struct ns_restore *n)
 		r = netns_outer_free(e, rs->opts, rs->trust.trusted);
 	if (r >= 0)
 		r = net_make(rs, e, &st->nsfd);
+	if (r >= 0)
+		st->pass = restore_pass_fd(rs, st->nsfd);
 	return r;
 }
 
 /* In the owner, before it has children or fds of its own. The root has
- * closed the fds of ckpt's it does not need by now: it reaches the one
- * of the namespace through ckpt's /proc/PID/fd/ (ckpt's /proc: the
- * mount namespace comes last). */
+ * closed the fds of ckpt's by now: the namespace's was handed down (an
+ * owner whose parent is in the container's mount namespace already has
+ * no ckpt's /proc/PID/fd/ to reach it through). */
 static int net_restore(struct restore *rs, struct ns_restore *n)
 {
 	const struct net_state *st = n->state;
-	_cleanup_close_ int fd = -1;
-	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt, st->nsfd);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+	if (setns(restore_passed_fd(rs, st->pass), CLONE_NEWNET) < 0)
 		return pr_errno(-errno, "cannot restore: cannot enter net namespace %u", n->id);
 	return 0;
 }

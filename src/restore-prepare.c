@@ -426,6 +426,26 @@ static void find_file_owners(struct restore *rs)
 	}
 }
 
+size_t restore_pass_fd(struct restore *rs, int fd)
+{
+	for (size_t k = 0; k < rs->nr_pass; k++)
+		if (fd >= 0 && rs->pass[k] == fd)
+			return k;
+	rs->pass = xrealloc(rs->pass, (rs->nr_pass + 1) * sizeof(*rs->pass));
+	rs->pass[rs->nr_pass] = fd;
+	return rs->nr_pass++;
+}
+
+size_t restore_pass_slots(struct restore *rs, size_t n)
+{
+	size_t first = rs->nr_pass;
+
+	rs->pass = xrealloc(rs->pass, (rs->nr_pass + n + 1) * sizeof(*rs->pass));
+	for (size_t k = 0; k < n; k++)
+		rs->pass[rs->nr_pass++] = -1;
+	return first;
+}
+
 /* Where the tree's files go in every new process (see restore.h). */
 static int plan_fd_layout(struct restore *rs)
 {
@@ -439,7 +459,8 @@ static int plan_fd_layout(struct restore *rs)
 	rs->base = max + 1;
 	rs->shmem_base = rs->base + (int)rs->files->n_files;
 	rs->log_fd = rs->shmem_base + (int)rs->shmem->n_objects;
-	rs->first_aux = rs->log_fd + 1;
+	rs->pass_base = rs->log_fd + 1;
+	rs->first_aux = rs->pass_base + (int)rs->nr_pass;
 	/* The table can be larger than the usual soft limit of 1024. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -611,6 +632,7 @@ void restore_release(struct restore *rs)
 	cgroup_release(rs);
 	free(rs->procs);
 	free(rs->file_owner);
+	free(rs->pass);
 	plan_release(&rs->plan);
 	if (rs->shmem)
 		protobuf_c_message_free_unpacked(&rs->shmem->base, NULL);

@@ -13,6 +13,8 @@
  *	[base, shmem_base)		open file description i at base + i
  *	[shmem_base, log_fd)		shared memory object k at shmem_base + k
  *	log_fd				where it reports errors (a pipe to ckpt)
+ *	[pass_base, first_aux)		fds of ckpt's its namespaces are made
+ *					with (restore_pass_fd)
  *	[first_aux, ...)		its mapped files, while its memory is rebuilt
  *
  * Everything from base up is closed before it runs again.
@@ -60,7 +62,9 @@ struct restore {
 	int tty_fd; /* the caller's terminal among fds 0-2, or -1 */
 	int caller_pgid;
 	int outside_pgid; /* the root's group at the dump, when not its own */
-	int base, shmem_base, log_fd, first_aux;
+	int base, shmem_base, log_fd, pass_base, first_aux;
+	int *pass; /* ckpt's fds handed down, at pass_base + k */
+	size_t nr_pass;
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 	bool verify_only; /* restore_verify(): nothing is created */
@@ -83,6 +87,19 @@ void restore_release(struct restore *rs);
 /* The pids of the set's processes (zombies too) and the tids of their
  * threads: what a pidfd may refer to. *@ret_nr of them, to free. */
 int *tree_ids(const struct restore *rs, size_t *ret_nr);
+/* From a namespace's prepare: ckpt's @fd handed down to every new process
+ * (at the same number in each), for the processes that make the tree's
+ * namespaces once they are inside them, where ckpt's /proc/PID/fd is out
+ * of reach. The slot it gets, for restore_passed_fd(); @fd stays ckpt's
+ * and open until release. */
+size_t restore_pass_fd(struct restore *rs, int fd);
+/* @n slots whose fds are set later (rs->pass[slot] = fd, an fd above
+ * first_aux), before the tree is made; the first one. */
+size_t restore_pass_slots(struct restore *rs, size_t n);
+static inline int restore_passed_fd(const struct restore *rs, size_t slot)
+{
+	return rs->pass_base + (int)slot;
+}
 /* pages-cow.c */
 /* Which VMAs of which process hand pages down to children, checked, and
  * the area for them reserved in ckpt (after mm_plan_init). Logs why it

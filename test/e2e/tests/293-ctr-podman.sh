@@ -11,7 +11,7 @@
 # named as external mounts; restored with them and the veth's host end put
 # back into the bridge; then it must look the same from outside (PIDs
 # inside, hostname, files, shm, addresses, cgroups and their limits,
-# seccomp and capabilities) and to the server itself, answer on the
+# seccomp and capabilities, its mount tree) and to the server itself, answer on the
 # connection held across the dump with its counter going on, and accept a
 # new one.
 # e2e-timeout: 180
@@ -119,7 +119,19 @@ limits() {
 		printf 'pids %s max %s\n' "$mem" "$(cat "/sys/fs/cgroup$mem/pids.max")"
 	fi
 }
-outside0=$(ctr_outside_view "$server" "$server" /srv)$'\n'$(limits "$server")
+# The container's mount tree as it sees it: mount point, per-mount flags,
+# type, source and superblock options, and what of its filesystem each
+# one shows (not for what lies on the host's root filesystem: the rootfs
+# and podman's files, bound again from where the restore is told); sorted,
+# as mountinfo lists mounts by id, which a restore hands out anew.
+hostdev=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
+mounts() {
+	awk -v h="$hostdev" '{
+		for (i = 7; $i != "-"; i++) ;
+		print "mount", $5, ($3 == h ? "(host)" : $4), $6, $(i + 1), $(i + 2), $(i + 3)
+	}' "/proc/$1/mountinfo" | sort
+}
+outside0=$(ctr_outside_view "$server" "$server" /srv)$'\n'$(limits "$server")$'\n'$(mounts "$server")
 log "outside view:"$'\n'"$outside0"
 grep -q "^shm $((0x290290)) " <<<"$outside0" || fail "no shm segment with key 0x290290 in the container"
 grep -q "^addr eth0 $CTR_NET.2/24" <<<"$outside0" || fail "eth0 has no address in the container"
@@ -131,7 +143,6 @@ grep -Eq "^pids /$cg/.* max 50\$" <<<"$outside0" || fail "no pids limit of 50 on
 # host's root filesystem but the rootfs), copied before the dump as a user
 # moving the container takes them along: podman may remove its own once
 # the container has stopped.
-hostdev=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
 rootfs=$(awk '$5 == "/" { print $4; exit }' "/proc/$server/mountinfo")
 [[ -d $rootfs/bin ]] || fail "the container's rootfs '$rootfs' is not a directory of this machine"
 dump_ext=(--external "mnt[/]:rootfs")
@@ -156,7 +167,7 @@ ctr_restore "$img" "${restore_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF@$CTR_B
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored root $CTR_ROOT is not pid 1 of its namespace"
 server=$CTR_ROOT
 assert_same "the container seen from outside" "$outside0" \
-	"$(ctr_outside_view "$server" "$server" /srv)"$'\n'"$(limits "$server")"
+	"$(ctr_outside_view "$server" "$server" /srv)"$'\n'"$(limits "$server")"$'\n'"$(mounts "$server")"
 ctr_pong "$conn" $((n0 + 1))
 ctr_check "$conn"
 assert_same "the server's own view" "$view0" "$CTR_VIEW"
