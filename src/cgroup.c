@@ -6,6 +6,7 @@
  */
 #include "cgroup.h"
 
+#include "proc.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -18,24 +19,6 @@
 #define CG_VALUE_MAX 4096
 
 /* ---- the hierarchies mounted here ---- */
-
-/* mountinfo escapes spaces and the like as \NNN. */
-static char *unescape(const char *s)
-{
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = 0;
-	return out;
-}
 
 /* The controllers of a v1 mount from its super options ("rw,cpu,cpuacct"). */
 static char *v1_controllers(const char *opts)
@@ -84,13 +67,13 @@ int cg_mounts_read(struct cg_mounts *ms)
 		 * of its root. */
 		const struct cg_mount *old = cg_mount_find(ms, m.controllers, m.v2);
 
-		m.root = unescape(root);
+		m.root = proc_mountinfo_unescape(root);
 		if (old && (strcmp(m.root, "/") || !strcmp(old->root, "/"))) {
 			free(m.controllers);
 			free(m.root);
 			continue;
 		}
-		m.dir = unescape(dir);
+		m.dir = proc_mountinfo_unescape(dir);
 		if (old) {
 			struct cg_mount *o = &ms->m[old - ms->m];
 

@@ -4,6 +4,7 @@
  * Pure parsing: nothing here logs.
  */
 #include "ns-mnt.h"
+#include "proc.h"
 #include "util.h"
 
 #include <errno.h>
@@ -12,24 +13,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *unescape(const char *s)
-{
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
 
 static int parse_u32(const char *s, uint32_t *ret)
 {
@@ -86,11 +69,11 @@ static int parse_line(char *line, struct mnt_info *m)
 			m->unbindable = true;
 		}
 	}
-	m->root = unescape(f[3]);
-	m->mountpoint = unescape(f[4]);
+	m->root = proc_mountinfo_unescape(f[3]);
+	m->mountpoint = proc_mountinfo_unescape(f[4]);
 	m->mnt_opts = xstrdup(f[5]);
-	m->fstype = unescape(f[dash + 1]);
-	m->source = unescape(f[dash + 2]);
+	m->fstype = proc_mountinfo_unescape(f[dash + 1]);
+	m->source = proc_mountinfo_unescape(f[dash + 2]);
 	m->super_opts = xstrdup(f[dash + 3]);
 	return 0;
 }

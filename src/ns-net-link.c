@@ -66,16 +66,6 @@ static const char *rta_str(const struct rtattr *a)
 	return RTA_DATA(a);
 }
 
-static uint32_t rta_u32(const struct rtattr *a, uint32_t dflt)
-{
-	uint32_t v;
-
-	if (!a || RTA_PAYLOAD(a) < sizeof(v))
-		return dflt;
-	memcpy(&v, RTA_DATA(a), sizeof(v));
-	return v;
-}
-
 static int split_external(const struct external *x, const char **name, const char **master);
 
 static const struct external *external_find(const struct options *o, const char *name)
@@ -98,7 +88,7 @@ static int nsid_one(const struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type != RTM_NEWNSID ||
 	    nl_attrs(h, sizeof(struct rtgenmsg), tb, ARRAY_SIZE(tb)))
 		return 0;
-	a->nsid = (int32_t)rta_u32(tb[NETNSA_NSID], (uint32_t)-1);
+	a->nsid = (int32_t)nl_attr_u32(tb[NETNSA_NSID], (uint32_t)-1);
 	return 0;
 }
 
@@ -148,8 +138,8 @@ static int outer_one(const struct nlmsghdr *h, void *arg)
 		return -EBADMSG;
 	o->found = true;
 	snprintf(o->name, sizeof(o->name), "%s", name);
-	o->master = rta_u32(tb[IFLA_MASTER], 0);
-	o->mtu = rta_u32(tb[IFLA_MTU], 0);
+	o->master = nl_attr_u32(tb[IFLA_MASTER], 0);
+	o->mtu = nl_attr_u32(tb[IFLA_MTU], 0);
 	o->up = ifi->ifi_flags & IFF_UP;
 	if (tb[IFLA_ADDRESS] && RTA_PAYLOAD(tb[IFLA_ADDRESS]) == MAC_LEN) {
 		memcpy(o->mac, RTA_DATA(tb[IFLA_ADDRESS]), MAC_LEN);
@@ -295,9 +285,9 @@ static int link_one(const struct nlmsghdr *h, void *arg)
 	l->name = xstrdup(name);
 	l->kind = kind ? NETNS_LINK_VETH : NETNS_LINK_LOOPBACK;
 	l->flags = ifi->ifi_flags & LINK_FLAGS;
-	l->mtu = rta_u32(tb[IFLA_MTU], 0);
+	l->mtu = nl_attr_u32(tb[IFLA_MTU], 0);
 	l->has_txqlen = tb[IFLA_TXQLEN] != NULL;
-	l->txqlen = rta_u32(tb[IFLA_TXQLEN], 0);
+	l->txqlen = nl_attr_u32(tb[IFLA_TXQLEN], 0);
 	if (rta_str(tb[IFLA_IFALIAS]) && *rta_str(tb[IFLA_IFALIAS]))
 		l->alias = xstrdup(rta_str(tb[IFLA_IFALIAS]));
 	e->links = xrealloc(e->links, (e->n_links + 1) * sizeof(*e->links));
@@ -315,14 +305,14 @@ static int link_one(const struct nlmsghdr *h, void *arg)
 	l->mac.data = xmalloc(MAC_LEN);
 	memcpy(l->mac.data, RTA_DATA(tb[IFLA_ADDRESS]), MAC_LEN);
 	if (tb[IFLA_LINK_NETNSID]) {
-		r = veth_outer(w, l, rta_u32(tb[IFLA_LINK], 0),
-			       (int32_t)rta_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1));
+		r = veth_outer(w, l, nl_attr_u32(tb[IFLA_LINK], 0),
+			       (int32_t)nl_attr_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1));
 		if (r < 0)
 			w->r = r;
 		return r;
 	}
 	l->has_peer_ifindex = true;
-	l->peer_ifindex = rta_u32(tb[IFLA_LINK], 0);
+	l->peer_ifindex = nl_attr_u32(tb[IFLA_LINK], 0);
 	return 0;
 }
 
@@ -443,6 +433,12 @@ int netns_links_check(const NetnsEntry *e)
 	if (!lo)
 		return BAD("no loopback link");
 	return 0;
+}
+
+/* A veth whose peer is outside the namespace: it has an outer end. */
+static bool has_outer(const NetnsLink *l)
+{
+	return l->kind == NETNS_LINK_VETH && !l->has_peer_ifindex;
 }
 
 static int split_external(const struct external *x, const char **name, const char **master)
@@ -635,7 +631,7 @@ int netns_links_outer_up(struct nl_sock *host, const NetnsEntry *e, const struct
 		_cleanup_free_ char *o_esc = NULL, *m_esc = NULL;
 		int r;
 
-		if (l->kind != NETNS_LINK_VETH || l->has_peer_ifindex)
+		if (!has_outer(l))
 			continue;
 		r = netns_link_outer(l, o, trusted, &outer, &master);
 		if (r < 0)
@@ -679,9 +675,7 @@ int netns_externals_known(const NetnsEntry *e, const struct options *o, const ch
 		if (strcmp(x->kind, "veth"))
 			continue;
 		for (size_t k = 0; k < e->n_links && !found; k++)
-			found = e->links[k]->kind == NETNS_LINK_VETH &&
-				!e->links[k]->has_peer_ifindex &&
-				!strcmp(e->links[k]->name, x->key);
+			found = has_outer(e->links[k]) && !strcmp(e->links[k]->name, x->key);
 		if (!found)
 			return pr_fail(
 				-ENOENT,
@@ -702,7 +696,7 @@ int netns_outer_free(const NetnsEntry *e, const struct options *o, bool trusted)
 		const char *outer, *master;
 		int r;
 
-		if (l->kind != NETNS_LINK_VETH || l->has_peer_ifindex)
+		if (!has_outer(l))
 			continue;
 		r = netns_link_outer(l, o, trusted, &outer, &master);
 		if (r < 0)

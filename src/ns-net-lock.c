@@ -18,16 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static uint32_t rta_u32(const struct rtattr *a, uint32_t dflt)
-{
-	uint32_t v;
-
-	if (!a || RTA_PAYLOAD(a) < sizeof(v))
-		return dflt;
-	memcpy(&v, RTA_DATA(a), sizeof(v));
-	return v;
-}
-
 struct down_walk {
 	int32_t ours;
 	uint32_t idx[64];
@@ -43,9 +33,9 @@ static int down_one(const struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type != RTM_NEWLINK || nl_attrs(h, sizeof(*ifi), tb, ARRAY_SIZE(tb)) < 0)
 		return 0;
 	if (tb[IFLA_LINK] && tb[IFLA_LINK_NETNSID] && w->ours >= 0 &&
-	    (int32_t)rta_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1) == w->ours &&
+	    (int32_t)nl_attr_u32(tb[IFLA_LINK_NETNSID], (uint32_t)-1) == w->ours &&
 	    w->n < ARRAY_SIZE(w->idx))
-		w->idx[w->n++] = rta_u32(tb[IFLA_LINK], 0);
+		w->idx[w->n++] = nl_attr_u32(tb[IFLA_LINK], 0);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * messages built in a fixed buffer, dumps and acks (see ns-net.h). */
 #include "ns-net.h"
 
+#include "sock-diag.h"
 #include "util.h"
 
 #include <errno.h>
@@ -134,24 +135,13 @@ void nl_nest_end(struct nl_msg *m)
 /* One answer: 1 when the request is over, 0 to go on, or -errno. */
 static int answer_one(const struct nlmsghdr *h, uint32_t seq, nl_fn fn, void *arg)
 {
+	int r;
+
 	if (h->nlmsg_seq != seq)
 		return 0;
-	if (h->nlmsg_type == NLMSG_DONE) {
-		int err = 0;
-
-		if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
-			memcpy(&err, NLMSG_DATA(h), sizeof(err));
-		return err < 0 ? err : 1;
-	}
-	if (h->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(h);
-
-		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-			return -EBADMSG;
-		return e->error < 0 ? e->error : 1;
-	}
-	if (!fn)
-		return 0;
+	r = netlink_answer_end(h);
+	if (r || !fn)
+		return r;
 	return fn(h, arg);
 }
 
@@ -219,6 +209,16 @@ int nl_attrs(const struct nlmsghdr *h, size_t hdr_len, const struct rtattr **tb,
 		return -EBADMSG;
 	return parse((const struct rtattr *)((const char *)NLMSG_DATA(h) + NLMSG_ALIGN(hdr_len)),
 		     h->nlmsg_len - NLMSG_SPACE(hdr_len), tb, nr);
+}
+
+uint32_t nl_attr_u32(const struct rtattr *a, uint32_t dflt)
+{
+	uint32_t v;
+
+	if (!a || RTA_PAYLOAD(a) < sizeof(v))
+		return dflt;
+	memcpy(&v, RTA_DATA(a), sizeof(v));
+	return v;
 }
 
 int nl_attrs_nested(const struct rtattr *a, const struct rtattr **tb, size_t nr)

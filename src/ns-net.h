@@ -73,6 +73,9 @@ int nl_talk(struct nl_sock *s, struct nl_msg *m, nl_fn fn, void *arg);
 int nl_attrs(const struct nlmsghdr *h, size_t hdr_len, const struct rtattr **tb, size_t nr);
 /* The same over a nested attribute's payload. */
 int nl_attrs_nested(const struct rtattr *a, const struct rtattr **tb, size_t nr);
+/* The u32 that attribute @a holds, or @dflt if there is none (@a NULL or
+ * too short). */
+uint32_t nl_attr_u32(const struct rtattr *a, uint32_t dflt);
 
 /* ---- links (ns-net-link.c) ---- */
 

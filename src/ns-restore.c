@@ -422,7 +422,9 @@ bool ns_wants_creator(const struct restore *rs, size_t i)
 	return false;
 }
 
-int ns_creator_hooks(struct restore *rs, size_t i, int child)
+/* The hook of every namespace process @i owns, in restore order:
+ * restore_creator (with @child) when @creator, else restore. */
+static int owner_hooks(struct restore *rs, size_t i, bool creator, int child)
 {
 	struct ns_state *st = rs->ns;
 	int r = 0;
@@ -431,26 +433,26 @@ int ns_creator_hooks(struct restore *rs, size_t i, int child)
 		for (size_t n = 0; n < st->nr && r >= 0; n++) {
 			const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
 
-			if (st->ns[n].kind == restore_order[o] && st->ns[n].owner == (int)i &&
-			    ops->restore_creator)
+			if (st->ns[n].kind != restore_order[o] || st->ns[n].owner != (int)i)
+				continue;
+			if (creator && ops->restore_creator)
 				r = ops->restore_creator(rs, &st->ns[n], child);
+			else if (!creator && ops->restore)
+				r = ops->restore(rs, &st->ns[n]);
 		}
 	return r;
+}
+
+int ns_creator_hooks(struct restore *rs, size_t i, int child)
+{
+	return owner_hooks(rs, i, true, child);
 }
 
 int ns_in_new_proc(struct restore *rs, size_t i)
 {
 	struct ns_state *st = rs->ns;
-	int r = 0;
+	int r = owner_hooks(rs, i, false, -1);
 
-	for (int o = 0; st && o < NS_KINDS && r >= 0; o++)
-		for (size_t n = 0; n < st->nr && r >= 0; n++) {
-			const struct ns_ops *ops = ns_ops_of(st->ns[n].kind);
-
-			if (st->ns[n].kind == restore_order[o] && st->ns[n].owner == (int)i &&
-			    ops->restore)
-				r = ops->restore(rs, &st->ns[n]);
-		}
 	for (int o = 0; st && st->of[i] && o < NS_KINDS && r >= 0; o++) {
 		enum ns_kind k = restore_order[o];
 		uint32_t id = ns_of(st->of[i], k);

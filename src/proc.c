@@ -675,6 +675,14 @@ static void unescape_octal(char *s)
 	*out = 0;
 }
 
+char *proc_mountinfo_unescape(const char *s)
+{
+	char *out = xstrdup(s);
+
+	unescape_octal(out);
+	return out;
+}
+
 int proc_find_mount(FILE *f, unsigned int major, unsigned int minor, char **ret_path)
 {
 	char *line = NULL, *found = NULL;

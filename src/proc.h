@@ -154,6 +154,10 @@ int proc_parse_inotify(const char *text, struct proc_inotify_watch **ret_watches
 #define PROC_KDEV_MAJOR(d) ((unsigned int)(d) >> 20)
 #define PROC_KDEV_MINOR(d) ((unsigned int)(d)&0xfffff)
 
+/* A field of /proc/PID/mountinfo, which escapes space, tab, newline and
+ * backslash as \ooo, unescaped into a new string. */
+char *proc_mountinfo_unescape(const char *s);
+
 /* From /proc/PID/mountinfo: where a file system (its major:minor) is
  * mounted, preferring a mount of its root; the path unescaped. -ENOENT if
  * it is not mounted. */

@@ -151,13 +151,8 @@ static int send_request(struct sock_diag *sd, const void *req, size_t len, bool 
 	return n == (ssize_t)h.nlmsg_len ? 0 : -EIO;
 }
 
-/* One message of the answer: 1 when the query is over, 0 to go on, or -errno. */
-static int answer_one(const struct nlmsghdr *h, uint32_t seq, bool dump, sock_diag_fn fn, void *arg)
+int netlink_answer_end(const struct nlmsghdr *h)
 {
-	int r;
-
-	if (h->nlmsg_seq != seq)
-		return 0; /* left over from an earlier query */
 	if (h->nlmsg_type == NLMSG_DONE) {
 		/* a dump that failed half way says why in its DONE */
 		int err = 0;
@@ -173,6 +168,19 @@ static int answer_one(const struct nlmsghdr *h, uint32_t seq, bool dump, sock_di
 			return -EBADMSG;
 		return e->error < 0 ? e->error : 1;
 	}
+	return 0;
+}
+
+/* One message of the answer: 1 when the query is over, 0 to go on, or -errno. */
+static int answer_one(const struct nlmsghdr *h, uint32_t seq, bool dump, sock_diag_fn fn, void *arg)
+{
+	int r;
+
+	if (h->nlmsg_seq != seq)
+		return 0; /* left over from an earlier query */
+	r = netlink_answer_end(h);
+	if (r)
+		return r;
 	r = fn(h, arg);
 	if (r < 0)
 		return r;

@@ -59,6 +59,14 @@ int sock_diag_query(struct sock_diag *sd, const void *req, size_t len, bool dump
  */
 int sock_diag_attrs(const struct nlmsghdr *h, size_t hdr_len, const struct rtattr **tb, size_t nr);
 
+/*
+ * Whether @h, a message read from any netlink socket in answer to a
+ * request, ends that answer: 1 for NLMSG_DONE or the kernel's ack, the
+ * error the DONE or NLMSG_ERROR gives (-EBADMSG if it is too short to
+ * give one), 0 for any other message (an answer to pass on).
+ */
+int netlink_answer_end(const struct nlmsghdr *h);
+
 /* ---- AF_UNIX (unix_diag) ---- */
 
 #define UNIX_NAME_MAX 108 /* sizeof(sun_path) */

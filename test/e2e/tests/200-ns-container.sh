@@ -14,6 +14,8 @@
 # The host sees none of them.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/ns.sh
+. "$(dirname "$0")/../ns.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -22,14 +24,9 @@ img=$T/images
 key=$((200000 + $$ % 10000))
 name=ck200-$$
 mkdir -p "$w"
-spawn "$w" unshare --fork --pid --uts --ipc "$E2E_TARGETS/200-ns" "$w" hostname "$name" \
+ns_spawn "$w" unshare --fork --pid --uts --ipc "$E2E_TARGETS/200-ns" "$w" hostname "$name" \
 	children 2 sysv "$key" refs zombie
-uns=$TARGET_PID
-wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
-has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
-pid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
-[[ -n $pid ]] || fail "no HOST line from the target"
-track_pid "$pid"
+uns=$NS_ROOT pid=$NS_PID
 self_check "$pid" "$w"
 [[ $(check_value pid) == 1 && $(check_value kids) == 2,3 && $(check_value zombie) == 4 ]] ||
 	fail "inside: pid=$(check_value pid) kids=$(check_value kids) zombie=$(check_value zombie), want 1, 2,3 and 4"

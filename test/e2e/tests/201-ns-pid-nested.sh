@@ -11,19 +11,16 @@
 # (4 and 5); what names a process by pid inside names the same process.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/ns.sh
+. "$(dirname "$0")/../ns.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
 mkdir -p "$w"
-spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2 refs threads 2
-uns=$TARGET_PID
-wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
-has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
-pid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
-[[ -n $pid ]] || fail "no HOST line from the target"
-track_pid "$pid"
+ns_spawn "$w" unshare --fork --pid unshare --fork --pid "$E2E_TARGETS/200-ns" "$w" children 2 refs threads 2
+uns=$NS_ROOT pid=$NS_PID
 self_check "$pid" "$w"
 [[ $(check_value pid) == 1 && $(check_value kids) == 2,3 && $(check_value nspid) == "$pid/2/1" ]] ||
 	fail "inside: pid=$(check_value pid) kids=$(check_value kids) nspid=$(check_value nspid)"

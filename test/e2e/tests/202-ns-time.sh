@@ -7,6 +7,8 @@
 # dump) and still far ahead of the host's; ckpt show gives the offsets.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/ns.sh
+. "$(dirname "$0")/../ns.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -14,14 +16,9 @@ command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
 mkdir -p "$w"
-spawn "$w" unshare --fork --time --monotonic 100000000 --boottime 200000000 \
+ns_spawn "$w" unshare --fork --time --monotonic 100000000 --boottime 200000000 \
 	"$E2E_TARGETS/200-ns" "$w" clocks
-uns=$TARGET_PID
-wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
-has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
-pid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
-[[ -n $pid ]] || fail "no HOST line from the target"
-track_pid "$pid"
+uns=$NS_ROOT pid=$NS_PID
 self_check "$pid" "$w"
 mono0=$(check_value mono_s)
 ((mono0 >= 100000000)) || fail "the target's monotonic clock reads ${mono0}s: no offset"

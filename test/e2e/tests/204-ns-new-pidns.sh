@@ -13,6 +13,8 @@
 # way, one level deeper, with its pids inside (1, 2, 3) its own.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/ns.sh
+. "$(dirname "$0")/../ns.sh"
 e2e_init
 
 [[ -w /proc/sys/kernel/ns_last_pid ]] || skip "no /proc/sys/kernel/ns_last_pid"
@@ -106,13 +108,8 @@ kill -9 "$taker"
 # namespace, one level deeper, its pids inside are its own again.
 w=$T/c
 mkdir -p "$w"
-spawn "$w" unshare --fork --pid --uts "$E2E_TARGETS/200-ns" "$w" hostname ck204 children 2
-uns=$TARGET_PID
-wait_for 20 "the container's target to start" has_line "$w/out" '^(READY|FATAL)' ||
-	fail "the container's target never said READY"
-cpid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
-[[ -n $cpid ]] || fail "no HOST line from the container's target"
-track_pid "$cpid"
+ns_spawn "$w" unshare --fork --pid --uts "$E2E_TARGETS/200-ns" "$w" hostname ck204 children 2
+uns=$NS_ROOT cpid=$NS_PID
 dump_tree "$uns" "$T/cimages"
 take "$uns"
 ck_fails "a container's restore with its pid taken" restore --images "$T/cimages" --detach

@@ -6,19 +6,16 @@
 # /proc/self/cgroup, "/" everywhere); ckpt show gives the roots.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/ns.sh
+. "$(dirname "$0")/../ns.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 w=$T/w
 img=$T/images
 mkdir -p "$w"
-spawn "$w" unshare --fork --cgroup "$E2E_TARGETS/200-ns" "$w" cgroup
-uns=$TARGET_PID
-wait_for 20 "the target to start" has_line "$w/out" '^(READY|FATAL)' || fail "the target never said READY"
-has_line "$w/out" '^FATAL' && fail "target set-up failed: $(grep -m1 '^FATAL' "$w/out")"
-pid=$(sed -n 's/^HOST pid=\([0-9]*\) .*/\1/p' "$w/out")
-[[ -n $pid ]] || fail "no HOST line from the target"
-track_pid "$pid"
+ns_spawn "$w" unshare --fork --cgroup "$E2E_TARGETS/200-ns" "$w" cgroup
+uns=$NS_ROOT pid=$NS_PID
 self_check "$pid" "$w"
 [[ $(check_value cgroup) == / ]] || fail "inside, the target's cgroup is $(check_value cgroup)"
 outside=$(sed -n 's/^[0-9]*:memory://p; s/^0:://p' "/proc/$pid/cgroup" | head -n 1)

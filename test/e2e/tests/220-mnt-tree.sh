@@ -12,6 +12,8 @@
 # mount table has not changed. ckpt show prints the mount tree.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -19,7 +21,7 @@ w=$T/w
 img=$T/images
 md=$T/m
 mkdir -p "$w" "$md"
-host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+host0=$(mnt_host)
 
 # shellcheck disable=SC2016
 setup='set -e
@@ -62,10 +64,9 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 ck220-pts "$md/virt/pts"
 mount -t cgroup -o memory ck220-mem "$md/virt/mem" 2>/dev/null || rmdir "$md/virt/mem"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+mnt_spawn "$w" "$setup" sh "$md" \
 	"$E2E_TARGETS/220-mnt" "$w" "$md" "$md/ro"
 pid=$TARGET_PID
-wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 view0=$(check_value view)
 [[ $(check_value mounts) -ge 15 ]] || fail "only $(check_value mounts) mounts under $md"
@@ -92,7 +93,6 @@ under=$(nsenter -t "$pid" -m unshare --mount --propagation private \
 # The devpts is one of its own again, with its options.
 pts=$(grep " $md/virt/pts " "/proc/$pid/mountinfo") || fail "no devpts in the restored namespace"
 [[ $pts == *"ptmxmode=666"* && $pts == *"mode=620"* ]] || fail "devpts options: $pts"
-host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
-[[ $host0 == "$host1" ]] || fail "the host's mounts changed: $(diff <(echo "$host0") <(echo "$host1") | head -5)"
+mnt_host_unchanged "$host0"
 kill_tree "${TREE_PIDS[@]}"
 assert_no_strays

@@ -7,6 +7,8 @@
 # Its other mounts come back as they were; the host's mounts are untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -16,7 +18,7 @@ md=$T/m
 mkdir -p "$w" "$md" "$T/hostA" "$T/hostB"
 echo "from-A-$$" >"$T/hostA/content"
 echo "from-B-$$" >"$T/hostB/content"
-host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+host0=$(mnt_host)
 
 # shellcheck disable=SC2016
 setup='set -e
@@ -27,10 +29,9 @@ echo inside >"$md/x/f"
 mount --bind "$2" "$md/data"
 shift 2
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" "$T/hostA" \
+mnt_spawn "$w" "$setup" sh "$md" "$T/hostA" \
 	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 [[ $(check_value data) == "from-A-$$" ]] || fail "data=$(check_value data) before the dump"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
@@ -53,7 +54,6 @@ inside=$(nsenter -t "$pid" -m cat "$md/x/f") || fail "cannot read $md/x/f in the
 [[ $(cat "$T/hostA/content") == "from-A-$$" && $(cat "$T/hostB/content") == "from-B-$$" ]] ||
 	fail "a host directory changed"
 [[ -z $(ls -A "$md") ]] || fail "the container's mounts show on the host in $md"
-host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
-[[ $host0 == "$host1" ]] || fail "the host's mounts changed"
+mnt_host_unchanged "$host0"
 kill_tree "${TREE_PIDS[@]}"
 assert_no_strays

@@ -17,24 +17,42 @@
 #    again on the host).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
 md=$T/m
 mkdir -p "$T/w1" "$T/w2" "$T/w3" "$T/w4" "$T/w5" "$T/w6" "$md" "$T/r" "$T/host" "$T/imgs"
 echo "host-$$" >"$T/host/content"
-host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+host0=$(mnt_host)
+
+# dump_refused WHAT IMG NAMES [-E] PATTERN: the dump of $pid into IMG
+# (WHAT) is refused with a line that PATTERN finds (else: the refusal
+# does not name NAMES), and leaves nothing.
+dump_refused() {
+	local what=$1 img=$2 names=$3
+	shift 3
+	ck_fails "$what" dump --pid "$pid" --images "$img"
+	grep -q "$@" "$CK_ERR" || fail "the refusal does not name $names: $(ck_err_line)"
+	assert_dump_left_nothing "$T/imgs"
+}
+
+# still_fine_then_kill W N: $pid (in W) runs on as it was, with N
+# refusals so far; then it is killed.
+still_fine_then_kill() {
+	assert_still_fine "$pid" "$1" "$2"
+	kill -9 "$pid"
+	reap "$pid"
+}
 
 # 1. ramfs, not external.
 # shellcheck disable=SC2016
-spawn "$T/w1" unshare --mount --propagation private sh -c \
+mnt_spawn "$T/w1" \
 	'mount -t ramfs ck222 "$1" && shift && exec "$@"' sh "$md" "$E2E_TARGETS/220-mnt" "$T/w1" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$T/w1"
-ck_fails "dump with a ramfs" dump --pid "$pid" --images "$T/imgs/img1"
-grep -q "cannot dump: mount '$md' (ramfs) .*--external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
-	fail "the refusal does not name the ramfs: $(ck_err_line)"
-assert_dump_left_nothing "$T/imgs"
+dump_refused "dump with a ramfs" "$T/imgs/img1" "the ramfs" \
+	"cannot dump: mount '$md' (ramfs) .*--external mnt\[MOUNTPOINT\]:KEY"
 assert_still_fine "$pid" "$T/w1" 0
 
 # 2. --external for no mount point.
@@ -42,9 +60,7 @@ ck_fails "dump with a stray --external" dump --pid "$pid" --images "$T/imgs/img1
 	--external "mnt[$T/none]:k" --external "mnt[$md]:ram"
 grep -q "external mnt\[$T/none\]: no such mount point" "$CK_ERR" ||
 	fail "the refusal does not name the stray --external: $(ck_err_line)"
-assert_still_fine "$pid" "$T/w1" 1
-kill -9 "$pid"
-reap "$pid"
+still_fine_then_kill "$T/w1" 1
 
 # 3. Its own root, a host directory bound in, no --external.
 # shellcheck disable=SC2016
@@ -54,26 +70,20 @@ mount -t tmpfs -o size=2m ck222-root "$r"
 mkdir "$r/old" "$r/w" "$r/data"
 mount --bind "$2" "$r/data"
 exec "$3" "$r" /w'
-spawn "$T/w2" unshare --mount --propagation private sh -c "$setup" sh "$T/r" "$T/host" \
+mnt_spawn "$T/w2" "$setup" sh "$T/r" "$T/host" \
 	"$E2E_TARGETS/222-pivot-static"
 pid=$TARGET_PID
-wait_ready "$pid" "$T/w2"
 ln -s "/proc/$pid/root/w/seq" "$T/w2/seq" # its sequence, inside its root
-ck_fails "dump of a host directory bound into a container" dump --pid "$pid" --images "$T/imgs/img2"
-grep -q "cannot dump: mount '/data' (ext4) comes from outside the container: name it with --external mnt\[MOUNTPOINT\]:KEY" "$CK_ERR" ||
-	fail "the refusal does not name /data: $(ck_err_line)"
-assert_dump_left_nothing "$T/imgs"
-assert_still_fine "$pid" "$T/w2" 0
-kill -9 "$pid"
-reap "$pid"
+dump_refused "dump of a host directory bound into a container" "$T/imgs/img2" "/data" \
+	"cannot dump: mount '/data' (ext4) comes from outside the container: name it with --external mnt\[MOUNTPOINT\]:KEY"
+still_fine_then_kill "$T/w2" 0
 
 # 4. An external mount restored without --external, or with a wrong key.
 # shellcheck disable=SC2016
-spawn "$T/w3" unshare --mount --propagation private sh -c \
+mnt_spawn "$T/w3" \
 	'mount -t tmpfs ck222-ext "$1" && mkdir "$1/data" && mount --bind "$2" "$1/data" && shift 2 && exec "$@"' \
 	sh "$md" "$T/host" "$E2E_TARGETS/220-mnt" "$T/w3" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$T/w3"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
 ck_ok dump --pid "$pid" --images "$T/img3" --external "mnt[$md/data]:data222"
 reap "$pid"
@@ -97,19 +107,14 @@ kill_tree "$pid"
 
 # 5. The ptmx of a devpts of its own held open.
 # shellcheck disable=SC2016
-spawn "$T/w4" unshare --mount --propagation private sh -c \
+mnt_spawn "$T/w4" \
 	'mount -t tmpfs ck222-pts "$1" && mkdir "$1/pts" && mount -t devpts -o newinstance,ptmxmode=0666 ck222 "$1/pts" && exec 3<>"$1/pts/ptmx" && shift && exec "$@"' \
 	sh "$md" "$E2E_TARGETS/220-mnt" "$T/w4" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$T/w4"
-ck_fails "dump of a pty of the container's devpts" dump --pid "$pid" --images "$T/imgs/img5"
 # (the terminal's kind refuses it first, or the mount namespace does)
-grep -Eq "cannot dump.*('$md/pts/ptmx'|the devpts at '$md/pts')" "$CK_ERR" ||
-	fail "the refusal does not name the devpts: $(ck_err_line)"
-assert_dump_left_nothing "$T/imgs"
-assert_still_fine "$pid" "$T/w4" 0
-kill -9 "$pid"
-reap "$pid"
+dump_refused "dump of a pty of the container's devpts" "$T/imgs/img5" "the devpts" \
+	-E "cannot dump.*('$md/pts/ptmx'|the devpts at '$md/pts')"
+still_fine_then_kill "$T/w4" 0
 # 6. A unix socket bound on its tmpfs.
 if command -v python3 >/dev/null; then
 	# shellcheck disable=SC2016
@@ -120,35 +125,24 @@ s.listen(1)
 os.set_inheritable(s.fileno(), True)
 os.execv(sys.argv[2], sys.argv[2:])'
 	# shellcheck disable=SC2016
-	spawn "$T/w5" unshare --mount --propagation private sh -c \
+	mnt_spawn "$T/w5" \
 		'mount -t tmpfs ck222-sock "$1" && shift && exec python3 -c "$@"' \
 		sh "$md" "$bind" "$md/sock" "$E2E_TARGETS/220-mnt" "$T/w5" "$md"
 	pid=$TARGET_PID
-	wait_ready "$pid" "$T/w5"
-	ck_fails "dump of a unix socket bound on the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img6"
-	grep -q "cannot dump: process $pid has a unix socket bound to '$md/sock' on the mount at '$md'" "$CK_ERR" ||
-		fail "the refusal does not name the socket: $(ck_err_line)"
-	assert_dump_left_nothing "$T/imgs"
+	dump_refused "dump of a unix socket bound on the container's tmpfs" "$T/imgs/img6" "the socket" \
+		"cannot dump: process $pid has a unix socket bound to '$md/sock' on the mount at '$md'"
 	[[ -e $md/sock ]] && fail "a socket file showed on the host"
-	assert_still_fine "$pid" "$T/w5" 0
-	kill -9 "$pid"
-	reap "$pid"
+	still_fine_then_kill "$T/w5" 0
 fi
 # 7. A removed file of its tmpfs held open.
 # shellcheck disable=SC2016
-spawn "$T/w6" unshare --mount --propagation private sh -c \
+mnt_spawn "$T/w6" \
 	'mount -t tmpfs ck222-rm "$1" && echo gone >"$1/x" && exec 4<"$1/x" && rm "$1/x" && shift && exec "$@"' \
 	sh "$md" "$E2E_TARGETS/220-mnt" "$T/w6" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$T/w6"
-ck_fails "dump of a removed file of the container's tmpfs" dump --pid "$pid" --images "$T/imgs/img7"
-grep -q "cannot dump: process $pid holds the removed file '$md/x (deleted)' of its mount namespace" "$CK_ERR" ||
-	fail "the refusal does not name the removed file: $(ck_err_line)"
-assert_dump_left_nothing "$T/imgs"
+dump_refused "dump of a removed file of the container's tmpfs" "$T/imgs/img7" "the removed file" \
+	"cannot dump: process $pid holds the removed file '$md/x (deleted)' of its mount namespace"
 [[ -e $md/x ]] && fail "a file showed on the host"
-assert_still_fine "$pid" "$T/w6" 0
-kill -9 "$pid"
-reap "$pid"
-host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
-[[ $host0 == "$host1" ]] || fail "the host's mounts changed"
+still_fine_then_kill "$T/w6" 0
+mnt_host_unchanged "$host0"
 assert_no_strays

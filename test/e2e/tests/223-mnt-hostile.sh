@@ -7,6 +7,8 @@
 # mount table is what it was; the pristine images still restore.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -29,10 +31,9 @@ ln -s / "$md/esc"
 mount --bind "$md/a" "$md/b"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+mnt_spawn "$w" "$setup" sh "$md" \
 	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$w"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
 dump_tree "$pid" "$img"
 mnt=$(cd "$img" && ls mnt-[0-9]*.img)

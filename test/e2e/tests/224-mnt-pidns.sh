@@ -8,6 +8,8 @@
 # and the host's mounts are untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -15,7 +17,7 @@ w=$T/w
 img=$T/images
 md=$T/m
 mkdir -p "$w" "$md"
-host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
+host0=$(mnt_host)
 # shellcheck disable=SC2016
 spawn "$w" unshare --mount --pid --fork --mount-proc --propagation private sh -c \
 	'mount -t tmpfs ck224 "$1" && echo kept >"$1/f" && shift && exec "$@"' \
@@ -37,7 +39,6 @@ restore_tree "$img" "$root"
 self_check "$pid" "$w"
 [[ $(check_value procself) == 1 ]] || fail "procself=$(check_value procself) after the restore, want 1"
 [[ $(check_value view) == "$view0" ]] || fail "view $(check_value view), want $view0"
-host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
-[[ $host0 == "$host1" ]] || fail "the host's mounts changed"
+mnt_host_unchanged "$host0"
 kill_tree "${TREE_PIDS[@]}"
 assert_no_strays

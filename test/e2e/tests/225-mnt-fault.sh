@@ -8,6 +8,8 @@
 # binary and the target sees its mounts as before.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/mnt.sh
+. "$(dirname "$0")/../mnt.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
@@ -29,10 +31,9 @@ mount --bind "$md/a" "$md/b"
 mount -t tmpfs ck225-c "$md/c"
 shift
 exec "$@"'
-spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$md" \
+mnt_spawn "$w" "$setup" sh "$md" \
 	"$E2E_TARGETS/220-mnt" "$w" "$md"
 pid=$TARGET_PID
-wait_ready "$pid" "$w"
 self_check "$pid" "$w"
 view0=$(check_value view)
 

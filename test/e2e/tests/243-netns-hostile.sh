@@ -29,6 +29,21 @@ host_links=$(in_host ip -o link | awk '{print $2}')
 
 host_as_before() { [[ $(in_host ip -o link | awk '{print $2}') == "$host_links" ]]; }
 
+# failed_left_nothing WHAT DIR D0: the restore just run (WHAT) failed
+# with its one line and left nothing: the container's PID free, the
+# images in DIR as they were (digest D0), the host's links as before.
+failed_left_nothing() {
+	local what=$1 dir=$2 d0=$3
+	[[ -e /proc/$CT_PID ]] && track_pid "$CT_PID"
+	ck_assert_failed "$what"
+	wait_for 10 "PID $CT_PID to be free" is_gone "$CT_PID" ||
+		fail "$what: PID $CT_PID exists after the failed restore"
+	[[ $(image_digest "$dir") == "$d0" ]] || fail "$what: the images changed"
+	wait_for 20 "the host's links to be as before" host_as_before ||
+		fail "$what left links in the host: $(in_host ip -o link | awk '{print $2}' | tr '\n' ' ')"
+	assert_no_strays
+}
+
 # hostile WHAT EDIT...: the images with EDITs are refused, nothing left
 hostile() {
 	local what=$1 c=$T/case d0
@@ -38,14 +53,7 @@ hostile() {
 	build/tools/imgedit "$c" "$NETIMG" "$@" || fail "imgedit $*"
 	d0=$(image_digest "$c")
 	hck restore --images "$c" --detach
-	[[ -e /proc/$CT_PID ]] && track_pid "$CT_PID"
-	ck_assert_failed "restore with $what"
-	wait_for 10 "PID $CT_PID to be free" is_gone "$CT_PID" ||
-		fail "restore with $what: PID $CT_PID exists after the failed restore"
-	[[ $(image_digest "$c") == "$d0" ]] || fail "restore with $what: the images changed"
-	wait_for 20 "the host's links to be as before" host_as_before ||
-		fail "restore with $what left links in the host: $(in_host ip -o link | awk '{print $2}' | tr '\n' ' ')"
-	assert_no_strays
+	failed_left_nothing "restore with $what" "$c" "$d0"
 }
 
 hostile "a link name with a slash" 'links[1].name=a/b'
@@ -66,14 +74,7 @@ if [[ -x $FCKPT ]]; then
 	for site in restore_ns_net restore_ns_net_ready; do
 		d0=$(image_digest "$IMG")
 		ck_cmd env CKPT_FAULT="$site" nsenter --net="$HNS" "$FCKPT" restore --images "$IMG" --detach
-		[[ -e /proc/$CT_PID ]] && track_pid "$CT_PID"
-		ck_assert_failed "restore with CKPT_FAULT=$site"
-		wait_for 10 "PID $CT_PID to be free" is_gone "$CT_PID" ||
-			fail "CKPT_FAULT=$site: PID $CT_PID exists after the failed restore"
-		[[ $(image_digest "$IMG") == "$d0" ]] || fail "CKPT_FAULT=$site: the images changed"
-		wait_for 20 "the host's links to be as before" host_as_before ||
-			fail "CKPT_FAULT=$site left links in the host: $(in_host ip -o link | awk '{print $2}' | tr '\n' ' ')"
-		assert_no_strays
+		failed_left_nothing "restore with CKPT_FAULT=$site" "$IMG" "$d0"
 	done
 else
 	log "no fault build at $FCKPT: fault sites not walked"
