@@ -39,9 +39,17 @@ struct build {
 	int pid; /* the pass: 0 the owner's, else that of a process left some */
 };
 
+/* Put on its mount point in this pass. */
 static bool in_pass(const struct build *b, size_t i)
 {
 	return b->st->defer_pid[i] == b->pid;
+}
+
+/* Made (source, flags, propagation) in this pass: a premade mount by
+ * ckpt's child, though another pass attaches it. */
+static bool made_here(const struct build *b, size_t i)
+{
+	return b->pid ? in_pass(b, i) && !b->st->premade[i] : in_pass(b, i) || b->st->premade[i];
 }
 
 static int failed(int r, const MntEntry *m, const char *what)
@@ -201,6 +209,14 @@ static int make_source(struct build *b, size_t i)
 	char tmp[64];
 	int r;
 
+	/* Made by ckpt's child, handed over (mnt_restore opened it). */
+	if (b->pid && b->st->premade[i]) {
+		if (b->st->pre_fd[i] < 0)
+			return failed(-EBADF, m, "find the premade");
+		b->fd[i] = b->st->pre_fd[i];
+		b->st->pre_fd[i] = -1;
+		return 0;
+	}
 	switch (m->kind) {
 	case MNT_SOURCE_KIND__MNT_SRC_FS:
 		if (b->sbfd[m->sb] < 0) {
@@ -347,6 +363,50 @@ static long group_leader(const MntNsEntry *ns, uint32_t group)
 	return best;
 }
 
+/* Is some peer of @leader's group not under its root (nspawn's binds of
+ * /bus, /class, ... of a sysfs mounted nowhere whole)? */
+static bool group_wide(const struct build *b, size_t leader)
+{
+	const MntEntry *l = b->ns->mounts[leader];
+	const char *rest;
+
+	for (size_t i = 0; i < b->ns->n_mounts; i++)
+		if (made_here(b, i) && b->ns->mounts[i]->shared == l->shared &&
+		    !mnt_path_under(b->ns->mounts[i]->root, l->root, &rest))
+			return true;
+	return false;
+}
+
+/* A peer group joined through a clone of its filesystem's root (the kernel
+ * lets a mount join the group of one whose root holds its own): every
+ * member at once. */
+static int join_wide(struct build *b, size_t leader, bool *done)
+{
+	const MntEntry *l = b->ns->mounts[leader];
+	struct mount_attr attr = { .propagation = MS_SHARED };
+	_cleanup_close_ int tmp = -1;
+	int r;
+
+	if (l->kind != MNT_SOURCE_KIND__MNT_SRC_FS || b->sbfd[l->sb] < 0 || l->master)
+		return failed(-EOPNOTSUPP, l, "join the peer group (not supported) of");
+	tmp = open_tree(b->sbfd[l->sb], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tmp < 0 || mount_setattr(tmp, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return failed(-errno, l, "join the peer group of");
+	for (size_t i = 0; i < b->ns->n_mounts; i++) {
+		if (!made_here(b, i) || b->ns->mounts[i]->shared != l->shared)
+			continue;
+		if (move_mount(tmp, "", b->fd[i], "",
+			       MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH |
+				       MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return failed(-errno, b->ns->mounts[i], "join the peer group of");
+		r = b->ns->mounts[i]->unbindable ? set_propagation(b, i, MS_UNBINDABLE) : 0;
+		if (r < 0)
+			return r;
+		done[i] = true;
+	}
+	return 0;
+}
+
 static int propagation(struct build *b)
 {
 	const MntNsEntry *ns = b->ns;
@@ -355,9 +415,9 @@ static int propagation(struct build *b)
 	int r;
 
 	for (size_t i = 0; i < ns->n_mounts; i++)
-		done[i] = !in_pass(b, i);
+		done[i] = !made_here(b, i);
 	for (size_t i = 0; i < ns->n_mounts; i++) {
-		if (ns->mounts[i]->master_host || !in_pass(b, i))
+		if (ns->mounts[i]->master_host || !made_here(b, i))
 			continue;
 		r = set_propagation(b, i, MS_PRIVATE);
 		if (r < 0)
@@ -376,6 +436,13 @@ static int propagation(struct build *b)
 				continue;
 			if (m->master && master < 0)
 				return failed(-EINVAL, m, "find the master of");
+			if (leader == (long)i && group_wide(b, i)) {
+				r = join_wide(b, i, done);
+				if (r < 0)
+					return r;
+				progress = true;
+				continue;
+			}
 			r = 0;
 			if (leader >= 0 && leader != (long)i) {
 				r = join_group(b, (size_t)leader, i);
@@ -401,31 +468,63 @@ static int propagation(struct build *b)
 	return 0;
 }
 
-/* What was made for removed roots goes, and read-only tmpfs become so. */
+/* Does a premade bind of a removed file of superblock @sb wait for its
+ * process to remove it? */
+static bool sb_waits(const struct build *b, uint32_t sb)
+{
+	for (size_t i = 0; i < b->ns->n_mounts; i++)
+		if (b->st->premade[i] && b->ns->mounts[i]->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
+		    b->ns->mounts[i]->deleted && b->ns->mounts[i]->sb == sb)
+			return true;
+	return false;
+}
+
+static int make_ro(int sbfd)
+{
+	_cleanup_close_ int fs = fspick(sbfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+		return pr_errno(-errno, "cannot restore: cannot make a tmpfs read-only");
+	return 0;
+}
+
+/* What was made for removed roots goes, and read-only tmpfs become so;
+ * a premade bind of a removed file is removed by the pass that puts it
+ * on its mount point (through its filesystem's root, st->pre_dir). */
 static int finish_sbs(struct build *b)
 {
 	for (size_t i = 0; i < b->ns->n_mounts; i++) {
 		const MntEntry *m = b->ns->mounts[i];
+		bool pre = b->st->premade[i];
+		int dir = b->pid && pre ? b->st->pre_dir[i] : b->sbfd[m->sb];
 		char tmp[64];
 		struct stat st;
 
-		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i))
+		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i) ||
+		    (!b->pid && pre))
 			continue;
 		deleted_name(tmp, sizeof(tmp), m);
-		if (fstatat(b->sbfd[m->sb], tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    unlinkat(b->sbfd[m->sb], tmp, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		if (fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    unlinkat(dir, tmp, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
 			return failed(-errno, m, "remove the root of");
+		if (b->pid && pre && b->ns->sbs[m->sb]->ro) {
+			int r = make_ro(dir);
+
+			if (r < 0)
+				return r;
+		}
 	}
 	for (size_t i = 0; i < b->ns->n_sbs; i++) {
-		_cleanup_close_ int fs = -1;
 		const MntSbEntry *sb = b->ns->sbs[i];
+		int r;
 
-		if (b->sbfd[i] < 0 || !sb->ro || strcmp(sb->fstype, "tmpfs"))
+		if (b->sbfd[i] < 0 || !sb->ro || strcmp(sb->fstype, "tmpfs") ||
+		    sb_waits(b, (uint32_t)i))
 			continue;
-		fs = fspick(b->sbfd[i], "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
-		if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
-		    fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
-			return pr_errno(-errno, "cannot restore: cannot make a tmpfs read-only");
+		r = make_ro(b->sbfd[i]);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -465,6 +564,11 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 
 	st->defer_pid = xzalloc(ns->n_mounts * sizeof(*st->defer_pid));
 	st->new_id = xzalloc(ns->n_mounts * sizeof(*st->new_id));
+	st->premade = xzalloc(ns->n_mounts * sizeof(*st->premade));
+	st->pre_fd = xmalloc(ns->n_mounts * sizeof(*st->pre_fd));
+	st->pre_dir = xmalloc(ns->n_mounts * sizeof(*st->pre_dir));
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		st->pre_fd[i] = st->pre_dir[i] = -1;
 	if (owner_pid < 0)
 		return;
 	for (size_t k = 0; k < ns->n_sbs; k++) {
@@ -483,6 +587,9 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 			st->defer_pid[i] = sb_pid[m->sb];
 		else if (parent >= 0)
 			st->defer_pid[i] = st->defer_pid[parent];
+		/* On a mount left to a process, of a source of ckpt's child. */
+		st->premade[i] = st->defer_pid[i] &&
+				 !(m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && sb_pid[m->sb]);
 	}
 }
 
@@ -508,7 +615,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 		b.rootfd = root;
 	}
 	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
-		if (in_pass(&b, i) && ns->mounts[i]->has_files) {
+		if (made_here(&b, i) && ns->mounts[i]->has_files) {
 			r = open_images(st);
 			if (r < 0)
 				return r;
@@ -520,12 +627,12 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	for (size_t i = 0; i < ns->n_mounts; i++)
 		b.fd[i] = -1;
 	for (size_t i = 0; i < ns->n_mounts && r >= 0; i++) {
-		if (!in_pass(&b, i))
+		if (!in_pass(&b, i) && !made_here(&b, i))
 			continue;
 		r = make_source(&b, i);
 		if (r >= 0)
 			r = set_flags(&b, i);
-		if (r >= 0)
+		if (r >= 0 && in_pass(&b, i))
 			r = attach(&b, i);
 	}
 	if (r >= 0)
@@ -534,12 +641,30 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 		r = pivot(&b);
 	if (r >= 0)
 		r = propagation(&b);
+	/* The premade ones go to ckpt (prebuild_child). */
+	for (size_t i = 0; i < ns->n_mounts && r >= 0 && pid == 0; i++)
+		if (st->premade[i]) {
+			const MntEntry *m = ns->mounts[i];
+
+			st->pre_fd[i] = b.fd[i];
+			b.fd[i] = -1;
+			if (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && m->deleted)
+				st->pre_dir[i] = fcntl(b.sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
+			if (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && m->deleted &&
+			    st->pre_dir[i] < 0)
+				r = failed(-errno, m, "keep the filesystem of");
+		}
 	for (size_t i = 0; i < ns->n_sbs; i++)
 		if (b.sbfd[i] >= 0)
 			close(b.sbfd[i]);
-	for (size_t i = 0; i < ns->n_mounts; i++)
+	for (size_t i = 0; i < ns->n_mounts; i++) {
 		if (b.fd[i] >= 0)
 			close(b.fd[i]);
+		if (pid && st->pre_dir[i] >= 0) {
+			close(st->pre_dir[i]);
+			st->pre_dir[i] = -1;
+		}
+	}
 	free(b.sbfd);
 	free(b.fd);
 	/* Nothing of ckpt's stays in the process. */
@@ -569,6 +694,44 @@ static int send_built(int sock, const struct mnt_ns_state *st, int nsfd, int roo
 	return sendmsg(sock, &mh, 0) == (ssize_t)iov.iov_len ? 0 : -EIO;
 }
 
+/* One fd (a premade mount) per message, after the first. */
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'm';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -EIO;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != 1)
+		return -EIO;
+	c = CMSG_FIRSTHDR(&mh);
+	if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EIO;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
 static int recv_built(int sock, struct mnt_ns_state *st)
 {
 	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
@@ -589,6 +752,19 @@ static int recv_built(int sock, struct mnt_ns_state *st)
 	memcpy(fds, CMSG_DATA(c), sizeof(fds));
 	st->nsfd = fds[0];
 	st->rootfd = fds[1];
+	for (size_t i = 0; i < st->ns->n_mounts; i++)
+		if (st->premade[i]) {
+			const MntEntry *m = st->ns->mounts[i];
+
+			st->pre_fd[i] = recv_fd(sock);
+			if (st->pre_fd[i] < 0)
+				return st->pre_fd[i];
+			if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted)
+				continue;
+			st->pre_dir[i] = recv_fd(sock);
+			if (st->pre_dir[i] < 0)
+				return st->pre_dir[i];
+		}
 	return 0;
 }
 
@@ -611,6 +787,12 @@ static int prebuild_child(struct mnt_ns_state *st, int sock)
 	if (rootfd < 0)
 		return pr_errno(-errno, "cannot restore: cannot open the new root");
 	r = send_built(sock, st, nsfd, rootfd);
+	for (size_t i = 0; i < st->ns->n_mounts && r >= 0; i++)
+		if (st->premade[i]) {
+			r = send_fd(sock, st->pre_fd[i]);
+			if (r >= 0 && st->pre_dir[i] >= 0)
+				r = send_fd(sock, st->pre_dir[i]);
+		}
 	return r < 0 ? pr_errno(r, "cannot restore: cannot hand the mount namespace over") : 0;
 }
 

@@ -269,16 +269,23 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 
 void mnt_ns_state_release(struct mnt_ns_state *st)
 {
-	if (st->ns)
-		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
 	if (st->nsfd >= 0)
 		close(st->nsfd);
 	if (st->rootfd >= 0)
 		close(st->rootfd);
+	for (size_t i = 0; st->pre_fd && st->ns && i < st->ns->n_mounts; i++)
+		for (int k = 0; k < 2; k++)
+			if ((k ? st->pre_dir : st->pre_fd)[i] >= 0)
+				close((k ? st->pre_dir : st->pre_fd)[i]);
+	free(st->pre_fd);
+	free(st->pre_dir);
+	free(st->premade);
 	free(st->ext_paths);
 	free(st->defer_pid);
 	free(st->new_id);
+	if (st->ns)
+		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	memset(st, 0, sizeof(*st));
 }

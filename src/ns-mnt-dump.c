@@ -35,6 +35,7 @@ struct dump_ctx {
 	const struct options *o;
 	int dirfd, hostfd; /* the image directory; ckpt's root */
 	int procfd; /* ckpt's /proc: the namespace may have none */
+	int cgnsfd; /* the cgroup namespace of the namespace's owner */
 	uint32_t nsid;
 	struct mnt_info *ns, *host;
 	size_t nr_ns, nr_host;
@@ -458,9 +459,23 @@ static int save_files(struct dump_ctx *c, const MntEntry *e, int fd)
 			      &c->files);
 }
 
+/* Roots equal but for the "//deleted" that classify() takes off the
+ * namespace's copy (the private copy's mountinfo still has it). */
+static bool same_root(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 9 && !strcmp(a + la - 9, "//deleted"))
+		la -= 9;
+	if (lb > 9 && !strcmp(b + lb - 9, "//deleted"))
+		lb -= 9;
+	return la == lb && !strncmp(a, b, la);
+}
+
 static bool same_mount(const struct mnt_info *a, const struct mnt_info *b)
 {
-	return same_dev(a, b) && !strcmp(a->root, b->root) && !strcmp(a->mountpoint, b->mountpoint);
+	return same_dev(a, b) && same_root(a->root, b->root) &&
+	       !strcmp(a->mountpoint, b->mountpoint);
 }
 
 /* Is @l (of the copy) @m or one of its ancestors (of the namespace)? */
@@ -744,6 +759,11 @@ static int child(struct dump_ctx *c, int nsfd)
 		return pr_errno(-errno, "cannot dump: cannot open '/' and '/proc'");
 	if (setns(nsfd, CLONE_NEWNS) < 0)
 		return pr_errno(-errno, "cannot dump: cannot enter the mount namespace");
+	/* The root of a cgroup mount is shown from the reader's cgroup
+	 * namespace: from the owner's, which makes it again at restore
+	 * (nspawn's /sys/fs/cgroup/memory is "/" in it, not the host's path). */
+	if (c->cgnsfd >= 0 && setns(c->cgnsfd, CLONE_NEWCGROUP) < 0)
+		return pr_errno(-errno, "cannot dump: cannot enter the cgroup namespace");
 	/* Our root is now the namespace's: its mountinfo shows every mount. */
 	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
 	if (r < 0)
@@ -759,10 +779,17 @@ int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 			      .nsid = id,
 			      .hostfd = -1,
 			      .procfd = -1,
+			      .cgnsfd = -1,
 			      .procs = procs,
 			      .nr_procs = nr_procs };
+	_cleanup_close_ int cgnsfd = -1;
+	char path[64];
 	int r, status;
 	pid_t pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", nr_procs ? procs[0].pid : 0);
+	cgnsfd = nr_procs ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	c.cgnsfd = cgnsfd;
 
 	r = read_mountinfo("/proc/self/mountinfo", &c.host, &c.nr_host);
 	if (r < 0)

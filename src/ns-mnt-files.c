@@ -436,9 +436,11 @@ static int make_root(int parentfd, const char *name, const MntFileEntry *fe, str
 	int fd;
 
 	trust_file_owner(t, &uid, &gid);
-	if (fe->link || (type != S_IFDIR && (type != S_IFREG || !name)))
+	/* A file of any kind but a symlink may be bound (nspawn binds a
+	 * removed FIFO over /proc/kmsg). */
+	if (fe->link || type == S_IFLNK || (type != S_IFDIR && !name))
 		return -EBADMSG;
-	if (type == S_IFREG) {
+	if (type != S_IFDIR) {
 		MntFileEntry copy = *fe;
 		struct made none = { 0 };
 
@@ -492,7 +494,7 @@ int mnt_files_restore(int parentfd, const char *name, int dirfd, uint32_t mnt_id
 			root = fe;
 			r = make_root(parentfd, name, fe, &img, t, &rootfd);
 			if (r == -EBADMSG)
-				r = bad(mnt_id, "a root that is not a directory or file");
+				r = bad(mnt_id, "a root that is a symlink or a hard link");
 			else if (r < 0)
 				r = pr_errno(
 					r,
