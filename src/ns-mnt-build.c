@@ -37,6 +37,7 @@ struct build {
 	uint64_t *new_id; /* st's */
 	int rootfd;
 	int pid; /* the pass: 0 the owner's, else that of a process left some */
+	char **rm_path; /* per removed root saved (its holder): where it was made */
 };
 
 /* Put on its mount point in this pass. */
@@ -156,6 +157,47 @@ static void deleted_name(char *buf, size_t len, const MntEntry *m)
 	snprintf(buf, len, ".ckpt-removed-%u", m->id);
 }
 
+/* The mount whose saved files are removed root @i's: the first of the
+ * same superblock and root (nspawn binds one removed file twice). */
+static long holder(const MntNsEntry *ns, size_t i)
+{
+	const MntEntry *m = ns->mounts[i];
+
+	for (size_t k = 0; k <= i; k++) {
+		const MntEntry *o = ns->mounts[k];
+
+		if (o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted && o->has_files &&
+		    o->sb == m->sb && !strcmp(o->root, m->root))
+			return (long)k;
+	}
+	return -1;
+}
+
+/* Where removed root @m is made: at its own path, which mountinfo shows,
+ * when its directory is there and the name free; else at the top under a
+ * name of ckpt's. Its parent's fd, the last component in @last. */
+static int removed_parent(struct build *b, const MntEntry *m, char *tmp, size_t len,
+			  const char **last)
+{
+	_cleanup_free_ char *dir = xstrdup(m->root);
+	char *slash = strrchr(dir, '/');
+	struct stat st;
+	int fd;
+
+	*slash = '\0';
+	fd = beneath(b->sbfd[m->sb], *dir ? dir : "/", O_PATH | O_DIRECTORY, true);
+	if (fd >= 0 && slash[1] && fstatat(fd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		*last = m->root + (slash - dir) + 1;
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	deleted_name(tmp, len, m);
+	*last = tmp;
+	return fcntl(b->sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
+}
+
 /* A new superblock, and the files of its mounts that hold some. */
 static int make_sb(struct build *b, const MntEntry *first)
 {
@@ -174,18 +216,21 @@ static int make_sb(struct build *b, const MntEntry *first)
 	b->sbfd[first->sb] = fsmount(fs, FSMOUNT_CLOEXEC, 0);
 	if (b->sbfd[first->sb] < 0)
 		return failed(-errno, first, "mount the filesystem of");
-	for (size_t i = 0; i < b->ns->n_mounts; i++) {
+	/* The files of the filesystem first, then its removed roots. */
+	for (size_t n = 0; n < 2 * b->ns->n_mounts; n++) {
+		size_t i = n % b->ns->n_mounts;
 		const MntEntry *m = b->ns->mounts[i];
 		_cleanup_close_ int parent = -1;
 		const char *last = NULL;
 		char tmp[64];
 
-		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || m->sb != first->sb || !m->has_files)
+		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || m->sb != first->sb || !m->has_files ||
+		    m->deleted != (n >= b->ns->n_mounts))
 			continue;
 		if (m->deleted) {
-			deleted_name(tmp, sizeof(tmp), m);
-			parent = fcntl(b->sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
-			last = tmp;
+			parent = removed_parent(b, m, tmp, sizeof(tmp), &last);
+			if (parent >= 0)
+				b->rm_path[i] = xstrdup(last == tmp ? tmp : m->root);
 		} else if (strcmp(m->root, "/")) {
 			parent = make_parents(b->sbfd[m->sb], m->root, &last);
 		} else {
@@ -206,7 +251,6 @@ static int make_source(struct build *b, size_t i)
 	const MntEntry *m = b->ns->mounts[i];
 	_cleanup_close_ int fd = -1;
 	const char *path = NULL;
-	char tmp[64];
 	int r;
 
 	/* Made by ckpt's child, handed over (mnt_restore opened it). */
@@ -224,9 +268,14 @@ static int make_source(struct build *b, size_t i)
 			if (r < 0)
 				return r;
 		}
-		if (m->deleted)
-			deleted_name(tmp, sizeof(tmp), m);
-		fd = beneath(b->sbfd[m->sb], m->deleted ? tmp : m->root, O_PATH, true);
+		if (m->deleted) {
+			long h = holder(b->ns, i);
+
+			if (h < 0 || !b->rm_path[h])
+				return failed(-ENOENT, m, "find the removed root of");
+		}
+		fd = beneath(b->sbfd[m->sb], m->deleted ? b->rm_path[holder(b->ns, i)] : m->root,
+			     O_PATH, true);
 		if (fd < 0)
 			return failed(fd, m, "find the root of");
 		break;
@@ -489,6 +538,54 @@ static int make_ro(int sbfd)
 	return 0;
 }
 
+/* Does a premade bind of removed root @i's file (or of another of its
+ * superblock) wait for its process to remove it? */
+static bool file_waits(const struct build *b, size_t i)
+{
+	long h = holder(b->ns, i);
+
+	for (size_t k = 0; k < b->ns->n_mounts; k++)
+		if (b->st->premade[k] && b->ns->mounts[k]->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
+		    b->ns->mounts[k]->deleted && holder(b->ns, k) == h)
+			return true;
+	return false;
+}
+
+/* The file (or directory) made for removed root @i, found through @dir
+ * (its filesystem's root) where it was made (its own path or ckpt's name
+ * for it), checked to be the one the mount shows, removed; gone already
+ * when another mount of the same file removed it. */
+static int remove_root(struct build *b, size_t i, int dir)
+{
+	const MntEntry *m = b->ns->mounts[i];
+	long h = holder(b->ns, i);
+	struct stat want, st;
+	char alt[64];
+
+	if (h < 0 || fstat(b->fd[i], &want) < 0)
+		return failed(h < 0 ? -ENOENT : -errno, m, "look at the removed root of");
+	if (want.st_nlink == 0)
+		return 0;
+	deleted_name(alt, sizeof(alt), b->ns->mounts[h]);
+	for (int k = 0; k < 2; k++) {
+		_cleanup_free_ char *parent = xstrdup(k ? alt : m->root);
+		char *slash = strrchr(parent, '/');
+		const char *last = slash ? slash + 1 : parent;
+		_cleanup_close_ int pfd = -1;
+
+		if (slash)
+			*slash = '\0';
+		pfd = beneath(dir, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY, true);
+		if (pfd < 0 || !*last || fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+			continue;
+		if (unlinkat(pfd, last, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+			return failed(-errno, m, "remove the root of");
+		return 0;
+	}
+	return failed(-ENOENT, m, "find the removed root of");
+}
+
 /* What was made for removed roots goes, and read-only tmpfs become so;
  * a premade bind of a removed file is removed by the pass that puts it
  * on its mount point (through its filesystem's root, st->pre_dir). */
@@ -498,19 +595,16 @@ static int finish_sbs(struct build *b)
 		const MntEntry *m = b->ns->mounts[i];
 		bool pre = b->st->premade[i];
 		int dir = b->pid && pre ? b->st->pre_dir[i] : b->sbfd[m->sb];
-		char tmp[64];
-		struct stat st;
+		int r;
 
 		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i) ||
-		    (!b->pid && pre))
+		    (!b->pid && (pre || file_waits(b, i))))
 			continue;
-		deleted_name(tmp, sizeof(tmp), m);
-		if (fstatat(dir, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    unlinkat(dir, tmp, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-			return failed(-errno, m, "remove the root of");
+		r = remove_root(b, i, dir);
+		if (r < 0)
+			return r;
 		if (b->pid && pre && b->ns->sbs[m->sb]->ro) {
-			int r = make_ro(dir);
-
+			r = make_ro(dir);
 			if (r < 0)
 				return r;
 		}
@@ -621,6 +715,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 				return r;
 		}
 	b.sbfd = xmalloc((ns->n_sbs + 1) * sizeof(*b.sbfd));
+	b.rm_path = xzalloc(ns->n_mounts * sizeof(*b.rm_path));
 	b.fd = xmalloc(ns->n_mounts * sizeof(*b.fd));
 	for (size_t i = 0; i < ns->n_sbs; i++)
 		b.sbfd[i] = -1;
@@ -665,6 +760,9 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 			st->pre_dir[i] = -1;
 		}
 	}
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		free(b.rm_path[i]);
+	free(b.rm_path);
 	free(b.sbfd);
 	free(b.fd);
 	/* Nothing of ckpt's stays in the process. */

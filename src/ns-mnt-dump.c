@@ -406,7 +406,8 @@ static int propagation(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e
 }
 
 /* The mounts whose files are saved: of each tmpfs made anew, one mount
- * for each root not under another one's; a removed root always. */
+ * for each root not under another one's; a removed root once (the first
+ * mount of it: nspawn binds one removed file twice). */
 static void pick_files(struct dump_ctx *c)
 {
 	for (size_t i = 0; i < c->nr_order; i++) {
@@ -415,6 +416,12 @@ static void pick_files(struct dump_ctx *c)
 
 		if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS || strcmp(e->fstype, "tmpfs"))
 			continue;
+		for (size_t k = 0; k < i && e->deleted; k++) {
+			MntEntry *o = c->mounts[k];
+
+			covered |= o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted &&
+				   o->has_files && o->sb == e->sb && !strcmp(o->root, e->root);
+		}
 		for (size_t k = 0; k < c->nr_order && !e->deleted; k++) {
 			MntEntry *o = c->mounts[k];
 			const char *rest;

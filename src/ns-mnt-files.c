@@ -203,6 +203,7 @@ int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const cha
 	struct walk w = { .mountpoint = mountpoint, .bytes = bytes, .files = files };
 	_cleanup_free_ char *name = img_name(IMG_MNT_FILES, (int)mnt_id);
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r;
 
 	/* A file mounted: the clone's fd is the file (O_PATH); open it
@@ -213,6 +214,10 @@ int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const cha
 		return pr_errno(r, "cannot dump: cannot create '%s'", name);
 	if (fd >= 0) {
 		r = walk_one(&w, fd, "", "", 0);
+	} else if (fstat(rootfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* A FIFO or a device is never opened (that would block, or
+		 * act): looked at through the O_PATH fd only. */
+		r = walk_one(&w, rootfd, "", "", 0);
 	} else {
 		char proc[64];
 
