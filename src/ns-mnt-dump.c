@@ -36,6 +36,8 @@ struct dump_ctx {
 	int dirfd, hostfd; /* the image directory; ckpt's root */
 	int procfd; /* ckpt's /proc: the namespace may have none */
 	int cgnsfd; /* the cgroup namespace of the namespace's owner */
+	struct mnt_info *cg; /* mountinfo read in that cgroup namespace */
+	size_t nr_cg;
 	uint32_t nsid;
 	struct mnt_info *ns, *host;
 	size_t nr_ns, nr_host;
@@ -378,6 +380,27 @@ static int classify(struct dump_ctx *c, size_t i, bool host_root, MntEntry *e)
 	}
 }
 
+/* A cgroup mount made anew: its root as the owner's cgroup namespace
+ * shows it, which must lie in that namespace. */
+static int cgroup_root(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e)
+{
+	long k = find_id(c->cg, c->nr_cg, m->id);
+	const char *rest;
+
+	if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS ||
+	    (strcmp(m->fstype, "cgroup") && strcmp(m->fstype, "cgroup2")))
+		return 0;
+	if (k < 0)
+		return refuse(-EINVAL, "mount", m, "is not seen from the cgroup namespace");
+	if (mnt_path_under(c->cg[k].root, "/..", &rest))
+		return refuse(
+			-EOPNOTSUPP, "mount", m,
+			"shows a cgroup outside the cgroup namespace of the tree's root (not supported)");
+	free(e->root);
+	e->root = xstrdup(c->cg[k].root);
+	return 0;
+}
+
 static int propagation(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e)
 {
 	if (m->shared) {
@@ -707,6 +730,8 @@ static int dump_in_ns(struct dump_ctx *c)
 		r = classify(c, c->order[k], host_root, e);
 		e->root = xstrdup(m->root);
 		if (r >= 0)
+			r = cgroup_root(c, m, e);
+		if (r >= 0)
 			r = propagation(c, m, e);
 	}
 	if (r < 0)
@@ -766,13 +791,17 @@ static int child(struct dump_ctx *c, int nsfd)
 		return pr_errno(-errno, "cannot dump: cannot open '/' and '/proc'");
 	if (setns(nsfd, CLONE_NEWNS) < 0)
 		return pr_errno(-errno, "cannot dump: cannot enter the mount namespace");
-	/* The root of a cgroup mount is shown from the reader's cgroup
-	 * namespace: from the owner's, which makes it again at restore
-	 * (nspawn's /sys/fs/cgroup/memory is "/" in it, not the host's path). */
-	if (c->cgnsfd >= 0 && setns(c->cgnsfd, CLONE_NEWCGROUP) < 0)
-		return pr_errno(-errno, "cannot dump: cannot enter the cgroup namespace");
 	/* Our root is now the namespace's: its mountinfo shows every mount. */
 	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
+	if (r < 0)
+		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
+	/* The root of a cgroup mount is shown from the reader's cgroup
+	 * namespace: a cgroup mount made anew is made by the owner, in its
+	 * own (nspawn's /sys/fs/cgroup/memory is "/" there, not the host's
+	 * path): read once more from there. */
+	if (c->cgnsfd >= 0 && setns(c->cgnsfd, CLONE_NEWCGROUP) < 0)
+		return pr_errno(-errno, "cannot dump: cannot enter the cgroup namespace");
+	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->cg, &c->nr_cg);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
 	return dump_in_ns(c);
