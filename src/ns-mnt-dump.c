@@ -428,6 +428,36 @@ static int propagation(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e
 	return 0;
 }
 
+/*
+ * The restore has the process of the tree that makes a proc (the one in
+ * the pid namespace it shows) put on it what lies on it; a bind of
+ * another source (a tmpfs, the host's) ckpt's child makes and hands over
+ * to the namespace's owner only (ns-mnt-build.c): such a bind on a proc
+ * of a pid namespace the owner is not in would not restore.
+ */
+static int on_other_proc(struct dump_ctx *c)
+{
+	_cleanup_free_ int *by = xzalloc(c->nr_order * sizeof(*by));
+	int owner = c->nr_procs ? c->procs[0].pid : 0;
+
+	for (size_t k = 1; k < c->nr_order; k++) {
+		const MntEntry *e = c->mounts[k];
+		bool own_fs = e->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
+			      strcmp(e->fstype, "tmpfs") && strcmp(e->fstype, "devpts");
+
+		for (size_t p = 0; p < k && !own_fs; p++)
+			if (c->mounts[p]->id == e->parent_id)
+				by[k] = by[p];
+		if (own_fs)
+			by[k] = !strcmp(e->fstype, "proc") ? (int)c->sbs[e->sb]->proc_pid : owner;
+		if (!own_fs && by[k] && by[k] != owner)
+			return refuse(
+				-EOPNOTSUPP, "mount", &c->ns[c->order[k]],
+				"is a bind on a proc of a pid namespace the tree's root is not in (not supported)");
+	}
+	return 0;
+}
+
 /* The mounts whose files are saved: of each tmpfs made anew, one mount
  * for each root not under another one's; a removed root once (the first
  * mount of it: nspawn binds one removed file twice). */
@@ -734,6 +764,9 @@ static int dump_in_ns(struct dump_ctx *c)
 		if (r >= 0)
 			r = propagation(c, m, e);
 	}
+	if (r < 0)
+		return r;
+	r = on_other_proc(c);
 	if (r < 0)
 		return r;
 	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order,

@@ -13,6 +13,7 @@
 #include "ns-mnt.h"
 #include "ns.h"
 
+#include "fault.h"
 #include "image.h"
 #include "imgdir.h"
 #include "restore.h"
@@ -208,7 +209,8 @@ static int mnt_restore(struct restore *rs, struct ns_restore *n)
 			if (*fdp < 0)
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, *fdp);
-			*fdp = open(path, O_PATH | O_CLOEXEC);
+			*fdp = FAULT_OR(restore_mnt_premade, (errno = EIO, -1),
+					open(path, O_PATH | O_CLOEXEC));
 			if (*fdp < 0)
 				r = pr_errno(-errno,
 					     "cannot restore: %d cannot take a mount made for it",

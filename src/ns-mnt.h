@@ -13,6 +13,7 @@
  *	ns-mnt-paths.c    the files the processes hold: on mounts found again
  *	ns-mnt-check.c    the image read back and checked, --external resolved
  *	ns-mnt-build.c    the mount tree made again in a new namespace
+ *	ns-mnt-prebuild.c the child of ckpt that makes it beforehand, hands it over
  *	ns-mnt.c          struct ns_ops and ckpt show
  *
  * A mount is one of three (enum mnt_source_kind): a filesystem made anew

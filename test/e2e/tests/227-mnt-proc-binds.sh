@@ -10,6 +10,7 @@
 # roots with //deleted and the removed files' own names, options, the
 # read-only binds, propagation), the boot_id bind still shows its contents
 # and kmsg is a FIFO.
+# The handover's fault site fails the restore cleanly first.
 # Before: refused at dump ("the tmpfs at ... is hidden and out of reach").
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -60,6 +61,16 @@ ctr_dump "$init" "$img"
 wait_for 20 "the outer unshare to end" is_dead "$outer" || fail "the outer unshare outlived its child"
 ck_ok show --images "$img"
 grep -q "virt/kmsg' tmpfs .*removed" "$CK_OUT" || fail "ckpt show does not list the removed FIFO bound over kmsg"
+# The fault site of the handover (the FAULT=1 build): one line, nothing
+# left, the images untouched.
+FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
+[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+digest=$(image_digest "$img")
+ck_cmd env CKPT_FAULT=restore_mnt_premade "$FCKPT" restore --images "$img" --detach
+ck_assert_failed "restore with a fault at restore_mnt_premade"
+grep -q "cannot take a mount made for it" "$CK_ERR" || fail "not the handover that failed: $(ck_err_line)"
+[[ $(image_digest "$img") == "$digest" ]] || fail "the images changed"
+assert_no_strays
 ctr_restore "$img"
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored init $CTR_ROOT is not pid 1 of its namespace"
 self_check "$CTR_ROOT" "$w"
