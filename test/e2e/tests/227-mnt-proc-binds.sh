@@ -2,14 +2,15 @@
 # 227-mnt-proc-binds.sh - what container runtimes put on a proc of their
 # own (systemd-nspawn's shape): a removed file of a tmpfs bound over
 # PROC/sys/kernel/random/boot_id, a removed FIFO bound over PROC/kmsg, then
-# PROC/sys bound over itself (taking a copy of the boot_id bind along,
-# hidden under it) and made read-only. The tree's root is the init of its
+# a null device of the tmpfs over PROC/keys and a file of the host over
+# PROC/version (podman's masks), PROC/sys bound over itself (taking a copy
+# of the boot_id bind along, hidden under it) and made read-only. The tree's root is the init of its
 # own pid namespace and owns its mount namespace (unshare --pid --fork,
 # then unshare --mount in the child), as nspawn's init. Dump by the init,
 # restore: the target's view of the mounts and files is the same (types,
 # roots with //deleted and the removed files' own names, options, the
 # read-only binds, propagation), the boot_id bind still shows its contents
-# and kmsg is a FIFO.
+# kmsg is a FIFO, keys a device and version the host's file.
 # The handover's fault site fails the restore cleanly first.
 # Before: refused at dump ("the tmpfs at ... is hidden and out of reach").
 # shellcheck source=test/e2e/lib.sh
@@ -23,12 +24,13 @@ w=$T/w
 img=$T/images
 md=$T/m
 mkdir -p "$w" "$md"
+echo "host-227-$CTR_RUN" >"$T/hostfile"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 # shellcheck disable=SC2016 # expanded by the shell inside
 spawn "$w" unshare --pid --fork unshare --mount --propagation private sh -c '
 	set -e
-	d=$1 tag=$2
-	shift 2
+	d=$1 tag=$2 hostfile=$3
+	shift 3
 	mount -t tmpfs ck227 "$d"
 	mkdir "$d/virt" "$d/run"
 	echo kept >"$d/f"
@@ -41,9 +43,12 @@ spawn "$w" unshare --pid --fork unshare --mount --propagation private sh -c '
 	mkfifo "$d/run/kmsg"
 	mount --bind "$d/run/kmsg" "$d/virt/kmsg"
 	rm "$d/run/kmsg"
+	mknod -m 666 "$d/run/null" c 1 3
+	mount --bind "$d/run/null" "$d/virt/keys"
+	mount --bind "$hostfile" "$d/virt/version"
 	mount --rbind "$d/virt/sys" "$d/virt/sys"
 	mount -o remount,bind,ro "$d/virt/sys"
-	exec "$@"' sh "$md" "boot-227-$CTR_RUN" "$E2E_TARGETS/220-mnt" "$w" "$md"
+	exec "$@"' sh "$md" "boot-227-$CTR_RUN" "$T/hostfile" "$E2E_TARGETS/220-mnt" "$w" "$md"
 outer=$TARGET_PID
 wait_for 20 "READY from the target" has_line "$w/out" '^(READY|FATAL)' || fail "no READY: $(head -c 300 "$w/err")"
 has_line "$w/out" '^READY pid=1$' || fail "the target is not pid 1: $(head -c 200 "$w/out")"
@@ -78,6 +83,9 @@ self_check "$CTR_ROOT" "$w"
 [[ $(cat "/proc/$CTR_ROOT/root$md/virt/sys/kernel/random/boot_id") == "boot-227-$CTR_RUN" ]] ||
 	fail "boot_id does not show the bound file after the restore"
 [[ -p /proc/$CTR_ROOT/root$md/virt/kmsg ]] || fail "kmsg is not a FIFO after the restore"
+[[ -c /proc/$CTR_ROOT/root$md/virt/keys ]] || fail "keys is not a device after the restore"
+[[ $(cat "/proc/$CTR_ROOT/root$md/virt/version") == "host-227-$CTR_RUN" ]] ||
+	fail "version does not show the host's file after the restore"
 grep -q '/virt/kmsg .* - tmpfs ' "/proc/$CTR_ROOT/mountinfo" || fail "kmsg is not a bind of a tmpfs file"
 host1=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 [[ $host0 == "$host1" ]] || fail "the host's mounts changed"
