@@ -517,17 +517,6 @@ static int propagation(struct build *b)
 	return 0;
 }
 
-/* Does a premade bind of a removed file of superblock @sb wait for its
- * process to remove it? */
-static bool sb_waits(const struct build *b, uint32_t sb)
-{
-	for (size_t i = 0; i < b->ns->n_mounts; i++)
-		if (b->st->premade[i] && b->ns->mounts[i]->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
-		    b->ns->mounts[i]->deleted && b->ns->mounts[i]->sb == sb)
-			return true;
-	return false;
-}
-
 static int make_ro(int sbfd)
 {
 	_cleanup_close_ int fs = fspick(sbfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
@@ -538,8 +527,8 @@ static int make_ro(int sbfd)
 	return 0;
 }
 
-/* Does a premade bind of removed root @i's file (or of another of its
- * superblock) wait for its process to remove it? */
+/* Is removed root @i's file bound by a premade mount too (then the
+ * process that puts that one in place removes it)? */
 static bool file_waits(const struct build *b, size_t i)
 {
 	long h = holder(b->ns, i);
@@ -603,18 +592,14 @@ static int finish_sbs(struct build *b)
 		r = remove_root(b, i, dir);
 		if (r < 0)
 			return r;
-		if (b->pid && pre && b->ns->sbs[m->sb]->ro) {
-			r = make_ro(dir);
-			if (r < 0)
-				return r;
-		}
 	}
 	for (size_t i = 0; i < b->ns->n_sbs; i++) {
 		const MntSbEntry *sb = b->ns->sbs[i];
 		int r;
 
-		if (b->sbfd[i] < 0 || !sb->ro || strcmp(sb->fstype, "tmpfs") ||
-		    sb_waits(b, (uint32_t)i))
+		/* (A read-only superblock has no removed file in use: the
+		 * kernel refuses the remount, EBUSY.) */
+		if (b->sbfd[i] < 0 || !sb->ro || strcmp(sb->fstype, "tmpfs"))
 			continue;
 		r = make_ro(b->sbfd[i]);
 		if (r < 0)
