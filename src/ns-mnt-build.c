@@ -37,11 +37,20 @@ struct build {
 	uint64_t *new_id; /* st's */
 	int rootfd;
 	int pid; /* the pass: 0 the owner's, else that of a process left some */
+	char **rm_path; /* per removed root saved (its holder): where it was made */
 };
 
+/* Put on its mount point in this pass. */
 static bool in_pass(const struct build *b, size_t i)
 {
 	return b->st->defer_pid[i] == b->pid;
+}
+
+/* Made (source, flags, propagation) in this pass: a premade mount by
+ * ckpt's child, though another pass attaches it. */
+static bool made_here(const struct build *b, size_t i)
+{
+	return b->pid ? in_pass(b, i) && !b->st->premade[i] : in_pass(b, i) || b->st->premade[i];
 }
 
 static int failed(int r, const MntEntry *m, const char *what)
@@ -148,6 +157,47 @@ static void deleted_name(char *buf, size_t len, const MntEntry *m)
 	snprintf(buf, len, ".ckpt-removed-%u", m->id);
 }
 
+/* The mount whose saved files are removed root @i's: the first of the
+ * same superblock and root (nspawn binds one removed file twice). */
+static long holder(const MntNsEntry *ns, size_t i)
+{
+	const MntEntry *m = ns->mounts[i];
+
+	for (size_t k = 0; k <= i; k++) {
+		const MntEntry *o = ns->mounts[k];
+
+		if (o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted && o->has_files &&
+		    o->sb == m->sb && !strcmp(o->root, m->root))
+			return (long)k;
+	}
+	return -1;
+}
+
+/* Where removed root @m is made: at its own path, which mountinfo shows,
+ * when its directory is there and the name free; else at the top under a
+ * name of ckpt's. Its parent's fd, the last component in @last. */
+static int removed_parent(struct build *b, const MntEntry *m, char *tmp, size_t len,
+			  const char **last)
+{
+	_cleanup_free_ char *dir = xstrdup(m->root);
+	char *slash = strrchr(dir, '/');
+	struct stat st;
+	int fd;
+
+	*slash = '\0';
+	fd = beneath(b->sbfd[m->sb], *dir ? dir : "/", O_PATH | O_DIRECTORY, true);
+	if (fd >= 0 && slash[1] && fstatat(fd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT) {
+		*last = m->root + (slash - dir) + 1;
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	deleted_name(tmp, len, m);
+	*last = tmp;
+	return fcntl(b->sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
+}
+
 /* A new superblock, and the files of its mounts that hold some. */
 static int make_sb(struct build *b, const MntEntry *first)
 {
@@ -171,18 +221,21 @@ static int make_sb(struct build *b, const MntEntry *first)
 	b->sbfd[first->sb] = fsmount(fs, FSMOUNT_CLOEXEC, 0);
 	if (b->sbfd[first->sb] < 0)
 		return failed(-errno, first, "mount the filesystem of");
-	for (size_t i = 0; i < b->ns->n_mounts; i++) {
+	/* The files of the filesystem first, then its removed roots. */
+	for (size_t n = 0; n < 2 * b->ns->n_mounts; n++) {
+		size_t i = n % b->ns->n_mounts;
 		const MntEntry *m = b->ns->mounts[i];
 		_cleanup_close_ int parent = -1;
 		const char *last = NULL;
 		char tmp[64];
 
-		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || m->sb != first->sb || !m->has_files)
+		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || m->sb != first->sb || !m->has_files ||
+		    m->deleted != (n >= b->ns->n_mounts))
 			continue;
 		if (m->deleted) {
-			deleted_name(tmp, sizeof(tmp), m);
-			parent = fcntl(b->sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
-			last = tmp;
+			parent = removed_parent(b, m, tmp, sizeof(tmp), &last);
+			if (parent >= 0)
+				b->rm_path[i] = xstrdup(last == tmp ? tmp : m->root);
 		} else if (strcmp(m->root, "/")) {
 			parent = make_parents(b->sbfd[m->sb], m->root, &last);
 		} else {
@@ -203,9 +256,16 @@ static int make_source(struct build *b, size_t i)
 	const MntEntry *m = b->ns->mounts[i];
 	_cleanup_close_ int fd = -1;
 	const char *path = NULL;
-	char tmp[64];
 	int r;
 
+	/* Made by ckpt's child, handed over (mnt_restore opened it). */
+	if (b->pid && b->st->premade[i]) {
+		if (b->st->pre_fd[i] < 0)
+			return failed(-EBADF, m, "find the premade");
+		b->fd[i] = b->st->pre_fd[i];
+		b->st->pre_fd[i] = -1;
+		return 0;
+	}
 	switch (m->kind) {
 	case MNT_SOURCE_KIND__MNT_SRC_FS:
 		if (b->sbfd[m->sb] < 0) {
@@ -213,9 +273,14 @@ static int make_source(struct build *b, size_t i)
 			if (r < 0)
 				return r;
 		}
-		if (m->deleted)
-			deleted_name(tmp, sizeof(tmp), m);
-		fd = beneath(b->sbfd[m->sb], m->deleted ? tmp : m->root, O_PATH, true);
+		if (m->deleted) {
+			long h = holder(b->ns, i);
+
+			if (h < 0 || !b->rm_path[h])
+				return failed(-ENOENT, m, "find the removed root of");
+		}
+		fd = beneath(b->sbfd[m->sb], m->deleted ? b->rm_path[holder(b->ns, i)] : m->root,
+			     O_PATH, true);
 		if (fd < 0)
 			return failed(fd, m, "find the root of");
 		break;
@@ -352,6 +417,50 @@ static long group_leader(const MntNsEntry *ns, uint32_t group)
 	return best;
 }
 
+/* Is some peer of @leader's group not under its root (nspawn's binds of
+ * /bus, /class, ... of a sysfs mounted nowhere whole)? */
+static bool group_wide(const struct build *b, size_t leader)
+{
+	const MntEntry *l = b->ns->mounts[leader];
+	const char *rest;
+
+	for (size_t i = 0; i < b->ns->n_mounts; i++)
+		if (made_here(b, i) && b->ns->mounts[i]->shared == l->shared &&
+		    !mnt_path_under(b->ns->mounts[i]->root, l->root, &rest))
+			return true;
+	return false;
+}
+
+/* A peer group joined through a clone of its filesystem's root (the kernel
+ * lets a mount join the group of one whose root holds its own): every
+ * member at once. */
+static int join_wide(struct build *b, size_t leader, bool *done)
+{
+	const MntEntry *l = b->ns->mounts[leader];
+	struct mount_attr attr = { .propagation = MS_SHARED };
+	_cleanup_close_ int tmp = -1;
+	int r;
+
+	if (l->kind != MNT_SOURCE_KIND__MNT_SRC_FS || b->sbfd[l->sb] < 0 || l->master)
+		return failed(-EOPNOTSUPP, l, "join the peer group (not supported) of");
+	tmp = open_tree(b->sbfd[l->sb], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tmp < 0 || mount_setattr(tmp, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return failed(-errno, l, "join the peer group of");
+	for (size_t i = 0; i < b->ns->n_mounts; i++) {
+		if (!made_here(b, i) || b->ns->mounts[i]->shared != l->shared)
+			continue;
+		if (move_mount(tmp, "", b->fd[i], "",
+			       MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH |
+				       MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			return failed(-errno, b->ns->mounts[i], "join the peer group of");
+		r = b->ns->mounts[i]->unbindable ? set_propagation(b, i, MS_UNBINDABLE) : 0;
+		if (r < 0)
+			return r;
+		done[i] = true;
+	}
+	return 0;
+}
+
 static int propagation(struct build *b)
 {
 	const MntNsEntry *ns = b->ns;
@@ -360,9 +469,9 @@ static int propagation(struct build *b)
 	int r;
 
 	for (size_t i = 0; i < ns->n_mounts; i++)
-		done[i] = !in_pass(b, i);
+		done[i] = !made_here(b, i);
 	for (size_t i = 0; i < ns->n_mounts; i++) {
-		if (ns->mounts[i]->master_host || !in_pass(b, i))
+		if (ns->mounts[i]->master_host || !made_here(b, i))
 			continue;
 		r = set_propagation(b, i, MS_PRIVATE);
 		if (r < 0)
@@ -381,6 +490,13 @@ static int propagation(struct build *b)
 				continue;
 			if (m->master && master < 0)
 				return failed(-EINVAL, m, "find the master of");
+			if (leader == (long)i && group_wide(b, i)) {
+				r = join_wide(b, i, done);
+				if (r < 0)
+					return r;
+				progress = true;
+				continue;
+			}
 			r = 0;
 			if (leader >= 0 && leader != (long)i) {
 				r = join_group(b, (size_t)leader, i);
@@ -406,31 +522,93 @@ static int propagation(struct build *b)
 	return 0;
 }
 
-/* What was made for removed roots goes, and read-only tmpfs become so. */
+static int make_ro(int sbfd)
+{
+	_cleanup_close_ int fs = fspick(sbfd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+
+	if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
+		return pr_errno(-errno, "cannot restore: cannot make a tmpfs read-only");
+	return 0;
+}
+
+/* Is removed root @i's file bound by a premade mount too (then the
+ * process that puts that one in place removes it)? */
+static bool file_waits(const struct build *b, size_t i)
+{
+	long h = holder(b->ns, i);
+
+	for (size_t k = 0; k < b->ns->n_mounts; k++)
+		if (b->st->premade[k] && b->ns->mounts[k]->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
+		    b->ns->mounts[k]->deleted && holder(b->ns, k) == h)
+			return true;
+	return false;
+}
+
+/* The file (or directory) made for removed root @i, found through @dir
+ * (its filesystem's root) where it was made (its own path or ckpt's name
+ * for it), checked to be the one the mount shows, removed; gone already
+ * when another mount of the same file removed it. */
+static int remove_root(struct build *b, size_t i, int dir)
+{
+	const MntEntry *m = b->ns->mounts[i];
+	long h = holder(b->ns, i);
+	struct stat want, st;
+	char alt[64];
+
+	if (h < 0 || fstat(b->fd[i], &want) < 0)
+		return failed(h < 0 ? -ENOENT : -errno, m, "look at the removed root of");
+	if (want.st_nlink == 0)
+		return 0;
+	deleted_name(alt, sizeof(alt), b->ns->mounts[h]);
+	for (int k = 0; k < 2; k++) {
+		_cleanup_free_ char *parent = xstrdup(k ? alt : m->root);
+		char *slash = strrchr(parent, '/');
+		const char *last = slash ? slash + 1 : parent;
+		_cleanup_close_ int pfd = -1;
+
+		if (slash)
+			*slash = '\0';
+		pfd = beneath(dir, slash && *parent ? parent : "/", O_PATH | O_DIRECTORY, true);
+		if (pfd < 0 || !*last || fstatat(pfd, last, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+			continue;
+		if (unlinkat(pfd, last, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+			return failed(-errno, m, "remove the root of");
+		return 0;
+	}
+	return failed(-ENOENT, m, "find the removed root of");
+}
+
+/* What was made for removed roots goes, and read-only tmpfs become so;
+ * a premade bind of a removed file is removed by the pass that puts it
+ * on its mount point (through its filesystem's root, st->pre_dir). */
 static int finish_sbs(struct build *b)
 {
 	for (size_t i = 0; i < b->ns->n_mounts; i++) {
 		const MntEntry *m = b->ns->mounts[i];
-		char tmp[64];
-		struct stat st;
+		bool pre = b->st->premade[i];
+		int dir = b->pid && pre ? b->st->pre_dir[i] : b->sbfd[m->sb];
+		int r;
 
-		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i))
+		if (m->kind != MNT_SOURCE_KIND__MNT_SRC_FS || !m->deleted || !in_pass(b, i) ||
+		    (!b->pid && (pre || file_waits(b, i))))
 			continue;
-		deleted_name(tmp, sizeof(tmp), m);
-		if (fstatat(b->sbfd[m->sb], tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    unlinkat(b->sbfd[m->sb], tmp, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-			return failed(-errno, m, "remove the root of");
+		r = remove_root(b, i, dir);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < b->ns->n_sbs; i++) {
-		_cleanup_close_ int fs = -1;
 		const MntSbEntry *sb = b->ns->sbs[i];
+		int r;
 
+		/* (A read-only superblock has no removed file in use: the
+		 * kernel refuses the remount, EBUSY.) */
 		if (b->sbfd[i] < 0 || !sb->ro || strcmp(sb->fstype, "tmpfs"))
 			continue;
-		fs = fspick(b->sbfd[i], "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
-		if (fs < 0 || fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
-		    fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0)
-			return pr_errno(-errno, "cannot restore: cannot make a tmpfs read-only");
+		r = make_ro(b->sbfd[i]);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -470,6 +648,11 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 
 	st->defer_pid = xzalloc(ns->n_mounts * sizeof(*st->defer_pid));
 	st->new_id = xzalloc(ns->n_mounts * sizeof(*st->new_id));
+	st->premade = xzalloc(ns->n_mounts * sizeof(*st->premade));
+	st->pre_fd = xmalloc(ns->n_mounts * sizeof(*st->pre_fd));
+	st->pre_dir = xmalloc(ns->n_mounts * sizeof(*st->pre_dir));
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		st->pre_fd[i] = st->pre_dir[i] = -1;
 	if (owner_pid < 0)
 		return;
 	for (size_t k = 0; k < ns->n_sbs; k++) {
@@ -488,6 +671,9 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 			st->defer_pid[i] = sb_pid[m->sb];
 		else if (parent >= 0)
 			st->defer_pid[i] = st->defer_pid[parent];
+		/* On a mount left to a process, of a source of ckpt's child. */
+		st->premade[i] = st->defer_pid[i] &&
+				 !(m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && sb_pid[m->sb]);
 	}
 }
 
@@ -513,24 +699,25 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 		b.rootfd = root;
 	}
 	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
-		if (in_pass(&b, i) && ns->mounts[i]->has_files) {
+		if (made_here(&b, i) && ns->mounts[i]->has_files) {
 			r = open_images(st, pid);
 			if (r < 0)
 				return r;
 		}
 	b.sbfd = xmalloc((ns->n_sbs + 1) * sizeof(*b.sbfd));
+	b.rm_path = xzalloc(ns->n_mounts * sizeof(*b.rm_path));
 	b.fd = xmalloc(ns->n_mounts * sizeof(*b.fd));
 	for (size_t i = 0; i < ns->n_sbs; i++)
 		b.sbfd[i] = -1;
 	for (size_t i = 0; i < ns->n_mounts; i++)
 		b.fd[i] = -1;
 	for (size_t i = 0; i < ns->n_mounts && r >= 0; i++) {
-		if (!in_pass(&b, i))
+		if (!in_pass(&b, i) && !made_here(&b, i))
 			continue;
 		r = make_source(&b, i);
 		if (r >= 0)
 			r = set_flags(&b, i);
-		if (r >= 0)
+		if (r >= 0 && in_pass(&b, i))
 			r = attach(&b, i);
 	}
 	if (r >= 0)
@@ -539,12 +726,33 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 		r = pivot(&b);
 	if (r >= 0)
 		r = propagation(&b);
+	/* The premade ones go to ckpt (prebuild_child). */
+	for (size_t i = 0; i < ns->n_mounts && r >= 0 && pid == 0; i++)
+		if (st->premade[i]) {
+			const MntEntry *m = ns->mounts[i];
+
+			st->pre_fd[i] = b.fd[i];
+			b.fd[i] = -1;
+			if (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && m->deleted)
+				st->pre_dir[i] = fcntl(b.sbfd[m->sb], F_DUPFD_CLOEXEC, 0);
+			if (m->kind == MNT_SOURCE_KIND__MNT_SRC_FS && m->deleted &&
+			    st->pre_dir[i] < 0)
+				r = failed(-errno, m, "keep the filesystem of");
+		}
 	for (size_t i = 0; i < ns->n_sbs; i++)
 		if (b.sbfd[i] >= 0)
 			close(b.sbfd[i]);
-	for (size_t i = 0; i < ns->n_mounts; i++)
+	for (size_t i = 0; i < ns->n_mounts; i++) {
 		if (b.fd[i] >= 0)
 			close(b.fd[i]);
+		if (pid && st->pre_dir[i] >= 0) {
+			close(st->pre_dir[i]);
+			st->pre_dir[i] = -1;
+		}
+	}
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		free(b.rm_path[i]);
+	free(b.rm_path);
 	free(b.sbfd);
 	free(b.fd);
 	/* Nothing of ckpt's stays in the process. */
@@ -552,101 +760,4 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 		close(st->dirfd);
 	st->dirfd = -1;
 	return r;
-}
-
-/* Two fds and the new mount ids, from the child that made the tree. */
-static int send_built(int sock, const struct mnt_ns_state *st, int nsfd, int rootfd)
-{
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = st->new_id,
-			     .iov_len = st->ns->n_mounts * sizeof(*st->new_id) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	int fds[2] = { nsfd, rootfd };
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	return sendmsg(sock, &mh, 0) == (ssize_t)iov.iov_len ? 0 : -EIO;
-}
-
-static int recv_built(int sock, struct mnt_ns_state *st)
-{
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = st->new_id,
-			     .iov_len = st->ns->n_mounts * sizeof(*st->new_id) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
-	int fds[2];
-
-	c = CMSG_FIRSTHDR(&mh);
-	if (n != (ssize_t)iov.iov_len || !c || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(fds)))
-		return -EIO;
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
-	st->nsfd = fds[0];
-	st->rootfd = fds[1];
-	return 0;
-}
-
-/* The child: a new mount namespace, the tree in it (but for what is
- * left to the tree's processes), handed back. */
-static int prebuild_child(struct mnt_ns_state *st, int sock)
-{
-	_cleanup_close_ int nsfd = -1, rootfd = -1;
-	int r;
-
-	if (unshare(CLONE_NEWNS) < 0)
-		return pr_errno(-errno, "cannot restore: cannot make a mount namespace");
-	nsfd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0)
-		return pr_errno(-errno, "cannot restore: cannot open the new mount namespace");
-	r = mnt_ns_build(st, 0);
-	if (r < 0)
-		return r;
-	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return pr_errno(-errno, "cannot restore: cannot open the new root");
-	r = send_built(sock, st, nsfd, rootfd);
-	return r < 0 ? pr_errno(r, "cannot restore: cannot hand the mount namespace over") : 0;
-}
-
-int mnt_ns_prebuild(struct mnt_ns_state *st)
-{
-	int sv[2], status, r;
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return pr_errno(-errno, "cannot restore: socketpair");
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return pr_errno(r, "cannot restore: cannot fork");
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		_exit(prebuild_child(st, sv[1]) < 0 ? 1 : 0);
-	}
-	close(sv[1]);
-	r = recv_built(sv[0], st);
-	close(sv[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return pr_errno(-errno, "cannot restore: cannot wait for a helper");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && r >= 0)
-		return 0;
-	if (WIFEXITED(status) && WEXITSTATUS(status))
-		return -EPERM; /* it said why */
-	return pr_fail(-EIO, "cannot restore: the helper making the mount namespace failed");
 }

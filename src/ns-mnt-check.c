@@ -91,6 +91,21 @@ static long index_of(const MntNsEntry *ns, size_t before, uint32_t id)
 	return -1;
 }
 
+/* Are the files of removed root @i saved with an earlier mount of it? */
+static bool removed_saved(const MntNsEntry *ns, size_t i)
+{
+	const MntEntry *m = ns->mounts[i];
+
+	for (size_t k = 0; k < i; k++) {
+		const MntEntry *o = ns->mounts[k];
+
+		if (o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted && o->has_files &&
+		    o->sb == m->sb && !strcmp(o->root, m->root))
+			return true;
+	}
+	return false;
+}
+
 static int mount_check(uint32_t id, const MntNsEntry *ns, size_t i)
 {
 	const MntEntry *m = ns->mounts[i];
@@ -127,7 +142,8 @@ static int mount_check(uint32_t id, const MntNsEntry *ns, size_t i)
 			return bad(id, "a mount names a wrong superblock, at", m->mountpoint);
 		if (m->has_files && strcmp(m->fstype, "tmpfs"))
 			return bad(id, "files for a mount not a tmpfs at", m->mountpoint);
-		if (m->deleted && (!m->has_files || !strcmp(m->root, "/")))
+		if (m->deleted &&
+		    (!strcmp(m->root, "/") || (!m->has_files && !removed_saved(ns, i))))
 			return bad(id, "a removed root without its files at", m->mountpoint);
 		break;
 	case MNT_SOURCE_KIND__MNT_SRC_EXTERNAL:
@@ -269,16 +285,23 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 
 void mnt_ns_state_release(struct mnt_ns_state *st)
 {
-	if (st->ns)
-		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
 	if (st->nsfd >= 0)
 		close(st->nsfd);
 	if (st->rootfd >= 0)
 		close(st->rootfd);
+	for (size_t i = 0; st->pre_fd && st->ns && i < st->ns->n_mounts; i++)
+		for (int k = 0; k < 2; k++)
+			if ((k ? st->pre_dir : st->pre_fd)[i] >= 0)
+				close((k ? st->pre_dir : st->pre_fd)[i]);
+	free(st->pre_fd);
+	free(st->pre_dir);
+	free(st->premade);
 	free(st->ext_paths);
 	free(st->defer_pid);
 	free(st->new_id);
+	if (st->ns)
+		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	memset(st, 0, sizeof(*st));
 }

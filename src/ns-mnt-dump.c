@@ -35,6 +35,9 @@ struct dump_ctx {
 	const struct options *o;
 	int dirfd, hostfd; /* the image directory; ckpt's root */
 	int procfd; /* ckpt's /proc: the namespace may have none */
+	int cgnsfd; /* the cgroup namespace of the namespace's owner */
+	struct mnt_info *cg; /* mountinfo read in that cgroup namespace */
+	size_t nr_cg;
 	uint32_t nsid;
 	struct mnt_info *ns, *host;
 	size_t nr_ns, nr_host;
@@ -377,6 +380,27 @@ static int classify(struct dump_ctx *c, size_t i, bool host_root, MntEntry *e)
 	}
 }
 
+/* A cgroup mount made anew: its root as the owner's cgroup namespace
+ * shows it, which must lie in that namespace. */
+static int cgroup_root(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e)
+{
+	long k = find_id(c->cg, c->nr_cg, m->id);
+	const char *rest;
+
+	if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS ||
+	    (strcmp(m->fstype, "cgroup") && strcmp(m->fstype, "cgroup2")))
+		return 0;
+	if (k < 0)
+		return refuse(-EINVAL, "mount", m, "is not seen from the cgroup namespace");
+	if (mnt_path_under(c->cg[k].root, "/..", &rest))
+		return refuse(
+			-EOPNOTSUPP, "mount", m,
+			"shows a cgroup outside the cgroup namespace of the tree's root (not supported)");
+	free(e->root);
+	e->root = xstrdup(c->cg[k].root);
+	return 0;
+}
+
 static int propagation(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e)
 {
 	if (m->shared) {
@@ -404,8 +428,39 @@ static int propagation(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e
 	return 0;
 }
 
+/*
+ * The restore has the process of the tree that makes a proc (the one in
+ * the pid namespace it shows) put on it what lies on it; a bind of
+ * another source (a tmpfs, the host's) ckpt's child makes and hands over
+ * to the namespace's owner only (ns-mnt-build.c): such a bind on a proc
+ * of a pid namespace the owner is not in would not restore.
+ */
+static int on_other_proc(struct dump_ctx *c)
+{
+	_cleanup_free_ int *by = xzalloc(c->nr_order * sizeof(*by));
+	int owner = c->nr_procs ? c->procs[0].pid : 0;
+
+	for (size_t k = 1; k < c->nr_order; k++) {
+		const MntEntry *e = c->mounts[k];
+		bool own_fs = e->kind == MNT_SOURCE_KIND__MNT_SRC_FS &&
+			      strcmp(e->fstype, "tmpfs") && strcmp(e->fstype, "devpts");
+
+		for (size_t p = 0; p < k && !own_fs; p++)
+			if (c->mounts[p]->id == e->parent_id)
+				by[k] = by[p];
+		if (own_fs)
+			by[k] = !strcmp(e->fstype, "proc") ? (int)c->sbs[e->sb]->proc_pid : owner;
+		if (!own_fs && by[k] && by[k] != owner)
+			return refuse(
+				-EOPNOTSUPP, "mount", &c->ns[c->order[k]],
+				"is a bind on a proc of a pid namespace the tree's root is not in (not supported)");
+	}
+	return 0;
+}
+
 /* The mounts whose files are saved: of each tmpfs made anew, one mount
- * for each root not under another one's; a removed root always. */
+ * for each root not under another one's; a removed root once (the first
+ * mount of it: nspawn binds one removed file twice). */
 static void pick_files(struct dump_ctx *c)
 {
 	for (size_t i = 0; i < c->nr_order; i++) {
@@ -414,6 +469,12 @@ static void pick_files(struct dump_ctx *c)
 
 		if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS || strcmp(e->fstype, "tmpfs"))
 			continue;
+		for (size_t k = 0; k < i && e->deleted; k++) {
+			MntEntry *o = c->mounts[k];
+
+			covered |= o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted &&
+				   o->has_files && o->sb == e->sb && !strcmp(o->root, e->root);
+		}
 		for (size_t k = 0; k < c->nr_order && !e->deleted; k++) {
 			MntEntry *o = c->mounts[k];
 			const char *rest;
@@ -458,9 +519,23 @@ static int save_files(struct dump_ctx *c, const MntEntry *e, int fd)
 			      &c->files);
 }
 
+/* Roots equal but for the "//deleted" that classify() takes off the
+ * namespace's copy (the private copy's mountinfo still has it). */
+static bool same_root(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 9 && !strcmp(a + la - 9, "//deleted"))
+		la -= 9;
+	if (lb > 9 && !strcmp(b + lb - 9, "//deleted"))
+		lb -= 9;
+	return la == lb && !strncmp(a, b, la);
+}
+
 static bool same_mount(const struct mnt_info *a, const struct mnt_info *b)
 {
-	return same_dev(a, b) && !strcmp(a->root, b->root) && !strcmp(a->mountpoint, b->mountpoint);
+	return same_dev(a, b) && same_root(a->root, b->root) &&
+	       !strcmp(a->mountpoint, b->mountpoint);
 }
 
 /* Is @l (of the copy) @m or one of its ancestors (of the namespace)? */
@@ -685,8 +760,13 @@ static int dump_in_ns(struct dump_ctx *c)
 		r = classify(c, c->order[k], host_root, e);
 		e->root = xstrdup(m->root);
 		if (r >= 0)
+			r = cgroup_root(c, m, e);
+		if (r >= 0)
 			r = propagation(c, m, e);
 	}
+	if (r < 0)
+		return r;
+	r = on_other_proc(c);
 	if (r < 0)
 		return r;
 	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order,
@@ -748,6 +828,15 @@ static int child(struct dump_ctx *c, int nsfd)
 	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
+	/* The root of a cgroup mount is shown from the reader's cgroup
+	 * namespace: a cgroup mount made anew is made by the owner, in its
+	 * own (nspawn's /sys/fs/cgroup/memory is "/" there, not the host's
+	 * path): read once more from there. */
+	if (c->cgnsfd >= 0 && setns(c->cgnsfd, CLONE_NEWCGROUP) < 0)
+		return pr_errno(-errno, "cannot dump: cannot enter the cgroup namespace");
+	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->cg, &c->nr_cg);
+	if (r < 0)
+		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
 	return dump_in_ns(c);
 }
 
@@ -759,10 +848,17 @@ int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 			      .nsid = id,
 			      .hostfd = -1,
 			      .procfd = -1,
+			      .cgnsfd = -1,
 			      .procs = procs,
 			      .nr_procs = nr_procs };
+	_cleanup_close_ int cgnsfd = -1;
+	char path[64];
 	int r, status;
 	pid_t pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", nr_procs ? procs[0].pid : 0);
+	cgnsfd = nr_procs ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	c.cgnsfd = cgnsfd;
 
 	r = read_mountinfo("/proc/self/mountinfo", &c.host, &c.nr_host);
 	if (r < 0)

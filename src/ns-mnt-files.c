@@ -203,6 +203,7 @@ int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const cha
 	struct walk w = { .mountpoint = mountpoint, .bytes = bytes, .files = files };
 	_cleanup_free_ char *name = img_name(IMG_MNT_FILES, (int)mnt_id);
 	_cleanup_close_ int fd = -1;
+	struct stat st;
 	int r;
 
 	/* A file mounted: the clone's fd is the file (O_PATH); open it
@@ -213,6 +214,10 @@ int mnt_files_dump(int rootfd, int procfd, int dirfd, uint32_t mnt_id, const cha
 		return pr_errno(r, "cannot dump: cannot create '%s'", name);
 	if (fd >= 0) {
 		r = walk_one(&w, fd, "", "", 0);
+	} else if (fstat(rootfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* A FIFO or a device is never opened (that would block, or
+		 * act): looked at through the O_PATH fd only. */
+		r = walk_one(&w, rootfd, "", "", 0);
 	} else {
 		char proc[64];
 
@@ -436,9 +441,11 @@ static int make_root(int parentfd, const char *name, const MntFileEntry *fe, str
 	int fd;
 
 	trust_file_owner(t, &uid, &gid);
-	if (fe->link || (type != S_IFDIR && (type != S_IFREG || !name)))
+	/* A file of any kind but a symlink may be bound (nspawn binds a
+	 * removed FIFO over /proc/kmsg). */
+	if (fe->link || type == S_IFLNK || (type != S_IFDIR && !name))
 		return -EBADMSG;
-	if (type == S_IFREG) {
+	if (type != S_IFDIR) {
 		MntFileEntry copy = *fe;
 		struct made none = { 0 };
 
@@ -492,7 +499,7 @@ int mnt_files_restore(int parentfd, const char *name, int dirfd, uint32_t mnt_id
 			root = fe;
 			r = make_root(parentfd, name, fe, &img, t, &rootfd);
 			if (r == -EBADMSG)
-				r = bad(mnt_id, "a root that is not a directory or file");
+				r = bad(mnt_id, "a root that is a symlink or a hard link");
 			else if (r < 0)
 				r = pr_errno(
 					r,

@@ -13,6 +13,7 @@
 #include "ns-mnt.h"
 #include "ns.h"
 
+#include "fault.h"
 #include "image.h"
 #include "imgdir.h"
 #include "restore.h"
@@ -163,6 +164,17 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 	if (owner < 0)
 		return img_inconsistent(IMG_MNT, (int)n->id, "no process makes it");
 	mnt_ns_plan(st, owner);
+	/* A premade mount is handed to the owner only (its /proc is ckpt's
+	 * when it takes them). */
+	for (size_t i = 0; i < st->ns->n_mounts; i++)
+		if (st->premade[i] && st->defer_pid[i] != owner) {
+			_cleanup_free_ char *mp = str_escape(st->ns->mounts[i]->mountpoint);
+
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot restore: the mount at '%s' is a bind on a proc of a pid namespace the tree's root is not in (not supported)",
+				mp);
+		}
 	if (rs->verify_only || !rs->opts) {
 		char path[64];
 
@@ -198,8 +210,32 @@ static void passed_fds(const struct restore *rs, struct mnt_ns_state *st)
 static int mnt_restore(struct restore *rs, struct ns_restore *n)
 {
 	struct mnt_ns_state *st = n->state;
+	char path[64];
+	int r = 0;
 
 	passed_fds(rs, st);
+	/* The mounts ckpt's child made for it (a container's binds on its
+	 * proc), reached while ckpt's /proc is still the owner's: only an
+	 * owner whose mount namespace is made by ckpt has any. */
+	for (size_t i = 0; i < st->ns->n_mounts && r >= 0; i++) {
+		if (!st->premade[i] || st->defer_pid[i] != rs->procs[n->owner].pp->pid)
+			continue;
+		for (int k = 0; k < 2 && r >= 0; k++) {
+			int *fdp = &(k ? st->pre_dir : st->pre_fd)[i];
+
+			if (*fdp < 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, *fdp);
+			*fdp = FAULT_OR(restore_mnt_premade, (errno = EIO, -1),
+					open(path, O_PATH | O_CLOEXEC));
+			if (*fdp < 0)
+				r = pr_errno(-errno,
+					     "cannot restore: %d cannot take a mount made for it",
+					     rs->procs[n->owner].pp->pid);
+		}
+	}
+	if (r < 0)
+		return r;
 	if (setns(st->tree_nsfd, CLONE_NEWNS) < 0)
 		return pr_errno(-errno, "cannot restore: %d cannot enter its mount namespace",
 				rs->procs[n->owner].pp->pid);

@@ -13,6 +13,7 @@
  *	ns-mnt-paths.c    the files the processes hold: on mounts found again
  *	ns-mnt-check.c    the image read back and checked, --external resolved
  *	ns-mnt-build.c    the mount tree made again in a new namespace
+ *	ns-mnt-prebuild.c the child of ckpt that makes it beforehand, hands it over
  *	ns-mnt.c          struct ns_ops and ckpt show
  *
  * A mount is one of three (enum mnt_source_kind): a filesystem made anew
@@ -109,6 +110,19 @@ struct mnt_ns_state {
 	 * on it or of its superblock). */
 	int *defer_pid;
 	uint64_t *new_id; /* per mount: its id once made */
+	/* Per mount left to a process of the tree whose source ckpt's child
+	 * makes (a bind of a tmpfs or devpts it made, of a host or external
+	 * path: nspawn's binds of a removed file over /proc/kmsg, podman's
+	 * /dev/null over /proc/keys): that child makes it detached, with its
+	 * flags and propagation, and hands it over; the process only puts it
+	 * on its mount point. The fd in ckpt (-1: none), then in that
+	 * process. */
+	bool *premade;
+	int *pre_fd;
+	/* Of a premade bind of a removed file: its filesystem's root, where
+	 * that process removes it once bound (a mount whose root is removed
+	 * cannot be moved). */
+	int *pre_dir;
 	/* In ckpt: the namespace made beforehand (mnt_ns_prebuild) and its
 	 * root, where files of the namespace are opened (the root of the
 	 * live tree's process when a dump reads its images back); -1 none. */

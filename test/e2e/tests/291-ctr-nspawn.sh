@@ -132,6 +132,14 @@ done <"/proc/$init/mountinfo"
 ((k > 0)) || fail "no bind mount of a host file in the container (nspawn binds os-release at least)"
 log "external mounts: ${dump_ext[*]}"
 
+# The container's mounts from its own view (mount point, per-mount options,
+# root), but for where its propagate directory comes from (the test's).
+ctr_mounts() {
+	awk '{ print $5, $6, $4 }' "/proc/$1/mountinfo" |
+		sed "s#^\(/run/host/incoming .*\) \(/run/systemd/nspawn/propagate/$machine\|$T/incoming\)\$#\1 INCOMING#" | sort
+}
+mounts0=$(ctr_mounts "$init")
+grep -q '^/proc/kmsg .*//deleted$' <<<"$mounts0" || fail "no bind of a removed file over /proc/kmsg"
 ctr_dump "$init" "$img" "${dump_ext[@]}" --external "veth[host0]:$hostif"
 # Without its init, nspawn ends (and with the net namespace, its veth).
 wait_for 20 "systemd-nspawn to end" is_dead "$nspawn" || fail "systemd-nspawn outlived its container"
@@ -142,6 +150,7 @@ ctr_restore "$img" "${restore_ext[@]}" --external "veth[host0]:$hostif@$CTR_BR"
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored init $CTR_ROOT is not pid 1 of its namespace"
 server=$(ctr_find_inner "$CTR_ROOT" "$inner" ctr-server) || fail "no server ($inner inside) in the restored container"
 assert_same "the container seen from outside" "$outside0" "$(ctr_outside_view "$CTR_ROOT" "$server" /srv)"
+assert_same "the container's mounts" "$mounts0" "$(ctr_mounts "$CTR_ROOT")"
 ctr_pong "$conn" $((n0 + 1))
 ctr_check "$conn"
 assert_same "the server's own view" "$view0" "$CTR_VIEW"
