@@ -48,7 +48,10 @@ self_check "$pid" "$w"
 inside() {
 	printf 'masked %s\n' "$(cat "/proc/$1/root/proc/driver/masked")"
 	printf 'init %s\n' "$(awk '{ print $2 }' "/proc/$1/root/proc/1/stat")"
-	awk '$5 == "/proc" || $5 == "/proc/driver" { print $5, $9, $6 }' "/proc/$1/mountinfo"
+	# sorted: mountinfo lists mounts by id, and a restore hands out new
+	# ones (a mask made before the proc under it comes first)
+	awk '$5 == "/proc" || $5 == "/proc/driver" { print $5, $9, $6 }' "/proc/$1/mountinfo" |
+		LC_ALL=C sort
 }
 view0=$(inside "$pid")
 log "inside:"$'\n'"$view0"
