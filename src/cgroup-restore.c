@@ -13,7 +13,10 @@
  * Each new process moves itself into its cgroups ("0" written to
  * cgroup.procs) before it rebuilds anything of its own, so its memory is
  * charged there and it never runs its own code elsewhere; its threads are
- * made by it, there. A thread that was elsewhere (v1 per-thread
+ * made by it, there. It reaches them from the fd of each hierarchy's
+ * mount that ckpt opened before any process existed (cg_base + h, see
+ * restore.h), never by path: in a mount namespace of the tree's, after
+ * its pivot_root, the host's cgroup mounts are out of reach. A thread that was elsewhere (v1 per-thread
  * membership, cgroup2 threaded cgroups) is moved by ckpt before the tree
  * runs. Every write to a cgroup file system is made with the image set
  * owner's access when the set is not root's (trust_enter).
@@ -552,6 +555,38 @@ static int depth_of(const char *path)
 	return n;
 }
 
+int cgroup_fd_slots(const struct restore *rs)
+{
+	return rs->cg ? (int)rs->cg->e->n_hiers : 0;
+}
+
+/* Each hierarchy's mount at cg_base + h, for the new processes to inherit
+ * (tree_spawn closes ckpt's copies). */
+static int open_mounts(struct restore *rs)
+{
+	const struct cg_restore *cg = rs->cg;
+
+	for (size_t h = 0; h < cg->e->n_hiers; h++) {
+		const struct cg_mount *m = cg->mounts[h];
+		int slot = rs->cg_base + (int)h, fd, r;
+
+		if (!m)
+			continue;
+		fd = FAULT_OR(restore_cgroup_mount, (errno = EMFILE, -1),
+			      open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+		r = fd < 0 ? -errno : 0;
+		if (r >= 0 && fd != slot) {
+			r = dup3(fd, slot, O_CLOEXEC) < 0 ? -errno : 0;
+			close(fd);
+		}
+		if (r < 0)
+			return pr_errno(
+				r, "cannot restore: cannot open the mount of cgroup hierarchy '%s'",
+				m->v2 ? "cgroup2" : m->controllers);
+	}
+	return 0;
+}
+
 int cgroup_make(struct restore *rs)
 {
 	struct cg_restore *cg = rs->cg;
@@ -560,6 +595,9 @@ int cgroup_make(struct restore *rs)
 
 	if (!cg)
 		return 0;
+	r = open_mounts(rs);
+	if (r < 0)
+		return r;
 	r = trust_enter(&rs->trust, &ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot take the image owner's access");
@@ -630,17 +668,22 @@ static bool already_in(const CgroupHierEntry *he, const char *path)
 	return false;
 }
 
-static int move_into(const struct cg_restore *cg, uint32_t dir, const char *file, const char *who)
+/* @mfd: the hierarchy's mount (a new process's slot), or -1: by path. */
+static int move_into(const struct cg_restore *cg, int mfd, uint32_t dir, const char *file,
+		     const char *who)
 {
 	const struct cg_mount *m = cg->mounts[cg->e->dirs[dir]->hier];
-	_cleanup_close_ int dfd = cg_open_dir(m, cg->paths[dir], O_RDONLY);
+	_cleanup_close_ int dfd = mfd >= 0 ? cg_open_dir_at(mfd, m, cg->paths[dir], O_RDONLY)
+					   : cg_open_dir(m, cg->paths[dir], O_RDONLY);
 
 	return dfd < 0 ? dfd : write_ctl(dfd, file, who);
 }
 
 /* Move the caller into its cgroup of each hierarchy; *@failed: where not. */
-static int join_all(const struct cg_restore *cg, const CgroupMemberEntry *me, size_t *failed)
+static int join_all(const struct restore *rs, const CgroupMemberEntry *me, size_t *failed)
 {
+	const struct cg_restore *cg = rs->cg;
+
 	for (size_t h = 0; h < me->n_dirs; h++) {
 		const char *path = cg->paths[me->dirs[h]];
 		int r;
@@ -648,7 +691,7 @@ static int join_all(const struct cg_restore *cg, const CgroupMemberEntry *me, si
 		*failed = h;
 		if (!cg->mounts[h] || already_in(cg->e->hiers[h], path))
 			continue;
-		r = move_into(cg, me->dirs[h], "cgroup.procs", "0");
+		r = move_into(cg, rs->cg_base + (int)h, me->dirs[h], "cgroup.procs", "0");
 		if (r < 0)
 			return r;
 	}
@@ -668,7 +711,7 @@ int cgroup_join_early(const struct restore *rs, int pid)
 	r = trust_enter(&rs->trust, &ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot take the image owner's access", pid);
-	r = FAULT_OR(restore_cgroup_join, -EACCES, join_all(cg, me, &h));
+	r = FAULT_OR(restore_cgroup_join, -EACCES, join_all(rs, me, &h));
 	trust_leave(&ts);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d: cannot move it into cgroup '%s' (%s)", pid,
@@ -698,9 +741,9 @@ int cgroup_join_threads(const struct restore *rs)
 
 			if (me->dirs[h] == proc->dirs[h] || !cg->mounts[h])
 				continue;
-			r = FAULT_OR(
-				restore_cgroup_threads, -EACCES,
-				move_into(cg, me->dirs[h], v2 ? "cgroup.threads" : "tasks", tid));
+			r = FAULT_OR(restore_cgroup_threads, -EACCES,
+				     move_into(cg, -1, me->dirs[h], v2 ? "cgroup.threads" : "tasks",
+					       tid));
 			if (r < 0)
 				r = pr_errno(
 					r,

@@ -216,22 +216,27 @@ static const char *below_mount(const struct cg_mount *m, const char *path)
 	return path[n] ? path + n + 1 : ".";
 }
 
-int cg_open_dir(const struct cg_mount *m, const char *path, int flags)
+int cg_open_dir_at(int mfd, const struct cg_mount *m, const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW),
 				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 					   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
 	const char *rel = below_mount(m, path);
-	_cleanup_close_ int mfd = -1;
 	int fd;
 
 	if (!rel || !cg_path_ok(path))
 		return -ENOENT;
-	mfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (mfd < 0)
-		return -errno;
 	fd = (int)syscall(SYS_openat2, mfd, rel, &how, sizeof(how));
 	return fd < 0 ? -errno : fd;
+}
+
+int cg_open_dir(const struct cg_mount *m, const char *path, int flags)
+{
+	_cleanup_close_ int mfd = open(m->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (mfd < 0)
+		return -errno;
+	return cg_open_dir_at(mfd, m, path, flags);
 }
 
 /* ---- settings ---- */

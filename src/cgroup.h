@@ -46,6 +46,8 @@ bool cg_has_controller(const char *list, const char *c);
 /* Open cgroup @path of @m (a directory), never through a symlink nor out
  * of the hierarchy (openat2 RESOLVE_BENEATH from its mount). -errno. */
 int cg_open_dir(const struct cg_mount *m, const char *path, int flags);
+/* The same from @mfd, an fd of @m's mount directory. */
+int cg_open_dir_at(int mfd, const struct cg_mount *m, const char *path, int flags);
 
 /* Is @path a cgroup path an image may hold: "/" or "/a/b", no "." or
  * "..", no "//", no control character, no trailing "/", every component
@@ -102,7 +104,11 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots);
  * same path (for the cgroup namespace's roots, ns-cgroup.c). Caller frees. */
 char *cgroup_restore_path(const struct restore *rs, const char *controllers, bool v2,
 			  const char *path);
-/* Make the owned cgroups that are missing, with their settings. */
+/* How many fds the new processes inherit from ckpt for their cgroups
+ * (restore.h: from cg_base), known once cgroup.img is loaded. */
+int cgroup_fd_slots(const struct restore *rs);
+/* Make the owned cgroups that are missing, with their settings; open
+ * each hierarchy's mount at its fd slot. */
 int cgroup_make(struct restore *rs);
 /* In the new process @pid, before it rebuilds anything: it moves itself
  * into its cgroups. Logs. */

@@ -439,7 +439,8 @@ static int plan_fd_layout(struct restore *rs)
 	rs->base = max + 1;
 	rs->shmem_base = rs->base + (int)rs->files->n_files;
 	rs->log_fd = rs->shmem_base + (int)rs->shmem->n_objects;
-	rs->first_aux = rs->log_fd + 1;
+	rs->cg_base = rs->log_fd + 1;
+	rs->first_aux = rs->cg_base + cgroup_fd_slots(rs);
 	/* The table can be larger than the usual soft limit of 1024. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;

@@ -13,6 +13,7 @@
  *	[base, shmem_base)		open file description i at base + i
  *	[shmem_base, log_fd)		shared memory object k at shmem_base + k
  *	log_fd				where it reports errors (a pipe to ckpt)
+ *	[cg_base, first_aux)		the mount of cgroup hierarchy h at cg_base + h
  *	[first_aux, ...)		its mapped files, while its memory is rebuilt
  *
  * Everything from base up is closed before it runs again.
@@ -60,7 +61,7 @@ struct restore {
 	int tty_fd; /* the caller's terminal among fds 0-2, or -1 */
 	int caller_pgid;
 	int outside_pgid; /* the root's group at the dump, when not its own */
-	int base, shmem_base, log_fd, first_aux;
+	int base, shmem_base, log_fd, cg_base, first_aux;
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 	bool verify_only; /* restore_verify(): nothing is created */
