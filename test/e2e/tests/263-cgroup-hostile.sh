@@ -36,7 +36,13 @@ self_check "$ROOT" "$w"
 dump_tree "$ROOT" "$T/img"
 rmdir "$PIDS/$N/sub" "$PIDS/$N" || fail "cannot remove $N"
 # Every cgroup of the pids hierarchy, to see that nothing was made.
-pids_tree() { find "$PIDS" -type d | LC_ALL=C sort; }
+# The pids hierarchy but other tests' cgroups (ckpt-e2e-*, not this
+# run's): one run before this one may still be going away, one beside it
+# coming.
+pids_tree() {
+	find "$PIDS" -type d | awk -v own="$PIDS/$N" 'index($0, "/ckpt-e2e-") == 0 || index($0, own) == 1' |
+		LC_ALL=C sort
+}
 TREE0=$(pids_tree)
 
 dir_index() { # PATH: the index of that pids cgroup in the image
