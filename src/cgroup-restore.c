@@ -387,7 +387,8 @@ int cgroup_plan(struct restore *rs, const char *const *roots, int nr_roots)
 		r = place_hier(cg, h, root);
 		if (r < 0)
 			return r;
-		r = open(cg->mounts[h]->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		r = FAULT_OR(restore_cgroup_mount, (errno = EMFILE, -1),
+			     open(cg->mounts[h]->dir, O_PATH | O_DIRECTORY | O_CLOEXEC));
 		r = r < 0 ? -errno : fd_move_above(r, rs->first_aux);
 		if (r < 0)
 			return pr_errno(

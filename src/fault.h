@@ -89,6 +89,7 @@
 	X(restore_read_ipc, "R")           \
 	X(restore_read_cgroup, "R")        \
 	X(restore_cgroup_make, "r")        \
+	X(restore_cgroup_mount, "r")       \
 	X(restore_cgroup_join, "R")        \
 	X(restore_cgroup_threads, "r")     \
 	X(restore_read_core, "R")          \

@@ -6,11 +6,22 @@
 # target runs on from its own root (program, cwd and open file on the
 # tmpfs found again there, its sequence going on without a gap), reads the
 # other directory under /data, and the host's mounts are untouched.
+# The container is in v1 pids and memory cgroups of its own, removed
+# after the dump: the restore makes them again and the target, whose
+# root has none of the host's cgroup mounts, is found in them (and its
+# memory charged there).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/cgroup.sh
+. "$(dirname "$0")/../cgroup.sh"
 e2e_init
 
 command -v unshare >/dev/null || skip "no unshare(1)"
+PIDS=$(cg_v1 pids) MEM=$(cg_v1 memory)
+[[ -n $PIDS && -n $MEM ]] || skip "no v1 pids and memory hierarchies mounted"
+N=$CG_NAME
+cg_mkdir "$PIDS/$N"
+cg_mkdir "$MEM/$N"
 w=$T/w
 img=$T/images
 r=$T/r
@@ -20,6 +31,8 @@ echo "B-$$" >"$T/hostB/content"
 host0=$(awk '{ print $5, $9 }' /proc/self/mountinfo | sort)
 # shellcheck disable=SC2016
 setup='set -e
+echo $$ >"$4/cgroup.procs"
+echo $$ >"$5/cgroup.procs"
 r=$1
 mount -t tmpfs -o size=16m ck226 "$r"
 mkdir "$r/old" "$r/w" "$r/data"
@@ -28,22 +41,33 @@ cp "$3" "$r/t"
 mount --bind "$2" "$r/data"
 exec "$r/t" "$r" /w'
 spawn "$w" unshare --mount --propagation private sh -c "$setup" sh "$r" "$T/hostA" \
-	"$E2E_TARGETS/222-pivot-static"
+	"$E2E_TARGETS/222-pivot-static" "$PIDS/$N" "$MEM/$N"
 pid=$TARGET_PID
 wait_ready "$pid" "$w"
 ln -s "/proc/$pid/root/w/seq" "$w/seq" # its sequence, inside its root
 self_check "$pid" "$w"
 [[ $(check_value data) == "A-$$" ]] || fail "data=$(check_value data) before the dump"
 [[ $(readlink "/proc/$pid/exe") == /t ]] || fail "the program is $(readlink "/proc/$pid/exe"), not /t of its root"
+# in_cgroups PID: PID is in cgroup N of both hierarchies.
+in_cgroups() {
+	grep -qx "[0-9]*:pids:/$N" "/proc/$1/cgroup" && grep -qx "[0-9]*:memory:/$N" "/proc/$1/cgroup"
+}
+in_cgroups "$pid" || fail "the container is not in its cgroups: $(tr '\n' ' ' <"/proc/$pid/cgroup")"
 mapfile -t TREE_PIDS < <(tree_pids "$pid")
 track_pids "${TREE_PIDS[@]}"
 ck_ok dump --pid "$pid" --images "$img" --external "mnt[/data]:d226"
 reap "$pid"
 wait_tree_gone "${TREE_PIDS[@]}"
+wait_for 10 "the cgroups to be empty" cg_empty "$PIDS/$N" || fail "pids cgroup $N not empty"
+wait_for 10 "the cgroups to be empty" cg_empty "$MEM/$N" || fail "memory cgroup $N not empty"
+rmdir "$PIDS/$N" "$MEM/$N" || fail "cannot remove cgroup $N"
 n=$(wc -l <"$w/out")
 ck_ok restore --images "$img" --detach --external "mnt[d226]:$T/hostB"
 track_pid "$pid"
 self_check "$pid" "$w"
+in_cgroups "$pid" || fail "after the restore, the container is not in its cgroups: $(tr '\n' ' ' <"/proc/$pid/cgroup")"
+[[ $(cat "$PIDS/$N/cgroup.procs") == "$pid" ]] || fail "pids cgroup $N holds '$(cat "$PIDS/$N/cgroup.procs")'"
+(($(cat "$MEM/$N/memory.usage_in_bytes") > 0)) || fail "nothing charged to memory cgroup $N"
 [[ $(check_value data) == "B-$$" ]] || fail "data=$(check_value data) after the restore, want B-$$"
 [[ $(readlink "/proc/$pid/cwd") == /w ]] || fail "cwd $(readlink "/proc/$pid/cwd")"
 seq_verify "$w/seq"

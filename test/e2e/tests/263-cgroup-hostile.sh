@@ -9,7 +9,8 @@
 # value (two words, a newline), indexes out of range, a task not of the
 # tree, a hierarchy named with "/". A cgroup the tree does not own that
 # is missing is refused too (nothing made below it). A restore that fails
-# making the second cgroup (CKPT_FAULT) removes the first. The pristine
+# making the second cgroup (CKPT_FAULT) removes the first; one that fails
+# opening a hierarchy's mount for the new processes leaves nothing. The pristine
 # images still restore.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -35,7 +36,13 @@ self_check "$ROOT" "$w"
 dump_tree "$ROOT" "$T/img"
 rmdir "$PIDS/$N/sub" "$PIDS/$N" || fail "cannot remove $N"
 # Every cgroup of the pids hierarchy, to see that nothing was made.
-pids_tree() { find "$PIDS" -type d | LC_ALL=C sort; }
+# The pids hierarchy but other tests' cgroups (ckpt-e2e-*, not this
+# run's): one run before this one may still be going away, one beside it
+# coming.
+pids_tree() {
+	find "$PIDS" -type d | awk -v own="$PIDS/$N" 'index($0, "/ckpt-e2e-") == 0 || index($0, own) == 1' |
+		LC_ALL=C sort
+}
 TREE0=$(pids_tree)
 
 dir_index() { # PATH: the index of that pids cgroup in the image
@@ -112,6 +119,17 @@ for at in 1 2; do
 	[[ $(pids_tree) == "$TREE0" ]] || fail "cgroups left by the restore failed at mkdir $at: $(diff <(echo "$TREE0") <(pids_tree) | tail -n 3)"
 	assert_no_strays
 done
+
+# A restore that fails opening a hierarchy's mount for the new processes
+# (before any cgroup is made or process created): nothing is left.
+d0=$(image_digest "$T/img")
+ck_cmd env CKPT_FAULT=restore_cgroup_mount "$FCKPT" restore --images "$T/img" --detach
+ck_assert_failed "restore failing to open a cgroup mount"
+grep -q "cannot open the mount of cgroup hierarchy" "$CK_ERR" || fail "the failure does not say what: $(ck_err_line)"
+wait_for 10 "PID $ROOT to be free" is_gone "$ROOT" || fail "PID $ROOT left by the failed restore"
+[[ $(image_digest "$T/img") == "$d0" ]] || fail "the failed restore changed the images"
+[[ $(pids_tree) == "$TREE0" ]] || fail "cgroups left by the restore failed at the mount: $(diff <(echo "$TREE0") <(pids_tree) | tail -n 3)"
+assert_no_strays
 
 control_restore "$T/img" "$ROOT" "$w"
 assert_no_strays
