@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Dump of a mount namespace: what each mount is and where it comes from,
- * in the order the restore makes them, and the files of its tmpfs mounts.
+ * in the order the restore makes them, what is refused, and mnt-ID.img
+ * (the files of its tmpfs mounts: ns-mnt-hidden.c).
  *
  * The work is done by a child of ckpt that enters the namespace (setns
  * puts its root at the namespace's root, so that mountinfo shows every
  * mount, also those out of reach of the tree's own root after a
  * pivot_root or chroot). It keeps an fd of ckpt's root to look at host
- * paths. Files of a tmpfs are read through a detached clone of the mount
- * (open_tree, not recursive): what lies under a mount point is seen, the
- * mounts on it are not, and the namespace is left as it was.
+ * paths.
  */
 #include "fault.h"
 #include "image.h"
@@ -29,8 +28,6 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-static int read_mountinfo_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr);
-
 struct dump_ctx {
 	const struct options *o;
 	int dirfd, hostfd; /* the image directory; ckpt's root */
@@ -46,15 +43,11 @@ struct dump_ctx {
 	MntEntry **mounts;
 	MntSbEntry **sbs;
 	size_t nr_sbs;
-	uint64_t bytes;
-	size_t files;
 	const struct mnt_pidns *procs;
 	size_t nr_procs;
 	MntInnerFile **inner;
 	size_t nr_inner;
 };
-
-static int open_path(const char *path, struct statx *stx);
 
 static int refuse(int r, const char *what, const struct mnt_info *m, const char *why)
 {
@@ -63,21 +56,13 @@ static int refuse(int r, const char *what, const struct mnt_info *m, const char 
 	return pr_fail(r, "cannot dump: %s '%s' (%s) %s", what, mp, type, why);
 }
 
-static long find_id(const struct mnt_info *v, size_t nr, uint32_t id)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (v[i].id == id)
-			return (long)i;
-	return -1;
-}
-
 /* The mount at the namespace's root: the one whose parent is not shown. */
 static long find_root(const struct mnt_info *v, size_t nr)
 {
 	long root = -1;
 
 	for (size_t i = 0; i < nr; i++) {
-		if (find_id(v, nr, v[i].parent) >= 0)
+		if (mnt_info_find(v, nr, v[i].parent) >= 0)
 			continue;
 		if (root >= 0 || strcmp(v[i].mountpoint, "/"))
 			return -1;
@@ -150,11 +135,6 @@ static bool ns_has_group(const struct dump_ctx *c, uint32_t group)
 	return false;
 }
 
-static bool same_dev(const struct mnt_info *a, const struct mnt_info *b)
-{
-	return a->major == b->major && a->minor == b->minor;
-}
-
 /* A host mount of the same filesystem whose root holds @m's: the host
  * path @m shows, in *@ret (the caller frees). Prefers the same mount
  * point (what unshare copied). */
@@ -168,7 +148,7 @@ static const struct mnt_info *host_source(const struct dump_ctx *c, const struct
 		const struct mnt_info *h = &c->host[i];
 		const char *r;
 
-		if (!same_dev(h, m) || strcmp(h->fstype, m->fstype) ||
+		if (!mnt_info_same_dev(h, m) || strcmp(h->fstype, m->fstype) ||
 		    !mnt_path_under(m->root, h->root, &r))
 			continue;
 		if (!best || (!strcmp(h->mountpoint, m->mountpoint) && !strcmp(h->root, m->root)) ||
@@ -229,7 +209,7 @@ static int proc_pidns(struct dump_ctx *c, const struct mnt_info *m, MntSbEntry *
 	unsigned int ino = 0;
 	ssize_t n;
 
-	fd = open_path(m->mountpoint, &stx);
+	fd = mnt_open_path(m->mountpoint, &stx);
 	if (fd < 0 || stx.stx_mnt_id != m->id)
 		return refuse(-EOPNOTSUPP, "mount", m,
 			      "is hidden under another mount (not supported)");
@@ -348,7 +328,7 @@ static int classify(struct dump_ctx *c, size_t i, bool host_root, MntEntry *e)
 		bool content = !strcmp(m->fstype, "tmpfs") || !strcmp(m->fstype, "devpts");
 
 		for (size_t k = 0; k < c->nr_host; k++)
-			hosts |= same_dev(&c->host[k], m);
+			hosts |= mnt_info_same_dev(&c->host[k], m);
 		if (hosts && host_root) {
 			_cleanup_free_ char *path = NULL;
 
@@ -384,7 +364,7 @@ static int classify(struct dump_ctx *c, size_t i, bool host_root, MntEntry *e)
  * shows it, which must lie in that namespace. */
 static int cgroup_root(struct dump_ctx *c, const struct mnt_info *m, MntEntry *e)
 {
-	long k = find_id(c->cg, c->nr_cg, m->id);
+	long k = mnt_info_find(c->cg, c->nr_cg, m->id);
 	const char *rest;
 
 	if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS ||
@@ -458,192 +438,6 @@ static int on_other_proc(struct dump_ctx *c)
 	return 0;
 }
 
-/* The mounts whose files are saved: of each tmpfs made anew, one mount
- * for each root not under another one's; a removed root once (the first
- * mount of it: nspawn binds one removed file twice). */
-static void pick_files(struct dump_ctx *c)
-{
-	for (size_t i = 0; i < c->nr_order; i++) {
-		MntEntry *e = c->mounts[i];
-		bool covered = false;
-
-		if (e->kind != MNT_SOURCE_KIND__MNT_SRC_FS || strcmp(e->fstype, "tmpfs"))
-			continue;
-		for (size_t k = 0; k < i && e->deleted; k++) {
-			MntEntry *o = c->mounts[k];
-
-			covered |= o->kind == MNT_SOURCE_KIND__MNT_SRC_FS && o->deleted &&
-				   o->has_files && o->sb == e->sb && !strcmp(o->root, e->root);
-		}
-		for (size_t k = 0; k < c->nr_order && !e->deleted; k++) {
-			MntEntry *o = c->mounts[k];
-			const char *rest;
-
-			if (k == i || o->kind != MNT_SOURCE_KIND__MNT_SRC_FS || o->sb != e->sb ||
-			    o->deleted || !mnt_path_under(e->root, o->root, &rest))
-				continue;
-			/* Under a wider root, or the same root picked earlier. */
-			if (*rest || (k < i && o->has_files))
-				covered = true;
-		}
-		e->has_has_files = e->has_files = !covered;
-	}
-}
-
-static int open_path(const char *path, struct statx *stx)
-{
-	struct open_how how = {
-		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-
-	if (fd < 0)
-		return -errno;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, stx) < 0) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-static int save_files(struct dump_ctx *c, const MntEntry *e, int fd)
-{
-	_cleanup_close_ int clone = -1;
-	_cleanup_free_ char *mp = str_escape(e->mountpoint);
-
-	clone = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-	if (clone < 0)
-		return pr_errno(-errno, "cannot dump: cannot clone the tmpfs at '%s'", mp);
-	return mnt_files_dump(clone, c->procfd, c->dirfd, e->id, e->mountpoint, &c->bytes,
-			      &c->files);
-}
-
-/* Roots equal but for the "//deleted" that classify() takes off the
- * namespace's copy (the private copy's mountinfo still has it). */
-static bool same_root(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 9 && !strcmp(a + la - 9, "//deleted"))
-		la -= 9;
-	if (lb > 9 && !strcmp(b + lb - 9, "//deleted"))
-		lb -= 9;
-	return la == lb && !strncmp(a, b, la);
-}
-
-static bool same_mount(const struct mnt_info *a, const struct mnt_info *b)
-{
-	return same_dev(a, b) && same_root(a->root, b->root) &&
-	       !strcmp(a->mountpoint, b->mountpoint);
-}
-
-/* Is @l (of the copy) @m or one of its ancestors (of the namespace)? */
-static bool on_the_way(const struct dump_ctx *c, const struct mnt_info *l, const struct mnt_info *m)
-{
-	for (unsigned int n = 0; m && n < 256; n++) {
-		long p = find_id(c->ns, c->nr_ns, m->parent);
-
-		if (same_mount(l, m))
-			return true;
-		m = p >= 0 && c->ns[p].id != m->id ? &c->ns[p] : NULL;
-	}
-	return false;
-}
-
-/*
- * In a child, in a private copy of the namespace (nothing done there is
- * seen anywhere else): detach what hides the mount point of @m until it
- * shows @m's filesystem and root, then save its files.
- */
-static int reach_hidden(struct dump_ctx *c, const MntEntry *e, const struct mnt_info *m)
-{
-	_cleanup_free_ char *mp = str_escape(e->mountpoint);
-
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return pr_errno(-errno, "cannot dump: cannot copy the mount namespace");
-	for (unsigned int tries = 0; tries < 64; tries++) {
-		_cleanup_free_ char *path = xstrdup(e->mountpoint);
-		struct mnt_info *copy = NULL;
-		size_t nr = 0;
-		struct statx stx;
-		_cleanup_close_ int fd = -1;
-		long l;
-		int r;
-
-		/* The longest part of the path that is there. */
-		while ((fd = open_path(path, &stx)) < 0 && strcmp(path, "/")) {
-			char *slash = strrchr(path, '/');
-
-			slash[slash == path ? 1 : 0] = '\0';
-		}
-		if (fd < 0)
-			break;
-		r = read_mountinfo_at(c->procfd, "self/mountinfo", &copy, &nr);
-		if (r < 0)
-			return pr_errno(r,
-					"cannot dump: cannot read the mount namespace's mountinfo");
-		l = find_id(copy, nr, (uint32_t)stx.stx_mnt_id);
-		if (l >= 0 && !strcmp(path, e->mountpoint) && same_mount(&copy[l], m)) {
-			mnt_info_free(copy, nr);
-			return save_files(c, e, fd);
-		}
-		if (l < 0 || on_the_way(c, &copy[l], m) ||
-		    umount2(copy[l].mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
-			mnt_info_free(copy, nr);
-			break;
-		}
-		mnt_info_free(copy, nr);
-	}
-	return pr_fail(-EOPNOTSUPP,
-		       "cannot dump: the tmpfs at '%s' is hidden and out of reach (not supported)",
-		       mp);
-}
-
-/* The files under the root of mount @e: through its mount point when it
- * shows this very mount, else from a child that uncovers it (or makes it
- * bindable) in a copy of the namespace. */
-static int dump_files(struct dump_ctx *c, const MntEntry *e)
-{
-	_cleanup_free_ char *mp = str_escape(e->mountpoint);
-	_cleanup_close_ int fd = -1;
-	struct statx stx;
-	int status;
-	pid_t pid;
-
-	/* An unbindable one is cloned in a private copy too. */
-	fd = open_path(e->mountpoint, &stx);
-	if (fd >= 0 && stx.stx_mnt_id == e->id && !e->unbindable)
-		return save_files(c, e, fd);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return pr_errno(-errno, "cannot dump: cannot fork");
-	if (pid == 0)
-		_exit(reach_hidden(c, e, &c->ns[find_id(c->ns, c->nr_ns, e->id)]) < 0 ? 1 : 0);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return pr_errno(-errno, "cannot dump: cannot wait for a helper");
-	if (WIFEXITED(status) && WEXITSTATUS(status))
-		return -EPERM; /* it said why */
-	if (!WIFEXITED(status))
-		return pr_fail(-EIO, "cannot dump: a helper reading the tmpfs at '%s' died", mp);
-	/* What it saved counts towards the namespace's limit here too. */
-	{
-		_cleanup_free_ char *name = img_name(IMG_MNT_FILES, (int)e->id);
-		struct stat st;
-
-		if (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return pr_errno(-errno, "cannot dump: '%s'", name);
-		if (!add_ok(c->bytes, (uint64_t)st.st_size, &c->bytes) || c->bytes > MNT_MAX_BYTES)
-			return pr_fail(
-				-EFBIG,
-				"cannot dump: the tmpfs at '%s' holds more than 512 MiB of files with the others (refused)",
-				mp);
-	}
-	return 0;
-}
-
 /* Is host mount @h hidden on the host (its mount point shows another)? */
 static bool host_hidden(const struct dump_ctx *c, const struct mnt_info *h)
 {
@@ -674,11 +468,11 @@ static int drop_hidden_copies(struct dump_ctx *c)
 		bool others = false;
 
 		for (size_t k = 0; k < c->nr_host && !h; k++)
-			if (same_dev(&c->host[k], m) &&
+			if (mnt_info_same_dev(&c->host[k], m) &&
 			    !strcmp(c->host[k].mountpoint, m->mountpoint) &&
 			    !strcmp(c->host[k].root, m->root))
 				h = &c->host[k];
-		if (!h || find_id(c->ns, c->nr_ns, m->parent) < 0 || !host_hidden(c, h)) {
+		if (!h || mnt_info_find(c->ns, c->nr_ns, m->parent) < 0 || !host_hidden(c, h)) {
 			i++;
 			continue;
 		}
@@ -713,7 +507,7 @@ static int dump_in_ns(struct dump_ctx *c)
 	if (c->nr_ns > MNT_MAX_MOUNTS)
 		return pr_fail(-E2BIG, "cannot dump: more than %d mounts in the mount namespace",
 			       MNT_MAX_MOUNTS);
-	host_root = same_dev(&c->ns[root], &c->host[hroot]) &&
+	host_root = mnt_info_same_dev(&c->ns[root], &c->host[hroot]) &&
 		    !strcmp(c->ns[root].root, c->host[hroot].root) &&
 		    !strcmp(c->ns[root].fstype, c->host[hroot].fstype);
 	if (host_root) {
@@ -773,10 +567,7 @@ static int dump_in_ns(struct dump_ctx *c)
 			    &c->inner, &c->nr_inner);
 	if (r < 0)
 		return r;
-	pick_files(c);
-	for (size_t k = 0; k < c->nr_order && r >= 0; k++)
-		if (c->mounts[k]->has_files)
-			r = dump_files(c, c->mounts[k]);
+	r = mnt_tmpfs_dump(c->procfd, c->dirfd, c->ns, c->nr_ns, c->mounts, c->nr_order);
 	if (r < 0)
 		return r;
 	ne.id = c->nsid;
@@ -793,24 +584,9 @@ static int dump_in_ns(struct dump_ctx *c)
 	return 0;
 }
 
-static int read_mountinfo_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr)
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
-
-	if (!f) {
-		int r = -errno;
-
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	return mnt_info_parse(f, ret, nr);
-}
-
 static int read_mountinfo(const char *path, struct mnt_info **ret, size_t *nr)
 {
-	return read_mountinfo_at(AT_FDCWD, path, ret, nr);
+	return mnt_info_read_at(AT_FDCWD, path, ret, nr);
 }
 
 /* The child: enter the namespace, dump, exit 0 or 1 (after one line). */
@@ -825,7 +601,7 @@ static int child(struct dump_ctx *c, int nsfd)
 	if (setns(nsfd, CLONE_NEWNS) < 0)
 		return pr_errno(-errno, "cannot dump: cannot enter the mount namespace");
 	/* Our root is now the namespace's: its mountinfo shows every mount. */
-	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
+	r = mnt_info_read_at(c->procfd, "self/mountinfo", &c->ns, &c->nr_ns);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
 	/* The root of a cgroup mount is shown from the reader's cgroup
@@ -834,7 +610,7 @@ static int child(struct dump_ctx *c, int nsfd)
 	 * path): read once more from there. */
 	if (c->cgnsfd >= 0 && setns(c->cgnsfd, CLONE_NEWCGROUP) < 0)
 		return pr_errno(-errno, "cannot dump: cannot enter the cgroup namespace");
-	r = read_mountinfo_at(c->procfd, "self/mountinfo", &c->cg, &c->nr_cg);
+	r = mnt_info_read_at(c->procfd, "self/mountinfo", &c->cg, &c->nr_cg);
 	if (r < 0)
 		return pr_errno(r, "cannot dump: cannot read the mount namespace's mountinfo");
 	return dump_in_ns(c);

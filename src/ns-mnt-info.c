@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/PID/mountinfo, and the options a mount and its superblock show.
- * Pure parsing: nothing here logs.
+ * /proc/PID/mountinfo, and the options a mount and its superblock show;
+ * a path opened to learn its mount. Nothing here logs.
  */
 #include "ns-mnt.h"
 #include "proc.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 static int parse_u32(const char *s, uint32_t *ret)
 {
@@ -348,4 +352,49 @@ bool mnt_path_under(const char *path, const char *dir, const char **ret_rest)
 		return false;
 	*ret_rest = path + n;
 	return true;
+}
+
+int mnt_info_read_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_fclose_ FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+
+	if (!f) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return mnt_info_parse(f, ret, nr);
+}
+
+long mnt_info_find(const struct mnt_info *v, size_t nr, uint32_t id)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (v[i].id == id)
+			return (long)i;
+	return -1;
+}
+
+bool mnt_info_same_dev(const struct mnt_info *a, const struct mnt_info *b)
+{
+	return a->major == b->major && a->minor == b->minor;
+}
+
+int mnt_open_path(const char *path, struct statx *stx)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+
+	if (fd < 0)
+		return -errno;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, stx) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
 }

@@ -9,6 +9,8 @@
  *	ns-mnt-info.c     mountinfo parsing, mount flags and options
  *	ns-mnt-dump.c     what each mount is (made anew, the host's, external),
  *	                  refusals, the image
+ *	ns-mnt-hidden.c   which tmpfs mounts the files are read from, each
+ *	                  reached (also under other mounts) at dump
  *	ns-mnt-files.c    the files of a tmpfs: read at dump, made at restore
  *	ns-mnt-paths.c    the files the processes hold: on mounts found again
  *	ns-mnt-check.c    the image read back and checked, --external resolved
@@ -31,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* One line of /proc/PID/mountinfo, unescaped. */
@@ -50,6 +53,15 @@ int mnt_info_parse(FILE *f, struct mnt_info **ret, size_t *ret_nr);
 void mnt_info_free(struct mnt_info *m, size_t nr);
 /* The strings of one (not @m itself). */
 void mnt_info_free_one(struct mnt_info *m);
+/* Read and parse @path at @dirfd; -errno. */
+int mnt_info_read_at(int dirfd, const char *path, struct mnt_info **ret, size_t *nr);
+/* The index of mount @id in @v, -1 if not there. */
+long mnt_info_find(const struct mnt_info *v, size_t nr, uint32_t id);
+/* Of the same filesystem (device)? */
+bool mnt_info_same_dev(const struct mnt_info *a, const struct mnt_info *b);
+/* @path opened O_PATH, no symlinks followed, with its mount id in
+ * @stx->stx_mnt_id: the fd, or -errno. */
+int mnt_open_path(const char *path, struct statx *stx);
 /* The per-mount options as MOUNT_ATTR_* flags; -EINVAL (and the option in
  * @bad) for one not known. */
 int mnt_flags_parse(const char *opts, uint32_t *ret, char *bad, size_t bad_len);
@@ -150,6 +162,15 @@ int mnt_ns_prebuild(struct mnt_ns_state *st);
 /* trust->inner_open: @f one of the files the namespaces' processes held
  * (mnt_inner_file), opened from the namespace's root; -ESRCH if not. */
 int mnt_inner_open(const struct trust *t, const struct trust_file *f, int flags, mode_t mode);
+
+/* Dump, in the dump's child inside the namespace: the files of the tmpfs
+ * mounts among @mounts (in the order made; @ns the namespace's
+ * mountinfo): of each filesystem, one mount for each root not under
+ * another's (has_files set), reached in a private copy of the namespace
+ * when other mounts hide it (ns-mnt-hidden.c); @procfd is ckpt's /proc.
+ * Logs. */
+int mnt_tmpfs_dump(int procfd, int dirfd, const struct mnt_info *ns, size_t nr_ns,
+		   MntEntry **mounts, size_t nr_mounts);
 
 /* Files of a tmpfs: written from @rootfd (a detached clone of the mount,
  * a directory or a file) into a new image mnt-tmpfs-@mnt_id.img in
