@@ -76,6 +76,16 @@ static int open_shared(struct restore *rs)
 	}
 	fo.file_creds = creds;
 	fo.file_netns = netns;
+	/* What the namespaces are made with inside them, where ckpt's
+	 * /proc is not. First: a socket or pipe opened below may take the
+	 * lowest free number, which can be in this range once every file
+	 * is at its place, and a dup3 over it would close it. */
+	for (size_t k = 0; k < rs->nr_pass; k++)
+		if (rs->pass[k] >= 0 &&
+		    FAULT_OR(restore_pass_fd, (errno = EMFILE, -1),
+			     dup3(rs->pass[k], restore_passed_fd(rs, k), O_CLOEXEC)) < 0)
+			return pr_errno(-errno,
+					"cannot restore: cannot hand a namespace's fd down");
 	/* Objects first: memfd descriptions are opened from them. */
 	r = FAULT_OR(restore_open_shmem,
 		     pr_errno(-EMFILE, "cannot restore: cannot open shared memory"),
@@ -98,14 +108,6 @@ static int open_shared(struct restore *rs)
 	if (r < 0 || rs->log_pipe < 0)
 		return pr_errno(r < 0 ? r : rs->log_pipe, "cannot restore: pipe");
 	(void)fcntl(rs->log_pipe, F_SETFL, O_NONBLOCK);
-	/* What the namespaces are made with inside them, where ckpt's
-	 * /proc is not. */
-	for (size_t k = 0; k < rs->nr_pass; k++)
-		if (rs->pass[k] >= 0 &&
-		    FAULT_OR(restore_pass_fd, (errno = EMFILE, -1),
-			     dup3(rs->pass[k], restore_passed_fd(rs, k), O_CLOEXEC)) < 0)
-			return pr_errno(-errno,
-					"cannot restore: cannot hand a namespace's fd down");
 	return 0;
 }
 
