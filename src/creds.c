@@ -343,32 +343,40 @@ static int own_proc_open(const char *path, int flags)
 	return fd;
 }
 
+/* /proc/self/loginuid, through a proc of our own if the root has none. */
+static int loginuid_open(int flags)
+{
+	int fd = open("/proc/self/loginuid", flags | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		fd = own_proc_open("self/loginuid", flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * Run from the new process itself, while it still has ckpt's privilege:
  * a loginuid that is set can only be changed with CAP_AUDIT_CONTROL, and
- * only by the task itself. Threads created later inherit it.
+ * only by the task itself. Threads created later inherit it. It is read
+ * first and left alone when it is already the dumped one: in a user
+ * namespace the kernel refuses even to open the file for writing
+ * (CAP_AUDIT_CONTROL in the initial user namespace), whatever is written.
  */
 int loginuid_restore_early(const TaskCoreEntry *core)
 {
-	char text[16];
-	_cleanup_close_ int fd = -1;
+	char text[16], now_text[16] = "";
+	_cleanup_close_ int rfd = -1, wfd = -1;
 	int r;
 
 	if (!core->has_loginuid)
 		return 0;
-	fd = open("/proc/self/loginuid", O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		fd = own_proc_open("self/loginuid", O_RDWR | O_CLOEXEC);
-	r = fd < 0 ? -errno : 0;
-	if (r >= 0) {
-		char now_text[16] = "";
-
-		if (pread(fd, now_text, sizeof(now_text) - 1, 0) > 0 &&
-		    strtoul(now_text, NULL, 10) == core->loginuid)
-			return 0;
-		snprintf(text, sizeof(text), "%u", core->loginuid);
-		r = write_full(fd, text, strlen(text));
-	}
+	rfd = loginuid_open(O_RDONLY);
+	if (rfd >= 0 && pread(rfd, now_text, sizeof(now_text) - 1, 0) > 0 &&
+	    strtoul(now_text, NULL, 10) == core->loginuid)
+		return 0;
+	snprintf(text, sizeof(text), "%u", core->loginuid);
+	r = wfd = loginuid_open(O_WRONLY);
+	if (r >= 0)
+		r = write_full(wfd, text, strlen(text));
 	if (r < 0)
 		return pr_errno(r, "cannot restore %u: cannot set its loginuid to %u", core->pid,
 				core->loginuid);
