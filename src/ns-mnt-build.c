@@ -37,11 +37,12 @@ struct build {
 	uint64_t *new_id; /* st's */
 	int rootfd;
 	int pid; /* the pass: 0 the owner's, else that of a process left some */
+	bool *kept; /* per mount: inherited from the host's (ns-mnt-userns.c), or NULL */
 };
 
 static bool in_pass(const struct build *b, size_t i)
 {
-	return b->st->defer_pid[i] == b->pid;
+	return b->st->defer_pid[i] == b->pid && !(b->kept && b->kept[i]);
 }
 
 static int failed(int r, const MntEntry *m, const char *what)
@@ -89,9 +90,9 @@ static int configure(int fs, const MntSbEntry *sb)
 	if (sb->has_ptmxmode)
 		r |= set_str(fs, "ptmxmode", true, sb->ptmxmode);
 	if (sb->has_uid)
-		r |= set_str(fs, "uid", false, sb->uid);
+		r |= set_str(fs, "uid", false, mnt_uid_in(sb->uid));
 	if (sb->has_gid)
-		r |= set_str(fs, "gid", false, sb->gid);
+		r |= set_str(fs, "gid", false, mnt_gid_in(sb->gid));
 	if (sb->has_inode64)
 		r |= fsconfig(fs, FSCONFIG_SET_FLAG, sb->inode64 ? "inode64" : "inode32", NULL, 0);
 	if (sb->has_huge)
@@ -441,7 +442,7 @@ static int pivot(struct build *b)
 }
 
 /* The image directory again, through ckpt's own fd: the same one. */
-static int open_images(struct mnt_ns_state *st)
+int mnt_ns_open_images(struct mnt_ns_state *st)
 {
 	char path[64];
 	struct stat s;
@@ -501,15 +502,20 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	if (pid == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot make the new mount namespace slave");
-	if (pid) {
+	if (pid || st->userns_helper) {
 		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			return pr_errno(-errno, "cannot restore: cannot open '/'");
 		b.rootfd = root;
 	}
+	if (!pid && st->userns_helper) {
+		r = mnt_userns_kept(st, root, &b.kept);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
 		if (in_pass(&b, i) && ns->mounts[i]->has_files) {
-			r = open_images(st);
+			r = mnt_ns_open_images(st);
 			if (r < 0)
 				return r;
 		}
@@ -530,7 +536,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	}
 	if (r >= 0)
 		r = finish_sbs(&b);
-	if (r >= 0 && pid == 0)
+	if (r >= 0 && pid == 0 && !b.kept)
 		r = pivot(&b);
 	if (r >= 0)
 		r = propagation(&b);
@@ -542,6 +548,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 			close(b.fd[i]);
 	free(b.sbfd);
 	free(b.fd);
+	free(b.kept);
 	/* Nothing of ckpt's stays in the process. */
 	if (st->dirfd >= 0)
 		close(st->dirfd);

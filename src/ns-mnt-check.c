@@ -269,6 +269,7 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 
 void mnt_ns_state_release(struct mnt_ns_state *st)
 {
+	mnt_userns_release(st);
 	if (st->ns)
 		mnt_ns_entry__free_unpacked(st->ns, NULL);
 	if (st->dirfd >= 0)

@@ -163,7 +163,11 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 	if (owner < 0)
 		return img_inconsistent(IMG_MNT, (int)n->id, "no process makes it");
 	mnt_ns_plan(st, owner);
-	if (rs->verify_only || !rs->opts) {
+	if (!rs->verify_only && rs->opts && mnt_userns_wanted(rs, n)) {
+		r = mnt_userns_prepare(rs, n, st);
+		if (r < 0)
+			return r;
+	} else if (rs->verify_only || !rs->opts) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/root", owner);
@@ -187,6 +191,10 @@ static int mnt_restore(struct restore *rs, struct ns_restore *n)
 	char path[64];
 	int fd, r = 0;
 
+	if (st->userns_helper) {
+		r = mnt_userns_enter(st, rs->procs[n->owner].pp->pid);
+		return r < 0 ? r : mnt_ns_build(st, rs->procs[n->owner].pp->pid);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", st->ckpt_pid, st->nsfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || setns(fd, CLONE_NEWNS) < 0)
@@ -202,6 +210,23 @@ static int mnt_restore_in_proc(struct restore *rs, struct ns_restore *n, size_t 
 	if ((int)i == n->owner)
 		return 0;
 	return mnt_ns_build(n->state, rs->procs[i].pp->pid);
+}
+
+/* In the owner's creator (ckpt), the owner just made. */
+static int mnt_restore_creator(struct restore *rs, struct ns_restore *n, int child)
+{
+	struct mnt_ns_state *st = n->state;
+
+	(void)rs;
+	return st->userns_helper ? mnt_userns_creator(st, child) : 0;
+}
+
+/* In ckpt, every process made: the owner is in its namespace. */
+static int mnt_finish(struct restore *rs, struct ns_restore *n)
+{
+	(void)rs;
+	mnt_userns_end(n->state);
+	return 0;
 }
 
 static void mnt_release(struct ns_restore *n)
@@ -274,6 +299,8 @@ const struct ns_ops ns_mnt_ops = {
 	.prepare = mnt_prepare,
 	.restore = mnt_restore,
 	.restore_in_proc = mnt_restore_in_proc,
+	.restore_creator = mnt_restore_creator,
+	.finish = mnt_finish,
 	.release = mnt_release,
 	.show = mnt_show,
 };
