@@ -361,6 +361,20 @@ static int loginuid_open(int flags)
  * namespace the kernel refuses even to open the file for writing
  * (CAP_AUDIT_CONTROL in the initial user namespace), whatever is written.
  */
+/* What the new process had, read before its namespaces: a process in a
+ * user namespace of the tree whose mount namespace has another pid
+ * namespace's /proc sees no /proc/self, and may mount no proc of its own. */
+static char own_loginuid[16];
+
+void loginuid_remember_own(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+
+	memset(own_loginuid, 0, sizeof(own_loginuid));
+	if (fd < 0 || pread(fd, own_loginuid, sizeof(own_loginuid) - 1, 0) <= 0)
+		own_loginuid[0] = 0;
+}
+
 int loginuid_restore_early(const TaskCoreEntry *core)
 {
 	char text[16], now_text[16] = "";
@@ -370,6 +384,10 @@ int loginuid_restore_early(const TaskCoreEntry *core)
 	if (!core->has_loginuid)
 		return 0;
 	rfd = loginuid_open(O_RDONLY);
+	if (rfd < 0 && own_loginuid[0])
+		memcpy(now_text, own_loginuid, sizeof(now_text));
+	if (now_text[0] && strtoul(now_text, NULL, 10) == core->loginuid)
+		return 0;
 	if (rfd >= 0 && pread(rfd, now_text, sizeof(now_text) - 1, 0) > 0 &&
 	    strtoul(now_text, NULL, 10) == core->loginuid)
 		return 0;

@@ -391,9 +391,13 @@ static int check_pids(struct restore *rs)
 {
 	for (size_t i = 0; i < rs->nr; i++) {
 		const struct restore_proc *rp = &rs->procs[i];
-		int r = pid_in_use(rp->pp->pid);
+		/* Not those the host gives pids of its choice (in a user
+		 * namespace of the tree). */
+		int r = ns_host_given(rs, i) ? 0 : pid_in_use(rp->pp->pid);
 
-		for (size_t t = 1; r >= 0 && rp->core && t < rp->core->n_threads; t++)
+		for (size_t t = 1;
+		     r >= 0 && rp->core && t < rp->core->n_threads && !ns_thread_host_given(rs, i);
+		     t++)
 			r = pid_in_use((int)rp->core->threads[t]->tid);
 		if (r < 0)
 			return r;

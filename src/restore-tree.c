@@ -67,8 +67,9 @@ static long clone_proc(struct restore *rs, size_t i, int *pidfd)
 			 (pidfd ? CLONE_PIDFD : 0),
 		.pidfd = (uint64_t)pidfd,
 		.exit_signal = clone_parent ? 0 : SIGCHLD,
-		.set_tid = (uint64_t)tids,
-		.set_tid_size = (uint64_t)nr,
+		/* None at all: the host gives every level (ns_host_given). */
+		.set_tid = nr > 0 ? (uint64_t)tids : 0,
+		.set_tid_size = nr > 0 ? (uint64_t)nr : 0,
 	};
 
 	if (nr < 0) {
@@ -125,8 +126,22 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 				creator_hooks(rs, j, -1, sync);
 			return r;
 		}
+		/* ckpt sets ns_last_pid for it (on_signal_stop). */
+		if (ns_host_exact(rs, j))
+			raise(SIGSTOP);
+		if (ns_pfc_unshare(rs, j) && unshare(CLONE_NEWPID) < 0) {
+			r = pr_errno(-errno, "cannot restore: %d cannot make a pid namespace",
+				     rs->procs[i].pp->pid);
+			userns_clone_end(rs, j, &uc, -1);
+			if (sync[0] >= 0)
+				creator_hooks(rs, j, -1, sync);
+			return r;
+		}
 		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
-			       clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
+			       clone_proc(rs, j,
+					  ns_pid_for_children(rs, j) && !ns_pfc_unshare(rs, j)
+						  ? &pfc_pidfd
+						  : NULL));
 		if (pid == 0)
 			proc_main(rs, j);
 		err = errno;
@@ -248,6 +263,8 @@ static int proc_early(struct restore *rs, size_t i)
 	const struct plan_proc *pp = rp->pp;
 	int r;
 
+	cgroup_remember_own();
+	loginuid_remember_own();
 	/* The namespaces it makes, before anything else. */
 	r = ns_in_new_proc(rs, i);
 	if (r < 0)
@@ -358,12 +375,43 @@ static void root_main(struct restore *rs, int sync_fd, int ckpt_end)
 
 /* ---- in ckpt ---- */
 
-static struct restore_proc *proc_by_pid(struct restore *rs, int pid)
+static struct restore_proc *proc_by_pid(struct restore *rs, int pid, int *err)
 {
+	int j;
+
 	for (size_t i = 0; i < rs->nr; i++)
-		if (rs->procs[i].pp->pid == pid)
+		if (proc_host(&rs->procs[i]) == pid)
 			return &rs->procs[i];
-	return NULL;
+	/* One the host gave a pid of its choice, at its first stop. */
+	j = ns_host_adopt(rs, pid);
+	if (j == -EEXIST)
+		*err = j;
+	return j < 0 ? NULL : &rs->procs[j];
+}
+
+/* The @k-th child of process @i that ns_host_exact, in the order it
+ * makes them (clone_children): -1 if none. */
+static int exact_child(struct restore *rs, size_t i, int k)
+{
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t j = 0; j < rs->nr; j++)
+			if (rs->plan.procs[j].creator == (int)i &&
+			    rs->plan.procs[j].before_setsid == (bool)pass && ns_host_exact(rs, j) &&
+			    !k--)
+				return (int)j;
+	return -1;
+}
+
+/* The host's next pid is @pid, if nothing forks before the creator. */
+static int set_last_pid(int pid)
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%d", pid - 1);
+
+	if (fd < 0 || write(fd, text, (size_t)len) != len)
+		return pr_errno(-errno, "cannot restore: cannot set ns_last_pid");
+	return 0;
 }
 
 /* The first line a failed process wrote to the log pipe, printed. */
@@ -437,7 +485,7 @@ static void release_barrier(struct restore *rs)
 {
 	for (size_t i = 0; i < rs->nr; i++)
 		if (!rs->procs[i].exited)
-			(void)ptrace(PTRACE_CONT, rs->procs[i].pp->pid, NULL, NULL);
+			(void)ptrace(PTRACE_CONT, proc_host(&rs->procs[i]), NULL, NULL);
 }
 
 static bool is_fault(int sig)
@@ -455,7 +503,7 @@ struct spawn_state {
 static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct restore_proc *rp,
 			  int sig)
 {
-	int pid = rp->pp->pid;
+	int pid = proc_host(rp);
 
 	/* The first stop of a process with slots: they are mapped, it has
 	 * cloned nothing yet; ckpt fills them (any other process passes
@@ -464,14 +512,28 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 		int r = FAULT_OR(
 			restore_cow_fill,
 			pr_fail(-EIO, "cannot restore: the memory of %d: input/output error", pid),
-			rp->plan.cow.fill
-				? pages_restore(NULL, pid, &rp->plan, rs->chain, rs->nr_chain)
-				: 0);
+			rp->plan.cow.fill ? pages_restore(NULL, rp->pp->pid, &rp->plan, rs->chain,
+							  rs->nr_chain)
+					  : 0);
 
 		rp->cow_filled = true;
 		if (r < 0)
 			return r;
 		if (rp->plan.cow.fill) {
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			return 0;
+		}
+	}
+	/* Before each child whose host pid must be the dumped one. */
+	if (sig == SIGSTOP && rp->stops == 0) {
+		int j = exact_child(rs, (size_t)(rp - rs->procs), rp->exact_asked);
+
+		if (j >= 0) {
+			int r = set_last_pid(rs->procs[j].pp->pid);
+
+			rp->exact_asked++;
+			if (r < 0)
+				return r;
 			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
 			return 0;
 		}
@@ -533,7 +595,9 @@ static int wait_spawned(struct restore *rs)
 			continue;
 		if (pid < 0)
 			return pr_errno(-errno, "cannot restore: wait");
-		rp = proc_by_pid(rs, pid);
+		rp = proc_by_pid(rs, pid, &r);
+		if (r < 0)
+			return r;
 		if (!rp)
 			continue;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -554,6 +618,8 @@ int tree_spawn(struct restore *rs)
 	sigset_t all, old;
 	int r;
 
+	for (size_t i = 0; i < rs->nr; i++)
+		rs->procs[i].host_given = ns_host_given(rs, i);
 	/* Blocked from the first instruction of the first process on. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -584,8 +650,9 @@ void tree_kill(struct restore *rs)
 	int status;
 
 	for (size_t i = 0; i < rs->nr; i++)
-		if (!rs->procs[i].exited && traced_by_us(rs->procs[i].pp->pid))
-			(void)kill(rs->procs[i].pp->pid, SIGKILL);
+		if (!rs->procs[i].exited && proc_host(&rs->procs[i]) > 0 &&
+		    traced_by_us(proc_host(&rs->procs[i])))
+			(void)kill(proc_host(&rs->procs[i]), SIGKILL);
 	/* ckpt is a child subreaper while it restores: every process of the
 	 * tree, orphaned as its parent dies, ends up ours to reap. */
 	while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR)
