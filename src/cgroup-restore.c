@@ -24,6 +24,7 @@
 #include "image.h"
 #include "restore.h"
 #include "trust.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -709,7 +710,7 @@ int cgroup_join_threads(const struct restore *rs)
 	for (size_t i = 0; i < cg->e->n_members && r >= 0; i++) {
 		const CgroupMemberEntry *me = cg->e->members[i];
 		const CgroupMemberEntry *proc = member_of(cg->e, me->pid);
-		_cleanup_free_ char *tid = xasprintf("%d", me->tid);
+		_cleanup_free_ char *tid = xasprintf("%d", ns_host_pid((int)me->tid));
 
 		for (size_t h = 0; h < me->n_dirs && r >= 0 && me->tid != me->pid; h++) {
 			bool v2 = cg->e->hiers[h]->v2;

@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "seccomp.h"
 #include "seize.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -637,7 +638,8 @@ int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core)
 	int pid = main_inf->pid, r;
 
 	for (size_t i = 0; i < nr; i++) {
-		int tid = (int)core->threads[i]->tid;
+		/* As ckpt sees it (the host's, ns_host_pid). */
+		int tid = i ? ns_host_pid((int)core->threads[i]->tid) : pid;
 
 		creds[i] = creds_of_thread(core, i);
 		if (i == 0) {

@@ -608,6 +608,7 @@ void restore_release(struct restore *rs)
 			protobuf_c_message_free_unpacked(&rp->fdinfo->base, NULL);
 		cow_slots_release(&rp->plan.cow);
 		mm_plan_release(&rp->plan);
+		free(rp->thread_host);
 	}
 	if (rs->cow_len)
 		munmap((void *)rs->cow_base, rs->cow_len);
