@@ -77,7 +77,7 @@ take_pid() {
 	for ((i = 0; i < 50; i++)); do
 		[[ -e /proc/$want ]] && return 1
 		echo $((want - 1)) >/proc/sys/kernel/ns_last_pid
-		sleep 600 </dev/null >/dev/null 2>&1 &
+		sleep 600 >/dev/null 2>&1 &
 		track_pid "$!"
 		if (($! == want)); then
 			TAKERS+=("$!")
