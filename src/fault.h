@@ -125,6 +125,7 @@
 	X(restore_mnt_mount, "n")          \
 	X(restore_mnt_userns, "n")         \
 	X(restore_mnt_userns_fork, "n")    \
+	X(restore_last_pid, "n")           \
 	X(restore_pidns_clone, "n")        \
 	X(restore_pidns_proc, "n")         \
 	X(restore_join_group, "R")         \

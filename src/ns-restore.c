@@ -281,12 +281,6 @@ static int check_plan(struct restore *rs, struct ns_state *st)
 		int n = pidns ? ns_index(st, NS_PID, pidns) : -1;
 		bool init = n >= 0 && st->ns[n].owner == (int)i;
 
-		if (pp->creator >= 0 && creator && creator->has_pid_for_children &&
-		    ns_of(st->of[pp->creator], NS_USER) && pidns != creator->pid_for_children)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot restore: process %d of a user namespace of the tree makes a child outside the pid namespace it made for its children (not supported)",
-				rs->procs[pp->creator].pp->pid);
 		if (pp->role == PLAN_HELPER && ns_of(creator, NS_PID))
 			return pr_fail(
 				-EOPNOTSUPP,
@@ -386,9 +380,6 @@ int ns_clone_flags(const struct restore *rs, size_t i)
 	for (size_t n = 0; rs->ns && n < rs->ns->nr; n++)
 		if (rs->ns->ns[n].owner == (int)i)
 			flags |= ns_ops_of(rs->ns->ns[n].kind)->clone_flag;
-	/* Its creator made it already (ns_pfc_unshare). */
-	if (ns_pfc_unshare(rs, i))
-		flags &= ~CLONE_NEWPID;
 	return flags;
 }
 
@@ -482,12 +473,11 @@ int ns_host_adopt(struct restore *rs, int pid)
 			same &= e->nspid[nr - 1 - l] == (uint32_t)nspid[nr - 1 - l];
 		if (!same)
 			continue;
-		rp->host = pid;
+		/* Another process took its pid first: its creator kills this
+		 * one and makes it again. */
 		if (ns_host_exact(rs, j) && pid != rp->pp->pid)
-			return pr_fail(
-				-EEXIST,
-				"cannot restore: pid %d is in use (taken while process %d was made by its parent, which knows it by it)",
-				rp->pp->pid, rp->pp->pid);
+			return -EAGAIN;
+		rp->host = pid;
 		return (int)j;
 	}
 	return -ESRCH;
@@ -619,14 +609,6 @@ int ns_in_new_proc(struct restore *rs, size_t i)
 			r = ns_ops_of(k)->restore_in_proc(rs, &st->ns[n], i);
 	}
 	return r;
-}
-
-/* Whether process @i lives in a user namespace of the images. */
-static bool in_own_userns(const struct restore *rs, int i);
-
-bool ns_pfc_unshare(const struct restore *rs, size_t j)
-{
-	return ns_pid_for_children(rs, j) && in_own_userns(rs, rs->procs[j].pp->creator);
 }
 
 bool ns_pid_for_children(const struct restore *rs, size_t j)

@@ -168,8 +168,8 @@ int ns_host_adopt(struct restore *rs, int pid);
 /* Process @i is one of those, and its parent knows it by a pid the
  * host gives (the parent lives in ckpt's pid namespace): ckpt sets
  * ns_last_pid just before its creator makes it, so that the host gives
- * the dumped one; if another process took it meanwhile the restore fails
- * (ns_host_adopt: -EEXIST, said). */
+ * the dumped one; if another process forked first and took it, the
+ * creator kills that child and makes it again (ns_host_adopt: -EAGAIN). */
 bool ns_host_exact(const struct restore *rs, size_t i);
 /* The pid ckpt names the process or thread it dumped as @pid by now (what
  * the host gave it, see ns_host_given); @pid itself outside a restore. */
@@ -190,11 +190,6 @@ int ns_in_new_proc(struct restore *rs, size_t i);
  * pid_for_children: the creator enters it (for its children) once it
  * has made every child. */
 bool ns_pid_for_children(const struct restore *rs, size_t j);
-/* The same, made by a creator inside a user namespace of the tree: it
- * may not enter a pid namespace by a pidfd of its child (not dumpable
- * then), so it unshares it before cloning its children, who are all in it
- * (checked at load), and the child is made without CLONE_NEWPID. */
-bool ns_pfc_unshare(const struct restore *rs, size_t j);
 /* In ckpt, every process created, none gone on yet: the finish hooks. */
 int ns_finish_all(struct restore *rs);
 /* In ckpt, once the tree exists: a process inside a pid namespace whose

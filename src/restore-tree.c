@@ -126,25 +126,27 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 				creator_hooks(rs, j, -1, sync);
 			return r;
 		}
-		/* ckpt sets ns_last_pid for it (on_signal_stop). */
-		if (ns_host_exact(rs, j))
-			raise(SIGSTOP);
-		if (ns_pfc_unshare(rs, j) && unshare(CLONE_NEWPID) < 0) {
-			r = pr_errno(-errno, "cannot restore: %d cannot make a pid namespace",
-				     rs->procs[i].pp->pid);
-			userns_clone_end(rs, j, &uc, -1);
-			if (sync[0] >= 0)
-				creator_hooks(rs, j, -1, sync);
-			return r;
+		for (int tries = 0;; tries++) {
+			/* ckpt sets ns_last_pid for it (on_signal_stop). */
+			if (ns_host_exact(rs, j))
+				raise(SIGSTOP);
+			pid = FAULT_OR(
+				restore_clone_child, (errno = EAGAIN, -1),
+				clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
+			if (pid == 0)
+				proc_main(rs, j);
+			err = errno;
+			/* Another process forked first and took it: again (ckpt
+			 * kills and forgets that one too). */
+			if (pid <= 0 || !ns_host_exact(rs, j) || pid == c->pid || tries == 20)
+				break;
+			(void)kill((pid_t)pid, SIGKILL);
+			while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+			if (pfc_pidfd >= 0)
+				close(pfc_pidfd);
+			pfc_pidfd = -1;
 		}
-		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
-			       clone_proc(rs, j,
-					  ns_pid_for_children(rs, j) && !ns_pfc_unshare(rs, j)
-						  ? &pfc_pidfd
-						  : NULL));
-		if (pid == 0)
-			proc_main(rs, j);
-		err = errno;
 		/* The maps first: the creator's hooks may need the new user
 		 * namespace working. */
 		r = userns_clone_end(rs, j, &uc, pid);
@@ -269,6 +271,13 @@ static int proc_early(struct restore *rs, size_t i)
 	r = ns_in_new_proc(rs, i);
 	if (r < 0)
 		return r;
+	/* Inside a user namespace of the tree, it enters the pid namespace
+	 * its child made with a pidfd of that child: the kernel wants the
+	 * child dumpable then, which ckpt's copies are not once ckpt changed
+	 * its euid to make a user namespace (the children take it from it).
+	 * The dumped flag is set again at the end (task.c). */
+	if (ns_proc_in(rs, i, NS_USER) && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return pr_errno(-errno, "cannot restore: prctl");
 	r = FAULT_OR(restore_cow_premap,
 		     pr_errno(-ENOMEM,
 			      "cannot restore: cannot map the memory children share with %d",
@@ -384,20 +393,32 @@ static struct restore_proc *proc_by_pid(struct restore *rs, int pid, int *err)
 			return &rs->procs[i];
 	/* One the host gave a pid of its choice, at its first stop. */
 	j = ns_host_adopt(rs, pid);
-	if (j == -EEXIST)
-		*err = j;
+	if (j == -EAGAIN)
+		*err = 1; /* one its creator kills, to make it again */
 	return j < 0 ? NULL : &rs->procs[j];
 }
 
-/* The @k-th child of process @i that ns_host_exact, in the order it
- * makes them (clone_children): -1 if none. */
-static int exact_child(struct restore *rs, size_t i, int k)
+/* Process @j exists already with the host pid it must have. */
+static bool made_exact(struct restore *rs, size_t j)
+{
+	struct proc_status st;
+	int parent = rs->procs[j].parent;
+
+	if (proc_read_status(rs->procs[j].pp->pid, &st) < 0)
+		return false;
+	free(st.groups);
+	return parent >= 0 && st.ppid == proc_host(&rs->procs[parent]);
+}
+
+/* The next child of process @i that ns_host_exact, in the order it makes
+ * them (clone_children), not made yet: -1 if none. */
+static int exact_child(struct restore *rs, size_t i)
 {
 	for (int pass = 1; pass >= 0; pass--)
 		for (size_t j = 0; j < rs->nr; j++)
 			if (rs->plan.procs[j].creator == (int)i &&
 			    rs->plan.procs[j].before_setsid == (bool)pass && ns_host_exact(rs, j) &&
-			    !k--)
+			    !made_exact(rs, j))
 				return (int)j;
 	return -1;
 }
@@ -407,7 +428,8 @@ static int set_last_pid(int pid)
 {
 	_cleanup_close_ int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
 	char text[16];
-	int len = snprintf(text, sizeof(text), "%d", pid - 1);
+	/* The fault: as if another process had forked first. */
+	int len = snprintf(text, sizeof(text), "%d", FAULT_OR(restore_last_pid, pid, pid - 1));
 
 	if (fd < 0 || write(fd, text, (size_t)len) != len)
 		return pr_errno(-errno, "cannot restore: cannot set ns_last_pid");
@@ -526,12 +548,11 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 	}
 	/* Before each child whose host pid must be the dumped one. */
 	if (sig == SIGSTOP && rp->stops == 0) {
-		int j = exact_child(rs, (size_t)(rp - rs->procs), rp->exact_asked);
+		int j = exact_child(rs, (size_t)(rp - rs->procs));
 
-		if (j >= 0) {
+		if (j >= 0 && rp->exact_asked++ < 21 * (int)rs->nr) {
 			int r = set_last_pid(rs->procs[j].pp->pid);
 
-			rp->exact_asked++;
 			if (r < 0)
 				return r;
 			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
@@ -596,8 +617,19 @@ static int wait_spawned(struct restore *rs)
 		if (pid < 0)
 			return pr_errno(-errno, "cannot restore: wait");
 		rp = proc_by_pid(rs, pid, &r);
-		if (r < 0)
-			return r;
+		if (r > 0) {
+			(void)kill(pid, SIGKILL);
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			continue;
+		}
+		/* Traced by us, yet none of the plan's: it would stay stopped. */
+		if (!rp && WIFSTOPPED(status)) {
+			(void)kill(pid, SIGKILL);
+			return pr_fail(
+				-ESRCH,
+				"cannot restore: process %d was made, which is none of the tree's",
+				pid);
+		}
 		if (!rp)
 			continue;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
