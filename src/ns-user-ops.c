@@ -289,7 +289,9 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 	uc->nr_groups = getgroups(0, NULL);
 	uc->groups = xmalloc(((size_t)uc->nr_groups + 1) * sizeof(gid_t));
 	if (uc->secbits < 0 || uc->nr_groups < 0 ||
-	    getgroups(uc->nr_groups, uc->groups) != uc->nr_groups)
+	    getgroups(uc->nr_groups, uc->groups) != uc->nr_groups ||
+	    getresuid(&uc->ids[0], &uc->ids[1], &uc->ids[2]) < 0 ||
+	    getresgid(&uc->gids[0], &uc->gids[1], &uc->gids[2]) < 0)
 		r = -errno;
 	groups = xmalloc((c->n_groups + 1) * sizeof(gid_t));
 	for (size_t k = 0; k < c->n_groups; k++)
@@ -302,7 +304,16 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 		uc->changed = true;
 	if (r == 0 && syscall(SYS_setgroups, c->n_groups, groups) < 0)
 		r = -errno;
-	if (r == 0 && syscall(SYS_setresuid, -1, ur->u->owner_uid, -1) < 0)
+	/* Every id the user's, none of ckpt's: the new process and the ones
+	 * it makes run ckpt's code until their credentials are set, and some
+	 * are dumpable meanwhile (restore-tree.c): the user, owner of their
+	 * user namespace, may reach them, and must find nothing of root's
+	 * there (a real or saved uid 0 could signal root's processes). Its
+	 * egid is one its namespace maps (checked at prepare). */
+	if (r == 0 && syscall(SYS_setresgid, c->egid, c->egid, c->egid) < 0)
+		r = -errno;
+	if (r == 0 &&
+	    syscall(SYS_setresuid, ur->u->owner_uid, ur->u->owner_uid, ur->u->owner_uid) < 0)
 		r = -errno;
 	free(groups);
 	if (r < 0) {
@@ -329,7 +340,9 @@ int userns_clone_end(struct restore *rs, size_t i, struct userns_clone *uc, long
 		return 0;
 	if (uc->changed) {
 		/* Back to what it was: each undone even if one fails. */
-		if (syscall(SYS_setresuid, -1, uc->euid, -1) < 0)
+		if (syscall(SYS_setresuid, uc->ids[0], uc->ids[1], uc->ids[2]) < 0)
+			r = -errno;
+		if (syscall(SYS_setresgid, uc->gids[0], uc->gids[1], uc->gids[2]) < 0 && !r)
 			r = -errno;
 		if (syscall(SYS_setgroups, uc->nr_groups, uc->groups) < 0 && !r)
 			r = -errno;

@@ -34,6 +34,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -103,6 +104,22 @@ static int creator_hooks(struct restore *rs, size_t j, long pid, int sync[2])
 	return r;
 }
 
+/* Whether the process that took @pid ends (a bounded wait: most on a busy
+ * host are short-lived). */
+static bool pid_freed(int pid)
+{
+	struct pollfd pf = { .events = POLLIN };
+	int r;
+
+	pf.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pf.fd < 0)
+		return errno == ESRCH;
+	while ((r = poll(&pf, 1, 2000)) < 0 && errno == EINTR)
+		;
+	close(pf.fd);
+	return r == 1;
+}
+
 static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 {
 	for (size_t j = 0; j < rs->nr; j++) {
@@ -146,6 +163,11 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 			if (pfc_pidfd >= 0)
 				close(pfc_pidfd);
 			pfc_pidfd = -1;
+			if (!pid_freed(c->pid)) {
+				pid = -1;
+				err = EEXIST;
+				break;
+			}
 		}
 		/* The maps first: the creator's hooks may need the new user
 		 * namespace working. */
