@@ -25,6 +25,7 @@
 #include "image.h"
 #include "restore.h"
 #include "trust.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -630,14 +631,32 @@ void cgroup_undo(struct restore *rs)
 /* ---- moving the tasks ---- */
 
 /* Is the caller in cgroup @path of hierarchy @he already? */
+/* In a new process: its cgroups as read before it entered a mount
+ * namespace of the tree, whose /proc may not show it (a container's, in
+ * a pid namespace the process is not in). */
+static char *own_cgroups;
+
+void cgroup_remember_own(void)
+{
+	size_t len;
+
+	free(own_cgroups);
+	own_cgroups = NULL;
+	if (read_file("/proc/thread-self/cgroup", &own_cgroups, &len) < 0)
+		own_cgroups = NULL;
+}
+
 static bool already_in(const CgroupHierEntry *he, const char *path)
 {
 	_cleanup_free_ char *buf = NULL;
 	char *save = NULL;
 	size_t len;
 
-	if (read_file("/proc/thread-self/cgroup", &buf, &len) < 0)
-		return false;
+	if (read_file("/proc/thread-self/cgroup", &buf, &len) < 0) {
+		if (!own_cgroups)
+			return false;
+		buf = xstrdup(own_cgroups);
+	}
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
@@ -718,7 +737,7 @@ int cgroup_join_threads(const struct restore *rs)
 	for (size_t i = 0; i < cg->e->n_members && r >= 0; i++) {
 		const CgroupMemberEntry *me = cg->e->members[i];
 		const CgroupMemberEntry *proc = member_of(cg->e, me->pid);
-		_cleanup_free_ char *tid = xasprintf("%d", me->tid);
+		_cleanup_free_ char *tid = xasprintf("%d", ns_host_pid((int)me->tid));
 
 		for (size_t h = 0; h < me->n_dirs && r >= 0 && me->tid != me->pid; h++) {
 			bool v2 = cg->e->hiers[h]->v2;

@@ -108,6 +108,9 @@ char *cgroup_restore_path(const struct restore *rs, const char *controllers, boo
 int cgroup_make(struct restore *rs);
 /* In the new process @pid, before it rebuilds anything: it moves itself
  * into its cgroups. Logs. */
+/* In a new process, before its namespaces: what cgroups it is in, for
+ * cgroup_join_early once /proc may not show it. */
+void cgroup_remember_own(void);
 int cgroup_join_early(const struct restore *rs, int pid);
 /* Threads that are not where their process is, moved; from ckpt, every
  * thread created, before the tree runs. */

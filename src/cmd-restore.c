@@ -179,7 +179,7 @@ static int flush_pending(struct infect *inf)
 static int restore_remote(struct restore *rs, size_t i)
 {
 	struct restore_proc *rp = &rs->procs[i];
-	int pid = rp->pp->pid;
+	int pid = proc_host(rp); /* ckpt's name for it (the host's); rp->pp->pid names its images */
 	struct user_regs_struct base;
 	struct infect inf;
 	long ret;
@@ -218,7 +218,8 @@ static int restore_remote(struct restore *rs, size_t i)
 		r = FAULT_OR(
 			restore_io_uring_late,
 			pr_errno(-EIO, "cannot restore %d: cannot bring back its io_uring", pid),
-			uring_restore_late(&inf, rs->files, rp->fdinfo, pid, rs->file_owner));
+			uring_restore_late(&inf, rs->files, rp->fdinfo, rp->pp->pid,
+					   rs->file_owner));
 	if (r >= 0)
 		r = FAULT_OR(restore_threads,
 			     pr_errno(-EAGAIN, "cannot restore %d: cannot create its threads", pid),
@@ -311,14 +312,14 @@ static int restore_files_last(struct restore *rs)
 			r = FAULT_OR(restore_pidfds,
 				     pr_errno(-ESRCH, "cannot restore %d: cannot open its pidfds",
 					      rp->pp->pid),
-				     pidfds_restore_late(rp->pp->pid, rs->files, rp->fdinfo, ids,
+				     pidfds_restore_late(proc_host(rp), rs->files, rp->fdinfo, ids,
 							 nr_ids));
 		if (r >= 0)
 			r = FAULT_OR(restore_procfiles,
 				     pr_errno(-ESRCH,
 					      "cannot restore %d: cannot open its /proc files",
 					      rp->pp->pid),
-				     procfiles_restore_late(rp->pp->pid, rs->files, rp->fdinfo));
+				     procfiles_restore_late(proc_host(rp), rs->files, rp->fdinfo));
 		if (r < 0)
 			return r;
 	}

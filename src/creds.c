@@ -36,6 +36,7 @@
 #include "proc.h"
 #include "seccomp.h"
 #include "seize.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -361,6 +362,20 @@ static int loginuid_open(int flags)
  * namespace the kernel refuses even to open the file for writing
  * (CAP_AUDIT_CONTROL in the initial user namespace), whatever is written.
  */
+/* What the new process had, read before its namespaces: a process in a
+ * user namespace of the tree whose mount namespace has another pid
+ * namespace's /proc sees no /proc/self, and may mount no proc of its own. */
+static char own_loginuid[16];
+
+void loginuid_remember_own(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/loginuid", O_RDONLY | O_CLOEXEC);
+
+	memset(own_loginuid, 0, sizeof(own_loginuid));
+	if (fd < 0 || pread(fd, own_loginuid, sizeof(own_loginuid) - 1, 0) <= 0)
+		own_loginuid[0] = 0;
+}
+
 int loginuid_restore_early(const TaskCoreEntry *core)
 {
 	char text[16], now_text[16] = "";
@@ -370,6 +385,10 @@ int loginuid_restore_early(const TaskCoreEntry *core)
 	if (!core->has_loginuid)
 		return 0;
 	rfd = loginuid_open(O_RDONLY);
+	if (rfd < 0 && own_loginuid[0])
+		memcpy(now_text, own_loginuid, sizeof(now_text));
+	if (now_text[0] && strtoul(now_text, NULL, 10) == core->loginuid)
+		return 0;
 	if (rfd >= 0 && pread(rfd, now_text, sizeof(now_text) - 1, 0) > 0 &&
 	    strtoul(now_text, NULL, 10) == core->loginuid)
 		return 0;
@@ -619,7 +638,8 @@ int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core)
 	int pid = main_inf->pid, r;
 
 	for (size_t i = 0; i < nr; i++) {
-		int tid = (int)core->threads[i]->tid;
+		/* As ckpt sees it (the host's, ns_host_pid). */
+		int tid = i ? ns_host_pid((int)core->threads[i]->tid) : pid;
 
 		creds[i] = creds_of_thread(core, i);
 		if (i == 0) {

@@ -126,6 +126,9 @@
 	X(restore_ns_finish, "n")          \
 	X(restore_mnt_mount, "n")          \
 	X(restore_mnt_premade, "n")        \
+	X(restore_mnt_userns, "n")         \
+	X(restore_mnt_userns_fork, "n")    \
+	X(restore_last_pid, "n")           \
 	X(restore_pidns_clone, "n")        \
 	X(restore_pidns_proc, "n")         \
 	X(restore_join_group, "R")         \

@@ -4,6 +4,7 @@
  * process onto it (see files.h). The kinds live in their own files.
  */
 #include "files.h"
+#include "ns.h"
 
 #include "imgdir.h"
 
@@ -692,7 +693,7 @@ int files_restore_last(const FilesEntry *fe, const FdinfoEntry *fi, int pid, con
 
 		if (!k->restore_last || !files_fd_first(fi, i, pid, owner))
 			continue;
-		r = k->restore_last(e, pid, (int)fd->fd);
+		r = k->restore_last(e, ns_host_pid(pid), (int)fd->fd);
 		if (r < 0)
 			return r;
 	}

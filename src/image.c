@@ -261,17 +261,26 @@ int img_finish(struct img *img)
 
 int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind kind)
 {
+	/* O_NONBLOCK: a FIFO in place of an image must not block the open;
+	 * it is refused just below. Regular files ignore the flag. A symlink
+	 * is never followed out of the images directory (-ELOOP). */
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+
+	if (fd < 0) {
+		img_init(img, kind, false);
+		return -errno;
+	}
+	return img_open_fd(img, fd, kind);
+}
+
+int img_open_fd(struct img *img, int fd, enum img_kind kind)
+{
 	unsigned char h[IMG_HEADER_SIZE];
 	struct stat st;
 	int r;
 
 	img_init(img, kind, false);
-	/* O_NONBLOCK: a FIFO in place of an image must not block the open;
-	 * it is refused just below. Regular files ignore the flag. A symlink
-	 * is never followed out of the images directory (-ELOOP). */
-	img->fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-	if (img->fd < 0)
-		return -errno;
+	img->fd = fd;
 	if (fstat(img->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))

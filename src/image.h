@@ -107,6 +107,8 @@ int img_finish(struct img *img);
  * CRC is checked by img_read() when the last byte is read, or by
  * img_verify() in one go. */
 int img_open_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
+/* The same for @fd, opened already (as img_open_file does), now @img's. */
+int img_open_fd(struct img *img, int fd, enum img_kind kind);
 int img_open_mem(struct img *img, const void *buf, size_t len, enum img_kind kind);
 /* The payload of an image being written that has no header yet (a dump
  * giving pages back), read as written with @codec, unchecked. */

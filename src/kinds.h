@@ -82,6 +82,9 @@ int creds_check(const TaskCoreEntry *core);
  * namespace the restore makes gets its own there): after ns_load. Logs. */
 int creds_check_restorer(const TaskCoreEntry *core);
 /* In the new process itself, before its memory is replaced. */
+/* In a new process, before its namespaces: its loginuid, for
+ * loginuid_restore_early when /proc may not show it then. */
+void loginuid_remember_own(void);
 int loginuid_restore_early(const TaskCoreEntry *core);
 /* In thread @i, once its memory and threads exist: drop to its creds, but
  * for the capabilities borrowed until creds_restore_last. */

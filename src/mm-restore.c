@@ -10,6 +10,7 @@
 
 #include "proc.h"
 #include "trust.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -434,7 +435,8 @@ int mm_restore_late(const struct mm_plan *plan, struct infect *inf, const int *d
 	r = mempolicy_restore_vmas(inf, plan->mm);
 	if (r < 0)
 		return r;
-	r = pages_restore(inf, inf->tgid ? inf->tgid : inf->pid, plan, dirfds, nr_levels);
+	r = pages_restore(inf, ns_image_pid(inf->tgid ? inf->tgid : inf->pid), plan, dirfds,
+			  nr_levels);
 	if (r < 0)
 		return r;
 	pr_debug("%d: pages written", inf->pid);

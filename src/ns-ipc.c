@@ -365,7 +365,7 @@ static int ipc_ns_finish(struct restore *rs, struct ns_restore *n)
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", rs->procs[n->owner].pp->pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", proc_host(&rs->procs[n->owner]));
 	fd = FAULT_OR(restore_ns_ipc, (errno = ENOENT, -1), open(path, O_RDONLY | O_CLOEXEC));
 	r = fd < 0 ? -errno : ns_run_in(fd, NS_IPC, fill_in, n);
 	if (r < 0)

@@ -38,12 +38,13 @@ struct build {
 	int rootfd;
 	int pid; /* the pass: 0 the owner's, else that of a process left some */
 	char **rm_path; /* per removed root saved (its holder): where it was made */
+	bool *kept; /* per mount: inherited from the host's (ns-mnt-userns.c), or NULL */
 };
 
 /* Put on its mount point in this pass. */
 static bool in_pass(const struct build *b, size_t i)
 {
-	return b->st->defer_pid[i] == b->pid;
+	return b->st->defer_pid[i] == b->pid && !(b->kept && b->kept[i]);
 }
 
 /* Made (source, flags, propagation) in this pass: a premade mount by
@@ -98,9 +99,9 @@ static int configure(int fs, const MntSbEntry *sb)
 	if (sb->has_ptmxmode)
 		r |= set_str(fs, "ptmxmode", true, sb->ptmxmode);
 	if (sb->has_uid)
-		r |= set_str(fs, "uid", false, sb->uid);
+		r |= set_str(fs, "uid", false, mnt_uid_in(sb->uid));
 	if (sb->has_gid)
-		r |= set_str(fs, "gid", false, sb->gid);
+		r |= set_str(fs, "gid", false, mnt_gid_in(sb->gid));
 	if (sb->has_inode64)
 		r |= fsconfig(fs, FSCONFIG_SET_FLAG, sb->inode64 ? "inode64" : "inode32", NULL, 0);
 	if (sb->has_huge)
@@ -641,6 +642,12 @@ static int open_images(struct mnt_ns_state *st, int pid)
 	return 0;
 }
 
+/* The image directory again, in ckpt (before it gives up anything). */
+int mnt_ns_open_images(struct mnt_ns_state *st)
+{
+	return open_images(st, 0);
+}
+
 void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid)
 {
 	const MntNsEntry *ns = st->ns;
@@ -692,11 +699,16 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	if (pid == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot make the new mount namespace slave");
-	if (pid) {
+	if (pid || st->userns_helper) {
 		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			return pr_errno(-errno, "cannot restore: cannot open '/'");
 		b.rootfd = root;
+	}
+	if (!pid && st->userns_helper) {
+		r = mnt_userns_kept(st, root, &b.kept);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < ns->n_mounts && st->dirfd < 0; i++)
 		if (made_here(&b, i) && ns->mounts[i]->has_files) {
@@ -722,7 +734,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	}
 	if (r >= 0)
 		r = finish_sbs(&b);
-	if (r >= 0 && pid == 0)
+	if (r >= 0 && pid == 0 && !b.kept)
 		r = pivot(&b);
 	if (r >= 0)
 		r = propagation(&b);
@@ -755,6 +767,7 @@ int mnt_ns_build(struct mnt_ns_state *st, int pid)
 	free(b.rm_path);
 	free(b.sbfd);
 	free(b.fd);
+	free(b.kept);
 	/* Nothing of ckpt's stays in the process. */
 	if (st->dirfd >= 0)
 		close(st->dirfd);

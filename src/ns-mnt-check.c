@@ -285,6 +285,7 @@ int mnt_ns_load(int dirfd, uint32_t id, const struct options *o, const struct tr
 
 void mnt_ns_state_release(struct mnt_ns_state *st)
 {
+	mnt_userns_release(st);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
 	if (st->nsfd >= 0)

@@ -342,8 +342,8 @@ static int make_one(int rootfd, const MntFileEntry *fe, struct img *img, const s
 	mode_t type = fe->mode & S_IFMT, perm = fe->mode & 07777;
 	struct timespec ts[2] = { { fe->atime_sec, fe->atime_nsec },
 				  { fe->mtime_sec, fe->mtime_nsec } };
-	uid_t uid = fe->uid;
-	gid_t gid = fe->gid;
+	uid_t uid = mnt_uid_in(fe->uid);
+	gid_t gid = mnt_gid_in(fe->gid);
 	int r = 0;
 
 	trust_file_owner(t, &uid, &gid);
@@ -436,8 +436,8 @@ static int make_root(int parentfd, const char *name, const MntFileEntry *fe, str
 		     const struct trust *t, int *ret_rootfd)
 {
 	mode_t type = fe->mode & S_IFMT;
-	uid_t uid = fe->uid;
-	gid_t gid = fe->gid;
+	uid_t uid = mnt_uid_in(fe->uid);
+	gid_t gid = mnt_gid_in(fe->gid);
 	int fd;
 
 	trust_file_owner(t, &uid, &gid);
@@ -475,7 +475,9 @@ int mnt_files_restore(int parentfd, const char *name, int dirfd, uint32_t mnt_id
 	uint64_t bytes = 0;
 	int r;
 
-	r = img_open_file(&img, dirfd, file, IMG_MNT_FILES);
+	r = mnt_userns_image(mnt_id);
+	r = r >= 0 ? img_open_fd(&img, r, IMG_MNT_FILES)
+		   : img_open_file(&img, dirfd, file, IMG_MNT_FILES);
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot open '%s'", file);
 	while (r >= 0 && !img_at_end(&img)) {

@@ -175,7 +175,11 @@ static int mnt_prepare(struct restore *rs, struct ns_restore *n)
 				"cannot restore: the mount at '%s' is a bind on a proc of a pid namespace the tree's root is not in (not supported)",
 				mp);
 		}
-	if (rs->verify_only || !rs->opts) {
+	if (!rs->verify_only && rs->opts && mnt_userns_wanted(rs, n)) {
+		r = mnt_userns_prepare(rs, n, st);
+		if (r < 0)
+			return r;
+	} else if (rs->verify_only || !rs->opts) {
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/%d/root", owner);
@@ -214,6 +218,10 @@ static int mnt_restore(struct restore *rs, struct ns_restore *n)
 	int r = 0;
 
 	passed_fds(rs, st);
+	if (st->userns_helper) {
+		r = mnt_userns_enter(st, rs->procs[n->owner].pp->pid);
+		return r < 0 ? r : mnt_ns_build(st, rs->procs[n->owner].pp->pid);
+	}
 	/* The mounts ckpt's child made for it (a container's binds on its
 	 * proc), reached while ckpt's /proc is still the owner's: only an
 	 * owner whose mount namespace is made by ckpt has any. */
@@ -248,6 +256,23 @@ static int mnt_restore_in_proc(struct restore *rs, struct ns_restore *n, size_t 
 		return 0;
 	passed_fds(rs, n->state);
 	return mnt_ns_build(n->state, rs->procs[i].pp->pid);
+}
+
+/* In the owner's creator (ckpt), the owner just made. */
+static int mnt_restore_creator(struct restore *rs, struct ns_restore *n, int child)
+{
+	struct mnt_ns_state *st = n->state;
+
+	(void)rs;
+	return st->userns_helper ? mnt_userns_creator(st, child) : 0;
+}
+
+/* In ckpt, every process made: the owner is in its namespace. */
+static int mnt_finish(struct restore *rs, struct ns_restore *n)
+{
+	(void)rs;
+	mnt_userns_end(n->state);
+	return 0;
 }
 
 static void mnt_release(struct ns_restore *n)
@@ -320,6 +345,8 @@ const struct ns_ops ns_mnt_ops = {
 	.prepare = mnt_prepare,
 	.restore = mnt_restore,
 	.restore_in_proc = mnt_restore_in_proc,
+	.restore_creator = mnt_restore_creator,
+	.finish = mnt_finish,
 	.release = mnt_release,
 	.show = mnt_show,
 };

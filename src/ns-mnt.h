@@ -140,6 +140,12 @@ struct mnt_ns_state {
 	 * live tree's process when a dump reads its images back); -1 none. */
 	int nsfd, rootfd;
 	struct mnt_ns_state *next; /* trust->inner: every namespace's */
+	/* One that belongs to a user namespace of the tree (ns-mnt-userns.c):
+	 * the helper that made it (its pid in memory shared with the owner),
+	 * ckpt's end of the pipe that keeps it, its pid for ckpt. */
+	int *userns_helper;
+	int userns_stop, userns_pid;
+	int userns_owner; /* the owner's pid in the images */
 };
 /* Read and check mnt-ID.img (every field), resolve --external from @o.
  * Logs. */
@@ -159,6 +165,37 @@ void mnt_ns_plan(struct mnt_ns_state *st, int owner_pid);
 /* In ckpt: the tree made in a new mount namespace by a child, which hands
  * back the namespace (st->nsfd) and its root (st->rootfd). Logs. */
 int mnt_ns_prebuild(struct mnt_ns_state *st);
+/* The image directory opened again through ckpt's fd (st->dirfd). Logs. */
+int mnt_ns_open_images(struct mnt_ns_state *st);
+
+/* ns-mnt-userns.c: a mount namespace of a user namespace of the tree. */
+struct restore;
+struct ns_restore;
+/* Its owner lives in a user namespace of the tree. */
+bool mnt_userns_wanted(const struct restore *rs, const struct ns_restore *n);
+/* At prepare, instead of mnt_ns_prebuild. Logs. */
+int mnt_userns_prepare(const struct restore *rs, struct ns_restore *n, struct mnt_ns_state *st);
+/* In the owner's creator, the owner (@owner, its pid there) made with its
+ * maps: a helper builds the namespace inside its user namespace. Logs. */
+int mnt_userns_creator(struct mnt_ns_state *st, int owner);
+/* In the owner: into that namespace. Logs. */
+int mnt_userns_enter(const struct mnt_ns_state *st, int owner_pid);
+/* In the helper, the namespace a copy of the host's: which mounts of the
+ * image are the host's ones it inherited (the root, and binds of a host
+ * path at that same path on them), their ids in st->new_id. Logs. */
+int mnt_userns_kept(struct mnt_ns_state *st, int rootfd, bool **ret);
+/* The id a file or filesystem saved with host id @host gets where it is
+ * made: @host itself, or in the helper the id inside its user namespace
+ * (-1, left as made, when the maps do not map it). */
+/* In the helper: the files image of mount @mnt_id, opened before it left
+ * ckpt's privilege (once); -ENOENT elsewhere. */
+int mnt_userns_image(uint32_t mnt_id);
+uid_t mnt_uid_in(uid_t host);
+gid_t mnt_gid_in(gid_t host);
+/* In ckpt: the helper let go and reaped (every process made, or failed). */
+void mnt_userns_end(struct mnt_ns_state *st);
+void mnt_userns_release(struct mnt_ns_state *st);
+
 /* trust->inner_open: @f one of the files the namespaces' processes held
  * (mnt_inner_file), opened from the namespace's root; -ESRCH if not. */
 int mnt_inner_open(const struct trust *t, const struct trust_file *f, int flags, mode_t mode);

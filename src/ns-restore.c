@@ -383,13 +383,159 @@ int ns_clone_flags(const struct restore *rs, size_t i)
 	return flags;
 }
 
+/* The innermost @max of the @nr pids of @nspid (ckpt's level first), innermost first. */
 static int set_tid_of(const uint32_t *nspid, size_t nr, int32_t *tids, size_t max)
 {
-	if (nr > max)
+	if (max > NS_LEVELS_MAX)
 		return -E2BIG;
-	for (size_t l = 0; l < nr; l++)
+	for (size_t l = 0; l < max && l < nr; l++)
 		tids[l] = (int32_t)nspid[nr - 1 - l];
-	return (int)nr;
+	return (int)MIN(nr, max);
+}
+
+/* Process @i lives in a user namespace of the images (one the restore makes). */
+static bool in_own_userns(const struct restore *rs, int i)
+{
+	return i >= 0 && ns_of(entry_of(rs, (size_t)i), NS_USER) != 0;
+}
+
+/*
+ * How many of the @nr levels of process @i's pids (innermost first) a
+ * process made by @creator (-1: ckpt) can be given. The kernel wants
+ * CAP_CHECKPOINT_RESTORE in the user namespace that owns each level's pid
+ * namespace: a creator inside a user namespace of the tree has it only in
+ * the pid namespaces that namespace owns (those whose init lives in it),
+ * never at ckpt's level. The levels outside are whatever the host gives
+ * (ns_host_pid()).
+ */
+static size_t settable_levels(const struct restore *rs, size_t i, int creator, size_t nr)
+{
+	const struct ns_state *st = rs->ns;
+	uint32_t id = ns_of(entry_of(rs, i), NS_PID);
+	int n = id ? ns_index(st, NS_PID, id) : -1;
+	size_t k = 0;
+
+	if (!in_own_userns(rs, creator))
+		return nr;
+	for (int l = (int)nr - 1; l >= 0; l--, k++) {
+		int m = pidns_at(st, n, l);
+
+		if (m < 0 || !in_own_userns(rs, st->ns[m].owner))
+			break;
+	}
+	return k;
+}
+
+bool ns_host_given(const struct restore *rs, size_t i)
+{
+	const NsProcEntry *e = entry_of(rs, i);
+
+	return e && settable_levels(rs, i, rs->procs[i].pp->creator, e->n_nspid) < e->n_nspid;
+}
+
+/* The NSpid of the process ckpt sees as @pid, and its parent. */
+static int read_nspid_ppid(int pid, int *nspid, int *nr, int *ppid)
+{
+	struct proc_status ps;
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_nspid_file(path, nspid, nr);
+	if (r < 0)
+		return r;
+	r = proc_read_status(pid, &ps);
+	if (r < 0)
+		return r;
+	free(ps.groups);
+	*ppid = ps.ppid;
+	return ps.tracer_pid == getpid() ? 0 : -ESRCH;
+}
+
+int ns_host_adopt(struct restore *rs, int pid)
+{
+	int nspid[NS_LEVELS_MAX], nr = 0, ppid = 0, r;
+
+	r = read_nspid_ppid(pid, nspid, &nr, &ppid);
+	if (r < 0)
+		return r;
+	for (size_t j = 0; j < rs->nr; j++) {
+		struct restore_proc *rp = &rs->procs[j];
+		const NsProcEntry *e = entry_of(rs, j);
+		size_t set;
+		bool same = true;
+
+		if (!rp->host_given || rp->host || !e || e->n_nspid != (size_t)nr ||
+		    rp->parent < 0 || proc_host(&rs->procs[rp->parent]) != ppid)
+			continue;
+		set = settable_levels(rs, j, rp->pp->creator, e->n_nspid);
+		for (size_t l = 0; l < set; l++)
+			same &= e->nspid[nr - 1 - l] == (uint32_t)nspid[nr - 1 - l];
+		if (!same)
+			continue;
+		/* Another process took its pid first: its creator kills this
+		 * one and makes it again. */
+		if (ns_host_exact(rs, j) && pid != rp->pp->pid)
+			return -EAGAIN;
+		rp->host = pid;
+		return (int)j;
+	}
+	return -ESRCH;
+}
+
+bool ns_host_exact(const struct restore *rs, size_t j)
+{
+	const NsProcEntry *e = entry_of(rs, j);
+	int parent = rs->procs[j].parent;
+
+	if (!e || !ns_host_given(rs, j) || parent < 0)
+		return false;
+	return (size_t)ns_pid_level(rs, (size_t)parent) +
+		       settable_levels(rs, j, rs->procs[j].pp->creator, e->n_nspid) <
+	       e->n_nspid;
+}
+
+int ns_host_pid(int pid)
+{
+	const struct restore *rs = cur_rs;
+
+	for (size_t i = 0; rs && i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (!rp->host_given)
+			continue;
+		if (rp->pp->pid == pid)
+			return rp->host;
+		for (size_t t = 1; rp->core && rp->thread_host && t < rp->core->n_threads; t++)
+			if (rp->core->threads[t]->tid == (uint32_t)pid)
+				return rp->thread_host[t];
+	}
+	return pid;
+}
+
+bool ns_thread_host_given(const struct restore *rs, size_t i)
+{
+	const NsProcEntry *e = entry_of(rs, i);
+
+	return e && settable_levels(rs, i, (int)i, e->n_nspid) < e->n_nspid;
+}
+
+int ns_image_pid(int host)
+{
+	const struct restore *rs = cur_rs;
+
+	for (size_t i = 0; rs && i < rs->nr; i++) {
+		const struct restore_proc *rp = &rs->procs[i];
+
+		if (!rp->host_given)
+			continue;
+		if (rp->host == host)
+			return rp->pp->pid;
+		for (size_t t = 1; rp->core && rp->thread_host && t < rp->core->n_threads; t++)
+			if (rp->thread_host[t] == host)
+				return (int)rp->core->threads[t]->tid;
+	}
+	return host;
 }
 
 int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max)
@@ -400,7 +546,8 @@ int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max)
 		tids[0] = rs->procs[i].pp->pid;
 		return 1;
 	}
-	return set_tid_of(e->nspid, e->n_nspid, tids, max);
+	return set_tid_of(e->nspid, e->n_nspid, tids,
+			  MIN(max, settable_levels(rs, i, rs->procs[i].pp->creator, e->n_nspid)));
 }
 
 int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tids, size_t max)
@@ -411,7 +558,9 @@ int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tid
 		tids[0] = (int32_t)rs->procs[i].core->threads[t]->tid;
 		return 1;
 	}
-	return set_tid_of(e->thread_nspid + (t - 1) * e->n_nspid, e->n_nspid, tids, max);
+	/* The process makes its threads itself. */
+	return set_tid_of(e->thread_nspid + (t - 1) * e->n_nspid, e->n_nspid, tids,
+			  MIN(max, settable_levels(rs, i, (int)i, e->n_nspid)));
 }
 
 bool ns_wants_creator(const struct restore *rs, size_t i)
@@ -573,6 +722,13 @@ static int proc_of(const struct restore *rs, int pid)
 	return -1;
 }
 
+struct ns_restore *ns_of_pid(int pid, enum ns_kind k)
+{
+	int i = cur_rs && cur_rs->ns ? proc_of(cur_rs, pid) : -1;
+
+	return i < 0 ? NULL : ns_proc_in(cur_rs, (size_t)i, k);
+}
+
 int ns_pid_seen_by(int viewer, int pid)
 {
 	int i;
@@ -598,7 +754,7 @@ int ns_check_groups(const struct restore *rs)
 {
 	struct proc_stat root;
 
-	if (!rs->ns || proc_read_stat(rs->procs[0].pp->pid, &root) < 0)
+	if (!rs->ns || proc_read_stat(proc_host(&rs->procs[0]), &root) < 0)
 		return 0;
 	for (size_t i = 0; i < rs->nr; i++) {
 		const struct plan_proc *pp = rs->procs[i].pp;
@@ -608,9 +764,9 @@ int ns_check_groups(const struct restore *rs)
 		if (pp->role != PLAN_LIVE || !ns_pid_level(rs, i) ||
 		    (want != PLAN_CALLER_PGID && ns_pid_in(rs, i, want)))
 			continue;
-		if (proc_read_stat(pp->pid, &st) < 0)
+		if (proc_read_stat(proc_host(&rs->procs[i]), &st) < 0)
 			continue; /* gone: the restore fails on it anyway */
-		if (st.pgid == (want == PLAN_CALLER_PGID ? root.pgid : want))
+		if (st.pgid == (want == PLAN_CALLER_PGID ? root.pgid : ns_host_pid(want)))
 			continue;
 		return pr_fail(
 			-EOPNOTSUPP,

@@ -3,12 +3,13 @@
  * User namespaces of the tree: the namespace framework's ops (ns.h) and
  * what their special order needs (ns-user.h holds the maps).
  *
- * Dump: the namespace's maps, setgroups and owner, in userns-ID.img. The
- * tree may have one only when the process that made it is the only one
- * in it, with one thread: a process inside has no capability in the
- * host's user namespace, and the kernel wants CAP_CHECKPOINT_RESTORE
- * there to give a new process or thread the pid it had (clone3 set_tid
- * at the host's level). Nested user namespaces are refused too.
+ * Dump: the namespace's maps, setgroups and owner, in userns-ID.img.
+ * Nested user namespaces are refused. The processes and threads the owner
+ * makes are in it too; a process inside has no capability in the host's
+ * user namespace, and the kernel wants CAP_CHECKPOINT_RESTORE there to
+ * give a new process or thread the pid it had (clone3 set_tid at the
+ * host's level): they get their pids back inside only, the host's are its
+ * choice (ns-restore.c, ns_host_given).
  *
  * Restore: the owner's creator (ckpt for the root, else a process of the
  * tree outside the namespace, both with ckpt's privilege) takes the
@@ -49,32 +50,6 @@
 /* ---- dump ---- */
 
 /* Threads and children of @pid: a count, or -errno. */
-static int others_inside(int pid, int *ret_threads, int *ret_children)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *dir;
-
-	*ret_threads = *ret_children = 0;
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		_cleanup_free_ char *kids = NULL;
-		char cpath[320];
-
-		if (de->d_name[0] == '.')
-			continue;
-		(*ret_threads)++;
-		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", pid, de->d_name);
-		if (read_file(cpath, &kids, NULL) == 0 && kids[strspn(kids, " \n")])
-			(*ret_children)++;
-	}
-	closedir(dir);
-	return 0;
-}
-
 static int ns_ino_at(const char *path, int *ret_fd, uint64_t *ret_ino)
 {
 	struct stat st;
@@ -149,16 +124,10 @@ static int user_dump(const struct ns_dump *d)
 {
 	UsernsEntry *u = NULL;
 	const char *why = NULL;
-	int threads, children, r;
+	int r;
 
-	r = others_inside(d->pid, &threads, &children);
-	if (r < 0)
-		return pr_errno(r, "cannot dump %d: cannot list its threads", d->pid);
-	if (threads > 1 || children)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot dump %d: its user namespace holds %s too (a process inside cannot get its pids back: only a one-process, one-thread user namespace is supported)",
-			d->pid, threads > 1 ? "its other threads" : "its children");
+	/* Its threads and children are in it too: the restore gives them
+	 * their pids inside, the host those outside (ns-restore.c). */
 	r = owned_inside(d->pid, d->nsfd);
 	if (r < 0)
 		return r;
@@ -203,8 +172,15 @@ static size_t nr_restoring;
 
 const UsernsEntry *userns_restored_of(int pid)
 {
+	const struct ns_restore *n;
+
 	for (size_t k = 0; k < nr_restoring; k++)
 		if (restoring[k]->owner_pid == pid)
+			return restoring[k]->u;
+	/* Its owner's children and theirs live in it too. */
+	n = ns_of_pid(pid, NS_USER);
+	for (size_t k = 0; n && k < nr_restoring; k++)
+		if (restoring[k] == n->state)
 			return restoring[k]->u;
 	return NULL;
 }
@@ -215,22 +191,6 @@ static struct user_restore *restored_by_index(size_t i)
 		if (restoring[k]->owner == i)
 			return restoring[k];
 	return NULL;
-}
-
-/* What the dump refuses, a hostile image may still hold: the owner with
- * threads or children (all in its namespace). */
-static int alone_inside(const struct restore *rs, const struct ns_restore *n, const UsernsEntry *u)
-{
-	const TaskCoreEntry *core = rs->procs[n->owner].core;
-	int pid = rs->procs[n->owner].pp->pid;
-
-	if (!core || core->n_threads != 1)
-		return img_inconsistent(IMG_USERNS, (int)u->id, "its process %d has threads", pid);
-	for (size_t k = 0; k < rs->pstree->n_procs; k++)
-		if (rs->pstree->procs[k]->ppid == (uint32_t)pid)
-			return img_inconsistent(IMG_USERNS, (int)u->id,
-						"its process %d has children", pid);
-	return 0;
 }
 
 /* Every thread's ids are ones the namespace maps: set from inside. */
@@ -287,9 +247,10 @@ static int user_prepare(struct restore *rs, struct ns_restore *n)
 			    u->id, u->owner_uid, why);
 		goto out_free;
 	}
-	r = alone_inside(rs, n, u);
-	if (r >= 0)
-		r = creds_mapped(rs->procs[n->owner].core, u);
+	/* Every process in it, the owner and those it made. */
+	for (size_t i = 0; i < rs->nr && r >= 0; i++)
+		if (ns_proc_in(rs, i, NS_USER) == n)
+			r = creds_mapped(rs->procs[i].core, u);
 	if (r < 0)
 		goto out_free;
 	ur = xzalloc(sizeof(*ur));
@@ -328,7 +289,9 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 	uc->nr_groups = getgroups(0, NULL);
 	uc->groups = xmalloc(((size_t)uc->nr_groups + 1) * sizeof(gid_t));
 	if (uc->secbits < 0 || uc->nr_groups < 0 ||
-	    getgroups(uc->nr_groups, uc->groups) != uc->nr_groups)
+	    getgroups(uc->nr_groups, uc->groups) != uc->nr_groups ||
+	    getresuid(&uc->ids[0], &uc->ids[1], &uc->ids[2]) < 0 ||
+	    getresgid(&uc->gids[0], &uc->gids[1], &uc->gids[2]) < 0)
 		r = -errno;
 	groups = xmalloc((c->n_groups + 1) * sizeof(gid_t));
 	for (size_t k = 0; k < c->n_groups; k++)
@@ -341,7 +304,16 @@ int userns_clone_begin(struct restore *rs, size_t i, struct userns_clone *uc)
 		uc->changed = true;
 	if (r == 0 && syscall(SYS_setgroups, c->n_groups, groups) < 0)
 		r = -errno;
-	if (r == 0 && syscall(SYS_setresuid, -1, ur->u->owner_uid, -1) < 0)
+	/* Every id the user's, none of ckpt's: the new process and the ones
+	 * it makes run ckpt's code until their credentials are set, and some
+	 * are dumpable meanwhile (restore-tree.c): the user, owner of their
+	 * user namespace, may reach them, and must find nothing of root's
+	 * there (a real or saved uid 0 could signal root's processes). Its
+	 * egid is one its namespace maps (checked at prepare). */
+	if (r == 0 && syscall(SYS_setresgid, c->egid, c->egid, c->egid) < 0)
+		r = -errno;
+	if (r == 0 &&
+	    syscall(SYS_setresuid, ur->u->owner_uid, ur->u->owner_uid, ur->u->owner_uid) < 0)
 		r = -errno;
 	free(groups);
 	if (r < 0) {
@@ -368,7 +340,9 @@ int userns_clone_end(struct restore *rs, size_t i, struct userns_clone *uc, long
 		return 0;
 	if (uc->changed) {
 		/* Back to what it was: each undone even if one fails. */
-		if (syscall(SYS_setresuid, -1, uc->euid, -1) < 0)
+		if (syscall(SYS_setresuid, uc->ids[0], uc->ids[1], uc->ids[2]) < 0)
+			r = -errno;
+		if (syscall(SYS_setresgid, uc->gids[0], uc->gids[1], uc->gids[2]) < 0 && !r)
 			r = -errno;
 		if (syscall(SYS_setgroups, uc->nr_groups, uc->groups) < 0 && !r)
 			r = -errno;
@@ -429,7 +403,7 @@ static int user_finish(struct restore *rs, struct ns_restore *n)
 	uid_t owner;
 
 	(void)rs;
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", ur->owner_pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", ns_host_pid(ur->owner_pid));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, NS_GET_OWNER_UID, &owner) < 0)
 		return pr_errno(-errno, "cannot restore %d: cannot read its user namespace",

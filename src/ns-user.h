@@ -115,6 +115,8 @@ const UsernsEntry *userns_restored_of(int pid);
 struct userns_clone {
 	struct user_restore *ur; /* NULL: process @i makes none */
 	uid_t euid;
+	uid_t ids[3]; /* the creator's real, effective, saved uids */
+	gid_t gids[3]; /* and gids */
 	long secbits;
 	gid_t *groups;
 	int nr_groups;

@@ -156,6 +156,27 @@ void ns_release_all(struct restore *rs);
 int ns_clone_flags(const struct restore *rs, size_t i);
 /* Its pids for clone3's set_tid, innermost first; returns how many. */
 int ns_set_tid(const struct restore *rs, size_t i, int32_t *tids, size_t max);
+/* Process @i is made by a creator in a user namespace of the tree: some
+ * of its pids (ckpt's level at least) are whatever the host gives. */
+bool ns_host_given(const struct restore *rs, size_t i);
+/* The same for the threads of process @i, which it makes itself. */
+bool ns_thread_host_given(const struct restore *rs, size_t i);
+/* In ckpt, a process it traces that it does not know yet (@pid, as ckpt
+ * sees it): which process of the plan it is, by its parent and its pids
+ * inside; it is then known by @pid (rp->host). -ESRCH if none. */
+int ns_host_adopt(struct restore *rs, int pid);
+/* Process @i is one of those, and its parent knows it by a pid the
+ * host gives (the parent lives in ckpt's pid namespace): ckpt sets
+ * ns_last_pid just before its creator makes it, so that the host gives
+ * the dumped one; if another process forked first and took it, the
+ * creator kills that child and makes it again (ns_host_adopt: -EAGAIN). */
+bool ns_host_exact(const struct restore *rs, size_t i);
+/* The pid ckpt names the process or thread it dumped as @pid by now (what
+ * the host gave it, see ns_host_given); @pid itself outside a restore. */
+int ns_host_pid(int pid);
+/* The other way: the pid the images name the process or thread ckpt
+ * knows as @host by. */
+int ns_image_pid(int host);
 /* The same for thread @t (1...) of process @i. */
 int ns_thread_set_tid(const struct restore *rs, size_t i, size_t t, int32_t *tids, size_t max);
 /* Process @i makes a namespace whose kind has a restore_creator hook:
@@ -182,6 +203,9 @@ int ns_ready_all(struct restore *rs);
 int ns_pid_in(const struct restore *rs, size_t i, int pid);
 /* The namespace of kind @k of the tree's process @i lives in; NULL: ckpt's. */
 struct ns_restore *ns_proc_in(const struct restore *rs, size_t i, enum ns_kind k);
+/* The same for the process (or thread) the images name @pid, in the
+ * restore under way; NULL: ckpt's, or none under way. */
+struct ns_restore *ns_of_pid(int pid, enum ns_kind k);
 /* The System V objects of the IPC namespace of the tree's process @i
  * lives in (ns-ipc.c); NULL: ckpt's, ipc.img. */
 const IpcEntry *ns_ipc_entry(const struct restore *rs, size_t i);

@@ -20,6 +20,7 @@
 #include "mm.h"
 
 #include "imgdir.h"
+#include "ns.h"
 #include "pages.h"
 #include "track.h"
 #include "util.h"
@@ -543,7 +544,7 @@ int pages_restore(struct infect *inf, int pid, const struct mm_plan *plan, const
 		  size_t nr_levels)
 {
 	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
-	int target = inf ? inf->pid : pid;
+	int target = inf ? inf->pid : ns_host_pid(pid); /* @pid names the images */
 	size_t loaded = 0, k = 0;
 	int r = levels_load(lv, plan->mm, dirfds, nr_levels, pid, &loaded);
 	if (r < 0) {

@@ -105,7 +105,7 @@ static int guardian_start(struct restore *rs, struct guardian *g)
 	for (size_t i = 0; i < rs->nr && r >= 0; i++) {
 		if (rs->procs[i].pp->role != PLAN_LIVE)
 			continue;
-		pidfds[n] = (int)syscall(SYS_pidfd_open, rs->procs[i].pp->pid, 0);
+		pidfds[n] = (int)syscall(SYS_pidfd_open, proc_host(&rs->procs[i]), 0);
 		if (pidfds[n] < 0)
 			r = -errno;
 		else
@@ -164,7 +164,7 @@ int let_go(struct restore *rs)
 			(void)stop_signal_restore(rp->core, rp->pe->stop_signal);
 		threads_detach(rp->core);
 		if (FAULT_OR(restore_let_go, (errno = ESRCH, -1),
-			     ptrace(PTRACE_DETACH, rp->pp->pid, NULL, NULL)) < 0 &&
+			     ptrace(PTRACE_DETACH, proc_host(rp), NULL, NULL)) < 0 &&
 		    r >= 0)
 			r = pr_errno(-errno, "cannot restore %d: cannot let it go", rp->pp->pid);
 	}

@@ -391,9 +391,13 @@ static int check_pids(struct restore *rs)
 {
 	for (size_t i = 0; i < rs->nr; i++) {
 		const struct restore_proc *rp = &rs->procs[i];
-		int r = pid_in_use(rp->pp->pid);
+		/* Not those the host gives pids of its choice (in a user
+		 * namespace of the tree). */
+		int r = ns_host_given(rs, i) ? 0 : pid_in_use(rp->pp->pid);
 
-		for (size_t t = 1; r >= 0 && rp->core && t < rp->core->n_threads; t++)
+		for (size_t t = 1;
+		     r >= 0 && rp->core && t < rp->core->n_threads && !ns_thread_host_given(rs, i);
+		     t++)
 			r = pid_in_use((int)rp->core->threads[t]->tid);
 		if (r < 0)
 			return r;
@@ -625,6 +629,7 @@ void restore_release(struct restore *rs)
 			protobuf_c_message_free_unpacked(&rp->fdinfo->base, NULL);
 		cow_slots_release(&rp->plan.cow);
 		mm_plan_release(&rp->plan);
+		free(rp->thread_host);
 	}
 	if (rs->cow_len)
 		munmap((void *)rs->cow_base, rs->cow_len);

@@ -34,6 +34,7 @@
 #include "util.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -67,8 +68,9 @@ static long clone_proc(struct restore *rs, size_t i, int *pidfd)
 			 (pidfd ? CLONE_PIDFD : 0),
 		.pidfd = (uint64_t)pidfd,
 		.exit_signal = clone_parent ? 0 : SIGCHLD,
-		.set_tid = (uint64_t)tids,
-		.set_tid_size = (uint64_t)nr,
+		/* None at all: the host gives every level (ns_host_given). */
+		.set_tid = nr > 0 ? (uint64_t)tids : 0,
+		.set_tid_size = nr > 0 ? (uint64_t)nr : 0,
 	};
 
 	if (nr < 0) {
@@ -102,6 +104,22 @@ static int creator_hooks(struct restore *rs, size_t j, long pid, int sync[2])
 	return r;
 }
 
+/* Whether the process that took @pid ends (a bounded wait: most on a busy
+ * host are short-lived). */
+static bool pid_freed(int pid)
+{
+	struct pollfd pf = { .events = POLLIN };
+	int r;
+
+	pf.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pf.fd < 0)
+		return errno == ESRCH;
+	while ((r = poll(&pf, 1, 2000)) < 0 && errno == EINTR)
+		;
+	close(pf.fd);
+	return r == 1;
+}
+
 static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 {
 	for (size_t j = 0; j < rs->nr; j++) {
@@ -125,11 +143,32 @@ static int clone_children(struct restore *rs, size_t i, bool before_setsid)
 				creator_hooks(rs, j, -1, sync);
 			return r;
 		}
-		pid = FAULT_OR(restore_clone_child, (errno = EAGAIN, -1),
-			       clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
-		if (pid == 0)
-			proc_main(rs, j);
-		err = errno;
+		for (int tries = 0;; tries++) {
+			/* ckpt sets ns_last_pid for it (on_signal_stop). */
+			if (ns_host_exact(rs, j))
+				raise(SIGSTOP);
+			pid = FAULT_OR(
+				restore_clone_child, (errno = EAGAIN, -1),
+				clone_proc(rs, j, ns_pid_for_children(rs, j) ? &pfc_pidfd : NULL));
+			if (pid == 0)
+				proc_main(rs, j);
+			err = errno;
+			/* Another process forked first and took it: again (ckpt
+			 * kills and forgets that one too). */
+			if (pid <= 0 || !ns_host_exact(rs, j) || pid == c->pid || tries == 20)
+				break;
+			(void)kill((pid_t)pid, SIGKILL);
+			while (waitpid((pid_t)pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+			if (pfc_pidfd >= 0)
+				close(pfc_pidfd);
+			pfc_pidfd = -1;
+			if (!pid_freed(c->pid)) {
+				pid = -1;
+				err = EEXIST;
+				break;
+			}
+		}
 		/* The maps first: the creator's hooks may need the new user
 		 * namespace working. */
 		r = userns_clone_end(rs, j, &uc, pid);
@@ -248,10 +287,19 @@ static int proc_early(struct restore *rs, size_t i)
 	const struct plan_proc *pp = rp->pp;
 	int r;
 
+	cgroup_remember_own();
+	loginuid_remember_own();
 	/* The namespaces it makes, before anything else. */
 	r = ns_in_new_proc(rs, i);
 	if (r < 0)
 		return r;
+	/* Inside a user namespace of the tree, it enters the pid namespace
+	 * its child made with a pidfd of that child: the kernel wants the
+	 * child dumpable then, which ckpt's copies are not once ckpt changed
+	 * its euid to make a user namespace (the children take it from it).
+	 * The dumped flag is set again at the end (task.c). */
+	if (ns_proc_in(rs, i, NS_USER) && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return pr_errno(-errno, "cannot restore: prctl");
 	r = FAULT_OR(restore_cow_premap,
 		     pr_errno(-ENOMEM,
 			      "cannot restore: cannot map the memory children share with %d",
@@ -358,12 +406,56 @@ static void root_main(struct restore *rs, int sync_fd, int ckpt_end)
 
 /* ---- in ckpt ---- */
 
-static struct restore_proc *proc_by_pid(struct restore *rs, int pid)
+static struct restore_proc *proc_by_pid(struct restore *rs, int pid, int *err)
 {
+	int j;
+
 	for (size_t i = 0; i < rs->nr; i++)
-		if (rs->procs[i].pp->pid == pid)
+		if (proc_host(&rs->procs[i]) == pid)
 			return &rs->procs[i];
-	return NULL;
+	/* One the host gave a pid of its choice, at its first stop. */
+	j = ns_host_adopt(rs, pid);
+	if (j == -EAGAIN)
+		*err = 1; /* one its creator kills, to make it again */
+	return j < 0 ? NULL : &rs->procs[j];
+}
+
+/* Process @j exists already with the host pid it must have. */
+static bool made_exact(struct restore *rs, size_t j)
+{
+	struct proc_status st;
+	int parent = rs->procs[j].parent;
+
+	if (proc_read_status(rs->procs[j].pp->pid, &st) < 0)
+		return false;
+	free(st.groups);
+	return parent >= 0 && st.ppid == proc_host(&rs->procs[parent]);
+}
+
+/* The next child of process @i that ns_host_exact, in the order it makes
+ * them (clone_children), not made yet: -1 if none. */
+static int exact_child(struct restore *rs, size_t i)
+{
+	for (int pass = 1; pass >= 0; pass--)
+		for (size_t j = 0; j < rs->nr; j++)
+			if (rs->plan.procs[j].creator == (int)i &&
+			    rs->plan.procs[j].before_setsid == (bool)pass && ns_host_exact(rs, j) &&
+			    !made_exact(rs, j))
+				return (int)j;
+	return -1;
+}
+
+/* The host's next pid is @pid, if nothing forks before the creator. */
+static int set_last_pid(int pid)
+{
+	_cleanup_close_ int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	char text[16];
+	/* The fault: as if another process had forked first. */
+	int len = snprintf(text, sizeof(text), "%d", FAULT_OR(restore_last_pid, pid, pid - 1));
+
+	if (fd < 0 || write(fd, text, (size_t)len) != len)
+		return pr_errno(-errno, "cannot restore: cannot set ns_last_pid");
+	return 0;
 }
 
 /* The first line a failed process wrote to the log pipe, printed. */
@@ -437,7 +529,7 @@ static void release_barrier(struct restore *rs)
 {
 	for (size_t i = 0; i < rs->nr; i++)
 		if (!rs->procs[i].exited)
-			(void)ptrace(PTRACE_CONT, rs->procs[i].pp->pid, NULL, NULL);
+			(void)ptrace(PTRACE_CONT, proc_host(&rs->procs[i]), NULL, NULL);
 }
 
 static bool is_fault(int sig)
@@ -455,7 +547,7 @@ struct spawn_state {
 static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct restore_proc *rp,
 			  int sig)
 {
-	int pid = rp->pp->pid;
+	int pid = proc_host(rp);
 
 	/* The first stop of a process with slots: they are mapped, it has
 	 * cloned nothing yet; ckpt fills them (any other process passes
@@ -464,14 +556,27 @@ static int on_signal_stop(struct restore *rs, struct spawn_state *s, struct rest
 		int r = FAULT_OR(
 			restore_cow_fill,
 			pr_fail(-EIO, "cannot restore: the memory of %d: input/output error", pid),
-			rp->plan.cow.fill
-				? pages_restore(NULL, pid, &rp->plan, rs->chain, rs->nr_chain)
-				: 0);
+			rp->plan.cow.fill ? pages_restore(NULL, rp->pp->pid, &rp->plan, rs->chain,
+							  rs->nr_chain)
+					  : 0);
 
 		rp->cow_filled = true;
 		if (r < 0)
 			return r;
 		if (rp->plan.cow.fill) {
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			return 0;
+		}
+	}
+	/* Before each child whose host pid must be the dumped one. */
+	if (sig == SIGSTOP && rp->stops == 0) {
+		int j = exact_child(rs, (size_t)(rp - rs->procs));
+
+		if (j >= 0 && rp->exact_asked++ < 21 * (int)rs->nr) {
+			int r = set_last_pid(rs->procs[j].pp->pid);
+
+			if (r < 0)
+				return r;
 			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
 			return 0;
 		}
@@ -533,7 +638,20 @@ static int wait_spawned(struct restore *rs)
 			continue;
 		if (pid < 0)
 			return pr_errno(-errno, "cannot restore: wait");
-		rp = proc_by_pid(rs, pid);
+		rp = proc_by_pid(rs, pid, &r);
+		if (r > 0) {
+			(void)kill(pid, SIGKILL);
+			(void)ptrace(PTRACE_CONT, pid, NULL, NULL);
+			continue;
+		}
+		/* Traced by us, yet none of the plan's: it would stay stopped. */
+		if (!rp && WIFSTOPPED(status)) {
+			(void)kill(pid, SIGKILL);
+			return pr_fail(
+				-ESRCH,
+				"cannot restore: process %d was made, which is none of the tree's",
+				pid);
+		}
 		if (!rp)
 			continue;
 		if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -554,6 +672,8 @@ int tree_spawn(struct restore *rs)
 	sigset_t all, old;
 	int r;
 
+	for (size_t i = 0; i < rs->nr; i++)
+		rs->procs[i].host_given = ns_host_given(rs, i);
 	/* Blocked from the first instruction of the first process on. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -584,8 +704,9 @@ void tree_kill(struct restore *rs)
 	int status;
 
 	for (size_t i = 0; i < rs->nr; i++)
-		if (!rs->procs[i].exited && traced_by_us(rs->procs[i].pp->pid))
-			(void)kill(rs->procs[i].pp->pid, SIGKILL);
+		if (!rs->procs[i].exited && proc_host(&rs->procs[i]) > 0 &&
+		    traced_by_us(proc_host(&rs->procs[i])))
+			(void)kill(proc_host(&rs->procs[i]), SIGKILL);
 	/* ckpt is a child subreaper while it restores: every process of the
 	 * tree, orphaned as its parent dies, ends up ours to reap. */
 	while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR)

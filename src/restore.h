@@ -43,7 +43,21 @@ struct restore_proc {
 	int stops; /* SIGSTOPs it reached while being created */
 	bool exited;
 	bool cow_filled; /* ckpt filled its slots (pages-cow.c) */
+	/* Its creator is in a user namespace of the tree: its pids outside
+	 * that namespace's pid namespaces are the host's choice, learnt
+	 * when it first stops (ns_host_adopt): @host, 0 until then. */
+	bool host_given;
+	int host;
+	int *thread_host; /* the same for its threads (1...), per thread */
+	int exact_asked; /* children ns_host_exact it stopped for so far */
 };
+
+/* The pid ckpt names process @rp by (ptrace, /proc, kill): the dumped one,
+ * or the one the host gave it; 0 if not known yet. */
+static inline int proc_host(const struct restore_proc *rp)
+{
+	return rp->host_given ? rp->host : rp->pp->pid;
+}
 
 struct restore {
 	int dirfd;

@@ -18,6 +18,7 @@
  * it as root, so that floor becomes the restored value.
  */
 #include "kinds.h"
+#include "ns.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -243,7 +244,7 @@ static int set_affinity(int tid, const ProtobufCBinaryData *want)
 
 static int sched_restore_thread(const ThreadCoreEntry *th)
 {
-	int tid = (int)th->tid;
+	int tid = ns_host_pid((int)th->tid);
 	uint32_t policy = th->sched_policy & ~(uint32_t)SCHED_RESET_ON_FORK;
 	struct sched_attr_ a = { .size = sizeof(a), .sched_policy = SCHED_OTHER };
 	struct sched_attr_ now;
@@ -312,7 +313,7 @@ int sched_restore_late(const TaskCoreEntry *core)
 	}
 	if (!core->has_oom_score_adj)
 		return 0;
-	oom_path((int)core->pid, path, sizeof(path));
+	oom_path(ns_host_pid((int)core->pid), path, sizeof(path));
 	snprintf(buf, sizeof(buf), "%d", core->oom_score_adj);
 	r = write_text(path, buf);
 	if (r >= 0)

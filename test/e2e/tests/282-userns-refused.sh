@@ -1,8 +1,7 @@
 #!/bin/bash
 # 282-userns-refused.sh - what ckpt does not restore in a user namespace is
 # refused at dump with one line, the container untouched: a user namespace
-# holding a child too (`unshare --fork`: a process inside cannot be given
-# its pid back), one nested in another, and one whose uts namespace was
+# nested in another, and one whose uts namespace was
 # made before it (by root: it belongs to the host's user namespace, and a
 # restore would make it inside). Each container runs on afterwards, not
 # traced, its self-check passing.
@@ -28,23 +27,6 @@ refused() {
 	assert_not_traced "$root"
 	assert_still_fine "$pid" "$w" 0
 }
-
-# unshare --fork: unshare(1) made the namespace and waits for its child,
-# the target.
-w=$ATK_HOME/fork
-mkdir -m 0755 "$w"
-chown "$ATK_UID:$ATK_GID" "$w"
-spawn "$w" setpriv --reuid="$ATK_UID" --regid="$ATK_GID" --init-groups \
-	--inh-caps=-all --bounding-set=-all -- \
-	unshare --user --map-root-user --uts --ipc --fork -- "$USERNS_BIN" "$w" "ck282f-$$"
-maker=$TARGET_PID
-wait_for 20 "READY from the child of $maker" has_line "$w/out" '^(READY|FATAL)' ||
-	fail "the target never said READY"
-child=$(sed -n 's/^READY pid=//p' "$w/out")
-[[ $(cat "/proc/$maker/task/$maker/children") == "$child " ]] ||
-	fail "the target ($child) is not unshare's ($maker) only child"
-track_pid "$child"
-refused "$w" "$child" "$maker" "holds its children too"
 
 # Nested: the target made its user namespace inside the user's one.
 w=$ATK_HOME/nested
