@@ -162,6 +162,13 @@ log "external mounts: ${dump_ext[*]}"
 
 ctr_dump "$server" "$img" "${dump_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF"
 ctr_link_gone "$CTR_HOSTIF"
+# podman tidies up a container it sees stop (conmon runs `podman
+# container cleanup`, and runc delete removes its cgroups): a restore
+# racing that has its cgroups removed under it. A user restores once
+# podman is done: conmon gone, and the cleanup run (it does nothing the
+# second time).
+wait_for 30 "conmon $conmon to exit" is_gone "$conmon" || fail "conmon $conmon runs on after the dump"
+timeout 60 "${pm[@]}" container cleanup "$name" >/dev/null 2>&1
 
 ctr_restore "$img" "${restore_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF@$CTR_BR"
 [[ $(ctr_inner_pid "$CTR_ROOT") == 1 ]] || fail "the restored root $CTR_ROOT is not pid 1 of its namespace"
