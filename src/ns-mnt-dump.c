@@ -564,7 +564,7 @@ static int dump_in_ns(struct dump_ctx *c)
 	if (r < 0)
 		return r;
 	r = mnt_paths_check(c->procfd, c->nsid, c->procs, c->nr_procs, c->mounts, c->nr_order,
-			    &c->inner, &c->nr_inner);
+			    host_root, &c->inner, &c->nr_inner);
 	if (r < 0)
 		return r;
 	r = mnt_tmpfs_dump(c->procfd, c->dirfd, c->ns, c->nr_ns, c->mounts, c->nr_order);

@@ -29,6 +29,7 @@ struct paths {
 	size_t nr;
 	MntInnerFile ***inner;
 	size_t *nr_inner;
+	bool host_root; /* the namespace's root is the host's own */
 };
 
 static const MntEntry *mount_of(const struct paths *p, uint64_t id)
@@ -194,6 +195,57 @@ static int check_inotify(struct paths *p, const char *link)
 		   : 0;
 }
 
+static void comm_of(const struct paths *p, char *comm, size_t len)
+{
+	char at[64];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(at, sizeof(at), "%d/comm", p->pid);
+	fd = openat(p->procfd, at, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, len - 1);
+		close(fd);
+	}
+	if (n > 0 && comm[n - 1] == '\n')
+		n--;
+	comm[n > 0 ? n : 0] = '\0';
+}
+
+/*
+ * A process of a namespace whose root is not the host's (a pivot_root) is
+ * put at that root at restore, and opens its executable, its mapped files,
+ * its cwd and root from there, by the paths /proc shows ckpt. One whose
+ * file (@link: "PID/exe", "PID/map_files/A-B") is on a mount outside the
+ * namespace's tree (the host's, left behind by the pivot_root another
+ * process made: unshare's own program when its child pivots) would look
+ * for it under the new root: refused.
+ */
+static int check_outside(struct paths *p, const char *link, const char *what)
+{
+	char path[PATH_MAX_LEN], comm[64];
+	ssize_t n;
+	struct statx stx;
+
+	if (p->host_root || statx(p->procfd, link, 0, STATX_MNT_ID, &stx) < 0 ||
+	    mount_of(p, stx.stx_mnt_id))
+		return 0;
+	n = readlinkat(p->procfd, link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return 0;
+	path[n] = '\0';
+	/* Not a path (memfd, SysV shm, shared anonymous): the kinds say. */
+	if (path[0] != '/' || str_ends(path, " (deleted)"))
+		return 0;
+	comm_of(p, comm, sizeof(comm));
+	_cleanup_free_ char *shown = str_escape(path), *name = str_escape(comm);
+
+	return pr_fail(
+		-EOPNOTSUPP,
+		"cannot dump: process %d ('%s') holds %s '%s' on a mount outside the root of its mount namespace, which a pivot_root changed: the restore would look for it under the new root (not supported)",
+		p->pid, name, what, shown);
+}
+
 static int check_dir(struct paths *p, const char *sub)
 {
 	char dir[64];
@@ -217,6 +269,8 @@ static int check_dir(struct paths *p, const char *sub)
 			continue;
 		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
 		r = check_link(p, link);
+		if (r >= 0 && !strcmp(sub, "map_files"))
+			r = check_outside(p, link, "the mapped file");
 		if (r >= 0 && !strcmp(sub, "fd"))
 			r = check_socket(p, link);
 		if (r >= 0 && !strcmp(sub, "fd"))
@@ -227,14 +281,18 @@ static int check_dir(struct paths *p, const char *sub)
 }
 
 int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
-		    MntEntry **mounts, size_t nr_mounts, MntInnerFile ***inner, size_t *nr_inner)
+		    MntEntry **mounts, size_t nr_mounts, bool host_root, MntInnerFile ***inner,
+		    size_t *nr_inner)
 {
 	struct paths p = { .procfd = procfd,
+			   .host_root = host_root,
 			   .mounts = mounts,
 			   .nr = nr_mounts,
 			   .inner = inner,
 			   .nr_inner = nr_inner };
 	static const char *const links[] = { "cwd", "root", "exe" };
+	static const char *const whats[] = { "its working directory", "its root",
+					     "its executable" };
 	int r = 0;
 
 	for (size_t i = 0; i < nr_procs && r >= 0; i++) {
@@ -248,6 +306,8 @@ int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, si
 		for (size_t k = 0; k < ARRAY_SIZE(links) && r >= 0; k++) {
 			snprintf(link, sizeof(link), "%d/%s", p.pid, links[k]);
 			r = check_link(&p, link);
+			if (r >= 0)
+				r = check_outside(&p, link, whats[k]);
 		}
 		if (r >= 0)
 			r = check_dir(&p, "fd");

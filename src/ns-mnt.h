@@ -97,9 +97,12 @@ int mnt_ns_dump(int nsfd, uint32_t id, int dirfd, const struct options *o,
 
 /* The files the processes of namespace @nsid among @procs hold (fds,
  * mappings, cwd, root, exe) on mounts whose path on the host is not their
- * own, into *@inner (ns-mnt-paths.c); @procfd is ckpt's /proc. Logs. */
+ * own, into *@inner (ns-mnt-paths.c); @procfd is ckpt's /proc. When the
+ * namespace's root is not the host's (@host_root false), an executable,
+ * mapped file, cwd or root on a mount outside its tree is refused. Logs. */
 int mnt_paths_check(int procfd, uint32_t nsid, const struct mnt_pidns *procs, size_t nr_procs,
-		    MntEntry **mounts, size_t nr_mounts, MntInnerFile ***inner, size_t *nr_inner);
+		    MntEntry **mounts, size_t nr_mounts, bool host_root, MntInnerFile ***inner,
+		    size_t *nr_inner);
 
 /* Restore side: what prepare keeps from prepare to release. */
 struct mnt_ns_state {
