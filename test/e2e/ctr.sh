@@ -61,6 +61,33 @@ ctr_value() {
 	fail "no $1= in '$2'"
 }
 
+# ctr_session_start PORT TEST NOTE FIELD WANT: a connection to the server
+# held in CTR_CONN, one PING and a PUT, and the server's own view checked:
+# host name ctrTEST, its note NOTE and FIELD (pid, ppid) WANT; the view and
+# the request count kept in CTR_VIEW0 and CTR_N0.
+ctr_session_start() {
+	ctr_connect CTR_CONN "$CTR_NET.2" "$1"
+	ctr_pong "$CTR_CONN" 1
+	ctr_req "$CTR_CONN" "PUT put-$2-$CTR_RUN"
+	ctr_check "$CTR_CONN"
+	[[ $(ctr_value host "$CTR_REPLY") == "ctr$2" && $(ctr_value note "$CTR_REPLY") == "$3" &&
+		$(ctr_value "$4" "$CTR_REPLY") == "$5" ]] ||
+		fail "the server's view is not the container's: $CTR_REPLY"
+	CTR_VIEW0=$CTR_VIEW CTR_N0=$CTR_N
+}
+
+# ctr_session_after PORT: after the restore, the connection held goes on,
+# the server's own view as it was, and a new connection is served.
+ctr_session_after() {
+	local conn2
+	ctr_pong "$CTR_CONN" $((CTR_N0 + 1))
+	ctr_check "$CTR_CONN"
+	assert_same "the server's own view" "$CTR_VIEW0" "$CTR_VIEW"
+	ctr_connect conn2 "$CTR_NET.2" "$1"
+	ctr_pong "$conn2" $((CTR_N0 + 3))
+	ctr_close "$conn2"
+}
+
 # ctr_pong FD WANT: PING on FD must answer "PONG n=WANT": the server's
 # request counter, which goes on across the restore.
 ctr_pong() {

@@ -132,6 +132,28 @@ describe_pid() {
 		"$(proc_stat_field "$1" 4)" "$cmd"
 }
 
+# restore_faults_leave_nothing IMG PIDS SITE...: a restore of IMG by the
+# fault build (FCKPT) failed at each SITE in turn: it fails, every PID of
+# the array named PIDS is free again, the images are untouched and nothing
+# is left behind.
+restore_faults_leave_nothing() {
+	local img=$1 site d0 p
+	local -n pids_=$2
+	shift 2
+	for site; do
+		d0=$(image_digest "$img")
+		# shellcheck disable=SC2153 # FCKPT: set by the tests that call it
+		ck_cmd env CKPT_FAULT="$site" "$FCKPT" restore --images "$img" --detach
+		ck_assert_failed "restore with a fault at $site"
+		for p in "${pids_[@]}"; do
+			wait_for 10 "PID $p to be free after a fault at $site" is_gone "$p" ||
+				fail "a fault at $site left $(describe_pid "$p")"
+		done
+		[[ $(image_digest "$img") == "$d0" ]] || fail "the restore failed at $site changed the images"
+		assert_no_strays
+	done
+}
+
 # Fail if our session holds a process other than the PIDs given (checked
 # only when this shell leads its session, as under run.sh). Others are given
 # up to 5 s to exit and be reaped.

@@ -98,17 +98,7 @@ hostile "cgroupns-$(ns_id 6).img" "cgroup '/ck203-none-$$', the root of cgroup n
 	"roots[0].root=/ck203-none-$$"
 
 # Each step that makes a namespace, failed: nothing is left.
-for site in restore_ns_uts restore_ns_ipc restore_ns_time restore_ns_cgroup restore_ns_finish; do
-	d0=$(image_digest "$img")
-	ck_cmd env CKPT_FAULT="$site" "$FCKPT" restore --images "$img" --detach
-	ck_assert_failed "restore with a fault at $site"
-	for p in "${pids[@]}"; do
-		wait_for 10 "PID $p to be free after a fault at $site" is_gone "$p" ||
-			fail "a fault at $site left $(describe_pid "$p")"
-	done
-	[[ $(image_digest "$img") == "$d0" ]] || fail "the restore failed at $site changed the images"
-	assert_no_strays
-done
+restore_faults_leave_nothing "$img" pids restore_ns_uts restore_ns_ipc restore_ns_time restore_ns_cgroup restore_ns_finish
 
 # The pristine set restores; a dump of it failed at each step that saves
 # a namespace leaves it running.

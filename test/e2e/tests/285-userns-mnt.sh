@@ -63,20 +63,11 @@ grep -q "^note=$note$" <<<"$view0" || fail "the container's tmpfs has no note: $
 [[ -e $w/m/note ]] && fail "the host sees the container's tmpfs"
 
 dump_tree "$uns" "$img"
+# shellcheck disable=SC2034 # read by restore_faults_leave_nothing
 mapfile -t pids < <(printf '%s\n' "${TREE_PIDS[@]}")
 
 # Each step that makes the namespace, failed: nothing is left.
-for site in restore_mnt_userns_fork restore_mnt_userns; do
-	d0=$(image_digest "$img")
-	ck_cmd env CKPT_FAULT="$site" "$FCKPT" restore --images "$img" --detach
-	ck_assert_failed "restore with a fault at $site"
-	for p in "${pids[@]}"; do
-		wait_for 10 "PID $p to be free after a fault at $site" is_gone "$p" ||
-			fail "a fault at $site left $(describe_pid "$p")"
-	done
-	[[ $(image_digest "$img") == "$d0" ]] || fail "the restore failed at $site changed the images"
-	assert_no_strays
-done
+restore_faults_leave_nothing "$img" pids restore_mnt_userns_fork restore_mnt_userns
 
 restore_tree "$img" "$uns"
 self_check "$pid" "$w"

@@ -48,14 +48,7 @@ log "unshare $root, server $server (pid 1 inside)"
 ctr_veth "$server" eth0
 
 # State, from outside and from the server's own view; a connection held.
-conn=
-ctr_connect conn "$CTR_NET.2" "$port"
-ctr_pong "$conn" 1
-ctr_req "$conn" "PUT put-290-$CTR_RUN"
-ctr_check "$conn"
-[[ $(ctr_value host "$CTR_REPLY") == ctr290 && $(ctr_value note "$CTR_REPLY") == "$note" &&
-	$(ctr_value pid "$CTR_REPLY") == 1 ]] || fail "the server's view is not the container's: $CTR_REPLY"
-view0=$CTR_VIEW n0=$CTR_N
+ctr_session_start "$port" 290 "$note" pid 1
 outside0=$(ctr_outside_view "$root" "$server" /srv)
 log "outside view:"$'\n'"$outside0"
 grep -q "^shm $((0x290290)) " <<<"$outside0" || fail "no shm segment with key 0x290290 in the container"
@@ -70,14 +63,8 @@ ctr_restore "$img" --external "veth[eth0]:$CTR_HOSTIF@$CTR_BR"
 [[ $CTR_ROOT == "$root" ]] || fail "the restored root is $CTR_ROOT, was $root (a PID of the host's namespace)"
 server=$(ctr_find_inner "$CTR_ROOT" 1 290-ctr-server-) || fail "no server (pid 1 inside) in the restored container"
 assert_same "the container seen from outside" "$outside0" "$(ctr_outside_view "$CTR_ROOT" "$server" /srv)"
-ctr_pong "$conn" $((n0 + 1))
-ctr_check "$conn"
-assert_same "the server's own view" "$view0" "$CTR_VIEW"
-conn2=
-ctr_connect conn2 "$CTR_NET.2" "$port"
-ctr_pong "$conn2" $((n0 + 3))
-ctr_close "$conn2"
-ctr_check "$conn"
+ctr_session_after "$port"
+ctr_check "$CTR_CONN"
 ctr_kill_restored
-ctr_close "$conn"
+ctr_close "$CTR_CONN"
 assert_no_strays

@@ -95,14 +95,7 @@ ip link show "$hostif" >/dev/null || fail "no $hostif made by systemd-nspawn"
 CTR_HOSTIF=$hostif
 ctr_addr "$init" host0 host0
 
-conn=
-ctr_connect conn "$CTR_NET.2" "$port"
-ctr_pong "$conn" 1
-ctr_req "$conn" "PUT put-291-$CTR_RUN"
-ctr_check "$conn"
-[[ $(ctr_value host "$CTR_REPLY") == ctr291 && $(ctr_value note "$CTR_REPLY") == "$note" &&
-	$(ctr_value ppid "$CTR_REPLY") == 1 ]] || fail "the server's view is not the container's: $CTR_REPLY"
-view0=$CTR_VIEW n0=$CTR_N
+ctr_session_start "$port" 291 "$note" ppid 1
 outside0=$(ctr_outside_view "$init" "$server" /srv)
 log "outside view:"$'\n'"$outside0"
 grep -q "^shm $((0x290290)) " <<<"$outside0" || fail "no shm segment with key 0x290290 in the container"
@@ -151,13 +144,7 @@ ctr_restore "$img" "${restore_ext[@]}" --external "veth[host0]:$hostif@$CTR_BR"
 server=$(ctr_find_inner "$CTR_ROOT" "$inner" ctr-server) || fail "no server ($inner inside) in the restored container"
 assert_same "the container seen from outside" "$outside0" "$(ctr_outside_view "$CTR_ROOT" "$server" /srv)"
 assert_same "the container's mounts" "$mounts0" "$(ctr_mounts "$CTR_ROOT")"
-ctr_pong "$conn" $((n0 + 1))
-ctr_check "$conn"
-assert_same "the server's own view" "$view0" "$CTR_VIEW"
-conn2=
-ctr_connect conn2 "$CTR_NET.2" "$port"
-ctr_pong "$conn2" $((n0 + 3))
-ctr_close "$conn2"
+ctr_session_after "$port"
 ctr_kill_restored
-ctr_close "$conn"
+ctr_close "$CTR_CONN"
 assert_no_strays

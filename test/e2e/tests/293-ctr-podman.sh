@@ -96,14 +96,7 @@ wait_for 20 "the server to listen" listening_inside ||
 log "conmon $conmon, server $server (pid 1 inside)"
 ctr_veth "$server" eth0
 
-conn=
-ctr_connect conn "$CTR_NET.2" "$port"
-ctr_pong "$conn" 1
-ctr_req "$conn" "PUT put-293-$CTR_RUN"
-ctr_check "$conn"
-[[ $(ctr_value host "$CTR_REPLY") == ctr293 && $(ctr_value note "$CTR_REPLY") == "$note" &&
-	$(ctr_value pid "$CTR_REPLY") == 1 ]] || fail "the server's view is not the container's: $CTR_REPLY"
-view0=$CTR_VIEW n0=$CTR_N
+ctr_session_start "$port" 293 "$note" pid 1
 
 # The limits podman set, read where the container's cgroups are.
 limits() {
@@ -175,12 +168,6 @@ ctr_restore "$img" "${restore_ext[@]}" --external "veth[eth0]:$CTR_HOSTIF@$CTR_B
 server=$CTR_ROOT
 assert_same "the container seen from outside" "$outside0" \
 	"$(ctr_outside_view "$server" "$server" /srv)"$'\n'"$(limits "$server")"$'\n'"$(mounts "$server")"
-ctr_pong "$conn" $((n0 + 1))
-ctr_check "$conn"
-assert_same "the server's own view" "$view0" "$CTR_VIEW"
-conn2=
-ctr_connect conn2 "$CTR_NET.2" "$port"
-ctr_pong "$conn2" $((n0 + 3))
-ctr_close "$conn2"
+ctr_session_after "$port"
 ctr_kill_restored
-ctr_close "$conn"
+ctr_close "$CTR_CONN"
