@@ -8,6 +8,10 @@
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
 #   make FAULT=1 B=build-fault build-fault/ckpt   a test build with fault sites (src/fault.h)
+#   make man          the man pages, into build/man (from doc/*.txt, doc/mkman.py)
+#   make install      ckpt into $(PREFIX)/sbin, scripts/ckpt-* into $(PREFIX)/bin,
+#                     their man pages; PREFIX=/usr/local, DESTDIR for a staging root
+#   make uninstall    removes what make install put there
 
 CC      ?= gcc
 VERSION := 0.1.0
@@ -16,7 +20,7 @@ B       := build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	   -Wshadow -Wformat=2 -D_GNU_SOURCE -DCKPT_VERSION='"$(VERSION)"' \
-	   -I$(B)/proto -Isrc -include src/banned.h
+	   -I$(B)/proto -I$(B)/doc -Isrc -include src/banned.h
 ifdef WERROR
 CFLAGS  += -Werror
 endif
@@ -43,8 +47,9 @@ TARGET_BINS := $(patsubst test/e2e/targets/%.c,$(B)/targets/%,$(TARGET_SRCS))
 TOOL_SRCS := $(wildcard test/tools/*.c)
 TOOL_BINS := $(patsubst test/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all test unit e2e bench check-style format lint clean fuzz fuzz-slice fuzz-build
-all: ckpt
+.PHONY: all test unit e2e bench check-style format lint clean fuzz fuzz-slice fuzz-build \
+	man install uninstall
+all: ckpt man
 
 $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(B)/proto
@@ -56,6 +61,23 @@ $(B)/proto/%.pb-c.o: $(B)/proto/%.pb-c.c
 $(B)/src/%.o: src/%.c $(PROTO_H) $(wildcard src/*.h)
 	@mkdir -p $(B)/src
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Man pages and the --help text of ckpt from one source per program
+# (doc/NAME.SECTION.txt, doc/README.md): options.c includes usage.h.
+MAN_SRCS  := $(wildcard doc/*.[18].txt)
+MAN_PAGES := $(patsubst doc/%.txt,$(B)/man/%,$(MAN_SRCS))
+
+$(B)/doc/usage.h: doc/ckpt.8.txt doc/mkman.py
+	@mkdir -p $(B)/doc
+	python3 doc/mkman.py help $< $@
+
+$(B)/src/options.o: $(B)/doc/usage.h
+
+$(B)/man/%: doc/%.txt doc/mkman.py
+	@mkdir -p $(B)/man
+	python3 doc/mkman.py man $< $@ $(VERSION)
+
+man: $(MAN_PAGES)
 
 $(B)/libckpt.a: $(OBJS) $(PROTO_O)
 	rm -f $@
@@ -115,7 +137,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do CK_FORK=yes $$t; done
 
 # Test 96 walks the fault sites of a FAULT=1 build of its own.
-e2e: ckpt $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
+e2e: ckpt man $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
 	$(MAKE) FAULT=1 B=build-fault $(if $(WERROR),WERROR=1) build-fault/ckpt
 	test/e2e/run.sh
 
@@ -148,6 +170,38 @@ $(B)/bench: test/bench/bench.c test/bench/tree.h
 bench: ckpt $(B)/bench
 	$(B)/bench ./ckpt
 
+# ckpt goes to sbin (it needs root, as criu does), the scripts to bin;
+# a script's man page is installed with the script, criu-lite's with
+# criu-lite/criu. Pages are installed as they are (not gzipped).
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+SCRIPTS := $(filter-out %~ %.orig,$(wildcard scripts/ckpt-*))
+
+install: ckpt man
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 ckpt $(DESTDIR)$(SBINDIR)/ckpt
+	install -m 0644 $(B)/man/ckpt.8 $(DESTDIR)$(MANDIR)/man8/ckpt.8
+	set -e; for s in $(SCRIPTS); do \
+		n=$${s##*/}; \
+		install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1; \
+		install -m 0755 $$s $(DESTDIR)$(BINDIR)/$$n; \
+		if [ -f $(B)/man/$$n.1 ]; then \
+			install -m 0644 $(B)/man/$$n.1 $(DESTDIR)$(MANDIR)/man1/$$n.1; fi; \
+	done
+	set -e; if [ -x criu-lite/criu ]; then \
+		install -d $(DESTDIR)$(BINDIR); \
+		install -m 0755 criu-lite/criu $(DESTDIR)$(BINDIR)/criu-lite; \
+		install -m 0644 $(B)/man/criu-lite.8 $(DESTDIR)$(MANDIR)/man8/criu-lite.8; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ckpt $(DESTDIR)$(MANDIR)/man8/ckpt.8 \
+		$(DESTDIR)$(BINDIR)/criu-lite $(DESTDIR)$(MANDIR)/man8/criu-lite.8
+	set -e; for s in $(SCRIPTS); do n=$${s##*/}; \
+		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1; done
+
 STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:
 	clang-format --dry-run --Werror $(STYLE_FILES)
@@ -155,9 +209,9 @@ check-style:
 format:
 	clang-format -i $(STYLE_FILES)
 
-lint: $(PROTO_H)
+lint: $(PROTO_H) $(B)/doc/usage.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--suppress=missingIncludeSystem -I src -I $(B)/proto src
+		--suppress=missingIncludeSystem -I src -I $(B)/proto -I $(B)/doc src
 
 clean:
 	rm -rf build build-asan build-fuzz build-fault ckpt

@@ -321,71 +321,19 @@ int options_parse(int argc, char **argv, struct options *o)
 	return check_required(o);
 }
 
+/*
+ * The usage texts come from the man page's source, doc/ckpt.8.txt, made
+ * into usage.h by doc/mkman.py (make): `ckpt COMMAND --help` prints the
+ * part of the man page that is that command's, so that they agree.
+ */
+#include "usage.h"
+
 const char *options_usage(enum ckpt_command cmd)
 {
-	switch (cmd) {
-	case CMD_DUMP:
-		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "                 [--external KIND[KEY]:VALUE]... [-v]\n"
-		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
-		       "  not exist or be empty), then kill it unless --leave-running.\n"
-		       "  --parent DIR: store only the pages written since DIR (the last\n"
-		       "  pre-dump of the tree); restore reads the others from there.\n"
-		       "  --compress: compress the memory images, with lz4 (fast, the\n"
-		       "  default) or zstd (smaller).\n"
-		       "  --ext-unix-sk: a unix socket connected to a process outside the\n"
-		       "  tree, on fd 3 or above, is reconnected to its peer's address on\n"
-		       "  restore (without it, it is an outside end, as on fd 0-2).\n"
-		       "  --free-memory: free the tree's memory as it is stored (less memory\n"
-		       "  needed). The risk: if ckpt dies during the dump, the tree dies too\n"
-		       "  (without it, the tree runs on as it was).\n"
-		       "  --external KIND[KEY]:VALUE: KEY (say a mount point, mnt[/data]:data)\n"
-		       "  is outside the tree: saved as a reference named VALUE, given again\n"
-		       "  at restore.\n";
-	case CMD_PREDUMP:
-		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
-		       "                     [--compress[=lz4|zstd]] [-v]\n"
-		       "  Save the memory of the tree rooted at PID into DIR and let it run on,\n"
-		       "  tracking the pages it writes: a later pre-dump or dump with\n"
-		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
-		       "  tracking.\n";
-	case CMD_RESTORE:
-		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [-v]\n"
-		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
-		       "  --detach, wait for it and exit with its status.\n"
-		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
-		       "  where its PIDs are the saved ones whatever the host's are, under\n"
-		       "  an init of ckpt's that stays while the tree runs.\n"
-		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
-		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
-		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
-		       "  outside end ID ('ckpt show' lists them, e.g. pipe:[1234]).\n"
-		       "  --external KIND[KEY]:VALUE: what stands on this machine for the\n"
-		       "  outside thing saved as KEY (say mnt[data]:/srv/data).\n"
-		       "  --cgroup-root [CONTROLLER:]PATH: the tree's cgroups go below PATH\n"
-		       "  instead of their common cgroup (in the hierarchy of CONTROLLER, or\n"
-		       "  'cgroup2'; without it, in every hierarchy not named otherwise).\n";
-	case CMD_SHOW:
-		return "usage: ckpt show --images DIR [--json]\n"
-		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
-	case CMD_CHECK:
-		return "usage: ckpt check\n"
-		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
-	default:
-		return "usage: ckpt COMMAND [OPTIONS]\n"
-		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
-		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "               [--external KIND[KEY]:VALUE]... [-v]\n"
-		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
-		       "               [--compress[=lz4|zstd]] [-v]\n"
-		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
-		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [-v]\n"
-		       "  ckpt show    --images DIR [--json]\n"
-		       "  ckpt check\n"
-		       "  ckpt --version | --help | COMMAND --help\n";
-	}
+	const char *name = command_name(cmd);
+
+	for (size_t i = 0; i < ARRAY_SIZE(usage_commands); i++)
+		if (!strcmp(usage_commands[i].command, name))
+			return usage_commands[i].text;
+	return usage_general;
 }
