@@ -20,6 +20,7 @@
 #include "ns-net.h"
 #include "ns.h"
 #include "proc.h"
+#include "progress.h"
 #include "restore.h"
 #include "threads.h"
 #include "util.h"
@@ -421,6 +422,8 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = ns_ready_all(rs);
 	if (r >= 0)
 		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
+	/* The line ends before the tree may write to the terminal. */
+	progress_end();
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
 		if (r >= 0) {

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "fault.h"
 #include "options.h"
+#include "progress.h"
 #include "util.h"
 
 #include <signal.h>
@@ -40,9 +41,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_level = 1 + o.verbose;
+	if (o.command == CMD_DUMP || o.command == CMD_PREDUMP || o.command == CMD_RESTORE)
+		progress_start(argv[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(command_table); i++)
 		if (command_table[i].cmd == o.command) {
 			r = command_table[i].run(&o);
+			progress_end();
 			return r < 0 ? 1 : r;
 		}
 	return 1;

@@ -22,6 +22,7 @@
 #include "imgdir.h"
 #include "ns.h"
 #include "pages.h"
+#include "progress.h"
 #include "track.h"
 #include "util.h"
 
@@ -445,6 +446,9 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 		buf = r >= 0 ? relay_full(&f->relay, &len) : NULL;
 		if (buf) {
 			r = write_pieces(f->pid, &ws[b], buf);
+			/* Not in a new process filling its own (f->inf NULL). */
+			if (r >= 0 && f->inf)
+				progress_add(len);
 			relay_done(&f->relay);
 		} else if (r >= 0) {
 			r = relay_error(&f->relay) ?: -EIO;

@@ -14,6 +14,7 @@
 #include "mm.h"
 
 #include "pages.h"
+#include "progress.h"
 #include "track.h"
 #include "util.h"
 
@@ -437,6 +438,8 @@ static void *writer_main(void *arg)
 		 * the file (pages_undo_discard reads it from there). */
 		if (r >= 0)
 			r = img_flush(c->img);
+		if (r >= 0)
+			progress_add(len);
 		/* Failed before the buffer is free: an empty buffer tells the
 		 * copier that its batch is stored, and it may drop those pages. */
 		if (r < 0) {

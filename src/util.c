@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "util.h"
 
+#include "progress.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -39,6 +41,9 @@ static void vlog(const char *prefix, const char *fmt, va_list ap, int err)
 	if (got_interrupt && !strcmp(prefix, "ckpt: "))
 		return;
 	failure_told |= !strcmp(prefix, "ckpt: ");
+	/* The message takes the place of the progress line on a terminal. */
+	if (log_fd == STDERR_FILENO)
+		progress_clear();
 	/*
 	 * A message is one line, whatever it quotes: names from images, from
 	 * /proc or from the user may hold newlines or terminal escapes (8-bit
