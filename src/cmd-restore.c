@@ -422,8 +422,10 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = ns_ready_all(rs);
 	if (r >= 0)
 		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
-	/* The line ends before the tree may write to the terminal. */
-	progress_end();
+	/* The line ends before the tree may write to the terminal (on a
+	 * failure, its message takes the line's place). */
+	if (r >= 0)
+		progress_end();
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
 		if (r >= 0) {
