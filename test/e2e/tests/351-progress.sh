@@ -5,7 +5,10 @@
 # with at least the heap's size, ended by a newline, at most about four
 # updates a second; the restore shows "ckpt: restore: ..." the same way;
 # both exit 0 and the target's own self-check (every word of its heap) and
-# counters pass after the restore. Without a terminal the same commands
+# counters pass after the restore. A dump and a restore that fail after
+# the memory went by (CKPT_FAULT) leave one line on the terminal, the
+# failure's, the dump the target running, the restore nothing. Without a
+# terminal the same commands
 # print nothing at all on stderr. The line shows only after a second: the
 # FAULT=1 build (build-fault/ckpt) takes CKPT_PROGRESS_AFTER_MS=0 so that
 # a quick dump shows it too (a normal build never reads it).
@@ -39,6 +42,36 @@ open(sys.argv[1], "wb").write(data)
 sys.exit(p.wait())
 EOF
 
+# What a terminal shows of OUT: \r to the start of the line, ESC[K clears
+# the rest of it, \n a new line.
+cat >"$T/screen.py" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+lines, line, col, i = [], [], 0, 0
+while i < len(data):
+    c = data[i]
+    if data.startswith("\x1b[K", i):
+        del line[col:]
+        i += 3
+        continue
+    if c == "\r":
+        col = 0
+    elif c == "\n":
+        lines.append("".join(line))
+        line, col = [], 0
+    else:
+        if col < len(line):
+            line[col] = c
+        else:
+            line.append(c)
+        col += 1
+    i += 1
+if line:
+    lines.append("".join(line))
+print("\n".join(lines))
+EOF
+screen() { "$PYTHON" -I -S "$T/screen.py" "$1"; }
+
 # on_pty OUT ARGS...: run $FCKPT ARGS with stdin /dev/null, stdout to
 # $T/pty.stdout and stderr on a new pty, whose output goes to OUT; PTY_RC
 # is its exit status and PTY_MS the time it took.
@@ -66,6 +99,9 @@ check_line() {
 		fail "$what: other output on the terminal: $(head -c 300 "$T/other")"
 	[[ $(tail -c 2 "$out" | od -An -c | tr -d ' ') == '\r\n' ]] ||
 		fail "$what: the line does not end with a newline"
+	# On the terminal: one line, the last figures.
+	screen "$out" >"$T/screen"
+	(($(wc -l <"$T/screen") == 1)) || fail "$what: the terminal shows $(wc -l <"$T/screen") lines: $(head -c 300 "$T/screen")"
 	updates=$(wc -l <"$T/lines")
 	# Four a second at most, and a last one at the end (not a timing
 	# assertion: a slower run only allows more).
@@ -85,15 +121,38 @@ w=$T/w
 img=$T/img
 start_target "$w" 01-basic "$HEAP_MIB"
 pid=$TARGET_PID
-send_usr1 "$pid" "$w" 1
 self_check "$pid" "$w" 60
 id0=$(proc_identity "$pid")
 
-# On a terminal.
+# fail_on_pty WHAT SITE ARGS...: a command failed at SITE (after the
+# memory is moved) on a pty: exit 1, and the terminal shows one line, the
+# failure's, where the progress line was.
+fail_on_pty() {
+	local what=$1 site=$2
+	shift 2
+	CKPT_FAULT=$site on_pty "$T/fail.tty" "$@"
+	((PTY_RC == 1)) || fail "$what failed at $site: exit $PTY_RC, want 1"
+	tr '\r' '\n' <"$T/fail.tty" | grep -qE "^ckpt: $what: " ||
+		fail "$what failed at $site: no progress line before the failure"
+	screen "$T/fail.tty" >"$T/screen"
+	(($(wc -l <"$T/screen") == 1)) && grep -q '^ckpt: cannot ' "$T/screen" ||
+		fail "$what failed at $site: the terminal shows: $(head -c 300 "$T/screen")"
+	log "$what failed at $site; the terminal shows: $(cat "$T/screen")"
+}
+
+# On a terminal: a dump that fails once its memory is written leaves the
+# target running, and one line on the terminal.
+fail_on_pty dump dump_sync dump --pid "$pid" --images "$img"
+[[ -e $img ]] && fail "the failed dump left $img"
+send_usr1 "$pid" "$w" 1
+self_check "$pid" "$w" 60
+[[ $(check_value usr1) == 1 ]] || fail "usr1 count $(check_value usr1) after the failed dump, want 1"
 on_pty "$T/dump.tty" dump --pid "$pid" --images "$img"
 ((PTY_RC == 0)) || fail "dump on a pty failed (exit $PTY_RC): $(tr '\r' '\n' <"$T/dump.tty" | tail -n 2)"
 check_line "$T/dump.tty" dump
 reap "$pid"
+wait_gone "$pid"
+fail_on_pty restore restore_files_last restore --images "$img" --detach
 wait_gone "$pid"
 on_pty "$T/restore.tty" restore --images "$img" --detach
 ((PTY_RC == 0)) || fail "restore on a pty failed (exit $PTY_RC): $(tr '\r' '\n' <"$T/restore.tty" | tail -n 2)"
