@@ -77,11 +77,11 @@ assert_still_fine "$bad" "${ws[2]}" 1
 grep -qx "0::/$CG_NAME" "/proc/$bad/cgroup" || fail "the job not dumped left its cgroup"
 
 # The manifest: a line per job dumped, with its pid, image set, uid, cgroup.
-m=$img/manifest
-(($(grep -vc '^#' "$m") == 2)) || fail "the manifest has $(grep -vc '^#' "$m") jobs, want 2"
+mf=$img/manifest
+(($(grep -vc '^#' "$mf") == 2)) || fail "the manifest has $(grep -vc '^#' "$mf") jobs, want 2"
 for p in "${pids[@]:0:2}"; do
-	awk -F'\t' -v p="$p" -v cg="$cg" '$1 == p && $3 == p "-01-basic" && $4 == 0 && $5 == cg { f = 1 } END { exit !f }' "$m" ||
-		fail "no manifest line for job $p: $(grep "^$p" "$m")"
+	awk -F'\t' -v p="$p" -v cg="$cg" '$1 == p && $3 == p "-01-basic" && $4 == 0 && $5 == cg { f = 1 } END { exit !f }' "$mf" ||
+		fail "no manifest line for job $p: $(grep "^$p" "$mf")"
 	[[ -f $img/$p-01-basic/inventory.img ]] || fail "no image set for job $p"
 done
 
@@ -91,7 +91,8 @@ flock -n "$lk" || fail "cannot take the lock of $img"
 run_script "$T/busy.out" "$SCRIPTS/ckpt-resume" --images "$img"
 exec {lk}>&-
 ((RUN_RC == 1)) || fail "ckpt-resume of a locked directory exited $RUN_RC, want 1"
-[[ $(wc -l <"$T/busy.out.err") == 1 ]] && grep -q "^ckpt-resume: cannot resume: '$img' is in use" "$T/busy.out.err" ||
+[[ $(wc -l <"$T/busy.out.err") == 1 ]] || fail "ckpt-resume of a locked directory wrote more than one line"
+grep -q "^ckpt-resume: cannot resume: '$img' is in use" "$T/busy.out.err" ||
 	fail "ckpt-resume of a locked directory: $(head -n 2 "$T/busy.out.err")"
 [[ -s $T/busy.out ]] && fail "ckpt-resume of a locked directory printed: $(head -n 1 "$T/busy.out")"
 
