@@ -87,6 +87,20 @@ progress() {
 }
 
 # The manifest: a comment line, then one line per job, fields separated
-# by tabs: pid, command, image set (a directory of DIR), uid, cgroup.
+# by tabs: pid, command, image set (a directory of DIR), uid, cgroup (as
+# KIND:PATH: `cgroup2:/a/b`, `pids:/a`, `name=systemd:/a`; `-` if none).
 # shellcheck disable=SC2034 # used by the scripts that source this
 MANIFEST_HEADER='# ckpt-suspend manifest: pid, command, image set, uid, cgroup (tab-separated)'
+
+# cg_dir KIND:PATH: the directory of that cgroup on this machine (its
+# hierarchy's mount point and PATH); false if the hierarchy is not mounted.
+cg_dir() {
+	local kind=${1%%:*} path=${1#*:} m
+	if [[ $kind == cgroup2 ]]; then
+		m=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+	else
+		m=$(awk -v k="$kind" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++) if (o[i] == k) { print $2; exit } }' /proc/self/mounts)
+	fi
+	[[ -n $m ]] || return 1
+	printf '%s%s\n' "${m%/}" "$path"
+}

@@ -80,7 +80,7 @@ grep -qx "0::/$CG_NAME" "/proc/$bad/cgroup" || fail "the job not dumped left its
 mf=$img/manifest
 (($(grep -vc '^#' "$mf") == 2)) || fail "the manifest has $(grep -vc '^#' "$mf") jobs, want 2"
 for p in "${pids[@]:0:2}"; do
-	awk -F'\t' -v p="$p" -v cg="$cg" '$1 == p && $3 == p "-01-basic" && $4 == 0 && $5 == cg { f = 1 } END { exit !f }' "$mf" ||
+	awk -F'\t' -v p="$p" -v cg="cgroup2:/$CG_NAME" '$1 == p && $3 == p "-01-basic" && $4 == 0 && $5 == cg { f = 1 } END { exit !f }' "$mf" ||
 		fail "no manifest line for job $p: $(grep "^$p" "$mf")"
 	[[ -f $img/$p-01-basic/inventory.img ]] || fail "no image set for job $p"
 done
