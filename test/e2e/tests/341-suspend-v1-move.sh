@@ -5,8 +5,8 @@
 # 01-basic). ckpt-suspend --cgroup --leave-running -j 2 dumps both at once
 # and leaves them running (they check themselves and count on). Then the
 # node "goes down" (the jobs are killed, the cgroup removed, as on a node
-# that never had it). ckpt-resume --job restores one job only, ckpt-resume
-# the rest; with --cgroup-root both come back into the cgroup given in the
+# that never had it). ckpt-resume --job restores one job only (on a
+# terminal: its progress line), ckpt-resume the rest; with --cgroup-root both come back into the cgroup given in the
 # pids hierarchy, since theirs is missing, as they were at the suspend
 # (the signal counted after it is not); 05-child finds its child again.
 # shellcheck source=test/e2e/lib.sh
@@ -18,6 +18,7 @@ e2e_init
 SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
 [[ -x $SCRIPTS/ckpt-suspend && -x $SCRIPTS/ckpt-resume ]] ||
 	fail "no ckpt-suspend or ckpt-resume in $SCRIPTS"
+command -v script >/dev/null || skip "no script(1) (bsdutils)"
 export CKPT
 
 run_script() { # OUT COMMAND...: RUN_RC; stdout in OUT, stderr in OUT.err
@@ -77,8 +78,11 @@ done
 wait_tree_gone "$a" "$child" "$b"
 rmdir "$cg" || fail "cannot remove $cg"
 
-run_script "$T/res1.out" "$SCRIPTS/ckpt-resume" --images "$img" --job "$b" --cgroup-root "$moved"
+# On a terminal: a progress line for the job, and the summary.
+run_script "$T/res1.tty" script -q -e -c "$(printf '%q ' "$SCRIPTS/ckpt-resume" --images "$img" --job "$b" --cgroup-root "$moved")" /dev/null
+tr -d '\r' <"$T/res1.tty" >"$T/res1.out"
 ((RUN_RC == 0)) || fail "ckpt-resume --job $b exited $RUN_RC"
+grep -qE "^ +resumed +$b-01-basic +pid $b " "$T/res1.out" || fail "no progress line for job $b on the terminal"
 grep -qE "^ckpt-resume: 1 jobs resumed, 0 failed, 0 already resumed, " "$T/res1.out" || fail "ckpt-resume --job did not resume one job"
 [[ -e /proc/$a ]] && fail "ckpt-resume --job $b restored job $a too"
 [[ -e /proc/$b ]] || fail "job $b was not restored"
