@@ -13,19 +13,20 @@
 #   slurm_wait_idle      the node is up (idle)
 #   job_state JOBID      the job's state (PENDING, RUNNING, COMPLETED...)
 
-SL_DIR='' SL_PIDS=()
+SL_DIR='' SL_PIDS=() SL_PART=''
 
 slurm_cleanup() {
 	local p
 	[[ -n $SL_DIR ]] || return 0
-	# Jobs first (their processes are slurmstepd's), then the daemons.
-	[[ -n ${SLURM_CONF:-} ]] && timeout 10 scancel --full -p "$SL_PART" >/dev/null 2>&1
+	# Jobs first (their processes are our slurmd's slurmstepd's, not
+	# the test's children), then the daemons.
+	if [[ -n ${SL_PART:-} ]] && timeout 10 scancel --full -s KILL -p "$SL_PART" >/dev/null 2>&1; then
+		wait_for 20 "the test's jobs to end" sl_no_jobs || true
+	fi
 	for p in "${SL_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${SL_PIDS[@]}"; do
 		wait_for 10 "slurm daemon $p to stop" is_gone "$p" || kill -9 "$p" 2>/dev/null
 	done
-	# What slurmstepd left (a job's processes are not the test's children).
-	pkill -KILL -f "^slurmstepd: \[" 2>/dev/null
 	[[ ${E2E_KEEP:-0} == 1 ]] || rm -rf -- "$SL_DIR"
 	SL_DIR=''
 }
@@ -110,6 +111,10 @@ EOF
 	wait_for 40 "the node to be idle" slurm_idle ||
 		fail "slurm did not come up: $(tail -n 3 "$SL_DIR/slurmctld.log" "$SL_DIR/slurmd.log" 2>/dev/null | tr '\n' ' ')"
 	log "slurm: node $node, slurmctld port $SL_CTLD_PORT, slurmd port $SL_SLURMD_PORT, in $SL_DIR"
+}
+
+sl_no_jobs() {
+	[[ -z $(timeout 10 squeue -h -p "$SL_PART" -t RUNNING,COMPLETING,SUSPENDED 2>/dev/null) ]]
 }
 
 slurm_idle() {
