@@ -9,7 +9,8 @@
 # refused with one line. ckpt-resume, not on a terminal, prints only the
 # summary, restores both jobs into the cgroup (each checks itself, counts
 # on, its sequence goes on), removes their image sets with --remove and,
-# run again, restores nothing (already resumed).
+# run again, restores nothing (already resumed). A second suspend into
+# the same directory and its resume take the same jobs again.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/cgroup.sh
@@ -125,5 +126,27 @@ grep -qE "^ckpt-resume: 0 jobs resumed, 0 failed, 2 already resumed" "$T/again.o
 	fail "ckpt-resume run again: $(head -n 1 "$T/again.out")"
 for i in 0 1; do self_check "${pids[i]}" "${ws[i]}"; done
 
-kill_tree "${pids[@]}"
+# The next maintenance into the same directory: the same jobs (same PIDs
+# and names) get image sets of new names, which the resume does not take
+# for the ones it restored already.
+kill -9 "$bad"
+reap "$bad"
+run_script "$T/sus2.out" "$SCRIPTS/ckpt-suspend" --images "$img" --cgroup "$cg"
+((RUN_RC == 0)) || fail "the second ckpt-suspend exited $RUN_RC"
+grep -qE "^ckpt-suspend: cgroup $cg: 2 jobs dumped, 0 failed, " "$T/sus2.out" || fail "the second suspend did not dump 2 jobs"
+for p in "${pids[@]:0:2}"; do
+	wait_for 10 "job $p to be gone" is_gone "$p" || fail "job $p runs on after the second suspend"
+	[[ -f $img/$p-01-basic.2/inventory.img ]] || fail "no image set $p-01-basic.2"
+done
+run_script "$T/res3.out" "$SCRIPTS/ckpt-resume" --images "$img"
+((RUN_RC == 0)) || fail "the second resume exited $RUN_RC"
+grep -qE "^ckpt-resume: 2 jobs resumed, 0 failed, 2 already resumed, " "$T/res3.out" ||
+	fail "the second resume: $(head -n 1 "$T/res3.out")"
+for i in 0 1; do
+	[[ -e /proc/${pids[i]} ]] || fail "job ${pids[i]} was not restored the second time"
+	track_pid "${pids[i]}"
+	self_check "${pids[i]}" "${ws[i]}"
+done
+
+kill_tree "${pids[@]:0:2}"
 assert_no_strays
