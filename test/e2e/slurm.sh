@@ -5,11 +5,13 @@
 # and slurmd (slurm.conf in that directory, SlurmUser as packaged, ports
 # free for this run, state and spool there, proctrack/linuxproc and
 # task/none: no cgroup plugin; cred_expire=5, the wait before a requeued
-# job may start again, 120 s by default). Nothing system-wide is used or changed;
+# job may start again, 120 s by default; two jobs a core, so that a test's
+# jobs run side by side on a machine of one CPU). Nothing system-wide is used or changed;
 # everything started is stopped and the directory removed at the end,
 # even when the test fails.
 #
 #   slurm_start          start munged, slurmctld, slurmd; SLURM_CONF set
+#                        (SL_CPUS=N: the node's CPUs, default nproc's)
 #   slurm_wait_idle      the node is up (idle)
 #   job_state JOBID      the job's state (PENDING, RUNNING, COMPLETED...)
 
@@ -101,8 +103,8 @@ MpiDefault=none
 ReturnToService=2
 JobRequeue=1
 PlugStackConfig=$SL_DIR/plugstack.conf
-NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=$(nproc) State=UNKNOWN
-PartitionName=$SL_PART Nodes=$node Default=YES MaxTime=INFINITE State=UP
+NodeName=$node NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) CPUs=${SL_CPUS:-$(nproc)} State=UNKNOWN
+PartitionName=$SL_PART Nodes=$node Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:2
 EOF
 	: >"$SL_DIR/plugstack.conf"
 	export SLURM_CONF=$conf
