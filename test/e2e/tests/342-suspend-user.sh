@@ -8,7 +8,8 @@
 # each in a session of its own: memcached runs as the user again with its
 # threads, the keys stored before (one of 100 KiB, one with flags) come
 # back over the connection kept open across the suspend and over a new
-# one; the user's 01-basic checks itself and counts on.
+# one; the user's 01-basic checks itself and counts on. ckpt-suspend
+# --user root is refused with one line, nothing touched.
 #
 # The user is made for the test (a name of its own per run), not Debian's
 # memcache: a memcached of the system, or of another test running beside
@@ -107,6 +108,14 @@ mc_set "$c" big 7 "$big"
 threads0=$(thread_snapshot "$mc")
 
 img=$T/suspend
+# root is never a user to suspend: every daemon of the system is root's.
+run_script "$T/root.out" "$SCRIPTS/ckpt-suspend" --images "$img" --user root {c}>&-
+((RUN_RC == 1)) || fail "ckpt-suspend --user root exited $RUN_RC, want 1"
+[[ $(wc -l <"$T/root.out.err") == 1 && ! -s $T/root.out ]] || fail "ckpt-suspend --user root: not one line on stderr"
+grep -q "^ckpt-suspend: cannot suspend user 'root': it is root" "$T/root.out.err" || fail "ckpt-suspend --user root: $(head -n 1 "$T/root.out.err")"
+[[ -e $img ]] && fail "ckpt-suspend --user root made $img"
+assert_still_fine "$rootjob" "$wr" 1
+
 run_script "$T/sus.out" "$SCRIPTS/ckpt-suspend" --images "$img" --user "$user" {c}>&-
 ((RUN_RC == 0)) || fail "ckpt-suspend --user exited $RUN_RC"
 grep -qE "^ckpt-suspend: user $user \(uid $uid\): 2 jobs dumped, 0 failed, [0-9.]+ [KMG]?i?B in [0-9.]+ s into $img\$" "$T/sus.out" ||
@@ -117,7 +126,7 @@ for p in "$mc" "$job"; do
 	((REAP_STATUS == 137)) || fail "job $p ended with status $REAP_STATUS after the suspend, want 137 (SIGKILL)"
 done
 wait_for 10 "the user's processes to be gone" user_gone || fail "processes of $user left after the suspend"
-assert_still_fine "$rootjob" "$wr" 1
+assert_still_fine "$rootjob" "$wr" 2
 for p in "$mc" "$job"; do
 	awk -F'\t' -v p="$p" -v u="$uid" '$1 == p && $4 == u { f = 1 } END { exit !f }' "$img/manifest" ||
 		fail "no manifest line for job $p of uid $uid"
