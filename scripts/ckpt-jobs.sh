@@ -1,18 +1,22 @@
 # shellcheck shell=bash
 # ckpt-jobs.sh - what ckpt-suspend, ckpt-resume and ckpt-run share: the ckpt
 # binary, one-line failures, the lock of an image directory, progress
-# lines (on a terminal only) and sizes. Sourced, not run.
+# lines (on a terminal only) and sizes. Sourced, not run: the scripts look
+# for it beside themselves, then in ../lib/ckpt/ (an install's place).
 
-# The ckpt to run: $CKPT, else the one built beside this script, else PATH's.
+# The ckpt to run: $CKPT, else the one built in the source tree of the
+# script (scripts/../ckpt), else the one installed beside it, else PATH's.
 ckpt_bin() {
 	local here
 	if [[ -n ${CKPT:-} ]]; then
 		printf '%s\n' "$CKPT"
 		return
 	fi
-	here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-	if [[ -x $here/../ckpt ]]; then
+	here=$(dirname "$(readlink -f "$0")")
+	if [[ -x $here/../ckpt && -f $here/../src/main.c ]]; then
 		printf '%s\n' "$here/../ckpt"
+	elif [[ -x $here/ckpt ]]; then
+		printf '%s\n' "$here/ckpt"
 	else
 		command -v ckpt || printf 'ckpt\n'
 	fi
