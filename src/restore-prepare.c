@@ -662,7 +662,7 @@ void restore_release(struct restore *rs)
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 }
 
-int restore_verify(const char *dir)
+int restore_verify(const char *dir, bool pages)
 {
 	struct restore rs = { .dirfd = -1, .tty_fd = -1, .log_pipe = -1, .verify_only = true };
 	int r;
@@ -670,7 +670,7 @@ int restore_verify(const char *dir)
 	r = restore_load(&rs, dir);
 	if (r >= 0)
 		r = restore_check(&rs);
-	if (r >= 0)
+	if (r >= 0 && pages)
 		r = verify_pages(&rs);
 	restore_release(&rs);
 	return r;
