@@ -63,3 +63,24 @@ one_line_failure() {
 	((n == 1)) || fail "$2: $n lines on stderr, want one: $(head -c 300 "$1")"
 	grep -q '^ckpt: cannot ' "$1" || fail "$2: stderr is not 'ckpt: cannot ...': $(head -c 300 "$1")"
 }
+
+# stream_receive 'DUMP ARGS' DIR: ckpt DUMP ARGS --images - | ckpt receive
+# --images DIR, both must succeed.
+stream_receive() {
+	stream_receive_try "$@"
+	((DUMP_RC == 0)) || fail "ckpt $1 failed (exit $DUMP_RC): $(head -c 300 "$T/dump.err")"
+	((REST_RC == 0)) || fail "ckpt receive failed (exit $REST_RC): $(head -c 300 "$T/rest.err")"
+}
+
+# stream_receive_try 'DUMP ARGS' DIR: the same, setting DUMP_RC and REST_RC.
+stream_receive_try() {
+	local -a d
+	read -ra d <<<"$1"
+	log "+ ckpt ${d[*]} --images - | ckpt receive --images $2"
+	timeout -k 5 "$CKPT_TIMEOUT" "$CKPT" "${d[@]}" --images - 2>"$T/dump.err" </dev/null |
+		timeout -k 5 "$CKPT_TIMEOUT" "$CKPT" receive --images "$2" >"$T/rest.out" 2>"$T/rest.err"
+	DUMP_RC=${PIPESTATUS[0]} REST_RC=${PIPESTATUS[1]}
+	log "  dump exit $DUMP_RC, receive exit $REST_RC"
+	sed 's/^/  dump stderr: /' "$T/dump.err" >&2
+	sed 's/^/  receive stderr: /' "$T/rest.err" >&2
+}
