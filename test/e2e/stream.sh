@@ -84,3 +84,30 @@ stream_receive_try() {
 	sed 's/^/  dump stderr: /' "$T/dump.err" >&2
 	sed 's/^/  receive stderr: /' "$T/rest.err" >&2
 }
+
+# stream_pair MODE 'DUMP ARGS' 'RESTORE ARGS': dump --images - --handshake
+# and restore --images - --handshake joined both ways by stream-pair.py
+# (MODE: plain or cut-ready); sets DUMP_RC, REST_RC and SAID (what the
+# restore side wrote on its stdout, one line each).
+stream_pair() {
+	local -a d r
+	read -ra d <<<"$2"
+	read -ra r <<<"$3"
+	log "+ ckpt ${d[*]} --images - --handshake <=> ckpt ${r[*]} --images - --handshake ($1)"
+	timeout -k 5 $((CKPT_TIMEOUT * 2)) "$PYTHON" "$E2E_DIR/stream-pair.py" "$1" "$T/pair.rc" \
+		"$T/dump.err" "$T/rest.err" -- "$CKPT" "${d[@]}" --images - --handshake \
+		-- "$CKPT" "${r[@]}" --images - --handshake </dev/null >&2 || fail "stream-pair.py failed (exit $?)"
+	read -r DUMP_RC REST_RC <"$T/pair.rc"
+	SAID=$(tail -n +2 "$T/pair.rc" | tr '\n' ' ')
+	log "  dump exit $DUMP_RC, restore exit $REST_RC, the restore said: $SAID"
+	sed 's/^/  dump stderr: /' "$T/dump.err" >&2
+	sed 's/^/  restore stderr: /' "$T/rest.err" >&2
+}
+
+# inner_pids PID: the host pids of processes whose pid in their own (child)
+# pid namespace is PID, one a line.
+inner_pids() {
+	grep -l -E "^NSpid:[[:space:]]+[0-9]+[[:space:]]+$1\$" /proc/[0-9]*/status 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/status|\1|'
+}
+no_inner_pid() { [[ -z $(inner_pids "$1") ]]; }
