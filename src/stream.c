@@ -150,6 +150,8 @@ int stream_dump_begin(const struct options *o, struct imgdir *dir, struct stream
 	/* A reader gone is a write error (EPIPE) like any other, not an
 	 * interruption (catch_interrupts() counts SIGPIPE as one). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Fewer round trips through a pipe (1 MiB: the unprivileged limit). */
+	(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, STREAM_CHUNK);
 	so = xzalloc(sizeof(*so));
 	so->fd = STDOUT_FILENO;
 	so->in = STDIN_FILENO;

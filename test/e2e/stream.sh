@@ -13,7 +13,7 @@ stream_stages_mark() { STAGES0=$(stream_stages); }
 
 # No stage of ours left: only those there were at the mark (bounded wait:
 # the remover of a ckpt that was killed takes a moment).
-stream_no_new_stage() { [[ -z $(comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | grep .) ]]; }
+stream_no_new_stage() { ! comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | grep -q .; }
 assert_no_stage_left() {
 	wait_for 10 "the stages in /dev/shm to go" stream_no_new_stage ||
 		fail "left in /dev/shm: $(comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | tr '\n' ' ')"
@@ -49,6 +49,7 @@ stream_pipe_bg() {
 		fail "neither the stream nor $root ended"
 	if is_dead "$root"; then
 		wait "$root"
+		# shellcheck disable=SC2034 # for the caller, as reap() sets it
 		REAP_STATUS=$?
 	fi
 	wait "$bg"
