@@ -5,6 +5,7 @@
 
 #include "image.h"
 #include "pstree.pb-c.h"
+#include "fault.h"
 #include "util.h"
 
 #include <errno.h>
@@ -92,7 +93,7 @@ void stream_restore_done(void)
 int stream_restore_ready(void)
 {
 	char line[64];
-	int r = write_full(STDOUT_FILENO, "ready\n", 6);
+	int r = FAULT_OR(stream_ready, -EPIPE, write_full(STDOUT_FILENO, "ready\n", 6));
 
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot tell the dump side it is ready");

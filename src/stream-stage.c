@@ -4,6 +4,7 @@
  * cannot. */
 #include "stream.h"
 
+#include "fault.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -98,7 +99,7 @@ int stage_create(struct stage *s, const char *verb)
 	if (rootfd < 0)
 		return pr_errno(-errno, "cannot %s: cannot open %s", verb, STAGE_ROOT);
 	/* mkdtemp: a new directory (mkdir fails on any existing name), 0700. */
-	if (!mkdtemp(tmpl))
+	if (!FAULT_OR(stream_stage, (errno = ENOSPC, NULL), mkdtemp(tmpl)))
 		return pr_errno(-errno, "cannot %s: cannot make a directory in %s", verb,
 				STAGE_ROOT);
 	s->path = xstrdup(tmpl);
