@@ -54,6 +54,8 @@ int stream_restore_receive(const char **ret_path, bool wait_pids)
 	InventoryEntry *inv = NULL;
 	int dirfd = -1, r;
 
+	if (isatty(STDIN_FILENO))
+		return pr_fail(-ENOTTY, "cannot restore: stdin is a terminal, not an image stream");
 	r = stage_create(&stage, "restore");
 	if (r >= 0)
 		r = imgdir_create(&d, stage.set);
