@@ -29,7 +29,7 @@
  * restore of System V IPC objects, which the tree of test 96 has none of:
  * not listed, tests 101 and 103 walk them; n: of a namespace of the
  * tree's, test 203 walks them; r and d also: cgroups of the tree's own,
- * tests 260 and 262 walk them; l: a restore --lazy, test 311 walks them) */
+ * tests 260 and 262 walk them; l: a restore --lazy, test 310 walks them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \

@@ -47,6 +47,7 @@ struct dseg {
 
 struct ctx {
 	int uffd, pidfd, pid; /* pidfd -1: a child forked after the restore */
+	uint32_t id; /* for the guard */
 	uint32_t file_base, nr_files;
 	struct dseg *s;
 	size_t n, cursor;
@@ -75,6 +76,8 @@ static void ctx_close(size_t i)
 {
 	struct ctx *c = ctxs[i];
 
+	if (c->ready)
+		lazy_guard_done(c->id);
 	close(c->uffd);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
@@ -87,6 +90,7 @@ static void ctx_close(size_t i)
 
 static struct ctx *ctx_new(int uffd, int pidfd, int pid)
 {
+	static uint32_t next_id;
 	struct ctx *c = xzalloc(sizeof(*c));
 	size_t i;
 
@@ -99,6 +103,7 @@ static struct ctx *ctx_new(int uffd, int pidfd, int pid)
 	c->uffd = uffd;
 	c->pidfd = pidfd;
 	c->pid = pid;
+	c->id = ++next_id;
 	ctxs[i] = c;
 	return c;
 }
@@ -209,6 +214,7 @@ static void ctx_fork(struct ctx *p, int uffd)
 	c->file_base = p->file_base;
 	c->nr_files = p->nr_files;
 	c->ready = true;
+	lazy_guard_add(c->id, uffd, -1, 0);
 	for (size_t k = 0; k < p->n; k++) {
 		struct dseg d = seg_part(&p->s[k], p->s[k].start, p->s[k].end);
 
@@ -503,6 +509,7 @@ static bool from_ckpt(int sk, bool *go)
 		if (!filling)
 			die("a bad message from ckpt", EPROTO);
 		filling->ready = true;
+		lazy_guard_add(filling->id, filling->uffd, filling->pidfd, filling->pid);
 		filling = NULL;
 		if (send(sk, &ok, sizeof(ok), MSG_NOSIGNAL) != sizeof(ok))
 			return false;
@@ -552,7 +559,7 @@ void lazy_daemon_main(int sk_in)
 	bool bg = !FAULT_OR(lazy_background, true, false), go = false;
 	struct pollfd *pfd = NULL;
 
-	if (sk < 0)
+	if (sk < 0 || lazy_guard_start() < 0)
 		_exit(1);
 	buf = xmalloc(MAX(BG_PAGES, FAULT_PAGES) * PG);
 	for (;;) {
@@ -572,8 +579,10 @@ void lazy_daemon_main(int sk_in)
 		}
 		/* A child forked after the restore has no pidfd: without the
 		 * background copy, it is let alone with its parents. */
-		if (go && sk < 0 && (!live || (!bg && !owned)))
+		if (go && sk < 0 && (!live || (!bg && !owned))) {
+			lazy_guard_exit();
 			_exit(0);
+		}
 		pfd = xrealloc(pfd, (2 * nr_ctx + 1) * sizeof(*pfd));
 		if (sk >= 0)
 			pfd[np++] = (struct pollfd){ .fd = sk, .events = POLLIN };

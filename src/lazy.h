@@ -71,4 +71,14 @@ void lazy_abort(struct lazy *lz);
 /* lazy-daemon.c: the daemon's main (never returns); @sk its socket. */
 __attribute__((noreturn)) void lazy_daemon_main(int sk);
 
+/* lazy-guard.c, in the daemon: its guard, which kills the processes if
+ * the daemon dies before their pages are in. */
+int lazy_guard_start(void);
+/* Process (or forked child: @pidfd -1) @id, with its userfaultfd. */
+void lazy_guard_add(uint32_t id, int uffd, int pidfd, int pid);
+/* The daemon is finished with @id. */
+void lazy_guard_done(uint32_t id);
+/* Every page is in: the guard leaves with the daemon. */
+void lazy_guard_exit(void);
+
 #endif
