@@ -17,6 +17,7 @@
 #include "lazy.h"
 
 #include "fault.h"
+#include "image.h"
 #include "lazy-proto.h"
 #include "util.h"
 
@@ -60,15 +61,24 @@ static size_t nr_ctx;
 static int *files;
 static size_t nr_files;
 static char *buf;
+static int *owned; /* the pidfd of every process ckpt handed over */
+static size_t nr_owned;
+
+/* The page images' checksums, checked in the background (ckpt did not
+ * read them through: that would take as long as the memory is large). */
+struct verify {
+	struct img img;
+	bool open, done;
+};
+static struct verify *vf;
 
 /* A page cannot be had: the processes would run on wrong memory. */
 __attribute__((noreturn)) static void die(const char *why, int err)
 {
 	syslog(LOG_ERR, "ckpt: lazy restore: %s: %s; its processes were killed", why,
 	       strerror(err));
-	for (size_t i = 0; i < nr_ctx; i++)
-		if (ctxs[i] && ctxs[i]->pidfd >= 0)
-			(void)syscall(SYS_pidfd_send_signal, ctxs[i]->pidfd, SIGKILL, NULL, 0);
+	for (size_t i = 0; i < nr_owned; i++)
+		(void)syscall(SYS_pidfd_send_signal, owned[i], SIGKILL, NULL, 0);
 	_exit(1);
 }
 
@@ -428,6 +438,42 @@ static bool background(void)
 	return false;
 }
 
+/* One more chunk of a page image read through; false once all are. */
+static bool verify_step(void)
+{
+	static char *vbuf;
+
+	if (!vbuf)
+		vbuf = xmalloc(BG_PAGES * PG);
+	for (size_t i = 0; i < nr_files; i++) {
+		struct verify *v = &vf[i];
+		uint64_t n;
+		int r = 0;
+
+		if (v->done)
+			continue;
+		if (!v->open) {
+			if (lseek(files[i], 0, SEEK_SET) < 0)
+				r = -errno;
+			if (r >= 0)
+				r = img_open_fd(&v->img, files[i], IMG_PAGES);
+			if (r < 0)
+				die("cannot read a page image", -r);
+			v->open = true;
+		}
+		n = MIN(v->img.payload_len - v->img.pos, BG_PAGES * PG);
+		r = n ? img_read(&v->img, vbuf, n) : 0;
+		if (r == -EBADMSG)
+			die("a page image does not match its checksum", EBADMSG);
+		if (r < 0)
+			die("cannot read a page image", -r);
+		/* Not img_close(): the fd stays, for pread. */
+		v->done = v->img.pos == v->img.payload_len;
+		return true;
+	}
+	return false;
+}
+
 /* ---- ckpt's socket ---- */
 
 static int recv_fds(int sk, void *data, size_t len, int *fds, size_t *nfds)
@@ -481,7 +527,11 @@ static bool from_ckpt(int sk, bool *go)
 		filling->nr_files = u.m.nr_files;
 		files = xrealloc(files, (nr_files + u.m.nr_files) * sizeof(*files));
 		memcpy(files + nr_files, fds + 2, u.m.nr_files * sizeof(int));
+		vf = xrealloc(vf, (nr_files + u.m.nr_files) * sizeof(*vf));
+		memset(vf + nr_files, 0, u.m.nr_files * sizeof(*vf));
 		nr_files += u.m.nr_files;
+		owned = xrealloc(owned, (nr_owned + 1) * sizeof(*owned));
+		owned[nr_owned++] = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
 		return true;
 	case LAZY_SEGS: {
 		const struct lazy_seg *s = (const void *)(u.raw + sizeof(u.m));
@@ -563,8 +613,8 @@ void lazy_daemon_main(int sk_in)
 		_exit(1);
 	buf = xmalloc(MAX(BG_PAGES, FAULT_PAGES) * PG);
 	for (;;) {
-		size_t np = 0, live = 0, owned = 0;
-		bool work;
+		size_t np = 0, live = 0, alive = 0;
+		bool work, verifying = bg && nr_files && !vf[nr_files - 1].done;
 		int r;
 
 		for (size_t i = 0; i < nr_ctx; i++) {
@@ -574,12 +624,12 @@ void lazy_daemon_main(int sk_in)
 				ctx_dead(i);
 			else if (c && c->ready) {
 				live++;
-				owned += c->pidfd >= 0;
+				alive += c->pidfd >= 0;
 			}
 		}
 		/* A child forked after the restore has no pidfd: without the
 		 * background copy, it is let alone with its parents. */
-		if (go && sk < 0 && (!live || (!bg && !owned))) {
+		if (go && sk < 0 && ((!live && !verifying) || (!bg && !alive))) {
 			lazy_guard_exit();
 			_exit(0);
 		}
@@ -594,7 +644,7 @@ void lazy_daemon_main(int sk_in)
 				pfd[np++] =
 					(struct pollfd){ .fd = ctxs[i]->pidfd, .events = POLLIN };
 		}
-		work = nr_pend || (bg && live);
+		work = nr_pend || (bg && live) || verifying;
 		r = poll(pfd, np, work ? 0 : -1);
 		if (r < 0 && errno != EINTR)
 			die("poll", errno);
@@ -619,7 +669,9 @@ void lazy_daemon_main(int sk_in)
 			}
 		}
 		serve_pending();
-		if (bg && !nr_pend)
+		if (bg && !nr_pend) {
+			(void)verify_step();
 			(void)background();
+		}
 	}
 }

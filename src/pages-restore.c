@@ -533,14 +533,39 @@ static void levels_release(struct level *lv, size_t nr)
 
 /* ---- restore --lazy (lazy.h) ---- */
 
-/* The needed pages of @l inside lazy VMAs (@vl) leave its need for
- * @segs, each with its offset in the level's page image (file @file). */
-static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
-		      struct lazy_segs *segs)
+/* Where each page of the sorted ranges @rs is in the page image of @l
+ * (file @file): the stored runs in order. */
+static void segs_of(const struct level *l, const struct ranges *rs, uint32_t file,
+		    struct lazy_segs *segs)
 {
-	struct ranges keep = { 0 }, lazy = { 0 };
 	uint64_t idx = 0;
 	size_t w = 0;
+
+	for (size_t i = 0; i < l->runs.n && w < rs->n; i++) {
+		const struct page_run *run = &l->runs.v[i];
+		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
+
+		if (run->where != PAGE_WHERE__PAGES_HERE)
+			continue;
+		while (w < rs->n && rs->v[w].end <= s)
+			w++;
+		for (size_t k = w; k < rs->n && rs->v[k].start < e; k++) {
+			uint64_t ps = MAX(s, rs->v[k].start), pe = MIN(e, rs->v[k].end);
+
+			lazy_segs_add(segs, ps, pe,
+				      IMG_HEADER_SIZE + (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
+				      file);
+		}
+		idx += run->nr_pages;
+	}
+}
+
+/* The needed pages of @l inside lazy VMAs (@vl) go to @segs, the others
+ * to @now: none stays in its need. */
+static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
+		      struct lazy_segs *segs, struct lazy_segs *now)
+{
+	struct ranges keep = { 0 }, lazy = { 0 };
 
 	for (size_t i = 0; i < l->need.n; i++) {
 		for (uint64_t a = l->need.v[i].start; a < l->need.v[i].end;) {
@@ -552,27 +577,41 @@ static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32
 			a = e;
 		}
 	}
-	/* Where each lazy page is in the image: the stored runs in order. */
-	for (size_t i = 0; i < l->runs.n && w < lazy.n; i++) {
-		const struct page_run *run = &l->runs.v[i];
-		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
-
-		if (run->where != PAGE_WHERE__PAGES_HERE)
-			continue;
-		while (w < lazy.n && lazy.v[w].end <= s)
-			w++;
-		for (size_t k = w; k < lazy.n && lazy.v[k].start < e; k++) {
-			uint64_t ps = MAX(s, lazy.v[k].start), pe = MIN(e, lazy.v[k].end);
-
-			lazy_segs_add(segs, ps, pe,
-				      IMG_HEADER_SIZE + (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
-				      file);
-		}
-		idx += run->nr_pages;
-	}
+	segs_of(l, &lazy, file, segs);
+	segs_of(l, &keep, file, now);
 	ranges_release(&lazy);
+	ranges_release(&keep);
 	ranges_release(&l->need);
-	l->need = keep;
+}
+
+/*
+ * The pages that are not lazy, written now: read where they are in their
+ * page image (not the whole image through, which would take as long as
+ * the memory is large). Their checksums are the daemon's to check.
+ */
+static int write_now(int pid, const struct lazy_segs *now, const int *fds)
+{
+	_cleanup_free_ char *buf = xmalloc(BATCH_BYTES);
+	int r = 0;
+
+	for (size_t i = 0; i < now->n && r >= 0; i++) {
+		const struct lazy_seg *sg = &now->v[i];
+
+		for (uint64_t a = sg->start; a < sg->end && r >= 0;) {
+			uint64_t len = MIN(sg->end - a, BATCH_BYTES);
+			struct work_batch w = { 0 };
+			ssize_t n =
+				pread(fds[sg->file], buf, len, (off_t)(sg->off + (a - sg->start)));
+
+			if (n != (ssize_t)len)
+				return n < 0 ? -errno : -EIO;
+			add_piece(&w, 0, a, len);
+			r = write_pieces(pid, &w, buf);
+			free(w.p);
+			a += len;
+		}
+	}
+	return r;
 }
 
 /*
@@ -586,7 +625,7 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	const MmEntry *mm = plan->mm;
 	_cleanup_free_ bool *vl = xzalloc(mm->n_vmas + 1);
 	_cleanup_free_ int *fds = xzalloc((nr + 1) * sizeof(int));
-	struct lazy_segs segs = { 0 };
+	struct lazy_segs segs = { 0 }, now = { 0 };
 	size_t opened = 0;
 	int r = 0;
 
@@ -616,16 +655,22 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	}
 	if (r >= 0 && opened == nr) {
 		for (size_t k = 0; k < nr; k++)
-			lazy_take(&lv[k], mm, vl, (uint32_t)k, &segs);
+			lazy_take(&lv[k], mm, vl, (uint32_t)k, &segs, &now);
 		lazy_segs_sort(&segs);
 		/* All zeros: nothing to wait for. */
 		if (segs.n)
 			r = lazy_hand_over(plan->lazy, inf, mm, vl, &segs, fds, nr);
+		if (r >= 0) {
+			r = write_now(inf->pid, &now, fds);
+			if (r < 0)
+				r = pr_errno(r, "cannot restore: the memory of %d", pid);
+		}
 	}
 	for (size_t k = 0; k < opened; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
 	lazy_segs_release(&segs);
+	lazy_segs_release(&now);
 	return r;
 }
 
