@@ -439,7 +439,7 @@ static int restore_run(struct restore *rs, const struct options *o)
 int cmd_restore(const struct options *o)
 {
 	struct restore rs = { .opts = o };
-	struct lazy lz = { 0 };
+	struct lazy lz = { .page_server = o->page_server };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	int r, root;
 
@@ -451,6 +451,7 @@ int cmd_restore(const struct options *o)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
+	imgdir_pages_elsewhere(o->page_server);
 	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit, o);
 	if (r >= 0)
 		r = cgroup_plan(&rs, o->cgroup_root, o->nr_cgroup_root);

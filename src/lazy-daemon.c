@@ -49,6 +49,8 @@ struct dseg {
 struct ctx {
 	int uffd, pidfd, pid; /* pidfd -1: a child forked after the restore */
 	uint32_t id; /* for the guard */
+	int img_pid; /* its pid in the images (the page server's name for it) */
+	uint32_t remote; /* its files the page server has */
 	uint32_t file_base, nr_files;
 	struct dseg *s;
 	size_t n, cursor;
@@ -61,6 +63,7 @@ static size_t nr_ctx;
 static int *files;
 static size_t nr_files;
 static char *buf;
+static struct page_client pc; /* --page-server */
 static int *owned; /* the pidfd of every process ckpt handed over */
 static size_t nr_owned;
 
@@ -223,6 +226,8 @@ static void ctx_fork(struct ctx *p, int uffd)
 
 	c->file_base = p->file_base;
 	c->nr_files = p->nr_files;
+	c->img_pid = p->img_pid;
+	c->remote = p->remote;
 	c->ready = true;
 	lazy_guard_add(c->id, uffd, -1, 0);
 	for (size_t k = 0; k < p->n; k++) {
@@ -268,13 +273,23 @@ static void mark(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 {
 	uint64_t a0 = a;
-	ssize_t n;
 
 	if (d->file >= c->nr_files)
 		die("a segment names no page image", EBADMSG);
-	n = pread(files[c->file_base + d->file], buf, b - a, (off_t)(d->off + (a - d->start)));
-	if (n != (ssize_t)(b - a))
-		die("cannot read a page image", n < 0 ? errno : EIO);
+	if (c->remote & (1U << d->file)) {
+		/* The page server's: @off is the address in the images. */
+		int r = page_client_read(&pc, c->img_pid, d->off + (a - d->start),
+					 (uint32_t)((b - a) / PG), buf);
+
+		if (r < 0)
+			die("cannot have pages from the page server", -r);
+	} else {
+		ssize_t n = pread(files[c->file_base + d->file], buf, b - a,
+				  (off_t)(d->off + (a - d->start)));
+
+		if (n != (ssize_t)(b - a))
+			die("cannot read a page image", n < 0 ? errno : EIO);
+	}
 	while (a < b) {
 		struct uffdio_copy cp = { .dst = a,
 					  .src = (uint64_t)(buf + (a - a0)),
@@ -525,10 +540,17 @@ static bool from_ckpt(int sk, bool *go)
 		filling = ctx_new(fds[0], fds[1], u.m.pid);
 		filling->file_base = (uint32_t)nr_files;
 		filling->nr_files = u.m.nr_files;
+		filling->img_pid = u.m.img_pid;
+		filling->remote = u.m.remote;
+		if (u.m.remote && !pc.pid)
+			die("pages from a page server, and none", EPROTO);
 		files = xrealloc(files, (nr_files + u.m.nr_files) * sizeof(*files));
 		memcpy(files + nr_files, fds + 2, u.m.nr_files * sizeof(int));
 		vf = xrealloc(vf, (nr_files + u.m.nr_files) * sizeof(*vf));
 		memset(vf + nr_files, 0, u.m.nr_files * sizeof(*vf));
+		/* The page server checks its own. */
+		for (uint32_t k = 0; k < u.m.nr_files && k < 32; k++)
+			vf[nr_files + k].done = u.m.remote & (1U << k);
 		nr_files += u.m.nr_files;
 		owned = xrealloc(owned, (nr_owned + 1) * sizeof(*owned));
 		owned[nr_owned++] = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
@@ -601,7 +623,7 @@ static int daemon_setup(int sk)
 	return 3;
 }
 
-void lazy_daemon_main(int sk_in)
+void lazy_daemon_main(int sk_in, const char *page_server)
 {
 	int sk = daemon_setup(sk_in);
 	/* Test builds: CKPT_FAULT=lazy_background leaves every page to be
@@ -610,6 +632,8 @@ void lazy_daemon_main(int sk_in)
 	struct pollfd *pfd = NULL;
 
 	if (sk < 0 || lazy_guard_start() < 0)
+		_exit(1);
+	if (page_server && page_client_start(&pc, page_server) < 0)
 		_exit(1);
 	buf = xmalloc(MAX(BG_PAGES, FAULT_PAGES) * PG);
 	for (;;) {

@@ -116,7 +116,7 @@ static int daemon_start(struct lazy *lz)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		lazy_daemon_main(sv[1]);
+		lazy_daemon_main(sv[1], lz->page_server);
 	}
 	close(sv[1]);
 	lz->daemon = pid;
@@ -127,6 +127,7 @@ static int daemon_start(struct lazy *lz)
 
 void lazy_abort(struct lazy *lz)
 {
+	page_client_stop(&lz->pc);
 	if (!lz->daemon)
 		return;
 	(void)kill(lz->daemon, SIGKILL);
@@ -142,6 +143,7 @@ void lazy_detach(struct lazy *lz)
 {
 	struct lazy_msg m = { .type = LAZY_GO };
 
+	page_client_stop(&lz->pc);
 	if (!lz->daemon)
 		return;
 	/* Best effort: on EOF without GO it would end (the restore failed). */
@@ -219,15 +221,18 @@ static int uffd_register(int uffd, const MmEntry *mm, const bool *vma_lazy)
 	return 0;
 }
 
-static int hand_over(struct lazy *lz, int pid, int uffd, int pidfd, const struct lazy_segs *segs,
-		     const int *files, size_t nr_files)
+static int hand_over(struct lazy *lz, int pid, int img_pid, int uffd, int pidfd,
+		     const struct lazy_segs *segs, const int *files, size_t nr_files,
+		     uint32_t remote)
 {
 	int fds[LAZY_MAX_FDS];
 	struct lazy_msg m = {
 		.type = LAZY_PROC,
 		.pid = pid,
 		.nr_files = (uint32_t)nr_files,
+		.remote = remote,
 		.nr = segs->n,
+		.img_pid = img_pid,
 	};
 	int32_t ack;
 	ssize_t n;
@@ -263,8 +268,9 @@ static int hand_over(struct lazy *lz, int pid, int uffd, int pidfd, const struct
 	return ack < 0 ? ack : 0;
 }
 
-int lazy_hand_over(struct lazy *lz, struct infect *inf, const MmEntry *mm, const bool *vma_lazy,
-		   const struct lazy_segs *segs, const int *files, size_t nr_files)
+int lazy_hand_over(struct lazy *lz, struct infect *inf, int img_pid, const MmEntry *mm,
+		   const bool *vma_lazy, const struct lazy_segs *segs, const int *files,
+		   size_t nr_files, uint32_t remote)
 {
 	int pid = inf->tgid ? inf->tgid : inf->pid;
 	_cleanup_close_ int uffd = -1, pidfd = -1;
@@ -287,7 +293,7 @@ int lazy_hand_over(struct lazy *lz, struct infect *inf, const MmEntry *mm, const
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return pr_errno(-errno, "cannot restore %d lazily: pidfd", pid);
-	r = hand_over(lz, pid, uffd, pidfd, segs, files, nr_files);
+	r = hand_over(lz, pid, img_pid, uffd, pidfd, segs, files, nr_files, remote);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d lazily: cannot hand it to the page daemon",
 				pid);

@@ -15,7 +15,7 @@ static const struct {
 	enum ckpt_command cmd;
 } commands[] = {
 	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW }, { "check", CMD_CHECK },
+	{ "show", CMD_SHOW }, { "check", CMD_CHECK },	   { "serve-pages", CMD_SERVE_PAGES },
 };
 
 enum {
@@ -34,6 +34,7 @@ enum {
 	OPT_NEW_PIDNS,
 	OPT_CGROUP_ROOT,
 	OPT_LAZY,
+	OPT_PAGE_SERVER,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "page-server", required_argument, NULL, OPT_PAGE_SERVER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -79,13 +81,14 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
-		       cmd == CMD_SHOW;
+		       cmd == CMD_SHOW || cmd == CMD_SERVE_PAGES;
 	case OPT_DETACH:
 	case OPT_PIDFILE:
 	case OPT_INHERIT_FD:
 	case OPT_NEW_PIDNS:
 	case OPT_CGROUP_ROOT:
 	case OPT_LAZY:
+	case OPT_PAGE_SERVER:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -195,9 +198,11 @@ static int check_required(struct options *o)
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP) && !o->pid)
 		return fail(o, "%s needs --pid PID", name);
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP || o->command == CMD_RESTORE ||
-	     o->command == CMD_SHOW) &&
+	     o->command == CMD_SHOW || o->command == CMD_SERVE_PAGES) &&
 	    !o->images)
 		return fail(o, "%s needs --images DIR", name);
+	if (o->page_server && !o->lazy)
+		return fail(o, "%s: --page-server needs --lazy", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
 	return 0;
@@ -294,6 +299,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_LAZY:
 			o->lazy = true;
 			break;
+		case OPT_PAGE_SERVER:
+			if (!*optarg)
+				return fail(o, "%s: --page-server must not be empty", "restore");
+			o->page_server = optarg;
+			break;
 		case OPT_INHERIT_FD:
 			r = parse_inherit_fd(o, optarg);
 			if (r < 0)
@@ -359,7 +369,8 @@ const char *options_usage(enum ckpt_command cmd)
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
 		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--lazy] [-v]\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns]\n"
+		       "                    [--lazy [--page-server CMD]] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
@@ -368,6 +379,9 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --lazy: the tree runs before its private memory is in place; a\n"
 		       "  daemon ckpt leaves behind (ckpt-lazy) brings each page in on first\n"
 		       "  touch and the rest in the background, then exits.\n"
+		       "  --page-server CMD: the pages whose page images are not in DIR are\n"
+		       "  asked from CMD, run by sh (say 'ssh SRC ckpt serve-pages --images\n"
+		       "  DIR'), over its stdin and stdout.\n"
 		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
 		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
@@ -380,6 +394,10 @@ const char *options_usage(enum ckpt_command cmd)
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
+	case CMD_SERVE_PAGES:
+		return "usage: ckpt serve-pages --images DIR\n"
+		       "  Answer page requests of a restore --lazy --page-server on stdin and\n"
+		       "  stdout, with the pages the image set DIR (and its parents) stores.\n";
 	case CMD_CHECK:
 		return "usage: ckpt check\n"
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
@@ -392,8 +410,10 @@ const char *options_usage(enum ckpt_command cmd)
 		       "               [--compress[=lz4|zstd]] [-v]\n"
 		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
 		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [-v]\n"
+		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns]\n"
+		       "               [--lazy [--page-server CMD]] [-v]\n"
 		       "  ckpt show    --images DIR [--json]\n"
+		       "  ckpt serve-pages --images DIR\n"
 		       "  ckpt check\n"
 		       "  ckpt --version | --help | COMMAND --help\n";
 	}

@@ -17,6 +17,7 @@ enum ckpt_command {
 	CMD_CHECK,
 	CMD_HELP, /* --help, or COMMAND --help (command is then in help_for) */
 	CMD_VERSION,
+	CMD_SERVE_PAGES, /* page-server.c */
 };
 
 /* --inherit-fd fd[N]:ID (restore): fd N of ckpt takes the place of the
@@ -51,6 +52,7 @@ struct options {
 	bool detach; /* --detach / -d */
 	bool new_pidns; /* --new-pidns (restore-pidns.c) */
 	bool lazy; /* --lazy: pages on first touch (lazy.c) */
+	const char *page_server; /* --page-server CMD (restore --lazy) */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */
 	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */

@@ -26,6 +26,7 @@
 #include "track.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -534,8 +535,9 @@ static void levels_release(struct level *lv, size_t nr)
 /* ---- restore --lazy (lazy.h) ---- */
 
 /* Where each page of the sorted ranges @rs is in the page image of @l
- * (file @file): the stored runs in order. */
-static void segs_of(const struct level *l, const struct ranges *rs, uint32_t file,
+ * (file @file): the stored runs in order. With @remote (the page server
+ * has the pages), the address itself. */
+static void segs_of(const struct level *l, const struct ranges *rs, uint32_t file, bool remote,
 		    struct lazy_segs *segs)
 {
 	uint64_t idx = 0;
@@ -553,7 +555,9 @@ static void segs_of(const struct level *l, const struct ranges *rs, uint32_t fil
 			uint64_t ps = MAX(s, rs->v[k].start), pe = MIN(e, rs->v[k].end);
 
 			lazy_segs_add(segs, ps, pe,
-				      IMG_HEADER_SIZE + (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
+				      remote ? ps
+					     : IMG_HEADER_SIZE +
+						       (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
 				      file);
 		}
 		idx += run->nr_pages;
@@ -563,7 +567,7 @@ static void segs_of(const struct level *l, const struct ranges *rs, uint32_t fil
 /* The needed pages of @l inside lazy VMAs (@vl) go to @segs, the others
  * to @now: none stays in its need. */
 static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
-		      struct lazy_segs *segs, struct lazy_segs *now)
+		      bool remote, struct lazy_segs *segs, struct lazy_segs *now)
 {
 	struct ranges keep = { 0 }, lazy = { 0 };
 
@@ -577,8 +581,8 @@ static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32
 			a = e;
 		}
 	}
-	segs_of(l, &lazy, file, segs);
-	segs_of(l, &keep, file, now);
+	segs_of(l, &lazy, file, remote, segs);
+	segs_of(l, &keep, file, remote, now);
 	ranges_release(&lazy);
 	ranges_release(&keep);
 	ranges_release(&l->need);
@@ -589,24 +593,38 @@ static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32
  * page image (not the whole image through, which would take as long as
  * the memory is large). Their checksums are the daemon's to check.
  */
-static int write_now(int pid, const struct lazy_segs *now, const int *fds)
+static int write_now(int target, int pid, struct lazy *lz, const struct lazy_segs *now,
+		     const int *fds, uint32_t remote)
 {
 	_cleanup_free_ char *buf = xmalloc(BATCH_BYTES);
 	int r = 0;
 
 	for (size_t i = 0; i < now->n && r >= 0; i++) {
 		const struct lazy_seg *sg = &now->v[i];
+		bool far = remote & (1U << sg->file);
 
 		for (uint64_t a = sg->start; a < sg->end && r >= 0;) {
-			uint64_t len = MIN(sg->end - a, BATCH_BYTES);
+			uint64_t len =
+				MIN(sg->end - a, far ? PS_MAX_PAGES * PAGE_SIZE : BATCH_BYTES);
 			struct work_batch w = { 0 };
-			ssize_t n =
-				pread(fds[sg->file], buf, len, (off_t)(sg->off + (a - sg->start)));
 
-			if (n != (ssize_t)len)
-				return n < 0 ? -errno : -EIO;
+			if (far) {
+				if (!lz->pc.pid)
+					r = page_client_start(&lz->pc, lz->page_server);
+				if (r >= 0)
+					r = page_client_read(&lz->pc, pid, a,
+							     (uint32_t)(len / PAGE_SIZE), buf);
+				if (r < 0)
+					return r;
+			} else {
+				ssize_t n = pread(fds[sg->file], buf, len,
+						  (off_t)(sg->off + (a - sg->start)));
+
+				if (n != (ssize_t)len)
+					return n < 0 ? -errno : -EIO;
+			}
 			add_piece(&w, 0, a, len);
-			r = write_pieces(pid, &w, buf);
+			r = write_pieces(target, &w, buf);
 			free(w.p);
 			a += len;
 		}
@@ -626,6 +644,7 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	_cleanup_free_ bool *vl = xzalloc(mm->n_vmas + 1);
 	_cleanup_free_ int *fds = xzalloc((nr + 1) * sizeof(int));
 	struct lazy_segs segs = { 0 }, now = { 0 };
+	uint32_t remote = 0;
 	size_t opened = 0;
 	int r = 0;
 
@@ -639,6 +658,17 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		if (!lv[opened].need.n)
 			continue;
 		r = img_open_file(&img, lv[opened].dirfd, name, IMG_PAGES);
+		/* Not here: the page server has it (post-copy). */
+		if (r == -ENOENT && plan->lazy->page_server && opened < 32) {
+			fds[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fds[opened] < 0) {
+				r = pr_errno(-errno, "cannot open /dev/null");
+				break;
+			}
+			remote |= 1U << opened;
+			r = 0;
+			continue;
+		}
 		if (r >= 0 && !img.codec && img.payload_len != lv[opened].pm->nr_pages * PAGE_SIZE)
 			r = -EBADMSG;
 		if (r >= 0 && img.codec) {
@@ -655,13 +685,13 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	}
 	if (r >= 0 && opened == nr) {
 		for (size_t k = 0; k < nr; k++)
-			lazy_take(&lv[k], mm, vl, (uint32_t)k, &segs, &now);
+			lazy_take(&lv[k], mm, vl, (uint32_t)k, remote & (1U << k), &segs, &now);
 		lazy_segs_sort(&segs);
 		/* All zeros: nothing to wait for. */
 		if (segs.n)
-			r = lazy_hand_over(plan->lazy, inf, mm, vl, &segs, fds, nr);
+			r = lazy_hand_over(plan->lazy, inf, pid, mm, vl, &segs, fds, nr, remote);
 		if (r >= 0) {
-			r = write_now(inf->pid, &now, fds);
+			r = write_now(inf->pid, pid, plan->lazy, &now, fds, remote);
 			if (r < 0)
 				r = pr_errno(r, "cannot restore: the memory of %d", pid);
 		}
