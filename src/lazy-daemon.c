@@ -273,6 +273,7 @@ static void mark(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 {
 	uint64_t a0 = a;
+	bool one = false;
 
 	if (d->file >= c->nr_files)
 		die("a segment names no page image", EBADMSG);
@@ -293,12 +294,14 @@ static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 	while (a < b) {
 		struct uffdio_copy cp = { .dst = a,
 					  .src = (uint64_t)(buf + (a - a0)),
-					  .len = b - a };
+					  .len = one ? PG : b - a };
 		int err;
 
 		if (ioctl(c->uffd, UFFDIO_COPY, &cp) == 0) {
-			mark(c, d, a, b);
-			return 0;
+			mark(c, d, a, a + cp.len);
+			a += cp.len;
+			one = false;
+			continue;
 		}
 		err = errno;
 		if (cp.copy > 0) { /* part of it, then a failure */
@@ -316,10 +319,21 @@ static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 			err = (int)-cp.copy;
 		if (err == EAGAIN || err == ESRCH)
 			return -err;
+		/*
+		 * The kernel copies into one VMA at a time, and a segment
+		 * may cover several: VMAs next to each other, or one split
+		 * since (mprotect, madvise: no event). Page by page then; a
+		 * page with no registered VMA any more never faults.
+		 */
+		if (err == ENOENT && cp.len > PG) {
+			one = true;
+			continue;
+		}
 		if (err == ENOENT) {
-			/* No registered VMA there any more: nothing will fault. */
-			mark(c, d, a, b);
-			return 0;
+			mark(c, d, a, a + PG);
+			a += PG;
+			one = false;
+			continue;
 		}
 		die("cannot copy pages into a process", err);
 	}

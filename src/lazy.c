@@ -30,6 +30,11 @@ void lazy_segs_add(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t o
 		s->v[s->n - 1].end = end;
 		return;
 	}
+	lazy_segs_push(s, start, end, off, file);
+}
+
+void lazy_segs_push(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file)
+{
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
@@ -177,7 +182,7 @@ static int uffd_make(struct infect *inf, int *ret_uffd)
 	long remote, ret;
 	int uffd, r;
 
-	r = FAULT_OR(lazy_uffd, -EPERM,
+	r = FAULT_OR(lazy_uffd, -EMFILE,
 		     infect_syscall3(inf, SYS_userfaultfd, &remote, O_CLOEXEC | O_NONBLOCK, 0, 0));
 	if (r < 0)
 		return r;
@@ -268,12 +273,30 @@ static int hand_over(struct lazy *lz, int pid, int img_pid, int uffd, int pidfd,
 	return ack < 0 ? ack : 0;
 }
 
-int lazy_hand_over(struct lazy *lz, struct infect *inf, int img_pid, const MmEntry *mm,
+int lazy_uffd(struct infect *inf, bool must, int *ret_uffd)
+{
+	int pid = inf->tgid ? inf->tgid : inf->pid;
+	int r = uffd_make(inf, ret_uffd);
+
+	/*
+	 * A process in a user namespace of its own has not the capability
+	 * (CAP_SYS_PTRACE of the host) that a userfaultfd serving the
+	 * kernel's accesses too needs: its memory is written now.
+	 */
+	if (r == -EPERM && !must) {
+		pr_debug("%d: no userfaultfd (%s): its memory is restored in place", pid,
+			 strerror(EPERM));
+		return 1;
+	}
+	return r < 0 ? pr_errno(r, "cannot restore %d lazily: userfaultfd", pid) : 0;
+}
+
+int lazy_hand_over(struct lazy *lz, struct infect *inf, int uffd_in, int img_pid, const MmEntry *mm,
 		   const bool *vma_lazy, const struct lazy_segs *segs, const int *files,
 		   size_t nr_files, uint32_t remote)
 {
 	int pid = inf->tgid ? inf->tgid : inf->pid;
-	_cleanup_close_ int uffd = -1, pidfd = -1;
+	_cleanup_close_ int uffd = uffd_in, pidfd = -1;
 	int r;
 
 	if (nr_files + 2 > LAZY_MAX_FDS)
@@ -284,9 +307,6 @@ int lazy_hand_over(struct lazy *lz, struct infect *inf, int img_pid, const MmEnt
 		if (r < 0)
 			return pr_errno(r, "cannot restore lazily: cannot start the page daemon");
 	}
-	r = uffd_make(inf, &uffd);
-	if (r < 0)
-		return pr_errno(r, "cannot restore %d lazily: userfaultfd", pid);
 	r = uffd_register(uffd, mm, vma_lazy);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d lazily: cannot register its memory", pid);

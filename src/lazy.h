@@ -40,6 +40,8 @@ struct lazy_segs {
 };
 
 void lazy_segs_add(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file);
+/* The same, never merged with the one before. */
+void lazy_segs_push(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file);
 /* Sort by address (the levels of a chain each add theirs). */
 void lazy_segs_sort(struct lazy_segs *s);
 void lazy_segs_release(struct lazy_segs *s);
@@ -70,14 +72,19 @@ struct lazy {
 /* A VMA whose pages may come lazily. */
 bool lazy_vma_ok(const VmaEntry *v);
 
+/* The userfaultfd of process @inf (made in it, taken out, closed there).
+ * 1: it may not have one (a user namespace of its own) and not @must:
+ * its memory is to be restored in place. Logs why it fails. */
+int lazy_uffd(struct infect *inf, bool must, int *ret_uffd);
+
 /*
  * Hand process @inf (stopped at its trampoline, its VMAs mapped) over to
- * the daemon, started if it is not yet: a userfaultfd made in it, the
- * lazy VMAs of @mm in @vma_lazy registered, the segments @segs from
+ * the daemon, started if it is not yet, with its userfaultfd @uffd (taken
+ * over, closed even on failure): the lazy VMAs of @mm in @vma_lazy registered, the segments @segs from
  * @files (page image fds, payload offsets counted from the file's start).
  * On return the daemon serves its faults. Logs why it fails.
  */
-int lazy_hand_over(struct lazy *lz, struct infect *inf, int img_pid, const MmEntry *mm,
+int lazy_hand_over(struct lazy *lz, struct infect *inf, int uffd, int img_pid, const MmEntry *mm,
 		   const bool *vma_lazy, const struct lazy_segs *segs, const int *files,
 		   size_t nr_files, uint32_t remote);
 /* Segments of the levels in the mask @remote are asked from the page

@@ -203,6 +203,9 @@ static int check_required(struct options *o)
 		return fail(o, "%s needs --images DIR", name);
 	if (o->page_server && !o->lazy)
 		return fail(o, "%s: --page-server needs --lazy", name);
+	/* The page daemon would be a process of the tree's pid namespace. */
+	if (o->lazy && o->new_pidns)
+		return fail(o, "%s: --lazy does not go with --new-pidns", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
 	return 0;

@@ -588,6 +588,27 @@ static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32
 	ranges_release(&l->need);
 }
 
+/* Segments cut at VMA ends: the kernel copies into one VMA at a time. */
+static void segs_cut_at_vmas(struct lazy_segs *s, const MmEntry *mm)
+{
+	struct lazy_segs out = { 0 };
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct lazy_seg *g = &s->v[i];
+
+		for (uint64_t a = g->start; a < g->end;) {
+			size_t k = 0;
+			const VmaEntry *v = vma_of(mm, a, &k);
+			uint64_t e = v ? MIN(v->end, g->end) : g->end;
+
+			lazy_segs_push(&out, a, e, g->off + (a - g->start), g->file);
+			a = e;
+		}
+	}
+	lazy_segs_release(s);
+	*s = out;
+}
+
 /*
  * The pages that are not lazy, written now: read where they are in their
  * page image (not the whole image through, which would take as long as
@@ -646,7 +667,7 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	struct lazy_segs segs = { 0 }, now = { 0 };
 	uint32_t remote = 0;
 	size_t opened = 0;
-	int r = 0;
+	int r = 0, uffd = -1;
 
 	for (size_t i = 0; i < mm->n_vmas; i++)
 		vl[i] = lazy_vma_ok(mm->vmas[i]) && !(plan->cow.slot && plan->cow.slot[i]);
@@ -683,13 +704,19 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		}
 		fds[opened] = img.fd;
 	}
-	if (r >= 0 && opened == nr) {
+	if (r >= 0 && opened == nr)
+		r = lazy_uffd(inf, remote, &uffd);
+	if (r == 0 && opened == nr) {
 		for (size_t k = 0; k < nr; k++)
 			lazy_take(&lv[k], mm, vl, (uint32_t)k, remote & (1U << k), &segs, &now);
 		lazy_segs_sort(&segs);
+		segs_cut_at_vmas(&segs, mm);
 		/* All zeros: nothing to wait for. */
 		if (segs.n)
-			r = lazy_hand_over(plan->lazy, inf, pid, mm, vl, &segs, fds, nr, remote);
+			r = lazy_hand_over(plan->lazy, inf, uffd, pid, mm, vl, &segs, fds, nr,
+					   remote);
+		else
+			close(uffd);
 		if (r >= 0) {
 			r = write_now(inf->pid, pid, plan->lazy, &now, fds, remote);
 			if (r < 0)
@@ -701,7 +728,7 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 			close(fds[k]);
 	lazy_segs_release(&segs);
 	lazy_segs_release(&now);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
