@@ -14,8 +14,13 @@ static const struct {
 	const char *name;
 	enum ckpt_command cmd;
 } commands[] = {
-	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW }, { "check", CMD_CHECK },	   { "serve-pages", CMD_SERVE_PAGES },
+	{ "dump", CMD_DUMP },
+	{ "pre-dump", CMD_PREDUMP },
+	{ "restore", CMD_RESTORE },
+	{ "show", CMD_SHOW },
+	{ "check", CMD_CHECK },
+	{ "receive", CMD_RECEIVE },
+	{ "serve-pages", CMD_SERVE_PAGES },
 };
 
 enum {
@@ -35,6 +40,9 @@ enum {
 	OPT_CGROUP_ROOT,
 	OPT_LAZY,
 	OPT_PAGE_SERVER,
+	OPT_META,
+	OPT_HANDSHAKE,
+	OPT_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +64,9 @@ static const struct option long_opts[] = {
 	{ "lazy", no_argument, NULL, OPT_LAZY },
 	{ "page-server", required_argument, NULL, OPT_PAGE_SERVER },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "meta", required_argument, NULL, OPT_META },
+	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -81,7 +92,13 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
-		       cmd == CMD_SHOW || cmd == CMD_SERVE_PAGES;
+		       cmd == CMD_SHOW || cmd == CMD_RECEIVE || cmd == CMD_SERVE_PAGES;
+	case OPT_META:
+		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
+	case OPT_HANDSHAKE:
+		return cmd == CMD_DUMP || cmd == CMD_RESTORE;
+	case OPT_LISTEN:
+		return cmd == CMD_RECEIVE;
 	case OPT_DETACH:
 	case OPT_PIDFILE:
 	case OPT_INHERIT_FD:
@@ -208,6 +225,19 @@ static int check_required(struct options *o)
 		return fail(o, "%s: --lazy does not go with --new-pidns", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
+	if (o->command == CMD_RECEIVE && !o->images)
+		return fail(o, "%s needs --images DIR", name);
+	if ((o->command == CMD_SHOW || o->command == CMD_RECEIVE) && !strcmp(o->images, "-"))
+		return fail(o, "%s needs --images DIR, not a stream", name);
+	if (o->meta && strcmp(o->images, "-"))
+		return fail(o, "%s: --meta goes with --images - only", name);
+	if (o->handshake && strcmp(o->images, "-"))
+		return fail(o, "%s: --handshake goes with --images - only", name);
+	if (o->free_memory && !strcmp(o->images, "-"))
+		return fail(
+			o,
+			"%s: --free-memory does not go with --images - (a failed dump could not give the memory back)",
+			name);
 	return 0;
 }
 
@@ -326,6 +356,21 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
+		case OPT_META:
+			if (!*optarg)
+				return fail(o, "%s: --meta must not be empty",
+					    command_name(o->command));
+			o->meta = optarg;
+			break;
+		case OPT_HANDSHAKE:
+			o->handshake = true;
+			break;
+		case OPT_LISTEN:
+			if (!*optarg)
+				return fail(o, "%s: --listen must not be empty",
+					    command_name(o->command));
+			o->listen = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -344,11 +389,18 @@ const char *options_usage(enum ckpt_command cmd)
 {
 	switch (cmd) {
 	case CMD_DUMP:
-		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		return "usage: ckpt dump --pid PID --images DIR|- [--parent DIR] [--leave-running]\n"
 		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "                 [--external KIND[KEY]:VALUE]... [-v]\n"
+		       "                 [--external KIND[KEY]:VALUE]... [--meta DIR] [--handshake] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
+		       "  --images -: write the image set as one stream on stdout (not a\n"
+		       "  terminal), e.g. into 'ssh HOST ckpt restore --images -'.\n"
+		       "  --meta DIR (with --images -): also keep the set without its memory\n"
+		       "  pages in DIR, the --parent of the next dump of the chain here.\n"
+		       "  --handshake (with --images -): migration; stdin is the restore\n"
+		       "  side's stdout. Keep the tree frozen until it says 'ready', then\n"
+		       "  kill it (resume it with --leave-running) and say 'go'.\n"
 		       "  --parent DIR: store only the pages written since DIR (the last\n"
 		       "  pre-dump of the tree); restore reads the others from there.\n"
 		       "  --compress: compress the memory images, with lz4 (fast, the\n"
@@ -363,19 +415,25 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  is outside the tree: saved as a reference named VALUE, given again\n"
 		       "  at restore.\n";
 	case CMD_PREDUMP:
-		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		return "usage: ckpt pre-dump --pid PID --images DIR|- [--parent DIR] [--meta DIR]\n"
 		       "                     [--compress[=lz4|zstd]] [-v]\n"
+		       "  --images - and --meta DIR as for dump.\n"
 		       "  Save the memory of the tree rooted at PID into DIR and let it run on,\n"
 		       "  tracking the pages it writes: a later pre-dump or dump with\n"
 		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
 		       "  tracking.\n";
 	case CMD_RESTORE:
-		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		return "usage: ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns]\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--handshake]\n"
 		       "                    [--lazy [--page-server CMD]] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
+		       "  --images -: read the image set as a stream from stdin (a whole\n"
+		       "  dump, not a link of a chain: those go through 'ckpt receive').\n"
+		       "  --handshake (with --images -): migration; stdout goes to the dump\n"
+		       "  side's stdin. Say 'ready' once the tree is whole, let it go on\n"
+		       "  'go' (anything else: kill it), then say 'running PID'.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
 		       "  where its PIDs are the saved ones whatever the host's are, under\n"
 		       "  an init of ckpt's that stays while the tree runs.\n"
@@ -394,6 +452,12 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --cgroup-root [CONTROLLER:]PATH: the tree's cgroups go below PATH\n"
 		       "  instead of their common cgroup (in the hierarchy of CONTROLLER, or\n"
 		       "  'cgroup2'; without it, in every hierarchy not named otherwise).\n";
+	case CMD_RECEIVE:
+		return "usage: ckpt receive --images DIR [--listen PATH]\n"
+		       "  Store an image stream (dump or pre-dump --images -) as the image\n"
+		       "  set DIR (created, as by dump), from stdin or from one connection\n"
+		       "  on the unix socket PATH (root or this uid only). A chain received\n"
+		       "  into sibling directories restores: parents are found by their id.\n";
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
@@ -406,15 +470,16 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
-		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		       "  ckpt dump    --pid PID --images DIR|- [--parent DIR] [--leave-running]\n"
 		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "               [--external KIND[KEY]:VALUE]... [-v]\n"
-		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		       "               [--external KIND[KEY]:VALUE]... [--meta DIR] [--handshake] [-v]\n"
+		       "  ckpt pre-dump --pid PID --images DIR|- [--parent DIR] [--meta DIR]\n"
 		       "               [--compress[=lz4|zstd]] [-v]\n"
-		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		       "  ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns]\n"
+		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [--handshake]\n"
 		       "               [--lazy [--page-server CMD]] [-v]\n"
+		       "  ckpt receive --images DIR [--listen PATH]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt serve-pages --images DIR\n"
 		       "  ckpt check\n"

@@ -266,7 +266,7 @@ int cmd_serve_pages(const struct options *o)
 	r = imgdir_open(o->images, &dirfd, &inv);
 	if (r < 0)
 		return r;
-	r = chain_open(o->images, dirfd, inv, &sv.chain, &sv.nr_chain);
+	r = chain_open(o->images, dirfd, inv, false, &sv.chain, &sv.nr_chain);
 	protobuf_c_message_free_unpacked(&inv->base, NULL);
 	if (r < 0)
 		return r;

@@ -462,6 +462,20 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 	return r;
 }
 
+/* The image set of @dirfd was written by dump --meta: no pages in it. */
+static bool pages_elsewhere(int dirfd)
+{
+	InventoryEntry *inv = NULL;
+	bool r;
+
+	if (img_read_msg(dirfd, IMG_INVENTORY, 0, &inventory_entry__descriptor,
+			 (ProtobufCMessage **)&inv) < 0)
+		return false;
+	r = inv->pages_elsewhere;
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	return r;
+}
+
 static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		      const struct mm_plan *slots)
 {
@@ -472,6 +486,9 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 	int r;
 
 	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
+	/* A --meta set's page images are holes: its pages are elsewhere. */
+	if (r >= 0 && pages_elsewhere(l->dirfd))
+		r = -ENOENT;
 	if (r >= 0 && !f.img.codec && f.img.payload_len != l->pm->nr_pages * PAGE_SIZE)
 		r = -EBADMSG;
 	if (r < 0) {
@@ -679,7 +696,12 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		if (!lv[opened].need.n)
 			continue;
 		r = img_open_file(&img, lv[opened].dirfd, name, IMG_PAGES);
-		/* Not here: the page server has it (post-copy). */
+		/* Not here, or a --meta set's (its page images are holes):
+		 * the page server has it (post-copy). */
+		if (r >= 0 && pages_elsewhere(lv[opened].dirfd)) {
+			img_close(&img);
+			r = -ENOENT;
+		}
 		if (r == -ENOENT && plan->lazy->page_server && opened < 32) {
 			fds[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			if (fds[opened] < 0) {

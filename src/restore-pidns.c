@@ -17,6 +17,7 @@
 #include "fault.h"
 #include "imgdir.h"
 #include "options.h"
+#include "stream.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -78,7 +79,7 @@ static int init_main(const struct options *o, int ready)
 	return root_status;
 }
 
-int restore_new_pidns(const struct options *o)
+static int new_pidns_run(const struct options *o)
 {
 	struct clone_args args = { .flags = CLONE_NEWPID | CLONE_NEWNS, .exit_signal = SIGCHLD };
 	int ready[2], status;
@@ -123,4 +124,21 @@ int restore_new_pidns(const struct options *o)
 		if (errno != EINTR)
 			return pr_errno(-errno, "cannot wait for %ld", pid);
 	return status_code(status);
+}
+
+int restore_new_pidns(const struct options *o)
+{
+	struct options copy = *o;
+	int r;
+
+	if (strcmp(o->images, "-"))
+		return new_pidns_run(o);
+	/* A stream is read here, outside the new namespace: the remover of
+	 * the stage (stream-stage.c) must not be a process in it, whose init
+	 * would wait for it while it waits for the init. */
+	r = stream_restore_receive(&copy.images, !o->handshake);
+	if (r >= 0)
+		r = new_pidns_run(&copy);
+	stream_restore_done();
+	return r;
 }
