@@ -4,8 +4,10 @@
 # kernel's own accesses while ckpt rebuilds the threads, next to other
 # lazy VMAs) and of trees of processes (53-fork-ring: five, whose memory is
 # mostly still shared copy-on-write with their parents: that part is
-# restored in place; 58-many-procs), with the fault build's daemon serving
-# faults only, then with the normal one. Each checks itself (ids, threads, memory); the
+# restored in place; 58-many-procs), and of a process under a seccomp
+# filter (40-sandbox: the daemon's copies and the kernel's faults are no
+# syscalls of its), with the fault build's daemon serving faults only, then
+# with the normal one. Each checks itself (ids, threads, memory); the
 # daemon ends with the tree.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -29,7 +31,7 @@ lazy_daemon() {
 }
 no_daemon() { ! lazy_daemon "$1" >/dev/null; }
 
-for t in 50-pthreads 53-fork-ring 58-many-procs; do
+for t in 50-pthreads 53-fork-ring 58-many-procs 40-sandbox; do
 	w=$T/w-$t
 	img=$T/img-$t
 	start_target "$w" "$t"
