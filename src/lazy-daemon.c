@@ -55,6 +55,7 @@ struct ctx {
 	struct dseg *s;
 	size_t n, cursor;
 	uint64_t left;
+	uint64_t hint; /* where the background copy goes on: after the last fault */
 	bool ready; /* LAZY_END seen */
 };
 
@@ -351,8 +352,10 @@ static int serve(struct ctx *c, uint64_t addr)
 	if (d && !d->done[(addr - d->start) / PG]) {
 		uint64_t b = addr;
 
+		c->cursor = (size_t)(d - c->s);
 		while (b < d->end && b < addr + FAULT_PAGES * PG && !d->done[(b - d->start) / PG])
 			b += PG;
+		c->hint = b;
 		return copy_run(c, d, addr, b);
 	}
 	if (ioctl(c->uffd, UFFDIO_ZEROPAGE, &z) == 0)
@@ -435,7 +438,11 @@ static void serve_pending(void)
 	nr_pend = k;
 }
 
-/* One background run of the first process with pages left. */
+/*
+ * One background run of the first process with pages left: from its last
+ * fault on (the pages a program touches next are most often the ones
+ * after), then round from there.
+ */
 static bool background(void)
 {
 	for (size_t i = 0; i < nr_ctx; i++) {
@@ -443,22 +450,28 @@ static bool background(void)
 
 		if (!c || !c->ready || !c->left)
 			continue;
-		for (; c->cursor < c->n; c->cursor++) {
-			struct dseg *d = &c->s[c->cursor];
+		for (size_t k = 0; k < c->n; k++) {
+			size_t at = (c->cursor + k) % c->n;
+			struct dseg *d = &c->s[at];
+			size_t p = 0, n = (d->end - d->start) / PG;
 			uint64_t a, b;
-			size_t p;
-			int r;
 
 			if (!d->left)
 				continue;
-			for (p = 0; d->done[p]; p++)
-				;
+			c->cursor = at;
+			if (c->hint > d->start && c->hint < d->end)
+				p = (c->hint - d->start) / PG;
+			while (p < n && d->done[p])
+				p++;
+			if (p == n)
+				for (p = 0; d->done[p]; p++)
+					;
 			a = d->start + p * PG;
 			for (b = a;
 			     b < d->end && b < a + BG_PAGES * PG && !d->done[(b - d->start) / PG];)
 				b += PG;
-			r = copy_run(c, d, a, b);
-			if (r == -ESRCH)
+			c->hint = b;
+			if (copy_run(c, d, a, b) == -ESRCH)
 				c->left = 0;
 			return true;
 		}
