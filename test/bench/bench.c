@@ -780,7 +780,7 @@ static const struct scenario scenarios[] = {
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
 	{ "4 GiB in huge pages (MADV_HUGEPAGE)", { T_MEMORY, 4 * GiB, false, true }, 0, false },
-	{ "4 GiB, restore --lazy", { T_MEMORY, 4 * GiB }, 0, false, NULL, true },
+	{ "4 GiB, restore --lazy", { T_MEMORY, 4 * GiB }, 0, false, .lazy = true },
 	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
@@ -939,7 +939,7 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 				    NULL, NULL };
 	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL, NULL };
 	struct target_info info;
-	double ignored, t0;
+	double ignored, t0 = 0;
 	pid_t pid;
 
 	info = start_target(&sc->spec, seed);
