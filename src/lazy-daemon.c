@@ -665,9 +665,11 @@ void lazy_daemon_main(int sk_in, const char *page_server)
 	buf = xmalloc(MAX(BG_PAGES, FAULT_PAGES) * PG);
 	for (;;) {
 		size_t np = 0, live = 0, alive = 0;
-		bool work, verifying = bg && nr_files && !vf[nr_files - 1].done;
+		bool work, verifying = false;
 		int r;
 
+		for (size_t i = 0; bg && i < nr_files; i++)
+			verifying |= !vf[i].done;
 		for (size_t i = 0; i < nr_ctx; i++) {
 			struct ctx *c = ctxs[i];
 
