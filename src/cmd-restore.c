@@ -16,6 +16,7 @@
 #include "incremental.h"
 #include "infect.h"
 #include "kinds.h"
+#include "lazy.h"
 #include "mm.h"
 #include "ns-net.h"
 #include "ns.h"
@@ -451,6 +452,7 @@ static int restore_run(struct restore *rs, const struct options *o)
 int cmd_restore(const struct options *o)
 {
 	struct restore rs = { .opts = o };
+	struct lazy lz = { .page_server = o->page_server };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	const char *images = o->images;
 	int r, root;
@@ -463,6 +465,7 @@ int cmd_restore(const struct options *o)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
+	imgdir_pages_elsewhere(o->page_server);
 	/* --images -: the set from stdin, in a private stage (stream.h). */
 	r = strcmp(images, "-") ? 0 : stream_restore_receive(&images, !o->handshake);
 	if (r >= 0)
@@ -474,12 +477,17 @@ int cmd_restore(const struct options *o)
 		stream_restore_done();
 		return r;
 	}
+	for (size_t i = 0; o->lazy && i < rs.nr; i++)
+		rs.procs[i].plan.lazy = &lz;
 	rs.caller_pgid = getpgid(0);
 	rs.outside_pgid = (int)rs.pstree->procs[0]->pgid;
 	/* Orphans of a failed restore come to us, to be reaped at once. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	r = restore_run(&rs, o);
 	if (r < 0) {
+		/* First: tree_kill waits for every child of ours. No process
+		 * of the tree has run yet, none has seen a missing page. */
+		lazy_abort(&lz);
 		tree_kill(&rs);
 		ipc_restore_undo(rs.ipc, &rs.ipc_st);
 		cgroup_undo(&rs);
@@ -488,6 +496,7 @@ int cmd_restore(const struct options *o)
 		return r == -ECANCELED ? -EINVAL : r;
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+	lazy_detach(&lz);
 	pr_debug("restored %zu processes in %.3f s", rs.nr, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	root = (int)rs.inv->root_pid;
 	restore_release(&rs);

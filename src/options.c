@@ -14,8 +14,13 @@ static const struct {
 	const char *name;
 	enum ckpt_command cmd;
 } commands[] = {
-	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW }, { "check", CMD_CHECK },	   { "receive", CMD_RECEIVE },
+	{ "dump", CMD_DUMP },
+	{ "pre-dump", CMD_PREDUMP },
+	{ "restore", CMD_RESTORE },
+	{ "show", CMD_SHOW },
+	{ "check", CMD_CHECK },
+	{ "receive", CMD_RECEIVE },
+	{ "serve-pages", CMD_SERVE_PAGES },
 };
 
 enum {
@@ -33,6 +38,8 @@ enum {
 	OPT_EXTERNAL,
 	OPT_NEW_PIDNS,
 	OPT_CGROUP_ROOT,
+	OPT_LAZY,
+	OPT_PAGE_SERVER,
 	OPT_META,
 	OPT_HANDSHAKE,
 	OPT_LISTEN,
@@ -54,6 +61,8 @@ static const struct option long_opts[] = {
 	{ "external", required_argument, NULL, OPT_EXTERNAL },
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "page-server", required_argument, NULL, OPT_PAGE_SERVER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "meta", required_argument, NULL, OPT_META },
 	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
@@ -83,7 +92,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
-		       cmd == CMD_SHOW || cmd == CMD_RECEIVE;
+		       cmd == CMD_SHOW || cmd == CMD_RECEIVE || cmd == CMD_SERVE_PAGES;
 	case OPT_META:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
 	case OPT_HANDSHAKE:
@@ -95,6 +104,8 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_INHERIT_FD:
 	case OPT_NEW_PIDNS:
 	case OPT_CGROUP_ROOT:
+	case OPT_LAZY:
+	case OPT_PAGE_SERVER:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -204,9 +215,14 @@ static int check_required(struct options *o)
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP) && !o->pid)
 		return fail(o, "%s needs --pid PID", name);
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP || o->command == CMD_RESTORE ||
-	     o->command == CMD_SHOW) &&
+	     o->command == CMD_SHOW || o->command == CMD_SERVE_PAGES) &&
 	    !o->images)
 		return fail(o, "%s needs --images DIR", name);
+	if (o->page_server && !o->lazy)
+		return fail(o, "%s: --page-server needs --lazy", name);
+	/* The page daemon would be a process of the tree's pid namespace. */
+	if (o->lazy && o->new_pidns)
+		return fail(o, "%s: --lazy does not go with --new-pidns", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
 	if (o->command == CMD_RECEIVE && !o->images)
@@ -312,6 +328,14 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NEW_PIDNS:
 			o->new_pidns = true;
+			break;
+		case OPT_LAZY:
+			o->lazy = true;
+			break;
+		case OPT_PAGE_SERVER:
+			if (!*optarg)
+				return fail(o, "%s: --page-server must not be empty", "restore");
+			o->page_server = optarg;
 			break;
 		case OPT_INHERIT_FD:
 			r = parse_inherit_fd(o, optarg);
