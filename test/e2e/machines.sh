@@ -219,6 +219,21 @@ machines_up() {
 	log "machines up: a ${MACH_ADDR[a]} (sshd ${MACH_PID[a]}), b ${MACH_ADDR[b]} (sshd ${MACH_PID[b]}), lan $MACH_NET.254"
 }
 
+# mach_spawn X W CMD...: CMD in machine X, the leader of a session of its
+# own there, its output appended to W/out and W/err (lib.sh's spawn). Sets
+# JOB_PID (its host PID) and JOB_INNER (its PID in the machine).
+mach_spawn() {
+	local x=$1 w=$2
+	shift 2
+	mkdir -p "$w"
+	spawn "$w" nsenter --target "${MACH_PID[$x]}" --net --mount --pid --wd="$PWD" -- setsid "$@"
+	wait_for 10 "the job in machine $x" first_child_of "$TARGET_PID" ||
+		fail "the job did not start in machine $x: $(head -c 300 "$w/err")"
+	JOB_PID=$FIRST_CHILD
+	track_pid "$JOB_PID"
+	JOB_INNER=$(inner_pid "$JOB_PID") || fail "job $JOB_PID died at once: $(head -c 300 "$w/err")"
+}
+
 job_ready() { has_line "$2/out" '^(READY|FATAL)' || is_dead "$1"; }
 
 # mach_start X WORKDIR NAME ARGS...: build/targets/NAME WORKDIR ARGS... in
@@ -228,14 +243,8 @@ mach_start() {
 	local x=$1 w=$2 bin=$E2E_TARGETS/$3
 	shift 3
 	[[ -x $bin ]] || fail "target $bin not built"
-	mkdir -p "$w"
-	spawn "$w" nsenter --target "${MACH_PID[$x]}" --net --mount --pid --wd="$PWD" -- \
-		setsid "$bin" "$w" "$@"
-	wait_for 10 "the job in machine $x" first_child_of "$TARGET_PID" ||
-		fail "the job did not start in machine $x: $(head -c 300 "$w/err")"
-	JOB_PID=$FIRST_CHILD
-	track_pid "$JOB_PID"
-	wait_for 20 "READY from $JOB_PID" job_ready "$JOB_PID" "$w" || fail "job $JOB_PID never said READY"
+	mach_spawn "$x" "$w" "$bin" "$w" "$@"
+	wait_for "${MACH_READY_TIMEOUT:-20}" "READY from $JOB_PID" job_ready "$JOB_PID" "$w" || fail "job $JOB_PID never said READY"
 	has_line "$w/out" '^FATAL' && fail "job set-up failed: $(grep -m1 '^FATAL' "$w/out")"
 	JOB_INNER=$(inner_pid "$JOB_PID") || fail "job $JOB_PID died before READY: $(head -c 300 "$w/err")"
 	has_line "$w/out" "^READY pid=$JOB_INNER\$" || fail "job $JOB_PID: no READY pid=$JOB_INNER"
