@@ -145,8 +145,9 @@ $(B)/bench: test/bench/bench.c test/bench/tree.h
 	@mkdir -p $(B)
 	$(CC) -O2 -g -Wall -pthread -D_GNU_SOURCE -o $@ $<
 
-bench: ckpt $(B)/bench
+bench: ckpt $(B)/bench $(B)/targets/330-migrate
 	$(B)/bench ./ckpt
+	E2E_TARGETS=$(CURDIR)/$(B)/targets test/bench/migrate.sh ./ckpt
 
 STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:

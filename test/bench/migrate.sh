@@ -17,7 +17,8 @@
 # sees), the bytes sent, the wall time of the whole move, and whether the
 # job on b checked every page of its memory. Reports speed; fails (exit
 # 1) only when a move fails or the job on b finds its memory wrong.
-# BENCH_MIGRATE_MIB=N sets the size; BENCH_MIGRATE_PCT the write rate.
+# BENCH_MIGRATE_MIB=N sets the size; BENCH_MIGRATE_PCT the write rate;
+# BENCH_MIGRATE_ONLY=TEXT runs the rows whose name holds TEXT.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -93,9 +94,10 @@ bench_copy() {
 	row "dump, copy, restore" "$t1" "$bytes" "$t1" "tar over ssh, images on each /tmp (tmpfs here)"
 }
 
-bench_migrate "migrate --live" --live
-bench_migrate "migrate (one stream)"
-bench_copy
+only() { [[ -z ${BENCH_MIGRATE_ONLY:-} || $1 == *"$BENCH_MIGRATE_ONLY"* ]]; }
+if only "migrate --live"; then bench_migrate "migrate --live" --live; fi
+if only "migrate (one stream)"; then bench_migrate "migrate (one stream)"; fi
+if only "dump, copy, restore"; then bench_copy; fi
 
 printf '\nMigration from machine a to machine b (netns + sshd on this machine), a job of %s MiB writing %s%% of it per second\n\n' "$MIB" "$PCT"
 printf '%-22s %10s %14s %10s  %s\n' "how" "frozen ms" "bytes sent" "wall ms" "notes"
