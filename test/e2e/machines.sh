@@ -268,7 +268,7 @@ in_mach_of() {
 # migrate ARGS...: scripts/ckpt-migrate ARGS run on machine a with this
 # run's ssh options and ckpt (bounded like a ckpt command; its output in
 # CK_OUT and CK_ERR, its status in CK_RC).
-MIGRATE=$PWD/scripts/ckpt-migrate
+MIGRATE=${MIGRATE:-$PWD/scripts/ckpt-migrate}
 migrate() {
 	ck_cmd nsenter --target "${MACH_PID[a]}" --net --mount --pid --wd="$PWD" -- \
 		env CKPT="$CKPT" "$MIGRATE" --ssh-opts "$MACH_SSH_OPTS" "$@"
