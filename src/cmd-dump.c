@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "pstree.pb-c.h"
 #include "seize.h"
+#include "stream.h"
 #include "track.h"
 #include "tree.h"
 #include "trust.h"
@@ -644,7 +645,7 @@ static int dump_verify(struct dump *d, struct imgdir *dir)
 	int r;
 
 	log_set_context(context);
-	r = restore_verify(dir->tmp);
+	r = restore_verify(dir->tmp, !d->stream);
 	log_set_context(NULL);
 	if (r >= 0)
 		pr_debug("read the images back and checked them");
@@ -670,6 +671,10 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 		r = dump_verify(d, dir);
 	if (r >= 0 && interrupted())
 		r = -EINTR;
+	if (r >= 0 && d->stream)
+		r = stream_dump_send(d->stream, dir, &inv, d->root);
+	if (r >= 0 && d->handshake)
+		r = stream_dump_wait_ready(d->stream, d->root);
 	if (r >= 0 && d->predump) {
 		r = FAULT_OR(dump_keeper_put, -EPIPE, keeper_put(d->root, d->next));
 		if (r < 0)
@@ -707,6 +712,7 @@ int cmd_dump(const struct options *o)
 	d->leave_running = o->leave_running;
 	d->discard = !d->predump && !o->leave_running && o->free_memory;
 	d->codec = o->compress;
+	d->handshake = o->handshake;
 	image_id_new(d->id);
 	/* The tree outlives ckpt unless its memory is freed as it is stored
 	 * (seize.c); an interruption is a failure like any other. */
@@ -721,7 +727,8 @@ int cmd_dump(const struct options *o)
 	}
 	if (r >= 0)
 		r = FAULT_OR(dump_imgdir, pr_errno(-EACCES, "cannot create '%s'", o->images),
-			     imgdir_create(&dir, o->images));
+			     strcmp(o->images, "-") ? imgdir_create(&dir, o->images)
+						    : stream_dump_begin(o, &dir, &d->stream));
 	if (r < 0)
 		goto out;
 	r = open_chain(d, o->parent);
@@ -794,12 +801,15 @@ int cmd_dump(const struct options *o)
 		/* The tree is gone: what the kinds still hold goes last. */
 		files_dump_done(&d->files, true);
 	}
+	if (r >= 0 && d->handshake)
+		r = stream_dump_go(d->stream, d->root, !o->leave_running);
 	track_end(d);
 	log_stats(d, t0, t_thawed);
 	goto out;
 out_abort:
 	imgdir_abort(&dir);
 out:
+	stream_dump_end(d->stream);
 	dump_free(d);
 	/* Everything given back (or the tree is dead): the guardian goes. */
 	dguard_done();

@@ -21,6 +21,7 @@
 #include "ns.h"
 #include "proc.h"
 #include "restore.h"
+#include "stream.h"
 #include "threads.h"
 #include "util.h"
 
@@ -421,17 +422,24 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = ns_ready_all(rs);
 	if (r >= 0)
 		r = ipc_restore_finish(rs->ipc, &rs->ipc_st);
+	/* Migration: the tree whole, held until the source has let its own go. */
+	if (r >= 0 && o->handshake)
+		r = stream_restore_ready();
 	if (r >= 0 && o->pidfile) {
 		r = write_pidfile(o->pidfile, root);
 		if (r >= 0) {
 			r = let_go(rs);
 			if (r < 0)
 				remove_pidfile(o->pidfile, root);
+			else if (o->handshake)
+				stream_restore_running(root);
 			return r;
 		}
 	}
 	if (r >= 0)
 		r = let_go(rs);
+	if (r >= 0 && o->handshake)
+		stream_restore_running(root);
 	return r;
 }
 
@@ -439,6 +447,7 @@ int cmd_restore(const struct options *o)
 {
 	struct restore rs = { .opts = o };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+	const char *images = o->images;
 	int r, root;
 
 	if (o->new_pidns)
@@ -449,11 +458,15 @@ int cmd_restore(const struct options *o)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
-	r = restore_prepare(&rs, o->images, o->inherit, o->nr_inherit, o);
+	/* --images -: the set from stdin, in a private stage (stream.h). */
+	r = strcmp(images, "-") ? 0 : stream_restore_receive(&images);
+	if (r >= 0)
+		r = restore_prepare(&rs, images, o->inherit, o->nr_inherit, o);
 	if (r >= 0)
 		r = cgroup_plan(&rs, o->cgroup_root, o->nr_cgroup_root);
 	if (r < 0) {
 		restore_release(&rs);
+		stream_restore_done();
 		return r;
 	}
 	rs.caller_pgid = getpgid(0);
@@ -466,11 +479,13 @@ int cmd_restore(const struct options *o)
 		ipc_restore_undo(rs.ipc, &rs.ipc_st);
 		cgroup_undo(&rs);
 		restore_release(&rs);
+		stream_restore_done();
 		return r == -ECANCELED ? -EINVAL : r;
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
 	pr_debug("restored %zu processes in %.3f s", rs.nr, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	root = (int)rs.inv->root_pid;
 	restore_release(&rs);
+	stream_restore_done();
 	return o->detach ? 0 : wait_restored(root);
 }

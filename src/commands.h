@@ -12,12 +12,15 @@ int cmd_restore(const struct options *o);
 int restore_new_pidns(const struct options *o);
 int cmd_show(const struct options *o);
 int cmd_check(const struct options *o);
+/* receive --images DIR [--listen PATH] (cmd-receive.c) */
+int cmd_receive(const struct options *o);
 /* ckpt check's table of the capabilities ckpt uses (check-caps.c). */
 void check_caps_print(void);
 
 /* Load and check the image set in @dir as a restore does, every page
- * image read through, creating nothing; the restore's own environment
+ * image read through (unless !@pages: they went into a stream, the
+ * receiver checks them), creating nothing; the restore's own environment
  * (free pids, a terminal) is not checked. Prints one line on failure. */
-int restore_verify(const char *dir);
+int restore_verify(const char *dir, bool pages);
 
 #endif

@@ -52,6 +52,8 @@ struct dump {
 	struct track_state *next; /* a pre-dump's, for the keeper once it is done */
 	char id[IMAGE_ID_LEN + 1];
 	struct pages_stats stats;
+	struct stream_out *stream; /* --images -: the stream (stream.h) */
+	bool handshake; /* --handshake */
 };
 
 /* dump-collect.c */

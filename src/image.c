@@ -109,12 +109,27 @@ static void img_init(struct img *img, enum img_kind kind, bool writing)
 	img->writing = writing;
 }
 
+static const struct img_tap *img_tap;
+
+void img_set_tap(const struct img_tap *tap)
+{
+	img_tap = tap;
+}
+
 int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind)
 {
+	int r;
+
 	img_init(img, kind, true);
 	img->fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (img->fd < 0)
 		return -errno;
+	if (img_tap && img_tap->wants(img_tap->ctx, kind)) {
+		r = img_tap->begin(img_tap->ctx, name, kind, &img->tap_id);
+		if (r < 0)
+			return r;
+		img->tapped = true;
+	}
 	/* Leave room for the header; it is written by img_finish(). */
 	if (lseek(img->fd, IMG_HEADER_SIZE, SEEK_SET) < 0)
 		return -errno;
@@ -133,6 +148,8 @@ static int write_raw(struct img *img, const void *buf, size_t len)
 {
 	img->crc = crc32c(img->crc, buf, len);
 	img->payload_len += len;
+	if (img->tapped)
+		return img_tap->data(img_tap->ctx, img->tap_id, buf, len);
 	if (img->fd >= 0)
 		return write_full(img->fd, buf, len);
 	if (img->mem_len + len > img->mem_cap) {
@@ -254,8 +271,13 @@ int img_finish(struct img *img)
 		memcpy(img->mem, h, sizeof(h));
 		return 0;
 	}
+	/* Tapped: the payload went elsewhere, a hole stands for it. */
+	if (img->tapped && ftruncate(img->fd, (off_t)(IMG_HEADER_SIZE + img->payload_len)) < 0)
+		return -errno;
 	if (pwrite(img->fd, h, sizeof(h), 0) != sizeof(h))
 		return errno ? -errno : -EIO;
+	if (img->tapped)
+		return img_tap->end(img_tap->ctx, img->tap_id, h);
 	return 0;
 }
 

@@ -91,7 +91,27 @@ struct img {
 	bool no_crc; /* img_open_partial: no header to check against */
 	enum img_codec codec;
 	struct img_frames *frames; /* compressed: the frame in hand */
+	bool tapped; /* its payload goes to the tap as written (stream.c) */
+	uint32_t tap_id;
 };
+
+/*
+ * A tap (stream.c, `dump --images -`): image files of the kinds it wants
+ * are not kept whole in the directory. Their payload goes to the tap as it
+ * is written, and the file only gets a hole of that size and the header,
+ * so that img_open_file() still sees a complete image of the right size
+ * (with zeros for a payload: reading it fails its checksum). Library
+ * callbacks: 0 or -errno, no logging.
+ */
+struct img_tap {
+	bool (*wants)(void *ctx, enum img_kind kind);
+	int (*begin)(void *ctx, const char *name, enum img_kind kind, uint32_t *ret_id);
+	int (*data)(void *ctx, uint32_t id, const void *buf, size_t len);
+	int (*end)(void *ctx, uint32_t id, const unsigned char header[IMG_HEADER_SIZE]);
+	void *ctx;
+};
+/* Set (or with NULL clear) the tap of every file image created from now on. */
+void img_set_tap(const struct img_tap *tap);
 
 int img_create_file(struct img *img, int dirfd, const char *name, enum img_kind kind);
 void img_create_mem(struct img *img, enum img_kind kind);

@@ -142,7 +142,7 @@ static int make_tmp(struct imgdir *d)
 	return -errno;
 }
 
-int imgdir_create(struct imgdir *d, const char *path)
+int imgdir_create_as(struct imgdir *d, const char *path, const char *verb)
 {
 	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
 	const char *parent = dirname(copy1), *base = basename(copy2);
@@ -152,42 +152,43 @@ int imgdir_create(struct imgdir *d, const char *path)
 	memset(d, 0, sizeof(*d));
 	d->dirfd = d->parentfd = -1;
 	if (!strcmp(base, "/") || !strcmp(base, ".") || !strcmp(base, ".."))
-		return pr_fail(-EINVAL, "cannot dump: '%s' cannot be an images directory", path);
+		return pr_fail(-EINVAL, "cannot %s: '%s' cannot be an images directory", verb,
+			       path);
 	/* Every step from here goes through this fd: what a path names
 	 * cannot change under the dump. */
 	d->parentfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->parentfd < 0)
-		return pr_errno(-errno, "cannot dump: '%s'", parent);
+		return pr_errno(-errno, "cannot %s: '%s'", verb, parent);
 	d->final_name = xstrdup(base);
 	if (fstatat(d->parentfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
 			imgdir_abort(d);
 			return pr_fail(
 				-ENOTDIR,
-				"cannot dump: '%s' exists and is not a directory (symlinks are refused)",
-				path);
+				"cannot %s: '%s' exists and is not a directory (symlinks are refused)",
+				verb, path);
 		}
 		r = dir_is_empty(d->parentfd, base);
 		if (r < 0) {
 			imgdir_abort(d);
-			return pr_errno(r, "cannot dump: cannot read '%s'", path);
+			return pr_errno(r, "cannot %s: cannot read '%s'", verb, path);
 		}
 		if (r == 0) {
 			imgdir_abort(d);
-			return pr_fail(-ENOTEMPTY,
-				       "cannot dump: images directory '%s' is not empty", path);
+			return pr_fail(-ENOTEMPTY, "cannot %s: images directory '%s' is not empty",
+				       verb, path);
 		}
 	} else if (errno != ENOENT) {
 		r = -errno;
 		imgdir_abort(d);
-		return pr_errno(r, "cannot dump: '%s'", path);
+		return pr_errno(r, "cannot %s: '%s'", verb, path);
 	}
 	d->final = xstrdup(path);
 	remove_stale(d);
 	r = make_tmp(d);
 	if (r < 0) {
 		imgdir_abort(d);
-		return pr_errno(r, "cannot dump: cannot create a directory in '%s'", parent);
+		return pr_errno(r, "cannot %s: cannot create a directory in '%s'", verb, parent);
 	}
 	d->tmp = xasprintf("%s/%s", parent, d->tmp_name);
 	d->dirfd =
@@ -201,6 +202,11 @@ int imgdir_create(struct imgdir *d, const char *path)
 		return pr_errno(r, "cannot open '%s'", shown);
 	}
 	return 0;
+}
+
+int imgdir_create(struct imgdir *d, const char *path)
+{
+	return imgdir_create_as(d, path, "dump");
 }
 
 /* Each image is synced as it is listed. */

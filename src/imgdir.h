@@ -23,6 +23,8 @@ struct imgdir {
 
 /* Refuses an existing non-empty DIR. */
 int imgdir_create(struct imgdir *d, const char *path);
+/* The same, its messages "cannot VERB: ..." (receive, restore). */
+int imgdir_create_as(struct imgdir *d, const char *path, const char *verb);
 /* Write inventory.img listing every image file, sync, rename into place:
  * imgdir_seal() then imgdir_publish(). */
 int imgdir_commit(struct imgdir *d, InventoryEntry *inv);

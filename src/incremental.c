@@ -3,15 +3,20 @@
 #include "incremental.h"
 
 #include "image.h"
+#include "inventory.pb-c.h"
 #include "imgdir.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+
+/* Siblings looked at for a parent moved elsewhere, at most. */
+#define SIBLINGS_MAX 4096
 
 void image_id_new(char id[IMAGE_ID_LEN + 1])
 {
@@ -94,35 +99,89 @@ void parent_close(struct parent_images *p)
 	p->dirfd = -1;
 }
 
+/* Is @path (quietly) an image set with id @id that holds its pages? A
+ * --meta set has the id of the set streamed from it but no pages. */
+static bool is_set(const char *path, const char *id, bool meta_ok)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	InventoryEntry *inv = NULL;
+	bool ok;
+
+	if (fd < 0 || img_read_msg(fd, IMG_INVENTORY, 0, &inventory_entry__descriptor,
+				   (ProtobufCMessage **)&inv) < 0)
+		return false;
+	ok = inv->id && !strcmp(inv->id, id) && (meta_ok || !inv->pages_elsewhere);
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	return ok;
+}
+
+/* A sibling of @dir (in @parent) that is the image set @id, or NULL. */
+static char *sibling_with_id(const char *parent, const char *id, bool meta_ok)
+{
+	DIR *d = opendir(parent);
+	struct dirent *de;
+	char *found = NULL;
+	int n = 0;
+
+	if (!d)
+		return NULL;
+	while (!found && (de = readdir(d)) && n++ < SIBLINGS_MAX) {
+		_cleanup_free_ char *path = NULL;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		path = xasprintf("%s/%s", parent, de->d_name);
+		if (is_set(path, id, meta_ok))
+			found = xstrdup(path);
+	}
+	closedir(d);
+	return found;
+}
+
 /*
  * The parent of the image set in @dir: at its recorded path, or, when the
- * chain was moved or copied elsewhere, a sibling of @dir with the same name.
+ * chain was moved, copied or received elsewhere (ckpt receive), a sibling
+ * of @dir with the same name, or any sibling with the parent's id.
  */
-static int open_parent_of(const char *dir, const InventoryEntry *inv, char **ret_path,
+static int open_parent_of(const char *dir, const InventoryEntry *inv, bool meta_ok, char **ret_path,
 			  int *ret_dirfd, InventoryEntry **ret_inv)
 {
 	_cleanup_free_ char *copy = xstrdup(dir), *name = xstrdup(inv->parent_path);
-	_cleanup_free_ char *sibling = xasprintf("%s/%s", dirname(copy), basename(name));
-	const char *path = access(inv->parent_path, F_OK) == 0 ? inv->parent_path : sibling;
+	const char *parent = dirname(copy);
+	_cleanup_free_ char *sibling = xasprintf("%s/%s", parent, basename(name));
+	_cleanup_free_ char *by_id = NULL;
+	const char *path = inv->parent_path;
 	int r;
 
+	if (inv->parent_id && !is_set(path, inv->parent_id, meta_ok)) {
+		path = sibling;
+		if (!is_set(path, inv->parent_id, meta_ok)) {
+			by_id = sibling_with_id(parent, inv->parent_id, meta_ok);
+			path = by_id				     ? by_id
+			       : access(inv->parent_path, F_OK) == 0 ? inv->parent_path
+								     : sibling;
+		}
+	}
 	r = imgdir_open(path, ret_dirfd, ret_inv);
 	if (r < 0)
 		return r;
-	if (!(*ret_inv)->id || !inv->parent_id || strcmp((*ret_inv)->id, inv->parent_id)) {
+	if (!(*ret_inv)->id || !inv->parent_id || strcmp((*ret_inv)->id, inv->parent_id) ||
+	    ((*ret_inv)->pages_elsewhere && !meta_ok)) {
+		bool meta = (*ret_inv)->pages_elsewhere;
+
 		protobuf_c_message_free_unpacked(&(*ret_inv)->base, NULL);
 		close(*ret_dirfd);
 		return pr_fail(
 			-ESTALE,
-			"cannot restore: '%s' is not the parent image set '%s' was dumped on", path,
-			dir);
+			"cannot restore: '%s' is not the parent image set '%s' was dumped on%s",
+			path, dir, meta ? " (it is a --meta set, without pages)" : "");
 	}
 	*ret_path = xstrdup(path);
 	return 0;
 }
 
-int chain_open(const char *dir, int dirfd, const InventoryEntry *inv, int **ret_dirfds,
-	       size_t *ret_n)
+int chain_open(const char *dir, int dirfd, const InventoryEntry *inv, bool meta_ok,
+	       int **ret_dirfds, size_t *ret_n)
 {
 	int *fds = xmalloc(CHAIN_MAX * sizeof(int));
 	char *path = xstrdup(dir);
@@ -143,7 +202,7 @@ int chain_open(const char *dir, int dirfd, const InventoryEntry *inv, int **ret_
 				    dir);
 			break;
 		}
-		r = open_parent_of(path, child, &next_path, &next_fd, &next);
+		r = open_parent_of(path, child, meta_ok, &next_path, &next_fd, &next);
 		if (r < 0)
 			break;
 		if (cur)

@@ -14,6 +14,7 @@
 #include "mm.pb-c.h"
 #include "pstree.pb-c.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CHAIN_MAX 64
@@ -38,8 +39,11 @@ void parent_close(struct parent_images *p);
 void image_id_new(char id[IMAGE_ID_LEN + 1]);
 
 /* Restore side: @dirfd (image set @dir, its inventory @inv) and the image
- * sets it builds on, nearest first: *ret_dirfds[0] is @dirfd. */
-int chain_open(const char *dir, int dirfd, const InventoryEntry *inv, int **ret_dirfds,
-	       size_t *ret_n);
+ * sets it builds on, nearest first: *ret_dirfds[0] is @dirfd. A parent
+ * is at its recorded path, else among the siblings of @dir (by name, then
+ * by id: a chain received by `ckpt receive`). A --meta set (no pages) is
+ * a parent only when @meta_ok (a streamed dump read back: no pages read). */
+int chain_open(const char *dir, int dirfd, const InventoryEntry *inv, bool meta_ok,
+	       int **ret_dirfds, size_t *ret_n);
 
 #endif

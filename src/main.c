@@ -13,7 +13,7 @@ static const struct {
 	int (*run)(const struct options *o);
 } command_table[] = {
 	{ CMD_DUMP, cmd_dump }, { CMD_PREDUMP, cmd_dump }, { CMD_RESTORE, cmd_restore },
-	{ CMD_SHOW, cmd_show }, { CMD_CHECK, cmd_check },
+	{ CMD_SHOW, cmd_show }, { CMD_CHECK, cmd_check },  { CMD_RECEIVE, cmd_receive },
 };
 
 int main(int argc, char **argv)

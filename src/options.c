@@ -15,7 +15,7 @@ static const struct {
 	enum ckpt_command cmd;
 } commands[] = {
 	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW }, { "check", CMD_CHECK },
+	{ "show", CMD_SHOW }, { "check", CMD_CHECK },	   { "receive", CMD_RECEIVE },
 };
 
 enum {
@@ -33,6 +33,9 @@ enum {
 	OPT_EXTERNAL,
 	OPT_NEW_PIDNS,
 	OPT_CGROUP_ROOT,
+	OPT_META,
+	OPT_HANDSHAKE,
+	OPT_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +55,9 @@ static const struct option long_opts[] = {
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "meta", required_argument, NULL, OPT_META },
+	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -77,7 +83,13 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
-		       cmd == CMD_SHOW;
+		       cmd == CMD_SHOW || cmd == CMD_RECEIVE;
+	case OPT_META:
+		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
+	case OPT_HANDSHAKE:
+		return cmd == CMD_DUMP || cmd == CMD_RESTORE;
+	case OPT_LISTEN:
+		return cmd == CMD_RECEIVE;
 	case OPT_DETACH:
 	case OPT_PIDFILE:
 	case OPT_INHERIT_FD:
@@ -197,6 +209,19 @@ static int check_required(struct options *o)
 		return fail(o, "%s needs --images DIR", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
+	if (o->command == CMD_RECEIVE && !o->images)
+		return fail(o, "%s needs --images DIR", name);
+	if ((o->command == CMD_SHOW || o->command == CMD_RECEIVE) && !strcmp(o->images, "-"))
+		return fail(o, "%s needs --images DIR, not a stream", name);
+	if (o->meta && strcmp(o->images, "-"))
+		return fail(o, "%s: --meta goes with --images - only", name);
+	if (o->handshake && strcmp(o->images, "-"))
+		return fail(o, "%s: --handshake goes with --images - only", name);
+	if (o->free_memory && !strcmp(o->images, "-"))
+		return fail(
+			o,
+			"%s: --free-memory does not go with --images - (a failed dump could not give the memory back)",
+			name);
 	return 0;
 }
 
@@ -306,6 +331,21 @@ int options_parse(int argc, char **argv, struct options *o)
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_META:
+			if (!*optarg)
+				return fail(o, "%s: --meta must not be empty",
+					    command_name(o->command));
+			o->meta = optarg;
+			break;
+		case OPT_HANDSHAKE:
+			o->handshake = true;
+			break;
+		case OPT_LISTEN:
+			if (!*optarg)
+				return fail(o, "%s: --listen must not be empty",
+					    command_name(o->command));
+			o->listen = optarg;
 			break;
 		case 'v':
 			o->verbose++;

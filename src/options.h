@@ -15,6 +15,7 @@ enum ckpt_command {
 	CMD_RESTORE,
 	CMD_SHOW,
 	CMD_CHECK,
+	CMD_RECEIVE, /* receive --images DIR [--listen ADDR] (cmd-receive.c) */
 	CMD_HELP, /* --help, or COMMAND --help (command is then in help_for) */
 	CMD_VERSION,
 };
@@ -41,7 +42,10 @@ struct options {
 	enum ckpt_command command;
 	enum ckpt_command help_for;
 	int pid; /* --pid */
-	const char *images; /* --images */
+	const char *images; /* --images; "-": a stream on stdout/stdin (stream.h) */
+	const char *meta; /* --meta DIR (dump, pre-dump --images -): the set without pages */
+	bool handshake; /* --handshake (dump, restore --images -): migration */
+	const char *listen; /* --listen ADDR (receive): a unix socket path */
 	const char *parent; /* --parent: an incremental dump on that one */
 	const char *pidfile; /* --pidfile */
 	bool leave_running; /* --leave-running */

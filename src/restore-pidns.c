@@ -17,6 +17,7 @@
 #include "fault.h"
 #include "imgdir.h"
 #include "options.h"
+#include "stream.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -48,12 +49,15 @@ static int init_main(const struct options *o, int ready)
 		     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot mount /proc in a new pid namespace");
-	r = imgdir_open(o->images, &dirfd, &inv);
+	/* A stream (--images -) is read by cmd_restore() below, in here. */
+	r = strcmp(o->images, "-") ? imgdir_open(o->images, &dirfd, &inv) : 0;
 	if (r < 0)
 		return r; /* said */
-	root = (int)inv->root_pid;
-	protobuf_c_message_free_unpacked(&inv->base, NULL);
-	close(dirfd);
+	root = inv ? (int)inv->root_pid : 0;
+	if (inv)
+		protobuf_c_message_free_unpacked(&inv->base, NULL);
+	if (dirfd >= 0)
+		close(dirfd);
 	if (root == 1)
 		return pr_fail(
 			-EEXIST,
@@ -63,6 +67,8 @@ static int init_main(const struct options *o, int ready)
 	r = cmd_restore(&inner);
 	if (r < 0)
 		return r;
+	if (!root)
+		root = stream_restore_root();
 	/* From here on it outlives ckpt, as the tree does. */
 	(void)prctl(PR_SET_PDEATHSIG, 0);
 	if (write(ready, "g", 1) != 1)

@@ -172,7 +172,7 @@ static int trust_chain(struct restore *rs, const char *dir)
 	r = trust_enter(&rs->trust, &saved);
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
-	r = chain_open(dir, rs->dirfd, rs->inv, &rs->chain, &rs->nr_chain);
+	r = chain_open(dir, rs->dirfd, rs->inv, rs->meta_parents, &rs->chain, &rs->nr_chain);
 	trust_leave(&saved);
 	for (size_t i = 1; r >= 0 && i < rs->nr_chain; i++) {
 		_cleanup_free_ char *name = xasprintf("%s (parent %zu)", dir, i);
@@ -228,6 +228,11 @@ static int restore_load(struct restore *rs, const char *dir)
 		     imgdir_open(dir, &rs->dirfd, &rs->inv));
 	if (r < 0)
 		return r;
+	if (rs->inv->pages_elsewhere)
+		return pr_fail(
+			-EINVAL,
+			"cannot restore '%s': it holds no memory pages (written by --meta, its pages went into a stream); restore the set that received the stream",
+			dir);
 	if (rs->inv->predump)
 		return pr_fail(
 			-EINVAL,
@@ -662,15 +667,19 @@ void restore_release(struct restore *rs)
 	rs->dirfd = rs->tty_fd = rs->log_pipe = -1;
 }
 
-int restore_verify(const char *dir)
+int restore_verify(const char *dir, bool pages)
 {
-	struct restore rs = { .dirfd = -1, .tty_fd = -1, .log_pipe = -1, .verify_only = true };
+	struct restore rs = { .dirfd = -1,
+			      .tty_fd = -1,
+			      .log_pipe = -1,
+			      .verify_only = true,
+			      .meta_parents = !pages };
 	int r;
 
 	r = restore_load(&rs, dir);
 	if (r >= 0)
 		r = restore_check(&rs);
-	if (r >= 0)
+	if (r >= 0 && pages)
 		r = verify_pages(&rs);
 	restore_release(&rs);
 	return r;

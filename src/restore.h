@@ -82,6 +82,7 @@ struct restore {
 	int *file_owner; /* per open file: the first live process that has it */
 	int log_pipe; /* read end, in ckpt */
 	bool verify_only; /* restore_verify(): nothing is created */
+	bool meta_parents; /* ... of a streamed dump: parents may be --meta sets */
 	const struct inherit_fd *inherit; /* --inherit-fd */
 	int nr_inherit;
 	uint64_t cow_base, cow_len; /* the area of the slots (pages-cow.c), in ckpt */

@@ -41,10 +41,12 @@ wait_gone "$pid"
 wait_for 10 "the page tracker to stop" keeper_gone "$pid" || fail "the page tracker outlived the final dump"
 
 # Broken chains must fail cleanly before anything is created.
-mv "$T/d5" "$T/d5.away"
+# (Away from d11's siblings: a parent is also found among them by its id.)
+mkdir "$T/away"
+mv "$T/d5" "$T/away/d5"
 expect_restore_fail "$T/d11" "$pid" "with a parent missing"
 grep -q "d5" "$CK_ERR" || fail "the error does not name the missing parent: $(ck_err_line)"
-mv "$T/d5.away" "$T/d5"
+mv "$T/away/d5" "$T/d5"
 expect_restore_fail "$T/d3" "$pid" "of a pre-dump"
 
 restore_detached "$T/d11" "$pid"
