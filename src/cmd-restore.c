@@ -16,6 +16,7 @@
 #include "incremental.h"
 #include "infect.h"
 #include "kinds.h"
+#include "lazy.h"
 #include "mm.h"
 #include "ns-net.h"
 #include "ns.h"
@@ -446,6 +447,7 @@ static int restore_run(struct restore *rs, const struct options *o)
 int cmd_restore(const struct options *o)
 {
 	struct restore rs = { .opts = o };
+	struct lazy lz = { 0 };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	const char *images = o->images;
 	int r, root;
@@ -469,12 +471,17 @@ int cmd_restore(const struct options *o)
 		stream_restore_done();
 		return r;
 	}
+	for (size_t i = 0; o->lazy && i < rs.nr; i++)
+		rs.procs[i].plan.lazy = &lz;
 	rs.caller_pgid = getpgid(0);
 	rs.outside_pgid = (int)rs.pstree->procs[0]->pgid;
 	/* Orphans of a failed restore come to us, to be reaped at once. */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1);
 	r = restore_run(&rs, o);
 	if (r < 0) {
+		/* First: tree_kill waits for every child of ours. No process
+		 * of the tree has run yet, none has seen a missing page. */
+		lazy_abort(&lz);
 		tree_kill(&rs);
 		ipc_restore_undo(rs.ipc, &rs.ipc_st);
 		cgroup_undo(&rs);
@@ -483,6 +490,7 @@ int cmd_restore(const struct options *o)
 		return r == -ECANCELED ? -EINVAL : r;
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 0);
+	lazy_detach(&lz);
 	pr_debug("restored %zu processes in %.3f s", rs.nr, (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	root = (int)rs.inv->root_pid;
 	restore_release(&rs);

@@ -8,6 +8,7 @@
  */
 #include "mm.h"
 
+#include "lazy.h"
 #include "proc.h"
 #include "trust.h"
 #include "ns.h"
@@ -359,8 +360,9 @@ static void thp_keep(struct infect *inf, const struct mm_plan *plan)
 		size_t failed;
 
 		/* Populating a slot would break the sharing. */
+		/* A lazy VMA's pages must stay missing until the daemon's. */
 		if (!v->thp_bytes || v->kind != VMA_KIND__VMA_ANON_PRIVATE ||
-		    (plan->cow.slot && plan->cow.slot[i]) ||
+		    (plan->lazy && lazy_vma_ok(v)) || (plan->cow.slot && plan->cow.slot[i]) ||
 		    (v->vmflags & (VMF_HUGEPAGE | VMF_NOHUGEPAGE)) || start >= end)
 			continue;
 		for (uint64_t a = start; a < end; a += HPAGE_SIZE)

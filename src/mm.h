@@ -46,8 +46,11 @@ struct cow_slots {
 	bool fill; /* the process stops for ckpt to fill its slots */
 };
 
+struct lazy;
+
 struct mm_plan {
 	const MmEntry *mm;
+	struct lazy *lazy; /* restore --lazy: the page daemon (lazy.h), or NULL */
 	struct cow_slots cow;
 	int shmem_base; /* shared memory object i is open at shmem_base + i */
 	int close_from; /* every fd from here up is the restorer's */

@@ -36,6 +36,7 @@ enum {
 	OPT_META,
 	OPT_HANDSHAKE,
 	OPT_LISTEN,
+	OPT_LAZY,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "external", required_argument, NULL, OPT_EXTERNAL },
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "meta", required_argument, NULL, OPT_META },
 	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
@@ -95,6 +97,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_INHERIT_FD:
 	case OPT_NEW_PIDNS:
 	case OPT_CGROUP_ROOT:
+	case OPT_LAZY:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -313,6 +316,9 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_NEW_PIDNS:
 			o->new_pidns = true;
 			break;
+		case OPT_LAZY:
+			o->lazy = true;
+			break;
 		case OPT_INHERIT_FD:
 			r = parse_inherit_fd(o, optarg);
 			if (r < 0)
@@ -393,12 +399,15 @@ const char *options_usage(enum ckpt_command cmd)
 	case CMD_RESTORE:
 		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
 		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [-v]\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--lazy] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
 		       "  where its PIDs are the saved ones whatever the host's are, under\n"
 		       "  an init of ckpt's that stays while the tree runs.\n"
+		       "  --lazy: the tree runs before its private memory is in place; a\n"
+		       "  daemon ckpt leaves behind (ckpt-lazy) brings each page in on first\n"
+		       "  touch and the rest in the background, then exits.\n"
 		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
 		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"

@@ -54,6 +54,7 @@ struct options {
 	int compress; /* --compress[=CODEC]: an enum img_codec, 0 for none */
 	bool detach; /* --detach / -d */
 	bool new_pidns; /* --new-pidns (restore-pidns.c) */
+	bool lazy; /* --lazy: pages on first touch (lazy.c) */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */
 	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */

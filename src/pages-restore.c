@@ -20,6 +20,7 @@
 #include "mm.h"
 
 #include "imgdir.h"
+#include "lazy.h"
 #include "ns.h"
 #include "pages.h"
 #include "track.h"
@@ -530,6 +531,104 @@ static void levels_release(struct level *lv, size_t nr)
 	free(lv);
 }
 
+/* ---- restore --lazy (lazy.h) ---- */
+
+/* The needed pages of @l inside lazy VMAs (@vl) leave its need for
+ * @segs, each with its offset in the level's page image (file @file). */
+static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
+		      struct lazy_segs *segs)
+{
+	struct ranges keep = { 0 }, lazy = { 0 };
+	uint64_t idx = 0;
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->need.n; i++) {
+		for (uint64_t a = l->need.v[i].start; a < l->need.v[i].end;) {
+			size_t k = 0;
+			const VmaEntry *v = vma_of(mm, a, &k);
+			uint64_t e = v ? MIN(v->end, l->need.v[i].end) : l->need.v[i].end;
+
+			ranges_add(v && vl[k] ? &lazy : &keep, a, e);
+			a = e;
+		}
+	}
+	/* Where each lazy page is in the image: the stored runs in order. */
+	for (size_t i = 0; i < l->runs.n && w < lazy.n; i++) {
+		const struct page_run *run = &l->runs.v[i];
+		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
+
+		if (run->where != PAGE_WHERE__PAGES_HERE)
+			continue;
+		while (w < lazy.n && lazy.v[w].end <= s)
+			w++;
+		for (size_t k = w; k < lazy.n && lazy.v[k].start < e; k++) {
+			uint64_t ps = MAX(s, lazy.v[k].start), pe = MIN(e, lazy.v[k].end);
+
+			lazy_segs_add(segs, ps, pe,
+				      IMG_HEADER_SIZE + (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
+				      file);
+		}
+		idx += run->nr_pages;
+	}
+	ranges_release(&lazy);
+	ranges_release(&l->need);
+	l->need = keep;
+}
+
+/*
+ * The pages of lazy VMAs go to the page daemon rather than into the
+ * process. Only from page images stored plain (a compressed one has no
+ * page at a known offset): a process with one is restored whole.
+ */
+static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, struct level *lv,
+		      size_t nr)
+{
+	const MmEntry *mm = plan->mm;
+	_cleanup_free_ bool *vl = xzalloc(mm->n_vmas + 1);
+	_cleanup_free_ int *fds = xzalloc((nr + 1) * sizeof(int));
+	struct lazy_segs segs = { 0 };
+	size_t opened = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		vl[i] = lazy_vma_ok(mm->vmas[i]) && !(plan->cow.slot && plan->cow.slot[i]);
+	for (; opened < nr; opened++) {
+		_cleanup_free_ char *name = img_name(IMG_PAGES, pid);
+		struct img img;
+
+		fds[opened] = -1;
+		if (!lv[opened].need.n)
+			continue;
+		r = img_open_file(&img, lv[opened].dirfd, name, IMG_PAGES);
+		if (r >= 0 && !img.codec && img.payload_len != lv[opened].pm->nr_pages * PAGE_SIZE)
+			r = -EBADMSG;
+		if (r >= 0 && img.codec) {
+			img_close(&img);
+			break; /* eager */
+		}
+		if (r < 0) {
+			img_close(&img);
+			r = pr_fail(r, "cannot restore: cannot read image '%s'%s: %s", name,
+				    opened ? " of a parent" : "", img_strerror(r));
+			break;
+		}
+		fds[opened] = img.fd;
+	}
+	if (r >= 0 && opened == nr) {
+		for (size_t k = 0; k < nr; k++)
+			lazy_take(&lv[k], mm, vl, (uint32_t)k, &segs);
+		lazy_segs_sort(&segs);
+		/* All zeros: nothing to wait for. */
+		if (segs.n)
+			r = lazy_hand_over(plan->lazy, inf, mm, vl, &segs, fds, nr);
+	}
+	for (size_t k = 0; k < opened; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+	lazy_segs_release(&segs);
+	return r;
+}
+
 int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)
 {
 	struct level *lv = xzalloc(nr_levels * sizeof(*lv));
@@ -553,6 +652,13 @@ int pages_restore(struct infect *inf, int pid, const struct mm_plan *plan, const
 	}
 	for (k = 0; k < loaded; k++)
 		need_filter(&lv[k].need, plan, !inf);
+	if (inf && plan->lazy) {
+		r = lazy_split(inf, pid, plan, lv, loaded);
+		if (r < 0) {
+			levels_release(lv, loaded);
+			return r;
+		}
+	}
 	for (k = 0; k < loaded && r >= 0; k++)
 		if (lv[k].need.n)
 			r = level_fill(inf, &lv[k], pid, target, inf ? NULL : plan);
