@@ -73,7 +73,9 @@ bench_migrate() {
 	local wall
 	wall=$(ms_since "$t0")
 	job_verify
-	row "$name" "$MIG_FROZEN_MS" "$MIG_BYTES" "$wall" "$(grep -c '^ckpt-migrate: pre-dump' "$CK_ERR" || true) pre-dump rounds"
+	local rounds
+	rounds=$(sed -n 's/^bytes sent: [0-9]* (\([0-9]*\) pre-dump rounds.*/\1/p' "$CK_OUT")
+	row "$name" "$MIG_FROZEN_MS" "$MIG_BYTES" "$wall" "${rounds:-no} pre-dump rounds"
 }
 
 # dump to a's /tmp, copy the directory over ssh, restore on b.
