@@ -54,7 +54,8 @@ e2e_init 2>/dev/null
 set +e # the harness's helpers say what failed themselves
 
 step "Two machines on this one: a (${MACH_ADDR[a]}) and b (${MACH_ADDR[b]}), each with its own sshd"
-machines_up 2>&1 | tail -n 1
+machines_up 2>"$T/machines.log" || die "cannot make the machines: $(tail -n 1 "$T/machines.log")"
+tail -n 1 "$T/machines.log"
 new_tmp SHARED /dev/shm # storage both machines see, as NFS would be
 LOG=$SHARED/job/out
 

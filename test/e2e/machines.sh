@@ -53,15 +53,15 @@ mach_ns() { printf '%s-%s\n' "$MACH_TAG" "$1"; }
 machines_down() {
 	local x ns p
 	for x in a b; do
-		[[ -n ${MACH_PID[$x]:-} ]] && kill -9 "${MACH_PID[$x]}" 2>/dev/null
+		if [[ -n ${MACH_PID[$x]:-} ]]; then kill -9 "${MACH_PID[$x]}" 2>/dev/null || true; fi
 	done
 	for x in a b lan; do
 		ns=$(mach_ns "$x")
 		[[ -e /run/netns/$ns ]] || continue
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -9 "$p" 2>/dev/null
+			kill -9 "$p" 2>/dev/null || true
 		done
-		ip netns del "$ns" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	return 0
 }
