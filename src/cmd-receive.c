@@ -2,7 +2,7 @@
 /*
  * `ckpt receive --images DIR [--listen PATH]`: an image stream (stream.h)
  * stored as the image set DIR, from stdin or from one connection on the
- * unix socket PATH. The socket is made 0600 by us, and each peer is
+ * unix socket PATH. The socket is made for its owner only (0700), and each peer is
  * checked by SO_PEERCRED: root or our own uid, nobody else (the kernel
  * vouches for those, a peer cannot forge them). Other peers are turned
  * away, one line each, and the receive waits for the next connection.

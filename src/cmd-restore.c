@@ -461,7 +461,7 @@ int cmd_restore(const struct options *o)
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
 	/* --images -: the set from stdin, in a private stage (stream.h). */
-	r = strcmp(images, "-") ? 0 : stream_restore_receive(&images);
+	r = strcmp(images, "-") ? 0 : stream_restore_receive(&images, !o->handshake);
 	if (r >= 0)
 		r = restore_prepare(&rs, images, o->inherit, o->nr_inherit, o);
 	if (r >= 0)

@@ -371,11 +371,18 @@ const char *options_usage(enum ckpt_command cmd)
 {
 	switch (cmd) {
 	case CMD_DUMP:
-		return "usage: ckpt dump --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		return "usage: ckpt dump --pid PID --images DIR|- [--parent DIR] [--leave-running]\n"
 		       "                 [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "                 [--external KIND[KEY]:VALUE]... [-v]\n"
+		       "                 [--external KIND[KEY]:VALUE]... [--meta DIR] [--handshake] [-v]\n"
 		       "  Checkpoint the process tree rooted at PID into DIR (created; must\n"
 		       "  not exist or be empty), then kill it unless --leave-running.\n"
+		       "  --images -: write the image set as one stream on stdout (not a\n"
+		       "  terminal), e.g. into 'ssh HOST ckpt restore --images -'.\n"
+		       "  --meta DIR (with --images -): also keep the set without its memory\n"
+		       "  pages in DIR, the --parent of the next dump of the chain here.\n"
+		       "  --handshake (with --images -): migration; stdin is the restore\n"
+		       "  side's stdout. Keep the tree frozen until it says 'ready', then\n"
+		       "  kill it (resume it with --leave-running) and say 'go'.\n"
 		       "  --parent DIR: store only the pages written since DIR (the last\n"
 		       "  pre-dump of the tree); restore reads the others from there.\n"
 		       "  --compress: compress the memory images, with lz4 (fast, the\n"
@@ -390,18 +397,26 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  is outside the tree: saved as a reference named VALUE, given again\n"
 		       "  at restore.\n";
 	case CMD_PREDUMP:
-		return "usage: ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		return "usage: ckpt pre-dump --pid PID --images DIR|- [--parent DIR] [--meta DIR]\n"
 		       "                     [--compress[=lz4|zstd]] [-v]\n"
+		       "  --images - and --meta DIR as for dump.\n"
 		       "  Save the memory of the tree rooted at PID into DIR and let it run on,\n"
 		       "  tracking the pages it writes: a later pre-dump or dump with\n"
 		       "  --parent DIR stores only those. The last dump of a chain stops the\n"
 		       "  tracking.\n";
 	case CMD_RESTORE:
-		return "usage: ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		return "usage: ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--lazy] [-v]\n"
+		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--handshake]\n"
+		       "                    [--lazy] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
+		       "  --images -: read the image set as a stream from stdin (a dump, not\n"
+		       "  a pre-dump: those go through 'ckpt receive'; the last dump of a\n"
+		       "  chain finds its parents, received before, where it names them).\n"
+		       "  --handshake (with --images -): migration; stdout goes to the dump\n"
+		       "  side's stdin. Say 'ready' once the tree is whole, let it go on\n"
+		       "  'go' (anything else: kill it), then say 'running PID'.\n"
 		       "  --new-pidns: into a pid namespace of its own (with its own /proc),\n"
 		       "  where its PIDs are the saved ones whatever the host's are, under\n"
 		       "  an init of ckpt's that stays while the tree runs.\n"
@@ -417,6 +432,12 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --cgroup-root [CONTROLLER:]PATH: the tree's cgroups go below PATH\n"
 		       "  instead of their common cgroup (in the hierarchy of CONTROLLER, or\n"
 		       "  'cgroup2'; without it, in every hierarchy not named otherwise).\n";
+	case CMD_RECEIVE:
+		return "usage: ckpt receive --images DIR [--listen PATH]\n"
+		       "  Store an image stream (dump or pre-dump --images -) as the image\n"
+		       "  set DIR (created, as by dump), from stdin or from one connection\n"
+		       "  on the unix socket PATH (root or this uid only). A chain received\n"
+		       "  into sibling directories restores: parents are found by their id.\n";
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
@@ -425,14 +446,15 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
 	default:
 		return "usage: ckpt COMMAND [OPTIONS]\n"
-		       "  ckpt dump    --pid PID --images DIR [--parent DIR] [--leave-running]\n"
+		       "  ckpt dump    --pid PID --images DIR|- [--parent DIR] [--leave-running]\n"
 		       "               [--compress[=lz4|zstd]] [--ext-unix-sk] [--free-memory]\n"
-		       "               [--external KIND[KEY]:VALUE]... [-v]\n"
-		       "  ckpt pre-dump --pid PID --images DIR [--parent DIR]\n"
+		       "               [--external KIND[KEY]:VALUE]... [--meta DIR] [--handshake] [-v]\n"
+		       "  ckpt pre-dump --pid PID --images DIR|- [--parent DIR] [--meta DIR]\n"
 		       "               [--compress[=lz4|zstd]] [-v]\n"
-		       "  ckpt restore --images DIR [--detach] [--pidfile FILE]\n"
+		       "  ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [-v]\n"
+		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [--handshake] [-v]\n"
+		       "  ckpt receive --images DIR [--listen PATH]\n"
 		       "  ckpt show    --images DIR [--json]\n"
 		       "  ckpt check\n"
 		       "  ckpt --version | --help | COMMAND --help\n";

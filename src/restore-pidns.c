@@ -49,15 +49,12 @@ static int init_main(const struct options *o, int ready)
 		     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) < 0)
 		return pr_errno(-errno,
 				"cannot restore: cannot mount /proc in a new pid namespace");
-	/* A stream (--images -) is read by cmd_restore() below, in here. */
-	r = strcmp(o->images, "-") ? imgdir_open(o->images, &dirfd, &inv) : 0;
+	r = imgdir_open(o->images, &dirfd, &inv);
 	if (r < 0)
 		return r; /* said */
-	root = inv ? (int)inv->root_pid : 0;
-	if (inv)
-		protobuf_c_message_free_unpacked(&inv->base, NULL);
-	if (dirfd >= 0)
-		close(dirfd);
+	root = (int)inv->root_pid;
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	close(dirfd);
 	if (root == 1)
 		return pr_fail(
 			-EEXIST,
@@ -67,8 +64,6 @@ static int init_main(const struct options *o, int ready)
 	r = cmd_restore(&inner);
 	if (r < 0)
 		return r;
-	if (!root)
-		root = stream_restore_root();
 	/* From here on it outlives ckpt, as the tree does. */
 	(void)prctl(PR_SET_PDEATHSIG, 0);
 	if (write(ready, "g", 1) != 1)
@@ -84,7 +79,7 @@ static int init_main(const struct options *o, int ready)
 	return root_status;
 }
 
-int restore_new_pidns(const struct options *o)
+static int new_pidns_run(const struct options *o)
 {
 	struct clone_args args = { .flags = CLONE_NEWPID | CLONE_NEWNS, .exit_signal = SIGCHLD };
 	int ready[2], status;
@@ -129,4 +124,21 @@ int restore_new_pidns(const struct options *o)
 		if (errno != EINTR)
 			return pr_errno(-errno, "cannot wait for %ld", pid);
 	return status_code(status);
+}
+
+int restore_new_pidns(const struct options *o)
+{
+	struct options copy = *o;
+	int r;
+
+	if (strcmp(o->images, "-"))
+		return new_pidns_run(o);
+	/* A stream is read here, outside the new namespace: the remover of
+	 * the stage (stream-stage.c) must not be a process in it, whose init
+	 * would wait for it while it waits for the init. */
+	r = stream_restore_receive(&copy.images, !o->handshake);
+	if (r >= 0)
+		r = new_pidns_run(&copy);
+	stream_restore_done();
+	return r;
 }

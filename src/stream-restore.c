@@ -16,12 +16,6 @@
 #include <unistd.h>
 
 static struct stage stage = { .hold = -1 };
-static int stream_root;
-
-int stream_restore_root(void)
-{
-	return stream_root;
-}
 
 #define PIDS_WAIT_MS 10000
 
@@ -30,7 +24,8 @@ int stream_restore_root(void)
  * tree only once the stream has ended, and its zombies are reaped a
  * little later. So the restore gives the pids of the tree (bounded) time
  * to be free before it checks them; a pid still taken is then refused as
- * always. Elsewhere the pids are free at once and nothing is waited for.
+ * always. Elsewhere the pids are free at once and nothing is waited for;
+ * with --handshake the source's tree waits for us, frozen: no wait.
  */
 static void wait_pids_free(int dirfd)
 {
@@ -52,7 +47,7 @@ static void wait_pids_free(int dirfd)
 	protobuf_c_message_free_unpacked(&ps->base, NULL);
 }
 
-int stream_restore_receive(const char **ret_path)
+int stream_restore_receive(const char **ret_path, bool wait_pids)
 {
 	struct imgdir d;
 	InventoryEntry *inv = NULL;
@@ -75,8 +70,8 @@ int stream_restore_receive(const char **ret_path)
 			-EINVAL,
 			"cannot restore: the stream holds a pre-dump: receive the chain with 'ckpt receive' and restore from there");
 	if (r >= 0) {
-		stream_root = (int)inv->root_pid;
-		wait_pids_free(dirfd);
+		if (wait_pids)
+			wait_pids_free(dirfd);
 	}
 	if (inv)
 		protobuf_c_message_free_unpacked(&inv->base, NULL);

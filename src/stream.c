@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -146,6 +147,11 @@ int stream_dump_begin(const struct options *o, struct imgdir *dir, struct stream
 			-ENOTTY,
 			"cannot dump %d: stdout is a terminal: --images - writes a stream, redirect it",
 			o->pid);
+	/* A reader gone is a write error (EPIPE) like any other, not an
+	 * interruption (catch_interrupts() counts SIGPIPE as one). */
+	signal(SIGPIPE, SIG_IGN);
+	/* Fewer round trips through a pipe (1 MiB: the unprivileged limit). */
+	(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, STREAM_CHUNK);
 	so = xzalloc(sizeof(*so));
 	so->fd = STDOUT_FILENO;
 	so->in = STDIN_FILENO;

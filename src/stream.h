@@ -89,15 +89,15 @@ void stage_remove(struct stage *s);
 /* ---- restore side (stream-restore.c) ---- */
 
 /* `restore --images -`: the set read from stdin into a stage; @ret_path
- * is where it is (a self-contained set: no parent). */
-int stream_restore_receive(const char **ret_path);
+ * is where it is (a self-contained set: no parent). @wait_pids: give the
+ * tree's pids some time to be freed (a dump on this machine kills its
+ * tree once the stream is sent). */
+int stream_restore_receive(const char **ret_path, bool wait_pids);
 /* The restored tree let go (or the restore failed): the stage goes. */
 void stream_restore_done(void);
 /* --handshake: "ready" on stdout, then "go" awaited on stdin. */
 int stream_restore_ready(void);
 void stream_restore_running(int pid);
-/* The root pid of the set received, once stream_restore_receive() is done. */
-int stream_restore_root(void);
 
 /* One handshake line from @fd (a byte at a time: what follows is not
  * ours), without its newline; -EPIPE at EOF, -EPROTO if too long,

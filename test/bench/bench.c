@@ -766,6 +766,7 @@ struct scenario {
 	int dir; /* index in image_dirs */
 	bool incremental;
 	const char *dump_option; /* one more for ckpt dump, or NULL */
+	bool stream; /* dump --images - | restore --images -, through a pipe */
 };
 
 static const struct scenario scenarios[] = {
@@ -782,6 +783,8 @@ static const struct scenario scenarios[] = {
 	{ "1 GiB of records, --compress=zstd", { T_MEMORY, GiB, true }, 0, false, "--compress=zstd" },
 	{ "100 processes, 1 GiB", { T_TREE }, 0, false },
 	{ "100 processes, 1 GiB, container", { T_CONTAINER }, 0, false },
+	/* Next to the first row: the same process, nothing on disk. */
+	{ "1 GiB, stream: dump into restore", { T_MEMORY, GiB }, 0, false, NULL, true },
 };
 
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
@@ -792,6 +795,87 @@ struct run {
 
 /* Why a scenario was skipped (ckpt refused its dump), or empty. */
 static char skipped[NR_SCENARIOS][512];
+
+static pid_t spawn_ckpt(int in_fd, int out_fd, int err_fd, const char *const *args)
+{
+	char *argv[16];
+	int i = 0;
+	pid_t pid;
+
+	argv[i++] = (char *)ckpt;
+	for (; *args && i < 15; args++)
+		argv[i++] = (char *)*args;
+	argv[i] = NULL;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(in_fd, 0);
+		dup2(out_fd, 1);
+		dup2(err_fd, 2);
+		execv(ckpt, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void wait_ok(pid_t pid, const char *what)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("ckpt %s through a pipe failed (status %#x)", what, status);
+}
+
+/*
+ * The stream scenario: `ckpt dump --images - | ckpt restore --images -`.
+ * dump_s is the dump's wall time (to its exit: the tree is killed), and
+ * restore_s what the restore takes after that; their sum is the move.
+ */
+static void stream_run(pid_t pid, const char *pidbuf, struct run *r)
+{
+	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", "-", NULL };
+	const char *restore_args[] = { "restore", "--images", "-", "--detach", NULL };
+	FILE *log = tmpfile();
+	int p[2], null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	pid_t dump, restore;
+	char line[512];
+	double t0, t1;
+
+	if (!log || null < 0 || pipe2(p, O_CLOEXEC) < 0)
+		die("cannot set up a pipe: %s", strerror(errno));
+	t0 = now();
+	dump = spawn_ckpt(null, p[1], fileno(log), dump_args);
+	ckpt_pid = dump;
+	restore = spawn_ckpt(p[0], null, 2, restore_args);
+	close(p[0]);
+	close(p[1]);
+	wait_ok(dump, "dump");
+	t1 = now();
+	ckpt_pid = restore;
+	wait_pid_free(pid); /* the restore waits for it (the same machine) */
+
+	target_pid = pid;
+	wait_ok(restore, "restore");
+	ckpt_pid = 0;
+	r->dump_s = t1 - t0;
+	r->restore_s = now() - t1;
+	r->image_bytes = 0; /* nothing on disk */
+	r->frozen_ms = -1;
+	rewind(log);
+	while (fgets(line, sizeof(line), log)) {
+		const char *f = strstr(line, "frozen for ");
+
+		if (f)
+			r->frozen_ms = strtod(f + 11, NULL);
+	}
+	fclose(log);
+	close(null);
+}
 
 static void one_run(const struct scenario *sc, int n, struct run *r)
 {
@@ -819,6 +903,10 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	}
 	if (sc->dump_option)
 		dump_args[sc->incremental ? 8 : 6] = sc->dump_option;
+	if (sc->stream) {
+		stream_run(pid, pidbuf, r);
+		goto restored;
+	}
 	r->dump_s = run_dump(dump_args, &r->frozen_ms);
 	r->image_bytes = (double)dir_size(images);
 	wait_pid_free(pid);
@@ -828,11 +916,13 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	 * short; once restored, we are its subreaper and can reap it. */
 	target_pid = pid;
 	r->restore_s = run_ckpt(-1, -1, restore_args);
+restored:
 	verify_running(pid, &sc->spec, &info);
 	verify_memory(pid, &sc->spec, &info, seed, sc->incremental);
 	verify_running(pid, &sc->spec, &info);
 	kill_and_reap(&target_pid);
-	if (!rm_rf_at(AT_FDCWD, images, 0) || (sc->incremental && !rm_rf_at(AT_FDCWD, parent, 0)))
+	if ((!sc->stream && !rm_rf_at(AT_FDCWD, images, 0)) ||
+	    (sc->incremental && !rm_rf_at(AT_FDCWD, parent, 0)))
 		die("cannot remove '%s'", images);
 }
 
@@ -919,7 +1009,8 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 				skipped[i]);
 			continue;
 		}
-		fprintf(f, "| %-36s | %-8s | %6.3f |", sc->name, image_dirs[sc->dir], d);
+		fprintf(f, "| %-36s | %-8s | %6.3f |", sc->name,
+			sc->stream ? "a pipe" : image_dirs[sc->dir], d);
 		print_rate(f, moved(sc), d);
 		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
 		print_rate(f, moved(sc), r);
@@ -935,6 +1026,16 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		fprintf(f, "restore/MADV_POPULATE_WRITE %.2f, restore/memcpy %.2f.\n", r / pop, r / mc);
 	}
 	tree_report(f, runs);
+	for (size_t i = 0; i < NR_SCENARIOS; i++) {
+		double d0 = MEDIAN(runs[0], dump_s) + MEDIAN(runs[0], restore_s);
+		double s1 = MEDIAN(runs[i], dump_s) + MEDIAN(runs[i], restore_s);
+
+		if (!scenarios[i].stream || !selected(&scenarios[i]) || !selected(&scenarios[0]))
+			continue;
+		fprintf(f, "\nStream (1 GiB): dump | restore through a pipe %.3f s in all, nothing on disk;\n",
+			s1);
+		fprintf(f, "dump then restore through /dev/shm %.3f s: ratio %.2f.\n", d0, s1 / d0);
+	}
 	fprintf(f, "\nImage size: what the images of a target hold, against its memory: zero\n");
 	fprintf(f, "pages and pages never touched take no space; an incremental dump holds\n");
 	fprintf(f, "the pages written since its parent.\n");

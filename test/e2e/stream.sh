@@ -13,7 +13,7 @@ stream_stages_mark() { STAGES0=$(stream_stages); }
 
 # No stage of ours left: only those there were at the mark (bounded wait:
 # the remover of a ckpt that was killed takes a moment).
-stream_no_new_stage() { [[ -z $(comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | grep .) ]]; }
+stream_no_new_stage() { ! comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | grep -q .; }
 assert_no_stage_left() {
 	wait_for 10 "the stages in /dev/shm to go" stream_no_new_stage ||
 		fail "left in /dev/shm: $(comm -13 <(printf '%s\n' "$STAGES0") <(stream_stages) | tr '\n' ' ')"
@@ -49,6 +49,7 @@ stream_pipe_bg() {
 		fail "neither the stream nor $root ended"
 	if is_dead "$root"; then
 		wait "$root"
+		# shellcheck disable=SC2034 # for the caller, as reap() sets it
 		REAP_STATUS=$?
 	fi
 	wait "$bg"
@@ -84,3 +85,30 @@ stream_receive_try() {
 	sed 's/^/  dump stderr: /' "$T/dump.err" >&2
 	sed 's/^/  receive stderr: /' "$T/rest.err" >&2
 }
+
+# stream_pair MODE 'DUMP ARGS' 'RESTORE ARGS': dump --images - --handshake
+# and restore --images - --handshake joined both ways by stream-pair.py
+# (MODE: plain or cut-ready); sets DUMP_RC, REST_RC and SAID (what the
+# restore side wrote on its stdout, one line each).
+stream_pair() {
+	local -a d r
+	read -ra d <<<"$2"
+	read -ra r <<<"$3"
+	log "+ ckpt ${d[*]} --images - --handshake <=> ckpt ${r[*]} --images - --handshake ($1)"
+	timeout -k 5 $((CKPT_TIMEOUT * 2)) "$PYTHON" "$E2E_DIR/stream-pair.py" "$1" "$T/pair.rc" \
+		"$T/dump.err" "$T/rest.err" -- "$CKPT" "${d[@]}" --images - --handshake \
+		-- "$CKPT" "${r[@]}" --images - --handshake </dev/null >&2 || fail "stream-pair.py failed (exit $?)"
+	read -r DUMP_RC REST_RC <"$T/pair.rc"
+	SAID=$(tail -n +2 "$T/pair.rc" | tr '\n' ' ')
+	log "  dump exit $DUMP_RC, restore exit $REST_RC, the restore said: $SAID"
+	sed 's/^/  dump stderr: /' "$T/dump.err" >&2
+	sed 's/^/  restore stderr: /' "$T/rest.err" >&2
+}
+
+# inner_pids PID: the host pids of processes whose pid in their own (child)
+# pid namespace is PID, one a line.
+inner_pids() {
+	grep -l -E "^NSpid:[[:space:]]+[0-9]+[[:space:]]+$1\$" /proc/[0-9]*/status 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/status|\1|'
+}
+no_inner_pid() { [[ -z $(inner_pids "$1") ]]; }
