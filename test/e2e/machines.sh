@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# "A && B || fail" is meant (fail exits); the sh -c scripts expand in sh:
+# shellcheck disable=SC2015,SC2016
 # machines.sh - two "machines" on this one, for the migration tests
 # (330-339) and the migration bench; sourced after lib.sh.
 #
