@@ -121,19 +121,21 @@ e2e: ckpt $(TARGET_BINS) $(TOOL_BINS) $(B)/fuzz/fuzz-images
 
 # What CI runs (README: make test): style and lint first, every build
 # with -Werror (ckpt, the FAULT=1 build of test 96, the sanitizer build),
-# the unit tests (three also under ASan), a deterministic slice of both
+# the unit tests (four also under ASan), a deterministic slice of both
 # fuzzers, every end-to-end test, then a slice of them again with ckpt
 # built with ASan and UBSan (leaks are not checked there: a dump or
 # restore frees little of what it read before it exits).
-ASAN_E2E := 01,03,14,15,50,53,61,65,70,71,73,80,90
+ASAN_E2E := 01,03,14,15,50,53,61,65,70,71,73,80,90,303
 test:
 	$(MAKE) check-style
 	$(MAKE) lint
 	$(MAKE) WERROR=1 ckpt
 	$(MAKE) WERROR=1 unit
 	$(MAKE) WERROR=1 SANITIZE=address,undefined B=build-asan build-asan/ckpt \
-		build-asan/unit/check-image build-asan/unit/check-tree build-asan/unit/check-validate
+		build-asan/unit/check-image build-asan/unit/check-tree build-asan/unit/check-validate \
+		build-asan/unit/check-stream
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-image
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-stream
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-tree
 	ASAN_OPTIONS=detect_leaks=1 build-asan/unit/check-validate
 	$(MAKE) fuzz-slice

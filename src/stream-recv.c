@@ -6,6 +6,7 @@
 #include "stream-wire.h"
 
 #include "image.h"
+#include "fault.h"
 #include "util.h"
 
 #include <errno.h>
@@ -154,7 +155,7 @@ static int on_data(struct recv *rv, const unsigned char *b, uint32_t len)
 
 	if (!f)
 		return bad(-EBADMSG, "data for no open file");
-	r = write_full(f->fd, b + 4, len - 4);
+	r = FAULT_OR(stream_recv_write, -ENOSPC, write_full(f->fd, b + 4, len - 4));
 	if (r < 0)
 		return pr_errno(r, "cannot write '%s/%s'", rv->d->tmp, f->name);
 	f->len += len - 4;

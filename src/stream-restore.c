@@ -5,6 +5,7 @@
 
 #include "image.h"
 #include "pstree.pb-c.h"
+#include "fault.h"
 #include "util.h"
 
 #include <errno.h>
@@ -53,6 +54,8 @@ int stream_restore_receive(const char **ret_path, bool wait_pids)
 	InventoryEntry *inv = NULL;
 	int dirfd = -1, r;
 
+	if (isatty(STDIN_FILENO))
+		return pr_fail(-ENOTTY, "cannot restore: stdin is a terminal, not an image stream");
 	r = stage_create(&stage, "restore");
 	if (r >= 0)
 		r = imgdir_create(&d, stage.set);
@@ -94,7 +97,7 @@ void stream_restore_done(void)
 int stream_restore_ready(void)
 {
 	char line[64];
-	int r = write_full(STDOUT_FILENO, "ready\n", 6);
+	int r = FAULT_OR(stream_ready, -EPIPE, write_full(STDOUT_FILENO, "ready\n", 6));
 
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot tell the dump side it is ready");

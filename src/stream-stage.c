@@ -4,6 +4,7 @@
  * cannot. */
 #include "stream.h"
 
+#include "fault.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -23,7 +24,7 @@
 /* Remove @name of @parentfd and what is in it, @depth levels down at
  * most, if it is a directory of ours (0700, our euid): through fds,
  * never following a symlink. */
-static void remove_tree(int parentfd, const char *name, int depth)
+static void remove_tree(int parentfd, const char *name, int depth, ino_t ino)
 {
 	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct dirent *de;
@@ -32,7 +33,10 @@ static void remove_tree(int parentfd, const char *name, int depth)
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700) {
+	/* @ino (when not 0): the very directory made, not a later one that
+	 * took its name once it was gone. */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700 ||
+	    (ino && st.st_ino != ino)) {
 		close(fd);
 		return;
 	}
@@ -45,7 +49,7 @@ static void remove_tree(int parentfd, const char *name, int depth)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (de->d_type == DT_DIR && depth > 0)
-			remove_tree(fd, de->d_name, depth - 1);
+			remove_tree(fd, de->d_name, depth - 1, 0);
 		else
 			(void)unlinkat(fd, de->d_name, 0);
 	}
@@ -59,7 +63,7 @@ static void remove_tree(int parentfd, const char *name, int depth)
  * stage's parent. It waits until every write end is closed (ckpt exited,
  * however), removes the stage and goes.
  */
-static void remover(int rd, int rootfd, const char *name)
+static void remover(int rd, int rootfd, const char *name, ino_t ino)
 {
 	char c;
 
@@ -81,7 +85,7 @@ static void remover(int rd, int rootfd, const char *name)
 		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 	}
-	remove_tree(rootfd, name, 2);
+	remove_tree(rootfd, name, 2, ino);
 	_exit(0);
 }
 
@@ -89,6 +93,7 @@ int stage_create(struct stage *s, const char *verb)
 {
 	_cleanup_close_ int rootfd = -1;
 	char tmpl[] = STAGE_ROOT "/.ckpt-stream-XXXXXX";
+	struct stat st;
 	int p[2], status;
 	pid_t child;
 
@@ -98,11 +103,13 @@ int stage_create(struct stage *s, const char *verb)
 	if (rootfd < 0)
 		return pr_errno(-errno, "cannot %s: cannot open %s", verb, STAGE_ROOT);
 	/* mkdtemp: a new directory (mkdir fails on any existing name), 0700. */
-	if (!mkdtemp(tmpl))
+	if (!FAULT_OR(stream_stage, (errno = ENOSPC, NULL), mkdtemp(tmpl)))
 		return pr_errno(-errno, "cannot %s: cannot make a directory in %s", verb,
 				STAGE_ROOT);
 	s->path = xstrdup(tmpl);
 	s->set = xasprintf("%s/images", tmpl);
+	if (fstatat(rootfd, strrchr(tmpl, '/') + 1, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		s->ino = st.st_ino;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		int r = -errno;
 
@@ -113,7 +120,7 @@ int stage_create(struct stage *s, const char *verb)
 	if (child == 0) {
 		if (fork() == 0) {
 			close(p[1]);
-			remover(p[0], rootfd, strrchr(tmpl, '/') + 1);
+			remover(p[0], rootfd, strrchr(tmpl, '/') + 1, s->ino);
 		}
 		_exit(0);
 	}
@@ -136,7 +143,7 @@ void stage_remove(struct stage *s)
 		_cleanup_close_ int rootfd = open(STAGE_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (rootfd >= 0)
-			remove_tree(rootfd, strrchr(s->path, '/') + 1, 2);
+			remove_tree(rootfd, strrchr(s->path, '/') + 1, 2, s->ino);
 	}
 	if (s->hold >= 0)
 		close(s->hold);

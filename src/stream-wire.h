@@ -3,6 +3,7 @@
 #define CKPT_STREAM_WIRE_H
 /* The bytes of an image stream (the format: stream.h). */
 #include "image.h"
+#include "stream.h"
 
 #include <stdint.h>
 #include <string.h>

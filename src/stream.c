@@ -5,6 +5,7 @@
 #include "stream-wire.h"
 
 #include "image.h"
+#include "fault.h"
 #include "util.h"
 
 #include <errno.h>
@@ -32,7 +33,8 @@ struct stream_out {
 static int send_all(struct stream_out *so, const struct iovec *iov, int n)
 {
 	for (int i = 0; i < n && !so->err; i++) {
-		int r = write_full(so->fd, iov[i].iov_base, iov[i].iov_len);
+		int r = FAULT_OR(stream_send, -EPIPE,
+				 write_full(so->fd, iov[i].iov_base, iov[i].iov_len));
 
 		if (r < 0)
 			so->err = r;
@@ -342,7 +344,7 @@ int stream_dump_wait_ready(struct stream_out *so, int root)
 int stream_dump_go(struct stream_out *so, int root, bool killed)
 {
 	char line[64], why[128];
-	int r = write_full(so->fd, "go\n", 3);
+	int r = FAULT_OR(stream_go, -EPIPE, write_full(so->fd, "go\n", 3));
 
 	if (r < 0 && killed)
 		return pr_errno(

@@ -39,6 +39,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define STREAM_VERSION 1
 #define STREAM_CHUNK (1u << 20)
@@ -82,6 +83,7 @@ struct stage {
 	char *path; /* the directory */
 	char *set; /* path/images: where the image set goes */
 	int hold; /* our end of the remover's pipe */
+	ino_t ino; /* the directory's inode: only that one is removed */
 };
 int stage_create(struct stage *s, const char *verb);
 void stage_remove(struct stage *s);
