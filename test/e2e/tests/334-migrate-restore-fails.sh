@@ -6,7 +6,8 @@
 # page of its memory and its children checked by itself, its SIGUSR1
 # count), nothing of it runs on b and b's /tmp holds nothing (the chain
 # --live sent is removed); a's /tmp holds only the job's file. Plain, then
-# --live.
+# --live. Then the dump refuses the tree (strace holds it): the dump's own
+# reason is given, and the job runs on.
 # e2e-timeout: 150
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -40,3 +41,19 @@ for mode in plain live; do
 	[[ $(mach_tmp_listing a) == /tmp/mapped-on-a ]] ||
 		fail "a's /tmp holds $(mach_tmp_listing a | tr '\n' ' ')"
 done
+
+if command -v strace >/dev/null; then
+	strace -f -o /dev/null -p "$pid" 2>/dev/null &
+	tracer=$!
+	track_pid "$tracer"
+	traced() { grep -q 'TracerPid:[[:space:]]*[1-9]' "/proc/$pid/status"; }
+	wait_for 10 "strace to hold the job" traced || fail "strace did not attach"
+	migrate_fails --pid "$inner" --to "root@${MACH_ADDR[b]}"
+	grep -q 'cannot migrate [0-9]* to root@[0-9.]*: cannot dump: cannot seize process' "$CK_ERR" ||
+		fail "the failure does not give the dump's reason: $(ck_err_line)"
+	kill "$tracer"
+	wait "$tracer"
+	assert_still_fine "$pid" "$w" "$usr1"
+	gone_from b "$inner"
+	assert_tmp_empty b
+fi
