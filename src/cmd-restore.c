@@ -447,7 +447,7 @@ static int restore_run(struct restore *rs, const struct options *o)
 int cmd_restore(const struct options *o)
 {
 	struct restore rs = { .opts = o };
-	struct lazy lz = { 0 };
+	struct lazy lz = { .page_server = o->page_server };
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
 	const char *images = o->images;
 	int r, root;
@@ -460,6 +460,7 @@ int cmd_restore(const struct options *o)
 			return pr_fail(-EBADF,
 				       "cannot restore: --inherit-fd fd[%d]:%s: fd %d is not open",
 				       o->inherit[i].fd, o->inherit[i].id, o->inherit[i].fd);
+	imgdir_pages_elsewhere(o->page_server);
 	/* --images -: the set from stdin, in a private stage (stream.h). */
 	r = strcmp(images, "-") ? 0 : stream_restore_receive(&images, !o->handshake);
 	if (r >= 0)

@@ -12,6 +12,8 @@ int cmd_restore(const struct options *o);
 int restore_new_pidns(const struct options *o);
 int cmd_show(const struct options *o);
 int cmd_check(const struct options *o);
+/* ckpt serve-pages (page-server.c) */
+int cmd_serve_pages(const struct options *o);
 /* receive --images DIR [--listen PATH] (cmd-receive.c) */
 int cmd_receive(const struct options *o);
 /* ckpt check's table of the capabilities ckpt uses (check-caps.c). */

@@ -29,8 +29,8 @@
  * restore of System V IPC objects, which the tree of test 96 has none of:
  * not listed, tests 101 and 103 walk them; n: of a namespace of the
  * tree's, test 203 walks them; r and d also: cgroups of the tree's own,
- * tests 260 and 262 walk them; l: a restore --lazy, test 310 walks them;
- * s: of a stream, --images - or receive, test 307 walks them) */
+ * tests 260 and 262 walk them; s: of a stream, --images - or receive,
+ * test 307 walks them; l: a restore --lazy, test 310 walks them) */
 #define FAULT_SITES(X)                     \
 	X(remote_call, "DPR")              \
 	X(dump_imgdir, "DP")               \
@@ -162,16 +162,16 @@
 	X(restore_let_go, "R")             \
 	X(restore_mq_notify, "r")          \
 	X(restore_sem_undo, "r")           \
-	X(lazy_daemon, "l")                \
-	X(lazy_uffd, "l")                  \
-	X(lazy_register, "l")              \
-	X(lazy_hand_over, "l")             \
-	X(lazy_background, "l")            \
 	X(stream_stage, "s")               \
 	X(stream_send, "s")                \
 	X(stream_recv_write, "s")          \
 	X(stream_ready, "s")               \
-	X(stream_go, "s")
+	X(stream_go, "s")                  \
+	X(lazy_daemon, "l")                \
+	X(lazy_uffd, "l")                  \
+	X(lazy_register, "l")              \
+	X(lazy_hand_over, "l")             \
+	X(lazy_background, "l")
 
 #define FAULT_ENUM(name, cmds) FAULT_##name,
 enum fault_site { FAULT_SITES(FAULT_ENUM) FAULT_NR };

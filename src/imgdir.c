@@ -345,6 +345,22 @@ const char *img_strerror(int r)
 	}
 }
 
+static bool pages_elsewhere;
+
+void imgdir_pages_elsewhere(bool on)
+{
+	pages_elsewhere = on;
+}
+
+/* A page image that may be missing: its pages are the page server's. */
+static bool pages_may_miss(const char *name)
+{
+	int pid, n = 0;
+
+	return pages_elsewhere && sscanf(name, "pages-%d.img%n", &pid, &n) == 1 &&
+	       n == (int)strlen(name);
+}
+
 int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 {
 	InventoryEntry *inv;
@@ -369,6 +385,9 @@ int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv)
 		struct stat st;
 
 		/* Names of files in this very directory, nothing else. */
+		if (str_fits(f->name, NAME_MAX) && pages_may_miss(f->name) &&
+		    fstatat(dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			continue;
 		if (!str_fits(f->name, NAME_MAX) || f->name[0] == '.' || strchr(f->name, '/') ||
 		    fstatat(dirfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			pr_err("cannot read '%s/%s': %s", path, f->name, img_strerror(-ENOENT));

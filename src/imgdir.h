@@ -39,6 +39,9 @@ void imgdir_abort(struct imgdir *d);
  * directory (its last component) nor any image is reached through a
  * symlink. */
 int imgdir_open(const char *path, int *ret_dirfd, InventoryEntry **ret_inv);
+/* From now on imgdir_open() lets page images (pages-PID.img) be missing:
+ * restore --lazy --page-server has their pages from elsewhere. */
+void imgdir_pages_elsewhere(bool on);
 
 /* A user-facing reason for an image error code. */
 const char *img_strerror(int r);

@@ -17,6 +17,7 @@
 #include "lazy.h"
 
 #include "fault.h"
+#include "image.h"
 #include "lazy-proto.h"
 #include "util.h"
 
@@ -48,6 +49,8 @@ struct dseg {
 struct ctx {
 	int uffd, pidfd, pid; /* pidfd -1: a child forked after the restore */
 	uint32_t id; /* for the guard */
+	int img_pid; /* its pid in the images (the page server's name for it) */
+	uint32_t remote; /* its files the page server has */
 	uint32_t file_base, nr_files;
 	struct dseg *s;
 	size_t n, cursor;
@@ -60,15 +63,25 @@ static size_t nr_ctx;
 static int *files;
 static size_t nr_files;
 static char *buf;
+static struct page_client pc; /* --page-server */
+static int *owned; /* the pidfd of every process ckpt handed over */
+static size_t nr_owned;
+
+/* The page images' checksums, checked in the background (ckpt did not
+ * read them through: that would take as long as the memory is large). */
+struct verify {
+	struct img img;
+	bool open, done;
+};
+static struct verify *vf;
 
 /* A page cannot be had: the processes would run on wrong memory. */
 __attribute__((noreturn)) static void die(const char *why, int err)
 {
 	syslog(LOG_ERR, "ckpt: lazy restore: %s: %s; its processes were killed", why,
 	       strerror(err));
-	for (size_t i = 0; i < nr_ctx; i++)
-		if (ctxs[i] && ctxs[i]->pidfd >= 0)
-			(void)syscall(SYS_pidfd_send_signal, ctxs[i]->pidfd, SIGKILL, NULL, 0);
+	for (size_t i = 0; i < nr_owned; i++)
+		(void)syscall(SYS_pidfd_send_signal, owned[i], SIGKILL, NULL, 0);
 	_exit(1);
 }
 
@@ -213,6 +226,8 @@ static void ctx_fork(struct ctx *p, int uffd)
 
 	c->file_base = p->file_base;
 	c->nr_files = p->nr_files;
+	c->img_pid = p->img_pid;
+	c->remote = p->remote;
 	c->ready = true;
 	lazy_guard_add(c->id, uffd, -1, 0);
 	for (size_t k = 0; k < p->n; k++) {
@@ -258,22 +273,35 @@ static void mark(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 {
 	uint64_t a0 = a;
-	ssize_t n;
+	bool one = false;
 
 	if (d->file >= c->nr_files)
 		die("a segment names no page image", EBADMSG);
-	n = pread(files[c->file_base + d->file], buf, b - a, (off_t)(d->off + (a - d->start)));
-	if (n != (ssize_t)(b - a))
-		die("cannot read a page image", n < 0 ? errno : EIO);
+	if (c->remote & (1U << d->file)) {
+		/* The page server's: @off is the address in the images. */
+		int r = page_client_read(&pc, c->img_pid, d->off + (a - d->start),
+					 (uint32_t)((b - a) / PG), buf);
+
+		if (r < 0)
+			die("cannot have pages from the page server", -r);
+	} else {
+		ssize_t n = pread(files[c->file_base + d->file], buf, b - a,
+				  (off_t)(d->off + (a - d->start)));
+
+		if (n != (ssize_t)(b - a))
+			die("cannot read a page image", n < 0 ? errno : EIO);
+	}
 	while (a < b) {
 		struct uffdio_copy cp = { .dst = a,
 					  .src = (uint64_t)(buf + (a - a0)),
-					  .len = b - a };
+					  .len = one ? PG : b - a };
 		int err;
 
 		if (ioctl(c->uffd, UFFDIO_COPY, &cp) == 0) {
-			mark(c, d, a, b);
-			return 0;
+			mark(c, d, a, a + cp.len);
+			a += cp.len;
+			one = false;
+			continue;
 		}
 		err = errno;
 		if (cp.copy > 0) { /* part of it, then a failure */
@@ -291,10 +319,21 @@ static int copy_run(struct ctx *c, struct dseg *d, uint64_t a, uint64_t b)
 			err = (int)-cp.copy;
 		if (err == EAGAIN || err == ESRCH)
 			return -err;
+		/*
+		 * The kernel copies into one VMA at a time, and a segment
+		 * may cover several: VMAs next to each other, or one split
+		 * since (mprotect, madvise: no event). Page by page then; a
+		 * page with no registered VMA any more never faults.
+		 */
+		if (err == ENOENT && cp.len > PG) {
+			one = true;
+			continue;
+		}
 		if (err == ENOENT) {
-			/* No registered VMA there any more: nothing will fault. */
-			mark(c, d, a, b);
-			return 0;
+			mark(c, d, a, a + PG);
+			a += PG;
+			one = false;
+			continue;
 		}
 		die("cannot copy pages into a process", err);
 	}
@@ -428,6 +467,42 @@ static bool background(void)
 	return false;
 }
 
+/* One more chunk of a page image read through; false once all are. */
+static bool verify_step(void)
+{
+	static char *vbuf;
+
+	if (!vbuf)
+		vbuf = xmalloc(BG_PAGES * PG);
+	for (size_t i = 0; i < nr_files; i++) {
+		struct verify *v = &vf[i];
+		uint64_t n;
+		int r = 0;
+
+		if (v->done)
+			continue;
+		if (!v->open) {
+			if (lseek(files[i], 0, SEEK_SET) < 0)
+				r = -errno;
+			if (r >= 0)
+				r = img_open_fd(&v->img, files[i], IMG_PAGES);
+			if (r < 0)
+				die("cannot read a page image", -r);
+			v->open = true;
+		}
+		n = MIN(v->img.payload_len - v->img.pos, BG_PAGES * PG);
+		r = n ? img_read(&v->img, vbuf, n) : 0;
+		if (r == -EBADMSG)
+			die("a page image does not match its checksum", EBADMSG);
+		if (r < 0)
+			die("cannot read a page image", -r);
+		/* Not img_close(): the fd stays, for pread. */
+		v->done = v->img.pos == v->img.payload_len;
+		return true;
+	}
+	return false;
+}
+
 /* ---- ckpt's socket ---- */
 
 static int recv_fds(int sk, void *data, size_t len, int *fds, size_t *nfds)
@@ -479,9 +554,20 @@ static bool from_ckpt(int sk, bool *go)
 		filling = ctx_new(fds[0], fds[1], u.m.pid);
 		filling->file_base = (uint32_t)nr_files;
 		filling->nr_files = u.m.nr_files;
+		filling->img_pid = u.m.img_pid;
+		filling->remote = u.m.remote;
+		if (u.m.remote && !pc.pid)
+			die("pages from a page server, and none", EPROTO);
 		files = xrealloc(files, (nr_files + u.m.nr_files) * sizeof(*files));
 		memcpy(files + nr_files, fds + 2, u.m.nr_files * sizeof(int));
+		vf = xrealloc(vf, (nr_files + u.m.nr_files) * sizeof(*vf));
+		memset(vf + nr_files, 0, u.m.nr_files * sizeof(*vf));
+		/* The page server checks its own. */
+		for (uint32_t k = 0; k < u.m.nr_files && k < 32; k++)
+			vf[nr_files + k].done = u.m.remote & (1U << k);
 		nr_files += u.m.nr_files;
+		owned = xrealloc(owned, (nr_owned + 1) * sizeof(*owned));
+		owned[nr_owned++] = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
 		return true;
 	case LAZY_SEGS: {
 		const struct lazy_seg *s = (const void *)(u.raw + sizeof(u.m));
@@ -551,7 +637,7 @@ static int daemon_setup(int sk)
 	return 3;
 }
 
-void lazy_daemon_main(int sk_in)
+void lazy_daemon_main(int sk_in, const char *page_server)
 {
 	int sk = daemon_setup(sk_in);
 	/* Test builds: CKPT_FAULT=lazy_background leaves every page to be
@@ -561,10 +647,12 @@ void lazy_daemon_main(int sk_in)
 
 	if (sk < 0 || lazy_guard_start() < 0)
 		_exit(1);
+	if (page_server && page_client_start(&pc, page_server) < 0)
+		_exit(1);
 	buf = xmalloc(MAX(BG_PAGES, FAULT_PAGES) * PG);
 	for (;;) {
-		size_t np = 0, live = 0, owned = 0;
-		bool work;
+		size_t np = 0, live = 0, alive = 0;
+		bool work, verifying = bg && nr_files && !vf[nr_files - 1].done;
 		int r;
 
 		for (size_t i = 0; i < nr_ctx; i++) {
@@ -574,12 +662,12 @@ void lazy_daemon_main(int sk_in)
 				ctx_dead(i);
 			else if (c && c->ready) {
 				live++;
-				owned += c->pidfd >= 0;
+				alive += c->pidfd >= 0;
 			}
 		}
 		/* A child forked after the restore has no pidfd: without the
 		 * background copy, it is let alone with its parents. */
-		if (go && sk < 0 && (!live || (!bg && !owned))) {
+		if (go && sk < 0 && ((!live && !verifying) || (!bg && !alive))) {
 			lazy_guard_exit();
 			_exit(0);
 		}
@@ -594,7 +682,7 @@ void lazy_daemon_main(int sk_in)
 				pfd[np++] =
 					(struct pollfd){ .fd = ctxs[i]->pidfd, .events = POLLIN };
 		}
-		work = nr_pend || (bg && live);
+		work = nr_pend || (bg && live) || verifying;
 		r = poll(pfd, np, work ? 0 : -1);
 		if (r < 0 && errno != EINTR)
 			die("poll", errno);
@@ -619,7 +707,9 @@ void lazy_daemon_main(int sk_in)
 			}
 		}
 		serve_pending();
-		if (bg && !nr_pend)
+		if (bg && !nr_pend) {
+			(void)verify_step();
 			(void)background();
+		}
 	}
 }

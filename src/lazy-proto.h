@@ -4,8 +4,9 @@
 /*
  * ckpt -> lazy daemon, one SEQPACKET message each:
  *
- *	LAZY_PROC  pid, nr_files, nr (segments to come); fds: the
- *	           userfaultfd, a pidfd, then nr_files page images
+ *	LAZY_PROC  pid, nr_files, nr (segments to come), remote, img_pid;
+ *	           fds: the userfaultfd, a pidfd, then nr_files page images
+ *	           (/dev/null for those in remote: the page server's)
  *	LAZY_SEGS  nr segments (struct lazy_seg) of that process
  *	LAZY_END   the process is whole: the daemon answers an int32
  *	           (0, or -errno) once it serves it
@@ -20,8 +21,10 @@ struct lazy_msg {
 	uint32_t type;
 	int32_t pid;
 	uint32_t nr_files;
-	uint32_t pad;
+	uint32_t remote; /* LAZY_PROC: the files whose pages the page server has */
 	uint64_t nr;
+	int32_t img_pid; /* LAZY_PROC: its pid in the images */
+	uint32_t pad;
 };
 
 #define LAZY_MAX_FDS 64

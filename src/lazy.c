@@ -30,6 +30,11 @@ void lazy_segs_add(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t o
 		s->v[s->n - 1].end = end;
 		return;
 	}
+	lazy_segs_push(s, start, end, off, file);
+}
+
+void lazy_segs_push(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file)
+{
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 64;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
@@ -116,7 +121,7 @@ static int daemon_start(struct lazy *lz)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		lazy_daemon_main(sv[1]);
+		lazy_daemon_main(sv[1], lz->page_server);
 	}
 	close(sv[1]);
 	lz->daemon = pid;
@@ -127,6 +132,7 @@ static int daemon_start(struct lazy *lz)
 
 void lazy_abort(struct lazy *lz)
 {
+	page_client_stop(&lz->pc);
 	if (!lz->daemon)
 		return;
 	(void)kill(lz->daemon, SIGKILL);
@@ -142,6 +148,7 @@ void lazy_detach(struct lazy *lz)
 {
 	struct lazy_msg m = { .type = LAZY_GO };
 
+	page_client_stop(&lz->pc);
 	if (!lz->daemon)
 		return;
 	/* Best effort: on EOF without GO it would end (the restore failed). */
@@ -175,7 +182,7 @@ static int uffd_make(struct infect *inf, int *ret_uffd)
 	long remote, ret;
 	int uffd, r;
 
-	r = FAULT_OR(lazy_uffd, -EPERM,
+	r = FAULT_OR(lazy_uffd, -EMFILE,
 		     infect_syscall3(inf, SYS_userfaultfd, &remote, O_CLOEXEC | O_NONBLOCK, 0, 0));
 	if (r < 0)
 		return r;
@@ -219,15 +226,18 @@ static int uffd_register(int uffd, const MmEntry *mm, const bool *vma_lazy)
 	return 0;
 }
 
-static int hand_over(struct lazy *lz, int pid, int uffd, int pidfd, const struct lazy_segs *segs,
-		     const int *files, size_t nr_files)
+static int hand_over(struct lazy *lz, int pid, int img_pid, int uffd, int pidfd,
+		     const struct lazy_segs *segs, const int *files, size_t nr_files,
+		     uint32_t remote)
 {
 	int fds[LAZY_MAX_FDS];
 	struct lazy_msg m = {
 		.type = LAZY_PROC,
 		.pid = pid,
 		.nr_files = (uint32_t)nr_files,
+		.remote = remote,
 		.nr = segs->n,
+		.img_pid = img_pid,
 	};
 	int32_t ack;
 	ssize_t n;
@@ -263,11 +273,30 @@ static int hand_over(struct lazy *lz, int pid, int uffd, int pidfd, const struct
 	return ack < 0 ? ack : 0;
 }
 
-int lazy_hand_over(struct lazy *lz, struct infect *inf, const MmEntry *mm, const bool *vma_lazy,
-		   const struct lazy_segs *segs, const int *files, size_t nr_files)
+int lazy_uffd(struct infect *inf, bool must, int *ret_uffd)
 {
 	int pid = inf->tgid ? inf->tgid : inf->pid;
-	_cleanup_close_ int uffd = -1, pidfd = -1;
+	int r = uffd_make(inf, ret_uffd);
+
+	/*
+	 * A process in a user namespace of its own has not the capability
+	 * (CAP_SYS_PTRACE of the host) that a userfaultfd serving the
+	 * kernel's accesses too needs: its memory is written now.
+	 */
+	if (r == -EPERM && !must) {
+		pr_debug("%d: no userfaultfd (%s): its memory is restored in place", pid,
+			 strerror(EPERM));
+		return 1;
+	}
+	return r < 0 ? pr_errno(r, "cannot restore %d lazily: userfaultfd", pid) : 0;
+}
+
+int lazy_hand_over(struct lazy *lz, struct infect *inf, int uffd_in, int img_pid, const MmEntry *mm,
+		   const bool *vma_lazy, const struct lazy_segs *segs, const int *files,
+		   size_t nr_files, uint32_t remote)
+{
+	int pid = inf->tgid ? inf->tgid : inf->pid;
+	_cleanup_close_ int uffd = uffd_in, pidfd = -1;
 	int r;
 
 	if (nr_files + 2 > LAZY_MAX_FDS)
@@ -278,16 +307,13 @@ int lazy_hand_over(struct lazy *lz, struct infect *inf, const MmEntry *mm, const
 		if (r < 0)
 			return pr_errno(r, "cannot restore lazily: cannot start the page daemon");
 	}
-	r = uffd_make(inf, &uffd);
-	if (r < 0)
-		return pr_errno(r, "cannot restore %d lazily: userfaultfd", pid);
 	r = uffd_register(uffd, mm, vma_lazy);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d lazily: cannot register its memory", pid);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return pr_errno(-errno, "cannot restore %d lazily: pidfd", pid);
-	r = hand_over(lz, pid, uffd, pidfd, segs, files, nr_files);
+	r = hand_over(lz, pid, img_pid, uffd, pidfd, segs, files, nr_files, remote);
 	if (r < 0)
 		return pr_errno(r, "cannot restore %d lazily: cannot hand it to the page daemon",
 				pid);

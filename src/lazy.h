@@ -40,36 +40,63 @@ struct lazy_segs {
 };
 
 void lazy_segs_add(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file);
+/* The same, never merged with the one before. */
+void lazy_segs_push(struct lazy_segs *s, uint64_t start, uint64_t end, uint64_t off, uint32_t file);
 /* Sort by address (the levels of a chain each add theirs). */
 void lazy_segs_sort(struct lazy_segs *s);
 void lazy_segs_release(struct lazy_segs *s);
+
+/* page-server.c: the client side of `ckpt serve-pages` (protocol there). */
+#define PS_MAX_PAGES 256 /* a request */
+struct page_client {
+	pid_t pid; /* 0: not running */
+	int in, out;
+};
+
+/* Run `sh -c CMD` with pipes on its stdin and stdout. */
+int page_client_start(struct page_client *pc, const char *cmd);
+void page_client_stop(struct page_client *pc);
+/* @pages pages of process @pid (as the images name it) at @addr, as the
+ * server's image set stores them, checked, into @buf. */
+int page_client_read(struct page_client *pc, int pid, uint64_t addr, uint32_t pages, void *buf);
 
 /* The daemon, from ckpt's side. */
 struct lazy {
 	pid_t daemon; /* 0: not started */
 	int sk; /* our end of its socket */
 	int pidfd; /* the daemon's */
+	const char *page_server; /* --page-server CMD, or NULL */
+	struct page_client pc; /* ckpt's own, for the pages not lazy */
 };
 
 /* A VMA whose pages may come lazily. */
 bool lazy_vma_ok(const VmaEntry *v);
 
+/* The userfaultfd of process @inf (made in it, taken out, closed there).
+ * 1: it may not have one (a user namespace of its own) and not @must:
+ * its memory is to be restored in place. Logs why it fails. */
+int lazy_uffd(struct infect *inf, bool must, int *ret_uffd);
+
 /*
  * Hand process @inf (stopped at its trampoline, its VMAs mapped) over to
- * the daemon, started if it is not yet: a userfaultfd made in it, the
- * lazy VMAs of @mm in @vma_lazy registered, the segments @segs from
+ * the daemon, started if it is not yet, with its userfaultfd @uffd (taken
+ * over, closed even on failure): the lazy VMAs of @mm in @vma_lazy registered, the segments @segs from
  * @files (page image fds, payload offsets counted from the file's start).
  * On return the daemon serves its faults. Logs why it fails.
  */
-int lazy_hand_over(struct lazy *lz, struct infect *inf, const MmEntry *mm, const bool *vma_lazy,
-		   const struct lazy_segs *segs, const int *files, size_t nr_files);
+int lazy_hand_over(struct lazy *lz, struct infect *inf, int uffd, int img_pid, const MmEntry *mm,
+		   const bool *vma_lazy, const struct lazy_segs *segs, const int *files,
+		   size_t nr_files, uint32_t remote);
+/* Segments of the levels in the mask @remote are asked from the page
+ * server: their offset is the address the images give them. */
 /* The tree was let go: the daemon goes on alone. */
 void lazy_detach(struct lazy *lz);
 /* The restore failed: the daemon is killed and reaped. */
 void lazy_abort(struct lazy *lz);
 
-/* lazy-daemon.c: the daemon's main (never returns); @sk its socket. */
-__attribute__((noreturn)) void lazy_daemon_main(int sk);
+/* lazy-daemon.c: the daemon's main (never returns); @sk its socket,
+ * @page_server the command for the pages it has no image of, or NULL. */
+__attribute__((noreturn)) void lazy_daemon_main(int sk, const char *page_server);
 
 /* lazy-guard.c, in the daemon: its guard, which kills the processes if
  * the daemon dies before their pages are in. */

@@ -12,8 +12,13 @@ static const struct {
 	enum ckpt_command cmd;
 	int (*run)(const struct options *o);
 } command_table[] = {
-	{ CMD_DUMP, cmd_dump }, { CMD_PREDUMP, cmd_dump }, { CMD_RESTORE, cmd_restore },
-	{ CMD_SHOW, cmd_show }, { CMD_CHECK, cmd_check },  { CMD_RECEIVE, cmd_receive },
+	{ CMD_DUMP, cmd_dump },
+	{ CMD_PREDUMP, cmd_dump },
+	{ CMD_RESTORE, cmd_restore },
+	{ CMD_SHOW, cmd_show },
+	{ CMD_CHECK, cmd_check },
+	{ CMD_RECEIVE, cmd_receive },
+	{ CMD_SERVE_PAGES, cmd_serve_pages },
 };
 
 int main(int argc, char **argv)

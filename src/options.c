@@ -14,8 +14,13 @@ static const struct {
 	const char *name;
 	enum ckpt_command cmd;
 } commands[] = {
-	{ "dump", CMD_DUMP }, { "pre-dump", CMD_PREDUMP }, { "restore", CMD_RESTORE },
-	{ "show", CMD_SHOW }, { "check", CMD_CHECK },	   { "receive", CMD_RECEIVE },
+	{ "dump", CMD_DUMP },
+	{ "pre-dump", CMD_PREDUMP },
+	{ "restore", CMD_RESTORE },
+	{ "show", CMD_SHOW },
+	{ "check", CMD_CHECK },
+	{ "receive", CMD_RECEIVE },
+	{ "serve-pages", CMD_SERVE_PAGES },
 };
 
 enum {
@@ -33,10 +38,11 @@ enum {
 	OPT_EXTERNAL,
 	OPT_NEW_PIDNS,
 	OPT_CGROUP_ROOT,
+	OPT_LAZY,
+	OPT_PAGE_SERVER,
 	OPT_META,
 	OPT_HANDSHAKE,
 	OPT_LISTEN,
-	OPT_LAZY,
 };
 
 static const struct option long_opts[] = {
@@ -56,6 +62,7 @@ static const struct option long_opts[] = {
 	{ "new-pidns", no_argument, NULL, OPT_NEW_PIDNS },
 	{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
 	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "page-server", required_argument, NULL, OPT_PAGE_SERVER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "meta", required_argument, NULL, OPT_META },
 	{ "handshake", no_argument, NULL, OPT_HANDSHAKE },
@@ -85,7 +92,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 		return cmd == CMD_DUMP;
 	case OPT_IMAGES:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP || cmd == CMD_RESTORE ||
-		       cmd == CMD_SHOW || cmd == CMD_RECEIVE;
+		       cmd == CMD_SHOW || cmd == CMD_RECEIVE || cmd == CMD_SERVE_PAGES;
 	case OPT_META:
 		return cmd == CMD_DUMP || cmd == CMD_PREDUMP;
 	case OPT_HANDSHAKE:
@@ -98,6 +105,7 @@ static bool option_allowed(enum ckpt_command cmd, int opt)
 	case OPT_NEW_PIDNS:
 	case OPT_CGROUP_ROOT:
 	case OPT_LAZY:
+	case OPT_PAGE_SERVER:
 		return cmd == CMD_RESTORE;
 	case OPT_JSON:
 		return cmd == CMD_SHOW;
@@ -207,9 +215,14 @@ static int check_required(struct options *o)
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP) && !o->pid)
 		return fail(o, "%s needs --pid PID", name);
 	if ((o->command == CMD_DUMP || o->command == CMD_PREDUMP || o->command == CMD_RESTORE ||
-	     o->command == CMD_SHOW) &&
+	     o->command == CMD_SHOW || o->command == CMD_SERVE_PAGES) &&
 	    !o->images)
 		return fail(o, "%s needs --images DIR", name);
+	if (o->page_server && !o->lazy)
+		return fail(o, "%s: --page-server needs --lazy", name);
+	/* The page daemon would be a process of the tree's pid namespace. */
+	if (o->lazy && o->new_pidns)
+		return fail(o, "%s: --lazy does not go with --new-pidns", name);
 	if (o->images && !*o->images)
 		return fail(o, "%s: --images must not be empty", name);
 	if (o->command == CMD_RECEIVE && !o->images)
@@ -319,6 +332,11 @@ int options_parse(int argc, char **argv, struct options *o)
 		case OPT_LAZY:
 			o->lazy = true;
 			break;
+		case OPT_PAGE_SERVER:
+			if (!*optarg)
+				return fail(o, "%s: --page-server must not be empty", "restore");
+			o->page_server = optarg;
+			break;
 		case OPT_INHERIT_FD:
 			r = parse_inherit_fd(o, optarg);
 			if (r < 0)
@@ -408,7 +426,7 @@ const char *options_usage(enum ckpt_command cmd)
 		return "usage: ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "                    [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
 		       "                    [--cgroup-root [CTRL:]PATH]... [--new-pidns] [--handshake]\n"
-		       "                    [--lazy] [-v]\n"
+		       "                    [--lazy [--page-server CMD]] [-v]\n"
 		       "  Restore the tree saved in DIR with its original PIDs. Without\n"
 		       "  --detach, wait for it and exit with its status.\n"
 		       "  --images -: read the image set as a stream from stdin (a dump, not\n"
@@ -423,6 +441,9 @@ const char *options_usage(enum ckpt_command cmd)
 		       "  --lazy: the tree runs before its private memory is in place; a\n"
 		       "  daemon ckpt leaves behind (ckpt-lazy) brings each page in on first\n"
 		       "  touch and the rest in the background, then exits.\n"
+		       "  --page-server CMD: the pages whose page images are not in DIR are\n"
+		       "  asked from CMD, run by sh (say 'ssh SRC ckpt serve-pages --images\n"
+		       "  DIR'), over its stdin and stdout.\n"
 		       "  A pipe that led to a process outside the tree becomes, on fd 0, 1\n"
 		       "  or 2, this command's own fd of that number; anywhere else it needs\n"
 		       "  --inherit-fd fd[N]:ID: this command's fd N takes the place of the\n"
@@ -441,6 +462,10 @@ const char *options_usage(enum ckpt_command cmd)
 	case CMD_SHOW:
 		return "usage: ckpt show --images DIR [--json]\n"
 		       "  Print what an image set holds: process, VMAs, fds, sizes.\n";
+	case CMD_SERVE_PAGES:
+		return "usage: ckpt serve-pages --images DIR\n"
+		       "  Answer page requests of a restore --lazy --page-server on stdin and\n"
+		       "  stdout, with the pages the image set DIR (and its parents) stores.\n";
 	case CMD_CHECK:
 		return "usage: ckpt check\n"
 		       "  Tell which kernel features ckpt needs and whether this kernel has them.\n";
@@ -453,9 +478,11 @@ const char *options_usage(enum ckpt_command cmd)
 		       "               [--compress[=lz4|zstd]] [-v]\n"
 		       "  ckpt restore --images DIR|- [--detach] [--pidfile FILE]\n"
 		       "               [--inherit-fd fd[N]:ID]... [--external KIND[KEY]:VALUE]...\n"
-		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [--handshake] [-v]\n"
+		       "               [--cgroup-root [CONTROLLER:]PATH]... [--new-pidns] [--handshake]\n"
+		       "               [--lazy [--page-server CMD]] [-v]\n"
 		       "  ckpt receive --images DIR [--listen PATH]\n"
 		       "  ckpt show    --images DIR [--json]\n"
+		       "  ckpt serve-pages --images DIR\n"
 		       "  ckpt check\n"
 		       "  ckpt --version | --help | COMMAND --help\n";
 	}

@@ -18,6 +18,7 @@ enum ckpt_command {
 	CMD_RECEIVE, /* receive --images DIR [--listen ADDR] (cmd-receive.c) */
 	CMD_HELP, /* --help, or COMMAND --help (command is then in help_for) */
 	CMD_VERSION,
+	CMD_SERVE_PAGES, /* page-server.c */
 };
 
 /* --inherit-fd fd[N]:ID (restore): fd N of ckpt takes the place of the
@@ -55,6 +56,7 @@ struct options {
 	bool detach; /* --detach / -d */
 	bool new_pidns; /* --new-pidns (restore-pidns.c) */
 	bool lazy; /* --lazy: pages on first touch (lazy.c) */
+	const char *page_server; /* --page-server CMD (restore --lazy) */
 	bool json; /* --json */
 	int verbose; /* -v, repeatable */
 	struct inherit_fd inherit[INHERIT_FD_MAX]; /* --inherit-fd */

@@ -26,6 +26,7 @@
 #include "track.h"
 #include "util.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -461,6 +462,20 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 	return r;
 }
 
+/* The image set of @dirfd was written by dump --meta: no pages in it. */
+static bool pages_elsewhere(int dirfd)
+{
+	InventoryEntry *inv = NULL;
+	bool r;
+
+	if (img_read_msg(dirfd, IMG_INVENTORY, 0, &inventory_entry__descriptor,
+			 (ProtobufCMessage **)&inv) < 0)
+		return false;
+	r = inv->pages_elsewhere;
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	return r;
+}
+
 static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		      const struct mm_plan *slots)
 {
@@ -471,6 +486,9 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 	int r;
 
 	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
+	/* A --meta set's page images are holes: its pages are elsewhere. */
+	if (r >= 0 && pages_elsewhere(l->dirfd))
+		r = -ENOENT;
 	if (r >= 0 && !f.img.codec && f.img.payload_len != l->pm->nr_pages * PAGE_SIZE)
 		r = -EBADMSG;
 	if (r < 0) {
@@ -533,14 +551,42 @@ static void levels_release(struct level *lv, size_t nr)
 
 /* ---- restore --lazy (lazy.h) ---- */
 
-/* The needed pages of @l inside lazy VMAs (@vl) leave its need for
- * @segs, each with its offset in the level's page image (file @file). */
-static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
-		      struct lazy_segs *segs)
+/* Where each page of the sorted ranges @rs is in the page image of @l
+ * (file @file): the stored runs in order. With @remote (the page server
+ * has the pages), the address itself. */
+static void segs_of(const struct level *l, const struct ranges *rs, uint32_t file, bool remote,
+		    struct lazy_segs *segs)
 {
-	struct ranges keep = { 0 }, lazy = { 0 };
 	uint64_t idx = 0;
 	size_t w = 0;
+
+	for (size_t i = 0; i < l->runs.n && w < rs->n; i++) {
+		const struct page_run *run = &l->runs.v[i];
+		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
+
+		if (run->where != PAGE_WHERE__PAGES_HERE)
+			continue;
+		while (w < rs->n && rs->v[w].end <= s)
+			w++;
+		for (size_t k = w; k < rs->n && rs->v[k].start < e; k++) {
+			uint64_t ps = MAX(s, rs->v[k].start), pe = MIN(e, rs->v[k].end);
+
+			lazy_segs_add(segs, ps, pe,
+				      remote ? ps
+					     : IMG_HEADER_SIZE +
+						       (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
+				      file);
+		}
+		idx += run->nr_pages;
+	}
+}
+
+/* The needed pages of @l inside lazy VMAs (@vl) go to @segs, the others
+ * to @now: none stays in its need. */
+static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32_t file,
+		      bool remote, struct lazy_segs *segs, struct lazy_segs *now)
+{
+	struct ranges keep = { 0 }, lazy = { 0 };
 
 	for (size_t i = 0; i < l->need.n; i++) {
 		for (uint64_t a = l->need.v[i].start; a < l->need.v[i].end;) {
@@ -552,27 +598,76 @@ static void lazy_take(struct level *l, const MmEntry *mm, const bool *vl, uint32
 			a = e;
 		}
 	}
-	/* Where each lazy page is in the image: the stored runs in order. */
-	for (size_t i = 0; i < l->runs.n && w < lazy.n; i++) {
-		const struct page_run *run = &l->runs.v[i];
-		uint64_t s = run->vaddr, e = s + run->nr_pages * PAGE_SIZE;
-
-		if (run->where != PAGE_WHERE__PAGES_HERE)
-			continue;
-		while (w < lazy.n && lazy.v[w].end <= s)
-			w++;
-		for (size_t k = w; k < lazy.n && lazy.v[k].start < e; k++) {
-			uint64_t ps = MAX(s, lazy.v[k].start), pe = MIN(e, lazy.v[k].end);
-
-			lazy_segs_add(segs, ps, pe,
-				      IMG_HEADER_SIZE + (idx + (ps - s) / PAGE_SIZE) * PAGE_SIZE,
-				      file);
-		}
-		idx += run->nr_pages;
-	}
+	segs_of(l, &lazy, file, remote, segs);
+	segs_of(l, &keep, file, remote, now);
 	ranges_release(&lazy);
+	ranges_release(&keep);
 	ranges_release(&l->need);
-	l->need = keep;
+}
+
+/* Segments cut at VMA ends: the kernel copies into one VMA at a time. */
+static void segs_cut_at_vmas(struct lazy_segs *s, const MmEntry *mm)
+{
+	struct lazy_segs out = { 0 };
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct lazy_seg *g = &s->v[i];
+
+		for (uint64_t a = g->start; a < g->end;) {
+			size_t k = 0;
+			const VmaEntry *v = vma_of(mm, a, &k);
+			uint64_t e = v ? MIN(v->end, g->end) : g->end;
+
+			lazy_segs_push(&out, a, e, g->off + (a - g->start), g->file);
+			a = e;
+		}
+	}
+	lazy_segs_release(s);
+	*s = out;
+}
+
+/*
+ * The pages that are not lazy, written now: read where they are in their
+ * page image (not the whole image through, which would take as long as
+ * the memory is large). Their checksums are the daemon's to check.
+ */
+static int write_now(int target, int pid, struct lazy *lz, const struct lazy_segs *now,
+		     const int *fds, uint32_t remote)
+{
+	_cleanup_free_ char *buf = xmalloc(BATCH_BYTES);
+	int r = 0;
+
+	for (size_t i = 0; i < now->n && r >= 0; i++) {
+		const struct lazy_seg *sg = &now->v[i];
+		bool far = remote & (1U << sg->file);
+
+		for (uint64_t a = sg->start; a < sg->end && r >= 0;) {
+			uint64_t len =
+				MIN(sg->end - a, far ? PS_MAX_PAGES * PAGE_SIZE : BATCH_BYTES);
+			struct work_batch w = { 0 };
+
+			if (far) {
+				if (!lz->pc.pid)
+					r = page_client_start(&lz->pc, lz->page_server);
+				if (r >= 0)
+					r = page_client_read(&lz->pc, pid, a,
+							     (uint32_t)(len / PAGE_SIZE), buf);
+				if (r < 0)
+					return r;
+			} else {
+				ssize_t n = pread(fds[sg->file], buf, len,
+						  (off_t)(sg->off + (a - sg->start)));
+
+				if (n != (ssize_t)len)
+					return n < 0 ? -errno : -EIO;
+			}
+			add_piece(&w, 0, a, len);
+			r = write_pieces(target, &w, buf);
+			free(w.p);
+			a += len;
+		}
+	}
+	return r;
 }
 
 /*
@@ -601,9 +696,10 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 	const MmEntry *mm = plan->mm;
 	_cleanup_free_ bool *vl = xzalloc(mm->n_vmas + 1);
 	_cleanup_free_ int *fds = xzalloc((nr + 1) * sizeof(int));
-	struct lazy_segs segs = { 0 };
+	struct lazy_segs segs = { 0 }, now = { 0 };
+	uint32_t remote = 0;
 	size_t opened = 0;
-	int r = 0;
+	int r = 0, uffd = -1;
 
 	for (size_t i = 0; i < mm->n_vmas; i++)
 		vl[i] = lazy_vma_ok(mm->vmas[i]) && !(plan->cow.slot && plan->cow.slot[i]);
@@ -615,6 +711,22 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		if (!lv[opened].need.n)
 			continue;
 		r = img_open_file(&img, lv[opened].dirfd, name, IMG_PAGES);
+		/* Not here, or a --meta set's (its page images are holes):
+		 * the page server has it (post-copy). */
+		if (r >= 0 && pages_elsewhere(lv[opened].dirfd)) {
+			img_close(&img);
+			r = -ENOENT;
+		}
+		if (r == -ENOENT && plan->lazy->page_server && opened < 32) {
+			fds[opened] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (fds[opened] < 0) {
+				r = pr_errno(-errno, "cannot open /dev/null");
+				break;
+			}
+			remote |= 1U << opened;
+			r = 0;
+			continue;
+		}
 		if (r >= 0 && !img.codec && img.payload_len != lv[opened].pm->nr_pages * PAGE_SIZE)
 			r = -EBADMSG;
 		if (r >= 0 && img.codec) {
@@ -629,23 +741,35 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		}
 		fds[opened] = img.fd;
 	}
-	if (r >= 0 && opened == nr) {
+	if (r >= 0 && opened == nr)
+		r = lazy_uffd(inf, remote, &uffd);
+	if (r == 0 && opened == nr) {
 		for (size_t k = 0; k < nr; k++)
-			lazy_take(&lv[k], mm, vl, (uint32_t)k, &segs);
+			lazy_take(&lv[k], mm, vl, (uint32_t)k, remote & (1U << k), &segs, &now);
 		lazy_segs_sort(&segs);
+		segs_cut_at_vmas(&segs, mm);
 		/* All zeros: nothing to wait for. */
 		if (segs.n) {
 			_cleanup_free_ int *sent = xzalloc((nr + 1) * sizeof(int));
 
 			lazy_fds_fill(fds, sent, nr);
-			r = lazy_hand_over(plan->lazy, inf, mm, vl, &segs, sent, nr);
+			r = lazy_hand_over(plan->lazy, inf, uffd, pid, mm, vl, &segs, sent, nr,
+					   remote);
+		} else {
+			close(uffd);
+		}
+		if (r >= 0) {
+			r = write_now(inf->pid, pid, plan->lazy, &now, fds, remote);
+			if (r < 0)
+				r = pr_errno(r, "cannot restore: the memory of %d", pid);
 		}
 	}
 	for (size_t k = 0; k < opened; k++)
 		if (fds[k] >= 0)
 			close(fds[k]);
 	lazy_segs_release(&segs);
-	return r;
+	lazy_segs_release(&now);
+	return r < 0 ? r : 0;
 }
 
 int pages_check(const MmEntry *mm, const int *dirfds, size_t nr_levels, int pid)

@@ -78,6 +78,9 @@ static int check_pages_header(struct restore *rs, int pid)
 	int r = img_open_file(&img, rs->dirfd, name, IMG_PAGES);
 
 	img_close(&img);
+	/* restore --lazy --page-server: the page server has them. */
+	if (r == -ENOENT && rs->opts && rs->opts->page_server)
+		return 0;
 	if (r >= 0)
 		r = FAULT_OR(restore_read_pages, -EBADMSG, r);
 	if (r < 0)
@@ -172,7 +175,9 @@ static int trust_chain(struct restore *rs, const char *dir)
 	r = trust_enter(&rs->trust, &saved);
 	if (r < 0)
 		return pr_errno(r, "cannot restore: cannot take the image owner's file access");
-	r = chain_open(dir, rs->dirfd, rs->inv, rs->meta_parents, &rs->chain, &rs->nr_chain);
+	r = chain_open(dir, rs->dirfd, rs->inv,
+		       rs->meta_parents || (rs->opts && rs->opts->page_server), &rs->chain,
+		       &rs->nr_chain);
 	trust_leave(&saved);
 	for (size_t i = 1; r >= 0 && i < rs->nr_chain; i++) {
 		_cleanup_free_ char *name = xasprintf("%s (parent %zu)", dir, i);
@@ -228,7 +233,8 @@ static int restore_load(struct restore *rs, const char *dir)
 		     imgdir_open(dir, &rs->dirfd, &rs->inv));
 	if (r < 0)
 		return r;
-	if (rs->inv->pages_elsewhere)
+	/* restore --lazy --page-server: the page server has them. */
+	if (rs->inv->pages_elsewhere && !(rs->opts && rs->opts->page_server))
 		return pr_fail(
 			-EINVAL,
 			"cannot restore '%s': it holds no memory pages (written by --meta, its pages went into a stream); restore the set that received the stream",

@@ -13,6 +13,9 @@
  *	1 GiB, 4 GiB of written anonymous memory, images on /dev/shm and /tmp
  *	incremental: 4 GiB, pre-dump, 1% of the pages written, dump --parent
  *	4 GiB advised MADV_HUGEPAGE (restored in huge pages)
+ *	4 GiB restored with --lazy: the time to running (restore --detach
+ *	returns, the process handles a signal), and until every page is in
+ *	(the page daemon exits), next to the plain restore of 4 GiB
  *	10,000 VMAs; 500 threads
  *	1 GiB of records that compress (about as a heap does), plain, with
  *	--compress (lz4) and --compress=zstd
@@ -767,6 +770,7 @@ struct scenario {
 	bool incremental;
 	const char *dump_option; /* one more for ckpt dump, or NULL */
 	bool stream; /* dump --images - | restore --images -, through a pipe */
+	bool lazy; /* restore --lazy */
 };
 
 static const struct scenario scenarios[] = {
@@ -776,6 +780,7 @@ static const struct scenario scenarios[] = {
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
 	{ "4 GiB in huge pages (MADV_HUGEPAGE)", { T_MEMORY, 4 * GiB, false, true }, 0, false },
+	{ "4 GiB, restore --lazy", { T_MEMORY, 4 * GiB }, 0, false, NULL, true },
 	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
@@ -791,10 +796,58 @@ static const struct scenario scenarios[] = {
 
 struct run {
 	double dump_s, frozen_ms, restore_s, image_bytes;
+	double all_in_s; /* restore --lazy: until the page daemon is done */
+	double plain_s; /* restore --lazy: a plain restore of the same images */
 };
 
 /* Why a scenario was skipped (ckpt refused its dump), or empty. */
 static char skipped[NR_SCENARIOS][512];
+
+/* Our child (we are a subreaper: ckpt left it to us) named @comm, or 0. */
+static pid_t child_named(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+
+	while (d && !found && (e = readdir(d))) {
+		char path[300], line[256], name[64] = "";
+		int ppid = 0;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			sscanf(line, "Name:\t%63s", name);
+			sscanf(line, "PPid:\t%d", &ppid);
+		}
+		if (f)
+			fclose(f);
+		if (ppid == getpid() && !strcmp(name, comm))
+			found = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* The page daemon of a lazy restore (and its guard) exit once every page
+ * is in. */
+static void wait_lazy_daemon(void)
+{
+	pid_t d = child_named("ckpt-lazy"), g;
+	int status;
+
+	if (!d)
+		die("no page daemon after restore --lazy");
+	if (waitpid(d, &status, 0) != d || !WIFEXITED(status) || WEXITSTATUS(status))
+		die("the page daemon ended with status %#x", status);
+	g = child_named("ckpt-lazy-guard");
+	if (g)
+		waitpid(g, NULL, 0);
+}
 
 static pid_t spawn_ckpt(int in_fd, int out_fd, int err_fd, const char *const *args)
 {
@@ -884,9 +937,9 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	const char *predump_args[] = { "pre-dump", "-v", "--pid", pidbuf, "--images", parent, NULL };
 	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL, NULL,
 				    NULL, NULL };
-	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL };
+	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL, NULL };
 	struct target_info info;
-	double ignored;
+	double ignored, t0;
 	pid_t pid;
 
 	info = start_target(&sc->spec, seed);
@@ -915,12 +968,28 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	/* From here the PID is ours to kill again, also if restore is cut
 	 * short; once restored, we are its subreaper and can reap it. */
 	target_pid = pid;
+	restore_args[4] = sc->lazy ? "--lazy" : NULL;
+	t0 = now();
 	r->restore_s = run_ckpt(-1, -1, restore_args);
 restored:
 	verify_running(pid, &sc->spec, &info);
+	if (sc->lazy) {
+		wait_lazy_daemon();
+		r->all_in_s = now() - t0;
+	}
 	verify_memory(pid, &sc->spec, &info, seed, sc->incremental);
 	verify_running(pid, &sc->spec, &info);
 	kill_and_reap(&target_pid);
+	if (sc->lazy) {
+		/* The same images restored in place, in the same sitting. */
+		for (int i = 0; i < 1000 && pid_exists(pid); i++)
+			sleep_ms(10);
+		target_pid = pid;
+		restore_args[4] = NULL;
+		r->plain_s = run_ckpt(-1, -1, restore_args);
+		verify_running(pid, &sc->spec, &info);
+		kill_and_reap(&target_pid);
+	}
 	if ((!sc->stream && !rm_rf_at(AT_FDCWD, images, 0)) ||
 	    (sc->incremental && !rm_rf_at(AT_FDCWD, parent, 0)))
 		die("cannot remove '%s'", images);
@@ -981,6 +1050,23 @@ static void print_rate(FILE *f, uint64_t bytes, double s)
 		fprintf(f, "     - |");
 }
 
+/* restore --lazy next to the plain restore of the same 4 GiB. */
+static void lazy_report(FILE *f, struct run runs[][RUNS])
+{
+	for (size_t i = 0; i < NR_SCENARIOS; i++) {
+		double plain, lazy;
+
+		if (!scenarios[i].lazy || !selected(&scenarios[i]))
+			continue;
+		lazy = MEDIAN(runs[i], restore_s);
+		plain = MEDIAN(runs[i], plain_s);
+		fprintf(f, "\nrestore --lazy, 4 GiB: time to running %.1f ms, every page in after %.3f s;\n",
+			lazy * 1e3, MEDIAN(runs[i], all_in_s));
+		fprintf(f, "a plain restore of the same images: %.3f s (running %.0fx sooner lazily).\n",
+			plain, lazy > 0 ? plain / lazy : 0);
+	}
+}
+
 static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, const char *version)
 {
 	double wr = gbps(GiB, l->write_s), pop = gbps(GiB, l->populate_s);
@@ -1025,6 +1111,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 			d / wr, d / rv);
 		fprintf(f, "restore/MADV_POPULATE_WRITE %.2f, restore/memcpy %.2f.\n", r / pop, r / mc);
 	}
+	lazy_report(f, runs);
 	tree_report(f, runs);
 	for (size_t i = 0; i < NR_SCENARIOS; i++) {
 		double d0 = MEDIAN(runs[0], dump_s) + MEDIAN(runs[0], restore_s);
@@ -1130,9 +1217,13 @@ int main(int argc, char **argv)
 			} else {
 				one_run(&scenarios[i], k, r);
 			}
-			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
+			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB",
 			       scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, r->dump_s,
 			       r->frozen_ms, r->restore_s, r->image_bytes / MiB);
+			if (scenarios[i].lazy)
+				printf(", every page in %.3f s, plain restore %.3f s", r->all_in_s,
+				       r->plain_s);
+			printf("\n");
 		}
 	printf("\n");
 	report(stdout, runs, &limits, version);

@@ -7,8 +7,10 @@
  * their number. SIGUSR1 (once, after a lazy restore, while pages are still
  * missing) changes the mapping where the daemon has not been yet: drops 64
  * pages at 1/8 with MADV_DONTNEED (they must read as zeros), unmaps 64 at
- * 1/4 and maps fresh memory there (zeros, never the old pages), and moves
- * 128 pages at 1/2 elsewhere with mremap (their contents follow them).
+ * 1/4 and maps fresh memory there (zeros, never the old pages), moves
+ * 128 pages at 1/2 elsewhere with mremap (their contents follow them), and
+ * makes 64 pages at 3/4 read-only (the mapping splits, without an event to
+ * the page daemon; their contents stay).
  *
  * Self-check (SIGUSR2): first the pages resident in memory, by mincore
  * (touching none), reported as resident=N of pages=N; then a child is
@@ -27,7 +29,7 @@
 static unsigned char *region;
 static size_t pages, nthreads = 4;
 static unsigned char *moved; /* where the moved pages went, or NULL */
-static size_t drop_at, unmap_at, move_at;
+static size_t drop_at, unmap_at, move_at, ro_at;
 static int changed;
 
 static void page_fill(unsigned char *page, size_t i)
@@ -70,9 +72,11 @@ static void change(void)
 	drop_at = pages / 8;
 	unmap_at = pages / 4;
 	move_at = pages / 2;
+	ro_at = pages / 4 * 3 + 3;
 	if (madvise(region + drop_at * PAGE, 64 * PAGE, MADV_DONTNEED) ||
-	    munmap(region + unmap_at * PAGE, 64 * PAGE))
-		t_fatal("madvise/munmap");
+	    munmap(region + unmap_at * PAGE, 64 * PAGE) ||
+	    mprotect(region + ro_at * PAGE, 64 * PAGE, PROT_READ))
+		t_fatal("madvise/munmap/mprotect");
 	p = mmap(region + unmap_at * PAGE, 64 * PAGE, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED)
