@@ -169,8 +169,9 @@ $(B)/bench: test/bench/bench.c test/bench/tree.h
 	@mkdir -p $(B)
 	$(CC) -O2 -g -Wall -pthread -D_GNU_SOURCE -o $@ $<
 
-bench: ckpt $(B)/bench
+bench: ckpt $(B)/bench $(B)/targets/330-migrate
 	$(B)/bench ./ckpt
+	E2E_TARGETS=$(CURDIR)/$(B)/targets test/bench/migrate.sh ./ckpt
 
 # ckpt goes to sbin (it needs root, as criu does), the scripts to bin;
 # a script's man page is installed with the script, criu-lite's with

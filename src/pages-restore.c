@@ -675,6 +675,21 @@ static int write_now(int target, int pid, struct lazy *lz, const struct lazy_seg
 }
 
 /*
+ * A level of the chain this process needs no page from has no file (-1),
+ * which cannot travel in SCM_RIGHTS (EBADF): @out gets the fd of another
+ * level in its place (no segment names that level).
+ */
+static void lazy_fds_fill(const int *fds, int *out, size_t nr)
+{
+	int any = -1;
+
+	for (size_t k = 0; k < nr && any < 0; k++)
+		any = fds[k];
+	for (size_t k = 0; k < nr; k++)
+		out[k] = fds[k] >= 0 ? fds[k] : any;
+}
+
+/*
  * The pages of lazy VMAs go to the page daemon rather than into the
  * process. Only from page images stored plain (a compressed one has no
  * page at a known offset): a process with one is restored whole.
@@ -738,11 +753,15 @@ static int lazy_split(struct infect *inf, int pid, const struct mm_plan *plan, s
 		lazy_segs_sort(&segs);
 		segs_cut_at_vmas(&segs, mm);
 		/* All zeros: nothing to wait for. */
-		if (segs.n)
-			r = lazy_hand_over(plan->lazy, inf, uffd, pid, mm, vl, &segs, fds, nr,
+		if (segs.n) {
+			_cleanup_free_ int *sent = xzalloc((nr + 1) * sizeof(int));
+
+			lazy_fds_fill(fds, sent, nr);
+			r = lazy_hand_over(plan->lazy, inf, uffd, pid, mm, vl, &segs, sent, nr,
 					   remote);
-		else
+		} else {
 			close(uffd);
+		}
 		if (r >= 0) {
 			r = write_now(inf->pid, pid, plan->lazy, &now, fds, remote);
 			if (r < 0)

@@ -63,13 +63,15 @@ int stream_restore_receive(const char **ret_path, bool wait_pids)
 		r = stream_receive(STDIN_FILENO, &d);
 	if (r >= 0)
 		r = imgdir_open(stage.set, &dirfd, &inv);
-	/* A link of a chain needs its parents, which a stream does not
-	 * carry: those are for `ckpt receive`, which keeps them. */
-	if (r >= 0 && (inv->parent_id || inv->predump))
+	/* A pre-dump is not a set to restore. The final dump of a chain
+	 * is: its parents, which a stream does not carry, were received
+	 * before by `ckpt receive` at the path the dump recorded (what
+	 * ckpt-migrate --live does), and the restore's chain_open finds
+	 * them there, or refuses. */
+	if (r >= 0 && inv->predump)
 		r = pr_fail(
 			-EINVAL,
-			"cannot restore: the stream holds %s: receive the chain with 'ckpt receive' and restore from there",
-			inv->predump ? "a pre-dump" : "an incremental dump (it has a parent)");
+			"cannot restore: the stream holds a pre-dump: receive the chain with 'ckpt receive' and restore from there");
 	if (r >= 0) {
 		if (wait_pids)
 			wait_pids_free(dirfd);
