@@ -28,6 +28,10 @@
  * restores something wrong. Processes and image directories are cleaned up
  * on every exit path.
  *
+ * bench CKPT CRIU (make bench CRIU=/path/to/criu): CRIU runs the 1 GiB on
+ * /dev/shm, 10,000 VMAs and 100 processes scenarios too, alternating with
+ * ckpt, and the table gains its medians and the ratios ckpt/CRIU (criu.h).
+ *
  * BENCH_ONLY=TEXT: only the scenarios whose name holds TEXT, and no
  * RESULTS.md. BENCH_LOG=1: ckpt's -v log of each dump on stderr.
  * BENCH_TREE_MIB=N: the process trees hold N MiB instead of 1 GiB.
@@ -77,6 +81,8 @@ static volatile bool target_group; /* target_pid leads a group: kill all of it *
 static volatile pid_t ckpt_pid; /* a running ckpt command */
 static char prefix[64]; /* "ckpt-bench-PID-": every entry we make */
 static const char *ckpt;
+static const char *criu; /* CRIU=PATH of make bench: CRIU runs beside ckpt's */
+static const char *tool; /* what run_ckpt runs: ckpt, or criu during its runs */
 
 /* Remove DIRFD/NAME, recursively, with async-signal-safe calls only.
  * True if it is gone. */
@@ -413,7 +419,7 @@ static double run_ckpt_status(int out_fd, int err_fd, const char *const *args, i
 	double t0, t;
 	pid_t pid;
 
-	argv[i++] = (char *)ckpt;
+	argv[i++] = (char *)tool;
 	for (; *args && i < 15; args++)
 		argv[i++] = (char *)*args;
 	argv[i] = NULL;
@@ -430,8 +436,8 @@ static double run_ckpt_status(int out_fd, int err_fd, const char *const *args, i
 			dup2(fd, 1);
 		if (err_fd >= 0)
 			dup2(err_fd, 2);
-		execv(ckpt, argv);
-		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
+		execv(tool, argv);
+		fprintf(stderr, "bench: cannot run '%s': %s\n", tool, strerror(errno));
 		_exit(127);
 	}
 	ckpt_pid = pid;
@@ -452,7 +458,7 @@ static double run_ckpt(int out_fd, int err_fd, const char *const *args)
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char cmd[512];
-		size_t off = snprintf(cmd, sizeof(cmd), "%s", ckpt);
+		size_t off = snprintf(cmd, sizeof(cmd), "%s", tool);
 
 		for (; *args && off < sizeof(cmd) - 1; args++)
 			off += snprintf(cmd + off, sizeof(cmd) - off, " %s", *args);
@@ -766,21 +772,22 @@ struct scenario {
 	int dir; /* index in image_dirs */
 	bool incremental;
 	const char *dump_option; /* one more for ckpt dump, or NULL */
+	bool criu; /* with CRIU=: CRIU runs it too (criu.h) */
 };
 
 static const struct scenario scenarios[] = {
-	{ "1 GiB", { T_MEMORY, GiB }, 0, false },
+	{ "1 GiB", { T_MEMORY, GiB }, 0, false, .criu = true },
 	{ "1 GiB", { T_MEMORY, GiB }, 1, false },
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 0, false },
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
 	{ "4 GiB in huge pages (MADV_HUGEPAGE)", { T_MEMORY, 4 * GiB, false, true }, 0, false },
-	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
+	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false, .criu = true },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
 	{ "1 GiB of records, --compress", { T_MEMORY, GiB, true }, 0, false, "--compress" },
 	{ "1 GiB of records, --compress=zstd", { T_MEMORY, GiB, true }, 0, false, "--compress=zstd" },
-	{ "100 processes, 1 GiB", { T_TREE }, 0, false },
+	{ "100 processes, 1 GiB", { T_TREE }, 0, false, .criu = true },
 	{ "100 processes, 1 GiB, container", { T_CONTAINER }, 0, false },
 };
 
@@ -793,14 +800,18 @@ struct run {
 /* Why a scenario was skipped (ckpt refused its dump), or empty. */
 static char skipped[NR_SCENARIOS][512];
 
-static void one_run(const struct scenario *sc, int n, struct run *r)
+/* The commands of CRIU's runs (criu.h), given the same images and pid. */
+static void criu_dump_args(const char **args, const char *pid, const char *images);
+static void criu_restore_args(const char **args, const char *images, const char *pidfile);
+
+/* One run of @sc by ckpt, or by CRIU if @with_criu. */
+static void one_run(const struct scenario *sc, int n, struct run *r, bool with_criu)
 {
 	uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9) ^ (uint64_t)n;
 	char images[256], parent[300], pidbuf[16];
 	const char *predump_args[] = { "pre-dump", "-v", "--pid", pidbuf, "--images", parent, NULL };
-	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL, NULL,
-				    NULL, NULL };
-	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL };
+	const char *dump_args[12] = { "dump", "-v", "--pid", pidbuf, "--images", images };
+	const char *restore_args[12] = { "restore", "--images", images, "--detach" };
 	struct target_info info;
 	double ignored;
 	pid_t pid;
@@ -808,8 +819,12 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	info = start_target(&sc->spec, seed);
 	pid = target_pid;
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	snprintf(images, sizeof(images), "%s/%s%d-%d", image_dirs[sc->dir], prefix,
-		 (int)(sc - scenarios), n);
+	snprintf(images, sizeof(images), "%s/%s%d-%d%s", image_dirs[sc->dir], prefix,
+		 (int)(sc - scenarios), n, with_criu ? "-criu" : "");
+	if (with_criu) {
+		criu_dump_args(dump_args, pidbuf, images);
+		criu_restore_args(restore_args, images, NULL);
+	}
 	if (sc->incremental) {
 		snprintf(parent, sizeof(parent), "%s.parent", images);
 		run_dump(predump_args, &ignored);
@@ -820,6 +835,8 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	if (sc->dump_option)
 		dump_args[sc->incremental ? 8 : 6] = sc->dump_option;
 	r->dump_s = run_dump(dump_args, &r->frozen_ms);
+	if (with_criu)
+		r->frozen_ms = -1; /* CRIU does not say */
 	r->image_bytes = (double)dir_size(images);
 	wait_pid_free(pid);
 	target_pid = 0;
@@ -874,6 +891,8 @@ static double gbps(uint64_t bytes, double seconds)
 /* The process trees (and tree_report, the ratio of the container's times
  * to the plain tree's). */
 #include "tree.h"
+/* CRIU beside ckpt (CRIU=PATH). */
+#include "criu.h"
 
 /* The bytes a scenario moves, for GB/s (0: not a memory scenario). */
 static uint64_t moved(const struct scenario *sc)
@@ -906,8 +925,10 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 	fprintf(f, "Limits of this machine, same run (1 GiB): memcpy %.2f GB/s, process_vm_readv %.2f GB/s,\n",
 		mc, rv);
 	fprintf(f, "write() to /dev/shm %.2f GB/s, MADV_POPULATE_WRITE %.2f GB/s.\n\n", wr, pop);
-	fprintf(f, "| target                               | images   | dump s |  GB/s | frozen ms | restore s |  GB/s | image MiB |\n");
-	fprintf(f, "|--------------------------------------|----------|-------:|------:|----------:|----------:|------:|----------:|\n");
+	fprintf(f, "| target                               | images   | dump s |  GB/s | frozen ms | restore s |  GB/s | image MiB |");
+	criu_header(f, false);
+	fprintf(f, "|--------------------------------------|----------|-------:|------:|----------:|----------:|------:|----------:|");
+	criu_header(f, true);
 	for (size_t i = 0; i < NR_SCENARIOS; i++) {
 		const struct scenario *sc = &scenarios[i];
 		double d = MEDIAN(runs[i], dump_s), r = MEDIAN(runs[i], restore_s);
@@ -923,7 +944,8 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		print_rate(f, moved(sc), d);
 		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
 		print_rate(f, moved(sc), r);
-		fprintf(f, " %9.1f |\n", MEDIAN(runs[i], image_bytes) / MiB);
+		fprintf(f, " %9.1f |", MEDIAN(runs[i], image_bytes) / MiB);
+		criu_row(f, i, d, r);
 	}
 	/* 4 GiB on /dev/shm, against what the machine does. */
 	if (selected(&scenarios[2])) {
@@ -935,6 +957,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		fprintf(f, "restore/MADV_POPULATE_WRITE %.2f, restore/memcpy %.2f.\n", r / pop, r / mc);
 	}
 	tree_report(f, runs);
+	criu_note(f);
 	fprintf(f, "\nImage size: what the images of a target hold, against its memory: zero\n");
 	fprintf(f, "pages and pages never touched take no space; an incremental dump holds\n");
 	fprintf(f, "the pages written since its parent.\n");
@@ -943,11 +966,14 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 static void print_runs(FILE *f, struct run runs[][RUNS])
 {
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
-		for (int k = 0; k < RUNS && !skipped[i][0]; k++)
+		for (int k = 0; k < RUNS && !skipped[i][0] && selected(&scenarios[i]); k++) {
 			fprintf(f, "%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
 				scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, runs[i][k].dump_s,
 				runs[i][k].frozen_ms, runs[i][k].restore_s,
 				runs[i][k].image_bytes / MiB);
+			if (criu_runs_it(&scenarios[i]))
+				criu_print_run(f, i, k);
+		}
 }
 
 static void write_results(struct run runs[][RUNS], const struct limits *l, const char *version)
@@ -990,15 +1016,18 @@ int main(int argc, char **argv)
 	struct limits limits;
 	char version[128];
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: %s CKPT\n  e.g. %s ./ckpt\n", argv[0], argv[0]);
+	if (argc < 2 || argc > 3 || argv[1][0] == '-' || (argc == 3 && argv[2][0] == '-')) {
+		fprintf(stderr, "usage: %s CKPT [CRIU]\n  e.g. %s ./ckpt /usr/sbin/criu\n", argv[0],
+			argv[0]);
 		return 2;
 	}
-	ckpt = argv[1];
-	if (access(ckpt, X_OK) < 0) {
-		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
-		return 1;
-	}
+	tool = ckpt = argv[1];
+	criu = argc == 3 ? argv[2] : NULL;
+	for (int i = 1; i < argc; i++)
+		if (access(argv[i], X_OK) < 0) {
+			fprintf(stderr, "bench: cannot run '%s': %s\n", argv[i], strerror(errno));
+			return 1;
+		}
 	snprintf(prefix, sizeof(prefix), "ckpt-bench-%d-", getpid());
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -1013,6 +1042,11 @@ int main(int argc, char **argv)
 
 	ckpt_version(version, sizeof(version));
 	printf("bench: %s, %zu scenarios, %d runs each\n", version, NR_SCENARIOS, RUNS);
+	if (criu) {
+		criu_version();
+		printf("bench: CRIU %s (%s) alternating with ckpt where marked\n", criu_version_str,
+		       criu);
+	}
 	measure_limits(&limits);
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
 		for (int k = 0; k < RUNS && selected(&scenarios[i]); k++) {
@@ -1020,18 +1054,21 @@ int main(int argc, char **argv)
 			enum target_kind kind = scenarios[i].spec.kind;
 
 			if (kind == T_TREE || kind == T_CONTAINER) {
-				if (!tree_run(&scenarios[i], k, r, skipped[i], sizeof(skipped[i]))) {
+				if (!tree_run(&scenarios[i], k, r, skipped[i], sizeof(skipped[i]),
+					      false)) {
 					printf("bench: skipped '%s': ckpt refuses it: %s\n",
 					       scenarios[i].name, skipped[i]);
 					break;
 				}
 				skipped[i][0] = 0;
 			} else {
-				one_run(&scenarios[i], k, r);
+				one_run(&scenarios[i], k, r, false);
 			}
 			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
 			       scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, r->dump_s,
 			       r->frozen_ms, r->restore_s, r->image_bytes / MiB);
+			if (criu_runs_it(&scenarios[i]))
+				criu_run(i, k);
 		}
 	printf("\n");
 	report(stdout, runs, &limits, version);
