@@ -429,19 +429,28 @@ static bool populated_by_process(size_t b)
 	return b % 2;
 }
 
+/*
+ * The process populates its batch ahead while we fill the batch before it,
+ * and goes on to its next one as soon as it is done: while we copy into the
+ * batch it populated, it populates the one after our next (never idle).
+ */
 static int fill_batches(struct fill *f, const struct work_batch *ws)
 {
 	const struct batches *bs = f->bs;
+	size_t started = SIZE_MAX; /* the batch whose populate runs */
 	int r = 0;
 
 	for (size_t b = 0; b < bs->n && r >= 0; b++) {
+		size_t p = populated_by_process(b + 1) ? b + 1 : b + 2;
 		bool next = b + 1 < bs->n && populated_by_process(b + 1);
-		bool ahead = next && ws[b + 1].populate.n;
 		size_t len;
 		char *buf;
 
-		if (ahead)
-			r = populate_start(f, &ws[b + 1].populate.v[0]);
+		if (p < bs->n && started != p && ws[p].populate.n) {
+			r = populate_start(f, &ws[p].populate.v[0]);
+			if (r >= 0)
+				started = p;
+		}
 		buf = r >= 0 ? relay_full(&f->relay, &len) : NULL;
 		if (buf) {
 			r = write_pieces(f->pid, &ws[b], buf);
@@ -449,9 +458,10 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 		} else if (r >= 0) {
 			r = relay_error(&f->relay) ?: -EIO;
 		}
-		/* The call under way must end before anything else is asked. */
+		/* Ours to fill next: its populate ends first (and the call
+		 * under way must end before anything else is asked). */
 		if (next) {
-			int r2 = populate_rest(f, &ws[b + 1], ahead);
+			int r2 = populate_rest(f, &ws[b + 1], started == b + 1);
 
 			r = r < 0 ? r : r2;
 		}

@@ -33,7 +33,8 @@
  * ckpt, and the table gains its medians and the ratios ckpt/CRIU (criu.h).
  *
  * BENCH_ONLY=TEXT: only the scenarios whose name holds TEXT, and no
- * RESULTS.md. BENCH_LOG=1: ckpt's -v log of each dump on stderr.
+ * RESULTS.md; TEXT|TEXT...: those that hold any of them; =NAME: the
+ * scenarios of that exact name (BENCH_ONLY='=1 GiB|=10,000 VMAs'). BENCH_LOG=1: ckpt's -v log of each dump on stderr.
  * BENCH_TREE_MIB=N: the process trees hold N MiB instead of 1 GiB.
  *
  * Only libc; single file; build: cc -O2 -Wall -pthread -D_GNU_SOURCE bench.c
@@ -859,7 +860,18 @@ static bool selected(const struct scenario *sc)
 {
 	const char *only = getenv("BENCH_ONLY");
 
-	return !only || !*only || strstr(sc->name, only);
+	if (!only || !*only)
+		return true;
+	/* TEXT|TEXT...: any of them; =NAME: that name exactly. */
+	for (const char *p = only; *p;) {
+		size_t len = strcspn(p, "|");
+
+		if (p[0] == '=' ? len - 1 == strlen(sc->name) && !strncmp(sc->name, p + 1, len - 1)
+				: len && memmem(sc->name, strlen(sc->name), p, len))
+			return true;
+		p += len + (p[len] == '|');
+	}
+	return false;
 }
 
 /* ---- report ------------------------------------------------------------- */
