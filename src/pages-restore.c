@@ -470,6 +470,21 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 	return r;
 }
 
+/*
+ * A process of a few MiB in one batch would be populated by us alone (the
+ * process takes every other batch): its pages come in RESTORE_MIN_BATCHES
+ * batches at least, of 1 MiB at least, so that it takes its share.
+ */
+#define RESTORE_MIN_BATCHES 8
+#define RESTORE_BATCH_MIN (1UL << 20)
+
+static size_t restore_batch_bytes(uint64_t nr_pages)
+{
+	uint64_t per = (nr_pages + RESTORE_MIN_BATCHES - 1) / RESTORE_MIN_BATCHES * PAGE_SIZE;
+
+	return MIN(MAX(per, RESTORE_BATCH_MIN), BATCH_BYTES);
+}
+
 static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		      const struct mm_plan *slots)
 {
@@ -477,6 +492,7 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 	struct fill f = { .inf = inf, .pid = target };
 	struct batches bs;
 	struct work_batch *ws;
+	size_t batch;
 	int r;
 
 	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
@@ -486,10 +502,11 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		img_close(&f.img);
 		return r;
 	}
-	batches_make(&l->runs, &bs);
+	batch = restore_batch_bytes(l->pm->nr_pages);
+	batches_make_max(&l->runs, batch, &bs);
 	ws = plan_writes(l, &bs, slots);
 	f.bs = &bs;
-	relay_init(&f.relay, MIN(BATCH_BYTES, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
+	relay_init(&f.relay, MIN(batch, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
 	r = -pthread_create(&f.reader, NULL, reader_main, &f);
 	if (r == 0) {
 		r = fill_batches(&f, ws);

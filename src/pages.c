@@ -75,6 +75,11 @@ static struct batch *batch_new(struct batches *bs)
 
 void batches_make(const struct page_runs *rs, struct batches *ret)
 {
+	batches_make_max(rs, BATCH_BYTES, ret);
+}
+
+void batches_make_max(const struct page_runs *rs, size_t max_bytes, struct batches *ret)
+{
 	struct batch *b = NULL;
 
 	memset(ret, 0, sizeof(*ret));
@@ -86,9 +91,9 @@ void batches_make(const struct page_runs *rs, struct batches *ret)
 		while (left) {
 			size_t take;
 
-			if (!b || b->n == BATCH_IOVS || b->bytes == BATCH_BYTES)
+			if (!b || b->n == BATCH_IOVS || b->bytes == max_bytes)
 				b = batch_new(ret);
-			take = MIN(left, BATCH_BYTES - b->bytes);
+			take = MIN(left, max_bytes - b->bytes);
 			b->remote[b->n].iov_base = (void *)addr;
 			b->remote[b->n].iov_len = take;
 			b->run[b->n] = (uint32_t)i;

@@ -47,6 +47,9 @@ struct batches {
 /* The runs of @rs stored here, cut in batches of at most BATCH_BYTES and
  * BATCH_IOVS pieces, in run order. */
 void batches_make(const struct page_runs *rs, struct batches *ret);
+/* The same with batches of at most @max_bytes (whole pages, at most
+ * BATCH_BYTES). */
+void batches_make_max(const struct page_runs *rs, size_t max_bytes, struct batches *ret);
 void batches_release(struct batches *bs);
 
 /* Two buffers handed between a producer and a consumer, each in order. */
