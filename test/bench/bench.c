@@ -19,7 +19,8 @@
  *	100 processes holding 1 GiB, a plain tree and a container (pid, mnt,
  *	uts, ipc namespaces, a tmpfs) side by side, their ratio (tree.h)
  *
- * A run starts a target child, dumps it (killed), restores it with
+ * A run starts a target child, dumps it (killed: the dump's time runs
+ * until its PIDs are free, when a restore may begin), restores it with
  * --detach, checks that the same PID runs, handles a signal, and holds the
  * bytes it should (every page), then kills it. The time the target is
  * frozen is what ckpt -v reports (first seize to kill). The table is printed
@@ -750,6 +751,17 @@ static void wait_pid_free(pid_t pid)
 		die("pid %d is still taken 10 s after the dump", pid);
 }
 
+/* wait_pid_free, and how long it took: a dump is over when the dumped
+ * process is gone. ckpt waits for it; CRIU exits once it has sent the kill,
+ * and the process then still frees its memory. */
+static double timed_wait_pid_free(pid_t pid)
+{
+	double t0 = now();
+
+	wait_pid_free(pid);
+	return now() - t0;
+}
+
 /* Rewrite every INCR_EVERY-th page of the running target. */
 static void write_one_percent(pid_t pid, const struct target_info *info, uint64_t seed,
 			      bool records)
@@ -839,8 +851,8 @@ static void one_run(const struct scenario *sc, int n, struct run *r, bool with_c
 	r->dump_s = run_dump(dump_args, &r->frozen_ms);
 	if (with_criu)
 		r->frozen_ms = -1; /* CRIU does not say */
+	r->dump_s += timed_wait_pid_free(pid);
 	r->image_bytes = (double)dir_size(images);
-	wait_pid_free(pid);
 	target_pid = 0;
 
 	/* From here the PID is ours to kill again, also if restore is cut

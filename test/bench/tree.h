@@ -274,6 +274,7 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 	struct target_info info;
 	FILE *log = tmpfile();
 	int status, nkids;
+	double t_gone;
 	pid_t pid;
 
 	if (!log)
@@ -320,8 +321,11 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 		target_pid = 0;
 		return false;
 	}
-	r->image_bytes = (double)dir_size(images);
+	/* Over when the tree is gone (timed_wait_pid_free). */
+	t_gone = now();
 	tree_kill_wait(pid, pids, nkids);
+	r->dump_s += now() - t_gone;
+	r->image_bytes = (double)dir_size(images);
 	target_pid = 0;
 
 	r->restore_s = run_ckpt(-1, -1, restore_args);
