@@ -19,6 +19,7 @@
 #include "mm.h"
 #include "ns-net.h"
 #include "ns.h"
+#include "pages.h"
 #include "proc.h"
 #include "restore.h"
 #include "threads.h"
@@ -288,6 +289,7 @@ static int restore_all_remote(struct restore *rs)
 		if (r < 0)
 			return r;
 	}
+	relay_pool_drain();
 	return 0;
 }
 

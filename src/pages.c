@@ -172,6 +172,18 @@ static void relay_buf_put(char *p, size_t cap)
 		munmap(p, cap);
 }
 
+void relay_pool_drain(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < RELAY_POOL; i++) {
+		if (pool[i].p)
+			munmap(pool[i].p, pool[i].cap);
+		pool[i].p = NULL;
+		pool[i].cap = 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
+}
+
 void relay_init(struct relay *r, size_t buf_len)
 {
 	memset(r, 0, sizeof(*r));

@@ -67,6 +67,9 @@ struct relay {
 };
 
 void relay_init(struct relay *r, size_t buf_len);
+/* The buffers kept for the next relay_init freed: the pages are all
+ * copied (a restore that waits for its tree keeps none). */
+void relay_pool_drain(void);
 void relay_release(struct relay *r);
 /* Producer: the next empty buffer; NULL once either side failed. */
 char *relay_empty(struct relay *r);
