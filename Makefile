@@ -4,6 +4,7 @@
 #   make test         what CI runs: style, lint, -Werror builds, unit tests (Check),
 #                     end-to-end tests, a slice of them under ASan and UBSan
 #   make bench        dump/restore throughput against memcpy and process_vm_readv
+#                     (CRIU=/path/to/criu: CRIU beside ckpt, and the ratios)
 #   make fuzz         both fuzzers for FUZZ_TIME seconds each (test/fuzz/run.sh)
 #   make check-style  clang-format check
 #   make SANITIZE=address,undefined   build with sanitizers
@@ -165,12 +166,12 @@ test:
 	ASAN_OPTIONS=detect_leaks=0 CKPT=$(CURDIR)/build-asan/ckpt E2E_ONLY=$(ASAN_E2E) \
 		test/e2e/run.sh
 
-$(B)/bench: test/bench/bench.c test/bench/tree.h
+$(B)/bench: test/bench/bench.c test/bench/tree.h test/bench/criu.h
 	@mkdir -p $(B)
 	$(CC) -O2 -g -Wall -pthread -D_GNU_SOURCE -o $@ $<
 
 bench: ckpt $(B)/bench $(B)/targets/330-migrate
-	$(B)/bench ./ckpt
+	$(B)/bench ./ckpt $(CRIU)
 	E2E_TARGETS=$(CURDIR)/$(B)/targets test/bench/migrate.sh ./ckpt
 
 # ckpt goes to sbin (it needs root, as criu does), the scripts to bin;

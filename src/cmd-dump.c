@@ -774,6 +774,7 @@ int cmd_dump(const struct options *o)
 		r = interrupted() ? -EINTR : ns_dump_all(d, &dir, o);
 	if (r >= 0)
 		r = write_all(d, &dir);
+	relay_pool_drain(); /* before a keeper is forked */
 	for (size_t i = 0; r >= 0 && !d->predump && i < d->tree.nr; i++)
 		if (!d->tree.procs[i].node.zombie)
 			r = FAULT_OR(dump_aio_recheck,

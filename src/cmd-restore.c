@@ -20,6 +20,7 @@
 #include "mm.h"
 #include "ns-net.h"
 #include "ns.h"
+#include "pages.h"
 #include "proc.h"
 #include "progress.h"
 #include "restore.h"
@@ -291,6 +292,7 @@ static int restore_all_remote(struct restore *rs)
 		if (r < 0)
 			return r;
 	}
+	relay_pool_drain();
 	return 0;
 }
 

@@ -123,6 +123,13 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw3(uint32_t crc, const
 	return crc32c_hw(crc, p + 3 * lane, len - 3 * lane);
 }
 
+/* The CRC of A then B from crc(A) and crc(B): the inversions before and
+ * after cancel out of the sum (see above). */
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	return gf2_mulmod(x8n_mod(len_b), crc_a) ^ crc_b;
+}
+
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	static int have_hw = -1;

@@ -118,6 +118,10 @@ void img_create_mem(struct img *img, enum img_kind kind);
 /* Compress what is written from now on with @codec. */
 void img_set_codec(struct img *img, enum img_codec codec);
 int img_write(struct img *img, const void *buf, size_t len);
+/* img_write of bytes whose crc32c(0, @buf, @len) is @crc, taken by the
+ * caller (on another thread: the writer then only writes). A compressed
+ * image ignores @crc and checksums what it stores. */
+int img_write_summed(struct img *img, const void *buf, size_t len, uint32_t crc);
 /* Store what is written so far, compressed: it ends a frame. */
 int img_flush(struct img *img);
 /* Write the header. After this the image is complete. */
@@ -150,5 +154,7 @@ int img_pack_mem(struct img *img, enum img_kind kind, const ProtobufCMessage *ms
 int img_unpack(struct img *img, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **ret_msg);
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+/* crc32c(0, A then B) from crc32c(0, A) and crc32c(0, B), B @len_b bytes. */
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 
 #endif

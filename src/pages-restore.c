@@ -432,19 +432,28 @@ static bool populated_by_process(size_t b)
 	return b % 2;
 }
 
+/*
+ * The process populates its batch ahead while we fill the batch before it,
+ * and goes on to its next one as soon as it is done: while we copy into the
+ * batch it populated, it populates the one after our next (never idle).
+ */
 static int fill_batches(struct fill *f, const struct work_batch *ws)
 {
 	const struct batches *bs = f->bs;
+	size_t started = SIZE_MAX; /* the batch whose populate runs */
 	int r = 0;
 
 	for (size_t b = 0; b < bs->n && r >= 0; b++) {
+		size_t p = populated_by_process(b + 1) ? b + 1 : b + 2;
 		bool next = b + 1 < bs->n && populated_by_process(b + 1);
-		bool ahead = next && ws[b + 1].populate.n;
 		size_t len;
 		char *buf;
 
-		if (ahead)
-			r = populate_start(f, &ws[b + 1].populate.v[0]);
+		if (p < bs->n && started != p && ws[p].populate.n) {
+			r = populate_start(f, &ws[p].populate.v[0]);
+			if (r >= 0)
+				started = p;
+		}
 		buf = r >= 0 ? relay_full(&f->relay, &len) : NULL;
 		if (buf) {
 			r = write_pieces(f->pid, &ws[b], buf);
@@ -455,9 +464,10 @@ static int fill_batches(struct fill *f, const struct work_batch *ws)
 		} else if (r >= 0) {
 			r = relay_error(&f->relay) ?: -EIO;
 		}
-		/* The call under way must end before anything else is asked. */
+		/* Ours to fill next: its populate ends first (and the call
+		 * under way must end before anything else is asked). */
 		if (next) {
-			int r2 = populate_rest(f, &ws[b + 1], ahead);
+			int r2 = populate_rest(f, &ws[b + 1], started == b + 1);
 
 			r = r < 0 ? r : r2;
 		}
@@ -480,6 +490,21 @@ static bool pages_elsewhere(int dirfd)
 	return r;
 }
 
+/*
+ * A process of a few MiB in one batch would be populated by us alone (the
+ * process takes every other batch): its pages come in RESTORE_MIN_BATCHES
+ * batches at least, of 1 MiB at least, so that it takes its share.
+ */
+#define RESTORE_MIN_BATCHES 8
+#define RESTORE_BATCH_MIN (1UL << 20)
+
+static size_t restore_batch_bytes(uint64_t nr_pages)
+{
+	uint64_t per = (nr_pages + RESTORE_MIN_BATCHES - 1) / RESTORE_MIN_BATCHES * PAGE_SIZE;
+
+	return MIN(MAX(per, RESTORE_BATCH_MIN), BATCH_BYTES);
+}
+
 static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		      const struct mm_plan *slots)
 {
@@ -487,6 +512,7 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 	struct fill f = { .inf = inf, .pid = target };
 	struct batches bs;
 	struct work_batch *ws;
+	size_t batch;
 	int r;
 
 	r = img_open_file(&f.img, l->dirfd, name, IMG_PAGES);
@@ -499,10 +525,11 @@ static int level_fill(struct infect *inf, struct level *l, int pid, int target,
 		img_close(&f.img);
 		return r;
 	}
-	batches_make(&l->runs, &bs);
+	batch = restore_batch_bytes(l->pm->nr_pages);
+	batches_make_max(&l->runs, batch, &bs);
 	ws = plan_writes(l, &bs, slots);
 	f.bs = &bs;
-	relay_init(&f.relay, MIN(BATCH_BYTES, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
+	relay_init(&f.relay, MIN(batch, MAX(l->pm->nr_pages, 1) * PAGE_SIZE));
 	r = -pthread_create(&f.reader, NULL, reader_main, &f);
 	if (r == 0) {
 		r = fill_batches(&f, ws);

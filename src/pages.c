@@ -76,6 +76,11 @@ static struct batch *batch_new(struct batches *bs)
 
 void batches_make(const struct page_runs *rs, struct batches *ret)
 {
+	batches_make_max(rs, BATCH_BYTES, ret);
+}
+
+void batches_make_max(const struct page_runs *rs, size_t max_bytes, struct batches *ret)
+{
 	struct batch *b = NULL;
 
 	memset(ret, 0, sizeof(*ret));
@@ -87,9 +92,9 @@ void batches_make(const struct page_runs *rs, struct batches *ret)
 		while (left) {
 			size_t take;
 
-			if (!b || b->n == BATCH_IOVS || b->bytes == BATCH_BYTES)
+			if (!b || b->n == BATCH_IOVS || b->bytes == max_bytes)
 				b = batch_new(ret);
-			take = MIN(left, BATCH_BYTES - b->bytes);
+			take = MIN(left, max_bytes - b->bytes);
 			b->remote[b->n].iov_base = (void *)addr;
 			b->remote[b->n].iov_len = take;
 			b->run[b->n] = (uint32_t)i;
@@ -109,19 +114,90 @@ void batches_release(struct batches *bs)
 
 /* ---- the relay ---- */
 
+/*
+ * The relay's buffers are kept from one process to the next: on this kind
+ * of VM the first touch of fresh memory costs more than the copy through
+ * it, and a tree of 100 processes would fault in two new buffers for each.
+ * They are ckpt's own memory, in huge pages where the kernel gives them.
+ */
+#define RELAY_POOL 2
+#define HUGE_ALIGN (2UL << 20)
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char *p;
+	size_t cap;
+} pool[RELAY_POOL];
+
+static char *relay_buf_get(size_t len, size_t *ret_cap)
+{
+	size_t cap = (MAX(len, 1) + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+	char *p = NULL;
+
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < RELAY_POOL && !p; i++)
+		if (pool[i].p && pool[i].cap >= len) {
+			p = pool[i].p;
+			*ret_cap = pool[i].cap;
+			pool[i].p = NULL;
+		}
+	pthread_mutex_unlock(&pool_lock);
+	if (p)
+		return p;
+	p = xmap_anon(cap);
+	(void)madvise(p, cap, MADV_HUGEPAGE);
+	*ret_cap = cap;
+	return p;
+}
+
+/* Back to the pool, in place of its smallest if the pool is full. */
+static void relay_buf_put(char *p, size_t cap)
+{
+	int k = 0;
+
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 1; i < RELAY_POOL; i++)
+		if (!pool[k].p ? false : !pool[i].p || pool[i].cap < pool[k].cap)
+			k = i;
+	if (!pool[k].p || pool[k].cap < cap) {
+		char *old = pool[k].p;
+		size_t old_cap = pool[k].cap;
+
+		pool[k].p = p;
+		pool[k].cap = cap;
+		p = old;
+		cap = old_cap;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (p)
+		munmap(p, cap);
+}
+
+void relay_pool_drain(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < RELAY_POOL; i++) {
+		if (pool[i].p)
+			munmap(pool[i].p, pool[i].cap);
+		pool[i].p = NULL;
+		pool[i].cap = 0;
+	}
+	pthread_mutex_unlock(&pool_lock);
+}
+
 void relay_init(struct relay *r, size_t buf_len)
 {
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
-	r->buf[0] = xmalloc(MAX(buf_len, 1));
-	r->buf[1] = xmalloc(MAX(buf_len, 1));
+	r->buf[0] = relay_buf_get(buf_len, &r->cap[0]);
+	r->buf[1] = relay_buf_get(buf_len, &r->cap[1]);
 }
 
 void relay_release(struct relay *r)
 {
-	free(r->buf[0]);
-	free(r->buf[1]);
+	relay_buf_put(r->buf[0], r->cap[0]);
+	relay_buf_put(r->buf[1], r->cap[1]);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 }
@@ -146,6 +222,18 @@ void relay_put(struct relay *r, size_t len)
 	r->put ^= 1;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
+}
+
+void relay_put_crc(struct relay *r, size_t len, uint32_t crc)
+{
+	/* Only the producer moves put; the lock in relay_put publishes it. */
+	r->crc[r->put] = crc;
+	relay_put(r, len);
+}
+
+uint32_t relay_crc(const struct relay *r)
+{
+	return r->crc[r->take];
 }
 
 void relay_close(struct relay *r, int err)
@@ -432,7 +520,7 @@ static void *writer_main(void *arg)
 	char *buf;
 
 	while ((buf = relay_full(&c->relay, &len))) {
-		int r = img_write(c->img, buf, len);
+		int r = img_write_summed(c->img, buf, len, relay_crc(&c->relay));
 
 		/* A batch ends a frame: once the buffer is free, it is all in
 		 * the file (pages_undo_discard reads it from there). */
@@ -492,7 +580,9 @@ static int copy_batch(struct page_copy *c, const struct batches *bs, size_t k)
 		return r;
 	buf_len = drop_zero_pages(c, &bs->v[k], buf);
 	c->out_bytes[k] = (k ? c->out_bytes[k - 1] : 0) + buf_len;
-	relay_put(&c->relay, buf_len);
+	/* The writer's share (a tmpfs write) outweighs ours (a copy): the
+	 * checksum is taken here, on our CPU, and the writer only writes. */
+	relay_put_crc(&c->relay, buf_len, c->img->codec ? 0 : crc32c(0, buf, buf_len));
 	return 0;
 }
 

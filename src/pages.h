@@ -47,6 +47,9 @@ struct batches {
 /* The runs of @rs stored here, cut in batches of at most BATCH_BYTES and
  * BATCH_IOVS pieces, in run order. */
 void batches_make(const struct page_runs *rs, struct batches *ret);
+/* The same with batches of at most @max_bytes (whole pages, at most
+ * BATCH_BYTES). */
+void batches_make_max(const struct page_runs *rs, size_t max_bytes, struct batches *ret);
 void batches_release(struct batches *bs);
 
 /* Two buffers handed between a producer and a consumer, each in order. */
@@ -54,18 +57,27 @@ struct relay {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char *buf[2];
+	size_t cap[2]; /* their sizes (relay_init) */
 	size_t len[2];
 	bool full[2];
+	uint32_t crc[2]; /* relay_put_crc: the CRC32C of each buffer's bytes */
 	bool closed; /* the producer has no more */
 	int err; /* the first failure of either side */
 	unsigned int put, take;
 };
 
 void relay_init(struct relay *r, size_t buf_len);
+/* The buffers kept for the next relay_init freed: the pages are all
+ * copied (a restore that waits for its tree keeps none). */
+void relay_pool_drain(void);
 void relay_release(struct relay *r);
 /* Producer: the next empty buffer; NULL once either side failed. */
 char *relay_empty(struct relay *r);
 void relay_put(struct relay *r, size_t len);
+/* relay_put with the buffer's CRC32C, which the consumer reads with
+ * relay_crc() once relay_full() gave it the buffer. */
+void relay_put_crc(struct relay *r, size_t len, uint32_t crc);
+uint32_t relay_crc(const struct relay *r);
 /* Producer: no more buffers; @err < 0 if it failed. */
 void relay_close(struct relay *r, int err);
 /* Consumer: the next full buffer; NULL when there is no more, or a failure

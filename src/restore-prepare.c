@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -587,26 +588,66 @@ static int restore_check(struct restore *rs)
 	return r;
 }
 
-/* Every page image read through: each frame matches its checksum. */
-static int verify_pages(struct restore *rs)
+/* The page images checked by two threads, each taking the next. */
+struct verify_work {
+	struct restore *rs;
+	pthread_mutex_t lock;
+	size_t next;
+	size_t failed; /* the first image that failed, or rs->nr */
+	int err;
+};
+
+static void *verify_worker(void *arg)
 {
-	for (size_t i = 0; i < rs->nr; i++) {
-		int pid = rs->procs[i].pp->pid;
-		_cleanup_free_ char *name = NULL;
+	struct verify_work *w = arg;
+
+	for (;;) {
+		size_t i;
 		struct img img;
+		char *name;
 		int r;
 
-		if (!rs->procs[i].core)
+		pthread_mutex_lock(&w->lock);
+		i = w->err ? w->rs->nr : w->next++;
+		pthread_mutex_unlock(&w->lock);
+		if (i >= w->rs->nr)
+			return NULL;
+		if (!w->rs->procs[i].core)
 			continue;
-		name = img_name(IMG_PAGES, pid);
-		r = img_open_file(&img, rs->dirfd, name, IMG_PAGES);
+		name = img_name(IMG_PAGES, w->rs->procs[i].pp->pid);
+		r = img_open_file(&img, w->rs->dirfd, name, IMG_PAGES);
 		if (r >= 0)
 			r = img_verify(&img);
 		img_close(&img);
-		if (r < 0) {
-			pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(r));
-			return r;
+		free(name);
+		pthread_mutex_lock(&w->lock);
+		if (r < 0 && (!w->err || i < w->failed)) {
+			w->err = r;
+			w->failed = i;
 		}
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+/* Every page image read through: each frame matches its checksum. A dump
+ * does it while the tree is frozen: on both CPUs. */
+static int verify_pages(struct restore *rs)
+{
+	struct verify_work w = { .rs = rs, .failed = rs->nr };
+	bool helper;
+	pthread_t t;
+
+	pthread_mutex_init(&w.lock, NULL);
+	helper = rs->nr > 1 && pthread_create(&t, NULL, verify_worker, &w) == 0;
+	verify_worker(&w);
+	if (helper)
+		pthread_join(t, NULL);
+	pthread_mutex_destroy(&w.lock);
+	if (w.err < 0) {
+		_cleanup_free_ char *name = img_name(IMG_PAGES, rs->procs[w.failed].pp->pid);
+
+		pr_err("cannot restore: cannot read image '%s': %s", name, img_strerror(w.err));
+		return w.err;
 	}
 	return 0;
 }

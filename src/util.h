@@ -110,6 +110,9 @@ static inline bool pages_end_ok(uint64_t start, uint64_t nr_pages, uint64_t *ret
 
 /* Allocation that cannot fail quietly: aborts with a message on ENOMEM. */
 void *xmalloc(size_t n);
+/* Private anonymous memory of its own mapping (munmap it); aborts as
+ * xmalloc does if there is none. */
+void *xmap_anon(size_t n);
 void *xzalloc(size_t n);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);

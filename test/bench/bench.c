@@ -22,7 +22,8 @@
  *	100 processes holding 1 GiB, a plain tree and a container (pid, mnt,
  *	uts, ipc namespaces, a tmpfs) side by side, their ratio (tree.h)
  *
- * A run starts a target child, dumps it (killed), restores it with
+ * A run starts a target child, dumps it (killed: the dump's time runs
+ * until its PIDs are free, when a restore may begin), restores it with
  * --detach, checks that the same PID runs, handles a signal, and holds the
  * bytes it should (every page), then kills it. The time the target is
  * frozen is what ckpt -v reports (first seize to kill). The table is printed
@@ -31,8 +32,13 @@
  * restores something wrong. Processes and image directories are cleaned up
  * on every exit path.
  *
+ * bench CKPT CRIU (make bench CRIU=/path/to/criu): CRIU runs the 1 GiB on
+ * /dev/shm, 10,000 VMAs and 100 processes scenarios too, alternating with
+ * ckpt, and the table gains its medians and the ratios ckpt/CRIU (criu.h).
+ *
  * BENCH_ONLY=TEXT: only the scenarios whose name holds TEXT, and no
- * RESULTS.md. BENCH_LOG=1: ckpt's -v log of each dump on stderr.
+ * RESULTS.md; TEXT|TEXT...: those that hold any of them; =NAME: the
+ * scenarios of that exact name (BENCH_ONLY='=1 GiB|=10,000 VMAs'). BENCH_LOG=1: ckpt's -v log of each dump on stderr.
  * BENCH_TREE_MIB=N: the process trees hold N MiB instead of 1 GiB.
  *
  * Only libc; single file; build: cc -O2 -Wall -pthread -D_GNU_SOURCE bench.c
@@ -80,6 +86,8 @@ static volatile bool target_group; /* target_pid leads a group: kill all of it *
 static volatile pid_t ckpt_pid; /* a running ckpt command */
 static char prefix[64]; /* "ckpt-bench-PID-": every entry we make */
 static const char *ckpt;
+static const char *criu; /* CRIU=PATH of make bench: CRIU runs beside ckpt's */
+static const char *tool; /* what run_ckpt runs: ckpt, or criu during its runs */
 
 /* Remove DIRFD/NAME, recursively, with async-signal-safe calls only.
  * True if it is gone. */
@@ -416,7 +424,7 @@ static double run_ckpt_status(int out_fd, int err_fd, const char *const *args, i
 	double t0, t;
 	pid_t pid;
 
-	argv[i++] = (char *)ckpt;
+	argv[i++] = (char *)tool;
 	for (; *args && i < 15; args++)
 		argv[i++] = (char *)*args;
 	argv[i] = NULL;
@@ -433,8 +441,8 @@ static double run_ckpt_status(int out_fd, int err_fd, const char *const *args, i
 			dup2(fd, 1);
 		if (err_fd >= 0)
 			dup2(err_fd, 2);
-		execv(ckpt, argv);
-		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
+		execv(tool, argv);
+		fprintf(stderr, "bench: cannot run '%s': %s\n", tool, strerror(errno));
 		_exit(127);
 	}
 	ckpt_pid = pid;
@@ -455,7 +463,7 @@ static double run_ckpt(int out_fd, int err_fd, const char *const *args)
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		char cmd[512];
-		size_t off = snprintf(cmd, sizeof(cmd), "%s", ckpt);
+		size_t off = snprintf(cmd, sizeof(cmd), "%s", tool);
 
 		for (; *args && off < sizeof(cmd) - 1; args++)
 			off += snprintf(cmd + off, sizeof(cmd) - off, " %s", *args);
@@ -716,7 +724,8 @@ static void verify_running(pid_t pid, const struct target_spec *spec, const stru
 	read_target(pid, info->wakeups, &before, sizeof(before));
 	if (kill(pid, SIGUSR1) < 0)
 		die("cannot signal restored process %d: %s", pid, strerror(errno));
-	for (int i = 0; i < 200; i++) {
+	/* 10 s: a loaded machine (other work beside the bench) is slow. */
+	for (int i = 0; i < 1000; i++) {
 		st = proc_state(pid);
 		if (!st || st == 'Z' || st == 'X')
 			die("restored process %d died after SIGUSR1", pid);
@@ -745,6 +754,17 @@ static void wait_pid_free(pid_t pid)
 		die("pid %d is still taken 10 s after the dump", pid);
 }
 
+/* wait_pid_free, and how long it took: a dump is over when the dumped
+ * process is gone. ckpt waits for it; CRIU exits once it has sent the kill,
+ * and the process then still frees its memory. */
+static double timed_wait_pid_free(pid_t pid)
+{
+	double t0 = now();
+
+	wait_pid_free(pid);
+	return now() - t0;
+}
+
 /* Rewrite every INCR_EVERY-th page of the running target. */
 static void write_one_percent(pid_t pid, const struct target_info *info, uint64_t seed,
 			      bool records)
@@ -771,22 +791,23 @@ struct scenario {
 	const char *dump_option; /* one more for ckpt dump, or NULL */
 	bool stream; /* dump --images - | restore --images -, through a pipe */
 	bool lazy; /* restore --lazy */
+	bool criu; /* with CRIU=: CRIU runs it too (criu.h) */
 };
 
 static const struct scenario scenarios[] = {
-	{ "1 GiB", { T_MEMORY, GiB }, 0, false },
+	{ "1 GiB", { T_MEMORY, GiB }, 0, false, .criu = true },
 	{ "1 GiB", { T_MEMORY, GiB }, 1, false },
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 0, false },
 	{ "4 GiB", { T_MEMORY, 4 * GiB }, 1, false },
 	{ "4 GiB, 1% written since a pre-dump", { T_MEMORY, 4 * GiB }, 0, true },
 	{ "4 GiB in huge pages (MADV_HUGEPAGE)", { T_MEMORY, 4 * GiB, false, true }, 0, false },
 	{ "4 GiB, restore --lazy", { T_MEMORY, 4 * GiB }, 0, false, .lazy = true },
-	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false },
+	{ "10,000 VMAs", { T_VMAS, 10000 }, 0, false, .criu = true },
 	{ "500 threads", { T_THREADS, 500 }, 0, false },
 	{ "1 GiB of records", { T_MEMORY, GiB, true }, 0, false },
 	{ "1 GiB of records, --compress", { T_MEMORY, GiB, true }, 0, false, "--compress" },
 	{ "1 GiB of records, --compress=zstd", { T_MEMORY, GiB, true }, 0, false, "--compress=zstd" },
-	{ "100 processes, 1 GiB", { T_TREE }, 0, false },
+	{ "100 processes, 1 GiB", { T_TREE }, 0, false, .criu = true },
 	{ "100 processes, 1 GiB, container", { T_CONTAINER }, 0, false },
 	/* Next to the first row: the same process, nothing on disk. */
 	{ "1 GiB, stream: dump into restore", { T_MEMORY, GiB }, 0, false, NULL, true },
@@ -930,14 +951,18 @@ static void stream_run(pid_t pid, const char *pidbuf, struct run *r)
 	close(null);
 }
 
-static void one_run(const struct scenario *sc, int n, struct run *r)
+/* The commands of CRIU's runs (criu.h), given the same images and pid. */
+static void criu_dump_args(const char **args, const char *pid, const char *images);
+static void criu_restore_args(const char **args, const char *images, const char *pidfile);
+
+/* One run of @sc by ckpt, or by CRIU if @with_criu. */
+static void one_run(const struct scenario *sc, int n, struct run *r, bool with_criu)
 {
 	uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9) ^ (uint64_t)n;
 	char images[256], parent[300], pidbuf[16];
 	const char *predump_args[] = { "pre-dump", "-v", "--pid", pidbuf, "--images", parent, NULL };
-	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL, NULL,
-				    NULL, NULL };
-	const char *restore_args[] = { "restore", "--images", images, "--detach", NULL, NULL };
+	const char *dump_args[12] = { "dump", "-v", "--pid", pidbuf, "--images", images };
+	const char *restore_args[12] = { "restore", "--images", images, "--detach" };
 	struct target_info info;
 	double ignored, t0 = 0;
 	pid_t pid;
@@ -945,8 +970,12 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 	info = start_target(&sc->spec, seed);
 	pid = target_pid;
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	snprintf(images, sizeof(images), "%s/%s%d-%d", image_dirs[sc->dir], prefix,
-		 (int)(sc - scenarios), n);
+	snprintf(images, sizeof(images), "%s/%s%d-%d%s", image_dirs[sc->dir], prefix,
+		 (int)(sc - scenarios), n, with_criu ? "-criu" : "");
+	if (with_criu) {
+		criu_dump_args(dump_args, pidbuf, images);
+		criu_restore_args(restore_args, images, NULL);
+	}
 	if (sc->incremental) {
 		snprintf(parent, sizeof(parent), "%s.parent", images);
 		run_dump(predump_args, &ignored);
@@ -961,14 +990,17 @@ static void one_run(const struct scenario *sc, int n, struct run *r)
 		goto restored;
 	}
 	r->dump_s = run_dump(dump_args, &r->frozen_ms);
+	if (with_criu)
+		r->frozen_ms = -1; /* CRIU does not say */
+	r->dump_s += timed_wait_pid_free(pid);
 	r->image_bytes = (double)dir_size(images);
-	wait_pid_free(pid);
 	target_pid = 0;
 
 	/* From here the PID is ours to kill again, also if restore is cut
 	 * short; once restored, we are its subreaper and can reap it. */
 	target_pid = pid;
-	restore_args[4] = sc->lazy ? "--lazy" : NULL;
+	if (!with_criu)
+		restore_args[4] = sc->lazy ? "--lazy" : NULL;
 	t0 = now();
 	r->restore_s = run_ckpt(-1, -1, restore_args);
 restored:
@@ -1001,7 +1033,18 @@ static bool selected(const struct scenario *sc)
 {
 	const char *only = getenv("BENCH_ONLY");
 
-	return !only || !*only || strstr(sc->name, only);
+	if (!only || !*only)
+		return true;
+	/* TEXT|TEXT...: any of them; =NAME: that name exactly. */
+	for (const char *p = only; *p;) {
+		size_t len = strcspn(p, "|");
+
+		if (p[0] == '=' ? len - 1 == strlen(sc->name) && !strncmp(sc->name, p + 1, len - 1)
+				: len && memmem(sc->name, strlen(sc->name), p, len))
+			return true;
+		p += len + (p[len] == '|');
+	}
+	return false;
 }
 
 /* ---- report ------------------------------------------------------------- */
@@ -1033,6 +1076,8 @@ static double gbps(uint64_t bytes, double seconds)
 /* The process trees (and tree_report, the ratio of the container's times
  * to the plain tree's). */
 #include "tree.h"
+/* CRIU beside ckpt (CRIU=PATH). */
+#include "criu.h"
 
 /* The bytes a scenario moves, for GB/s (0: not a memory scenario). */
 static uint64_t moved(const struct scenario *sc)
@@ -1082,8 +1127,10 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 	fprintf(f, "Limits of this machine, same run (1 GiB): memcpy %.2f GB/s, process_vm_readv %.2f GB/s,\n",
 		mc, rv);
 	fprintf(f, "write() to /dev/shm %.2f GB/s, MADV_POPULATE_WRITE %.2f GB/s.\n\n", wr, pop);
-	fprintf(f, "| target                               | images   | dump s |  GB/s | frozen ms | restore s |  GB/s | image MiB |\n");
-	fprintf(f, "|--------------------------------------|----------|-------:|------:|----------:|----------:|------:|----------:|\n");
+	fprintf(f, "| target                               | images   | dump s |  GB/s | frozen ms | restore s |  GB/s | image MiB |");
+	criu_header(f, false);
+	fprintf(f, "|--------------------------------------|----------|-------:|------:|----------:|----------:|------:|----------:|");
+	criu_header(f, true);
 	for (size_t i = 0; i < NR_SCENARIOS; i++) {
 		const struct scenario *sc = &scenarios[i];
 		double d = MEDIAN(runs[i], dump_s), r = MEDIAN(runs[i], restore_s);
@@ -1100,7 +1147,8 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 		print_rate(f, moved(sc), d);
 		fprintf(f, " %9.1f | %9.3f |", MEDIAN(runs[i], frozen_ms), r);
 		print_rate(f, moved(sc), r);
-		fprintf(f, " %9.1f |\n", MEDIAN(runs[i], image_bytes) / MiB);
+		fprintf(f, " %9.1f |", MEDIAN(runs[i], image_bytes) / MiB);
+		criu_row(f, i, d, r);
 	}
 	/* 4 GiB on /dev/shm, against what the machine does. */
 	if (selected(&scenarios[2])) {
@@ -1123,6 +1171,7 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 			s1);
 		fprintf(f, "dump then restore through /dev/shm %.3f s: ratio %.2f.\n", d0, s1 / d0);
 	}
+	criu_note(f);
 	fprintf(f, "\nImage size: what the images of a target hold, against its memory: zero\n");
 	fprintf(f, "pages and pages never touched take no space; an incremental dump holds\n");
 	fprintf(f, "the pages written since its parent.\n");
@@ -1131,11 +1180,14 @@ static void report(FILE *f, struct run runs[][RUNS], const struct limits *l, con
 static void print_runs(FILE *f, struct run runs[][RUNS])
 {
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
-		for (int k = 0; k < RUNS && !skipped[i][0]; k++)
+		for (int k = 0; k < RUNS && !skipped[i][0] && selected(&scenarios[i]); k++) {
 			fprintf(f, "%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB\n",
 				scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, runs[i][k].dump_s,
 				runs[i][k].frozen_ms, runs[i][k].restore_s,
 				runs[i][k].image_bytes / MiB);
+			if (criu_runs_it(&scenarios[i]))
+				criu_print_run(f, i, k);
+		}
 }
 
 static void write_results(struct run runs[][RUNS], const struct limits *l, const char *version)
@@ -1178,15 +1230,18 @@ int main(int argc, char **argv)
 	struct limits limits;
 	char version[128];
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: %s CKPT\n  e.g. %s ./ckpt\n", argv[0], argv[0]);
+	if (argc < 2 || argc > 3 || argv[1][0] == '-' || (argc == 3 && argv[2][0] == '-')) {
+		fprintf(stderr, "usage: %s CKPT [CRIU]\n  e.g. %s ./ckpt /usr/sbin/criu\n", argv[0],
+			argv[0]);
 		return 2;
 	}
-	ckpt = argv[1];
-	if (access(ckpt, X_OK) < 0) {
-		fprintf(stderr, "bench: cannot run '%s': %s\n", ckpt, strerror(errno));
-		return 1;
-	}
+	tool = ckpt = argv[1];
+	criu = argc == 3 ? argv[2] : NULL;
+	for (int i = 1; i < argc; i++)
+		if (access(argv[i], X_OK) < 0) {
+			fprintf(stderr, "bench: cannot run '%s': %s\n", argv[i], strerror(errno));
+			return 1;
+		}
 	snprintf(prefix, sizeof(prefix), "ckpt-bench-%d-", getpid());
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -1201,6 +1256,11 @@ int main(int argc, char **argv)
 
 	ckpt_version(version, sizeof(version));
 	printf("bench: %s, %zu scenarios, %d runs each\n", version, NR_SCENARIOS, RUNS);
+	if (criu) {
+		criu_version();
+		printf("bench: CRIU %s (%s) alternating with ckpt where marked\n", criu_version_str,
+		       criu);
+	}
 	measure_limits(&limits);
 	for (size_t i = 0; i < NR_SCENARIOS; i++)
 		for (int k = 0; k < RUNS && selected(&scenarios[i]); k++) {
@@ -1208,14 +1268,15 @@ int main(int argc, char **argv)
 			enum target_kind kind = scenarios[i].spec.kind;
 
 			if (kind == T_TREE || kind == T_CONTAINER) {
-				if (!tree_run(&scenarios[i], k, r, skipped[i], sizeof(skipped[i]))) {
+				if (!tree_run(&scenarios[i], k, r, skipped[i], sizeof(skipped[i]),
+					      false)) {
 					printf("bench: skipped '%s': ckpt refuses it: %s\n",
 					       scenarios[i].name, skipped[i]);
 					break;
 				}
 				skipped[i][0] = 0;
 			} else {
-				one_run(&scenarios[i], k, r);
+				one_run(&scenarios[i], k, r, false);
 			}
 			printf("%s, %s, run %d: dump %.3f s, frozen %.1f ms, restore %.3f s, image %.1f MiB",
 			       scenarios[i].name, image_dirs[scenarios[i].dir], k + 1, r->dump_s,
@@ -1224,6 +1285,8 @@ int main(int argc, char **argv)
 				printf(", every page in %.3f s, plain restore %.3f s", r->all_in_s,
 				       r->plain_s);
 			printf("\n");
+			if (criu_runs_it(&scenarios[i]))
+				criu_run(i, k);
 		}
 	printf("\n");
 	report(stdout, runs, &limits, version);

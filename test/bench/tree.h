@@ -258,20 +258,23 @@ static void tree_verify(pid_t root, const struct target_info *info, uint64_t see
 	free(buf);
 }
 
-/* One run of a tree scenario; false if ckpt refused to dump the container
- * (it then runs on untouched: killed here). */
-static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why, size_t why_len)
+/* One run of a tree scenario, by ckpt or by CRIU if @with_criu; false if
+ * ckpt refused to dump the container (it then runs on untouched: killed
+ * here). */
+static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why, size_t why_len,
+		     bool with_criu)
 {
 	uint64_t seed = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9) ^ (uint64_t)n;
 	bool container = sc->spec.kind == T_CONTAINER;
 	char images[256], pidfile[300], pidbuf[16], line[512];
-	const char *dump_args[] = { "dump", "-v", "--pid", pidbuf, "--images", images, NULL };
-	const char *restore_args[] = { "restore",   "--images", images, "--detach",
-				       "--pidfile", pidfile,	NULL };
+	const char *dump_args[12] = { "dump", "-v", "--pid", pidbuf, "--images", images };
+	const char *restore_args[12] = { "restore", "--images", images, "--detach", "--pidfile",
+					 pidfile };
 	pid_t pids[TREE_PROCS];
 	struct target_info info;
 	FILE *log = tmpfile();
 	int status, nkids;
+	double t_gone;
 	pid_t pid;
 
 	if (!log)
@@ -287,9 +290,13 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 		die("the tree of %d has %d processes below its root, want %d", pid, nkids,
 		    TREE_PROCS - 1);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	snprintf(images, sizeof(images), "%s/%s%d-%d", image_dirs[sc->dir], prefix,
-		 (int)(sc - scenarios), n);
+	snprintf(images, sizeof(images), "%s/%s%d-%d%s", image_dirs[sc->dir], prefix,
+		 (int)(sc - scenarios), n, with_criu ? "-criu" : "");
 	snprintf(pidfile, sizeof(pidfile), "%s.pid", images);
+	if (with_criu) {
+		criu_dump_args(dump_args, pidbuf, images);
+		criu_restore_args(restore_args, images, pidfile);
+	}
 
 	r->dump_s = run_ckpt_status(-1, fileno(log), dump_args, &status);
 	r->frozen_ms = -1;
@@ -308,14 +315,17 @@ static bool tree_run(const struct scenario *sc, int n, struct run *r, char *why,
 	fclose(log);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		if (!container || !WIFEXITED(status) || WEXITSTATUS(status) != 1 || !why[0])
-			die("'%s dump --pid %d' failed (status %#x): %s", ckpt, pid, status, why);
+			die("'%s dump --pid %d' failed (status %#x): %s", tool, pid, status, why);
 		/* The dump refused the container and left it running: ours to end. */
 		tree_kill_wait(pid, pids, nkids);
 		target_pid = 0;
 		return false;
 	}
-	r->image_bytes = (double)dir_size(images);
+	/* Over when the tree is gone (timed_wait_pid_free). */
+	t_gone = now();
 	tree_kill_wait(pid, pids, nkids);
+	r->dump_s += now() - t_gone;
+	r->image_bytes = (double)dir_size(images);
 	target_pid = 0;
 
 	r->restore_s = run_ckpt(-1, -1, restore_args);

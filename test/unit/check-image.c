@@ -762,6 +762,54 @@ START_TEST(test_file_raw_roundtrip)
 }
 END_TEST
 
+/* A page image large enough to be read back in two halves (img_verify on
+ * two threads), written with checksums taken by the caller
+ * (img_write_summed): it verifies; a byte flipped in either half does
+ * not. */
+START_TEST(test_file_verify_halves)
+{
+	size_t chunk = 1 << 20, total = 65 * chunk + 4096 + 17;
+	unsigned char *data = xmalloc(total), c;
+	struct img w, rd;
+	int fd;
+
+	fill_random(data, total);
+	tmpdir_setup();
+	ck_assert_int_eq(img_create_file(&w, tmpfd, "pages-78.img", IMG_PAGES), 0);
+	for (size_t off = 0; off < total; off += chunk) {
+		size_t n = MIN(chunk, total - off);
+
+		ck_assert_int_eq(img_write_summed(&w, data + off, n, crc32c(0, data + off, n)), 0);
+	}
+	ck_assert_int_eq(img_finish(&w), 0);
+	ck_assert_uint_eq(w.crc, crc32c(0, data, total));
+	img_close(&w);
+
+	ck_assert_int_eq(img_open_file(&rd, tmpfd, "pages-78.img", IMG_PAGES), 0);
+	ck_assert_int_eq(img_verify(&rd), 0);
+	ck_assert_uint_eq(rd.pos, total);
+	img_close(&rd);
+
+	fd = openat(tmpfd, "pages-78.img", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < 2; i++) {
+		off_t at = IMG_HEADER_SIZE + (i ? (off_t)total - 3 : 5);
+
+		ck_assert_int_eq(pread(fd, &c, 1, at), 1);
+		c ^= 0x10;
+		ck_assert_int_eq(pwrite(fd, &c, 1, at), 1);
+		ck_assert_int_eq(img_open_file(&rd, tmpfd, "pages-78.img", IMG_PAGES), 0);
+		ck_assert_int_eq(img_verify(&rd), -EBADMSG);
+		img_close(&rd);
+		c ^= 0x10;
+		ck_assert_int_eq(pwrite(fd, &c, 1, at), 1);
+	}
+	close(fd);
+	tmpdir_teardown();
+	free(data);
+}
+END_TEST
+
 /* A message image whose header claims more than the message size limit
  * is refused before anything that large is allocated (sparse file). */
 START_TEST(test_file_oversized_message)
@@ -863,6 +911,25 @@ END_TEST
 /* Large buffers go in three lanes joined by polynomial arithmetic: every
  * length around the lane sizes, every alignment, chained or not, must
  * give the bitwise reference. */
+/* crc(A then B) from crc(A), crc(B) and B's length, at every split. */
+START_TEST(test_crc32c_combine)
+{
+	size_t max = 3 * 4096 + 77;
+	unsigned char *buf = xmalloc(max);
+	uint32_t want;
+
+	fill_random(buf, max);
+	want = crc32c(0, buf, max);
+	for (size_t split = 0; split <= max; split += split < 64 ? 1 : 511)
+		ck_assert_uint_eq(crc32c_combine(crc32c(0, buf, split),
+						 crc32c(0, buf + split, max - split), max - split),
+				  want);
+	ck_assert_uint_eq(crc32c_combine(crc32c(0, buf, max), 0, 0), want);
+	ck_assert_uint_eq(crc32c_combine(0, want, max), want);
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_crc32c_lanes)
 {
 	size_t max = 3 * 4096 + 64;
@@ -1049,6 +1116,7 @@ static Suite *image_suite(void)
 	tcase_add_test(tf, test_file_msg_roundtrip);
 	tcase_add_test(tf, test_file_corruption);
 	tcase_add_test(tf, test_file_raw_roundtrip);
+	tcase_add_test(tf, test_file_verify_halves);
 	tcase_add_test(tf, test_file_oversized_message);
 	tcase_add_test(tf, test_file_fifo);
 	suite_add_tcase(s, tf);
@@ -1062,6 +1130,7 @@ static Suite *image_suite(void)
 	tcase_add_test(tn, test_names_and_magics);
 	tcase_add_test(tn, test_crc32c_vectors);
 	tcase_add_test(tn, test_crc32c_lanes);
+	tcase_add_test(tn, test_crc32c_combine);
 	suite_add_tcase(s, tn);
 	return s;
 }
