@@ -240,6 +240,8 @@ int img_write_summed(struct img *img, const void *buf, size_t len, uint32_t crc)
 		return img_write(img, buf, len);
 	img->crc = crc32c_combine(img->crc, crc, len);
 	img->payload_len += len;
+	if (img->tapped)
+		return img_tap->data(img_tap->ctx, img->tap_id, buf, len);
 	return write_full(img->fd, buf, len);
 }
 
