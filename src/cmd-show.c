@@ -5,6 +5,7 @@
 #include "files.h"
 #include "image.h"
 #include "imgdir.h"
+#include "machine.h"
 #include "kinds.h"
 #include "ns.h"
 #include "mm.h"
@@ -344,6 +345,7 @@ static void show_text(const struct show *s)
 {
 	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
 	       txt(s->inv->ckpt_version), txt(s->inv->kernel));
+	machine_show(s->inv);
 	if (s->inv->predump)
 		printf("pre-dump: memory only, for a dump --parent on it to restore from\n");
 	if (s->inv->parent_path)

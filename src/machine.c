@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The machine a tree was dumped on, and whether this one can run it
+ * (machine.h). Recorded in the inventory: the kernel (uname), the machine
+ * id, the CPUID flags a program may select code by, the XSAVE features
+ * and xstate size of its threads, and the vDSO's identity (size, build-id,
+ * checksum, the offsets of its exported functions).
+ *
+ * A process picks its code once, at startup: glibc's ifuncs (memcpy,
+ * strlen...) read CPUID and bind to the AVX-512 or AVX2 variant for good.
+ * So every flag the dump machine had may be in use, and a restore on a CPU
+ * without one would end in SIGILL at some later call: refused up front,
+ * by name. Only the flags of the table below are compared: features of
+ * instructions a program can run. Platform bits (hypervisor, APIC, the
+ * speculation mitigations) differ between machines that run the same code
+ * and are left out.
+ *
+ * The vDSO: the process holds pointers into it (glibc keeps the address of
+ * __vdso_clock_gettime), so a vDSO whose functions lie at other offsets
+ * would be called in the middle of some other code. One whose exported
+ * functions are at the same offsets and of the same size is taken as the
+ * same (vdso.c moves it into place); any other is refused.
+ */
+#include "machine.h"
+
+#include "dump.h"
+#include "fault.h"
+#include "image.h"
+#include "imgdir.h"
+#include "infect.h"
+#include "proc.h"
+#include "util.h"
+
+#include <cpuid.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define VDSO_MAX (1u << 20)
+#define VDSO_SYMS_MAX 256
+#define VDSO_NAME_MAX 64
+#define KERNEL_STR_MAX 256
+#define XSTATE_MIN 576
+#define XSTATE_MAX 16384
+#define XSAVE_SW_OFF 464
+#define FP_XSTATE_MAGIC1 0x46505853U
+
+enum cpu_reg {
+	R_1_ECX,
+	R_1_EDX,
+	R_7_EBX,
+	R_7_ECX,
+	R_7_EDX,
+	R_7_1_EAX,
+	R_D_1_EAX,
+	R_EXT1_ECX,
+	R_EXT1_EDX,
+	NR_REGS
+};
+
+/* The features compared, by the names /proc/cpuinfo gives them. */
+static const struct {
+	enum cpu_reg reg;
+	unsigned bit;
+	const char *name;
+} cpu_features[] = {
+	{ R_1_ECX, 0, "pni" },
+	{ R_1_ECX, 1, "pclmulqdq" },
+	{ R_1_ECX, 9, "ssse3" },
+	{ R_1_ECX, 12, "fma" },
+	{ R_1_ECX, 13, "cx16" },
+	{ R_1_ECX, 19, "sse4_1" },
+	{ R_1_ECX, 20, "sse4_2" },
+	{ R_1_ECX, 22, "movbe" },
+	{ R_1_ECX, 23, "popcnt" },
+	{ R_1_ECX, 25, "aes" },
+	{ R_1_ECX, 26, "xsave" },
+	{ R_1_ECX, 28, "avx" },
+	{ R_1_ECX, 29, "f16c" },
+	{ R_1_ECX, 30, "rdrand" },
+	{ R_1_EDX, 0, "fpu" },
+	{ R_1_EDX, 4, "tsc" },
+	{ R_1_EDX, 8, "cx8" },
+	{ R_1_EDX, 15, "cmov" },
+	{ R_1_EDX, 19, "clflush" },
+	{ R_1_EDX, 23, "mmx" },
+	{ R_1_EDX, 24, "fxsr" },
+	{ R_1_EDX, 25, "sse" },
+	{ R_1_EDX, 26, "sse2" },
+	{ R_7_EBX, 0, "fsgsbase" },
+	{ R_7_EBX, 3, "bmi1" },
+	{ R_7_EBX, 4, "hle" },
+	{ R_7_EBX, 5, "avx2" },
+	{ R_7_EBX, 8, "bmi2" },
+	{ R_7_EBX, 9, "erms" },
+	{ R_7_EBX, 11, "rtm" },
+	{ R_7_EBX, 16, "avx512f" },
+	{ R_7_EBX, 17, "avx512dq" },
+	{ R_7_EBX, 18, "rdseed" },
+	{ R_7_EBX, 19, "adx" },
+	{ R_7_EBX, 21, "avx512ifma" },
+	{ R_7_EBX, 23, "clflushopt" },
+	{ R_7_EBX, 24, "clwb" },
+	{ R_7_EBX, 28, "avx512cd" },
+	{ R_7_EBX, 29, "sha_ni" },
+	{ R_7_EBX, 30, "avx512bw" },
+	{ R_7_EBX, 31, "avx512vl" },
+	{ R_7_ECX, 1, "avx512vbmi" },
+	{ R_7_ECX, 5, "waitpkg" },
+	{ R_7_ECX, 6, "avx512_vbmi2" },
+	{ R_7_ECX, 8, "gfni" },
+	{ R_7_ECX, 9, "vaes" },
+	{ R_7_ECX, 10, "vpclmulqdq" },
+	{ R_7_ECX, 11, "avx512_vnni" },
+	{ R_7_ECX, 12, "avx512_bitalg" },
+	{ R_7_ECX, 14, "avx512_vpopcntdq" },
+	{ R_7_ECX, 22, "rdpid" },
+	{ R_7_ECX, 25, "cldemote" },
+	{ R_7_ECX, 27, "movdiri" },
+	{ R_7_ECX, 28, "movdir64b" },
+	{ R_7_EDX, 4, "fsrm" },
+	{ R_7_EDX, 8, "avx512_vp2intersect" },
+	{ R_7_EDX, 14, "serialize" },
+	{ R_7_EDX, 16, "tsxldtrk" },
+	{ R_7_EDX, 22, "amx_bf16" },
+	{ R_7_EDX, 23, "avx512_fp16" },
+	{ R_7_EDX, 24, "amx_tile" },
+	{ R_7_EDX, 25, "amx_int8" },
+	{ R_7_1_EAX, 4, "avx_vnni" },
+	{ R_7_1_EAX, 5, "avx512_bf16" },
+	{ R_7_1_EAX, 10, "fzrm" },
+	{ R_7_1_EAX, 11, "fsrs" },
+	{ R_7_1_EAX, 12, "fsrc" },
+	{ R_7_1_EAX, 21, "amx_fp16" },
+	{ R_7_1_EAX, 23, "avx_ifma" },
+	{ R_D_1_EAX, 0, "xsaveopt" },
+	{ R_D_1_EAX, 1, "xsavec" },
+	{ R_D_1_EAX, 2, "xgetbv1" },
+	{ R_EXT1_ECX, 0, "lahf_lm" },
+	{ R_EXT1_ECX, 5, "abm" },
+	{ R_EXT1_ECX, 6, "sse4a" },
+	{ R_EXT1_ECX, 8, "3dnowprefetch" },
+	{ R_EXT1_ECX, 11, "xop" },
+	{ R_EXT1_ECX, 16, "fma4" },
+	{ R_EXT1_ECX, 21, "tbm" },
+	{ R_EXT1_EDX, 27, "rdtscp" },
+	{ R_EXT1_EDX, 29, "lm" },
+};
+
+/* XCR0's bits, as the kernel names the state components. */
+static const char *const xfeature_names[] = {
+	"x87",
+	"sse",
+	"avx",
+	"bndregs",
+	"bndcsr",
+	"opmask",
+	"zmm_hi256",
+	"hi16_zmm",
+	"pt",
+	"pkru",
+	"pasid",
+	"cet_user",
+	"cet_supervisor",
+	"hdc",
+	"uintr",
+	"lbr",
+	"hwp",
+	"xtilecfg",
+	"xtiledata",
+	"apx",
+};
+
+static void cpu_read(uint32_t v[NR_REGS])
+{
+	unsigned a, b, c, d, max = __get_cpuid_max(0, NULL),
+			     ext = __get_cpuid_max(0x80000000, NULL);
+
+	memset(v, 0, NR_REGS * sizeof(*v));
+	if (max >= 1 && __get_cpuid_count(1, 0, &a, &b, &c, &d)) {
+		v[R_1_ECX] = c;
+		v[R_1_EDX] = d;
+	}
+	if (max >= 7 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+		v[R_7_EBX] = b;
+		v[R_7_ECX] = c;
+		v[R_7_EDX] = d;
+		if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d))
+			v[R_7_1_EAX] = a;
+	}
+	if (max >= 0xd && __get_cpuid_count(0xd, 1, &a, &b, &c, &d))
+		v[R_D_1_EAX] = a;
+	if (ext >= 0x80000001 && __get_cpuid_count(0x80000001, 0, &a, &b, &c, &d)) {
+		v[R_EXT1_ECX] = c;
+		v[R_EXT1_EDX] = d;
+	}
+}
+
+/* XCR0: the state components the kernel lets processes use. */
+static uint64_t xcr0_read(void)
+{
+	unsigned a, b, c, d;
+	uint32_t lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE))
+		return 3; /* x87 and SSE: what FXSAVE holds */
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The size of a thread's XSAVE area (NT_X86_XSTATE) here: CPUID 0xd's
+ * size for the components enabled in XCR0. */
+static uint32_t xstate_size_here(void)
+{
+	unsigned a, b = 0, c, d;
+
+	if (__get_cpuid_max(0, NULL) < 0xd || !__get_cpuid_count(0xd, 0, &a, &b, &c, &d) || !b)
+		return XSTATE_MIN;
+	return b;
+}
+
+static uint32_t *reg_field(MachineEntry *m, enum cpu_reg r, protobuf_c_boolean **has)
+{
+	switch (r) {
+	case R_1_ECX:
+		*has = &m->has_cpuid_1_ecx;
+		return &m->cpuid_1_ecx;
+	case R_1_EDX:
+		*has = &m->has_cpuid_1_edx;
+		return &m->cpuid_1_edx;
+	case R_7_EBX:
+		*has = &m->has_cpuid_7_ebx;
+		return &m->cpuid_7_ebx;
+	case R_7_ECX:
+		*has = &m->has_cpuid_7_ecx;
+		return &m->cpuid_7_ecx;
+	case R_7_EDX:
+		*has = &m->has_cpuid_7_edx;
+		return &m->cpuid_7_edx;
+	case R_7_1_EAX:
+		*has = &m->has_cpuid_7_1_eax;
+		return &m->cpuid_7_1_eax;
+	case R_D_1_EAX:
+		*has = &m->has_cpuid_d_1_eax;
+		return &m->cpuid_d_1_eax;
+	case R_EXT1_ECX:
+		*has = &m->has_cpuid_ext1_ecx;
+		return &m->cpuid_ext1_ecx;
+	default:
+		*has = &m->has_cpuid_ext1_edx;
+		return &m->cpuid_ext1_edx;
+	}
+}
+
+/* ---- the vDSO ---- */
+
+struct vdso_id {
+	uint64_t size;
+	uint32_t crc;
+	uint8_t build_id[BUILD_ID_MAX];
+	size_t build_id_len;
+	size_t nr;
+	struct {
+		char name[VDSO_NAME_MAX + 1];
+		uint64_t offset;
+	} syms[VDSO_SYMS_MAX];
+};
+
+/* Its exported functions, from the dynamic symbol table; offsets from
+ * the lowest loaded address (the vDSO is linked at 0 today). */
+static int vdso_parse(const void *image, size_t len, struct vdso_id *id)
+{
+	uint64_t base = UINT64_MAX;
+	Elf_Scn *scn = NULL;
+	size_t nr_ph = 0;
+	Elf *elf;
+	int r = -ENOEXEC;
+
+	memset(id, 0, sizeof(*id));
+	id->size = len;
+	id->crc = crc32c(0, image, len);
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOTSUP;
+	if (len < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
+		return -ENOEXEC;
+	elf = elf_memory((char *)image, len);
+	if (!elf)
+		return -ENOEXEC;
+	if (elf_getphdrnum(elf, &nr_ph) == 0)
+		for (size_t i = 0; i < nr_ph && i < 64; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+				base = MIN(base, ph.p_vaddr);
+		}
+	if (base == UINT64_MAX)
+		goto out;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t k = 0; data && k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)k, &sym) ||
+			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+			    sym.st_value < base || sym.st_value - base >= len ||
+			    (GELF_ST_BIND(sym.st_info) != STB_GLOBAL &&
+			     GELF_ST_BIND(sym.st_info) != STB_WEAK))
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || !*name || strlen(name) > VDSO_NAME_MAX ||
+			    id->nr == VDSO_SYMS_MAX)
+				continue;
+			memcpy(id->syms[id->nr].name, name, strlen(name) + 1);
+			id->syms[id->nr++].offset = sym.st_value - base;
+		}
+		r = 0;
+		break;
+	}
+	if (r == 0 && elf_build_id_mem(image, len, id->build_id, &id->build_id_len) < 0)
+		id->build_id_len = 0;
+out:
+	elf_end(elf);
+	return r;
+}
+
+static VdsoIdEntry *vdso_entry(const struct vdso_id *id)
+{
+	VdsoIdEntry *e = xmalloc(sizeof(*e));
+
+	vdso_id_entry__init(e);
+	e->size = id->size;
+	e->crc = id->crc;
+	if (id->build_id_len) {
+		e->has_build_id = true;
+		e->build_id.len = id->build_id_len;
+		e->build_id.data = xmalloc(id->build_id_len);
+		memcpy(e->build_id.data, id->build_id, id->build_id_len);
+	}
+	e->n_symbols = id->nr;
+	e->symbols = xmalloc((id->nr + 1) * sizeof(*e->symbols));
+	for (size_t i = 0; i < id->nr; i++) {
+		e->symbols[i] = xmalloc(sizeof(*e->symbols[i]));
+		vdso_symbol_entry__init(e->symbols[i]);
+		e->symbols[i]->name = xstrdup(id->syms[i].name);
+		e->symbols[i]->offset = id->syms[i].offset;
+	}
+	return e;
+}
+
+/* The vDSO of the first process that has one. */
+static int vdso_dump(struct dump *d, MachineEntry *m)
+{
+	for (size_t i = 0; i < d->tree.nr; i++) {
+		const MmEntry *mm = &d->procs[i].mm;
+		int pid = d->tree.procs[i].node.pid;
+
+		if (d->tree.procs[i].node.zombie)
+			continue;
+		for (size_t k = 0; k < mm->n_vmas; k++) {
+			const VmaEntry *v = mm->vmas[k];
+			_cleanup_free_ void *buf = NULL;
+			_cleanup_free_ struct vdso_id *id = NULL;
+			int r;
+
+			if (v->kind != VMA_KIND__VMA_VDSO)
+				continue;
+			if (v->end - v->start > VDSO_MAX)
+				return pr_fail(-EOPNOTSUPP,
+					       "cannot dump %d: its vDSO is %llu bytes", pid,
+					       (unsigned long long)(v->end - v->start));
+			buf = xmalloc(v->end - v->start);
+			id = xmalloc(sizeof(*id));
+			r = FAULT_OR(dump_read_vdso, -EFAULT,
+				     remote_read(pid, v->start, buf, v->end - v->start));
+			if (r < 0)
+				return pr_errno(r, "cannot dump %d: cannot read its vDSO", pid);
+			r = vdso_parse(buf, v->end - v->start, id);
+			if (r < 0)
+				return pr_fail(
+					r,
+					"cannot dump %d: its vDSO is not an ELF image with symbols (changed by the process?)",
+					pid);
+			m->vdso = vdso_entry(id);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The XSAVE features of a thread: what ptrace puts in the first word of
+ * the software bytes (or after the magic, as a signal frame has them). */
+static uint64_t thread_xfeatures(const ThreadCoreEntry *th)
+{
+	uint64_t features = 0;
+	uint32_t magic;
+
+	if (th->xstate.len < XSTATE_MIN)
+		return 0;
+	memcpy(&magic, th->xstate.data + XSAVE_SW_OFF, 4);
+	memcpy(&features, th->xstate.data + XSAVE_SW_OFF + (magic == FP_XSTATE_MAGIC1 ? 8 : 0), 8);
+	return features;
+}
+
+int machine_dump(struct dump *d, MachineEntry **ret)
+{
+	MachineEntry *m = xmalloc(sizeof(*m));
+	_cleanup_free_ char *mid = NULL;
+	uint32_t regs[NR_REGS];
+	struct utsname u;
+	size_t len;
+	int r;
+
+	machine_entry__init(m);
+	*ret = m;
+	if (uname(&u) == 0) {
+		m->kernel_version = xstrdup(u.version);
+		m->arch = xstrdup(u.machine);
+	}
+	if (read_file("/etc/machine-id", &mid, &len) == 0) {
+		mid[strcspn(mid, "\n")] = 0;
+		if (str_fits(mid, 64))
+			m->machine_id = xstrdup(mid);
+	}
+	cpu_read(regs);
+	for (int i = 0; i < NR_REGS; i++) {
+		protobuf_c_boolean *has;
+		uint32_t *f = reg_field(m, (enum cpu_reg)i, &has);
+
+		*f = regs[i];
+		*has = true;
+	}
+	m->has_xfeatures = m->has_xstate_size = true;
+	for (size_t i = 0; i < d->tree.nr; i++)
+		for (size_t t = 0; !d->tree.procs[i].node.zombie && d->procs[i].threads &&
+				   t < d->tree.procs[i].nr_threads;
+		     t++) {
+			const ThreadCoreEntry *th = d->procs[i].threads[t];
+
+			if (!th)
+				continue;
+			m->xfeatures |= thread_xfeatures(th);
+			m->xstate_size = MAX(m->xstate_size, (uint32_t)th->xstate.len);
+		}
+	r = vdso_dump(d, m);
+	if (r < 0) {
+		machine_free(m);
+		*ret = NULL;
+	}
+	return r;
+}
+
+void machine_free(MachineEntry *m)
+{
+	if (!m)
+		return;
+	free(m->kernel_version);
+	free(m->arch);
+	free(m->machine_id);
+	if (m->vdso) {
+		for (size_t i = 0; i < m->vdso->n_symbols; i++) {
+			free(m->vdso->symbols[i]->name);
+			free(m->vdso->symbols[i]);
+		}
+		free(m->vdso->symbols);
+		free(m->vdso->build_id.data);
+		free(m->vdso);
+	}
+	free(m);
+}
+
+/* ---- restore ---- */
+
+static int bad(const char *what)
+{
+	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (inventory: %s)", what);
+}
+
+static bool sym_name_ok(const char *s)
+{
+	if (!*s || strlen(s) > VDSO_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static int machine_valid(const MachineEntry *m)
+{
+	const VdsoIdEntry *v = m->vdso;
+
+	if ((m->kernel_version && !str_fits(m->kernel_version, KERNEL_STR_MAX)) ||
+	    (m->arch && !str_fits(m->arch, 64)) || (m->machine_id && !str_fits(m->machine_id, 64)))
+		return bad("a machine string too long");
+	if (m->has_xstate_size && m->xstate_size && m->xstate_size < XSTATE_MIN)
+		return bad("xstate size");
+	if (m->has_xstate_size && m->xstate_size > XSTATE_MAX)
+		return bad("xstate size");
+	if (!v)
+		return 0;
+	if (!v->size || v->size > VDSO_MAX || v->size % PAGE_SIZE)
+		return bad("vDSO size");
+	if (v->has_build_id && (!v->build_id.len || v->build_id.len > BUILD_ID_MAX))
+		return bad("vDSO build-id");
+	if (v->n_symbols > VDSO_SYMS_MAX)
+		return bad("vDSO symbols");
+	for (size_t i = 0; i < v->n_symbols; i++)
+		if (!sym_name_ok(v->symbols[i]->name) || v->symbols[i]->offset >= v->size)
+			return bad("vDSO symbol");
+	return 0;
+}
+
+static int check_cpu(const MachineEntry *m)
+{
+	_cleanup_free_ char *list = xstrdup("");
+	uint32_t here[NR_REGS];
+	uint64_t xmissing;
+	size_t n = 0;
+
+	cpu_read(here);
+	for (size_t i = 0; i < ARRAY_SIZE(cpu_features); i++) {
+		protobuf_c_boolean *has;
+		uint32_t *f = reg_field((MachineEntry *)m, cpu_features[i].reg, &has);
+		uint32_t bit = 1u << cpu_features[i].bit;
+		char *more;
+
+		if (!*has || !(*f & bit) || (here[cpu_features[i].reg] & bit))
+			continue;
+		more = xasprintf("%s%s%s", list, n++ ? ", " : "", cpu_features[i].name);
+		free(list);
+		list = more;
+	}
+	if (n)
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot restore: this CPU lacks %s, which the process may use",
+			       list);
+	xmissing = m->has_xfeatures ? m->xfeatures & ~xcr0_read() : 0;
+	for (unsigned b = 0; b < 64; b++) {
+		char *more;
+
+		if (!(xmissing & (1ull << b)))
+			continue;
+		if (b < ARRAY_SIZE(xfeature_names))
+			more = xasprintf("%s%s%s", list, n++ ? ", " : "", xfeature_names[b]);
+		else
+			more = xasprintf("%s%sxsave feature %u", list, n++ ? ", " : "", b);
+		free(list);
+		list = more;
+	}
+	if (n)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: this CPU lacks the XSAVE state %s, which the process may use",
+			list);
+	if (m->has_xstate_size && m->xstate_size > xstate_size_here())
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: the threads' xstate area (%u bytes) is larger than this CPU's (%u bytes)",
+			m->xstate_size, xstate_size_here());
+	return 0;
+}
+
+static int own_vdso(struct vdso_id *id)
+{
+	uint64_t at = getauxval(AT_SYSINFO_EHDR), size = 0;
+	struct proc_vma *pvs;
+	size_t nr;
+	int r;
+
+	if (!at)
+		return -ENOENT;
+	r = proc_read_maps(getpid(), &pvs, &nr);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nr; i++)
+		if (pvs[i].start == at && pvs[i].path && !strcmp(pvs[i].path, "[vdso]"))
+			size = pvs[i].end - pvs[i].start;
+	proc_vmas_free(pvs, nr);
+	if (!size)
+		return -ENOENT;
+	return vdso_parse((const void *)at, size, id);
+}
+
+static int check_vdso(const VdsoIdEntry *v)
+{
+	_cleanup_free_ struct vdso_id *here = xmalloc(sizeof(*here));
+	int r = own_vdso(here);
+
+	if (r < 0)
+		return pr_errno(r, "cannot restore: cannot read this kernel's vDSO");
+	if (here->size != v->size)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: the vDSO of this kernel differs from the dumped one (%llu bytes, was %llu); restore on the kernel of the dump",
+			(unsigned long long)here->size, (unsigned long long)v->size);
+	for (size_t i = 0; i < v->n_symbols; i++) {
+		const VdsoSymbolEntry *s = v->symbols[i];
+		size_t k = 0;
+
+		while (k < here->nr && strcmp(here->syms[k].name, s->name))
+			k++;
+		if (k == here->nr)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot restore: the vDSO of this kernel differs from the dumped one (it has no %s); restore on the kernel of the dump",
+				s->name);
+		if (here->syms[k].offset != s->offset)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot restore: the vDSO of this kernel differs from the dumped one (%s at %#llx, was %#llx); restore on the kernel of the dump",
+				s->name, (unsigned long long)here->syms[k].offset,
+				(unsigned long long)s->offset);
+	}
+	if (here->nr != v->n_symbols)
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: the vDSO of this kernel differs from the dumped one (%zu functions, was %zu); restore on the kernel of the dump",
+			here->nr, v->n_symbols);
+	if (here->crc != v->crc)
+		pr_debug(
+			"the vDSO's bytes differ from the dumped one's, its functions do not move");
+	return 0;
+}
+
+/* -v: what differs that a restore does not refuse. */
+static void tell_kernel(const InventoryEntry *inv, const MachineEntry *m)
+{
+	_cleanup_free_ char *mid = NULL;
+	struct utsname u;
+	size_t len;
+
+	if (uname(&u) < 0)
+		return;
+	if (strcmp(inv->kernel, u.release) ||
+	    (m->kernel_version && strcmp(m->kernel_version, u.version)))
+		pr_debug("dumped on kernel %s (%s), restoring on %s (%s)", inv->kernel,
+			 m->kernel_version ?: "?", u.release, u.version);
+	if (m->machine_id && read_file("/etc/machine-id", &mid, &len) == 0) {
+		mid[strcspn(mid, "\n")] = 0;
+		if (strcmp(mid, m->machine_id))
+			pr_debug("dumped on machine %s, restoring on %s", m->machine_id, mid);
+	}
+}
+
+int machine_check(const InventoryEntry *inv)
+{
+	const MachineEntry *m = inv->machine;
+	int r;
+
+	if (!m) {
+		pr_debug("the images say nothing of the dump's CPU and vDSO (an older ckpt)");
+		return 0;
+	}
+	r = machine_valid(m);
+	if (r < 0)
+		return r;
+	if (m->arch && strcmp(m->arch, "x86_64"))
+		return pr_fail(-EOPNOTSUPP, "cannot restore: the images are of a %s machine",
+			       m->arch);
+	tell_kernel(inv, m);
+	r = FAULT_OR(restore_check_cpu,
+		     pr_fail(-EOPNOTSUPP, "cannot restore: this CPU lacks a feature"),
+		     check_cpu(m));
+	if (r >= 0 && m->vdso)
+		r = check_vdso(m->vdso);
+	return r;
+}
+
+/* ---- ckpt show ---- */
+
+static char *esc(const char *s)
+{
+	return str_escape(s ? s : "?");
+}
+
+void machine_show(const InventoryEntry *inv)
+{
+	const MachineEntry *m = inv->machine;
+	uint32_t regs[NR_REGS];
+	_cleanup_free_ char *flags = xstrdup("");
+	_cleanup_free_ char *arch = NULL, *kernel = NULL, *version = NULL, *mid = NULL;
+
+	if (!m)
+		return;
+	arch = esc(m->arch);
+	kernel = esc(inv->kernel);
+	version = esc(m->kernel_version);
+	mid = esc(m->machine_id);
+	printf("machine: %s, kernel %s %s, machine id %s\n", arch, kernel, version, mid);
+	for (int i = 0; i < NR_REGS; i++) {
+		protobuf_c_boolean *has;
+
+		regs[i] = *reg_field((MachineEntry *)m, (enum cpu_reg)i, &has);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cpu_features); i++)
+		if (regs[cpu_features[i].reg] & (1u << cpu_features[i].bit)) {
+			char *more = xasprintf("%s %s", flags, cpu_features[i].name);
+
+			free(flags);
+			flags = more;
+		}
+	printf("  cpu flags:%s\n", flags);
+	printf("  cpuid: 1.ecx %#x 1.edx %#x 7.ebx %#x 7.ecx %#x 7.edx %#x 7.1.eax %#x d.1.eax %#x 80000001.ecx %#x 80000001.edx %#x\n",
+	       regs[R_1_ECX], regs[R_1_EDX], regs[R_7_EBX], regs[R_7_ECX], regs[R_7_EDX],
+	       regs[R_7_1_EAX], regs[R_D_1_EAX], regs[R_EXT1_ECX], regs[R_EXT1_EDX]);
+	printf("  xsave features %#llx, xstate %u bytes\n", (unsigned long long)m->xfeatures,
+	       m->xstate_size);
+	if (m->vdso) {
+		printf("  vdso: %llu bytes, crc32c %08x, build-id ",
+		       (unsigned long long)m->vdso->size, m->vdso->crc);
+		for (size_t i = 0; i < m->vdso->build_id.len && i < BUILD_ID_MAX; i++)
+			printf("%02x", m->vdso->build_id.data[i]);
+		printf("\n");
+		for (size_t i = 0; i < m->vdso->n_symbols; i++) {
+			_cleanup_free_ char *name = esc(m->vdso->symbols[i]->name);
+
+			printf("    %s at %#llx\n", name,
+			       (unsigned long long)m->vdso->symbols[i]->offset);
+		}
+	}
+}
