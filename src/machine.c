@@ -665,7 +665,8 @@ int machine_check(const InventoryEntry *inv)
 	if (r < 0)
 		return r;
 	if (m->arch && strcmp(m->arch, "x86_64"))
-		return pr_fail(-EOPNOTSUPP, "cannot restore: the images are of a %s machine",
+		return pr_fail(-EOPNOTSUPP,
+			       "cannot restore: the images were made on %s, this machine is x86_64",
 			       m->arch);
 	tell_kernel(inv, m);
 	r = FAULT_OR(restore_check_cpu,

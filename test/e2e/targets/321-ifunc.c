@@ -11,6 +11,9 @@
  * loop's; a wrong result (or a SIGILL) is counted. The self-check
  * (SIGUSR2) says how many rounds ran and fails on any wrong one.
  *
+ * The vDSO: clock_gettime (realtime, monotonic) and gettimeofday answer
+ * what the clock_gettime system call does, within a second.
+ *
  * With FILE: FILE is mapped private, readable and executable, as the
  * loader maps a library; the self-check compares the mapping with the
  * bytes read from FILE at start (mapped=BYTES crc=HEX).
@@ -18,6 +21,8 @@
 #include "target.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 
 #define DATA 65536
 
@@ -136,8 +141,33 @@ static void map_setup(const char *path)
 	close(fd);
 }
 
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* Through the vDSO and through the system call: the same clock. */
+static void vdso_check(struct t_check *c)
+{
+	static const clockid_t ids[] = { CLOCK_REALTIME, CLOCK_MONOTONIC };
+	struct timespec v, k;
+	struct timeval tv;
+
+	for (size_t i = 0; i < 2; i++) {
+		if (clock_gettime(ids[i], &v) || syscall(SYS_clock_gettime, ids[i], &k))
+			t_check_fail(c, "clock_gettime(%d) failed", (int)ids[i]);
+		else if (ns_of(&k) - ns_of(&v) < 0 || ns_of(&k) - ns_of(&v) > 1000000000)
+			t_check_fail(c, "clock %d: the vDSO says %lld ns, the kernel %lld", (int)ids[i],
+				     (long long)ns_of(&v), (long long)ns_of(&k));
+	}
+	if (gettimeofday(&tv, NULL) || syscall(SYS_clock_gettime, CLOCK_REALTIME, &k) ||
+	    k.tv_sec - tv.tv_sec < 0 || k.tv_sec - tv.tv_sec > 1)
+		t_check_fail(c, "gettimeofday says %lld s", (long long)tv.tv_sec);
+}
+
 static void ifunc_check(struct t_check *c)
 {
+	vdso_check(c);
 	if (rounds < 10)
 		t_check_fail(c, "only %lu rounds", rounds);
 	if (wrong)
