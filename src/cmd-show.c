@@ -575,6 +575,7 @@ static void show_json(const struct show *s)
 	json_str(s->inv->ckpt_version);
 	printf(",\"kernel\":");
 	json_str(s->inv->kernel);
+	machine_show_json(s->inv, json_str);
 	printf(",\"predump\":%s,\"parent\":", s->inv->predump ? "true" : "false");
 	if (s->inv->parent_path)
 		json_str(s->inv->parent_path);

@@ -13,6 +13,7 @@
 
 #include "util.h"
 
+#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <string.h>
@@ -120,13 +121,17 @@ static struct {
 	uint8_t id[BUILD_ID_MAX];
 } last, check_last;
 
-void file_id_dump(int fd, const struct stat *st, VmaEntry *v)
+void file_id_dump(const char *path, const struct stat *st, VmaEntry *v)
 {
 	uint64_t mt = mtime_ns(st);
 
 	v->has_file_mtime_ns = true;
 	v->file_mtime_ns = mt;
 	if (last.dev != st->st_dev || last.ino != st->st_ino || last.mtime != mt || !last.ino) {
+		/* Without the right to open map_files (CAP_SYS_ADMIN): no
+		 * build-id, the mtime only. */
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
 		last.dev = st->st_dev;
 		last.ino = st->st_ino;
 		last.mtime = mt;

@@ -632,6 +632,19 @@ static int check_vdso(const VdsoIdEntry *v)
 	return 0;
 }
 
+int machine_check_xstate(const TaskCoreEntry *c, int pid)
+{
+	uint32_t here = xstate_size_here();
+
+	for (size_t t = 0; t < c->n_threads; t++)
+		if (c->threads[t]->xstate.len > here)
+			return pr_fail(
+				-EOPNOTSUPP,
+				"cannot restore %d: its thread %u's xstate area (%zu bytes) is larger than this CPU's (%u bytes)",
+				pid, c->threads[t]->tid, c->threads[t]->xstate.len, here);
+	return 0;
+}
+
 /* -v: what differs that a restore does not refuse. */
 static void tell_kernel(const InventoryEntry *inv, const MachineEntry *m)
 {
@@ -729,4 +742,43 @@ void machine_show(const InventoryEntry *inv)
 			       (unsigned long long)m->vdso->symbols[i]->offset);
 		}
 	}
+}
+
+void machine_show_json(const InventoryEntry *inv, void (*str)(const char *))
+{
+	const MachineEntry *m = inv->machine;
+	bool first = true;
+
+	if (!m)
+		return;
+	printf(",\"machine\":{\"arch\":");
+	str(m->arch ?: "");
+	printf(",\"kernel_version\":");
+	str(m->kernel_version ?: "");
+	printf(",\"machine_id\":");
+	str(m->machine_id ?: "");
+	printf(",\"cpu_flags\":[");
+	for (size_t i = 0; i < ARRAY_SIZE(cpu_features); i++) {
+		protobuf_c_boolean *has;
+		uint32_t v = *reg_field((MachineEntry *)m, cpu_features[i].reg, &has);
+
+		if (v & (1u << cpu_features[i].bit)) {
+			printf("%s", first ? "" : ",");
+			str(cpu_features[i].name);
+			first = false;
+		}
+	}
+	printf("],\"xfeatures\":%llu,\"xstate_size\":%u", (unsigned long long)m->xfeatures,
+	       m->xstate_size);
+	if (m->vdso) {
+		printf(",\"vdso\":{\"size\":%llu,\"crc32c\":%u,\"symbols\":{",
+		       (unsigned long long)m->vdso->size, m->vdso->crc);
+		for (size_t i = 0; i < m->vdso->n_symbols; i++) {
+			printf("%s", i ? "," : "");
+			str(m->vdso->symbols[i]->name);
+			printf(":%llu", (unsigned long long)m->vdso->symbols[i]->offset);
+		}
+		printf("}}");
+	}
+	printf("}");
 }

@@ -9,6 +9,7 @@
  * inode, which another machine does not share: mtime and GNU build-id
  * (file-id.c).
  */
+#include "core.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 
@@ -30,8 +31,12 @@ void machine_free(MachineEntry *m);
  * or XSAVE feature missing, an xstate area too small, a different vDSO
  * refused by name; a different kernel said with -v. Logs why it refuses. */
 int machine_check(const InventoryEntry *inv);
-/* ckpt show. */
+/* ckpt show, as text and as JSON (a ,"machine":{...} member; @str
+ * prints a JSON string). */
 void machine_show(const InventoryEntry *inv);
+void machine_show_json(const InventoryEntry *inv, void (*str)(const char *));
+/* Does every thread's xstate of @c fit this CPU's XSAVE area? Logs. */
+int machine_check_xstate(const TaskCoreEntry *c, int pid);
 
 /* file-id.c: the GNU build-id of the ELF image @image of @len bytes (a
  * mapped file read whole, or the vDSO). -ENOENT: none; -ENOEXEC: not ELF. */
@@ -39,9 +44,10 @@ int elf_build_id_mem(const void *image, size_t len, uint8_t *buf, size_t *ret_le
 /* The GNU build-id of the ELF file open at @fd, read through its program
  * headers' notes; -ENOENT none, -ENOEXEC not ELF. */
 int elf_build_id_fd(int fd, uint8_t *buf, size_t *ret_len);
-/* Dump: mtime and build-id of the file mapped by @v, open at @fd, of
- * stat @st. Not an ELF file: no build-id. */
-void file_id_dump(int fd, const struct stat *st, VmaEntry *v);
+/* Dump: mtime and build-id of the file mapped by @v, of stat @st, opened
+ * at @path (its /proc/PID/map_files link) if need be. Not an ELF file: no
+ * build-id. */
+void file_id_dump(const char *path, const struct stat *st, VmaEntry *v);
 /* Restore: the file open at @fd for @v is the same file: its mtime and
  * build-id (size: mm-check.c) as recorded. Logs by name why not. */
 int file_id_check(int fd, const struct stat *st, const VmaEntry *v);

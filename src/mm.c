@@ -13,7 +13,6 @@
 #include "proc.h"
 #include "util.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
@@ -101,7 +100,6 @@ static int vma_classify(int pid, const struct proc_vma *pv, uint32_t *ret_kind)
 
 static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
 {
-	_cleanup_close_ int fd = -1;
 	char path[128];
 	struct stat st;
 
@@ -116,10 +114,7 @@ static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
 	v->dev = st.st_dev;
 	v->ino = st.st_ino;
 	v->file_size = st.st_size;
-	/* Its mtime and build-id (file-id.c); without the right to open
-	 * map_files (CAP_SYS_ADMIN), only the mtime. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	file_id_dump(fd, &st, v);
+	file_id_dump(path, &st, v); /* mtime and build-id */
 	return 0;
 }
 

@@ -156,6 +156,8 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 		     creds_check(rp->core));
 	if (r >= 0)
 		r = task_check(rp->core);
+	if (r >= 0)
+		r = machine_check_xstate(rp->core, pid);
 	return r < 0 ? r : posix_timers_check(rp->core);
 }
 

@@ -7,7 +7,8 @@
 # a machine with more: a CPUID flag this CPU lacks (the first of a list
 # that /proc/cpuinfo does not show), two at once (both named), an XSAVE
 # state component (xtiledata, AMX) this CPU does not enable, and an xstate
-# area larger than this CPU's: each restore is refused with one line that
+# area larger than this CPU's (in the inventory, and a thread's own in its
+# core image): each restore is refused with one line that
 # names the feature, no process is left and the images are untouched. The
 # pristine images still restore, and the target's rounds are all right.
 # shellcheck source=test/e2e/lib.sh
@@ -95,5 +96,17 @@ xs=$(field machine.xstate_size)
 ((xs >= 576)) || fail "the images record an xstate of $xs bytes"
 refused "xstate area \($((xs + 4096)) bytes\) is larger than this CPU's \($xs bytes\)" \
 	"machine.xstate_size=$((xs + 4096))"
+
+# One thread's own xstate larger than this CPU's area (core-PID.img).
+core=$(basename "$(one_file "$T/img" 'core-*.img')")
+bad=$(mktemp -d "$T/bad.XXXXXX")
+cp -a "$T/img/." "$bad/"
+"$IMGEDIT" "$bad" "$core" "threads[0].xstate=hex:$(head -c $((xs + 64)) /dev/zero | od -An -v -tx1 | tr -d ' \n')" ||
+	fail "imgedit of $core failed"
+log "==== $core: threads[0].xstate of $((xs + 64)) bytes"
+expect_restore_fail "$bad" "$pid" "with a thread's xstate of $((xs + 64)) bytes"
+grep -qE -- "^ckpt: cannot restore $pid: its thread $pid's xstate area \($((xs + 64)) bytes\) is larger than this CPU's \($xs bytes\)$" "$CK_ERR" ||
+	fail "a thread's larger xstate: the refusal does not say so: $(ck_err_line)"
+rm -rf "$bad"
 
 control_restore "$T/img" "$pid" "$w"

@@ -8,7 +8,8 @@
 # SIGILL). The images say what they were made on: `ckpt show` names the
 # kernel and machine, the CPU flags glibc selects by (those of
 # /proc/cpuinfo among sse2 ssse3 sse4_1 sse4_2 avx avx2 bmi2 erms avx512f
-# avx512bw avx512vl), the XSAVE features and the vDSO's functions; a
+# avx512bw avx512vl), the XSAVE features and the vDSO's functions (and
+# the same in `--json`); a
 # restore on this same machine says nothing of a different kernel or
 # machine under -v.
 # shellcheck source=test/e2e/lib.sh
@@ -36,6 +37,14 @@ done
 ((n > 0)) || fail "this CPU has none of the flags looked for"
 grep -qE '^    __vdso_clock_gettime at 0x[0-9a-f]+$' "$CK_OUT" ||
 	fail "ckpt show lists no __vdso_clock_gettime in the vDSO"
+ck_ok show --images "$T/img" --json
+"$PYTHON" - "$CK_OUT" $flags <<'EOF' || fail "ckpt show --json: the machine is not right"
+import json, sys
+m = json.load(open(sys.argv[1]))["machine"]
+assert set(m["cpu_flags"]) == set(sys.argv[2:]), set(m["cpu_flags"]) ^ set(sys.argv[2:])
+assert m["arch"] == "x86_64" and m["xstate_size"] >= 576 and m["xfeatures"] & 3 == 3, m
+assert "__vdso_clock_gettime" in m["vdso"]["symbols"], m["vdso"]
+EOF
 
 wait_gone "$pid"
 ck_ok restore --images "$T/img" --detach -v
