@@ -206,3 +206,33 @@ int file_id_check(int fd, const struct stat *st, const VmaEntry *v)
 			path);
 	return 0;
 }
+
+void file_id_dump_fd(FileEntry *e, const struct stat *st)
+{
+	e->has_mtime_ns = true;
+	e->mtime_ns = mtime_ns(st);
+}
+
+int file_id_check_fd(const FileEntry *e, const struct stat *st, bool same_boot)
+{
+	_cleanup_free_ char *path = NULL;
+
+	/* A file open for writing is the process's to change (its log, its
+	 * output), and it may have since the dump: restoring a job whose log
+	 * grew is what is expected of a restore. */
+	if (same_boot || e->kind != FD_KIND__FD_REG || !e->has_mtime_ns ||
+	    (e->flags & O_ACCMODE) != O_RDONLY)
+		return 0;
+	path = str_escape(e->path);
+	if ((uint64_t)st->st_size != e->size)
+		return pr_fail(
+			-ESTALE,
+			"cannot restore: %s is not the file the process had (%llu bytes, was %llu)",
+			path, (unsigned long long)st->st_size, (unsigned long long)e->size);
+	if (mtime_ns(st) != e->mtime_ns)
+		return pr_fail(
+			-ESTALE,
+			"cannot restore: %s is not the file the process had (modified since the dump: mtime differs)",
+			path);
+	return 0;
+}

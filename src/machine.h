@@ -10,6 +10,7 @@
  * (file-id.c).
  */
 #include "core.pb-c.h"
+#include "fdinfo.pb-c.h"
 #include "inventory.pb-c.h"
 #include "mm.pb-c.h"
 
@@ -51,6 +52,12 @@ void file_id_dump(const char *path, const struct stat *st, VmaEntry *v);
 /* Restore: the file open at @fd for @v is the same file: its mtime and
  * build-id (size: mm-check.c) as recorded. Logs by name why not. */
 int file_id_check(int fd, const struct stat *st, const VmaEntry *v);
+/* A file reopened by path (files-reg.c): its mtime at the dump into @e;
+ * at restore, on another boot than the dump's (@same_boot false: its
+ * inode tells nothing), a regular file open read-only must have its size
+ * and mtime of the dump. Logs by name why not. */
+void file_id_dump_fd(FileEntry *e, const struct stat *st);
+int file_id_check_fd(const FileEntry *e, const struct stat *st, bool same_boot);
 /* The fields of @v's identity in range (mm_check). */
 bool file_id_valid(const VmaEntry *v);
 

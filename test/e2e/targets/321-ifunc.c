@@ -2,7 +2,7 @@
  * 321-ifunc.c - code glibc chose by the CPU's features, and a mapped ELF
  * file.
  *
- * Usage: 321-ifunc WORKDIR [FILE]
+ * Usage: 321-ifunc WORKDIR [FILE [HELD]]
  *
  * glibc binds memcpy, memmove, memset, memcmp, memchr, strlen, strchr and
  * strcmp once, at startup, to the variant the CPU's flags select (AVX-512,
@@ -17,6 +17,9 @@
  * With FILE: FILE is mapped private, readable and executable, as the
  * loader maps a library; the self-check compares the mapping with the
  * bytes read from FILE at start (mapped=BYTES crc=HEX).
+ *
+ * With HELD: HELD is held open read-only at fd 20; the self-check reads
+ * it there and compares with what it read at start (held=BYTES).
  */
 #include "target.h"
 
@@ -33,6 +36,8 @@ static char first_wrong[128];
 static const unsigned char *map;
 static unsigned char *copy;
 static size_t map_len;
+static char held[4096];
+static ssize_t held_len = -1;
 
 static void bad(const char *what, size_t len, size_t align)
 {
@@ -165,9 +170,24 @@ static void vdso_check(struct t_check *c)
 		t_check_fail(c, "gettimeofday says %lld s", (long long)tv.tv_sec);
 }
 
+static void held_setup(const char *path)
+{
+	t_fd_at(open(path, O_RDONLY | O_CLOEXEC), 20);
+	held_len = pread(20, held, sizeof(held), 0);
+	if (held_len < 0)
+		t_fatal("read %s", path);
+}
+
 static void ifunc_check(struct t_check *c)
 {
 	vdso_check(c);
+	if (held_len >= 0) {
+		char now[sizeof(held)];
+
+		if (pread(20, now, sizeof(now), 0) != held_len || memcmp(now, held, (size_t)held_len))
+			t_check_fail(c, "the file held at fd 20 reads other bytes");
+		t_check_info(c, "held=%zd", held_len);
+	}
 	if (rounds < 10)
 		t_check_fail(c, "only %lu rounds", rounds);
 	if (wrong)
@@ -190,6 +210,8 @@ int main(int argc, char **argv)
 	memcpy(ref, src, sizeof(ref));
 	if (argc > 2)
 		map_setup(argv[2]);
+	if (argc > 3)
+		held_setup(argv[3]);
 	for (int i = 0; i < 20; i++)
 		one_round();
 	t_run(&ops);

@@ -8,9 +8,11 @@
 # namespace of its own where that directory is a new tmpfs holding a copy
 # of the file ("another filesystem at the same path"); "another machine"
 # is that namespace with another /etc/machine-id and boot id bound over
-# the real ones:
+# the real ones. The target also holds a data file of that directory open.
 #   - this machine, the copy with the same mtime: refused (inode changed);
 #   - another machine, a copy with another mtime: refused by name;
+#   - another machine, the library right but the data file held open with
+#     another mtime: refused by name;
 #   - another machine, the copy with the same size, mtime and build-id:
 #     restored; -v says the machine differs; the target maps the copy on
 #     the tmpfs and sees the same bytes, its rounds all right.
@@ -22,7 +24,9 @@ w=$T/w lib=$T/lib/libx.so
 mkdir -p "$T/lib"
 cp "$E2E_TARGETS/321-ifunc" "$lib" || fail "cannot copy the library"
 cp -p "$lib" "$T/ref"
-start_target "$w" 321-ifunc "$lib"
+printf 'data %s\n' "$RANDOM" >"$T/lib/data"
+cp -p "$T/lib/data" "$T/data.ref"
+start_target "$w" 321-ifunc "$lib" "$T/lib/data"
 pid=$TARGET_PID
 self_check "$pid" "$w"
 crc0=$(check_value crc)
@@ -31,14 +35,19 @@ dump_and_reap "$pid" "$T/img"
 
 printf '%s\n' 0123456789abcdef0123456789abcdef >"$T/machine-id"
 printf '%s\n' 01234567-89ab-cdef-0123-456789abcdef >"$T/boot_id"
-# other.sh OTHER_MACHINE(0|1) KEEP_MTIME(0|1) ARGS...: in a new mount
-# namespace, the library's directory a tmpfs with a copy, then ckpt ARGS.
+# other.sh OTHER_MACHINE(0|1) KEEP_MTIME(0|1|2) ARGS...: in a new mount
+# namespace, the library's directory a tmpfs with a copy of the library
+# and of the data file (their mtimes kept: 1 both, 0 the data file's
+# only, 2 the library's only),
+# then ckpt ARGS.
 cat >"$T/other.sh" <<'EOF'
 set -euo pipefail
 T=$1 other=$2 keep=$3
 shift 3
 mount -t tmpfs -o size=16m "ckpt-e2e-323" "$T/lib"
 if ((keep)); then cp -p "$T/ref" "$T/lib/libx.so"; else cp "$T/ref" "$T/lib/libx.so"; fi
+cp -p "$T/data.ref" "$T/lib/data"
+((keep != 2)) || touch -m -d '2001-02-03 04:05:06' "$T/lib/data"
 if ((other)); then
 	mount --bind "$T/machine-id" /etc/machine-id
 	mount --bind "$T/boot_id" /proc/sys/kernel/random/boot_id
@@ -65,10 +74,12 @@ refused_there() { # OTHER KEEP_MTIME WHY_REGEX WHAT
 	assert_no_strays
 }
 
-refused_there 0 1 "^ckpt: cannot restore: mapped file '$lib' is not the file that was dumped \(inode changed\)$" \
+refused_there 0 1 "^ckpt: cannot restore: (mapped )?file '$T/lib/(libx\.so|data)' is not the file that was dumped \(inode changed\)$" \
 	"on this machine, the file another inode"
 refused_there 1 0 "^ckpt: cannot restore: $lib is not the file the process had \(modified since the dump: mtime differs\)$" \
 	"on another machine, the file with another mtime"
+refused_there 1 2 "^ckpt: cannot restore: $T/lib/data is not the file the process had \(modified since the dump: mtime differs\)$" \
+	"on another machine, the file held open with another mtime"
 
 wait_gone "$pid"
 in_other 1 1 restore --images "$T/img" --detach -v
@@ -78,6 +89,7 @@ grep -q 'dumped on machine [0-9a-f]*, restoring on 0123456789abcdef0123456789abc
 	fail "-v does not say that the machine differs"
 self_check "$pid" "$w"
 [[ $(check_value crc) == "$crc0" ]] || fail "the target maps other bytes: crc $(check_value crc), was $crc0"
+[[ $(stat -f -L -c %T "/proc/$pid/fd/20") == tmpfs ]] || fail "the data file held at fd 20 is not the copy on the tmpfs"
 # The file it maps is the copy, on the tmpfs of its mount namespace.
 m=$(grep -m1 " $lib\$" "/proc/$pid/maps" | cut -d' ' -f1)
 [[ -n $m ]] || fail "the restored target does not map $lib"
