@@ -6,8 +6,10 @@
  * only on the boot of the dump). What does tell: the size (mm-check.c),
  * the mtime in nanoseconds, and for an ELF executable or library its GNU
  * build-id, which a rebuild changes even when size and mtime are forged.
- * A file the process maps writable and shared is its own to change: its
- * mtime moves whenever it writes, and is not compared.
+ * A private mapping reads from the file whatever page the process did not
+ * write: its mtime must be the dump's. A shared one shows the file as it
+ * is: compared only on another boot, and never when the process maps it
+ * writable (its mtime moves whenever it writes).
  */
 #include "machine.h"
 
@@ -164,7 +166,7 @@ static char *hex(const uint8_t *p, size_t n)
 	return s;
 }
 
-int file_id_check(int fd, const struct stat *st, const VmaEntry *v)
+int file_id_check(int fd, const struct stat *st, const VmaEntry *v, bool same_boot)
 {
 	_cleanup_free_ char *path = str_escape(v->path);
 	uint8_t id[BUILD_ID_MAX];
@@ -198,7 +200,10 @@ int file_id_check(int fd, const struct stat *st, const VmaEntry *v)
 				path, now, was);
 		}
 	}
+	/* A shared mapping shows the file as it is, as an fd does: on the
+	 * dump's boot (same inode) its changes are the file's own. */
 	if (v->has_file_mtime_ns && !(v->file_writable && v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+	    !(same_boot && v->kind == VMA_KIND__VMA_FILE_SHARED) &&
 	    mtime_ns(st) != v->file_mtime_ns)
 		return pr_fail(
 			-ESTALE,

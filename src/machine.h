@@ -49,9 +49,11 @@ int elf_build_id_fd(int fd, uint8_t *buf, size_t *ret_len);
  * at @path (its /proc/PID/map_files link) if need be. Not an ELF file: no
  * build-id. */
 void file_id_dump(const char *path, const struct stat *st, VmaEntry *v);
-/* Restore: the file open at @fd for @v is the same file: its mtime and
- * build-id (size: mm-check.c) as recorded. Logs by name why not. */
-int file_id_check(int fd, const struct stat *st, const VmaEntry *v);
+/* Restore: the file open at @fd for @v is the same file: its build-id
+ * and mtime (size: mm-check.c) as recorded; the mtime of a shared
+ * mapping only on another boot than the dump's (@same_boot false). Logs
+ * by name why not. */
+int file_id_check(int fd, const struct stat *st, const VmaEntry *v, bool same_boot);
 /* A file reopened by path (files-reg.c): its mtime at the dump into @e;
  * at restore, on another boot than the dump's (@same_boot false: its
  * inode tells nothing), a regular file open read-only must have its size

@@ -68,7 +68,7 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 				"cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
 				v->path, (unsigned long long)st.st_size,
 				(unsigned long long)v->file_size);
-		r = file_id_check(fd, &st, v);
+		r = file_id_check(fd, &st, v, t->same_boot);
 		if (r < 0)
 			return r;
 	}
