@@ -100,7 +100,10 @@ int elf_build_id_fd(int fd, uint8_t *buf, size_t *ret_len)
 	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
 	    memcmp(magic, ELFMAG, SELFMAG))
 		return -ENOEXEC;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	/* Read, not mapped: a file truncated meanwhile (by its owner, at a
+	 * restore as root) must not kill ckpt with SIGBUS. libelf reads
+	 * the headers and each note chunk with pread. */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
 		return -ENOEXEC;
 	r = elf_build_id(elf, buf, ret_len);
@@ -132,7 +135,8 @@ void file_id_dump(const char *path, const struct stat *st, VmaEntry *v)
 	if (last.dev != st->st_dev || last.ino != st->st_ino || last.mtime != mt || !last.ino) {
 		/* Without the right to open map_files (CAP_SYS_ADMIN): no
 		 * build-id, the mtime only. */
-		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		_cleanup_close_ int fd =
+			S_ISREG(st->st_mode) ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
 
 		last.dev = st->st_dev;
 		last.ino = st->st_ino;
