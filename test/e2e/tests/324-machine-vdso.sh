@@ -8,8 +8,9 @@
 # missing, one more, another size: each refused by name, no process left,
 # the images untouched. A vDSO whose functions are where they were is the
 # same vDSO even if its bytes differ (another checksum, another build-id):
-# restored, -v says so, and the target's clock_gettime and gettimeofday
-# (through the vDSO) still answer right.
+# restored, -v says so (and that the kernel differs, release and version
+# edited too: told, not refused), and the target's clock_gettime and
+# gettimeofday (through the vDSO) still answer right.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -56,12 +57,16 @@ refused "$DIFF \(it has no __vdso_elsewhere\)$TAIL" \
 refused "$DIFF \($size bytes, was $((size + 4096))\)$TAIL" "machine.vdso.size=$((size + 4096))"
 
 # Other bytes, the functions where they were: the same vDSO.
-edited machine.vdso.crc=12345 machine.vdso.build_id=hex:00112233445566778899aabbccddeeff00112233
+# Another kernel release and version besides: told with -v, not refused.
+edited machine.vdso.crc=12345 machine.vdso.build_id=hex:00112233445566778899aabbccddeeff00112233 \
+	kernel=5.10.0-ckpt-e2e "machine.kernel_version=#1 SMP ckpt-e2e"
 wait_gone "$pid"
 ck_ok restore --images "$BAD" --detach -v
 track_pid "$pid"
 grep -q "the vDSO's bytes differ from the dumped one's, its functions do not move" "$CK_ERR" ||
 	fail "-v does not say that the vDSO's bytes differ"
+grep -qF "dumped on kernel 5.10.0-ckpt-e2e (#1 SMP ckpt-e2e), restoring on $(uname -r) ($(uname -v))" "$CK_ERR" ||
+	fail "-v does not say that the kernel differs"
 self_check "$pid" "$w"
 # Its self-check compared clock_gettime and gettimeofday (the vDSO's)
 # with the clock_gettime system call. The loop goes on.
