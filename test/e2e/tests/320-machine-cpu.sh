@@ -45,6 +45,9 @@ field() { # PATH: its value in inventory.img
 candidates=(
 	"avx512_fp16 machine.cpuid_7_edx 23"
 	"amx_tile machine.cpuid_7_edx 24"
+	"xop machine.cpuid_ext1_ecx 11"
+	"fma4 machine.cpuid_ext1_ecx 16"
+	"tbm machine.cpuid_ext1_ecx 21"
 	"serialize machine.cpuid_7_edx 14"
 	"avx512f machine.cpuid_7_ebx 16"
 	"avx512_vp2intersect machine.cpuid_7_edx 8"
