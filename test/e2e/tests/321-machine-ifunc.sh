@@ -40,7 +40,8 @@ done
 grep -qE '^    __vdso_clock_gettime at 0x[0-9a-f]+$' "$CK_OUT" ||
 	fail "ckpt show lists no __vdso_clock_gettime in the vDSO"
 ck_ok show --images "$T/img" --json
-"$PYTHON" - "$CK_OUT" $flags <<'EOF' || fail "ckpt show --json: the machine is not right"
+read -r -a flagv <<<"$flags"
+"$PYTHON" - "$CK_OUT" "${flagv[@]}" <<'EOF' || fail "ckpt show --json: the machine is not right"
 import json, sys
 m = json.load(open(sys.argv[1]))["machine"]
 assert set(m["cpu_flags"]) == set(sys.argv[2:]), set(m["cpu_flags"]) ^ set(sys.argv[2:])

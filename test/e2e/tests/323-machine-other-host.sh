@@ -93,9 +93,9 @@ self_check "$pid" "$w"
 [[ $(check_value crc) == "$crc0" ]] || fail "the target maps other bytes: crc $(check_value crc), was $crc0"
 [[ $(stat -f -L -c %T "/proc/$pid/fd/20") == tmpfs ]] || fail "the data file held at fd 20 is not the copy on the tmpfs"
 # The file it maps is the copy, on the tmpfs of its mount namespace.
-m=$(grep -m1 " $lib\$" "/proc/$pid/maps" | cut -d' ' -f1)
-[[ -n $m ]] || fail "the restored target does not map $lib"
-dev1=$(stat -L -c %d:%i "/proc/$pid/map_files/$m")
+range=$(grep -m1 " $lib\$" "/proc/$pid/maps" | cut -d' ' -f1)
+[[ -n $range ]] || fail "the restored target does not map $lib"
+dev1=$(stat -L -c %d:%i "/proc/$pid/map_files/$range")
 [[ $dev1 != "$dev0" ]] || fail "the restored target maps the original inode $dev0, not the copy"
-[[ $(stat -f -L -c %T "/proc/$pid/map_files/$m") == tmpfs ]] || fail "the mapped copy is not on the tmpfs"
+[[ $(stat -f -L -c %T "/proc/$pid/map_files/$range") == tmpfs ]] || fail "the mapped copy is not on the tmpfs"
 kill_restored "$pid"
