@@ -410,6 +410,30 @@ static uint64_t thread_xfeatures(const ThreadCoreEntry *th)
 	return features;
 }
 
+/* CPUID 0xd.@k EBX: where component @k sits in a standard-format area. */
+static uint32_t xstate_offset_here(unsigned k)
+{
+	unsigned a, b = 0, c, d;
+
+	if (__get_cpuid_max(0, NULL) < 0xd || !__get_cpuid_count(0xd, k, &a, &b, &c, &d))
+		return 0;
+	return b;
+}
+
+static void xstate_offsets_dump(MachineEntry *m)
+{
+	size_t n = 0;
+
+	for (unsigned k = 2; k < 64; k++)
+		if (m->xfeatures & (1ull << k))
+			n = k + 1;
+	m->n_xstate_offsets = n;
+	m->xstate_offsets = xzalloc((n + 1) * sizeof(*m->xstate_offsets));
+	for (unsigned k = 2; k < n; k++)
+		if (m->xfeatures & (1ull << k))
+			m->xstate_offsets[k] = xstate_offset_here(k);
+}
+
 int machine_dump(struct dump *d, MachineEntry **ret)
 {
 	MachineEntry *m = xmalloc(sizeof(*m));
@@ -450,6 +474,7 @@ int machine_dump(struct dump *d, MachineEntry **ret)
 			m->xfeatures |= thread_xfeatures(th);
 			m->xstate_size = MAX(m->xstate_size, (uint32_t)th->xstate.len);
 		}
+	xstate_offsets_dump(m);
 	r = vdso_dump(d, m);
 	if (r < 0) {
 		machine_free(m);
@@ -465,6 +490,7 @@ void machine_free(MachineEntry *m)
 	free(m->kernel_version);
 	free(m->arch);
 	free(m->machine_id);
+	free(m->xstate_offsets);
 	if (m->vdso) {
 		for (size_t i = 0; i < m->vdso->n_symbols; i++) {
 			free(m->vdso->symbols[i]->name);
@@ -506,6 +532,11 @@ static int machine_valid(const MachineEntry *m)
 		return bad("xstate size");
 	if (m->has_xstate_size && m->xstate_size > XSTATE_MAX)
 		return bad("xstate size");
+	if (m->n_xstate_offsets > 64)
+		return bad("xstate offsets");
+	for (size_t k = 0; k < m->n_xstate_offsets; k++)
+		if (m->xstate_offsets[k] > XSTATE_MAX)
+			return bad("xstate offsets");
 	if (!v)
 		return 0;
 	if (!v->size || v->size > VDSO_MAX || v->size % PAGE_SIZE)
@@ -562,6 +593,20 @@ static int check_cpu(const MachineEntry *m)
 			-EOPNOTSUPP,
 			"cannot restore: this CPU lacks the XSAVE state %s, which the process may use",
 			list);
+	/* The area is given as it was, padded (regs.c): each component the
+	 * threads have must sit where it sat. */
+	for (unsigned k = 2; k < m->n_xstate_offsets; k++) {
+		uint32_t here_off = xstate_offset_here(k);
+
+		if (!(m->xfeatures & (1ull << k)) || !m->xstate_offsets[k] ||
+		    here_off == m->xstate_offsets[k])
+			continue;
+		return pr_fail(
+			-EOPNOTSUPP,
+			"cannot restore: this CPU keeps the XSAVE state %s at offset %u, the dump's at %u",
+			k < ARRAY_SIZE(xfeature_names) ? xfeature_names[k] : "?", here_off,
+			m->xstate_offsets[k]);
+	}
 	if (m->has_xstate_size && m->xstate_size > xstate_size_here())
 		return pr_fail(
 			-EOPNOTSUPP,

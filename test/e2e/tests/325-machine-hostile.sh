@@ -4,7 +4,7 @@
 # edit below is refused at restore with one line ("images are
 # inconsistent", or the refusal that fits), no process left and the images
 # untouched. Inventory: an xstate size below the XSAVE header or above
-# any CPU's, a vDSO of no size, of a size not in pages, of a gigabyte, a
+# any CPU's, 65 XSAVE component offsets or one past any area, a vDSO of no size, of a size not in pages, of a gigabyte, a
 # symbol at or past the vDSO's end, symbol names with "/", a control
 # character, none, 65 characters, 300 symbols, a build-id of 65 bytes, a
 # kernel version or machine id of 300 characters, another architecture.
@@ -48,6 +48,10 @@ for _ in {1..300}; do many+=("machine.vdso.symbols[+]=@0"); done
 
 refused inventory.img "${INV}xstate size\)$" machine.xstate_size=100
 refused inventory.img "${INV}xstate size\)$" machine.xstate_size=99999
+offs=()
+for _ in {1..65}; do offs+=("machine.xstate_offsets[+]=0"); done
+refused inventory.img "${INV}xstate offsets\)$" "${offs[@]}"
+refused inventory.img "${INV}xstate offsets\)$" "machine.xstate_offsets[+]=99999"
 refused inventory.img "${INV}vDSO size\)$" machine.vdso.size=0
 refused inventory.img "${INV}vDSO size\)$" machine.vdso.size=$((size + 1))
 refused inventory.img "${INV}vDSO size\)$" machine.vdso.size=$((1 << 30))
