@@ -13,35 +13,21 @@
  * by name. Only the flags of the table below are compared: features of
  * instructions a program can run. Platform bits (hypervisor, APIC, the
  * speculation mitigations) differ between machines that run the same code
- * and are left out.
+ * and are left out. The vDSO's identity: vdso-id.c.
  *
- * The vDSO: the process holds pointers into it (glibc keeps the address of
- * __vdso_clock_gettime), so a vDSO whose functions lie at other offsets
- * would be called in the middle of some other code. One whose exported
- * functions are at the same offsets and of the same size is taken as the
- * same (vdso.c moves it into place); any other is refused.
  */
 #include "machine.h"
 
 #include "dump.h"
 #include "fault.h"
-#include "image.h"
 #include "imgdir.h"
-#include "infect.h"
-#include "proc.h"
 #include "util.h"
 
 #include <cpuid.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define VDSO_MAX (1u << 20)
-#define VDSO_SYMS_MAX 256
-#define VDSO_NAME_MAX 64
 #define KERNEL_STR_MAX 256
 #define XSTATE_MIN 576
 #define XSTATE_MAX 16384
@@ -255,147 +241,6 @@ static uint32_t *reg_field(MachineEntry *m, enum cpu_reg r, protobuf_c_boolean *
 	}
 }
 
-/* ---- the vDSO ---- */
-
-struct vdso_id {
-	uint64_t size;
-	uint32_t crc;
-	uint8_t build_id[BUILD_ID_MAX];
-	size_t build_id_len;
-	size_t nr;
-	struct {
-		char name[VDSO_NAME_MAX + 1];
-		uint64_t offset;
-	} syms[VDSO_SYMS_MAX];
-};
-
-/* Its exported functions, from the dynamic symbol table; offsets from
- * the lowest loaded address (the vDSO is linked at 0 today). */
-static int vdso_parse(const void *image, size_t len, struct vdso_id *id)
-{
-	uint64_t base = UINT64_MAX;
-	Elf_Scn *scn = NULL;
-	size_t nr_ph = 0;
-	Elf *elf;
-	int r = -ENOEXEC;
-
-	memset(id, 0, sizeof(*id));
-	id->size = len;
-	id->crc = crc32c(0, image, len);
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOTSUP;
-	if (len < SELFMAG || memcmp(image, ELFMAG, SELFMAG))
-		return -ENOEXEC;
-	elf = elf_memory((char *)image, len);
-	if (!elf)
-		return -ENOEXEC;
-	if (elf_getphdrnum(elf, &nr_ph) == 0)
-		for (size_t i = 0; i < nr_ph && i < 64; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-				base = MIN(base, ph.p_vaddr);
-		}
-	if (base == UINT64_MAX)
-		goto out;
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-		GElf_Shdr sh;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
-			continue;
-		data = elf_getdata(scn, NULL);
-		for (size_t k = 0; data && k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(data, (int)k, &sym) ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
-			    sym.st_value < base || sym.st_value - base >= len ||
-			    (GELF_ST_BIND(sym.st_info) != STB_GLOBAL &&
-			     GELF_ST_BIND(sym.st_info) != STB_WEAK))
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || !*name || strlen(name) > VDSO_NAME_MAX ||
-			    id->nr == VDSO_SYMS_MAX)
-				continue;
-			memcpy(id->syms[id->nr].name, name, strlen(name) + 1);
-			id->syms[id->nr++].offset = sym.st_value - base;
-		}
-		r = 0;
-		break;
-	}
-	if (r == 0 && elf_build_id_mem(image, len, id->build_id, &id->build_id_len) < 0)
-		id->build_id_len = 0;
-out:
-	elf_end(elf);
-	return r;
-}
-
-static VdsoIdEntry *vdso_entry(const struct vdso_id *id)
-{
-	VdsoIdEntry *e = xmalloc(sizeof(*e));
-
-	vdso_id_entry__init(e);
-	e->size = id->size;
-	e->crc = id->crc;
-	if (id->build_id_len) {
-		e->has_build_id = true;
-		e->build_id.len = id->build_id_len;
-		e->build_id.data = xmalloc(id->build_id_len);
-		memcpy(e->build_id.data, id->build_id, id->build_id_len);
-	}
-	e->n_symbols = id->nr;
-	e->symbols = xmalloc((id->nr + 1) * sizeof(*e->symbols));
-	for (size_t i = 0; i < id->nr; i++) {
-		e->symbols[i] = xmalloc(sizeof(*e->symbols[i]));
-		vdso_symbol_entry__init(e->symbols[i]);
-		e->symbols[i]->name = xstrdup(id->syms[i].name);
-		e->symbols[i]->offset = id->syms[i].offset;
-	}
-	return e;
-}
-
-/* The vDSO of the first process that has one. */
-static int vdso_dump(struct dump *d, MachineEntry *m)
-{
-	for (size_t i = 0; i < d->tree.nr; i++) {
-		const MmEntry *mm = &d->procs[i].mm;
-		int pid = d->tree.procs[i].node.pid;
-
-		if (d->tree.procs[i].node.zombie)
-			continue;
-		for (size_t k = 0; k < mm->n_vmas; k++) {
-			const VmaEntry *v = mm->vmas[k];
-			_cleanup_free_ void *buf = NULL;
-			_cleanup_free_ struct vdso_id *id = NULL;
-			int r;
-
-			if (v->kind != VMA_KIND__VMA_VDSO)
-				continue;
-			if (v->end - v->start > VDSO_MAX)
-				return pr_fail(-EOPNOTSUPP,
-					       "cannot dump %d: its vDSO is %llu bytes", pid,
-					       (unsigned long long)(v->end - v->start));
-			buf = xmalloc(v->end - v->start);
-			id = xmalloc(sizeof(*id));
-			r = FAULT_OR(dump_read_vdso, -EFAULT,
-				     remote_read(pid, v->start, buf, v->end - v->start));
-			if (r < 0)
-				return pr_errno(r, "cannot dump %d: cannot read its vDSO", pid);
-			r = vdso_parse(buf, v->end - v->start, id);
-			if (r < 0)
-				return pr_fail(
-					r,
-					"cannot dump %d: its vDSO is not an ELF image with symbols (changed by the process?)",
-					pid);
-			m->vdso = vdso_entry(id);
-			return 0;
-		}
-	}
-	return 0;
-}
-
 /* The XSAVE features of a thread: what ptrace puts in the first word of
  * the software bytes (or after the magic, as a signal frame has them). */
 static uint64_t thread_xfeatures(const ThreadCoreEntry *th)
@@ -475,7 +320,7 @@ int machine_dump(struct dump *d, MachineEntry **ret)
 			m->xstate_size = MAX(m->xstate_size, (uint32_t)th->xstate.len);
 		}
 	xstate_offsets_dump(m);
-	r = vdso_dump(d, m);
+	r = vdso_id_dump(d, m);
 	if (r < 0) {
 		machine_free(m);
 		*ret = NULL;
@@ -491,15 +336,7 @@ void machine_free(MachineEntry *m)
 	free(m->arch);
 	free(m->machine_id);
 	free(m->xstate_offsets);
-	if (m->vdso) {
-		for (size_t i = 0; i < m->vdso->n_symbols; i++) {
-			free(m->vdso->symbols[i]->name);
-			free(m->vdso->symbols[i]);
-		}
-		free(m->vdso->symbols);
-		free(m->vdso->build_id.data);
-		free(m->vdso);
-	}
+	vdso_id_free(m->vdso);
 	free(m);
 }
 
@@ -510,20 +347,10 @@ static int bad(const char *what)
 	return pr_fail(-EBADMSG, "cannot restore: images are inconsistent (inventory: %s)", what);
 }
 
-static bool sym_name_ok(const char *s)
-{
-	if (!*s || strlen(s) > VDSO_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
-
 static int machine_valid(const MachineEntry *m)
 {
 	const VdsoIdEntry *v = m->vdso;
+	const char *why;
 
 	if ((m->kernel_version && !str_fits(m->kernel_version, KERNEL_STR_MAX)) ||
 	    (m->arch && !str_fits(m->arch, 64)) || (m->machine_id && !str_fits(m->machine_id, 64)))
@@ -537,18 +364,8 @@ static int machine_valid(const MachineEntry *m)
 	for (size_t k = 0; k < m->n_xstate_offsets; k++)
 		if (m->xstate_offsets[k] > XSTATE_MAX)
 			return bad("xstate offsets");
-	if (!v)
-		return 0;
-	if (!v->size || v->size > VDSO_MAX || v->size % PAGE_SIZE)
-		return bad("vDSO size");
-	if (v->has_build_id && (!v->build_id.len || v->build_id.len > BUILD_ID_MAX))
-		return bad("vDSO build-id");
-	if (v->n_symbols > VDSO_SYMS_MAX)
-		return bad("vDSO symbols");
-	for (size_t i = 0; i < v->n_symbols; i++)
-		if (!sym_name_ok(v->symbols[i]->name) || v->symbols[i]->offset >= v->size)
-			return bad("vDSO symbol");
-	return 0;
+	why = v ? vdso_id_invalid(v) : NULL;
+	return why ? bad(why) : 0;
 }
 
 static int check_cpu(const MachineEntry *m)
@@ -615,68 +432,6 @@ static int check_cpu(const MachineEntry *m)
 	return 0;
 }
 
-static int own_vdso(struct vdso_id *id)
-{
-	uint64_t at = getauxval(AT_SYSINFO_EHDR), size = 0;
-	struct proc_vma *pvs;
-	size_t nr;
-	int r;
-
-	if (!at)
-		return -ENOENT;
-	r = proc_read_maps(getpid(), &pvs, &nr);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < nr; i++)
-		if (pvs[i].start == at && pvs[i].path && !strcmp(pvs[i].path, "[vdso]"))
-			size = pvs[i].end - pvs[i].start;
-	proc_vmas_free(pvs, nr);
-	if (!size)
-		return -ENOENT;
-	return vdso_parse((const void *)at, size, id);
-}
-
-static int check_vdso(const VdsoIdEntry *v)
-{
-	_cleanup_free_ struct vdso_id *here = xmalloc(sizeof(*here));
-	int r = own_vdso(here);
-
-	if (r < 0)
-		return pr_errno(r, "cannot restore: cannot read this kernel's vDSO");
-	if (here->size != v->size)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot restore: the vDSO of this kernel differs from the dumped one (%llu bytes, was %llu); restore on the kernel of the dump",
-			(unsigned long long)here->size, (unsigned long long)v->size);
-	for (size_t i = 0; i < v->n_symbols; i++) {
-		const VdsoSymbolEntry *s = v->symbols[i];
-		size_t k = 0;
-
-		while (k < here->nr && strcmp(here->syms[k].name, s->name))
-			k++;
-		if (k == here->nr)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot restore: the vDSO of this kernel differs from the dumped one (it has no %s); restore on the kernel of the dump",
-				s->name);
-		if (here->syms[k].offset != s->offset)
-			return pr_fail(
-				-EOPNOTSUPP,
-				"cannot restore: the vDSO of this kernel differs from the dumped one (%s at %#llx, was %#llx); restore on the kernel of the dump",
-				s->name, (unsigned long long)here->syms[k].offset,
-				(unsigned long long)s->offset);
-	}
-	if (here->nr != v->n_symbols)
-		return pr_fail(
-			-EOPNOTSUPP,
-			"cannot restore: the vDSO of this kernel differs from the dumped one (%zu functions, was %zu); restore on the kernel of the dump",
-			here->nr, v->n_symbols);
-	if (here->crc != v->crc)
-		pr_debug(
-			"the vDSO's bytes differ from the dumped one's, its functions do not move");
-	return 0;
-}
-
 int machine_check_xstate(const TaskCoreEntry *c, int pid)
 {
 	uint32_t here = xstate_size_here();
@@ -731,7 +486,7 @@ int machine_check(const InventoryEntry *inv)
 		     pr_fail(-EOPNOTSUPP, "cannot restore: this CPU lacks a feature"),
 		     check_cpu(m));
 	if (r >= 0 && m->vdso)
-		r = check_vdso(m->vdso);
+		r = vdso_id_check(m->vdso);
 	return r;
 }
 

@@ -39,6 +39,16 @@ void machine_show_json(const InventoryEntry *inv, void (*str)(const char *));
 /* Does every thread's xstate of @c fit this CPU's XSAVE area? Logs. */
 int machine_check_xstate(const TaskCoreEntry *c, int pid);
 
+/* vdso-id.c: the vDSO's identity. Dump: that of the first process of
+ * @d with a vDSO into @m->vdso (none: left NULL); logs why it fails.
+ * Restore: what is wrong with the fields of @v (NULL: nothing), then
+ * whether this kernel's vDSO has @v's functions at @v's offsets (logs
+ * why not). */
+int vdso_id_dump(struct dump *d, MachineEntry *m);
+const char *vdso_id_invalid(const VdsoIdEntry *v);
+int vdso_id_check(const VdsoIdEntry *v);
+void vdso_id_free(VdsoIdEntry *v);
+
 /* file-id.c: the GNU build-id of the ELF image @image of @len bytes (a
  * mapped file read whole, or the vDSO). -ENOENT: none; -ENOEXEC: not ELF. */
 int elf_build_id_mem(const void *image, size_t len, uint8_t *buf, size_t *ret_len);
