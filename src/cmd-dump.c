@@ -667,7 +667,6 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	r = d->predump ? 0 : machine_dump(d, &inv.machine);
 	if (r >= 0)
 		r = imgdir_seal(dir, &inv);
-	machine_free(inv.machine);
 	if (r >= 0)
 		pr_debug("synced the images");
 	if (r >= 0 && !d->predump && !d->leave_running)
@@ -682,6 +681,7 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	}
 	if (r >= 0)
 		r = imgdir_publish(dir);
+	machine_free(inv.machine); /* the inventory is used up to here */
 	return r;
 }
 
