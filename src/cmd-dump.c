@@ -15,6 +15,7 @@
 #include "infect.h"
 #include "keeper.h"
 #include "kinds.h"
+#include "machine.h"
 #include "mm.h"
 #include "ns.h"
 #include "pages.h"
@@ -664,7 +665,9 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	int r;
 
 	fill_inventory(&inv, d, t_frozen);
-	r = imgdir_seal(dir, &inv);
+	r = d->predump ? 0 : machine_dump(d, &inv.machine);
+	if (r >= 0)
+		r = imgdir_seal(dir, &inv);
 	if (r >= 0)
 		pr_debug("synced the images");
 	if (r >= 0 && !d->predump && !d->leave_running)
@@ -683,6 +686,7 @@ static int dump_commit(struct dump *d, struct imgdir *dir, uint64_t t_frozen)
 	}
 	if (r >= 0)
 		r = imgdir_publish(dir);
+	machine_free(inv.machine); /* the inventory is used up to here */
 	return r;
 }
 

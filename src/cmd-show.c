@@ -6,6 +6,7 @@
 #include "image.h"
 #include "imgdir.h"
 #include "kinds.h"
+#include "machine.h"
 #include "ns.h"
 #include "mm.h"
 #include "pstree.pb-c.h"
@@ -344,6 +345,7 @@ static void show_text(const struct show *s)
 {
 	printf("ckpt images: format %u, ckpt %s, kernel %s\n", s->inv->format_version,
 	       txt(s->inv->ckpt_version), txt(s->inv->kernel));
+	machine_show(s->inv);
 	if (s->inv->predump)
 		printf("pre-dump: memory only, for a dump --parent on it to restore from\n");
 	if (s->inv->parent_path)
@@ -573,6 +575,7 @@ static void show_json(const struct show *s)
 	json_str(s->inv->ckpt_version);
 	printf(",\"kernel\":");
 	json_str(s->inv->kernel);
+	machine_show_json(s->inv, json_str);
 	printf(",\"predump\":%s,\"parent\":", s->inv->predump ? "true" : "false");
 	if (s->inv->parent_path)
 		json_str(s->inv->parent_path);

@@ -78,6 +78,7 @@
 	X(dump_keeper_put, "P")            \
 	X(dump_list_images, "DP")          \
 	X(dump_write_inventory, "DP")      \
+	X(dump_read_vdso, "D")             \
 	X(dump_sync, "DP")                 \
 	X(dump_mq_notify, "d")             \
 	X(dump_sem_undo, "d")              \
@@ -102,6 +103,7 @@
 	X(restore_check_files, "R")        \
 	X(restore_check_shmem, "R")        \
 	X(restore_check_mapped_files, "R") \
+	X(restore_check_cpu, "R")          \
 	X(restore_check_pids, "R")         \
 	X(restore_plan_mm, "R")            \
 	X(restore_cow_plan, "R")           \

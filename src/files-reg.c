@@ -10,6 +10,7 @@
 #include "filedata.h"
 #include "gone.h"
 #include "imgdir.h"
+#include "machine.h"
 #include "mm.h"
 #include "trust.h"
 #include "util.h"
@@ -78,6 +79,7 @@ static int path_dump(const struct fd_dump *d, FileEntry *e)
 	e->rdev = st->st_rdev;
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
+	file_id_dump_fd(e, st);
 	return 0;
 }
 
@@ -144,7 +146,7 @@ static int path_check(const FileEntry *e, const struct files_open *fo)
 			       "cannot restore: '%s' shrank since the dump (%llu bytes, was %llu)",
 			       e->path, (unsigned long long)st.st_size,
 			       (unsigned long long)e->size);
-	return 0;
+	return file_id_check_fd(e, &st, fo->trust->same_boot);
 }
 
 static int tty_caller_check(const FileEntry *e, const struct files_open *fo)

@@ -7,6 +7,7 @@
 #include "mm.h"
 
 #include "imgdir.h"
+#include "machine.h"
 #include "proc.h"
 #include "trust.h"
 #include "util.h"
@@ -67,6 +68,9 @@ int mm_check_files(const MmEntry *mm, const struct trust *t)
 				"cannot restore: mapped file '%s' changed size since the dump (%llu, was %llu)",
 				v->path, (unsigned long long)st.st_size,
 				(unsigned long long)v->file_size);
+		r = file_id_check(fd, &st, v, t->same_boot);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -128,6 +132,9 @@ static int vma_check(const VmaEntry *v, size_t i, int pid)
 	if (v->has_mempolicy &&
 	    (why = mempolicy_invalid(v->mempolicy, v->has_mempolicy_nodes, v->mempolicy_nodes.len)))
 		return img_inconsistent(IMG_MM, pid, "vma %zu: %s", i, why);
+	if (!file_id_valid(v))
+		return img_inconsistent(IMG_MM, pid, "vma %zu: build-id of %zu bytes", i,
+					v->file_build_id.len);
 	if (aio_check(v, i, pid) < 0)
 		return -EBADMSG;
 	return mm_guards_check(v, i, pid);

@@ -9,6 +9,7 @@
  */
 #include "mm.h"
 
+#include "machine.h"
 #include "proc.h"
 #include "util.h"
 
@@ -113,6 +114,7 @@ static int vma_file_dump(int pid, const struct proc_vma *pv, VmaEntry *v)
 	v->dev = st.st_dev;
 	v->ino = st.st_ino;
 	v->file_size = st.st_size;
+	file_id_dump(path, &st, v); /* mtime and build-id */
 	return 0;
 }
 

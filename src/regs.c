@@ -100,11 +100,21 @@ void regs_for_resume(const ThreadCoreEntry *th, struct user_regs_struct *ret)
 	}
 }
 
+/*
+ * The kernel takes a thread's XSAVE area only whole, at its own size (a
+ * longer one is cut to it, a shorter one is EFAULT): a thread dumped on a
+ * CPU with fewer features (a smaller area) is given its area padded with
+ * zeros. What lies past it is in its init state: XSTATE_BV, in the
+ * header, says so. machine.c checked that the components sit where they
+ * sat and that the area fits.
+ */
 int regs_restore(int tid, const ThreadCoreEntry *th)
 {
+	_cleanup_free_ void *xstate = xzalloc(XSTATE_MAX);
 	struct user_regs_struct u;
-	struct iovec iov = { th->xstate.data, th->xstate.len };
+	struct iovec iov = { xstate, XSTATE_MAX };
 
+	memcpy(xstate, th->xstate.data, MIN(th->xstate.len, (size_t)XSTATE_MAX));
 	if (ptrace(PTRACE_SETREGSET, tid, (void *)NT_X86_XSTATE, &iov) < 0)
 		return pr_errno(-errno, "cannot set the xstate of %d", tid);
 	regs_for_resume(th, &u);

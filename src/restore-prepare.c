@@ -13,6 +13,7 @@
 #include "incremental.h"
 #include "infect.h"
 #include "kinds.h"
+#include "machine.h"
 #include "mm.h"
 #include "ns.h"
 #include "proc.h"
@@ -159,6 +160,8 @@ static int load_live(struct restore *rs, struct restore_proc *rp)
 		     creds_check(rp->core));
 	if (r >= 0)
 		r = task_check(rp->core);
+	if (r >= 0)
+		r = machine_check_xstate(rp->core, pid);
 	return r < 0 ? r : posix_timers_check(rp->core);
 }
 
@@ -245,7 +248,10 @@ static int restore_load(struct restore *rs, const char *dir)
 			-EINVAL,
 			"cannot restore '%s': it is a pre-dump (memory only); restore the dump that ends its chain",
 			dir);
-	r = trust_chain(rs, dir);
+	/* Can this machine run them at all (CPU, vDSO)? */
+	r = machine_check(rs->inv);
+	if (r >= 0)
+		r = trust_chain(rs, dir);
 	if (r < 0)
 		return r;
 	r = read_image(rs, IMG_PSTREE, 0, &pstree_entry__descriptor,

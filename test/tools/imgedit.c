@@ -6,7 +6,8 @@
  * ckpt's checks past the checksums, as an attacker's would.
  *
  *   imgedit DIR FILE                  every field, one "PATH=VALUE" a line
- *   imgedit DIR FILE PATH             one value (a repeated field: its count)
+ *   imgedit DIR FILE PATH             one value (a repeated field: its count;
+ *                                     bytes whole, not cut at 64)
  *   imgedit DIR FILE EDIT...          apply the edits, rewrite FILE
  *
  * FILE is a file name in DIR (core-1234.img); its kind comes from its
@@ -58,6 +59,7 @@ static bool is_signed(ProtobufCType t)
 /* ---- printing ---- */
 
 static void print_value(const ProtobufCFieldDescriptor *f, const void *p, const char *path);
+static size_t bytes_shown = 64; /* of a bytes field, in a listing */
 
 static void print_msg(const ProtobufCMessage *m, const char *prefix)
 {
@@ -103,9 +105,9 @@ static void print_value(const ProtobufCFieldDescriptor *f, const void *p, const 
 		const ProtobufCBinaryData *b = p;
 
 		printf("%s=hex:", path);
-		for (size_t i = 0; i < b->len && i < 64; i++)
+		for (size_t i = 0; i < b->len && i < bytes_shown; i++)
 			printf("%02x", b->data[i]);
-		printf("%s\n", b->len > 64 ? "..." : "");
+		printf("%s\n", b->len > bytes_shown ? "..." : "");
 		return;
 	}
 	case PROTOBUF_C_TYPE_BOOL:
@@ -319,6 +321,7 @@ static void print_one(ProtobufCMessage *root, const char *path)
 	struct slot s;
 	const char *base;
 
+	bytes_shown = SIZE_MAX;
 	resolve(root, path, &s);
 	base = (const char *)s.msg;
 	if (s.f->label == PROTOBUF_C_LABEL_REPEATED) {

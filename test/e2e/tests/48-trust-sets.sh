@@ -60,10 +60,11 @@ refused_with "$pid" "root's set, a symlink on a path" "'$w/data': a symlink is o
 { rm "$w/data" && mv "$w/data.real" "$w/data"; } || fail "cannot put $w/data back"
 
 # 4. A file replaced since the dump (a new inode, the same contents).
-{ as_user cp "$w/data" "$w/data.new" && as_user mv "$w/data.new" "$w/data"; } || fail "cannot replace data"
+{ as_user cp -p "$w/data" "$w/data.new" && as_user mv "$w/data.new" "$w/data"; } || fail "cannot replace data"
 ck restore --images "$img" --detach
 refused_with "$pid" "a replaced file" "'$w/data' is not the file that was dumped \(inode changed\)"
-# ... unless the set comes from another boot: then only the type and size.
+# ... unless the set comes from another boot: then the type, size and
+# mtime (the copy above kept its mtime: cp -p).
 atk_imgedit "$img" inventory.img boot_id=00000000-0000-0000-0000-000000000000
 restore_detached "$img" "$pid"
 [[ $(stat -L -c %i "/proc/$pid/fd/20") == "$(stat -c %i "$w/data")" ]] ||
