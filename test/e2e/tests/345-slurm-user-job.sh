@@ -1,6 +1,7 @@
 #!/bin/bash
 # 345-slurm-user-job.sh - a Slurm batch job of an ordinary user (made for
-# the test, removed at its end), checkpointed by root and requeued,
+# the test, removed at its end), checkpointed by root (`ckpt-suspend
+# --slurm`, which runs `ckpt-run --checkpoint` for each job) and requeued,
 # continues from its checkpoint: root's `ckpt-run --checkpoint` writes the
 # images into the root-only tree (ROOT/JOBID/private/images, ROOT mode
 # 0711), and the job's ckpt-run, running as the user, has them restored by
@@ -113,13 +114,18 @@ wait_for 60 "job $job to print 10 lines" lines_of "$ATK_HOME/job.out" 10 ||
 	fail "job $job did not get going: state $(job_state "$job"), $(tail -n 2 "$ATK_HOME/job.err" 2>/dev/null)"
 [[ $(job_state "$job") == RUNNING ]] || fail "job $job is $(job_state "$job"), want RUNNING"
 
-# The maintenance: drain, checkpoint and requeue (root), hold the job
-# while the attacks are tried.
+# The maintenance as documented: drain, `ckpt-suspend --slurm` (root)
+# checkpoints and requeues the job run by ckpt-run and names the
+# reference, which it cannot checkpoint; the job is held while the
+# attacks are tried.
 scontrol update nodename="$SL_NODE" state=drain reason=ckpt-e2e || fail "cannot drain $SL_NODE"
-ck_cmd "$SCRIPTS/ckpt-run" --checkpoint "$job" --root "$root"
-ck_assert_ok_cmd() { ((CK_RC == 0)) || fail "$1 exited $CK_RC: $(head -n 1 "$CK_ERR")"; }
-ck_assert_ok_cmd "ckpt-run --checkpoint $job"
-grep -q "^ckpt-run: job $job checkpointed (.*) and requeued" "$CK_OUT" || fail "ckpt-run said: $(head -n 1 "$CK_OUT")"
+ck_cmd "$SCRIPTS/ckpt-suspend" --slurm --images "$root" --node "$SL_NODE"
+((CK_RC == 1)) || fail "ckpt-suspend --slurm exited $CK_RC with a job it could not checkpoint, want 1: $(head -n 1 "$CK_ERR")"
+grep -qE "^ckpt-suspend: node $SL_NODE: 1 jobs checkpointed and requeued, 1 failed, " "$CK_OUT" ||
+	fail "ckpt-suspend --slurm said: $(head -n 1 "$CK_OUT")"
+grep -q "^ckpt-suspend: failed: cannot checkpoint job $ref: not run by ckpt-run" "$CK_OUT" ||
+	fail "the summary does not name the reference job, left running: $(tail -n 1 "$CK_OUT")"
+[[ $(job_state "$ref") == RUNNING ]] || fail "the reference job is $(job_state "$ref") after the suspend, want RUNNING"
 img=$root/$job/private/images
 [[ -d $img && $(stat -c '%u %a' "$img") == "0 700" && $(stat -c '%u %a' "$root/$job/private") == "0 700" ]] ||
 	fail "the checkpoint is not in root's private tree: $(ls -ld "$root/$job/private" "$img" 2>&1 | tr '\n' ' ')"
