@@ -11,6 +11,12 @@
 # -> sudo -> helper -> ckpt restore -> the program), and the job ends with
 # output identical to a reference job's, line for line.
 #
+# Before that, checkpoints refused with the job running on untouched and
+# nothing written: into a root the user may write, through a job
+# directory the user replaced by a symbolic link, and of a job whose
+# program runs with a group that is not the user's (set-group-ID: its
+# restore with the user's rights would be refused).
+#
 # Then the attacks, each refused with nothing restored (the program's PID
 # not running, the image set still root's), while the real job is held:
 # - the user calls the helper outside any job, with SLURM_JOB_ID forged
@@ -105,14 +111,63 @@ submit() {
 	as_user sbatch --parsable --requeue --open-mode=append -J "$n" -o "$ATK_HOME/$n.out" \
 		-e "$ATK_HOME/$n.err" --chdir "$ATK_HOME" "$@" "$ATK_HOME/$n.sh" || fail "sbatch $n failed"
 }
+# A program of the user's that runs set-group-ID to a group of the test's.
+grp=ckg$$
+groupadd "$grp" || fail "groupadd $grp failed"
+grp_cleanup() { groupdel "$grp" 2>/dev/null || true; }
+CLEANUP_HOOKS+=(grp_cleanup)
+cp "$job_bin" "$ATK_HOME/bin/sgid-job"
+chgrp "$grp" "$ATK_HOME/bin/sgid-job"
+chmod 2755 "$ATK_HOME/bin/sgid-job"
+mkjob sgid <<EOS
+#!/bin/bash
+exec $(q "$SCRIPTS/ckpt-run") --root $(q "$root") -- $(q "$ATK_HOME/bin/sgid-job") 100000 100
+EOS
 ref=$(submit ref)
 job=$(submit job)
+sgid=$(submit sgid)
 log "jobs of $ATK_USER: reference $ref, checkpointed $job"
 
 lines_of() { [[ -f $1 ]] && (($(wc -l <"$1") >= $2)); }
 wait_for 60 "job $job to print 10 lines" lines_of "$ATK_HOME/job.out" 10 ||
 	fail "job $job did not get going: state $(job_state "$job"), $(tail -n 2 "$ATK_HOME/job.err" 2>/dev/null)"
 [[ $(job_state "$job") == RUNNING ]] || fail "job $job is $(job_state "$job"), want RUNNING"
+
+# runs_on JOBID OUT: the job runs and its output grows.
+runs_on() {
+	local n
+	n=$(wc -l <"$2")
+	[[ $(job_state "$1") == RUNNING ]] || fail "job $1 is $(job_state "$1") after a refused checkpoint"
+	wait_for 30 "job $1 to print on" lines_of "$2" $((n + 1)) || fail "job $1 stopped printing after a refused checkpoint"
+}
+# ck_refused WHAT REGEX: the last ck_cmd failed with one line matching.
+ck_refused() {
+	((CK_RC == 1)) || fail "$1: exited $CK_RC, want 1"
+	grep -qE "$2" "$CK_ERR" || fail "$1: said: $(head -n 1 "$CK_ERR")"
+	(($(wc -l <"$CK_ERR") == 1)) || fail "$1: more than one line on stderr"
+}
+as_user mkdir "$uroot" "$ATK_HOME/trap"
+ck_cmd "$SCRIPTS/ckpt-run" --checkpoint "$job" --root "$uroot"
+ck_refused "a checkpoint into a root the user may write" \
+	"^ckpt-run: cannot checkpoint job $job: '$uroot' is not root's \\(uid $ATK_UID\\)"
+ln -s "$ATK_HOME/trap" "$root/$job"
+ck_cmd "$SCRIPTS/ckpt-run" --checkpoint "$job" --root "$root"
+ck_refused "a checkpoint through a symbolic link" \
+	"^ckpt-run: cannot checkpoint job $job: '$root/$job' is not a directory \\(a symbolic link"
+rm -f -- "$root/$job"
+[[ -z $(find "$uroot" "$ATK_HOME/trap" -mindepth 1 -print -quit) ]] ||
+	fail "a refused checkpoint wrote into the user's directories: $(find "$uroot" "$ATK_HOME/trap" -mindepth 1 | head -n 3)"
+runs_on "$job" "$ATK_HOME/job.out"
+wait_for 60 "job $sgid to print a line" lines_of "$ATK_HOME/sgid.out" 1 ||
+	fail "job $sgid did not get going: $(job_state "$sgid"), $(tail -n 2 "$ATK_HOME/sgid.err" 2>/dev/null)"
+ck_cmd "$SCRIPTS/ckpt-run" --checkpoint "$sgid" --root "$root"
+ck_refused "a checkpoint of a set-group-ID program" \
+	"^ckpt-run: cannot checkpoint job $sgid: process [0-9]+ of it has group $(getent group "$grp" | cut -d: -f3), not one of uid $ATK_UID's"
+runs_on "$sgid" "$ATK_HOME/sgid.out"
+[[ ! -e $root/$sgid ]] || fail "a refused checkpoint made $root/$sgid"
+scancel "$sgid" || fail "cannot cancel job $sgid"
+gone_job() { [[ $(job_state "$1") != RUNNING && $(job_state "$1") != COMPLETING ]]; }
+wait_for 30 "job $sgid to end" gone_job "$sgid" || fail "job $sgid is $(job_state "$sgid") after scancel"
 
 # The maintenance as documented: drain, `ckpt-suspend --slurm` (root)
 # checkpoints and requeues the job run by ckpt-run and names the
