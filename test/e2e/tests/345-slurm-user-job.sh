@@ -8,8 +8,10 @@
 # `sudo -n ckpt-run-helper --root ROOT` (a sudoers rule of the test's, in
 # a private file of /etc/sudoers.d removed at the end). The restored
 # program runs as the user, below the batch step (slurmstepd -> ckpt-run
-# -> sudo -> helper -> ckpt restore -> the program), and the job ends with
-# output identical to a reference job's, line for line.
+# -> sudo -> helper -> ckpt restore -> the program); checkpointed again
+# there (a second maintenance, the program below root's ckpt restore) and
+# requeued, the job ends with output identical to a reference job's, line
+# for line.
 #
 # Before that, checkpoints refused with the job running on untouched and
 # nothing written: into a root the user may write, through a job
@@ -73,7 +75,7 @@ printf '%s ALL=(root) NOPASSWD: %s --root %s --slurm-conf %s, %s --root %s --slu
 visudo -cqf "$T/sudoers" || fail "the test's sudoers rule does not parse: $(cat "$T/sudoers")"
 install -m 0440 "$T/sudoers" "$sudoers"
 
-steps=60
+steps=80
 q() { printf '%q' "$1"; }
 mkjob() {
 	as_user tee "$ATK_HOME/$1.sh" >/dev/null
@@ -284,15 +286,24 @@ if [[ -e /proc/$pid ]]; then
 	[[ $chain == *"ckpt-run-helper"* && $chain == *"slurmstepd: [$job.batch]"* ]] ||
 		fail "the restored program is not below the helper and the job's batch step:$chain"
 else
-	log "the restored program ended before its ancestry was looked at"
+	fail "the restored program $pid ended before its ancestry was looked at"
 fi
+
+# A second maintenance: the restored program (below root's ckpt restore)
+# checkpointed and requeued again, without a drain this time.
+ck_cmd "$SCRIPTS/ckpt-run" --checkpoint "$job" --root "$root"
+((CK_RC == 0)) || fail "the second checkpoint of job $job exited $CK_RC: $(head -n 1 "$CK_ERR")"
+n2=$(wc -l <"$ATK_HOME/job.out")
+((n2 > n_at && n2 < steps)) || fail "the second checkpoint came after $n2 lines (the first after $n_at, of $steps)"
+[[ -z $(find "$img" \! -uid 0 -print -quit) ]] || fail "the second checkpoint is not root's"
+log "job $job checkpointed again after $n2 lines"
 
 done_state() { [[ $(job_state "$1") == COMPLETED ]]; }
 wait_for 60 "the reference job $ref to complete" done_state "$ref" || fail "the reference job $ref is $(job_state "$ref")"
 wait_for 60 "job $job to complete after its requeue" done_state "$job" ||
 	fail "job $job is $(job_state "$job") after its requeue: $(tail -n 3 "$ATK_HOME/job.err" 2>/dev/null | tr '\n' ' ')"
 restarts=$(scontrol show job "$job" | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
-((restarts == 1)) || fail "job $job was started $((restarts + 1)) times, want 2 (one requeue)"
+((restarts == 2)) || fail "job $job was started $((restarts + 1)) times, want 3 (two requeues)"
 log "job $job err: $(tr '\n' ' ' <"$ATK_HOME/job.err")"
 (($(wc -l <"$ATK_HOME/ref.out") == steps + 1)) ||
 	fail "the reference printed $(wc -l <"$ATK_HOME/ref.out") lines, want $((steps + 1))"
