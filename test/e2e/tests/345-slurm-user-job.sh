@@ -31,6 +31,8 @@
 # - a job of the user's whose directory in the tree is a symbolic link to
 #   a directory of the user's, holding the images edited to claim uid 0;
 #   and the same through a root of the user's own (a ROOT it may write);
+#   and a stale checkpoint of root's job of the same id in a root of
+#   root's (job ids come again when Slurm's state is lost);
 # - a job of the user's whose directory holds (as if root had written
 #   them) the images edited to claim uid 0: handed to the user for the
 #   restore, ckpt restore refuses them (its trust rules).
@@ -62,6 +64,10 @@ chmod 0755 "$T"
 root=$T/ckpt
 mkdir -m 0711 "$root"
 uroot=$ATK_HOME/root
+# A root of root's with a stale checkpoint of root's under the id of a
+# job of the user's (job ids come again when Slurm's state is lost).
+root3=$T/ckpt3
+mkdir -m 0711 "$root3"
 cp "$job_bin" "$ATK_HOME/bin/hash-job"
 bin=$ATK_HOME/bin/hash-job
 
@@ -70,8 +76,8 @@ bin=$ATK_HOME/bin/hash-job
 sudoers=/etc/sudoers.d/ckpt-e2e-345-$$
 sudoers_cleanup() { rm -f -- "$sudoers"; }
 CLEANUP_HOOKS+=(sudoers_cleanup)
-printf '%s ALL=(root) NOPASSWD: %s --root %s --slurm-conf %s, %s --root %s --slurm-conf %s\n' \
-	"$ATK_USER" "$helper" "$root" "$SLURM_CONF" "$helper" "$uroot" "$SLURM_CONF" >"$T/sudoers"
+printf '%s ALL=(root) NOPASSWD: %s --root %s --slurm-conf %s, %s --root %s --slurm-conf %s, %s --root %s --slurm-conf %s\n' \
+	"$ATK_USER" "$helper" "$root" "$SLURM_CONF" "$helper" "$uroot" "$SLURM_CONF" "$helper" "$root3" "$SLURM_CONF" >"$T/sudoers"
 visudo -cqf "$T/sudoers" || fail "the test's sudoers rule does not parse: $(cat "$T/sudoers")"
 install -m 0440 "$T/sudoers" "$sudoers"
 
@@ -94,6 +100,7 @@ mkjob probe <<EOS
 #!/bin/bash
 sudo -n $(q "$helper") --root $(q "$root") --slurm-conf $(q "$SLURM_CONF") 2>$(q "$ATK_HOME/link.err"); echo \$? >$(q "$ATK_HOME/link.rc")
 sudo -n $(q "$helper") --root $(q "$uroot") --slurm-conf $(q "$SLURM_CONF") 2>$(q "$ATK_HOME/uroot.err"); echo \$? >$(q "$ATK_HOME/uroot.rc")
+sudo -n $(q "$helper") --root $(q "$root3") --slurm-conf $(q "$SLURM_CONF") 2>$(q "$ATK_HOME/stale.err"); echo \$? >$(q "$ATK_HOME/stale.rc")
 EOS
 mkjob edited <<EOS
 #!/bin/bash
@@ -244,11 +251,18 @@ ln -s "$ATK_HOME/link" "$root/$probe"
 mkdir -m 0711 "$root/$edited"
 mkdir -m 0700 "$root/$edited/private"
 cp -a "$T/edited" "$root/$edited/private/images"
+echo "$ATK_UID" >"$root/$edited/uid"
 chown -R 0:0 "$root/$edited"
+# (3') Root's stale checkpoint under the probe's id in root3.
+mkdir -m 0711 "$root3/$probe"
+mkdir -m 0700 "$root3/$probe/private"
+cp -a "$img" "$root3/$probe/private/images"
+echo 0 >"$root3/$probe/uid"
 # (5) Root's job: the real checkpoint planted in its directory.
 mkdir -m 0711 "$root/$rootjob"
 mkdir -m 0700 "$root/$rootjob/private"
 cp -a "$img" "$root/$rootjob/private/images"
+echo 0 >"$root/$rootjob/uid"
 
 scontrol update nodename="$SL_NODE" state=resume || fail "cannot resume $SL_NODE"
 scontrol release "$probe" "$edited" "$rootjob" || fail "cannot release the probes"
@@ -261,6 +275,9 @@ refused "a job directory that is a symbolic link" "$(rcof link)" "$ATK_HOME/link
 	"^ckpt-run-helper: cannot restore job $probe: '$root/$probe' is not a directory \\(a symbolic link"
 refused "a root the user may write" "$(rcof uroot)" "$ATK_HOME/uroot.err" \
 	"^ckpt-run-helper: cannot restore job $probe: '$uroot' is not root's \\(uid $ATK_UID\\)"
+refused "a stale checkpoint of root's under the job's id" "$(rcof stale)" "$ATK_HOME/stale.err" \
+	"^ckpt-run-helper: cannot restore job $probe: its checkpoint was written for uid 0's job, not the caller's \\(uid $ATK_UID\\)"
+[[ -z $(find "$root3/$probe/private/images" \! -uid 0 -print -quit) ]] || fail "the stale set is no longer root's"
 refused "root's job" "$(rcof rootjob)" "$ATK_HOME/rootjob.err" \
 	"^ckpt-run-helper: cannot restore job $rootjob: it is uid 0's, not the caller's \\(uid $ATK_UID\\)"
 refused "images edited to claim uid 0" "$(rcof edited)" "$ATK_HOME/edited.err" \
