@@ -10,7 +10,7 @@
 #   make SANITIZE=address,undefined   build with sanitizers
 #   make FAULT=1 B=build-fault build-fault/ckpt   a test build with fault sites (src/fault.h)
 #   make man          the man pages, into build/man (from doc/*.txt, doc/mkman.py)
-#   make install      ckpt into $(PREFIX)/sbin, scripts/ckpt-* into $(PREFIX)/bin,
+#   make install      ckpt and scripts/*-helper into $(PREFIX)/sbin, scripts/ckpt-* into $(PREFIX)/bin,
 #                     their man pages; PREFIX=/usr/local, DESTDIR for a staging root
 #   make uninstall    removes what make install put there
 
@@ -181,12 +181,16 @@ PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
-SCRIPTS := $(filter-out %~ %.orig,$(wildcard scripts/ckpt-*))
+SCRIPTS := $(filter-out %~ %.orig %-helper,$(wildcard scripts/ckpt-*))
+# Root's helpers (run through sudo, never by hand): installed in sbin.
+SBIN_SCRIPTS := $(filter %-helper,$(wildcard scripts/ckpt-*))
 
 install: ckpt man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 ckpt $(DESTDIR)$(SBINDIR)/ckpt
 	install -m 0644 $(B)/man/ckpt.8 $(DESTDIR)$(MANDIR)/man8/ckpt.8
+	set -e; for s in $(SBIN_SCRIPTS); do \
+		install -m 0755 $$s $(DESTDIR)$(SBINDIR)/$${s##*/}; done
 	set -e; for s in $(SCRIPTS); do \
 		n=$${s##*/}; \
 		install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1; \
@@ -203,6 +207,7 @@ install: ckpt man
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ckpt $(DESTDIR)$(MANDIR)/man8/ckpt.8 \
 		$(DESTDIR)$(BINDIR)/criu-lite $(DESTDIR)$(MANDIR)/man8/criu-lite.8
+	set -e; for s in $(SBIN_SCRIPTS); do rm -f $(DESTDIR)$(SBINDIR)/$${s##*/}; done
 	set -e; for s in $(SCRIPTS); do n=$${s##*/}; \
 		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1; done
 

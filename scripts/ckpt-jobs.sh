@@ -108,3 +108,54 @@ cg_dir() {
 	[[ -n $m ]] || return 1
 	printf '%s%s\n' "${m%/}" "$path"
 }
+
+# safe_root_dir PATH: PATH is a directory only root can change: it and
+# every directory above it (its physical path) root's, writable by no one
+# else (a sticky directory, /tmp, may be above it). SAFE_PATH its physical
+# path; else SAFE_ERR why not, status 1. For ckpt-run's root of the jobs
+# of ordinary users, which root writes and a helper restores from.
+# shellcheck disable=SC2034 # SAFE_PATH and SAFE_ERR are the callers'
+safe_root_dir() {
+	local p d st
+	SAFE_PATH='' SAFE_ERR=''
+	[[ $1 == /* ]] || { SAFE_ERR="'$(clean "$1")' is not an absolute path"; return 1; }
+	p=$(cd -P -- "$1" 2>/dev/null && pwd -P) || { SAFE_ERR="no directory '$(clean "$1")'"; return 1; }
+	d=$p
+	while :; do
+		st=$(stat -c '%u %a' -- "$d") || { SAFE_ERR="cannot read '$(clean "$d")'"; return 1; }
+		if [[ ${st% *} != 0 ]]; then
+			SAFE_ERR="'$(clean "$d")' is not root's (uid ${st% *}): its owner could change what is restored"
+			return 1
+		fi
+		# Writable by others: only a sticky directory above the root.
+		if ((8#${st#* } & 8#022)) && { [[ $d == "$p" ]] || ! ((8#${st#* } & 8#1000)); }; then
+			SAFE_ERR="'$(clean "$d")' is writable by others than root (mode ${st#* })"
+			return 1
+		fi
+		[[ $d == / ]] && break
+		d=$(dirname -- "$d")
+	done
+	SAFE_PATH=$p
+}
+
+# safe_sub_dir DIR MASK [UID]: DIR is a directory, not a symbolic link,
+# root's (or UID's), its mode without any bit of MASK (octal). Else
+# SAFE_ERR why not, status 1.
+# shellcheck disable=SC2034 # SAFE_ERR is the caller's
+safe_sub_dir() {
+	local st
+	SAFE_ERR=''
+	if [[ -L $1 || ! -d $1 ]]; then
+		SAFE_ERR="'$(clean "$1")' is not a directory (a symbolic link or another file is refused)"
+		return 1
+	fi
+	st=$(stat -c '%u %a' -- "$1") || { SAFE_ERR="cannot read '$(clean "$1")'"; return 1; }
+	if [[ ${st% *} != 0 && ${st% *} != "${3:-0}" ]]; then
+		SAFE_ERR="'$(clean "$1")' is not root's (uid ${st% *})"
+		return 1
+	fi
+	if ((8#${st#* } & 8#$2)); then
+		SAFE_ERR="'$(clean "$1")' is open to others than root (mode ${st#* })"
+		return 1
+	fi
+}

@@ -30,6 +30,8 @@ make_in "$D" PREFIX=/usr install
 	for s in scripts/ckpt-*; do
 		[[ -f $s ]] || continue
 		n=${s##*/}
+		# (root's helpers go to sbin)
+		[[ $n == *-helper ]] && { echo "usr/sbin/$n"; continue; }
 		echo "usr/bin/$n"
 		[[ -f doc/$n.1.txt ]] && echo "usr/share/man/man1/$n.1"
 	done
@@ -48,8 +50,10 @@ cmp -s "$D/usr/sbin/ckpt" ckpt || fail "the installed ckpt is not ./ckpt"
 grep -q '^ckpt [0-9]' "$T/version" || fail "installed ckpt --version: $(cat "$T/version")"
 for s in scripts/ckpt-*; do
 	[[ -f $s ]] || continue
-	[[ -x $D/usr/bin/${s##*/} ]] || fail "${s##*/} is not installed executable"
-	cmp -s "$s" "$D/usr/bin/${s##*/}" || fail "the installed ${s##*/} is not $s"
+	b=bin
+	[[ $s == *-helper ]] && b=sbin
+	[[ -x $D/usr/$b/${s##*/} ]] || fail "${s##*/} is not installed executable"
+	cmp -s "$s" "$D/usr/$b/${s##*/}" || fail "the installed ${s##*/} is not $s"
 done
 
 # Every page renders, without a warning; man finds ckpt(8) in the tree.
