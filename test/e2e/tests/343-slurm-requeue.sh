@@ -5,7 +5,7 @@
 # slurmctld, slurmd on loopback) runs two jobs of 343-hash-job (a running
 # hash of its memory printed step by step): a reference whose batch script
 # runs it directly, and a job whose batch script runs it through ckpt-run.
-# The maintenance as README-MIG-maint.md tells it: the node is drained,
+# The maintenance as README's Slurm section tells it: the node is drained,
 # `ckpt-suspend --slurm` checkpoints (ckpt dump, which kills) and requeues
 # the job run by ckpt-run, and names the reference, which it cannot
 # checkpoint and leaves running (exit 1); the requeued job waits while the

@@ -71,7 +71,7 @@ mkdir -m 0711 "$root3"
 cp "$job_bin" "$ATK_HOME/bin/hash-job"
 bin=$ATK_HOME/bin/hash-job
 
-# The sudoers rule README-MIG-maint.md documents, for this test's user and
+# The sudoers rule README's Slurm section documents, for this test's user and
 # roots (the second a root the user may write: a misconfiguration).
 sudoers=/etc/sudoers.d/ckpt-e2e-345-$$
 sudoers_cleanup() { rm -f -- "$sudoers"; }
