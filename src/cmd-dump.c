@@ -437,6 +437,7 @@ static void wait_tree_dead(struct dump *d)
 				(void)waitpid(d->tree.procs[i].threads[k].pid, &status, __WALL);
 		free(seen[i]);
 	}
+	pr_debug("the tree is dead");
 }
 
 static struct dump *dump_new(const struct options *o)
