@@ -18,7 +18,10 @@
 # job on b checked every page of its memory. Reports speed; fails (exit
 # 1) only when a move fails or the job on b finds its memory wrong.
 # BENCH_MIGRATE_MIB=N sets the size; BENCH_MIGRATE_PCT the write rate;
-# BENCH_MIGRATE_ONLY=TEXT runs the rows whose name holds TEXT.
+# BENCH_MIGRATE_ONLY=TEXT runs the rows whose name holds TEXT;
+# BENCH_MIGRATE_ARGS="ARGS" adds ARGS to both ckpt-migrate rows (e.g.
+# --remote-ckpt WRAPPER, a script on a path both machines see, /dev/shm,
+# that runs ckpt under strace: where the frozen time goes).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -98,8 +101,9 @@ bench_copy() {
 }
 
 only() { [[ -z ${BENCH_MIGRATE_ONLY:-} || $1 == *"$BENCH_MIGRATE_ONLY"* ]]; }
-if only "migrate --live"; then bench_migrate "migrate --live" --live; fi
-if only "migrate (one stream)"; then bench_migrate "migrate (one stream)"; fi
+read -ra EXTRA <<<"${BENCH_MIGRATE_ARGS:-}"
+if only "migrate --live"; then bench_migrate "migrate --live" --live "${EXTRA[@]}"; fi
+if only "migrate (one stream)"; then bench_migrate "migrate (one stream)" "${EXTRA[@]}"; fi
 if only "dump, copy, restore"; then bench_copy; fi
 
 printf '\nMigration from machine a to machine b (netns + sshd on this machine), a job of %s MiB writing %s%% of it per second\n\n' "$MIB" "$PCT"
