@@ -184,7 +184,7 @@ EOF
 		fail "$name: its man page (<) and its parser's case labels (>) differ"
 	# A script that prints its help from its page (print_help of
 	# scripts/ckpt-jobs.sh) prints exactly the page's text.
-	if grep -q '^usage() { print_help; }' "$script"; then
+	if grep -qE '^usage\(\) \{.*print_help' "$script"; then
 		"$PYTHON" doc/mkman.py text "doc/$name.1.txt" >"$T/$name.want" ||
 			fail "doc/mkman.py text doc/$name.1.txt failed"
 		timeout 10 "$script" --help </dev/null >"$T/$name.got" 2>"$T/$name.err" ||
