@@ -67,12 +67,9 @@ done
 
 # The installed scripts run from DESTDIR, found on PATH, with nothing of
 # the source tree (another directory, no $CKPT): --help is the text of
-# their page, read from usr/lib/ckpt (no python3 on that PATH).
-mkdir "$T/bin" "$T/cwd"
-for t in bash cat dirname readlink head tr grep setsid du awk mktemp rm touch flock; do
-	ln -s "$(command -v "$t")" "$T/bin/$t"
-done
-IPATH=$D/usr/bin:$D/usr/sbin:$T/bin
+# their page, read from usr/lib/ckpt.
+mkdir "$T/cwd"
+IPATH=$D/usr/bin:$D/usr/sbin:/usr/bin:/bin
 nh=0
 for s in scripts/ckpt-*; do
 	n=${s##*/}
@@ -84,6 +81,10 @@ for s in scripts/ckpt-*; do
 		fail "the installed $n --help failed: $(head -c 300 "$T/$n.err")"
 	diff "$T/$n.want" "$T/$n.got" >&2 || fail "the installed $n --help (>) is not its page's text (<)"
 	[[ ! -s $T/$n.err ]] || fail "the installed $n --help wrote on stderr: $(head -c 300 "$T/$n.err")"
+	# Read from there, not made again: a line added there shows.
+	echo "mark $n $$" >>"$D/usr/lib/ckpt/$n.help"
+	(cd "$T/cwd" && env -u CKPT PATH="$IPATH" "$n" --help) | tail -n 1 | grep -qx "mark $n $$" ||
+		fail "the installed $n --help is not read from usr/lib/ckpt/$n.help"
 	nh=$((nh + 1))
 done
 [[ ! -f scripts/ckpt-suspend ]] || ((nh >= 1)) || fail "no installed script printed its page's text"
