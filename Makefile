@@ -10,8 +10,9 @@
 #   make SANITIZE=address,undefined   build with sanitizers
 #   make FAULT=1 B=build-fault build-fault/ckpt   a test build with fault sites (src/fault.h)
 #   make man          the man pages, into build/man (from doc/*.txt, doc/mkman.py)
-#   make install      ckpt and scripts/*-helper into $(PREFIX)/sbin, scripts/ckpt-* into $(PREFIX)/bin,
-#                     their man pages; PREFIX=/usr/local, DESTDIR for a staging root
+#   make install      ckpt and scripts/*-helper into $(PREFIX)/sbin, scripts/ckpt-* into
+#                     $(PREFIX)/bin, what they source into $(PREFIX)/lib/ckpt, the man
+#                     pages; PREFIX=/usr/local, DESTDIR for a staging root
 #   make uninstall    removes what make install put there
 
 CC      ?= gcc
@@ -78,7 +79,14 @@ $(B)/man/%: doc/%.txt doc/mkman.py
 	@mkdir -p $(B)/man
 	python3 doc/mkman.py man $< $@ $(VERSION)
 
-man: $(MAN_PAGES)
+# A script's --help, from its page (installed beside scripts/ckpt-jobs.sh;
+# in the source tree the script makes it from doc/ itself).
+SCRIPT_HELPS := $(patsubst doc/%.1.txt,$(B)/doc/%.help,$(wildcard doc/*.1.txt))
+$(B)/doc/%.help: doc/%.1.txt doc/mkman.py
+	@mkdir -p $(B)/doc
+	python3 doc/mkman.py text $< >$@.tmp && mv -f $@.tmp $@
+
+man: $(MAN_PAGES) $(SCRIPT_HELPS)
 
 $(B)/libckpt.a: $(OBJS) $(PROTO_O)
 	rm -f $@
@@ -176,12 +184,16 @@ bench: ckpt $(B)/bench $(B)/targets/330-migrate
 
 # ckpt goes to sbin (it needs root, as criu does), the scripts to bin;
 # a script's man page is installed with the script, criu-lite's with
-# criu-lite/criu. Pages are installed as they are (not gzipped).
+# criu-lite/criu. Pages are installed as they are (not gzipped). What the
+# scripts source (scripts/ckpt-*.sh) and their --help texts go to
+# BINDIR/../lib/ckpt, where the scripts look for them.
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
-SCRIPTS := $(filter-out %~ %.orig %-helper,$(wildcard scripts/ckpt-*))
+SCRIPTLIBDIR = $(abspath $(BINDIR)/../lib/ckpt)
+SCRIPTS := $(filter-out %~ %.orig %.sh %-helper,$(wildcard scripts/ckpt-*))
+SCRIPT_LIBS := $(filter-out %~ %.orig,$(wildcard scripts/ckpt-*.sh))
 # Root's helpers (run through sudo, never by hand): installed in sbin.
 SBIN_SCRIPTS := $(filter %-helper,$(wildcard scripts/ckpt-*))
 
@@ -196,7 +208,13 @@ install: ckpt man
 		install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1; \
 		install -m 0755 $$s $(DESTDIR)$(BINDIR)/$$n; \
 		if [ -f $(B)/man/$$n.1 ]; then \
-			install -m 0644 $(B)/man/$$n.1 $(DESTDIR)$(MANDIR)/man1/$$n.1; fi; \
+			install -d $(DESTDIR)$(SCRIPTLIBDIR); \
+			install -m 0644 $(B)/man/$$n.1 $(DESTDIR)$(MANDIR)/man1/$$n.1; \
+			install -m 0644 $(B)/doc/$$n.help $(DESTDIR)$(SCRIPTLIBDIR)/$$n.help; fi; \
+	done
+	set -e; for s in $(SCRIPT_LIBS); do \
+		install -d $(DESTDIR)$(SCRIPTLIBDIR); \
+		install -m 0644 $$s $(DESTDIR)$(SCRIPTLIBDIR)/$${s##*/}; \
 	done
 	set -e; if [ -x criu-lite/criu ]; then \
 		install -d $(DESTDIR)$(BINDIR); \
@@ -209,7 +227,10 @@ uninstall:
 		$(DESTDIR)$(BINDIR)/criu-lite $(DESTDIR)$(MANDIR)/man8/criu-lite.8
 	set -e; for s in $(SBIN_SCRIPTS); do rm -f $(DESTDIR)$(SBINDIR)/$${s##*/}; done
 	set -e; for s in $(SCRIPTS); do n=$${s##*/}; \
-		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1; done
+		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1 \
+			$(DESTDIR)$(SCRIPTLIBDIR)/$$n.help; done
+	set -e; for s in $(SCRIPT_LIBS); do rm -f $(DESTDIR)$(SCRIPTLIBDIR)/$${s##*/}; done
+	rmdir $(DESTDIR)$(SCRIPTLIBDIR) 2>/dev/null || true
 
 STYLE_FILES := $(wildcard src/*.c src/*.h test/unit/*.c test/tools/*.c test/fuzz/*.c test/fuzz/*.h)
 check-style:

@@ -4,7 +4,10 @@
 
     doc/mkman.py man  SOURCE OUT VERSION   roff man page (SOURCE: doc/NAME.S.txt)
     doc/mkman.py help SOURCE OUT           C header with the --help texts
-    doc/mkman.py text SOURCE [COMMAND]     the --help text, printed (scripts, tests)
+    doc/mkman.py text SOURCE [COMMAND]     the --help text, printed (scripts, tests):
+                                           a page without @command (a script's)
+                                           gives its usage, DESCRIPTION's first
+                                           paragraph, OPTIONS and ENVIRONMENT
 
 The markup (doc/README.md has it with an example):
 
@@ -293,6 +296,33 @@ def help_general(doc):
     return "\n".join(out) + "\n"
 
 
+def help_page(doc):
+    """--help of a program without commands (a script): its usage lines,
+    the first paragraph of DESCRIPTION, then each option of OPTIONS and
+    each variable of ENVIRONMENT with its first paragraph."""
+    lines = []
+    for p in doc.parts:
+        lines.extend(p.usage)
+    out = usage_lines(lines)
+    for p in doc.parts:
+        if p.title == "DESCRIPTION":
+            para = first_para(p.body)
+            if para:
+                out.append(wrap(para, 2))
+    for title, label in (("OPTIONS", "Options:"), ("ENVIRONMENT", "Environment:")):
+        for p in doc.parts:
+            if p.title != title or not p.options:
+                continue
+            out.append(label)
+            for tag, paras in p.options:
+                out.append("  " + tag)
+                para = first_para(paras)
+                if para:
+                    out.append(wrap(para, 6))
+    out.append("'man %s %s' tells all." % (doc.section, doc.name))
+    return "\n".join(out) + "\n"
+
+
 def c_string(s):
     out = []
     for line in s.splitlines(True):
@@ -317,6 +347,8 @@ def header(doc):
 
 def text(doc, command):
     if not command:
+        if not any(p.kind == "command" for p in doc.parts):
+            return help_page(doc)
         return help_general(doc)
     for p in doc.parts:
         if p.kind == "command" and p.title == command:

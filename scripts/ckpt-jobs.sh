@@ -159,3 +159,22 @@ safe_sub_dir() {
 		return 1
 	fi
 }
+
+# print_help: PROG's --help, made from its man page's source
+# (doc/PROG.1.txt, by doc/mkman.py text): in the source tree, made now
+# (python3); installed, the text make install made beside this file
+# (PREFIX/lib/ckpt/PROG.help).
+print_help() {
+	local here lib
+	here=$(dirname "$(readlink -f "$0")")
+	lib=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+	if [[ -f $here/../doc/mkman.py && -f $here/../doc/$PROG.1.txt ]]; then
+		command -v python3 >/dev/null ||
+			die "cannot print the help: no python3 to make it from doc/$PROG.1.txt (see that file)"
+		python3 "$here/../doc/mkman.py" text "$here/../doc/$PROG.1.txt"
+	elif [[ -f $lib/$PROG.help ]]; then
+		cat -- "$lib/$PROG.help"
+	else
+		die "cannot print the help: no $lib/$PROG.help (see man 1 $PROG)"
+	fi
+}

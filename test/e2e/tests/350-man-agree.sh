@@ -12,7 +12,9 @@
 #    documents for a lane not merged yet is listed in doc/pending-options:
 #    documented, not parsed (and the test fails once it is parsed);
 #  - a script of scripts/ with a page of its own: the options of its page,
-#    of its --help and of its parser (its case labels) are the same.
+#    of its --help and of its parser (its case labels, `-h | --help)`
+#    included) are the same; a script whose usage() is print_help prints
+#    exactly its page's text (doc/mkman.py text doc/NAME.1.txt).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 e2e_init
@@ -172,13 +174,28 @@ EOF
 	timeout 10 "$script" --help </dev/null 2>&1 |
 		grep -oE -- '(^|[^a-zA-Z0-9-])--?[a-zA-Z][a-zA-Z0-9-]*' |
 		grep -oE -- '--?[a-zA-Z][a-zA-Z0-9-]*' | sort -u >"$T/$name.help"
-	grep -oE -- '^\s*(-[a-zA-Z]\|)?--?[a-zA-Z][a-zA-Z0-9|-]*\)' "$script" |
+	# Case labels: `--opt)`, `-h | --help)`, `-v|--verbose)`.
+	grep -oE -- '^\s*--?[a-zA-Z][a-zA-Z0-9-]*(\s*\|\s*--?[a-zA-Z][a-zA-Z0-9-]*)*\)' "$script" |
 		grep -oE -- '--?[a-zA-Z][a-zA-Z0-9-]*' | sort -u >"$T/$name.parsed"
 	[[ -s $T/$name.man ]] || fail "$name: no option in its man page's OPTIONS"
 	diff "$T/$name.man" "$T/$name.help" >&2 ||
 		fail "$name: its man page (<) and its --help (>) name different options"
 	diff "$T/$name.man" "$T/$name.parsed" >&2 ||
 		fail "$name: its man page (<) and its parser's case labels (>) differ"
+	# A script that prints its help from its page (print_help of
+	# scripts/ckpt-jobs.sh) prints exactly the page's text.
+	if grep -qE '^usage\(\) \{.*print_help' "$script"; then
+		"$PYTHON" doc/mkman.py text "doc/$name.1.txt" >"$T/$name.want" ||
+			fail "doc/mkman.py text doc/$name.1.txt failed"
+		timeout 10 "$script" --help </dev/null >"$T/$name.got" 2>"$T/$name.err" ||
+			fail "$name --help failed: $(head -c 300 "$T/$name.err")"
+		diff "$T/$name.want" "$T/$name.got" >&2 ||
+			fail "$name --help (>) is not its page's text (<)"
+		[[ ! -s $T/$name.err ]] || fail "$name --help wrote on stderr: $(head -c 300 "$T/$name.err")"
+		log "$name: --help is its page's text ($(wc -l <"$T/$name.got") lines)"
+	else
+		log "$name: prints a help of its own (its options compared only)"
+	fi
 	log "$name: $(wc -l <"$T/$name.man") options agree"
 done
 log "man pages, --help and the parser agree"
