@@ -95,6 +95,9 @@ int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core);
 
 /* signals.c: sigactions, blocked mask, pending signals, sigaltstack */
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core);
+/* The same for @n processes at once (their calls overlap): infs[i]'s
+ * actions in cores[i]. Logs. */
+int sigactions_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n);
 int sigactions_restore_early(const TaskCoreEntry *core);
 int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th);
 /* Calls @fn for each signal queued to @tid (@shared: to its process), in
