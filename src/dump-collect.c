@@ -308,6 +308,8 @@ static int sigactions_ahead(struct dump *d)
 			     pr_errno(-EIO, "cannot read the signal actions of %d",
 				      procs[0]->tp->node.pid),
 			     sigactions_dump_each(infs, cores, n));
+	if (r >= 0 && n)
+		r = rlimits_dump_each(infs, cores, n);
 	for (size_t i = 0; i < n; i++) {
 		struct dump_proc *p = procs[i];
 
@@ -318,7 +320,7 @@ static int sigactions_ahead(struct dump *d)
 		p->sigactions_read = r >= 0;
 	}
 	if (r >= 0)
-		pr_debug("read the signal actions of %zu processes at once", n);
+		pr_debug("read the signal actions and limits of %zu processes at once", n);
 	return r;
 }
 

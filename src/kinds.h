@@ -51,6 +51,9 @@ int core_check(const TaskCoreEntry *core, int pid);
 
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
+/* The resource limits of @n processes at once: infs[i]'s in cores[i]
+ * (task_dump() reads them itself when they are not there yet). Logs. */
+int rlimits_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 /* The fields of the image that task.c restores, checked; logs. */
 int task_check(const TaskCoreEntry *core);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * 365-sigactions-tree: a root and NCHILD children, each with its own mix
- * of signal actions over all 64 signals (the dump reads them for all
- * processes at once): default actions given flags and a mask (glibc's
+ * of signal actions over all 64 signals and its own resource limits (the
+ * dump reads them for all processes at once): default actions given flags and a mask (glibc's
  * signal(SIG, SIG_DFL) sets SA_RESTART; sigaction() with SIG_DFL and
  * flags), ignored ones, handlers with flags and masks, and the two glibc
  * keeps for itself set by the raw syscall.
@@ -10,7 +10,8 @@
  * Usage: 365-sigactions-tree WORKDIR. Prints "TREE pids=P1 P2 ..." then
  * "READY pid=N" to stdout. Each process, when WORKDIR/go.G appears (G =
  * 1, 2, ...), writes the kernel's view of its 64 actions (raw
- * rt_sigaction: handler flags restorer mask, hex) to WORKDIR/sa.IDX.G
+ * rt_sigaction: handler flags restorer mask, hex) and its limits
+ * ("rlim RESOURCE cur max") to WORKDIR/sa.IDX.G
  * (IDX 0 is the root), written to a temporary name and renamed.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,9 +50,17 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* Process @idx's actions: each signal gets one of six kinds by (sig + idx). */
+/* Process @idx's actions: each signal gets one of six kinds by (sig + idx);
+ * and limits of its own. */
 static void set_actions(int idx)
 {
+	struct rlimit nofile, core = { 4096 * (rlim_t)idx, 1 << 20 };
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		die("getrlimit");
+	nofile.rlim_cur = 100 + idx;
+	if (setrlimit(RLIMIT_NOFILE, &nofile) < 0 || setrlimit(RLIMIT_CORE, &core) < 0)
+		die("setrlimit");
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction sa;
 
@@ -122,6 +132,15 @@ static int write_actions(const char *dir, int idx, int gen)
 			fprintf(f, "%d %llx %llx %llx %llx\n", sig, (unsigned long long)k.handler,
 				(unsigned long long)k.flags, (unsigned long long)k.restorer,
 				(unsigned long long)k.mask);
+	}
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit rl;
+
+		if (getrlimit(res, &rl) < 0)
+			fprintf(f, "rlim %d error %d\n", res, errno);
+		else
+			fprintf(f, "rlim %d %llx %llx\n", res, (unsigned long long)rl.rlim_cur,
+				(unsigned long long)rl.rlim_max);
 	}
 	if (fclose(f) != 0)
 		return -1;
