@@ -114,15 +114,21 @@ int infect_proc(struct dump_proc *p)
  * stack if it has room there (nothing to map, nothing left behind by a
  * ckpt killed before the unmap), else a page mapped in it.
  */
-int map_scratch(struct dump_proc *p)
+static int stack_scratch(struct dump_proc *p)
 {
 	struct tree_proc *tp = p->tp;
 	_cleanup_free_ uint64_t *sps = xmalloc(tp->nr_threads * sizeof(*sps));
 
 	for (size_t i = 1; i < tp->nr_threads; i++)
 		sps[i - 1] = tp->threads[i].regs.rsp;
-	if (seize_guarded() &&
-	    infect_stack_scratch(&p->inf, SCRATCH_LEN, sps, tp->nr_threads - 1) == 0)
+	if (!seize_guarded())
+		return -ENOTSUP;
+	return infect_stack_scratch(&p->inf, SCRATCH_LEN, sps, tp->nr_threads - 1);
+}
+
+int map_scratch(struct dump_proc *p)
+{
+	if (stack_scratch(p) == 0)
 		return 0;
 	return infect_map_scratch(&p->inf, SCRATCH_LEN);
 }
@@ -147,9 +153,11 @@ static int dump_infected(struct dump *d, struct dump_proc *p)
 	if (r >= 0)
 		r = membarrier_dump(&p->inf, &p->core);
 	if (r >= 0)
-		r = FAULT_OR(dump_sigactions,
-			     pr_errno(-EIO, "cannot read the signal actions of %d", pid),
-			     sigactions_dump(&p->inf, &p->core));
+		r = p->sigactions_read
+			    ? 0
+			    : FAULT_OR(dump_sigactions,
+				       pr_errno(-EIO, "cannot read the signal actions of %d", pid),
+				       sigactions_dump(&p->inf, &p->core));
 	if (r >= 0)
 		r = FAULT_OR(dump_itimers,
 			     pr_errno(-EIO, "cannot read the interval timers of %d", pid),
@@ -264,6 +272,58 @@ int dump_sem_undo(struct dump_proc *p, const IpcEntry *ie, int pass)
 	return r;
 }
 
+/*
+ * The signal actions of the processes whose calls are framed, with their
+ * scratch on their stacks (nothing mapped), read for all of them at once
+ * (infect_syscall_each): 62 calls a process, the bulk of its remote calls,
+ * whose waits for the processes to be scheduled then overlap. The others
+ * have theirs read in dump_infected(), one call after the other.
+ */
+static int sigactions_ahead(struct dump *d)
+{
+	_cleanup_free_ struct infect **infs = xmalloc(d->tree.nr * sizeof(*infs));
+	_cleanup_free_ TaskCoreEntry **cores = xmalloc(d->tree.nr * sizeof(*cores));
+	_cleanup_free_ struct dump_proc **procs = xmalloc(d->tree.nr * sizeof(*procs));
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
+		struct dump_proc *p = &d->procs[i];
+
+		if (d->tree.procs[i].node.zombie)
+			continue;
+		r = infect_proc(p);
+		if (r < 0 || !seize_guarded() || !p->inf.ret_gadget)
+			continue;
+		/* No room on its stack: one call after the other, later. */
+		if (stack_scratch(p) < 0)
+			continue;
+		infect_chain_begin(&p->inf);
+		procs[n] = p;
+		infs[n] = &p->inf;
+		cores[n++] = &p->core;
+	}
+	if (r >= 0 && n)
+		r = FAULT_OR(dump_sigactions,
+			     pr_errno(-EIO, "cannot read the signal actions of %d",
+				      procs[0]->tp->node.pid),
+			     sigactions_dump_each(infs, cores, n));
+	if (r >= 0 && n)
+		r = rlimits_dump_each(infs, cores, n);
+	for (size_t i = 0; i < n; i++) {
+		struct dump_proc *p = procs[i];
+
+		/* Home and parked, as between two steps of dump_infected(). */
+		if (infect_chain_end(&p->inf) < 0 && r >= 0)
+			r = pr_errno(-ESRCH, "cannot dump %d: it left its stop", p->tp->node.pid);
+		(void)infect_unmap_scratch(&p->inf); /* on its stack: nothing to undo */
+		p->sigactions_read = r >= 0;
+	}
+	if (r >= 0)
+		pr_debug("read the signal actions and limits of %zu processes at once", n);
+	return r;
+}
+
 int collect_all(struct dump *d)
 {
 	_cleanup_free_ int *pids = xmalloc(d->tree.nr * sizeof(int));
@@ -286,6 +346,8 @@ int collect_all(struct dump *d)
 		pids[i] = d->tree.procs[i].node.pid;
 	d->files.pids = pids;
 	d->files.nr_pids = d->tree.nr;
+	if (r >= 0 && !d->predump)
+		r = sigactions_ahead(d);
 	for (size_t i = 0; i < d->tree.nr && r >= 0; i++) {
 		if (interrupted())
 			r = -EINTR;

@@ -29,6 +29,7 @@ struct dump_proc {
 	struct page_runs runs; /* its pages to store, or in the parent */
 	struct pages_undo *undo; /* its pages, dropped once stored */
 	struct numa_read *numa; /* its mappings' policies, read meanwhile */
+	bool sigactions_read; /* by sigactions_ahead(), with the others' */
 };
 
 struct dump {

@@ -323,40 +323,55 @@ static int syscall_stop_of(int pid)
 #define SYSCALL_STOP_ENTRY 1
 #define SYSCALL_STOP_EXIT 2
 
-/* A framed call: run it to its syscall-exit stop. */
-static int finish_framed(struct infect *inf, struct user_regs_struct *regs)
+/*
+ * A framed call, one stop further: waits for the thread's next stop and
+ * handles it; *done once it is at the call's syscall-exit stop (@regs
+ * read there), else it is sent on to its next stop.
+ */
+static int framed_step(struct infect *inf, struct user_regs_struct *regs, bool *done)
 {
 	int status, r;
 
-	for (;;) {
-		r = ptrace_wait_stop(inf->pid, &status);
-		if (r < 0)
-			return r;
-		if ((status >> 16) != 0)
-			goto next; /* a ptrace event (clone) on the way */
-		r = WSTOPSIG(status) == (SIGTRAP | 0x80) ? syscall_stop_of(inf->pid) : 0;
-		if (r < 0)
-			return r;
-		if (r == SYSCALL_STOP_ENTRY)
-			goto next;
-		if (r != SYSCALL_STOP_EXIT) {
-			keep_signal(inf);
-			goto next;
-		}
-		if (ptrace(PTRACE_GETREGS, inf->pid, NULL, regs) < 0)
-			return -errno;
-		if (regs->rip != inf->ret_gadget + 2)
-			return -EFAULT; /* it went somewhere we did not send it */
-		if (!is_restart_errno((long)regs->rax))
-			return 0;
-		/* Interrupted by a signal before it did anything: its
-		 * delivery stop comes next (kept there), then the call again. */
-		if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->call) < 0)
-			return -errno;
-	next:
-		if (ptrace(PTRACE_SYSCALL, inf->pid, NULL, NULL) < 0)
-			return -errno;
+	*done = false;
+	r = ptrace_wait_stop(inf->pid, &status);
+	if (r < 0)
+		return r;
+	if ((status >> 16) != 0)
+		goto next; /* a ptrace event (clone) on the way */
+	r = WSTOPSIG(status) == (SIGTRAP | 0x80) ? syscall_stop_of(inf->pid) : 0;
+	if (r < 0)
+		return r;
+	if (r == SYSCALL_STOP_ENTRY)
+		goto next;
+	if (r != SYSCALL_STOP_EXIT) {
+		keep_signal(inf);
+		goto next;
 	}
+	if (ptrace(PTRACE_GETREGS, inf->pid, NULL, regs) < 0)
+		return -errno;
+	if (regs->rip != inf->ret_gadget + 2)
+		return -EFAULT; /* it went somewhere we did not send it */
+	if (!is_restart_errno((long)regs->rax)) {
+		*done = true;
+		return 0;
+	}
+	/* Interrupted by a signal before it did anything: its delivery
+	 * stop comes next (kept there), then the call again. */
+	if (ptrace(PTRACE_SETREGS, inf->pid, NULL, &inf->call) < 0)
+		return -errno;
+next:
+	return ptrace(PTRACE_SYSCALL, inf->pid, NULL, NULL) < 0 ? -errno : 0;
+}
+
+/* A framed call: run it to its syscall-exit stop. */
+static int finish_framed(struct infect *inf, struct user_regs_struct *regs)
+{
+	bool done = false;
+	int r = 0;
+
+	while (r >= 0 && !done)
+		r = framed_step(inf, regs, &done);
+	return r;
 }
 
 static int finish_stepped(struct infect *inf, struct user_regs_struct *regs)
@@ -401,15 +416,12 @@ static int go_home(struct infect *inf)
 	return park(inf);
 }
 
-int infect_finish(struct infect *inf, long *ret)
+/* After the call's last stop (@regs): where the thread waits next. */
+static int finish_tail(struct infect *inf, const struct user_regs_struct *regs, long *ret)
 {
-	struct user_regs_struct regs;
 	int r;
 
-	r = inf->framed ? finish_framed(inf, &regs) : finish_stepped(inf, &regs);
-	if (r < 0)
-		return r;
-	*ret = (long)regs.rax;
+	*ret = (long)regs->rax;
 	if (!seize_guarded())
 		return 0;
 	/* In a chain the thread waits here, rsp at its frame, for the next
@@ -423,6 +435,77 @@ int infect_finish(struct infect *inf, long *ret)
 	if (r < 0 || inf->framed)
 		return r;
 	return seize_guard(inf->pid, false);
+}
+
+int infect_finish(struct infect *inf, long *ret)
+{
+	struct user_regs_struct regs;
+	int r;
+
+	r = inf->framed ? finish_framed(inf, &regs) : finish_stepped(inf, &regs);
+	return r < 0 ? r : finish_tail(inf, &regs, ret);
+}
+
+/*
+ * Each call waits for its thread to be scheduled twice (the entry and the
+ * exit stops), which on a loaded machine is most of its cost: the threads
+ * of several processes run theirs at the same time, and the stops are
+ * taken in turns, each thread sent on as soon as its stop is seen.
+ */
+int infect_syscall_each(struct infect **infs, struct remote_call *calls, size_t n)
+{
+	_cleanup_free_ struct user_regs_struct *regs = xmalloc(n * sizeof(*regs));
+	_cleanup_free_ bool *done = xzalloc(n * sizeof(*done));
+	_cleanup_free_ bool *failed = xzalloc(n * sizeof(*failed));
+	size_t started = 0, left;
+	int r = 0;
+
+	for (; started < n; started++) {
+		struct remote_call *c = &calls[started];
+
+		r = FAULT_OR(remote_call, -ESRCH,
+			     infect_start(infs[started], c->nr, c->a[0], c->a[1], c->a[2], c->a[3],
+					  c->a[4], c->a[5]));
+		if (r < 0)
+			break;
+		/* Not framed (no way home): one at a time, as ever. */
+		if (!infs[started]->framed) {
+			r = finish_stepped(infs[started], &regs[started]);
+			if (r >= 0)
+				r = finish_tail(infs[started], &regs[started], &c->ret);
+			done[started] = true;
+			if (r < 0)
+				break;
+		}
+	}
+	/* Every call started runs to its end, even after a failure. */
+	for (left = started; left;) {
+		left = 0;
+		for (size_t i = 0; i < started; i++) {
+			int e;
+
+			if (done[i])
+				continue;
+			e = framed_step(infs[i], &regs[i], &done[i]);
+			if (e < 0) {
+				/* Lost: not sent home (as infect_finish()). */
+				done[i] = true;
+				failed[i] = true;
+				r = r < 0 ? r : e;
+				continue;
+			}
+			left += !done[i];
+		}
+	}
+	for (size_t i = 0; i < started; i++) {
+		int e;
+
+		if (!infs[i]->framed || failed[i])
+			continue;
+		e = finish_tail(infs[i], &regs[i], &calls[i].ret);
+		r = r < 0 ? r : e;
+	}
+	return r;
 }
 
 void infect_chain_begin(struct infect *inf)

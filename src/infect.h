@@ -104,6 +104,13 @@ struct remote_call {
 };
 
 /*
+ * One call in each of @n tasks (of different processes) at the same time:
+ * calls[i] in infs[i]. All started run to their end; 0 or the first
+ * -errno of the ptrace layer (the calls' own results in calls[i].ret).
+ */
+int infect_syscall_each(struct infect **infs, struct remote_call *calls, size_t n);
+
+/*
  * Run @n calls in the task, in order, stopping at the first that fails
  * (ret in [-4095, -1]); *ret_failed is its index, or @n. With a batch loop
  * in the task (batch_ip, the restore trampoline's: infect_batch_code) they

@@ -51,6 +51,9 @@ int core_check(const TaskCoreEntry *core, int pid);
 
 /* task.c: ids, comm, personality, umask, cwd, root, rlimits, misc */
 int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core);
+/* The resource limits of @n processes at once: infs[i]'s in cores[i]
+ * (task_dump() reads them itself when they are not there yet). Logs. */
+int rlimits_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n);
 int task_restore_early(const TaskCoreEntry *core, const struct trust *t);
 /* The fields of the image that task.c restores, checked; logs. */
 int task_check(const TaskCoreEntry *core);
@@ -95,6 +98,9 @@ int creds_restore_last(struct infect *main_inf, const TaskCoreEntry *core);
 
 /* signals.c: sigactions, blocked mask, pending signals, sigaltstack */
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core);
+/* The same for @n processes at once (their calls overlap): infs[i]'s
+ * actions in cores[i]. Logs. */
+int sigactions_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n);
 int sigactions_restore_early(const TaskCoreEntry *core);
 int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEntry *th);
 /* Calls @fn for each signal queued to @tid (@shared: to its process), in

@@ -30,36 +30,72 @@ struct ksigaction {
 	uint64_t mask;
 };
 
+/* Only actions other than the default go in the images. */
+static void sigaction_keep(TaskCoreEntry *core, int sig, const struct ksigaction *ka)
+{
+	SigactionEntry *e;
+
+	if (ka->handler == (uint64_t)SIG_DFL && !ka->flags && !ka->mask)
+		return;
+	e = xmalloc(sizeof(*e));
+	sigaction_entry__init(e);
+	e->sig = sig;
+	e->handler = ka->handler;
+	e->flags = ka->flags;
+	e->restorer = ka->restorer;
+	e->mask = ka->mask;
+	core->sigactions[core->n_sigactions++] = e;
+}
+
+/*
+ * Every action is asked for (rt_sigaction), the default ones too: /proc
+ * shows which signals are caught or ignored, not the flags and mask a
+ * default action may have (glibc's signal(SIG, SIG_DFL) sets SA_RESTART).
+ */
 int sigactions_dump(struct infect *inf, TaskCoreEntry *core)
 {
-	core->sigactions = xmalloc(NSIG_KERNEL * sizeof(*core->sigactions));
+	return sigactions_dump_each(&inf, &core, 1);
+}
+
+int sigactions_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n)
+{
+	_cleanup_free_ struct remote_call *calls = xmalloc(n * sizeof(*calls));
+
+	for (size_t i = 0; i < n; i++) {
+		cores[i]->sigactions = xmalloc(NSIG_KERNEL * sizeof(*cores[i]->sigactions));
+		cores[i]->n_sigactions = 0;
+	}
 	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
-		struct ksigaction ka;
-		SigactionEntry *e;
-		long ret;
 		int r;
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		r = infect_syscall6(inf, SYS_rt_sigaction, &ret, sig, 0, inf->scratch, SIGSET_SIZE,
-				    0, 0);
-		if (r == 0 && ret < 0)
-			r = (int)ret;
-		if (r == 0)
-			r = remote_read(inf->pid, inf->scratch, &ka, sizeof(ka));
-		if (r < 0)
+		for (size_t i = 0; i < n; i++)
+			calls[i] = (struct remote_call){
+				SYS_rt_sigaction, { sig, 0, (long)infs[i]->scratch, SIGSET_SIZE }
+			};
+		r = infect_syscall_each(infs, calls, n);
+		if (r < 0 && n == 1)
 			return pr_errno(r, "cannot read the action of signal %d of %d", sig,
-					inf->pid);
-		if (ka.handler == (uint64_t)SIG_DFL && !ka.flags && !ka.mask)
-			continue;
-		e = xmalloc(sizeof(*e));
-		sigaction_entry__init(e);
-		e->sig = sig;
-		e->handler = ka.handler;
-		e->flags = ka.flags;
-		e->restorer = ka.restorer;
-		e->mask = ka.mask;
-		core->sigactions[core->n_sigactions++] = e;
+					infs[0]->pid);
+		if (r < 0)
+			return pr_errno(
+				r, "cannot read the action of signal %d of the tree's processes",
+				sig);
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			struct ksigaction ka;
+
+			r = calls[i].ret < 0 ? (int)calls[i].ret : 0;
+			if (r == 0)
+				r = remote_read(infs[i]->pid, infs[i]->scratch, &ka, sizeof(ka));
+			if (r == 0)
+				sigaction_keep(cores[i], sig, &ka);
+			else
+				pr_errno(r, "cannot read the action of signal %d of %d", sig,
+					 infs[i]->pid);
+		}
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

@@ -125,28 +125,44 @@ static int umask_dump(int pid, TaskCoreEntry *core)
 }
 
 /* The task tells its own limits: prlimit(2) on another uid's process
- * needs CAP_SYS_RESOURCE, which root may lack (see DESIGN). */
-static int rlimits_dump(struct infect *inf, TaskCoreEntry *core)
+ * needs CAP_SYS_RESOURCE, which root may lack (see DESIGN). Several
+ * processes at once: their calls overlap (infect_syscall_each). */
+int rlimits_dump_each(struct infect **infs, TaskCoreEntry **cores, size_t n)
 {
-	core->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*core->rlimits));
+	_cleanup_free_ struct remote_call *calls = xmalloc(n * sizeof(*calls));
+
+	for (size_t i = 0; i < n; i++) {
+		cores[i]->rlimits = xmalloc(RLIM_NLIMITS * sizeof(*cores[i]->rlimits));
+		cores[i]->n_rlimits = 0;
+	}
 	for (int res = 0; res < RLIM_NLIMITS; res++) {
-		struct rlimit rl;
-		RlimitEntry *e;
-		long ret;
 		int r;
 
-		r = infect_syscall6(inf, SYS_prlimit64, &ret, 0, res, 0, inf->scratch, 0, 0);
-		if (r == 0 && ret == 0)
-			r = remote_read(inf->pid, inf->scratch, &rl, sizeof(rl));
-		if (r < 0 || ret < 0)
-			return pr_errno(r < 0 ? r : (int)ret, "cannot read rlimit %d of %d", res,
-					inf->pid);
-		e = xmalloc(sizeof(*e));
-		rlimit_entry__init(e);
-		e->resource = res;
-		e->cur = rl.rlim_cur;
-		e->max = rl.rlim_max;
-		core->rlimits[core->n_rlimits++] = e;
+		for (size_t i = 0; i < n; i++)
+			calls[i] = (struct remote_call){ SYS_prlimit64,
+							 { 0, res, 0, (long)infs[i]->scratch } };
+		r = infect_syscall_each(infs, calls, n);
+		if (r < 0 && n == 1)
+			return pr_errno(r, "cannot read rlimit %d of %d", res, infs[0]->pid);
+		if (r < 0)
+			return pr_errno(r, "cannot read rlimit %d of the tree's processes", res);
+		for (size_t i = 0; i < n; i++) {
+			struct rlimit rl;
+			RlimitEntry *e;
+
+			r = calls[i].ret < 0 ? (int)calls[i].ret : 0;
+			if (r == 0)
+				r = remote_read(infs[i]->pid, infs[i]->scratch, &rl, sizeof(rl));
+			if (r < 0)
+				return pr_errno(r, "cannot read rlimit %d of %d", res,
+						infs[i]->pid);
+			e = xmalloc(sizeof(*e));
+			rlimit_entry__init(e);
+			e->resource = res;
+			e->cur = rl.rlim_cur;
+			e->max = rl.rlim_max;
+			cores[i]->rlimits[cores[i]->n_rlimits++] = e;
+		}
 	}
 	return 0;
 }
@@ -228,7 +244,8 @@ int task_dump(struct seized_task *t, struct infect *inf, TaskCoreEntry *core)
 	r = umask_dump(t->pid, core);
 	if (r < 0)
 		return r;
-	r = rlimits_dump(inf, core);
+	/* Read already with the other processes' (dump-collect.c)? */
+	r = core->rlimits ? 0 : rlimits_dump_each(&inf, &core, 1);
 	if (r < 0)
 		return r;
 	return prctl_dump(inf, core);
