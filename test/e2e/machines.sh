@@ -120,7 +120,14 @@ mach_ssh() {
 }
 
 # mach_tmp_listing X: what machine X's own /tmp holds (one path a line).
-mach_tmp_listing() { mach_run "$1" find /tmp -mindepth 1 -printf '%p\n'; }
+mach_tmp_listing() {
+	if [[ -n $MACH_SHARED_TMP ]]; then
+		mach_run "$1" find /tmp -mindepth 1 -path "$MACH_SHARED_TMP" -prune -o -printf '%p\n' |
+			grep -Fxv -e "${MACH_SHARED_TMP%/*}" || true
+	else
+		mach_run "$1" find /tmp -mindepth 1 -printf '%p\n'
+	fi
+}
 
 mach_sshd_up() { mach_ssh "$1" true 2>/dev/null; }
 
@@ -162,15 +169,31 @@ machine_new() {
 	EOF
 	# sshd, pid 1 of the machine's pid namespace, holds its namespaces:
 	# the mount namespace private, with its own /proc and a tmpfs on /tmp.
+	# A source tree under /tmp (a clone there, as CI may make) would be
+	# hidden by that tmpfs: it is bound back at its path (through an fd
+	# opened before the tmpfs covers it), as shared storage.
 	spawn "$d" nsenter --net="/run/netns/$ns" -- unshare --mount --pid --fork --mount-proc \
 		--propagation private -- \
-		sh -c 'mount -t tmpfs -o mode=1777,size=8g "ckpt-e2e-tmp-$1" /tmp &&
-			exec /usr/sbin/sshd -D -e -f "$2"' sh "$x" "$conf"
+		sh -c 'if [ -n "$3" ]; then exec 9<"$3" || exit 1; fi &&
+			mount -t tmpfs -o mode=1777,size=8g "ckpt-e2e-tmp-$1" /tmp &&
+			if [ -n "$3" ]; then mkdir -p "$3" && mount --bind /proc/self/fd/9 "$3" &&
+				exec 9<&-; fi &&
+			exec /usr/sbin/sshd -D -e -f "$2"' sh "$x" "$conf" "$MACH_SHARED_TMP"
 	wait_for 10 "the pid 1 of machine $x" first_child_of "$TARGET_PID" ||
 		fail "machine $x did not start: $(tail -n 3 "$d/err")"
 	MACH_PID[$x]=$FIRST_CHILD
 	track_pid "$FIRST_CHILD"
 }
+
+# The top directory under /tmp that holds this source tree, if it is
+# there: bound into each machine's own /tmp (see machine_start).
+MACH_SHARED_TMP=
+mach_src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+if [[ $mach_src == /tmp/?* ]]; then
+	mach_src=${mach_src#/tmp/}
+	MACH_SHARED_TMP=/tmp/${mach_src%%/*}
+fi
+unset mach_src
 
 # first_child_of PID: sets FIRST_CHILD to a child of PID, if it has one.
 first_child_of() {
