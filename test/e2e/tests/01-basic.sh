@@ -4,6 +4,8 @@
 # --detach, SIGUSR1 again, self-check, the sequence goes on with no gap.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/roundtrip.sh
+. "$(dirname "$0")/../roundtrip.sh"
 e2e_init
 
 basic_roundtrip 01-basic

@@ -12,6 +12,7 @@ w=$T/w
 start_python "$w" bigdata.py
 pid=$TARGET_PID
 send_usr1 "$pid" "$w" 1
+# shellcheck disable=SC2154 # set by new_tmp
 dump_and_reap "$pid" "$shm/images"
 restore_detached "$shm/images" "$pid"
 self_check "$pid" "$w" 60

@@ -16,6 +16,8 @@
 # at dump, the process left running untouched.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}

@@ -7,6 +7,8 @@
 # TID and TLS, the waitee joined and the counter invariant intact.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/roundtrip.sh
+. "$(dirname "$0")/../roundtrip.sh"
 e2e_init
 
 pthreads_roundtrip

@@ -4,6 +4,8 @@
 # thread waits in poll() with a timeout on another pipe.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/roundtrip.sh
+. "$(dirname "$0")/../roundtrip.sh"
 e2e_init
 
 pthreads_roundtrip fds

@@ -18,6 +18,7 @@ pages_size() { stat -c %s "$1"/pages-*.img; }
 w=$T/w
 start_python "$w" bigdata.py
 pid=$TARGET_PID
+# shellcheck disable=SC2154 # set by new_tmp
 ck_ok dump --pid "$pid" --images "$shm/plain" --leave-running
 self_check "$pid" "$w" 60
 dump_and_reap_with() { # PID IMAGES ARGS...

@@ -7,6 +7,8 @@
 # each count and mode back, and the child still shares the counter.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 w=$T/w

@@ -8,6 +8,8 @@
 # on its own fd numbers (the child's too) behave as before the dump.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 w=$T/w

@@ -12,6 +12,8 @@
 # (the target may not run for a while on a loaded machine: E2E_LOAD).
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 # True once $2 ms have passed since the time $1 (now_us).

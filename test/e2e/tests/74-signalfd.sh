@@ -8,6 +8,8 @@
 # SIGRTMIN+3 twice (real-time signals queue), and SIGPWR.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 # Bit of signal $2 in the pending set (ShdPnd) of $1.

@@ -10,11 +10,14 @@
 # on tmpfs, each under its old wd.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 w=$T/w
 img=$T/images
 new_tmp shm /dev/shm
+# shellcheck disable=SC2154 # set by new_tmp
 start_target "$w" 75-inotify "$shm"
 pid=$TARGET_PID
 self_check "$pid" "$w"

@@ -7,6 +7,8 @@
 # output is then exactly FILE, nothing lost, nothing twice.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/anon.sh
+. "$(dirname "$0")/../anon.sh"
 e2e_init
 
 tail_bin=$(command -v tail) || skip "no tail"
