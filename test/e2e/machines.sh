@@ -171,12 +171,15 @@ machine_new() {
 	# the mount namespace private, with its own /proc and a tmpfs on /tmp.
 	# A source tree under /tmp (a clone there, as CI may make) would be
 	# hidden by that tmpfs: it is bound back at its path (through an fd
-	# opened before the tmpfs covers it), as shared storage.
+	# opened before the tmpfs covers it; --no-canonicalize, or mount(8)
+	# resolves /proc/self/fd/9 to the path, now the empty directory), as
+	# shared storage.
 	spawn "$d" nsenter --net="/run/netns/$ns" -- unshare --mount --pid --fork --mount-proc \
 		--propagation private -- \
 		sh -c 'if [ -n "$3" ]; then exec 9<"$3" || exit 1; fi &&
 			mount -t tmpfs -o mode=1777,size=8g "ckpt-e2e-tmp-$1" /tmp &&
-			if [ -n "$3" ]; then mkdir -p "$3" && mount --bind /proc/self/fd/9 "$3" &&
+			if [ -n "$3" ]; then mkdir -p "$3" &&
+				mount --no-canonicalize --bind /proc/self/fd/9 "$3" &&
 				exec 9<&-; fi &&
 			exec /usr/sbin/sshd -D -e -f "$2"' sh "$x" "$conf" "$MACH_SHARED_TMP"
 	wait_for 10 "the pid 1 of machine $x" first_child_of "$TARGET_PID" ||
