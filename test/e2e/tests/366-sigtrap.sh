@@ -21,7 +21,7 @@ answered() { [[ -e $1/ans.$2 ]]; }
 ask() {
 	touch "$1/go.$2"
 	wait_for 20 "the target to answer ($2)" answered "$1" "$2" ||
-		fail "answer $2 missing: $(ls "$1"; cat "$1/out")"
+		fail "answer $2 missing (a SIGTRAP of its own kills it if its action is lost): $(describe_pid "$pid")"
 }
 
 # same_state W GEN WHAT: answer GEN's action and masks are answer 1's.
