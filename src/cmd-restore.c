@@ -422,6 +422,11 @@ static int restore_run(struct restore *rs, const struct options *o)
 		r = cgroup_join_threads(rs);
 	if (r >= 0)
 		r = restore_files_last(rs);
+	/* After the last remote call that steps a process (see sigtrap.c). */
+	if (r >= 0)
+		r = FAULT_OR(restore_sigtrap_last,
+			     pr_errno(-ESRCH, "cannot restore: cannot set the SIGTRAP actions"),
+			     sigtrap_restore_last(rs));
 	if (r >= 0)
 		r = ns_ready_all(rs);
 	if (r >= 0)

@@ -160,6 +160,7 @@
 	X(restore_files_last, "R")         \
 	X(restore_pidfds, "R")             \
 	X(restore_procfiles, "R")          \
+	X(restore_sigtrap_last, "R")       \
 	X(restore_pidfile, "R")            \
 	X(restore_let_go, "R")             \
 	X(restore_mq_notify, "r")          \

@@ -109,6 +109,9 @@ int signals_dump_thread(struct seized_task *t, struct infect *inf, ThreadCoreEnt
 int signals_peek(int tid, bool shared, int (*fn)(const siginfo_t *si, void *arg), void *arg);
 int signals_restore_thread_late(struct infect *inf, const ThreadCoreEntry *th);
 int sigmask_restore(int tid, const ThreadCoreEntry *th);
+/* sigtrap.c: SIGTRAP's action and the masks, after the last trap. */
+struct restore;
+int sigtrap_restore_last(struct restore *rs);
 int shared_pending_restore_late(struct infect *inf, const TaskCoreEntry *core);
 int shared_pending_dump(int pid, TaskCoreEntry *core);
 int signals_requeue_stolen(struct infect *inf, struct seized_task *t);

@@ -115,6 +115,9 @@ int sigactions_restore_early(const TaskCoreEntry *core)
 		const SigactionEntry *e = core->sigactions[i];
 		struct ksigaction ka = { e->handler, e->flags, e->restorer, e->mask };
 
+		/* Set last, once ckpt's traps are over (sigtrap.c). */
+		if (e->sig == SIGTRAP)
+			continue;
 		if (syscall(SYS_rt_sigaction, e->sig, &ka, NULL, SIGSET_SIZE) < 0)
 			return pr_errno(-errno, "cannot set the action of signal %u", e->sig);
 	}

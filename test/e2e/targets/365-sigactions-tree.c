@@ -64,11 +64,7 @@ static void set_actions(int idx)
 	for (int sig = 1; sig <= 64; sig++) {
 		struct sigaction sa;
 
-		/* SIGTRAP: a restore loses a handler or SIG_IGN of it (its
-		 * steps' traps, forced while it is blocked, reset it: the
-		 * kernel's force_sig_info_to_task): a known bug, not this
-		 * test's. */
-		if (sig == SIGKILL || sig == SIGSTOP || sig == SIGTRAP)
+		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		if (sig == 32 || sig == 33) {
 			/* glibc refuses these: the raw call, default with flags. */
