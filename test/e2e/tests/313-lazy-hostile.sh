@@ -10,25 +10,12 @@
 # the background, kills the process and leaves.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/lazy.sh
+. "$E2E_DIR/lazy.sh"
 e2e_init
 
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
 [[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
-
-lazy_daemon() {
-	local p fd
-	for p in /proc/[0-9]*; do
-		[[ $(cat "$p/comm" 2>/dev/null) == ckpt-lazy ]] || continue
-		for fd in "$p"/fd/*; do
-			[[ $(readlink "$fd" 2>/dev/null) == "$1"/* ]] && {
-				printf '%s\n' "${p#/proc/}"
-				return 0
-			}
-		done
-	done
-	return 1
-}
-no_daemon() { ! lazy_daemon "$1" >/dev/null; }
 
 w=$T/w
 start_target "$w" 310-lazy 32 2

@@ -14,24 +14,12 @@
 #     never reads a wrong page.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/lazy.sh
+. "$E2E_DIR/lazy.sh"
 e2e_init
 
-FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
-[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
+lazy_fault_build
 need_python
-
-# server_of SRC: the serve-pages process for SRC.
-server_of() {
-	local p
-	for p in /proc/[0-9]*; do
-		[[ $(tr '\0' ' ' 2>/dev/null <"$p/cmdline") == *"serve-pages --images $1"* ]] || continue
-		[[ $(cat "$p/comm" 2>/dev/null) == sh ]] && continue
-		printf '%s\n' "${p#/proc/}"
-		return 0
-	done
-	return 1
-}
-no_server() { ! server_of "$1" >/dev/null; }
 
 w=$T/w
 start_target "$w" 310-lazy 64 2

@@ -11,25 +11,11 @@
 # daemon ends with the tree.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/lazy.sh
+. "$E2E_DIR/lazy.sh"
 e2e_init
 
-FCKPT=${CKPT_FAULT_BIN:-$PWD/build-fault/ckpt}
-[[ -x $FCKPT ]] || fail "no fault-injection build at $FCKPT (make FAULT=1 B=build-fault build-fault/ckpt)"
-
-lazy_daemon() {
-	local p fd
-	for p in /proc/[0-9]*; do
-		[[ $(cat "$p/comm" 2>/dev/null) == ckpt-lazy ]] || continue
-		for fd in "$p"/fd/*; do
-			[[ $(readlink "$fd" 2>/dev/null) == "$1"/* ]] && {
-				printf '%s\n' "${p#/proc/}"
-				return 0
-			}
-		done
-	done
-	return 1
-}
-no_daemon() { ! lazy_daemon "$1" >/dev/null; }
+lazy_fault_build
 
 for t in 50-pthreads 53-fork-ring 58-many-procs 40-sandbox; do
 	w=$T/w-$t

@@ -10,35 +10,9 @@
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
 . "$E2E_DIR/stream.sh"
+# shellcheck source=test/e2e/lazy.sh
+. "$E2E_DIR/lazy.sh"
 e2e_init
-
-# daemon_of PID: the page daemon serving PID (it holds its page image).
-daemon_of() {
-	local p fd
-	for p in /proc/[0-9]*; do
-		[[ $(cat "$p/comm" 2>/dev/null) == ckpt-lazy ]] || continue
-		for fd in "$p"/fd/*; do
-			[[ $(readlink "$fd" 2>/dev/null) == *"/pages-$1.img"* ]] && {
-				printf '%s\n' "${p#/proc/}"
-				return 0
-			}
-		done
-	done
-	return 1
-}
-no_daemon_of() { ! daemon_of "$1" >/dev/null; }
-# server_of SRC: the serve-pages process for SRC.
-server_of() {
-	local p
-	for p in /proc/[0-9]*; do
-		[[ $(tr '\0' ' ' 2>/dev/null <"$p/cmdline") == *"serve-pages --images $1"* ]] || continue
-		[[ $(cat "$p/comm" 2>/dev/null) == sh ]] && continue
-		printf '%s\n' "${p#/proc/}"
-		return 0
-	done
-	return 1
-}
-no_server() { ! server_of "$1" >/dev/null; }
 
 w=$T/w
 start_target "$w" 310-lazy 64 2
