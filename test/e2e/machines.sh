@@ -279,6 +279,22 @@ mach_start() {
 	log "job in machine $x: PID $JOB_INNER there, $JOB_PID here"
 }
 
+# migrate_job ARGS...: the migration tests' job, build/targets/330-migrate
+# ARGS... started in machine a with its work dir w=$SH/w (SH a new dir in
+# /dev/shm, shared by both machines), asked once to work (SIGUSR1) and
+# checked. Sets SH, w, pid (its host PID), inner (its PID in a) and
+# kidlist (its children's PIDs there, comma separated, from its KIDS line).
+migrate_job() {
+	new_tmp SH /dev/shm
+	w=$SH/w
+	mach_start a "$w" 330-migrate "$@"
+	pid=$JOB_PID inner=$JOB_INNER
+	# shellcheck disable=SC2034 # used by the tests
+	kidlist=$(sed -n 's/^KIDS pids=//p' "$w/out")
+	send_usr1 "$pid" "$w" 1
+	self_check "$pid" "$w"
+}
+
 # in_mach_of PID: which machine (a or b) process PID (a host PID) is on,
 # by its pid namespace, or "host".
 in_mach_of() {

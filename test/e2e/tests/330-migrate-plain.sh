@@ -16,13 +16,8 @@
 e2e_init
 machines_up
 
-new_tmp SH /dev/shm
-w=$SH/w
-mach_start a "$w" 330-migrate mib=64 kids=2
-pid=$JOB_PID inner=$JOB_INNER
-kidlist=$(sed -n 's/^KIDS pids=//p' "$w/out")
+migrate_job mib=64 kids=2
 [[ $kidlist =~ ^[0-9]+,[0-9]+$ ]] || fail "no KIDS line: $(head -c 200 "$w/out")"
-send_usr1 "$pid" "$w" 1
 send_usr1 "$pid" "$w" 2
 self_check "$pid" "$w"
 [[ $(check_value kids) == 2 ]] || fail "the job has $(check_value kids) children, want 2"

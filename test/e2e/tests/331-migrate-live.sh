@@ -17,13 +17,7 @@
 e2e_init
 machines_up
 
-new_tmp SH /dev/shm
-w=$SH/w
-mach_start a "$w" 330-migrate mib=128 pct=5 kids=2
-pid=$JOB_PID inner=$JOB_INNER
-kidlist=$(sed -n 's/^KIDS pids=//p' "$w/out")
-send_usr1 "$pid" "$w" 1
-self_check "$pid" "$w"
+migrate_job mib=128 pct=5 kids=2
 wr0=$(check_value writes)
 ((wr0 > 0)) || fail "the job wrote no page yet"
 

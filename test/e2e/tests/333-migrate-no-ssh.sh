@@ -13,12 +13,7 @@
 e2e_init
 machines_up
 
-new_tmp SH /dev/shm
-w=$SH/w
-mach_start a "$w" 330-migrate mib=16 pct=5 kids=1
-pid=$JOB_PID inner=$JOB_INNER
-send_usr1 "$pid" "$w" 1
-self_check "$pid" "$w"
+migrate_job mib=16 pct=5 kids=1
 
 ssh-keygen -q -t ed25519 -N '' -f "$SH/stranger" || fail "cannot make a key"
 bad_opts=${MACH_SSH_OPTS//$MACH_DIR\/id /$SH/stranger }

@@ -16,14 +16,8 @@
 e2e_init
 machines_up
 
-new_tmp SH /dev/shm
-w=$SH/w
 mach_run a sh -c 'printf "only on a\n" >/tmp/mapped-on-a' || fail "cannot write a's /tmp"
-mach_start a "$w" 330-migrate mib=32 pct=5 kids=1 map=/tmp/mapped-on-a
-pid=$JOB_PID inner=$JOB_INNER
-kid=$(sed -n 's/^KIDS pids=//p' "$w/out")
-send_usr1 "$pid" "$w" 1
-self_check "$pid" "$w"
+migrate_job mib=32 pct=5 kids=1 map=/tmp/mapped-on-a
 
 usr1=1
 for mode in plain live; do
@@ -36,7 +30,7 @@ for mode in plain live; do
 	assert_still_fine "$pid" "$w" "$usr1"
 	usr1=$((usr1 + 1))
 	gone_from b "$inner"
-	gone_from b "$kid"
+	gone_from b "$kidlist"
 	assert_tmp_empty b
 	[[ $(mach_tmp_listing a) == /tmp/mapped-on-a ]] ||
 		fail "a's /tmp holds $(mach_tmp_listing a | tr '\n' ' ')"

@@ -13,12 +13,7 @@
 e2e_init
 machines_up
 
-new_tmp SH /dev/shm
-w=$SH/w
-mach_start a "$w" 330-migrate mib=64 pct=5 kids=1
-pid=$JOB_PID inner=$JOB_INNER
-send_usr1 "$pid" "$w" 1
-self_check "$pid" "$w"
+migrate_job mib=64 pct=5 kids=1
 
 round_on_b() { mach_run b sh -c 'ls -d /tmp/ckpt-migrate.*/meta/1' >/dev/null 2>&1; }
 no_ssh_on_a() { ! mach_run a pgrep -x ssh >/dev/null; }
