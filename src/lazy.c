@@ -10,6 +10,7 @@
 #include "lazy-proto.h"
 #include "mm.h"
 #include "proc.h"
+#include "track.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -173,37 +174,10 @@ void lazy_detach(struct lazy *lz)
  */
 static int uffd_make(struct infect *inf, int *ret_uffd)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP |
-			    UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP,
-	};
-	int tgid = inf->tgid ? inf->tgid : inf->pid;
-	long remote, ret;
-	int uffd, r;
+	uint64_t features = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP |
+			    UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP;
 
-	r = FAULT_OR(lazy_uffd, -EMFILE,
-		     infect_syscall3(inf, SYS_userfaultfd, &remote, O_CLOEXEC | O_NONBLOCK, 0, 0));
-	if (r < 0)
-		return r;
-	if (remote < 0)
-		return (int)remote;
-	uffd = fd_borrow(tgid, (int)remote);
-	/* Closed in the process at once: it must never see it. */
-	r = infect_syscall3(inf, SYS_close, &ret, remote, 0, 0);
-	if (uffd < 0)
-		return uffd;
-	if (r < 0 || ret < 0) {
-		close(uffd);
-		return r < 0 ? r : (int)ret;
-	}
-	if (ioctl(uffd, UFFDIO_API, &api) < 0) {
-		r = -errno;
-		close(uffd);
-		return r;
-	}
-	*ret_uffd = uffd;
-	return 0;
+	return FAULT_OR(lazy_uffd, -EMFILE, uffd_in_process(inf, features, ret_uffd));
 }
 
 /* Whole VMAs: registering part of one would split it (a line more in

@@ -39,12 +39,9 @@ void ranges_release(struct ranges *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-int track_create(struct infect *inf, int *ret_uffd)
+int uffd_in_process(struct infect *inf, uint64_t features, int *ret_uffd)
 {
-	struct uffdio_api api = {
-		.api = UFFD_API,
-		.features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED,
-	};
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int tgid = inf->tgid ? inf->tgid : inf->pid;
 	long remote, ret;
 	int uffd, r;
@@ -55,6 +52,7 @@ int track_create(struct infect *inf, int *ret_uffd)
 	if (remote < 0)
 		return (int)remote;
 	uffd = fd_borrow(tgid, (int)remote);
+	/* Closed in the process at once: it must never see it. */
 	r = infect_syscall3(inf, SYS_close, &ret, remote, 0, 0);
 	if (uffd < 0)
 		return uffd;
@@ -69,6 +67,11 @@ int track_create(struct infect *inf, int *ret_uffd)
 	}
 	*ret_uffd = uffd;
 	return 0;
+}
+
+int track_create(struct infect *inf, int *ret_uffd)
+{
+	return uffd_in_process(inf, UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED, ret_uffd);
 }
 
 bool vma_is_tracked(const VmaEntry *v)

@@ -84,6 +84,11 @@ void own_ranges_release(struct own_ranges *rs);
 int pages_own(int pagemap_fd, uint64_t start, uint64_t end, bool anon, bool tracked,
 	      struct own_ranges *ret);
 
+/* The stopped process of @inf makes a userfaultfd with the UFFDIO_API
+ * @features; it becomes ours (*ret_uffd) and is gone from the process
+ * (restore --lazy's as well as the tracking's). */
+int uffd_in_process(struct infect *inf, uint64_t features, int *ret_uffd);
+
 /* The stopped process of @inf makes a userfaultfd with asynchronous write
  * protection; it becomes ours (*ret_uffd) and is gone from the process. */
 int track_create(struct infect *inf, int *ret_uffd);
