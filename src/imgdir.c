@@ -71,18 +71,20 @@ static bool tmp_is_stale(const char *name, const char *prefix)
 	return now != start;
 }
 
-/* Empty and remove directory @name of @parentfd, if it is ours (made by
- * ckpt as euid, 0700): through its fd, never following a symlink. */
-static void remove_tmp(int parentfd, const char *name)
+/* Also the stream's stages (stream-stage.c): see imgdir.h. */
+void imgdir_remove_ours(int parentfd, const char *name, int depth, ino_t ino)
 {
 	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *dir = NULL;
 	struct dirent *de;
 	struct stat st;
+	DIR *dir;
 
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700) {
+	/* @ino (when not 0): the very directory made, not a later one that
+	 * took its name once it was gone. */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700 ||
+	    (ino && st.st_ino != ino)) {
 		close(fd);
 		return;
 	}
@@ -91,9 +93,14 @@ static void remove_tmp(int parentfd, const char *name)
 		close(fd);
 		return;
 	}
-	while ((de = readdir(dir)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR && depth > 0)
+			imgdir_remove_ours(fd, de->d_name, depth - 1, 0);
+		else
 			(void)unlinkat(fd, de->d_name, 0);
+	}
 	closedir(dir);
 	(void)unlinkat(parentfd, name, AT_REMOVEDIR);
 }
@@ -115,7 +122,7 @@ static void remove_stale(struct imgdir *d)
 	while ((de = readdir(dir)))
 		if (de->d_type == DT_DIR && tmp_is_stale(de->d_name, prefix)) {
 			pr_debug("removing '%s', left by a dump that was killed", de->d_name);
-			remove_tmp(d->parentfd, de->d_name);
+			imgdir_remove_ours(d->parentfd, de->d_name, 0, 0);
 		}
 	closedir(dir);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct imgdir {
 	char *final; /* DIR as given */
@@ -22,6 +23,12 @@ struct imgdir {
 };
 
 /* Refuses an existing non-empty DIR. */
+/* Empty and remove directory @name of @parentfd, if it is ours (made by
+ * ckpt as euid, 0700, and when @ino is not 0, that very inode), with its
+ * subdirectories @depth levels down: through fds, never following a
+ * symlink. Errors are ignored (a clean-up). */
+void imgdir_remove_ours(int parentfd, const char *name, int depth, ino_t ino);
+
 int imgdir_create(struct imgdir *d, const char *path);
 /* The same, its messages "cannot VERB: ..." (receive, restore). */
 int imgdir_create_as(struct imgdir *d, const char *path, const char *verb);

@@ -21,42 +21,6 @@
 
 #define STAGE_ROOT "/dev/shm"
 
-/* Remove @name of @parentfd and what is in it, @depth levels down at
- * most, if it is a directory of ours (0700, our euid): through fds,
- * never following a symlink. */
-static void remove_tree(int parentfd, const char *name, int depth, ino_t ino)
-{
-	int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-
-	if (fd < 0)
-		return;
-	/* @ino (when not 0): the very directory made, not a later one that
-	 * took its name once it was gone. */
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0700 ||
-	    (ino && st.st_ino != ino)) {
-		close(fd);
-		return;
-	}
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (de->d_type == DT_DIR && depth > 0)
-			remove_tree(fd, de->d_name, depth - 1, 0);
-		else
-			(void)unlinkat(fd, de->d_name, 0);
-	}
-	closedir(dir);
-	(void)unlinkat(parentfd, name, AT_REMOVEDIR);
-}
-
 /*
  * The remover: a grandchild of ckpt in a session of its own (a ^C on the
  * terminal does not reach it), with no fd but the pipe's read end and the
@@ -85,7 +49,7 @@ static void remover(int rd, int rootfd, const char *name, ino_t ino)
 		if (n == 0 || (n < 0 && errno != EINTR))
 			break;
 	}
-	remove_tree(rootfd, name, 2, ino);
+	imgdir_remove_ours(rootfd, name, 2, ino);
 	_exit(0);
 }
 
@@ -143,7 +107,7 @@ void stage_remove(struct stage *s)
 		_cleanup_close_ int rootfd = open(STAGE_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (rootfd >= 0)
-			remove_tree(rootfd, strrchr(s->path, '/') + 1, 2, s->ino);
+			imgdir_remove_ours(rootfd, strrchr(s->path, '/') + 1, 2, s->ino);
 	}
 	if (s->hold >= 0)
 		close(s->hold);
