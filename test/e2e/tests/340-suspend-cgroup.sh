@@ -15,25 +15,12 @@
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/cgroup.sh
 . "$(dirname "$0")/../cgroup.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-suspend && -x $SCRIPTS/ckpt-resume ]] ||
-	fail "no ckpt-suspend or ckpt-resume in $SCRIPTS"
+suspend_scripts
 command -v script >/dev/null || skip "no script(1) (bsdutils)"
-export CKPT
-
-# run_script OUT COMMAND...: run a script with stdin from /dev/null, its
-# stdout into OUT and its stderr into OUT.err; RUN_RC its exit status.
-run_script() {
-	local out=$1
-	shift
-	log "+ $*"
-	RUN_RC=0
-	timeout -k 5 60 "$@" </dev/null >"$out" 2>"$out.err" || RUN_RC=$?
-	sed 's/^/  | /' "$out" "$out.err" >&2
-	log "  exit $RUN_RC"
-}
 
 cg_v2
 cg=$CG2/$CG_NAME

@@ -13,23 +13,12 @@
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/cgroup.sh
 . "$(dirname "$0")/../cgroup.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-suspend && -x $SCRIPTS/ckpt-resume ]] ||
-	fail "no ckpt-suspend or ckpt-resume in $SCRIPTS"
+suspend_scripts
 command -v script >/dev/null || skip "no script(1) (bsdutils)"
-export CKPT
-
-run_script() { # OUT COMMAND...: RUN_RC; stdout in OUT, stderr in OUT.err
-	local out=$1
-	shift
-	log "+ $*"
-	RUN_RC=0
-	timeout -k 5 60 "$@" </dev/null >"$out" 2>"$out.err" || RUN_RC=$?
-	sed 's/^/  | /' "$out" "$out.err" >&2
-	log "  exit $RUN_RC"
-}
 
 PIDS=$(cg_v1 pids)
 [[ -n $PIDS ]] || skip "no v1 pids hierarchy"

@@ -19,15 +19,14 @@
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=test/e2e/net.sh
 . "$(dirname "$0")/../net.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 export LC_ALL=C # the protocol counts bytes
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-suspend && -x $SCRIPTS/ckpt-resume ]] ||
-	fail "no ckpt-suspend or ckpt-resume in $SCRIPTS"
+suspend_scripts
 command -v memcached >/dev/null || skip "memcached is not installed"
 command -v useradd >/dev/null || skip "no useradd"
-export CKPT
 
 user=ckmc$$
 user_cleanup() {
@@ -41,16 +40,6 @@ useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$user"
 	fail "useradd $user failed"
 uid=$(id -u "$user") gid=$(id -g "$user")
 log "user $user uid $uid"
-
-run_script() { # OUT COMMAND...: RUN_RC; stdout in OUT, stderr in OUT.err
-	local out=$1
-	shift
-	log "+ $*"
-	RUN_RC=0
-	timeout -k 5 60 "$@" </dev/null >"$out" 2>"$out.err" || RUN_RC=$?
-	sed 's/^/  | /' "$out" "$out.err" >&2
-	log "  exit $RUN_RC"
-}
 
 mc_line() {
 	local l

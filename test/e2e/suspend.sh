@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# suspend.sh - helpers of the node maintenance tests (340-342), sourced
+# after lib.sh: ckpt-suspend and ckpt-resume run as a user would.
+
+# suspend_scripts: SCRIPTS is the directory of ckpt-suspend and ckpt-resume
+# (CKPT_SCRIPTS, else the tree's scripts/); CKPT is exported for them.
+suspend_scripts() {
+	SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
+	[[ -x $SCRIPTS/ckpt-suspend && -x $SCRIPTS/ckpt-resume ]] ||
+		fail "no ckpt-suspend or ckpt-resume in $SCRIPTS"
+	export CKPT
+}
+
+# run_script OUT COMMAND...: run a script with stdin from /dev/null, its
+# stdout into OUT and its stderr into OUT.err; RUN_RC its exit status.
+run_script() {
+	local out=$1
+	shift
+	log "+ $*"
+	RUN_RC=0
+	timeout -k 5 60 "$@" </dev/null >"$out" 2>"$out.err" || RUN_RC=$?
+	sed 's/^/  | /' "$out" "$out.err" >&2
+	log "  exit $RUN_RC"
+}
