@@ -21,13 +21,11 @@
 . "$(dirname "$0")/../net.sh"
 # shellcheck source=test/e2e/slurm.sh
 . "$(dirname "$0")/../slurm.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-run ]] || fail "no ckpt-run in $SCRIPTS"
-job_bin=$E2E_TARGETS/343-hash-job
-[[ -x $job_bin ]] || fail "target $job_bin not built"
-export CKPT
+ckpt_run_scripts
 slurm_start
 
 # Slurm runs the batch script as root from $T: readable by the daemons.

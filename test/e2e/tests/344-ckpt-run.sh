@@ -11,13 +11,11 @@
 # program's.
 # shellcheck source=test/e2e/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-run ]] || fail "no ckpt-run in $SCRIPTS"
-job_bin=$E2E_TARGETS/343-hash-job
-[[ -x $job_bin ]] || fail "target $job_bin not built"
-export CKPT
+ckpt_run_scripts
 
 steps=40
 jid=$((90000 + $$ % 9000))

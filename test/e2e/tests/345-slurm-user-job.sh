@@ -45,17 +45,15 @@
 . "$(dirname "$0")/../slurm.sh"
 # shellcheck source=test/e2e/attack.sh
 . "$(dirname "$0")/../attack.sh"
+# shellcheck source=test/e2e/suspend.sh
+. "$E2E_DIR/suspend.sh"
 e2e_init
 
-SCRIPTS=${CKPT_SCRIPTS:-$PWD/scripts}
-[[ -x $SCRIPTS/ckpt-run ]] || fail "no ckpt-run in $SCRIPTS"
+ckpt_run_scripts
 command -v sudo >/dev/null || skip "sudo is not installed"
 [[ -d /etc/sudoers.d ]] || skip "no /etc/sudoers.d"
 IMGEDIT=${IMGEDIT:-$PWD/build/tools/imgedit}
 [[ -x $IMGEDIT ]] || fail "no $IMGEDIT (make build/tools/imgedit)"
-job_bin=$E2E_TARGETS/343-hash-job
-[[ -x $job_bin ]] || fail "target $job_bin not built"
-export CKPT
 helper=$SCRIPTS/ckpt-run-helper
 
 attack_init
