@@ -266,3 +266,29 @@ nr_threads() {
 }
 
 has_threads() { (($(nr_threads "$1") == $2)); }
+
+# A memcached client on an fd connected to it (161, 342): mc_line FD reads a
+# line of its reply (without the CR), mc_set FD KEY FLAGS VALUE stores,
+# mc_get FD KEY prints "FLAGS VALUE" or "(nil)".
+mc_line() {
+	local l
+	read -r -t 10 -u "$1" l || fail "no reply from memcached"
+	printf '%s\n' "${l%$'\r'}"
+}
+mc_set() { # FD KEY FLAGS VALUE
+	printf 'set %s %s 0 %s\r\n%s\r\n' "$2" "$3" "${#4}" "$4" >&"$1"
+	[[ $(mc_line "$1") == STORED ]] || fail "set $2 failed"
+}
+mc_get() { # FD KEY
+	local l data
+	printf 'get %s\r\n' "$2" >&"$1"
+	l=$(mc_line "$1")
+	if [[ $l == END ]]; then
+		echo '(nil)'
+		return
+	fi
+	[[ $l == "VALUE $2 "* ]] || fail "get $2: $l"
+	read -r -t 10 -N "$(($(cut -d' ' -f4 <<<"$l") + 2))" -u "$1" data || fail "get $2: short value"
+	[[ $(mc_line "$1") == END ]] || fail "get $2: no END"
+	printf '%s %s\n' "$(cut -d' ' -f3 <<<"$l")" "${data%$'\r\n'}"
+}

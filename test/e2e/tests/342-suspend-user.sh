@@ -41,28 +41,6 @@ useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$user"
 uid=$(id -u "$user") gid=$(id -g "$user")
 log "user $user uid $uid"
 
-mc_line() {
-	local l
-	read -r -t 10 -u "$1" l || fail "no reply from memcached"
-	printf '%s\n' "${l%$'\r'}"
-}
-mc_set() { # FD KEY FLAGS VALUE
-	printf 'set %s %s 0 %s\r\n%s\r\n' "$2" "$3" "${#4}" "$4" >&"$1"
-	[[ $(mc_line "$1") == STORED ]] || fail "set $2 failed"
-}
-mc_get() { # FD KEY: "FLAGS VALUE" or "(nil)"
-	local l data
-	printf 'get %s\r\n' "$2" >&"$1"
-	l=$(mc_line "$1")
-	if [[ $l == END ]]; then
-		echo '(nil)'
-		return
-	fi
-	[[ $l == "VALUE $2 "* ]] || fail "get $2: $l"
-	read -r -t 10 -N "$(($(cut -d' ' -f4 <<<"$l") + 2))" -u "$1" data || fail "get $2: short value"
-	[[ $(mc_line "$1") == END ]] || fail "get $2: no END"
-	printf '%s %s\n' "$(cut -d' ' -f3 <<<"$l")" "${data%$'\r\n'}"
-}
 ids_of() { awk '/^Uid:/ { print $2, $3, $4, $5 }' "/proc/$1/status"; }
 
 # The daemon, as its package starts it (root, dropping to its user).
