@@ -105,6 +105,22 @@ stream_pair() {
 	sed 's/^/  restore stderr: /' "$T/rest.err" >&2
 }
 
+# handshake_move PID DUMP_ARGS: a whole move of the tree PID on this
+# machine (dump DUMP_ARGS with --handshake into restore --new-pidns
+# --detach): both sides exit 0, the restore side says ready then running
+# PID, the source ends killed by the dump (137), and one copy of PID runs
+# in a new pid namespace: COPY, its host pid, tracked.
+handshake_move() {
+	stream_pair plain "$2" "restore --new-pidns --detach"
+	((DUMP_RC == 0 && REST_RC == 0)) || fail "the handshake failed: exits $DUMP_RC and $REST_RC"
+	[[ $SAID == "ready running $1 " ]] || fail "the restore side said '$SAID', want 'ready running $1'"
+	reap "$1"
+	((REAP_STATUS == 137)) || fail "the source ended with status $REAP_STATUS, want 137 (killed by the dump)"
+	COPY=$(inner_pids "$1")
+	[[ -n $COPY && $COPY != *$'\n'* ]] || fail "want one copy of $1 in a new pid namespace, found '$COPY'"
+	track_pid "$COPY"
+}
+
 # inner_pids PID: the host pids of processes whose pid in their own (child)
 # pid namespace is PID, one a line.
 inner_pids() {

@@ -46,14 +46,8 @@ wait_for 10 "no copy of $pid" no_inner_pid "$pid" || fail "a copy of $pid is lef
 assert_no_stage_left
 
 n0=$(wc -l <"$w/seq")
-stream_pair plain "dump --pid $pid" "restore --new-pidns --detach"
-((DUMP_RC == 0 && REST_RC == 0)) || fail "the handshake failed: exits $DUMP_RC and $REST_RC"
-[[ $SAID == "ready running $pid " ]] || fail "the restore side said '$SAID', want 'ready running $pid'"
-reap "$pid"
-((REAP_STATUS == 137)) || fail "the source ended with status $REAP_STATUS, want 137 (killed by the dump)"
-copy=$(inner_pids "$pid")
-[[ -n $copy && $copy != *$'\n'* ]] || fail "want one copy of $pid in a new pid namespace, found '$copy'"
-track_pid "$copy"
+handshake_move "$pid" "dump --pid $pid"
+copy=$COPY
 self_check "$copy" "$w"
 [[ $(check_value pid) == "$pid" ]] || fail "the copy sees itself as pid $(check_value pid), want $pid"
 send_usr1 "$copy" "$w" 4

@@ -23,14 +23,8 @@ self_check "$pid" "$w"
 stream_stages_mark
 
 n0=$(wc -l <"$w/seq")
-stream_pair plain "dump -v --pid $pid" "restore --new-pidns --detach"
-((DUMP_RC == 0 && REST_RC == 0)) || fail "the handshake failed: exits $DUMP_RC and $REST_RC"
-[[ $SAID == "ready running $pid " ]] || fail "the restore side said '$SAID', want 'ready running $pid'"
-reap "$pid"
-((REAP_STATUS == 137)) || fail "the source ended with status $REAP_STATUS, want 137 (killed by the dump)"
-copy=$(inner_pids "$pid")
-[[ -n $copy && $copy != *$'\n'* ]] || fail "want one copy of $pid in a new pid namespace, found '$copy'"
-track_pid "$copy"
+handshake_move "$pid" "dump -v --pid $pid"
+copy=$COPY
 
 running_at=$(grep -n "the restore side says: running $pid\$" "$T/dump.err" | cut -d: -f1)
 dead_at=$(grep -n "the tree is dead\$" "$T/dump.err" | cut -d: -f1)
