@@ -250,26 +250,9 @@ static int set_timeouts(int sk)
 /* One message: @len bytes of @buf, with @nfds fds (maybe none). */
 static int send_msg(int sk, const void *buf, size_t len, const int *fds, size_t nfds)
 {
-	union fd_cmsg u;
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
+	int r = sendmsg_fds(sk, buf, len, fds, nfds);
 
-	if (nfds) {
-		struct cmsghdr *c;
-
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	n = sendmsg(sk, &mh, MSG_NOSIGNAL);
-	if (n < 0)
-		return io_errno();
-	return (size_t)n == len ? 0 : -EPROTO;
+	return r == -EAGAIN || r == -EWOULDBLOCK ? -ETIMEDOUT : r;
 }
 
 /* Every fd that came with @mh, closed. */

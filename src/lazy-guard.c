@@ -48,25 +48,13 @@ static int guard_sk = -1;
 
 static void send_guard(const struct guard_msg *m, const int *fds)
 {
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int r;
 
 	if (guard_sk < 0)
 		return;
-	if (m->nfds) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(m->nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(m->nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, m->nfds * sizeof(int));
-	}
+	r = sendmsg_fds(guard_sk, m, sizeof(*m), fds, m->nfds);
 	/* A guard gone (killed) leaves the daemon alone, no worse. */
-	if (sendmsg(guard_sk, &mh, MSG_NOSIGNAL) < 0) {
+	if (r < 0 && r != -EPROTO) {
 		close(guard_sk);
 		guard_sk = -1;
 	}

@@ -78,28 +78,12 @@ bool lazy_vma_ok(const VmaEntry *v)
 
 static int send_fds(int sk, const void *buf, size_t len, const int *fds, size_t nfds)
 {
-	char cbuf[CMSG_SPACE(LAZY_MAX_FDS * sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
+	int r;
 
-	if (nfds) {
-		struct cmsghdr *c;
-
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
 	do
-		n = sendmsg(sk, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EPROTO;
+		r = sendmsg_fds(sk, buf, len, fds, nfds);
+	while (r == -EINTR);
+	return r;
 }
 
 /* ---- the daemon ---- */

@@ -120,6 +120,10 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Full reads and writes: 0 on success, -errno on failure (-EIO on short). */
 int read_full(int fd, void *buf, size_t len);
+/* One sendmsg() on @sk (MSG_NOSIGNAL): @len bytes of @buf with @nfds fds
+ * (0 to SCM_MAX_FD, 253) as SCM_RIGHTS. 0, -EPROTO if it went short, or
+ * -errno (EINTR included: the caller decides whether to send again). */
+int sendmsg_fds(int sk, const void *buf, size_t len, const int *fds, size_t nfds);
 int write_full(int fd, const void *buf, size_t len);
 int pread_full(int fd, void *buf, size_t len, off_t off);
 int pwrite_full(int fd, const void *buf, size_t len, off_t off);
